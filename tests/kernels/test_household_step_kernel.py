@@ -1,0 +1,803 @@
+"""The household-step kernel on small cases computed by hand: logit choice probabilities,
+births and deaths, in-situ urbanization, permits, settlement rules, the points scheme, and the
+input checks of the public wrappers."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from urbsim import rng_py
+from urbsim.config import N_CHUNKS
+from urbsim.households import FIELDS, Households
+from urbsim.kernels import layout as L
+from urbsim.kernels.aggregate import aggregate, origin_index
+from urbsim.kernels.household_step import household_step, move_propensity, settle_points
+from urbsim.rng import make_year_key
+
+KEY = make_year_key(20101101, 2015)
+#: Households per hand-built case: binomial standard errors of about 0.0015.
+N = 100_000
+
+
+# --- builders -------------------------------------------------------------------------------------
+def make_households(n: int, **fields: Any) -> dict[str, np.ndarray]:
+    """``n`` households; every field is a scalar (broadcast) or an array."""
+    values: dict[str, Any] = {
+        "place": 0,
+        "zone": 1,
+        "hukou_place": 0,
+        "hukou_type": 1,
+        "years_here": 5,
+        "permit": 0,
+        "age_group": 1,
+        "education": 1,
+        "children": 0,
+        "land": 0,
+        "persons": 3,
+    }
+    values.update(fields)
+    arrays = {k: np.broadcast_to(np.asarray(v), (n,)).copy() for k, v in values.items()}
+    return Households(**arrays).as_dict()
+
+
+def make_par(**values: float) -> np.ndarray:
+    """Behavioural parameters, all zero except those given (by ``P_*`` name, lower case)."""
+    par = np.zeros(L.N_PAR)
+    par[L.P_D0] = 50.0
+    par[L.P_HPA] = 1.0
+    for name, value in values.items():
+        par[getattr(L, "P_" + name.upper())] = value
+    return par
+
+
+def make_pf(lat: list[float], lon: list[float], **columns: Any) -> np.ndarray:
+    """Place values at the given coordinates (degrees); other columns by ``PF_*`` name."""
+    n = len(lat)
+    pf = np.zeros((n, L.N_PF))
+    pf[:, L.PF_LOGINC_URBAN] = 10.0
+    pf[:, L.PF_LOGINC_RURAL] = 9.0
+    pf[:, L.PF_LOGCOST_URBAN] = 6.0
+    pf[:, L.PF_LOGCOST_RURAL] = 5.0
+    pf[:, L.PF_QUALITY] = 1.0
+    pf[:, L.PF_EMPLOY] = 1.0
+    pf[:, L.PF_LAT] = np.radians(lat)
+    pf[:, L.PF_LON] = np.radians(lon)
+    pf[:, L.PF_COSLAT] = np.cos(np.radians(lat))
+    for name, value in columns.items():
+        pf[:, getattr(L, "PF_" + name.upper())] = value
+    return pf
+
+
+def make_pi(n: int, province: Any = 0, rule: Any = L.RULE_CLOSED, min_years: Any = 0) -> np.ndarray:
+    pi = np.zeros((n, L.N_PI), dtype=np.int64)
+    pi[:, L.PI_PROVINCE] = province
+    pi[:, L.PI_RULE] = rule
+    pi[:, L.PI_MIN_YEARS] = min_years
+    pi[:, L.PI_GOV] = np.arange(n)
+    return pi
+
+
+def run_step(
+    hh: dict[str, np.ndarray],
+    pf: np.ndarray,
+    pi: np.ndarray,
+    par: np.ndarray,
+    *,
+    access: np.ndarray | None = None,
+    grav: np.ndarray | None = None,
+    start: np.ndarray | None = None,
+    members: np.ndarray | None = None,
+    net: np.ndarray | None = None,
+    n_candidates: int = 1,
+    n_chunks: int = N_CHUNKS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One household step; returns the counters and the points flags."""
+    n_places = pf.shape[0]
+    n_prov = int(pi[:, L.PI_PROVINCE].max()) + 1
+    if access is None:
+        access = np.array([0.5, 0.6, 0.7, 0.8])
+    if grav is None:
+        grav = np.cumsum(np.ones((n_prov, n_places)), axis=1)
+    if start is None:
+        start, members = origin_index(hh, n_places)
+    if net is None:
+        net = np.zeros((n_places, n_places), dtype=np.int32)
+    flag = np.zeros(hh["place"].shape[0], dtype=np.uint8)
+    counts = household_step(
+        KEY, hh, pf, pi, par, access, grav, start, members, net, n_candidates, flag, n_chunks
+    )
+    return counts, flag
+
+
+def tolerance(p: float, n: int = N) -> float:
+    """Five binomial standard errors (never flakes; a wrong formula is far outside)."""
+    return 5.0 * math.sqrt(max(p * (1.0 - p), 1e-4) / n)
+
+
+def softmax(v: list[float]) -> np.ndarray:
+    e = np.exp(np.asarray(v) - max(v))
+    return e / e.sum()
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """The documented equirectangular distance at the first point's latitude (degrees in)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dx = math.radians(lon2 - lon1) * math.cos(p1)
+    return 6371.0 * math.hypot(p2 - p1, dx)
+
+
+def _always_move_par(**values: float) -> np.ndarray:
+    """Parameters under which every household considers moving (propensity 1 whatever the age,
+    tenure or job)."""
+    par = make_par(**values)
+    par[L.P_MOVE_BASE] = 1.0
+    par[L.P_MOVE_AGE0 : L.P_MOVE_AGE0 + 4] = 1.0
+    par[L.P_MOVE_UNEMPLOYED] = 1.0
+    return par
+
+
+BETAS = {
+    "beta_income": 1.6,
+    "beta_housing": 0.45,
+    "beta_service": 1.2,
+    "child_weight": 0.5,
+    "beta_distance": 0.6,
+    "beta_province": 0.9,
+    "moving_cost": 0.8,
+    "beta_network": 0.25,
+    "beta_amenity": 0.5,
+    "home_preference": 0.8,
+    "base_access": 0.3,
+    "hpa": 10.0,
+}
+
+
+# --- the logit choice -----------------------------------------------------------------------------
+def test_logit_rural_or_urban_zone_of_one_place() -> None:
+    """One place; a rural household at home with land chooses between its rural zone (stay)
+    and the urban zone of its place (the sampled candidate is the same alternative)."""
+    b = BETAS
+    pf = make_pf(
+        [30.0],
+        [114.0],
+        loginc_urban=10.6,
+        loginc_rural=10.6 + math.log(0.33),
+        logcost_urban=6.0,
+        logcost_rural=5.0,
+        quality=0.7,
+        amenity=0.4,
+    )
+    par = _always_move_par(**b)
+    hh = make_households(N, zone=0, hukou_type=0, land=1, children=2)
+    net = np.full((1, 1), 3, dtype=np.int32)
+    counts, _ = run_step(hh, pf, make_pi(1), par, net=net, n_candidates=3)
+
+    cf = 1.0 + b["child_weight"] * 2
+    network = b["beta_network"] * math.log1p(3 * b["hpa"])
+    service = b["beta_service"] * 1.0 * 0.7 * cf  # at the hukou place access is 1
+    v_rural = (
+        b["beta_income"] * pf[0, L.PF_LOGINC_RURAL]
+        - b["beta_housing"] * 5.0
+        + service
+        + network
+        + b["home_preference"]
+    )
+    v_urban = (
+        b["beta_income"] * 10.6
+        - b["beta_housing"] * 6.0
+        + b["beta_amenity"] * 0.4
+        + service
+        - b["moving_cost"]
+        + network
+        + b["home_preference"]
+    )
+    p = softmax([v_rural, v_urban])
+    urban = float((hh["zone"] == 1).mean())
+    assert abs(urban - p[1]) < tolerance(p[1])
+    assert (hh["place"] == 0).all()
+    assert counts[L.C_CONSIDERED] == N
+    assert counts[L.C_MOVES] == int((hh["zone"] == 1).sum())
+    assert counts[L.C_RETURNS] == counts[L.C_MOVES]  # the hukou place is the current place
+    assert counts[L.C_PROVINCE_MOVES] == 0
+    # Movers start afresh; stayers count one more year.
+    moved = hh["zone"] == 1
+    assert (hh["years_here"][moved] == 0).all()
+    assert (hh["years_here"][~moved] == 6).all()
+
+
+THREE_LAT = [30.0, 30.5, 31.0]
+THREE_LON = [114.0, 115.0, 112.5]
+
+
+def _three_places() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    pf = make_pf(
+        THREE_LAT,
+        THREE_LON,
+        loginc_urban=[10.6, 11.2, 10.8],
+        logcost_urban=[6.0, 6.4, 5.5],
+        amenity=[0.3, 0.5, 0.1],
+        quality=[0.8, 0.6, 0.9],
+    )
+    pi = make_pi(3, province=[0, 0, 1])
+    net = np.zeros((3, 3), dtype=np.int32)
+    net[2, 1] = 5
+    return pf, pi, net
+
+
+def _three_place_probabilities(pf: np.ndarray) -> np.ndarray:
+    """Hand computation for a floating urban household at place 0 with hukou at place 2 (in
+    another province), a permit and 2 completed years, one child: stay, move to 1, return to 2."""
+    b = BETAS
+    access = [0.5, 0.6, 0.7, 0.8][2], b["base_access"], 1.0
+    cf = 1.0 + b["child_weight"] * 1
+    v = []
+    for j in range(3):
+        u = (
+            b["beta_income"] * pf[j, L.PF_LOGINC_URBAN]
+            - b["beta_housing"] * pf[j, L.PF_LOGCOST_URBAN]
+            + b["beta_amenity"] * pf[j, L.PF_AMENITY]
+            + b["beta_service"] * access[j] * pf[j, L.PF_QUALITY] * cf
+        )
+        if j != 0:
+            d = distance_km(THREE_LAT[0], THREE_LON[0], THREE_LAT[j], THREE_LON[j])
+            u -= b["beta_distance"] * math.log1p(d / 50.0) + b["moving_cost"]
+        if j == 2:
+            u += b["home_preference"] - b["beta_province"]
+        if j == 1:
+            u += b["beta_network"] * math.log1p(5 * b["hpa"])
+        v.append(u)
+    return softmax(v)
+
+
+def _check_three_place_choice(
+    hh: dict[str, np.ndarray], counts: np.ndarray, p: np.ndarray, sl: slice
+) -> None:
+    place = hh["place"][sl]
+    assert (hh["zone"][sl] == 1).all()
+    for j in range(3):
+        share = float((place == j).mean())
+        assert abs(share - p[j]) < tolerance(p[j]), (j, share, p[j])
+    moved_back = int((place == 2).sum())
+    assert counts[L.C_RETURNS] == moved_back
+    assert counts[L.C_PROVINCE_MOVES] == moved_back
+
+
+def test_logit_three_places_by_gravity_sampling() -> None:
+    """Stay, the sampled candidate (gravity puts all weight on place 1) and return home."""
+    pf, pi, net = _three_places()
+    par = _always_move_par(**BETAS)
+    hh = make_households(
+        N, place=0, hukou_place=2, hukou_type=0, land=0, permit=1, years_here=2, children=1
+    )
+    grav = np.array([[0.0, 1.0, 1.0], [0.0, 1.0, 1.0]])
+    counts, _ = run_step(hh, pf, pi, par, grav=grav, net=net, n_candidates=2)
+    p = _three_place_probabilities(pf)
+    assert 0.1 < p.min() and p.max() < 0.6  # a case that exercises every term
+    _check_three_place_choice(hh, counts, p, slice(None))
+    assert counts[L.C_MOVES] == int((hh["place"] != 0).sum())
+
+
+def test_logit_three_places_by_network_sampling() -> None:
+    """Same choice set when candidates come from the network: the only earlier migrant of
+    origin 2 (household 0) lives at place 1, and gravity would only propose the stay place."""
+    pf, pi, net = _three_places()
+    par = _always_move_par(**BETAS)
+    par[L.P_NETWORK_SHARE] = 1.0
+    hh = make_households(
+        N + 1, place=0, hukou_place=2, hukou_type=0, land=0, permit=1, years_here=2, children=1
+    )
+    hh["place"][0] = 1  # the anchor migrant; excluded from the frequencies below
+    start = np.array([0, 0, 0, 1], dtype=np.int64)
+    members = np.array([0], dtype=np.int64)
+    grav = np.array([[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
+    run_step(hh, pf, pi, par, grav=grav, start=start, members=members, net=net, n_candidates=4)
+    p = _three_place_probabilities(pf)
+    place = hh["place"][1:]
+    for j in range(3):
+        share = float((place == j).mean())
+        assert abs(share - p[j]) < tolerance(p[j])
+
+
+def test_no_one_considers_moving_at_zero_propensity() -> None:
+    pf, pi, net = _three_places()
+    hh = make_households(1000, place=0, hukou_place=2, hukou_type=0)
+    before = {k: v.copy() for k, v in hh.items()}
+    counts, _ = run_step(hh, pf, pi, make_par(**BETAS), net=net)
+    assert counts[L.C_CONSIDERED] == 0
+    assert counts[L.C_MOVES] == 0
+    np.testing.assert_array_equal(hh["place"], before["place"])
+    np.testing.assert_array_equal(hh["years_here"], before["years_here"] + 1)
+
+
+def test_move_propensity_formula() -> None:
+    par = make_par(move_base=0.14, tenure_decay=0.04)
+    par[L.P_MOVE_AGE0 : L.P_MOVE_AGE0 + 4] = [1.6, 1.0, 0.55, 0.2]
+    table = move_propensity(par)
+    assert table.shape == (4, 256)
+    for age, years in [(0, 0), (1, 3), (2, 10), (3, 255)]:
+        expected = 0.14 * [1.6, 1.0, 0.55, 0.2][age] * math.exp(-0.04 * years)
+        assert table[age, years] == pytest.approx(expected, rel=1e-15)
+
+
+def test_consider_moving_frequency_with_unemployment() -> None:
+    """Urban heads: P(consider) = base * age * exp(-decay * years) * (unemployed multiplier
+    when the employment draw fails)."""
+    pf = make_pf([30.0], [114.0], employ=0.6)
+    par = make_par(move_base=0.1, tenure_decay=0.1, move_unemployed=3.0)
+    par[L.P_MOVE_AGE0 : L.P_MOVE_AGE0 + 4] = [1.0, 2.0, 1.0, 1.0]
+    hh = make_households(N, age_group=1, years_here=4)
+    counts, _ = run_step(hh, pf, make_pi(1), par)
+    pm = 0.1 * 2.0 * math.exp(-0.4)
+    expected = 0.6 * pm + 0.4 * pm * 3.0
+    assert abs(counts[L.C_CONSIDERED] / N - expected) < tolerance(expected)
+
+
+# --- births, deaths, ageing -----------------------------------------------------------------------
+@pytest.mark.parametrize(("zone", "persons"), [(1, 4), (0, 4), (1, 1), (0, 15)])
+def test_birth_and_death_frequencies(zone: int, persons: int) -> None:
+    pf = make_pf([30.0], [114.0], birth_urban=0.02, birth_rural=0.035, death=0.01)
+    hh = make_households(N, zone=zone, persons=persons)
+    counts, _ = run_step(hh, pf, make_pi(1), make_par())
+    birth = (0.02 if zone == 1 else 0.035) * persons if persons < 15 else 0.0
+    death = 0.01 * persons
+    p_after = hh["persons"].astype(np.int64)
+    assert set(np.unique(p_after - persons)) <= {-1, 0, 1}
+    assert counts[L.C_BIRTHS] == int((p_after == persons + 1).sum())
+    assert counts[L.C_DEATHS] == int((p_after == persons - 1).sum())
+    assert abs(counts[L.C_BIRTHS] / N - birth) < tolerance(birth)
+    assert abs(counts[L.C_DEATHS] / N - death) < tolerance(death)
+    assert p_after.max() <= 15
+    dissolved = int((p_after == 0).sum())
+    assert counts[L.C_DISSOLVED] == dissolved
+    if persons == 1:
+        assert dissolved == counts[L.C_DEATHS] > 0
+        # A dissolved household does nothing else this year.
+        assert (hh["years_here"][p_after == 0] == 5).all()
+
+
+def test_dissolved_households_are_skipped() -> None:
+    pf = make_pf([30.0, 31.0], [114.0, 115.0], birth_urban=0.5, death=0.5, insitu=1.0)
+    hh = make_households(500, persons=0, zone=0, hukou_place=1)
+    before = {k: v.copy() for k, v in hh.items()}
+    par = _always_move_par(**BETAS)
+    counts, flag = run_step(hh, pf, make_pi(2, rule=L.RULE_OPEN), par)
+    assert not counts.any()
+    assert not flag.any()
+    for k in hh:
+        np.testing.assert_array_equal(hh[k], before[k])
+
+
+def test_ageing_and_succession() -> None:
+    pf = make_pf([30.0], [114.0])
+    hh = make_households(N, age_group=np.arange(N) % 4)
+    run_step(hh, pf, make_pi(1), make_par(ageing=0.25))
+    start = np.arange(N) % 4
+    aged = hh["age_group"] != start
+    assert abs(aged.mean() - 0.25) < tolerance(0.25)
+    np.testing.assert_array_equal(hh["age_group"][aged], (start[aged] + 1) % 4)
+
+
+# --- in-situ urbanization and permits -------------------------------------------------------------
+def test_insitu_reclassification_and_requisition() -> None:
+    pf = make_pf([30.0, 31.0], [114.0, 115.0], insitu=0.3)
+    n = N
+    home = np.where(np.arange(n) % 2 == 0, 0, 1)  # half local, half from place 1
+    hh = make_households(n, zone=0, hukou_type=0, land=1, hukou_place=home)
+    counts, _ = run_step(hh, pf, make_pi(2), make_par(requisition=0.5))
+    urban = hh["zone"] == 1
+    assert abs(urban.mean() - 0.3) < tolerance(0.3)
+    assert counts[L.C_INSITU] == int(hh["persons"][urban].sum())
+    converted = hh["hukou_type"] == 1
+    assert not (converted & (home == 1)).any()  # requisition only for local households
+    assert not (converted & ~urban).any()
+    local_urban = urban & (home == 0)
+    assert abs(converted[local_urban].mean() - 0.5) < tolerance(0.5, int(local_urban.sum()))
+    assert (hh["land"][converted] == 0).all()
+    assert counts[L.C_REQUISITION] == int(hh["persons"][converted].sum())
+    assert (hh["hukou_place"] == home).all()
+
+
+@pytest.mark.parametrize(("months", "min_years"), [(6, 0), (24, 2), (36, 3)])
+def test_permit_eligibility(months: int, min_years: int) -> None:
+    """Floating urban households get a permit once 12 * years + 6 reaches the months required;
+    locals and holders never get another."""
+    pf = make_pf([30.0, 31.0], [114.0, 115.0])
+    years = np.arange(1000) % 6
+    hh = make_households(1000, hukou_place=1, hukou_type=0, years_here=years)
+    hh["hukou_place"][:100] = 0  # locals with agricultural hukou: no permit
+    hh["permit"][100:200] = 1  # holders already
+    par = make_par(permit_on=1.0, permit_months=float(months), permit_takeup=1.0)
+    counts, _ = run_step(hh, pf, make_pi(2), par)
+    eligible = np.zeros(1000, dtype=bool)
+    eligible[200:] = years[200:] >= min_years
+    got = hh["permit"] == 1
+    np.testing.assert_array_equal(got[200:], eligible[200:])
+    assert not got[:100].any()
+    assert got[100:200].all()
+    assert counts[L.C_PERMITS] == int(hh["persons"][eligible].sum())
+
+
+def test_no_permits_while_permits_are_off() -> None:
+    pf = make_pf([30.0, 31.0], [114.0, 115.0])
+    hh = make_households(1000, hukou_place=1, hukou_type=0, years_here=5)
+    counts, _ = run_step(hh, pf, make_pi(2), make_par(permit_months=0.0, permit_takeup=1.0))
+    assert counts[L.C_PERMITS] == 0
+    assert not hh["permit"].any()
+
+
+# --- settlement rules -----------------------------------------------------------------------------
+def _applicants(n: int = 2000) -> dict[str, np.ndarray]:
+    """Floating urban households at place 0 (hukou at 1), agricultural hukou, years 0-5;
+    the first half without land (they gain from local hukou), the second with land."""
+    years = np.arange(n) % 6
+    land = (np.arange(n) >= n // 2).astype(np.uint8)
+    return make_households(
+        n, hukou_place=1, hukou_type=0, years_here=years, land=land, persons=1 + np.arange(n) % 5
+    )
+
+
+#: Settlement gains beta_service * (1 - 0.3) * 1 + 0.3 = 1.14 > 0 for the landless; with land
+#: value 5 the landed applicants would lose, so they never convert.
+SETTLE = {
+    "hukou_apply": 1.0,
+    "beta_service": 1.2,
+    "base_access": 0.3,
+    "hukou_premium": 0.3,
+    "land_value": 5.0,
+}
+
+
+def _settle(rule: int, min_years: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    pf = make_pf([30.0, 31.0], [114.0, 115.0])
+    hh = _applicants()
+    counts, flag = run_step(
+        hh, pf, make_pi(2, rule=[rule, L.RULE_OPEN], min_years=min_years), make_par(**SETTLE)
+    )
+    return hh, counts, flag
+
+
+def test_closed_rule_grants_nothing() -> None:
+    hh, counts, flag = _settle(L.RULE_CLOSED, 0)
+    assert counts[L.C_CONVERSIONS] == 0
+    assert not flag.any()
+    assert (hh["hukou_place"] == 1).all()
+    assert (hh["hukou_type"] == 0).all()
+
+
+def test_open_rule_converts_every_applicant_who_gains() -> None:
+    hh, counts, flag = _settle(L.RULE_OPEN, 4)  # min_years is ignored by the open rule
+    gains = np.arange(2000) < 1000
+    converted = hh["hukou_place"] == 0
+    np.testing.assert_array_equal(converted, gains)
+    assert (hh["hukou_type"][converted] == 1).all()
+    assert (hh["land"][converted] == 0).all()
+    assert (hh["permit"][converted] == 0).all()
+    assert (hh["hukou_type"][~converted] == 0).all()
+    assert counts[L.C_CONVERSIONS] == int(hh["persons"][converted].sum())
+    assert not flag.any()
+
+
+def test_conditional_rule_requires_min_years() -> None:
+    hh, counts, flag = _settle(L.RULE_CONDITIONAL, 3)
+    years = np.arange(2000) % 6
+    expected = (np.arange(2000) < 1000) & (years >= 3)
+    np.testing.assert_array_equal(hh["hukou_place"] == 0, expected)
+    assert counts[L.C_CONVERSIONS] == int(hh["persons"][expected].sum())
+    assert not flag.any()
+
+
+def test_points_rule_flags_instead_of_converting() -> None:
+    hh, counts, flag = _settle(L.RULE_POINTS, 2)
+    years = np.arange(2000) % 6
+    expected = (np.arange(2000) < 1000) & (years >= 2)
+    np.testing.assert_array_equal(flag == 1, expected)
+    assert counts[L.C_CONVERSIONS] == 0
+    assert (hh["hukou_place"] == 1).all()
+
+
+def test_application_rate_and_local_agricultural_households() -> None:
+    """Half apply; local agricultural-hukou households may convert their type in place."""
+    pf = make_pf([30.0], [114.0])
+    hh = make_households(N, hukou_type=0, land=0)
+    par = make_par(**{**SETTLE, "hukou_apply": 0.5})
+    counts, _ = run_step(hh, pf, make_pi(1, rule=L.RULE_OPEN), par)
+    converted = hh["hukou_type"] == 1
+    assert abs(converted.mean() - 0.5) < tolerance(0.5)
+    assert counts[L.C_CONVERSIONS] == int(hh["persons"][converted].sum())
+    assert (hh["hukou_place"] == 0).all()
+
+
+def test_local_non_agricultural_households_do_not_apply() -> None:
+    pf = make_pf([30.0], [114.0])
+    hh = make_households(1000, hukou_type=1)
+    counts, flag = run_step(hh, pf, make_pi(1, rule=L.RULE_POINTS), make_par(**SETTLE))
+    assert counts[L.C_CONVERSIONS] == 0
+    assert not flag.any()
+
+
+# --- settle_points --------------------------------------------------------------------------------
+def _points_households(
+    education: list[int], years: list[int], persons: list[int], place: list[int] | None = None
+) -> dict[str, np.ndarray]:
+    n = len(education)
+    return make_households(
+        n,
+        place=place if place is not None else 0,
+        hukou_place=5,
+        hukou_type=0,
+        land=1,
+        permit=1,
+        education=education,
+        years_here=years,
+        persons=persons,
+    )
+
+
+def test_settle_points_ranks_by_points() -> None:
+    edu = [0, 3, 1, 2, 3, 0]
+    yrs = [9, 1, 4, 2, 5, 0]  # points 10*edu + 3*yrs: 27, 33, 22, 26, 45, 0
+    hh = _points_households(edu, yrs, [1] * 6)
+    flag = np.ones(6, dtype=np.uint8)
+    quota = np.array([3.0])
+    granted = settle_points(KEY, hh, flag, np.zeros(6, dtype=np.int64), quota, 1.0, 10.0, 3.0)
+    assert granted == 3
+    np.testing.assert_array_equal(hh["hukou_place"] == 0, [True, True, False, False, True, False])
+    won = hh["hukou_place"] == 0
+    assert (hh["hukou_type"][won] == 1).all()
+    assert (hh["land"][won] == 0).all()
+    assert (hh["permit"][won] == 0).all()
+    assert (hh["hukou_type"][~won] == 0).all()
+    assert quota[0] == 0.0
+    assert not flag.any()
+
+
+def test_settle_points_stops_at_first_household_that_does_not_fit() -> None:
+    hh = _points_households([3, 2, 1], [0, 0, 0], [2, 5, 1])
+    flag = np.ones(3, dtype=np.uint8)
+    quota = np.array([3.0])
+    granted = settle_points(KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, 1.0, 10.0, 3.0)
+    assert granted == 2
+    np.testing.assert_array_equal(hh["hukou_place"], [0, 5, 5])  # the third would have fitted
+    assert quota[0] == 1.0
+
+
+def test_settle_points_quota_is_in_real_persons() -> None:
+    hh = _points_households([3, 2], [0, 0], [2, 1])
+    flag = np.ones(2, dtype=np.uint8)
+    quota = np.array([250.0])
+    granted = settle_points(KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, 100.0, 10.0, 3.0)
+    assert granted == 2  # agent persons; 200 real persons
+    assert quota[0] == 50.0
+    np.testing.assert_array_equal(hh["hukou_place"], [0, 5])
+
+
+def test_settle_points_quotas_per_city_and_unflagged_households() -> None:
+    hh = _points_households([1, 2, 3, 1, 2, 3, 3], [0] * 7, [1] * 7, place=[0, 0, 0, 1, 1, 1, 0])
+    flag = np.array([1, 1, 1, 1, 1, 1, 0], dtype=np.uint8)  # the last did not apply
+    gov = np.array([0, 1], dtype=np.int64)
+    quota = np.array([2.0, 0.5])
+    granted = settle_points(KEY, hh, flag, gov, quota, 1.0, 10.0, 3.0)
+    assert granted == 2
+    np.testing.assert_array_equal(hh["hukou_place"], [5, 0, 0, 5, 5, 5, 5])
+    np.testing.assert_array_equal(quota, [0.0, 0.5])
+
+
+def test_settle_points_breaks_ties_by_keyed_draw() -> None:
+    n = 50
+    hh = _points_households([2] * n, [3] * n, [1] * n)
+    flag = np.ones(n, dtype=np.uint8)
+    quota = np.array([5.0])
+    settle_points(KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, 1.0, 10.0, 3.0)
+    draws = np.array([rng_py.uniform(int(KEY), i, L.DRAW_POINTS) for i in range(n)])
+    expected = np.zeros(n, dtype=bool)
+    expected[np.argsort(draws, kind="stable")[:5]] = True
+    np.testing.assert_array_equal(hh["hukou_place"] == 0, expected)
+
+
+def test_settle_points_without_applicants() -> None:
+    hh = _points_households([1], [1], [1])
+    quota = np.array([10.0])
+    flag = np.zeros(1, dtype=np.uint8)
+    assert settle_points(KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, 1.0, 1.0, 1.0) == 0
+    assert quota[0] == 10.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 300),
+    n_gov=st.integers(1, 4),
+    hpa=st.sampled_from([1.0, 7.5, 400.0]),
+)
+def test_settle_points_never_exceeds_quota(seed: int, n: int, n_gov: int, hpa: float) -> None:
+    rng = np.random.default_rng(seed)
+    place = rng.integers(0, n_gov, n)
+    hh = _points_households(
+        list(rng.integers(0, 4, n)),
+        list(rng.integers(0, 30, n)),
+        list(rng.integers(1, 9, n)),
+        place=list(place),
+    )
+    flag = (rng.random(n) < 0.7).astype(np.uint8)
+    applied = flag.astype(bool)
+    quota0 = rng.uniform(0.0, 40.0, n_gov) * hpa
+    quota = quota0.copy()
+    gov = np.arange(n_gov, dtype=np.int64)
+    edu, yrs = hh["education"].astype(float), hh["years_here"].astype(float)
+    granted = settle_points(KEY, hh, flag, gov, quota, hpa, 10.0, 3.0)
+    won = hh["hukou_place"] != 5
+    assert not (won & ~applied).any()
+    assert granted == int(hh["persons"][won].sum())
+    assert not flag.any()
+    for g in range(n_gov):
+        mine = won & (place == g)
+        used = float(hh["persons"][mine].sum()) * hpa
+        assert used <= quota0[g] + 1e-9
+        assert quota[g] == pytest.approx(quota0[g] - used)
+        assert quota[g] >= 0.0
+        # Winners of a city outrank (or tie with) every applicant of that city left out.
+        score = 10.0 * edu + 3.0 * yrs
+        losers = applied & (place == g) & ~won
+        if mine.any() and losers.any():
+            assert score[mine].min() >= score[losers].max()
+
+
+# --- input checks of the public wrappers ----------------------------------------------------------
+def _valid_inputs(n: int = 10, n_places: int = 3) -> dict[str, Any]:
+    hh = make_households(n, place=np.arange(n) % n_places, hukou_place=0)
+    return {
+        "key": KEY,
+        "households": hh,
+        "pf": make_pf([30.0] * n_places, [114.0] * n_places),
+        "pi": make_pi(n_places),
+        "par": make_par(),
+        "access": np.array([0.5]),
+        "grav_cdf": np.cumsum(np.ones((1, n_places)), axis=1),
+        "origin_start": np.zeros(n_places + 1, dtype=np.int64),
+        "origin_members": np.zeros(0, dtype=np.int64),
+        "net": np.zeros((n_places, n_places), dtype=np.int32),
+        "n_candidates": 2,
+        "flag": np.zeros(n, dtype=np.uint8),
+    }
+
+
+def test_valid_inputs_are_accepted() -> None:
+    counts = household_step(**_valid_inputs())
+    assert counts.shape == (L.N_COUNT,)
+    assert counts.dtype == np.int64
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("pf", np.zeros((3, L.N_PF - 1))),
+        ("pf", np.zeros((3, L.N_PF + 1))),
+        ("pi", np.zeros((3, L.N_PI + 1), dtype=np.int64)),
+        ("pi", np.zeros((2, L.N_PI), dtype=np.int64)),
+        ("par", np.zeros(L.N_PAR - 1)),
+        ("par", np.zeros((1, L.N_PAR))),
+        ("net", np.zeros((3, 2), dtype=np.int32)),
+        ("origin_start", np.zeros(3, dtype=np.int64)),
+        ("flag", np.zeros(9, dtype=np.uint8)),
+        ("access", np.zeros(0)),
+        ("access", np.zeros((2, 2))),
+        ("grav_cdf", np.ones((1, 4))),
+        ("n_candidates", 0),
+        ("n_chunks", 0),
+    ],
+)
+def test_household_step_rejects_wrong_shapes(name: str, value: Any) -> None:
+    inputs = _valid_inputs()
+    inputs[name] = value
+    with pytest.raises(ValueError):
+        household_step(**inputs)
+
+
+def test_household_step_rejects_household_arrays_of_unequal_length() -> None:
+    inputs = _valid_inputs()
+    hh = inputs["households"]
+    for name in FIELDS:
+        if name != "place":
+            hh[name] = np.concatenate([hh[name], hh[name]])
+    with pytest.raises(ValueError):
+        household_step(**inputs)
+
+
+def test_aggregate_rejects_bad_sizes_and_indices() -> None:
+    hh = make_households(10, place=np.arange(10) % 3)
+    with pytest.raises(ValueError):
+        aggregate(hh, 0, 1)
+    with pytest.raises(ValueError):
+        aggregate(hh, 3, 0)
+    with pytest.raises(ValueError):
+        aggregate(hh, 2, 1)  # place 2 is out of range
+    bad = make_households(10, place=0, hukou_place=np.arange(10) % 4)
+    with pytest.raises(ValueError):
+        aggregate(bad, 3, 1)
+    neg = make_households(10, place=0, hukou_place=0)
+    neg["place"][3] = -1
+    with pytest.raises(ValueError):
+        aggregate(neg, 3, 1)
+
+
+def test_aggregate_rejects_household_arrays_of_unequal_length() -> None:
+    hh = make_households(10, place=np.arange(10) % 3)
+    hh["place"] = hh["place"][:5].copy()
+    with pytest.raises(ValueError):
+        aggregate(hh, 3, 1)
+
+
+def test_origin_index_rejects_household_arrays_of_unequal_length() -> None:
+    hh = make_households(10, place=np.arange(10) % 3, hukou_place=1)
+    hh["place"] = hh["place"][:5].copy()
+    with pytest.raises(ValueError):
+        origin_index(hh, 3)
+
+
+_OUT_OF_RANGE = {
+    "origin_index_hukou_place": """
+        hh = make(20, place=0, hukou_place=7)  # hukou place 7 of a 3-place world
+        origin_index(hh, 3)
+    """,
+    "household_step_place": """
+        hh = make(20, place=9, hukou_place=0)  # place 9 of a 3-place world
+        household_step(KEY, hh, pf, pi, par, access, grav, start, members, net, 2, flag)
+    """,
+    "household_step_grav_rows": """
+        hh = make(20, place=2, hukou_place=2)
+        pi[:, L.PI_PROVINCE] = [0, 1, 2]  # three provinces, one gravity row
+        household_step(KEY, hh, pf, pi, par, access, grav, start, members, net, 2, flag)
+    """,
+}
+
+_PRELUDE = """
+import numpy as np
+from urbsim.households import Households
+from urbsim.kernels import layout as L
+from urbsim.kernels.aggregate import origin_index
+from urbsim.kernels.household_step import household_step
+from urbsim.rng import make_year_key
+
+def make(n, place, hukou_place):
+    one = np.ones(n, dtype=np.int64)
+    return Households(place=one * place, zone=one, hukou_place=one * hukou_place,
+                      hukou_type=0 * one, years_here=one, permit=0 * one, age_group=one,
+                      education=one, children=0 * one, land=0 * one, persons=2 * one).as_dict()
+
+KEY = make_year_key(1, 2011)
+pf = np.zeros((3, L.N_PF)); pf[:, L.PF_QUALITY] = 1.0; pf[:, L.PF_EMPLOY] = 1.0
+pi = np.zeros((3, L.N_PI), dtype=np.int64)
+par = np.zeros(L.N_PAR); par[L.P_D0] = 50.0; par[L.P_MOVE_BASE] = 1.0
+par[L.P_MOVE_AGE0:L.P_MOVE_AGE0 + 4] = 1.0; par[L.P_MOVE_UNEMPLOYED] = 1.0
+access = np.array([0.5]); grav = np.cumsum(np.ones((1, 3)), axis=1)
+start = np.zeros(4, dtype=np.int64); members = np.zeros(0, dtype=np.int64)
+net = np.zeros((3, 3), dtype=np.int32); flag = np.zeros(20, dtype=np.uint8)
+try:
+{body}
+except ValueError:
+    print("REJECTED")
+"""
+
+
+@pytest.mark.parametrize("case", sorted(_OUT_OF_RANGE))
+def test_out_of_range_indices_are_rejected(case: str) -> None:
+    """Run in a subprocess: the unchecked call may crash the interpreter."""
+    body = textwrap.indent(textwrap.dedent(_OUT_OF_RANGE[case]).strip(), "    ")
+    proc = subprocess.run(
+        [sys.executable, "-c", _PRELUDE.format(body=body)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, f"crashed with {proc.returncode}: {proc.stderr[-500:]}"
+    assert "REJECTED" in proc.stdout

@@ -1,0 +1,230 @@
+"""Invariants of one household step, for random tiny worlds and random parameters: persons are
+conserved up to births and deaths, fields stay in range and keep their dtypes, hukou is only
+granted to eligible applicants and within quotas, and the result does not depend on chunking."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from urbsim.households import FIELDS, Households
+from urbsim.kernels import aggregate as A
+from urbsim.kernels import layout as L
+from urbsim.kernels.household_step import household_step, settle_points
+from urbsim.model import UrbanizationModel
+from urbsim.rng import make_year_key
+from urbsim.world import World
+
+WORLDS = {
+    "seed": st.integers(0, 2**32 - 1),
+    "n_places": st.integers(1, 20),
+    "n_households": st.integers(0, 400),
+    "dissolved": st.sampled_from([0.0, 0.05]),
+    "year": st.integers(2011, 2035),
+    "n_candidates": st.integers(1, 8),
+    "move_base": st.sampled_from([None, 0.0, 1.0]),
+}
+
+
+def _step(
+    hh: Households, k: dict[str, Any], key: np.uint64, n_chunks: int
+) -> tuple[np.ndarray, np.ndarray]:
+    flag = np.zeros(len(hh), dtype=np.uint8)
+    counts = household_step(
+        key,
+        hh.as_dict(),
+        k["pf"],
+        k["pi"],
+        k["par"],
+        k["access"],
+        k["grav_cdf"],
+        k["origin_start"],
+        k["origin_members"],
+        k["net"],
+        k["n_candidates"],
+        flag,
+        n_chunks,
+    )
+    return counts, flag
+
+
+def _ints(hh: Households) -> dict[str, np.ndarray]:
+    return {name: getattr(hh, name).astype(np.int64) for name in FIELDS}
+
+
+@settings(max_examples=25, deadline=None)
+@given(**WORLDS)
+def test_household_step_invariants(
+    tiny_world: Callable[..., World],
+    kernel_inputs: Callable[..., dict[str, Any]],
+    seed: int,
+    n_places: int,
+    n_households: int,
+    dissolved: float,
+    year: int,
+    n_candidates: int,
+    move_base: float | None,
+) -> None:
+    world = tiny_world(
+        n_places=n_places, n_households=n_households, seed=seed, dissolved_share=dissolved
+    )
+    overrides = {} if move_base is None else {"move_base": move_base}
+    k = kernel_inputs(world, seed, n_candidates=n_candidates, **overrides)
+    key = make_year_key(seed, year)
+    pi, par = k["pi"], k["par"]
+    before = world.households.copy()
+
+    # -- the same result for any number of chunks --------------------------------------------------
+    runs = {}
+    for n_chunks in (1, 3, 64):
+        hh = before.copy()
+        counts, flag = _step(hh, k, key, n_chunks)
+        runs[n_chunks] = (hh, counts, flag)
+    hh, counts, flag = runs[64]
+    for other in (1, 3):
+        hh_o, counts_o, flag_o = runs[other]
+        np.testing.assert_array_equal(counts_o, counts)
+        np.testing.assert_array_equal(flag_o, flag)
+        for name in FIELDS:
+            np.testing.assert_array_equal(getattr(hh_o, name), getattr(hh, name), err_msg=name)
+
+    # -- dtypes and ranges -------------------------------------------------------------------------
+    for name, field in FIELDS.items():
+        assert getattr(hh, name).dtype == field.dtype, name
+        assert getattr(hh, name).shape == (n_households,)
+    b, a = _ints(before), _ints(hh)
+    assert ((a["persons"] >= 0) & (a["persons"] <= 15)).all()
+    assert (np.abs(a["persons"] - b["persons"]) <= 1).all()
+    for name in ("place", "hukou_place"):
+        assert ((a[name] >= 0) & (a[name] < n_places)).all()
+    for name in ("zone", "hukou_type", "permit", "land"):
+        assert np.isin(a[name], (0, 1)).all()
+    assert (a["age_group"] < 4).all()
+    np.testing.assert_array_equal(a["education"], b["education"])
+    np.testing.assert_array_equal(a["children"], b["children"])
+    assert not (a["land"].astype(bool) & (a["hukou_type"] == 1)).any()  # land needs agri hukou
+    assert not ((a["permit"] == 1) & (a["place"] == a["hukou_place"])).any()
+    assert set(np.unique(flag)) <= {0, 1}
+
+    # -- persons: moves conserve them; births and deaths are the only change -----------------------
+    assert a["persons"].sum() - b["persons"].sum() == counts[L.C_BIRTHS] - counts[L.C_DEATHS]
+    assert counts[L.C_BIRTHS] == int((a["persons"] > b["persons"]).sum())
+    assert counts[L.C_DEATHS] == int((a["persons"] < b["persons"]).sum())
+    gone = (b["persons"] > 0) & (a["persons"] == 0)
+    assert counts[L.C_DISSOLVED] == int(gone.sum())
+    empty = b["persons"] == 0
+    for name in FIELDS:
+        same = empty if name == "persons" else empty | gone  # the dissolved only lose a person
+        np.testing.assert_array_equal(a[name][same], b[name][same], err_msg=name)
+    assert not flag[empty | gone].any()
+
+    # -- moves and in-situ reclassification --------------------------------------------------------
+    moved = (a["place"] != b["place"]) | ((a["zone"] != b["zone"]) & (a["years_here"] == 0))
+    insitu = ~moved & (b["zone"] == 0) & (a["zone"] == 1)
+    assert counts[L.C_MOVES] == int(moved.sum())
+    assert counts[L.C_CONSIDERED] >= counts[L.C_MOVES]
+    assert counts[L.C_RETURNS] == int((moved & (a["place"] == b["hukou_place"])).sum())
+    prov = pi[:, L.PI_PROVINCE]
+    assert counts[L.C_PROVINCE_MOVES] == int((moved & (prov[a["place"]] != prov[b["place"]])).sum())
+    for name in ("hukou_place", "hukou_type", "land"):
+        np.testing.assert_array_equal(a[name][moved], b[name][moved])
+    assert (a["years_here"][moved] == 0).all()
+    assert (a["permit"][moved] == 0).all()
+    assert not flag[moved].any()
+    # Only a return to a rural hukou place with land ends in a rural zone.
+    to_rural = moved & (a["zone"] == 0)
+    assert (a["place"][to_rural] == b["hukou_place"][to_rural]).all()
+    assert (b["hukou_type"][to_rural] == 0).all() and (b["land"][to_rural] == 1).all()
+    assert counts[L.C_INSITU] == int(a["persons"][insitu].sum())
+    assert not ((b["zone"] == 1) & (a["zone"] == 0) & ~moved).any()  # stayers never de-urbanize
+
+    # -- hukou: conversions only for eligible applicants, never at closed places -------------------
+    rule = pi[b["place"], L.PI_RULE]
+    min_years = pi[b["place"], L.PI_MIN_YEARS]
+    changed = (a["hukou_place"] != b["hukou_place"]) | (a["hukou_type"] != b["hukou_type"])
+    applicant = (
+        (a["persons"] > 0)
+        & (b["zone"] == 1)
+        & ~moved
+        & ~((b["hukou_place"] == b["place"]) & (b["hukou_type"] == 1))
+        & (rule != L.RULE_CLOSED)
+        & ((rule == L.RULE_OPEN) | (b["years_here"] >= min_years))
+    )
+    conv = changed & (b["zone"] == 1)
+    assert not (conv & ~(applicant & (rule != L.RULE_POINTS))).any()
+    assert not (conv & (rule == L.RULE_CLOSED)).any()
+    assert counts[L.C_CONVERSIONS] == int(a["persons"][conv].sum())
+    assert counts[L.C_CONVERSIONS] <= int(a["persons"][applicant & (rule != L.RULE_POINTS)].sum())
+    assert (a["hukou_place"][conv] == b["place"][conv]).all()
+    assert (a["hukou_type"][conv] == 1).all()
+    assert (a["permit"][conv] == 0).all()
+    assert (a["land"][conv] == 0).all()
+    if par[L.P_HUKOU_APPLY] == 0.0:
+        assert not conv.any() and not flag.any()
+    # Points applicants are flagged, not converted.
+    flagged = flag == 1
+    assert not (flagged & ~(applicant & (rule == L.RULE_POINTS))).any()
+    assert not (flagged & changed).any()
+    # Requisition: local agricultural households reclassified in place, land given up.
+    req = changed & (b["zone"] == 0)
+    assert not (req & ~insitu).any()
+    assert (b["hukou_place"][req] == b["place"][req]).all()
+    assert (b["hukou_type"][req] == 0).all() and (a["hukou_type"][req] == 1).all()
+    assert (a["hukou_place"][req] == b["hukou_place"][req]).all()
+    assert counts[L.C_REQUISITION] == int(a["persons"][req].sum())
+    # Permits only while they are issued.
+    new_permit = (a["permit"] == 1) & (b["permit"] == 0)
+    if par[L.P_PERMIT_ON] == 0.0:
+        assert not new_permit.any() and counts[L.C_PERMITS] == 0
+    assert counts[L.C_PERMITS] >= int(a["persons"][new_permit].sum())
+
+    # -- place counts ------------------------------------------------------------------------------
+    agg, acc_all, acc_urban, net = A.aggregate(hh.as_dict(), n_places, k["access"].shape[0])
+    assert (agg >= 0).all() and (acc_all >= 0).all() and (acc_urban >= 0).all()
+    assert (net >= 0).all()
+    assert agg[:, A.A_RESIDENTS].sum() == agg[:, A.A_REGISTERED].sum() == a["persons"].sum()
+
+    # -- points settlement within quotas -----------------------------------------------------------
+    rng = np.random.default_rng(seed)
+    gov = k["gov_of_place"]
+    quota0 = rng.uniform(0.0, 30.0, k["n_gov"]) * world.households_per_agent
+    quota = quota0.copy()
+    hpa = world.households_per_agent
+    flag_before = flag.copy()
+    granted = settle_points(
+        key, hh.as_dict(), flag, gov, quota, hpa, par[L.P_POINTS_EDUCATION], par[L.P_POINTS_YEARS]
+    )
+    won = (hh.hukou_place.astype(np.int64) != a["hukou_place"]) | (
+        hh.hukou_type.astype(np.int64) != a["hukou_type"]
+    )
+    assert not (won & (flag_before == 0)).any()
+    assert not (won & (rule == L.RULE_CLOSED)).any()
+    assert granted == int(a["persons"][won].sum())
+    assert not flag.any()
+    used = np.bincount(gov[a["place"][won]], weights=a["persons"][won] * hpa, minlength=k["n_gov"])
+    assert (used <= quota0 + 1e-6).all()
+    assert (quota >= -1e-9).all()
+    np.testing.assert_allclose(quota, quota0 - used, atol=1e-6)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_places=st.integers(1, 12))
+def test_model_years_conserve_persons(
+    tiny_world: Callable[..., World], small_scenario: Callable[..., Any], seed: int, n_places: int
+) -> None:
+    """Through whole model years on a tiny world: residents change by births minus deaths, and
+    every recorded rate stays in [0, 1]."""
+    world = tiny_world(n_places=n_places, n_households=300, seed=seed)
+    loaded = small_scenario(seed=seed, end_year=2013)
+    model = UrbanizationModel(loaded, world=world)
+    model.run()
+    nat = model.national_table()
+    change = np.diff(nat["residents"].to_numpy())
+    np.testing.assert_allclose(change, (nat["births"] - nat["deaths"]).to_numpy()[1:])
+    for col in ("urbanization_rate", "hukou_urbanization_rate", "service_gap"):
+        assert nat[col].between(0.0, 1.0).all(), col
+    assert (nat[["floating_population", "permit_holders", "hukou_conversions"]] >= 0).all().all()

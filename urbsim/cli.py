@@ -1,0 +1,183 @@
+"""The ``urbsim`` command: run scenarios, check them, print the schema, redraw figures.
+
+User errors (a bad scenario, a missing file, a malformed ``--set``, an output folder that may
+not be replaced) print one ``error:`` paragraph to stderr and exit with code 2 before anything
+is written. Any other exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from urbsim.output import OutputError
+from urbsim.scenario import LoadedScenario, Scenario, ScenarioError, load_scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Agent-based simulation of population agglomeration under China's urbanization policies.",
+)
+
+#: Exit code of every user error (the code Click uses for usage errors).
+USER_ERROR = 2
+
+
+class Engine(StrEnum):
+    """Household engine."""
+
+    numba = "numba"
+    mesa = "mesa"
+
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Override a scenario field, e.g. --set policy.permit.enabled=true "
+        "(value read as TOML; repeatable).",
+    ),
+]
+
+
+def _fail(message: str) -> NoReturn:
+    """Print a user error to stderr and exit with :data:`USER_ERROR`."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(USER_ERROR)
+
+
+def _scenario_error(exc: ScenarioError, scenario: Path | None = None) -> NoReturn:
+    message = str(exc)
+    if exc.source == "--set" and scenario is not None:
+        # A malformed override is not in the file, but say which scenario it was for.
+        message += f"\n(overrides of {scenario.resolve()})"
+    _fail(message)
+
+
+@contextmanager
+def _output_errors() -> Iterator[None]:
+    """Turn an output folder that may not be written or read into an ``error:`` message."""
+    try:
+        yield
+    except OutputError as exc:
+        _fail(str(exc))
+
+
+def _load(path: Path, sets: list[str] | None, **fields: object) -> LoadedScenario:
+    try:
+        return load_scenario(path, overrides=sets, **fields)
+    except ScenarioError as exc:
+        _scenario_error(exc, path)
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder [default: results/<scenario name>].")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (overrides the scenario's).")] = None,
+    sets: SetOption = None,
+    engine: Annotated[
+        Engine | None, typer.Option(help="Household engine (overrides the scenario's).")
+    ] = None,
+) -> None:
+    """Run a scenario and write its tables, manifest and figures."""
+    from urbsim.output import build_manifest, check_replaceable, write_run
+
+    loaded = _load(scenario, sets, seed=seed, engine=None if engine is None else engine.value)
+    name = loaded.scenario.name
+    if out is None:
+        if name in (".", "..") or "/" in name or "\\" in name:
+            _fail(f"{scenario.resolve()}: name: {name!r} cannot be a folder name; pass --out")
+        out = Path("results") / name
+    with _output_errors():
+        # Before the run, not after: a long run must not end in a refusal to write.
+        check_replaceable(out)
+
+    # Imported here so that `schema` and `check` start fast and work without the model.
+    from urbsim import plots
+    from urbsim.progress import year_progress
+    from urbsim.runner import simulate
+
+    years = loaded.scenario.end_year - loaded.scenario.start_year
+    with year_progress(years) as progress:
+        result = simulate(loaded, progress=progress)
+
+    manifest = build_manifest(
+        result.loaded, result.loaded.scenario.seed, result.wall_seconds, result.notes
+    )
+    with _output_errors():
+        path = write_run(
+            out,
+            result.national,
+            result.places,
+            manifest,
+            lambda folder: plots.draw_all(result.national, result.places, folder),
+        )
+    _summary(result.national, result.wall_seconds, path, name)
+
+
+def _summary(national: pd.DataFrame, wall_seconds: float, path: Path, name: str) -> None:
+    """Final-year rates, wall time and where the output went."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    last = national.sort_values("year").iloc[-1]
+    # Text, not str: rich would read "[...]" in a name or path as markup.
+    table = Table(title=Text(f"{name}: {int(last['year'])}"), show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("Resident urbanization", f"{100 * float(last['urbanization_rate']):.1f} %")
+    table.add_row("Hukou urbanization", f"{100 * float(last['hukou_urbanization_rate']):.1f} %")
+    table.add_row("Floating population", f"{float(last['floating_population']) / 1e6:,.1f} M")
+    table.add_row("Wall time", f"{wall_seconds:,.1f} s")
+    table.add_row("Output", Text(str(path)))
+    Console(highlight=False).print(table)
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
+    sets: SetOption = None,
+) -> None:
+    """Validate a scenario; print its name and the hash of the resolved scenario."""
+    loaded = _load(file, sets)
+    typer.echo(f"OK {loaded.scenario.name} {loaded.sha256}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (with units and sources)."""
+    typer.echo(json.dumps(Scenario.model_json_schema(), indent=2, ensure_ascii=False))
+
+
+@app.command()
+def plot(
+    run_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A run folder.")],
+) -> None:
+    """Redraw a run folder's figures from its two tables."""
+    from urbsim import plots
+    from urbsim.output import FIGURES_DIR, read_run_tables, replace_dir
+
+    with _output_errors():
+        national, places = read_run_tables(run_dir)
+    try:
+        written: list[Path] = []
+        target = run_dir / FIGURES_DIR
+        replace_dir(target, lambda folder: written.extend(plots.draw_all(national, places, folder)))
+    except plots.PlotDataError as exc:
+        # Tables that lack a column the figures need: a file problem, not a bug.
+        _fail(f"{run_dir}: {exc}")
+    typer.echo(f"wrote {len(written)} figures to {target}")

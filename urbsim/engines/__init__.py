@@ -1,0 +1,1 @@
+"""Household engines: the Numba kernels (default) and the Mesa reference agents."""

@@ -1,0 +1,406 @@
+"""The reference household engine: every household is a Mesa agent with readable methods.
+
+This is the slow, obvious implementation that the Numba kernels are tested against, draw by
+draw. It shares nothing with the kernels but the random-number key (through the plain-Python
+twin :mod:`urbsim.rng_py`) and the place values of the year; every rule is written again here in
+ordinary Python and ``math``. Where a floating-point result could flip a choice, the arithmetic is
+written in the same order as in :mod:`urbsim.kernels.household_step`.
+
+A year runs in two phases, as in the kernels: every household decides on the state at the start
+of the year (:meth:`Household.live_year`), then the moves apply together (:meth:`Household.settle_move`),
+then points-scheme applicants are ranked against their city's quota.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from urbsim import rng_py
+from urbsim.households import FIELDS, NON_AGRICULTURAL, RURAL, URBAN, Households
+from urbsim.kernels import layout as L
+
+if TYPE_CHECKING:
+    from urbsim.model import UrbanizationModel
+
+_EARTH_KM = 6371.0
+_MAX_PERSONS = 15
+_MAX_YEARS = 255
+_RULES = {L.RULE_CLOSED: "closed", L.RULE_OPEN: "open", L.RULE_CONDITIONAL: "conditional",
+          L.RULE_POINTS: "points"}
+
+
+@dataclass
+class YearContext:
+    """What a household can see of the world this year: place values as Python lists."""
+
+    key: int
+    year: int
+    log_income_urban: list[float]
+    log_income_rural: list[float]
+    log_cost_urban: list[float]
+    log_cost_rural: list[float]
+    quality: list[float]
+    amenity: list[float]
+    employment: list[float]
+    birth_urban: list[float]
+    birth_rural: list[float]
+    death: list[float]
+    insitu: list[float]
+    lat: list[float]
+    lon: list[float]
+    coslat: list[float]
+    province: list[int]
+    rule: list[str]
+    min_years: list[int]
+    gravity: list[list[float]]
+    migrants_from: dict[int, list[Household]]
+    network: np.ndarray
+    access: list[float]
+    permits_issued: bool
+    permit_months: int
+
+
+class Household(mesa.Agent):
+    """A migrant (or would-be migrant) household.
+
+    Attributes mirror :data:`urbsim.households.FIELDS` as plain Python integers; ``hh_id`` is the
+    household's row, which keys its random draws.
+    """
+
+    model: UrbanizationModel
+
+    def __init__(self, model: UrbanizationModel, hh_id: int, **fields: int) -> None:
+        super().__init__(model)
+        self.hh_id = hh_id
+        self.place: int = fields["place"]
+        self.zone: int = fields["zone"]
+        self.hukou_place: int = fields["hukou_place"]
+        self.hukou_type: int = fields["hukou_type"]
+        self.years_here: int = fields["years_here"]
+        self.permit: int = fields["permit"]
+        self.age_group: int = fields["age_group"]
+        self.education: int = fields["education"]
+        self.children: int = fields["children"]
+        self.land: int = fields["land"]
+        self.persons: int = fields["persons"]
+        self.next_place = self.place
+        self.next_zone = self.zone
+        self.points_applicant = False
+
+    # --- the year -----------------------------------------------------------------------------
+    def live_year(self, ctx: YearContext, tally: dict[str, int]) -> None:
+        """Decide this year's events on the state at the start of the year."""
+        self.points_applicant = False
+        self.next_place, self.next_zone = self.place, self.zone
+        if self.persons == 0:
+            return
+        if not self.have_births_and_deaths(ctx, tally):
+            return
+        u_employ, u_move = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_MOVE)
+        if u_move < self.move_propensity(u_employ, ctx):
+            tally["considered"] += 1
+            self.next_place, self.next_zone = self.choose_destination(ctx)
+            if (self.next_place, self.next_zone) != (self.place, self.zone):
+                return
+        self.stay(ctx, tally)
+
+    def have_births_and_deaths(self, ctx: YearContext, tally: dict[str, int]) -> bool:
+        """Births, deaths and the head's ageing; False when the household dissolves."""
+        b = self.model.spec.demography
+        u_demo, u_age = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_DEMOGRAPHY)
+        p = self.persons
+        birth = ctx.birth_urban[self.place] if self.zone == URBAN else ctx.birth_rural[self.place]
+        if u_demo < birth * p and p < _MAX_PERSONS:
+            self.persons += 1
+            tally["births"] += 1
+        elif u_demo >= 1.0 - ctx.death[self.place] * p:
+            self.persons -= 1
+            tally["deaths"] += 1
+            if self.persons == 0:
+                tally["dissolved"] += 1
+                return False
+        self.age_group_next = self.age_group
+        if u_age < b.ageing_rate:
+            self.age_group_next = self.age_group + 1 if self.age_group < 3 else 0
+        return True
+
+    def move_propensity(self, u_employ: float, ctx: YearContext) -> float:
+        """Probability of considering a move this year."""
+        b = self.model.spec.behaviour
+        p = b.move_base * b.move_age[self.age_group] * math.exp(-b.move_tenure_decay
+                                                                * self.years_here)
+        self.age_group = self.age_group_next
+        employed = True
+        if self.zone == URBAN:
+            employed = u_employ < ctx.employment[self.place]
+        if not employed:
+            p = p * b.move_unemployed
+        return p
+
+    def access_at(self, place: int, ctx: YearContext) -> float:
+        """Share of public services this household would be entitled to at ``place``."""
+        if place == self.hukou_place:
+            return 1.0
+        if place == self.place and self.permit == 1:
+            return ctx.access[min(self.years_here, len(ctx.access) - 1)]
+        return self.model.spec.economy.service_base_access
+
+    def utility(self, place: int, zone: int, ctx: YearContext) -> float:
+        """Systematic utility of living in ``zone`` of ``place``."""
+        b = self.model.spec.behaviour
+        if zone == URBAN:
+            v = b.beta_income * ctx.log_income_urban[place]
+            v -= b.beta_housing * ctx.log_cost_urban[place]
+            v += b.beta_amenity * ctx.amenity[place]
+        else:
+            v = b.beta_income * ctx.log_income_rural[place]
+            v -= b.beta_housing * ctx.log_cost_rural[place]
+        child_factor = 1.0 + b.child_service_weight * self.children
+        v += b.beta_service * self.access_at(place, ctx) * ctx.quality[place] * child_factor
+        if place != self.place:
+            dy = ctx.lat[place] - ctx.lat[self.place]
+            dx = (ctx.lon[place] - ctx.lon[self.place]) * ctx.coslat[self.place]
+            distance = _EARTH_KM * math.sqrt(dy * dy + dx * dx)
+            v -= b.beta_distance * math.log1p(distance / b.distance_scale_km)
+            if ctx.province[place] != ctx.province[self.place]:
+                v -= b.beta_province
+        if place != self.place or zone != self.zone:
+            v -= b.moving_cost
+        network = int(ctx.network[self.hukou_place, place])
+        if network > 0:
+            v += b.beta_network * math.log1p(network * self.model.hpa)
+        if place == self.hukou_place:
+            v += b.home_preference
+        return v
+
+    def candidate_places(self, ctx: YearContext) -> list[tuple[int, int]]:
+        """The choice set: stay, go home, the local town, and sampled destinations."""
+        b = self.model.spec.behaviour
+        options = [(self.place, self.zone)]
+        has_land = self.hukou_type == 0 and self.land == 1
+        home = (self.hukou_place, RURAL if has_land else URBAN)
+        if home != options[0]:
+            options.append(home)
+        if self.zone == RURAL and home != (self.place, URBAN):
+            options.append((self.place, URBAN))
+        earlier = ctx.migrants_from.get(self.hukou_place, [])
+        for k in range(b.candidates):
+            u_source, u_pick = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_CANDIDATE0 + k)
+            if u_source < b.network_sampling_share and earlier:
+                place = earlier[int(u_pick * len(earlier))].place
+            else:
+                row = ctx.gravity[ctx.province[self.place]]
+                place = min(bisect.bisect_right(row, u_pick * row[-1]), len(row) - 1)
+            if (place, URBAN) not in options:
+                options.append((place, URBAN))
+        return options
+
+    def choose_destination(self, ctx: YearContext) -> tuple[int, int]:
+        """Multinomial logit over the choice set, with this household's choice draw."""
+        options = self.candidate_places(ctx)
+        utilities = [self.utility(place, zone, ctx) for place, zone in options]
+        best = max(utilities)
+        weights = [math.exp(v - best) for v in utilities]
+        total = 0.0
+        for w in weights:
+            total += w
+        target = rng_py.uniform(ctx.key, self.hh_id, L.DRAW_CHOICE) * total
+        cumulative = 0.0
+        for option, w in zip(options, weights, strict=True):
+            cumulative += w
+            if target < cumulative:
+                return option
+        return options[-1]
+
+    def stay(self, ctx: YearContext, tally: dict[str, int]) -> None:
+        """A year at the same place: in-situ urbanization, residence permit, local hukou."""
+        years = self.years_here
+        self.years_here = min(years + 1, _MAX_YEARS)
+        if self.zone == RURAL:
+            self.be_reclassified(ctx, tally)
+            return
+        if self.hukou_place == self.place and self.hukou_type == NON_AGRICULTURAL:
+            return
+        u_permit, u_hukou = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_SETTLE)
+        permit_before = self.permit
+        self.obtain_permit(u_permit, years, ctx, tally)
+        self.apply_for_hukou(u_hukou, years, permit_before, ctx, tally)
+
+    def be_reclassified(self, ctx: YearContext, tally: dict[str, int]) -> None:
+        """Rural land next to a growing town becomes urban; requisition converts the hukou."""
+        u_insitu, u_requisition = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_INSITU)
+        if u_insitu < ctx.insitu[self.place]:
+            self.zone = URBAN
+            self.next_zone = URBAN
+            tally["insitu"] += self.persons
+            if (self.hukou_type == 0 and self.hukou_place == self.place
+                    and u_requisition < self.model.spec.demography.requisition_share):
+                self.hukou_type = NON_AGRICULTURAL
+                self.land = 0
+                tally["requisition"] += self.persons
+
+    def obtain_permit(self, u: float, years: int, ctx: YearContext,
+                      tally: dict[str, int]) -> None:
+        """Residence permit after the minimum residence, for households without local hukou."""
+        if (ctx.permits_issued and self.hukou_place != self.place and self.permit == 0
+                and 12 * years + 6 >= ctx.permit_months
+                and u < self.model.spec.behaviour.permit_takeup):
+            self.permit = 1
+            tally["permits"] += self.persons
+
+    def apply_for_hukou(self, u: float, years: int, permit_before: int, ctx: YearContext,
+                        tally: dict[str, int]) -> None:
+        """Apply where the city's rule allows; accept if access gained beats land given up."""
+        b = self.model.spec.behaviour
+        if u >= b.hukou_apply_rate:
+            return
+        rule = ctx.rule[self.place]
+        if rule == "closed" or (rule != "open" and years < ctx.min_years[self.place]):
+            return
+        # Entitlement as it stood at the start of the year (a permit issued this year counts
+        # from next year).
+        permit_now, years_now = self.permit, self.years_here
+        self.permit, self.years_here = permit_before, years
+        access = self.access_at(self.place, ctx)
+        self.permit, self.years_here = permit_now, years_now
+        gain = (b.beta_service * (1.0 - access) * ctx.quality[self.place]
+                * (1.0 + b.child_service_weight * self.children) + b.hukou_premium)
+        cost = b.land_value * self.land if self.hukou_type == 0 else 0.0
+        if gain <= cost:
+            return
+        if rule == "points":
+            self.points_applicant = True
+        else:
+            self.take_local_hukou()
+            tally["conversions"] += self.persons
+
+    def take_local_hukou(self) -> None:
+        """Transfer the hukou here as non-agricultural; land rights and permit lapse."""
+        self.hukou_place = self.place
+        self.hukou_type = NON_AGRICULTURAL
+        self.land = 0
+        self.permit = 0
+
+    def settle_move(self, tally: dict[str, int], province: list[int]) -> None:
+        """Apply the move decided this year (all households move together)."""
+        if (self.next_place, self.next_zone) == (self.place, self.zone):
+            return
+        tally["moves"] += 1
+        if province[self.next_place] != province[self.place]:
+            tally["province_moves"] += 1
+        if self.next_place == self.hukou_place:
+            tally["returns"] += 1
+        self.place, self.zone = self.next_place, self.next_zone
+        self.years_here = 0
+        self.permit = 0
+
+    def points(self) -> float:
+        """Settlement points: education and years of residence."""
+        b = self.model.spec.behaviour
+        return b.points_education * self.education + b.points_years * self.years_here
+
+
+class MesaEngine:
+    """Steps households as :class:`Household` agents; mirrors their state into the model's
+    household arrays after each year so the shared place updates can count them."""
+
+    def __init__(self, model: UrbanizationModel) -> None:
+        self.model = model
+        arrays = model.households.as_dict()
+        columns = {name: arrays[name].tolist() for name in FIELDS}
+        Household.create_agents(model, len(model.households),
+                                hh_id=list(range(len(model.households))), **columns)
+        self.households = model.agents_by_type[Household]
+        self.last_tally: dict[str, int] = {}
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "moves": lambda m: self.last_tally.get("moves", 0),
+            "considered": lambda m: self.last_tally.get("considered", 0),
+            "floating_households": lambda m: len(self.households.select(
+                lambda h: h.persons > 0 and h.place != h.hukou_place)),
+        })
+
+    def _context(self, year: int) -> YearContext:
+        m = self.model
+        pf, pi = m.place_inputs(year)
+        floating = self.households.select(lambda h: h.persons > 0 and h.place != h.hukou_place)
+        migrants_from = {int(origin): sorted(group, key=lambda h: h.hh_id)
+                         for origin, group in floating.groupby("hukou_place")}
+        pa = m.policy_arrays
+        return YearContext(
+            key=rng_py.year_key(m.spec.seed, year), year=year,
+            log_income_urban=pf[:, L.PF_LOGINC_URBAN].tolist(),
+            log_income_rural=pf[:, L.PF_LOGINC_RURAL].tolist(),
+            log_cost_urban=pf[:, L.PF_LOGCOST_URBAN].tolist(),
+            log_cost_rural=pf[:, L.PF_LOGCOST_RURAL].tolist(),
+            quality=pf[:, L.PF_QUALITY].tolist(), amenity=pf[:, L.PF_AMENITY].tolist(),
+            employment=pf[:, L.PF_EMPLOY].tolist(), birth_urban=pf[:, L.PF_BIRTH_URBAN].tolist(),
+            birth_rural=pf[:, L.PF_BIRTH_RURAL].tolist(), death=pf[:, L.PF_DEATH].tolist(),
+            insitu=pf[:, L.PF_INSITU].tolist(), lat=pf[:, L.PF_LAT].tolist(),
+            lon=pf[:, L.PF_LON].tolist(), coslat=pf[:, L.PF_COSLAT].tolist(),
+            province=pi[:, L.PI_PROVINCE].tolist(),
+            rule=[_RULES[r] for r in pi[:, L.PI_RULE].tolist()],
+            min_years=pi[:, L.PI_MIN_YEARS].tolist(),
+            gravity=m.gravity_cdf().tolist(), migrants_from=migrants_from, network=m.network,
+            access=pa.access.tolist(), permits_issued=pa.permit_on,
+            permit_months=pa.permit_months,
+        )
+
+    def step(self, year: int) -> tuple[np.ndarray, int]:
+        """All household behaviour of ``year``; returns the counters and points conversions."""
+        ctx = self._context(year)
+        tally = dict.fromkeys(("births", "deaths", "dissolved", "considered", "moves",
+                               "province_moves", "returns", "insitu", "requisition", "permits",
+                               "conversions"), 0)
+        self.households.do("live_year", ctx, tally)
+        self.households.do("settle_move", tally, ctx.province)
+        points = self.settle_points(ctx)
+        self.last_tally = tally
+        self.datacollector.collect(self.model)
+        self._mirror()
+        counts = np.zeros(L.N_COUNT, dtype=np.int64)
+        for name, index in (("births", L.C_BIRTHS), ("deaths", L.C_DEATHS),
+                            ("moves", L.C_MOVES), ("conversions", L.C_CONVERSIONS),
+                            ("insitu", L.C_INSITU), ("requisition", L.C_REQUISITION),
+                            ("permits", L.C_PERMITS), ("dissolved", L.C_DISSOLVED),
+                            ("considered", L.C_CONSIDERED),
+                            ("province_moves", L.C_PROVINCE_MOVES), ("returns", L.C_RETURNS)):
+            counts[index] = tally[name]
+        return counts, points
+
+    def settle_points(self, ctx: YearContext) -> int:
+        """Rank points applicants per city and grant hukou within the quota (persons)."""
+        m = self.model
+        quota = m.local_state.quota_left
+        applicants = self.households.select(lambda h: h.points_applicant)
+        ranked = sorted(applicants, key=lambda h: (
+            int(m.gov_of_place[h.place]), -h.points(),
+            rng_py.uniform(ctx.key, h.hh_id, L.DRAW_POINTS), h.hh_id))
+        full: set[int] = set()
+        granted = 0
+        for h in ranked:
+            h.points_applicant = False
+            city = int(m.gov_of_place[h.place])
+            if city in full:
+                continue
+            need = float(h.persons) * m.hpa
+            if quota[city] >= need:
+                quota[city] -= need
+                h.take_local_hukou()
+                granted += h.persons
+            else:
+                full.add(city)
+        return granted
+
+    def _mirror(self) -> None:
+        """Write the agents' state into the model's household arrays (row = ``hh_id``)."""
+        agents = sorted(self.households, key=lambda h: h.hh_id)
+        self.model.households = Households(**{
+            name: np.fromiter((getattr(h, name) for h in agents), dtype=field.dtype,
+                              count=len(agents))
+            for name, field in FIELDS.items()})

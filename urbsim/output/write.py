@@ -1,0 +1,375 @@
+"""Writing a run to disk: two Parquet tables, a manifest and the figures, all or nothing.
+
+A run folder is built in a hidden temporary sibling and swapped into place only when everything
+in it has been written, so a reader never sees a half-written run and a failed run never damages
+the previous one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import struct
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from urbsim.scenario import LoadedScenario
+
+#: File names inside a run folder.
+NATIONAL_FILE = "national.parquet"
+PLACES_FILE = "places.parquet"
+MANIFEST_FILE = "manifest.json"
+FIGURES_DIR = "figures"
+
+#: Distributions whose versions go into the manifest (their output can change the results).
+_VERSIONED = ("mesa", "numpy", "numba", "pandas", "pyarrow", "seaborn", "pydantic", "matplotlib")
+
+
+class OutputError(Exception):
+    """An output folder that cannot be written or read, with the reason."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Atomic folders
+# ---------------------------------------------------------------------------------------------
+def check_replaceable(out_dir: Path) -> None:
+    """Refuse to replace anything but a previous run folder (or an empty folder).
+
+    Replacing a folder deletes it, so a mistyped ``--out .`` must not wipe the working
+    directory. Call this before a long run to fail early; :func:`write_run` calls it again.
+
+    Raises
+    ------
+    OutputError
+        If ``out_dir`` exists and is a file, or a non-empty folder without a manifest.
+    """
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise OutputError(f"{out_dir}: exists and is not a folder")
+    if (out_dir / MANIFEST_FILE).is_file() or not any(out_dir.iterdir()):
+        return
+    raise OutputError(
+        f"{out_dir}: exists and is not an urbsim run folder (no {MANIFEST_FILE}); "
+        "refusing to replace it"
+    )
+
+
+def replace_dir(out_dir: Path, fill: Callable[[Path], None]) -> Path:
+    """Build a folder with ``fill`` in a temporary sibling, then swap it in for ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir
+        The folder to create or replace.
+    fill
+        Writes the folder's content into the (existing, empty) folder it is given.
+
+    Returns
+    -------
+    Path
+        ``out_dir``.
+
+    Notes
+    -----
+    The temporary folder is a sibling so that the final renames stay on one file system and
+    are atomic. The previous folder is renamed aside before the new one is renamed in, and
+    deleted only after; between the two renames ``out_dir`` briefly does not exist (POSIX has
+    no portable atomic exchange of two folders). Any exception, including ``KeyboardInterrupt``,
+    removes the temporary folder and leaves the previous ``out_dir`` as it was.
+    """
+    out_dir = Path(out_dir)
+    parent = out_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = parent / f".{out_dir.name}.tmp-{os.getpid()}"
+    aside = parent / f".{out_dir.name}.old-{os.getpid()}"
+    # Left over from a crashed run of a process that had the same id: not ours to keep.
+    for stale in (tmp, aside):
+        if stale.exists():
+            shutil.rmtree(stale)
+    tmp.mkdir()
+    try:
+        fill(tmp)
+        if out_dir.exists():
+            out_dir.rename(aside)
+            try:
+                tmp.rename(out_dir)
+            except BaseException:
+                aside.rename(out_dir)
+                raise
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            tmp.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+# ---------------------------------------------------------------------------------------------
+def write_table(df: pd.DataFrame, path: Path) -> None:
+    """Write ``df`` as zstd-compressed Parquet without the pandas index.
+
+    The bytes depend only on the frame and the library versions: Parquet stores no timestamp,
+    and the pandas schema metadata records dtypes and versions, nothing about the moment.
+    """
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    pq.write_table(table, path, compression="zstd", write_statistics=True)
+
+
+def _canonical_dtype(s: pd.Series) -> str:
+    dtype = s.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":
+        return dtype.newbyteorder("<").str
+    if pd.api.types.is_string_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+        # Python- and Arrow-backed strings, and object columns of strings, hold the same text;
+        # which one a reader gets depends on pandas options, not on the data.
+        inferred = pd.api.types.infer_dtype(s, skipna=True)
+        if inferred in ("string", "empty"):
+            return "string"
+    return str(dtype)
+
+
+def _column_bytes(s: pd.Series) -> bytes:
+    dtype = s.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":
+        arr = np.ascontiguousarray(s.to_numpy(), dtype=dtype.newbyteorder("<"))
+        if dtype.kind in "fc":
+            # One bit pattern per value: NaNs have many, and -0.0 equals 0.0.
+            arr = np.where(np.isnan(arr), np.nan, arr + 0.0).astype(arr.dtype)
+        return arr.tobytes()
+    parts: list[bytes] = []
+    for value in s.to_numpy(dtype=object):
+        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+            parts.append(b"\xff")
+        else:
+            text = str(value).encode("utf-8")
+            # A length prefix keeps ("ab", "c") apart from ("a", "bc").
+            parts.append(b"\x00" + struct.pack("<Q", len(text)) + text)
+    return b"".join(parts)
+
+
+def table_hash(df: pd.DataFrame) -> str:
+    """sha256 of a DataFrame's data: column names, dtypes, row count and values, in order.
+
+    Independent of the file format and its metadata (and of the index, which the files do not
+    store), so a table read back from Parquet hashes like the one written. Strings hash alike
+    whatever their pandas storage; NaNs and signed zeros are canonicalized.
+
+    Parameters
+    ----------
+    df
+        The table.
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
+    h = hashlib.sha256()
+    header = {
+        "columns": [[str(name), _canonical_dtype(df[name])] for name in df.columns],
+        "rows": len(df),
+    }
+    h.update(json.dumps(header, separators=(",", ":"), ensure_ascii=True).encode())
+    for i in range(df.shape[1]):
+        data = _column_bytes(df.iloc[:, i])
+        h.update(struct.pack("<Q", len(data)))
+        h.update(data)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Manifest
+# ---------------------------------------------------------------------------------------------
+def _dist_version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def urbsim_version() -> str | None:
+    """``urbsim.__version__``, else the installed distribution's version, else None."""
+    import urbsim
+
+    version = getattr(urbsim, "__version__", None)
+    return str(version) if version is not None else _dist_version("urbsim")
+
+
+def _git(args: list[str], cwd: Path) -> str | None:
+    # GIT_OPTIONAL_LOCKS=0: `git status` must not take the index lock while others work in the
+    # same tree.
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+    try:
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def git_state(where: Path | None = None) -> dict[str, Any] | None:
+    """Commit of the checkout holding the package, and whether tracked files differ from it.
+
+    Parameters
+    ----------
+    where
+        A folder inside the checkout; defaults to the ``urbsim`` package's folder.
+
+    Returns
+    -------
+    dict or None
+        ``{"commit": str, "dirty": bool}``; None when this is not a git checkout, it has no
+        commit yet, or git is missing. Untracked files do not count as dirty.
+    """
+    if where is None:
+        where = Path(__file__).resolve().parent.parent
+    commit = _git(["rev-parse", "HEAD"], where)
+    if commit is None:
+        return None
+    status = _git(["status", "--porcelain", "--untracked-files=no"], where)
+    return {"commit": commit.strip(), "dirty": None if status is None else bool(status.strip())}
+
+
+def build_manifest(
+    loaded: LoadedScenario, seed: int, wall_seconds: float, notes: dict[str, str]
+) -> dict[str, Any]:
+    """Everything needed to tell how a run was made and to make it again.
+
+    Parameters
+    ----------
+    loaded
+        The scenario as run (overrides applied).
+    seed
+        Seed of the run.
+    wall_seconds
+        Wall time of the simulation.
+    notes
+        Free-form definitions from the runner (for example how the world was built).
+
+    Returns
+    -------
+    dict
+        JSON-serializable manifest.
+    """
+    return {
+        "scenario_path": loaded.source,
+        "scenario_sha256": loaded.sha256,
+        "scenario": loaded.scenario.model_dump(mode="json"),
+        "seed": int(seed),
+        "urbsim_version": urbsim_version(),
+        "git": git_state(),
+        "versions": {
+            "python": platform.python_version(),
+            **{name: _dist_version(name) for name in _VERSIONED},
+        },
+        "platform": platform.platform(),
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "wall_seconds": float(wall_seconds),
+        "notes": {str(k): str(v) for k, v in notes.items()},
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# A run
+# ---------------------------------------------------------------------------------------------
+def write_run(
+    out_dir: Path,
+    national: pd.DataFrame,
+    places: pd.DataFrame,
+    manifest: dict[str, Any],
+    figures: Callable[[Path], None] | None,
+) -> Path:
+    """Write a run folder atomically.
+
+    The folder holds ``national.parquet``, ``places.parquet``, ``manifest.json`` and
+    ``figures/``. The manifest written is ``manifest`` plus a ``tables`` entry with each
+    table's row count and :func:`table_hash` (the caller's dict is not changed).
+
+    Parameters
+    ----------
+    out_dir
+        Folder to create, or to replace if it holds a previous run.
+    national, places
+        The output tables.
+    manifest
+        From :func:`build_manifest`.
+    figures
+        Draws the figures into the folder it is given; None for no figures.
+
+    Returns
+    -------
+    Path
+        ``out_dir``.
+
+    Raises
+    ------
+    OutputError
+        If ``out_dir`` exists and is not a run folder (nothing is written).
+    """
+    out_dir = Path(out_dir)
+    check_replaceable(out_dir)
+    full = {
+        **manifest,
+        "tables": {
+            "national": {"rows": len(national), "sha256": table_hash(national)},
+            "places": {"rows": len(places), "sha256": table_hash(places)},
+        },
+    }
+
+    def fill(folder: Path) -> None:
+        write_table(national, folder / NATIONAL_FILE)
+        write_table(places, folder / PLACES_FILE)
+        text = json.dumps(full, sort_keys=True, indent=2, ensure_ascii=False, default=str)
+        (folder / MANIFEST_FILE).write_text(text + "\n", encoding="utf-8")
+        fig_dir = folder / FIGURES_DIR
+        fig_dir.mkdir()
+        if figures is not None:
+            figures(fig_dir)
+
+    return replace_dir(out_dir, fill)
+
+
+def read_run_tables(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The national and places tables of a run folder.
+
+    Raises
+    ------
+    OutputError
+        If the folder or either table is missing or unreadable.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise OutputError(f"{run_dir}: no such folder")
+    missing = [n for n in (NATIONAL_FILE, PLACES_FILE) if not (run_dir / n).is_file()]
+    if missing:
+        raise OutputError(f"{run_dir}: missing {', '.join(missing)} (not a run folder?)")
+    tables = []
+    for name in (NATIONAL_FILE, PLACES_FILE):
+        try:
+            tables.append(pd.read_parquet(run_dir / name))
+        except (pa.ArrowException, OSError) as exc:
+            raise OutputError(f"{run_dir / name}: cannot read: {exc}") from None
+    return tables[0], tables[1]

@@ -1,0 +1,192 @@
+"""Places: county-level units with an urban and a rural zone.
+
+State lives in :class:`PlaceState`, one array per attribute; each :class:`Place` Mesa agent reads
+and writes its row through properties (``place.wage``), so users can inspect places or select them
+with an AgentSet while the yearly updates run vectorized over whole arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from urbsim.kernels import aggregate as A
+from urbsim.world import SIZE_CLASSES, PlaceTable
+from urbsim.world.base import SIZE_CLASS_BOUNDS
+
+if TYPE_CHECKING:
+    from urbsim.model import UrbanizationModel
+
+#: Index of the county-town entry in the settlement-rule table (after the six size classes).
+COUNTY_TOWN = len(SIZE_CLASSES)
+_DISTRICT = 0
+
+
+@dataclass
+class PlaceState:
+    """Mutable state of all places, one float64 array per attribute (persons are real persons).
+
+    Attributes
+    ----------
+    residents, urban_residents, hukou_residents, registered_population, floating_residents,
+    permit_holders, nonagri_registered : persons
+        Counts from the households (scaled by households per agent).
+    urban_households : households
+        Real households living in the urban zone.
+    wage : yuan/year
+        Urban wage.
+    employment : share
+        Probability that an urban-zone worker has a job (jobs over labour force, at most 1).
+    jobs, programme_jobs : jobs
+        Urban jobs, and the part created by the county-town programme.
+    housing_stock : persons housed at reference density
+    housing_cost : yuan/m2/year
+    service_capacity : entitled persons served
+    programme_capacity : entitled persons served by county-town investment (depreciates)
+    renewal_factor : multiplier of service capacity from old-community renewal
+    service_demand : entitled persons (hukou holders full weight, others their access share)
+    quality : capacity / demand
+    amenity : amenity index of the urban zone
+    urban_growth : share per year, urban residents' growth over the last year
+    renewed_households : households renovated so far
+    spending : yuan/year, service spending
+    """
+
+    residents: np.ndarray
+    urban_residents: np.ndarray
+    hukou_residents: np.ndarray
+    registered_population: np.ndarray
+    floating_residents: np.ndarray
+    permit_holders: np.ndarray
+    nonagri_registered: np.ndarray
+    urban_households: np.ndarray
+    wage: np.ndarray
+    employment: np.ndarray
+    jobs: np.ndarray
+    programme_jobs: np.ndarray
+    housing_stock: np.ndarray
+    housing_cost: np.ndarray
+    service_capacity: np.ndarray
+    programme_capacity: np.ndarray
+    renewal_factor: np.ndarray
+    service_demand: np.ndarray
+    quality: np.ndarray
+    amenity: np.ndarray
+    urban_growth: np.ndarray
+    renewed_households: np.ndarray
+    spending: np.ndarray
+
+    @classmethod
+    def zeros(cls, n: int) -> PlaceState:
+        """All attributes zero, except multipliers that start at one."""
+        state = cls(**{f.name: np.zeros(n) for f in fields(cls)})
+        state.renewal_factor.fill(1.0)
+        state.employment.fill(1.0)
+        state.quality.fill(1.0)
+        return state
+
+    def set_counts(self, counts: np.ndarray, hpa: float) -> None:
+        """Update the population attributes from the integer household counts."""
+        self.residents[:] = counts[:, A.A_RESIDENTS] * hpa
+        self.urban_residents[:] = counts[:, A.A_URBAN] * hpa
+        self.hukou_residents[:] = counts[:, A.A_HUKOU_RESIDENTS] * hpa
+        self.registered_population[:] = counts[:, A.A_REGISTERED] * hpa
+        self.floating_residents[:] = counts[:, A.A_FLOATING] * hpa
+        self.permit_holders[:] = counts[:, A.A_PERMIT] * hpa
+        self.nonagri_registered[:] = counts[:, A.A_NONAGRI_REGISTERED] * hpa
+        self.urban_households[:] = counts[:, A.A_URBAN_HOUSEHOLDS] * hpa
+
+
+def _state_property(name: str) -> property:
+    def get(self: Place) -> float:
+        return float(getattr(self.model.place_state, name)[self.place_id])
+
+    def set_(self: Place, value: float) -> None:
+        getattr(self.model.place_state, name)[self.place_id] = value
+
+    return property(get, set_, doc=f"{name} of this place (see PlaceState)")
+
+
+class Place(mesa.Agent):
+    """A county-level unit; its attributes are views into the model's place arrays.
+
+    Parameters
+    ----------
+    model
+        The model.
+    place_id
+        Row of this place in the place arrays.
+    """
+
+    model: UrbanizationModel
+
+    def __init__(self, model: UrbanizationModel, place_id: int) -> None:
+        super().__init__(model)
+        self.place_id = int(place_id)
+
+    @property
+    def name(self) -> str:
+        """Name of the unit."""
+        return str(self.model.place_table.name[self.place_id])
+
+    @property
+    def code(self) -> int:
+        """Administrative code."""
+        return int(self.model.place_table.code[self.place_id])
+
+    @property
+    def kind(self) -> int:
+        """Index into :data:`urbsim.world.KINDS`."""
+        return int(self.model.place_table.kind[self.place_id])
+
+    @property
+    def region(self) -> int:
+        """Index into :data:`urbsim.world.REGIONS`."""
+        return int(self.model.place_table.region[self.place_id])
+
+    @property
+    def size_class(self) -> int:
+        """Size class of the prefecture city, index into :data:`urbsim.world.SIZE_CLASSES`."""
+        return int(self.model.size_class[self.place_id])
+
+    def __repr__(self) -> str:
+        return f"Place({self.place_id}, {self.name!r})"
+
+
+for _f in fields(PlaceState):
+    setattr(Place, _f.name, _state_property(_f.name))
+
+
+# ---------------------------------------------------------------------------------------------
+# Vectorized yearly updates (pure functions of arrays)
+# ---------------------------------------------------------------------------------------------
+def size_classes(table: PlaceTable, urban_residents: np.ndarray,
+                 prefecture_index: np.ndarray, n_prefectures: int) -> np.ndarray:
+    """Size class of each place's prefecture city, from its districts' urban residents.
+
+    A prefecture without urban districts is classed by the urban residents of all its places.
+    """
+    district = table.kind == _DISTRICT
+    urban_d = np.bincount(prefecture_index, weights=np.where(district, urban_residents, 0.0),
+                          minlength=n_prefectures)
+    has_d = np.bincount(prefecture_index, weights=district.astype(float),
+                        minlength=n_prefectures) > 0
+    urban_all = np.bincount(prefecture_index, weights=urban_residents, minlength=n_prefectures)
+    city = np.where(has_d, urban_d, urban_all)
+    bounds = np.asarray(SIZE_CLASS_BOUNDS)
+    # First class whose lower bound the city reaches (classes run largest first).
+    pref_class = np.argmax(city[:, None] >= bounds[None, :], axis=1).astype(np.int8)
+    return pref_class[prefecture_index]
+
+
+def distances_km(lat: np.ndarray, lon: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
+                 ) -> np.ndarray:
+    """Great-circle distances (km) from each point (radians) to each of a second set."""
+    dlat = lat2[None, :] - lat[:, None]
+    dlon = lon2[None, :] - lon[:, None]
+    a = np.sin(0.5 * dlat) ** 2 + np.cos(lat)[:, None] * np.cos(lat2)[None, :] * np.sin(
+        0.5 * dlon) ** 2
+    return 2.0 * 6371.0 * np.arcsin(np.sqrt(np.minimum(a, 1.0)))

@@ -1,0 +1,58 @@
+"""Running a scenario: build the model, step it to the end, return its tables."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from urbsim.model import UrbanizationModel
+from urbsim.scenario import LoadedScenario
+
+
+@dataclass
+class RunResult:
+    """Tables of a finished run.
+
+    Attributes
+    ----------
+    national : pandas.DataFrame
+        One row per year.
+    places : pandas.DataFrame
+        One row per place and year.
+    loaded : LoadedScenario
+        The scenario that was run.
+    wall_seconds : float
+        Wall time of the run, world building included.
+    notes : dict[str, str]
+        Definitions and sources of the world (for the manifest).
+    """
+
+    national: pd.DataFrame
+    places: pd.DataFrame
+    loaded: LoadedScenario
+    wall_seconds: float
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+def simulate(loaded: LoadedScenario,
+             progress: Callable[[int, int, int], None] | None = None) -> RunResult:
+    """Run a scenario from its start year to its end year.
+
+    Parameters
+    ----------
+    loaded
+        A validated scenario.
+    progress
+        Called as ``progress(years_done, years_total, households)`` after each year.
+    """
+    start = time.perf_counter()
+    model = UrbanizationModel(loaded)
+    model.run(progress)
+    notes = {k: str(v) for k, v in model.world.notes.items()}
+    notes["households_per_agent"] = str(model.hpa)
+    notes["agents"] = str(len(model.households))
+    return RunResult(model.national_table(), model.places_table(), loaded,
+                     time.perf_counter() - start, notes)
