@@ -17,8 +17,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["LoadedScenario", "ScenarioError", "UrbanizationModel", "__version__",
-           "load_scenario"]
+__all__ = ["LoadedScenario", "ScenarioError", "UrbanizationModel", "__version__", "load_scenario"]
 
 _LAZY = {
     "LoadedScenario": "urbsim.scenario",

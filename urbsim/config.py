@@ -11,7 +11,12 @@ from typing import Any, Final
 #: Flags for serial kernels. ``fastmath`` stays off: it lets LLVM reassociate sums and contract
 #: multiply-adds, which would make the Numba engine differ from the reference engine in the last
 #: bit and flip discrete choices.
-JIT: Final[dict[str, Any]] = {"cache": True, "fastmath": False, "nogil": True, "error_model": "numpy"}
+JIT: Final[dict[str, Any]] = {
+    "cache": True,
+    "fastmath": False,
+    "nogil": True,
+    "error_model": "numpy",
+}
 
 #: Flags for kernels that run a ``prange`` over chunks.
 JIT_PARALLEL: Final[dict[str, Any]] = {**JIT, "parallel": True}

@@ -37,15 +37,17 @@ def access_shares(access: np.ndarray, base_access: float, n_categories: int) -> 
     return np.concatenate(([1.0, base_access], permit))
 
 
-def entitled_demand(acc: np.ndarray, access: np.ndarray, base_access: float,
-                    hpa: float) -> np.ndarray:
+def entitled_demand(
+    acc: np.ndarray, access: np.ndarray, base_access: float, hpa: float
+) -> np.ndarray:
     """Persons weighted by their service entitlement, per place, from access-category counts."""
     shares = access_shares(access, base_access, acc.shape[1])
     return (acc * shares[None, :]).sum(axis=1) * hpa
 
 
-def pole_spillover(lat: np.ndarray, lon: np.ndarray, pole: np.ndarray, strength: float,
-                   radius_km: float) -> np.ndarray:
+def pole_spillover(
+    lat: np.ndarray, lon: np.ndarray, pole: np.ndarray, strength: float, radius_km: float
+) -> np.ndarray:
     """Wage multiplier from the nearest growth pole: 1 + strength * (1 - d / radius), d < radius.
 
     Places that are themselves poles get no spillover (they get the pole boost instead).
@@ -61,9 +63,18 @@ def pole_spillover(lat: np.ndarray, lon: np.ndarray, pole: np.ndarray, strength:
     return np.where(pole, 1.0, 1.0 + gain)
 
 
-def update_places(ps: PlaceState, table: PlaceTable, eco: Economy, pa: PolicyArrays,
-                  policy: Policy, wage_index: float, mean_wage_2010: float,
-                  lat: np.ndarray, lon: np.ndarray, first: bool) -> None:
+def update_places(
+    ps: PlaceState,
+    table: PlaceTable,
+    eco: Economy,
+    pa: PolicyArrays,
+    policy: Policy,
+    wage_index: float,
+    mean_wage_2010: float,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    first: bool,
+) -> None:
     """Wages, jobs and employment, housing stock and cost, for the year about to run."""
     urban = ps.urban_residents
     base = np.asarray(eco.wage_2010.as_tuple())[table.region]
@@ -79,18 +90,34 @@ def update_places(ps: PlaceState, table: PlaceTable, eco: Economy, pa: PolicyArr
         ps.housing_stock[:] = np.maximum(urban, 1.0)
     else:
         ps.jobs += eco.job_adjustment * (target - ps.jobs)
-    ps.employment[:] = np.where(labour > 0, np.minimum(1.0, ps.jobs / np.maximum(labour, 1.0)),
-                                1.0 - eco.natural_unemployment)
+    ps.employment[:] = np.where(
+        labour > 0,
+        np.minimum(1.0, ps.jobs / np.maximum(labour, 1.0)),
+        1.0 - eco.natural_unemployment,
+    )
     ratio = np.maximum(urban, 1.0) / ps.housing_stock
-    ps.housing_cost[:] = eco.housing_cost_2010 * (wage / mean_wage_2010) * ratio**eco.housing_elasticity
+    ps.housing_cost[:] = (
+        eco.housing_cost_2010 * (wage / mean_wage_2010) * ratio**eco.housing_elasticity
+    )
     # Builders respond to crowding: the stock grows where residents outnumber it.
     ps.housing_stock *= 1.0 + eco.housing_supply_response * np.clip(ratio - 1.0, 0.0, None)
 
 
-def update_governments(ps: PlaceState, gs: LocalState, table: PlaceTable, eco: Economy,
-                       pa: PolicyArrays, policy: Policy, counts: np.ndarray,
-                       acc_urban: np.ndarray, hpa: float, wage_index: float,
-                       gov: np.ndarray, n_gov: int, pilots: np.ndarray) -> tuple[float, float]:
+def update_governments(
+    ps: PlaceState,
+    gs: LocalState,
+    table: PlaceTable,
+    eco: Economy,
+    pa: PolicyArrays,
+    policy: Policy,
+    counts: np.ndarray,
+    acc_urban: np.ndarray,
+    hpa: float,
+    wage_index: float,
+    gov: np.ndarray,
+    n_gov: int,
+    pilots: np.ndarray,
+) -> tuple[float, float]:
     """Budgets, borrowing, service capacity, programmes and points quotas for the year.
 
     Returns
@@ -115,15 +142,17 @@ def update_governments(ps: PlaceState, gs: LocalState, table: PlaceTable, eco: E
         total_left = left.sum()
         if total_left > 0:
             done = left * min(1.0, rn.households_per_year / total_left)
-            share = np.divide(done, ps.urban_households, out=np.zeros_like(done),
-                              where=ps.urban_households > 0)
+            share = np.divide(
+                done, ps.urban_households, out=np.zeros_like(done), where=ps.urban_households > 0
+            )
             ps.renewed_households += done
             ps.amenity += rn.amenity_effect * share
             ps.renewal_factor += rn.service_effect * share
             cost = done * rn.cost_per_household
             renewal_subsidy = float(cost.sum() * rn.subsidy_share)
-            gs.renewal_cost[:] = np.bincount(gov, weights=cost * (1.0 - rn.subsidy_share),
-                                             minlength=n_gov)
+            gs.renewal_cost[:] = np.bincount(
+                gov, weights=cost * (1.0 - rn.subsidy_share), minlength=n_gov
+            )
 
     # County-town programme: central money to the pilot county towns.
     ct = policy.county_town
@@ -135,61 +164,95 @@ def update_governments(ps: PlaceState, gs: LocalState, table: PlaceTable, eco: E
             money = ct.budget * 1e9 * weight / weight.sum()
             programme = float(money.sum())
             ps.programme_capacity[pilots] += money * ct.share_services * eff / unit_cost
-            ps.amenity[pilots] += money * ct.share_amenity / (
-                ct.cost_per_amenity * wage_index * np.maximum(urban[pilots], 1.0))
+            ps.amenity[pilots] += (
+                money
+                * ct.share_amenity
+                / (ct.cost_per_amenity * wage_index * np.maximum(urban[pilots], 1.0))
+            )
             ps.programme_jobs[pilots] += money * ct.share_jobs / (ct.cost_per_job * wage_index)
 
     # Local budgets: revenue from the urban wage bill, central transfers by the funding base.
     labour = eco.workers_per_person * urban
     revenue = eco.local_tax_rate * ps.wage * ps.employment * labour
     base_pop = ps.residents if pa.funding_permanent else ps.registered_population
-    transfers = (eco.transfer_per_person * wage_index
-                 * np.asarray(eco.transfer_region.as_tuple())[region] * base_pop)
+    transfers = (
+        eco.transfer_per_person
+        * wage_index
+        * np.asarray(eco.transfer_region.as_tuple())[region]
+        * base_pop
+    )
     gs.revenue[:] = np.bincount(gov, weights=revenue, minlength=n_gov)
     gs.transfers[:] = np.bincount(gov, weights=transfers, minlength=n_gov)
     gs.interest[:] = eco.interest_rate * gs.debt
     debt_service = gs.interest + AMORTIZATION * gs.debt
-    gs.service_budget[:] = np.clip(eco.service_budget_share * (gs.revenue + gs.transfers)
-                                   - debt_service - gs.renewal_cost, 0.0, None)
+    gs.service_budget[:] = np.clip(
+        eco.service_budget_share * (gs.revenue + gs.transfers) - debt_service - gs.renewal_cost,
+        0.0,
+        None,
+    )
     # Within a city, the budget follows entitled demand, so quality is even across its places.
     demand_g = np.bincount(gov, weights=ps.service_demand, minlength=n_gov)
-    alloc = gs.service_budget[gov] * np.divide(ps.service_demand, demand_g[gov],
-                                               out=np.zeros(urban.shape[0]),
-                                               where=demand_g[gov] > 0)
+    alloc = gs.service_budget[gov] * np.divide(
+        ps.service_demand, demand_g[gov], out=np.zeros(urban.shape[0]), where=demand_g[gov] > 0
+    )
     capacity = alloc * eff / unit_cost * ps.renewal_factor + ps.programme_capacity
     # Borrowing to close part of the shortfall, within the debt ceiling.
     short = np.clip(ps.service_demand - capacity, 0.0, None)
     short_g = np.bincount(gov, weights=short, minlength=n_gov)
     room = np.clip(eco.borrowing_limit * (gs.revenue + gs.transfers) - gs.debt, 0.0, None)
     gs.borrowing[:] = np.minimum(eco.investment_share * short_g * unit_cost / eff, room)
-    borrow = gs.borrowing[gov] * np.divide(short, short_g[gov], out=np.zeros(urban.shape[0]),
-                                           where=short_g[gov] > 0)
+    borrow = gs.borrowing[gov] * np.divide(
+        short, short_g[gov], out=np.zeros(urban.shape[0]), where=short_g[gov] > 0
+    )
     capacity = capacity + borrow * eff / unit_cost
     gs.debt[:] = gs.debt * (1.0 - AMORTIZATION) + gs.borrowing
     ps.service_capacity[:] = capacity
     ps.spending[:] = alloc + borrow
-    ps.quality[:] = np.divide(capacity, ps.service_demand, out=np.ones(urban.shape[0]),
-                              where=ps.service_demand > 0)
+    ps.quality[:] = np.divide(
+        capacity, ps.service_demand, out=np.ones(urban.shape[0]), where=ps.service_demand > 0
+    )
 
     # Points quotas: persons per year per city, unused quota carried over for one year.
     points = pa.rule == RULE_POINTS
-    quota = np.bincount(gov, weights=np.where(points, pa.quota_per_10k * 1e-4
-                                              * ps.registered_population, 0.0), minlength=n_gov)
+    quota = np.bincount(
+        gov,
+        weights=np.where(points, pa.quota_per_10k * 1e-4 * ps.registered_population, 0.0),
+        minlength=n_gov,
+    )
     gs.quota_left[:] = quota + np.minimum(gs.quota_left, quota)
     return programme, renewal_subsidy
 
 
-def national_row(counts: np.ndarray, acc_urban: np.ndarray, ps: PlaceState, gs: LocalState,
-                 table: PlaceTable, pa: PolicyArrays, base_access: float, hpa: float
-                 ) -> dict[str, float]:
+def served_persons(
+    acc_urban: np.ndarray, quality: np.ndarray, access: np.ndarray, base_access: float, hpa: float
+) -> np.ndarray:
+    """Urban residents weighted by access share times service quality (capped at 1), per place:
+    the persons the place's services effectively reach."""
+    shares = access_shares(access, base_access, acc_urban.shape[1])
+    return (acc_urban * shares[None, :]).sum(axis=1) * np.minimum(quality, 1.0) * hpa
+
+
+def place_service_gap(served: np.ndarray, urban: np.ndarray) -> np.ndarray:
+    """Share of a place's urban residents without full service access (0 without residents)."""
+    return np.divide(urban - served, urban, out=np.zeros(urban.shape[0]), where=urban > 0)
+
+
+def national_row(
+    counts: np.ndarray,
+    acc_urban: np.ndarray,
+    ps: PlaceState,
+    gs: LocalState,
+    table: PlaceTable,
+    pa: PolicyArrays,
+    base_access: float,
+    hpa: float,
+) -> dict[str, float]:
     """National aggregates of one year from the integer counts and place values."""
     res = counts[:, A.A_RESIDENTS].sum() * hpa
     urb = counts[:, A.A_URBAN].sum() * hpa
     reg = counts[:, A.A_REGISTERED].sum() * hpa
     nonagri = counts[:, A.A_NONAGRI_REGISTERED].sum() * hpa
-    shares = access_shares(pa.access, base_access, acc_urban.shape[1])
-    quality = np.minimum(ps.quality, 1.0)
-    served = float(((acc_urban * shares[None, :]).sum(axis=1) * quality).sum() * hpa)
+    served = float(served_persons(acc_urban, ps.quality, pa.access, base_access, hpa).sum())
     county_town = counts[table.kind != _DISTRICT, A.A_URBAN].sum() * hpa
     return {
         "residents": float(res),

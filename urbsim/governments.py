@@ -47,8 +47,9 @@ def settlement_class(size_class: np.ndarray, kind: np.ndarray) -> np.ndarray:
     return np.where(kind == _DISTRICT, size_class, COUNTY_TOWN).astype(np.int64)
 
 
-def expand_policy(policy: Policy, size_class: np.ndarray, kind: np.ndarray,
-                  is_capital: np.ndarray) -> PolicyArrays:
+def expand_policy(
+    policy: Policy, size_class: np.ndarray, kind: np.ndarray, is_capital: np.ndarray
+) -> PolicyArrays:
     """Per-place arrays of a :class:`Policy`, given each place's current size class."""
     rules = [getattr(policy.settlement, key) for key in SETTLEMENT_KEYS]
     row = settlement_class(size_class, kind)
@@ -67,11 +68,15 @@ def expand_policy(policy: Policy, size_class: np.ndarray, kind: np.ndarray,
     else:
         pole = district & (is_capital | super_mega)
     return PolicyArrays(
-        rule=rule_code[row], min_years=years[row], quota_per_10k=quota[row],
-        permit_on=policy.permit.enabled, permit_months=policy.permit.min_residence_months,
+        rule=rule_code[row],
+        min_years=years[row],
+        quota_per_10k=quota[row],
+        permit_on=policy.permit.enabled,
+        permit_months=policy.permit.min_residence_months,
         access=np.asarray(policy.permit.access, dtype=np.float64),
         funding_permanent=policy.service_funding_base == "permanent",
-        efficiency=policy.governance_efficiency, pole=pole,
+        efficiency=policy.governance_efficiency,
+        pole=pole,
     )
 
 
@@ -115,8 +120,9 @@ class LocalGovernment(mesa.Agent):
     @property
     def places(self) -> mesa.agent.AgentSet:
         """The places this government runs."""
-        return self.model.places.select(lambda p: self.model.gov_of_place[p.place_id]
-                                        == self.gov_id)
+        return self.model.places.select(
+            lambda p: self.model.gov_of_place[p.place_id] == self.gov_id
+        )
 
     def __repr__(self) -> str:
         return f"LocalGovernment({self.prefecture_code})"
@@ -143,8 +149,9 @@ class CentralGovernment(mesa.Agent):
         model = self.model
         self.policy = model.loaded.policy(year)
         table = model.place_table
-        model.policy_arrays = expand_policy(self.policy, model.size_class, table.kind,
-                                            table.is_capital)
+        model.policy_arrays = expand_policy(
+            self.policy, model.size_class, table.kind, table.is_capital
+        )
 
     def select_pilots(self) -> np.ndarray:
         """County towns funded by the county-town programme: the highest priority weight times
@@ -152,7 +159,8 @@ class CentralGovernment(mesa.Agent):
         ct = self.policy.county_town
         table = self.model.place_table
         weight = np.asarray(ct.priority.as_tuple())[table.region] * (
-            self.model.place_state.urban_residents)
+            self.model.place_state.urban_residents
+        )
         eligible = np.flatnonzero((table.kind != _DISTRICT) & (weight > 0))
         order = eligible[np.lexsort((eligible, -weight[eligible]))]
         return np.sort(order[: ct.pilot_counties])

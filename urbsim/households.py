@@ -21,8 +21,12 @@ NON_AGRICULTURAL: Final[int] = 1
 #: Age groups of the household head.
 AGE_GROUPS: Final[tuple[str, ...]] = ("15-29", "30-44", "45-59", "60+")
 #: Education levels of the household head.
-EDUCATION_LEVELS: Final[tuple[str, ...]] = ("primary or less", "junior secondary",
-                                            "senior secondary", "tertiary")
+EDUCATION_LEVELS: Final[tuple[str, ...]] = (
+    "primary or less",
+    "junior secondary",
+    "senior secondary",
+    "tertiary",
+)
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,9 @@ class Households:
         missing = set(FIELDS) - set(arrays)
         extra = set(arrays) - set(FIELDS)
         if missing or extra:
-            raise ValueError(f"household fields: missing {sorted(missing)}, unknown {sorted(extra)}")
+            raise ValueError(
+                f"household fields: missing {sorted(missing)}, unknown {sorted(extra)}"
+            )
         n = None
         for name, field in FIELDS.items():
             arr = np.ascontiguousarray(arrays[name], dtype=field.dtype)

@@ -82,28 +82,37 @@ class UrbanizationModel(mesa.Model):
         prefs, self.gov_of_place = np.unique(table.prefecture_code, return_inverse=True)
         self.gov_of_place = self.gov_of_place.astype(np.int64)
         self.n_gov = len(prefs)
-        provs, self.province_of_place = np.unique(table.province_code, return_inverse=True)
+        _, self.province_of_place = np.unique(table.province_code, return_inverse=True)
         self.province_of_place = self.province_of_place.astype(np.int64)
         self.lat = np.radians(table.lat)
         self.lon = np.radians(table.lon)
-        self._prov_lat = np.radians(np.bincount(self.province_of_place, weights=table.lat)
-                                    / np.bincount(self.province_of_place))
-        self._prov_lon = np.radians(np.bincount(self.province_of_place, weights=table.lon)
-                                    / np.bincount(self.province_of_place))
+        self._prov_lat = np.radians(
+            np.bincount(self.province_of_place, weights=table.lat)
+            / np.bincount(self.province_of_place)
+        )
+        self._prov_lon = np.radians(
+            np.bincount(self.province_of_place, weights=table.lon)
+            / np.bincount(self.province_of_place)
+        )
 
         self.place_state = PlaceState.zeros(n)
         self.local_state = LocalState.zeros(self.n_gov)
         Place.create_agents(self, n, place_id=list(range(n)))
         self.places = self.agents_by_type[Place]
-        LocalGovernment.create_agents(self, self.n_gov, gov_id=list(range(self.n_gov)),
-                                      prefecture_code=[int(c) for c in prefs])
+        LocalGovernment.create_agents(
+            self,
+            self.n_gov,
+            gov_id=list(range(self.n_gov)),
+            prefecture_code=[int(c) for c in prefs],
+        )
         self.central = CentralGovernment(self)
         self.size_class = np.zeros(n, dtype=np.int8)
         self.policy_arrays: PolicyArrays
         self.wage_index = 1.0
         base = np.asarray(scenario.economy.wage_2010.as_tuple())[table.region]
-        self._mean_wage_2010 = float(np.average(base, weights=np.maximum(table.urban_residents,
-                                                                         1.0)))
+        self._mean_wage_2010 = float(
+            np.average(base, weights=np.maximum(table.urban_residents, 1.0))
+        )
         self._net: np.ndarray | None = None
         self.counters = np.zeros(L.N_COUNT, dtype=np.int64)
         self.points_conversions = 0
@@ -132,7 +141,8 @@ class UrbanizationModel(mesa.Model):
         # timeline that lengthens the schedule needs no recount.
         access_len = MAX_ACCESS_YEARS
         self.counts, self.acc_all, self.acc_urban, self._net = A.aggregate(
-            self.households.as_dict(), self.n_places, access_len, self._net)
+            self.households.as_dict(), self.n_places, access_len, self._net
+        )
         self.place_state.set_counts(self.counts, self.hpa)
 
     @property
@@ -151,18 +161,40 @@ class UrbanizationModel(mesa.Model):
             prev = np.maximum(self._prev_urban, 1.0)
             ps.urban_growth[:] = (ps.urban_residents - self._prev_urban) / prev
             self._prev_urban = ps.urban_residents.copy()
-        self.size_class = size_classes(self.place_table, ps.urban_residents, self.gov_of_place,
-                                       self.n_gov)
+        self.size_class = size_classes(
+            self.place_table, ps.urban_residents, self.gov_of_place, self.n_gov
+        )
         self.central.apply_policy(year)
         policy = self.central.policy
         if policy.county_town.budget > 0 and self.central.pilots.size == 0:
             self.central.pilots = self.central.select_pilots()
-        economy.update_places(ps, self.place_table, eco, self.policy_arrays, policy,
-                              self.wage_index, self._mean_wage_2010, self.lat, self.lon, first)
+        economy.update_places(
+            ps,
+            self.place_table,
+            eco,
+            self.policy_arrays,
+            policy,
+            self.wage_index,
+            self._mean_wage_2010,
+            self.lat,
+            self.lon,
+            first,
+        )
         prog, subsidy = economy.update_governments(
-            ps, self.local_state, self.place_table, eco, self.policy_arrays, policy, self.counts,
-            self.acc_urban, self.hpa, self.wage_index, self.gov_of_place, self.n_gov,
-            self.central.pilots)
+            ps,
+            self.local_state,
+            self.place_table,
+            eco,
+            self.policy_arrays,
+            policy,
+            self.counts,
+            self.acc_urban,
+            self.hpa,
+            self.wage_index,
+            self.gov_of_place,
+            self.n_gov,
+            self.central.pilots,
+        )
         self.central.programme_spending = prog
         self.central.renewal_subsidy = subsidy
 
@@ -193,7 +225,7 @@ class UrbanizationModel(mesa.Model):
         pa = self.policy_arrays
         par = np.zeros(L.N_PAR)
         par[L.P_MOVE_BASE] = b.move_base
-        par[L.P_MOVE_AGE0:L.P_MOVE_AGE0 + 4] = b.move_age
+        par[L.P_MOVE_AGE0 : L.P_MOVE_AGE0 + 4] = b.move_age
         par[L.P_TENURE_DECAY] = b.move_tenure_decay
         par[L.P_MOVE_UNEMPLOYED] = b.move_unemployed
         par[L.P_NETWORK_SHARE] = b.network_sampling_share
@@ -245,8 +277,9 @@ class UrbanizationModel(mesa.Model):
         pf[:, L.PF_BIRTH_URBAN] = birth * dem.birth_urban
         pf[:, L.PF_BIRTH_RURAL] = birth * (2.0 - dem.birth_urban)
         pf[:, L.PF_DEATH] = economy.interpolate(dem.death_rate, year) / 1000.0
-        pf[:, L.PF_INSITU] = np.clip(dem.insitu_base + dem.insitu_growth
-                                     * np.clip(ps.urban_growth, 0.0, None), 0.0, 1.0)
+        pf[:, L.PF_INSITU] = np.clip(
+            dem.insitu_base + dem.insitu_growth * np.clip(ps.urban_growth, 0.0, None), 0.0, 1.0
+        )
         pf[:, L.PF_LAT] = self.lat
         pf[:, L.PF_LON] = self.lon
         pf[:, L.PF_COSLAT] = np.cos(self.lat)
@@ -271,13 +304,23 @@ class UrbanizationModel(mesa.Model):
     def _record(self) -> None:
         ps = self.place_state
         row: dict[str, float] = {"year": self.year}
-        row.update(economy.national_row(self.counts, self.acc_urban, ps, self.local_state,
-                                        self.place_table, self.policy_arrays,
-                                        self.spec.economy.service_base_access, self.hpa))
+        row.update(
+            economy.national_row(
+                self.counts,
+                self.acc_urban,
+                ps,
+                self.local_state,
+                self.place_table,
+                self.policy_arrays,
+                self.spec.economy.service_base_access,
+                self.hpa,
+            )
+        )
         c = self.counters
         hpa = self.hpa
-        row["hukou_conversions"] = float((c[L.C_CONVERSIONS] + c[L.C_REQUISITION]
-                                          + self.points_conversions) * hpa)
+        row["hukou_conversions"] = float(
+            (c[L.C_CONVERSIONS] + c[L.C_REQUISITION] + self.points_conversions) * hpa
+        )
         row["settled_migrants"] = float((c[L.C_CONVERSIONS] + self.points_conversions) * hpa)
         row["points_conversions"] = float(self.points_conversions * hpa)
         row["requisition_conversions"] = float(c[L.C_REQUISITION] * hpa)
@@ -289,34 +332,57 @@ class UrbanizationModel(mesa.Model):
         row["province_moves"] = float(c[L.C_PROVINCE_MOVES] * hpa)
         row["return_moves"] = float(c[L.C_RETURNS] * hpa)
         row["permits_issued"] = float(c[L.C_PERMITS] * hpa)
-        row["public_spending"] = float(ps.spending.sum() + self.central.programme_spending
-                                       + self.central.renewal_subsidy
-                                       + self.local_state.renewal_cost.sum())
+        row["public_spending"] = float(
+            ps.spending.sum()
+            + self.central.programme_spending
+            + self.central.renewal_subsidy
+            + self.local_state.renewal_cost.sum()
+        )
         row["agents"] = float(len(self.households))
         self._national_rows.append(row)
-        self._place_frames.append({
-            "residents": ps.residents.copy(),
-            "urban_residents": ps.urban_residents.copy(),
-            "hukou_residents": ps.hukou_residents.copy(),
-            "registered_population": ps.registered_population.copy(),
-            "floating_residents": ps.floating_residents.copy(),
-            "permit_holders": ps.permit_holders.copy(),
-            "wage": ps.wage.copy(),
-            "housing_cost": ps.housing_cost.copy(),
-            "service_capacity": ps.service_capacity.copy(),
-            "service_demand": ps.service_demand.copy(),
-            "employment_rate": ps.employment.copy(),
-            "amenity": ps.amenity.copy(),
-            "size_class_code": self.size_class.copy(),
-        })
+        self._place_frames.append(
+            {
+                "residents": ps.residents.copy(),
+                "urban_residents": ps.urban_residents.copy(),
+                "hukou_residents": ps.hukou_residents.copy(),
+                "registered_population": ps.registered_population.copy(),
+                "floating_residents": ps.floating_residents.copy(),
+                "permit_holders": ps.permit_holders.copy(),
+                "wage": ps.wage.copy(),
+                "housing_cost": ps.housing_cost.copy(),
+                "service_capacity": ps.service_capacity.copy(),
+                "service_demand": ps.service_demand.copy(),
+                "service_gap": economy.place_service_gap(
+                    economy.served_persons(
+                        self.acc_urban,
+                        ps.quality,
+                        self.policy_arrays.access,
+                        self.spec.economy.service_base_access,
+                        self.hpa,
+                    ),
+                    ps.urban_residents,
+                ),
+                "employment_rate": ps.employment.copy(),
+                "amenity": ps.amenity.copy(),
+                "size_class_code": self.size_class.copy(),
+            }
+        )
 
     def national_table(self) -> pd.DataFrame:
         """One row per year recorded so far."""
         df = pd.DataFrame(self._national_rows)
         df["year"] = df["year"].astype(np.int64)
-        first = ["year", "residents", "urban_residents", "urbanization_rate",
-                 "hukou_urbanization_rate", "floating_population", "hukou_conversions",
-                 "permit_holders", "service_gap"]
+        first = [
+            "year",
+            "residents",
+            "urban_residents",
+            "urbanization_rate",
+            "hukou_urbanization_rate",
+            "floating_population",
+            "hukou_conversions",
+            "permit_holders",
+            "service_gap",
+        ]
         return df[first + [c for c in df.columns if c not in first]]
 
     def places_table(self) -> pd.DataFrame:

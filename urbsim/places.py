@@ -163,17 +163,20 @@ for _f in fields(PlaceState):
 # ---------------------------------------------------------------------------------------------
 # Vectorized yearly updates (pure functions of arrays)
 # ---------------------------------------------------------------------------------------------
-def size_classes(table: PlaceTable, urban_residents: np.ndarray,
-                 prefecture_index: np.ndarray, n_prefectures: int) -> np.ndarray:
+def size_classes(
+    table: PlaceTable, urban_residents: np.ndarray, prefecture_index: np.ndarray, n_prefectures: int
+) -> np.ndarray:
     """Size class of each place's prefecture city, from its districts' urban residents.
 
     A prefecture without urban districts is classed by the urban residents of all its places.
     """
     district = table.kind == _DISTRICT
-    urban_d = np.bincount(prefecture_index, weights=np.where(district, urban_residents, 0.0),
-                          minlength=n_prefectures)
-    has_d = np.bincount(prefecture_index, weights=district.astype(float),
-                        minlength=n_prefectures) > 0
+    urban_d = np.bincount(
+        prefecture_index, weights=np.where(district, urban_residents, 0.0), minlength=n_prefectures
+    )
+    has_d = (
+        np.bincount(prefecture_index, weights=district.astype(float), minlength=n_prefectures) > 0
+    )
     urban_all = np.bincount(prefecture_index, weights=urban_residents, minlength=n_prefectures)
     city = np.where(has_d, urban_d, urban_all)
     bounds = np.asarray(SIZE_CLASS_BOUNDS)
@@ -182,11 +185,14 @@ def size_classes(table: PlaceTable, urban_residents: np.ndarray,
     return pref_class[prefecture_index]
 
 
-def distances_km(lat: np.ndarray, lon: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
-                 ) -> np.ndarray:
+def distances_km(
+    lat: np.ndarray, lon: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
+) -> np.ndarray:
     """Great-circle distances (km) from each point (radians) to each of a second set."""
     dlat = lat2[None, :] - lat[:, None]
     dlon = lon2[None, :] - lon[:, None]
-    a = np.sin(0.5 * dlat) ** 2 + np.cos(lat)[:, None] * np.cos(lat2)[None, :] * np.sin(
-        0.5 * dlon) ** 2
+    a = (
+        np.sin(0.5 * dlat) ** 2
+        + np.cos(lat)[:, None] * np.cos(lat2)[None, :] * np.sin(0.5 * dlon) ** 2
+    )
     return 2.0 * 6371.0 * np.arcsin(np.sqrt(np.minimum(a, 1.0)))

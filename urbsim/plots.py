@@ -375,8 +375,9 @@ def draw_map(places: pd.DataFrame, folder: Path) -> Path:
 def service_gap_by_size_class(places: pd.DataFrame) -> pd.DataFrame:
     """Urban-resident-weighted service gap per size class and year, in %.
 
-    A place's gap is ``1 - service_capacity / service_demand`` clipped to [0, 1] (0 where there
-    is no demand): the share of demand its services cannot meet.
+    A place's gap is its ``service_gap`` column (the share of its urban residents without full
+    service access: entitlement times quality, as in the national table). Tables without that
+    column fall back to ``1 - service_capacity / service_demand`` clipped to [0, 1].
 
     Returns
     -------
@@ -384,10 +385,13 @@ def service_gap_by_size_class(places: pd.DataFrame) -> pd.DataFrame:
         Columns ``year``, ``size_class`` and ``gap_pct``; size classes without urban residents
         in a year are left out.
     """
-    demand = places["service_demand"].astype(float).to_numpy()
-    capacity = places["service_capacity"].astype(float).to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gap = np.where(demand > 0, 1.0 - capacity / demand, 0.0)
+    if "service_gap" in places.columns:
+        gap = places["service_gap"].astype(float).to_numpy()
+    else:
+        demand = places["service_demand"].astype(float).to_numpy()
+        capacity = places["service_capacity"].astype(float).to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gap = np.where(demand > 0, 1.0 - capacity / demand, 0.0)
     weight = places["urban_residents"].astype(float).to_numpy()
     frame = pd.DataFrame(
         {
@@ -429,8 +433,11 @@ def draw_service_gap(places: pd.DataFrame, folder: Path) -> Path:
             height=FIGSIZE[1],
             aspect=FIGSIZE[0] / FIGSIZE[1],
         )
-        g.set_axis_labels("Year", "Service gap (% of demand unmet)")
-        g.figure.suptitle("Public-service gap by city size class\n(weighted by urban residents)")
+        g.set_axis_labels("Year", "Urban residents without full access (%)")
+        g.figure.suptitle(
+            "Public-service gap by city size class\n(entitlement x service quality, weighted by "
+            "urban residents)"
+        )
         _integer_years(g.ax)
         _legend_right(g, "City size class")
         return _save(g.figure, Path(folder) / "service_gap.png")

@@ -37,8 +37,9 @@ class RunResult:
     notes: dict[str, str] = field(default_factory=dict)
 
 
-def simulate(loaded: LoadedScenario,
-             progress: Callable[[int, int, int], None] | None = None) -> RunResult:
+def simulate(
+    loaded: LoadedScenario, progress: Callable[[int, int, int], None] | None = None
+) -> RunResult:
     """Run a scenario from its start year to its end year.
 
     Parameters
@@ -54,5 +55,6 @@ def simulate(loaded: LoadedScenario,
     notes = {k: str(v) for k, v in model.world.notes.items()}
     notes["households_per_agent"] = str(model.hpa)
     notes["agents"] = str(len(model.households))
-    return RunResult(model.national_table(), model.places_table(), loaded,
-                     time.perf_counter() - start, notes)
+    return RunResult(
+        model.national_table(), model.places_table(), loaded, time.perf_counter() - start, notes
+    )

@@ -7,8 +7,9 @@ ordinary Python and ``math``. Where a floating-point result could flip a choice,
 written in the same order as in :mod:`urbsim.kernels.household_step`.
 
 A year runs in two phases, as in the kernels: every household decides on the state at the start
-of the year (:meth:`Household.live_year`), then the moves apply together (:meth:`Household.settle_move`),
-then points-scheme applicants are ranked against their city's quota.
+of the year (:meth:`Household.live_year`), then the moves apply together
+(:meth:`Household.settle_move`), then points-scheme applicants are ranked against their
+city's quota.
 """
 
 from __future__ import annotations
@@ -31,8 +32,12 @@ if TYPE_CHECKING:
 _EARTH_KM = 6371.0
 _MAX_PERSONS = 15
 _MAX_YEARS = 255
-_RULES = {L.RULE_CLOSED: "closed", L.RULE_OPEN: "open", L.RULE_CONDITIONAL: "conditional",
-          L.RULE_POINTS: "points"}
+_RULES = {
+    L.RULE_CLOSED: "closed",
+    L.RULE_OPEN: "open",
+    L.RULE_CONDITIONAL: "conditional",
+    L.RULE_POINTS: "points",
+}
 
 
 @dataclass
@@ -133,8 +138,11 @@ class Household(mesa.Agent):
     def move_propensity(self, u_employ: float, ctx: YearContext) -> float:
         """Probability of considering a move this year."""
         b = self.model.spec.behaviour
-        p = b.move_base * b.move_age[self.age_group] * math.exp(-b.move_tenure_decay
-                                                                * self.years_here)
+        p = (
+            b.move_base
+            * b.move_age[self.age_group]
+            * math.exp(-b.move_tenure_decay * self.years_here)
+        )
         self.age_group = self.age_group_next
         employed = True
         if self.zone == URBAN:
@@ -239,23 +247,30 @@ class Household(mesa.Agent):
             self.zone = URBAN
             self.next_zone = URBAN
             tally["insitu"] += self.persons
-            if (self.hukou_type == 0 and self.hukou_place == self.place
-                    and u_requisition < self.model.spec.demography.requisition_share):
+            if (
+                self.hukou_type == 0
+                and self.hukou_place == self.place
+                and u_requisition < self.model.spec.demography.requisition_share
+            ):
                 self.hukou_type = NON_AGRICULTURAL
                 self.land = 0
                 tally["requisition"] += self.persons
 
-    def obtain_permit(self, u: float, years: int, ctx: YearContext,
-                      tally: dict[str, int]) -> None:
+    def obtain_permit(self, u: float, years: int, ctx: YearContext, tally: dict[str, int]) -> None:
         """Residence permit after the minimum residence, for households without local hukou."""
-        if (ctx.permits_issued and self.hukou_place != self.place and self.permit == 0
-                and 12 * years + 6 >= ctx.permit_months
-                and u < self.model.spec.behaviour.permit_takeup):
+        if (
+            ctx.permits_issued
+            and self.hukou_place != self.place
+            and self.permit == 0
+            and 12 * years + 6 >= ctx.permit_months
+            and u < self.model.spec.behaviour.permit_takeup
+        ):
             self.permit = 1
             tally["permits"] += self.persons
 
-    def apply_for_hukou(self, u: float, years: int, permit_before: int, ctx: YearContext,
-                        tally: dict[str, int]) -> None:
+    def apply_for_hukou(
+        self, u: float, years: int, permit_before: int, ctx: YearContext, tally: dict[str, int]
+    ) -> None:
         """Apply where the city's rule allows; accept if access gained beats land given up."""
         b = self.model.spec.behaviour
         if u >= b.hukou_apply_rate:
@@ -269,8 +284,13 @@ class Household(mesa.Agent):
         self.permit, self.years_here = permit_before, years
         access = self.access_at(self.place, ctx)
         self.permit, self.years_here = permit_now, years_now
-        gain = (b.beta_service * (1.0 - access) * ctx.quality[self.place]
-                * (1.0 + b.child_service_weight * self.children) + b.hukou_premium)
+        gain = (
+            b.beta_service
+            * (1.0 - access)
+            * ctx.quality[self.place]
+            * (1.0 + b.child_service_weight * self.children)
+            + b.hukou_premium
+        )
         cost = b.land_value * self.land if self.hukou_type == 0 else 0.0
         if gain <= cost:
             return
@@ -314,49 +334,77 @@ class MesaEngine:
         self.model = model
         arrays = model.households.as_dict()
         columns = {name: arrays[name].tolist() for name in FIELDS}
-        Household.create_agents(model, len(model.households),
-                                hh_id=list(range(len(model.households))), **columns)
+        Household.create_agents(
+            model, len(model.households), hh_id=list(range(len(model.households))), **columns
+        )
         self.households = model.agents_by_type[Household]
         self.last_tally: dict[str, int] = {}
-        self.datacollector = mesa.DataCollector(model_reporters={
-            "moves": lambda m: self.last_tally.get("moves", 0),
-            "considered": lambda m: self.last_tally.get("considered", 0),
-            "floating_households": lambda m: len(self.households.select(
-                lambda h: h.persons > 0 and h.place != h.hukou_place)),
-        })
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "moves": lambda m: self.last_tally.get("moves", 0),
+                "considered": lambda m: self.last_tally.get("considered", 0),
+                "floating_households": lambda m: len(
+                    self.households.select(lambda h: h.persons > 0 and h.place != h.hukou_place)
+                ),
+            }
+        )
 
     def _context(self, year: int) -> YearContext:
         m = self.model
         pf, pi = m.place_inputs(year)
         floating = self.households.select(lambda h: h.persons > 0 and h.place != h.hukou_place)
-        migrants_from = {int(origin): sorted(group, key=lambda h: h.hh_id)
-                         for origin, group in floating.groupby("hukou_place")}
+        migrants_from = {
+            int(origin): sorted(group, key=lambda h: h.hh_id)
+            for origin, group in floating.groupby("hukou_place")
+        }
         pa = m.policy_arrays
         return YearContext(
-            key=rng_py.year_key(m.spec.seed, year), year=year,
+            key=rng_py.year_key(m.spec.seed, year),
+            year=year,
             log_income_urban=pf[:, L.PF_LOGINC_URBAN].tolist(),
             log_income_rural=pf[:, L.PF_LOGINC_RURAL].tolist(),
             log_cost_urban=pf[:, L.PF_LOGCOST_URBAN].tolist(),
             log_cost_rural=pf[:, L.PF_LOGCOST_RURAL].tolist(),
-            quality=pf[:, L.PF_QUALITY].tolist(), amenity=pf[:, L.PF_AMENITY].tolist(),
-            employment=pf[:, L.PF_EMPLOY].tolist(), birth_urban=pf[:, L.PF_BIRTH_URBAN].tolist(),
-            birth_rural=pf[:, L.PF_BIRTH_RURAL].tolist(), death=pf[:, L.PF_DEATH].tolist(),
-            insitu=pf[:, L.PF_INSITU].tolist(), lat=pf[:, L.PF_LAT].tolist(),
-            lon=pf[:, L.PF_LON].tolist(), coslat=pf[:, L.PF_COSLAT].tolist(),
+            quality=pf[:, L.PF_QUALITY].tolist(),
+            amenity=pf[:, L.PF_AMENITY].tolist(),
+            employment=pf[:, L.PF_EMPLOY].tolist(),
+            birth_urban=pf[:, L.PF_BIRTH_URBAN].tolist(),
+            birth_rural=pf[:, L.PF_BIRTH_RURAL].tolist(),
+            death=pf[:, L.PF_DEATH].tolist(),
+            insitu=pf[:, L.PF_INSITU].tolist(),
+            lat=pf[:, L.PF_LAT].tolist(),
+            lon=pf[:, L.PF_LON].tolist(),
+            coslat=pf[:, L.PF_COSLAT].tolist(),
             province=pi[:, L.PI_PROVINCE].tolist(),
             rule=[_RULES[r] for r in pi[:, L.PI_RULE].tolist()],
             min_years=pi[:, L.PI_MIN_YEARS].tolist(),
-            gravity=m.gravity_cdf().tolist(), migrants_from=migrants_from, network=m.network,
-            access=pa.access.tolist(), permits_issued=pa.permit_on,
+            gravity=m.gravity_cdf().tolist(),
+            migrants_from=migrants_from,
+            network=m.network,
+            access=pa.access.tolist(),
+            permits_issued=pa.permit_on,
             permit_months=pa.permit_months,
         )
 
     def step(self, year: int) -> tuple[np.ndarray, int]:
         """All household behaviour of ``year``; returns the counters and points conversions."""
         ctx = self._context(year)
-        tally = dict.fromkeys(("births", "deaths", "dissolved", "considered", "moves",
-                               "province_moves", "returns", "insitu", "requisition", "permits",
-                               "conversions"), 0)
+        tally = dict.fromkeys(
+            (
+                "births",
+                "deaths",
+                "dissolved",
+                "considered",
+                "moves",
+                "province_moves",
+                "returns",
+                "insitu",
+                "requisition",
+                "permits",
+                "conversions",
+            ),
+            0,
+        )
         self.households.do("live_year", ctx, tally)
         self.households.do("settle_move", tally, ctx.province)
         points = self.settle_points(ctx)
@@ -364,12 +412,19 @@ class MesaEngine:
         self.datacollector.collect(self.model)
         self._mirror()
         counts = np.zeros(L.N_COUNT, dtype=np.int64)
-        for name, index in (("births", L.C_BIRTHS), ("deaths", L.C_DEATHS),
-                            ("moves", L.C_MOVES), ("conversions", L.C_CONVERSIONS),
-                            ("insitu", L.C_INSITU), ("requisition", L.C_REQUISITION),
-                            ("permits", L.C_PERMITS), ("dissolved", L.C_DISSOLVED),
-                            ("considered", L.C_CONSIDERED),
-                            ("province_moves", L.C_PROVINCE_MOVES), ("returns", L.C_RETURNS)):
+        for name, index in (
+            ("births", L.C_BIRTHS),
+            ("deaths", L.C_DEATHS),
+            ("moves", L.C_MOVES),
+            ("conversions", L.C_CONVERSIONS),
+            ("insitu", L.C_INSITU),
+            ("requisition", L.C_REQUISITION),
+            ("permits", L.C_PERMITS),
+            ("dissolved", L.C_DISSOLVED),
+            ("considered", L.C_CONSIDERED),
+            ("province_moves", L.C_PROVINCE_MOVES),
+            ("returns", L.C_RETURNS),
+        ):
             counts[index] = tally[name]
         return counts, points
 
@@ -378,9 +433,15 @@ class MesaEngine:
         m = self.model
         quota = m.local_state.quota_left
         applicants = self.households.select(lambda h: h.points_applicant)
-        ranked = sorted(applicants, key=lambda h: (
-            int(m.gov_of_place[h.place]), -h.points(),
-            rng_py.uniform(ctx.key, h.hh_id, L.DRAW_POINTS), h.hh_id))
+        ranked = sorted(
+            applicants,
+            key=lambda h: (
+                int(m.gov_of_place[h.place]),
+                -h.points(),
+                rng_py.uniform(ctx.key, h.hh_id, L.DRAW_POINTS),
+                h.hh_id,
+            ),
+        )
         full: set[int] = set()
         granted = 0
         for h in ranked:
@@ -400,7 +461,11 @@ class MesaEngine:
     def _mirror(self) -> None:
         """Write the agents' state into the model's household arrays (row = ``hh_id``)."""
         agents = sorted(self.households, key=lambda h: h.hh_id)
-        self.model.households = Households(**{
-            name: np.fromiter((getattr(h, name) for h in agents), dtype=field.dtype,
-                              count=len(agents))
-            for name, field in FIELDS.items()})
+        self.model.households = Households(
+            **{
+                name: np.fromiter(
+                    (getattr(h, name) for h in agents), dtype=field.dtype, count=len(agents)
+                )
+                for name, field in FIELDS.items()
+            }
+        )

@@ -40,11 +40,30 @@ class NumbaEngine:
         key = make_year_key(m.spec.seed, year)
         pf, pi = m.place_inputs(year)
         start, members = origin_index(hh, m.n_places)
-        counts = household_step(key, hh, pf, pi, m.behaviour_vector(),
-                                m.policy_arrays.access, m.gravity_cdf(), start, members,
-                                m.network, m.spec.behaviour.candidates, self.flag,
-                                self.n_chunks)
+        counts = household_step(
+            key,
+            hh,
+            pf,
+            pi,
+            m.behaviour_vector(),
+            m.policy_arrays.access,
+            m.gravity_cdf(),
+            start,
+            members,
+            m.network,
+            m.spec.behaviour.candidates,
+            self.flag,
+            self.n_chunks,
+        )
         b = m.spec.behaviour
-        points = settle_points(key, hh, self.flag, m.gov_of_place, m.local_state.quota_left,
-                               m.hpa, b.points_education, b.points_years)
+        points = settle_points(
+            key,
+            hh,
+            self.flag,
+            m.gov_of_place,
+            m.local_state.quota_left,
+            m.hpa,
+            b.points_education,
+            b.points_years,
+        )
         return counts, points

@@ -37,10 +37,21 @@ ACC_PERMIT0: Final = 2
 
 
 @njit(**JIT)
-def _aggregate(place: np.ndarray, zone: np.ndarray, hukou_place: np.ndarray,
-               hukou_type: np.ndarray, years_here: np.ndarray, permit: np.ndarray,
-               persons: np.ndarray, n_places: int, n_access: int, counts: np.ndarray,
-               acc_all: np.ndarray, acc_urban: np.ndarray, net: np.ndarray) -> None:
+def _aggregate(
+    place: np.ndarray,
+    zone: np.ndarray,
+    hukou_place: np.ndarray,
+    hukou_type: np.ndarray,
+    years_here: np.ndarray,
+    permit: np.ndarray,
+    persons: np.ndarray,
+    n_places: int,
+    n_access: int,
+    counts: np.ndarray,
+    acc_all: np.ndarray,
+    acc_urban: np.ndarray,
+    net: np.ndarray,
+) -> None:
     for i in range(place.shape[0]):
         p = np.int64(persons[i])
         if p == 0:
@@ -77,8 +88,9 @@ def _aggregate(place: np.ndarray, zone: np.ndarray, hukou_place: np.ndarray,
 
 
 @njit(**JIT)
-def _origin_index(place: np.ndarray, hukou_place: np.ndarray, persons: np.ndarray,
-                  n_places: int) -> tuple[np.ndarray, np.ndarray]:
+def _origin_index(
+    place: np.ndarray, hukou_place: np.ndarray, persons: np.ndarray, n_places: int
+) -> tuple[np.ndarray, np.ndarray]:
     start = np.zeros(n_places + 1, dtype=np.int64)
     for i in range(place.shape[0]):
         if persons[i] > 0 and place[i] != hukou_place[i]:
@@ -96,9 +108,9 @@ def _origin_index(place: np.ndarray, hukou_place: np.ndarray, persons: np.ndarra
     return start, members
 
 
-def aggregate(households: dict[str, np.ndarray], n_places: int, n_access: int,
-              net: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                      np.ndarray]:
+def aggregate(
+    households: dict[str, np.ndarray], n_places: int, n_access: int, net: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Count persons into places.
 
     Parameters
@@ -132,14 +144,25 @@ def aggregate(households: dict[str, np.ndarray], n_places: int, n_access: int,
         net = np.zeros((n_places, n_places), dtype=np.int32)
     else:
         net.fill(0)
-    _aggregate(place, households["zone"], households["hukou_place"], households["hukou_type"],
-               households["years_here"], households["permit"], households["persons"], n_places,
-               n_access, counts, acc_all, acc_urban, net)
+    _aggregate(
+        place,
+        households["zone"],
+        households["hukou_place"],
+        households["hukou_type"],
+        households["years_here"],
+        households["permit"],
+        households["persons"],
+        n_places,
+        n_access,
+        counts,
+        acc_all,
+        acc_urban,
+        net,
+    )
     return counts, acc_all, acc_urban, net
 
 
-def origin_index(households: dict[str, np.ndarray], n_places: int) -> tuple[np.ndarray,
-                                                                           np.ndarray]:
+def origin_index(households: dict[str, np.ndarray], n_places: int) -> tuple[np.ndarray, np.ndarray]:
     """Floating households grouped by hukou place, in ascending household index.
 
     Returns
@@ -151,5 +174,6 @@ def origin_index(households: dict[str, np.ndarray], n_places: int) -> tuple[np.n
     if n_places < 1:
         raise ValueError("n_places must be positive")
     check_households(households, n_places)
-    return _origin_index(households["place"], households["hukou_place"], households["persons"],
-                         n_places)
+    return _origin_index(
+        households["place"], households["hukou_place"], households["persons"], n_places
+    )

@@ -28,8 +28,9 @@ def check_households(households: dict[str, np.ndarray], n_places: int) -> int:
         if not isinstance(arr, np.ndarray) or arr.ndim != 1:
             raise ValueError(f"household field {name!r} must be a 1-D numpy array")
         if arr.dtype != field.dtype:
-            raise ValueError(f"household field {name!r} has dtype {arr.dtype}, expected "
-                             f"{field.dtype}")
+            raise ValueError(
+                f"household field {name!r} has dtype {arr.dtype}, expected {field.dtype}"
+            )
         if n is None:
             n = arr.shape[0]
         elif arr.shape[0] != n:

@@ -52,8 +52,9 @@ def distance_km(lat1: float, lon1: float, coslat1: float, lat2: float, lon2: flo
 
 
 @njit(**JIT_INLINE)
-def _access(at: int, home: int, cur: int, permit: int, years: int, access: np.ndarray,
-            base: float) -> float:
+def _access(
+    at: int, home: int, cur: int, permit: int, years: int, access: np.ndarray, base: float
+) -> float:
     """Share of public services a household would be entitled to at place ``at``."""
     if at == home:
         return 1.0
@@ -64,8 +65,19 @@ def _access(at: int, home: int, cur: int, permit: int, years: int, access: np.nd
 
 
 @njit(**JIT_INLINE)
-def _utility(j: int, zj: int, cur: int, z: int, home: int, acc: float, child_factor: float,
-             pf: np.ndarray, pi: np.ndarray, par: np.ndarray, net: np.ndarray) -> float:
+def _utility(
+    j: int,
+    zj: int,
+    cur: int,
+    z: int,
+    home: int,
+    acc: float,
+    child_factor: float,
+    pf: np.ndarray,
+    pi: np.ndarray,
+    par: np.ndarray,
+    net: np.ndarray,
+) -> float:
     """Systematic utility of living in zone ``zj`` of place ``j``; see docs/ODD.md."""
     if zj == _URBAN:
         v = par[L.P_BETA_INCOME] * pf[j, L.PF_LOGINC_URBAN]
@@ -76,8 +88,13 @@ def _utility(j: int, zj: int, cur: int, z: int, home: int, acc: float, child_fac
         v -= par[L.P_BETA_HOUSING] * pf[j, L.PF_LOGCOST_RURAL]
     v += par[L.P_BETA_SERVICE] * acc * pf[j, L.PF_QUALITY] * child_factor
     if j != cur:
-        d = distance_km(pf[cur, L.PF_LAT], pf[cur, L.PF_LON], pf[cur, L.PF_COSLAT],
-                        pf[j, L.PF_LAT], pf[j, L.PF_LON])
+        d = distance_km(
+            pf[cur, L.PF_LAT],
+            pf[cur, L.PF_LON],
+            pf[cur, L.PF_COSLAT],
+            pf[j, L.PF_LAT],
+            pf[j, L.PF_LON],
+        )
         v -= par[L.P_BETA_DISTANCE] * math.log1p(d / par[L.P_D0])
         if pi[j, L.PI_PROVINCE] != pi[cur, L.PI_PROVINCE]:
             v -= par[L.P_BETA_PROVINCE]
@@ -107,12 +124,31 @@ def _sample_gravity(row: np.ndarray, u: float) -> int:
 
 
 @njit(**JIT_INLINE)
-def _choose(i: int, key: np.uint64, cur: int, z: int, home: int, ht: int, has_land: int,
-            permit: int, years: int, children: int, pf: np.ndarray, pi: np.ndarray,
-            par: np.ndarray, access: np.ndarray, grav_cdf: np.ndarray,
-            origin_start: np.ndarray, origin_members: np.ndarray, place0: np.ndarray,
-            net: np.ndarray, n_candidates: int, alt_place: np.ndarray, alt_zone: np.ndarray,
-            alt_v: np.ndarray) -> int:
+def _choose(
+    i: int,
+    key: np.uint64,
+    cur: int,
+    z: int,
+    home: int,
+    ht: int,
+    has_land: int,
+    permit: int,
+    years: int,
+    children: int,
+    pf: np.ndarray,
+    pi: np.ndarray,
+    par: np.ndarray,
+    access: np.ndarray,
+    grav_cdf: np.ndarray,
+    origin_start: np.ndarray,
+    origin_members: np.ndarray,
+    place0: np.ndarray,
+    net: np.ndarray,
+    n_candidates: int,
+    alt_place: np.ndarray,
+    alt_zone: np.ndarray,
+    alt_v: np.ndarray,
+) -> int:
     """Logit choice of a place and zone; returns the index into ``alt_place``/``alt_zone``."""
     h = np.uint64(i)
     base = par[L.P_BASE_ACCESS]
@@ -172,16 +208,37 @@ def _choose(i: int, key: np.uint64, cur: int, z: int, home: int, ht: int, has_la
 
 
 @njit(**JIT_INLINE)
-def _household_year(i: int, key: np.uint64, place: np.ndarray, zone: np.ndarray,
-                    hukou_place: np.ndarray, hukou_type: np.ndarray, years_here: np.ndarray,
-                    permit: np.ndarray, age_group: np.ndarray, education: np.ndarray,
-                    children: np.ndarray, land: np.ndarray, persons: np.ndarray,
-                    place0: np.ndarray, pf: np.ndarray, pi: np.ndarray, par: np.ndarray,
-                    access: np.ndarray, grav_cdf: np.ndarray, origin_start: np.ndarray,
-                    origin_members: np.ndarray, net: np.ndarray, n_candidates: int,
-                    propensity: np.ndarray, flag: np.ndarray, counts: np.ndarray,
-                    alt_place: np.ndarray,
-                    alt_zone: np.ndarray, alt_v: np.ndarray) -> None:
+def _household_year(
+    i: int,
+    key: np.uint64,
+    place: np.ndarray,
+    zone: np.ndarray,
+    hukou_place: np.ndarray,
+    hukou_type: np.ndarray,
+    years_here: np.ndarray,
+    permit: np.ndarray,
+    age_group: np.ndarray,
+    education: np.ndarray,
+    children: np.ndarray,
+    land: np.ndarray,
+    persons: np.ndarray,
+    place0: np.ndarray,
+    pf: np.ndarray,
+    pi: np.ndarray,
+    par: np.ndarray,
+    access: np.ndarray,
+    grav_cdf: np.ndarray,
+    origin_start: np.ndarray,
+    origin_members: np.ndarray,
+    net: np.ndarray,
+    n_candidates: int,
+    propensity: np.ndarray,
+    flag: np.ndarray,
+    counts: np.ndarray,
+    alt_place: np.ndarray,
+    alt_zone: np.ndarray,
+    alt_v: np.ndarray,
+) -> None:
     """One household's year; writes its own fields and adds to ``counts``."""
     p = np.int64(persons[i])
     if p == 0:
@@ -227,9 +284,31 @@ def _household_year(i: int, key: np.uint64, place: np.ndarray, zone: np.ndarray,
     # 3. The destination choice.
     if u_move < pm:
         counts[L.C_CONSIDERED] += 1
-        a = _choose(i, key, cur, z, home, ht, has_land, perm, yrs, kids, pf, pi, par, access,
-                    grav_cdf, origin_start, origin_members, place0, net, n_candidates,
-                    alt_place, alt_zone, alt_v)
+        a = _choose(
+            i,
+            key,
+            cur,
+            z,
+            home,
+            ht,
+            has_land,
+            perm,
+            yrs,
+            kids,
+            pf,
+            pi,
+            par,
+            access,
+            grav_cdf,
+            origin_start,
+            origin_members,
+            place0,
+            net,
+            n_candidates,
+            alt_place,
+            alt_zone,
+            alt_v,
+        )
         j = alt_place[a]
         zj = alt_zone[a]
         if j != cur or zj != z:
@@ -263,16 +342,26 @@ def _household_year(i: int, key: np.uint64, place: np.ndarray, zone: np.ndarray,
     if home == cur and ht == _NONAGRI:
         return
     u_perm, u_huk = uniform_pair(key, h, np.uint64(L.DRAW_SETTLE))
-    if (par[L.P_PERMIT_ON] > 0.0 and home != cur and perm == 0
-            and 12 * yrs + 6 >= par[L.P_PERMIT_MONTHS] and u_perm < par[L.P_PERMIT_TAKEUP]):
+    if (
+        par[L.P_PERMIT_ON] > 0.0
+        and home != cur
+        and perm == 0
+        and 12 * yrs + 6 >= par[L.P_PERMIT_MONTHS]
+        and u_perm < par[L.P_PERMIT_TAKEUP]
+    ):
         permit[i] = 1
         counts[L.C_PERMITS] += persons[i]
     if u_huk < par[L.P_HUKOU_APPLY]:
         rule = pi[cur, L.PI_RULE]
         if rule != L.RULE_CLOSED and (rule == L.RULE_OPEN or yrs >= pi[cur, L.PI_MIN_YEARS]):
             acc = _access(cur, home, cur, perm, yrs, access, par[L.P_BASE_ACCESS])
-            gain = (par[L.P_BETA_SERVICE] * (1.0 - acc) * pf[cur, L.PF_QUALITY]
-                    * (1.0 + par[L.P_CHILD_WEIGHT] * kids) + par[L.P_HUKOU_PREMIUM])
+            gain = (
+                par[L.P_BETA_SERVICE]
+                * (1.0 - acc)
+                * pf[cur, L.PF_QUALITY]
+                * (1.0 + par[L.P_CHILD_WEIGHT] * kids)
+                + par[L.P_HUKOU_PREMIUM]
+            )
             cost = par[L.P_LAND_VALUE] * has_land if ht == _AGRI else 0.0
             if gain > cost:
                 if rule == L.RULE_POINTS:
@@ -286,13 +375,33 @@ def _household_year(i: int, key: np.uint64, place: np.ndarray, zone: np.ndarray,
 
 
 @njit(**JIT_PARALLEL)
-def _step(key: np.uint64, place: np.ndarray, zone: np.ndarray, hukou_place: np.ndarray,
-          hukou_type: np.ndarray, years_here: np.ndarray, permit: np.ndarray,
-          age_group: np.ndarray, education: np.ndarray, children: np.ndarray, land: np.ndarray,
-          persons: np.ndarray, place0: np.ndarray, pf: np.ndarray, pi: np.ndarray,
-          par: np.ndarray, access: np.ndarray, grav_cdf: np.ndarray, origin_start: np.ndarray,
-          origin_members: np.ndarray, net: np.ndarray, n_candidates: int,
-          propensity: np.ndarray, flag: np.ndarray, n_chunks: int) -> np.ndarray:
+def _step(
+    key: np.uint64,
+    place: np.ndarray,
+    zone: np.ndarray,
+    hukou_place: np.ndarray,
+    hukou_type: np.ndarray,
+    years_here: np.ndarray,
+    permit: np.ndarray,
+    age_group: np.ndarray,
+    education: np.ndarray,
+    children: np.ndarray,
+    land: np.ndarray,
+    persons: np.ndarray,
+    place0: np.ndarray,
+    pf: np.ndarray,
+    pi: np.ndarray,
+    par: np.ndarray,
+    access: np.ndarray,
+    grav_cdf: np.ndarray,
+    origin_start: np.ndarray,
+    origin_members: np.ndarray,
+    net: np.ndarray,
+    n_candidates: int,
+    propensity: np.ndarray,
+    flag: np.ndarray,
+    n_chunks: int,
+) -> np.ndarray:
     n = place.shape[0]
     counts = np.zeros((n_chunks, L.N_COUNT), dtype=np.int64)
     for c in prange(n_chunks):
@@ -303,10 +412,37 @@ def _step(key: np.uint64, place: np.ndarray, zone: np.ndarray, hukou_place: np.n
         alt_v = np.empty(n_candidates + 3, dtype=np.float64)
         row = counts[c]
         for i in range(lo, hi):
-            _household_year(i, key, place, zone, hukou_place, hukou_type, years_here, permit,
-                            age_group, education, children, land, persons, place0, pf, pi, par,
-                            access, grav_cdf, origin_start, origin_members, net, n_candidates,
-                            propensity, flag, row, alt_place, alt_zone, alt_v)
+            _household_year(
+                i,
+                key,
+                place,
+                zone,
+                hukou_place,
+                hukou_type,
+                years_here,
+                permit,
+                age_group,
+                education,
+                children,
+                land,
+                persons,
+                place0,
+                pf,
+                pi,
+                par,
+                access,
+                grav_cdf,
+                origin_start,
+                origin_members,
+                net,
+                n_candidates,
+                propensity,
+                flag,
+                row,
+                alt_place,
+                alt_zone,
+                alt_v,
+            )
     return counts.sum(axis=0)
 
 
@@ -319,16 +455,29 @@ def move_propensity(par: np.ndarray) -> np.ndarray:
     table = np.empty((4, _MAX_YEARS + 1))
     for age in range(4):
         for years in range(_MAX_YEARS + 1):
-            table[age, years] = (par[L.P_MOVE_BASE] * par[L.P_MOVE_AGE0 + age]
-                                 * math.exp(-par[L.P_TENURE_DECAY] * years))
+            table[age, years] = (
+                par[L.P_MOVE_BASE]
+                * par[L.P_MOVE_AGE0 + age]
+                * math.exp(-par[L.P_TENURE_DECAY] * years)
+            )
     return table
 
 
-def household_step(key: np.uint64, households: dict[str, np.ndarray], pf: np.ndarray,
-                   pi: np.ndarray, par: np.ndarray, access: np.ndarray, grav_cdf: np.ndarray,
-                   origin_start: np.ndarray, origin_members: np.ndarray, net: np.ndarray,
-                   n_candidates: int, flag: np.ndarray,
-                   n_chunks: int = N_CHUNKS) -> np.ndarray:
+def household_step(
+    key: np.uint64,
+    households: dict[str, np.ndarray],
+    pf: np.ndarray,
+    pi: np.ndarray,
+    par: np.ndarray,
+    access: np.ndarray,
+    grav_cdf: np.ndarray,
+    origin_start: np.ndarray,
+    origin_members: np.ndarray,
+    net: np.ndarray,
+    n_candidates: int,
+    flag: np.ndarray,
+    n_chunks: int = N_CHUNKS,
+) -> np.ndarray:
     """Advance every household by one year, in place.
 
     Parameters
@@ -378,23 +527,52 @@ def household_step(key: np.uint64, households: dict[str, np.ndarray], pf: np.nda
     if n_places and (prov.min() < 0 or prov.max() >= grav_cdf.shape[0]):
         raise ValueError("province indices in pi must index rows of grav_cdf")
     if origin_start[-1] != origin_members.shape[0] or (
-            origin_members.size and (origin_members.min() < 0 or origin_members.max() >= n)):
+        origin_members.size and (origin_members.min() < 0 or origin_members.max() >= n)
+    ):
         raise ValueError("origin_members must index households and match origin_start")
     if n_chunks < 1 or n_candidates < 1:
         raise ValueError("n_chunks and n_candidates must be positive")
     place0 = households["place"].copy()
     propensity = move_propensity(par)
-    return _step(key, households["place"], households["zone"], households["hukou_place"],
-                 households["hukou_type"], households["years_here"], households["permit"],
-                 households["age_group"], households["education"], households["children"],
-                 households["land"], households["persons"], place0, pf, pi, par, access,
-                 grav_cdf, origin_start, origin_members, net, n_candidates, propensity, flag,
-                 n_chunks)
+    return _step(
+        key,
+        households["place"],
+        households["zone"],
+        households["hukou_place"],
+        households["hukou_type"],
+        households["years_here"],
+        households["permit"],
+        households["age_group"],
+        households["education"],
+        households["children"],
+        households["land"],
+        households["persons"],
+        place0,
+        pf,
+        pi,
+        par,
+        access,
+        grav_cdf,
+        origin_start,
+        origin_members,
+        net,
+        n_candidates,
+        propensity,
+        flag,
+        n_chunks,
+    )
 
 
-def settle_points(key: np.uint64, households: dict[str, np.ndarray], flag: np.ndarray,
-                  gov_of_place: np.ndarray, quota_left: np.ndarray, hpa: float,
-                  points_education: float, points_years: float) -> int:
+def settle_points(
+    key: np.uint64,
+    households: dict[str, np.ndarray],
+    flag: np.ndarray,
+    gov_of_place: np.ndarray,
+    quota_left: np.ndarray,
+    hpa: float,
+    points_education: float,
+    points_years: float,
+) -> int:
     """Grant local hukou to points-scheme applicants in rank order, within each city's quota.
 
     Applicants of one local government are ranked by points (education and years of
@@ -412,8 +590,9 @@ def settle_points(key: np.uint64, households: dict[str, np.ndarray], flag: np.nd
         return 0
     place = households["place"]
     gov = gov_of_place[place[idx]]
-    score = (points_education * households["education"][idx].astype(np.float64)
-             + points_years * households["years_here"][idx].astype(np.float64))
+    score = points_education * households["education"][idx].astype(
+        np.float64
+    ) + points_years * households["years_here"][idx].astype(np.float64)
     tie = _tie_draws(key, idx.astype(np.uint64))
     order = np.lexsort((idx, tie, -score, gov))
     granted = 0

@@ -37,8 +37,12 @@ RULE_CLOSED: Final = 0
 RULE_OPEN: Final = 1
 RULE_CONDITIONAL: Final = 2
 RULE_POINTS: Final = 3
-RULE_CODES: Final[dict[str, int]] = {"closed": RULE_CLOSED, "open": RULE_OPEN,
-                                     "conditional": RULE_CONDITIONAL, "points": RULE_POINTS}
+RULE_CODES: Final[dict[str, int]] = {
+    "closed": RULE_CLOSED,
+    "open": RULE_OPEN,
+    "conditional": RULE_CONDITIONAL,
+    "points": RULE_POINTS,
+}
 
 # --- behavioural parameters (par) -------------------------------------------------------------
 P_MOVE_BASE: Final = 0

@@ -140,8 +140,13 @@ def resolve_policies(scenario: Scenario, source: str) -> dict[int, Policy]:
             continue
         year = int(key)
         if not scenario.start_year < year <= scenario.end_year:
-            problems.append((f"timeline.{key}", f"year {year} is outside the run "
-                             f"({scenario.start_year + 1}-{scenario.end_year})"))
+            problems.append(
+                (
+                    f"timeline.{key}",
+                    f"year {year} is outside the run "
+                    f"({scenario.start_year + 1}-{scenario.end_year})",
+                )
+            )
             continue
         changes[year] = patch
     if problems:
@@ -164,13 +169,15 @@ def resolve_policies(scenario: Scenario, source: str) -> dict[int, Policy]:
 
 def scenario_hash(scenario: Scenario) -> str:
     """sha256 of the canonical JSON of a resolved scenario."""
-    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True,
-                           separators=(",", ":"), ensure_ascii=True)
+    canonical = json.dumps(
+        scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=True
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def validate(data: dict[str, Any], source: str = "<dict>",
-             base_dir: Path | None = None) -> LoadedScenario:
+def validate(
+    data: dict[str, Any], source: str = "<dict>", base_dir: Path | None = None
+) -> LoadedScenario:
     """Validate a scenario table (``extends`` already merged) and resolve its timeline."""
     try:
         scenario = Scenario.model_validate(data)
@@ -184,8 +191,9 @@ def validate(data: dict[str, Any], source: str = "<dict>",
     return LoadedScenario(scenario, source, policies, scenario_hash(scenario))
 
 
-def load_scenario(path: str | Path, overrides: list[str] | None = None,
-                  **fields: Any) -> LoadedScenario:
+def load_scenario(
+    path: str | Path, overrides: list[str] | None = None, **fields: Any
+) -> LoadedScenario:
     """Read, merge, override and validate a scenario file.
 
     Parameters

@@ -15,10 +15,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SizeClassKey = Literal["super_large", "mega", "large_i", "large_ii", "medium", "small", "county_town"]
 #: Settlement-rule keys in the order of :data:`urbsim.world.SIZE_CLASSES`, then county towns.
 SETTLEMENT_KEYS: tuple[str, ...] = (
-    "super_large", "mega", "large_i", "large_ii", "medium", "small", "county_town",
+    "super_large",
+    "mega",
+    "large_i",
+    "large_ii",
+    "medium",
+    "small",
+    "county_town",
 )
 #: Longest permit access schedule (years) a scenario may give.
 MAX_ACCESS_YEARS = 30
@@ -38,8 +43,9 @@ def P(default: Any, unit: str, source: str, description: str, **constraints: Any
 class Strict(BaseModel):
     """Base of every scenario model: unknown keys and type coercion are errors."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True, frozen=True,
-                              allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="forbid", strict=True, validate_default=True, frozen=True, allow_inf_nan=False
+    )
 
 
 class ByRegion(Strict):
@@ -66,15 +72,27 @@ class WorldConfig(Strict):
     """Which world the run starts from."""
 
     name: Literal["china-synthetic", "census"] = P(
-        "china-synthetic", "-", "urbsim", "World to build: the embedded synthetic China, or the "
-        "2010 census world (needs world_file).")
+        "china-synthetic",
+        "-",
+        "urbsim",
+        "World to build: the embedded synthetic China, or the "
+        "2010 census world (needs world_file).",
+    )
     households_per_agent: float = P(
-        400.0, "households/agent", "urbsim",
-        "Real households each agent stands for (1 = full scale, about 400 million).", gt=0,
-        le=1e7)
+        400.0,
+        "households/agent",
+        "urbsim",
+        "Real households each agent stands for (1 = full scale, about 400 million).",
+        gt=0,
+        le=1e7,
+    )
     world_file: str | None = P(
-        None, "path", "user", "World file built by `urbsim world build` (census world only); "
-        "relative paths are relative to the scenario file.")
+        None,
+        "path",
+        "user",
+        "World file built by `urbsim world build` (census world only); "
+        "relative paths are relative to the scenario file.",
+    )
 
     @model_validator(mode="after")
     def _file_matches_world(self) -> WorldConfig:
@@ -92,85 +110,196 @@ class Behaviour(Strict):
     """Household decisions: whether to consider moving, where to go, permits and hukou."""
 
     move_base: float = P(
-        0.14, "1/year", "calibrated; order of magnitude from CMDS annual move rates",
+        0.14,
+        "1/year",
+        "calibrated; order of magnitude from CMDS annual move rates",
         "Annual probability that an employed household head aged 30-44 who arrived this year "
-        "considers moving.", ge=0, le=1)
+        "considers moving.",
+        ge=0,
+        le=1,
+    )
     move_age: list[float] = P(
-        [1.6, 1.0, 0.55, 0.2], "multiplier", "age profile of internal migration (census 2010)",
+        [1.6, 1.0, 0.55, 0.2],
+        "multiplier",
+        "age profile of internal migration (census 2010)",
         "Multiplier of move_base by age group of the head (15-29, 30-44, 45-59, 60+).",
-        min_length=4, max_length=4)
+        min_length=4,
+        max_length=4,
+    )
     move_tenure_decay: float = P(
-        0.04, "1/year", "calibrated", "Decay of the propensity to consider moving per completed "
-        "year at the current place: move_base * exp(-decay * years_here).", ge=0, le=5)
+        0.04,
+        "1/year",
+        "calibrated",
+        "Decay of the propensity to consider moving per completed "
+        "year at the current place: move_base * exp(-decay * years_here).",
+        ge=0,
+        le=5,
+    )
     move_unemployed: float = P(
-        2.5, "multiplier", "Harris-Todaro job search", "Multiplier for heads without a job this "
-        "year.", ge=1, le=50)
+        2.5,
+        "multiplier",
+        "Harris-Todaro job search",
+        "Multiplier for heads without a job this year.",
+        ge=1,
+        le=50,
+    )
     candidates: int = P(
-        6, "places", "choice-set sampling (McFadden 1978)", "Destinations sampled into each "
-        "mover's choice set, besides staying, returning home and the local urban zone.", ge=1,
-        le=32)
+        6,
+        "places",
+        "choice-set sampling (McFadden 1978)",
+        "Destinations sampled into each "
+        "mover's choice set, besides staying, returning home and the local urban zone.",
+        ge=1,
+        le=32,
+    )
     network_sampling_share: float = P(
-        0.35, "share", "chain migration literature", "Share of candidate draws taken from the "
+        0.35,
+        "share",
+        "chain migration literature",
+        "Share of candidate draws taken from the "
         "places where earlier migrants from the same hukou place live; the rest are drawn by "
-        "gravity weight.", ge=0, le=1)
+        "gravity weight.",
+        ge=0,
+        le=1,
+    )
     gravity_size_exponent: float = P(
-        1.0, "-", "gravity model", "Exponent of urban residents in the gravity sampling weight.",
-        ge=0, le=3)
+        1.0,
+        "-",
+        "gravity model",
+        "Exponent of urban residents in the gravity sampling weight.",
+        ge=0,
+        le=3,
+    )
     gravity_distance_exponent: float = P(
-        1.5, "-", "gravity model", "Exponent of distance decay in the gravity sampling weight.",
-        ge=0, le=5)
+        1.5,
+        "-",
+        "gravity model",
+        "Exponent of distance decay in the gravity sampling weight.",
+        ge=0,
+        le=5,
+    )
     distance_scale_km: float = P(
-        50.0, "km", "urbsim", "Distance offset d0 in log(1 + d/d0) for utility and sampling.",
-        gt=0, le=1000)
+        50.0,
+        "km",
+        "urbsim",
+        "Distance offset d0 in log(1 + d/d0) for utility and sampling.",
+        gt=0,
+        le=1000,
+    )
     beta_income: float = P(
-        1.6, "util per log(yuan)", "calibrated", "Weight of log expected income (wage times "
-        "employment probability).", ge=0, le=20)
+        1.6,
+        "util per log(yuan)",
+        "calibrated",
+        "Weight of log expected income (wage times employment probability).",
+        ge=0,
+        le=20,
+    )
     beta_housing: float = P(
-        0.45, "util per log(yuan/m2/year)", "calibrated", "Weight of log housing cost "
-        "(a cost: enters negatively).", ge=0, le=20)
+        0.45,
+        "util per log(yuan/m2/year)",
+        "calibrated",
+        "Weight of log housing cost (a cost: enters negatively).",
+        ge=0,
+        le=20,
+    )
     beta_service: float = P(
-        1.2, "util", "calibrated", "Weight of public-service access times quality.", ge=0, le=20)
+        1.2, "util", "calibrated", "Weight of public-service access times quality.", ge=0, le=20
+    )
     child_service_weight: float = P(
-        0.5, "multiplier per child", "urbsim", "Service weight rises by this much per school-age "
-        "child.", ge=0, le=5)
+        0.5,
+        "multiplier per child",
+        "urbsim",
+        "Service weight rises by this much per school-age child.",
+        ge=0,
+        le=5,
+    )
     beta_distance: float = P(
-        2.35, "util per log(1+d/d0)", "moving 10% farther needs about 15% more income "
-        "(ratio 1.47 to beta_income)", "Distance deterrence from the current place.", ge=0,
-        le=20)
+        2.35,
+        "util per log(1+d/d0)",
+        "moving 10% farther needs about 15% more income (ratio 1.47 to beta_income)",
+        "Distance deterrence from the current place.",
+        ge=0,
+        le=20,
+    )
     beta_province: float = P(
-        0.9, "util", "province-border effect in Chinese migration studies", "Cost of crossing a "
-        "province border.", ge=0, le=20)
+        0.9,
+        "util",
+        "province-border effect in Chinese migration studies",
+        "Cost of crossing a province border.",
+        ge=0,
+        le=20,
+    )
     moving_cost: float = P(
-        0.8, "util", "calibrated", "Fixed cost of moving away from the current place and zone.",
-        ge=0, le=20)
+        0.8,
+        "util",
+        "calibrated",
+        "Fixed cost of moving away from the current place and zone.",
+        ge=0,
+        le=20,
+    )
     beta_network: float = P(
-        0.25, "util per log(1+households)", "chain migration literature", "Weight of the log "
-        "number of agent households from the same hukou place living at the destination.", ge=0,
-        le=10)
+        0.25,
+        "util per log(1+households)",
+        "chain migration literature",
+        "Weight of the log "
+        "number of agent households from the same hukou place living at the destination.",
+        ge=0,
+        le=10,
+    )
     beta_amenity: float = P(
-        0.5, "util per amenity unit", "urbsim", "Weight of the place's amenity index.", ge=0,
-        le=10)
+        0.5, "util per amenity unit", "urbsim", "Weight of the place's amenity index.", ge=0, le=10
+    )
     home_preference: float = P(
-        0.8, "util", "return-migration literature", "Attachment to the hukou place.", ge=0,
-        le=20)
+        0.8, "util", "return-migration literature", "Attachment to the hukou place.", ge=0, le=20
+    )
     permit_takeup: float = P(
-        0.14, "1/year", "28.9 million permits issued in 2016 (NDRC)", "Annual probability that "
-        "an eligible household applies for a residence permit.", ge=0, le=1)
+        0.14,
+        "1/year",
+        "28.9 million permits issued in 2016 (NDRC)",
+        "Annual probability that an eligible household applies for a residence permit.",
+        ge=0,
+        le=1,
+    )
     hukou_apply_rate: float = P(
-        0.2, "1/year", "calibrated", "Annual probability that an eligible household considers "
-        "applying for local hukou.", ge=0, le=1)
+        0.2,
+        "1/year",
+        "calibrated",
+        "Annual probability that an eligible household considers applying for local hukou.",
+        ge=0,
+        le=1,
+    )
     land_value: float = P(
-        1.1, "util", "calibrated; value of rural land-contract rights", "Utility of the rural "
-        "land rights given up with an agricultural hukou.", ge=0, le=20)
+        1.1,
+        "util",
+        "calibrated; value of rural land-contract rights",
+        "Utility of the rural land rights given up with an agricultural hukou.",
+        ge=0,
+        le=20,
+    )
     hukou_premium: float = P(
-        0.3, "util", "urbsim", "Non-service value of a local hukou (housing purchase, "
-        "status).", ge=0, le=20)
+        0.3,
+        "util",
+        "urbsim",
+        "Non-service value of a local hukou (housing purchase, status).",
+        ge=0,
+        le=20,
+    )
     points_education: float = P(
-        10.0, "points per level", "Beijing/Shanghai points schemes", "Settlement points per "
-        "education level of the head.", ge=0, le=100)
+        10.0,
+        "points per level",
+        "Beijing/Shanghai points schemes",
+        "Settlement points per education level of the head.",
+        ge=0,
+        le=100,
+    )
     points_years: float = P(
-        3.0, "points per year", "Beijing/Shanghai points schemes", "Settlement points per year "
-        "of residence (and social insurance).", ge=0, le=100)
+        3.0,
+        "points per year",
+        "Beijing/Shanghai points schemes",
+        "Settlement points per year of residence (and social insurance).",
+        ge=0,
+        le=100,
+    )
 
     @model_validator(mode="after")
     def _positive_multipliers(self) -> Behaviour:
@@ -189,36 +318,87 @@ class Demography(Strict):
     """Births, deaths, ageing and in-situ urbanization."""
 
     birth_rate: YearSeries = P(
-        {"2010": 11.90, "2015": 12.07, "2018": 10.94, "2020": 8.52, "2022": 6.77, "2023": 6.39,
-         "2030": 6.0, "2035": 5.8},
-        "per 1000 persons per year", "NBS China Statistical Yearbook; 2030+ assumed",
-        "National crude birth rate by year, linearly interpolated between the years given.")
+        {
+            "2010": 11.90,
+            "2015": 12.07,
+            "2018": 10.94,
+            "2020": 8.52,
+            "2022": 6.77,
+            "2023": 6.39,
+            "2030": 6.0,
+            "2035": 5.8,
+        },
+        "per 1000 persons per year",
+        "NBS China Statistical Yearbook; 2030+ assumed",
+        "National crude birth rate by year, linearly interpolated between the years given.",
+    )
     death_rate: YearSeries = P(
-        {"2010": 7.11, "2015": 7.11, "2018": 7.13, "2020": 7.07, "2022": 7.37, "2023": 7.87,
-         "2030": 8.5, "2035": 9.0},
-        "per 1000 persons per year", "NBS; natural growth 4.79 (2010), 4.96 (2015), 3.81 (2018) "
-        "per 1000", "National crude death rate by year, linearly interpolated.")
+        {
+            "2010": 7.11,
+            "2015": 7.11,
+            "2018": 7.13,
+            "2020": 7.07,
+            "2022": 7.37,
+            "2023": 7.87,
+            "2030": 8.5,
+            "2035": 9.0,
+        },
+        "per 1000 persons per year",
+        "NBS; natural growth 4.79 (2010), 4.96 (2015), 3.81 (2018) per 1000",
+        "National crude death rate by year, linearly interpolated.",
+    )
     birth_region: ByRegion = P(
-        _by_region(0.95, 1.05, 1.15, 0.6)(), "multiplier", "NBS provincial birth rates 2010",
-        "Regional multiplier of the birth rate.")
+        _by_region(0.95, 1.05, 1.15, 0.6)(),
+        "multiplier",
+        "NBS provincial birth rates 2010",
+        "Regional multiplier of the birth rate.",
+    )
     birth_urban: float = P(
-        0.85, "multiplier", "census 2010 urban/rural fertility", "Multiplier of the birth rate in "
+        0.85,
+        "multiplier",
+        "census 2010 urban/rural fertility",
+        "Multiplier of the birth rate in "
         "urban zones (rural zones use the inverse share so the national rate holds at 50% "
-        "urban).", gt=0, le=2)
+        "urban).",
+        gt=0,
+        le=2,
+    )
     ageing_rate: float = P(
-        1.0 / 15.0, "1/year", "15-year age groups", "Annual probability that the head moves to "
-        "the next age group (a 60+ head is succeeded by a 15-29 head).", ge=0, le=1)
+        1.0 / 15.0,
+        "1/year",
+        "15-year age groups",
+        "Annual probability that the head moves to "
+        "the next age group (a 60+ head is succeeded by a 15-29 head).",
+        ge=0,
+        le=1,
+    )
     insitu_base: float = P(
-        0.002, "1/year", "calibrated; in-situ urbanization share of urban growth (Chan 2014)",
-        "Share of a place's rural-zone households reclassified as urban each year.", ge=0, le=1)
+        0.002,
+        "1/year",
+        "calibrated; in-situ urbanization share of urban growth (Chan 2014)",
+        "Share of a place's rural-zone households reclassified as urban each year.",
+        ge=0,
+        le=1,
+    )
     insitu_growth: float = P(
-        0.2, "share per unit urban growth rate", "calibrated", "Extra reclassification per unit "
-        "of the place's urban growth rate last year (rural land next to a growing town).", ge=0,
-        le=50)
+        0.2,
+        "share per unit urban growth rate",
+        "calibrated",
+        "Extra reclassification per unit "
+        "of the place's urban growth rate last year (rural land next to a growing town).",
+        ge=0,
+        le=50,
+    )
     requisition_share: float = P(
-        0.6, "share", "land-requisition hukou conversions (Chan 2014)", "Share of reclassified "
+        0.6,
+        "share",
+        "land-requisition hukou conversions (Chan 2014)",
+        "Share of reclassified "
         "agricultural-hukou local households converted to non-agricultural hukou (they lose "
-        "their land rights).", ge=0, le=1)
+        "their land rights).",
+        ge=0,
+        le=1,
+    )
 
     @model_validator(mode="after")
     def _series(self) -> Demography:
@@ -241,67 +421,156 @@ class Economy(Strict):
     """Wages, jobs, housing, public services and public finance."""
 
     wage_2010: ByRegion = P(
-        _by_region(41000.0, 31000.0, 33000.0, 30000.0)(), "yuan/year", "NBS average wage of urban "
-        "units 2010 by province, region means", "Urban wage of a place of 1 million urban "
-        "residents in 2010.")
+        _by_region(41000.0, 31000.0, 33000.0, 30000.0)(),
+        "yuan/year",
+        "NBS average wage of urban units 2010 by province, region means",
+        "Urban wage of a place of 1 million urban residents in 2010.",
+    )
     wage_growth: YearSeries = P(
-        {"2010": 0.09, "2015": 0.07, "2020": 0.05, "2025": 0.045, "2035": 0.035}, "1/year",
-        "NBS real wage growth; 2025+ assumed", "Real wage growth by year, interpolated.")
+        {"2010": 0.09, "2015": 0.07, "2020": 0.05, "2025": 0.045, "2035": 0.035},
+        "1/year",
+        "NBS real wage growth; 2025+ assumed",
+        "Real wage growth by year, interpolated.",
+    )
     agglomeration_elasticity: float = P(
-        0.06, "-", "Combes & Gobillon 2015; Au & Henderson 2006 for China",
-        "Elasticity of the wage to urban residents.", ge=0, le=0.5)
+        0.06,
+        "-",
+        "Combes & Gobillon 2015; Au & Henderson 2006 for China",
+        "Elasticity of the wage to urban residents.",
+        ge=0,
+        le=0.5,
+    )
     pole_spillover: float = P(
-        0.04, "-", "urbsim", "Wage gain of a place next to a growth pole, falling linearly to 0 "
-        "at pole_radius_km.", ge=0, le=1)
+        0.04,
+        "-",
+        "urbsim",
+        "Wage gain of a place next to a growth pole, falling linearly to 0 at pole_radius_km.",
+        ge=0,
+        le=1,
+    )
     pole_radius_km: float = P(
-        150.0, "km", "metropolitan-area radius", "Reach of a growth pole's spillover.", gt=0,
-        le=2000)
+        150.0,
+        "km",
+        "metropolitan-area radius",
+        "Reach of a growth pole's spillover.",
+        gt=0,
+        le=2000,
+    )
     rural_income_ratio: float = P(
-        0.33, "ratio", "NBS 2010 rural/urban income per capita (5,919 / 19,109 yuan)",
-        "Income in a rural zone relative to the place's urban wage.", gt=0, le=1)
+        0.33,
+        "ratio",
+        "NBS 2010 rural/urban income per capita (5,919 / 19,109 yuan)",
+        "Income in a rural zone relative to the place's urban wage.",
+        gt=0,
+        le=1,
+    )
     workers_per_person: float = P(
-        0.55, "workers/person", "census 2010 employment ratio", "Labour force per resident.",
-        gt=0, le=1)
+        0.55,
+        "workers/person",
+        "census 2010 employment ratio",
+        "Labour force per resident.",
+        gt=0,
+        le=1,
+    )
     natural_unemployment: float = P(
-        0.05, "share", "registered urban unemployment ~4.1%, surveyed ~5%", "Unemployment when "
-        "jobs match the labour force.", ge=0, le=0.5)
+        0.05,
+        "share",
+        "registered urban unemployment ~4.1%, surveyed ~5%",
+        "Unemployment when jobs match the labour force.",
+        ge=0,
+        le=0.5,
+    )
     job_adjustment: float = P(
-        0.25, "1/year", "urbsim", "Share of the gap between labour demand and jobs closed each "
-        "year.", ge=0, le=1)
+        0.25,
+        "1/year",
+        "urbsim",
+        "Share of the gap between labour demand and jobs closed each year.",
+        ge=0,
+        le=1,
+    )
     housing_cost_2010: float = P(
-        360.0, "yuan/m2/year", "2010 urban rents", "Annual rent of a place at reference density.",
-        gt=0)
+        360.0,
+        "yuan/m2/year",
+        "2010 urban rents",
+        "Annual rent of a place at reference density.",
+        gt=0,
+    )
     housing_elasticity: float = P(
-        1.2, "-", "urbsim", "Elasticity of housing cost to residents over housing stock.", ge=0,
-        le=10)
+        1.2,
+        "-",
+        "urbsim",
+        "Elasticity of housing cost to residents over housing stock.",
+        ge=0,
+        le=10,
+    )
     housing_supply_response: float = P(
-        0.08, "1/year", "urbsim; China's elastic housing supply", "Stock growth per unit of "
-        "relative excess of cost over its reference.", ge=0, le=1)
+        0.08,
+        "1/year",
+        "urbsim; China's elastic housing supply",
+        "Stock growth per unit of relative excess of cost over its reference.",
+        ge=0,
+        le=1,
+    )
     service_cost: float = P(
-        2500.0, "yuan/person/year", "local public-service spending per resident, 2010",
-        "Operating cost of one unit of service capacity (one fully entitled person).", gt=0)
+        2500.0,
+        "yuan/person/year",
+        "local public-service spending per resident, 2010",
+        "Operating cost of one unit of service capacity (one fully entitled person).",
+        gt=0,
+    )
     service_base_access: float = P(
-        0.3, "share", "urbsim", "Service access of residents without local hukou or permit "
-        "(emergency care, basic schooling in practice).", ge=0, le=1)
+        0.3,
+        "share",
+        "urbsim",
+        "Service access of residents without local hukou or permit "
+        "(emergency care, basic schooling in practice).",
+        ge=0,
+        le=1,
+    )
     local_tax_rate: float = P(
-        0.10, "share of wage bill", "local budget revenue / urban wage bill 2010",
-        "Local revenue raised per yuan of urban wages.", ge=0, le=1)
+        0.10,
+        "share of wage bill",
+        "local budget revenue / urban wage bill 2010",
+        "Local revenue raised per yuan of urban wages.",
+        ge=0,
+        le=1,
+    )
     transfer_per_person: float = P(
-        900.0, "yuan/person/year", "central transfers 2010 / population", "Central transfer per "
-        "person of the funding base.", ge=0)
+        900.0,
+        "yuan/person/year",
+        "central transfers 2010 / population",
+        "Central transfer per person of the funding base.",
+        ge=0,
+    )
     transfer_region: ByRegion = P(
-        _by_region(0.6, 1.2, 1.5, 1.2)(), "multiplier", "equalization transfers favour the west",
-        "Regional multiplier of central transfers.")
+        _by_region(0.6, 1.2, 1.5, 1.2)(),
+        "multiplier",
+        "equalization transfers favour the west",
+        "Regional multiplier of central transfers.",
+    )
     service_budget_share: float = P(
-        0.6, "share", "urbsim", "Share of local budget spent on public services.", ge=0, le=1)
+        0.6, "share", "urbsim", "Share of local budget spent on public services.", ge=0, le=1
+    )
     borrowing_limit: float = P(
-        1.0, "years of revenue", "local debt ceilings", "Local debt may not exceed this multiple "
-        "of annual revenue.", ge=0, le=20)
+        1.0,
+        "years of revenue",
+        "local debt ceilings",
+        "Local debt may not exceed this multiple of annual revenue.",
+        ge=0,
+        le=20,
+    )
     interest_rate: float = P(
-        0.04, "1/year", "local government bond yields", "Interest on local debt.", ge=0, le=0.5)
+        0.04, "1/year", "local government bond yields", "Interest on local debt.", ge=0, le=0.5
+    )
     investment_share: float = P(
-        0.5, "share", "urbsim", "Share of a service shortfall that a local government tries to "
-        "close each year by investing (borrowing where revenue falls short).", ge=0, le=1)
+        0.5,
+        "share",
+        "urbsim",
+        "Share of a service shortfall that a local government tries to "
+        "close each year by investing (borrowing where revenue falls short).",
+        ge=0,
+        le=1,
+    )
 
     @model_validator(mode="after")
     def _wage_growth(self) -> Economy:
@@ -322,14 +591,22 @@ class SettlementRule(Strict):
     """How a city grants local hukou to residents from elsewhere."""
 
     rule: Literal["closed", "open", "conditional", "points"] = P(
-        "conditional", "-", "2014 hukou-reform opinion", "closed: no transfers; open: anyone "
+        "conditional",
+        "-",
+        "2014 hukou-reform opinion",
+        "closed: no transfers; open: anyone "
         "resident may settle; conditional: after min_years of residence and social insurance; "
-        "points: after min_years, ranked by points, up to an annual quota.")
+        "points: after min_years, ranked by points, up to an annual quota.",
+    )
     min_years: int = P(3, "years", "2014 opinion", "Years of residence required.", ge=0, le=50)
     quota_per_10k: float = P(
-        0.0, "persons per 10,000 registered residents per year", "Beijing: ~6,000 of ~100,000 "
-        "applicants a year in 2018-2019", "Annual points quota (points rule only).", ge=0,
-        le=10_000)
+        0.0,
+        "persons per 10,000 registered residents per year",
+        "Beijing: ~6,000 of ~100,000 applicants a year in 2018-2019",
+        "Annual points quota (points rule only).",
+        ge=0,
+        le=10_000,
+    )
 
 
 def _rule(rule: str, years: int = 0, quota: float = 0.0) -> Any:
@@ -351,14 +628,29 @@ class Settlement(Strict):
 class Permit(Strict):
     """Residence permits and the services they give access to."""
 
-    enabled: bool = P(False, "-", "2016 Interim Regulations on Residence Permits",
-                      "Whether residence permits are issued.")
-    min_residence_months: int = P(6, "months", "2016 regulations", "Residence required before "
-                                  "a permit can be had.", ge=0, le=240)
+    enabled: bool = P(
+        False,
+        "-",
+        "2016 Interim Regulations on Residence Permits",
+        "Whether residence permits are issued.",
+    )
+    min_residence_months: int = P(
+        6,
+        "months",
+        "2016 regulations",
+        "Residence required before a permit can be had.",
+        ge=0,
+        le=240,
+    )
     access: list[float] = P(
-        [0.55, 0.65, 0.75, 0.85], "share", "2016 regulations: services grow with residence",
+        [0.55, 0.65, 0.75, 0.85],
+        "share",
+        "2016 regulations: services grow with residence",
         "Service access of a permit holder by completed years of residence (last value holds "
-        "after).", min_length=1, max_length=MAX_ACCESS_YEARS)
+        "after).",
+        min_length=1,
+        max_length=MAX_ACCESS_YEARS,
+    )
 
     @model_validator(mode="after")
     def _access_range(self) -> Permit:
@@ -370,23 +662,55 @@ class Permit(Strict):
 class CountyTown(Strict):
     """County-town programme: carrying capacity of county towns (2020 onward)."""
 
-    budget: float = P(0.0, "billion yuan/year", "2020 county-town programme",
-                      "Central budget of the programme.", ge=0, le=100_000)
-    priority: ByRegion = P(_by_region(1.0, 0.8, 0.6, 0.5)(), "weight",
-                           "east first, then centre, west and northeast",
-                           "Regional priority weights of the allocation.")
-    pilot_counties: int = P(120, "counties", "2020: 120 pilot counties", "Number of county "
-                            "towns funded (highest priority times urban residents).", ge=0)
-    share_services: float = P(0.4, "share", "17 construction tasks", "Budget share raising "
-                              "service capacity.", ge=0, le=1)
-    share_amenity: float = P(0.3, "share", "17 construction tasks", "Budget share raising "
-                             "infrastructure amenity.", ge=0, le=1)
-    share_jobs: float = P(0.3, "share", "industry platforms", "Budget share creating jobs.",
-                          ge=0, le=1)
-    cost_per_job: float = P(400_000.0, "yuan/job", "industrial-park investment per job",
-                            "Investment per job created.", gt=0)
-    cost_per_amenity: float = P(2000.0, "yuan per person per amenity unit", "urbsim",
-                                "Investment raising amenity by 1 for one urban resident.", gt=0)
+    budget: float = P(
+        0.0,
+        "billion yuan/year",
+        "2020 county-town programme",
+        "Central budget of the programme.",
+        ge=0,
+        le=100_000,
+    )
+    priority: ByRegion = P(
+        _by_region(1.0, 0.8, 0.6, 0.5)(),
+        "weight",
+        "east first, then centre, west and northeast",
+        "Regional priority weights of the allocation.",
+    )
+    pilot_counties: int = P(
+        120,
+        "counties",
+        "2020: 120 pilot counties",
+        "Number of county towns funded (highest priority times urban residents).",
+        ge=0,
+    )
+    share_services: float = P(
+        0.4, "share", "17 construction tasks", "Budget share raising service capacity.", ge=0, le=1
+    )
+    share_amenity: float = P(
+        0.3,
+        "share",
+        "17 construction tasks",
+        "Budget share raising infrastructure amenity.",
+        ge=0,
+        le=1,
+    )
+    share_jobs: float = P(
+        0.3, "share", "industry platforms", "Budget share creating jobs.", ge=0, le=1
+    )
+    cost_per_job: float = P(
+        400_000.0,
+        "yuan/job",
+        "industrial-park investment per job",
+        "Investment per job created.",
+        gt=0,
+    )
+    cost_per_amenity: float = P(
+        2000.0,
+        "yuan per person per amenity unit",
+        "urbsim",
+        "Investment raising amenity by 1 for one urban resident.",
+        gt=0,
+    )
 
     @model_validator(mode="after")
     def _shares(self) -> CountyTown:
@@ -400,28 +724,48 @@ class Renewal(Strict):
     """Old-community renewal with fiscal subsidies (2020 onward)."""
 
     households_per_year: float = P(
-        0.0, "households/year", "MOHURD: 7.36 million (2020), 9.65 (2021), 8.76 (2022)",
-        "Households in renovated old communities per year.", ge=0)
-    cost_per_household: float = P(40_000.0, "yuan/household", "MOHURD average", "Renovation "
-                                  "cost per household.", gt=0)
-    subsidy_share: float = P(0.5, "share", "central and provincial subsidies", "Share of the "
-                             "cost paid by higher-level subsidies (the rest by local budgets).",
-                             ge=0, le=1)
-    amenity_effect: float = P(0.5, "amenity units per renovated share", "urbsim", "Amenity "
-                              "gain of a place when all its urban households are renovated.",
-                              ge=0, le=10)
-    service_effect: float = P(0.2, "capacity share per renovated share", "elderly care, "
-                              "markets, parking", "Service-capacity gain when all urban "
-                              "households are renovated.", ge=0, le=10)
+        0.0,
+        "households/year",
+        "MOHURD: 7.36 million (2020), 9.65 (2021), 8.76 (2022)",
+        "Households in renovated old communities per year.",
+        ge=0,
+    )
+    cost_per_household: float = P(
+        40_000.0, "yuan/household", "MOHURD average", "Renovation cost per household.", gt=0
+    )
+    subsidy_share: float = P(
+        0.5,
+        "share",
+        "central and provincial subsidies",
+        "Share of the cost paid by higher-level subsidies (the rest by local budgets).",
+        ge=0,
+        le=1,
+    )
+    amenity_effect: float = P(
+        0.5,
+        "amenity units per renovated share",
+        "urbsim",
+        "Amenity gain of a place when all its urban households are renovated.",
+        ge=0,
+        le=10,
+    )
+    service_effect: float = P(
+        0.2,
+        "capacity share per renovated share",
+        "elderly care, markets, parking",
+        "Service-capacity gain when all urban households are renovated.",
+        ge=0,
+        le=10,
+    )
 
 
 class GrowthPoles(Strict):
     """Central cities and key agglomerations designated as growth poles."""
 
     rule: Literal["none", "capitals", "super_mega", "capitals_and_super_mega"] = P(
-        "none", "-", "2019 guidance on metropolitan areas", "Which prefecture cities are poles.")
-    productivity_boost: float = P(0.05, "share", "urbsim", "Wage gain in a pole city.", ge=0,
-                                  le=1)
+        "none", "-", "2019 guidance on metropolitan areas", "Which prefecture cities are poles."
+    )
+    productivity_boost: float = P(0.05, "share", "urbsim", "Wage gain in a pole city.", ge=0, le=1)
 
 
 class Policy(Strict):
@@ -430,13 +774,22 @@ class Policy(Strict):
     settlement: Settlement = Field(default_factory=Settlement)
     permit: Permit = Field(default_factory=Permit)
     service_funding_base: Literal["registered", "permanent"] = P(
-        "registered", "-", "2016: 'money follows people'", "Population by which central "
-        "transfers fund local services: registered (hukou) or permanent (resident).")
+        "registered",
+        "-",
+        "2016: 'money follows people'",
+        "Population by which central "
+        "transfers fund local services: registered (hukou) or permanent (resident).",
+    )
     county_town: CountyTown = Field(default_factory=CountyTown)
     renewal: Renewal = Field(default_factory=Renewal)
-    governance_efficiency: float = P(1.0, "multiplier", "urbsim", "Service delivered per unit "
-                                     "of service budget (community-based governance).", gt=0,
-                                     le=10)
+    governance_efficiency: float = P(
+        1.0,
+        "multiplier",
+        "urbsim",
+        "Service delivered per unit of service budget (community-based governance).",
+        gt=0,
+        le=10,
+    )
     growth_poles: GrowthPoles = Field(default_factory=GrowthPoles)
 
 
@@ -449,24 +802,32 @@ class Scenario(Strict):
     name: str = P("unnamed", "-", "user", "Short name of the scenario.", min_length=1)
     description: str = P("", "-", "user", "What the scenario represents.")
     world: WorldConfig = Field(default_factory=WorldConfig)
-    start_year: int = P(2010, "year", "census 2010", "First year (initial state).", ge=2010,
-                        le=2100)
+    start_year: int = P(
+        2010, "year", "census 2010", "First year (initial state).", ge=2010, le=2100
+    )
     end_year: int = P(2035, "year", "2035 targets", "Last year simulated.", ge=2010, le=2200)
-    seed: int = P(20101101, "-", "user", "Seed of the run: the only source of randomness.",
-                  ge=0, lt=2**63)
-    engine: Literal["numba", "mesa"] = P("numba", "-", "urbsim", "Household engine: Numba "
-                                         "kernels (fast) or Mesa agents (reference).")
+    seed: int = P(
+        20101101, "-", "user", "Seed of the run: the only source of randomness.", ge=0, lt=2**63
+    )
+    engine: Literal["numba", "mesa"] = P(
+        "numba", "-", "urbsim", "Household engine: Numba kernels (fast) or Mesa agents (reference)."
+    )
     behaviour: Behaviour = Field(default_factory=Behaviour)
     demography: Demography = Field(default_factory=Demography)
     economy: Economy = Field(default_factory=Economy)
     policy: Policy = Field(default_factory=Policy)
     timeline: dict[str, dict[str, Any]] = P(
-        {}, "-", "scenario", "Policy changes by year: each key is a year, each value a partial "
-        "policy table merged into the policy in force from that year on.")
+        {},
+        "-",
+        "scenario",
+        "Policy changes by year: each key is a year, each value a partial "
+        "policy table merged into the policy in force from that year on.",
+    )
 
     @model_validator(mode="after")
     def _years(self) -> Scenario:
         if self.end_year <= self.start_year:
-            raise ValueError(f"end_year ({self.end_year}) must be after start_year "
-                             f"({self.start_year})")
+            raise ValueError(
+                f"end_year ({self.end_year}) must be after start_year ({self.start_year})"
+            )
         return self

@@ -20,8 +20,14 @@ REGIONS: Final[tuple[str, ...]] = ("east", "central", "west", "northeast")
 KINDS: Final[tuple[str, ...]] = ("urban district", "county", "county-level city")
 #: City size classes of the 2014 State Council standard, by urban residents of the prefecture
 #: city's districts, index = code (largest first).
-SIZE_CLASSES: Final[tuple[str, ...]] = ("super-large", "mega", "large I", "large II", "medium",
-                                        "small")
+SIZE_CLASSES: Final[tuple[str, ...]] = (
+    "super-large",
+    "mega",
+    "large I",
+    "large II",
+    "medium",
+    "small",
+)
 #: Lower bounds (urban residents) of the size classes above, in the same order.
 SIZE_CLASS_BOUNDS: Final[tuple[float, ...]] = (10e6, 5e6, 3e6, 1e6, 0.5e6, 0.0)
 
