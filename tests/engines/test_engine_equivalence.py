@@ -1,0 +1,527 @@
+"""The two household engines give identical runs, household by household and year by year.
+
+The Numba kernels (``engine = "numba"``) and the Mesa reference agents (``engine = "mesa"``) are
+run side by side on the same scenario and world. After every year every household field must be
+equal, and so must the year's counters, the points conversions and the quotas left; at the end the
+national and places tables must be equal to the last bit.
+
+Cases cover four policy timelines on the synthetic world (several sizes) and on hand-built tiny
+worlds, each with three seeds:
+
+* ``baseline``: ``scenarios/baseline.toml`` as it stands (2010-2024);
+* ``points``: every size class runs a points scheme with small quotas (they bind), and the permit
+  access schedule changes length along the timeline;
+* ``open``: every city open, a big county-town budget, growth poles and renewal;
+* ``moves``: very high move rates and network sampling, so that many logit choices and network
+  draws happen.
+
+A mutation test changes one rule of the Mesa engine at a time and checks that the comparison
+fails, so that a pass means something.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from pandas.testing import assert_frame_equal
+
+from urbsim.engines import numba_engine
+from urbsim.engines.mesa_engine import Household, MesaEngine, YearContext
+from urbsim.engines.numba_engine import NumbaEngine
+from urbsim.households import FIELDS, NON_AGRICULTURAL, URBAN, Households
+from urbsim.kernels import layout as L
+from urbsim.model import UrbanizationModel
+from urbsim.scenario import LoadedScenario, load_scenario, validate
+from urbsim.world import World
+
+BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.toml"
+
+#: Counter names by ``C_*`` index, for messages.
+COUNTERS = {getattr(L, name): name[2:].lower() for name in dir(L) if name.startswith("C_")}
+SETTLEMENT_KEYS = ("super_large", "mega", "large_i", "large_ii", "medium", "small", "county_town")
+
+
+# --- scenarios ------------------------------------------------------------------------------------
+def _points(quotas: tuple[float, ...], min_years: tuple[int, ...]) -> dict[str, Any]:
+    """Every size class (and county towns) on a points scheme."""
+    return {
+        key: {"rule": "points", "min_years": years, "quota_per_10k": quota}
+        for key, quota, years in zip(SETTLEMENT_KEYS, quotas, min_years, strict=True)
+    }
+
+
+#: Points everywhere with small quotas (a few households a year in the largest cities, none in the
+#: smallest), and a permit access schedule of one, two, six, one and then ten years.
+POINTS: dict[str, Any] = {
+    "name": "points-everywhere",
+    "end_year": 2021,
+    "policy": {
+        "settlement": _points(
+            (150.0, 200.0, 300.0, 400.0, 600.0, 800.0, 1000.0), (2, 2, 1, 1, 1, 0, 0)
+        ),
+        "permit": {"enabled": True, "min_residence_months": 12, "access": [0.5]},
+    },
+    "timeline": {
+        "2012": {"permit": {"access": [0.45, 0.6]}},
+        "2014": {
+            "settlement": _points(
+                (80.0, 120.0, 200.0, 300.0, 400.0, 500.0, 600.0), (3, 2, 2, 1, 1, 1, 0)
+            ),
+            "permit": {"min_residence_months": 0, "access": [0.4, 0.5, 0.6, 0.7, 0.8, 0.9]},
+            "service_funding_base": "permanent",
+        },
+        "2016": {"permit": {"min_residence_months": 24, "access": [0.8]}},
+        "2018": {
+            "settlement": _points(
+                (300.0, 400.0, 500.0, 600.0, 800.0, 1000.0, 2000.0), (1, 1, 0, 0, 0, 0, 0)
+            ),
+            "permit": {"enabled": False},
+        },
+        "2019": {
+            "permit": {
+                "enabled": True,
+                "min_residence_months": 6,
+                "access": [0.3, 0.35, 0.4, 0.5, 0.55, 0.6, 0.7, 0.8, 0.9, 1.0],
+            }
+        },
+    },
+}
+
+_OPEN = {key: {"rule": "open", "min_years": 0} for key in SETTLEMENT_KEYS}
+#: Conditional rules in 2010, then every city open, permits, a big county-town programme with many
+#: pilots, strong growth poles and old-community renewal.
+OPEN: dict[str, Any] = {
+    "name": "open-everything",
+    "end_year": 2021,
+    "timeline": {
+        "2012": {
+            "settlement": _OPEN,
+            "permit": {"enabled": True, "min_residence_months": 0, "access": [0.7, 0.9, 1.0]},
+            "service_funding_base": "permanent",
+        },
+        "2013": {
+            "county_town": {"budget": 5000.0, "pilot_counties": 600},
+            "growth_poles": {"rule": "capitals_and_super_mega", "productivity_boost": 0.3},
+        },
+        "2016": {
+            "renewal": {"households_per_year": 3e7, "subsidy_share": 0.8},
+            "governance_efficiency": 1.5,
+            "growth_poles": {"rule": "capitals", "productivity_boost": 0.5},
+        },
+    },
+}
+
+#: Most households consider moving every year and most candidates come from the network.
+MOVES: dict[str, Any] = {
+    "name": "high-moves",
+    "end_year": 2020,
+    "behaviour": {
+        "move_base": 0.9,
+        "network_sampling_share": 0.8,
+        "move_tenure_decay": 0.01,
+        "candidates": 8,
+    },
+    "policy": {
+        "settlement": {"large_i": {"rule": "points", "min_years": 1, "quota_per_10k": 300.0}}
+    },
+    "timeline": {
+        "2013": {"permit": {"enabled": True, "min_residence_months": 0, "access": [0.5, 0.7]}},
+        "2016": {"settlement": {"medium": {"rule": "open", "min_years": 0}}},
+    },
+}
+
+SCENARIOS: dict[str, dict[str, Any]] = {"points": POINTS, "open": OPEN, "moves": MOVES}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One equivalence run: a policy timeline, a seed and a world.
+
+    ``hpa`` sets the synthetic world's households per agent; ``tiny`` (keyword arguments of
+    the ``tiny_world`` fixture's builder) replaces it with a hand-built world; ``quota_scale``
+    multiplies every points quota of the scenario.
+    """
+
+    scenario: str
+    seed: int
+    hpa: float = 150000.0
+    tiny: tuple[tuple[str, Any], ...] | None = None
+    quota_scale: float = 1.0
+    end_year: int | None = None
+
+    @property
+    def id(self) -> str:
+        if self.tiny is None:
+            world = f"synthetic-hpa{self.hpa:g}"
+        else:
+            tiny = dict(self.tiny)
+            world = f"tiny-{tiny['n_places']}places-{tiny['n_households']}hh"
+        end = "" if self.end_year is None else f"-to{self.end_year}"
+        return f"{self.scenario}-seed{self.seed}-{world}{end}"
+
+    def loaded(self, engine: str) -> LoadedScenario:
+        """The case's scenario for ``engine``."""
+        if self.scenario == "baseline":
+            hpa = f"world.households_per_agent={self.hpa!r}"
+            # The timeline's last change is in 2024; later years hold the 2024 policy.
+            end = self.end_year or 2024
+            return load_scenario(BASELINE, [hpa], seed=self.seed, end_year=end, engine=engine)
+        data = {
+            **_scale_quotas(SCENARIOS[self.scenario], self.quota_scale),
+            "world": {"households_per_agent": self.hpa},
+            "seed": self.seed,
+            "engine": engine,
+        }
+        if self.end_year is not None:
+            data["end_year"] = self.end_year
+        return validate(data)
+
+    def model(self, engine: str, tiny_world: Callable[..., World]) -> UrbanizationModel:
+        """A fresh model of the case (each engine gets its own world: the Numba engine writes
+        the household arrays in place); ``tiny_world`` is the conftest builder."""
+        world = None if self.tiny is None else tiny_world(**dict(self.tiny))
+        return UrbanizationModel(self.loaded(engine), world=world)
+
+
+def _scale_quotas(table: Any, scale: float) -> Any:
+    """``table`` with every ``quota_per_10k`` multiplied by ``scale``."""
+    if isinstance(table, dict):
+        return {
+            k: v * scale if k == "quota_per_10k" else _scale_quotas(v, scale)
+            for k, v in table.items()
+        }
+    return table
+
+
+def _tiny(seed: int, n_places: int, n_households: int, hpa: float) -> tuple[tuple[str, Any], ...]:
+    return (
+        ("n_places", n_places),
+        ("n_households", n_households),
+        ("seed", seed),
+        ("hpa", hpa),
+        ("floating_share", 0.35),
+        ("dissolved_share", 0.02),
+    )
+
+
+CASES: list[Case] = [
+    Case("baseline", 1, hpa=40000.0),
+    Case("baseline", 20101101, hpa=80000.0),
+    Case("baseline", 7, hpa=150000.0),
+    Case("baseline", 8, hpa=150000.0, end_year=2035),
+    Case("baseline", 3, tiny=_tiny(3, 24, 1500, 20000.0)),
+    Case("points", 2, hpa=60000.0),
+    Case("points", 5, hpa=100000.0),
+    Case("points", 9, hpa=150000.0),
+    # A tiny world has at most six (large) prefectures: smaller quotas make them bind there too.
+    Case("points", 4, tiny=_tiny(4, 18, 1500, 20000.0), quota_scale=0.2),
+    Case("points", 6, tiny=_tiny(6, 40, 2500, 8000.0), quota_scale=0.1),
+    Case("open", 11, hpa=60000.0),
+    Case("open", 12, hpa=100000.0),
+    Case("open", 13, hpa=150000.0),
+    Case("open", 14, tiny=_tiny(14, 30, 2000, 15000.0)),
+    Case("moves", 21, hpa=120000.0),
+    Case("moves", 22, hpa=150000.0),
+    Case("moves", 24, hpa=60000.0, end_year=2022),
+    Case("moves", 23, tiny=_tiny(23, 24, 1200, 20000.0)),
+]
+
+
+# --- comparison -----------------------------------------------------------------------------------
+def _row(households: Households, i: int) -> dict[str, int]:
+    return {name: int(getattr(households, name)[i]) for name in FIELDS}
+
+
+def first_difference(expected: Households, actual: Households, year: int) -> str | None:
+    """Where two household states first differ (lowest household, then field order), or None.
+
+    ``expected`` is the Numba engine's state, ``actual`` the Mesa engine's.
+    """
+    if len(expected) != len(actual):
+        return f"year {year}: {len(expected)} households (numba) != {len(actual)} (mesa)"
+    first: tuple[int, str] | None = None
+    n_differ = np.zeros(len(expected), dtype=bool)
+    for name in FIELDS:
+        a, b = getattr(expected, name), getattr(actual, name)
+        if a.dtype != b.dtype:
+            return f"year {year}: field {name!r} has dtype {a.dtype} (numba) != {b.dtype} (mesa)"
+        diff = a != b
+        n_differ |= diff
+        rows = np.flatnonzero(diff)
+        if rows.size and (first is None or rows[0] < first[0]):
+            first = (int(rows[0]), name)
+    if first is None:
+        return None
+    i, name = first
+    e, m = _row(expected, i), _row(actual, i)
+    fields = [f for f in FIELDS if e[f] != m[f]]
+    return (
+        f"first difference: household {i}, year {year}, field {name!r}: "
+        f"numba {e[name]} != mesa {m[name]} (fields differing for it: {fields}); "
+        f"{int(n_differ.sum())} households differ in all.\n  numba: {e}\n  mesa:  {m}"
+    )
+
+
+def assert_same_households(numba: UrbanizationModel, mesa: UrbanizationModel) -> None:
+    """Every household field equal (values and registry dtypes), naming the first difference."""
+    year = mesa.year
+    assert numba.year == year
+    message = first_difference(numba.households, mesa.households, year) or ""
+    for name in FIELDS:
+        np.testing.assert_array_equal(
+            getattr(mesa.households, name),
+            getattr(numba.households, name),
+            err_msg=f"field {name!r}; {message}",
+            strict=True,
+        )
+    assert not message, message
+
+
+def assert_same_year(numba: UrbanizationModel, mesa: UrbanizationModel) -> None:
+    """The households, the year's counters, points conversions and quotas left are equal."""
+    assert_same_households(numba, mesa)
+    year = mesa.year
+    differ = [COUNTERS[k] for k in np.flatnonzero(numba.counters != mesa.counters)]
+    np.testing.assert_array_equal(
+        mesa.counters, numba.counters, err_msg=f"year {year}: counters {differ} differ", strict=True
+    )
+    assert mesa.points_conversions == numba.points_conversions, f"year {year}: points conversions"
+    np.testing.assert_array_equal(
+        mesa.local_state.quota_left,
+        numba.local_state.quota_left,
+        err_msg=f"year {year}: quota left",
+        strict=True,
+    )
+
+
+def run_side_by_side(
+    case: Case, tiny_world: Callable[..., World], years: int | None = None
+) -> tuple[UrbanizationModel, UrbanizationModel]:
+    """Step both engines year by year, comparing after every year; returns (numba, mesa)."""
+    numba, mesa = case.model("numba", tiny_world), case.model("mesa", tiny_world)
+    assert isinstance(numba.engine, NumbaEngine)
+    assert isinstance(mesa.engine, MesaEngine)
+    assert len(numba.households) == len(mesa.households) > 0
+    assert_same_households(numba, mesa)
+    end = numba.end_year if years is None else numba.start_year + years
+    while numba.year < end:
+        numba.step()
+        mesa.step()
+        assert_same_year(numba, mesa)
+    return numba, mesa
+
+
+@contextmanager
+def points_spy(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[int, int]]]:
+    """Record (applicants, households granted) of each points settlement of the Numba engine.
+
+    The wrapper only observes: it calls the engine's own ``settle_points`` unchanged.
+    """
+    record: list[tuple[int, int]] = []
+    original = numba_engine.settle_points
+
+    def spy(key: Any, hh: dict[str, np.ndarray], flag: np.ndarray, *args: Any) -> int:
+        idx = np.flatnonzero(flag)
+        persons = original(key, hh, flag, *args)
+        granted = (hh["hukou_place"][idx] == hh["place"][idx]) & (
+            hh["hukou_type"][idx] == NON_AGRICULTURAL
+        )
+        record.append((idx.size, int(granted.sum())))
+        return persons
+
+    monkeypatch.setattr(numba_engine, "settle_points", spy)
+    yield record
+
+
+# --- the equivalence runs -------------------------------------------------------------------------
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_engines_identical_every_year(
+    case: Case, tiny_world: Callable[..., World], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with points_spy(monkeypatch) as points:
+        numba, mesa = run_side_by_side(case, tiny_world)
+    assert numba.year - numba.start_year >= 10
+    assert_frame_equal(mesa.national_table(), numba.national_table(), check_exact=True)
+    assert_frame_equal(mesa.places_table(), numba.places_table(), check_exact=True)
+
+    # The run exercised the rules it is meant to compare.
+    national = numba.national_table().iloc[1:]
+    for column in ("moves", "moves_considered", "births", "deaths", "settled_migrants"):
+        assert national[column].sum() > 0, column
+    assert national["return_moves"].sum() > 0 or case.tiny is not None
+    if case.scenario != "open":
+        assert national["insitu_reclassified"].sum() > 0
+    if case.scenario in ("baseline", "points", "open"):
+        assert national["permits_issued"].sum() > 0
+    if case.scenario == "points":
+        # Quotas bind: some years grant part of the applicants, not all of them.
+        assert sum(g for _, g in points) > 0
+        assert any(0 < g < a for a, g in points), points
+    if case.scenario == "open":
+        assert numba.central.pilots.size > 0 and numba.policy_arrays.pole.any()
+    if case.scenario == "moves":
+        share = national["moves_considered"] / (national["agents"] * numba.hpa)
+        assert share.min() > 0.3
+        assert national["moves"].sum() > 0.1 * national["moves_considered"].sum()
+        # Network sampling needs earlier migrants from the same hukou place.
+        assert (national["floating_population"] > 0).all()
+
+
+# --- mutations: the comparison must catch a change of any single rule -----------------------------
+def _utility_without_province(self: Household, place: int, zone: int, ctx: YearContext) -> float:
+    """The logit utility with the province-border term dropped."""
+    v = _ORIGINAL["utility"](self, place, zone, ctx)
+    if place != self.place and ctx.province[place] != ctx.province[self.place]:
+        v += self.model.spec.behaviour.beta_province
+    return v
+
+
+def _propensity_after_ageing(self: Household, u_employ: float, ctx: YearContext) -> float:
+    """The move propensity evaluated on the head's age group after this year's ageing."""
+    self.age_group = self.age_group_next
+    b = self.model.spec.behaviour
+    p = b.move_base * b.move_age[self.age_group] * math.exp(-b.move_tenure_decay * self.years_here)
+    if self.zone == URBAN and not u_employ < ctx.employment[self.place]:
+        p = p * b.move_unemployed
+    return p
+
+
+def _propensity_scaled(self: Household, u_employ: float, ctx: YearContext) -> float:
+    """The move propensity off by a factor 1.001.
+
+    A factor of 1.0000001 would flip a household's decision about once in ten million
+    household-years (when its draw falls between the two propensities): no affordable run can
+    see it. At 1.001 the high-move case flips a decision in its first year.
+    """
+    return _ORIGINAL["move_propensity"](self, u_employ, ctx) * 1.001
+
+
+def _permit_without_half_year(
+    self: Household, u: float, years: int, ctx: YearContext, tally: dict[str, int]
+) -> None:
+    """The permit rule counting completed years only (no six months' grace)."""
+    if (
+        ctx.permits_issued
+        and self.hukou_place != self.place
+        and self.permit == 0
+        and 12 * years >= ctx.permit_months
+        and u < self.model.spec.behaviour.permit_takeup
+    ):
+        self.permit = 1
+        tally["permits"] += self.persons
+
+
+def _hukou_min_years_strict(
+    self: Household,
+    u: float,
+    years: int,
+    permit_before: int,
+    ctx: YearContext,
+    tally: dict[str, int],
+) -> None:
+    """The hukou rule asking for one year more than the city's minimum residence."""
+    if ctx.rule[self.place] != "open" and years == ctx.min_years[self.place]:
+        return
+    _ORIGINAL["apply_for_hukou"](self, u, years, permit_before, ctx, tally)
+
+
+def _insitu_keeps_land(self: Household, ctx: YearContext, tally: dict[str, int]) -> None:
+    """In-situ reclassification where requisition leaves the land rights in place."""
+    land = self.land
+    _ORIGINAL["be_reclassified"](self, ctx, tally)
+    self.land = land
+
+
+def _points_reversed_ties(self: MesaEngine, ctx: YearContext) -> int:
+    """Points settlement with ties between equal points broken by descending household index
+    instead of the keyed draw (then ascending index)."""
+    m = self.model
+    quota = m.local_state.quota_left
+    applicants = self.households.select(lambda h: h.points_applicant)
+    ranked = sorted(applicants, key=lambda h: (int(m.gov_of_place[h.place]), -h.points(), -h.hh_id))
+    full: set[int] = set()
+    granted = 0
+    for h in ranked:
+        h.points_applicant = False
+        city = int(m.gov_of_place[h.place])
+        if city in full:
+            continue
+        need = float(h.persons) * m.hpa
+        if quota[city] >= need:
+            quota[city] -= need
+            h.take_local_hukou()
+            granted += h.persons
+        else:
+            full.add(city)
+    return granted
+
+
+_ORIGINAL: dict[str, Callable[..., Any]] = {
+    "utility": Household.utility,
+    "move_propensity": Household.move_propensity,
+    "apply_for_hukou": Household.apply_for_hukou,
+    "be_reclassified": Household.be_reclassified,
+}
+
+#: (rule, class patched, method, replacement, case on which it is checked).
+MUTATIONS = [
+    ("logit-utility", Household, "utility", _utility_without_province, Case("moves", 31)),
+    (
+        "move-propensity-age",
+        Household,
+        "move_propensity",
+        _propensity_after_ageing,
+        Case("open", 32),
+    ),
+    ("move-propensity-scale", Household, "move_propensity", _propensity_scaled, Case("moves", 33)),
+    ("permit-rule", Household, "obtain_permit", _permit_without_half_year, Case("baseline", 34)),
+    ("hukou-rule", Household, "apply_for_hukou", _hukou_min_years_strict, Case("baseline", 35)),
+    ("insitu-rule", Household, "be_reclassified", _insitu_keeps_land, Case("open", 36)),
+    ("points-tie-break", MesaEngine, "settle_points", _points_reversed_ties, Case("points", 37)),
+]
+
+
+#: What the comparison says when it fails: the first differing household, year and field, or
+#: the year's counters (a rule can change a count before any household's end-of-year state, for
+#: example a household that considers moving and stays).
+DETECTED = r"first difference: household \d+, year \d+, field '\w+'|year \d+: counters \['\w+"
+
+
+@pytest.mark.parametrize(
+    ("rule", "owner", "method", "replacement", "case"), MUTATIONS, ids=[m[0] for m in MUTATIONS]
+)
+def test_comparison_detects_a_changed_rule(
+    rule: str,
+    owner: type,
+    method: str,
+    replacement: Callable[..., Any],
+    case: Case,
+    tiny_world: Callable[..., World],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(owner, method, replacement)
+    with pytest.raises(AssertionError, match=DETECTED):
+        run_side_by_side(case, tiny_world, years=10)
+
+
+def test_first_difference_names_household_year_and_field(
+    tiny_world: Callable[..., World],
+) -> None:
+    world = tiny_world(n_places=5, n_households=50, seed=1)
+    a = world.households
+    b = a.copy()
+    assert first_difference(a, b, 2015) is None
+    b.permit[30] ^= 1
+    b.place[41] = (b.place[41] + 1) % 5
+    b.zone[30] ^= 1
+    message = first_difference(a, b, 2015)
+    assert message is not None
+    assert message.startswith("first difference: household 30, year 2015, field 'zone'")
+    assert "['zone', 'permit']" in message and "2 households differ" in message
