@@ -114,6 +114,7 @@ class UrbanizationModel(mesa.Model):
             np.average(base, weights=np.maximum(table.urban_residents, 1.0))
         )
         self._net: np.ndarray | None = None
+        self._gravity_decay: np.ndarray | None = None
         self.counters = np.zeros(L.N_COUNT, dtype=np.int64)
         self.points_conversions = 0
         self._national_rows: list[dict[str, float]] = []
@@ -293,12 +294,14 @@ class UrbanizationModel(mesa.Model):
     def gravity_cdf(self) -> np.ndarray:
         """Cumulative gravity weights of every place, one row per province of origin."""
         b = self.spec.behaviour
-        from urbsim.places import distances_km
+        if self._gravity_decay is None:
+            # Geometry and exponents are fixed for the run: compute the distance decay once.
+            from urbsim.places import distances_km
 
-        d = distances_km(self._prov_lat, self._prov_lon, self.lat, self.lon)
+            d = distances_km(self._prov_lat, self._prov_lon, self.lat, self.lon)
+            self._gravity_decay = (1.0 + d / b.distance_scale_km) ** (-b.gravity_distance_exponent)
         size = np.maximum(self.place_state.urban_residents, 1.0) ** b.gravity_size_exponent
-        w = size[None, :] * (1.0 + d / b.distance_scale_km) ** (-b.gravity_distance_exponent)
-        return np.cumsum(w, axis=1)
+        return np.cumsum(size[None, :] * self._gravity_decay, axis=1)
 
     # --- recording ----------------------------------------------------------------------------
     def _record(self) -> None:

@@ -463,6 +463,21 @@ def move_propensity(par: np.ndarray) -> np.ndarray:
     return table
 
 
+_PROPENSITY_CACHE: dict[bytes, np.ndarray] = {}
+
+
+def _cached_propensity(par: np.ndarray) -> np.ndarray:
+    # The table depends on six parameters that are fixed within a run; rebuilding it in Python
+    # every year would cost more than the kernel at small scales.
+    key = par[L.P_MOVE_BASE : L.P_TENURE_DECAY + 1].tobytes()
+    table = _PROPENSITY_CACHE.get(key)
+    if table is None:
+        if len(_PROPENSITY_CACHE) > 64:
+            _PROPENSITY_CACHE.clear()
+        table = _PROPENSITY_CACHE[key] = move_propensity(par)
+    return table
+
+
 def household_step(
     key: np.uint64,
     households: dict[str, np.ndarray],
@@ -533,7 +548,7 @@ def household_step(
     if n_chunks < 1 or n_candidates < 1:
         raise ValueError("n_chunks and n_candidates must be positive")
     place0 = households["place"].copy()
-    propensity = move_propensity(par)
+    propensity = _cached_propensity(par)
     return _step(
         key,
         households["place"],
