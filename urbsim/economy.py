@@ -12,7 +12,7 @@ import numpy as np
 from urbsim.governments import AMORTIZATION, PROGRAMME_DEPRECIATION, LocalState, PolicyArrays
 from urbsim.kernels import aggregate as A
 from urbsim.kernels.layout import RULE_POINTS
-from urbsim.places import PlaceState
+from urbsim.places import PlaceState, distances_km
 from urbsim.scenario.schema import Economy, Policy
 from urbsim.world import PlaceTable
 
@@ -52,8 +52,6 @@ def pole_spillover(
 
     Places that are themselves poles get no spillover (they get the pole boost instead).
     """
-    from urbsim.places import distances_km
-
     out = np.ones(lat.shape[0])
     idx = np.flatnonzero(pole)
     if idx.size == 0 or strength == 0.0:
@@ -71,17 +69,19 @@ def update_places(
     policy: Policy,
     wage_index: float,
     mean_wage_2010: float,
-    lat: np.ndarray,
-    lon: np.ndarray,
+    spillover: np.ndarray,
     first: bool,
 ) -> None:
-    """Wages, jobs and employment, housing stock and cost, for the year about to run."""
+    """Wages, jobs and employment, housing stock and cost, for the year about to run.
+
+    ``spillover`` is the wage multiplier from nearby growth poles (:func:`pole_spillover`).
+    """
     urban = ps.urban_residents
     base = np.asarray(eco.wage_2010.as_tuple())[table.region]
     size = np.maximum(urban, _MIN_URBAN) / 1e6
     wage = base * wage_index * size**eco.agglomeration_elasticity
     wage = wage * np.where(pa.pole, 1.0 + policy.growth_poles.productivity_boost, 1.0)
-    wage = wage * pole_spillover(lat, lon, pa.pole, eco.pole_spillover, eco.pole_radius_km)
+    wage = wage * spillover
     ps.wage[:] = wage
     labour = eco.workers_per_person * urban
     target = labour * (1.0 - eco.natural_unemployment) + ps.programme_jobs

@@ -24,7 +24,7 @@ from urbsim import economy
 from urbsim.governments import CentralGovernment, LocalGovernment, LocalState, PolicyArrays
 from urbsim.kernels import aggregate as A
 from urbsim.kernels import layout as L
-from urbsim.places import Place, PlaceState, size_classes
+from urbsim.places import Place, PlaceState, distances_km, size_classes
 from urbsim.scenario import LoadedScenario
 from urbsim.scenario.schema import MAX_ACCESS_YEARS
 from urbsim.world import KINDS, REGIONS, SIZE_CLASSES, World
@@ -115,6 +115,7 @@ class UrbanizationModel(mesa.Model):
         )
         self._net: np.ndarray | None = None
         self._gravity_decay: np.ndarray | None = None
+        self._spillover_cache: tuple[bytes, np.ndarray] | None = None
         self.counters = np.zeros(L.N_COUNT, dtype=np.int64)
         self.points_conversions = 0
         self._national_rows: list[dict[str, float]] = []
@@ -177,8 +178,7 @@ class UrbanizationModel(mesa.Model):
             policy,
             self.wage_index,
             self._mean_wage_2010,
-            self.lat,
-            self.lon,
+            self._pole_spillover(),
             first,
         )
         prog, subsidy = economy.update_governments(
@@ -291,13 +291,24 @@ class UrbanizationModel(mesa.Model):
         pi[:, L.PI_GOV] = self.gov_of_place
         return pf, pi
 
+    def _pole_spillover(self) -> np.ndarray:
+        """Wage multiplier from growth poles, recomputed only when the set of poles changes
+        (a places-by-poles distance matrix costs more than the rest of the year's updates)."""
+        pole = self.policy_arrays.pole
+        key = pole.tobytes()
+        if self._spillover_cache is None or self._spillover_cache[0] != key:
+            eco = self.spec.economy
+            value = economy.pole_spillover(
+                self.lat, self.lon, pole, eco.pole_spillover, eco.pole_radius_km
+            )
+            self._spillover_cache = (key, value)
+        return self._spillover_cache[1]
+
     def gravity_cdf(self) -> np.ndarray:
         """Cumulative gravity weights of every place, one row per province of origin."""
         b = self.spec.behaviour
         if self._gravity_decay is None:
             # Geometry and exponents are fixed for the run: compute the distance decay once.
-            from urbsim.places import distances_km
-
             d = distances_km(self._prov_lat, self._prov_lon, self.lat, self.lon)
             self._gravity_decay = (1.0 + d / b.distance_scale_km) ** (-b.gravity_distance_exponent)
         size = np.maximum(self.place_state.urban_residents, 1.0) ** b.gravity_size_exponent
