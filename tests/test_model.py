@@ -200,6 +200,23 @@ def test_run_reports_progress(small_scenario: Callable[..., LoadedScenario]) -> 
     assert calls == [(1, 2, len(m.households)), (2, 2, len(m.households))]
 
 
+def test_run_until_stops_early_with_the_same_years(
+    small_scenario: Callable[..., LoadedScenario],
+) -> None:
+    full = UrbanizationModel(small_scenario(seed=2, end_year=2013))
+    full.run()
+    short = UrbanizationModel(small_scenario(seed=2, end_year=2013))
+    short.run(until=2011)
+    assert short.year == 2011
+    pd.testing.assert_frame_equal(
+        short.national_table(), full.national_table().iloc[:2], check_exact=True
+    )
+    with pytest.raises(ValueError, match="outside the run"):
+        short.run(until=2010)
+    with pytest.raises(ValueError, match="outside the run"):
+        short.run(until=2014)
+
+
 def test_model_accepts_a_given_world(
     tiny_world: Callable[..., World], small_scenario: Callable[..., LoadedScenario]
 ) -> None:

@@ -210,10 +210,18 @@ class UrbanizationModel(mesa.Model):
         self._count()
         self._record()
 
-    def run(self, progress: Any = None) -> None:
-        """Step to the end year; ``progress(years_done, years_total, households)`` if given."""
-        total = self.end_year - self.start_year
-        while self.year < self.end_year:
+    def run(self, progress: Any = None, until: int | None = None) -> None:
+        """Step to the end year, or to ``until`` when given (an earlier stop of the same run).
+
+        ``progress(years_done, years_total, households)`` is called after each year if given.
+        Stopping early changes nothing in the years simulated: a sweep that keeps outputs up to
+        2018 only can stop there and get the same numbers as the full run.
+        """
+        last = self.end_year if until is None else until
+        if not self.year <= last <= self.end_year:
+            raise ValueError(f"until={until} is outside the run ({self.year}-{self.end_year})")
+        total = last - self.start_year
+        while self.year < last:
             self.step()
             if progress is not None:
                 progress(self.year - self.start_year, total, len(self.households))

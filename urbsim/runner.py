@@ -38,9 +38,11 @@ class RunResult:
 
 
 def simulate(
-    loaded: LoadedScenario, progress: Callable[[int, int, int], None] | None = None
+    loaded: LoadedScenario,
+    progress: Callable[[int, int, int], None] | None = None,
+    until: int | None = None,
 ) -> RunResult:
-    """Run a scenario from its start year to its end year.
+    """Run a scenario from its start year to its end year (or to ``until``).
 
     Parameters
     ----------
@@ -48,10 +50,13 @@ def simulate(
         A validated scenario.
     progress
         Called as ``progress(years_done, years_total, households)`` after each year.
+    until
+        Stop after this year instead of the scenario's end year; the years simulated are the
+        same as in the full run.
     """
     start = time.perf_counter()
     model = UrbanizationModel(loaded)
-    model.run(progress)
+    model.run(progress, until)
     notes = {k: str(v) for k, v in model.world.notes.items()}
     notes["households_per_agent"] = str(model.hpa)
     notes["agents"] = str(len(model.households))
