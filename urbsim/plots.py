@@ -76,13 +76,17 @@ def _style() -> Iterator[None]:
             yield
 
 
-def _save(fig: Any, path: Path) -> Path:
-    """Lay out at the fixed size, keeping a right-hand column for the legend, and save."""
+def _save(fig: Any, path: Path, legend_share: float = _LEGEND_SHARE) -> Path:
+    """Lay out at the fixed size, keeping a right-hand column for the legend, and save.
+
+    ``legend_share`` is the width of that column as a share of the figure (0 for figures
+    whose only key sits beside the axes, such as a heat map's colour bar).
+    """
     import matplotlib.pyplot as plt
 
     try:
         fig.set_size_inches(*FIGSIZE)
-        fig.tight_layout(rect=(0.0, 0.0, 1.0 - _LEGEND_SHARE, 1.0))
+        fig.tight_layout(rect=(0.0, 0.0, 1.0 - legend_share, 1.0))
         # No "Software" tag: it carries the Matplotlib version and would change the bytes
         # between otherwise identical figures.
         fig.savefig(path, dpi=DPI, metadata={"Software": None})

@@ -3,7 +3,8 @@
 A scenario file is TOML validated by :class:`Scenario`. Models forbid unknown keys and coerce no
 types, so a misspelt key or a quoted number fails before anything runs. Each field's
 ``json_schema_extra`` carries ``unit`` and ``source``; ``urbsim schema`` prints them, and
-``docs/parameters.md`` is generated from them.
+``docs/gen_parameters.py`` generates the parameter tables of ``docs/ODD.md`` (appendix A) and
+``docs/parameters.md`` from them (``tests/test_docs.py`` fails until they are regenerated).
 
 Utility weights (``beta_*``) are in utils: the scale of the logit's Gumbel error, so a weight of
 1 on a log quantity means a 1 % rise moves the odds of that alternative by about 1 %.
@@ -242,7 +243,8 @@ class Behaviour(Strict):
         "util per log(1+households)",
         "chain migration literature",
         "Weight of the log "
-        "number of agent households from the same hukou place living at the destination.",
+        "number of households (agents times households_per_agent, so the term does not depend "
+        "on the scale) from the same hukou place living at the destination.",
         ge=0,
         le=10,
     )
