@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -271,3 +272,38 @@ def kernel_inputs() -> Callable[..., dict[str, Any]]:
 def small_scenario() -> Callable[..., LoadedScenario]:
     """Builder of small validated scenarios: ``small_scenario(seed=3, end_year=2012)``."""
     return make_small_scenario
+
+
+# --- the census world, built once per session from the shared census files -------------------
+#: The census files beside the checkout (../shared/data/census), as the README describes.
+CENSUS_DATA = Path(__file__).resolve().parents[1].parent / "shared/data/census"
+CENSUS_FILES = (
+    CENSUS_DATA / "census_county_2010_v1.xlsx",
+    CENSUS_DATA / "prefecture_centroids.csv",
+    CENSUS_DATA / "provinces_2010.csv",
+)
+CENSUS_MISSING = f"census data not found in {CENSUS_DATA} (see README 'Census world')"
+
+
+def census_data_present() -> bool:
+    """Whether the shared census files are there."""
+    return all(p.is_file() for p in CENSUS_FILES)
+
+
+@pytest.fixture(scope="session")
+def built() -> tuple[Any, dict]:
+    """The census county file converted to the world table, and the build report."""
+    from urbsim.world.census import build_census_world_table
+
+    if not census_data_present():
+        pytest.skip(CENSUS_MISSING)
+    return build_census_world_table(CENSUS_FILES[0], CENSUS_FILES[1])
+
+
+@pytest.fixture(scope="session")
+def world_file(built: tuple[Any, dict], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The converted census world written as a world file."""
+    from urbsim.world.census import write_world_file
+
+    df, report = built
+    return write_world_file(df, tmp_path_factory.mktemp("world") / "census.parquet", report)

@@ -125,6 +125,21 @@ def test_run_refuses_an_output_folder_that_is_not_a_run(runner: CliRunner, tmp_p
     assert _listing(precious) == ["notes.txt"]
 
 
+def test_run_with_a_corrupt_world_file_fails_cleanly(runner: CliRunner, tmp_path: Path) -> None:
+    world = tmp_path / "census.parquet"
+    world.write_bytes(b"not parquet at all")
+    path = tmp_path / "census.toml"
+    path.write_text(
+        'name = "c"\nend_year = 2012\n[world]\nname = "census"\n'
+        'world_file = "census.parquet"\nhouseholds_per_agent = 40000.0\n'
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(path), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "world.world_file" in result.stderr and "census.parquet" in result.stderr
+    assert "Traceback" not in result.output and not out.exists()
+
+
 def test_run_refuses_a_name_that_is_a_path(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

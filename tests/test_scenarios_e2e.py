@@ -1,9 +1,10 @@
-"""Every scenario file runs end to end at small scale with finite, sensible tables.
+"""Every scenario file (``scenarios/**/*.toml``) runs end to end at small scale.
 
 The scenarios run over their whole horizon: the loader rejects timeline years after
 ``end_year``, so a scenario with a policy timeline cannot be cut to ``start_year + 3`` by an
 override, and at about 10,000 agents a 25-year run takes about a second anyway (and exercises
-every timeline change).
+every timeline change). Scenarios on the census world run on the world built from the shared
+census files (the ``world_file`` fixture), and are skipped where those files are absent.
 """
 
 from __future__ import annotations
@@ -15,19 +16,30 @@ import pytest
 
 from urbsim.model import UrbanizationModel
 from urbsim.scenario import load_scenario
+from urbsim.scenario.load import _read_toml
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
+SCENARIOS = sorted((ROOT / "scenarios").rglob("*.toml"))
+IDS = [str(p.relative_to(ROOT / "scenarios").with_suffix("")) for p in SCENARIOS]
 SMALL = ["world.households_per_agent=40000.0"]
+
+
+def _small(path: Path, request: pytest.FixtureRequest) -> list[str]:
+    """Overrides for a small run; census-world scenarios get the session's census world file."""
+    world = _read_toml(path.resolve(), ()).get("world", {})
+    if world.get("name") != "census":
+        return list(SMALL)
+    world_file = request.getfixturevalue("world_file")
+    return [*SMALL, f'world.world_file="{world_file}"']
 
 
 def test_scenarios_exist() -> None:
     assert SCENARIOS, "no scenarios/*.toml"
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def test_scenario_runs_end_to_end(path: Path) -> None:
-    loaded = load_scenario(path, overrides=SMALL)
+@pytest.mark.parametrize("path", SCENARIOS, ids=IDS)
+def test_scenario_runs_end_to_end(path: Path, request: pytest.FixtureRequest) -> None:
+    loaded = load_scenario(path, overrides=_small(path, request))
     s = loaded.scenario
     model = UrbanizationModel(loaded)
     model.run()
@@ -51,13 +63,16 @@ def test_scenario_runs_end_to_end(path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def test_scenario_short_run_when_its_timeline_allows(path: Path) -> None:
+@pytest.mark.parametrize("path", SCENARIOS, ids=IDS)
+def test_scenario_short_run_when_its_timeline_allows(
+    path: Path, request: pytest.FixtureRequest
+) -> None:
     """``end_year = start_year + 3`` by override, as a quick check would set it; a timeline
     change after that year must then be reported as such, naming the timeline entry."""
-    full = load_scenario(path).scenario
+    small = _small(path, request)
+    full = load_scenario(path, overrides=small).scenario
     short_end = full.start_year + 3
-    overrides = [*SMALL, f"end_year={short_end}"]
+    overrides = [*small, f"end_year={short_end}"]
     late = sorted(k for k in full.timeline if k.isdigit() and int(k) > short_end)
     if late:
         with pytest.raises(ValueError, match=rf"timeline\.{late[0]}: .*outside the run"):

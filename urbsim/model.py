@@ -39,7 +39,7 @@ def build_world(loaded: LoadedScenario) -> World:
         from urbsim.world.synthetic import build_synthetic_world
 
         return build_synthetic_world(cfg.households_per_agent, seed=loaded.scenario.seed)
-    from urbsim.world.census import load_census_world  # type: ignore[import-not-found]
+    from urbsim.world.census import load_census_world
 
     return load_census_world(cfg.world_file, cfg.households_per_agent, seed=loaded.scenario.seed)
 
@@ -114,6 +114,12 @@ class UrbanizationModel(mesa.Model):
             np.average(base, weights=np.maximum(table.urban_residents, 1.0))
         )
         self._net: np.ndarray | None = None
+        self._net8: np.ndarray | None = None
+        #: Floating households grouped by hukou place at the last count (``origin_start``,
+        #: ``origin_members`` of :func:`urbsim.kernels.aggregate.origin_index`), and how many
+        #: counts have been made: the Numba engine reuses the index of a count it has not used.
+        self.origin: tuple[np.ndarray, np.ndarray] | None = None
+        self.count_id = 0
         self._gravity_decay: np.ndarray | None = None
         self._spillover_cache: tuple[bytes, np.ndarray] | None = None
         self.counters = np.zeros(L.N_COUNT, dtype=np.int64)
@@ -142,9 +148,13 @@ class UrbanizationModel(mesa.Model):
         # Count permit holders by years up to the longest schedule a scenario may give, so a
         # timeline that lengthens the schedule needs no recount.
         access_len = MAX_ACCESS_YEARS
-        self.counts, self.acc_all, self.acc_urban, self._net = A.aggregate(
-            self.households.as_dict(), self.n_places, access_len, self._net
+        c = A.count_households(
+            self.households.as_dict(), self.n_places, access_len, self._net, self._net8
         )
+        self.counts, self.acc_all, self.acc_urban = c.counts, c.acc_all, c.acc_urban
+        self._net, self._net8 = c.net, c.net8
+        self.origin = (c.origin_start, c.origin_members)
+        self.count_id += 1
         self.place_state.set_counts(self.counts, self.hpa)
 
     @property
@@ -152,6 +162,12 @@ class UrbanizationModel(mesa.Model):
         """Floating agent households by (hukou place, current place) at the last count."""
         assert self._net is not None
         return self._net
+
+    @property
+    def network8(self) -> np.ndarray:
+        """:attr:`network` saturated at 255, as ``uint8`` (what the Numba kernel looks up)."""
+        assert self._net8 is not None
+        return self._net8
 
     def _start_year_updates(self, first: bool = False) -> None:
         """Steps 1-3 of a year."""

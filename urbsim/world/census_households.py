@@ -1,0 +1,492 @@
+"""Household agents of the census world, synthesized per place from the world table.
+
+Every step is vectorized over all agents (per-province loops only where a place-by-place matrix is
+needed); all randomness comes from one ``numpy.random.Generator``. Targets per place, in persons
+(real persons / households per agent), and how they are met:
+
+* **Agents and persons.** Family households: ``households / hpa`` agents per place (largest
+  remainder within the province, at least one per place when the province has enough agents),
+  with 1 + Poisson(size - 1) persons, corrected so each place's persons equal its family-household
+  persons. Residents outside family households (collective quarters: dormitories, barracks,
+  schools) become one-person agents. Residents per place are thus met to one person per agent.
+* **Zones.** A random prefix of each place's agents (persons closest to the urban residents) is
+  urban, the rest rural.
+* **In-migrants by origin scope.** A weighted random order of each place's agents (urban agents
+  :data:`W_URBAN` times, collective ones :data:`W_COLLECTIVE` times as likely to come first) is
+  cut into consecutive segments whose persons are closest to the census's in-migrants from other
+  provinces, from other counties of the province and from the same county.
+* **Floating gap.** The census's 221 million floating residents also count moves between
+  townships of one county, which a county-level world cannot see; as in the synthetic world the
+  gap is filled with intra-province floating residents: a common fraction of every place's
+  same-county in-migrants is registered in another unit of the same prefecture.
+* **Hukou places.** Each place's out-migrants (hukou residents minus registered residents living
+  at home) are split into the three scopes (prefecture, province, other provinces) and balanced
+  against the in-migrants by iterative proportional fitting on origin x destination matrices with
+  an empty diagonal; each in-migrant's hukou place is drawn from its destination's column. Hukou
+  residents per place so follow the census up to the flows' imbalance.
+* **Hukou type.** The census's non-agricultural share of each place's residents x one national
+  factor (capped at 1), spread over the place's urban locals, rural locals and migrants as in the
+  synthetic world.
+* **Head characteristics.** Age group of the head tilted by the place's 65+ share; children (0-14,
+  capped at 3) binomial over the non-head members with the place's 0-14 share; education of the
+  head from an ordered logit whose level is solved per place so that mean years of schooling
+  equal the census's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from urbsim.households import FIELDS, NON_AGRICULTURAL, URBAN, Households
+from urbsim.world.sampling import apportion, nonagri_probabilities
+from urbsim.world.synthetic import (
+    AGE_LOCAL,
+    AGE_MIGRANT,
+    FLOATING_TARGET,
+    MAX_PERSONS,
+    NONAGRI_TARGET,
+    P_LAND_AGRI,
+    P_MIGRANT_YEARS,
+    P_NONAGRI_MIGRANT,
+    P_NONAGRI_RURAL_LOCAL,
+)
+
+#: Migrant scopes of an agent (returned with the households; not a household field).
+LOCAL: Final[int] = 0
+SAME_COUNTY: Final[int] = 1  # in-migrant from the same county, hukou here
+SAME_COUNTY_ELSEWHERE: Final[int] = 2  # same-county in-migrant registered in another unit
+OTHER_COUNTY: Final[int] = 3  # from another county of the province
+OTHER_PROVINCE: Final[int] = 4
+
+#: Relative chance of being an in-migrant: urban-zone agents, agents in collective quarters.
+W_URBAN: Final[float] = 4.0
+W_COLLECTIVE: Final[float] = 3.0
+#: Years of schooling of the head's education levels (primary or less, junior, senior, tertiary).
+EDU_YEARS: Final[tuple[float, ...]] = (4.5, 9.0, 12.0, 15.5)
+#: Ordered-logit cut points: at level 0 the shares are 0.35 / 0.42 / 0.15 / 0.08 (the synthetic
+#: world's national mix); P(level >= k) = logistic(a - cut_k).
+EDU_CUTS: Final[tuple[float, ...]] = (
+    float(-np.log(0.65 / 0.35)),
+    float(-np.log(0.23 / 0.77)),
+    float(-np.log(0.08 / 0.92)),
+)
+#: Shift of the logit level by hukou and zone (non-agricultural heads are better educated).
+EDU_SHIFT_NONAGRI: Final[float] = 1.0
+EDU_SHIFT_RURAL_AGRI: Final[float] = -0.5
+#: Iterations of iterative proportional fitting of the migration matrices.
+IPF_ITERATIONS: Final[int] = 60
+
+
+@dataclass(frozen=True)
+class Synthesis:
+    """Result of :func:`synthesize_households`.
+
+    Attributes
+    ----------
+    households : Households
+        The agents, ordered by place.
+    scope : numpy.ndarray
+        ``int8`` migrant scope per agent (:data:`LOCAL` ... :data:`OTHER_PROVINCE`).
+    collective : numpy.ndarray
+        ``bool``: one-person agent of collective quarters.
+    stats : dict[str, float]
+        Achieved national figures and the factors used.
+    """
+
+    households: Households
+    scope: np.ndarray
+    collective: np.ndarray
+    stats: dict[str, float]
+
+
+# ==================================================================================================
+# grouped helpers (agents sorted by place)
+# ==================================================================================================
+
+
+def _group_order(rng: np.random.Generator, group: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Agents sorted by group, within a group in a weighted random order (Efraimidis-Spirakis)."""
+    keys = rng.exponential(size=group.shape[0]) / weights
+    return _sort_within(group, keys)
+
+
+def _sort_within(group: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Indices sorted by ``group``, then by non-negative ``keys`` (``inf`` last).
+
+    ``key / (1 + key)`` maps keys monotonically into [0, 1], so one float sort of
+    ``group + key / (1 + key)`` replaces a two-key lexsort (several times faster).
+    """
+    with np.errstate(invalid="ignore"):
+        unit = np.where(np.isinf(keys), 1.0, keys / (1.0 + keys))
+    return np.argsort(group + np.minimum(unit, 1.0 - 1e-9), kind="stable")
+
+
+def _within_group_midpoints(
+    order: np.ndarray, group: np.ndarray, persons: np.ndarray, n_groups: int
+) -> np.ndarray:
+    """Per agent (in ``order``): persons of the agents before it in its group plus half its own.
+
+    A prefix of a group whose midpoints are below ``T`` is the prefix whose persons sum is
+    closest to ``T`` (ties to the shorter prefix).
+    """
+    p = persons[order].astype(np.float64)
+    cs = np.cumsum(p)
+    start = np.concatenate([[0.0], cs[:-1]])  # persons before, over all groups
+    g = group[order]
+    first = np.searchsorted(g, np.arange(n_groups), side="left")
+    base = np.where(first < g.shape[0], start[np.minimum(first, g.shape[0] - 1)], 0.0)
+    return start - base[g] + 0.5 * p
+
+
+def _adjust_persons(
+    rng: np.random.Generator, place: np.ndarray, persons: np.ndarray, target: np.ndarray
+) -> None:
+    """Add or remove one person in random agents until each place's persons equal ``target``.
+
+    ``persons`` is changed in place; agents stay within 1..MAX_PERSONS. Places whose target is
+    out of reach (every agent at the bound) keep the closest reachable sum.
+    """
+    n_places = target.shape[0]
+    for _ in range(50):
+        diff = target - np.bincount(place, weights=persons, minlength=n_places).astype(np.int64)
+        if not diff.any():
+            return
+        need = diff[place]
+        ok = ((need > 0) & (persons < MAX_PERSONS)) | ((need < 0) & (persons > 1))
+        if not ok.any():
+            return
+        keys = np.where(ok, rng.random(place.shape[0]), np.inf)
+        order = _sort_within(place, keys)
+        sp = place[order]
+        rank = np.arange(order.shape[0]) - np.searchsorted(sp, sp, side="left")
+        pick = order[(rank < np.abs(diff[sp])) & ok[order]]
+        persons[pick] += np.sign(diff[place[pick]])
+
+
+def _ipf(weights: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Scale ``weights`` (origins x destinations) toward row sums ``rows`` and column sums
+    ``cols`` (iterative proportional fitting); ends with a column step, so columns hold exactly
+    where they have any positive weight."""
+    f = weights.astype(np.float64).copy()
+    rows = rows * (cols.sum() / rows.sum()) if rows.sum() > 0 else rows
+    for _ in range(IPF_ITERATIONS):
+        rs = f.sum(axis=1)
+        f *= np.divide(rows, rs, out=np.zeros_like(rs), where=rs > 0)[:, None]
+        cs = f.sum(axis=0)
+        f *= np.divide(cols, cs, out=np.zeros_like(cs), where=cs > 0)[None, :]
+    return f
+
+
+def _draw_from_columns(
+    rng: np.random.Generator, weights: np.ndarray, dest: np.ndarray
+) -> np.ndarray:
+    """For each ``dest[i]``, an origin row drawn in proportion to ``weights[:, dest[i]]``.
+
+    Every column used must have a positive weight. Columns are laid end to end as cumulative
+    distributions offset by the column index, so one ``searchsorted`` serves all draws.
+    """
+    n_o, n_d = weights.shape
+    colsum = weights.sum(axis=0)
+    cdf = np.cumsum(weights, axis=0) / np.where(colsum > 0, colsum, 1.0)[None, :]
+    flat = (cdf + np.arange(n_d)[None, :]).T.ravel()
+    pos = np.searchsorted(flat, dest + rng.random(dest.shape[0]), side="right")
+    origin = pos - dest * n_o
+    last = n_o - 1 - np.argmax((weights > 0)[::-1, :], axis=0)  # last positive row per column
+    return np.clip(origin, 0, last[dest])
+
+
+def _common_factor(share: np.ndarray, weight: np.ndarray, target: float) -> float:
+    """The factor ``f`` with ``sum(min(f * share, 1) * weight) = target * sum(weight)``.
+
+    Solved by bisection (the left side increases with ``f``); shares capped at 1 are why a
+    plain ratio does not do.
+    """
+    goal = target * weight.sum()
+    lo, hi = 0.0, 1.0 / max(float(share[share > 0].min()), 1e-6)
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        if (np.minimum(mid * share, 1.0) * weight).sum() < goal:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def _categorical_rows(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
+    """One draw per row of ``probs`` (rows need not be normalized)."""
+    cum = np.cumsum(probs, axis=1)
+    u = rng.random(probs.shape[0]) * cum[:, -1]
+    return np.minimum((u[:, None] >= cum).sum(axis=1), probs.shape[1] - 1)
+
+
+# ==================================================================================================
+# synthesis
+# ==================================================================================================
+
+
+def _agents(
+    df: pd.DataFrame, prov: np.ndarray, hpa: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Place, persons and collective flag of every agent, ordered by place."""
+    n = len(df)
+    households = df["households"].to_numpy(dtype=np.float64)
+    family = df["family_persons"].to_numpy(dtype=np.float64)
+    collective = df["residents"].to_numpy(dtype=np.float64) - family
+    fam_agents = np.zeros(n, dtype=np.int64)
+    fam_persons = np.zeros(n, dtype=np.int64)
+    col_agents = np.zeros(n, dtype=np.int64)
+    for p in range(int(prov.max()) + 1):
+        idx = np.flatnonzero(prov == p)
+        total = max(1, int(np.floor(households[idx].sum() / hpa + 0.5)))
+        minimum = 1 if total >= idx.shape[0] else 0
+        fam_agents[idx] = apportion(total, households[idx], minimum)
+        fam_persons[idx] = apportion(int(np.floor(family[idx].sum() / hpa + 0.5)), family[idx])
+        col_agents[idx] = apportion(
+            int(np.floor(collective[idx].sum() / hpa + 0.5)), collective[idx]
+        )
+    fam_persons = np.clip(fam_persons, fam_agents, MAX_PERSONS * fam_agents)
+
+    place_f = np.repeat(np.arange(n), fam_agents)
+    size = np.divide(fam_persons, fam_agents, out=np.ones(n), where=fam_agents > 0)
+    persons_f = 1 + rng.poisson(np.maximum(size - 1.0, 0.0)[place_f])
+    persons_f = np.minimum(persons_f, MAX_PERSONS).astype(np.int64)
+    _adjust_persons(rng, place_f, persons_f, fam_persons)
+
+    place_c = np.repeat(np.arange(n), col_agents)
+    place = np.concatenate([place_f, place_c])
+    persons = np.concatenate([persons_f, np.ones(place_c.shape[0], dtype=np.int64)])
+    is_col = np.concatenate([np.zeros(place_f.shape[0], bool), np.ones(place_c.shape[0], bool)])
+    order = np.argsort(place, kind="stable")
+    return place[order], persons[order], is_col[order]
+
+
+def _origin_split(
+    df: pd.DataFrame, prov: np.ndarray, pref: np.ndarray, gap: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Out-migrants of each place (persons) to its prefecture, its province and other provinces.
+
+    Out-migrants are hukou residents minus those living at home (residents less in-migrants
+    registered elsewhere). They are given first to the prefecture's in-flow (the floating gap),
+    then to the province's (other-county in-migrants), the rest to other provinces, each in
+    proportion within the prefecture / province.
+    """
+    m2 = df["inmig_other_county"].to_numpy(dtype=np.float64)
+    m3 = df["inmig_other_province"].to_numpy(dtype=np.float64)
+    home = df["residents"].to_numpy(dtype=np.float64) - m2 - m3 - gap
+    out = np.maximum(df["hukou_residents"].to_numpy(dtype=np.float64) - home, 0.0)
+
+    out_pref_k = np.bincount(pref, weights=out)
+    share = np.minimum(
+        1.0,
+        np.divide(
+            np.bincount(pref, weights=gap),
+            out_pref_k,
+            out=np.zeros_like(out_pref_k),
+            where=out_pref_k > 0,
+        ),
+    )
+    o_pref = out * share[pref]
+    rest = out - o_pref
+    rest_q = np.bincount(prov, weights=rest)
+    share_q = np.minimum(
+        1.0,
+        np.divide(
+            np.bincount(prov, weights=m2), rest_q, out=np.zeros_like(rest_q), where=rest_q > 0
+        ),
+    )
+    o_prov = rest * share_q[prov]
+    return o_pref, o_prov, rest - o_prov
+
+
+def synthesize_households(df: pd.DataFrame, hpa: float, rng: np.random.Generator) -> Synthesis:
+    """Synthesize the 2010 household agents of a census world table.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        World table (:data:`urbsim.world.census.WORLD_COLUMNS`), one row per place.
+    hpa : float
+        Real households per agent.
+    rng : numpy.random.Generator
+        The only source of randomness.
+
+    Returns
+    -------
+    Synthesis
+        Households, migrant scope and collective flag per agent, and national statistics.
+    """
+    n = len(df)
+    _, prov = np.unique(df["province_code"].to_numpy(), return_inverse=True)
+    _, pref = np.unique(df["prefecture_code"].to_numpy(), return_inverse=True)
+    n_prov, n_pref = int(prov.max()) + 1, int(pref.max()) + 1
+    residents = df["residents"].to_numpy(dtype=np.float64)
+    rural_res = residents - df["urban_residents"].to_numpy(dtype=np.float64)
+
+    place, persons, collective = _agents(df, prov, hpa, rng)
+    n_agents = place.shape[0]
+    agent_persons = np.bincount(place, weights=persons, minlength=n)
+
+    # -- zones: a random prefix of each place, persons closest to the urban residents ---------
+    urban_target = agent_persons * df["urban_residents"].to_numpy() / residents
+    order = _group_order(rng, place, np.ones(n_agents))
+    mid = _within_group_midpoints(order, place, persons, n)
+    zone = np.zeros(n_agents, dtype=np.uint8)
+    zone[order[mid < urban_target[place[order]]]] = URBAN
+
+    # -- migrant scopes: consecutive segments of a weighted order -----------------------------
+    m1 = df["inmig_same_county"].to_numpy(dtype=np.float64)
+    m2 = df["inmig_other_county"].to_numpy(dtype=np.float64)
+    m3 = df["inmig_other_province"].to_numpy(dtype=np.float64)
+    eligible = np.bincount(pref, minlength=n_pref)[pref] > 1  # another unit in the prefecture
+    need = FLOATING_TARGET - m2.sum() - m3.sum()
+    gap_fraction = float(np.clip(need / max(m1[eligible].sum(), 1.0), 0.0, 1.0))
+    gap = np.where(eligible, gap_fraction * m1, 0.0)
+    scale = agent_persons / residents  # census persons -> agent persons of the place
+    t4 = (m3 * scale)[place]
+    t3 = t4 + (m2 * scale)[place]
+    t2 = t3 + (gap * scale)[place]
+    t1 = t3 + (m1 * scale)[place]
+    w = np.where(zone == URBAN, W_URBAN, 1.0) * np.where(collective, W_COLLECTIVE, 1.0)
+    order = _group_order(rng, place, w)
+    mid = np.empty(n_agents)
+    mid[order] = _within_group_midpoints(order, place, persons, n)
+    scope = np.select(
+        [mid < t4, mid < t3, mid < t2, mid < t1],
+        [OTHER_PROVINCE, OTHER_COUNTY, SAME_COUNTY_ELSEWHERE, SAME_COUNTY],
+        LOCAL,
+    ).astype(np.int8)
+
+    # -- hukou places ---------------------------------------------------------------------------
+    o_pref, o_prov, o_inter = _origin_split(df, prov, pref, gap)
+    hukou_place = place.copy()
+    # other provinces: province matrix, then a place of the origin province by its out-flow
+    inter = np.flatnonzero(scope == OTHER_PROVINCE)
+    if inter.shape[0]:
+        rows = np.bincount(prov, weights=o_inter, minlength=n_prov)
+        cols = np.bincount(prov, weights=m3, minlength=n_prov)
+        mask = 1.0 - np.eye(n_prov)
+        flows = _ipf(np.outer(np.maximum(rows, 1.0), np.maximum(cols, 1.0)) * mask, rows, cols)
+        flows = np.where(flows.sum(axis=0) > 0, flows, mask)  # column without origins: uniform
+        oprov = _draw_from_columns(rng, flows, prov[place[inter]])
+        # the place within the origin province: by its out-flow to other provinces (by rural
+        # residents if the province has none)
+        has_out = np.bincount(prov, weights=o_inter, minlength=n_prov) > 0
+        within = np.where(has_out[prov], o_inter, rural_res + 1.0)
+        member = np.zeros((n, n_prov))
+        member[np.arange(n), prov] = within
+        hukou_place[inter] = _draw_from_columns(rng, member, oprov)
+    # other counties of the province, and the gap inside the prefecture: per province matrices
+    for q in range(n_prov):
+        idx = np.flatnonzero(prov == q)
+        local = np.full(n, -1)
+        local[idx] = np.arange(idx.shape[0])
+        off_diag = 1.0 - np.eye(idx.shape[0])
+        same_pref = (pref[idx][:, None] == pref[idx][None, :]) * off_diag
+        for sc, rows, cols, mask in (
+            (OTHER_COUNTY, o_prov[idx], m2[idx], off_diag),
+            (SAME_COUNTY_ELSEWHERE, o_pref[idx], gap[idx], same_pref),
+        ):
+            movers = np.flatnonzero((scope == sc) & (prov[place] == q))
+            if movers.shape[0] == 0:
+                continue
+            base = np.outer(rows + 1e-6 * rural_res[idx] + 1e-9, np.maximum(cols, 1e-9)) * mask
+            flows = _ipf(base, rows, cols)
+            fallback = mask * (rural_res[idx] + 1.0)[:, None]
+            flows = np.where(flows.sum(axis=0) > 0, flows, fallback)
+            hukou_place[movers] = idx[_draw_from_columns(rng, flows, local[place[movers]])]
+    migrant = hukou_place != place
+
+    # -- hukou type: census shares x one national factor, per place of residence -------------
+    # The census's non-agricultural share is among a unit's residents (its province rows are the
+    # resident-weighted means of the units), so targets are set by place of residence.
+    group = np.where(migrant, 2, np.where(zone == URBAN, 0, 1))
+    totals = np.bincount(place * 3 + group, weights=persons, minlength=n * 3).reshape(n, 3)
+    living = totals.sum(axis=1)
+    share = df["nonagri_hukou_pct"].to_numpy(dtype=np.float64) / 100.0
+    factor = _common_factor(share, living, NONAGRI_TARGET)
+    base = np.array([0.0, P_NONAGRI_RURAL_LOCAL, P_NONAGRI_MIGRANT])
+    p_nonagri = nonagri_probabilities(totals, np.minimum(factor * share, 1.0) * living, base)
+    hukou_type = (rng.random(n_agents) < p_nonagri[place, group]).astype(np.uint8)
+    nonagri = hukou_type == NON_AGRICULTURAL
+    land = (~nonagri & (rng.random(n_agents) < P_LAND_AGRI)).astype(np.uint8)
+
+    # -- age group of the head: tilted by the place's 65+ share among adults --------------------
+    adults = df["age_15_64_pct"].to_numpy() + df["age_65_plus_pct"].to_numpy()
+    old = np.divide(df["age_65_plus_pct"].to_numpy(), adults, out=np.zeros(n), where=adults > 0)
+    old_nat = float(np.average(old, weights=residents))
+    tilt = old / old_nat
+    mig_like = (scope >= SAME_COUNTY_ELSEWHERE) | collective
+    probs = np.where(mig_like[:, None], np.asarray(AGE_MIGRANT)[None, :], np.asarray(AGE_LOCAL))
+    probs = probs.copy()
+    probs[:, 3] *= tilt[place]
+    age = _categorical_rows(rng, probs)
+
+    # -- children 0-14: binomial over the non-head members ------------------------------------
+    kids_target = df["age_0_14_pct"].to_numpy() / 100.0 * agent_persons
+    others = np.bincount(place, weights=np.where(collective, 0, persons - 1), minlength=n)
+    p_kid = np.clip(np.divide(kids_target, others, out=np.zeros(n), where=others > 0), 0.0, 1.0)
+    children = rng.binomial(np.where(collective, 0, persons - 1), p_kid[place])
+    children = np.minimum(children, 3)
+
+    # -- education of the head: ordered logit, level solved per place for mean years ----------
+    shift = np.where(nonagri, EDU_SHIFT_NONAGRI, np.where(zone == URBAN, 0.0, EDU_SHIFT_RURAL_AGRI))
+    g3 = np.where(nonagri, 0, np.where(zone == URBAN, 1, 2))
+    counts = np.bincount(place * 3 + g3, minlength=n * 3).reshape(n, 3).astype(np.float64)
+    shifts = np.array([EDU_SHIFT_NONAGRI, 0.0, EDU_SHIFT_RURAL_AGRI])
+    years = np.asarray(EDU_YEARS)
+    cuts = np.asarray(EDU_CUTS)
+    target_years = np.clip(df["schooling_years"].to_numpy(dtype=np.float64), years[0], years[-1])
+
+    def mean_years(level: np.ndarray) -> np.ndarray:
+        x = level[:, None, None] + shifts[None, :, None] - cuts[None, None, :]
+        ge = 1.0 / (1.0 + np.exp(-x))  # P(level >= k), k = 1..3
+        expect = years[0] + (ge * np.diff(years)[None, None, :]).sum(axis=2)
+        return (expect * counts).sum(axis=1) / np.maximum(counts.sum(axis=1), 1.0)
+
+    lo_a, hi_a = np.full(n, -20.0), np.full(n, 20.0)
+    for _ in range(60):
+        mid_a = 0.5 * (lo_a + hi_a)
+        below = mean_years(mid_a) < target_years
+        lo_a = np.where(below, mid_a, lo_a)
+        hi_a = np.where(below, hi_a, mid_a)
+    level = 0.5 * (lo_a + hi_a)
+    x = (level[place] + shift)[:, None] - cuts[None, :]
+    edu = (rng.random(n_agents)[:, None] < 1.0 / (1.0 + np.exp(-x))).sum(axis=1)
+
+    years_here = rng.integers(5, 41, n_agents)
+    moved = scope != LOCAL
+    years_here[moved] = np.minimum(rng.geometric(P_MIGRANT_YEARS, int(moved.sum())) - 1, 10)
+
+    hh = Households(
+        place=place.astype(FIELDS["place"].dtype),
+        zone=zone,
+        hukou_place=hukou_place.astype(FIELDS["hukou_place"].dtype),
+        hukou_type=hukou_type,
+        years_here=np.minimum(years_here, 255),
+        permit=np.zeros(n_agents, dtype=np.uint8),  # residence permits start in 2016
+        age_group=age,
+        education=edu,
+        children=children,
+        land=land,
+        persons=persons,
+    )
+    weight = persons * hpa
+    stats = {
+        "agents": float(n_agents),
+        "residents": float(weight.sum()),
+        "urbanization": float(weight[zone == URBAN].sum() / weight.sum()),
+        "nonagri_share": float(weight[nonagri].sum() / weight.sum()),
+        "nonagri_target": NONAGRI_TARGET,
+        "census_nonagri_share": float((share * residents).sum() / residents.sum()),
+        "nonagri_factor": float(factor),
+        "floating": float(weight[migrant].sum()),
+        "floating_inter": float(weight[scope == OTHER_PROVINCE].sum()),
+        "gap_fraction": gap_fraction,
+        "census_inmig_other_province": float(m3.sum()),
+        "census_inmig_other_county": float(m2.sum()),
+    }
+    return Synthesis(households=hh, scope=scope, collective=collective, stats=stats)
