@@ -109,10 +109,15 @@ def run(
     from urbsim import plots
     from urbsim.progress import year_progress
     from urbsim.runner import simulate
+    from urbsim.world.census import WorldFileError
 
     years = loaded.scenario.end_year - loaded.scenario.start_year
-    with year_progress(years) as progress:
-        result = simulate(loaded, progress=progress)
+    try:
+        with year_progress(years) as progress:
+            result = simulate(loaded, progress=progress)
+    except WorldFileError as exc:
+        # A world file that is corrupt or of another format version: the user's file.
+        _fail(f"{scenario.resolve()}: world.world_file: {exc}")
 
     manifest = build_manifest(
         result.loaded, result.loaded.scenario.seed, result.wall_seconds, result.notes
@@ -181,3 +186,16 @@ def plot(
         # Tables that lack a column the figures need: a file problem, not a bug.
         _fail(f"{run_dir}: {exc}")
     typer.echo(f"wrote {len(written)} figures to {target}")
+
+
+# Sweeps, their figures and experiment reproduction live in their own module.
+from urbsim.cli_sweep import plot_sweep, reproduce, sweep  # noqa: E402
+
+app.command()(sweep)
+app.command("plot-sweep")(plot_sweep)
+app.command()(reproduce)
+
+# World files (the census world) live in their own module.
+from urbsim.cli_world import world_app  # noqa: E402
+
+app.add_typer(world_app, name="world")

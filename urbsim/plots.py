@@ -76,17 +76,25 @@ def _style() -> Iterator[None]:
             yield
 
 
-def _save(fig: Any, path: Path, legend_share: float = _LEGEND_SHARE) -> Path:
-    """Lay out at the fixed size, keeping a right-hand column for the legend, and save.
+def _save(
+    fig: Any,
+    path: Path,
+    legend_share: float = _LEGEND_SHARE,
+    size: tuple[float, float] = FIGSIZE,
+    bottom: float = 0.0,
+) -> Path:
+    """Lay out at a fixed size, keeping a right-hand column for the legend, and save.
 
     ``legend_share`` is the width of that column as a share of the figure (0 for figures
-    whose only key sits beside the axes, such as a heat map's colour bar).
+    whose only key sits beside the axes, such as a heat map's colour bar); ``bottom`` is the
+    share kept free below the axes (for a legend placed there). Multi-panel figures pass a
+    larger ``size`` (inches).
     """
     import matplotlib.pyplot as plt
 
     try:
-        fig.set_size_inches(*FIGSIZE)
-        fig.tight_layout(rect=(0.0, 0.0, 1.0 - legend_share, 1.0))
+        fig.set_size_inches(*size)
+        fig.tight_layout(rect=(0.0, bottom, 1.0 - legend_share, 1.0))
         # No "Software" tag: it carries the Matplotlib version and would change the bytes
         # between otherwise identical figures.
         fig.savefig(path, dpi=DPI, metadata={"Software": None})
@@ -472,3 +480,8 @@ def draw_all(national: pd.DataFrame, places: pd.DataFrame, folder: Path) -> list
         lambda: draw_service_gap(places, folder),
     ]
     return [draw() for draw in drawers]
+
+
+#: Public names of the figure conventions, for experiment figure scripts.
+figure_style = _style
+save_figure = _save

@@ -410,7 +410,7 @@ def test_baseline_2019_change_in_force_from_2019_to_2035(baseline: LoadedScenari
         large_ii = policy.settlement.large_ii
         poles = policy.growth_poles.rule
         if year < 2014:
-            assert (large_ii.rule, large_ii.min_years) == ("conditional", 5), year
+            assert (large_ii.rule, large_ii.min_years) == ("points", 3), year
         elif year < 2019:
             assert (large_ii.rule, large_ii.min_years) == ("conditional", 3), year
         else:

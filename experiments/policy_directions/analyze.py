@@ -1,0 +1,318 @@
+"""Policy directions: tables and figures from the scenario sweeps.
+
+Every scenario of ``scenarios/policy/`` ran as a sweep of replications with the same sweep seed,
+so replication ``r`` of every scenario has the same seed: runs are identical up to 2019 and
+differ only by the policy from 2020 (common random numbers). Differences from the status quo
+are therefore taken replication by replication, and their intervals are Student-t intervals
+of the paired differences.
+
+Writes into OUT:
+
+* ``outcomes.csv``: per scenario and indicator, the mean and 95% interval over replications
+  (2035 values; flows and spending summed over 2020-2035);
+* ``differences.csv``: the same relative to the status quo, with the paired 95% interval and
+  whether it excludes zero;
+* ``trajectories.csv``: yearly mean and 90% range of the national series, 2015-2035;
+* ``service_gap_by_size_class.csv``: urban residents without full service access in 2035 by
+  city size class (mean and 95% interval);
+* ``residents_by_region.csv``: residents by NBS region in 2035, and the change vs the status quo;
+* ``place_shift.csv``: each place's 2035 residents relative to the status quo (mean over
+  replications), for the map;
+* ``figures/``: trajectories, 2035 effects, service gap by size class, map of the shifts.
+
+Usage: python experiments/policy_directions/analyze.py RESULTS_DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Final
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+from scipy import stats
+
+from urbsim.indicators import zipf_exponent
+from urbsim.model import build_world
+from urbsim.scenario import load_scenario
+from urbsim.world.base import KINDS, REGIONS, SIZE_CLASSES
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Scenario files (in scenarios/policy/) and their labels, in the order of the tables.
+SCENARIOS: Final[dict[str, str]] = {
+    "status_quo": "Status quo (2019 policy held)",
+    "d1_services": "1. Services to permanent residents",
+    "d2_county_towns": "2. County towns",
+    "d3_renewal": "3. Old-community renewal",
+    "d4_governance": "4. Community governance",
+    "all_four": "All four directions",
+    "v_megacity_points": "Variant: megacity points relaxed",
+    "v_registered_funding": "Variant: all four, funded by registered pop.",
+    "v_county_no_priority": "Variant: county towns, no eastern priority",
+    "v_county_half_budget": "Variant: county towns, half budget",
+}
+#: The status quo every difference is taken from.
+REFERENCE: Final[str] = "status_quo"
+FIRST_POLICY_YEAR: Final[int] = 2020
+LAST_YEAR: Final[int] = 2035
+#: Indicators of the outcome tables: name -> (label, unit).
+INDICATORS: Final[dict[str, tuple[str, str]]] = {
+    "urbanization_pct": ("Resident urbanization 2035", "%"),
+    "hukou_urbanization_pct": ("Hukou urbanization 2035", "%"),
+    "urbanization_gap_pp": ("Gap resident - hukou 2035", "pp"),
+    "settled_2020_2035_m": ("Migrants settled 2020-2035", "million persons"),
+    "settled_2014_2020_m": ("Migrants settled 2014-2020", "million persons"),
+    "service_gap_pct": ("Urban residents without full service access 2035", "%"),
+    "county_town_share_pct": ("Urban residents in county towns 2035", "%"),
+    "floating_m": ("Floating population 2035", "million persons"),
+    "zipf_exponent": ("Zipf exponent of prefecture cities 2035", "-"),
+    "public_spending_2020_2035_tn": ("Public spending 2020-2035", "trillion yuan"),
+    "local_debt_2035_tn": ("Local government debt 2035", "trillion yuan"),
+    **{f"residents_{r}_m": (f"Residents {r} 2035", "million persons") for r in REGIONS},
+}
+
+
+def _read(folder: Path, kind: str) -> pd.DataFrame:
+    table = pq.read_table(folder / "results.parquet", filters=[("kind", "=", kind)])
+    return table.to_pandas()[["replication", "name", "year", "place_id", "value"]]
+
+
+def load_scenario_runs(results: Path, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A scenario's national series (replication x year, one column per series) and its place
+    values (replication, year, place_id, one column per place column)."""
+    folder = results / "runs" / name
+    if not (folder / "manifest.json").is_file():
+        raise SystemExit(f"{folder}: no finished sweep (run the experiment's sweeps first)")
+    nat = _read(folder, "national").pivot_table(
+        index=["replication", "year"], columns="name", values="value", aggfunc="first"
+    )
+    places = _read(folder, "places").pivot_table(
+        index=["replication", "year", "place_id"], columns="name", values="value", aggfunc="first"
+    )
+    return nat.reset_index(), places.reset_index()
+
+
+def static_places(scenario: Path) -> pd.DataFrame:
+    """Static attributes of the places of a scenario's world, by place_id."""
+    loaded = load_scenario(scenario, ["world.households_per_agent=1000000.0"])
+    t = build_world(loaded).places
+    return pd.DataFrame(
+        {
+            "place_id": np.arange(len(t)),
+            "code": t.code,
+            "name": t.name.astype(str),
+            "prefecture_code": t.prefecture_code,
+            "region": np.asarray(REGIONS, dtype=object)[t.region],
+            "kind": np.asarray(KINDS, dtype=object)[t.kind],
+            "lon": t.lon,
+            "lat": t.lat,
+        }
+    )
+
+
+def indicators(nat: pd.DataFrame, places: pd.DataFrame, static: pd.DataFrame) -> pd.DataFrame:
+    """One row per replication, one column per indicator."""
+    rows = []
+    for rep, n in nat.groupby("replication", sort=True):
+        n = n.set_index("year")
+        last = n.loc[LAST_YEAR]
+        p = places[(places["replication"] == rep) & (places["year"] == LAST_YEAR)]
+        p = p.merge(static, on="place_id", how="left", validate="one_to_one")
+        p = p.assign(year=LAST_YEAR)
+        served_gap = float((p["service_gap"] * p["urban_residents"]).sum())
+        row = {
+            "replication": rep,
+            "urbanization_pct": 100 * last["urbanization_rate"],
+            "hukou_urbanization_pct": 100 * last["hukou_urbanization_rate"],
+            "urbanization_gap_pp": 100
+            * (last["urbanization_rate"] - last["hukou_urbanization_rate"]),
+            "settled_2020_2035_m": n.loc[FIRST_POLICY_YEAR:LAST_YEAR, "settled_migrants"].sum()
+            / 1e6,
+            "settled_2014_2020_m": n.loc[2014:2020, "settled_migrants"].sum() / 1e6,
+            "service_gap_pct": 100 * last["service_gap"],
+            "county_town_share_pct": 100 * last["county_town_share"],
+            "floating_m": last["floating_population"] / 1e6,
+            "zipf_exponent": float(zipf_exponent(p)["zipf_exponent"].iloc[0]),
+            "public_spending_2020_2035_tn": n.loc[
+                FIRST_POLICY_YEAR:LAST_YEAR, "public_spending"
+            ].sum()
+            / 1e12,
+            "local_debt_2035_tn": last["local_debt"] / 1e12,
+        }
+        # The places' service gaps, weighted, must give the national one: a check on the tables.
+        national_gap = last["service_gap"] * p["urban_residents"].sum()
+        if not np.isclose(served_gap, national_gap, rtol=1e-6, atol=1.0):
+            raise SystemExit(f"replication {rep}: place service gaps do not add up to national")
+        by_region = p.groupby("region")["residents"].sum()
+        for r in REGIONS:
+            row[f"residents_{r}_m"] = float(by_region.get(r, 0.0)) / 1e6
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t interval of the mean."""
+    v = np.asarray(values, dtype=np.float64)
+    mean = float(v.mean())
+    if v.shape[0] < 2:
+        return mean, np.nan, np.nan
+    half = float(stats.t.ppf(0.5 + level / 2, v.shape[0] - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    return mean, mean - half, mean + half
+
+
+def summarise(per_rep: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Outcome and paired-difference tables."""
+    ref = per_rep[REFERENCE].set_index("replication")
+    out, diff = [], []
+    for name, df in per_rep.items():
+        df = df.set_index("replication")
+        if not df.index.equals(ref.index):
+            raise SystemExit(f"{name}: replications differ from the status quo's")
+        for ind, (label, unit) in INDICATORS.items():
+            m, lo, hi = interval(df[ind].to_numpy())
+            out.append((name, SCENARIOS[name], ind, label, unit, m, lo, hi))
+            if name != REFERENCE:
+                d, dlo, dhi = interval((df[ind] - ref[ind]).to_numpy())
+                sig = bool(dlo > 0 or dhi < 0)
+                diff.append((name, SCENARIOS[name], ind, label, unit, d, dlo, dhi, sig))
+    cols = ["scenario", "label", "indicator", "indicator_label", "unit", "mean", "lo95", "hi95"]
+    return (
+        pd.DataFrame(out, columns=cols),
+        pd.DataFrame(diff, columns=[*cols, "excludes_zero"]),
+    )
+
+
+def trajectories(nats: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Yearly mean and 5-95% range over replications of the main national series."""
+    series = {
+        "urbanization_rate": 100.0,
+        "hukou_urbanization_rate": 100.0,
+        "service_gap": 100.0,
+        "county_town_share": 100.0,
+        "settled_migrants": 1e-6,
+        "local_debt": 1e-12,
+    }
+    rows = []
+    for name, nat in nats.items():
+        nat = nat[nat["year"] >= 2015]
+        for col, factor in series.items():
+            g = nat.groupby("year")[col]
+            for year, v in g:
+                x = v.to_numpy() * factor
+                rows.append(
+                    (name, SCENARIOS[name], col, int(year), x.mean(), *np.quantile(x, [0.05, 0.95]))
+                )
+    return pd.DataFrame(rows, columns=["scenario", "label", "series", "year", "mean", "q05", "q95"])
+
+
+def gap_by_size_class(
+    places: dict[str, pd.DataFrame], static: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Service gap (% of urban residents) by size class in 2035: per replication and summary."""
+    rows = []
+    for name, p in places.items():
+        p = p[p["year"] == LAST_YEAR].merge(static, on="place_id")
+        p = p.assign(weighted=p["service_gap"] * p["urban_residents"])
+        g = p.groupby(["replication", "size_class_code"], as_index=False)[
+            ["weighted", "urban_residents"]
+        ].sum()
+        g = g[g["urban_residents"] > 0]
+        g["gap_pct"] = 100 * g["weighted"] / g["urban_residents"]
+        g["scenario"] = name
+        rows.append(g)
+    per_rep = pd.concat(rows, ignore_index=True)
+    per_rep["size_class"] = np.asarray(SIZE_CLASSES, dtype=object)[
+        per_rep["size_class_code"].astype(int)
+    ]
+    out = []
+    for (name, code), g in per_rep.groupby(["scenario", "size_class_code"], sort=False):
+        m, lo, hi = interval(g["gap_pct"].to_numpy())
+        out.append((name, SCENARIOS[name], SIZE_CLASSES[int(code)], int(code), m, lo, hi))
+    summary = pd.DataFrame(
+        out, columns=["scenario", "label", "size_class", "size_class_code", "mean", "lo95", "hi95"]
+    )
+    order = {n: i for i, n in enumerate(SCENARIOS)}
+    summary = summary.sort_values(
+        ["scenario", "size_class_code"], key=lambda s: s.map(order) if s.name == "scenario" else s
+    )
+    return per_rep, summary.reset_index(drop=True)
+
+
+def place_shift(places: dict[str, pd.DataFrame], static: pd.DataFrame) -> pd.DataFrame:
+    """Mean 2035 residents of each place relative to the status quo, per scenario."""
+    ref = places[REFERENCE]
+    ref = ref[ref["year"] == LAST_YEAR].groupby("place_id")["residents"].mean()
+    rows = []
+    for name, p in places.items():
+        if name == REFERENCE:
+            continue
+        m = p[p["year"] == LAST_YEAR].groupby("place_id")["residents"].mean()
+        rows.append(
+            pd.DataFrame(
+                {
+                    "scenario": name,
+                    "place_id": m.index,
+                    "residents_change": (m - ref).to_numpy(),
+                    "residents_change_pct": (100 * (m - ref) / ref.where(ref > 0)).to_numpy(),
+                }
+            )
+        )
+    out = pd.concat(rows, ignore_index=True).merge(static, on="place_id")
+    return out[
+        [
+            "scenario",
+            "place_id",
+            "code",
+            "name",
+            "region",
+            "kind",
+            "lon",
+            "lat",
+            "residents_change",
+            "residents_change_pct",
+        ]
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", type=Path)
+    args = parser.parse_args()
+    from figures import draw_all  # the experiment's figure script, beside this file
+
+    static = static_places(ROOT / "scenarios" / "policy" / f"{REFERENCE}.toml")
+    nats, places, per_rep = {}, {}, {}
+    for name in SCENARIOS:
+        nats[name], places[name] = load_scenario_runs(args.results, name)
+        per_rep[name] = indicators(nats[name], places[name], static)
+    outcomes, differences = summarise(per_rep)
+    traj = trajectories(nats)
+    gap_reps, gap = gap_by_size_class(places, static)
+    shift = place_shift(places, static)
+    region = outcomes[outcomes["indicator"].str.startswith("residents_")]
+
+    out = args.results
+    fmt = "%.6g"
+    outcomes.to_csv(out / "outcomes.csv", index=False, float_format=fmt)
+    differences.to_csv(out / "differences.csv", index=False, float_format=fmt)
+    traj.to_csv(out / "trajectories.csv", index=False, float_format=fmt)
+    gap.to_csv(out / "service_gap_by_size_class.csv", index=False, float_format=fmt)
+    region.to_csv(out / "residents_by_region.csv", index=False, float_format=fmt)
+    shift.to_parquet(out / "place_shift.parquet", index=False)
+    draw_all(traj, differences, gap_reps, shift, out / "figures")
+
+    show = differences[differences["indicator"].isin(list(INDICATORS)[:8])]
+    print(show[["scenario", "indicator", "mean", "lo95", "hi95"]].to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""Figures of the policy-direction experiment (called by analyze.py with its tables).
+
+* ``trajectories.png``: national series 2015-2035 per scenario, mean and 5-95% band;
+* ``effects_2035.png``: 2035 outcomes relative to the status quo, mean and paired 95% interval;
+* ``service_gap_by_size_class.png``: urban residents without full service access, 2035;
+* ``map_shift.png``: where residents live in 2035 relative to the status quo.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from urbsim.plots import figure_style, save_figure
+from urbsim.world.base import SIZE_CLASSES
+
+#: The scenarios of the trajectory, size-class and map figures (the variants are in the
+#: effects figure only, to keep the others readable).
+MAIN = ["status_quo", "d1_services", "d2_county_towns", "d3_renewal", "d4_governance", "all_four"]
+SERIES = {
+    "urbanization_rate": "Resident urbanization (%)",
+    "hukou_urbanization_rate": "Hukou urbanization (%)",
+    "service_gap": "Urban residents without full service access (%)",
+    "county_town_share": "Urban residents in county towns (%)",
+}
+EFFECTS = {
+    "urbanization_pct": "Resident urbanization (pp)",
+    "hukou_urbanization_pct": "Hukou urbanization (pp)",
+    "urbanization_gap_pp": "Gap resident - hukou (pp)",
+    "settled_2020_2035_m": "Migrants settled 2020-35 (million)",
+    "service_gap_pct": "Without full service access (pp)",
+    "county_town_share_pct": "Urban residents in county towns (pp)",
+    "zipf_exponent": "Zipf exponent (-)",
+    "public_spending_2020_2035_tn": "Public spending 2020-35 (trillion yuan)",
+}
+
+
+def _palette(labels: list[str]) -> dict[str, tuple[float, float, float]]:
+    return dict(zip(labels, sns.color_palette("deep", len(labels)), strict=True))
+
+
+def draw_trajectories(traj: pd.DataFrame, folder: Path) -> Path:
+    """National series per scenario: mean line and 5-95% band over replications."""
+    data = traj[traj["scenario"].isin(MAIN) & traj["series"].isin(SERIES)].copy()
+    data["panel"] = data["series"].map(SERIES)
+    labels = [data.loc[data["scenario"] == s, "label"].iloc[0] for s in MAIN]
+    palette = _palette(labels)
+
+    def band(data: pd.DataFrame, color: object = None, label: str | None = None) -> None:
+        ax = plt.gca()
+        for lab, g in data.groupby("label", sort=False):
+            ax.fill_between(g["year"], g["q05"], g["q95"], color=palette[lab], alpha=0.18, lw=0)
+            ax.plot(g["year"], g["mean"], color=palette[lab], lw=1.6, label=lab)
+
+    with figure_style():
+        g = sns.FacetGrid(
+            data,
+            col="panel",
+            col_order=list(SERIES.values()),
+            col_wrap=2,
+            sharey=False,
+            height=3.4,
+            aspect=1.5,
+        )
+        g.map_dataframe(band)
+        for ax in g.axes.flat:
+            ax.axvline(2019.5, color="0.5", lw=0.8, ls=":")
+        g.set_titles("{col_name}")
+        g.set_axis_labels("Year", "Percent (%)")
+        handles = [plt.Line2D([], [], color=palette[lab], lw=2) for lab in labels]
+        g.figure.legend(handles, labels, loc="lower center", ncol=3, frameon=False, fontsize=9)
+        g.figure.suptitle(
+            "National outcomes by policy direction from 2020: mean and 5-95% range of replications"
+        )
+        return save_figure(
+            g.figure, folder / "trajectories.png", legend_share=0.0, size=(12.0, 8.5), bottom=0.1
+        )
+
+
+def draw_effects(differences: pd.DataFrame, folder: Path) -> Path:
+    """2035 outcomes minus the status quo, mean and paired 95% interval, per scenario."""
+    data = differences[differences["indicator"].isin(EFFECTS)].copy()
+    data["panel"] = data["indicator"].map(EFFECTS)
+    order = list(dict.fromkeys(data["label"]))
+
+    def dots(data: pd.DataFrame, color: object = None, label: str | None = None) -> None:
+        ax = plt.gca()
+        y = data["label"].map({lab: i for i, lab in enumerate(order)}).to_numpy()
+        x = data["mean"].to_numpy()
+        err = np.vstack([x - data["lo95"].to_numpy(), data["hi95"].to_numpy() - x])
+        colors = np.where(data["excludes_zero"].to_numpy(), "C3", "0.45")
+        ax.errorbar(x, y, xerr=err, fmt="none", ecolor=list(colors), elinewidth=1.4, capsize=2)
+        ax.scatter(x, y, c=list(colors), s=22, zorder=3)
+        ax.axvline(0.0, color="0.3", lw=0.8)
+        ax.set_yticks(range(len(order)), order)
+        ax.set_ylim(len(order) - 0.5, -0.5)
+
+    with figure_style():
+        g = sns.FacetGrid(
+            data,
+            col="panel",
+            col_order=list(EFFECTS.values()),
+            col_wrap=4,
+            sharex=False,
+            height=3.3,
+            aspect=0.95,
+        )
+        g.map_dataframe(dots)
+        g.set_titles("{col_name}", size=9)
+        g.set_axis_labels("Difference from status quo", "")
+        g.figure.suptitle(
+            "2035 outcomes relative to the status quo: mean and 95% interval of paired "
+            "replications (red: interval excludes 0)"
+        )
+        return save_figure(
+            g.figure, folder / "effects_2035.png", legend_share=0.0, size=(16.0, 9.0)
+        )
+
+
+def draw_service_gap(gap_reps: pd.DataFrame, folder: Path) -> Path:
+    """Service gap by city size class in 2035 per scenario (bars: mean, whiskers: 95% CI)."""
+    from analyze import SCENARIOS
+
+    data = gap_reps[gap_reps["scenario"].isin(MAIN)].copy()
+    data["label"] = data["scenario"].map(SCENARIOS)
+    order = [c for c in SIZE_CLASSES if c in set(data["size_class"])]
+    hue_order = [SCENARIOS[s] for s in MAIN]
+    with figure_style():
+        g = sns.catplot(
+            data=data,
+            x="size_class",
+            y="gap_pct",
+            hue="label",
+            order=order,
+            hue_order=hue_order,
+            kind="bar",
+            errorbar=("ci", 95),
+            seed=0,
+            palette=_palette(hue_order),
+            height=4.2,
+            aspect=2.0,
+        )
+        g.set_axis_labels(
+            "City size class (2014 standard; county towns by their prefecture)",
+            "Urban residents without full service access (%)",
+        )
+        g.figure.suptitle("Service gap by city size class in 2035")
+        g.legend.set_title("Scenario")
+        return save_figure(
+            g.figure, folder / "service_gap_by_size_class.png", legend_share=0.3, size=(13.0, 6.0)
+        )
+
+
+def draw_map(shift: pd.DataFrame, folder: Path) -> Path:
+    """Residents in 2035 relative to the status quo, by place (percent change)."""
+    from analyze import SCENARIOS
+
+    data = shift[shift["scenario"].isin(MAIN)].copy()
+    data["label"] = data["scenario"].map(SCENARIOS)
+    data = data.dropna(subset=["residents_change_pct"])
+    lim = float(np.nanquantile(np.abs(data["residents_change_pct"]), 0.99)) or 1.0
+    data["change"] = data["residents_change_pct"].clip(-lim, lim)
+    col_order = [SCENARIOS[s] for s in MAIN if s != "status_quo"]
+    with figure_style():
+        g = sns.relplot(
+            data=data,
+            x="lon",
+            y="lat",
+            hue="change",
+            hue_norm=(-lim, lim),
+            palette="vlag",
+            col="label",
+            col_order=col_order,
+            col_wrap=3,
+            s=7,
+            linewidth=0,
+            height=3.4,
+            aspect=1.25,
+            legend="brief",
+        )
+        g.set_titles("{col_name}", size=9)
+        g.set_axis_labels("Longitude (°E)", "Latitude (°N)")
+        g.legend.set_title(f"Residents 2035\nvs status quo (%)\n(clipped at ±{lim:.1f})")
+        g.figure.suptitle(
+            "Where residents live in 2035 relative to the status quo (mean of replications)"
+        )
+        return save_figure(g.figure, folder / "map_shift.png", legend_share=0.14, size=(14.0, 8.0))
+
+
+def draw_all(
+    traj: pd.DataFrame,
+    differences: pd.DataFrame,
+    gap_reps: pd.DataFrame,
+    shift: pd.DataFrame,
+    folder: Path,
+) -> list[Path]:
+    """Every figure of the experiment into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return [
+        draw_trajectories(traj, folder),
+        draw_effects(differences, folder),
+        draw_service_gap(gap_reps, folder),
+        draw_map(shift, folder),
+    ]

@@ -1,0 +1,201 @@
+"""The ``urbsim sweep``, ``urbsim plot-sweep`` and ``urbsim reproduce`` commands.
+
+Registered on the ``urbsim`` app by :mod:`urbsim.cli`. Exit codes: 0 success; 1 a sweep with
+failed or unfinished runs, or a reproduction whose tables differ; 2 a user error (invalid sweep
+or experiment file, unusable output folder, bad option), reported as one ``error:`` paragraph
+before anything is written; 130 interrupted by Ctrl-C (the sweep folder stays resumable).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+#: Exit code of user errors (as in :mod:`urbsim.cli`).
+USER_ERROR = 2
+#: Exit code of a sweep with failed or unfinished runs, or of tables that differ.
+RUNS_FAILED = 1
+#: Exit code after Ctrl-C (128 + SIGINT, the shell's convention).
+INTERRUPTED = 130
+#: Failed runs listed at the end of a sweep (the rest are in runs.parquet).
+_SHOWN_FAILURES = 10
+
+
+class ExecutorName(StrEnum):
+    """Where the runs of a sweep execute."""
+
+    local = "local"
+    dask = "dask"
+    serial = "serial"
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(USER_ERROR)
+
+
+def _say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+ExecutorOption = Annotated[
+    ExecutorName,
+    typer.Option(
+        help="local: process pool (forkserver); dask: Dask distributed (LocalCluster, or "
+        "--scheduler); serial: in this process."
+    ),
+]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(min=1, help="Worker processes (default: cores / threads)."),
+]
+ThreadsOption = Annotated[
+    int | None,
+    typer.Option(min=1, help="Numba threads per worker (default: cores / workers)."),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(help="Address of a running Dask scheduler (with --executor dask)."),
+]
+
+
+def _check_executor(executor: ExecutorName, scheduler: str | None) -> None:
+    if scheduler is not None and executor != ExecutorName.dask:
+        _fail("--scheduler needs --executor dask")
+    if executor == ExecutorName.dask:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            _fail("--executor dask needs the optional extra: pip install 'urbsim[dask]'")
+
+
+def sweep(
+    file: Annotated[Path, typer.Argument(help="Sweep file (TOML).")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Sweep folder (default: results/<sweep file's folder>/<its stem>)."),
+    ] = None,
+    executor: ExecutorOption = ExecutorName.local,
+    workers: WorkersOption = None,
+    threads: ThreadsOption = None,
+    scheduler: SchedulerOption = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Finish the sweep in --out: run only what is missing.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Delete a sweep already in --out and start over.")
+    ] = False,
+    task_seconds: Annotated[
+        float, typer.Option(min=0.0, help="Wanted wall time of a task; runs are batched to it.")
+    ] = 0.1,
+) -> None:
+    """Run a parameter sweep: every design point and replication, results streamed to disk."""
+    from urbsim.output import OutputError
+    from urbsim.sweep.driver import run_sweep
+    from urbsim.sweep.spec import SweepError
+
+    _check_executor(executor, scheduler)
+    if resume and force:
+        _fail("--resume and --force exclude each other")
+    try:
+        outcome = run_sweep(
+            file,
+            out,
+            executor=executor.value,  # type: ignore[arg-type]
+            workers=workers,
+            threads=threads,
+            scheduler=scheduler,
+            resume=resume,
+            force=force,
+            task_seconds=task_seconds,
+            log=_say,
+        )
+    except (SweepError, OutputError) as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        where = f" --out {out}" if out is not None else ""
+        _say(f"interrupted; finished runs are kept: urbsim sweep {file}{where} --resume")
+        raise typer.Exit(INTERRUPTED) from None
+
+    for run, line in outcome.failures[:_SHOWN_FAILURES]:
+        _say(f"run {run} failed: {line}")
+    if len(outcome.failures) > _SHOWN_FAILURES:
+        _say(f"... {len(outcome.failures) - _SHOWN_FAILURES} more failed runs")
+    for key, message in outcome.infra_errors:
+        _say(f"task {key} did not finish: {message}")
+    for metric, reason in outcome.analysis_skipped:
+        _say(f"analysis of {metric} skipped: {reason}")
+    status = f"{outcome.ok} ok, {outcome.failed} failed"
+    if outcome.missing:
+        status += f", {len(outcome.missing)} unfinished"
+    typer.echo(f"{outcome.out}: {outcome.total} runs: {status} ({outcome.wall_seconds:,.1f} s)")
+    if not outcome.complete:
+        typer.echo(f"resume with: urbsim sweep {file} --out {outcome.out} --resume")
+        raise typer.Exit(RUNS_FAILED)
+    typer.echo(f"results.parquet sha256 {outcome.results_sha256}")
+    if outcome.failed:
+        typer.echo("failed runs: see the status and error columns of runs.parquet")
+        raise typer.Exit(RUNS_FAILED)
+
+
+def plot_sweep(
+    sweep_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A finished sweep folder.")],
+) -> None:
+    """Draw a sweep's figures into DIR/figures from its tables."""
+    from urbsim.output import OutputError
+    from urbsim.plots import PlotDataError
+    from urbsim.sweep.figures import draw_figures
+
+    try:
+        written = draw_figures(sweep_dir)
+    except (OutputError, PlotDataError) as exc:
+        _fail(f"{sweep_dir}: {exc}" if isinstance(exc, PlotDataError) else str(exc))
+    typer.echo(f"wrote {len(written)} figures to {sweep_dir / 'figures'}")
+
+
+def reproduce(
+    experiment: Annotated[
+        Path, typer.Argument(help="Experiment folder (with experiment.toml), e.g. experiments/x.")
+    ],
+    update: Annotated[
+        bool,
+        typer.Option("--update", help="Regenerate the committed results in place instead."),
+    ] = False,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the rerun's temporary folder.")
+    ] = False,
+    executor: ExecutorOption = ExecutorName.local,
+    workers: WorkersOption = None,
+    threads: ThreadsOption = None,
+    scheduler: SchedulerOption = None,
+) -> None:
+    """Rerun an experiment and compare its tables with results/<name>/ (exit 0 only if equal)."""
+    from urbsim.output import OutputError
+    from urbsim.plots import PlotDataError
+    from urbsim.sweep.reproduce import StepFailed, SweepOptions, format_diffs
+    from urbsim.sweep.reproduce import reproduce as run_reproduce
+    from urbsim.sweep.spec import SweepError
+
+    _check_executor(executor, scheduler)
+    options = SweepOptions(executor.value, workers, threads, scheduler)
+    try:
+        ok, diffs = run_reproduce(experiment, update=update, keep=keep, options=options, log=_say)
+    except (SweepError, OutputError) as exc:
+        _fail(str(exc))
+    except (StepFailed, PlotDataError) as exc:
+        typer.echo(f"failed: {exc}", err=True)
+        raise typer.Exit(RUNS_FAILED) from None
+    except KeyboardInterrupt:
+        _say("interrupted")
+        raise typer.Exit(INTERRUPTED) from None
+    for line in format_diffs(diffs):
+        typer.echo(line)
+    if update:
+        return
+    matched = sum(d.status == "match" for d in diffs)
+    typer.echo(f"{matched} of {len(diffs)} tables match")
+    if not ok:
+        raise typer.Exit(RUNS_FAILED)

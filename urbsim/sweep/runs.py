@@ -1,0 +1,268 @@
+"""Worker side of a sweep: run a batch of runs and write their rows as one Parquet part.
+
+A task is a contiguous range of runs. Its worker builds each run's scenario from the base table,
+the sweep's overrides, the run's design values and its seed (the same steps as
+``urbsim run BASE --set ... --seed S``), simulates it, keeps the outputs the sweep asks for as
+tidy rows, and writes them to ``parts/part-<first>-<last>.parquet`` through a temporary name
+and a rename, so a part on disk is always complete. A run that raises is recorded with its
+traceback and the task goes on. The part's Parquet metadata holds the record of every run in
+it (status, error, wall time): the part alone says which runs are finished.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import traceback
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from urbsim.sweep.spec import Outputs
+
+#: Schema of ``results.parquet`` and of every part, in column order.
+RESULT_SCHEMA: Final[pa.Schema] = pa.schema(
+    [
+        ("run", pa.int64()),
+        ("point", pa.int64()),
+        ("replication", pa.int64()),
+        ("kind", pa.string()),
+        ("name", pa.string()),
+        ("year", pa.int64()),
+        ("place_id", pa.int64()),
+        ("value", pa.float64()),
+    ]
+)
+#: Parquet metadata key of a part's run records.
+RECORDS_KEY: Final[bytes] = b"urbsim.runs"
+PART_RE: Final[re.Pattern[str]] = re.compile(r"^part-(\d{7})-(\d{7})\.parquet$")
+
+
+def part_name(first: int, last: int) -> str:
+    """File name of the part holding runs ``first`` to ``last`` (inclusive)."""
+    return f"part-{first:07d}-{last:07d}.parquet"
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a task."""
+
+    run: int
+    point: int
+    replication: int
+    seed: int
+    overrides: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A batch of consecutive runs, everything a worker needs (no file is read but the world).
+
+    Attributes
+    ----------
+    key : str
+        Unique key (it names the Dask task).
+    runs : tuple of RunSpec
+        Consecutive runs.
+    base_data, source, base_dir
+        The base scenario table (``extends`` merged), its path and folder.
+    overrides : tuple of str
+        The sweep's overrides, applied before each run's.
+    outputs : Outputs
+        What to keep.
+    parts_dir : str
+        Folder of the parts (absolute).
+    threads : int
+        Numba threads for the runs.
+    """
+
+    key: str
+    runs: tuple[RunSpec, ...]
+    base_data: dict[str, Any]
+    source: str
+    base_dir: str
+    overrides: tuple[str, ...]
+    outputs: Outputs
+    parts_dir: str
+    threads: int
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What happened to a run."""
+
+    run: int
+    status: str  # "ok" or "failed"
+    error: str | None
+    wall_seconds: float
+
+
+@dataclass(frozen=True)
+class TaskReport:
+    """A finished task: its part and its runs' records."""
+
+    key: str
+    part: str
+    records: tuple[RunRecord, ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# Outputs of one run as tidy rows
+# ---------------------------------------------------------------------------------------------
+def zipf_exponent(places: pd.DataFrame, year: int) -> float:
+    """Zipf exponent of prefecture cities in ``year``.
+
+    A prefecture city is the sum of the urban residents of its urban districts (as in the
+    rank-size figure). The exponent is minus the least-squares slope of log rank on log size
+    over the cities with residents; ranks break ties by prefecture code, so the value never
+    depends on a sort algorithm.
+    """
+    rows = places[(places["year"] == year) & (places["kind"] == "urban district")]
+    sizes = rows.groupby("prefecture_code", sort=True)["urban_residents"].sum()
+    sizes = sizes[sizes > 0]
+    if len(sizes) < 2:
+        return float("nan")
+    order = np.lexsort((sizes.index.to_numpy(), -sizes.to_numpy()))
+    x = np.log(sizes.to_numpy()[order])
+    y = np.log(np.arange(1, len(x) + 1, dtype=np.float64))
+    xc = x - x.mean()
+    return float(-(xc @ (y - y.mean())) / (xc @ xc))
+
+
+def _cat(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def tidy_outputs(
+    national: pd.DataFrame, places: pd.DataFrame, outputs: Outputs, run: RunSpec
+) -> pa.Table:
+    """The rows a sweep keeps of one run: metrics, national series, place columns.
+
+    Rows come in a fixed order: metrics in file order; national columns in file order, each
+    over the years; place columns in file order, each by year then place id.
+    """
+    kinds: list[str] = []
+    names: list[str] = []
+    years: list[np.ndarray] = []
+    place_ids: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+
+    def add(kind: str, name: str, year: np.ndarray, place: np.ndarray, value: np.ndarray) -> None:
+        kinds.extend([kind] * len(value))
+        names.extend([name] * len(value))
+        years.append(np.asarray(year, dtype=np.int64))
+        place_ids.append(np.asarray(place, dtype=np.int64))
+        values.append(np.asarray(value, dtype=np.float64))
+
+    national = national.sort_values("year", kind="stable")
+    by_year = national.set_index("year")
+    none = np.array([-1], dtype=np.int64)
+    for name, metric in outputs.metrics.items():
+        if metric.column is not None:
+            value = float(by_year.loc[metric.year, metric.column])
+        else:
+            value = zipf_exponent(places, metric.year)
+        add("metric", name, np.array([metric.year]), none, np.array([value]))
+    nyears = national["year"].to_numpy()
+    for col in outputs.national:
+        add("national", col, nyears, np.full(len(nyears), -1), national[col].to_numpy())
+    if outputs.places:
+        kept = places[places["year"].isin(outputs.years)].sort_values(
+            ["year", "place_id"], kind="stable"
+        )
+        for col in outputs.places:
+            add("places", col, kept["year"].to_numpy(), kept["place_id"].to_numpy(), kept[col])
+    n = len(kinds)
+    return pa.table(
+        {
+            "run": pa.array(np.full(n, run.run, dtype=np.int64)),
+            "point": pa.array(np.full(n, run.point, dtype=np.int64)),
+            "replication": pa.array(np.full(n, run.replication, dtype=np.int64)),
+            "kind": pa.array(kinds, type=pa.string()),
+            "name": pa.array(names, type=pa.string()),
+            "year": pa.array(_cat(years).astype(np.int64)),
+            "place_id": pa.array(_cat(place_ids).astype(np.int64)),
+            "value": pa.array(_cat(values).astype(np.float64)),
+        },
+        schema=RESULT_SCHEMA,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Tasks
+# ---------------------------------------------------------------------------------------------
+def scenario_for(task: TaskSpec, run: RunSpec):  # -> LoadedScenario
+    """The validated scenario of a run, built as ``urbsim run BASE --set ... --seed S`` does."""
+    from urbsim.scenario.load import apply_overrides, validate
+
+    data = apply_overrides(task.base_data, [*task.overrides, *run.overrides])
+    data["seed"] = run.seed
+    return validate(data, task.source, Path(task.base_dir))
+
+
+def _one_run(task: TaskSpec, run: RunSpec) -> tuple[pa.Table | None, RunRecord]:
+    from urbsim.runner import simulate
+
+    start = time.perf_counter()
+    try:
+        result = simulate(scenario_for(task, run), until=task.outputs.until)
+        table = tidy_outputs(result.national, result.places, task.outputs, run)
+    except Exception:
+        # Any failure of a run is the run's result: record it and go on with the next.
+        wall = time.perf_counter() - start
+        return None, RunRecord(run.run, "failed", traceback.format_exc(), wall)
+    return table, RunRecord(run.run, "ok", None, time.perf_counter() - start)
+
+
+def write_part(tables: list[pa.Table], records: list[RunRecord], path: Path) -> None:
+    """Write a part atomically: a temporary name in the same folder, then a rename."""
+    table = pa.concat_tables(tables) if tables else RESULT_SCHEMA.empty_table()
+    meta = {RECORDS_KEY: json.dumps([asdict(r) for r in records]).encode()}
+    table = table.replace_schema_metadata(meta)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def execute_task(task: TaskSpec) -> TaskReport:
+    """Run a task's runs and write their part; return the records (small, for the driver).
+
+    Sets the Numba thread count of the calling thread for the task's runs (Numba's count is
+    per thread, so this is right in a process-pool worker and in a Dask worker thread alike)
+    and restores it after.
+    """
+    import numba
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(task.threads, numba.config.NUMBA_NUM_THREADS)))
+    try:
+        tables: list[pa.Table] = []
+        records: list[RunRecord] = []
+        for run in task.runs:
+            table, record = _one_run(task, run)
+            if table is not None:
+                tables.append(table)
+            records.append(record)
+    finally:
+        numba.set_num_threads(previous)
+    path = Path(task.parts_dir) / part_name(task.runs[0].run, task.runs[-1].run)
+    write_part(tables, records, path)
+    return TaskReport(task.key, str(path), tuple(records))
+
+
+def read_part_records(path: Path) -> list[RunRecord]:
+    """The run records stored in a part's metadata."""
+    meta = pq.read_schema(path).metadata or {}
+    return [RunRecord(**r) for r in json.loads(meta[RECORDS_KEY])]
