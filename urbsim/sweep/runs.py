@@ -26,7 +26,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from urbsim.indicators import zipf_exponent
 from urbsim.sweep.spec import Outputs
+from urbsim.world.base import SIZE_CLASSES
 
 #: Schema of ``results.parquet`` and of every part, in column order.
 RESULT_SCHEMA: Final[pa.Schema] = pa.schema(
@@ -117,26 +119,6 @@ class TaskReport:
 # ---------------------------------------------------------------------------------------------
 # Outputs of one run as tidy rows
 # ---------------------------------------------------------------------------------------------
-def zipf_exponent(places: pd.DataFrame, year: int) -> float:
-    """Zipf exponent of prefecture cities in ``year``.
-
-    A prefecture city is the sum of the urban residents of its urban districts (as in the
-    rank-size figure). The exponent is minus the least-squares slope of log rank on log size
-    over the cities with residents; ranks break ties by prefecture code, so the value never
-    depends on a sort algorithm.
-    """
-    rows = places[(places["year"] == year) & (places["kind"] == "urban district")]
-    sizes = rows.groupby("prefecture_code", sort=True)["urban_residents"].sum()
-    sizes = sizes[sizes > 0]
-    if len(sizes) < 2:
-        return float("nan")
-    order = np.lexsort((sizes.index.to_numpy(), -sizes.to_numpy()))
-    x = np.log(sizes.to_numpy()[order])
-    y = np.log(np.arange(1, len(x) + 1, dtype=np.float64))
-    xc = x - x.mean()
-    return float(-(xc @ (y - y.mean())) / (xc @ xc))
-
-
 def _cat(parts: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0)
 
@@ -169,7 +151,9 @@ def tidy_outputs(
         if metric.column is not None:
             value = float(by_year.loc[metric.year, metric.column])
         else:
-            value = zipf_exponent(places, metric.year)
+            value = float(
+                zipf_exponent(places[places["year"] == metric.year])["zipf_exponent"].iloc[0]
+            )
         add("metric", name, np.array([metric.year]), none, np.array([value]))
     nyears = national["year"].to_numpy()
     for col in outputs.national:
@@ -179,7 +163,13 @@ def tidy_outputs(
             ["year", "place_id"], kind="stable"
         )
         for col in outputs.places:
-            add("places", col, kept["year"].to_numpy(), kept["place_id"].to_numpy(), kept[col])
+            if col == "size_class_code":
+                # The places table holds the class name; a sweep keeps numbers: the index
+                # into SIZE_CLASSES (0 super-large ... 5 small).
+                value = kept["size_class"].map({c: i for i, c in enumerate(SIZE_CLASSES)})
+            else:
+                value = kept[col]
+            add("places", col, kept["year"].to_numpy(), kept["place_id"].to_numpy(), value)
     n = len(kinds)
     return pa.table(
         {

@@ -79,6 +79,7 @@ PLACE_COLUMNS: Final[tuple[str, ...]] = (
     "service_gap",
     "employment_rate",
     "amenity",
+    "size_class_code",
 )
 #: Named reducers a metric may use instead of a national column (see :mod:`urbsim.sweep.runs`).
 REDUCERS: Final[tuple[str, ...]] = ("zipf_exponent",)
@@ -162,8 +163,9 @@ class Metric(Strict):
     column: str | None = Field(None, description="National-table column.")
     reducer: Literal["zipf_exponent"] | None = Field(
         None,
-        description="zipf_exponent: minus the OLS slope of log rank on log size of prefecture "
-        "cities (urban residents of their urban districts) in the year.",
+        description="zipf_exponent: rank-size exponent of prefecture cities in the year "
+        "(urbsim.indicators.zipf_exponent: cities of at least 0.5 million urban residents, "
+        "Gabaix-Ibragimov rank - 1/2 regression).",
     )
     year: int
 
