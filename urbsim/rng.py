@@ -61,10 +61,19 @@ def uniform(key: np.uint64, household: np.uint64, draw: np.uint64) -> float:
 
 
 @njit(**JIT)
+def pair_from_bits(z: np.uint64) -> tuple[float, float]:
+    """The two uniforms of :func:`uniform_pair` from its 64 bits (high half, low half).
+
+    Lets a kernel hash a block of households in one loop the compiler can vectorize, then use
+    the bits; the uniforms are the same as those of :func:`uniform_pair`.
+    """
+    return float(z >> _S32) * _INV32, float(z & _LOW32) * _INV32
+
+
+@njit(**JIT)
 def uniform_pair(key: np.uint64, household: np.uint64, draw: np.uint64) -> tuple[float, float]:
     """Two independent uniforms on [0, 1) with 32 random bits each, from one hash."""
-    z = draw_bits(key, household, draw)
-    return float(z >> _S32) * _INV32, float(z & _LOW32) * _INV32
+    return pair_from_bits(draw_bits(key, household, draw))
 
 
 def make_year_key(seed: int, year: int) -> np.uint64:

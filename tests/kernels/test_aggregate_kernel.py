@@ -192,3 +192,71 @@ def test_origin_index_lists_only_live_floating_households(
     # The origin of every member is the group it is listed in.
     origin = np.repeat(np.arange(5), np.diff(start))
     np.testing.assert_array_equal(hh["hukou_place"][members], origin)
+
+
+# --- the one-pass count: origin index, network and its one-byte copy ------------------------------
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_places=st.integers(1, 25),
+    n_households=st.integers(0, 400),
+    n_access=st.integers(1, 6),
+)
+def test_count_households_agrees_with_aggregate_and_origin_index(
+    tiny_world: Callable[..., World], seed: int, n_places: int, n_households: int, n_access: int
+) -> None:
+    world = tiny_world(n_places=n_places, n_households=n_households, seed=seed, dissolved_share=0.1)
+    hh = world.households.as_dict()
+    c = A.count_households(hh, n_places, n_access)
+    for got, expected in zip(c[:4], A.aggregate(hh, n_places, n_access), strict=True):
+        np.testing.assert_array_equal(got, expected, strict=True)
+    start, members = A.origin_index(hh, n_places)
+    np.testing.assert_array_equal(c.origin_start, start, strict=True)
+    np.testing.assert_array_equal(c.origin_members, members, strict=True)
+    assert c.net8.dtype == np.uint8
+    np.testing.assert_array_equal(c.net8, np.minimum(c.net, A.NET8_SATURATED))
+
+
+def test_saturated_network_keeps_counts_below_255_and_marks_the_rest() -> None:
+    net = np.array([[0, 1, 254], [255, 256, 70000]], dtype=np.int32)
+    out = A.saturate(net)
+    np.testing.assert_array_equal(out, [[0, 1, 254], [255, 255, 255]])
+    assert out.dtype == np.uint8
+    buffer = np.zeros((2, 3), dtype=np.uint8)
+    assert A.saturate(net, buffer) is buffer
+
+
+@pytest.mark.parametrize("n_chunks", [1, 3, 4, 64])
+def test_partial_counts_do_not_depend_on_the_chunks(
+    tiny_world: Callable[..., World], n_chunks: int
+) -> None:
+    """The counting kernels split households into chunks with partial counts: any split gives
+    the same counts and the same origin index (ascending household index in each origin)."""
+    world = tiny_world(n_places=12, n_households=2000, seed=5, dissolved_share=0.05)
+    hh = world.households.as_dict()
+    n, n_access = 12, 5
+    counts = np.zeros((n, A.N_A), dtype=np.int64)
+    acc_all = np.zeros((n, 2 + n_access), dtype=np.int64)
+    acc_urban = np.zeros((n, 2 + n_access), dtype=np.int64)
+    per_origin = np.zeros((n_chunks, n), dtype=np.int64)
+    A._aggregate(
+        hh["place"],
+        hh["zone"],
+        hh["hukou_place"],
+        hh["hukou_type"],
+        hh["years_here"],
+        hh["permit"],
+        hh["persons"],
+        n_access,
+        counts,
+        acc_all,
+        acc_urban,
+        per_origin,
+    )
+    start, members = A._origin_fill(hh["place"], hh["hukou_place"], hh["persons"], per_origin)
+    expected = A.count_households(hh, n, n_access)
+    np.testing.assert_array_equal(counts, expected.counts)
+    np.testing.assert_array_equal(acc_all, expected.acc_all)
+    np.testing.assert_array_equal(acc_urban, expected.acc_urban)
+    np.testing.assert_array_equal(start, expected.origin_start)
+    np.testing.assert_array_equal(members, expected.origin_members)

@@ -801,3 +801,68 @@ def test_out_of_range_indices_are_rejected(case: str) -> None:
     )
     assert proc.returncode == 0, f"crashed with {proc.returncode}: {proc.stderr[-500:]}"
     assert "REJECTED" in proc.stdout
+
+
+# --- gravity sampling through guide tables --------------------------------------------------------
+def _first_above(row: np.ndarray, u: float) -> int:
+    """The sampling rule without a guide: the first index whose cumulative weight exceeds
+    ``u * total`` (the last index when none does), as ``bisect_right`` finds it."""
+    import bisect
+
+    return min(bisect.bisect_right(row.tolist(), u * row[-1]), row.shape[0] - 1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    weights=st.lists(
+        st.one_of(st.just(0.0), st.floats(1e-9, 1e6, allow_nan=False)), min_size=1, max_size=60
+    ),
+    n_buckets=st.sampled_from([1, 2, 8, 64, 8192]),
+    us=st.lists(st.floats(0.0, 1.0, exclude_max=True), min_size=1, max_size=30),
+)
+def test_guided_gravity_sampling_equals_the_full_search(
+    weights: list[float], n_buckets: int, us: list[float]
+) -> None:
+    """Same index as a search over the whole row for any draw, at bucket edges too, with
+    zero weights (flat stretches of the cumulative row) and all-zero rows."""
+    from urbsim.kernels.household_step import _sample_gravity, gravity_guide
+
+    row = np.cumsum(np.asarray(weights))
+    guide = gravity_guide(row[None, :], n_buckets)
+    edges = [b / n_buckets for b in range(n_buckets)][:50]
+    for u in us + edges + [np.nextafter(e, 0.0) for e in edges[1:]]:
+        assert _sample_gravity(row, guide[0], u) == _first_above(row, u), u
+
+
+def test_gravity_guide_needs_a_power_of_two() -> None:
+    from urbsim.kernels.household_step import gravity_guide
+
+    with pytest.raises(ValueError, match="power of two"):
+        gravity_guide(np.ones((1, 3)), 3)
+
+
+@pytest.mark.parametrize("n_buckets", [1, 256, 8192])
+def test_household_step_does_not_depend_on_the_guide_buckets(
+    tiny_world: Any, kernel_inputs: Any, monkeypatch: pytest.MonkeyPatch, n_buckets: int
+) -> None:
+    """The guide tables only speed up the gravity draws: any bucket count gives the same year,
+    many movers and gravity candidates included."""
+    from urbsim.kernels import household_step as hs
+
+    world = tiny_world(n_places=20, n_households=3000, seed=8)
+    k = kernel_inputs(world, 8, n_candidates=6, move_base=1.0, network_share=0.3)
+    args = [k[name] for name in ("pf", "pi", "par", "access", "grav_cdf")]
+    rest = [k["origin_start"], k["origin_members"], k["net"], k["n_candidates"]]
+
+    def run(buckets: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        monkeypatch.setattr(hs, "guide_buckets", lambda n: buckets)
+        hh = {name: arr.copy() for name, arr in world.households.as_dict().items()}
+        flag = np.zeros(len(world.households), dtype=np.uint8)
+        return household_step(KEY, hh, *args, *rest, flag), hh
+
+    reference = run(2)
+    counts, hh = run(n_buckets)
+    assert reference[0][L.C_MOVES] > 100
+    np.testing.assert_array_equal(counts, reference[0])
+    for name in FIELDS:
+        np.testing.assert_array_equal(hh[name], reference[1][name])

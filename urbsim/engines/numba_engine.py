@@ -31,6 +31,7 @@ class NumbaEngine:
         self.model = model
         self.n_chunks = N_CHUNKS if n_chunks is None else n_chunks
         self.flag = np.zeros(len(model.households), dtype=np.uint8)
+        self._used_count_id = -1
 
     def step(self, year: int) -> tuple[np.ndarray, int]:
         """All household behaviour of ``year``; returns the counters and points conversions
@@ -39,7 +40,13 @@ class NumbaEngine:
         hh = m.households.as_dict()
         key = make_year_key(m.spec.seed, year)
         pf, pi = m.place_inputs(year)
-        start, members = origin_index(hh, m.n_places)
+        if m.origin is not None and m.count_id != self._used_count_id:
+            # The index of the count that closed last year describes the households as they
+            # are now: only engine steps change them, and each is followed by a count.
+            start, members = m.origin
+            self._used_count_id = m.count_id
+        else:
+            start, members = origin_index(hh, m.n_places)
         counts = household_step(
             key,
             hh,
@@ -54,6 +61,7 @@ class NumbaEngine:
             m.spec.behaviour.candidates,
             self.flag,
             self.n_chunks,
+            m.network8,
         )
         b = m.spec.behaviour
         points = settle_points(

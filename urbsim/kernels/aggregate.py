@@ -7,12 +7,12 @@ household engines.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from urbsim.config import JIT
+from urbsim.config import COUNT_CHUNKS, JIT_PARALLEL
 from urbsim.kernels.checks import check_households
 
 # Columns of the per-place count matrix (persons unless said otherwise).
@@ -35,8 +35,23 @@ ACC_FULL: Final = 0
 ACC_BASE: Final = 1
 ACC_PERMIT0: Final = 2
 
+#: Largest entry of the one-byte network copy: an entry equal to it means "this many or more".
+NET8_SATURATED: Final = 255
 
-@njit(**JIT)
+
+class Counts(NamedTuple):
+    """Everything one count of the households produces (see :func:`count_households`)."""
+
+    counts: np.ndarray
+    acc_all: np.ndarray
+    acc_urban: np.ndarray
+    net: np.ndarray
+    net8: np.ndarray
+    origin_start: np.ndarray
+    origin_members: np.ndarray
+
+
+@njit(**JIT_PARALLEL)
 def _aggregate(
     place: np.ndarray,
     zone: np.ndarray,
@@ -45,73 +60,223 @@ def _aggregate(
     years_here: np.ndarray,
     permit: np.ndarray,
     persons: np.ndarray,
-    n_places: int,
     n_access: int,
     counts: np.ndarray,
     acc_all: np.ndarray,
     acc_urban: np.ndarray,
-    net: np.ndarray,
+    per_origin: np.ndarray,
 ) -> None:
-    for i in range(place.shape[0]):
-        p = np.int64(persons[i])
-        if p == 0:
-            continue
-        j = np.int64(place[i])
-        o = np.int64(hukou_place[i])
-        urban = zone[i] == 1
-        counts[j, A_RESIDENTS] += p
-        counts[j, A_HOUSEHOLDS] += 1
-        counts[o, A_REGISTERED] += p
-        if hukou_type[i] == 1:
-            counts[o, A_NONAGRI_REGISTERED] += p
-            counts[j, A_NONAGRI_RESIDENTS] += p
-        if urban:
-            counts[j, A_URBAN] += p
-            counts[j, A_URBAN_HOUSEHOLDS] += 1
-        if o == j:
-            counts[j, A_HUKOU_RESIDENTS] += p
-            cat = ACC_FULL
-        else:
-            counts[j, A_FLOATING] += p
-            net[o, j] += 1
+    """Per-place counts, by chunks of households into partial counts, then summed in chunk
+    order (integers, so the sums are exact whatever the grouping); ``per_origin[c, o]``
+    counts chunk ``c``'s floating households with hukou place ``o`` (for :func:`_origin_fill`).
+    """
+    n_chunks = per_origin.shape[0]
+    n = place.shape[0]
+    n_places = counts.shape[0]
+    # Partial counts in int32 (half the memory to clear and add up): a chunk's persons at one
+    # place stay below 2**31 up to some 140 million households per chunk.
+    part_counts = np.zeros((n_chunks, n_places, N_A), dtype=np.int32)
+    part_all = np.zeros((n_chunks, n_places, acc_all.shape[1]), dtype=np.int32)
+    part_urban = np.zeros((n_chunks, n_places, acc_all.shape[1]), dtype=np.int32)
+    for c in prange(n_chunks):
+        pc = part_counts[c]
+        pa = part_all[c]
+        pu = part_urban[c]
+        for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+            p = np.int64(persons[i])
+            if p == 0:
+                continue
+            j = np.int64(place[i])
+            o = np.int64(hukou_place[i])
+            urban = zone[i] == 1
+            pc[j, A_RESIDENTS] += p
+            pc[j, A_HOUSEHOLDS] += 1
+            pc[o, A_REGISTERED] += p
+            if hukou_type[i] == 1:
+                pc[o, A_NONAGRI_REGISTERED] += p
+                pc[j, A_NONAGRI_RESIDENTS] += p
             if urban:
-                counts[j, A_URBAN_FLOATING] += p
-            if permit[i] == 1:
-                counts[j, A_PERMIT] += p
-                y = np.int64(years_here[i])
-                cat = ACC_PERMIT0 + (y if y < n_access else n_access - 1)
+                pc[j, A_URBAN] += p
+                pc[j, A_URBAN_HOUSEHOLDS] += 1
+            if o == j:
+                pc[j, A_HUKOU_RESIDENTS] += p
+                cat = ACC_FULL
             else:
-                cat = ACC_BASE
-        acc_all[j, cat] += p
-        if urban:
-            acc_urban[j, cat] += p
+                per_origin[c, o] += 1
+                pc[j, A_FLOATING] += p
+                if urban:
+                    pc[j, A_URBAN_FLOATING] += p
+                if permit[i] == 1:
+                    pc[j, A_PERMIT] += p
+                    y = np.int64(years_here[i])
+                    cat = ACC_PERMIT0 + (y if y < n_access else n_access - 1)
+                else:
+                    cat = ACC_BASE
+            pa[j, cat] += p
+            if urban:
+                pu[j, cat] += p
+    for c in range(n_chunks):
+        counts += part_counts[c]
+        acc_all += part_all[c]
+        acc_urban += part_urban[c]
 
 
-@njit(**JIT)
-def _origin_index(
-    place: np.ndarray, hukou_place: np.ndarray, persons: np.ndarray, n_places: int
+@njit(**JIT_PARALLEL)
+def _origin_counts(
+    place: np.ndarray, hukou_place: np.ndarray, persons: np.ndarray, per_origin: np.ndarray
+) -> None:
+    n = place.shape[0]
+    n_chunks = per_origin.shape[0]
+    for c in prange(n_chunks):
+        row = per_origin[c]
+        for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+            if persons[i] > 0 and place[i] != hukou_place[i]:
+                row[hukou_place[i]] += 1
+
+
+@njit(**JIT_PARALLEL)
+def _origin_fill(
+    place: np.ndarray, hukou_place: np.ndarray, persons: np.ndarray, per_origin: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Floating households grouped by hukou place, ascending household index within each: a
+    counting sort by chunks. ``per_origin[c, o]`` (floating households of chunk ``c`` with
+    hukou place ``o``) become offsets in (origin, chunk) order, then each chunk fills its own
+    slots, so the index is the same however many chunks build it."""
+    n = place.shape[0]
+    n_chunks, n_places = per_origin.shape
     start = np.zeros(n_places + 1, dtype=np.int64)
-    for i in range(place.shape[0]):
-        if persons[i] > 0 and place[i] != hukou_place[i]:
-            start[hukou_place[i] + 1] += 1
+    total = 0
     for o in range(n_places):
-        start[o + 1] += start[o]
-    fill = start[:-1].copy()
-    members = np.empty(start[n_places], dtype=np.int64)
-    # Ascending household index within each origin: the index is the same however built.
-    for i in range(place.shape[0]):
-        if persons[i] > 0 and place[i] != hukou_place[i]:
-            o = hukou_place[i]
-            members[fill[o]] = i
-            fill[o] += 1
+        start[o] = total
+        for c in range(n_chunks):
+            k = per_origin[c, o]
+            per_origin[c, o] = total
+            total += k
+    start[n_places] = total
+    members = np.empty(total, dtype=np.int64)
+    for c in prange(n_chunks):
+        fill = per_origin[c]
+        for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+            if persons[i] > 0 and place[i] != hukou_place[i]:
+                o = hukou_place[i]
+                members[fill[o]] = i
+                fill[o] += 1
     return start, members
+
+
+@njit(**JIT_PARALLEL)
+def _network(
+    place: np.ndarray,
+    start: np.ndarray,
+    members: np.ndarray,
+    net: np.ndarray,
+    net8: np.ndarray,
+    n_chunks: int,
+) -> None:
+    """Floating households by (hukou place, current place) from the origin index, and the
+    same saturated to one byte (:func:`saturate`): each chunk of origins owns its rows, so
+    the rows are cleared and counted in parallel."""
+    n_places = net.shape[0]
+    for c in prange(n_chunks):
+        for o in range(c * n_places // n_chunks, (c + 1) * n_places // n_chunks):
+            row = net[o]
+            row[:] = 0
+            for k in range(start[o], start[o + 1]):
+                row[place[members[k]]] += 1
+            row8 = net8[o]
+            for j in range(n_places):
+                row8[j] = row[j] if row[j] < NET8_SATURATED else NET8_SATURATED
+
+
+@njit(**JIT_PARALLEL)
+def _saturate(net: np.ndarray, out: np.ndarray, n_chunks: int) -> None:
+    n = net.shape[0]
+    for c in prange(n_chunks):
+        for o in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+            for j in range(net.shape[1]):
+                k = net[o, j]
+                out[o, j] = k if k < NET8_SATURATED else NET8_SATURATED
+
+
+def saturate(net: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """The network matrix as ``uint8``, entries above 254 stored as :data:`NET8_SATURATED`.
+
+    The household step looks the network up for every alternative of every mover at random
+    places; a quarter of the bytes of the int32 matrix keeps far more of it in cache, and the
+    exact matrix is read only where the copy is saturated.
+    """
+    if out is None or out.shape != net.shape:
+        out = np.empty(net.shape, dtype=np.uint8)
+    _saturate(net, out, COUNT_CHUNKS)
+    return out
+
+
+def count_households(
+    households: dict[str, np.ndarray],
+    n_places: int,
+    n_access: int,
+    net: np.ndarray | None = None,
+    net8: np.ndarray | None = None,
+) -> Counts:
+    """Count persons into places, and index the floating households by hukou place.
+
+    Parameters
+    ----------
+    households
+        Household arrays by field name.
+    n_places
+        Number of places.
+    n_access
+        Length of the permit access schedule.
+    net, net8
+        Optional ``(n_places, n_places)`` buffers (int32, uint8) to reuse for the network.
+
+    Returns
+    -------
+    Counts
+        ``counts`` (int64 ``(n_places, N_A)``, columns ``A_*``); ``acc_all`` and ``acc_urban``
+        (int64 ``(n_places, 2 + n_access)``, persons by access category ``ACC_*``, all and
+        urban-zone residents); ``net`` (int32, floating agent households by (hukou place,
+        current place)) and ``net8`` (the same saturated at :data:`NET8_SATURATED`);
+        ``origin_start`` and ``origin_members`` (:func:`origin_index`).
+    """
+    if n_places < 1 or n_access < 1:
+        raise ValueError("n_places and n_access must be positive")
+    check_households(households, n_places)
+    place = households["place"]
+    per_origin = np.zeros((COUNT_CHUNKS, n_places), dtype=np.int64)
+    counts = np.zeros((n_places, N_A), dtype=np.int64)
+    acc_all = np.zeros((n_places, 2 + n_access), dtype=np.int64)
+    acc_urban = np.zeros((n_places, 2 + n_access), dtype=np.int64)
+    if net is None or net.shape != (n_places, n_places) or net.dtype != np.int32:
+        net = np.zeros((n_places, n_places), dtype=np.int32)
+    if net8 is None or net8.shape != (n_places, n_places) or net8.dtype != np.uint8:
+        net8 = np.zeros((n_places, n_places), dtype=np.uint8)
+    _aggregate(
+        place,
+        households["zone"],
+        households["hukou_place"],
+        households["hukou_type"],
+        households["years_here"],
+        households["permit"],
+        households["persons"],
+        n_access,
+        counts,
+        acc_all,
+        acc_urban,
+        per_origin,
+    )
+    start, members = _origin_fill(
+        place, households["hukou_place"], households["persons"], per_origin
+    )
+    _network(place, start, members, net, net8, COUNT_CHUNKS)
+    return Counts(counts, acc_all, acc_urban, net, net8, start, members)
 
 
 def aggregate(
     households: dict[str, np.ndarray], n_places: int, n_access: int, net: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Count persons into places.
+    """Count persons into places: the first four results of :func:`count_households`.
 
     Parameters
     ----------
@@ -133,33 +298,8 @@ def aggregate(
     net : ndarray, int32 (n_places, n_places)
         Floating agent households by (hukou place, current place).
     """
-    if n_places < 1 or n_access < 1:
-        raise ValueError("n_places and n_access must be positive")
-    check_households(households, n_places)
-    place = households["place"]
-    counts = np.zeros((n_places, N_A), dtype=np.int64)
-    acc_all = np.zeros((n_places, 2 + n_access), dtype=np.int64)
-    acc_urban = np.zeros((n_places, 2 + n_access), dtype=np.int64)
-    if net is None or net.shape != (n_places, n_places):
-        net = np.zeros((n_places, n_places), dtype=np.int32)
-    else:
-        net.fill(0)
-    _aggregate(
-        place,
-        households["zone"],
-        households["hukou_place"],
-        households["hukou_type"],
-        households["years_here"],
-        households["permit"],
-        households["persons"],
-        n_places,
-        n_access,
-        counts,
-        acc_all,
-        acc_urban,
-        net,
-    )
-    return counts, acc_all, acc_urban, net
+    c = count_households(households, n_places, n_access, net)
+    return c.counts, c.acc_all, c.acc_urban, c.net
 
 
 def origin_index(households: dict[str, np.ndarray], n_places: int) -> tuple[np.ndarray, np.ndarray]:
@@ -174,6 +314,11 @@ def origin_index(households: dict[str, np.ndarray], n_places: int) -> tuple[np.n
     if n_places < 1:
         raise ValueError("n_places must be positive")
     check_households(households, n_places)
-    return _origin_index(
-        households["place"], households["hukou_place"], households["persons"], n_places
+    place, hukou_place, persons = (
+        households["place"],
+        households["hukou_place"],
+        households["persons"],
     )
+    per_origin = np.zeros((COUNT_CHUNKS, n_places), dtype=np.int64)
+    _origin_counts(place, hukou_place, persons, per_origin)
+    return _origin_fill(place, hukou_place, persons, per_origin)

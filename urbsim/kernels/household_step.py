@@ -1,10 +1,10 @@
 """The household step: one year of household behaviour, as Numba kernels over arrays.
 
 Every household decides on the state at the start of the year (its own fields, the place values
-in ``pf``/``pi``, and the start-of-year snapshot ``place0``), then its own fields are written. No
-household reads another's updated fields, so the order of visits and the split into chunks cannot
-change a result. The one coupled decision, points-based settlement under an annual quota, is
-marked here (``flag``) and settled afterwards by :func:`settle_points`.
+in ``pf``/``pi``, and the start-of-year places of earlier migrants from its hukou place), then its
+own fields are written. No household reads another's updated fields, so the order of visits and
+the split into chunks cannot change a result. The one coupled decision, points-based settlement
+under an annual quota, is marked here (``flag``) and settled afterwards by :func:`settle_points`.
 
 Order of a household's year (each step documented in ``docs/ODD.md``):
 
@@ -15,6 +15,16 @@ Order of a household's year (each step documented in ``docs/ODD.md``):
 4. for those who stay: in-situ reclassification of rural land and requisition conversions,
    residence permit, application for local hukou.
 
+The kernel runs in two passes over fixed chunks of households. Pass 1 does steps 1, 2 and 4 for
+every household, with the draws of a block of households hashed in one vectorized loop, and lists
+the ~7 % who consider moving; pass 2 runs step 3 (and 4 for those who then stay) for the listed
+ones. What the choice reads is prepared once per year: the zone part of every place's utility and
+its coordinates in one 64-byte row per place (:func:`_choice_table`), guide tables that turn each
+gravity draw into a lookup plus a short search (:func:`gravity_guide`), ``log1p`` of every small
+network size, and the network matrix saturated to one byte (a quarter of the cache misses). None of
+this changes a result: every number is computed with the same operations in the same order as
+before, and tests hold the kernel to a plain search and to the reference engine.
+
 The reference engine (:mod:`urbsim.engines.mesa_engine`) implements the same rules as Mesa
 agents, with the same arithmetic in the same order, and tests hold the two to identical results.
 """
@@ -23,13 +33,15 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 from numba import njit, prange
 
 from urbsim.config import JIT, JIT_INLINE, JIT_PARALLEL, N_CHUNKS
 from urbsim.kernels import layout as L
+from urbsim.kernels.aggregate import NET8_SATURATED, saturate
 from urbsim.kernels.checks import check_households
-from urbsim.rng import uniform, uniform_pair
+from urbsim.rng import draw_bits, pair_from_bits, uniform
 
 _RURAL = 0
 _URBAN = 1
@@ -38,6 +50,28 @@ _NONAGRI = 1
 _EARTH_KM = 6371.0
 _MAX_PERSONS = 15
 _MAX_YEARS = 255
+
+
+#: Most buckets of the guide tables that start each gravity draw's search. A power of two, so
+#: that the bucket edges ``b / n_buckets`` and the bucket of a uniform are exact; several per
+#: place, so that most draws fall in a bucket within one place's share and need no search.
+GUIDE_BUCKETS = 8192
+
+
+def guide_buckets(n_households: int) -> int:
+    """Buckets of the year's guide tables: building them costs time in proportion to the
+    buckets, using them saves time in proportion to the movers, so small worlds use fewer
+    (a power of two from 256 to :data:`GUIDE_BUCKETS`, about one per 128 households). The
+    sampled places do not depend on it."""
+    want = max(n_households // 128, 1)
+    return min(GUIDE_BUCKETS, max(256, 1 << (want - 1).bit_length()))
+
+
+#: Entries of the table of ``log1p(k * households_per_agent)`` for network sizes ``k``; larger
+#: networks (rare) are computed on the spot.
+_NET_LOG_SIZE = 4096
+#: Households whose draws are hashed together in the first pass.
+_BLOCK = 256
 
 
 @njit(**JIT)
@@ -49,6 +83,105 @@ def distance_km(lat1: float, lon1: float, coslat1: float, lat2: float, lon2: flo
     dy = lat2 - lat1
     dx = (lon2 - lon1) * coslat1
     return _EARTH_KM * math.sqrt(dy * dy + dx * dx)
+
+
+def gravity_guide(cdf: np.ndarray, n_buckets: int = GUIDE_BUCKETS) -> np.ndarray:
+    """Guide table of each row of cumulative weights: entry ``[r, b]`` is the index that
+    :func:`_sample_gravity` returns for ``u = b / n_buckets`` on row ``r`` (``uint16`` when the
+    places allow it: half the cache lines).
+
+    The sampled index is non-decreasing in ``u`` (``u * total`` is monotone under rounding), so
+    the index for any ``u`` in bucket ``b`` lies in ``[guide[r, b], guide[r, b + 1]]``: a draw
+    searches only there and finds exactly what a binary search over the whole row finds, in a
+    few steps instead of twelve unpredictable ones. One linear sweep per row builds it.
+    """
+    if n_buckets < 1 or n_buckets & (n_buckets - 1):
+        raise ValueError(f"n_buckets must be a power of two, got {n_buckets}")
+    n_rows, n = cdf.shape
+    dtype = np.uint16 if n <= 1 << 16 else np.int32
+    guide = np.empty((n_rows, n_buckets + 1), dtype=dtype)
+    _fill_guide(cdf, guide)
+    return guide
+
+
+@njit(**JIT_PARALLEL)
+def _fill_guide(cdf: np.ndarray, guide: np.ndarray) -> None:
+    n_rows, n = cdf.shape
+    n_buckets = guide.shape[1] - 1
+    # Exact: n_buckets is a power of two, so b * inv == b / n_buckets to the bit.
+    inv = 1.0 / n_buckets
+    for r in prange(n_rows):  # rows are independent
+        total = cdf[r, n - 1]
+        idx = 0
+        for b in range(n_buckets + 1):
+            target = (b * inv) * total
+            while idx < n - 1 and cdf[r, idx] <= target:
+                idx += 1
+            guide[r, b] = idx
+
+
+@njit(**JIT)
+def _sample_gravity(row: np.ndarray, guide: np.ndarray, u: float) -> int:
+    """Index of the first entry of the cumulative weights ``row`` above ``u * row[-1]`` (the
+    last index when none is), searched between the guide entries of ``u``'s bucket."""
+    target = u * row[row.shape[0] - 1]
+    b = int(u * (guide.shape[0] - 1))
+    lo = np.int64(guide[b])
+    hi = np.int64(guide[b + 1])
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if row[mid] > target:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+# Columns of the per-place table of the choice (one 64-byte row per place, so each alternative
+# costs one cache line).
+_T_URBAN = 0  # utility of the urban zone from income, housing cost and amenity
+_T_RURAL = 1  # the same for the rural zone (no amenity term)
+_T_QUALITY = 2
+_T_LAT = 3
+_T_LON = 4
+_T_COSLAT = 5
+_T_PROVINCE = 6  # province index, as a float (exact for any int below 2**53)
+_N_T = 8
+
+
+@njit(**JIT)
+def _choice_table(pf: np.ndarray, pi: np.ndarray, par: np.ndarray) -> np.ndarray:
+    """What the utility of an alternative reads of its place, one row per place.
+
+    The zone terms are written with the same operations in the same order as the utility
+    applied them one by one, so each utility keeps the same bits; the rest are copies.
+    """
+    n = pf.shape[0]
+    out = np.zeros((n, _N_T))
+    for j in range(n):
+        v = par[L.P_BETA_INCOME] * pf[j, L.PF_LOGINC_URBAN]
+        v -= par[L.P_BETA_HOUSING] * pf[j, L.PF_LOGCOST_URBAN]
+        v += par[L.P_BETA_AMENITY] * pf[j, L.PF_AMENITY]
+        out[j, _T_URBAN] = v
+        v = par[L.P_BETA_INCOME] * pf[j, L.PF_LOGINC_RURAL]
+        v -= par[L.P_BETA_HOUSING] * pf[j, L.PF_LOGCOST_RURAL]
+        out[j, _T_RURAL] = v
+        out[j, _T_QUALITY] = pf[j, L.PF_QUALITY]
+        out[j, _T_LAT] = pf[j, L.PF_LAT]
+        out[j, _T_LON] = pf[j, L.PF_LON]
+        out[j, _T_COSLAT] = pf[j, L.PF_COSLAT]
+        out[j, _T_PROVINCE] = pi[j, L.PI_PROVINCE]
+    return out
+
+
+@njit(**JIT)
+def _network_log(hpa: float, size: int) -> np.ndarray:
+    """``log1p(k * hpa)`` for ``k < size``: the network term of the utility without a logarithm
+    per alternative (``k`` converted to float first, as the term does)."""
+    out = np.empty(size)
+    for k in range(size):
+        out[k] = math.log1p(k * hpa)
+    return out
 
 
 @njit(**JIT_INLINE)
@@ -73,54 +206,39 @@ def _utility(
     home: int,
     acc: float,
     child_factor: float,
-    pf: np.ndarray,
-    pi: np.ndarray,
+    tab: np.ndarray,
     par: np.ndarray,
-    net: np.ndarray,
+    nk: int,
+    net_log: np.ndarray,
 ) -> float:
-    """Systematic utility of living in zone ``zj`` of place ``j``; see docs/ODD.md."""
-    if zj == _URBAN:
-        v = par[L.P_BETA_INCOME] * pf[j, L.PF_LOGINC_URBAN]
-        v -= par[L.P_BETA_HOUSING] * pf[j, L.PF_LOGCOST_URBAN]
-        v += par[L.P_BETA_AMENITY] * pf[j, L.PF_AMENITY]
-    else:
-        v = par[L.P_BETA_INCOME] * pf[j, L.PF_LOGINC_RURAL]
-        v -= par[L.P_BETA_HOUSING] * pf[j, L.PF_LOGCOST_RURAL]
-    v += par[L.P_BETA_SERVICE] * acc * pf[j, L.PF_QUALITY] * child_factor
+    """Systematic utility of living in zone ``zj`` of place ``j``; ``nk`` agent households
+    from the same hukou place live at ``j``; see docs/ODD.md."""
+    # Zone columns: _T_RURAL = 0 + 1 - zone.
+    v = tab[j, _T_RURAL - zj]
+    v += par[L.P_BETA_SERVICE] * acc * tab[j, _T_QUALITY] * child_factor
     if j != cur:
         d = distance_km(
-            pf[cur, L.PF_LAT],
-            pf[cur, L.PF_LON],
-            pf[cur, L.PF_COSLAT],
-            pf[j, L.PF_LAT],
-            pf[j, L.PF_LON],
+            tab[cur, _T_LAT],
+            tab[cur, _T_LON],
+            tab[cur, _T_COSLAT],
+            tab[j, _T_LAT],
+            tab[j, _T_LON],
         )
         v -= par[L.P_BETA_DISTANCE] * math.log1p(d / par[L.P_D0])
-        if pi[j, L.PI_PROVINCE] != pi[cur, L.PI_PROVINCE]:
-            v -= par[L.P_BETA_PROVINCE]
+        # Without a branch (the border is crossed or not at random): subtracting
+        # ``beta * 0.0 = +0.0`` leaves ``v`` unchanged to the bit (the betas are finite).
+        v -= par[L.P_BETA_PROVINCE] * (tab[j, _T_PROVINCE] != tab[cur, _T_PROVINCE])
     if j != cur or zj != z:
         v -= par[L.P_MOVING_COST]
-    nk = net[home, j]
-    if nk > 0:
+    if nk < net_log.shape[0]:
+        # Also without a branch: ``net_log[0] = 0.0``, and adding ``+0.0`` changes at most the
+        # sign of a zero utility, which no weight or comparison of the choice can see.
+        v += par[L.P_BETA_NETWORK] * net_log[nk]
+    else:
         v += par[L.P_BETA_NETWORK] * math.log1p(nk * par[L.P_HPA])
     if j == home:
         v += par[L.P_HOME_PREFERENCE]
     return v
-
-
-@njit(**JIT)
-def _sample_gravity(row: np.ndarray, u: float) -> int:
-    """Index of the first entry of the cumulative weights ``row`` above ``u * row[-1]``."""
-    target = u * row[row.shape[0] - 1]
-    lo = 0
-    hi = row.shape[0] - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if row[mid] > target:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
 
 
 @njit(**JIT_INLINE)
@@ -135,25 +253,30 @@ def _choose(
     permit: int,
     years: int,
     children: int,
+    tab: np.ndarray,
     pf: np.ndarray,
     pi: np.ndarray,
     par: np.ndarray,
     access: np.ndarray,
     grav_cdf: np.ndarray,
+    guide: np.ndarray,
     origin_start: np.ndarray,
-    origin_members: np.ndarray,
-    place0: np.ndarray,
+    origin_places: np.ndarray,
     net: np.ndarray,
+    net8: np.ndarray,
+    net_log: np.ndarray,
     n_candidates: int,
     alt_place: np.ndarray,
     alt_zone: np.ndarray,
     alt_v: np.ndarray,
+    alt_net: np.ndarray,
+    cand: np.ndarray,
+    cand_bits: np.ndarray,
 ) -> int:
     """Logit choice of a place and zone; returns the index into ``alt_place``/``alt_zone``."""
     h = np.uint64(i)
     base = par[L.P_BASE_ACCESS]
     child_factor = 1.0 + par[L.P_CHILD_WEIGHT] * children
-    n_alt = 0
     # Fixed alternatives: stay, return to the hukou place, the urban zone of the current place.
     alt_place[0] = cur
     alt_zone[0] = z
@@ -170,12 +293,19 @@ def _choose(
     prov = pi[cur, L.PI_PROVINCE]
     s = origin_start[home]
     e = origin_start[home + 1]
+    # Candidates in three loops (draws; places; then the choice set in draw order), so that
+    # the draws vectorize and the lookups of different candidates overlap.
     for k in range(n_candidates):
-        u_src, u_pick = uniform_pair(key, h, np.uint64(L.DRAW_CANDIDATE0 + k))
-        if u_src < par[L.P_NETWORK_SHARE] and e > s:
-            j = place0[origin_members[s + int(u_pick * (e - s))]]
+        cand_bits[k] = draw_bits(key, h, np.uint64(L.DRAW_CANDIDATE0 + k))
+    share = par[L.P_NETWORK_SHARE]
+    for k in range(n_candidates):
+        u_src, u_pick = pair_from_bits(cand_bits[k])
+        if u_src < share and e > s:
+            cand[k] = origin_places[s + int(u_pick * (e - s))]
         else:
-            j = _sample_gravity(grav_cdf[prov], u_pick)
+            cand[k] = _sample_gravity(grav_cdf[prov], guide[prov], u_pick)
+    for k in range(n_candidates):
+        j = cand[k]
         dup = False
         for a in range(n_alt):
             if alt_place[a] == j and alt_zone[a] == _URBAN:
@@ -185,11 +315,19 @@ def _choose(
             alt_place[n_alt] = j
             alt_zone[n_alt] = _URBAN
             n_alt += 1
+    # The network sizes of all alternatives first: independent loads that the processor can
+    # fetch together rather than one per utility, from the one-byte copy of the matrix (a
+    # quarter of the cache lines); a saturated entry is read from the exact matrix.
+    for a in range(n_alt):
+        nk = np.int64(net8[home, alt_place[a]])
+        if nk == NET8_SATURATED:
+            nk = np.int64(net[home, alt_place[a]])
+        alt_net[a] = nk
     vmax = -np.inf
     for a in range(n_alt):
         j = alt_place[a]
         acc = _access(j, home, cur, permit, years, access, base)
-        v = _utility(j, alt_zone[a], cur, z, home, acc, child_factor, pf, pi, par, net)
+        v = _utility(j, alt_zone[a], cur, z, home, acc, child_factor, tab, par, alt_net[a], net_log)
         alt_v[a] = v
         if v > vmax:
             vmax = v
@@ -208,129 +346,35 @@ def _choose(
 
 
 @njit(**JIT_INLINE)
-def _household_year(
+def _stay(
     i: int,
-    key: np.uint64,
-    place: np.ndarray,
+    bits: np.uint64,
+    cur: int,
+    z: int,
+    yrs: int,
     zone: np.ndarray,
     hukou_place: np.ndarray,
     hukou_type: np.ndarray,
     years_here: np.ndarray,
     permit: np.ndarray,
-    age_group: np.ndarray,
-    education: np.ndarray,
     children: np.ndarray,
     land: np.ndarray,
     persons: np.ndarray,
-    place0: np.ndarray,
     pf: np.ndarray,
     pi: np.ndarray,
     par: np.ndarray,
     access: np.ndarray,
-    grav_cdf: np.ndarray,
-    origin_start: np.ndarray,
-    origin_members: np.ndarray,
-    net: np.ndarray,
-    n_candidates: int,
-    propensity: np.ndarray,
     flag: np.ndarray,
     counts: np.ndarray,
-    alt_place: np.ndarray,
-    alt_zone: np.ndarray,
-    alt_v: np.ndarray,
 ) -> None:
-    """One household's year; writes its own fields and adds to ``counts``."""
-    p = np.int64(persons[i])
-    if p == 0:
-        return
-    h = np.uint64(i)
-    cur = np.int64(place[i])
-    z = np.int64(zone[i])
+    """A year at the same place: in-situ urbanization (rural zone), then permit and hukou
+    (urban zone, hukou elsewhere or agricultural). ``bits`` are those of the household's
+    ``DRAW_INSITU`` draw in the rural zone and of its ``DRAW_SETTLE`` draw in the urban zone."""
+    years_here[i] = yrs + 1 if yrs < _MAX_YEARS else _MAX_YEARS
     home = np.int64(hukou_place[i])
     ht = np.int64(hukou_type[i])
-    yrs = np.int64(years_here[i])
-    age = np.int64(age_group[i])
-    has_land = np.int64(land[i])
-    perm = np.int64(permit[i])
-    kids = np.int64(children[i])
-
-    # 1. Births and deaths: one draw, two disjoint intervals; ageing of the head.
-    u_demo, u_age = uniform_pair(key, h, np.uint64(L.DRAW_DEMOGRAPHY))
-    pb = pf[cur, L.PF_BIRTH_URBAN] if z == _URBAN else pf[cur, L.PF_BIRTH_RURAL]
-    if u_demo < pb * p and p < _MAX_PERSONS:
-        persons[i] = p + 1
-        counts[L.C_BIRTHS] += 1
-    elif u_demo >= 1.0 - pf[cur, L.PF_DEATH] * p:
-        persons[i] = p - 1
-        counts[L.C_DEATHS] += 1
-        if p == 1:
-            counts[L.C_DISSOLVED] += 1
-            flag[i] = 0
-            return
-    if u_age < par[L.P_AGEING]:
-        # Heads age by group; a 60+ head is succeeded by the next generation (household
-        # formation is not modelled, so succession keeps the age structure from drifting).
-        age_group[i] = age + 1 if age < 3 else 0
-
-    # 2. Employment and whether to consider moving.
-    u_emp, u_move = uniform_pair(key, h, np.uint64(L.DRAW_MOVE))
-    employed = True
-    if z == _URBAN:
-        employed = u_emp < pf[cur, L.PF_EMPLOY]
-    pm = propensity[age, yrs]
-    if not employed:
-        pm = pm * par[L.P_MOVE_UNEMPLOYED]
-
-    # 3. The destination choice.
-    if u_move < pm:
-        counts[L.C_CONSIDERED] += 1
-        a = _choose(
-            i,
-            key,
-            cur,
-            z,
-            home,
-            ht,
-            has_land,
-            perm,
-            yrs,
-            kids,
-            pf,
-            pi,
-            par,
-            access,
-            grav_cdf,
-            origin_start,
-            origin_members,
-            place0,
-            net,
-            n_candidates,
-            alt_place,
-            alt_zone,
-            alt_v,
-        )
-        j = alt_place[a]
-        zj = alt_zone[a]
-        if j != cur or zj != z:
-            place[i] = j
-            zone[i] = zj
-            years_here[i] = 0
-            permit[i] = 0
-            flag[i] = 0
-            counts[L.C_MOVES] += 1
-            if pi[j, L.PI_PROVINCE] != pi[cur, L.PI_PROVINCE]:
-                counts[L.C_PROVINCE_MOVES] += 1
-            if j == home:
-                counts[L.C_RETURNS] += 1
-            return
-
-    # 4. Stayers: in-situ urbanization (rural zone), then permit and hukou (urban zone, hukou
-    # elsewhere or agricultural). Draws are keyed, so drawing only where needed changes nothing
-    # for other households or other draws.
-    years_here[i] = yrs + 1 if yrs < _MAX_YEARS else _MAX_YEARS
-    flag[i] = 0
     if z == _RURAL:
-        u_ins, u_req = uniform_pair(key, h, np.uint64(L.DRAW_INSITU))
+        u_ins, u_req = pair_from_bits(bits)
         if u_ins < pf[cur, L.PF_INSITU]:
             zone[i] = _URBAN
             counts[L.C_INSITU] += persons[i]
@@ -341,7 +385,8 @@ def _household_year(
         return
     if home == cur and ht == _NONAGRI:
         return
-    u_perm, u_huk = uniform_pair(key, h, np.uint64(L.DRAW_SETTLE))
+    perm = np.int64(permit[i])
+    u_perm, u_huk = pair_from_bits(bits)
     if (
         par[L.P_PERMIT_ON] > 0.0
         and home != cur
@@ -355,11 +400,12 @@ def _household_year(
         rule = pi[cur, L.PI_RULE]
         if rule != L.RULE_CLOSED and (rule == L.RULE_OPEN or yrs >= pi[cur, L.PI_MIN_YEARS]):
             acc = _access(cur, home, cur, perm, yrs, access, par[L.P_BASE_ACCESS])
+            has_land = np.int64(land[i])
             gain = (
                 par[L.P_BETA_SERVICE]
                 * (1.0 - acc)
                 * pf[cur, L.PF_QUALITY]
-                * (1.0 + par[L.P_CHILD_WEIGHT] * kids)
+                * (1.0 + par[L.P_CHILD_WEIGHT] * np.int64(children[i]))
                 + par[L.P_HUKOU_PREMIUM]
             )
             cost = par[L.P_LAND_VALUE] * has_land if ht == _AGRI else 0.0
@@ -384,65 +430,202 @@ def _step(
     years_here: np.ndarray,
     permit: np.ndarray,
     age_group: np.ndarray,
-    education: np.ndarray,
     children: np.ndarray,
     land: np.ndarray,
     persons: np.ndarray,
-    place0: np.ndarray,
     pf: np.ndarray,
     pi: np.ndarray,
     par: np.ndarray,
     access: np.ndarray,
     grav_cdf: np.ndarray,
+    guide: np.ndarray,
     origin_start: np.ndarray,
-    origin_members: np.ndarray,
+    origin_places: np.ndarray,
     net: np.ndarray,
+    net8: np.ndarray,
+    net_log: np.ndarray,
+    tab: np.ndarray,
     n_candidates: int,
     propensity: np.ndarray,
     flag: np.ndarray,
+    movers: np.ndarray,
     n_chunks: int,
 ) -> np.ndarray:
     n = place.shape[0]
     counts = np.zeros((n_chunks, L.N_COUNT), dtype=np.int64)
+    n_movers = np.zeros(n_chunks, dtype=np.int64)
+    ageing = par[L.P_AGEING]
+    unemployed = par[L.P_MOVE_UNEMPLOYED]
+    draw_demo = np.uint64(L.DRAW_DEMOGRAPHY)
+    draw_move = np.uint64(L.DRAW_MOVE)
+    draw_insitu = np.uint64(L.DRAW_INSITU)
+    insitu_to_settle = np.uint64(L.DRAW_SETTLE - L.DRAW_INSITU)
+    # Pass 1, every household: births and deaths, ageing, whether it considers moving, and the
+    # year of those who do not. Households that consider moving are listed in ``movers`` (within
+    # their chunk's own range) for pass 2, which keeps this loop short and free of the choice.
+    # The draws of a block of households are hashed first, in a loop the compiler vectorizes
+    # (every household needs the first two; the third is cheaper to hash for all than to
+    # branch on); the uniforms are those of ``uniform_pair``.
     for c in prange(n_chunks):
         lo = c * n // n_chunks
         hi = (c + 1) * n // n_chunks
+        row = counts[c]
+        m = lo
+        bits_demo = np.empty(_BLOCK, dtype=np.uint64)
+        bits_move = np.empty(_BLOCK, dtype=np.uint64)
+        bits_stay = np.empty(_BLOCK, dtype=np.uint64)
+        for b0 in range(lo, hi, _BLOCK):
+            b1 = min(b0 + _BLOCK, hi)
+            for i in range(b0, b1):
+                h = np.uint64(i)
+                bits_demo[i - b0] = draw_bits(key, h, draw_demo)
+                bits_move[i - b0] = draw_bits(key, h, draw_move)
+                # In-situ draw in the rural zone, settlement draw in the urban zone.
+                bits_stay[i - b0] = draw_bits(key, h, draw_insitu + zone[i] * insitu_to_settle)
+            for i in range(b0, b1):
+                p = np.int64(persons[i])
+                if p == 0:
+                    continue
+                flag[i] = 0
+                cur = np.int64(place[i])
+                z = np.int64(zone[i])
+                # 1. Births and deaths: one draw, two disjoint intervals; ageing of the head.
+                u_demo, u_age = pair_from_bits(bits_demo[i - b0])
+                pb = pf[cur, L.PF_BIRTH_URBAN] if z == _URBAN else pf[cur, L.PF_BIRTH_RURAL]
+                if u_demo < pb * p and p < _MAX_PERSONS:
+                    persons[i] = p + 1
+                    row[L.C_BIRTHS] += 1
+                elif u_demo >= 1.0 - pf[cur, L.PF_DEATH] * p:
+                    persons[i] = p - 1
+                    row[L.C_DEATHS] += 1
+                    if p == 1:
+                        row[L.C_DISSOLVED] += 1
+                        continue
+                age = np.int64(age_group[i])
+                if u_age < ageing:
+                    # Heads age by group; a 60+ head is succeeded by the next generation
+                    # (household formation is not modelled, so succession keeps the age
+                    # structure from drifting).
+                    age_group[i] = age + 1 if age < 3 else 0
+                # 2. Employment and whether to consider moving (on the age at the start of
+                # the year).
+                u_emp, u_move = pair_from_bits(bits_move[i - b0])
+                yrs = np.int64(years_here[i])
+                pm = propensity[age, yrs]
+                if z == _URBAN and not u_emp < pf[cur, L.PF_EMPLOY]:
+                    pm = pm * unemployed
+                if u_move < pm:
+                    row[L.C_CONSIDERED] += 1
+                    movers[m] = i
+                    m += 1
+                    continue
+                # 4. Stayers.
+                _stay(
+                    i,
+                    bits_stay[i - b0],
+                    cur,
+                    z,
+                    yrs,
+                    zone,
+                    hukou_place,
+                    hukou_type,
+                    years_here,
+                    permit,
+                    children,
+                    land,
+                    persons,
+                    pf,
+                    pi,
+                    par,
+                    access,
+                    flag,
+                    row,
+                )
+        n_movers[c] = m - lo
+    # Pass 2, households that consider moving: 3. the destination choice, then the year of
+    # those who stay. A household's choice reads only its own fields and the start-of-year
+    # places of earlier migrants (``origin_places``), so moves can be written at once.
+    for c in prange(n_chunks):
+        lo = c * n // n_chunks
+        row = counts[c]
         alt_place = np.empty(n_candidates + 3, dtype=np.int64)
         alt_zone = np.empty(n_candidates + 3, dtype=np.int64)
         alt_v = np.empty(n_candidates + 3, dtype=np.float64)
-        row = counts[c]
-        for i in range(lo, hi):
-            _household_year(
+        alt_net = np.empty(n_candidates + 3, dtype=np.int64)
+        cand = np.empty(n_candidates, dtype=np.int64)
+        cand_bits = np.empty(n_candidates, dtype=np.uint64)
+        for k in range(lo, lo + n_movers[c]):
+            i = movers[k]
+            cur = np.int64(place[i])
+            z = np.int64(zone[i])
+            home = np.int64(hukou_place[i])
+            yrs = np.int64(years_here[i])
+            a = _choose(
                 i,
                 key,
-                place,
-                zone,
-                hukou_place,
-                hukou_type,
-                years_here,
-                permit,
-                age_group,
-                education,
-                children,
-                land,
-                persons,
-                place0,
+                cur,
+                z,
+                home,
+                np.int64(hukou_type[i]),
+                np.int64(land[i]),
+                np.int64(permit[i]),
+                yrs,
+                np.int64(children[i]),
+                tab,
                 pf,
                 pi,
                 par,
                 access,
                 grav_cdf,
+                guide,
                 origin_start,
-                origin_members,
+                origin_places,
                 net,
+                net8,
+                net_log,
                 n_candidates,
-                propensity,
-                flag,
-                row,
                 alt_place,
                 alt_zone,
                 alt_v,
+                alt_net,
+                cand,
+                cand_bits,
             )
+            j = alt_place[a]
+            zj = alt_zone[a]
+            if j != cur or zj != z:
+                place[i] = j
+                zone[i] = zj
+                years_here[i] = 0
+                permit[i] = 0
+                row[L.C_MOVES] += 1
+                if pi[j, L.PI_PROVINCE] != pi[cur, L.PI_PROVINCE]:
+                    row[L.C_PROVINCE_MOVES] += 1
+                if j == home:
+                    row[L.C_RETURNS] += 1
+            else:
+                slot = L.DRAW_INSITU if z == _RURAL else L.DRAW_SETTLE
+                _stay(
+                    i,
+                    draw_bits(key, np.uint64(i), np.uint64(slot)),
+                    cur,
+                    z,
+                    yrs,
+                    zone,
+                    hukou_place,
+                    hukou_type,
+                    years_here,
+                    permit,
+                    children,
+                    land,
+                    persons,
+                    pf,
+                    pi,
+                    par,
+                    access,
+                    flag,
+                    row,
+                )
     return counts.sum(axis=0)
 
 
@@ -478,6 +661,19 @@ def _cached_propensity(par: np.ndarray) -> np.ndarray:
     return table
 
 
+_NET_LOG_CACHE: dict[float, np.ndarray] = {}
+
+
+def _cached_network_log(hpa: float) -> np.ndarray:
+    # Fixed within a run (households per agent); built once per value.
+    table = _NET_LOG_CACHE.get(hpa)
+    if table is None:
+        if len(_NET_LOG_CACHE) > 64:
+            _NET_LOG_CACHE.clear()
+        table = _NET_LOG_CACHE[hpa] = _network_log(hpa, _NET_LOG_SIZE)
+    return table
+
+
 def household_step(
     key: np.uint64,
     households: dict[str, np.ndarray],
@@ -492,6 +688,7 @@ def household_step(
     n_candidates: int,
     flag: np.ndarray,
     n_chunks: int = N_CHUNKS,
+    net8: np.ndarray | None = None,
 ) -> np.ndarray:
     """Advance every household by one year, in place.
 
@@ -520,6 +717,9 @@ def household_step(
         Output, one per household: 1 for a points-scheme applicant this year.
     n_chunks
         Chunks of the parallel loop; results do not depend on it.
+    net8
+        ``net`` saturated at 255 as ``uint8`` (:func:`urbsim.kernels.aggregate.saturate`), when
+        the caller has it; built from ``net`` otherwise.
 
     Returns
     -------
@@ -547,35 +747,53 @@ def household_step(
         raise ValueError("origin_members must index households and match origin_start")
     if n_chunks < 1 or n_candidates < 1:
         raise ValueError("n_chunks and n_candidates must be positive")
-    place0 = households["place"].copy()
     propensity = _cached_propensity(par)
-    return _step(
-        key,
-        households["place"],
-        households["zone"],
-        households["hukou_place"],
-        households["hukou_type"],
-        households["years_here"],
-        households["permit"],
-        households["age_group"],
-        households["education"],
-        households["children"],
-        households["land"],
-        households["persons"],
-        place0,
-        pf,
-        pi,
-        par,
-        access,
-        grav_cdf,
-        origin_start,
-        origin_members,
-        net,
-        n_candidates,
-        propensity,
-        flag,
-        n_chunks,
-    )
+    place = households["place"]
+    # Start-of-year places of earlier migrants, in the origin index's order: network draws read
+    # them, so the choice never reads a household that may already have moved this year.
+    origin_places = place[origin_members]
+    guide = gravity_guide(grav_cdf, guide_buckets(n))
+    net_log = _cached_network_log(float(par[L.P_HPA]))
+    tab = _choice_table(pf, pi, par)
+    if net8 is None:
+        net8 = saturate(net)
+    elif net8.shape != net.shape or net8.dtype != np.uint8:
+        raise ValueError("net8 must be a uint8 matrix of the shape of net")
+    movers = np.empty(n, dtype=np.int64)
+    # Chunks are handed to threads one at a time, not in two contiguous halves: households are
+    # stored by place, and movers (pass 2) are denser in some regions than others. The chunks
+    # themselves stay fixed, so results do not change.
+    with numba.parallel_chunksize(1):
+        return _step(
+            key,
+            place,
+            households["zone"],
+            households["hukou_place"],
+            households["hukou_type"],
+            households["years_here"],
+            households["permit"],
+            households["age_group"],
+            households["children"],
+            households["land"],
+            households["persons"],
+            pf,
+            pi,
+            par,
+            access,
+            grav_cdf,
+            guide,
+            origin_start,
+            origin_places,
+            net,
+            net8,
+            net_log,
+            tab,
+            n_candidates,
+            propensity,
+            flag,
+            movers,
+            n_chunks,
+        )
 
 
 def settle_points(
@@ -600,7 +818,7 @@ def settle_points(
     int
         Persons in the households granted.
     """
-    idx = np.flatnonzero(flag)
+    idx = _flagged(flag)
     if idx.size == 0:
         return 0
     place = households["place"]
@@ -610,25 +828,70 @@ def settle_points(
     ) + points_years * households["years_here"][idx].astype(np.float64)
     tie = _tie_draws(key, idx.astype(np.uint64))
     order = np.lexsort((idx, tie, -score, gov))
-    granted = 0
-    closed = np.zeros(quota_left.shape[0], dtype=np.bool_)
-    for o in order:
-        i = idx[o]
-        g = gov[o]
-        if closed[g]:
-            continue
-        need = float(households["persons"][i]) * hpa
-        if quota_left[g] >= need:
-            quota_left[g] -= need
-            households["hukou_place"][i] = place[i]
-            households["hukou_type"][i] = _NONAGRI
-            households["land"][i] = 0
-            households["permit"][i] = 0
-            granted += int(households["persons"][i])
-        else:
-            closed[g] = True
+    granted = _grant_in_order(
+        idx[order],
+        gov[order],
+        quota_left,
+        hpa,
+        place,
+        households["hukou_place"],
+        households["hukou_type"],
+        households["land"],
+        households["permit"],
+        households["persons"],
+    )
     flag[idx] = 0
     return granted
+
+
+@njit(**JIT)
+def _grant_in_order(
+    ranked: np.ndarray,
+    gov: np.ndarray,
+    quota_left: np.ndarray,
+    hpa: float,
+    place: np.ndarray,
+    hukou_place: np.ndarray,
+    hukou_type: np.ndarray,
+    land: np.ndarray,
+    permit: np.ndarray,
+    persons: np.ndarray,
+) -> int:
+    """Grant ranked applicants while their city's quota covers them (see :func:`settle_points`);
+    a loop over a few thousand applicants, compiled since it runs every year."""
+    granted = 0
+    closed = np.zeros(quota_left.shape[0], dtype=np.bool_)
+    for k in range(ranked.shape[0]):
+        i = ranked[k]
+        g = gov[k]
+        if closed[g]:
+            continue
+        need = float(persons[i]) * hpa
+        if quota_left[g] >= need:
+            quota_left[g] -= need
+            hukou_place[i] = place[i]
+            hukou_type[i] = _NONAGRI
+            land[i] = 0
+            permit[i] = 0
+            granted += np.int64(persons[i])
+        else:
+            closed[g] = True
+    return granted
+
+
+@njit(**JIT)
+def _flagged(flag: np.ndarray) -> np.ndarray:
+    """``np.flatnonzero(flag)`` for a byte array of rare ones, in a fraction of its time."""
+    n = 0
+    for i in range(flag.shape[0]):
+        n += flag[i] != 0
+    out = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(flag.shape[0]):
+        if flag[i] != 0:
+            out[k] = i
+            k += 1
+    return out
 
 
 @njit(**JIT)
