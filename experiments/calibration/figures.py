@@ -31,6 +31,7 @@ import seaborn as sns
 from urbsim.calibration import INITIAL_STATE, OFFICIAL_TARGETS, Target
 from urbsim.plots import figure_style, save_figure
 from urbsim.sweep.driver import load_sweep_dir
+from urbsim.sweep_plots import parameter_unit
 
 #: Official series drawn with the fit besides the targets (NBS; hukou rate from the MPS / NBS).
 SERIES_LABELS = {
@@ -151,7 +152,14 @@ def draw_profiles(
         fitted = params.set_index("parameter")
         for name, ax in g.axes_dict.items():
             pts = lhs_loss[lhs_loss["parameter"] == name]
-            ax.scatter(pts["value"], pts["loss"], s=6, color="0.6", zorder=1, label="wave-1 run")
+            ax.scatter(
+                pts["value"],
+                pts["loss"],
+                s=6,
+                color="0.6",
+                zorder=1,
+                label="calibration run (wave 2)",
+            )
             row = fitted.loc[name]
             ax.axvspan(
                 row["plausible_q05"],
@@ -162,11 +170,12 @@ def draw_profiles(
             )
             ax.axvline(row["fitted"], color="C3", lw=1.2, label="fitted")
             ax.set_yscale("symlog", linthresh=1.0)
-            ax.set_xlabel(f"{name} (value)")
+            ax.set_xlabel(f"{name} ({parameter_unit(name)})")
         g.set_titles("{col_name}")
-        g.set_ylabels("Loss (sum of squared errors in tolerance units)")
+        g.set_ylabels("Loss (sum of (error / tolerance)²)")
         g.figure.suptitle(
-            "Profile loss of each fitted parameter (others re-optimised on the emulator)"
+            "Profile loss of each fitted parameter (others re-optimised on the emulator); "
+            "a flat profile is a weakly identified parameter"
         )
         handles, labels = next(iter(g.axes_dict.values())).get_legend_handles_labels()
         g.figure.legend(handles, labels, loc="lower right", fontsize=8, frameon=True)
