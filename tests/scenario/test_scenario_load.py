@@ -518,3 +518,18 @@ def test_wage_growth_series_is_checked(series: dict[str, float]) -> None:
     with pytest.raises(ScenarioError) as exc:
         validate({"economy": {"wage_growth": series}})
     assert any(field.startswith("economy") for field, _ in exc.value.problems)
+
+
+def test_relative_world_file_is_relative_to_the_file_that_names_it(tmp_path: Path) -> None:
+    (tmp_path / "worlds").mkdir()
+    world = tmp_path / "worlds" / "w.parquet"
+    world.write_bytes(b"")
+    (tmp_path / "scen").mkdir()
+    (tmp_path / "scen" / "sub").mkdir()
+    (tmp_path / "scen" / "parent.toml").write_text(
+        '[world]\nname = "census"\nworld_file = "../worlds/w.parquet"\n'
+    )
+    child = tmp_path / "scen" / "sub" / "child.toml"
+    child.write_text('extends = "../parent.toml"\nname = "child"\n')
+    loaded = load_scenario(child)
+    assert Path(loaded.scenario.world.world_file) == world.resolve()

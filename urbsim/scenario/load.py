@@ -79,6 +79,12 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(str(path), [("", f"not valid TOML: {exc}")]) from None
+    # A relative world file is relative to the file that names it, not to a scenario that
+    # extends that file from another folder.
+    world = data.get("world")
+    if isinstance(world, dict) and isinstance(world.get("world_file"), str):
+        if not Path(world["world_file"]).is_absolute():
+            world["world_file"] = str((path.parent / world["world_file"]).resolve())
     parent = data.pop("extends", None)
     if parent is None:
         return data
