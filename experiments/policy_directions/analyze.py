@@ -26,6 +26,7 @@ Usage: python experiments/policy_directions/analyze.py RESULTS_DIR
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Final
@@ -281,6 +282,50 @@ def place_shift(places: dict[str, pd.DataFrame], static: pd.DataFrame) -> pd.Dat
     ]
 
 
+#: ``{diff:SCENARIO:INDICATOR}``, ``{out:SCENARIO:INDICATOR}`` (mean [95% interval]) and
+#: ``{gap:SCENARIO:SIZE_CLASS_CODE}`` in the results template.
+_PLACEHOLDER = re.compile(r"\{(diff|out|gap):(\w+):(\w+)\}")
+
+
+def _number(x: float) -> str:
+    # Adding 0.0 after rounding turns -0.0 into 0.0, so no "-0.00" is printed.
+    return f"{round(x, 2) + 0.0:,.2f}" if abs(x) < 100 else f"{round(x) + 0.0:,.0f}"
+
+
+def render_results(
+    template: Path,
+    outcomes: pd.DataFrame,
+    differences: pd.DataFrame,
+    gap: pd.DataFrame,
+) -> str:
+    """The results template with every placeholder replaced by this run's numbers.
+
+    Raises
+    ------
+    SystemExit
+        When a placeholder names a scenario, indicator or size class the tables do not have.
+    """
+    tables = {
+        "out": outcomes.set_index(["scenario", "indicator"]),
+        "diff": differences.set_index(["scenario", "indicator"]),
+        "gap": gap.assign(indicator=gap["size_class_code"].astype(str)).set_index(
+            ["scenario", "indicator"]
+        ),
+    }
+
+    def fill(match: re.Match[str]) -> str:
+        kind, scenario, key = match.groups()
+        try:
+            row = tables[kind].loc[(scenario, key)]
+        except KeyError:
+            raise SystemExit(f"{template}: no {kind} value for {scenario}/{key}") from None
+        sign = "+" if kind == "diff" and round(row["mean"], 2) > 0 else ""
+        interval = f"[{_number(row['lo95'])}, {_number(row['hi95'])}]"
+        return f"{sign}{_number(row['mean'])} {interval}"
+
+    return _PLACEHOLDER.sub(fill, template.read_text(encoding="utf-8"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", type=Path)
@@ -307,6 +352,10 @@ def main() -> int:
     region.to_csv(out / "residents_by_region.csv", index=False, float_format=fmt)
     shift.to_parquet(out / "place_shift.parquet", index=False)
     draw_all(traj, differences, gap_reps, shift, out / "figures")
+    template = Path(__file__).resolve().parent / "results_template.md"
+    if template.is_file():
+        text = render_results(template, outcomes, differences, gap)
+        (out / "README.md").write_text(text, encoding="utf-8")
 
     show = differences[differences["indicator"].isin(list(INDICATORS)[:8])]
     print(show[["scenario", "indicator", "mean", "lo95", "hi95"]].to_string(index=False))

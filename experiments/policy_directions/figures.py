@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import MultipleLocator
 
 from urbsim.plots import figure_style, save_figure
 from urbsim.world.base import SIZE_CLASSES
@@ -69,6 +70,7 @@ def draw_trajectories(traj: pd.DataFrame, folder: Path) -> Path:
         g.map_dataframe(band)
         for ax in g.axes.flat:
             ax.axvline(2019.5, color="0.5", lw=0.8, ls=":")
+            ax.xaxis.set_major_locator(MultipleLocator(5))
         g.set_titles("{col_name}")
         g.set_axis_labels("Year", "Percent (%)")
         handles = [plt.Line2D([], [], color=palette[lab], lw=2) for lab in labels]
@@ -92,9 +94,20 @@ def draw_effects(differences: pd.DataFrame, folder: Path) -> Path:
         y = data["label"].map({lab: i for i, lab in enumerate(order)}).to_numpy()
         x = data["mean"].to_numpy()
         err = np.vstack([x - data["lo95"].to_numpy(), data["hi95"].to_numpy() - x])
-        colors = np.where(data["excludes_zero"].to_numpy(), "C3", "0.45")
-        ax.errorbar(x, y, xerr=err, fmt="none", ecolor=list(colors), elinewidth=1.4, capsize=2)
-        ax.scatter(x, y, c=list(colors), s=22, zorder=3)
+        significant = data["excludes_zero"].to_numpy(dtype=bool)
+        for mask, c in ((significant, "C3"), (~significant, "0.45")):
+            if mask.any():
+                ax.errorbar(
+                    x[mask],
+                    y[mask],
+                    xerr=err[:, mask],
+                    fmt="o",
+                    ms=4,
+                    color=c,
+                    ecolor=c,
+                    elinewidth=1.4,
+                    capsize=2,
+                )
         ax.axvline(0.0, color="0.3", lw=0.8)
         ax.set_yticks(range(len(order)), order)
         ax.set_ylim(len(order) - 0.5, -0.5)
@@ -176,7 +189,7 @@ def draw_map(shift: pd.DataFrame, folder: Path) -> Path:
             col="label",
             col_order=col_order,
             col_wrap=3,
-            s=7,
+            s=10,
             linewidth=0,
             height=3.4,
             aspect=1.25,
