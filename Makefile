@@ -25,8 +25,8 @@ test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check urbsim tests benchmarks
-	$(VENV)/bin/ruff format --check urbsim tests benchmarks
+	$(VENV)/bin/ruff check urbsim tests benchmarks experiments docs
+	$(VENV)/bin/ruff format --check urbsim tests benchmarks experiments docs
 
 bench: $(STAMP)
 	$(PY) benchmarks/demo_speed.py
