@@ -622,7 +622,7 @@ def _draw_morris(
             )
         labels = {
             # The legend column is about 20 characters wide at this font size.
-            p: f"{r}. {_wrap_dotted(p, 17)}".replace("\n", "\n    ")
+            p: f"{r}. {_wrap_dotted(p, 24)}".replace("\n", "\n    ")
             for p, r in zip(pts["parameter"], pts["rank"], strict=True)
         }
         if g.legend is not None:
@@ -638,7 +638,9 @@ def _draw_morris(
             "of μ*; above the dashed line, non-linear or interacting)"
         )
         _legend_right(g, "Parameter (by μ*)")
-        return _save(g.figure, folder / f"morris_{_slug(metric)}{suffix}.png")
+        # Taller than the other figures: up to a dozen two-line legend entries beside the axes.
+        path = folder / f"morris_{_slug(metric)}{suffix}.png"
+        return _save(g.figure, path, legend_share=0.3, size=(12.0, 8.0))
 
 
 # ---------------------------------------------------------------------------------------------
