@@ -105,13 +105,15 @@ def test_rows_are_classified(built) -> None:
         "prefecture-level city without county units": 4,
         "unit without a code": 9,
     }
-    assert report["kinds"] == {"urban district": 859, "county": 1644, "county-level city": 367}
+    assert report["kinds"] == {"urban district": 864, "county": 1639, "county-level city": 367}
     assert len(df) == 2870 and df["code"].is_unique
     by_code = df.set_index("code")
     expect = {
         110101: ("东城区", 0, 110100, True),
         110228: ("密云县", 1, 110100, True),  # a municipality is one prefecture
         429021: ("神农架林区", 1, 429000, False),  # forestry area: county
+        610103: ("碑林区", 0, 610100, True),  # ends in 林区 too, but a district of Xi'an
+        140109: ("万柏林区", 0, 140100, True),  # a district of Taiyuan
         520203: ("六枝特区", 1, 520200, False),  # special area: county
         130981: ("泊头市", 2, 130900, False),  # 巿 (U+5DFF) in the file
         150726: ("新巴尔虎左旗", 1, 150700, False),

@@ -109,11 +109,12 @@ OFFSET_DEG: Final[float] = 0.3
 #: Accepted range of centroids (lon min, lon max, lat min, lat max): China including the South
 #: China Sea (三沙市 lies at 9.8 N). Place coordinates are then clipped to the main bounding box.
 CENTROID_BBOX: Final[tuple[float, float, float, float]] = (73.0, 136.0, 3.0, 54.0)
-#: Uncoded units whose name has no administrative suffix: their kind.
-_KIND_BY_NAME: Final[dict[str, int]] = {"加格达奇": 0}  # 加格达奇区, seat of 大兴安岭地区
+#: Units whose kind their suffix does not give: 加格达奇 (加格达奇区, seat of 大兴安岭地区) has no
+#: suffix; 神农架林区 is a county-level forestry area, not a district of a city (while 新林区 of
+#: 大兴安岭地区, whose name also ends in 林区, is a district).
+_KIND_BY_NAME: Final[dict[str, int]] = {"加格达奇": 0, "神农架林区": 1}
 #: Name suffixes and kinds, checked in order (first match wins).
 KIND_SUFFIXES: Final[tuple[tuple[str, int], ...]] = (
-    ("林区", 1),  # 神农架林区: a county-level forestry area, not a district of a city
     ("特区", 1),  # 六枝特区, 万山特区: county-level special areas of Guizhou
     ("区", 0),  # 市辖区, incl. 矿区, 新区 and 平桂管理区
     ("县", 1),  # incl. 自治县
