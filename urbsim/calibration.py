@@ -59,6 +59,11 @@ class Target:
         """``metric@year``: the target's name in tables."""
         return f"{self.metric}@{self.year}"
 
+    @property
+    def metric_name(self) -> str:
+        """``metric_year``: the target's metric name in a sweep file (a bare TOML key)."""
+        return f"{self.metric}_{self.year}"
+
 
 _NBS: Final = "NBS Statistical Communiqué / China Statistical Yearbook"
 _HUKOU: Final = "NBS / Ministry of Public Security, hukou urbanization rate"

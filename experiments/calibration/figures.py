@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import seaborn as sns
 
-from urbsim.calibration import INITIAL_STATE, OFFICIAL_TARGETS, Target
+from urbsim.calibration import INITIAL_STATE, OFFICIAL_TARGETS
 from urbsim.plots import figure_style, save_figure
 from urbsim.sweep.driver import load_sweep_dir
 from urbsim.sweep_plots import parameter_unit
@@ -40,23 +40,18 @@ SERIES_LABELS = {
 }
 
 
-def metric_name(t: Target) -> str:
-    """Name of a target's metric in the sweep files."""
-    return f"{t.metric}_{t.year}"
-
-
 def verification(summary: pd.DataFrame) -> pd.DataFrame:
     """Each target over the replications of the verification sweep."""
     rows = []
     for t in (*INITIAL_STATE, *OFFICIAL_TARGETS):
-        v = summary[summary["metric"] == metric_name(t)]["value"]
+        v = summary[summary["metric"] == t.metric_name]["value"]
         if v.empty:
-            raise SystemExit(f"verification sweep keeps no metric {metric_name(t)}")
+            raise SystemExit(f"verification sweep keeps no metric {t.metric_name}")
         mean = float(v.mean())
         tolerance = t.scale  # 1 pp for the rates, 10% of the official value for counts
         rows.append(
             {
-                "target": metric_name(t),
+                "target": t.metric_name,
                 "kind": "initial state" if t in INITIAL_STATE else "fitted target",
                 "official": t.value,
                 "mean": mean,
@@ -188,7 +183,7 @@ def lhs_losses(lhs: dict[str, pd.DataFrame], names: list[str]) -> pd.DataFrame:
     wide = summary.pivot_table(index="run", columns="metric", values="value", aggfunc="first")
     z = np.array([t.value for t in OFFICIAL_TARGETS])
     s = np.array([t.scale for t in OFFICIAL_TARGETS])
-    y = wide[[metric_name(t) for t in OFFICIAL_TARGETS]].to_numpy()
+    y = wide[[t.metric_name for t in OFFICIAL_TARGETS]].to_numpy()
     loss = (((y - z) / s) ** 2).sum(axis=1)
     runs = lhs["runs"].set_index("run").loc[wide.index]
     return pd.concat(

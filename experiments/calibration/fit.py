@@ -34,7 +34,6 @@ from urbsim.calibration import (
     INITIAL_STATE,
     OFFICIAL_TARGETS,
     QuadraticEmulator,
-    Target,
     fit_parameters,
     history_match,
     profiles,
@@ -51,11 +50,6 @@ DEGREE = 3
 #: (half a percentage point for the rates).
 DISCREPANCY = 0.5
 SEED = 7
-
-
-def metric_name(t: Target) -> str:
-    """Name of a target's metric in the sweep file."""
-    return f"{t.metric}_{t.year}"
 
 
 def significant(x: float, digits: int = 4) -> float:
@@ -77,13 +71,13 @@ def read_sweep(folder: Path) -> tuple[list[str], np.ndarray, np.ndarray, np.ndar
     if len(failed):
         raise SystemExit(f"{folder}: {len(failed)} runs failed; rerun the sweep with --resume")
     wide = summary.pivot_table(index="run", columns="metric", values="value", aggfunc="first")
-    wanted = [metric_name(t) for t in (*OFFICIAL_TARGETS, *INITIAL_STATE)]
+    wanted = [t.metric_name for t in (*OFFICIAL_TARGETS, *INITIAL_STATE)]
     missing = [m for m in wanted if m not in wide.columns]
     if missing:
         raise SystemExit(f"{folder}: the sweep keeps no metric {missing}")
     x = runs.set_index("run").loc[wide.index, names].to_numpy(dtype=np.float64)
-    y = wide[[metric_name(t) for t in OFFICIAL_TARGETS]].to_numpy(dtype=np.float64)
-    initial = wide[[metric_name(t) for t in INITIAL_STATE]]
+    y = wide[[t.metric_name for t in OFFICIAL_TARGETS]].to_numpy(dtype=np.float64)
+    initial = wide[[t.metric_name for t in INITIAL_STATE]]
     return names, bounds, x, y, initial
 
 
@@ -162,7 +156,7 @@ def main() -> int:
     params.to_csv(args.out / "parameters.csv", index=False, float_format="%.6g")
     targets = pd.DataFrame(
         {
-            "target": [metric_name(t) for t in OFFICIAL_TARGETS],
+            "target": [t.metric_name for t in OFFICIAL_TARGETS],
             "metric": [t.metric for t in OFFICIAL_TARGETS],
             "year": [t.year for t in OFFICIAL_TARGETS],
             "official": [t.value for t in OFFICIAL_TARGETS],
