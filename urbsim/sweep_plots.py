@@ -392,7 +392,11 @@ def _draw_outcome(
             title += "\nspread over replications and the other parameters' values"
         g.figure.suptitle(title)
         plt.setp(g.axes.flat, xmargin=0.03)
-        return _save(g.figure, folder / f"outcome_{_slug(metric)}.png")
+        # Larger with many panels, so that each keeps a readable size.
+        ncols = _col_wrap(len(params)) or len(params)
+        nrows = int(np.ceil(len(params) / ncols))
+        size = (max(FIGSIZE[0], 3.4 * ncols + 2.5), max(FIGSIZE[1], 2.9 * nrows + 1.2))
+        return _save(g.figure, folder / f"outcome_{_slug(metric)}.png", size=size)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -509,7 +513,10 @@ def _draw_interval_bars(
         ax.set_ylabel("")
         g.figure.suptitle(title)
         _legend_right(g, "Index")
-        return _save(g.figure, path)
+        # Taller with many bars (second-order pairs take two label lines each).
+        lines = sum(1 + str(c).count("\n") for c in order)
+        height = max(FIGSIZE[1], 1.5 + 0.3 * lines)
+        return _save(g.figure, path, size=(FIGSIZE[0], height))
 
 
 def _conf_text(indices: pd.DataFrame) -> str:
