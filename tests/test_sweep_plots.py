@@ -276,7 +276,7 @@ def test_sobol_intervals_sit_on_their_bars(tmp_path: Path, monkeypatch) -> None:
 
     seen: list[tuple[list, list]] = []
 
-    def inspect(fig, path, legend_share=None):  # replaces _save: look, do not write
+    def inspect(fig, path, legend_share=None, size=None):  # replaces _save: look, do not write
         import matplotlib.pyplot as plt
 
         ax = fig.axes[0]
