@@ -15,6 +15,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from urbsim.errors import UrbsimError
 from urbsim.world.base import SIZE_CLASSES
 
 #: Resolution of every figure (dots per inch).
@@ -47,7 +48,7 @@ _PLACES_COLUMNS: Final[tuple[str, ...]] = (
 )
 
 
-class PlotDataError(ValueError):
+class PlotDataError(UrbsimError, ValueError):
     """Tables that cannot be drawn: a missing column, or nothing to show."""
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from urbsim.errors import UrbsimError
 from urbsim.scenario import LoadedScenario
 
 #: File names inside a run folder.
@@ -37,7 +38,7 @@ FIGURES_DIR = "figures"
 _VERSIONED = ("mesa", "numpy", "numba", "pandas", "pyarrow", "seaborn", "pydantic", "matplotlib")
 
 
-class OutputError(Exception):
+class OutputError(UrbsimError):
     """An output folder that cannot be written or read, with the reason."""
 
 

@@ -16,10 +16,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from urbsim.errors import UrbsimError
 from urbsim.scenario.schema import Policy, Scenario
 
 
-class ScenarioError(ValueError):
+class ScenarioError(UrbsimError, ValueError):
     """A scenario that cannot be run, with the file, the dotted field and the reason."""
 
     def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:

@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from urbsim.errors import UrbsimError
 from urbsim.world.base import KINDS, REGIONS, SIZE_CLASS_BOUNDS, SIZE_CLASSES, PlaceTable, World
 from urbsim.world.census_read import COLUMNS, CensusDataError, CensusRows, UnitRecord
 from urbsim.world.census_read import read_census_rows as _read_census_rows
@@ -126,7 +127,7 @@ KIND_SUFFIXES: Final[tuple[tuple[str, int], ...]] = (
 _PREFECTURE_SUFFIXES: Final[tuple[str, ...]] = ("地区", "自治州", "盟", "市")
 
 
-class WorldFileError(ValueError):
+class WorldFileError(UrbsimError, ValueError):
     """A world file that cannot be used (missing, unreadable, wrong schema), naming the file."""
 
 

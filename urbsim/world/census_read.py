@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from urbsim.errors import UrbsimError
+
 #: Province codes (first two digits) of mainland China's 31 provincial units.
 PROVINCE_CODES: Final[frozenset[int]] = frozenset(
     {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50}
@@ -114,7 +116,7 @@ _BLANK = re.compile(r"^\s*$")
 _HEADER_SEARCH_ROWS: Final[int] = 30
 
 
-class CensusDataError(ValueError):
+class CensusDataError(UrbsimError, ValueError):
     """A problem in a census input file, located by file, 1-based row and column.
 
     Attributes
