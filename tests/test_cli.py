@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from test_plots import fake_tables
+from fake_run import fake_tables
 from typer.testing import CliRunner
 
 from urbsim import plots

@@ -147,7 +147,7 @@ def plot_sweep(
     """Draw a sweep's figures into DIR/figures from its tables."""
     from urbsim.output import OutputError
     from urbsim.plots import PlotDataError
-    from urbsim.sweep.figures import draw_figures
+    from urbsim.plots.sweep import draw_figures
 
     try:
         written = draw_figures(sweep_dir)

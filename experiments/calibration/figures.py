@@ -28,10 +28,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import seaborn as sns
 
-from urbsim.calibration import INITIAL_STATE, OFFICIAL_TARGETS
+from urbsim.analysis.calibration import INITIAL_STATE, OFFICIAL_TARGETS
 from urbsim.plots import figure_style, save_figure
+from urbsim.plots.sweep import parameter_unit
 from urbsim.sweep.driver import load_sweep_dir
-from urbsim.sweep_plots import parameter_unit
 
 #: Official series drawn with the fit besides the targets (NBS; hukou rate from the MPS / NBS).
 SERIES_LABELS = {

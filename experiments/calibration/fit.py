@@ -2,7 +2,7 @@
 
 Reads the Latin-hypercube sweep (``lhs.toml``), fits a cubic emulator of each target, minimises
 the loss, history-matches for the uncertainty and computes the loss profiles
-(:mod:`urbsim.calibration`). Writes into OUT:
+(:mod:`urbsim.analysis.calibration`). Writes into OUT:
 
 * ``parameters.csv``: each parameter's range, fitted value and the median and 5-95% interval
   of the not-implausible sets;
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from urbsim.calibration import (
+from urbsim.analysis.calibration import (
     INITIAL_STATE,
     OFFICIAL_TARGETS,
     QuadraticEmulator,

@@ -40,7 +40,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 from scipy import stats
 
-from urbsim.indicators import zipf_exponent
+from urbsim.analysis.indicators import zipf_exponent
 from urbsim.model import build_world
 from urbsim.scenario import load_scenario
 from urbsim.world.base import KINDS, REGIONS, SIZE_CLASSES

@@ -78,9 +78,9 @@ class SweepDesign:
         return len(self.table)
 
 
-def problem_of(sweep: SweepSpec):  # -> urbsim.sensitivity.Problem
-    """The :class:`urbsim.sensitivity.Problem` of a sweep's continuous design."""
-    from urbsim.sensitivity import Problem
+def problem_of(sweep: SweepSpec):  # -> urbsim.analysis.sensitivity.Problem
+    """The :class:`urbsim.analysis.sensitivity.Problem` of a sweep's continuous design."""
+    from urbsim.analysis.sensitivity import Problem
 
     return Problem(
         names=sweep.names,
@@ -90,7 +90,7 @@ def problem_of(sweep: SweepSpec):  # -> urbsim.sensitivity.Problem
 
 
 def sample_options(sweep: SweepSpec) -> dict[str, object]:
-    """Options of :func:`urbsim.sensitivity.sample` (and ``analyze``) for the design kind."""
+    """Options of :func:`urbsim.analysis.sensitivity.sample` (and ``analyze``) for a design."""
     d = sweep.spec.design
     if d.kind == "sobol":
         return {"calc_second_order": d.second_order}
@@ -106,7 +106,7 @@ def build_design(sweep: SweepSpec, check: bool = True) -> SweepDesign:
     """Draw the design points of a sweep and validate the scenario of each.
 
     Grids take every combination of the listed values, the first parameter varying slowest.
-    lhs, sobol and morris designs come from :func:`urbsim.sensitivity.sample` with the seed
+    lhs, sobol and morris designs come from :func:`urbsim.analysis.sensitivity.sample` with the seed
     :func:`design_seed`; int fields are rounded to the nearest integer.
 
     Raises
@@ -123,7 +123,7 @@ def build_design(sweep: SweepSpec, check: bool = True) -> SweepDesign:
         rows = list(itertools.product(*(p.values for p in params)))  # type: ignore[arg-type]
         values = [[row[j] for row in rows] for j in range(len(params))]
     else:
-        from urbsim.sensitivity import sample
+        from urbsim.analysis.sensitivity import sample
 
         try:
             sampled = sample(

@@ -227,7 +227,7 @@ def run_steps(
                         f"step {i + 1} ({step.file}): {len(outcome.missing)} runs did not finish"
                     )
             elif isinstance(step, PlotSweepStep):
-                from urbsim.sweep.figures import draw_figures
+                from urbsim.plots.sweep import draw_figures
 
                 draw_figures(target / step.dir)
             elif isinstance(step, RunStep):

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from urbsim.indicators import zipf_exponent
+from urbsim.analysis.indicators import zipf_exponent
 from urbsim.sweep.spec import Outputs
 from urbsim.world.base import SIZE_CLASSES
 

@@ -164,8 +164,8 @@ class Metric(Strict):
     reducer: Literal["zipf_exponent"] | None = Field(
         None,
         description="zipf_exponent: rank-size exponent of prefecture cities in the year "
-        "(urbsim.indicators.zipf_exponent: cities of at least 0.5 million urban residents, "
-        "Gabaix-Ibragimov rank - 1/2 regression).",
+        "(urbsim.analysis.indicators.zipf_exponent: cities of at least 0.5 million urban "
+        "residents, Gabaix-Ibragimov rank - 1/2 regression).",
     )
     year: int
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from urbsim.calibration import (
+from urbsim.analysis.calibration import (
     OFFICIAL_TARGETS,
     QuadraticEmulator,
     Target,

@@ -16,7 +16,8 @@
 When the summary or the indices hold several years of a metric, the outcome figures show
 each year in its own colour and the other figures are drawn once per year
 (``..._<metric>_<year>.png``). Every figure uses the style and the byte-stable saving of
-:mod:`urbsim.plots`: the same tables give the same PNG bytes.
+:mod:`urbsim.plots.style`: the same tables give the same PNG bytes. :func:`draw_figures` draws
+them for a finished sweep folder (``urbsim plot-sweep``).
 
 Units come from the ``spec`` argument when given, else from the scenario schema
 (:func:`parameter_unit`) for parameters and from :data:`METRIC_UNITS` for the usual metrics.
@@ -35,12 +36,13 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from urbsim.plots import (
+from urbsim.plots.style import (
     FIGSIZE,
     PlotDataError,
-    _legend_right,
-    _save,
-    _style,
+    figure_style,
+    legend_right,
+    require_columns,
+    save_figure,
 )
 
 DESIGN_COLUMNS: Final[tuple[str, ...]] = ("point",)
@@ -204,16 +206,6 @@ class _Units:
 # ---------------------------------------------------------------------------------------------
 # Checks and shaping
 # ---------------------------------------------------------------------------------------------
-def _require(df: Any, columns: tuple[str, ...], table: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise PlotDataError(f"{table} must be a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise PlotDataError(f"{table} table lacks column(s) {', '.join(missing)}")
-    if df.empty:
-        raise PlotDataError(f"{table} table is empty")
-
-
 def _parameters(design: pd.DataFrame) -> list[str]:
     params = [c for c in design.columns if c != "point"]
     if not params:
@@ -313,24 +305,16 @@ def _binned(data: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
-def _draw_outcome(
-    runs: pd.DataFrame,
-    params: list[str],
-    metric: str,
-    grid: bool,
-    units: _Units,
-    folder: Path,
-) -> Path:
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
+def _outcome_panels(
+    data: pd.DataFrame, params: list[str], palette: dict[Any, Any], grid: bool
+) -> Any:
+    """One panel per parameter: mean line with a 90 % band (grid) or points and binned stats.
 
-    data = _long(runs[runs["metric"] == metric], params)
-    years = sorted(data["year"].unique())
-    several = len(years) > 1
-    palette = dict(zip(years, sns.color_palette("deep", len(years)), strict=True))
-    ylabel = _with_unit(metric, units.metric(metric), sep="\n")
+    Returns the seaborn grid; the caller labels it and adds the legend.
+    """
+    import seaborn as sns
+
+    years = list(palette)
     common = {
         "data": data,
         "x": "x",
@@ -346,57 +330,82 @@ def _draw_outcome(
         "aspect": FIGSIZE[0] / FIGSIZE[1],
         "facet_kws": {"sharex": False, "sharey": True},
     }
-    with _style():
-        if grid:
-            g = sns.relplot(
-                kind="line",
-                estimator="mean",
-                errorbar=("pi", 90),
-                marker="o",
-                err_kws={"alpha": 0.2},
-                **common,
-            )
-            band = "90 % of runs"
-        else:
-            # Transparent points: dense designs show as shade, not as a solid blot.
-            alpha = float(np.clip(200.0 / max(len(data) / len(params), 1.0), 0.08, 0.6))
-            g = sns.relplot(kind="scatter", s=10, alpha=alpha, linewidth=0, **common)
-            binned = _binned(data)
-            for name, ax in g.axes_dict.items():
-                for year in years:
-                    part = binned[(binned["parameter"] == name) & (binned["year"] == year)]
-                    ax.fill_between(
-                        part["x"], part["lo"], part["hi"], color=palette[year], alpha=0.2
-                    )
-                    ax.plot(part["x"], part["mean"], color=palette[year], lw=2)
-            band = "5-95 % of runs in bin"
-        _label_panels(g, units, ylabel, _col_wrap(len(params)) or len(params))
-        handles: list[Any] = []
-        if not grid:
-            handles.append(
-                Line2D([], [], marker="o", ls="", color="grey", alpha=0.6, label="one run")
-            )
-        handles += [
-            Line2D([], [], color="grey", lw=2, label="mean" + ("" if grid else " in bin")),
-            Patch(color="grey", alpha=0.25, label=band),
-        ]
-        if several:
-            handles += [Line2D([], [], color=palette[y], lw=2, label=str(y)) for y in years]
-        g.add_legend(legend_data={h.get_label(): h for h in handles})
-        _legend_right(g, "Runs" + (" / year" if several else ""))
-        what = "grid" if grid else "sampled design"
-        when = "" if several else f" in {years[0]}"
-        title = f"{metric}{when} against each swept parameter ({what})"
-        if len(params) > 1:
-            # Say what the spread mixes: the marginal view pools the other parameters too.
-            title += "\nspread over replications and the other parameters' values"
-        g.figure.suptitle(title)
+    if grid:
+        return sns.relplot(
+            kind="line",
+            estimator="mean",
+            errorbar=("pi", 90),
+            marker="o",
+            err_kws={"alpha": 0.2},
+            **common,
+        )
+    # Transparent points: dense designs show as shade, not as a solid blot.
+    alpha = float(np.clip(200.0 / max(len(data) / len(params), 1.0), 0.08, 0.6))
+    g = sns.relplot(kind="scatter", s=10, alpha=alpha, linewidth=0, **common)
+    binned = _binned(data)
+    for name, ax in g.axes_dict.items():
+        for year in years:
+            part = binned[(binned["parameter"] == name) & (binned["year"] == year)]
+            ax.fill_between(part["x"], part["lo"], part["hi"], color=palette[year], alpha=0.2)
+            ax.plot(part["x"], part["mean"], color=palette[year], lw=2)
+    return g
+
+
+def _outcome_legend(g: Any, palette: dict[Any, Any], grid: bool) -> None:
+    """Key of the outcome figure (run points, mean, band; years when there are several)."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    several = len(palette) > 1
+    handles: list[Any] = []
+    if not grid:
+        handles.append(Line2D([], [], marker="o", ls="", color="grey", alpha=0.6, label="one run"))
+    handles += [
+        Line2D([], [], color="grey", lw=2, label="mean" + ("" if grid else " in bin")),
+        Patch(color="grey", alpha=0.25, label="90 % of runs" if grid else "5-95 % of runs in bin"),
+    ]
+    if several:
+        handles += [Line2D([], [], color=c, lw=2, label=str(y)) for y, c in palette.items()]
+    g.add_legend(legend_data={h.get_label(): h for h in handles})
+    legend_right(g, "Runs" + (" / year" if several else ""))
+
+
+def _outcome_title(metric: str, years: list[Any], n_params: int, grid: bool) -> str:
+    what = "grid" if grid else "sampled design"
+    when = "" if len(years) > 1 else f" in {years[0]}"
+    title = f"{metric}{when} against each swept parameter ({what})"
+    if n_params > 1:
+        # Say what the spread mixes: the marginal view pools the other parameters too.
+        title += "\nspread over replications and the other parameters' values"
+    return title
+
+
+def _draw_outcome(
+    runs: pd.DataFrame,
+    params: list[str],
+    metric: str,
+    grid: bool,
+    units: _Units,
+    folder: Path,
+) -> Path:
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    data = _long(runs[runs["metric"] == metric], params)
+    years = sorted(data["year"].unique())
+    palette = dict(zip(years, sns.color_palette("deep", len(years)), strict=True))
+    ylabel = _with_unit(metric, units.metric(metric), sep="\n")
+    ncols = _col_wrap(len(params)) or len(params)
+    with figure_style():
+        g = _outcome_panels(data, params, palette, grid)
+        _label_panels(g, units, ylabel, ncols)
+        _outcome_legend(g, palette, grid)
+        g.figure.suptitle(_outcome_title(metric, years, len(params), grid))
         plt.setp(g.axes.flat, xmargin=0.03)
         # Larger with many panels, so that each keeps a readable size.
-        ncols = _col_wrap(len(params)) or len(params)
         nrows = int(np.ceil(len(params) / ncols))
         size = (max(FIGSIZE[0], 3.4 * ncols + 2.5), max(FIGSIZE[1], 2.9 * nrows + 1.2))
-        return _save(g.figure, folder / f"outcome_{_slug(metric)}.png", size=size)
+        return save_figure(g.figure, folder / f"outcome_{_slug(metric)}.png", size=size)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -446,7 +455,7 @@ def _draw_heatmap(
         ax.invert_yaxis()
         ax.tick_params(axis="y", labelrotation=0)
 
-    with _style():
+    with figure_style():
         g = sns.FacetGrid(cells, height=FIGSIZE[1], aspect=FIGSIZE[0] / FIGSIZE[1])
         g.map_dataframe(heat)
         g.set_axis_labels(_with_unit(px, units.parameter(px)), _with_unit(py, units.parameter(py)))
@@ -455,7 +464,7 @@ def _draw_heatmap(
         g.figure.suptitle(f"{metric} in {year}: mean over {rep_text} replication(s) per grid cell")
         # The colour bar is the key: no legend column.
         name = f"heatmap_{_slug(metric)}{_year_suffix(year, several)}.png"
-        return _save(g.figure, folder / name, legend_share=0.0)
+        return save_figure(g.figure, folder / name, legend_share=0.0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -476,7 +485,7 @@ def _draw_interval_bars(
     rows = rows.assign(kind=rows["index"].map(labels))
     kinds = [labels[h] for h in hue_order if h in set(rows["index"])]
     palette = dict(zip([labels[h] for h in hue_order], sns.color_palette("deep"), strict=False))
-    with _style():
+    with figure_style():
         g = sns.catplot(
             data=rows,
             y=category,
@@ -512,11 +521,11 @@ def _draw_interval_bars(
         ax.set_xlabel("Index (share of output variance, unitless); whiskers: confidence interval")
         ax.set_ylabel("")
         g.figure.suptitle(title)
-        _legend_right(g, "Index")
+        legend_right(g, "Index")
         # Taller with many bars (second-order pairs take two label lines each).
         lines = sum(1 + str(c).count("\n") for c in order)
         height = max(FIGSIZE[1], 1.5 + 0.3 * lines)
-        return _save(g.figure, path, size=(FIGSIZE[0], height))
+        return save_figure(g.figure, path, size=(FIGSIZE[0], height))
 
 
 def _conf_text(indices: pd.DataFrame) -> str:
@@ -561,11 +570,8 @@ def _draw_sobol(idx: pd.DataFrame, metric: str, suffix: str, when: str, folder: 
 # ---------------------------------------------------------------------------------------------
 # (d) Morris mu*-sigma
 # ---------------------------------------------------------------------------------------------
-def _draw_morris(
-    idx: pd.DataFrame, metric: str, suffix: str, when: str, units: _Units, folder: Path
-) -> Path:
-    import seaborn as sns
-
+def _morris_points(idx: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """One row per parameter: ``mu_star``, ``sigma``, ``conf`` of mu* and ``rank`` by mu*."""
     wide = idx.pivot_table(index="parameter", columns="index", values="value", sort=False)
     missing = [k for k in ("mu_star", "sigma") if k not in wide.columns]
     if missing:
@@ -575,11 +581,71 @@ def _draw_morris(
     pts["conf"] = pts["parameter"].map(conf).fillna(0.0).astype(float)
     # Ranked by mu*: the legend reads as the screening result.
     pts = pts.sort_values(["mu_star", "parameter"], ascending=[False, True], kind="stable")
-    order = pts["parameter"].tolist()
     pts["rank"] = np.arange(1, len(pts) + 1)
+    return pts
+
+
+def _morris_guides(ax: Any, pts: pd.DataFrame) -> tuple[float, float]:
+    """Whiskers of mu*, the sigma = mu* diagonal and the axis limits; returns the limits."""
+    ax.errorbar(pts["mu_star"], pts["sigma"], xerr=pts["conf"], fmt="none", ecolor="grey", lw=1)
+    xmax = float(max((pts["mu_star"] + pts["conf"]).max(), 1e-12)) * 1.1
+    ymax = float(max(pts["sigma"].max(), 1e-12)) * 1.15
+    # sigma = mu*: above it the effects change sign or size a lot over the range.
+    end = min(xmax, ymax)
+    ax.plot([0, end], [0, end], ls="--", color="grey", lw=1)
+    ax.annotate(
+        "σ = μ*",
+        (end, end),
+        xytext=(4, -12) if end == ymax else (-4, 4),
+        textcoords="offset points",
+        ha="left" if end == ymax else "right",
+        color="grey",
+        fontsize="small",
+    )
+    ax.set_xlim(0, xmax)
+    ax.set_ylim(0, ymax)
+    return xmax, ymax
+
+
+def _morris_rank_labels(g: Any, pts: pd.DataFrame, xmax: float, ymax: float) -> None:
+    """Rank numbers next to the points, matched by the legend entries "<rank>. <name>".
+
+    Short labels that do not collide the way dotted names would. Points closer than 4 % of
+    the axes to an already-labelled one get their number further up so the numbers stay apart.
+    """
+    placed: list[tuple[float, float, int]] = []
+    for _, row in pts.iterrows():
+        fx, fy = row["mu_star"] / xmax, row["sigma"] / ymax
+        near = sum(1 for px_, py_, _ in placed if abs(px_ - fx) < 0.04 and abs(py_ - fy) < 0.04)
+        placed.append((fx, fy, int(row["rank"])))
+        g.ax.annotate(
+            str(row["rank"]),
+            (row["mu_star"], row["sigma"]),
+            xytext=(5, 4 + 11 * near),
+            textcoords="offset points",
+            fontsize="small",
+        )
+    labels = {
+        # The legend column is about 20 characters wide at this font size.
+        p: f"{r}. {_wrap_dotted(p, 24)}".replace("\n", "\n    ")
+        for p, r in zip(pts["parameter"], pts["rank"], strict=True)
+    }
+    if g.legend is not None:
+        for text in g.legend.texts:
+            text.set_text(labels.get(text.get_text(), text.get_text()))
+            text.set_fontsize("small")
+
+
+def _draw_morris(
+    idx: pd.DataFrame, metric: str, suffix: str, when: str, units: _Units, folder: Path
+) -> Path:
+    import seaborn as sns
+
+    pts = _morris_points(idx, metric)
+    order = pts["parameter"].tolist()
     unit = units.metric(metric)
     unit_text = f" ({unit})" if unit is not None and unit not in _NO_UNIT else ""
-    with _style():
+    with figure_style():
         g = sns.relplot(
             data=pts,
             x="mu_star",
@@ -594,48 +660,8 @@ def _draw_morris(
             height=FIGSIZE[1],
             aspect=FIGSIZE[0] / FIGSIZE[1],
         )
-        ax = g.ax
-        ax.errorbar(pts["mu_star"], pts["sigma"], xerr=pts["conf"], fmt="none", ecolor="grey", lw=1)
-        xmax = float(max((pts["mu_star"] + pts["conf"]).max(), 1e-12)) * 1.1
-        ymax = float(max(pts["sigma"].max(), 1e-12)) * 1.15
-        # sigma = mu*: above it the effects change sign or size a lot over the range.
-        end = min(xmax, ymax)
-        ax.plot([0, end], [0, end], ls="--", color="grey", lw=1)
-        ax.annotate(
-            "σ = μ*",
-            (end, end),
-            xytext=(4, -12) if end == ymax else (-4, 4),
-            textcoords="offset points",
-            ha="left" if end == ymax else "right",
-            color="grey",
-            fontsize="small",
-        )
-        ax.set_xlim(0, xmax)
-        ax.set_ylim(0, ymax)
-        # Rank numbers next to the points, matched in the legend: short labels that do not
-        # collide the way dotted names would. Points closer than 4 % of the axes to an
-        # already-labelled one get their number further up so the numbers stay apart.
-        placed: list[tuple[float, float, int]] = []
-        for _, row in pts.iterrows():
-            fx, fy = row["mu_star"] / xmax, row["sigma"] / ymax
-            near = sum(1 for px_, py_, _ in placed if abs(px_ - fx) < 0.04 and abs(py_ - fy) < 0.04)
-            placed.append((fx, fy, int(row["rank"])))
-            ax.annotate(
-                str(row["rank"]),
-                (row["mu_star"], row["sigma"]),
-                xytext=(5, 4 + 11 * near),
-                textcoords="offset points",
-                fontsize="small",
-            )
-        labels = {
-            # The legend column is about 20 characters wide at this font size.
-            p: f"{r}. {_wrap_dotted(p, 24)}".replace("\n", "\n    ")
-            for p, r in zip(pts["parameter"], pts["rank"], strict=True)
-        }
-        if g.legend is not None:
-            for text in g.legend.texts:
-                text.set_text(labels.get(text.get_text(), text.get_text()))
-                text.set_fontsize("small")
+        xmax, ymax = _morris_guides(g.ax, pts)
+        _morris_rank_labels(g, pts, xmax, ymax)
         g.set_axis_labels(
             f"μ*: mean absolute elementary effect{unit_text}",
             f"σ: std. of elementary effects{unit_text}",
@@ -644,17 +670,17 @@ def _draw_morris(
             f"Morris screening of {metric}{when}\n(whiskers: {_conf_text(idx)}confidence interval "
             "of μ*; above the dashed line, non-linear or interacting)"
         )
-        _legend_right(g, "Parameter (by μ*)")
+        legend_right(g, "Parameter (by μ*)")
         # Taller than the other figures: up to a dozen two-line legend entries beside the axes.
         path = folder / f"morris_{_slug(metric)}{suffix}.png"
-        return _save(g.figure, path, legend_share=0.3, size=(12.0, 8.0))
+        return save_figure(g.figure, path, legend_share=0.3, size=(12.0, 8.0))
 
 
 # ---------------------------------------------------------------------------------------------
 # Entry point
 # ---------------------------------------------------------------------------------------------
 def _check_indices(indices: pd.DataFrame) -> pd.DataFrame:
-    _require(indices, INDICES_COLUMNS, "indices")
+    require_columns(indices, INDICES_COLUMNS, "indices")
     known = set(SOBOL_INDICES) | set(MORRIS_INDICES)
     unknown = sorted(set(indices["index"].astype(str)) - known)
     if unknown:
@@ -669,6 +695,40 @@ def _check_indices(indices: pd.DataFrame) -> pd.DataFrame:
     out["value"] = pd.to_numeric(out["value"], errors="coerce").astype(float)
     out["conf"] = pd.to_numeric(out["conf"], errors="coerce").astype(float)
     return out
+
+
+def _draw_heatmaps(
+    runs: pd.DataFrame, params: list[str], metrics: list[str], units: _Units, folder: Path
+) -> list[Path]:
+    """Heat maps of a two-parameter grid: one per metric and year."""
+    paths: list[Path] = []
+    for metric in metrics:
+        years = sorted(runs.loc[runs["metric"] == metric, "year"].unique())
+        paths += [
+            _draw_heatmap(runs, params, metric, y, len(years) > 1, units, folder) for y in years
+        ]
+    return paths
+
+
+def _draw_index_figures(indices: pd.DataFrame, units: _Units, folder: Path) -> list[Path]:
+    """Sobol' bars and Morris scatters: one set per metric (and per year, when given)."""
+    idx = _check_indices(indices)
+    has_year = "year" in idx.columns
+    paths: list[Path] = []
+    for metric in dict.fromkeys(idx["metric"]):
+        sub = idx[idx["metric"] == metric]
+        years = sorted(sub["year"].unique()) if has_year else [None]
+        for year in years:
+            part = sub if year is None else sub[sub["year"] == year]
+            suffix = "" if year is None else _year_suffix(year, len(years) > 1)
+            when = "" if year is None else f" in {int(year)}"
+            sobol = part[part["index"].isin(SOBOL_INDICES)]
+            if not sobol.empty:
+                paths += _draw_sobol(sobol, metric, suffix, when, folder)
+            morris = part[part["index"].isin(MORRIS_INDICES)]
+            if not morris.empty:
+                paths.append(_draw_morris(morris, metric, suffix, when, units, folder))
+    return paths
 
 
 def draw_sweep_figures(
@@ -689,8 +749,8 @@ def draw_sweep_figures(
         Tidy outcomes, columns ``run, point, replication, metric, year, value``. Rows with a
         missing value (failed runs) are left out.
     indices : pandas.DataFrame or None
-        Output of :func:`urbsim.sensitivity.analyze` with a ``metric`` column (and optionally a
-        ``year`` column); Sobol' and Morris rows may both be present. ``indices.attrs
+        Output of :func:`urbsim.analysis.sensitivity.analyze` with a ``metric`` column (and
+        optionally a ``year`` column); Sobol' and Morris rows may both be present. ``indices.attrs
         ["conf_level"]``, when set, is printed in the titles.
     folder : Path
         Existing folder for the PNG files.
@@ -707,11 +767,11 @@ def draw_sweep_figures(
 
     Raises
     ------
-    urbsim.plots.PlotDataError
+    PlotDataError
         A table lacks a column, is empty, or does not match the others.
     """
-    _require(design, DESIGN_COLUMNS, "design")
-    _require(summary, SUMMARY_COLUMNS, "summary")
+    require_columns(design, DESIGN_COLUMNS, "design")
+    require_columns(summary, SUMMARY_COLUMNS, "summary")
     folder = Path(folder)
     if not folder.is_dir():
         raise PlotDataError(f"{folder} is not a folder")
@@ -724,38 +784,75 @@ def draw_sweep_figures(
 
     paths = [_draw_outcome(runs, params, m, grid, units, folder) for m in metrics]
     if grid and len(params) == 2:
-        for metric in metrics:
-            years = sorted(runs.loc[runs["metric"] == metric, "year"].unique())
-            paths += [
-                _draw_heatmap(runs, params, metric, y, len(years) > 1, units, folder) for y in years
-            ]
-
+        paths += _draw_heatmaps(runs, params, metrics, units, folder)
     if indices is not None:
-        idx = _check_indices(indices)
-        has_year = "year" in idx.columns
-        for metric in dict.fromkeys(idx["metric"]):
-            sub = idx[idx["metric"] == metric]
-            years = sorted(sub["year"].unique()) if has_year else [None]
-            for year in years:
-                part = sub if year is None else sub[sub["year"] == year]
-                suffix = "" if year is None else _year_suffix(year, len(years) > 1)
-                when = "" if year is None else f" in {int(year)}"
-                if part["index"].isin(SOBOL_INDICES).any():
-                    paths += _draw_sobol(
-                        part[part["index"].isin(SOBOL_INDICES)], metric, suffix, when, folder
-                    )
-                if part["index"].isin(MORRIS_INDICES).any():
-                    paths.append(
-                        _draw_morris(
-                            part[part["index"].isin(MORRIS_INDICES)],
-                            metric,
-                            suffix,
-                            when,
-                            units,
-                            folder,
-                        )
-                    )
+        paths += _draw_index_figures(indices, units, folder)
     return paths
 
 
-__all__ = ["METRIC_UNITS", "draw_sweep_figures", "parameter_unit"]
+# ---------------------------------------------------------------------------------------------
+# A finished sweep folder
+# ---------------------------------------------------------------------------------------------
+def _sweep_metric_units(spec: Mapping[str, Any] | None) -> dict[str, str]:
+    """Units of a sweep file's metrics, from the national column each one reads."""
+    out: dict[str, str] = {}
+    metrics = ((spec or {}).get("sweep") or {}).get("outputs", {}).get("metrics", {})
+    for name, metric in metrics.items():
+        column = metric.get("column")
+        if metric.get("reducer") == "zipf_exponent":
+            out[name] = "-"
+        elif column in METRIC_UNITS:
+            out[name] = METRIC_UNITS[column]
+    return out
+
+
+def draw_figures(sweep_dir: Path) -> list[Path]:
+    """Draw a finished sweep folder's figures into ``<sweep_dir>/figures`` (replaced as a whole).
+
+    The figures are those of :func:`draw_sweep_figures` for the folder's design, summary
+    (failed runs left out) and indices, with the metrics' units taken from the sweep file.
+
+    Parameters
+    ----------
+    sweep_dir : Path
+        A folder written by ``urbsim sweep``.
+
+    Returns
+    -------
+    list of Path
+        The files written, inside ``<sweep_dir>/figures``.
+
+    Raises
+    ------
+    urbsim.output.OutputError
+        If the folder is not a finished sweep.
+    PlotDataError
+        If the tables cannot be drawn.
+    """
+    # Imported on use: drawing from tables needs neither the sweep machinery nor the writer.
+    from urbsim.output import FIGURES_DIR, replace_dir
+    from urbsim.sweep.driver import load_sweep_dir
+
+    tables = load_sweep_dir(sweep_dir)
+    summary = tables["summary"]
+    summary = summary[summary["value"].notna()]
+    written: list[Path] = []
+
+    def fill(folder: Path) -> None:
+        written.extend(
+            draw_sweep_figures(
+                tables["design"],
+                summary,
+                tables["indices"],
+                folder,
+                {"units": _sweep_metric_units(tables["spec"])},
+            )
+        )
+
+    target = Path(sweep_dir) / FIGURES_DIR
+    replace_dir(target, fill)
+    # Paths inside the final folder (fill saw the temporary one).
+    return [target / p.name for p in written]
+
+
+__all__ = ["METRIC_UNITS", "draw_figures", "draw_sweep_figures", "parameter_unit"]

@@ -1,4 +1,5 @@
-"""urbsim.sensitivity: designs, estimators against analytic indices, determinism, bad inputs."""
+"""urbsim.analysis.sensitivity: designs, estimators against analytic indices, determinism, bad
+inputs."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from urbsim.sensitivity import INDEX_COLUMNS, Problem, analyze, sample, sample_size
+from urbsim.analysis.sensitivity import INDEX_COLUMNS, Problem, analyze, sample, sample_size
 
 A, B = 7.0, 0.1
 ISHIGAMI = Problem(["x1", "x2", "x3"], [(-math.pi, math.pi)] * 3)

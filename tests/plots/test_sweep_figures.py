@@ -1,4 +1,4 @@
-"""urbsim.sweep_plots: which figures a sweep's tables give, byte-stable PNGs, units, bad input."""
+"""urbsim.plots.sweep: which figures a sweep's tables give, byte-stable PNGs, units, bad input."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from urbsim.analysis.sensitivity import Problem, analyze, sample
 from urbsim.plots import PlotDataError
-from urbsim.sensitivity import Problem, analyze, sample
-from urbsim.sweep_plots import _Units, draw_sweep_figures, parameter_unit
+from urbsim.plots.sweep import _Units, draw_sweep_figures, parameter_unit
 
 PNG = b"\x89PNG\r\n\x1a\n"
 P1, P2, P3 = "behaviour.beta_income", "behaviour.move_base", "policy.settlement.mega.min_years"
@@ -272,11 +272,12 @@ def test_bad_frames_raise(tmp_path: Path, indices) -> None:
 
 def test_sobol_intervals_sit_on_their_bars(tmp_path: Path, monkeypatch) -> None:
     """The precomputed intervals are drawn by hand: each must be centred on its own bar."""
-    import urbsim.sweep_plots as sweep_plots
+    import urbsim.plots.sweep as sweep_plots
 
     seen: list[tuple[list, list]] = []
 
-    def inspect(fig, path, legend_share=None, size=None):  # replaces _save: look, do not write
+    # Stands in for save_figure: look, do not write.
+    def inspect(fig, path, legend_share=None, size=None):
         import matplotlib.pyplot as plt
 
         ax = fig.axes[0]
@@ -295,7 +296,7 @@ def test_sobol_intervals_sit_on_their_bars(tmp_path: Path, monkeypatch) -> None:
         plt.close(fig)
         return path
 
-    monkeypatch.setattr(sweep_plots, "_save", inspect)
+    monkeypatch.setattr(sweep_plots, "save_figure", inspect)
     idx = pd.DataFrame(
         {
             "metric": "m",
@@ -313,7 +314,7 @@ def test_sobol_intervals_sit_on_their_bars(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_grid_detection() -> None:
-    from urbsim.sweep_plots import _is_grid
+    from urbsim.plots.sweep import _is_grid
 
     params = [P1, P2]
     assert _is_grid(_grid([0.5, 1.0, 2.0], [0.05, 0.1]), params)

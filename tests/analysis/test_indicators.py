@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from urbsim.indicators import prefecture_city_sizes, residents_by_region, zipf_exponent
+from urbsim.analysis.indicators import prefecture_city_sizes, residents_by_region, zipf_exponent
 
 
 def _places(sizes: list[float], year: int = 2020) -> pd.DataFrame:

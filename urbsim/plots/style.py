@@ -1,0 +1,166 @@
+"""The figure conventions every urbsim figure shares: size, style, legend column, saving.
+
+Every figure is drawn inside :func:`figure_style` (Matplotlib defaults plus a seaborn theme,
+whatever the user's matplotlibrc says) and written by :func:`save_figure` at a fixed size and
+resolution, without the software tag in the PNG metadata, so the same tables give the same
+bytes and a redrawn figure can be checked against the one in a run folder. The run figures
+(:mod:`urbsim.plots.run`), the sweep figures (:mod:`urbsim.plots.sweep`) and the experiments'
+figure scripts all use these helpers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Final
+
+import pandas as pd
+
+from urbsim.errors import UrbsimError
+
+#: Resolution of every figure (dots per inch).
+DPI: Final[int] = 120
+#: Size of every figure (inches): 1200 x 720 pixels at :data:`DPI`.
+FIGSIZE: Final[tuple[float, float]] = (10.0, 6.0)
+#: Width of the legend column at the right of every figure, as a share of the figure width.
+LEGEND_SHARE: Final[float] = 0.24
+
+
+class PlotDataError(UrbsimError, ValueError):
+    """Tables that cannot be drawn: a missing column, or nothing to show."""
+
+
+def require_columns(df: Any, columns: tuple[str, ...], table: str) -> None:
+    """Check that a table to draw is a non-empty data frame with the given columns.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    columns : tuple of str
+        Columns the figure reads.
+    table : str
+        The table's name in the error message (``"places"``, ``"summary"``).
+
+    Raises
+    ------
+    PlotDataError
+        If ``df`` is not a data frame, lacks a column, or has no row.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise PlotDataError(f"{table} must be a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise PlotDataError(f"{table} table lacks column(s) {', '.join(missing)}")
+    if df.empty:
+        raise PlotDataError(f"{table} table is empty")
+
+
+@contextmanager
+def figure_style() -> Iterator[None]:
+    """Draw with Matplotlib's defaults plus a seaborn theme, whatever the user's matplotlibrc says.
+
+    Use as ``with figure_style(): ...`` around the drawing and the :func:`save_figure` call;
+    the previous Matplotlib settings are restored on exit.
+    """
+    import matplotlib as mpl
+    import seaborn as sns
+
+    # Files only: no display needed, and no window opened in an interactive session.
+    mpl.use("Agg")
+    with mpl.rc_context():
+        mpl.style.use("default")
+        with sns.axes_style("whitegrid"), sns.plotting_context("notebook"):
+            yield
+
+
+def save_figure(
+    fig: Any,
+    path: Path,
+    legend_share: float = LEGEND_SHARE,
+    size: tuple[float, float] = FIGSIZE,
+    bottom: float = 0.0,
+) -> Path:
+    """Lay out at a fixed size, keeping a right-hand column for the legend, save and close.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure; it is closed afterwards, even if saving fails.
+    path : Path
+        The PNG file to write.
+    legend_share : float
+        Width of the legend column as a share of the figure (0 for figures whose only key
+        sits beside the axes, such as a heat map's colour bar).
+    size : tuple of float
+        Figure size in inches; multi-panel figures pass a larger one than :data:`FIGSIZE`.
+    bottom : float
+        Share of the figure kept free below the axes (for a legend placed there).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    import matplotlib.pyplot as plt
+
+    try:
+        fig.set_size_inches(*size)
+        fig.tight_layout(rect=(0.0, bottom, 1.0 - legend_share, 1.0))
+        # No "Software" tag: it carries the Matplotlib version and would change the bytes
+        # between otherwise identical figures.
+        fig.savefig(path, dpi=DPI, metadata={"Software": None})
+    finally:
+        plt.close(fig)
+    return path
+
+
+def legend_right(g: Any, title: str) -> None:
+    """Put a seaborn grid's legend in the right-hand column kept by :func:`save_figure`.
+
+    Parameters
+    ----------
+    g : seaborn.FacetGrid
+        The grid; nothing happens when it has no legend.
+    title : str
+        The legend's title.
+    """
+    legend = g.legend
+    if legend is None:
+        return
+    legend.set_title(title)
+    legend.set_loc("center left")
+    legend.set_bbox_to_anchor((1.0 - LEGEND_SHARE + 0.01, 0.5), transform=g.figure.transFigure)
+
+
+def integer_years(ax: Any) -> None:
+    """Label the x axis (years) with whole numbers only."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def plain_log_ticks(ax: Any, axis: str) -> None:
+    """Label a log-scale axis with plain numbers ("2", "0.1") instead of powers of ten.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes.
+    axis : {"x", "y"}
+        Which of its axes.
+    """
+    from matplotlib.ticker import LogFormatter
+
+    class Plain(LogFormatter):
+        """Matplotlib's choice of which log ticks to label, printed as plain numbers."""
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return f"{x:g}" if super().__call__(x, pos) else ""
+
+    # "2" and "0.1" read faster than 2x10^0 and 1e-01; minor ticks are labelled only when the
+    # axis spans few decades, as Matplotlib does by default.
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_formatter(Plain())
+    target.set_minor_formatter(Plain(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
