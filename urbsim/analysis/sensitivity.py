@@ -269,60 +269,8 @@ def sample(problem: Problem, method: SampleMethod, n: int, seed: int, **opts: An
     _check_options(method, opts, _SAMPLE_OPTIONS)
     n = _check_count(n, "n")
     seed = _check_seed(seed)
-    salib_problem = problem.to_salib()
-
-    if method == "sobol":
-        from SALib.sample import sobol as sobol_sample
-
-        if n & (n - 1):
-            raise ValueError(f"sobol: n must be a power of two (e.g. 256, 512, 1024), got {n}")
-        X = sobol_sample.sample(
-            salib_problem,
-            n,
-            calc_second_order=_check_bool(opts.get("calc_second_order", True), "calc_second_order"),
-            scramble=_check_bool(opts.get("scramble", True), "scramble"),
-            seed=seed,
-        )
-    elif method == "morris":
-        from SALib.sample import morris as morris_sample
-
-        unbounded = [
-            name
-            for name, dist in zip(problem.names, _dists(problem), strict=True)
-            if dist not in _BOUNDED
-        ]
-        if unbounded:
-            raise ValueError(
-                "morris: the grid reaches the edges of each range, where these parameters' "
-                f"distributions are infinite: {', '.join(unbounded)}; use unif, logunif, triang "
-                "or truncnorm"
-            )
-        if n < 2:
-            raise ValueError(f"morris: n (trajectories) must be at least 2, got {n}")
-        num_levels = _check_levels(opts.get("num_levels", DEFAULT_NUM_LEVELS))
-        optimal = opts.get("optimal_trajectories")
-        if optimal is not None:
-            optimal = _check_count(optimal, "optimal_trajectories")
-            if not 2 <= optimal <= n:
-                raise ValueError(
-                    f"morris: optimal_trajectories must be between 2 and n={n}, got {optimal}"
-                )
-        X = morris_sample.sample(
-            salib_problem,
-            n,
-            num_levels=num_levels,
-            optimal_trajectories=optimal,
-            local_optimization=_check_bool(
-                opts.get("local_optimization", True), "local_optimization"
-            ),
-            seed=seed,
-        )
-    else:
-        from SALib.sample import latin
-
-        X = latin.sample(salib_problem, n, seed=seed)
-
-    X = np.ascontiguousarray(X, dtype=np.float64)
+    draw = {"sobol": _sample_sobol, "morris": _sample_morris, "lhs": _sample_lhs}[method]
+    X = np.ascontiguousarray(draw(problem, n, seed, opts), dtype=np.float64)
     if not np.isfinite(X).all():
         # Only possible with an unbounded distribution at a point of the unit cube's edge
         # (e.g. an unscrambled Sobol' sequence starts at 0, which "norm" maps to -inf).
@@ -332,6 +280,63 @@ def sample(problem: Problem, method: SampleMethod, n: int, seed: int, **opts: An
             "use scramble=True or a bounded distribution"
         )
     return X
+
+
+def _sample_sobol(problem: Problem, n: int, seed: int, opts: dict[str, Any]) -> np.ndarray:
+    """Saltelli's cross-sampling of a scrambled Sobol' sequence (SALib)."""
+    from SALib.sample import sobol as sobol_sample
+
+    if n & (n - 1):
+        raise ValueError(f"sobol: n must be a power of two (e.g. 256, 512, 1024), got {n}")
+    return sobol_sample.sample(
+        problem.to_salib(),
+        n,
+        calc_second_order=_check_bool(opts.get("calc_second_order", True), "calc_second_order"),
+        scramble=_check_bool(opts.get("scramble", True), "scramble"),
+        seed=seed,
+    )
+
+
+def _sample_morris(problem: Problem, n: int, seed: int, opts: dict[str, Any]) -> np.ndarray:
+    """One-at-a-time trajectories on a grid (SALib), after checking the grid can be mapped."""
+    from SALib.sample import morris as morris_sample
+
+    unbounded = [
+        name
+        for name, dist in zip(problem.names, _dists(problem), strict=True)
+        if dist not in _BOUNDED
+    ]
+    if unbounded:
+        raise ValueError(
+            "morris: the grid reaches the edges of each range, where these parameters' "
+            f"distributions are infinite: {', '.join(unbounded)}; use unif, logunif, triang "
+            "or truncnorm"
+        )
+    if n < 2:
+        raise ValueError(f"morris: n (trajectories) must be at least 2, got {n}")
+    num_levels = _check_levels(opts.get("num_levels", DEFAULT_NUM_LEVELS))
+    optimal = opts.get("optimal_trajectories")
+    if optimal is not None:
+        optimal = _check_count(optimal, "optimal_trajectories")
+        if not 2 <= optimal <= n:
+            raise ValueError(
+                f"morris: optimal_trajectories must be between 2 and n={n}, got {optimal}"
+            )
+    return morris_sample.sample(
+        problem.to_salib(),
+        n,
+        num_levels=num_levels,
+        optimal_trajectories=optimal,
+        local_optimization=_check_bool(opts.get("local_optimization", True), "local_optimization"),
+        seed=seed,
+    )
+
+
+def _sample_lhs(problem: Problem, n: int, seed: int, opts: dict[str, Any]) -> np.ndarray:
+    """A Latin hypercube of ``n`` rows (SALib); no options."""
+    from SALib.sample import latin
+
+    return latin.sample(problem.to_salib(), n, seed=seed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -395,66 +400,79 @@ def analyze(
         )
     # A Generator, not the int: SALib's Sobol analysis tests `if seed:` and would use the
     # global numpy state for seed 0.
-    rng = np.random.default_rng(seed)
-    names = list(problem.names)
-
-    if method == "sobol":
-        from SALib.analyze import sobol as sobol_analyze
-
-        second = _check_bool(opts.get("calc_second_order", True), "calc_second_order")
-        _check_saltelli_layout(X, second)
-        res = sobol_analyze.analyze(
-            problem.to_salib(),
-            Y,
-            calc_second_order=second,
-            num_resamples=num_resamples,
-            conf_level=conf_level,
-            seed=rng,
-        )
-        rows: list[tuple[str, str | None, str, float, float]] = []
-        for key in ("S1", "ST"):
-            rows += [
-                (name, None, key, float(v), float(c))
-                for name, v, c in zip(names, res[key], res[f"{key}_conf"], strict=True)
-            ]
-        if second:
-            for i in range(len(names)):
-                for j in range(i + 1, len(names)):
-                    rows.append(
-                        (
-                            names[i],
-                            names[j],
-                            "S2",
-                            float(res["S2"][i, j]),
-                            float(res["S2_conf"][i, j]),
-                        )
-                    )
-    else:
-        from SALib.analyze import morris as morris_analyze
-
-        num_levels = _check_levels(opts.get("num_levels", DEFAULT_NUM_LEVELS))
-        _check_morris_layout(X)
-        res = morris_analyze.analyze(
-            problem.to_salib(),
-            X,
-            Y,
-            num_resamples=num_resamples,
-            conf_level=conf_level,
-            scaled=_check_bool(opts.get("scaled", False), "scaled"),
-            num_levels=num_levels,
-            seed=rng,
-        )
-        rows = []
-        for key in ("mu", "mu_star", "sigma"):
-            confs = res["mu_star_conf"] if key == "mu_star" else [math.nan] * len(names)
-            rows += [
-                (name, None, key, float(v), float(c))
-                for name, v, c in zip(names, res[key], confs, strict=True)
-            ]
-    out = pd.DataFrame(rows, columns=list(INDEX_COLUMNS))
+    bootstrap = {
+        "num_resamples": num_resamples,
+        "conf_level": conf_level,
+        "seed": np.random.default_rng(seed),
+    }
+    estimate = _analyze_sobol if method == "sobol" else _analyze_morris
+    out = pd.DataFrame(estimate(problem, X, Y, bootstrap, opts), columns=list(INDEX_COLUMNS))
     out["parameter_2"] = out["parameter_2"].astype(object)
     out["parameter_2"] = out["parameter_2"].where(out["parameter_2"].notna(), None)
     return out
+
+
+#: A row of :func:`analyze`'s frame: parameter, parameter_2, index, value, conf.
+_IndexRow = tuple[str, str | None, str, float, float]
+
+
+def _analyze_sobol(
+    problem: Problem,
+    X: np.ndarray,
+    Y: np.ndarray,
+    bootstrap: dict[str, Any],
+    opts: dict[str, Any],
+) -> list[_IndexRow]:
+    """Sobol' S1 and ST per parameter, then S2 per pair ``i < j`` (SALib)."""
+    from SALib.analyze import sobol as sobol_analyze
+
+    second = _check_bool(opts.get("calc_second_order", True), "calc_second_order")
+    _check_saltelli_layout(X, second)
+    res = sobol_analyze.analyze(problem.to_salib(), Y, calc_second_order=second, **bootstrap)
+    names = list(problem.names)
+    rows: list[_IndexRow] = []
+    for key in ("S1", "ST"):
+        rows += [
+            (name, None, key, float(v), float(c))
+            for name, v, c in zip(names, res[key], res[f"{key}_conf"], strict=True)
+        ]
+    if second:
+        for i in range(len(names)):
+            for j in range(i + 1, len(names)):
+                s2, s2_conf = float(res["S2"][i, j]), float(res["S2_conf"][i, j])
+                rows.append((names[i], names[j], "S2", s2, s2_conf))
+    return rows
+
+
+def _analyze_morris(
+    problem: Problem,
+    X: np.ndarray,
+    Y: np.ndarray,
+    bootstrap: dict[str, Any],
+    opts: dict[str, Any],
+) -> list[_IndexRow]:
+    """Morris mu, mu* (with its bootstrap interval) and sigma per parameter (SALib)."""
+    from SALib.analyze import morris as morris_analyze
+
+    num_levels = _check_levels(opts.get("num_levels", DEFAULT_NUM_LEVELS))
+    _check_morris_layout(X)
+    res = morris_analyze.analyze(
+        problem.to_salib(),
+        X,
+        Y,
+        scaled=_check_bool(opts.get("scaled", False), "scaled"),
+        num_levels=num_levels,
+        **bootstrap,
+    )
+    names = list(problem.names)
+    rows: list[_IndexRow] = []
+    for key in ("mu", "mu_star", "sigma"):
+        confs = res["mu_star_conf"] if key == "mu_star" else [math.nan] * len(names)
+        rows += [
+            (name, None, key, float(v), float(c))
+            for name, v, c in zip(names, res[key], confs, strict=True)
+        ]
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------
