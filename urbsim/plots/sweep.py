@@ -371,6 +371,7 @@ def _outcome_legend(g: Any, palette: dict[Any, Any], grid: bool) -> None:
 
 
 def _outcome_title(metric: str, years: list[Any], n_params: int, grid: bool) -> str:
+    """Title of the outcome figure: what is drawn, for which year, and what the spread mixes."""
     what = "grid" if grid else "sampled design"
     when = "" if len(years) > 1 else f" in {years[0]}"
     title = f"{metric}{when} against each swept parameter ({what})"
@@ -388,6 +389,7 @@ def _draw_outcome(
     units: _Units,
     folder: Path,
 ) -> Path:
+    """``outcome_<metric>.png``: the metric against each swept parameter, one panel each."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
@@ -639,6 +641,7 @@ def _morris_rank_labels(g: Any, pts: pd.DataFrame, xmax: float, ymax: float) -> 
 def _draw_morris(
     idx: pd.DataFrame, metric: str, suffix: str, when: str, units: _Units, folder: Path
 ) -> Path:
+    """``morris_<metric>[_<year>].png``: mu* against sigma, points numbered by rank of mu*."""
     import seaborn as sns
 
     pts = _morris_points(idx, metric)
