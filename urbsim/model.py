@@ -20,7 +20,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from urbsim import economy
+from urbsim.dynamics import economy, indicators
 from urbsim.governments import CentralGovernment, LocalGovernment, LocalState, PolicyArrays
 from urbsim.kernels import aggregate as A
 from urbsim.kernels import layout as L
@@ -204,7 +204,6 @@ class UrbanizationModel(mesa.Model):
             eco,
             self.policy_arrays,
             policy,
-            self.counts,
             self.acc_urban,
             self.hpa,
             self.wage_index,
@@ -343,7 +342,7 @@ class UrbanizationModel(mesa.Model):
         ps = self.place_state
         row: dict[str, float] = {"year": self.year}
         row.update(
-            economy.national_row(
+            indicators.national_row(
                 self.counts,
                 self.acc_urban,
                 ps,
@@ -390,8 +389,8 @@ class UrbanizationModel(mesa.Model):
                 "housing_cost": ps.housing_cost.copy(),
                 "service_capacity": ps.service_capacity.copy(),
                 "service_demand": ps.service_demand.copy(),
-                "service_gap": economy.place_service_gap(
-                    economy.served_persons(
+                "service_gap": indicators.place_service_gap(
+                    indicators.served_persons(
                         self.acc_urban,
                         ps.quality,
                         self.policy_arrays.access,
