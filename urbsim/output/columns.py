@@ -174,8 +174,8 @@ PLACES: Final[tuple[Column, ...]] = (
         "size_class",
         "string",
         "-",
-        "Size class of the place's prefecture city at the start of the next year (super-large "
-        "… small).",
+        "Size class of the place's prefecture city in force during the year, from its urban "
+        "residents at the start of the year (super-large … small).",
     ),
     Column("lon", "float64", "degrees east", "Longitude (WGS84).", static=True),
     Column("lat", "float64", "degrees north", "Latitude (WGS84).", static=True),
