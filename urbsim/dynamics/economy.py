@@ -114,7 +114,9 @@ def place_wages(
     return wage * spillover
 
 
-def employment_rate(jobs: np.ndarray, labour: np.ndarray, natural_unemployment: float) -> np.ndarray:
+def employment_rate(
+    jobs: np.ndarray, labour: np.ndarray, natural_unemployment: float
+) -> np.ndarray:
     """Probability that an urban worker has a job: jobs over labour force, at most 1
     (``1 - natural_unemployment`` where there is no labour force)."""
     return np.where(

@@ -128,9 +128,7 @@ NATIONAL: Final[tuple[Column, ...]] = (
     _flow("deaths", "persons per year", "Deaths."),
     _flow("moves", "households per year", "Households that changed place or zone."),
     _flow("moves_considered", "households per year", "Households that considered moving."),
-    _flow(
-        "province_moves", "households per year", "Moves across a province border (households)."
-    ),
+    _flow("province_moves", "households per year", "Moves across a province border (households)."),
     _flow("return_moves", "households per year", "Moves to the hukou place (households)."),
     _flow(
         "permits_issued",
@@ -160,9 +158,7 @@ PLACES: Final[tuple[Column, ...]] = (
     Column(
         "prefecture_code", "int32", "-", "6-digit code of the prefecture-level unit.", static=True
     ),
-    Column(
-        "region", "string", "-", "NBS region: east, central, west or northeast.", static=True
-    ),
+    Column("region", "string", "-", "NBS region: east, central, west or northeast.", static=True),
     Column(
         "kind",
         "string",
