@@ -30,8 +30,6 @@ from urbsim.scenario import LoadedScenario
 from urbsim.scenario.schema import MAX_ACCESS_YEARS
 from urbsim.world import KINDS, REGIONS, SIZE_CLASSES, World
 
-_DISTRICT = 0
-
 
 def build_world(loaded: LoadedScenario) -> World:
     """The world a scenario names, with households drawn from the scenario's seed."""

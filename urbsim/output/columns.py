@@ -238,15 +238,6 @@ def order_columns(df: pd.DataFrame, columns: Sequence[Column], table: str) -> pd
     return df[expected]
 
 
-def dtype_of(series: pd.Series) -> str:
-    """The registry dtype of a column's data (``string`` for text of any pandas storage)."""
-    if pd.api.types.is_string_dtype(series.dtype) and not pd.api.types.is_numeric_dtype(
-        series.dtype
-    ):
-        return "string"
-    return str(series.dtype)
-
-
 def field_metadata(column: Column) -> dict[bytes, bytes]:
     """Parquet field metadata of a column: its unit and description, UTF-8."""
     return {UNIT_KEY: column.unit.encode(), DESCRIPTION_KEY: column.description.encode()}
