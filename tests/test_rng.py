@@ -132,10 +132,16 @@ def test_uniforms_in_unit_interval(key: int, household: int, draw: int) -> None:
     assert (a, b) == ((bits >> 32) / 2.0**32, (bits & 0xFFFFFFFF) / 2.0**32)
 
 
-def test_extreme_bits_map_inside_unit_interval() -> None:
-    """The largest possible 53- and 32-bit values stay below 1."""
-    assert ((2**64 - 1) >> 11) * (1.0 / 9007199254740992.0) < 1.0
-    assert ((2**64 - 1) >> 32) * (1.0 / 4294967296.0) < 1.0
+def test_extreme_bits_map_inside_unit_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The largest possible 53- and 32-bit values stay below 1, through the functions that map
+    bits to uniforms (a scale of 1 / (2^53 - 1) or 1 / (2^32 - 1) would give exactly 1)."""
+    ones = 2**64 - 1
+    largest53, largest32 = 1.0 - 2.0**-53, 1.0 - 2.0**-32
+    assert rng.pair_from_bits(np.uint64(ones)) == (largest32, largest32)
+    assert float(np.uint64(ones) >> np.uint64(11)) * rng._INV53 == largest53
+    monkeypatch.setattr(rng_py, "draw_bits", lambda key, household, draw: ones)
+    assert rng_py.uniform(0, 0, 0) == largest53
+    assert rng_py.uniform_pair(0, 0, 0) == (largest32, largest32)
 
 
 # --- uniformity -----------------------------------------------------------------------------------

@@ -13,18 +13,10 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from urbsim.kernels.layout import RULE_CODES
-from urbsim.places import COUNTY_TOWN
-from urbsim.scenario.schema import SETTLEMENT_KEYS, Policy
+from urbsim.scenario.schema import Policy
 
 if TYPE_CHECKING:
     from urbsim.model import UrbanizationModel
-
-_DISTRICT = 0
-#: Capital stock created by the county-town programme wears out at this rate.
-PROGRAMME_DEPRECIATION = 0.10
-#: Share of local debt repaid each year (besides interest).
-AMORTIZATION = 0.10
 
 
 @dataclass
@@ -40,44 +32,6 @@ class PolicyArrays:
     funding_permanent: bool
     efficiency: float
     pole: np.ndarray  # bool per place
-
-
-def settlement_class(size_class: np.ndarray, kind: np.ndarray) -> np.ndarray:
-    """Row of the settlement table for each place: its city's size class, or county town."""
-    return np.where(kind == _DISTRICT, size_class, COUNTY_TOWN).astype(np.int64)
-
-
-def expand_policy(
-    policy: Policy, size_class: np.ndarray, kind: np.ndarray, is_capital: np.ndarray
-) -> PolicyArrays:
-    """Per-place arrays of a :class:`Policy`, given each place's current size class."""
-    rules = [getattr(policy.settlement, key) for key in SETTLEMENT_KEYS]
-    row = settlement_class(size_class, kind)
-    rule_code = np.array([RULE_CODES[r.rule] for r in rules], dtype=np.int64)
-    years = np.array([r.min_years for r in rules], dtype=np.int64)
-    quota = np.array([r.quota_per_10k for r in rules], dtype=np.float64)
-    poles = policy.growth_poles.rule
-    district = kind == _DISTRICT
-    super_mega = size_class <= 1  # super-large (0) or mega (1)
-    if poles == "none":
-        pole = np.zeros(kind.shape[0], dtype=np.bool_)
-    elif poles == "capitals":
-        pole = district & is_capital
-    elif poles == "super_mega":
-        pole = district & super_mega
-    else:
-        pole = district & (is_capital | super_mega)
-    return PolicyArrays(
-        rule=rule_code[row],
-        min_years=years[row],
-        quota_per_10k=quota[row],
-        permit_on=policy.permit.enabled,
-        permit_months=policy.permit.min_residence_months,
-        access=np.asarray(policy.permit.access, dtype=np.float64),
-        funding_permanent=policy.service_funding_base == "permanent",
-        efficiency=policy.governance_efficiency,
-        pole=pole,
-    )
 
 
 @dataclass
@@ -146,6 +100,9 @@ class CentralGovernment(mesa.Agent):
 
     def apply_policy(self, year: int) -> None:
         """Put the policy in force in ``year`` and expand it to the places."""
+        # Imported here: urbsim.dynamics.policy builds this module's PolicyArrays.
+        from urbsim.dynamics.policy import expand_policy
+
         model = self.model
         self.policy = model.loaded.policy(year)
         table = model.place_table
@@ -154,13 +111,14 @@ class CentralGovernment(mesa.Agent):
         )
 
     def select_pilots(self) -> np.ndarray:
-        """County towns funded by the county-town programme: the highest priority weight times
-        urban residents, ties broken by place index."""
-        ct = self.policy.county_town
+        """County towns funded by the county-town programme
+        (:func:`urbsim.dynamics.policy.select_pilots`)."""
+        from urbsim.dynamics.policy import select_pilots
+
         table = self.model.place_table
-        weight = np.asarray(ct.priority.as_tuple())[table.region] * (
-            self.model.place_state.urban_residents
+        return select_pilots(
+            self.policy.county_town,
+            table.region,
+            table.kind,
+            self.model.place_state.urban_residents,
         )
-        eligible = np.flatnonzero((table.kind != _DISTRICT) & (weight > 0))
-        order = eligible[np.lexsort((eligible, -weight[eligible]))]
-        return np.sort(order[: ct.pilot_counties])

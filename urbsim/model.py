@@ -20,16 +20,15 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from urbsim import economy
+from urbsim.dynamics import economy, indicators
 from urbsim.governments import CentralGovernment, LocalGovernment, LocalState, PolicyArrays
 from urbsim.kernels import aggregate as A
 from urbsim.kernels import layout as L
+from urbsim.output import columns
 from urbsim.places import Place, PlaceState, distances_km, size_classes
 from urbsim.scenario import LoadedScenario
 from urbsim.scenario.schema import MAX_ACCESS_YEARS
 from urbsim.world import KINDS, REGIONS, SIZE_CLASSES, World
-
-_DISTRICT = 0
 
 
 def build_world(loaded: LoadedScenario) -> World:
@@ -204,7 +203,6 @@ class UrbanizationModel(mesa.Model):
             eco,
             self.policy_arrays,
             policy,
-            self.counts,
             self.acc_urban,
             self.hpa,
             self.wage_index,
@@ -343,7 +341,7 @@ class UrbanizationModel(mesa.Model):
         ps = self.place_state
         row: dict[str, float] = {"year": self.year}
         row.update(
-            economy.national_row(
+            indicators.national_row(
                 self.counts,
                 self.acc_urban,
                 ps,
@@ -390,8 +388,8 @@ class UrbanizationModel(mesa.Model):
                 "housing_cost": ps.housing_cost.copy(),
                 "service_capacity": ps.service_capacity.copy(),
                 "service_demand": ps.service_demand.copy(),
-                "service_gap": economy.place_service_gap(
-                    economy.served_persons(
+                "service_gap": indicators.place_service_gap(
+                    indicators.served_persons(
                         self.acc_urban,
                         ps.quality,
                         self.policy_arrays.access,
@@ -407,24 +405,14 @@ class UrbanizationModel(mesa.Model):
         )
 
     def national_table(self) -> pd.DataFrame:
-        """One row per year recorded so far."""
+        """One row per year recorded so far, columns as :data:`urbsim.output.columns.NATIONAL`."""
         df = pd.DataFrame(self._national_rows)
         df["year"] = df["year"].astype(np.int64)
-        first = [
-            "year",
-            "residents",
-            "urban_residents",
-            "urbanization_rate",
-            "hukou_urbanization_rate",
-            "floating_population",
-            "hukou_conversions",
-            "permit_holders",
-            "service_gap",
-        ]
-        return df[first + [c for c in df.columns if c not in first]]
+        return columns.order_columns(df, columns.NATIONAL, "national")
 
     def places_table(self) -> pd.DataFrame:
-        """One row per place and year recorded so far."""
+        """One row per place and year recorded so far, columns as
+        :data:`urbsim.output.columns.PLACES`."""
         t = self.place_table
         n = self.n_places
         years = range(self.start_year, self.start_year + len(self._place_frames))
@@ -435,7 +423,6 @@ class UrbanizationModel(mesa.Model):
             "prefecture_code": t.prefecture_code.astype(np.int32),
             "region": np.asarray(REGIONS, dtype=object)[t.region],
             "kind": np.asarray(KINDS, dtype=object)[t.kind],
-            "size_class": None,
             "lon": t.lon,
             "lat": t.lat,
         }
@@ -450,4 +437,4 @@ class UrbanizationModel(mesa.Model):
         df = pd.concat(frames, ignore_index=True)
         for col in ("name", "region", "kind", "size_class"):
             df[col] = df[col].astype(str)
-        return df
+        return columns.order_columns(df, columns.PLACES, "places")

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from fake_run import fake_tables
 
+from urbsim.output import columns
 from urbsim.plots import run, style
 from urbsim.world.base import KINDS, REGIONS, SIZE_CLASSES
 
@@ -24,12 +25,22 @@ def tables() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def test_fake_tables_follow_the_contract(tables: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    """The stand-in tables hold real output columns (urbsim/output/columns.py) with their
+    dtypes, and the category names of the world, so the figure tests draw
+    what a run writes; a renamed or retyped output column fails here."""
     national, places = tables
-    assert len(national) == 5 and len(places) == 30
+    for df, registry in ((national, columns.NATIONAL), (places, columns.PLACES)):
+        dtypes = columns.by_name(registry)
+        assert set(df.columns) <= set(dtypes), set(df.columns) - set(dtypes)
+        for name in df.columns:
+            expected = dtypes[name].dtype
+            dtype = df[name].dtype
+            text = pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_numeric_dtype(dtype)
+            actual = "string" if text else str(dtype)
+            assert actual == expected, name
     assert set(places["region"]) <= set(REGIONS)
     assert set(places["kind"]) <= set(KINDS)
     assert set(places["size_class"]) <= set(SIZE_CLASSES)
-    assert national["urbanization_rate"].between(0, 1).all()
 
 
 def test_draw_all_writes_every_figure(

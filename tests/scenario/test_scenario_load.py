@@ -3,6 +3,8 @@ dotted field and the reason, the policy timeline and the scenario hash."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -62,7 +64,9 @@ def test_defaults_validate() -> None:
     assert sorted(loaded.policies) == list(range(2010, 2036))
     assert all(p == s.policy for p in loaded.policies.values())
     assert loaded.source == "<dict>"
-    assert len(loaded.sha256) == 64 and int(loaded.sha256, 16) >= 0
+    # The hash is of the canonical JSON of the resolved scenario (sorted keys, no spaces).
+    canonical = json.dumps(s.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    assert loaded.sha256 == hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def test_empty_file_validates_to_defaults(tmp_path: Path) -> None:

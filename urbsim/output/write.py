@@ -16,7 +16,7 @@ import platform
 import shutil
 import struct
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from urbsim.errors import UrbsimError
+from urbsim.output.columns import NATIONAL, PLACES, Column, by_name, field_metadata
 from urbsim.scenario import LoadedScenario
 
 #: File names inside a run folder.
@@ -122,13 +123,35 @@ def replace_dir(out_dir: Path, fill: Callable[[Path], None]) -> Path:
 # ---------------------------------------------------------------------------------------------
 # Tables
 # ---------------------------------------------------------------------------------------------
-def write_table(df: pd.DataFrame, path: Path) -> None:
+def write_table(df: pd.DataFrame, path: Path, columns: Sequence[Column] = ()) -> None:
     """Write ``df`` as zstd-compressed Parquet without the pandas index.
 
-    The bytes depend only on the frame and the library versions: Parquet stores no timestamp,
-    and the pandas schema metadata records dtypes and versions, nothing about the moment.
+    The bytes depend only on the frame, ``columns`` and the library versions: Parquet stores no
+    timestamp, and the pandas schema metadata records dtypes and versions, nothing about the
+    moment.
+
+    Parameters
+    ----------
+    df
+        The table.
+    path
+        File to write.
+    columns
+        Registry entries (:mod:`urbsim.output.columns`) of the table's columns: the unit and
+        description of each column of ``df`` found there go into its Parquet field metadata
+        (``pyarrow.parquet.read_schema(path).field(name).metadata``).
     """
     table = pa.Table.from_pandas(df, preserve_index=False)
+    if columns:
+        described = by_name(columns)
+        schema = pa.schema(
+            [
+                f.with_metadata(field_metadata(described[f.name])) if f.name in described else f
+                for f in table.schema
+            ],
+            metadata=table.schema.metadata,
+        )
+        table = table.cast(schema)
     pq.write_table(table, path, compression="zstd", write_statistics=True)
 
 
@@ -341,8 +364,8 @@ def write_run(
     }
 
     def fill(folder: Path) -> None:
-        write_table(national, folder / NATIONAL_FILE)
-        write_table(places, folder / PLACES_FILE)
+        write_table(national, folder / NATIONAL_FILE, NATIONAL)
+        write_table(places, folder / PLACES_FILE, PLACES)
         text = json.dumps(full, sort_keys=True, indent=2, ensure_ascii=False, default=str)
         (folder / MANIFEST_FILE).write_text(text + "\n", encoding="utf-8")
         fig_dir = folder / FIGURES_DIR

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
+from urbsim.output.columns import metric_units
 from urbsim.plots.style import (
     FIGSIZE,
     PlotDataError,
@@ -58,22 +59,13 @@ INDICES_COLUMNS: Final[tuple[str, ...]] = (
 SOBOL_INDICES: Final[tuple[str, ...]] = ("S1", "ST", "S2")
 MORRIS_INDICES: Final[tuple[str, ...]] = ("mu", "mu_star", "sigma")
 
-#: Units of the metrics a sweep usually keeps: the national table's columns (README) and the
-#: sensitivity experiment's names for them. A ``spec`` entry overrides these.
+#: Units of the metrics a sweep usually keeps: every national column's unit
+#: (:mod:`urbsim.output.columns`), and the sensitivity experiment's names for two of them. A
+#: ``spec`` entry overrides these.
 METRIC_UNITS: Final[dict[str, str]] = {
-    "urbanization_rate": "share of residents",
-    "resident_urbanization": "share of residents",
-    "hukou_urbanization_rate": "share of residents",
-    "hukou_urbanization": "share of residents",
-    "service_gap": "share of urban residents",
-    "county_town_share": "share of urban residents",
-    "residents": "persons",
-    "urban_residents": "persons",
-    "floating_population": "persons",
-    "hukou_conversions": "persons per year",
-    "permit_holders": "persons",
-    "local_debt": "yuan",
-    "public_spending": "yuan per year",
+    **metric_units(),
+    "resident_urbanization": metric_units()["urbanization_rate"],
+    "hukou_urbanization": metric_units()["hukou_urbanization_rate"],
 }
 
 #: A parameter with at most this many distinct values, in a full factorial design, is a grid.

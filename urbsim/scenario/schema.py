@@ -442,6 +442,14 @@ class Economy(Strict):
         ge=0,
         le=0.5,
     )
+    wage_floor_residents: float = P(
+        20_000.0,
+        "persons",
+        "assumption",
+        "Urban residents below which a place's wage is computed as if it had this many "
+        "(a county town of a few thousand people still pays a regional wage).",
+        gt=0,
+    )
     pole_spillover: float = P(
         0.04,
         "-",
@@ -570,6 +578,23 @@ class Economy(Strict):
         "urbsim",
         "Share of a service shortfall that a local government tries to "
         "close each year by investing (borrowing where revenue falls short).",
+        ge=0,
+        le=1,
+    )
+    amortization: float = P(
+        0.10,
+        "1/year",
+        "assumption: debt repaid evenly over about ten years",
+        "Share of local debt repaid each year besides interest (debt service is interest plus "
+        "this share of the debt).",
+        ge=0,
+        le=1,
+    )
+    programme_depreciation: float = P(
+        0.10,
+        "1/year",
+        "assumption: a service life of about ten years",
+        "Share of the service capacity built by the county-town programme lost each year.",
         ge=0,
         le=1,
     )

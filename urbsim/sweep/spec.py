@@ -24,6 +24,7 @@ from typing import Any, Final, Literal
 import annotated_types
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from urbsim.output.columns import NATIONAL, PLACES
 from urbsim.scenario import ScenarioError
 
 # The sweep reads its base scenario exactly as `urbsim run` does (``extends`` merged, then
@@ -33,52 +34,14 @@ from urbsim.scenario.load import _problems as _pydantic_problems
 from urbsim.scenario.load import _read_toml, apply_overrides, validate
 from urbsim.scenario.schema import Policy, Scenario, Strict
 
-#: Columns of the national table (one row per year) a sweep may keep; the test suite checks
-#: this list against a real run.
-NATIONAL_COLUMNS: Final[tuple[str, ...]] = (
-    "residents",
-    "urban_residents",
-    "urbanization_rate",
-    "hukou_urbanization_rate",
-    "floating_population",
-    "hukou_conversions",
-    "permit_holders",
-    "service_gap",
-    "registered_population",
-    "nonagri_hukou_population",
-    "urban_floating_population",
-    "county_town_share",
-    "households",
-    "local_debt",
-    "settled_migrants",
-    "points_conversions",
-    "requisition_conversions",
-    "insitu_reclassified",
-    "births",
-    "deaths",
-    "moves",
-    "moves_considered",
-    "province_moves",
-    "return_moves",
-    "permits_issued",
-    "public_spending",
-    "agents",
-)
-#: Numeric columns of the places table (one row per place and year) a sweep may keep.
+#: Columns of the national table (one row per year) a sweep may keep: every registered national
+#: column but the year (:data:`urbsim.output.columns.NATIONAL`).
+NATIONAL_COLUMNS: Final[tuple[str, ...]] = tuple(c.name for c in NATIONAL if c.name != "year")
+#: Numeric columns of the places table (one row per place and year) a sweep may keep: the
+#: registered numeric columns that change from year to year, and ``size_class_code``, the index
+#: of the ``size_class`` name in :data:`urbsim.world.SIZE_CLASSES` (sweep results hold numbers).
 PLACE_COLUMNS: Final[tuple[str, ...]] = (
-    "residents",
-    "urban_residents",
-    "hukou_residents",
-    "registered_population",
-    "floating_residents",
-    "permit_holders",
-    "wage",
-    "housing_cost",
-    "service_capacity",
-    "service_demand",
-    "service_gap",
-    "employment_rate",
-    "amenity",
+    *(c.name for c in PLACES if c.dtype == "float64" and not c.static),
     "size_class_code",
 )
 #: Named reducers a metric may use instead of a national column (see :mod:`urbsim.sweep.runs`).

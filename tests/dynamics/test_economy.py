@@ -1,0 +1,314 @@
+"""Hand-computed cases for each function of urbsim.dynamics.economy.
+
+Each test sets up two to four places with round numbers and checks the result against the
+arithmetic written out in its comments. Both household engines share these functions, so the
+engine-equivalence tests cannot see a bug here; these tests are what guards the economy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from dynamics_helpers import by_region, govs, place_table, places, policy_arrays
+
+from urbsim.dynamics import economy as E
+from urbsim.kernels.layout import RULE_OPEN, RULE_POINTS
+from urbsim.places import PlaceState
+from urbsim.scenario.schema import CountyTown, Economy, Policy, Renewal
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+def test_interpolate_is_linear_between_years_and_flat_outside() -> None:
+    series = {"2010": 0.10, "2020": 0.05}
+    assert E.interpolate(series, 2015) == pytest.approx(0.075)  # halfway
+    assert E.interpolate(series, 2005) == 0.10  # before the first key
+    assert E.interpolate(series, 2030) == 0.05  # after the last key
+
+
+def test_entitled_demand_weights_access_categories() -> None:
+    # Columns: full (hukou), base, permit after 0, 1, 2 completed years.
+    acc = np.array([[10.0, 4.0, 2.0, 2.0, 2.0], [0.0, 10.0, 0.0, 0.0, 0.0]])
+    access = np.array([0.5, 0.75])  # the schedule is padded with its last value, 0.75
+    # place 0: 10*1 + 4*0.3 + 2*0.5 + 2*0.75 + 2*0.75 = 10 + 1.2 + 1 + 1.5 + 1.5 = 15.2
+    # place 1: 10*0.3 = 3; times 100 households per agent
+    np.testing.assert_allclose(E.entitled_demand(acc, access, 0.3, 100.0), [1520.0, 300.0])
+
+
+# ---------------------------------------------------------------------------------------------
+# Places: wages, jobs, housing
+# ---------------------------------------------------------------------------------------------
+def test_place_wages_by_region_size_floor_pole_and_spillover() -> None:
+    eco = Economy(
+        wage_2010=by_region(40_000.0, 30_000.0, 30_000.0, 30_000.0),
+        agglomeration_elasticity=0.5,
+        wage_floor_residents=40_000.0,
+    )
+    urban = np.array([4e6, 1e4, 1e6])
+    region = np.array([0, 1, 0])
+    pole = np.array([True, False, False])
+    spillover = np.array([1.0, 1.02, 1.0])
+    wage = E.place_wages(urban, region, pole, spillover, eco, pole_boost=0.05, wage_index=1.1)
+    # 0: 40,000 * 1.1 * sqrt(4e6 / 1e6) = 88,000; pole boost * 1.05 = 92,400
+    # 1: below the floor, sized as 40,000 residents: 30,000 * 1.1 * sqrt(0.04) = 6,600;
+    #    spillover * 1.02 = 6,732
+    # 2: 40,000 * 1.1 * sqrt(1) = 44,000
+    np.testing.assert_allclose(wage, [92_400.0, 6_732.0, 44_000.0])
+
+
+def test_pole_spillover_falls_linearly_to_the_radius() -> None:
+    # Three places on the equator: a pole at 0°, others at 0.5° and 5° of longitude.
+    lat = np.zeros(3)
+    lon = np.radians([0.0, 0.5, 5.0])
+    pole = np.array([True, False, False])
+    # radius: one degree of arc on the sphere of 6,371 km that distances_km uses
+    out = E.pole_spillover(lat, lon, pole, strength=0.1, radius_km=6371.0 * np.pi / 180.0)
+    # 0.5° of arc is half the radius: 1 + 0.1 * (1 - 0.5) = 1.05; 5° is beyond: 1.
+    # The pole itself gets no spillover.
+    np.testing.assert_allclose(out, [1.0, 1.05, 1.0], rtol=1e-6)
+    assert (E.pole_spillover(lat, lon, np.zeros(3, dtype=bool), 0.1, 100.0) == 1.0).all()
+
+
+def test_jobs_first_year_match_target_then_close_a_share_of_the_gap() -> None:
+    eco = Economy(workers_per_person=0.5, natural_unemployment=0.1, job_adjustment=0.25)
+    ps = places(3, urban_residents=[1000.0, 0.0, 2000.0], programme_jobs=[0.0, 0.0, 100.0])
+    E.update_jobs(ps, eco, first=True)
+    # labour [500, 0, 1000]; target = labour * 0.9 + programme jobs = [450, 0, 1000]
+    np.testing.assert_allclose(ps.jobs, [450.0, 0.0, 1000.0])
+    # employment: 450/500 = 0.9; no labour force: 1 - 0.1 = 0.9; 1000/1000 = 1
+    np.testing.assert_allclose(ps.employment, [0.9, 0.9, 1.0])
+
+    ps.jobs[:] = [400.0, 0.0, 1200.0]
+    E.update_jobs(ps, eco, first=False)
+    # jobs += 0.25 * (target - jobs): 400 + 12.5, 0, 1200 - 50
+    np.testing.assert_allclose(ps.jobs, [412.5, 0.0, 1150.0])
+    # 412.5 / 500 = 0.825; 0.9; 1150 / 1000 capped at 1
+    np.testing.assert_allclose(ps.employment, [0.825, 0.9, 1.0])
+
+
+def test_housing_cost_follows_wage_and_crowding_and_stock_responds() -> None:
+    eco = Economy(housing_cost_2010=300.0, housing_elasticity=2.0, housing_supply_response=0.1)
+    ps = places(2, urban_residents=[1000.0, 1500.0], wage=[40_000.0, 60_000.0])
+    E.update_housing(ps, eco, mean_wage_2010=40_000.0, first=True)
+    # first year: stock = residents, crowding 1; cost = 300 * wage / 40,000 = [300, 450]
+    np.testing.assert_allclose(ps.housing_stock, [1000.0, 1500.0])
+    np.testing.assert_allclose(ps.housing_cost, [300.0, 450.0])
+
+    ps.housing_stock[:] = [1000.0, 1000.0]
+    E.update_housing(ps, eco, mean_wage_2010=40_000.0, first=False)
+    # crowding [1, 1.5]: cost = [300, 450 * 1.5^2 = 1012.5]
+    np.testing.assert_allclose(ps.housing_cost, [300.0, 1012.5])
+    # stock *= 1 + 0.1 * max(crowding - 1, 0): [1000, 1000 * 1.05 = 1050]
+    np.testing.assert_allclose(ps.housing_stock, [1000.0, 1050.0])
+
+
+# ---------------------------------------------------------------------------------------------
+# Programmes
+# ---------------------------------------------------------------------------------------------
+def test_renewal_allocates_in_proportion_to_households_left() -> None:
+    ps = places(3, urban_households=[100.0, 300.0, 0.0], renewed_households=[0.0, 100.0, 0.0])
+    gs = govs(2, renewal_cost=[5.0, 5.0])  # last year's cost must not linger
+    rn = Renewal(
+        households_per_year=150.0,
+        cost_per_household=1000.0,
+        subsidy_share=0.4,
+        amenity_effect=0.6,
+        service_effect=0.3,
+    )
+    subsidy = E.renew_communities(ps, gs, rn, np.array([0, 0, 1]), 2)
+    # left [100, 200, 0] of 300: half of it is done this year -> done [50, 100, 0]
+    np.testing.assert_allclose(ps.renewed_households, [50.0, 200.0, 0.0])
+    # renovated share of urban households [50/100, 100/300, 0] = [0.5, 1/3, 0]
+    np.testing.assert_allclose(ps.amenity, [0.6 * 0.5, 0.6 / 3.0, 0.0])
+    np.testing.assert_allclose(ps.renewal_factor, [1.0 + 0.3 * 0.5, 1.0 + 0.3 / 3.0, 1.0])
+    # cost 150 households * 1000 = 150,000: 40 % central, 60 % to government 0
+    assert subsidy == pytest.approx(60_000.0)
+    np.testing.assert_allclose(gs.renewal_cost, [90_000.0, 0.0])
+
+    # More households per year than are left: everything left is done, no more.
+    subsidy = E.renew_communities(
+        ps, gs, rn.model_copy(update={"households_per_year": 1e6}), np.array([0, 0, 1]), 2
+    )
+    np.testing.assert_allclose(ps.renewed_households, [100.0, 300.0, 0.0])
+    assert subsidy == pytest.approx(150.0 * 1000.0 * 0.4)  # the 150 households left
+    # Nothing left: no cost at all.
+    assert E.renew_communities(ps, gs, rn, np.array([0, 0, 1]), 2) == 0.0
+    np.testing.assert_array_equal(gs.renewal_cost, [0.0, 0.0])
+
+
+def test_programme_capacity_depreciates_and_pilots_get_money_by_priority() -> None:
+    ps = places(3, urban_residents=[0.0, 3000.0, 2000.0], programme_capacity=[0.0, 0.0, 0.0])
+    ct = CountyTown(
+        budget=0.004,  # billion yuan: 4,000,000 yuan
+        priority=by_region(1.0, 0.8, 0.5, 0.5),
+        share_services=0.5,
+        share_amenity=0.25,
+        share_jobs=0.25,
+        cost_per_amenity=125.0,
+        cost_per_job=12_500.0,
+    )
+    pilots = np.array([1, 2])
+    region = np.array([0, 0, 2])  # place 1 east (priority 1), place 2 west (0.5)
+    spent = E.fund_programme(
+        ps, ct, pilots, region, unit_cost=2000.0, efficiency=1.0, wage_index=2.0
+    )
+    # weights 1 * 3000 and 0.5 * 2000 = [3000, 1000]: money [3e6, 1e6]
+    assert spent == pytest.approx(4e6)
+    # capacity += money * 0.5 * 1 / 2000 = [750, 250]
+    np.testing.assert_allclose(ps.programme_capacity, [0.0, 750.0, 250.0])
+    # amenity += money * 0.25 / (125 * 2 * urban): 750,000 / 750,000 = 1; 250,000 / 500,000
+    np.testing.assert_allclose(ps.amenity, [0.0, 1.0, 0.5])
+    # jobs += money * 0.25 / (12,500 * 2): 30 and 10
+    np.testing.assert_allclose(ps.programme_jobs, [0.0, 30.0, 10.0])
+
+    # Next year: 10 % depreciation first, then the same money again.
+    E.depreciate_programme(ps, 0.1)
+    np.testing.assert_allclose(ps.programme_capacity, [0.0, 675.0, 225.0])
+    E.fund_programme(ps, ct, pilots, region, unit_cost=2000.0, efficiency=1.0, wage_index=2.0)
+    np.testing.assert_allclose(ps.programme_capacity, [0.0, 1425.0, 475.0])
+    # Without a budget nothing is spent.
+    no_budget = ct.model_copy(update={"budget": 0.0})
+    assert E.fund_programme(ps, no_budget, pilots, region, 2000.0, 1.0, 2.0) == 0.0
+    np.testing.assert_allclose(ps.programme_capacity, [0.0, 1425.0, 475.0])
+
+
+# ---------------------------------------------------------------------------------------------
+# Public finance
+# ---------------------------------------------------------------------------------------------
+def _finance_places() -> PlaceState:
+    return places(
+        3,
+        urban_residents=[1000.0, 2000.0, 0.0],
+        wage=[40_000.0, 20_000.0, 30_000.0],
+        employment=[0.9, 1.0, 0.8],
+        residents=[1200.0, 2500.0, 500.0],
+        registered_population=[1500.0, 2000.0, 1000.0],
+    )
+
+
+def test_revenue_is_a_share_of_the_urban_wage_bill() -> None:
+    eco = Economy(local_tax_rate=0.1, workers_per_person=0.5)
+    # labour [500, 1000, 0]: 0.1 * 40,000 * 0.9 * 500 = 1.8e6; 0.1 * 20,000 * 1 * 1000 = 2e6
+    np.testing.assert_allclose(E.local_revenue(_finance_places(), eco), [1.8e6, 2e6, 0.0])
+
+
+def test_transfers_follow_residents_or_registered_population() -> None:
+    eco = Economy(transfer_per_person=100.0, transfer_region=by_region(1.0, 1.0, 2.0, 1.0))
+    ps = _finance_places()
+    region = np.array([0, 2, 2])
+    # per person: 100 * wage index 1.5 * regional multiplier [1, 2, 2] = [150, 300, 300]
+    # permanent: residents [1200, 2500, 500] -> [180,000, 750,000, 150,000]
+    np.testing.assert_allclose(
+        E.central_transfers(ps, eco, region, permanent=True, wage_index=1.5),
+        [180_000.0, 750_000.0, 150_000.0],
+    )
+    # registered: [1500, 2000, 1000] -> [225,000, 600,000, 300,000]
+    np.testing.assert_allclose(
+        E.central_transfers(ps, eco, region, permanent=False, wage_index=1.5),
+        [225_000.0, 600_000.0, 300_000.0],
+    )
+
+
+def test_service_budget_deducts_debt_service_and_renewal_cost() -> None:
+    eco = Economy(interest_rate=0.05, amortization=0.1, service_budget_share=0.5)
+    gs = govs(2, debt=[1e6, 0.0], renewal_cost=[10_000.0, 0.0])
+    revenue = np.array([1.8e6, 2e6, 0.0])
+    transfers = np.array([180_000.0, 750_000.0, 150_000.0])
+    E.set_budgets(gs, revenue, transfers, np.array([0, 0, 1]), 2, eco)
+    np.testing.assert_allclose(gs.revenue, [3.8e6, 0.0])
+    np.testing.assert_allclose(gs.transfers, [930_000.0, 150_000.0])
+    np.testing.assert_allclose(gs.interest, [50_000.0, 0.0])  # 5 % of 1e6
+    # 0.5 * (3.8e6 + 0.93e6) - (50,000 interest + 100,000 amortization) - 10,000 renewal
+    #   = 2,365,000 - 160,000 = 2,205,000; government 1: 0.5 * 150,000 = 75,000
+    np.testing.assert_allclose(gs.service_budget, [2_205_000.0, 75_000.0])
+
+    # Debt service larger than the budget share: the service budget is 0, not negative.
+    gs = govs(2, debt=[1e8, 0.0])
+    E.set_budgets(gs, revenue, transfers, np.array([0, 0, 1]), 2, eco)
+    assert gs.service_budget[0] == 0.0
+
+
+def test_budget_follows_demand_within_a_city() -> None:
+    ps = places(
+        3,
+        service_demand=[30.0, 10.0, 0.0],
+        renewal_factor=[1.0, 1.5, 1.0],
+        programme_capacity=[0.0, 0.0, 3.0],
+    )
+    gs = govs(2, service_budget=[2000.0, 500.0])
+    alloc, capacity = E.allocate_services(ps, gs, np.array([0, 0, 1]), 2, unit_cost=100.0, eff=2.0)
+    # government 0 splits 2000 by demand 30:10; government 1 has no demand and spends nothing
+    np.testing.assert_allclose(alloc, [1500.0, 500.0, 0.0])
+    # capacity = alloc * 2 / 100 * renewal factor + programme capacity
+    #   = [30 * 1, 10 * 1.5, 0 + 3]
+    np.testing.assert_allclose(capacity, [30.0, 15.0, 3.0])
+
+
+def test_borrowing_is_capped_by_the_ceiling_and_old_debt_amortized() -> None:
+    eco = Economy(borrowing_limit=2.0, investment_share=0.5, amortization=0.1)
+    ps = places(3, service_demand=[40.0, 20.0, 10.0])
+    capacity = np.array([30.0, 15.0, 3.0])
+    gs = govs(2, revenue=[1000.0, 100.0], debt=[1800.0, 0.0])
+    spent = E.borrow(ps, gs, capacity, np.array([0, 0, 1]), 2, eco, unit_cost=100.0, eff=2.0)
+    # shortfall [10, 5, 7] -> by government [15, 7]; wanted 0.5 * short * 100 / 2 = [375, 175]
+    # ceiling 2 * revenue = [2000, 200], room [2000 - 1800, 200] = [200, 200]
+    np.testing.assert_allclose(gs.borrowing, [200.0, 175.0])
+    # spread by shortfall: 200 * 10/15, 200 * 5/15, 175
+    np.testing.assert_allclose(spent, [400.0 / 3.0, 200.0 / 3.0, 175.0])
+    # debt = 0.9 * debt + borrowing: 1620 + 200, 0 + 175
+    np.testing.assert_allclose(gs.debt, [1820.0, 175.0])
+
+
+def test_points_quotas_count_points_places_and_carry_over_one_year() -> None:
+    pa = policy_arrays(
+        3,
+        rule=np.array([RULE_POINTS, RULE_OPEN, RULE_POINTS], dtype=np.int64),
+        quota_per_10k=np.array([10.0, 50.0, 20.0]),
+    )
+    gs = govs(2, quota_left=[30.0, 250.0])
+    E.points_quotas(gs, pa, np.array([1e5, 1e5, 5e4]), np.array([0, 0, 1]), 2)
+    # quota: government 0 = 10 per 10k of 100,000 = 100 (the open place has none);
+    # government 1 = 20 per 10k of 50,000 = 100. Carry-over is at most one year's quota:
+    # 100 + min(30, 100) = 130; 100 + min(250, 100) = 200
+    np.testing.assert_allclose(gs.quota_left, [130.0, 200.0])
+
+
+# ---------------------------------------------------------------------------------------------
+# The year's update as a whole
+# ---------------------------------------------------------------------------------------------
+def test_update_governments_sets_capacity_spending_and_quality() -> None:
+    """One government, two places, no programmes: the numbers of the pieces above combined."""
+    eco = Economy(
+        service_cost=100.0,
+        service_base_access=0.5,
+        local_tax_rate=0.1,
+        workers_per_person=0.5,
+        transfer_per_person=0.0,
+        interest_rate=0.0,
+        amortization=0.1,
+        service_budget_share=1.0,
+        borrowing_limit=1.0,
+        investment_share=1.0,
+    )
+    ps = places(2, urban_residents=[100.0, 100.0], wage=[1000.0, 1000.0], employment=[1.0, 1.0])
+    gs = govs(1)
+    table = place_table(region=[0, 0], kind=[0, 1])
+    # access counts: place 0 has 100 hukou holders, place 1 has 100 without access (base 0.5)
+    acc = np.array([[100.0, 0.0, 0.0], [0.0, 100.0, 0.0]])
+    pa = policy_arrays(2)
+    prog, subsidy = E.update_governments(
+        ps, gs, table, eco, pa, Policy(), acc, 1.0, 1.0, np.array([0, 0]), 1, np.zeros(0, np.int64)
+    )
+    assert (prog, subsidy) == (0.0, 0.0)
+    # demand [100, 50]; revenue 0.1 * 1000 * 1 * 50 * 2 places = 10,000 = the service budget
+    np.testing.assert_allclose(ps.service_demand, [100.0, 50.0])
+    np.testing.assert_allclose(gs.service_budget, [10_000.0])
+    # split 2:1 -> [6666.7, 3333.3] yuan -> capacity at 100 yuan each [66.7, 33.3]
+    # shortfall [33.3, 16.7] = 50 persons -> wants 5,000 yuan; ceiling 1 * 10,000, no debt
+    np.testing.assert_allclose(gs.borrowing, [5000.0])
+    np.testing.assert_allclose(gs.debt, [5000.0])
+    # capacity = demand exactly; spending = budget + borrowing by place
+    np.testing.assert_allclose(ps.service_capacity, [100.0, 50.0])
+    np.testing.assert_allclose(ps.spending, [10_000.0, 5000.0])
+    np.testing.assert_allclose(ps.quality, [1.0, 1.0])

@@ -1,0 +1,12 @@
+"""Yearly dynamics of places and governments, shared by both household engines.
+
+* :mod:`urbsim.dynamics.policy`: the policy in force expanded to places, pilot selection.
+* :mod:`urbsim.dynamics.economy`: wages, jobs, housing, renewal, the county-town programme,
+  local budgets, borrowing, service capacity and points quotas.
+* :mod:`urbsim.dynamics.indicators`: served persons, service gaps and the national aggregates
+  of a recorded year.
+
+The submodules are not imported here: :mod:`urbsim.governments` imports the policy functions,
+and the economy needs the government state, so importing both from this package would tie
+them into a cycle.
+"""

@@ -1,0 +1,398 @@
+"""Yearly updates of places and governments, vectorized over arrays.
+
+Both household engines share these functions, so they see identical place values (and the
+engine-equivalence tests cannot see a bug here: ``tests/dynamics`` tests them directly).
+Monetary values are yuan of the year; ``wage_index`` carries real wage growth since the start
+year and scales wages, rents, transfers and the cost of services alike.
+
+Order of a year's updates (:func:`update_places`, then :func:`update_governments`):
+
+1. wages, jobs and employment, housing cost and stock (:func:`place_wages`,
+   :func:`update_jobs`, :func:`update_housing`);
+2. entitled service demand (:func:`entitled_demand`);
+3. old-community renewal (:func:`renew_communities`);
+4. county-town programme: depreciation, then the year's money (:func:`depreciate_programme`,
+   :func:`fund_programme`);
+5. local budgets: revenue, transfers, debt service, service budget (:func:`local_revenue`,
+   :func:`central_transfers`, :func:`set_budgets`);
+6. service capacity from the budget, then borrowing to close part of the shortfall
+   (:func:`allocate_services`, :func:`borrow`), service quality;
+7. points quotas (:func:`points_quotas`).
+
+Each function keeps the arithmetic (and the order of floating-point operations) of the single
+function it was split from, so the simulated numbers are unchanged to the bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from urbsim.governments import LocalState, PolicyArrays
+from urbsim.kernels.layout import RULE_POINTS
+from urbsim.places import PlaceState, distances_km
+from urbsim.scenario.schema import CountyTown, Economy, Policy, Renewal
+from urbsim.world import PlaceTable
+
+#: Urban residents of the place whose wage is ``economy.wage_2010`` (the reference size).
+_REFERENCE_SIZE = 1e6
+#: Yuan per billion yuan (``policy.county_town.budget`` is in billion yuan/year).
+_YUAN_PER_BILLION = 1e9
+#: Persons per 10,000 (``quota_per_10k`` is persons per 10,000 registered per year).
+_PER_10K = 1e-4
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared helpers
+# ---------------------------------------------------------------------------------------------
+def interpolate(series: dict[str, float], year: int) -> float:
+    """Value of a year series (keys are years) at ``year``: linear between keys, flat outside."""
+    years = np.array(sorted(int(k) for k in series), dtype=np.float64)
+    values = np.array([series[str(int(y))] for y in years], dtype=np.float64)
+    return float(np.interp(float(year), years, values))
+
+
+def access_shares(access: np.ndarray, base_access: float, n_categories: int) -> np.ndarray:
+    """Entitlement of each access category (full, base, permit by years), the permit schedule
+    padded with its last value to ``n_categories`` columns."""
+    permit = np.full(n_categories - 2, access[-1])
+    permit[: min(access.shape[0], n_categories - 2)] = access[: n_categories - 2]
+    return np.concatenate(([1.0, base_access], permit))
+
+
+def entitled_demand(
+    acc: np.ndarray, access: np.ndarray, base_access: float, hpa: float
+) -> np.ndarray:
+    """Persons weighted by their service entitlement, per place, from access-category counts."""
+    shares = access_shares(access, base_access, acc.shape[1])
+    return (acc * shares[None, :]).sum(axis=1) * hpa
+
+
+def _share_of_group(values: np.ndarray, gov: np.ndarray, n_gov: int) -> np.ndarray:
+    """Each place's share of its government's total of ``values`` (0 where the total is 0)."""
+    total = np.bincount(gov, weights=values, minlength=n_gov)[gov]
+    return np.divide(values, total, out=np.zeros(values.shape[0]), where=total > 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Places: wages, jobs, housing
+# ---------------------------------------------------------------------------------------------
+def pole_spillover(
+    lat: np.ndarray, lon: np.ndarray, pole: np.ndarray, strength: float, radius_km: float
+) -> np.ndarray:
+    """Wage multiplier from the nearest growth pole: 1 + strength * (1 - d / radius), d < radius.
+
+    Places that are themselves poles get no spillover (they get the pole boost instead).
+    """
+    out = np.ones(lat.shape[0])
+    idx = np.flatnonzero(pole)
+    if idx.size == 0 or strength == 0.0:
+        return out
+    d = distances_km(lat, lon, lat[idx], lon[idx]).min(axis=1)
+    gain = strength * np.clip(1.0 - d / radius_km, 0.0, None)
+    return np.where(pole, 1.0, 1.0 + gain)
+
+
+def place_wages(
+    urban: np.ndarray,
+    region: np.ndarray,
+    pole: np.ndarray,
+    spillover: np.ndarray,
+    eco: Economy,
+    pole_boost: float,
+    wage_index: float,
+) -> np.ndarray:
+    """Urban wage of each place (yuan/year).
+
+    ``wage_2010`` of the place's region times the wage index, times urban residents (floored at
+    ``economy.wage_floor_residents``) in millions to the agglomeration elasticity, times the
+    pole boost in pole places and the spillover multiplier elsewhere.
+    """
+    base = np.asarray(eco.wage_2010.as_tuple())[region]
+    size = np.maximum(urban, eco.wage_floor_residents) / _REFERENCE_SIZE
+    wage = base * wage_index * size**eco.agglomeration_elasticity
+    wage = wage * np.where(pole, 1.0 + pole_boost, 1.0)
+    return wage * spillover
+
+
+def employment_rate(
+    jobs: np.ndarray, labour: np.ndarray, natural_unemployment: float
+) -> np.ndarray:
+    """Probability that an urban worker has a job: jobs over labour force, at most 1
+    (``1 - natural_unemployment`` where there is no labour force)."""
+    return np.where(
+        labour > 0,
+        np.minimum(1.0, jobs / np.maximum(labour, 1.0)),
+        1.0 - natural_unemployment,
+    )
+
+
+def update_jobs(ps: PlaceState, eco: Economy, first: bool) -> None:
+    """Jobs move towards the labour force at natural unemployment plus programme jobs (set to
+    it in the first year, a share ``job_adjustment`` of the gap closed after); employment
+    follows."""
+    labour = eco.workers_per_person * ps.urban_residents
+    target = labour * (1.0 - eco.natural_unemployment) + ps.programme_jobs
+    if first:
+        ps.jobs[:] = target
+    else:
+        ps.jobs += eco.job_adjustment * (target - ps.jobs)
+    ps.employment[:] = employment_rate(ps.jobs, labour, eco.natural_unemployment)
+
+
+def update_housing(ps: PlaceState, eco: Economy, mean_wage_2010: float, first: bool) -> None:
+    """Housing cost from the wage and crowding (residents over stock), then the stock grows
+    where residents outnumber it. The first year's stock houses every urban resident."""
+    urban = ps.urban_residents
+    if first:
+        ps.housing_stock[:] = np.maximum(urban, 1.0)
+    ratio = np.maximum(urban, 1.0) / ps.housing_stock
+    ps.housing_cost[:] = (
+        eco.housing_cost_2010 * (ps.wage / mean_wage_2010) * ratio**eco.housing_elasticity
+    )
+    # Builders respond to crowding: the stock grows where residents outnumber it.
+    ps.housing_stock *= 1.0 + eco.housing_supply_response * np.clip(ratio - 1.0, 0.0, None)
+
+
+def update_places(
+    ps: PlaceState,
+    table: PlaceTable,
+    eco: Economy,
+    pa: PolicyArrays,
+    policy: Policy,
+    wage_index: float,
+    mean_wage_2010: float,
+    spillover: np.ndarray,
+    first: bool,
+) -> None:
+    """Wages, jobs and employment, housing stock and cost, for the year about to run.
+
+    ``spillover`` is the wage multiplier from nearby growth poles (:func:`pole_spillover`).
+    """
+    ps.wage[:] = place_wages(
+        ps.urban_residents,
+        table.region,
+        pa.pole,
+        spillover,
+        eco,
+        policy.growth_poles.productivity_boost,
+        wage_index,
+    )
+    update_jobs(ps, eco, first)
+    update_housing(ps, eco, mean_wage_2010, first)
+
+
+# ---------------------------------------------------------------------------------------------
+# Programmes: old-community renewal, county towns
+# ---------------------------------------------------------------------------------------------
+def renew_communities(
+    ps: PlaceState, gs: LocalState, rn: Renewal, gov: np.ndarray, n_gov: int
+) -> float:
+    """Renovate ``rn.households_per_year`` urban households, in proportion to the households
+    each place has not yet renovated; raise amenity and the renewal factor by the renovated
+    share; charge the local share of the cost to ``gs.renewal_cost``.
+
+    Returns
+    -------
+    float
+        The central subsidy (yuan).
+    """
+    gs.renewal_cost[:] = 0.0
+    if rn.households_per_year <= 0:
+        return 0.0
+    left = np.clip(ps.urban_households - ps.renewed_households, 0.0, None)
+    total_left = left.sum()
+    if total_left <= 0:
+        return 0.0
+    done = left * min(1.0, rn.households_per_year / total_left)
+    share = np.divide(
+        done, ps.urban_households, out=np.zeros_like(done), where=ps.urban_households > 0
+    )
+    ps.renewed_households += done
+    ps.amenity += rn.amenity_effect * share
+    ps.renewal_factor += rn.service_effect * share
+    cost = done * rn.cost_per_household
+    gs.renewal_cost[:] = np.bincount(gov, weights=cost * (1.0 - rn.subsidy_share), minlength=n_gov)
+    return float(cost.sum() * rn.subsidy_share)
+
+
+def depreciate_programme(ps: PlaceState, rate: float) -> None:
+    """The capacity built by the county-town programme loses ``rate`` of itself."""
+    ps.programme_capacity *= 1.0 - rate
+
+
+def fund_programme(
+    ps: PlaceState,
+    ct: CountyTown,
+    pilots: np.ndarray,
+    region: np.ndarray,
+    unit_cost: float,
+    efficiency: float,
+    wage_index: float,
+) -> float:
+    """Spend the county-town budget on the pilots, by regional priority times urban residents:
+    service capacity, amenity and jobs in the budget's shares.
+
+    Returns
+    -------
+    float
+        Central spending on the programme (yuan).
+    """
+    if ct.budget <= 0 or not pilots.size:
+        return 0.0
+    urban = ps.urban_residents[pilots]
+    weight = np.asarray(ct.priority.as_tuple())[region[pilots]] * urban
+    if weight.sum() <= 0:
+        return 0.0
+    money = ct.budget * _YUAN_PER_BILLION * weight / weight.sum()
+    ps.programme_capacity[pilots] += money * ct.share_services * efficiency / unit_cost
+    ps.amenity[pilots] += (
+        money * ct.share_amenity / (ct.cost_per_amenity * wage_index * np.maximum(urban, 1.0))
+    )
+    ps.programme_jobs[pilots] += money * ct.share_jobs / (ct.cost_per_job * wage_index)
+    return float(money.sum())
+
+
+# ---------------------------------------------------------------------------------------------
+# Local public finance
+# ---------------------------------------------------------------------------------------------
+def local_revenue(ps: PlaceState, eco: Economy) -> np.ndarray:
+    """Local revenue raised at each place: the tax rate times the urban wage bill (yuan/year)."""
+    labour = eco.workers_per_person * ps.urban_residents
+    return eco.local_tax_rate * ps.wage * ps.employment * labour
+
+
+def central_transfers(
+    ps: PlaceState, eco: Economy, region: np.ndarray, permanent: bool, wage_index: float
+) -> np.ndarray:
+    """Central transfers to each place (yuan/year): per person of the funding base, residents
+    when ``permanent`` ("money follows people"), else the registered population."""
+    base_pop = ps.residents if permanent else ps.registered_population
+    return (
+        eco.transfer_per_person
+        * wage_index
+        * np.asarray(eco.transfer_region.as_tuple())[region]
+        * base_pop
+    )
+
+
+def set_budgets(
+    gs: LocalState,
+    revenue: np.ndarray,
+    transfers: np.ndarray,
+    gov: np.ndarray,
+    n_gov: int,
+    eco: Economy,
+) -> None:
+    """Each government's revenue, transfers, interest and service budget: the service share
+    of revenue and transfers less debt service (interest plus amortization) and the local
+    renewal cost, never negative."""
+    gs.revenue[:] = np.bincount(gov, weights=revenue, minlength=n_gov)
+    gs.transfers[:] = np.bincount(gov, weights=transfers, minlength=n_gov)
+    gs.interest[:] = eco.interest_rate * gs.debt
+    debt_service = gs.interest + eco.amortization * gs.debt
+    gs.service_budget[:] = np.clip(
+        eco.service_budget_share * (gs.revenue + gs.transfers) - debt_service - gs.renewal_cost,
+        0.0,
+        None,
+    )
+
+
+def allocate_services(
+    ps: PlaceState, gs: LocalState, gov: np.ndarray, n_gov: int, unit_cost: float, eff: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split each service budget over its places by entitled demand (so quality is even within
+    a city) and turn it into capacity, renewal and programme capacity included.
+
+    Returns
+    -------
+    alloc, capacity : numpy.ndarray
+        Budget spent at each place (yuan) and its capacity before borrowing (persons).
+    """
+    alloc = gs.service_budget[gov] * _share_of_group(ps.service_demand, gov, n_gov)
+    capacity = alloc * eff / unit_cost * ps.renewal_factor + ps.programme_capacity
+    return alloc, capacity
+
+
+def borrow(
+    ps: PlaceState,
+    gs: LocalState,
+    capacity: np.ndarray,
+    gov: np.ndarray,
+    n_gov: int,
+    eco: Economy,
+    unit_cost: float,
+    eff: float,
+) -> np.ndarray:
+    """Borrow to close ``investment_share`` of the service shortfall, within the room under the
+    debt ceiling (``borrowing_limit`` years of revenue and transfers); amortize the old debt.
+
+    Returns
+    -------
+    numpy.ndarray
+        Borrowed money spent at each place (yuan), spread by shortfall.
+    """
+    short = np.clip(ps.service_demand - capacity, 0.0, None)
+    short_g = np.bincount(gov, weights=short, minlength=n_gov)
+    room = np.clip(eco.borrowing_limit * (gs.revenue + gs.transfers) - gs.debt, 0.0, None)
+    gs.borrowing[:] = np.minimum(eco.investment_share * short_g * unit_cost / eff, room)
+    spent = gs.borrowing[gov] * _share_of_group(short, gov, n_gov)
+    gs.debt[:] = gs.debt * (1.0 - eco.amortization) + gs.borrowing
+    return spent
+
+
+def points_quotas(
+    gs: LocalState, pa: PolicyArrays, registered: np.ndarray, gov: np.ndarray, n_gov: int
+) -> None:
+    """Points quotas: persons per year per city from its places under the points rule, unused
+    quota carried over for one year."""
+    points = pa.rule == RULE_POINTS
+    quota = np.bincount(
+        gov,
+        weights=np.where(points, pa.quota_per_10k * _PER_10K * registered, 0.0),
+        minlength=n_gov,
+    )
+    gs.quota_left[:] = quota + np.minimum(gs.quota_left, quota)
+
+
+def update_governments(
+    ps: PlaceState,
+    gs: LocalState,
+    table: PlaceTable,
+    eco: Economy,
+    pa: PolicyArrays,
+    policy: Policy,
+    acc_urban: np.ndarray,
+    hpa: float,
+    wage_index: float,
+    gov: np.ndarray,
+    n_gov: int,
+    pilots: np.ndarray,
+) -> tuple[float, float]:
+    """Budgets, borrowing, service capacity, programmes and points quotas for the year.
+
+    Returns
+    -------
+    programme_spending, renewal_subsidy : float
+        Central spending on the county-town programme and renewal subsidies (yuan).
+    """
+    unit_cost = eco.service_cost * wage_index
+    eff = pa.efficiency
+    ps.service_demand[:] = entitled_demand(acc_urban, pa.access, eco.service_base_access, hpa)
+    renewal_subsidy = renew_communities(ps, gs, policy.renewal, gov, n_gov)
+    depreciate_programme(ps, eco.programme_depreciation)
+    programme = fund_programme(
+        ps, policy.county_town, pilots, table.region, unit_cost, eff, wage_index
+    )
+    revenue = local_revenue(ps, eco)
+    transfers = central_transfers(ps, eco, table.region, pa.funding_permanent, wage_index)
+    set_budgets(gs, revenue, transfers, gov, n_gov, eco)
+    alloc, capacity = allocate_services(ps, gs, gov, n_gov, unit_cost, eff)
+    spent = borrow(ps, gs, capacity, gov, n_gov, eco, unit_cost, eff)
+    capacity = capacity + spent * eff / unit_cost
+    ps.service_capacity[:] = capacity
+    ps.spending[:] = alloc + spent
+    ps.quality[:] = np.divide(
+        capacity, ps.service_demand, out=np.ones(capacity.shape[0]), where=ps.service_demand > 0
+    )
+    points_quotas(gs, pa, ps.registered_population, gov, n_gov)
+    return programme, renewal_subsidy

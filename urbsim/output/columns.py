@@ -1,0 +1,248 @@
+"""The output columns of a run, each declared once: name, dtype, unit and description.
+
+The model orders its ``national`` and ``places`` tables by these registries
+(:func:`order_columns`), the writer stores each column's unit and description in the Parquet
+field metadata (:func:`field_metadata`), the sweep's column lists and metric units are read from
+here, and ``docs/gen_outputs.py`` generates ``docs/outputs.md`` and the README's outputs table
+from here (``tests/output/test_columns.py`` fails when a table, a list or a document drifts).
+
+Adding an output column: one entry below, in output order, and the line of the model that
+records it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import pandas as pd
+
+#: Keys of a Parquet field's metadata holding the unit and the description.
+UNIT_KEY: Final[bytes] = b"unit"
+DESCRIPTION_KEY: Final[bytes] = b"description"
+#: The dtypes a column may declare: numpy dtype names, or "string" for text.
+DTYPES: Final[frozenset[str]] = frozenset({"int16", "int32", "int64", "float64", "string"})
+
+
+@dataclass(frozen=True)
+class Column:
+    """One output column.
+
+    Attributes
+    ----------
+    name : str
+        Column name.
+    dtype : str
+        ``int16``, ``int32``, ``int64``, ``float64`` or ``string``.
+    unit : str
+        Unit (``-`` for identifiers and unitless values).
+    description : str
+        What the column holds, one sentence, plain text.
+    static : bool
+        The column describes the place (identifiers, codes, coordinates) and does not change
+        from year to year; only ``places`` columns are static.
+    """
+
+    name: str
+    dtype: str
+    unit: str
+    description: str
+    static: bool = False
+
+    def __post_init__(self) -> None:
+        if self.dtype not in DTYPES:
+            raise ValueError(f"column {self.name!r}: dtype {self.dtype!r} is not one of {DTYPES}")
+
+
+def _persons(name: str, description: str) -> Column:
+    return Column(name, "float64", "persons", description)
+
+
+def _flow(name: str, unit: str, description: str) -> Column:
+    return Column(name, "float64", unit, description)
+
+
+#: Columns of ``national.parquet``, one row per year, in output order.
+NATIONAL: Final[tuple[Column, ...]] = (
+    Column("year", "int64", "year", "Year; the start year is the initial state."),
+    _persons("residents", "Residents."),
+    _persons("urban_residents", "Residents of urban zones."),
+    Column(
+        "urbanization_rate",
+        "float64",
+        "share of residents",
+        "Resident urbanization: urban residents over residents.",
+    ),
+    Column(
+        "hukou_urbanization_rate",
+        "float64",
+        "share of registered population",
+        "Hukou urbanization: non-agricultural hukou holders over the registered population.",
+    ),
+    _persons("floating_population", "Persons living away from their hukou place."),
+    _flow(
+        "hukou_conversions",
+        "persons per year",
+        "Persons granted local or non-agricultural hukou in the year: conversions under open and "
+        "conditional rules, points conversions and land-requisition conversions.",
+    ),
+    _persons("permit_holders", "Persons holding a residence permit."),
+    Column(
+        "service_gap",
+        "float64",
+        "share of urban residents",
+        "Urban residents without full public-service access: one minus served persons (each "
+        "person's entitlement times the place's service quality, capped at 1) over urban "
+        "residents.",
+    ),
+    _persons("registered_population", "Persons by hukou place (equals residents)."),
+    _persons("nonagri_hukou_population", "Non-agricultural hukou holders."),
+    _persons("urban_floating_population", "Floating persons living in urban zones."),
+    Column(
+        "county_town_share",
+        "float64",
+        "share of urban residents",
+        "Urban residents of counties and county-level cities over urban residents.",
+    ),
+    Column("households", "float64", "households", "Real households."),
+    Column("local_debt", "float64", "yuan", "Outstanding debt of all local governments."),
+    _flow(
+        "settled_migrants",
+        "persons per year",
+        "Conversions under open and conditional rules plus points conversions (includes "
+        "agricultural-hukou locals converting at home).",
+    ),
+    _flow("points_conversions", "persons per year", "Persons granted hukou under points schemes."),
+    _flow(
+        "requisition_conversions",
+        "persons per year",
+        "Persons converted to non-agricultural hukou by land requisition.",
+    ),
+    _flow(
+        "insitu_reclassified",
+        "persons per year",
+        "Persons reclassified from rural to urban where they live.",
+    ),
+    _flow("births", "persons per year", "Births."),
+    _flow("deaths", "persons per year", "Deaths."),
+    _flow("moves", "households per year", "Households that changed place or zone."),
+    _flow("moves_considered", "households per year", "Households that considered moving."),
+    _flow("province_moves", "households per year", "Moves across a province border (households)."),
+    _flow("return_moves", "households per year", "Moves to the hukou place (households)."),
+    _flow(
+        "permits_issued",
+        "persons per year",
+        "Persons in households issued a residence permit in the year.",
+    ),
+    _flow(
+        "public_spending",
+        "yuan per year",
+        "Local service spending, county-town programme spending, central renewal subsidies and "
+        "local renewal costs.",
+    ),
+    Column(
+        "agents",
+        "float64",
+        "agent households",
+        "Agent households in the arrays, dissolved ones included.",
+    ),
+)
+
+#: Columns of ``places.parquet``, one row per place and year, in output order.
+PLACES: Final[tuple[Column, ...]] = (
+    Column("year", "int64", "year", "Year; the start year is the initial state."),
+    Column("place_id", "int32", "-", "Index of the place (0 … places − 1).", static=True),
+    Column("name", "string", "-", "Name of the county-level unit.", static=True),
+    Column("province_code", "int16", "-", "2-digit province code.", static=True),
+    Column(
+        "prefecture_code", "int32", "-", "6-digit code of the prefecture-level unit.", static=True
+    ),
+    Column("region", "string", "-", "NBS region: east, central, west or northeast.", static=True),
+    Column(
+        "kind",
+        "string",
+        "-",
+        "Kind of unit: urban district, county or county-level city.",
+        static=True,
+    ),
+    Column(
+        "size_class",
+        "string",
+        "-",
+        "Size class of the place's prefecture city in force during the year, from its urban "
+        "residents at the start of the year (super-large … small).",
+    ),
+    Column("lon", "float64", "degrees east", "Longitude (WGS84).", static=True),
+    Column("lat", "float64", "degrees north", "Latitude (WGS84).", static=True),
+    _persons("residents", "Residents of the place."),
+    _persons("urban_residents", "Residents of the place's urban zone."),
+    _persons("hukou_residents", "Residents whose hukou is at the place."),
+    _persons("registered_population", "Persons with hukou at the place, wherever they live."),
+    _persons("floating_residents", "Residents with hukou elsewhere."),
+    _persons("permit_holders", "Floating residents holding a residence permit here."),
+    Column("wage", "float64", "yuan per year", "Urban wage."),
+    Column("housing_cost", "float64", "yuan per m² per year", "Urban housing cost (rent)."),
+    _persons(
+        "service_capacity",
+        "Entitled persons the public services can serve (budget, borrowing, programme).",
+    ),
+    _persons(
+        "service_demand",
+        "Urban residents weighted by their service entitlement (local hukou 1, permit holders "
+        "their access share, others the base share).",
+    ),
+    Column(
+        "service_gap",
+        "float64",
+        "share of urban residents",
+        "Urban residents without full service access (0 without urban residents).",
+    ),
+    Column(
+        "employment_rate",
+        "float64",
+        "share",
+        "Probability that an urban-zone worker has a job (jobs over labour force, at most 1).",
+    ),
+    Column("amenity", "float64", "amenity units", "Amenity index of the urban zone."),
+)
+
+
+def names(columns: Sequence[Column]) -> list[str]:
+    """Column names in output order."""
+    return [c.name for c in columns]
+
+
+def by_name(columns: Sequence[Column]) -> dict[str, Column]:
+    """The columns keyed by name."""
+    return {c.name: c for c in columns}
+
+
+def order_columns(df: pd.DataFrame, columns: Sequence[Column], table: str) -> pd.DataFrame:
+    """``df`` with its columns in registry order.
+
+    Raises
+    ------
+    ValueError
+        If ``df`` has a column the registry lacks or lacks one it has (a bug in the model or
+        the registry: every output column is declared here once).
+    """
+    expected = names(columns)
+    extra = [c for c in df.columns if c not in expected]
+    missing = [c for c in expected if c not in df.columns]
+    if extra or missing:
+        raise ValueError(
+            f"{table} table and urbsim/output/columns.py disagree: not registered {extra}, "
+            f"not recorded {missing}"
+        )
+    return df[expected]
+
+
+def field_metadata(column: Column) -> dict[bytes, bytes]:
+    """Parquet field metadata of a column: its unit and description, UTF-8."""
+    return {UNIT_KEY: column.unit.encode(), DESCRIPTION_KEY: column.description.encode()}
+
+
+def metric_units() -> dict[str, str]:
+    """Unit of every national column but ``year`` (what a sweep metric reads)."""
+    return {c.name: c.unit for c in NATIONAL if c.name != "year"}
