@@ -7,7 +7,7 @@ agents are thin views, so the yearly work is vectorized.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import TYPE_CHECKING
 
 import mesa
@@ -16,6 +16,7 @@ import numpy as np
 from urbsim.kernels.layout import RULE_CODES
 from urbsim.places import COUNTY_TOWN
 from urbsim.scenario.schema import SETTLEMENT_KEYS, Policy
+from urbsim.state import LocalState, PolicyArrays
 
 if TYPE_CHECKING:
     from urbsim.model import UrbanizationModel
@@ -25,21 +26,6 @@ _DISTRICT = 0
 PROGRAMME_DEPRECIATION = 0.10
 #: Share of local debt repaid each year (besides interest).
 AMORTIZATION = 0.10
-
-
-@dataclass
-class PolicyArrays:
-    """The policy in force, expanded to one value per place where it varies by place."""
-
-    rule: np.ndarray  # int64, settlement rule code per place
-    min_years: np.ndarray  # int64, years of residence required per place
-    quota_per_10k: np.ndarray  # float64, points quota per place's city (persons / 10k / year)
-    permit_on: bool
-    permit_months: int
-    access: np.ndarray  # float64, permit access by completed years
-    funding_permanent: bool
-    efficiency: float
-    pole: np.ndarray  # bool per place
 
 
 def settlement_class(size_class: np.ndarray, kind: np.ndarray) -> np.ndarray:
@@ -78,26 +64,6 @@ def expand_policy(
         efficiency=policy.governance_efficiency,
         pole=pole,
     )
-
-
-@dataclass
-class LocalState:
-    """Public finance of the local governments, one float64 array per attribute (yuan/year
-    unless said otherwise)."""
-
-    revenue: np.ndarray
-    transfers: np.ndarray
-    service_budget: np.ndarray
-    borrowing: np.ndarray
-    debt: np.ndarray  # yuan
-    interest: np.ndarray
-    renewal_cost: np.ndarray
-    quota_left: np.ndarray  # persons that may still settle under the points scheme this year
-
-    @classmethod
-    def zeros(cls, n: int) -> LocalState:
-        """All zero."""
-        return cls(**{f.name: np.zeros(n) for f in fields(cls)})
 
 
 def _gov_property(name: str) -> property:
