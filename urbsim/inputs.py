@@ -6,8 +6,9 @@ Both engines decide a year on the same inputs, and only on them:
   from the fields of :class:`urbsim.scenario.schema.Behaviour` (name, type, unit and source are
   declared there, once) followed by the few context entries of :data:`CONTEXT_FIELDS` that come
   from elsewhere (the world's scale, demography, the policy in force). Floats stay floats,
-  integers integers, flags booleans and lists (the age profile) float64 arrays. A new behavioural parameter is
-  one entry in the schema; the kernels and the reference engine read it as ``par.name``.
+  integers integers, flags booleans, and lists (the age profile) become float64 arrays. A new
+  behavioural parameter is one entry in the schema; the kernels and the reference engine read
+  it as ``par.name``.
 * :data:`PlaceInputs` holds one array per place value the households decide on, declared in
   :data:`PLACE_FIELDS` (name, dtype, unit, meaning) and computed by :func:`place_inputs`.
 * :class:`YearInputs` bundles them with the access schedule, the gravity weights, the migrant
