@@ -685,10 +685,11 @@ def _check_inputs(
     origin_start: np.ndarray,
     origin_members: np.ndarray,
     net: np.ndarray,
+    net8: np.ndarray | None,
     flag: np.ndarray,
-    n_chunks: int,
 ) -> int:
-    """Reject inputs that would send the unchecked kernel out of bounds; the households."""
+    """Reject inputs that would send the unchecked kernel out of bounds; returns the number of
+    households."""
     n_places = check_place_inputs(places)
     n = check_households(households, n_places)
     if not isinstance(par, Params):
@@ -706,8 +707,10 @@ def _check_inputs(
         origin_members.size and (origin_members.min() < 0 or origin_members.max() >= n)
     ):
         raise ValueError("origin_members must index households and match origin_start")
-    if n_chunks < 1 or par.candidates < 1:
-        raise ValueError("n_chunks and par.candidates must be positive")
+    if par.candidates < 1:
+        raise ValueError("par.candidates must be positive")
+    if net8 is not None and (net8.shape != net.shape or net8.dtype != np.uint8):
+        raise ValueError("net8 must be a uint8 matrix of the shape of net")
     return n
 
 
@@ -761,13 +764,10 @@ def household_step(
         Counters of the year, indexed by the ``C_*`` constants of the layout.
     """
     n = _check_inputs(
-        households, places, par, access, grav_cdf, origin_start, origin_members, net, flag, n_chunks
+        households, places, par, access, grav_cdf, origin_start, origin_members, net, net8, flag
     )
-    if net8 is None:
-        net8 = saturate(net)
-    elif net8.shape != net.shape or net8.dtype != np.uint8:
-        raise ValueError("net8 must be a uint8 matrix of the shape of net")
-    place = households["place"]
+    if n_chunks < 1:
+        raise ValueError("n_chunks must be positive")
     # Chunks are handed to threads one at a time, not in two contiguous halves: households are
     # stored by place, and movers (pass 2) are denser in some regions than others. The chunks
     # themselves stay fixed, so results do not change.
@@ -783,9 +783,9 @@ def household_step(
             origin_start,
             # Start-of-year places of earlier migrants, in the origin index's order: network
             # draws read them, so the choice never reads a household that may have moved.
-            place[origin_members],
+            households["place"][origin_members],
             net,
-            net8,
+            saturate(net) if net8 is None else net8,
             _cached_network_log(par.households_per_agent),
             _choice_table(places, par),
             _cached_propensity(par),
