@@ -2,9 +2,12 @@
 
 This is the slow, obvious implementation that the Numba kernels are tested against, draw by
 draw. It shares nothing with the kernels but the random-number key (through the plain-Python
-twin :mod:`urbsim.rng_py`) and the place values of the year; every rule is written again here in
-ordinary Python and ``math``. Where a floating-point result could flip a choice, the arithmetic is
-written in the same order as in :mod:`urbsim.kernels.household_step`.
+twin :mod:`urbsim.rng_py`) and the year's inputs (:class:`urbsim.inputs.YearInputs`: parameters
+read by name, ``ctx.par.land_value``, and the place values); every rule is written again here in
+ordinary Python and ``math``. Like the Numba engine it never sees the model: it returns a
+:class:`~urbsim.engines.base.StepResult` that the model applies. Where a floating-point result
+could flip a choice, the arithmetic is written in the same order as in
+:mod:`urbsim.kernels.household_step`.
 
 A year runs in two phases, as in the kernels: every household decides on the state at the start
 of the year (:meth:`Household.live_year`), then the moves apply together
