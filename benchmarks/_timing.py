@@ -119,9 +119,9 @@ def timed_model_class() -> type:
             super().__init__(loaded, world)
             inner = self.engine.step
 
-            def timed_engine_step(year: int) -> Any:
+            def timed_engine_step(*args: Any) -> Any:
                 t = time.perf_counter()
-                out = inner(year)
+                out = inner(*args)
                 self.current["household"] = time.perf_counter() - t
                 return out
 

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from urbsim.households import FIELDS, Households
+from urbsim.inputs import PARAM_FIELDS, PlaceInputs, params_from
 from urbsim.kernels import aggregate as A
-from urbsim.kernels import layout as L
 from urbsim.scenario import LoadedScenario, validate
 from urbsim.world import PlaceTable, World
 
@@ -138,14 +138,13 @@ def build_tiny_world(
 
 
 def make_kernel_inputs(
-    world: World, seed: int = 0, *, n_candidates: int = 4, **par_overrides: float
+    world: World, seed: int = 0, *, candidates: int = 4, **par_overrides: Any
 ) -> dict[str, Any]:
     """Random but valid inputs of :func:`urbsim.kernels.household_step.household_step` for
-    ``world``: place values, a settlement rule per place, behavioural parameters, the access
-    schedule, gravity weights, the origin index and the network.
+    ``world``: place values (``places``), a settlement rule per place, behavioural parameters
+    (``par``), the access schedule, gravity weights, the origin index and the network.
 
-    ``par_overrides`` set entries of ``par`` by the name of their ``P_*`` layout constant
-    without the prefix, in lower case (``move_base=1.0``).
+    ``par_overrides`` set fields of ``par`` by name (``move_base=1.0``).
     """
     rng = np.random.default_rng(seed)
     t = world.places
@@ -154,63 +153,66 @@ def make_kernel_inputs(
     provs, prov_idx = np.unique(t.province_code, return_inverse=True)
     _, gov_idx = np.unique(t.prefecture_code, return_inverse=True)
     lat = np.radians(t.lat)
-
-    pf = np.zeros((n, L.N_PF))
-    pf[:, L.PF_LOGINC_URBAN] = rng.normal(10.5, 0.3, n)
-    pf[:, L.PF_LOGINC_RURAL] = pf[:, L.PF_LOGINC_URBAN] + math.log(0.33)
-    pf[:, L.PF_LOGCOST_URBAN] = rng.normal(6.0, 0.3, n)
-    pf[:, L.PF_LOGCOST_RURAL] = pf[:, L.PF_LOGCOST_URBAN] - 1.0
-    pf[:, L.PF_QUALITY] = rng.uniform(0.2, 1.0, n)
-    pf[:, L.PF_AMENITY] = rng.uniform(0.0, 1.0, n)
-    pf[:, L.PF_EMPLOY] = rng.uniform(0.7, 1.0, n)
-    pf[:, L.PF_BIRTH_URBAN] = rng.uniform(0.0, 0.03, n)
-    pf[:, L.PF_BIRTH_RURAL] = rng.uniform(0.0, 0.03, n)
-    pf[:, L.PF_DEATH] = rng.uniform(0.0, 0.03, n)
-    pf[:, L.PF_INSITU] = rng.uniform(0.0, 0.3, n)
-    pf[:, L.PF_LAT] = lat
-    pf[:, L.PF_LON] = np.radians(t.lon)
-    pf[:, L.PF_COSLAT] = np.cos(lat)
-
-    pi = np.zeros((n, L.N_PI), dtype=np.int64)
-    pi[:, L.PI_PROVINCE] = prov_idx
-    pi[:, L.PI_RULE] = rng.integers(0, 4, n)
-    pi[:, L.PI_MIN_YEARS] = rng.integers(0, 6, n)
-    pi[:, L.PI_GOV] = gov_idx
-
-    par = np.zeros(L.N_PAR)
-    par[L.P_MOVE_BASE] = rng.uniform(0.0, 1.0)
-    par[L.P_MOVE_AGE0 : L.P_MOVE_AGE0 + 4] = rng.uniform(0.0, 2.0, 4)
-    par[L.P_TENURE_DECAY] = rng.uniform(0.0, 0.2)
-    par[L.P_MOVE_UNEMPLOYED] = rng.uniform(1.0, 3.0)
-    par[L.P_NETWORK_SHARE] = rng.uniform(0.0, 1.0)
-    par[L.P_D0] = rng.uniform(10.0, 100.0)
-    for col, hi in (
-        (L.P_BETA_INCOME, 3.0),
-        (L.P_BETA_HOUSING, 1.0),
-        (L.P_BETA_SERVICE, 2.0),
-        (L.P_CHILD_WEIGHT, 1.0),
-        (L.P_BETA_DISTANCE, 3.0),
-        (L.P_BETA_PROVINCE, 2.0),
-        (L.P_MOVING_COST, 2.0),
-        (L.P_BETA_NETWORK, 0.5),
-        (L.P_BETA_AMENITY, 1.0),
-        (L.P_HOME_PREFERENCE, 2.0),
-        (L.P_LAND_VALUE, 3.0),
-        (L.P_HUKOU_PREMIUM, 1.0),
+    income = rng.normal(10.5, 0.3, n)
+    cost = rng.normal(6.0, 0.3, n)
+    places = PlaceInputs(
+        log_income_urban=income,
+        log_income_rural=income + math.log(0.33),
+        log_cost_urban=cost,
+        log_cost_rural=cost - 1.0,
+        quality=rng.uniform(0.2, 1.0, n),
+        amenity=rng.uniform(0.0, 1.0, n),
+        employment=rng.uniform(0.7, 1.0, n),
+        birth_urban=rng.uniform(0.0, 0.03, n),
+        birth_rural=rng.uniform(0.0, 0.03, n),
+        death=rng.uniform(0.0, 0.03, n),
+        insitu=rng.uniform(0.0, 0.3, n),
+        lat=lat,
+        lon=np.radians(t.lon),
+        coslat=np.cos(lat),
+        province=prov_idx.astype(np.int64),
+        rule=rng.integers(0, 4, n).astype(np.int64),
+        min_years=rng.integers(0, 6, n).astype(np.int64),
+        gov=gov_idx.astype(np.int64),
+    )
+    values: dict[str, Any] = {name: 0.0 for name in PARAM_FIELDS}
+    values.update(
+        move_base=rng.uniform(0.0, 1.0),
+        move_age=rng.uniform(0.0, 2.0, 4),
+        move_tenure_decay=rng.uniform(0.0, 0.2),
+        move_unemployed=rng.uniform(1.0, 3.0),
+        network_sampling_share=rng.uniform(0.0, 1.0),
+        distance_scale_km=rng.uniform(10.0, 100.0),
+        candidates=candidates,
+    )
+    for name, hi in (
+        ("beta_income", 3.0),
+        ("beta_housing", 1.0),
+        ("beta_service", 2.0),
+        ("child_service_weight", 1.0),
+        ("beta_distance", 3.0),
+        ("beta_province", 2.0),
+        ("moving_cost", 2.0),
+        ("beta_network", 0.5),
+        ("beta_amenity", 1.0),
+        ("home_preference", 2.0),
+        ("land_value", 3.0),
+        ("hukou_premium", 1.0),
     ):
-        par[col] = rng.uniform(0.0, hi)
-    par[L.P_PERMIT_TAKEUP] = rng.uniform(0.0, 1.0)
-    par[L.P_HUKOU_APPLY] = rng.uniform(0.0, 1.0)
-    par[L.P_HPA] = world.households_per_agent
-    par[L.P_AGEING] = rng.uniform(0.0, 0.2)
-    par[L.P_REQUISITION] = rng.uniform(0.0, 1.0)
-    par[L.P_PERMIT_ON] = float(rng.random() < 0.5)
-    par[L.P_PERMIT_MONTHS] = float(rng.integers(0, 25))
-    par[L.P_BASE_ACCESS] = rng.uniform(0.0, 1.0)
-    par[L.P_POINTS_EDUCATION] = rng.uniform(0.0, 20.0)
-    par[L.P_POINTS_YEARS] = rng.uniform(0.0, 5.0)
-    for name, value in par_overrides.items():
-        par[getattr(L, "P_" + name.upper())] = value
+        values[name] = rng.uniform(0.0, hi)
+    values.update(
+        permit_takeup=rng.uniform(0.0, 1.0),
+        hukou_apply_rate=rng.uniform(0.0, 1.0),
+        households_per_agent=world.households_per_agent,
+        ageing_rate=rng.uniform(0.0, 0.2),
+        requisition_share=rng.uniform(0.0, 1.0),
+        permits_issued=bool(rng.random() < 0.5),
+        permit_months=int(rng.integers(0, 25)),
+        service_base_access=rng.uniform(0.0, 1.0),
+        points_education=rng.uniform(0.0, 20.0),
+        points_years=rng.uniform(0.0, 5.0),
+    )
+    values.update(par_overrides)
 
     access = np.sort(rng.uniform(0.3, 1.0, int(rng.integers(1, 6))))
     size = rng.uniform(0.5, 5.0, n)
@@ -220,15 +222,13 @@ def make_kernel_inputs(
     _, _, _, net = A.aggregate(hh, n, access.shape[0])
     start, members = A.origin_index(hh, n)
     return {
-        "pf": pf,
-        "pi": pi,
-        "par": par,
+        "places": places,
+        "par": params_from(values),
         "access": access,
         "grav_cdf": grav,
         "origin_start": start,
         "origin_members": members,
         "net": net,
-        "n_candidates": n_candidates,
         "gov_of_place": gov_idx.astype(np.int64),
         "n_gov": int(gov_idx.max()) + 1,
     }

@@ -34,7 +34,7 @@ SCENARIO: dict[str, Any] = {
 def _run(loaded: LoadedScenario, n_chunks: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     model = UrbanizationModel(loaded)
     if n_chunks is not None:
-        model.engine = NumbaEngine(model, n_chunks=n_chunks)
+        model.engine = NumbaEngine(n_chunks=n_chunks)
     model.run()
     return model.national_table(), model.places_table()
 

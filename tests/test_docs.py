@@ -26,10 +26,9 @@ from pydantic import BaseModel
 
 import urbsim.kernels.household_step as household_step
 import urbsim.model
-from urbsim.governments import LocalState
 from urbsim.households import FIELDS
-from urbsim.places import PlaceState
 from urbsim.scenario.schema import Scenario
+from urbsim.state import LocalState, PlaceState
 from urbsim.world.base import PlaceTable
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -37,15 +37,13 @@ def _step(
     counts = household_step(
         key,
         hh.as_dict(),
-        k["pf"],
-        k["pi"],
+        k["places"],
         k["par"],
         k["access"],
         k["grav_cdf"],
         k["origin_start"],
         k["origin_members"],
         k["net"],
-        k["n_candidates"],
         flag,
         n_chunks,
     )
@@ -73,9 +71,9 @@ def test_household_step_invariants(
         n_places=n_places, n_households=n_households, seed=seed, dissolved_share=dissolved
     )
     overrides = {} if move_base is None else {"move_base": move_base}
-    k = kernel_inputs(world, seed, n_candidates=n_candidates, **overrides)
+    k = kernel_inputs(world, seed, candidates=n_candidates, **overrides)
     key = make_year_key(seed, year)
-    pi, par = k["pi"], k["par"]
+    places, par = k["places"], k["par"]
     before = world.households.copy()
 
     # -- the same result for any number of chunks --------------------------------------------------
@@ -128,7 +126,7 @@ def test_household_step_invariants(
     assert counts[L.C_MOVES] == int(moved.sum())
     assert counts[L.C_CONSIDERED] >= counts[L.C_MOVES]
     assert counts[L.C_RETURNS] == int((moved & (a["place"] == b["hukou_place"])).sum())
-    prov = pi[:, L.PI_PROVINCE]
+    prov = places.province
     assert counts[L.C_PROVINCE_MOVES] == int((moved & (prov[a["place"]] != prov[b["place"]])).sum())
     for name in ("hukou_place", "hukou_type", "land"):
         np.testing.assert_array_equal(a[name][moved], b[name][moved])
@@ -143,8 +141,8 @@ def test_household_step_invariants(
     assert not ((b["zone"] == 1) & (a["zone"] == 0) & ~moved).any()  # stayers never de-urbanize
 
     # -- hukou: conversions only for eligible applicants, never at closed places -------------------
-    rule = pi[b["place"], L.PI_RULE]
-    min_years = pi[b["place"], L.PI_MIN_YEARS]
+    rule = places.rule[b["place"]]
+    min_years = places.min_years[b["place"]]
     changed = (a["hukou_place"] != b["hukou_place"]) | (a["hukou_type"] != b["hukou_type"])
     applicant = (
         (a["persons"] > 0)
@@ -163,7 +161,7 @@ def test_household_step_invariants(
     assert (a["hukou_type"][conv] == 1).all()
     assert (a["permit"][conv] == 0).all()
     assert (a["land"][conv] == 0).all()
-    if par[L.P_HUKOU_APPLY] == 0.0:
+    if par.hukou_apply_rate == 0.0:
         assert not conv.any() and not flag.any()
     # Points applicants are flagged, not converted.
     flagged = flag == 1
@@ -178,7 +176,7 @@ def test_household_step_invariants(
     assert counts[L.C_REQUISITION] == int(a["persons"][req].sum())
     # Permits only while they are issued.
     new_permit = (a["permit"] == 1) & (b["permit"] == 0)
-    if par[L.P_PERMIT_ON] == 0.0:
+    if not par.permits_issued:
         assert not new_permit.any() and counts[L.C_PERMITS] == 0
     assert counts[L.C_PERMITS] >= int(a["persons"][new_permit].sum())
 
@@ -194,10 +192,9 @@ def test_household_step_invariants(
     quota0 = rng.uniform(0.0, 30.0, k["n_gov"]) * world.households_per_agent
     quota = quota0.copy()
     hpa = world.households_per_agent
+    assert par.households_per_agent == hpa
     flag_before = flag.copy()
-    granted = settle_points(
-        key, hh.as_dict(), flag, gov, quota, hpa, par[L.P_POINTS_EDUCATION], par[L.P_POINTS_YEARS]
-    )
+    granted = settle_points(key, hh.as_dict(), flag, gov, quota, par)
     won = (hh.hukou_place.astype(np.int64) != a["hukou_place"]) | (
         hh.hukou_type.astype(np.int64) != a["hukou_type"]
     )

@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from urbsim.governments import CentralGovernment, LocalGovernment, LocalState
+from urbsim.governments import CentralGovernment, LocalGovernment
 from urbsim.kernels import layout as L
 from urbsim.model import UrbanizationModel
-from urbsim.places import Place, PlaceState
+from urbsim.places import Place
 from urbsim.scenario import LoadedScenario
+from urbsim.state import LocalState, PlaceState
 from urbsim.world import KINDS, REGIONS, SIZE_CLASSES, World
 
 NATIONAL_COLUMNS = [
@@ -175,7 +176,9 @@ def test_central_government_applies_the_timeline(
             int(pa.pole.sum()),
         )
         assert m.central.policy == loaded.policy(m.year)
-        assert m.behaviour_vector()[L.P_PERMIT_ON] == float(pa.permit_on)
+        par = m.year_inputs().par
+        assert (par.permits_issued, par.permit_months) == (pa.permit_on, pa.permit_months)
+        assert type(par.permits_issued) is bool and type(par.permit_months) is int
         if m.year == m.end_year:
             break
         m.step()

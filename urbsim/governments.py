@@ -7,51 +7,18 @@ agents are thin views, so the yearly work is vectorized.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
+from urbsim.dynamics.policy import expand_policy, select_pilots
 from urbsim.scenario.schema import Policy
+from urbsim.state import LocalState
 
 if TYPE_CHECKING:
     from urbsim.model import UrbanizationModel
-
-
-@dataclass
-class PolicyArrays:
-    """The policy in force, expanded to one value per place where it varies by place."""
-
-    rule: np.ndarray  # int64, settlement rule code per place
-    min_years: np.ndarray  # int64, years of residence required per place
-    quota_per_10k: np.ndarray  # float64, points quota per place's city (persons / 10k / year)
-    permit_on: bool
-    permit_months: int
-    access: np.ndarray  # float64, permit access by completed years
-    funding_permanent: bool
-    efficiency: float
-    pole: np.ndarray  # bool per place
-
-
-@dataclass
-class LocalState:
-    """Public finance of the local governments, one float64 array per attribute (yuan/year
-    unless said otherwise)."""
-
-    revenue: np.ndarray
-    transfers: np.ndarray
-    service_budget: np.ndarray
-    borrowing: np.ndarray
-    debt: np.ndarray  # yuan
-    interest: np.ndarray
-    renewal_cost: np.ndarray
-    quota_left: np.ndarray  # persons that may still settle under the points scheme this year
-
-    @classmethod
-    def zeros(cls, n: int) -> LocalState:
-        """All zero."""
-        return cls(**{f.name: np.zeros(n) for f in fields(cls)})
 
 
 def _gov_property(name: str) -> property:
@@ -100,9 +67,6 @@ class CentralGovernment(mesa.Agent):
 
     def apply_policy(self, year: int) -> None:
         """Put the policy in force in ``year`` and expand it to the places."""
-        # Imported here: urbsim.dynamics.policy builds this module's PolicyArrays.
-        from urbsim.dynamics.policy import expand_policy
-
         model = self.model
         self.policy = model.loaded.policy(year)
         table = model.place_table
@@ -113,8 +77,6 @@ class CentralGovernment(mesa.Agent):
     def select_pilots(self) -> np.ndarray:
         """County towns funded by the county-town programme
         (:func:`urbsim.dynamics.policy.select_pilots`)."""
-        from urbsim.dynamics.policy import select_pilots
-
         table = self.model.place_table
         return select_pilots(
             self.policy.county_town,

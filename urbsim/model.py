@@ -21,13 +21,16 @@ import numpy as np
 import pandas as pd
 
 from urbsim.dynamics import economy, indicators
-from urbsim.governments import CentralGovernment, LocalGovernment, LocalState, PolicyArrays
+from urbsim.engines.base import HouseholdEngine
+from urbsim.governments import CentralGovernment, LocalGovernment
+from urbsim.inputs import YearInputs, make_params, place_inputs
 from urbsim.kernels import aggregate as A
 from urbsim.kernels import layout as L
 from urbsim.output import columns
-from urbsim.places import Place, PlaceState, distances_km, size_classes
+from urbsim.places import Place, distances_km, set_counts, size_classes
 from urbsim.scenario import LoadedScenario
 from urbsim.scenario.schema import MAX_ACCESS_YEARS
+from urbsim.state import LocalState, PlaceState, PolicyArrays
 from urbsim.world import KINDS, REGIONS, SIZE_CLASSES, World
 
 
@@ -115,10 +118,9 @@ class UrbanizationModel(mesa.Model):
         self._net: np.ndarray | None = None
         self._net8: np.ndarray | None = None
         #: Floating households grouped by hukou place at the last count (``origin_start``,
-        #: ``origin_members`` of :func:`urbsim.kernels.aggregate.origin_index`), and how many
-        #: counts have been made: the Numba engine reuses the index of a count it has not used.
+        #: ``origin_members`` of :func:`urbsim.kernels.aggregate.origin_index`): every engine
+        #: step is followed by a count, so it describes the households the engine receives.
         self.origin: tuple[np.ndarray, np.ndarray] | None = None
-        self.count_id = 0
         self._gravity_decay: np.ndarray | None = None
         self._spillover_cache: tuple[bytes, np.ndarray] | None = None
         self.counters = np.zeros(L.N_COUNT, dtype=np.int64)
@@ -133,14 +135,14 @@ class UrbanizationModel(mesa.Model):
         self.engine = self._make_engine(scenario.engine)
 
     # --- helpers ----------------------------------------------------------------------------
-    def _make_engine(self, name: str) -> Any:
+    def _make_engine(self, name: str) -> HouseholdEngine:
         if name == "numba":
             from urbsim.engines.numba_engine import NumbaEngine
 
-            return NumbaEngine(self)
+            return NumbaEngine()
         from urbsim.engines.mesa_engine import MesaEngine
 
-        return MesaEngine(self)
+        return MesaEngine(self, self.households)
 
     def _count(self) -> None:
         """Count households into places (step 5)."""
@@ -153,8 +155,7 @@ class UrbanizationModel(mesa.Model):
         self.counts, self.acc_all, self.acc_urban = c.counts, c.acc_all, c.acc_urban
         self._net, self._net8 = c.net, c.net8
         self.origin = (c.origin_start, c.origin_members)
-        self.count_id += 1
-        self.place_state.set_counts(self.counts, self.hpa)
+        set_counts(self.place_state, self.counts, self.hpa)
 
     @property
     def network(self) -> np.ndarray:
@@ -220,7 +221,10 @@ class UrbanizationModel(mesa.Model):
             raise RuntimeError(f"the run ends in {self.end_year}")
         self._start_year_updates()
         self.year += 1
-        self.counters, self.points_conversions = self.engine.step(self.year)
+        result = self.engine.step(self.year_inputs(), self.households)
+        self.households = result.households
+        self.local_state.quota_left[:] = result.quota_left
+        self.counters, self.points_conversions = result.counters, result.settled
         self._count()
         self._record()
 
@@ -241,77 +245,44 @@ class UrbanizationModel(mesa.Model):
                 progress(self.year - self.start_year, total, len(self.households))
 
     # --- inputs for the household engines -----------------------------------------------------
-    def behaviour_vector(self) -> np.ndarray:
-        """Behavioural parameters in the layout the kernels read."""
-        b = self.spec.behaviour
-        d = self.spec.demography
+    def year_inputs(self) -> YearInputs:
+        """What the household engines read to live :attr:`year` (the policy, places and
+        budgets of the year are in force; the last count describes the households)."""
+        assert self.origin is not None
         pa = self.policy_arrays
-        par = np.zeros(L.N_PAR)
-        par[L.P_MOVE_BASE] = b.move_base
-        par[L.P_MOVE_AGE0 : L.P_MOVE_AGE0 + 4] = b.move_age
-        par[L.P_TENURE_DECAY] = b.move_tenure_decay
-        par[L.P_MOVE_UNEMPLOYED] = b.move_unemployed
-        par[L.P_NETWORK_SHARE] = b.network_sampling_share
-        par[L.P_D0] = b.distance_scale_km
-        par[L.P_BETA_INCOME] = b.beta_income
-        par[L.P_BETA_HOUSING] = b.beta_housing
-        par[L.P_BETA_SERVICE] = b.beta_service
-        par[L.P_CHILD_WEIGHT] = b.child_service_weight
-        par[L.P_BETA_DISTANCE] = b.beta_distance
-        par[L.P_BETA_PROVINCE] = b.beta_province
-        par[L.P_MOVING_COST] = b.moving_cost
-        par[L.P_BETA_NETWORK] = b.beta_network
-        par[L.P_BETA_AMENITY] = b.beta_amenity
-        par[L.P_HOME_PREFERENCE] = b.home_preference
-        par[L.P_PERMIT_TAKEUP] = b.permit_takeup
-        par[L.P_HUKOU_APPLY] = b.hukou_apply_rate
-        par[L.P_LAND_VALUE] = b.land_value
-        par[L.P_HUKOU_PREMIUM] = b.hukou_premium
-        par[L.P_HPA] = self.hpa
-        par[L.P_AGEING] = d.ageing_rate
-        par[L.P_REQUISITION] = d.requisition_share
-        par[L.P_PERMIT_ON] = 1.0 if pa.permit_on else 0.0
-        par[L.P_PERMIT_MONTHS] = float(pa.permit_months)
-        par[L.P_BASE_ACCESS] = self.spec.economy.service_base_access
-        par[L.P_POINTS_EDUCATION] = b.points_education
-        par[L.P_POINTS_YEARS] = b.points_years
-        return par
-
-    def place_inputs(self, year: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per-place values the households of ``year`` decide on (float and int matrices)."""
-        ps = self.place_state
-        eco = self.spec.economy
-        dem = self.spec.demography
-        table = self.place_table
-        n = self.n_places
-        pf = np.zeros((n, L.N_PF))
-        rural_income = eco.rural_income_ratio * ps.wage
-        pf[:, L.PF_LOGINC_URBAN] = np.log(ps.wage * ps.employment)
-        pf[:, L.PF_LOGINC_RURAL] = np.log(rural_income)
-        pf[:, L.PF_LOGCOST_URBAN] = np.log(ps.housing_cost)
-        # Rural housing costs the same share of income as urban housing at reference density.
-        rural_cost = eco.housing_cost_2010 * eco.rural_income_ratio * ps.wage / self._mean_wage_2010
-        pf[:, L.PF_LOGCOST_RURAL] = np.log(rural_cost)
-        pf[:, L.PF_QUALITY] = np.minimum(ps.quality, 1.0)
-        pf[:, L.PF_AMENITY] = ps.amenity
-        pf[:, L.PF_EMPLOY] = ps.employment
-        birth = economy.interpolate(dem.birth_rate, year) / 1000.0
-        birth = birth * np.asarray(dem.birth_region.as_tuple())[table.region]
-        pf[:, L.PF_BIRTH_URBAN] = birth * dem.birth_urban
-        pf[:, L.PF_BIRTH_RURAL] = birth * (2.0 - dem.birth_urban)
-        pf[:, L.PF_DEATH] = economy.interpolate(dem.death_rate, year) / 1000.0
-        pf[:, L.PF_INSITU] = np.clip(
-            dem.insitu_base + dem.insitu_growth * np.clip(ps.urban_growth, 0.0, None), 0.0, 1.0
+        spec = self.spec
+        par = make_params(
+            spec.behaviour,
+            households_per_agent=self.hpa,
+            ageing_rate=spec.demography.ageing_rate,
+            requisition_share=spec.demography.requisition_share,
+            service_base_access=spec.economy.service_base_access,
+            permits_issued=pa.permit_on,
+            permit_months=pa.permit_months,
         )
-        pf[:, L.PF_LAT] = self.lat
-        pf[:, L.PF_LON] = self.lon
-        pf[:, L.PF_COSLAT] = np.cos(self.lat)
-        pi = np.zeros((n, L.N_PI), dtype=np.int64)
-        pi[:, L.PI_PROVINCE] = self.province_of_place
-        pi[:, L.PI_RULE] = self.policy_arrays.rule
-        pi[:, L.PI_MIN_YEARS] = self.policy_arrays.min_years
-        pi[:, L.PI_GOV] = self.gov_of_place
-        return pf, pi
+        geography = {
+            "lat": self.lat,
+            "lon": self.lon,
+            "region": self.place_table.region,
+            "province": self.province_of_place,
+            "gov": self.gov_of_place,
+        }
+        places = place_inputs(
+            spec, self.year, self.place_state, pa, geography, self._mean_wage_2010
+        )
+        return YearInputs(
+            year=self.year,
+            seed=spec.seed,
+            par=par,
+            places=places,
+            access=pa.access,
+            gravity_cdf=self.gravity_cdf(),
+            network=self.network,
+            network8=self.network8,
+            origin_start=self.origin[0],
+            origin_members=self.origin[1],
+            quota=self.local_state.quota_left.copy(),
+        )
 
     def _pole_spillover(self) -> np.ndarray:
         """Wage multiplier from growth poles, recomputed only when the set of poles changes

@@ -1,19 +1,20 @@
 """Places: county-level units with an urban and a rural zone.
 
-State lives in :class:`PlaceState`, one array per attribute; each :class:`Place` Mesa agent reads
-and writes its row through properties (``place.wage``), so users can inspect places or select them
-with an AgentSet while the yearly updates run vectorized over whole arrays.
+State lives in :class:`urbsim.state.PlaceState`, one array per attribute; each :class:`Place`
+Mesa agent reads and writes its row through properties (``place.wage``), so users can inspect
+places or select them with an AgentSet while the yearly updates run vectorized over whole arrays.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
 from urbsim.kernels import aggregate as A
+from urbsim.state import PlaceState
 from urbsim.world import SIZE_CLASSES, PlaceTable
 from urbsim.world.base import SIZE_CLASS_BOUNDS
 
@@ -24,80 +25,20 @@ if TYPE_CHECKING:
 COUNTY_TOWN = len(SIZE_CLASSES)
 _DISTRICT = 0
 
+__all__ = ["COUNTY_TOWN", "Place", "PlaceState", "distances_km", "set_counts", "size_classes"]
 
-@dataclass
-class PlaceState:
-    """Mutable state of all places, one float64 array per attribute (persons are real persons).
 
-    Attributes
-    ----------
-    residents, urban_residents, hukou_residents, registered_population, floating_residents,
-    permit_holders, nonagri_registered : persons
-        Counts from the households (scaled by households per agent).
-    urban_households : households
-        Real households living in the urban zone.
-    wage : yuan/year
-        Urban wage.
-    employment : share
-        Probability that an urban-zone worker has a job (jobs over labour force, at most 1).
-    jobs, programme_jobs : jobs
-        Urban jobs, and the part created by the county-town programme.
-    housing_stock : persons housed at reference density
-    housing_cost : yuan/m2/year
-    service_capacity : entitled persons served
-    programme_capacity : entitled persons served by county-town investment (depreciates)
-    renewal_factor : multiplier of service capacity from old-community renewal
-    service_demand : entitled persons (hukou holders full weight, others their access share)
-    quality : capacity / demand
-    amenity : amenity index of the urban zone
-    urban_growth : share per year, urban residents' growth over the last year
-    renewed_households : households renovated so far
-    spending : yuan/year, service spending
-    """
-
-    residents: np.ndarray
-    urban_residents: np.ndarray
-    hukou_residents: np.ndarray
-    registered_population: np.ndarray
-    floating_residents: np.ndarray
-    permit_holders: np.ndarray
-    nonagri_registered: np.ndarray
-    urban_households: np.ndarray
-    wage: np.ndarray
-    employment: np.ndarray
-    jobs: np.ndarray
-    programme_jobs: np.ndarray
-    housing_stock: np.ndarray
-    housing_cost: np.ndarray
-    service_capacity: np.ndarray
-    programme_capacity: np.ndarray
-    renewal_factor: np.ndarray
-    service_demand: np.ndarray
-    quality: np.ndarray
-    amenity: np.ndarray
-    urban_growth: np.ndarray
-    renewed_households: np.ndarray
-    spending: np.ndarray
-
-    @classmethod
-    def zeros(cls, n: int) -> PlaceState:
-        """All attributes zero, except multipliers that start at one."""
-        state = cls(**{f.name: np.zeros(n) for f in fields(cls)})
-        state.renewal_factor.fill(1.0)
-        state.employment.fill(1.0)
-        state.quality.fill(1.0)
-        return state
-
-    def set_counts(self, counts: np.ndarray, hpa: float) -> None:
-        """Update the population attributes from the integer household counts."""
-        self.residents[:] = counts[:, A.A_RESIDENTS] * hpa
-        self.urban_residents[:] = counts[:, A.A_URBAN] * hpa
-        self.hukou_residents[:] = counts[:, A.A_HUKOU_RESIDENTS] * hpa
-        self.registered_population[:] = counts[:, A.A_REGISTERED] * hpa
-        self.floating_residents[:] = counts[:, A.A_FLOATING] * hpa
-        self.permit_holders[:] = counts[:, A.A_PERMIT] * hpa
-        self.nonagri_registered[:] = counts[:, A.A_NONAGRI_REGISTERED] * hpa
-        self.urban_households[:] = counts[:, A.A_URBAN_HOUSEHOLDS] * hpa
+def set_counts(state: PlaceState, counts: np.ndarray, hpa: float) -> None:
+    """Update the population attributes of ``state`` from the integer household counts
+    (:func:`urbsim.kernels.aggregate.count_households`), scaled by households per agent."""
+    state.residents[:] = counts[:, A.A_RESIDENTS] * hpa
+    state.urban_residents[:] = counts[:, A.A_URBAN] * hpa
+    state.hukou_residents[:] = counts[:, A.A_HUKOU_RESIDENTS] * hpa
+    state.registered_population[:] = counts[:, A.A_REGISTERED] * hpa
+    state.floating_residents[:] = counts[:, A.A_FLOATING] * hpa
+    state.permit_holders[:] = counts[:, A.A_PERMIT] * hpa
+    state.nonagri_registered[:] = counts[:, A.A_NONAGRI_REGISTERED] * hpa
+    state.urban_households[:] = counts[:, A.A_URBAN_HOUSEHOLDS] * hpa
 
 
 def _state_property(name: str) -> property:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from urbsim.governments import LocalState, PolicyArrays
 from urbsim.kernels.layout import RULE_OPEN
-from urbsim.places import PlaceState
 from urbsim.scenario.schema import ByRegion
+from urbsim.state import LocalState, PlaceState, PolicyArrays
 from urbsim.world import PlaceTable
 
 

@@ -13,8 +13,8 @@ from dynamics_helpers import by_region, govs, place_table, places, policy_arrays
 
 from urbsim.dynamics import economy as E
 from urbsim.kernels.layout import RULE_OPEN, RULE_POINTS
-from urbsim.places import PlaceState
 from urbsim.scenario.schema import CountyTown, Economy, Policy, Renewal
+from urbsim.state import PlaceState
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,9 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from urbsim.dynamics import economy as E
-from urbsim.governments import LocalState
-from urbsim.places import PlaceState
 from urbsim.scenario.schema import Economy, Policy
+from urbsim.state import LocalState, PlaceState
 
 _SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _RTOL = 1e-9

@@ -378,17 +378,17 @@ def test_engines_identical_every_year(
 def _utility_without_province(self: Household, place: int, zone: int, ctx: YearContext) -> float:
     """The logit utility with the province-border term dropped."""
     v = _ORIGINAL["utility"](self, place, zone, ctx)
-    if place != self.place and ctx.province[place] != ctx.province[self.place]:
-        v += self.model.spec.behaviour.beta_province
+    if place != self.place and ctx.places.province[place] != ctx.places.province[self.place]:
+        v += ctx.par.beta_province
     return v
 
 
 def _propensity_after_ageing(self: Household, u_employ: float, ctx: YearContext) -> float:
     """The move propensity evaluated on the head's age group after this year's ageing."""
     self.age_group = self.age_group_next
-    b = self.model.spec.behaviour
+    b = ctx.par
     p = b.move_base * b.move_age[self.age_group] * math.exp(-b.move_tenure_decay * self.years_here)
-    if self.zone == URBAN and not u_employ < ctx.employment[self.place]:
+    if self.zone == URBAN and not u_employ < ctx.places.employment[self.place]:
         p = p * b.move_unemployed
     return p
 
@@ -408,11 +408,11 @@ def _permit_without_half_year(
 ) -> None:
     """The permit rule counting completed years only (no six months' grace)."""
     if (
-        ctx.permits_issued
+        ctx.par.permits_issued
         and self.hukou_place != self.place
         and self.permit == 0
-        and 12 * years >= ctx.permit_months
-        and u < self.model.spec.behaviour.permit_takeup
+        and 12 * years >= ctx.par.permit_months
+        and u < ctx.par.permit_takeup
     ):
         self.permit = 1
         tally["permits"] += self.persons
@@ -427,7 +427,7 @@ def _hukou_min_years_strict(
     tally: dict[str, int],
 ) -> None:
     """The hukou rule asking for one year more than the city's minimum residence."""
-    if ctx.rule[self.place] != "open" and years == ctx.min_years[self.place]:
+    if ctx.rule[self.place] != "open" and years == ctx.places.min_years[self.place]:
         return
     _ORIGINAL["apply_for_hukou"](self, u, years, permit_before, ctx, tally)
 
@@ -439,21 +439,20 @@ def _insitu_keeps_land(self: Household, ctx: YearContext, tally: dict[str, int])
     self.land = land
 
 
-def _points_reversed_ties(self: MesaEngine, ctx: YearContext) -> int:
+def _points_reversed_ties(self: MesaEngine, ctx: YearContext, quota: np.ndarray) -> int:
     """Points settlement with ties between equal points broken by descending household index
     instead of the keyed draw (then ascending index)."""
-    m = self.model
-    quota = m.local_state.quota_left
+    gov = ctx.places.gov
     applicants = self.households.select(lambda h: h.points_applicant)
-    ranked = sorted(applicants, key=lambda h: (int(m.gov_of_place[h.place]), -h.points(), -h.hh_id))
+    ranked = sorted(applicants, key=lambda h: (gov[h.place], -h.points(ctx.par), -h.hh_id))
     full: set[int] = set()
     granted = 0
     for h in ranked:
         h.points_applicant = False
-        city = int(m.gov_of_place[h.place])
+        city = gov[h.place]
         if city in full:
             continue
-        need = float(h.persons) * m.hpa
+        need = float(h.persons) * ctx.par.households_per_agent
         if quota[city] >= need:
             quota[city] -= need
             h.take_local_hukou()

@@ -156,7 +156,7 @@ def test_migrant_groups_follow_the_kernel_origin_index(
     with ``AgentSet.groupby``) are the kernel's origin index, in the same order."""
     model = fresh()
     model.step()
-    ctx = model.engine._context(model.year + 1)
+    ctx = model.engine.context(model.year_inputs())
     start, members = origin_index(model.households.as_dict(), model.n_places)
     assert sum(len(g) for g in ctx.migrants_from.values()) == members.shape[0] > 0
     for origin in range(model.n_places):
@@ -232,7 +232,7 @@ def test_mirror_after_every_step_keeps_dissolved_rows(tiny_model: UrbanizationMo
 def test_household_access_points_and_hukou(fresh: Callable[[], UrbanizationModel]) -> None:
     model = fresh()
     model.step()  # permits are issued from 2011: the access schedule is in force
-    ctx = model.engine._context(model.year + 1)
+    ctx = model.engine.context(model.year_inputs())
     b = model.spec.behaviour
     h = next(
         iter(
@@ -252,7 +252,7 @@ def test_household_access_points_and_hukou(fresh: Callable[[], UrbanizationModel
     other = next(p for p in range(model.n_places) if p not in (h.place, h.hukou_place))
     assert h.access_at(other, ctx) == base
     h.education, h.years_here = 2, 7
-    assert h.points() == b.points_education * 2 + b.points_years * 7
+    assert h.points(ctx.par) == b.points_education * 2 + b.points_years * 7
     h.land, h.hukou_type = 1, 0
     h.take_local_hukou()
     assert (h.hukou_place, h.hukou_type, h.land, h.permit) == (h.place, NON_AGRICULTURAL, 0, 0)

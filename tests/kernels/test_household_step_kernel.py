@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from urbsim import rng_py
 from urbsim.config import N_CHUNKS
 from urbsim.households import FIELDS, Households
+from urbsim.inputs import PARAM_FIELDS, PLACE_FIELDS, PlaceInputs, params_from
 from urbsim.kernels import layout as L
 from urbsim.kernels.aggregate import aggregate, origin_index
 from urbsim.kernels.household_step import household_step, move_propensity, settle_points
@@ -49,48 +50,61 @@ def make_households(n: int, **fields: Any) -> dict[str, np.ndarray]:
     return Households(**arrays).as_dict()
 
 
-def make_par(**values: float) -> np.ndarray:
-    """Behavioural parameters, all zero except those given (by ``P_*`` name, lower case)."""
-    par = np.zeros(L.N_PAR)
-    par[L.P_D0] = 50.0
-    par[L.P_HPA] = 1.0
-    for name, value in values.items():
-        par[getattr(L, "P_" + name.upper())] = value
-    return par
+def make_par(**values: Any) -> Any:
+    """Behavioural parameters (:data:`urbsim.inputs.Params`), all zero except those given by
+    name, a 50 km distance scale, one household per agent and one candidate."""
+    base: dict[str, Any] = {name: 0.0 for name in PARAM_FIELDS}
+    base.update(move_age=[0.0] * 4, distance_scale_km=50.0, households_per_agent=1.0, candidates=1)
+    base.update(values)
+    return params_from(base)
 
 
-def make_pf(lat: list[float], lon: list[float], **columns: Any) -> np.ndarray:
-    """Place values at the given coordinates (degrees); other columns by ``PF_*`` name."""
+#: Place-value names of the hand-built cases (short) and their :data:`PLACE_FIELDS` names.
+_PF_NAMES = {
+    "loginc_urban": "log_income_urban",
+    "loginc_rural": "log_income_rural",
+    "logcost_urban": "log_cost_urban",
+    "logcost_rural": "log_cost_rural",
+}
+
+
+def make_pf(lat: list[float], lon: list[float], **columns: Any) -> dict[str, np.ndarray]:
+    """Float place values at the given coordinates (degrees); others by field name (or the
+    short names of :data:`_PF_NAMES`)."""
     n = len(lat)
-    pf = np.zeros((n, L.N_PF))
-    pf[:, L.PF_LOGINC_URBAN] = 10.0
-    pf[:, L.PF_LOGINC_RURAL] = 9.0
-    pf[:, L.PF_LOGCOST_URBAN] = 6.0
-    pf[:, L.PF_LOGCOST_RURAL] = 5.0
-    pf[:, L.PF_QUALITY] = 1.0
-    pf[:, L.PF_EMPLOY] = 1.0
-    pf[:, L.PF_LAT] = np.radians(lat)
-    pf[:, L.PF_LON] = np.radians(lon)
-    pf[:, L.PF_COSLAT] = np.cos(np.radians(lat))
+    pf = {name: np.zeros(n) for name, f in PLACE_FIELDS.items() if f.kind is np.float64}
+    pf["log_income_urban"][:] = 10.0
+    pf["log_income_rural"][:] = 9.0
+    pf["log_cost_urban"][:] = 6.0
+    pf["log_cost_rural"][:] = 5.0
+    pf["quality"][:] = 1.0
+    pf["employment"][:] = 1.0
+    pf["lat"][:] = np.radians(lat)
+    pf["lon"][:] = np.radians(lon)
+    pf["coslat"][:] = np.cos(np.radians(lat))
     for name, value in columns.items():
-        pf[:, getattr(L, "PF_" + name.upper())] = value
+        pf[_PF_NAMES.get(name, name)][:] = value
     return pf
 
 
-def make_pi(n: int, province: Any = 0, rule: Any = L.RULE_CLOSED, min_years: Any = 0) -> np.ndarray:
-    pi = np.zeros((n, L.N_PI), dtype=np.int64)
-    pi[:, L.PI_PROVINCE] = province
-    pi[:, L.PI_RULE] = rule
-    pi[:, L.PI_MIN_YEARS] = min_years
-    pi[:, L.PI_GOV] = np.arange(n)
-    return pi
+def make_pi(
+    n: int, province: Any = 0, rule: Any = L.RULE_CLOSED, min_years: Any = 0
+) -> dict[str, np.ndarray]:
+    """Integer place values: province, settlement rule, minimum years; one government each."""
+    pi = {"province": province, "rule": rule, "min_years": min_years, "gov": np.arange(n)}
+    return {k: np.broadcast_to(np.asarray(v, dtype=np.int64), (n,)).copy() for k, v in pi.items()}
+
+
+def make_places(pf: dict[str, np.ndarray], pi: dict[str, np.ndarray]) -> Any:
+    """The :data:`urbsim.inputs.PlaceInputs` of float and integer place values."""
+    return PlaceInputs(**pf, **pi)
 
 
 def run_step(
     hh: dict[str, np.ndarray],
-    pf: np.ndarray,
-    pi: np.ndarray,
-    par: np.ndarray,
+    pf: dict[str, np.ndarray],
+    pi: dict[str, np.ndarray],
+    par: Any,
     *,
     access: np.ndarray | None = None,
     grav: np.ndarray | None = None,
@@ -101,8 +115,8 @@ def run_step(
     n_chunks: int = N_CHUNKS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One household step; returns the counters and the points flags."""
-    n_places = pf.shape[0]
-    n_prov = int(pi[:, L.PI_PROVINCE].max()) + 1
+    n_places = pi["province"].shape[0]
+    n_prov = int(pi["province"].max()) + 1
     if access is None:
         access = np.array([0.5, 0.6, 0.7, 0.8])
     if grav is None:
@@ -112,9 +126,9 @@ def run_step(
     if net is None:
         net = np.zeros((n_places, n_places), dtype=np.int32)
     flag = np.zeros(hh["place"].shape[0], dtype=np.uint8)
-    counts = household_step(
-        KEY, hh, pf, pi, par, access, grav, start, members, net, n_candidates, flag, n_chunks
-    )
+    par = par._replace(candidates=n_candidates)
+    places = make_places(pf, pi)
+    counts = household_step(KEY, hh, places, par, access, grav, start, members, net, flag, n_chunks)
     return counts, flag
 
 
@@ -135,29 +149,25 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 6371.0 * math.hypot(p2 - p1, dx)
 
 
-def _always_move_par(**values: float) -> np.ndarray:
+def _always_move_par(**values: Any) -> Any:
     """Parameters under which every household considers moving (propensity 1 whatever the age,
     tenure or job)."""
-    par = make_par(**values)
-    par[L.P_MOVE_BASE] = 1.0
-    par[L.P_MOVE_AGE0 : L.P_MOVE_AGE0 + 4] = 1.0
-    par[L.P_MOVE_UNEMPLOYED] = 1.0
-    return par
+    return make_par(**values, move_base=1.0, move_age=[1.0] * 4, move_unemployed=1.0)
 
 
 BETAS = {
     "beta_income": 1.6,
     "beta_housing": 0.45,
     "beta_service": 1.2,
-    "child_weight": 0.5,
+    "child_service_weight": 0.5,
     "beta_distance": 0.6,
     "beta_province": 0.9,
     "moving_cost": 0.8,
     "beta_network": 0.25,
     "beta_amenity": 0.5,
     "home_preference": 0.8,
-    "base_access": 0.3,
-    "hpa": 10.0,
+    "service_base_access": 0.3,
+    "households_per_agent": 10.0,
 }
 
 
@@ -181,11 +191,11 @@ def test_logit_rural_or_urban_zone_of_one_place() -> None:
     net = np.full((1, 1), 3, dtype=np.int32)
     counts, _ = run_step(hh, pf, make_pi(1), par, net=net, n_candidates=3)
 
-    cf = 1.0 + b["child_weight"] * 2
-    network = b["beta_network"] * math.log1p(3 * b["hpa"])
+    cf = 1.0 + b["child_service_weight"] * 2
+    network = b["beta_network"] * math.log1p(3 * b["households_per_agent"])
     service = b["beta_service"] * 1.0 * 0.7 * cf  # at the hukou place access is 1
     v_rural = (
-        b["beta_income"] * pf[0, L.PF_LOGINC_RURAL]
+        b["beta_income"] * pf["log_income_rural"][0]
         - b["beta_housing"] * 5.0
         + service
         + network
@@ -237,15 +247,15 @@ def _three_place_probabilities(pf: np.ndarray) -> np.ndarray:
     """Hand computation for a floating urban household at place 0 with hukou at place 2 (in
     another province), a permit and 2 completed years, one child: stay, move to 1, return to 2."""
     b = BETAS
-    access = [0.5, 0.6, 0.7, 0.8][2], b["base_access"], 1.0
-    cf = 1.0 + b["child_weight"] * 1
+    access = [0.5, 0.6, 0.7, 0.8][2], b["service_base_access"], 1.0
+    cf = 1.0 + b["child_service_weight"] * 1
     v = []
     for j in range(3):
         u = (
-            b["beta_income"] * pf[j, L.PF_LOGINC_URBAN]
-            - b["beta_housing"] * pf[j, L.PF_LOGCOST_URBAN]
-            + b["beta_amenity"] * pf[j, L.PF_AMENITY]
-            + b["beta_service"] * access[j] * pf[j, L.PF_QUALITY] * cf
+            b["beta_income"] * pf["log_income_urban"][j]
+            - b["beta_housing"] * pf["log_cost_urban"][j]
+            + b["beta_amenity"] * pf["amenity"][j]
+            + b["beta_service"] * access[j] * pf["quality"][j] * cf
         )
         if j != 0:
             d = distance_km(THREE_LAT[0], THREE_LON[0], THREE_LAT[j], THREE_LON[j])
@@ -253,7 +263,7 @@ def _three_place_probabilities(pf: np.ndarray) -> np.ndarray:
         if j == 2:
             u += b["home_preference"] - b["beta_province"]
         if j == 1:
-            u += b["beta_network"] * math.log1p(5 * b["hpa"])
+            u += b["beta_network"] * math.log1p(5 * b["households_per_agent"])
         v.append(u)
     return softmax(v)
 
@@ -290,8 +300,7 @@ def test_logit_three_places_by_network_sampling() -> None:
     """Same choice set when candidates come from the network: the only earlier migrant of
     origin 2 (household 0) lives at place 1, and gravity would only propose the stay place."""
     pf, pi, net = _three_places()
-    par = _always_move_par(**BETAS)
-    par[L.P_NETWORK_SHARE] = 1.0
+    par = _always_move_par(**BETAS, network_sampling_share=1.0)
     hh = make_households(
         N + 1, place=0, hukou_place=2, hukou_type=0, land=0, permit=1, years_here=2, children=1
     )
@@ -319,8 +328,7 @@ def test_no_one_considers_moving_at_zero_propensity() -> None:
 
 
 def test_move_propensity_formula() -> None:
-    par = make_par(move_base=0.14, tenure_decay=0.04)
-    par[L.P_MOVE_AGE0 : L.P_MOVE_AGE0 + 4] = [1.6, 1.0, 0.55, 0.2]
+    par = make_par(move_base=0.14, move_tenure_decay=0.04, move_age=[1.6, 1.0, 0.55, 0.2])
     table = move_propensity(par)
     assert table.shape == (4, 256)
     for age, years in [(0, 0), (1, 3), (2, 10), (3, 255)]:
@@ -331,9 +339,10 @@ def test_move_propensity_formula() -> None:
 def test_consider_moving_frequency_with_unemployment() -> None:
     """Urban heads: P(consider) = base * age * exp(-decay * years) * (unemployed multiplier
     when the employment draw fails)."""
-    pf = make_pf([30.0], [114.0], employ=0.6)
-    par = make_par(move_base=0.1, tenure_decay=0.1, move_unemployed=3.0)
-    par[L.P_MOVE_AGE0 : L.P_MOVE_AGE0 + 4] = [1.0, 2.0, 1.0, 1.0]
+    pf = make_pf([30.0], [114.0], employment=0.6)
+    par = make_par(
+        move_base=0.1, move_tenure_decay=0.1, move_unemployed=3.0, move_age=[1.0, 2.0, 1.0, 1.0]
+    )
     hh = make_households(N, age_group=1, years_here=4)
     counts, _ = run_step(hh, pf, make_pi(1), par)
     pm = 0.1 * 2.0 * math.exp(-0.4)
@@ -379,7 +388,7 @@ def test_dissolved_households_are_skipped() -> None:
 def test_ageing_and_succession() -> None:
     pf = make_pf([30.0], [114.0])
     hh = make_households(N, age_group=np.arange(N) % 4)
-    run_step(hh, pf, make_pi(1), make_par(ageing=0.25))
+    run_step(hh, pf, make_pi(1), make_par(ageing_rate=0.25))
     start = np.arange(N) % 4
     aged = hh["age_group"] != start
     assert abs(aged.mean() - 0.25) < tolerance(0.25)
@@ -392,7 +401,7 @@ def test_insitu_reclassification_and_requisition() -> None:
     n = N
     home = np.where(np.arange(n) % 2 == 0, 0, 1)  # half local, half from place 1
     hh = make_households(n, zone=0, hukou_type=0, land=1, hukou_place=home)
-    counts, _ = run_step(hh, pf, make_pi(2), make_par(requisition=0.5))
+    counts, _ = run_step(hh, pf, make_pi(2), make_par(requisition_share=0.5))
     urban = hh["zone"] == 1
     assert abs(urban.mean() - 0.3) < tolerance(0.3)
     assert counts[L.C_INSITU] == int(hh["persons"][urban].sum())
@@ -415,7 +424,7 @@ def test_permit_eligibility(months: int, min_years: int) -> None:
     hh = make_households(1000, hukou_place=1, hukou_type=0, years_here=years)
     hh["hukou_place"][:100] = 0  # locals with agricultural hukou: no permit
     hh["permit"][100:200] = 1  # holders already
-    par = make_par(permit_on=1.0, permit_months=float(months), permit_takeup=1.0)
+    par = make_par(permits_issued=True, permit_months=months, permit_takeup=1.0)
     counts, _ = run_step(hh, pf, make_pi(2), par)
     eligible = np.zeros(1000, dtype=bool)
     eligible[200:] = years[200:] >= min_years
@@ -429,7 +438,7 @@ def test_permit_eligibility(months: int, min_years: int) -> None:
 def test_no_permits_while_permits_are_off() -> None:
     pf = make_pf([30.0, 31.0], [114.0, 115.0])
     hh = make_households(1000, hukou_place=1, hukou_type=0, years_here=5)
-    counts, _ = run_step(hh, pf, make_pi(2), make_par(permit_months=0.0, permit_takeup=1.0))
+    counts, _ = run_step(hh, pf, make_pi(2), make_par(permit_months=0, permit_takeup=1.0))
     assert counts[L.C_PERMITS] == 0
     assert not hh["permit"].any()
 
@@ -448,9 +457,9 @@ def _applicants(n: int = 2000) -> dict[str, np.ndarray]:
 #: Settlement gains beta_service * (1 - 0.3) * 1 + 0.3 = 1.14 > 0 for the landless; with land
 #: value 5 the landed applicants would lose, so they never convert.
 SETTLE = {
-    "hukou_apply": 1.0,
+    "hukou_apply_rate": 1.0,
     "beta_service": 1.2,
-    "base_access": 0.3,
+    "service_base_access": 0.3,
     "hukou_premium": 0.3,
     "land_value": 5.0,
 }
@@ -508,7 +517,7 @@ def test_application_rate_and_local_agricultural_households() -> None:
     """Half apply; local agricultural-hukou households may convert their type in place."""
     pf = make_pf([30.0], [114.0])
     hh = make_households(N, hukou_type=0, land=0)
-    par = make_par(**{**SETTLE, "hukou_apply": 0.5})
+    par = make_par(**{**SETTLE, "hukou_apply_rate": 0.5})
     counts, _ = run_step(hh, pf, make_pi(1, rule=L.RULE_OPEN), par)
     converted = hh["hukou_type"] == 1
     assert abs(converted.mean() - 0.5) < tolerance(0.5)
@@ -542,13 +551,20 @@ def _points_households(
     )
 
 
+def _points_par(hpa: float, education: float, years: float) -> Any:
+    """Parameters of a points settlement: households per agent, points per level and year."""
+    return make_par(households_per_agent=hpa, points_education=education, points_years=years)
+
+
 def test_settle_points_ranks_by_points() -> None:
     edu = [0, 3, 1, 2, 3, 0]
     yrs = [9, 1, 4, 2, 5, 0]  # points 10*edu + 3*yrs: 27, 33, 22, 26, 45, 0
     hh = _points_households(edu, yrs, [1] * 6)
     flag = np.ones(6, dtype=np.uint8)
     quota = np.array([3.0])
-    granted = settle_points(KEY, hh, flag, np.zeros(6, dtype=np.int64), quota, 1.0, 10.0, 3.0)
+    granted = settle_points(
+        KEY, hh, flag, np.zeros(6, dtype=np.int64), quota, _points_par(1.0, 10.0, 3.0)
+    )
     assert granted == 3
     np.testing.assert_array_equal(hh["hukou_place"] == 0, [True, True, False, False, True, False])
     won = hh["hukou_place"] == 0
@@ -564,7 +580,9 @@ def test_settle_points_stops_at_first_household_that_does_not_fit() -> None:
     hh = _points_households([3, 2, 1], [0, 0, 0], [2, 5, 1])
     flag = np.ones(3, dtype=np.uint8)
     quota = np.array([3.0])
-    granted = settle_points(KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, 1.0, 10.0, 3.0)
+    granted = settle_points(
+        KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, _points_par(1.0, 10.0, 3.0)
+    )
     assert granted == 2
     np.testing.assert_array_equal(hh["hukou_place"], [0, 5, 5])  # the third would have fitted
     assert quota[0] == 1.0
@@ -574,7 +592,9 @@ def test_settle_points_quota_is_in_real_persons() -> None:
     hh = _points_households([3, 2], [0, 0], [2, 1])
     flag = np.ones(2, dtype=np.uint8)
     quota = np.array([250.0])
-    granted = settle_points(KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, 100.0, 10.0, 3.0)
+    granted = settle_points(
+        KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, _points_par(100.0, 10.0, 3.0)
+    )
     assert granted == 2  # agent persons; 200 real persons
     assert quota[0] == 50.0
     np.testing.assert_array_equal(hh["hukou_place"], [0, 5])
@@ -585,7 +605,7 @@ def test_settle_points_quotas_per_city_and_unflagged_households() -> None:
     flag = np.array([1, 1, 1, 1, 1, 1, 0], dtype=np.uint8)  # the last did not apply
     gov = np.array([0, 1], dtype=np.int64)
     quota = np.array([2.0, 0.5])
-    granted = settle_points(KEY, hh, flag, gov, quota, 1.0, 10.0, 3.0)
+    granted = settle_points(KEY, hh, flag, gov, quota, _points_par(1.0, 10.0, 3.0))
     assert granted == 2
     np.testing.assert_array_equal(hh["hukou_place"], [5, 0, 0, 5, 5, 5, 5])
     np.testing.assert_array_equal(quota, [0.0, 0.5])
@@ -596,7 +616,7 @@ def test_settle_points_breaks_ties_by_keyed_draw() -> None:
     hh = _points_households([2] * n, [3] * n, [1] * n)
     flag = np.ones(n, dtype=np.uint8)
     quota = np.array([5.0])
-    settle_points(KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, 1.0, 10.0, 3.0)
+    settle_points(KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, _points_par(1.0, 10.0, 3.0))
     draws = np.array([rng_py.uniform(int(KEY), i, L.DRAW_POINTS) for i in range(n)])
     expected = np.zeros(n, dtype=bool)
     expected[np.argsort(draws, kind="stable")[:5]] = True
@@ -607,7 +627,10 @@ def test_settle_points_without_applicants() -> None:
     hh = _points_households([1], [1], [1])
     quota = np.array([10.0])
     flag = np.zeros(1, dtype=np.uint8)
-    assert settle_points(KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, 1.0, 1.0, 1.0) == 0
+    assert (
+        settle_points(KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, _points_par(1.0, 1.0, 1.0))
+        == 0
+    )
     assert quota[0] == 10.0
 
 
@@ -633,7 +656,7 @@ def test_settle_points_never_exceeds_quota(seed: int, n: int, n_gov: int, hpa: f
     quota = quota0.copy()
     gov = np.arange(n_gov, dtype=np.int64)
     edu, yrs = hh["education"].astype(float), hh["years_here"].astype(float)
-    granted = settle_points(KEY, hh, flag, gov, quota, hpa, 10.0, 3.0)
+    granted = settle_points(KEY, hh, flag, gov, quota, _points_par(hpa, 10.0, 3.0))
     won = hh["hukou_place"] != 5
     assert not (won & ~applied).any()
     assert granted == int(hh["persons"][won].sum())
@@ -657,15 +680,13 @@ def _valid_inputs(n: int = 10, n_places: int = 3) -> dict[str, Any]:
     return {
         "key": KEY,
         "households": hh,
-        "pf": make_pf([30.0] * n_places, [114.0] * n_places),
-        "pi": make_pi(n_places),
-        "par": make_par(),
+        "places": make_places(make_pf([30.0] * n_places, [114.0] * n_places), make_pi(n_places)),
+        "par": make_par(candidates=2),
         "access": np.array([0.5]),
         "grav_cdf": np.cumsum(np.ones((1, n_places)), axis=1),
         "origin_start": np.zeros(n_places + 1, dtype=np.int64),
         "origin_members": np.zeros(0, dtype=np.int64),
         "net": np.zeros((n_places, n_places), dtype=np.int32),
-        "n_candidates": 2,
         "flag": np.zeros(n, dtype=np.uint8),
     }
 
@@ -676,22 +697,26 @@ def test_valid_inputs_are_accepted() -> None:
     assert counts.dtype == np.int64
 
 
+def _places_with(**fields: Any) -> Any:
+    return _valid_inputs()["places"]._replace(**fields)
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("pf", np.zeros((3, L.N_PF - 1))),
-        ("pf", np.zeros((3, L.N_PF + 1))),
-        ("pi", np.zeros((3, L.N_PI + 1), dtype=np.int64)),
-        ("pi", np.zeros((2, L.N_PI), dtype=np.int64)),
-        ("par", np.zeros(L.N_PAR - 1)),
-        ("par", np.zeros((1, L.N_PAR))),
+        ("places", tuple(_valid_inputs()["places"])),  # a plain tuple, not the record
+        ("places", _places_with(death=np.zeros(2))),
+        ("places", _places_with(quality=np.zeros((3, 1)))),
+        ("places", _places_with(rule=np.zeros(3))),  # float codes
+        ("places", _places_with(lat=[0.0, 0.0, 0.0])),
+        ("par", np.zeros(31)),  # the old parameter vector
+        ("par", make_par(candidates=0)),
         ("net", np.zeros((3, 2), dtype=np.int32)),
         ("origin_start", np.zeros(3, dtype=np.int64)),
         ("flag", np.zeros(9, dtype=np.uint8)),
         ("access", np.zeros(0)),
         ("access", np.zeros((2, 2))),
         ("grav_cdf", np.ones((1, 4))),
-        ("n_candidates", 0),
         ("n_chunks", 0),
     ],
 )
@@ -750,19 +775,19 @@ _OUT_OF_RANGE = {
     """,
     "household_step_place": """
         hh = make(20, place=9, hukou_place=0)  # place 9 of a 3-place world
-        household_step(KEY, hh, pf, pi, par, access, grav, start, members, net, 2, flag)
+        household_step(KEY, hh, places, par, access, grav, start, members, net, flag)
     """,
     "household_step_grav_rows": """
         hh = make(20, place=2, hukou_place=2)
-        pi[:, L.PI_PROVINCE] = [0, 1, 2]  # three provinces, one gravity row
-        household_step(KEY, hh, pf, pi, par, access, grav, start, members, net, 2, flag)
+        places = places._replace(province=np.array([0, 1, 2]))  # three provinces, one gravity row
+        household_step(KEY, hh, places, par, access, grav, start, members, net, flag)
     """,
 }
 
 _PRELUDE = """
 import numpy as np
 from urbsim.households import Households
-from urbsim.kernels import layout as L
+from urbsim.inputs import PARAM_FIELDS, PLACE_FIELDS, PlaceInputs, params_from
 from urbsim.kernels.aggregate import origin_index
 from urbsim.kernels.household_step import household_step
 from urbsim.rng import make_year_key
@@ -774,10 +799,12 @@ def make(n, place, hukou_place):
                       education=one, children=0 * one, land=0 * one, persons=2 * one).as_dict()
 
 KEY = make_year_key(1, 2011)
-pf = np.zeros((3, L.N_PF)); pf[:, L.PF_QUALITY] = 1.0; pf[:, L.PF_EMPLOY] = 1.0
-pi = np.zeros((3, L.N_PI), dtype=np.int64)
-par = np.zeros(L.N_PAR); par[L.P_D0] = 50.0; par[L.P_MOVE_BASE] = 1.0
-par[L.P_MOVE_AGE0:L.P_MOVE_AGE0 + 4] = 1.0; par[L.P_MOVE_UNEMPLOYED] = 1.0
+places = PlaceInputs(*(np.zeros(3, f.kind) for f in PLACE_FIELDS.values()))
+places = places._replace(quality=np.ones(3), employment=np.ones(3))
+values = dict.fromkeys(PARAM_FIELDS, 0.0)
+values.update(distance_scale_km=50.0, move_base=1.0, move_age=[1.0] * 4, move_unemployed=1.0,
+              households_per_agent=1.0, candidates=2)
+par = params_from(values)
 access = np.array([0.5]); grav = np.cumsum(np.ones((1, 3)), axis=1)
 start = np.zeros(4, dtype=np.int64); members = np.zeros(0, dtype=np.int64)
 net = np.zeros((3, 3), dtype=np.int32); flag = np.zeros(20, dtype=np.uint8)
@@ -850,9 +877,9 @@ def test_household_step_does_not_depend_on_the_guide_buckets(
     from urbsim.kernels import household_step as hs
 
     world = tiny_world(n_places=20, n_households=3000, seed=8)
-    k = kernel_inputs(world, 8, n_candidates=6, move_base=1.0, network_share=0.3)
-    args = [k[name] for name in ("pf", "pi", "par", "access", "grav_cdf")]
-    rest = [k["origin_start"], k["origin_members"], k["net"], k["n_candidates"]]
+    k = kernel_inputs(world, 8, candidates=6, move_base=1.0, network_sampling_share=0.3)
+    args = [k[name] for name in ("places", "par", "access", "grav_cdf")]
+    rest = [k["origin_start"], k["origin_members"], k["net"]]
 
     def run(buckets: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         monkeypatch.setattr(hs, "guide_buckets", lambda n: buckets)

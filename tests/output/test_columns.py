@@ -106,8 +106,9 @@ def test_parquet_files_carry_units_and_descriptions(run: RunResult, tmp_path: Pa
 
 
 def test_sweep_lists_and_units_come_from_the_registry() -> None:
-    from urbsim.sweep.spec import NATIONAL_COLUMNS, PLACE_COLUMNS
     from urbsim.sweep_plots import METRIC_UNITS
+
+    from urbsim.sweep.spec import NATIONAL_COLUMNS, PLACE_COLUMNS
 
     assert list(NATIONAL_COLUMNS) == C.names(C.NATIONAL)[1:]
     numeric = [c.name for c in C.PLACES if c.dtype == "float64" and not c.static]

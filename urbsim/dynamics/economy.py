@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from urbsim.governments import LocalState, PolicyArrays
 from urbsim.kernels.layout import RULE_POINTS
-from urbsim.places import PlaceState, distances_km
+from urbsim.places import distances_km
 from urbsim.scenario.schema import CountyTown, Economy, Policy, Renewal
+from urbsim.state import LocalState, PlaceState, PolicyArrays
 from urbsim.world import PlaceTable
 
 #: Urban residents of the place whose wage is ``economy.wage_2010`` (the reference size).

@@ -6,9 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from urbsim.dynamics.economy import access_shares
-from urbsim.governments import LocalState, PolicyArrays
 from urbsim.kernels import aggregate as A
-from urbsim.places import PlaceState
+from urbsim.state import LocalState, PlaceState, PolicyArrays
 from urbsim.world import PlaceTable
 
 _DISTRICT = 0

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from urbsim.governments import PolicyArrays
 from urbsim.kernels.layout import RULE_CODES
 from urbsim.places import COUNTY_TOWN
 from urbsim.scenario.schema import SETTLEMENT_KEYS, CountyTown, Policy
+from urbsim.state import PolicyArrays
 
 _DISTRICT = 0
 #: Size classes whose urban districts are poles under the ``super_mega`` rules: super-large (0)

@@ -2,9 +2,12 @@
 
 This is the slow, obvious implementation that the Numba kernels are tested against, draw by
 draw. It shares nothing with the kernels but the random-number key (through the plain-Python
-twin :mod:`urbsim.rng_py`) and the place values of the year; every rule is written again here in
-ordinary Python and ``math``. Where a floating-point result could flip a choice, the arithmetic is
-written in the same order as in :mod:`urbsim.kernels.household_step`.
+twin :mod:`urbsim.rng_py`) and the year's inputs (:class:`urbsim.inputs.YearInputs`: parameters
+read by name, ``ctx.par.land_value``, and the place values); every rule is written again here in
+ordinary Python and ``math``. Like the Numba engine it never sees the model: it returns a
+:class:`~urbsim.engines.base.StepResult` that the model applies. Where a floating-point result
+could flip a choice, the arithmetic is written in the same order as in
+:mod:`urbsim.kernels.household_step`.
 
 A year runs in two phases, as in the kernels: every household decides on the state at the start
 of the year (:meth:`Household.live_year`), then the moves apply together
@@ -17,17 +20,15 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
 from urbsim import rng_py
-from urbsim.households import FIELDS, NON_AGRICULTURAL, RURAL, URBAN, Households
+from urbsim.engines.base import StepResult
+from urbsim.inputs import ParamsRecord, PlaceRecord, YearInputs
 from urbsim.kernels import layout as L
-
-if TYPE_CHECKING:
-    from urbsim.model import UrbanizationModel
+from urbsim.state import FIELDS, NON_AGRICULTURAL, RURAL, URBAN, Households
 
 _EARTH_KM = 6371.0
 _MAX_PERSONS = 15
@@ -42,33 +43,22 @@ _RULES = {
 
 @dataclass
 class YearContext:
-    """What a household can see of the world this year: place values as Python lists."""
+    """What a household can see of the world this year, as plain Python values.
+
+    ``par`` is the year's :data:`urbsim.inputs.Params`; ``places`` the year's
+    :data:`urbsim.inputs.PlaceInputs` with each array turned into a list (``places.death[p]``);
+    ``rule`` the settlement rule of each place by name.
+    """
 
     key: int
     year: int
-    log_income_urban: list[float]
-    log_income_rural: list[float]
-    log_cost_urban: list[float]
-    log_cost_rural: list[float]
-    quality: list[float]
-    amenity: list[float]
-    employment: list[float]
-    birth_urban: list[float]
-    birth_rural: list[float]
-    death: list[float]
-    insitu: list[float]
-    lat: list[float]
-    lon: list[float]
-    coslat: list[float]
-    province: list[int]
+    par: ParamsRecord
+    places: PlaceRecord
     rule: list[str]
-    min_years: list[int]
     gravity: list[list[float]]
     migrants_from: dict[int, list[Household]]
     network: np.ndarray
     access: list[float]
-    permits_issued: bool
-    permit_months: int
 
 
 class Household(mesa.Agent):
@@ -78,9 +68,7 @@ class Household(mesa.Agent):
     household's row, which keys its random draws.
     """
 
-    model: UrbanizationModel
-
-    def __init__(self, model: UrbanizationModel, hh_id: int, **fields: int) -> None:
+    def __init__(self, model: mesa.Model, hh_id: int, **fields: int) -> None:
         super().__init__(model)
         self.hh_id = hh_id
         self.place: int = fields["place"]
@@ -117,27 +105,27 @@ class Household(mesa.Agent):
 
     def have_births_and_deaths(self, ctx: YearContext, tally: dict[str, int]) -> bool:
         """Births, deaths and the head's ageing; False when the household dissolves."""
-        b = self.model.spec.demography
         u_demo, u_age = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_DEMOGRAPHY)
         p = self.persons
-        birth = ctx.birth_urban[self.place] if self.zone == URBAN else ctx.birth_rural[self.place]
+        pl = ctx.places
+        birth = pl.birth_urban[self.place] if self.zone == URBAN else pl.birth_rural[self.place]
         if u_demo < birth * p and p < _MAX_PERSONS:
             self.persons += 1
             tally["births"] += 1
-        elif u_demo >= 1.0 - ctx.death[self.place] * p:
+        elif u_demo >= 1.0 - pl.death[self.place] * p:
             self.persons -= 1
             tally["deaths"] += 1
             if self.persons == 0:
                 tally["dissolved"] += 1
                 return False
         self.age_group_next = self.age_group
-        if u_age < b.ageing_rate:
+        if u_age < ctx.par.ageing_rate:
             self.age_group_next = self.age_group + 1 if self.age_group < 3 else 0
         return True
 
     def move_propensity(self, u_employ: float, ctx: YearContext) -> float:
         """Probability of considering a move this year."""
-        b = self.model.spec.behaviour
+        b = ctx.par
         p = (
             b.move_base
             * b.move_age[self.age_group]
@@ -146,7 +134,7 @@ class Household(mesa.Agent):
         self.age_group = self.age_group_next
         employed = True
         if self.zone == URBAN:
-            employed = u_employ < ctx.employment[self.place]
+            employed = u_employ < ctx.places.employment[self.place]
         if not employed:
             p = p * b.move_unemployed
         return p
@@ -157,39 +145,40 @@ class Household(mesa.Agent):
             return 1.0
         if place == self.place and self.permit == 1:
             return ctx.access[min(self.years_here, len(ctx.access) - 1)]
-        return self.model.spec.economy.service_base_access
+        return ctx.par.service_base_access
 
     def utility(self, place: int, zone: int, ctx: YearContext) -> float:
         """Systematic utility of living in ``zone`` of ``place``."""
-        b = self.model.spec.behaviour
+        b = ctx.par
+        pl = ctx.places
         if zone == URBAN:
-            v = b.beta_income * ctx.log_income_urban[place]
-            v -= b.beta_housing * ctx.log_cost_urban[place]
-            v += b.beta_amenity * ctx.amenity[place]
+            v = b.beta_income * pl.log_income_urban[place]
+            v -= b.beta_housing * pl.log_cost_urban[place]
+            v += b.beta_amenity * pl.amenity[place]
         else:
-            v = b.beta_income * ctx.log_income_rural[place]
-            v -= b.beta_housing * ctx.log_cost_rural[place]
+            v = b.beta_income * pl.log_income_rural[place]
+            v -= b.beta_housing * pl.log_cost_rural[place]
         child_factor = 1.0 + b.child_service_weight * self.children
-        v += b.beta_service * self.access_at(place, ctx) * ctx.quality[place] * child_factor
+        v += b.beta_service * self.access_at(place, ctx) * pl.quality[place] * child_factor
         if place != self.place:
-            dy = ctx.lat[place] - ctx.lat[self.place]
-            dx = (ctx.lon[place] - ctx.lon[self.place]) * ctx.coslat[self.place]
+            dy = pl.lat[place] - pl.lat[self.place]
+            dx = (pl.lon[place] - pl.lon[self.place]) * pl.coslat[self.place]
             distance = _EARTH_KM * math.sqrt(dy * dy + dx * dx)
             v -= b.beta_distance * math.log1p(distance / b.distance_scale_km)
-            if ctx.province[place] != ctx.province[self.place]:
+            if pl.province[place] != pl.province[self.place]:
                 v -= b.beta_province
         if place != self.place or zone != self.zone:
             v -= b.moving_cost
         network = int(ctx.network[self.hukou_place, place])
         if network > 0:
-            v += b.beta_network * math.log1p(network * self.model.hpa)
+            v += b.beta_network * math.log1p(network * b.households_per_agent)
         if place == self.hukou_place:
             v += b.home_preference
         return v
 
     def candidate_places(self, ctx: YearContext) -> list[tuple[int, int]]:
         """The choice set: stay, go home, the local town, and sampled destinations."""
-        b = self.model.spec.behaviour
+        b = ctx.par
         options = [(self.place, self.zone)]
         has_land = self.hukou_type == 0 and self.land == 1
         home = (self.hukou_place, RURAL if has_land else URBAN)
@@ -203,7 +192,7 @@ class Household(mesa.Agent):
             if u_source < b.network_sampling_share and earlier:
                 place = earlier[int(u_pick * len(earlier))].place
             else:
-                row = ctx.gravity[ctx.province[self.place]]
+                row = ctx.gravity[ctx.places.province[self.place]]
                 place = min(bisect.bisect_right(row, u_pick * row[-1]), len(row) - 1)
             if (place, URBAN) not in options:
                 options.append((place, URBAN))
@@ -243,14 +232,14 @@ class Household(mesa.Agent):
     def be_reclassified(self, ctx: YearContext, tally: dict[str, int]) -> None:
         """Rural land next to a growing town becomes urban; requisition converts the hukou."""
         u_insitu, u_requisition = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_INSITU)
-        if u_insitu < ctx.insitu[self.place]:
+        if u_insitu < ctx.places.insitu[self.place]:
             self.zone = URBAN
             self.next_zone = URBAN
             tally["insitu"] += self.persons
             if (
                 self.hukou_type == 0
                 and self.hukou_place == self.place
-                and u_requisition < self.model.spec.demography.requisition_share
+                and u_requisition < ctx.par.requisition_share
             ):
                 self.hukou_type = NON_AGRICULTURAL
                 self.land = 0
@@ -259,11 +248,11 @@ class Household(mesa.Agent):
     def obtain_permit(self, u: float, years: int, ctx: YearContext, tally: dict[str, int]) -> None:
         """Residence permit after the minimum residence, for households without local hukou."""
         if (
-            ctx.permits_issued
+            ctx.par.permits_issued
             and self.hukou_place != self.place
             and self.permit == 0
-            and 12 * years + 6 >= ctx.permit_months
-            and u < self.model.spec.behaviour.permit_takeup
+            and 12 * years + 6 >= ctx.par.permit_months
+            and u < ctx.par.permit_takeup
         ):
             self.permit = 1
             tally["permits"] += self.persons
@@ -272,11 +261,11 @@ class Household(mesa.Agent):
         self, u: float, years: int, permit_before: int, ctx: YearContext, tally: dict[str, int]
     ) -> None:
         """Apply where the city's rule allows; accept if access gained beats land given up."""
-        b = self.model.spec.behaviour
+        b = ctx.par
         if u >= b.hukou_apply_rate:
             return
         rule = ctx.rule[self.place]
-        if rule == "closed" or (rule != "open" and years < ctx.min_years[self.place]):
+        if rule == "closed" or (rule != "open" and years < ctx.places.min_years[self.place]):
             return
         # Entitlement as it stood at the start of the year (a permit issued this year counts
         # from next year).
@@ -287,7 +276,7 @@ class Household(mesa.Agent):
         gain = (
             b.beta_service
             * (1.0 - access)
-            * ctx.quality[self.place]
+            * ctx.places.quality[self.place]
             * (1.0 + b.child_service_weight * self.children)
             + b.hukou_premium
         )
@@ -320,22 +309,46 @@ class Household(mesa.Agent):
         self.years_here = 0
         self.permit = 0
 
-    def points(self) -> float:
+    def points(self, par: ParamsRecord) -> float:
         """Settlement points: education and years of residence."""
-        b = self.model.spec.behaviour
-        return b.points_education * self.education + b.points_years * self.years_here
+        return par.points_education * self.education + par.points_years * self.years_here
+
+
+#: Tally keys of a year and the counter each one fills.
+_COUNTERS = {
+    "births": L.C_BIRTHS,
+    "deaths": L.C_DEATHS,
+    "moves": L.C_MOVES,
+    "conversions": L.C_CONVERSIONS,
+    "insitu": L.C_INSITU,
+    "requisition": L.C_REQUISITION,
+    "permits": L.C_PERMITS,
+    "dissolved": L.C_DISSOLVED,
+    "considered": L.C_CONSIDERED,
+    "province_moves": L.C_PROVINCE_MOVES,
+    "returns": L.C_RETURNS,
+}
 
 
 class MesaEngine:
-    """Steps households as :class:`Household` agents; mirrors their state into the model's
-    household arrays after each year so the shared place updates can count them."""
+    """Steps households as :class:`Household` agents of ``model`` (any Mesa model: the agents
+    register there, so AgentSet operations work on them), and returns a mirror of their state
+    as household arrays after each year.
 
-    def __init__(self, model: UrbanizationModel) -> None:
+    Parameters
+    ----------
+    model
+        The Mesa model the agents belong to.
+    households
+        The households at the start of the run, one agent per row.
+    """
+
+    def __init__(self, model: mesa.Model, households: Households) -> None:
         self.model = model
-        arrays = model.households.as_dict()
+        arrays = households.as_dict()
         columns = {name: arrays[name].tolist() for name in FIELDS}
         Household.create_agents(
-            model, len(model.households), hh_id=list(range(len(model.households))), **columns
+            model, len(households), hh_id=list(range(len(households))), **columns
         )
         self.households = model.agents_by_type[Household]
         self.last_tally: dict[str, int] = {}
@@ -349,95 +362,55 @@ class MesaEngine:
             }
         )
 
-    def _context(self, year: int) -> YearContext:
-        m = self.model
-        pf, pi = m.place_inputs(year)
+    def context(self, inputs: YearInputs) -> YearContext:
+        """The year's inputs as plain Python values, and the earlier migrants by hukou place
+        (grouped from the agents themselves, not taken from the model's count)."""
         floating = self.households.select(lambda h: h.persons > 0 and h.place != h.hukou_place)
         migrants_from = {
             int(origin): sorted(group, key=lambda h: h.hh_id)
             for origin, group in floating.groupby("hukou_place")
         }
-        pa = m.policy_arrays
+        places = inputs.places
         return YearContext(
-            key=rng_py.year_key(m.spec.seed, year),
-            year=year,
-            log_income_urban=pf[:, L.PF_LOGINC_URBAN].tolist(),
-            log_income_rural=pf[:, L.PF_LOGINC_RURAL].tolist(),
-            log_cost_urban=pf[:, L.PF_LOGCOST_URBAN].tolist(),
-            log_cost_rural=pf[:, L.PF_LOGCOST_RURAL].tolist(),
-            quality=pf[:, L.PF_QUALITY].tolist(),
-            amenity=pf[:, L.PF_AMENITY].tolist(),
-            employment=pf[:, L.PF_EMPLOY].tolist(),
-            birth_urban=pf[:, L.PF_BIRTH_URBAN].tolist(),
-            birth_rural=pf[:, L.PF_BIRTH_RURAL].tolist(),
-            death=pf[:, L.PF_DEATH].tolist(),
-            insitu=pf[:, L.PF_INSITU].tolist(),
-            lat=pf[:, L.PF_LAT].tolist(),
-            lon=pf[:, L.PF_LON].tolist(),
-            coslat=pf[:, L.PF_COSLAT].tolist(),
-            province=pi[:, L.PI_PROVINCE].tolist(),
-            rule=[_RULES[r] for r in pi[:, L.PI_RULE].tolist()],
-            min_years=pi[:, L.PI_MIN_YEARS].tolist(),
-            gravity=m.gravity_cdf().tolist(),
+            key=rng_py.year_key(inputs.seed, inputs.year),
+            year=inputs.year,
+            par=inputs.par,
+            places=type(places)(*(values.tolist() for values in places)),
+            rule=[_RULES[r] for r in places.rule.tolist()],
+            gravity=inputs.gravity_cdf.tolist(),
             migrants_from=migrants_from,
-            network=m.network,
-            access=pa.access.tolist(),
-            permits_issued=pa.permit_on,
-            permit_months=pa.permit_months,
+            network=inputs.network,
+            access=inputs.access.tolist(),
         )
 
-    def step(self, year: int) -> tuple[np.ndarray, int]:
-        """All household behaviour of ``year``; returns the counters and points conversions."""
-        ctx = self._context(year)
-        tally = dict.fromkeys(
-            (
-                "births",
-                "deaths",
-                "dissolved",
-                "considered",
-                "moves",
-                "province_moves",
-                "returns",
-                "insitu",
-                "requisition",
-                "permits",
-                "conversions",
-            ),
-            0,
-        )
+    def step(self, inputs: YearInputs, households: Households) -> StepResult:
+        """All household behaviour of ``inputs.year``. The agents are this engine's state;
+        ``households`` (last year's mirror) only has to match them in length."""
+        if len(households) != len(self.households):
+            raise ValueError(f"{len(households)} households given, {len(self.households)} agents")
+        ctx = self.context(inputs)
+        tally = dict.fromkeys(_COUNTERS, 0)
         self.households.do("live_year", ctx, tally)
-        self.households.do("settle_move", tally, ctx.province)
-        points = self.settle_points(ctx)
+        self.households.do("settle_move", tally, ctx.places.province)
+        quota = inputs.quota.copy()
+        settled = self.settle_points(ctx, quota)
         self.last_tally = tally
         self.datacollector.collect(self.model)
-        self._mirror()
-        counts = np.zeros(L.N_COUNT, dtype=np.int64)
-        for name, index in (
-            ("births", L.C_BIRTHS),
-            ("deaths", L.C_DEATHS),
-            ("moves", L.C_MOVES),
-            ("conversions", L.C_CONVERSIONS),
-            ("insitu", L.C_INSITU),
-            ("requisition", L.C_REQUISITION),
-            ("permits", L.C_PERMITS),
-            ("dissolved", L.C_DISSOLVED),
-            ("considered", L.C_CONSIDERED),
-            ("province_moves", L.C_PROVINCE_MOVES),
-            ("returns", L.C_RETURNS),
-        ):
-            counts[index] = tally[name]
-        return counts, points
+        counters = np.zeros(L.N_COUNT, dtype=np.int64)
+        for name, index in _COUNTERS.items():
+            counters[index] = tally[name]
+        return StepResult(self.mirror(), counters, settled, quota)
 
-    def settle_points(self, ctx: YearContext) -> int:
-        """Rank points applicants per city and grant hukou within the quota (persons)."""
-        m = self.model
-        quota = m.local_state.quota_left
+    def settle_points(self, ctx: YearContext, quota: list[float] | np.ndarray) -> int:
+        """Rank points applicants per city and grant hukou within the quota (persons), which
+        is reduced in place; returns the persons granted."""
+        gov = ctx.places.gov
         applicants = self.households.select(lambda h: h.points_applicant)
         ranked = sorted(
             applicants,
             key=lambda h: (
-                int(m.gov_of_place[h.place]),
-                -h.points(),
+                gov[h.place],
+                -h.points(ctx.par),
                 rng_py.uniform(ctx.key, h.hh_id, L.DRAW_POINTS),
                 h.hh_id,
             ),
@@ -446,10 +419,10 @@ class MesaEngine:
         granted = 0
         for h in ranked:
             h.points_applicant = False
-            city = int(m.gov_of_place[h.place])
+            city = gov[h.place]
             if city in full:
                 continue
-            need = float(h.persons) * m.hpa
+            need = float(h.persons) * ctx.par.households_per_agent
             if quota[city] >= need:
                 quota[city] -= need
                 h.take_local_hukou()
@@ -458,10 +431,10 @@ class MesaEngine:
                 full.add(city)
         return granted
 
-    def _mirror(self) -> None:
-        """Write the agents' state into the model's household arrays (row = ``hh_id``)."""
+    def mirror(self) -> Households:
+        """The agents' state as household arrays (row = ``hh_id``)."""
         agents = sorted(self.households, key=lambda h: h.hh_id)
-        self.model.households = Households(
+        return Households(
             **{
                 name: np.fromiter(
                     (getattr(h, name) for h in agents), dtype=field.dtype, count=len(agents)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from urbsim.households import FIELDS
+from urbsim.state import FIELDS
 
 
 def check_households(households: dict[str, np.ndarray], n_places: int) -> int:

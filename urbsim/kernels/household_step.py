@@ -1,10 +1,12 @@
 """The household step: one year of household behaviour, as Numba kernels over arrays.
 
 Every household decides on the state at the start of the year (its own fields, the place values
-in ``pf``/``pi``, and the start-of-year places of earlier migrants from its hukou place), then its
-own fields are written. No household reads another's updated fields, so the order of visits and
-the split into chunks cannot change a result. The one coupled decision, points-based settlement
-under an annual quota, is marked here (``flag``) and settled afterwards by :func:`settle_points`.
+in ``pl`` (:data:`urbsim.inputs.PlaceInputs`), and the start-of-year places of earlier migrants
+from its hukou place), then its own fields are written. No household reads another's updated
+fields, so the order of visits and the split into chunks cannot change a result. The one coupled
+decision, points-based settlement under an annual quota, is marked here (``flag``) and settled
+afterwards by :func:`settle_points`. Behavioural parameters arrive as one record ``par``
+(:data:`urbsim.inputs.Params`), read by name (``par.land_value``).
 
 Order of a household's year (each step documented in ``docs/ODD.md``):
 
@@ -32,12 +34,14 @@ agents, with the same arithmetic in the same order, and tests hold the two to id
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba
 import numpy as np
 from numba import njit, prange
 
 from urbsim.config import JIT, JIT_INLINE, JIT_PARALLEL, N_CHUNKS
+from urbsim.inputs import Params, ParamsRecord, PlaceRecord, check_place_inputs
 from urbsim.kernels import layout as L
 from urbsim.kernels.aggregate import NET8_SATURATED, saturate
 from urbsim.kernels.checks import check_households
@@ -150,27 +154,27 @@ _N_T = 8
 
 
 @njit(**JIT)
-def _choice_table(pf: np.ndarray, pi: np.ndarray, par: np.ndarray) -> np.ndarray:
+def _choice_table(pl: PlaceRecord, par: ParamsRecord) -> np.ndarray:
     """What the utility of an alternative reads of its place, one row per place.
 
     The zone terms are written with the same operations in the same order as the utility
     applied them one by one, so each utility keeps the same bits; the rest are copies.
     """
-    n = pf.shape[0]
+    n = pl.quality.shape[0]
     out = np.zeros((n, _N_T))
     for j in range(n):
-        v = par[L.P_BETA_INCOME] * pf[j, L.PF_LOGINC_URBAN]
-        v -= par[L.P_BETA_HOUSING] * pf[j, L.PF_LOGCOST_URBAN]
-        v += par[L.P_BETA_AMENITY] * pf[j, L.PF_AMENITY]
+        v = par.beta_income * pl.log_income_urban[j]
+        v -= par.beta_housing * pl.log_cost_urban[j]
+        v += par.beta_amenity * pl.amenity[j]
         out[j, _T_URBAN] = v
-        v = par[L.P_BETA_INCOME] * pf[j, L.PF_LOGINC_RURAL]
-        v -= par[L.P_BETA_HOUSING] * pf[j, L.PF_LOGCOST_RURAL]
+        v = par.beta_income * pl.log_income_rural[j]
+        v -= par.beta_housing * pl.log_cost_rural[j]
         out[j, _T_RURAL] = v
-        out[j, _T_QUALITY] = pf[j, L.PF_QUALITY]
-        out[j, _T_LAT] = pf[j, L.PF_LAT]
-        out[j, _T_LON] = pf[j, L.PF_LON]
-        out[j, _T_COSLAT] = pf[j, L.PF_COSLAT]
-        out[j, _T_PROVINCE] = pi[j, L.PI_PROVINCE]
+        out[j, _T_QUALITY] = pl.quality[j]
+        out[j, _T_LAT] = pl.lat[j]
+        out[j, _T_LON] = pl.lon[j]
+        out[j, _T_COSLAT] = pl.coslat[j]
+        out[j, _T_PROVINCE] = pl.province[j]
     return out
 
 
@@ -207,7 +211,7 @@ def _utility(
     acc: float,
     child_factor: float,
     tab: np.ndarray,
-    par: np.ndarray,
+    par: ParamsRecord,
     nk: int,
     net_log: np.ndarray,
 ) -> float:
@@ -215,7 +219,7 @@ def _utility(
     from the same hukou place live at ``j``; see docs/ODD.md."""
     # Zone columns: _T_RURAL = 0 + 1 - zone.
     v = tab[j, _T_RURAL - zj]
-    v += par[L.P_BETA_SERVICE] * acc * tab[j, _T_QUALITY] * child_factor
+    v += par.beta_service * acc * tab[j, _T_QUALITY] * child_factor
     if j != cur:
         d = distance_km(
             tab[cur, _T_LAT],
@@ -224,20 +228,20 @@ def _utility(
             tab[j, _T_LAT],
             tab[j, _T_LON],
         )
-        v -= par[L.P_BETA_DISTANCE] * math.log1p(d / par[L.P_D0])
+        v -= par.beta_distance * math.log1p(d / par.distance_scale_km)
         # Without a branch (the border is crossed or not at random): subtracting
         # ``beta * 0.0 = +0.0`` leaves ``v`` unchanged to the bit (the betas are finite).
-        v -= par[L.P_BETA_PROVINCE] * (tab[j, _T_PROVINCE] != tab[cur, _T_PROVINCE])
+        v -= par.beta_province * (tab[j, _T_PROVINCE] != tab[cur, _T_PROVINCE])
     if j != cur or zj != z:
-        v -= par[L.P_MOVING_COST]
+        v -= par.moving_cost
     if nk < net_log.shape[0]:
         # Also without a branch: ``net_log[0] = 0.0``, and adding ``+0.0`` changes at most the
         # sign of a zero utility, which no weight or comparison of the choice can see.
-        v += par[L.P_BETA_NETWORK] * net_log[nk]
+        v += par.beta_network * net_log[nk]
     else:
-        v += par[L.P_BETA_NETWORK] * math.log1p(nk * par[L.P_HPA])
+        v += par.beta_network * math.log1p(nk * par.households_per_agent)
     if j == home:
-        v += par[L.P_HOME_PREFERENCE]
+        v += par.home_preference
     return v
 
 
@@ -254,9 +258,8 @@ def _choose(
     years: int,
     children: int,
     tab: np.ndarray,
-    pf: np.ndarray,
-    pi: np.ndarray,
-    par: np.ndarray,
+    pl: PlaceRecord,
+    par: ParamsRecord,
     access: np.ndarray,
     grav_cdf: np.ndarray,
     guide: np.ndarray,
@@ -273,10 +276,13 @@ def _choose(
     cand: np.ndarray,
     cand_bits: np.ndarray,
 ) -> int:
-    """Logit choice of a place and zone; returns the index into ``alt_place``/``alt_zone``."""
+    """Logit choice of a place and zone; returns the index into ``alt_place``/``alt_zone``.
+
+    Long on purpose: the choice set, the candidate draws and the logit share the scratch
+    arrays of the caller's chunk, and this runs once per mover in the hot loop."""
     h = np.uint64(i)
-    base = par[L.P_BASE_ACCESS]
-    child_factor = 1.0 + par[L.P_CHILD_WEIGHT] * children
+    base = par.service_base_access
+    child_factor = 1.0 + par.child_service_weight * children
     # Fixed alternatives: stay, return to the hukou place, the urban zone of the current place.
     alt_place[0] = cur
     alt_zone[0] = z
@@ -290,14 +296,14 @@ def _choose(
         alt_place[n_alt] = cur
         alt_zone[n_alt] = _URBAN
         n_alt += 1
-    prov = pi[cur, L.PI_PROVINCE]
+    prov = pl.province[cur]
     s = origin_start[home]
     e = origin_start[home + 1]
     # Candidates in three loops (draws; places; then the choice set in draw order), so that
     # the draws vectorize and the lookups of different candidates overlap.
     for k in range(n_candidates):
         cand_bits[k] = draw_bits(key, h, np.uint64(L.DRAW_CANDIDATE0 + k))
-    share = par[L.P_NETWORK_SHARE]
+    share = par.network_sampling_share
     for k in range(n_candidates):
         u_src, u_pick = pair_from_bits(cand_bits[k])
         if u_src < share and e > s:
@@ -360,9 +366,8 @@ def _stay(
     children: np.ndarray,
     land: np.ndarray,
     persons: np.ndarray,
-    pf: np.ndarray,
-    pi: np.ndarray,
-    par: np.ndarray,
+    pl: PlaceRecord,
+    par: ParamsRecord,
     access: np.ndarray,
     flag: np.ndarray,
     counts: np.ndarray,
@@ -375,10 +380,10 @@ def _stay(
     ht = np.int64(hukou_type[i])
     if z == _RURAL:
         u_ins, u_req = pair_from_bits(bits)
-        if u_ins < pf[cur, L.PF_INSITU]:
+        if u_ins < pl.insitu[cur]:
             zone[i] = _URBAN
             counts[L.C_INSITU] += persons[i]
-            if ht == _AGRI and home == cur and u_req < par[L.P_REQUISITION]:
+            if ht == _AGRI and home == cur and u_req < par.requisition_share:
                 hukou_type[i] = _NONAGRI
                 land[i] = 0
                 counts[L.C_REQUISITION] += persons[i]
@@ -388,27 +393,27 @@ def _stay(
     perm = np.int64(permit[i])
     u_perm, u_huk = pair_from_bits(bits)
     if (
-        par[L.P_PERMIT_ON] > 0.0
+        par.permits_issued
         and home != cur
         and perm == 0
-        and 12 * yrs + 6 >= par[L.P_PERMIT_MONTHS]
-        and u_perm < par[L.P_PERMIT_TAKEUP]
+        and 12 * yrs + 6 >= par.permit_months
+        and u_perm < par.permit_takeup
     ):
         permit[i] = 1
         counts[L.C_PERMITS] += persons[i]
-    if u_huk < par[L.P_HUKOU_APPLY]:
-        rule = pi[cur, L.PI_RULE]
-        if rule != L.RULE_CLOSED and (rule == L.RULE_OPEN or yrs >= pi[cur, L.PI_MIN_YEARS]):
-            acc = _access(cur, home, cur, perm, yrs, access, par[L.P_BASE_ACCESS])
+    if u_huk < par.hukou_apply_rate:
+        rule = pl.rule[cur]
+        if rule != L.RULE_CLOSED and (rule == L.RULE_OPEN or yrs >= pl.min_years[cur]):
+            acc = _access(cur, home, cur, perm, yrs, access, par.service_base_access)
             has_land = np.int64(land[i])
             gain = (
-                par[L.P_BETA_SERVICE]
+                par.beta_service
                 * (1.0 - acc)
-                * pf[cur, L.PF_QUALITY]
-                * (1.0 + par[L.P_CHILD_WEIGHT] * np.int64(children[i]))
-                + par[L.P_HUKOU_PREMIUM]
+                * pl.quality[cur]
+                * (1.0 + par.child_service_weight * np.int64(children[i]))
+                + par.hukou_premium
             )
-            cost = par[L.P_LAND_VALUE] * has_land if ht == _AGRI else 0.0
+            cost = par.land_value * has_land if ht == _AGRI else 0.0
             if gain > cost:
                 if rule == L.RULE_POINTS:
                     flag[i] = 1
@@ -433,9 +438,8 @@ def _step(
     children: np.ndarray,
     land: np.ndarray,
     persons: np.ndarray,
-    pf: np.ndarray,
-    pi: np.ndarray,
-    par: np.ndarray,
+    pl: PlaceRecord,
+    par: ParamsRecord,
     access: np.ndarray,
     grav_cdf: np.ndarray,
     guide: np.ndarray,
@@ -445,17 +449,20 @@ def _step(
     net8: np.ndarray,
     net_log: np.ndarray,
     tab: np.ndarray,
-    n_candidates: int,
     propensity: np.ndarray,
     flag: np.ndarray,
     movers: np.ndarray,
     n_chunks: int,
 ) -> np.ndarray:
+    # The hot loop, long on purpose: both passes share the chunk bounds, the per-chunk counters
+    # and the movers list, and a split would pass some thirty arrays per call (the helpers it
+    # calls per household are inlined for the same reason, see ``JIT_INLINE``).
     n = place.shape[0]
     counts = np.zeros((n_chunks, L.N_COUNT), dtype=np.int64)
     n_movers = np.zeros(n_chunks, dtype=np.int64)
-    ageing = par[L.P_AGEING]
-    unemployed = par[L.P_MOVE_UNEMPLOYED]
+    n_candidates = par.candidates
+    ageing = par.ageing_rate
+    unemployed = par.move_unemployed
     draw_demo = np.uint64(L.DRAW_DEMOGRAPHY)
     draw_move = np.uint64(L.DRAW_MOVE)
     draw_insitu = np.uint64(L.DRAW_INSITU)
@@ -491,11 +498,11 @@ def _step(
                 z = np.int64(zone[i])
                 # 1. Births and deaths: one draw, two disjoint intervals; ageing of the head.
                 u_demo, u_age = pair_from_bits(bits_demo[i - b0])
-                pb = pf[cur, L.PF_BIRTH_URBAN] if z == _URBAN else pf[cur, L.PF_BIRTH_RURAL]
+                pb = pl.birth_urban[cur] if z == _URBAN else pl.birth_rural[cur]
                 if u_demo < pb * p and p < _MAX_PERSONS:
                     persons[i] = p + 1
                     row[L.C_BIRTHS] += 1
-                elif u_demo >= 1.0 - pf[cur, L.PF_DEATH] * p:
+                elif u_demo >= 1.0 - pl.death[cur] * p:
                     persons[i] = p - 1
                     row[L.C_DEATHS] += 1
                     if p == 1:
@@ -512,7 +519,7 @@ def _step(
                 u_emp, u_move = pair_from_bits(bits_move[i - b0])
                 yrs = np.int64(years_here[i])
                 pm = propensity[age, yrs]
-                if z == _URBAN and not u_emp < pf[cur, L.PF_EMPLOY]:
+                if z == _URBAN and not u_emp < pl.employment[cur]:
                     pm = pm * unemployed
                 if u_move < pm:
                     row[L.C_CONSIDERED] += 1
@@ -534,8 +541,7 @@ def _step(
                     children,
                     land,
                     persons,
-                    pf,
-                    pi,
+                    pl,
                     par,
                     access,
                     flag,
@@ -572,8 +578,7 @@ def _step(
                 yrs,
                 np.int64(children[i]),
                 tab,
-                pf,
-                pi,
+                pl,
                 par,
                 access,
                 grav_cdf,
@@ -599,7 +604,7 @@ def _step(
                 years_here[i] = 0
                 permit[i] = 0
                 row[L.C_MOVES] += 1
-                if pi[j, L.PI_PROVINCE] != pi[cur, L.PI_PROVINCE]:
+                if pl.province[j] != pl.province[cur]:
                     row[L.C_PROVINCE_MOVES] += 1
                 if j == home:
                     row[L.C_RETURNS] += 1
@@ -619,8 +624,7 @@ def _step(
                     children,
                     land,
                     persons,
-                    pf,
-                    pi,
+                    pl,
                     par,
                     access,
                     flag,
@@ -629,30 +633,28 @@ def _step(
     return counts.sum(axis=0)
 
 
-def move_propensity(par: np.ndarray) -> np.ndarray:
+def move_propensity(par: ParamsRecord) -> np.ndarray:
     """Probability of considering a move by age group and completed years at the place.
 
-    ``move_base * move_age[age] * exp(-tenure_decay * years)``, evaluated with Python's
+    ``move_base * move_age[age] * exp(-move_tenure_decay * years)``, evaluated with Python's
     ``math.exp`` in this order, exactly as the reference engine evaluates it per household.
     """
     table = np.empty((4, _MAX_YEARS + 1))
     for age in range(4):
         for years in range(_MAX_YEARS + 1):
             table[age, years] = (
-                par[L.P_MOVE_BASE]
-                * par[L.P_MOVE_AGE0 + age]
-                * math.exp(-par[L.P_TENURE_DECAY] * years)
+                par.move_base * par.move_age[age] * math.exp(-par.move_tenure_decay * years)
             )
     return table
 
 
-_PROPENSITY_CACHE: dict[bytes, np.ndarray] = {}
+_PROPENSITY_CACHE: dict[tuple[Any, ...], np.ndarray] = {}
 
 
-def _cached_propensity(par: np.ndarray) -> np.ndarray:
+def _cached_propensity(par: ParamsRecord) -> np.ndarray:
     # The table depends on six parameters that are fixed within a run; rebuilding it in Python
     # every year would cost more than the kernel at small scales.
-    key = par[L.P_MOVE_BASE : L.P_TENURE_DECAY + 1].tobytes()
+    key = (par.move_base, par.move_age.tobytes(), par.move_tenure_decay)
     table = _PROPENSITY_CACHE.get(key)
     if table is None:
         if len(_PROPENSITY_CACHE) > 64:
@@ -674,18 +676,54 @@ def _cached_network_log(hpa: float) -> np.ndarray:
     return table
 
 
-def household_step(
-    key: np.uint64,
+def _check_inputs(
     households: dict[str, np.ndarray],
-    pf: np.ndarray,
-    pi: np.ndarray,
-    par: np.ndarray,
+    places: PlaceRecord,
+    par: ParamsRecord,
     access: np.ndarray,
     grav_cdf: np.ndarray,
     origin_start: np.ndarray,
     origin_members: np.ndarray,
     net: np.ndarray,
-    n_candidates: int,
+    net8: np.ndarray | None,
+    flag: np.ndarray,
+) -> int:
+    """Reject inputs that would send the unchecked kernel out of bounds; returns the number of
+    households."""
+    n_places = check_place_inputs(places)
+    n = check_households(households, n_places)
+    if not isinstance(par, Params):
+        raise ValueError(f"par must be a Params record, got {type(par).__name__}")
+    if net.shape != (n_places, n_places) or origin_start.shape != (n_places + 1,):
+        raise ValueError("net must be (n_places, n_places) and origin_start n_places + 1")
+    if flag.shape != (n,) or access.ndim != 1 or access.shape[0] < 1:
+        raise ValueError("flag must have one entry per household and access at least one")
+    if grav_cdf.ndim != 2 or grav_cdf.shape[1] != n_places:
+        raise ValueError("grav_cdf must be 2-D with one column per place")
+    prov = places.province
+    if n_places and (prov.min() < 0 or prov.max() >= grav_cdf.shape[0]):
+        raise ValueError("province indices of the places must index rows of grav_cdf")
+    if origin_start[-1] != origin_members.shape[0] or (
+        origin_members.size and (origin_members.min() < 0 or origin_members.max() >= n)
+    ):
+        raise ValueError("origin_members must index households and match origin_start")
+    if par.candidates < 1:
+        raise ValueError("par.candidates must be positive")
+    if net8 is not None and (net8.shape != net.shape or net8.dtype != np.uint8):
+        raise ValueError("net8 must be a uint8 matrix of the shape of net")
+    return n
+
+
+def household_step(
+    key: np.uint64,
+    households: dict[str, np.ndarray],
+    places: PlaceRecord,
+    par: ParamsRecord,
+    access: np.ndarray,
+    grav_cdf: np.ndarray,
+    origin_start: np.ndarray,
+    origin_members: np.ndarray,
+    net: np.ndarray,
     flag: np.ndarray,
     n_chunks: int = N_CHUNKS,
     net8: np.ndarray | None = None,
@@ -697,11 +735,12 @@ def household_step(
     key
         The (seed, year) key from :func:`urbsim.rng.make_year_key`.
     households
-        Household arrays by field name (:data:`urbsim.households.FIELDS`); updated in place.
-    pf, pi
-        Per-place float and int values, columns named in :mod:`urbsim.kernels.layout`.
+        Household arrays by field name (:data:`urbsim.state.FIELDS`); updated in place.
+    places
+        Per-place values (:data:`urbsim.inputs.PlaceInputs`).
     par
-        Behavioural parameters, entries named in :mod:`urbsim.kernels.layout`.
+        Behavioural parameters (:data:`urbsim.inputs.Params`); ``par.candidates`` destinations
+        are sampled per mover.
     access
         Service access of a permit holder by completed years of residence.
     grav_cdf
@@ -711,8 +750,6 @@ def household_step(
         ``origin_members[origin_start[o]:origin_start[o + 1]]``.
     net
         Floating agent households by (hukou place, current place).
-    n_candidates
-        Destinations sampled per mover.
     flag
         Output, one per household: 1 for a points-scheme applicant this year.
     n_chunks
@@ -726,74 +763,51 @@ def household_step(
     numpy.ndarray
         Counters of the year, indexed by the ``C_*`` constants of the layout.
     """
-    n_places = pf.shape[0]
-    n = check_households(households, n_places)
-    if pf.shape != (n_places, L.N_PF) or pi.shape != (n_places, L.N_PI):
-        raise ValueError(f"pf/pi must be ({n_places}, {L.N_PF}) / ({n_places}, {L.N_PI})")
-    if par.shape != (L.N_PAR,):
-        raise ValueError(f"par must have {L.N_PAR} entries")
-    if net.shape != (n_places, n_places) or origin_start.shape != (n_places + 1,):
-        raise ValueError("net must be (n_places, n_places) and origin_start n_places + 1")
-    if flag.shape != (n,) or access.ndim != 1 or access.shape[0] < 1:
-        raise ValueError("flag must have one entry per household and access at least one")
-    if grav_cdf.ndim != 2 or grav_cdf.shape[1] != n_places:
-        raise ValueError("grav_cdf must be 2-D with one column per place")
-    prov = pi[:, L.PI_PROVINCE]
-    if n_places and (prov.min() < 0 or prov.max() >= grav_cdf.shape[0]):
-        raise ValueError("province indices in pi must index rows of grav_cdf")
-    if origin_start[-1] != origin_members.shape[0] or (
-        origin_members.size and (origin_members.min() < 0 or origin_members.max() >= n)
-    ):
-        raise ValueError("origin_members must index households and match origin_start")
-    if n_chunks < 1 or n_candidates < 1:
-        raise ValueError("n_chunks and n_candidates must be positive")
-    propensity = _cached_propensity(par)
-    place = households["place"]
-    # Start-of-year places of earlier migrants, in the origin index's order: network draws read
-    # them, so the choice never reads a household that may already have moved this year.
-    origin_places = place[origin_members]
-    guide = gravity_guide(grav_cdf, guide_buckets(n))
-    net_log = _cached_network_log(float(par[L.P_HPA]))
-    tab = _choice_table(pf, pi, par)
-    if net8 is None:
-        net8 = saturate(net)
-    elif net8.shape != net.shape or net8.dtype != np.uint8:
-        raise ValueError("net8 must be a uint8 matrix of the shape of net")
-    movers = np.empty(n, dtype=np.int64)
+    n = _check_inputs(
+        households, places, par, access, grav_cdf, origin_start, origin_members, net, net8, flag
+    )
+    if n_chunks < 1:
+        raise ValueError("n_chunks must be positive")
     # Chunks are handed to threads one at a time, not in two contiguous halves: households are
     # stored by place, and movers (pass 2) are denser in some regions than others. The chunks
     # themselves stay fixed, so results do not change.
     with numba.parallel_chunksize(1):
         return _step(
             key,
-            place,
-            households["zone"],
-            households["hukou_place"],
-            households["hukou_type"],
-            households["years_here"],
-            households["permit"],
-            households["age_group"],
-            households["children"],
-            households["land"],
-            households["persons"],
-            pf,
-            pi,
+            *(households[name] for name in _STEP_FIELDS),
+            places,
             par,
             access,
             grav_cdf,
-            guide,
+            gravity_guide(grav_cdf, guide_buckets(n)),
             origin_start,
-            origin_places,
+            # Start-of-year places of earlier migrants, in the origin index's order: network
+            # draws read them, so the choice never reads a household that may have moved.
+            households["place"][origin_members],
             net,
-            net8,
-            net_log,
-            tab,
-            n_candidates,
-            propensity,
+            saturate(net) if net8 is None else net8,
+            _cached_network_log(par.households_per_agent),
+            _choice_table(places, par),
+            _cached_propensity(par),
             flag,
-            movers,
+            np.empty(n, dtype=np.int64),  # movers, listed by pass 1
             n_chunks,
         )
+
+
+#: Household fields :func:`_step` takes, in its argument order.
+_STEP_FIELDS = (
+    "place",
+    "zone",
+    "hukou_place",
+    "hukou_type",
+    "years_here",
+    "permit",
+    "age_group",
+    "children",
+    "land",
+    "persons",
+)
 
 
 def settle_points(
@@ -802,16 +816,15 @@ def settle_points(
     flag: np.ndarray,
     gov_of_place: np.ndarray,
     quota_left: np.ndarray,
-    hpa: float,
-    points_education: float,
-    points_years: float,
+    par: ParamsRecord,
 ) -> int:
     """Grant local hukou to points-scheme applicants in rank order, within each city's quota.
 
     Applicants of one local government are ranked by points (education and years of
     residence), ties broken by a keyed draw, then by household index. They are granted in rank
     order while the quota (real persons) covers the household; the first that does not fit ends
-    that city's granting for the year. ``quota_left`` is reduced in place.
+    that city's granting for the year. ``quota_left`` is reduced in place. ``par`` gives the
+    points per education level and per year, and the households per agent.
 
     Returns
     -------
@@ -823,16 +836,16 @@ def settle_points(
         return 0
     place = households["place"]
     gov = gov_of_place[place[idx]]
-    score = points_education * households["education"][idx].astype(
+    score = par.points_education * households["education"][idx].astype(
         np.float64
-    ) + points_years * households["years_here"][idx].astype(np.float64)
+    ) + par.points_years * households["years_here"][idx].astype(np.float64)
     tie = _tie_draws(key, idx.astype(np.uint64))
     order = np.lexsort((idx, tie, -score, gov))
     granted = _grant_in_order(
         idx[order],
         gov[order],
         quota_left,
-        hpa,
+        par.households_per_agent,
         place,
         households["hukou_place"],
         households["hukou_type"],

@@ -1,0 +1,221 @@
+"""The model's state as plain data: households, places, local governments and the policy in force.
+
+Each is a set of numpy arrays, one per attribute, with no behaviour beyond construction: the
+yearly updates are functions over these arrays, the Mesa agents (:class:`urbsim.places.Place`,
+:class:`urbsim.governments.LocalGovernment`) are views of their rows, and the household engines
+read and write :class:`Households`. Nothing here imports another urbsim module, so every layer
+can import it.
+
+Households are a struct of arrays: :data:`FIELDS` is the one registry of household fields and
+their dtypes, with their meaning, so that memory per household is known
+(:func:`bytes_per_household`) and every field is documented once. Place indices are ``int16`` (a
+world has at most 32,767 places).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Final
+
+import numpy as np
+
+#: Zone codes.
+RURAL: Final[int] = 0
+URBAN: Final[int] = 1
+#: Hukou type codes.
+AGRICULTURAL: Final[int] = 0
+NON_AGRICULTURAL: Final[int] = 1
+#: Age groups of the household head.
+AGE_GROUPS: Final[tuple[str, ...]] = ("15-29", "30-44", "45-59", "60+")
+#: Education levels of the household head.
+EDUCATION_LEVELS: Final[tuple[str, ...]] = (
+    "primary or less",
+    "junior secondary",
+    "senior secondary",
+    "tertiary",
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One household attribute: its dtype and what it means."""
+
+    dtype: np.dtype
+    doc: str
+
+
+FIELDS: Final[dict[str, Field]] = {
+    "place": Field(np.dtype(np.int16), "index of the place where the household lives"),
+    "zone": Field(np.dtype(np.uint8), "zone of residence: 0 rural, 1 urban"),
+    "hukou_place": Field(np.dtype(np.int16), "index of the place where the hukou is registered"),
+    "hukou_type": Field(np.dtype(np.uint8), "hukou type: 0 agricultural, 1 non-agricultural"),
+    "years_here": Field(np.dtype(np.uint8), "completed years at the current place (capped 255)"),
+    "permit": Field(np.dtype(np.uint8), "1 if the household holds a residence permit here"),
+    "age_group": Field(np.dtype(np.uint8), "age group of the head, index into AGE_GROUPS"),
+    "education": Field(np.dtype(np.uint8), "education of the head, index into EDUCATION_LEVELS"),
+    "children": Field(np.dtype(np.uint8), "school-age children in the household (0-3)"),
+    "land": Field(np.dtype(np.uint8), "1 if the household holds rural land-contract rights"),
+    "persons": Field(np.dtype(np.uint8), "persons in the household; 0 once it has dissolved"),
+}
+
+
+def bytes_per_household() -> int:
+    """Bytes of household state per household."""
+    return sum(f.dtype.itemsize for f in FIELDS.values())
+
+
+class Households:
+    """Households stored as one array per field of :data:`FIELDS`.
+
+    Parameters
+    ----------
+    **arrays
+        One 1-D array per field, all of the same length; each is converted to the field's dtype.
+    """
+
+    __slots__ = tuple(FIELDS)
+
+    place: np.ndarray
+    zone: np.ndarray
+    hukou_place: np.ndarray
+    hukou_type: np.ndarray
+    years_here: np.ndarray
+    permit: np.ndarray
+    age_group: np.ndarray
+    education: np.ndarray
+    children: np.ndarray
+    land: np.ndarray
+    persons: np.ndarray
+
+    def __init__(self, **arrays: np.ndarray) -> None:
+        missing = set(FIELDS) - set(arrays)
+        extra = set(arrays) - set(FIELDS)
+        if missing or extra:
+            raise ValueError(
+                f"household fields: missing {sorted(missing)}, unknown {sorted(extra)}"
+            )
+        n = None
+        for name, field in FIELDS.items():
+            arr = np.ascontiguousarray(arrays[name], dtype=field.dtype)
+            if arr.ndim != 1:
+                raise ValueError(f"household field {name!r} must be 1-D")
+            if n is None:
+                n = arr.shape[0]
+            elif arr.shape[0] != n:
+                raise ValueError(f"household field {name!r} has {arr.shape[0]} rows, expected {n}")
+            object.__setattr__(self, name, arr)
+
+    def __len__(self) -> int:
+        return int(self.place.shape[0])
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by all household arrays."""
+        return sum(getattr(self, name).nbytes for name in FIELDS)
+
+    def copy(self) -> Households:
+        """A deep copy."""
+        return Households(**{name: getattr(self, name).copy() for name in FIELDS})
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        """The arrays by field name (views, not copies)."""
+        return {name: getattr(self, name) for name in FIELDS}
+
+
+@dataclass
+class PlaceState:
+    """Mutable state of all places, one float64 array per attribute (persons are real persons).
+
+    Attributes
+    ----------
+    residents, urban_residents, hukou_residents, registered_population, floating_residents,
+    permit_holders, nonagri_registered : persons
+        Counts from the households (scaled by households per agent).
+    urban_households : households
+        Real households living in the urban zone.
+    wage : yuan/year
+        Urban wage.
+    employment : share
+        Probability that an urban-zone worker has a job (jobs over labour force, at most 1).
+    jobs, programme_jobs : jobs
+        Urban jobs, and the part created by the county-town programme.
+    housing_stock : persons housed at reference density
+    housing_cost : yuan/m2/year
+    service_capacity : entitled persons served
+    programme_capacity : entitled persons served by county-town investment (depreciates)
+    renewal_factor : multiplier of service capacity from old-community renewal
+    service_demand : entitled persons (hukou holders full weight, others their access share)
+    quality : capacity / demand
+    amenity : amenity index of the urban zone
+    urban_growth : share per year, urban residents' growth over the last year
+    renewed_households : households renovated so far
+    spending : yuan/year, service spending
+    """
+
+    residents: np.ndarray
+    urban_residents: np.ndarray
+    hukou_residents: np.ndarray
+    registered_population: np.ndarray
+    floating_residents: np.ndarray
+    permit_holders: np.ndarray
+    nonagri_registered: np.ndarray
+    urban_households: np.ndarray
+    wage: np.ndarray
+    employment: np.ndarray
+    jobs: np.ndarray
+    programme_jobs: np.ndarray
+    housing_stock: np.ndarray
+    housing_cost: np.ndarray
+    service_capacity: np.ndarray
+    programme_capacity: np.ndarray
+    renewal_factor: np.ndarray
+    service_demand: np.ndarray
+    quality: np.ndarray
+    amenity: np.ndarray
+    urban_growth: np.ndarray
+    renewed_households: np.ndarray
+    spending: np.ndarray
+
+    @classmethod
+    def zeros(cls, n: int) -> PlaceState:
+        """All attributes zero, except multipliers that start at one."""
+        state = cls(**{f.name: np.zeros(n) for f in fields(cls)})
+        state.renewal_factor.fill(1.0)
+        state.employment.fill(1.0)
+        state.quality.fill(1.0)
+        return state
+
+
+@dataclass
+class LocalState:
+    """Public finance of the local governments, one float64 array per attribute (yuan/year
+    unless said otherwise)."""
+
+    revenue: np.ndarray
+    transfers: np.ndarray
+    service_budget: np.ndarray
+    borrowing: np.ndarray
+    debt: np.ndarray  # yuan
+    interest: np.ndarray
+    renewal_cost: np.ndarray
+    quota_left: np.ndarray  # persons that may still settle under the points scheme this year
+
+    @classmethod
+    def zeros(cls, n: int) -> LocalState:
+        """All zero."""
+        return cls(**{f.name: np.zeros(n) for f in fields(cls)})
+
+
+@dataclass
+class PolicyArrays:
+    """The policy in force, expanded to one value per place where it varies by place."""
+
+    rule: np.ndarray  # int64, settlement rule code per place
+    min_years: np.ndarray  # int64, years of residence required per place
+    quota_per_10k: np.ndarray  # float64, points quota per place's city (persons / 10k / year)
+    permit_on: bool
+    permit_months: int
+    access: np.ndarray  # float64, permit access by completed years
+    funding_permanent: bool
+    efficiency: float
+    pole: np.ndarray  # bool per place
