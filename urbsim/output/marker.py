@@ -126,31 +126,44 @@ def tracked_files(path: Path) -> list[str]:
     Raises
     ------
     OutputError
-        If ``path`` is in a repository but git cannot list its files (for example inside the
-        ``.git`` folder): the safe answer is unknown, so nothing may be replaced.
+        If ``path`` is in a repository but git cannot list its files, or it is inside the
+        ``.git`` folder: the safe answer is unknown, so nothing may be replaced.
     """
     path = Path(path)
     if not path.exists():
         return []
     cwd, spec = (path, ".") if path.is_dir() else (path.parent, path.name)
+    inside = _git(path, cwd, ["rev-parse", "--is-inside-work-tree"])
+    if inside is None:
+        return []  # git is not installed, or the path is in no repository
+    if inside.strip() != b"true":
+        # In a .git folder or a bare repository: what is tracked there cannot be told.
+        raise OutputError(f"{path}: is inside a git repository's own folder, not its work tree")
+    listing = _git(path, cwd, ["ls-files", "-z", "--", spec]) or b""
+    return [name for name in listing.decode("utf-8", "replace").split("\0") if name]
+
+
+def _git(path: Path, cwd: Path, args: list[str]) -> bytes | None:
+    """Output of a read-only git command run in ``cwd``; None if git is missing or ``cwd`` is
+    in no repository; OutputError if git fails otherwise."""
     env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV}
     env["GIT_OPTIONAL_LOCKS"] = "0"
     # safe.directory=*: a checkout owned by another user must still be read, not taken for
     # "not a repository" (which would make its files replaceable).
-    cmd = ["git", "-c", "safe.directory=*", "ls-files", "-z", "--", spec]
+    cmd = ["git", "-c", "safe.directory=*", *args]
     try:
         proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, timeout=60, check=False)
     except FileNotFoundError:
-        return []  # git is not installed: nothing is tracked
+        return None
     except (OSError, subprocess.SubprocessError) as exc:
         raise OutputError(f"{path}: cannot tell whether git tracks files in it: {exc}") from None
     if proc.returncode != 0:
         reason = proc.stderr.decode("utf-8", "replace").strip()
         if "not a git repository" in reason:
-            return []
+            return None
         first = reason.splitlines()[0] if reason else f"git exited with {proc.returncode}"
         raise OutputError(f"{path}: cannot tell whether git tracks files in it: {first}")
-    return [name for name in proc.stdout.decode("utf-8", "replace").split("\0") if name]
+    return proc.stdout
 
 
 def _tracked_refusal(out_dir: Path, tracked: list[str]) -> OutputError:
@@ -244,6 +257,14 @@ def check_location(out_dir: Path) -> None:
     if "\0" in text:
         raise OutputError(f"{text!r}: a path cannot contain a NUL byte")
     out_dir = Path(text)
+    try:
+        # lstat, not stat: a name too long or a loop of links is an error, not "absent".
+        os.lstat(out_dir)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        if not isinstance(exc, NotADirectoryError):
+            raise OutputError(f"{out_dir}: {exc.strerror or exc}") from None
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir}: exists and is not a folder")
     parent = out_dir.absolute().parent

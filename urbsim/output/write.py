@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from urbsim.output.marker import OutputError, check_replaceable, write_marker
+from urbsim.output.marker import OutputError, check_location, check_replaceable, write_marker
 from urbsim.scenario import LoadedScenario
 
 #: File names inside a run folder.
@@ -306,8 +306,10 @@ def write_run(
     Raises
     ------
     OutputError
-        If ``out_dir`` exists and may not be replaced (nothing is written).
+        If ``out_dir`` exists and may not be replaced, or cannot be written (nothing is
+        written).
     """
+    check_location(out_dir)
     out_dir = Path(out_dir)
     check_replaceable(out_dir, "run")
     full = {

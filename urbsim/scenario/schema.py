@@ -810,8 +810,10 @@ TIMELINE_KEY = re.compile(r"[1-9][0-9]{3}")
 def _year_it_means(key: str) -> int | None:
     """The year a malformed key was probably meant to be (full-width or superscript digits,
     leading zeros, spaces), or None."""
+    # NFKC turns full-width and superscript digits into ASCII; int() reads other scripts'
+    # decimal digits (Arabic-Indic, Devanagari, ...).
     text = unicodedata.normalize("NFKC", key).strip()
-    if text.isascii() and text.isdigit():
+    if text.isdecimal():
         return int(text)
     return None
 
