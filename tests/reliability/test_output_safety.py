@@ -162,10 +162,7 @@ def test_finding_1_run_does_not_wipe_a_committed_sweep_folder(
 
 def test_finding_1_sweep_force_does_not_wipe_an_unmarked_folder(tmp_path: Path) -> None:
     """finding 1: ``sweep --force`` deleted any folder that held a ``sweep.json``."""
-    sweep = tmp_path / "in" / "sweep.toml"
-    sweep.parent.mkdir()
-    (sweep.parent / "scenario.toml").write_text(SCENARIO)
-    sweep.write_text(SWEEP)
+    sweep = _sweep_file(tmp_path)
     folder = tmp_path / "mine"
     folder.mkdir()
     (folder / "sweep.json").write_text("{}\n")
@@ -181,10 +178,7 @@ def test_finding_1_sweep_force_does_not_wipe_an_unmarked_folder(tmp_path: Path) 
 @needs_git
 def test_finding_1_sweep_force_does_not_wipe_a_committed_sweep(tmp_path: Path) -> None:
     """finding 1: a committed sweep folder (tracked by git) is never deleted by ``--force``."""
-    sweep = tmp_path / "in" / "sweep.toml"
-    sweep.parent.mkdir()
-    (sweep.parent / "scenario.toml").write_text(SCENARIO)
-    sweep.write_text(SWEEP)
+    sweep = _sweep_file(tmp_path)
     marker = {"created_by": "urbsim", "kind": "sweep", "identity": "", "urbsim_version": "0"}
     files = {"sweep.json": "{}\n", MARKER_FILE: json.dumps(marker)}
     folder = committed_folder(tmp_path / "repo", "results/s", files)
@@ -199,10 +193,7 @@ def test_finding_1_sweep_force_does_not_wipe_a_committed_sweep(tmp_path: Path) -
 def test_finding_1_a_marked_sweep_is_replaced_with_force(tmp_path: Path) -> None:
     """finding 1: what urbsim wrote itself it may replace: a sweep folder carries the marker,
     and ``--force`` starts it over."""
-    sweep = tmp_path / "in" / "sweep.toml"
-    sweep.parent.mkdir()
-    (sweep.parent / "scenario.toml").write_text(SCENARIO)
-    sweep.write_text(SWEEP)
+    sweep = _sweep_file(tmp_path)
     out = tmp_path / "out"
     args = ["sweep", str(sweep), "--out", str(out), "--executor", "serial"]
     first = CliRunner().invoke(app, args)
@@ -393,3 +384,53 @@ def test_finding_3_plot_refuses_figures_that_are_a_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["plot", str(run)])
     assert_user_error(result, "figures", "not a folder")
     assert snapshot(tmp_path) == before
+
+
+def _sweep_file(tmp_path: Path) -> Path:
+    sweep = tmp_path / "in" / "sweep.toml"
+    sweep.parent.mkdir(exist_ok=True)
+    (sweep.parent / "scenario.toml").write_text(SCENARIO)
+    sweep.write_text(SWEEP)
+    return sweep
+
+
+@needs_git
+def test_finding_1_resume_writes_nothing_into_committed_results(tmp_path: Path) -> None:
+    """finding 1: ``--resume`` of a finished committed sweep writes nothing; of an unfinished
+    one (its files tracked by git) it is refused instead of writing into the checkout."""
+    sweep = _sweep_file(tmp_path)
+    repo = tmp_path / "repo"
+    out = repo / "results" / "s"
+    args = ["sweep", str(sweep), "--out", str(out), "--executor", "serial", "--resume"]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    (out / MARKER_FILE).unlink()  # committed before markers existed
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "results")
+    before = snapshot(repo)
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 0, done.output
+    assert "complete already" in done.stderr
+    assert snapshot(repo) == before
+    git(repo, "rm", "-q", "results/s/manifest.json")
+    git(repo, "commit", "-q", "-m", "unfinished")
+    before = snapshot(repo)
+    result = CliRunner().invoke(app, args)
+    assert_user_error(result, str(out), "tracked by git")
+    assert snapshot(repo) == before
+
+
+def test_finding_1_an_unmarked_unfinished_sweep_is_still_resumable(tmp_path: Path) -> None:
+    """finding 1 (migration): a sweep folder interrupted before markers existed resumes (it
+    holds the same sweep.json) and is marked then."""
+    sweep = _sweep_file(tmp_path)
+    out = tmp_path / "s"
+    args = ["sweep", str(sweep), "--out", str(out), "--executor", "serial"]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    (out / MARKER_FILE).unlink()
+    (out / "manifest.json").unlink()
+    result = CliRunner().invoke(app, [*args, "--resume"])
+    assert result.exit_code == 0, result.output
+    assert (out / "manifest.json").is_file()
+    marker = read_marker(out)
+    assert marker is not None and marker["kind"] == "sweep"
