@@ -215,6 +215,7 @@ def test_run_writes_a_run_folder(
     assert result.exit_code == 0, result.output
     out = tmp_path / "results" / "tiny"
     assert {p.name for p in out.iterdir()} == {
+        ".urbsim-output.json",
         "figures",
         "manifest.json",
         "national.parquet",

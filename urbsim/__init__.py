@@ -7,6 +7,10 @@ The public interface is small: load a scenario, build a model, run it, read its 
 >>> model = UrbanizationModel(load_scenario("scenarios/baseline.toml"))  # doctest: +SKIP
 >>> model.run(); model.national_table()                          # doctest: +SKIP
 
+Every mistake urbsim detects in what it is given (a scenario, a world file, an output folder)
+raises a subclass of :class:`UrbsimError` whose message names the file, field or flag and the
+reason; a value of the wrong Python type raises :class:`TypeError`.
+
 Nothing here does I/O, plotting or seeding at import time.
 """
 
@@ -17,13 +21,21 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["LoadedScenario", "ScenarioError", "UrbanizationModel", "__version__", "load_scenario"]
+__all__ = [
+    "LoadedScenario",
+    "ScenarioError",
+    "UrbanizationModel",
+    "UrbsimError",
+    "__version__",
+    "load_scenario",
+]
 
 _LAZY = {
     "LoadedScenario": "urbsim.scenario",
     "ScenarioError": "urbsim.scenario",
     "load_scenario": "urbsim.scenario",
     "UrbanizationModel": "urbsim.model",
+    "UrbsimError": "urbsim.errors",
 }
 
 

@@ -1,35 +1,34 @@
 """The ``urbsim`` command: run scenarios, check them, print the schema, redraw figures.
 
 User errors (a bad scenario, a missing file, a malformed ``--set``, an output folder that may
-not be replaced) print one ``error:`` paragraph to stderr and exit with code 2 before anything
-is written. Any other exception is a bug and keeps its traceback.
+not be replaced or written) print one ``error:`` paragraph to stderr and exit with code 2
+before anything is written: every command raises an :class:`urbsim.errors.UrbsimError` and
+:class:`urbsim.cli_errors.ReportingGroup` reports it. Any other exception is a bug and keeps
+its traceback.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from urbsim.output import OutputError
+from urbsim.cli_errors import ReportingGroup, fail
+from urbsim.errors import InputError
 from urbsim.scenario import LoadedScenario, Scenario, ScenarioError, load_scenario
 
 if TYPE_CHECKING:
     import pandas as pd
 
 app = typer.Typer(
+    cls=ReportingGroup,
     no_args_is_help=True,
     add_completion=False,
     help="Agent-based simulation of population agglomeration under China's urbanization policies.",
 )
-
-#: Exit code of every user error (the code Click uses for usage errors).
-USER_ERROR = 2
 
 
 class Engine(StrEnum):
@@ -50,34 +49,14 @@ SetOption = Annotated[
 ]
 
 
-def _fail(message: str) -> NoReturn:
-    """Print a user error to stderr and exit with :data:`USER_ERROR`."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(USER_ERROR)
-
-
-def _scenario_error(exc: ScenarioError, scenario: Path | None = None) -> NoReturn:
-    message = str(exc)
-    if exc.source == "--set" and scenario is not None:
-        # A malformed override is not in the file, but say which scenario it was for.
-        message += f"\n(overrides of {scenario.resolve()})"
-    _fail(message)
-
-
-@contextmanager
-def _output_errors() -> Iterator[None]:
-    """Turn an output folder that may not be written or read into an ``error:`` message."""
-    try:
-        yield
-    except OutputError as exc:
-        _fail(str(exc))
-
-
 def _load(path: Path, sets: list[str] | None, **fields: object) -> LoadedScenario:
     try:
         return load_scenario(path, overrides=sets, **fields)
     except ScenarioError as exc:
-        _scenario_error(exc, path)
+        if exc.source != "--set":
+            raise
+        # A malformed override is not in the file, but say which scenario it was for.
+        raise InputError(f"{exc}\n(overrides of {path.resolve()})") from None
 
 
 @app.command()
@@ -93,17 +72,17 @@ def run(
     ] = None,
 ) -> None:
     """Run a scenario and write its tables, manifest and figures."""
-    from urbsim.output import build_manifest, check_replaceable, write_run
+    from urbsim.output import build_manifest, check_location, check_replaceable, write_run
 
     loaded = _load(scenario, sets, seed=seed, engine=None if engine is None else engine.value)
     name = loaded.scenario.name
     if out is None:
         if name in (".", "..") or "/" in name or "\\" in name:
-            _fail(f"{scenario.resolve()}: name: {name!r} cannot be a folder name; pass --out")
+            fail(f"{scenario.resolve()}: name: {name!r} cannot be a folder name; pass --out")
         out = Path("results") / name
-    with _output_errors():
-        # Before the run, not after: a long run must not end in a refusal to write.
-        check_replaceable(out)
+    # Before the run, not after: a long run must not end in a refusal to write.
+    check_location(out)
+    check_replaceable(out, "run")
 
     # Imported here so that `schema` and `check` start fast and work without the model.
     from urbsim import plots
@@ -117,19 +96,18 @@ def run(
             result = simulate(loaded, progress=progress)
     except WorldFileError as exc:
         # A world file that is corrupt or of another format version: the user's file.
-        _fail(f"{scenario.resolve()}: world.world_file: {exc}")
+        fail(f"{scenario.resolve()}: world.world_file: {exc}")
 
     manifest = build_manifest(
         result.loaded, result.loaded.scenario.seed, result.wall_seconds, result.notes
     )
-    with _output_errors():
-        path = write_run(
-            out,
-            result.national,
-            result.places,
-            manifest,
-            lambda folder: plots.draw_all(result.national, result.places, folder),
-        )
+    path = write_run(
+        out,
+        result.national,
+        result.places,
+        manifest,
+        lambda folder: plots.draw_all(result.national, result.places, folder),
+    )
     _summary(result.national, result.wall_seconds, path, name)
 
 
@@ -174,17 +152,24 @@ def plot(
 ) -> None:
     """Redraw a run folder's figures from its two tables."""
     from urbsim import plots
-    from urbsim.output import FIGURES_DIR, read_run_tables, replace_dir
+    from urbsim.output import (
+        FIGURES_DIR,
+        check_location,
+        check_subfolder_replaceable,
+        read_run_tables,
+        replace_dir,
+    )
 
-    with _output_errors():
-        national, places = read_run_tables(run_dir)
+    national, places = read_run_tables(run_dir)
+    target = run_dir / FIGURES_DIR
+    check_location(target)
+    check_subfolder_replaceable(run_dir, FIGURES_DIR, "run")
+    written: list[Path] = []
     try:
-        written: list[Path] = []
-        target = run_dir / FIGURES_DIR
         replace_dir(target, lambda folder: written.extend(plots.draw_all(national, places, folder)))
     except plots.PlotDataError as exc:
         # Tables that lack a column the figures need: a file problem, not a bug.
-        _fail(f"{run_dir}: {exc}")
+        fail(f"{run_dir}: {exc}")
     typer.echo(f"wrote {len(written)} figures to {target}")
 
 

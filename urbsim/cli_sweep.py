@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-#: Exit code of user errors (as in :mod:`urbsim.cli`).
-USER_ERROR = 2
+# User errors go through the one error path of the urbsim command (exit code 2).
+from urbsim.cli_errors import fail as _fail
+
 #: Exit code of a sweep with failed or unfinished runs, or of tables that differ.
 RUNS_FAILED = 1
 #: Exit code after Ctrl-C (128 + SIGINT, the shell's convention).
@@ -30,11 +31,6 @@ class ExecutorName(StrEnum):
     local = "local"
     dask = "dask"
     serial = "serial"
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(USER_ERROR)
 
 
 def _say(message: str) -> None:

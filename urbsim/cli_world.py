@@ -9,23 +9,20 @@ column and exits with code 2 before anything is written.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-#: Exit code of user errors (as in :mod:`urbsim.cli`).
-USER_ERROR = 2
+# User errors go through the one error path of the urbsim command.
+from urbsim.cli_errors import ReportingGroup
+from urbsim.cli_errors import fail as _fail
 
 world_app = typer.Typer(
+    cls=ReportingGroup,
     no_args_is_help=True,
     add_completion=False,
     help="Build world files (the 2010 census world).",
 )
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(USER_ERROR)
 
 
 @world_app.command("build")

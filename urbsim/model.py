@@ -67,6 +67,12 @@ class UrbanizationModel(mesa.Model):
     """
 
     def __init__(self, loaded: LoadedScenario, world: World | None = None) -> None:
+        if not isinstance(loaded, LoadedScenario):
+            # A dict or a Scenario would fail later with an obscure AttributeError.
+            raise TypeError(
+                "UrbanizationModel needs a LoadedScenario (from urbsim.load_scenario(path) or "
+                f"urbsim.scenario.validate(table)), got {type(loaded).__name__}"
+            )
         scenario = loaded.scenario
         super().__init__(rng=np.random.default_rng(scenario.seed))
         self.loaded = loaded

@@ -68,6 +68,7 @@ def test_write_run_writes_everything(tmp_path: Path) -> None:
 
     assert write_run(out, national, places, {"seed": 3}, figures) == out
     assert sorted(p.name for p in out.iterdir()) == [
+        ".urbsim-output.json",
         "figures",
         "manifest.json",
         "national.parquet",

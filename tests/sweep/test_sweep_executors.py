@@ -43,6 +43,7 @@ def test_sweep_folder_content(reference: tuple[str, Path]) -> None:
     digest, out = reference
     names = sorted(p.name for p in out.iterdir())
     assert names == [
+        ".urbsim-output.json",
         "design.parquet",
         "manifest.json",
         "results.parquet",

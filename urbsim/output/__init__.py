@@ -1,13 +1,23 @@
-"""Run output: the two tables, the manifest and the figures, written atomically."""
+"""Run output: the two tables, the manifest and the figures, written atomically, and the
+marker that says which folders urbsim may replace."""
 
+from urbsim.output.marker import (
+    KINDS,
+    MARKER_FILE,
+    OutputError,
+    check_location,
+    check_replaceable,
+    check_subfolder_replaceable,
+    read_marker,
+    tracked_files,
+    write_marker,
+)
 from urbsim.output.write import (
     FIGURES_DIR,
     MANIFEST_FILE,
     NATIONAL_FILE,
     PLACES_FILE,
-    OutputError,
     build_manifest,
-    check_replaceable,
     git_state,
     read_run_tables,
     replace_dir,
@@ -18,16 +28,23 @@ from urbsim.output.write import (
 
 __all__ = [
     "FIGURES_DIR",
+    "KINDS",
     "MANIFEST_FILE",
+    "MARKER_FILE",
     "NATIONAL_FILE",
     "PLACES_FILE",
     "OutputError",
     "build_manifest",
+    "check_location",
     "check_replaceable",
+    "check_subfolder_replaceable",
     "git_state",
+    "read_marker",
     "read_run_tables",
     "replace_dir",
     "table_hash",
+    "tracked_files",
+    "write_marker",
     "write_run",
     "write_table",
 ]

@@ -25,8 +25,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from urbsim.errors import UrbsimError
 from urbsim.output.columns import NATIONAL, PLACES, Column, by_name, field_metadata
+from urbsim.output.marker import OutputError, check_location, check_replaceable, write_marker
 from urbsim.scenario import LoadedScenario
 
 #: File names inside a run folder.
@@ -39,36 +39,9 @@ FIGURES_DIR = "figures"
 _VERSIONED = ("mesa", "numpy", "numba", "pandas", "pyarrow", "seaborn", "pydantic", "matplotlib")
 
 
-class OutputError(UrbsimError):
-    """An output folder that cannot be written or read, with the reason."""
-
-
 # ---------------------------------------------------------------------------------------------
 # Atomic folders
 # ---------------------------------------------------------------------------------------------
-def check_replaceable(out_dir: Path) -> None:
-    """Refuse to replace anything but a previous run folder (or an empty folder).
-
-    Replacing a folder deletes it, so a mistyped ``--out .`` must not wipe the working
-    directory. Call this before a long run to fail early; :func:`write_run` calls it again.
-
-    Raises
-    ------
-    OutputError
-        If ``out_dir`` exists and is a file, or a non-empty folder without a manifest.
-    """
-    if not out_dir.exists():
-        return
-    if not out_dir.is_dir():
-        raise OutputError(f"{out_dir}: exists and is not a folder")
-    if (out_dir / MANIFEST_FILE).is_file() or not any(out_dir.iterdir()):
-        return
-    raise OutputError(
-        f"{out_dir}: exists and is not an urbsim run folder (no {MANIFEST_FILE}); "
-        "refusing to replace it"
-    )
-
-
 def replace_dir(out_dir: Path, fill: Callable[[Path], None]) -> Path:
     """Build a folder with ``fill`` in a temporary sibling, then swap it in for ``out_dir``.
 
@@ -86,11 +59,13 @@ def replace_dir(out_dir: Path, fill: Callable[[Path], None]) -> Path:
 
     Notes
     -----
-    The temporary folder is a sibling so that the final renames stay on one file system and
-    are atomic. The previous folder is renamed aside before the new one is renamed in, and
-    deleted only after; between the two renames ``out_dir`` briefly does not exist (POSIX has
-    no portable atomic exchange of two folders). Any exception, including ``KeyboardInterrupt``,
-    removes the temporary folder and leaves the previous ``out_dir`` as it was.
+    This replaces whatever is at ``out_dir``: callers decide first whether it may be replaced
+    (:func:`urbsim.output.check_replaceable`). The temporary folder is a sibling so that the
+    final renames stay on one file system and are atomic. The previous folder is renamed aside
+    before the new one is renamed in, and deleted only after; between the two renames
+    ``out_dir`` briefly does not exist (POSIX has no portable atomic exchange of two folders).
+    Any exception, including ``KeyboardInterrupt``, removes the temporary folder and leaves
+    the previous ``out_dir`` as it was.
     """
     out_dir = Path(out_dir)
     parent = out_dir.parent
@@ -328,14 +303,17 @@ def write_run(
 ) -> Path:
     """Write a run folder atomically.
 
-    The folder holds ``national.parquet``, ``places.parquet``, ``manifest.json`` and
-    ``figures/``. The manifest written is ``manifest`` plus a ``tables`` entry with each
-    table's row count and :func:`table_hash` (the caller's dict is not changed).
+    The folder holds ``national.parquet``, ``places.parquet``, ``manifest.json``,
+    ``figures/`` and the marker of a run folder (:data:`urbsim.output.MARKER_FILE`, identity:
+    the manifest's ``scenario_sha256``). The manifest written is ``manifest`` plus a ``tables``
+    entry with each table's row count and :func:`table_hash` (the caller's dict is not
+    changed).
 
     Parameters
     ----------
     out_dir
-        Folder to create, or to replace if it holds a previous run.
+        Folder to create, or to replace if it holds a previous run (see
+        :func:`urbsim.output.check_replaceable`).
     national, places
         The output tables.
     manifest
@@ -351,10 +329,12 @@ def write_run(
     Raises
     ------
     OutputError
-        If ``out_dir`` exists and is not a run folder (nothing is written).
+        If ``out_dir`` exists and may not be replaced, or cannot be written (nothing is
+        written).
     """
+    check_location(out_dir)
     out_dir = Path(out_dir)
-    check_replaceable(out_dir)
+    check_replaceable(out_dir, "run")
     full = {
         **manifest,
         "tables": {
@@ -364,6 +344,7 @@ def write_run(
     }
 
     def fill(folder: Path) -> None:
+        write_marker(folder, "run", str(manifest.get("scenario_sha256") or ""))
         write_table(national, folder / NATIONAL_FILE, NATIONAL)
         write_table(places, folder / PLACES_FILE, PLACES)
         text = json.dumps(full, sort_keys=True, indent=2, ensure_ascii=False, default=str)

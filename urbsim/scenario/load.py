@@ -9,15 +9,23 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from pydantic import ValidationError
 
 from urbsim.errors import UrbsimError
-from urbsim.scenario.schema import Policy, Scenario
+from urbsim.scenario.schema import Policy, Scenario, timeline_key_problems
+
+#: Longest ``extends`` chain: real scenarios use two or three levels, and a chain of a
+#: thousand files would exhaust Python's recursion limit.
+MAX_EXTENDS_DEPTH: Final[int] = 32
+#: Deepest nesting of tables and arrays in a scenario (real ones nest five levels): deeper data
+#: would exhaust Python's recursion limit in copying, merging and validation.
+MAX_NESTING: Final[int] = 32
 
 
 class ScenarioError(UrbsimError, ValueError):
@@ -67,29 +75,84 @@ def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _dotted(*parts: object) -> str:
+    """A dotted field name; a part that would be ambiguous or unprintable is quoted."""
+    out = []
+    for part in parts:
+        text = str(part)
+        plain = text and text.isprintable() and not any(c in text for c in " .\"'")
+        out.append(text if plain else repr(text))
+    return ".".join(out)
+
+
+def _too_deep(data: Any, limit: int = MAX_NESTING) -> str | None:
+    """The dotted path at which ``data`` nests deeper than ``limit``, or None (iterative, so
+    that data too deep for recursion is measured too)."""
+    stack: list[tuple[Any, tuple[object, ...]]] = [(data, ())]
+    while stack:
+        node, where = stack.pop()
+        if len(where) > limit:
+            shown = _dotted(*where[:4])
+            return f"{shown}... (more than {limit} levels of tables and arrays)"
+        if isinstance(node, dict):
+            stack.extend((v, (*where, k)) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, (*where, i)) for i, v in enumerate(node))
+    return None
+
+
+def _parse_file(path: Path) -> dict[str, Any]:
+    """The TOML table of one file (no ``extends``), or a ScenarioError naming the file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(str(path), [("", f"cannot read: {exc.strerror or exc}")]) from None
+    try:
+        # utf-8-sig: a byte-order mark (Windows editors write one) is not part of the text.
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        reason = f"not a UTF-8 text file (byte {exc.start} is {raw[exc.start : exc.start + 1]!r})"
+        raise ScenarioError(str(path), [("", reason)]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(str(path), [("", f"not valid TOML: {exc}")]) from None
+    except RecursionError:
+        reason = "arrays or tables nested too deeply to read"
+        raise ScenarioError(str(path), [("", reason)]) from None
+    deep = _too_deep(data)
+    if deep is not None:
+        raise ScenarioError(str(path), [("", f"nested too deeply at {deep}")])
+    return data
+
+
 def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     """The file's table with its ``extends`` chain merged underneath."""
     if path in chain:
         cycle = " -> ".join(str(p) for p in (*chain, path))
         raise ScenarioError(str(chain[0]), [("extends", f"cycle: {cycle}")])
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        reason = f"chain of more than {MAX_EXTENDS_DEPTH} files (reached {path})"
+        raise ScenarioError(str(chain[0]), [("extends", reason)])
     if not path.is_file():
         where = str(chain[-1]) if chain else str(path)
         field = "extends" if chain else ""
-        raise ScenarioError(where, [(field, f"file not found: {path}")])
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(str(path), [("", f"not valid TOML: {exc}")]) from None
+        what = "not a file" if path.exists() else "file not found"
+        raise ScenarioError(where, [(field, f"{what}: {path}")])
+    data = _parse_file(path)
     # A relative world file is relative to the file that names it, not to a scenario that
     # extends that file from another folder.
     world = data.get("world")
     if isinstance(world, dict) and isinstance(world.get("world_file"), str):
+        if "\0" in world["world_file"]:
+            reason = "a file name cannot contain a NUL byte"
+            raise ScenarioError(str(path), [("world.world_file", reason)])
         if not Path(world["world_file"]).is_absolute():
             world["world_file"] = str((path.parent / world["world_file"]).resolve())
     parent = data.pop("extends", None)
     if parent is None:
         return data
-    if not isinstance(parent, str):
+    if not isinstance(parent, str) or not parent or "\0" in parent:
         raise ScenarioError(str(path), [("extends", "must be a file name (string)")])
     base = _read_toml((path.parent / parent).resolve(), (*chain, path))
     return deep_merge(base, data)
@@ -105,13 +168,36 @@ def parse_override(item: str) -> tuple[list[str], Any]:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()
-    return key.split("."), value
+    except RecursionError:
+        value = None  # reported below, like any value nested too deeply
+    keys = key.split(".")
+    if value is None or len(keys) > MAX_NESTING or _too_deep(value) is not None:
+        raise ScenarioError("--set", [(item[:80], "nested too deeply")])
+    return keys, value
+
+
+def _check_overrides(overrides: object) -> list[str]:
+    """``overrides`` as a list of strings; a wrong Python type is a TypeError."""
+    if overrides is None:
+        return []
+    if isinstance(overrides, str | bytes) or not isinstance(overrides, list | tuple):
+        raise TypeError(
+            "overrides must be a list of 'dotted.key=value' strings, "
+            f"got {type(overrides).__name__}: {overrides!r:.80}"
+        )
+    for i, item in enumerate(overrides):
+        if not isinstance(item, str):
+            raise TypeError(
+                f"overrides[{i}] must be a 'dotted.key=value' string, "
+                f"got {type(item).__name__}: {item!r:.80}"
+            )
+    return list(overrides)
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """``data`` with each ``dotted.key=value`` set."""
     out = copy.deepcopy(data)
-    for item in overrides:
+    for item in _check_overrides(overrides):
         keys, value = parse_override(item)
         node = out
         for key in keys[:-1]:
@@ -126,30 +212,30 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
 def _problems(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
     out = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
-        field = ".".join(p for p in (prefix, loc) if p)
+        field = ".".join(p for p in (prefix, _dotted(*err["loc"])) if p)
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown key (misspelt?)"
-        elif "input" in err and err["type"] not in ("missing",):
-            msg = f"{msg} (got {err['input']!r})"
+        elif err["loc"] and "input" in err and err["type"] not in ("missing",):
+            # Not for a whole-scenario check (empty loc): its input is the whole scenario.
+            msg = f"{msg} (got {err['input']!r:.200})"
         out.append((field, msg))
     return out
 
 
 def resolve_policies(scenario: Scenario, source: str) -> dict[int, Policy]:
     """Policy in force in each year, from the scenario's policy and its timeline."""
-    problems: list[tuple[str, str]] = []
+    malformed = dict(timeline_key_problems(scenario.timeline))
+    problems = [(_dotted("timeline", key), reason) for key, reason in malformed.items()]
     changes: dict[int, dict[str, Any]] = {}
     for key, patch in scenario.timeline.items():
-        if not key.isdigit():
-            problems.append((f"timeline.{key}", "timeline keys must be years"))
+        if key in malformed:
             continue
         year = int(key)
         if not scenario.start_year < year <= scenario.end_year:
             problems.append(
                 (
-                    f"timeline.{key}",
+                    _dotted("timeline", key),
                     f"year {year} is outside the run "
                     f"({scenario.start_year + 1}-{scenario.end_year})",
                 )
@@ -185,7 +271,20 @@ def scenario_hash(scenario: Scenario) -> str:
 def validate(
     data: dict[str, Any], source: str = "<dict>", base_dir: Path | None = None
 ) -> LoadedScenario:
-    """Validate a scenario table (``extends`` already merged) and resolve its timeline."""
+    """Validate a scenario table (``extends`` already merged) and resolve its timeline.
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not a dict.
+    ScenarioError
+        If it is not a valid scenario.
+    """
+    if not isinstance(data, dict):
+        raise TypeError(f"a scenario table must be a dict, got {type(data).__name__}")
+    deep = _too_deep(data)
+    if deep is not None:
+        raise ScenarioError(source, [("", f"nested too deeply at {deep}")])
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -214,12 +313,22 @@ def load_scenario(
 
     Raises
     ------
+    TypeError
+        If ``path`` is not a str or path, or ``overrides`` is not a list of strings.
     ScenarioError
-        When the file is missing, not TOML, or not a valid scenario.
+        When the file is missing, unreadable, not UTF-8 TOML, or not a valid scenario, or an
+        override is malformed.
     """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str or a path, got {type(path).__name__}")
+    overrides = _check_overrides(overrides)
+    if "\0" in os.fsdecode(path):
+        raise ScenarioError(
+            repr(os.fsdecode(path)), [("", "a file name cannot contain a NUL byte")]
+        )
     path = Path(path).resolve()
     data = _read_toml(path, ())
-    data = apply_overrides(data, list(overrides or []))
+    data = apply_overrides(data, overrides)
     data.update({k: v for k, v in fields.items() if v is not None})
     loaded = validate(data, str(path), path.parent)
     wf = loaded.scenario.world.world_file

@@ -12,6 +12,9 @@ Utility weights (``beta_*``) are in utils: the scale of the logit's Gumbel error
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -818,6 +821,59 @@ class Policy(Strict):
         le=10,
     )
     growth_poles: GrowthPoles = Field(default_factory=GrowthPoles)
+
+
+# ---------------------------------------------------------------------------------------------
+# Timeline keys
+# ---------------------------------------------------------------------------------------------
+#: A timeline key: a year in four plain ASCII digits, no sign, space or leading zero. TOML
+#: keys are strings, so "2012", "02012" and "２０１２" would be three different keys for the
+#: same year, and one would silently overwrite the other.
+TIMELINE_KEY = re.compile(r"[1-9][0-9]{3}")
+
+
+def _year_it_means(key: str) -> int | None:
+    """The year a malformed key was probably meant to be (full-width or superscript digits,
+    leading zeros, spaces), or None."""
+    # NFKC turns full-width and superscript digits into ASCII; int() reads other scripts'
+    # decimal digits (Arabic-Indic, Devanagari, ...).
+    text = unicodedata.normalize("NFKC", key).strip()
+    if text.isdecimal():
+        return int(text)
+    return None
+
+
+def timeline_key_problems(keys: Iterable[str]) -> list[tuple[str, str]]:
+    """Timeline keys that are not plain years, with the reason.
+
+    Parameters
+    ----------
+    keys
+        The keys of a scenario's ``timeline`` table.
+
+    Returns
+    -------
+    list of (key, reason)
+        One entry per malformed key, naming the year it seems to mean; a key that means the
+        same year as another key says so.
+    """
+    keys = list(keys)
+    plain = {int(k): k for k in keys if TIMELINE_KEY.fullmatch(k)}
+    problems: list[tuple[str, str]] = []
+    seen: dict[int, str] = {}
+    for key in keys:
+        if TIMELINE_KEY.fullmatch(key):
+            continue
+        year = _year_it_means(key)
+        reason = f"timeline keys must be years in four plain digits, like 2020 (got {key!r})"
+        if year is not None:
+            twin = plain.get(year, seen.get(year))
+            reason += f"; write {year}"
+            if twin is not None:
+                reason += f" (duplicate: {twin!r} is year {year} too; one would replace the other)"
+            seen.setdefault(year, key)
+        problems.append((key, reason))
+    return problems
 
 
 # ---------------------------------------------------------------------------------------------

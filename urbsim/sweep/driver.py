@@ -25,7 +25,14 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from urbsim.output import OutputError, build_manifest
+from urbsim.output import (
+    OutputError,
+    build_manifest,
+    check_location,
+    read_marker,
+    tracked_files,
+    write_marker,
+)
 from urbsim.sweep import store
 from urbsim.sweep.design import (
     SweepDesign,
@@ -206,14 +213,18 @@ def sweep_progress(
 # The sweep
 # ---------------------------------------------------------------------------------------------
 def _prepare_dir(out: Path, sweep: SweepSpec, resume: bool, force: bool) -> None:
+    """Make ``out`` ready for the sweep: check it can be written, and that only a sweep folder
+    urbsim wrote is deleted (``force``) or resumed; then mark it and write ``sweep.json``.
+
+    Nothing is written into a finished sweep that is resumed (it may be committed results).
+    """
     digest = sweep.resolved_sha256()
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: exists and is not a folder")
+    check_location(out)
     if out.is_dir() and any(out.iterdir()):
-        if not store.is_sweep_dir(out):
-            raise OutputError(f"{out}: exists and is not a sweep folder; refusing to use it")
         if force:
-            store.remove_tree(out)
+            store.remove_tree(out)  # refuses anything but a marked, untracked sweep folder
+        elif not store.is_sweep_dir(out):
+            raise OutputError(f"{out}: exists and is not a sweep folder; refusing to use it")
         elif not resume:
             raise OutputError(
                 f"{out}: holds a sweep already; pass --resume to finish it or --force to start over"
@@ -225,8 +236,14 @@ def _prepare_dir(out: Path, sweep: SweepSpec, resume: bool, force: bool) -> None
                     f"{out}: holds a different sweep (resolved hash {str(found)[:12]}, this "
                     f"one {digest[:12]}); use another --out or --force"
                 )
-    # sweep.json first: a folder holding parts always says which sweep they belong to.
+            if (out / store.MANIFEST_FILE).is_file():
+                return  # finished: the caller reports it and writes nothing
+            _check_resumable(out)
+    # The marker and sweep.json first: a folder holding parts always says which sweep they
+    # belong to, and that urbsim may replace it.
     out.mkdir(parents=True, exist_ok=True)
+    if read_marker(out) is None:
+        write_marker(out, "sweep", digest)
     if not store.is_sweep_dir(out):
         store.write_json(
             {
@@ -238,6 +255,20 @@ def _prepare_dir(out: Path, sweep: SweepSpec, resume: bool, force: bool) -> None
             out / store.SWEEP_FILE,
         )
     (out / store.PARTS_DIR).mkdir(exist_ok=True)
+
+
+def _check_resumable(out: Path) -> None:
+    """An unfinished sweep folder may be resumed if urbsim marked it, or (written before
+    markers) if git tracks none of its files; resuming writes into it."""
+    marker = read_marker(out)
+    if marker is not None and marker["kind"] != "sweep":
+        raise OutputError(f"{out}: is an urbsim {marker['kind']} folder, not a sweep folder")
+    tracked = tracked_files(out)
+    if tracked:
+        raise OutputError(
+            f"{out}: holds {len(tracked)} files tracked by git ({tracked[0]}, ...); refusing to "
+            "write into it; resume into a copy outside the repository's tracked files"
+        )
 
 
 def run_sweep(

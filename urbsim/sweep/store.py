@@ -2,7 +2,8 @@
 
 Layout of ``DIR``::
 
-    sweep.json         resolved sweep and its hash (written first; ``--resume`` checks it)
+    .urbsim-output.json  marker: an urbsim sweep folder, the resolved sweep's hash (first)
+    sweep.json         resolved sweep and its hash (written next; ``--resume`` checks it)
     design.parquet     point and the value of each parameter
     parts/             one Parquet part per finished task (removed once results are assembled)
     runs.parquet       one row per run: seed, design values, status, error, wall time, command
@@ -22,7 +23,7 @@ import os
 import shutil
 import struct
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
@@ -31,7 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from urbsim.output import OutputError, table_hash, write_table
+from urbsim.output import OutputError, check_replaceable, table_hash, write_table
 
 # The same canonical bytes as urbsim.output.table_hash, so that the streamed hash of a table
 # that does not fit in memory equals the hash of the table loaded whole.
@@ -76,7 +77,11 @@ def write_frame(df: pd.DataFrame, path: Path) -> None:
 
 
 def is_sweep_dir(path: Path) -> bool:
-    """Whether ``path`` is a sweep folder (it has ``sweep.json``)."""
+    """Whether ``path`` looks like a sweep folder (it has ``sweep.json``), for reading it.
+
+    Committed sweep folders written before output markers have no marker, so reading goes by
+    ``sweep.json``; whether a folder may be *replaced* is :func:`check_replaceable`'s call.
+    """
     return (path / SWEEP_FILE).is_file()
 
 
@@ -199,8 +204,14 @@ def hash_frame(df: pd.DataFrame) -> dict[str, Any]:
     return {"rows": len(df), "sha256": table_hash(df)}
 
 
-def remove_tree(path: Path, check: Callable[[Path], bool] = is_sweep_dir) -> None:
-    """Delete a sweep folder (and only a sweep folder)."""
-    if not check(path):
-        raise OutputError(f"{path}: not a sweep folder; refusing to delete it")
+def remove_tree(path: Path) -> None:
+    """Delete a sweep folder that urbsim wrote (and nothing else).
+
+    Raises
+    ------
+    OutputError
+        If ``path`` is not a sweep folder carrying urbsim's marker, or holds files tracked by
+        git (:func:`urbsim.output.check_replaceable`).
+    """
+    check_replaceable(path, "sweep")
     shutil.rmtree(path)
