@@ -43,7 +43,7 @@ import pandas as pd
 
 from urbsim.households import FIELDS, NON_AGRICULTURAL, URBAN, Households
 from urbsim.world.sampling import apportion, nonagri_probabilities
-from urbsim.world.synthetic import (
+from urbsim.world.base import (
     AGE_LOCAL,
     AGE_MIGRANT,
     FLOATING_TARGET,
