@@ -131,23 +131,58 @@ def _unit_offset(code: int, lat: float) -> tuple[float, float]:
     return r * math.cos(theta) * stretch, r * math.sin(theta)
 
 
-def _read_centroids(path: Path) -> pd.DataFrame:
+def _read_table_csv(path: Path, columns: tuple[str, ...], numeric: tuple[str, ...]) -> pd.DataFrame:
+    """A CSV input with at least one data row, the named ``columns`` and numbers in ``numeric``.
+
+    Errors name the file, the line (line 1 is the header, data row ``i`` is line ``i + 2``)
+    and the column.
+    """
     try:
-        df = pd.read_csv(path, dtype={"city": str})
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise CensusDataError(path, f"cannot read: {exc}") from None
-    need = ("city_code", "city", "lon", "lat")
-    for col in need:
+        df = pd.read_csv(path, dtype={"city": str, "province": str, "region": str})
+    except pd.errors.EmptyDataError:
+        raise CensusDataError(path, "the file is empty (expected a CSV with a header)") from None
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise CensusDataError(path, f"cannot read as CSV: {exc}") from None
+    for col in columns:
         if col not in df.columns:
             raise CensusDataError(path, f"column {col!r} missing (have {list(df.columns)})", 1)
-    for col in ("city_code", "lon", "lat"):
+    if len(df) == 0:
+        raise CensusDataError(path, "no data rows, only a header", 1)
+    for col in numeric:
         num = pd.to_numeric(df[col], errors="coerce")
-        bad = np.flatnonzero(num.isna().to_numpy())
+        bad = np.flatnonzero(~np.isfinite(num.to_numpy(dtype=np.float64)))
         if bad.size:
             i = int(bad[0])
-            # line 1 is the header, data row i is line i + 2
             raise CensusDataError(path, f"not a number: {df[col].iloc[i]!r}", i + 2, col)
         df[col] = num
+    return df
+
+
+def _check_codes_csv(path: Path, df: pd.DataFrame, col: str) -> None:
+    """Codes of a CSV input are whole numbers and unique (a repeated code would silently win)."""
+    code = df[col].to_numpy(dtype=np.float64)
+    frac = np.flatnonzero(code != np.floor(code))
+    if frac.size:
+        i = int(frac[0])
+        raise CensusDataError(path, f"code {df[col].iloc[i]!r} is not a whole number", i + 2, col)
+    dup = df[col].duplicated(keep=False).to_numpy()
+    if dup.any():
+        lines = [int(i) + 2 for i in np.flatnonzero(dup)]
+        first = lines[0]
+        others = [ln for ln in lines[1:] if code[ln - 2] == code[first - 2]]
+        raise CensusDataError(
+            path,
+            f"code {int(code[first - 2])} appears more than once (also row "
+            f"{', '.join(map(str, others))}); each code must have one row",
+            first,
+            col,
+        )
+
+
+def _read_centroids(path: Path) -> pd.DataFrame:
+    """Prefecture (and some unit) centroids: ``city_code``, ``city``, ``lon``, ``lat``."""
+    df = _read_table_csv(path, ("city_code", "city", "lon", "lat"), ("city_code", "lon", "lat"))
+    _check_codes_csv(path, df, "city_code")
     lon_min, lon_max, lat_min, lat_max = CENTROID_BBOX
     out = ~(df["lon"].between(lon_min, lon_max) & df["lat"].between(lat_min, lat_max))
     if out.any():
@@ -167,21 +202,10 @@ def _read_provinces(path: Path | None) -> tuple[pd.DataFrame, str]:
         df = load_provinces()
         source = "embedded urbsim/data/provinces_2010.csv"
     else:
-        try:
-            df = pd.read_csv(path, dtype={"province": str, "region": str})
-        except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise CensusDataError(path, f"cannot read: {exc}") from None
+        numeric = ("code", "capital_lon", "capital_lat")
+        df = _read_table_csv(path, ("code", "region", *numeric[1:]), numeric)
+        _check_codes_csv(path, df, "code")
         source = str(path)
-        for col in ("code", "region", "capital_lon", "capital_lat"):
-            if col not in df.columns:
-                raise CensusDataError(path, f"column {col!r} missing (have {list(df.columns)})", 1)
-        for col in ("code", "capital_lon", "capital_lat"):
-            num = pd.to_numeric(df[col], errors="coerce")
-            bad = np.flatnonzero(num.isna().to_numpy())
-            if bad.size:
-                i = int(bad[0])
-                raise CensusDataError(path, f"not a number: {df[col].iloc[i]!r}", i + 2, col)
-            df[col] = num
         bad_region = ~df["region"].isin(REGIONS)
         if bad_region.any():
             i = int(np.flatnonzero(bad_region.to_numpy())[0])
