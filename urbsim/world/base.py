@@ -12,11 +12,14 @@ household draws) and of the single prefecture size-class rule (:func:`prefecture
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
 
+from urbsim.errors import InputError
 from urbsim.households import Households
 
 #: Region codes (NBS regions), index = code.
@@ -71,6 +74,30 @@ AGE_MIGRANT: Final[tuple[float, ...]] = (0.40, 0.40, 0.15, 0.05)
 P_MIGRANT_YEARS: Final[float] = 0.18
 #: Largest household (persons per agent).
 MAX_PERSONS: Final[int] = 10
+
+
+def check_scale_and_seed(households_per_agent: object, seed: object) -> tuple[float, int]:
+    """The arguments every world builder takes, checked.
+
+    Returns
+    -------
+    (float, int)
+        ``households_per_agent`` as a float and ``seed`` as an int.
+
+    Raises
+    ------
+    urbsim.errors.InputError
+        If ``households_per_agent`` is not a positive finite number or ``seed`` is not a
+        non-negative integer.
+    """
+    if isinstance(households_per_agent, bool) or not isinstance(households_per_agent, numbers.Real):
+        raise InputError(f"households_per_agent must be a number, got {households_per_agent!r}")
+    hpa = float(households_per_agent)
+    if not (math.isfinite(hpa) and hpa > 0.0):
+        raise InputError(f"households_per_agent must be positive and finite, got {hpa!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    return hpa, int(seed)
 
 
 def prefecture_city_size(

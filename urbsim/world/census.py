@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import numbers
 import time
 from pathlib import Path
 from typing import Any, Final
@@ -25,7 +24,6 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from urbsim.errors import InputError
 from urbsim.world.base import (
     CHINA_BBOX,
     KINDS,
@@ -33,6 +31,7 @@ from urbsim.world.base import (
     SIZE_CLASSES,
     PlaceTable,
     World,
+    check_scale_and_seed,
     prefecture_city_size,
     size_class_of,
 )
@@ -553,7 +552,7 @@ def load_census_world(
 
     if path is None:
         raise WorldFileError("world 'census' needs a world file")
-    hpa, seed = _check_scale_and_seed(households_per_agent, seed)
+    hpa, seed = check_scale_and_seed(households_per_agent, seed)
     t0 = time.perf_counter()
     df, report = read_world_file(path)
     places = place_table(df)
@@ -565,18 +564,6 @@ def load_census_world(
         households_per_agent=hpa,
         notes=_census_notes(df, report, synth.stats, hpa, Path(path), t0),
     )
-
-
-def _check_scale_and_seed(households_per_agent: object, seed: object) -> tuple[float, int]:
-    """``households_per_agent`` as a positive finite float and ``seed`` as a non-negative int."""
-    if isinstance(households_per_agent, bool) or not isinstance(households_per_agent, numbers.Real):
-        raise InputError(f"households_per_agent must be a number, got {households_per_agent!r}")
-    hpa = float(households_per_agent)
-    if not (math.isfinite(hpa) and hpa > 0.0):
-        raise InputError(f"households_per_agent must be positive and finite, got {hpa!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
-    return hpa, int(seed)
 
 
 def _census_notes(

@@ -19,7 +19,6 @@ is needed. The generator has two halves:
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from typing import Any, Final
 
@@ -44,6 +43,7 @@ from urbsim.world.base import (
     SIZE_CLASSES,
     PlaceTable,
     World,
+    check_scale_and_seed,
     prefecture_city_size,
     size_class_of,
 )
@@ -677,17 +677,11 @@ def build_synthetic_world(households_per_agent: float = 400.0, seed: int = 0) ->
 
     Raises
     ------
-    ValueError
+    urbsim.errors.InputError
         If ``households_per_agent`` is not a positive finite number or ``seed`` is not a
-        non-negative integer.
+        non-negative integer (a ``ValueError`` too).
     """
-    if isinstance(households_per_agent, bool) or not isinstance(households_per_agent, numbers.Real):
-        raise ValueError(f"households_per_agent must be a number, got {households_per_agent!r}")
-    hpa = float(households_per_agent)
-    if not (math.isfinite(hpa) and hpa > 0.0):
-        raise ValueError(f"households_per_agent must be positive and finite, got {hpa!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    hpa, seed = check_scale_and_seed(households_per_agent, seed)
 
     t0 = time.perf_counter()
     prov = load_provinces()
