@@ -221,3 +221,33 @@ def test_read_world_file_returns_places_by_code(world_path: Path) -> None:
     back, _ = read_world_file(reversed_file)
     assert back["code"].is_monotonic_increasing
     pd.testing.assert_frame_equal(back, read_world_file(world_path)[0])
+
+
+def test_finding_4_run_on_a_world_with_nan_coordinates_is_one_error_and_writes_nothing(
+    world_path: Path, tmp_path: Path
+) -> None:
+    """Finding 4: ``urbsim run`` on a world whose coordinates are all NaN ran the whole
+    simulation and then crashed in plotting with a traceback."""
+    from typer.testing import CliRunner
+
+    from urbsim.cli import app
+
+    bad = _damaged(world_path, "lat", list(range(len(_PLACES))), float("nan"))
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            str(ROOT / "scenarios/china_census.toml"),
+            "--out",
+            str(out),
+            "--set",
+            f"world.world_file={json.dumps(str(bad))}",
+            "--set",
+            "world.households_per_agent=50.0",
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "column 'lat': not a finite number" in result.output
+    assert not out.exists()
