@@ -364,6 +364,9 @@ def write_world_file(df: pd.DataFrame, path: str | Path, report: dict[str, Any])
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         pq.write_table(table, tmp, compression="zstd")
+        # On disk before the rename, so a crash cannot leave an empty file under the name.
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
