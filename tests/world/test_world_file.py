@@ -117,6 +117,8 @@ def _damaged(world_path: Path, column: str, rows: list[int], value: object) -> P
     df = pq.read_table(world_path).to_pandas()
     if isinstance(value, float) and not np.isfinite(value):
         df[column] = df[column].astype(np.float64)
+    elif isinstance(value, int) and value < 0:
+        df[column] = df[column].astype(np.int64)  # as a hand-edited file might hold it
     df.loc[rows, column] = value
     return _rewrite(world_path, world_path.with_name("damaged.parquet"), df)
 
@@ -155,6 +157,10 @@ def test_finding_4_all_nan_coordinates_fail_on_load_not_in_plotting(world_path: 
         ("hukou_residents", 7, 0, "must be positive"),
         ("residents", 0, 0, "must be positive"),
         ("code", 3, 420102, "duplicate place code"),
+        ("code", 2, float("nan"), "not a 6-digit code"),
+        ("prefecture_code", 6, 110100, "lies outside the place's province"),
+        ("kind", 1, -1, "not a kind code 0..2"),
+        ("region", 5, 7, "not a region code 0..3"),
     ],
 )
 def test_finding_5_invalid_world_values_are_refused_with_column_rows_and_reason(

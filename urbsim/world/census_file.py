@@ -126,10 +126,12 @@ def _rows_error(df: pd.DataFrame, where: str, column: str, bad: Any, reason: str
 
 def _check_codes(df: pd.DataFrame, where: str) -> None:
     """Unique place codes, known province codes, codes inside their province and prefecture."""
-    code = df["code"].to_numpy(dtype=np.int64)
+    code = df["code"].to_numpy(dtype=np.float64)
     _rows_error(df, where, "code", df["code"].duplicated(keep=False), "duplicate place code")
-    _rows_error(df, where, "code", (code < 110000) | (code > 659999), "not a 6-digit code of 2010")
-    prov = df["province_code"].to_numpy(dtype=np.int64)
+    whole = np.isfinite(code) & (code == np.floor(code))
+    in_range = whole & (code >= 110000) & (code <= 659999)
+    _rows_error(df, where, "code", ~in_range, "not a 6-digit code of 2010")
+    prov = df["province_code"].to_numpy(dtype=np.float64)
     known = sorted(PROVINCE_CODES)
     _rows_error(
         df,
@@ -139,7 +141,7 @@ def _check_codes(df: pd.DataFrame, where: str) -> None:
         f"unknown province code (the 31 provinces of the 2010 census: {known[0]}..{known[-1]})",
     )
     _rows_error(df, where, "province_code", code // 10000 != prov, "is not the code's first digits")
-    pref = df["prefecture_code"].to_numpy(dtype=np.int64)
+    pref = df["prefecture_code"].to_numpy(dtype=np.float64)
     _rows_error(
         df, where, "prefecture_code", pref // 10000 != prov, "lies outside the place's province"
     )
@@ -183,14 +185,10 @@ def _check_shares(df: pd.DataFrame, where: str) -> None:
         _rows_error(df, where, col, ~((x >= 0.0) & (x <= 100.0)), "missing or outside 0..100 %")
     years = df["schooling_years"].to_numpy(dtype=np.float64)
     _rows_error(df, where, "schooling_years", ~(years >= 0.0), "missing or negative")
-    _rows_error(df, where, "kind", df["kind"] >= len(KINDS), f"not a kind code 0..{len(KINDS) - 1}")
-    _rows_error(
-        df,
-        where,
-        "region",
-        df["region"] >= len(REGIONS),
-        f"not a region code 0..{len(REGIONS) - 1}",
-    )
+    for col, names in (("kind", KINDS), ("region", REGIONS)):
+        code = df[col].to_numpy(dtype=np.float64)
+        valid = np.isin(code, np.arange(len(names)))
+        _rows_error(df, where, col, ~valid, f"not a {col} code 0..{len(names) - 1}")
 
 
 def validate_world_table(df: pd.DataFrame, where: str) -> None:
