@@ -9,7 +9,7 @@ column and exits with code 2 before anything is written.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -46,11 +46,15 @@ def build(
         ),
     ] = None,
 ) -> None:
-    """Convert the census county file into a world file for ``world = "census"``."""
+    """Convert the census county file into a world file for ``world = "census"``.
+
+    ``--out`` may only replace an existing urbsim world file, never one of the inputs or any
+    other file; the file is written atomically (a temporary sibling renamed into place).
+    """
     from urbsim.world.census import (
-        CensusDataError,
-        WorldFileError,
         build_census_world_table,
+        check_world_output,
+        provinces_input,
         write_world_file,
     )
 
@@ -59,16 +63,24 @@ def build(
             _fail(f"{path}: no such file ({label})")
     if provinces is not None and not provinces.is_file():
         _fail(f"{provinces}: no such file (--provinces)")
-    if out.exists() and not out.is_file():
-        _fail(f"{out}: exists and is not a file (--out)")
+    inputs = {
+        "--census-xlsx": census_xlsx,
+        "--centroids": centroids,
+        "--provinces": provinces_input(centroids, provinces),
+    }
     try:
+        # Checked before the build too, so a wrong --out fails at once and nothing is built.
+        check_world_output(out, inputs)
         df, report = build_census_world_table(census_xlsx, centroids, provinces)
         write_world_file(df, out, report)
-    except (CensusDataError, WorldFileError) as exc:
-        _fail(str(exc))
     except OSError as exc:
         _fail(f"{out}: cannot write: {exc}")
 
+    typer.echo(_summary(out, report))
+
+
+def _summary(out: Path, report: dict[str, Any]) -> str:
+    """What ``world build`` wrote, from the build report."""
     nat = report["national"]
     kinds = ", ".join(f"{v:,} {k}" for k, v in report["kinds"].items())
     skipped = ", ".join(f"{v} {k}" for k, v in report["rows_skipped"].items())
@@ -94,4 +106,4 @@ def build(
             f"{len(report['corrections'])} cell corrections and {len(report['warnings'])} "
             "warnings (in the file's build report)"
         )
-    typer.echo("\n".join(lines))
+    return "\n".join(lines)

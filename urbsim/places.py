@@ -16,14 +16,13 @@ import numpy as np
 from urbsim.kernels import aggregate as A
 from urbsim.state import PlaceState
 from urbsim.world import SIZE_CLASSES, PlaceTable
-from urbsim.world.base import SIZE_CLASS_BOUNDS
+from urbsim.world.base import EARTH_RADIUS_KM, prefecture_city_size, size_class_of
 
 if TYPE_CHECKING:
     from urbsim.model import UrbanizationModel
 
 #: Index of the county-town entry in the settlement-rule table (after the six size classes).
 COUNTY_TOWN = len(SIZE_CLASSES)
-_DISTRICT = 0
 
 __all__ = ["COUNTY_TOWN", "Place", "PlaceState", "distances_km", "set_counts", "size_classes"]
 
@@ -109,21 +108,12 @@ def size_classes(
 ) -> np.ndarray:
     """Size class of each place's prefecture city, from its districts' urban residents.
 
-    A prefecture without urban districts is classed by the urban residents of all its places.
+    The rule (:func:`urbsim.world.base.prefecture_city_size` and
+    :func:`urbsim.world.base.size_class_of`) is the one the world builders use: a prefecture
+    without urban districts is classed by the urban residents of all its places.
     """
-    district = table.kind == _DISTRICT
-    urban_d = np.bincount(
-        prefecture_index, weights=np.where(district, urban_residents, 0.0), minlength=n_prefectures
-    )
-    has_d = (
-        np.bincount(prefecture_index, weights=district.astype(float), minlength=n_prefectures) > 0
-    )
-    urban_all = np.bincount(prefecture_index, weights=urban_residents, minlength=n_prefectures)
-    city = np.where(has_d, urban_d, urban_all)
-    bounds = np.asarray(SIZE_CLASS_BOUNDS)
-    # First class whose lower bound the city reaches (classes run largest first).
-    pref_class = np.argmax(city[:, None] >= bounds[None, :], axis=1).astype(np.int8)
-    return pref_class[prefecture_index]
+    city = prefecture_city_size(table.kind, urban_residents, prefecture_index, n_prefectures)
+    return size_class_of(city)[prefecture_index]
 
 
 def distances_km(
@@ -136,4 +126,4 @@ def distances_km(
         np.sin(0.5 * dlat) ** 2
         + np.cos(lat)[:, None] * np.cos(lat2)[None, :] * np.sin(0.5 * dlon) ** 2
     )
-    return 2.0 * 6371.0 * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))

@@ -20,7 +20,7 @@ from urbsim.cli import app
 from urbsim.model import UrbanizationModel
 from urbsim.places import size_classes
 from urbsim.scenario import load_scenario
-from urbsim.world.base import KINDS
+from urbsim.world.base import CHINA_BBOX, FLOATING_TARGET, KINDS, MAX_PERSONS, NONAGRI_TARGET
 from urbsim.world.census import (
     SCHEMA_VERSION,
     WORLD_COLUMNS,
@@ -40,7 +40,6 @@ from urbsim.world.census_households import (
     synthesize_households,
 )
 from urbsim.world.census_read import CODE_HEADER, COLUMNS, NAME_HEADER
-from urbsim.world.synthetic import CHINA_BBOX, FLOATING_TARGET, MAX_PERSONS, NONAGRI_TARGET
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared/data/census"
@@ -182,6 +181,7 @@ def test_world_file_round_trip_and_schema_checks(built, world_file: Path, tmp_pa
     assert report["places"] == len(df)
     meta = pq.read_schema(world_file).metadata
     assert meta[b"urbsim_world_schema"] == str(SCHEMA_VERSION).encode()
+    assert meta[b"urbsim_kind"] == b"world"
 
     table = pq.read_table(world_file)
     old = tmp_path / "old.parquet"
@@ -320,6 +320,23 @@ def test_load_census_world_is_deterministic(world_file: Path) -> None:
         load_census_world(world_file, 0.0)
     with pytest.raises(ValueError, match="seed"):
         load_census_world(world_file, 400.0, seed=-1)
+
+
+@needs_data
+def test_finding_5_shuffled_census_world_file_gives_the_same_world(
+    world_file: Path, tmp_path: Path
+) -> None:
+    """Finding 5 on the real census world: rows in another order, the same places and agents."""
+    table = pq.read_table(world_file)
+    order = np.random.default_rng(8).permutation(table.num_rows)
+    shuffled = tmp_path / "shuffled.parquet"
+    pq.write_table(table.take(order), shuffled)
+    a = load_census_world(world_file, 20000.0, seed=2)
+    b = load_census_world(shuffled, 20000.0, seed=2)
+    np.testing.assert_array_equal(a.places.code, b.places.code)
+    np.testing.assert_array_equal(a.places.lon, b.places.lon)
+    for name, arr in a.households.as_dict().items():
+        np.testing.assert_array_equal(arr, getattr(b.households, name), err_msg=name)
 
 
 @needs_data

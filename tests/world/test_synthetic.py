@@ -11,11 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from urbsim.households import FIELDS, NON_AGRICULTURAL, URBAN
-from urbsim.world.base import KINDS, REGIONS, SIZE_CLASSES, World
+from urbsim.world.base import FLOATING_TARGET, KINDS, NONAGRI_TARGET, REGIONS, SIZE_CLASSES, World
 from urbsim.world.provinces import PROVINCE_COLUMNS, load_provinces
 from urbsim.world.synthetic import (
-    FLOATING_TARGET,
-    NONAGRI_TARGET,
     _apportion,
     build_synthetic_world,
     prefecture_city_sizes,

@@ -16,25 +16,36 @@ Nothing is read at import time.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
-import numbers
-import os
 import time
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from urbsim.errors import UrbsimError
-from urbsim.world.base import KINDS, REGIONS, SIZE_CLASS_BOUNDS, SIZE_CLASSES, PlaceTable, World
+from urbsim.world.base import (
+    CHINA_BBOX,
+    KINDS,
+    REGIONS,
+    SIZE_CLASSES,
+    PlaceTable,
+    World,
+    check_scale_and_seed,
+    prefecture_city_size,
+    size_class_of,
+)
+from urbsim.world.census_file import (
+    SCHEMA_VERSION,
+    WORLD_COLUMNS,
+    WorldFileError,
+    check_world_output,
+    read_world_file,
+    write_world_file,
+)
 from urbsim.world.census_read import COLUMNS, CensusDataError, CensusRows, UnitRecord
 from urbsim.world.census_read import read_census_rows as _read_census_rows
 from urbsim.world.provinces import MUNICIPALITIES
-from urbsim.world.synthetic import CHINA_BBOX
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -42,57 +53,13 @@ __all__ = [
     "CensusDataError",
     "WorldFileError",
     "build_census_world_table",
+    "check_world_output",
     "load_census_world",
     "read_world_file",
     "write_world_file",
 ]
 
 WORLD_NAME: Final[str] = "census"
-#: Version of the world file format; bump when columns or their meaning change.
-SCHEMA_VERSION: Final[int] = 1
-#: Parquet metadata keys.
-META_SCHEMA: Final[bytes] = b"urbsim_world_schema"
-META_REPORT: Final[bytes] = b"urbsim_world_report"
-
-#: Columns of the world file and their dtypes (numpy), in file order (``docs/world_format.md``).
-WORLD_COLUMNS: Final[dict[str, str]] = {
-    "code": "int32",
-    "name": "object",
-    "province_code": "int16",
-    "prefecture_code": "int32",
-    "prefecture_name": "object",
-    "kind": "uint8",
-    "region": "uint8",
-    "lon": "float64",
-    "lat": "float64",
-    "is_capital": "bool",
-    "residents": "int64",
-    "urban_residents": "int64",
-    "rural_residents": "int64",
-    "hukou_residents": "int64",
-    "nonagri_hukou_pct": "float64",
-    "households": "int64",
-    "family_persons": "int64",
-    "household_size": "float64",
-    "inmig_same_county": "int64",
-    "inmig_other_county": "int64",
-    "inmig_other_province": "int64",
-    "age_0_14_pct": "float64",
-    "age_15_64_pct": "float64",
-    "age_65_plus_pct": "float64",
-    "schooling_years": "float64",
-    "emp_primary_pct": "float64",
-    "emp_secondary_pct": "float64",
-    "emp_tertiary_pct": "float64",
-    "longform_households": "int64",
-    "renting_households": "float64",
-    "renting_share": "float64",
-    "prefecture_urban_residents": "int64",
-    "size_class": "uint8",
-    "unit_type": "object",
-    "coord_source": "object",
-    "source_row": "int32",
-}
 #: Counts whose province sums must equal the census province rows exactly.
 TOTAL_COLUMNS: Final[tuple[str, ...]] = (
     "residents",
@@ -125,10 +92,6 @@ KIND_SUFFIXES: Final[tuple[tuple[str, int], ...]] = (
     ("市", 2),  # county-level city
 )
 _PREFECTURE_SUFFIXES: Final[tuple[str, ...]] = ("地区", "自治州", "盟", "市")
-
-
-class WorldFileError(UrbsimError, ValueError):
-    """A world file that cannot be used (missing, unreadable, wrong schema), naming the file."""
 
 
 # ==================================================================================================
@@ -167,23 +130,58 @@ def _unit_offset(code: int, lat: float) -> tuple[float, float]:
     return r * math.cos(theta) * stretch, r * math.sin(theta)
 
 
-def _read_centroids(path: Path) -> pd.DataFrame:
+def _read_table_csv(path: Path, columns: tuple[str, ...], numeric: tuple[str, ...]) -> pd.DataFrame:
+    """A CSV input with at least one data row, the named ``columns`` and numbers in ``numeric``.
+
+    Errors name the file, the line (line 1 is the header, data row ``i`` is line ``i + 2``)
+    and the column.
+    """
     try:
-        df = pd.read_csv(path, dtype={"city": str})
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise CensusDataError(path, f"cannot read: {exc}") from None
-    need = ("city_code", "city", "lon", "lat")
-    for col in need:
+        df = pd.read_csv(path, dtype={"city": str, "province": str, "region": str})
+    except pd.errors.EmptyDataError:
+        raise CensusDataError(path, "the file is empty (expected a CSV with a header)") from None
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise CensusDataError(path, f"cannot read as CSV: {exc}") from None
+    for col in columns:
         if col not in df.columns:
             raise CensusDataError(path, f"column {col!r} missing (have {list(df.columns)})", 1)
-    for col in ("city_code", "lon", "lat"):
+    if len(df) == 0:
+        raise CensusDataError(path, "no data rows, only a header", 1)
+    for col in numeric:
         num = pd.to_numeric(df[col], errors="coerce")
-        bad = np.flatnonzero(num.isna().to_numpy())
+        bad = np.flatnonzero(~np.isfinite(num.to_numpy(dtype=np.float64)))
         if bad.size:
             i = int(bad[0])
-            # line 1 is the header, data row i is line i + 2
             raise CensusDataError(path, f"not a number: {df[col].iloc[i]!r}", i + 2, col)
         df[col] = num
+    return df
+
+
+def _check_codes_csv(path: Path, df: pd.DataFrame, col: str) -> None:
+    """Codes of a CSV input are whole numbers and unique (a repeated code would silently win)."""
+    code = df[col].to_numpy(dtype=np.float64)
+    frac = np.flatnonzero(code != np.floor(code))
+    if frac.size:
+        i = int(frac[0])
+        raise CensusDataError(path, f"code {df[col].iloc[i]!r} is not a whole number", i + 2, col)
+    dup = df[col].duplicated(keep=False).to_numpy()
+    if dup.any():
+        lines = [int(i) + 2 for i in np.flatnonzero(dup)]
+        first = lines[0]
+        others = [ln for ln in lines[1:] if code[ln - 2] == code[first - 2]]
+        raise CensusDataError(
+            path,
+            f"code {int(code[first - 2])} appears more than once (also row "
+            f"{', '.join(map(str, others))}); each code must have one row",
+            first,
+            col,
+        )
+
+
+def _read_centroids(path: Path) -> pd.DataFrame:
+    """Prefecture (and some unit) centroids: ``city_code``, ``city``, ``lon``, ``lat``."""
+    df = _read_table_csv(path, ("city_code", "city", "lon", "lat"), ("city_code", "lon", "lat"))
+    _check_codes_csv(path, df, "city_code")
     lon_min, lon_max, lat_min, lat_max = CENTROID_BBOX
     out = ~(df["lon"].between(lon_min, lon_max) & df["lat"].between(lat_min, lat_max))
     if out.any():
@@ -203,21 +201,10 @@ def _read_provinces(path: Path | None) -> tuple[pd.DataFrame, str]:
         df = load_provinces()
         source = "embedded urbsim/data/provinces_2010.csv"
     else:
-        try:
-            df = pd.read_csv(path, dtype={"province": str, "region": str})
-        except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise CensusDataError(path, f"cannot read: {exc}") from None
+        numeric = ("code", "capital_lon", "capital_lat")
+        df = _read_table_csv(path, ("code", "region", *numeric[1:]), numeric)
+        _check_codes_csv(path, df, "code")
         source = str(path)
-        for col in ("code", "region", "capital_lon", "capital_lat"):
-            if col not in df.columns:
-                raise CensusDataError(path, f"column {col!r} missing (have {list(df.columns)})", 1)
-        for col in ("code", "capital_lon", "capital_lat"):
-            num = pd.to_numeric(df[col], errors="coerce")
-            bad = np.flatnonzero(num.isna().to_numpy())
-            if bad.size:
-                i = int(bad[0])
-                raise CensusDataError(path, f"not a number: {df[col].iloc[i]!r}", i + 2, col)
-            df[col] = num
         bad_region = ~df["region"].isin(REGIONS)
         if bad_region.any():
             i = int(np.flatnonzero(bad_region.to_numpy())[0])
@@ -271,6 +258,15 @@ def _records_frame(rows: CensusRows) -> tuple[pd.DataFrame, list[str]]:
     return pd.DataFrame.from_records(records), synthetic_codes
 
 
+def provinces_input(centroids_path: str | Path, provinces_path: str | Path | None) -> Path | None:
+    """The province table a build reads: ``provinces_path``, else ``provinces_2010.csv`` beside
+    the centroids if present, else ``None`` (the embedded table)."""
+    if provinces_path is not None:
+        return Path(provinces_path)
+    sibling = Path(centroids_path).parent / "provinces_2010.csv"
+    return sibling if sibling.is_file() else None
+
+
 def build_census_world_table(
     xlsx_path: str | Path,
     centroids_path: str | Path,
@@ -303,15 +299,35 @@ def build_census_world_table(
     """
     t0 = time.perf_counter()
     xlsx_path, centroids_path = Path(xlsx_path), Path(centroids_path)
-    if provinces_path is None:
-        sibling = centroids_path.parent / "provinces_2010.csv"
-        provinces_path = sibling if sibling.is_file() else None
-    prov, prov_source = _read_provinces(None if provinces_path is None else Path(provinces_path))
+    provinces_path = provinces_input(centroids_path, provinces_path)
+    prov, prov_source = _read_provinces(provinces_path)
     cen = _read_centroids(centroids_path)
     rows = _read_census_rows(xlsx_path)
     df, synthetic_codes = _records_frame(rows)
+    _add_admin_columns(df, rows, prov, provinces_path)
+    fallback_units = _add_coordinates(df, cen, prov, rows)
+    warnings = _add_derived_columns(df)
+    df = df.sort_values("code", ignore_index=True)
+    df = df[list(WORLD_COLUMNS)].astype(WORLD_COLUMNS)
+    _check_totals(df, rows, xlsx_path)
+    report: dict[str, Any] = {
+        "xlsx": str(xlsx_path),
+        "xlsx_sha256": _sha256(xlsx_path),
+        "centroids": str(centroids_path),
+        "provinces": prov_source,
+        **_table_report(df, rows),
+        "synthetic_codes": synthetic_codes,
+        "warnings": warnings,
+        "coordinate_fallback_units": fallback_units,
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
+    return df, report
 
-    # -- province, prefecture, region, capital ---------------------------------------------------
+
+def _add_admin_columns(
+    df: pd.DataFrame, rows: CensusRows, prov: pd.DataFrame, provinces_path: Path | None
+) -> None:
+    """Province, prefecture (code and name), region and capital flag of every place."""
     df["province_code"] = (df["code"] // 10000).astype(np.int16)
     missing_prov = sorted(set(df["province_code"].tolist()) - set(prov.index.tolist()))
     if missing_prov:
@@ -336,7 +352,12 @@ def build_census_world_table(
     # Provincial capitals have the prefecture code PP0100 (石家庄 130100 ... 乌鲁木齐 650100).
     df["is_capital"] = df["prefecture_code"] == df["province_code"].astype(np.int64) * 10000 + 100
 
-    # -- coordinates --------------------------------------------------------------------------
+
+def _add_coordinates(
+    df: pd.DataFrame, cen: pd.DataFrame, prov: pd.DataFrame, rows: CensusRows
+) -> list[str]:
+    """``lon``, ``lat`` and ``coord_source`` of every place; returns the units that fell back
+    to their province capital (rules in ``docs/world_format.md``)."""
     cen_xy = {
         int(c): (float(x), float(y))
         for c, x, y in cen[["city_code", "lon", "lat"]].itertuples(index=False)
@@ -344,6 +365,7 @@ def build_census_world_table(
     cen_by_name: dict[tuple[int, str], int] = {}
     for c, name in cen[["city_code", "city"]].itertuples(index=False):
         cen_by_name.setdefault((int(c) // 10000, _short_name(str(name))), int(c))
+    pref_names = {r.code: r.name for r in rows.prefectures}
     lon = np.empty(len(df))
     lat = np.empty(len(df))
     source: list[str] = []
@@ -374,13 +396,17 @@ def build_census_world_table(
         lon[i] = min(max(x + dx, lon_min), lon_max)
         lat[i] = min(max(y + dy, lat_min), lat_max)
     df["lon"], df["lat"], df["coord_source"] = lon, lat, source
+    return fallback_units
 
-    # -- derived columns --------------------------------------------------------------------
+
+def _add_derived_columns(df: pd.DataFrame) -> list[str]:
+    """Household size, renting share and the prefecture's size class; returns the warnings
+    (household sizes and age shares that do not add up)."""
     # Household size from the two counts: the 户规模 column is rounded to 0.01 and holds one
     # evident error (南漳县 0.147917 instead of 3.33); rows off by more than 0.01 are reported.
     derived = df["family_persons"] / df["households"].where(df["households"] > 0)
     off = (derived - df["household_size"]).abs() > 0.01
-    size_warnings = [
+    warnings = [
         f"row {r} {nm}: 户规模 {hs:g}, family persons / households {d:.4f} (used)"
         for r, nm, hs, d in zip(
             df["source_row"][off],
@@ -393,7 +419,7 @@ def build_census_world_table(
     df["household_size"] = derived.fillna(0.0)
     age_sum = df[["age_0_14_pct", "age_15_64_pct", "age_65_plus_pct"]].sum(axis=1)
     age_off = (age_sum - 100.0).abs() > 0.1
-    age_warnings = [
+    warnings += [
         f"row {r} {nm}: age shares add up to {a:.2f} %"
         for r, nm, a in zip(
             df["source_row"][age_off], df["name"][age_off], age_sum[age_off], strict=True
@@ -402,32 +428,24 @@ def build_census_world_table(
     df["renting_share"] = np.where(
         df["longform_households"] > 0, df["renting_households"] / df["longform_households"], np.nan
     )
-    district = df["kind"] == 0
-    by_pref = df.groupby("prefecture_code")
-    urban_d = df["urban_residents"].where(district, 0.0).groupby(df["prefecture_code"]).sum()
-    has_d = district.groupby(df["prefecture_code"]).any()
-    urban_all = by_pref["urban_residents"].sum()
-    # 2014 standard: urban residents of the city's districts; a prefecture without districts
-    # (e.g. the province-administered units PP9000) is classed by all its units' urban residents
-    # (the rule urbsim.places.size_classes applies every year).
-    city = urban_d.where(has_d, urban_all)
-    df["prefecture_urban_residents"] = df["prefecture_code"].map(city).astype(np.int64)
-    bounds = np.asarray(SIZE_CLASS_BOUNDS)
-    cls = np.argmax(df["prefecture_urban_residents"].to_numpy()[:, None] >= bounds[None, :], axis=1)
-    df["size_class"] = cls.astype(np.uint8)
+    # The model's size-class rule (urbsim.world.base), applied to the census's urban residents.
+    _, pref = np.unique(df["prefecture_code"].to_numpy(), return_inverse=True)
+    city = prefecture_city_size(
+        df["kind"].to_numpy(), df["urban_residents"].to_numpy(), pref, int(pref.max()) + 1
+    )
+    df["prefecture_urban_residents"] = city[pref].astype(np.int64)
+    df["size_class"] = size_class_of(city)[pref].astype(np.uint8)
+    return warnings
 
-    df = df.sort_values("code", ignore_index=True)
-    df = df[list(WORLD_COLUMNS)].astype(WORLD_COLUMNS)
-    _check_totals(df, rows, xlsx_path)
 
+def _table_report(df: pd.DataFrame, rows: CensusRows) -> dict[str, Any]:
+    """The parts of the build report that describe the table and the rows read."""
     classes = df.drop_duplicates("prefecture_code")["size_class"].value_counts()
-    report: dict[str, Any] = {
-        "xlsx": str(xlsx_path),
-        "xlsx_sha256": _sha256(xlsx_path),
-        "centroids": str(centroids_path),
-        "provinces": prov_source,
+    unit_types = df["unit_type"].value_counts().sort_index()
+    sources = df["coord_source"].value_counts().sort_index()
+    return {
         "places": len(df),
-        "unit_types": df["unit_type"].value_counts().sort_index().to_dict(),
+        "unit_types": {str(k): int(v) for k, v in unit_types.items()},
         "kinds": {KINDS[k]: int((df["kind"] == k).sum()) for k in range(len(KINDS))},
         "prefectures": int(df["prefecture_code"].nunique()),
         "prefecture_size_classes": {
@@ -437,19 +455,12 @@ def build_census_world_table(
         "rows_skipped_no_data": rows.skipped_names.get("no data", []),
         "province_rows": len(rows.provinces),
         "prefecture_rows": len(rows.prefectures),
-        "synthetic_codes": synthetic_codes,
         "corrections": rows.corrections,
         "empty_cells_read_as_zero": dict(sorted(rows.filled.items())),
         "missing_values": {k: v for k, v in sorted(rows.missing.items())},
-        "warnings": size_warnings + age_warnings,
-        "coordinate_sources": pd.Series(source).value_counts().sort_index().to_dict(),
-        "coordinate_fallback_units": fallback_units,
+        "coordinate_sources": {str(k): int(v) for k, v in sources.items()},
         "national": {c: int(df[c].sum()) for c in TOTAL_COLUMNS},
-        "seconds": round(time.perf_counter() - t0, 2),
     }
-    report["unit_types"] = {str(k): int(v) for k, v in report["unit_types"].items()}
-    report["coordinate_sources"] = {str(k): int(v) for k, v in report["coordinate_sources"].items()}
-    return df, report
 
 
 def _sha256(path: Path) -> str:
@@ -483,125 +494,6 @@ def _check_totals(df: pd.DataFrame, rows: CensusRows, path: Path) -> None:
 # ==================================================================================================
 # world file
 # ==================================================================================================
-
-
-def write_world_file(df: pd.DataFrame, path: str | Path, report: dict[str, Any]) -> Path:
-    """Write a world table as Parquet, atomically, with the schema version and build report.
-
-    The file is written to a temporary sibling and renamed into place, so an existing world
-    file is never half-replaced.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        From :func:`build_census_world_table`.
-    path : str or Path
-        Target file; parent folders are created.
-    report : dict
-        Build report (stored as JSON in the file metadata).
-
-    Returns
-    -------
-    Path
-        ``path``.
-    """
-    path = Path(path)
-    _check_frame(df, str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(df[list(WORLD_COLUMNS)], preserve_index=False)
-    meta = dict(table.schema.metadata or {})
-    meta[META_SCHEMA] = str(SCHEMA_VERSION).encode()
-    meta[META_REPORT] = json.dumps(report, ensure_ascii=False, sort_keys=True).encode()
-    table = table.replace_schema_metadata(meta)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _check_frame(df: pd.DataFrame, where: str) -> None:
-    missing = [c for c in WORLD_COLUMNS if c not in df.columns]
-    if missing:
-        raise WorldFileError(f"{where}: world table lacks columns {missing}")
-    if len(df) == 0:
-        raise WorldFileError(f"{where}: world table has no places")
-    if not df["code"].is_unique:
-        raise WorldFileError(f"{where}: duplicate place codes")
-    counts = ["residents", "urban_residents", "hukou_residents", "households", "family_persons"]
-    counts += ["inmig_same_county", "inmig_other_county", "inmig_other_province"]
-    if df[counts].isna().any().any() or (df[counts] < 0).any().any():
-        raise WorldFileError(f"{where}: negative or missing counts")
-    if (df["residents"] <= 0).any() or (df["urban_residents"] > df["residents"]).any():
-        raise WorldFileError(f"{where}: residents must be positive and at least urban residents")
-    inmig = df["inmig_same_county"] + df["inmig_other_county"] + df["inmig_other_province"]
-    if (inmig > df["residents"]).any():
-        raise WorldFileError(f"{where}: in-migrants exceed residents")
-    if (df["family_persons"] > df["residents"]).any() or (
-        df["households"] > df["family_persons"]
-    ).any():
-        raise WorldFileError(f"{where}: households / family persons inconsistent")
-    shares = ["nonagri_hukou_pct", "age_0_14_pct", "age_15_64_pct", "age_65_plus_pct"]
-    if df[shares].isna().any().any() or not df[shares].stack().between(0.0, 100.0).all():
-        raise WorldFileError(f"{where}: percentages missing or outside [0, 100]")
-    if df["schooling_years"].isna().any() or (df["schooling_years"] < 0).any():
-        raise WorldFileError(f"{where}: schooling years missing or negative")
-    if (df["kind"] >= len(KINDS)).any() or (df["region"] >= len(REGIONS)).any():
-        raise WorldFileError(f"{where}: kind or region code out of range")
-
-
-def read_world_file(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Read and validate a world file.
-
-    Parameters
-    ----------
-    path : str or Path
-        A file written by :func:`write_world_file` (``urbsim world build``).
-
-    Returns
-    -------
-    (pandas.DataFrame, dict)
-        The world table with the dtypes of :data:`WORLD_COLUMNS`, and the build report.
-
-    Raises
-    ------
-    WorldFileError
-        If the file is missing or unreadable, has another schema version, lacks a column or
-        holds inconsistent values; the message names the file.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise WorldFileError(f"{path}: no such world file (build it with `urbsim world build`)")
-    try:
-        table = pq.read_table(path)
-    except (pa.ArrowException, OSError) as exc:
-        raise WorldFileError(f"{path}: cannot read as Parquet: {exc}") from None
-    meta = table.schema.metadata or {}
-    version = meta.get(META_SCHEMA)
-    if version is None:
-        raise WorldFileError(f"{path}: not an urbsim world file (no schema version)")
-    if version != str(SCHEMA_VERSION).encode():
-        raise WorldFileError(
-            f"{path}: world file schema version {version.decode(errors='replace')}, this urbsim "
-            f"reads version {SCHEMA_VERSION}; rebuild it with `urbsim world build`"
-        )
-    df = table.to_pandas()
-    missing = [c for c in WORLD_COLUMNS if c not in df.columns]
-    if missing:
-        raise WorldFileError(f"{path}: missing columns {missing}")
-    try:
-        df = df[list(WORLD_COLUMNS)].astype(WORLD_COLUMNS)
-    except (TypeError, ValueError) as exc:
-        raise WorldFileError(f"{path}: columns of the wrong type: {exc}") from None
-    _check_frame(df, str(path))
-    try:
-        report = json.loads(meta.get(META_REPORT, b"{}"))
-    except ValueError:
-        report = {}
-    return df, report
 
 
 # ==================================================================================================
@@ -643,42 +535,55 @@ def load_census_world(
     Returns
     -------
     World
-        ``name="census"``; places as in the file, households as described in
+        ``name="census"``; places in canonical order (by code, whatever the order of the
+        file's rows), households as described in
         :func:`urbsim.world.census_households.synthesize_households`; ``notes`` give sources,
         definitions and achieved national figures.
 
     Raises
     ------
     WorldFileError
-        If the file is missing or invalid.
-    ValueError
-        If ``households_per_agent`` or ``seed`` is invalid.
+        If the file is missing or invalid (:func:`urbsim.world.census_file.read_world_file`
+        names the column, the first offending rows and the reason).
+    urbsim.errors.InputError
+        If ``households_per_agent`` or ``seed`` is invalid (a ``ValueError`` too).
     """
     from urbsim.world.census_households import synthesize_households
 
     if path is None:
         raise WorldFileError("world 'census' needs a world file")
-    if isinstance(households_per_agent, bool) or not isinstance(households_per_agent, numbers.Real):
-        raise ValueError(f"households_per_agent must be a number, got {households_per_agent!r}")
-    hpa = float(households_per_agent)
-    if not (math.isfinite(hpa) and hpa > 0.0):
-        raise ValueError(f"households_per_agent must be positive and finite, got {hpa!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    hpa, seed = check_scale_and_seed(households_per_agent, seed)
     t0 = time.perf_counter()
     df, report = read_world_file(path)
     places = place_table(df)
-    synth = synthesize_households(df, hpa, np.random.default_rng(int(seed)))
-    s = synth.stats
+    synth = synthesize_households(df, hpa, np.random.default_rng(seed))
+    return World(
+        name=WORLD_NAME,
+        places=places,
+        households=synth.households,
+        households_per_agent=hpa,
+        notes=_census_notes(df, report, synth.stats, hpa, Path(path), t0),
+    )
+
+
+def _census_notes(
+    df: pd.DataFrame,
+    report: dict[str, Any],
+    s: dict[str, float],
+    hpa: float,
+    path: Path,
+    t0: float,
+) -> dict[str, str]:
+    """Sources, definitions and achieved national figures of a census world (its notes)."""
     residents = float(df["residents"].sum())
     kinds = np.bincount(df["kind"], minlength=len(KINDS)).tolist()
     kind_counts = dict(zip(KINDS, kinds, strict=True))
-    notes = {
+    return {
         "source": (
             "6th national population census 2010, county-level file census_county_2010_v1.xlsx "
             "of the leiii/census repository (Lei Dong, Rui Du and Yu Liu, 'Mapping Evolving "
             "Population Geography in China', working paper 2022, MIT licence), sha256 "
-            f"{report.get('xlsx_sha256', 'unknown')}; world file {Path(path).name}, schema "
+            f"{report.get('xlsx_sha256', 'unknown')}; world file {path.name}, schema "
             f"{SCHEMA_VERSION}. Format and rules: docs/world_format.md."
         ),
         "places": (
@@ -725,10 +630,3 @@ def load_census_world(
             f"{time.perf_counter() - t0:.2f} s."
         ),
     }
-    return World(
-        name=WORLD_NAME,
-        places=places,
-        households=synth.households,
-        households_per_agent=hpa,
-        notes=notes,
-    )

@@ -42,8 +42,7 @@ import numpy as np
 import pandas as pd
 
 from urbsim.households import FIELDS, NON_AGRICULTURAL, URBAN, Households
-from urbsim.world.sampling import apportion, nonagri_probabilities
-from urbsim.world.synthetic import (
+from urbsim.world.base import (
     AGE_LOCAL,
     AGE_MIGRANT,
     FLOATING_TARGET,
@@ -54,6 +53,7 @@ from urbsim.world.synthetic import (
     P_NONAGRI_MIGRANT,
     P_NONAGRI_RURAL_LOCAL,
 )
+from urbsim.world.sampling import apportion, nonagri_probabilities
 
 #: Migrant scopes of an agent (returned with the households; not a household field).
 LOCAL: Final[int] = 0
@@ -322,67 +322,139 @@ def synthesize_households(df: pd.DataFrame, hpa: float, rng: np.random.Generator
     n = len(df)
     _, prov = np.unique(df["province_code"].to_numpy(), return_inverse=True)
     _, pref = np.unique(df["prefecture_code"].to_numpy(), return_inverse=True)
-    n_prov, n_pref = int(prov.max()) + 1, int(pref.max()) + 1
     residents = df["residents"].to_numpy(dtype=np.float64)
-    rural_res = residents - df["urban_residents"].to_numpy(dtype=np.float64)
-
+    # The steps draw from ``rng`` in this order; changing it changes every world.
     place, persons, collective = _agents(df, prov, hpa, rng)
-    n_agents = place.shape[0]
     agent_persons = np.bincount(place, weights=persons, minlength=n)
+    # Census persons -> agent persons of the place.
+    scale = agent_persons / residents
+    zone = _zones(rng, df, place, persons, agent_persons)
+    scope, gap, gap_fraction = _scopes(rng, df, pref, place, persons, zone, collective, scale)
+    hukou_place = _hukou_places(rng, df, prov, pref, place, scope, gap)
+    migrant = hukou_place != place
+    hukou_type, factor, share = _hukou_types(rng, df, place, persons, zone, migrant)
+    nonagri = hukou_type == NON_AGRICULTURAL
+    land = (~nonagri & (rng.random(place.shape[0]) < P_LAND_AGRI)).astype(np.uint8)
+    age = _ages(rng, df, place, scope, collective)
+    children = _children(rng, df, place, persons, collective, agent_persons)
+    edu = _education(rng, df, place, zone, nonagri)
+    years_here = rng.integers(5, 41, place.shape[0])
+    moved = scope != LOCAL
+    years_here[moved] = np.minimum(rng.geometric(P_MIGRANT_YEARS, int(moved.sum())) - 1, 10)
+    hh = Households(
+        place=place.astype(FIELDS["place"].dtype),
+        zone=zone,
+        hukou_place=hukou_place.astype(FIELDS["hukou_place"].dtype),
+        hukou_type=hukou_type,
+        years_here=np.minimum(years_here, 255),
+        permit=np.zeros(place.shape[0], dtype=np.uint8),  # residence permits start in 2016
+        age_group=age,
+        education=edu,
+        children=children,
+        land=land,
+        persons=persons,
+    )
+    weight = persons * hpa
+    stats = {
+        "agents": float(place.shape[0]),
+        "residents": float(weight.sum()),
+        "urbanization": float(weight[zone == URBAN].sum() / weight.sum()),
+        "nonagri_share": float(weight[nonagri].sum() / weight.sum()),
+        "nonagri_target": NONAGRI_TARGET,
+        "census_nonagri_share": float((share * residents).sum() / residents.sum()),
+        "nonagri_factor": float(factor),
+        "floating": float(weight[migrant].sum()),
+        "floating_inter": float(weight[scope == OTHER_PROVINCE].sum()),
+        "gap_fraction": gap_fraction,
+        "census_inmig_other_province": float(df["inmig_other_province"].sum()),
+        "census_inmig_other_county": float(df["inmig_other_county"].sum()),
+    }
+    return Synthesis(households=hh, scope=scope, collective=collective, stats=stats)
 
-    # -- zones: a random prefix of each place, persons closest to the urban residents ---------
+
+def _zones(
+    rng: np.random.Generator,
+    df: pd.DataFrame,
+    place: np.ndarray,
+    persons: np.ndarray,
+    agent_persons: np.ndarray,
+) -> np.ndarray:
+    """Zone of every agent: a random prefix of each place, persons closest to the urban
+    residents."""
+    n = len(df)
+    residents = df["residents"].to_numpy(dtype=np.float64)
     urban_target = agent_persons * df["urban_residents"].to_numpy() / residents
-    order = _group_order(rng, place, np.ones(n_agents))
+    order = _group_order(rng, place, np.ones(place.shape[0]))
     mid = _within_group_midpoints(order, place, persons, n)
-    zone = np.zeros(n_agents, dtype=np.uint8)
+    zone = np.zeros(place.shape[0], dtype=np.uint8)
     zone[order[mid < urban_target[place[order]]]] = URBAN
+    return zone
 
-    # -- migrant scopes: consecutive segments of a weighted order -----------------------------
+
+def _scopes(
+    rng: np.random.Generator,
+    df: pd.DataFrame,
+    pref: np.ndarray,
+    place: np.ndarray,
+    persons: np.ndarray,
+    zone: np.ndarray,
+    collective: np.ndarray,
+    scale: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Migrant scope of every agent: consecutive segments of a weighted order of each place.
+
+    Also returns the floating gap (census persons per place registered in another unit of the
+    prefecture) and the common fraction of same-county in-migrants it is.
+    """
+    n = len(df)
     m1 = df["inmig_same_county"].to_numpy(dtype=np.float64)
     m2 = df["inmig_other_county"].to_numpy(dtype=np.float64)
     m3 = df["inmig_other_province"].to_numpy(dtype=np.float64)
+    n_pref = int(pref.max()) + 1
     eligible = np.bincount(pref, minlength=n_pref)[pref] > 1  # another unit in the prefecture
     need = FLOATING_TARGET - m2.sum() - m3.sum()
     gap_fraction = float(np.clip(need / max(m1[eligible].sum(), 1.0), 0.0, 1.0))
     gap = np.where(eligible, gap_fraction * m1, 0.0)
-    scale = agent_persons / residents  # census persons -> agent persons of the place
     t4 = (m3 * scale)[place]
     t3 = t4 + (m2 * scale)[place]
     t2 = t3 + (gap * scale)[place]
     t1 = t3 + (m1 * scale)[place]
     w = np.where(zone == URBAN, W_URBAN, 1.0) * np.where(collective, W_COLLECTIVE, 1.0)
     order = _group_order(rng, place, w)
-    mid = np.empty(n_agents)
+    mid = np.empty(place.shape[0])
     mid[order] = _within_group_midpoints(order, place, persons, n)
     scope = np.select(
         [mid < t4, mid < t3, mid < t2, mid < t1],
         [OTHER_PROVINCE, OTHER_COUNTY, SAME_COUNTY_ELSEWHERE, SAME_COUNTY],
         LOCAL,
     ).astype(np.int8)
+    return scope, gap, gap_fraction
 
-    # -- hukou places ---------------------------------------------------------------------------
+
+def _hukou_places(
+    rng: np.random.Generator,
+    df: pd.DataFrame,
+    prov: np.ndarray,
+    pref: np.ndarray,
+    place: np.ndarray,
+    scope: np.ndarray,
+    gap: np.ndarray,
+) -> np.ndarray:
+    """Hukou place of every agent: in-migrants' origins from the places' out-migration."""
+    rural_res = (df["residents"] - df["urban_residents"]).to_numpy(dtype=np.float64)
     o_pref, o_prov, o_inter = _origin_split(df, prov, pref, gap)
     hukou_place = place.copy()
-    # other provinces: province matrix, then a place of the origin province by its out-flow
     inter = np.flatnonzero(scope == OTHER_PROVINCE)
     if inter.shape[0]:
-        rows = np.bincount(prov, weights=o_inter, minlength=n_prov)
-        cols = np.bincount(prov, weights=m3, minlength=n_prov)
-        mask = 1.0 - np.eye(n_prov)
-        flows = _ipf(np.outer(np.maximum(rows, 1.0), np.maximum(cols, 1.0)) * mask, rows, cols)
-        flows = np.where(flows.sum(axis=0) > 0, flows, mask)  # column without origins: uniform
-        oprov = _draw_from_columns(rng, flows, prov[place[inter]])
-        # the place within the origin province: by its out-flow to other provinces (by rural
-        # residents if the province has none)
-        has_out = np.bincount(prov, weights=o_inter, minlength=n_prov) > 0
-        within = np.where(has_out[prov], o_inter, rural_res + 1.0)
-        member = np.zeros((n, n_prov))
-        member[np.arange(n), prov] = within
-        hukou_place[inter] = _draw_from_columns(rng, member, oprov)
+        m3 = df["inmig_other_province"].to_numpy(dtype=np.float64)
+        hukou_place[inter] = _inter_province_origins(
+            rng, prov, place[inter], o_inter, m3, rural_res
+        )
+    m2 = df["inmig_other_county"].to_numpy(dtype=np.float64)
     # other counties of the province, and the gap inside the prefecture: per province matrices
-    for q in range(n_prov):
+    for q in range(int(prov.max()) + 1):
         idx = np.flatnonzero(prov == q)
-        local = np.full(n, -1)
+        local = np.full(len(df), -1)
         local[idx] = np.arange(idx.shape[0])
         off_diag = 1.0 - np.eye(idx.shape[0])
         same_pref = (pref[idx][:, None] == pref[idx][None, :]) * off_diag
@@ -398,11 +470,51 @@ def synthesize_households(df: pd.DataFrame, hpa: float, rng: np.random.Generator
             fallback = mask * (rural_res[idx] + 1.0)[:, None]
             flows = np.where(flows.sum(axis=0) > 0, flows, fallback)
             hukou_place[movers] = idx[_draw_from_columns(rng, flows, local[place[movers]])]
-    migrant = hukou_place != place
+    return hukou_place
 
-    # -- hukou type: census shares x one national factor, per place of residence -------------
-    # The census's non-agricultural share is among a unit's residents (its province rows are the
-    # resident-weighted means of the units), so targets are set by place of residence.
+
+def _inter_province_origins(
+    rng: np.random.Generator,
+    prov: np.ndarray,
+    dest: np.ndarray,
+    o_inter: np.ndarray,
+    m3: np.ndarray,
+    rural_res: np.ndarray,
+) -> np.ndarray:
+    """Hukou places of in-migrants from other provinces living in places ``dest``.
+
+    The origin province comes from a province matrix balanced by IPF; the place within it is
+    drawn by its out-flow to other provinces (by rural residents if the province has none).
+    """
+    n, n_prov = prov.shape[0], int(prov.max()) + 1
+    rows = np.bincount(prov, weights=o_inter, minlength=n_prov)
+    cols = np.bincount(prov, weights=m3, minlength=n_prov)
+    mask = 1.0 - np.eye(n_prov)
+    flows = _ipf(np.outer(np.maximum(rows, 1.0), np.maximum(cols, 1.0)) * mask, rows, cols)
+    flows = np.where(flows.sum(axis=0) > 0, flows, mask)  # column without origins: uniform
+    oprov = _draw_from_columns(rng, flows, prov[dest])
+    has_out = np.bincount(prov, weights=o_inter, minlength=n_prov) > 0
+    within = np.where(has_out[prov], o_inter, rural_res + 1.0)
+    member = np.zeros((n, n_prov))
+    member[np.arange(n), prov] = within
+    return _draw_from_columns(rng, member, oprov)
+
+
+def _hukou_types(
+    rng: np.random.Generator,
+    df: pd.DataFrame,
+    place: np.ndarray,
+    persons: np.ndarray,
+    zone: np.ndarray,
+    migrant: np.ndarray,
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """Hukou type of every agent: census shares x one national factor, per place of residence.
+
+    The census's non-agricultural share is among a unit's residents (its province rows are the
+    resident-weighted means of the units), so targets are set by place of residence. Returns
+    the types, the factor and the census shares (fractions).
+    """
+    n = len(df)
     group = np.where(migrant, 2, np.where(zone == URBAN, 0, 1))
     totals = np.bincount(place * 3 + group, weights=persons, minlength=n * 3).reshape(n, 3)
     living = totals.sum(axis=1)
@@ -410,11 +522,21 @@ def synthesize_households(df: pd.DataFrame, hpa: float, rng: np.random.Generator
     factor = _common_factor(share, living, NONAGRI_TARGET)
     base = np.array([0.0, P_NONAGRI_RURAL_LOCAL, P_NONAGRI_MIGRANT])
     p_nonagri = nonagri_probabilities(totals, np.minimum(factor * share, 1.0) * living, base)
-    hukou_type = (rng.random(n_agents) < p_nonagri[place, group]).astype(np.uint8)
-    nonagri = hukou_type == NON_AGRICULTURAL
-    land = (~nonagri & (rng.random(n_agents) < P_LAND_AGRI)).astype(np.uint8)
+    hukou_type = (rng.random(place.shape[0]) < p_nonagri[place, group]).astype(np.uint8)
+    return hukou_type, factor, share
 
-    # -- age group of the head: tilted by the place's 65+ share among adults --------------------
+
+def _ages(
+    rng: np.random.Generator,
+    df: pd.DataFrame,
+    place: np.ndarray,
+    scope: np.ndarray,
+    collective: np.ndarray,
+) -> np.ndarray:
+    """Age group of the head: the synthetic world's mix tilted by the place's 65+ share among
+    adults."""
+    n = len(df)
+    residents = df["residents"].to_numpy(dtype=np.float64)
     adults = df["age_15_64_pct"].to_numpy() + df["age_65_plus_pct"].to_numpy()
     old = np.divide(df["age_65_plus_pct"].to_numpy(), adults, out=np.zeros(n), where=adults > 0)
     old_nat = float(np.average(old, weights=residents))
@@ -423,16 +545,37 @@ def synthesize_households(df: pd.DataFrame, hpa: float, rng: np.random.Generator
     probs = np.where(mig_like[:, None], np.asarray(AGE_MIGRANT)[None, :], np.asarray(AGE_LOCAL))
     probs = probs.copy()
     probs[:, 3] *= tilt[place]
-    age = _categorical_rows(rng, probs)
+    return _categorical_rows(rng, probs)
 
-    # -- children 0-14: binomial over the non-head members ------------------------------------
+
+def _children(
+    rng: np.random.Generator,
+    df: pd.DataFrame,
+    place: np.ndarray,
+    persons: np.ndarray,
+    collective: np.ndarray,
+    agent_persons: np.ndarray,
+) -> np.ndarray:
+    """Children 0-14 (capped at 3): binomial over the non-head members with the place's 0-14
+    share."""
+    n = len(df)
     kids_target = df["age_0_14_pct"].to_numpy() / 100.0 * agent_persons
     others = np.bincount(place, weights=np.where(collective, 0, persons - 1), minlength=n)
     p_kid = np.clip(np.divide(kids_target, others, out=np.zeros(n), where=others > 0), 0.0, 1.0)
     children = rng.binomial(np.where(collective, 0, persons - 1), p_kid[place])
-    children = np.minimum(children, 3)
+    return np.minimum(children, 3)
 
-    # -- education of the head: ordered logit, level solved per place for mean years ----------
+
+def _education(
+    rng: np.random.Generator,
+    df: pd.DataFrame,
+    place: np.ndarray,
+    zone: np.ndarray,
+    nonagri: np.ndarray,
+) -> np.ndarray:
+    """Education of the head: ordered logit whose level is solved per place (bisection) so that
+    mean years of schooling equal the census's."""
+    n = len(df)
     shift = np.where(nonagri, EDU_SHIFT_NONAGRI, np.where(zone == URBAN, 0.0, EDU_SHIFT_RURAL_AGRI))
     g3 = np.where(nonagri, 0, np.where(zone == URBAN, 1, 2))
     counts = np.bincount(place * 3 + g3, minlength=n * 3).reshape(n, 3).astype(np.float64)
@@ -455,38 +598,4 @@ def synthesize_households(df: pd.DataFrame, hpa: float, rng: np.random.Generator
         hi_a = np.where(below, hi_a, mid_a)
     level = 0.5 * (lo_a + hi_a)
     x = (level[place] + shift)[:, None] - cuts[None, :]
-    edu = (rng.random(n_agents)[:, None] < 1.0 / (1.0 + np.exp(-x))).sum(axis=1)
-
-    years_here = rng.integers(5, 41, n_agents)
-    moved = scope != LOCAL
-    years_here[moved] = np.minimum(rng.geometric(P_MIGRANT_YEARS, int(moved.sum())) - 1, 10)
-
-    hh = Households(
-        place=place.astype(FIELDS["place"].dtype),
-        zone=zone,
-        hukou_place=hukou_place.astype(FIELDS["hukou_place"].dtype),
-        hukou_type=hukou_type,
-        years_here=np.minimum(years_here, 255),
-        permit=np.zeros(n_agents, dtype=np.uint8),  # residence permits start in 2016
-        age_group=age,
-        education=edu,
-        children=children,
-        land=land,
-        persons=persons,
-    )
-    weight = persons * hpa
-    stats = {
-        "agents": float(n_agents),
-        "residents": float(weight.sum()),
-        "urbanization": float(weight[zone == URBAN].sum() / weight.sum()),
-        "nonagri_share": float(weight[nonagri].sum() / weight.sum()),
-        "nonagri_target": NONAGRI_TARGET,
-        "census_nonagri_share": float((share * residents).sum() / residents.sum()),
-        "nonagri_factor": float(factor),
-        "floating": float(weight[migrant].sum()),
-        "floating_inter": float(weight[scope == OTHER_PROVINCE].sum()),
-        "gap_fraction": gap_fraction,
-        "census_inmig_other_province": float(m3.sum()),
-        "census_inmig_other_county": float(m2.sum()),
-    }
-    return Synthesis(households=hh, scope=scope, collective=collective, stats=stats)
+    return (rng.random(place.shape[0])[:, None] < 1.0 / (1.0 + np.exp(-x))).sum(axis=1)

@@ -21,12 +21,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from urbsim.errors import UrbsimError
-
-#: Province codes (first two digits) of mainland China's 31 provincial units.
-PROVINCE_CODES: Final[frozenset[int]] = frozenset(
-    {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50}
-    | {51, 52, 53, 54, 61, 62, 63, 64, 65}
-)
+from urbsim.world.base import PROVINCE_CODES
 
 # Empty-cell rules of a column.
 REQUIRED: Final[str] = "required"  # an empty cell is an error
@@ -415,87 +410,14 @@ def read_census_rows(path: str | Path) -> CensusRows:
         is not a number or is empty where a number is required, or a row's counts are
         inconsistent; the message names the file, the 1-based row and the column.
     """
-    import openpyxl  # imported here: only world building needs it
-    from openpyxl.utils.exceptions import InvalidFileException
-
     path = Path(path)
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (OSError, InvalidFileException, KeyError, ValueError) as exc:
-        raise CensusDataError(path, f"cannot read the workbook: {exc}") from None
-    try:
-        rows = list(wb.worksheets[0].iter_rows(values_only=True))
-    finally:
-        wb.close()
+    rows = _sheet_rows(path)
     header_i, index = _find_header(rows, path)
-    name_j, code_j = index[NAME_HEADER], index[CODE_HEADER]
     out = CensusRows(skipped={"blank": [], "subtotal": [], "no data": []}, file=str(path))
     out.skipped_names["no data"] = []
-    data_cols = [index[c.header] for c in COLUMNS]
     last_prefecture: int | None = None
-
     for i in range(header_i + 1, len(rows)):
-        row = rows[i]
-        rownum = i + 1
-        if all(_is_blank(c) for c in row):
-            out.skipped["blank"].append(rownum)
-            continue
-        raw_name = row[name_j] if name_j < len(row) else None
-        raw_code = row[code_j] if code_j < len(row) else None
-        name = "" if raw_name is None else str(raw_name).strip()
-        # 21 county-level cities end in U+5DFF (巿) instead of U+5E02 (市): one character.
-        name = name[:-1] + "市" if name.endswith("巿") else name
-        if _is_blank(raw_code):
-            if name in SUBTOTAL_NAMES:
-                out.skipped["subtotal"].append(rownum)
-                continue
-            if all(_is_blank(row[j]) if j < len(row) else True for j in data_cols):
-                # Named rows without figures (南沙群岛, a watermark line): nothing to keep.
-                out.skipped["no data"].append(rownum)
-                out.skipped_names["no data"].append(name)
-                continue
-            if not name:
-                raise CensusDataError(
-                    path,
-                    "row has figures but neither a name nor a code",
-                    rownum,
-                    _where(index, CODE_HEADER),
-                )
-            if last_prefecture is None:
-                raise CensusDataError(
-                    path,
-                    f"unit {name!r} without a code before any prefecture row",
-                    rownum,
-                    _where(index, CODE_HEADER),
-                )
-            rec = UnitRecord(rownum, name, None, _values(row, rownum, name, index, path, out, True))
-            _fill_sector_shares(rec, out)
-            _check_unit(rec, index, path)
-            out.uncoded.append((rec, last_prefecture))
-            continue
-        code = _parse_code(raw_code)
-        if code is None:
-            raise CensusDataError(
-                path,
-                f"code {raw_code!r} does not parse (expected a 6-digit code of a province "
-                "of mainland China)",
-                rownum,
-                _where(index, CODE_HEADER),
-            )
-        if not name:
-            raise CensusDataError(path, "empty name", rownum, _where(index, NAME_HEADER))
-        is_unit = code % 100 != 0
-        rec = UnitRecord(rownum, name, code, _values(row, rownum, name, index, path, out, is_unit))
-        if code % 10000 == 0:
-            out.provinces.append(rec)
-            last_prefecture = None
-        elif code % 100 == 0:
-            out.prefectures.append(rec)
-            last_prefecture = code
-        else:
-            _fill_sector_shares(rec, out)
-            _check_unit(rec, index, path)
-            out.units.append(rec)
+        last_prefecture = _read_row(rows[i], i + 1, index, path, out, last_prefecture)
     _check_structure(out, path, index)
     with_units = {rec.code // 100 * 100 for rec in out.units if rec.code is not None}
     for rec in out.prefectures:
@@ -504,6 +426,137 @@ def read_census_rows(path: str | Path) -> CensusRows:
             _check_unit(rec, index, path)
             out.prefecture_places.append(rec)
     return out
+
+
+def _sheet_rows(path: Path) -> list[tuple[Any, ...]]:
+    """The cell values of the first worksheet, row by row.
+
+    An empty, truncated or corrupt file, or one that is not an xlsx workbook, raises
+    :class:`CensusDataError` (openpyxl reports these as zip, XML or key errors).
+    """
+    import zipfile
+    import zlib
+    from xml.etree.ElementTree import ParseError
+
+    import openpyxl  # imported here: only world building needs it
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    unreadable = (
+        OSError,
+        EOFError,
+        InvalidFileException,
+        zipfile.BadZipFile,
+        zlib.error,
+        ParseError,
+        KeyError,
+        ValueError,
+        TypeError,
+        IndexError,
+    )
+    if path.is_file() and path.stat().st_size == 0:
+        raise CensusDataError(path, "the file is empty (expected an xlsx workbook)")
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except unreadable as exc:
+        raise CensusDataError(
+            path, f"cannot read as an xlsx workbook ({type(exc).__name__}: {exc})"
+        ) from None
+    if not wb.worksheets:
+        wb.close()
+        raise CensusDataError(path, "the workbook has no worksheet")
+    try:
+        return list(wb.worksheets[0].iter_rows(values_only=True))
+    except unreadable as exc:
+        raise CensusDataError(
+            path, f"the workbook is truncated or corrupt ({type(exc).__name__}: {exc})"
+        ) from None
+    finally:
+        wb.close()
+
+
+def _read_row(
+    row: tuple[Any, ...],
+    rownum: int,
+    index: dict[str, int],
+    path: Path,
+    out: CensusRows,
+    last_prefecture: int | None,
+) -> int | None:
+    """Classify one spreadsheet row into ``out``; returns the prefecture the next rows are in."""
+    if all(_is_blank(c) for c in row):
+        out.skipped["blank"].append(rownum)
+        return last_prefecture
+    name_j, code_j = index[NAME_HEADER], index[CODE_HEADER]
+    raw_name = row[name_j] if name_j < len(row) else None
+    raw_code = row[code_j] if code_j < len(row) else None
+    name = "" if raw_name is None else str(raw_name).strip()
+    # 21 county-level cities end in U+5DFF (巿) instead of U+5E02 (市): one character.
+    name = name[:-1] + "市" if name.endswith("巿") else name
+    if _is_blank(raw_code):
+        _read_uncoded(row, rownum, name, index, path, out, last_prefecture)
+        return last_prefecture
+    code = _parse_code(raw_code)
+    if code is None:
+        raise CensusDataError(
+            path,
+            f"code {raw_code!r} does not parse (expected a 6-digit code of a province "
+            "of mainland China)",
+            rownum,
+            _where(index, CODE_HEADER),
+        )
+    if not name:
+        raise CensusDataError(path, "empty name", rownum, _where(index, NAME_HEADER))
+    is_unit = code % 100 != 0
+    rec = UnitRecord(rownum, name, code, _values(row, rownum, name, index, path, out, is_unit))
+    if code % 10000 == 0:
+        out.provinces.append(rec)
+        return None
+    if code % 100 == 0:
+        out.prefectures.append(rec)
+        return code
+    _fill_sector_shares(rec, out)
+    _check_unit(rec, index, path)
+    out.units.append(rec)
+    return last_prefecture
+
+
+def _read_uncoded(
+    row: tuple[Any, ...],
+    rownum: int,
+    name: str,
+    index: dict[str, int],
+    path: Path,
+    out: CensusRows,
+    last_prefecture: int | None,
+) -> None:
+    """A row without a code: a subtotal, a named row without figures, or an uncoded unit."""
+    if name in SUBTOTAL_NAMES:
+        out.skipped["subtotal"].append(rownum)
+        return
+    data_cols = [index[c.header] for c in COLUMNS]
+    if all(_is_blank(row[j]) if j < len(row) else True for j in data_cols):
+        # Named rows without figures (南沙群岛, a watermark line): nothing to keep.
+        out.skipped["no data"].append(rownum)
+        out.skipped_names["no data"].append(name)
+        return
+    if not name:
+        raise CensusDataError(
+            path,
+            "row has figures but neither a name nor a code",
+            rownum,
+            _where(index, CODE_HEADER),
+        )
+    if last_prefecture is None:
+        raise CensusDataError(
+            path,
+            f"unit {name!r} without a code before any prefecture row",
+            rownum,
+            _where(index, CODE_HEADER),
+        )
+    rec = UnitRecord(rownum, name, None, _values(row, rownum, name, index, path, out, True))
+    _fill_sector_shares(rec, out)
+    _check_unit(rec, index, path)
+    out.uncoded.append((rec, last_prefecture))
 
 
 def _check_structure(out: CensusRows, path: Path, index: dict[str, int]) -> None:
