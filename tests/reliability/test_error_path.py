@@ -70,7 +70,7 @@ COMMANDS = {
     "run": ("urbsim.runner.simulate", ["run", "{in}/s.toml", "--out", "{tmp}/out"]),
     "plot": ("urbsim.output.read_run_tables", ["plot", "{tmp}"]),
     "sweep": ("urbsim.sweep.driver.run_sweep", ["sweep", "{in}/s.toml", "--out", "{tmp}/o"]),
-    "plot-sweep": ("urbsim.sweep.figures.draw_figures", ["plot-sweep", "{tmp}"]),
+    "plot-sweep": ("urbsim.plots.sweep.draw_figures", ["plot-sweep", "{tmp}"]),
     "reproduce": ("urbsim.sweep.reproduce.reproduce", ["reproduce", "{in}"]),
     "world build": (
         "urbsim.world.census.build_census_world_table",

@@ -280,6 +280,7 @@ def _choose(
 
     Long on purpose: the choice set, the candidate draws and the logit share the scratch
     arrays of the caller's chunk, and this runs once per mover in the hot loop."""
+    # Part of the hot loop: splitting it would pass a dozen scratch arrays per call per mover.
     h = np.uint64(i)
     base = par.service_base_access
     child_factor = 1.0 + par.child_service_weight * children
