@@ -9,8 +9,7 @@ from urbsim.dynamics.economy import access_shares
 from urbsim.kernels import aggregate as A
 from urbsim.state import LocalState, PlaceState, PolicyArrays
 from urbsim.world import PlaceTable
-
-_DISTRICT = 0
+from urbsim.world.base import DISTRICT as _DISTRICT
 
 
 def served_persons(

@@ -12,8 +12,8 @@ from urbsim.kernels.layout import RULE_CODES
 from urbsim.places import COUNTY_TOWN
 from urbsim.scenario.schema import SETTLEMENT_KEYS, CountyTown, Policy
 from urbsim.state import PolicyArrays
+from urbsim.world.base import DISTRICT as _DISTRICT
 
-_DISTRICT = 0
 #: Size classes whose urban districts are poles under the ``super_mega`` rules: super-large (0)
 #: and mega (1), in the order of :data:`urbsim.world.SIZE_CLASSES`.
 _SUPER_MEGA_MAX_CLASS = 1

@@ -29,8 +29,8 @@ from urbsim.engines.base import StepResult
 from urbsim.inputs import ParamsRecord, PlaceRecord, YearInputs
 from urbsim.kernels import layout as L
 from urbsim.state import FIELDS, NON_AGRICULTURAL, RURAL, URBAN, Households
+from urbsim.world.base import EARTH_RADIUS_KM as _EARTH_KM
 
-_EARTH_KM = 6371.0
 _MAX_PERSONS = 15
 _MAX_YEARS = 255
 _RULES = {

@@ -46,12 +46,12 @@ from urbsim.kernels import layout as L
 from urbsim.kernels.aggregate import NET8_SATURATED, saturate
 from urbsim.kernels.checks import check_households
 from urbsim.rng import draw_bits, pair_from_bits, uniform
+from urbsim.world.base import EARTH_RADIUS_KM as _EARTH_KM
 
 _RURAL = 0
 _URBAN = 1
 _AGRI = 0
 _NONAGRI = 1
-_EARTH_KM = 6371.0
 _MAX_PERSONS = 15
 _MAX_YEARS = 255
 
