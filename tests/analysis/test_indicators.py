@@ -77,9 +77,7 @@ def test_gabaix_ibragimov_recovers_a_known_pareto_exponent(zeta: float) -> None:
     (The plain log-rank regression, without the 1/2 shift, is biased by 0.03 to 0.06 here.)"""
     rng = np.random.default_rng(20110101)
     n, draws = 200, 400
-    fits = [
-        gabaix_ibragimov(1.0 + rng.pareto(zeta, size=n), min_size=1.0) for _ in range(draws)
-    ]
+    fits = [gabaix_ibragimov(1.0 + rng.pareto(zeta, size=n), min_size=1.0) for _ in range(draws)]
     estimates = np.array([f.zeta for f in fits])
     errors = np.array([f.se for f in fits])
     assert all(f.n == n for f in fits)
