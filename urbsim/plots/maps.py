@@ -212,9 +212,10 @@ def draw_choropleth(
     fig, ax = plt.subplots()
     _draw_layers(ax, shapes, borders, cmap, norm)
     main, south = _extents(shapes)
-    ax.set_xlim(*main[:2])
+    # Room for the inset in the open sea at the bottom right, clear of the coast.
+    ax.set_xlim(main[0], main[1] + 0.12 * (main[1] - main[0]))
     ax.set_ylim(*main[2:])
-    inset = ax.inset_axes((0.80, 0.0, 0.2, 0.32))
+    inset = ax.inset_axes((0.85, 0.0, 0.15, 0.3))
     _draw_layers(inset, shapes, borders, cmap, norm)
     inset.set_xlim(*south[:2])
     inset.set_ylim(*south[2:])
