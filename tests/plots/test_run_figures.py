@@ -99,3 +99,57 @@ def test_missing_column_is_a_clear_error(
         run.draw_urbanization(national.drop(columns="hukou_urbanization_rate"), tmp_path)
     with pytest.raises(ValueError, match="service_demand"):
         run.draw_service_gap(places.drop(columns="service_demand"), tmp_path)
+
+
+def _zipf_table(years: tuple[int, ...] = (2010, 2020)) -> pd.DataFrame:
+    """Places of 60 prefecture cities (one district each) with Pareto-like sizes, plus towns
+    far below the Zipf threshold that neither the figure nor the indicator may use."""
+    rng = np.random.default_rng(7)
+    rows = []
+    for t, year in enumerate(years):
+        sizes = 0.3e6 * (1.0 + rng.pareto(1.1, size=60)) * (1.0 + 0.2 * t)
+        sizes = np.append(sizes, [5e3, 8e3, 9e3])  # towns under 10,000
+        for k, size in enumerate(sizes):
+            code = 110100 + 100 * k
+            rows.append((year, k, code, code // 10000, size))
+    df = pd.DataFrame(
+        rows, columns=["year", "place_id", "prefecture_code", "province_code", "urban_residents"]
+    )
+    df["kind"] = "urban district"
+    df["size_class"] = "medium"
+    df["lon"], df["lat"] = 110.0, 30.0
+    df["service_capacity"], df["service_demand"] = 1.0, 1.0
+    return df
+
+
+def test_rank_size_figure_states_the_indicators_zipf_exponents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The figure and the indicator use one estimator and one threshold (issue 15: the figure
+    said slope 1.006 where the indicator said 1.27, and drew towns under 10,000)."""
+    from matplotlib.collections import PathCollection
+
+    from urbsim.analysis.indicators import ZIPF_MIN_SIZE, zipf_exponent
+
+    places = _zipf_table()
+    captured: dict[str, object] = {}
+    real_save = run.save_figure
+
+    def keep(fig, path, **kwargs):  # type: ignore[no-untyped-def]
+        captured["legend"] = [t.get_text() for t in fig.legends[0].get_texts()]
+        captured["points"] = sum(
+            len(c.get_offsets()) for c in fig.axes[0].collections if isinstance(c, PathCollection)
+        )
+        return real_save(fig, path, **kwargs)
+
+    monkeypatch.setattr(run, "save_figure", keep)
+    run.draw_rank_size(places, tmp_path)
+    z = zipf_exponent(places)
+    expected = [
+        f"{r.year}: {r.zipf_exponent:.2f} ± {r.zipf_se:.2f} ({r.cities})"
+        for r in z.itertuples(index=False)
+    ]
+    assert captured["legend"] == expected
+    # Only the cities of the fit are drawn: none under the threshold.
+    assert captured["points"] == int(z["cities"].sum())
+    assert (places["urban_residents"] < ZIPF_MIN_SIZE).sum() > 6

@@ -8,17 +8,18 @@ run folder. Nothing is drawn at import time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
+from urbsim.analysis.indicators import ZIPF_MIN_SIZE, ZipfFit, gabaix_ibragimov, zipf_sample
 from urbsim.plots.style import (
     FIGSIZE,
-    LEGEND_SHARE,
     PlotDataError,
+    check_formats,
     figure_style,
     integer_years,
     legend_right,
@@ -54,8 +55,13 @@ _PLACES_COLUMNS: Final[tuple[str, ...]] = (
 # ---------------------------------------------------------------------------------------------
 # Figures
 # ---------------------------------------------------------------------------------------------
-def draw_urbanization(national: pd.DataFrame, folder: Path) -> Path:
-    """Resident and hukou urbanization rates over the years (``urbanization.png``)."""
+def draw_urbanization(
+    national: pd.DataFrame, folder: Path, formats: Sequence[str] = ("png",)
+) -> Path:
+    """Resident and hukou urbanization rates over the years (``urbanization.png``).
+
+    One file per format of ``formats`` (``"png"``, ``"svg"``, ``"pdf"``); returns the first.
+    """
     import seaborn as sns
 
     require_columns(national, _NATIONAL_COLUMNS, "national")
@@ -87,258 +93,163 @@ def draw_urbanization(national: pd.DataFrame, folder: Path) -> Path:
         )
         integer_years(g.ax)
         legend_right(g, "Urbanization")
-        return save_figure(g.figure, Path(folder) / "urbanization.png")
+        return save_figure(g.figure, Path(folder) / "urbanization.png", formats=formats)
 
 
-def _prefecture_sizes(places: pd.DataFrame) -> pd.DataFrame:
-    """Urban residents of each prefecture city's districts in the first and last year."""
+def _zipf_points(places: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, ZipfFit]]:
+    """Cities of the Zipf fit in the first and last year, and each year's fit."""
     years = sorted({int(places["year"].min()), int(places["year"].max())})
-    districts = places[(places["kind"] == "urban district") & places["year"].isin(years)]
-    sizes = districts.groupby(["year", "prefecture_code"], as_index=False)["urban_residents"].sum()
-    sizes = sizes[sizes["urban_residents"] > 0].copy()  # nothing to show at log 0
-    sizes["millions"] = sizes["urban_residents"] / 1e6
-    # Ties are broken by the code so that the ranks, and so the figure, never depend on the
-    # sort algorithm.
-    sizes = sizes.sort_values(
-        ["year", "millions", "prefecture_code"], ascending=[True, False, True], kind="stable"
+    sample = zipf_sample(places[places["year"].isin(years)], ZIPF_MIN_SIZE)
+    fits = {
+        int(year): gabaix_ibragimov(group["urban_residents"].to_numpy(), ZIPF_MIN_SIZE)
+        for year, group in sample.groupby("year", sort=True)
+    }
+    sample = sample.assign(
+        millions=sample["urban_residents"] / 1e6, shifted_rank=sample["rank"] - 0.5
     )
-    sizes["rank"] = sizes.groupby("year").cumcount() + 1
-    return sizes
+    return sample, fits
 
 
-def draw_rank_size(places: pd.DataFrame, folder: Path) -> Path:
+def _fit_label(year: int, fit: ZipfFit) -> str:
+    """Legend entry of a year: exponent, standard error and number of cities."""
+    if np.isnan(fit.zeta):
+        return f"{year}: too few ({fit.n})"
+    return f"{year}: {fit.zeta:.2f} ± {fit.se:.2f} ({fit.n})"
+
+
+def draw_rank_size(places: pd.DataFrame, folder: Path, formats: Sequence[str] = ("png",)) -> Path:
     """Rank-size plot of prefecture cities in the first and last year (``rank_size.png``).
 
-    A city is the sum of the urban residents of the prefecture's urban districts. The legend
-    gives each year's least-squares slope of log size on log rank (-1 is Zipf's law).
+    A city is the sum of the urban residents of the prefecture's urban districts; cities of at
+    least :data:`~urbsim.analysis.indicators.ZIPF_MIN_SIZE` (0.5 million) are drawn, as
+    ``rank - 1/2`` against size on log scales, with the Gabaix-Ibragimov fit of each year
+    (:func:`~urbsim.analysis.indicators.gabaix_ibragimov`, the estimator of the
+    ``zipf_exponent`` indicator): the legend gives the exponent ζ and its standard error.
+    Returns the file of the first of ``formats``.
     """
     import seaborn as sns
 
     require_columns(places, _PLACES_COLUMNS, "places")
-    sizes = _prefecture_sizes(places)
-    if sizes.empty:
-        raise PlotDataError("places table has no urban district with urban residents")
-    labels: dict[int, str] = {}
-    for year, group in sizes.groupby("year"):
-        if len(group) >= 2:
-            slope = np.polyfit(np.log(group["rank"]), np.log(group["millions"]), 1)[0]
-            labels[int(year)] = f"{int(year)} (slope {slope:.2f})"
-        else:
-            labels[int(year)] = str(int(year))
-    sizes["year_label"] = sizes["year"].astype(int).map(labels)
+    sample, fits = _zipf_points(places)
+    if sample.empty:
+        raise PlotDataError(
+            f"places table has no prefecture city of at least {ZIPF_MIN_SIZE / 1e6:g} million "
+            "urban residents"
+        )
+    labels = {year: _fit_label(year, fit) for year, fit in fits.items()}
+    sample["year_label"] = sample["year"].astype(int).map(labels)
     order = [labels[y] for y in sorted(labels)]
+    palette = dict(zip(order, sns.color_palette("deep", len(order)), strict=True))
     with figure_style():
         g = sns.relplot(
-            data=sizes,
-            x="rank",
-            y="millions",
+            data=sample,
+            x="millions",
+            y="shifted_rank",
             hue="year_label",
             hue_order=order,
             style="year_label",
             style_order=order,
             kind="scatter",
-            s=60,
-            palette=sns.color_palette("deep", len(order)),
+            s=40,
+            palette=palette,
             height=FIGSIZE[1],
             aspect=FIGSIZE[0] / FIGSIZE[1],
         )
+        for year, fit in fits.items():
+            if np.isnan(fit.zeta):
+                continue
+            # ln(rank - 1/2) = a - zeta ln(size): a straight line on log-log axes.
+            sizes = sample.loc[sample["year"] == year, "urban_residents"]
+            x = np.array([sizes.min(), sizes.max()])
+            y = np.exp(fit.intercept - fit.zeta * np.log(x))
+            g.ax.plot(x / 1e6, y, color=palette[labels[year]], linewidth=1.2)
         g.set(xscale="log", yscale="log")
         plain_log_ticks(g.ax, "x")
         plain_log_ticks(g.ax, "y")
         g.set_axis_labels(
-            "Rank of prefecture city (log scale)",
-            "Urban residents of districts (millions, log scale)",
+            "Urban residents of districts (millions, log scale)", "Rank − 1/2 (log scale)"
         )
-        g.figure.suptitle("Rank-size distribution of prefecture cities")
-        legend_right(g, "Year (log-log slope)")
-        return save_figure(g.figure, Path(folder) / "rank_size.png")
-
-
-def _nice_sizes(top: float) -> list[float]:
-    """Up to three round reference sizes (millions) not above ``top``, for the size key."""
-    if top <= 0:
-        return []
-    exp = np.floor(np.log10(top))
-    candidates = [m * 10.0**e for e in (exp - 1, exp) for m in (1.0, 2.0, 5.0)]
-    picks = sorted({float(f"{c:.3g}") for c in candidates if c <= top})
-    return picks[-3:]
-
-
-#: Marker areas (points^2) of the map for a place without urban residents and for the largest.
-_MAP_AREA: Final[tuple[float, float]] = (4.0, 400.0)
-
-
-def _map_table(places: pd.DataFrame) -> tuple[pd.DataFrame, int, int, float]:
-    """The places of the map in drawing order, the first and last year, the national growth.
-
-    The frame holds one row per place of the last year: ``place_id``, ``lon``, ``lat``,
-    ``urban_residents``, ``growth`` (% since the first year; NaN for places without urban
-    residents then) and ``millions``. The national growth (%) is that of the country's urban
-    residents, the centre of the colour scale.
-    """
-    first, last = int(places["year"].min()), int(places["year"].max())
-    start = places.loc[places["year"] == first].set_index("place_id")["urban_residents"]
-    end = places.loc[places["year"] == last].set_index("place_id")
-    data = end[["lon", "lat", "urban_residents"]].copy()
-    base = start.reindex(data.index)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        growth = (data["urban_residents"] / base - 1.0) * 100.0
-    # Places with no urban residents at the start have no growth rate: drawn grey, not hidden.
-    data["growth"] = growth.where(base > 0)
-    data["millions"] = data["urban_residents"] / 1e6
-    # Big bubbles first so that small places stay visible on top of them; ties by id so that
-    # the drawing order never depends on the sort algorithm.
-    data = data.reset_index().sort_values(
-        ["millions", "place_id"], ascending=[False, True], kind="stable"
-    )
-    start_total = float(start.sum())
-    national = (
-        (float(end["urban_residents"].sum()) / start_total - 1.0) * 100.0
-        if start_total > 0
-        else 0.0
-    )
-    return data, first, last, national
-
-
-def _growth_norm(growth: pd.Series, national: float) -> Any:
-    """Diverging colour scale centred on the national growth, saturating at the 2-98th pct."""
-    import matplotlib as mpl
-
-    rates = growth.dropna().to_numpy()
-    low, high = np.percentile(rates, [2, 98]) if len(rates) else (national, national)
-    spread = max(float(high) - float(low), 1.0)
-    # TwoSlopeNorm needs vmin < vcenter < vmax strictly.
-    return mpl.colors.TwoSlopeNorm(
-        vcenter=national,
-        vmin=min(float(low), national - 0.05 * spread),
-        vmax=max(float(high), national + 0.05 * spread),
-    )
-
-
-def _marker_area(millions: Any, top: float) -> Any:
-    """Marker area (points^2) of places of ``millions`` urban residents, the largest ``top``."""
-    return _MAP_AREA[0] + (_MAP_AREA[1] - _MAP_AREA[0]) * millions / top
-
-
-def _scatter_places(data: pd.DataFrame, norm: Any, cmap: Any, top: float) -> Any:
-    """The map's bubbles (coloured by growth, grey without one) on lon-lat axes; the grid."""
-    import seaborn as sns
-
-    has_growth = data["growth"].notna()
-    g = sns.relplot(
-        data=data[has_growth],
-        x="lon",
-        y="lat",
-        hue="growth",
-        palette=cmap,
-        hue_norm=norm,
-        size="millions",
-        sizes=_MAP_AREA,
-        size_norm=(0.0, top),
-        kind="scatter",
-        alpha=0.8,
-        edgecolor="0.3",
-        linewidth=0.3,
-        legend=False,
-        height=FIGSIZE[1],
-        aspect=FIGSIZE[0] / FIGSIZE[1],
-    )
-    ax = g.ax
-    if (~has_growth).any():
-        rest = data[~has_growth]
-        ax.scatter(
-            rest["lon"],
-            rest["lat"],
-            s=_marker_area(rest["millions"], top),
-            c="0.6",
-            edgecolors="0.3",
-            linewidths=0.3,
+        g.figure.suptitle(
+            f"Rank-size of prefecture cities of at least {ZIPF_MIN_SIZE / 1e6:g} million urban "
+            "residents\n(lines: Gabaix-Ibragimov fit; ζ = 1 is Zipf's law)"
         )
-    # A degree of longitude is shorter than one of latitude by cos(latitude).
-    mid_lat = float(np.clip(data["lat"].mean(), -80.0, 80.0))
-    ax.set_aspect(1.0 / np.cos(np.deg2rad(mid_lat)), adjustable="datalim")
-    return g
-
-
-def _growth_colorbar(g: Any, norm: Any, cmap: Any, first: int, last: int, national: float) -> None:
-    """The growth colour bar beside the map, with the national growth marked."""
-    import matplotlib as mpl
-
-    bar = g.figure.colorbar(
-        mpl.cm.ScalarMappable(norm=norm, cmap=cmap),
-        ax=g.ax,
-        extend="both",
-        fraction=0.04,
-        pad=0.02,
-    )
-    bar.set_label(
-        f"Growth of urban residents {first}-{last} (%)\nwhite = national growth ({national:+.0f} %)"
-    )
-    bar.ax.axhline(national, color="0.2", linewidth=0.8)
-
-
-def _size_legend(g: Any, top: float, last: int, any_grey: bool) -> None:
-    """Key of bubble sizes (round sizes in millions) and of the grey places, right column."""
-    from matplotlib.lines import Line2D
-
-    handles = [
-        Line2D(
-            [],
-            [],
-            linestyle="",
-            marker="o",
-            markerfacecolor="0.7",
-            markeredgecolor="0.3",
-            markersize=float(np.sqrt(_marker_area(v, top))),
-            label=f"{v:g}",
+        # Inside the axes, top right: the large cities leave that corner empty, and the labels
+        # are wider than the legend column of the other figures.
+        sns.move_legend(
+            g,
+            "upper right",
+            bbox_to_anchor=(0.97, 0.86),
+            title="Year: ζ ± s.e. (cities)",
+            frameon=True,
         )
-        for v in _nice_sizes(top)
-    ]
-    if any_grey:
-        handles.append(
-            Line2D(
-                [],
-                [],
-                linestyle="",
-                marker="o",
-                markerfacecolor="0.6",
-                markeredgecolor="0.3",
-                markersize=5,
-                label="no urban residents\nin first year",
-            )
+        return save_figure(
+            g.figure, Path(folder) / "rank_size.png", legend_share=0.0, formats=formats
         )
-    g.figure.legend(
-        handles=handles,
-        title=f"Urban residents {last}\n(millions)",
-        loc="center left",
-        bbox_to_anchor=(1.0 - LEGEND_SHARE + 0.01, 0.5),
-        frameon=False,
-        labelspacing=1.2,
-    )
 
 
-def draw_map(places: pd.DataFrame, folder: Path) -> Path:
-    """Places by location: urban residents in the last year and their growth (``map.png``).
+def _growth_norm(growth: pd.Series) -> Any:
+    """Symmetric colour scale centred on 0 %, saturating at the 98th percentile of |growth|.
 
-    Colour is the growth of urban residents from the first to the last year, in %, on a
-    diverging scale centred on the growth of the country's urban residents: red places gained
-    a share of the urban population, blue ones lost it. The scale saturates at the 2nd and
-    98th percentiles so that a few small places with huge rates do not wash out the rest.
+    Symmetric so that a loss and a gain of the same size get the same depth of colour; the
+    98th percentile keeps a few small units with huge rates from washing out the rest.
     """
     import matplotlib as mpl
+
+    rates = np.abs(growth.dropna().to_numpy())
+    top = float(np.percentile(rates, 98)) if len(rates) else 1.0
+    top = max(top, 1.0)
+    return mpl.colors.Normalize(vmin=-top, vmax=top)
+
+
+def draw_map(places: pd.DataFrame, folder: Path, formats: Sequence[str] = ("png",)) -> Path:
+    """Choropleth of the growth of urban residents over the run (``map.png``).
+
+    Colour is the growth of the urban residents of each prefecture (all its places) from the
+    first to the last year, in %, on a diverging scale centred on 0 (red: gained, blue: lost);
+    the country's growth is marked on the colour bar. Census-world runs are drawn by
+    prefecture (2010 codes on the 2020 outlines, :mod:`urbsim.geo`); runs whose prefecture
+    codes are not the census's (the synthetic world) by province. Outlines without data (Hong
+    Kong and Macao; Taiwan is not in the data) are light grey.
+
+    Parameters
+    ----------
+    places
+        Places table of the run.
+    folder
+        Existing folder to write into.
+    formats
+        File formats (``"png"``, ``"svg"``, ``"pdf"``); one file per format.
+
+    Returns
+    -------
+    Path
+        The file of the first format.
+    """
+    import matplotlib as mpl
+
+    from urbsim.plots.maps import draw_choropleth, map_level, map_values
 
     require_columns(places, _PLACES_COLUMNS, "places")
-    data, first, last, national = _map_table(places)
-    norm = _growth_norm(data["growth"], national)
-    cmap = mpl.colormaps["RdBu_r"]
-    top = max(float(data["millions"].max()), 1e-9)
+    level = map_level(places)
+    growth, first, last, national = map_values(places, level)
+    if level == "prefecture":
+        title = f"Growth of urban residents {first}-{last} by prefecture"
+    else:
+        title = (
+            f"Growth of urban residents {first}-{last} by province\n"
+            "(the run's prefectures are synthetic, not the census's)"
+        )
     with figure_style():
-        g = _scatter_places(data, norm, cmap, top)
-        g.set_axis_labels("Longitude (°E)", "Latitude (°N)")
-        g.figure.suptitle(f"Urban residents {last} and their growth since {first}")
-        _growth_colorbar(g, norm, cmap, first, last, national)
-        _size_legend(g, top, last, bool(data["growth"].isna().any()))
-        return save_figure(g.figure, Path(folder) / "map.png")
+        fig = draw_choropleth(
+            growth,
+            level,
+            cmap=mpl.colormaps["RdBu_r"],
+            norm=_growth_norm(growth),
+            label=f"Growth of urban residents {first}-{last} (%)",
+            title=title,
+            marks={f"China {national:+.0f} %": national},
+        )
+        return save_figure(fig, Path(folder) / "map.png", legend_share=0.0, formats=formats)
 
 
 def service_gap_by_size_class(places: pd.DataFrame) -> pd.DataFrame:
@@ -376,8 +287,11 @@ def service_gap_by_size_class(places: pd.DataFrame) -> pd.DataFrame:
     return sums[["year", "size_class", "gap_pct"]].reset_index(drop=True)
 
 
-def draw_service_gap(places: pd.DataFrame, folder: Path) -> Path:
-    """Service gap by city size class over the years (``service_gap.png``)."""
+def draw_service_gap(places: pd.DataFrame, folder: Path, formats: Sequence[str] = ("png",)) -> Path:
+    """Service gap by city size class over the years (``service_gap.png``).
+
+    One file per format of ``formats`` (``"png"``, ``"svg"``, ``"pdf"``); returns the first.
+    """
     import seaborn as sns
 
     require_columns(places, _PLACES_COLUMNS, "places")
@@ -409,10 +323,15 @@ def draw_service_gap(places: pd.DataFrame, folder: Path) -> Path:
         )
         integer_years(g.ax)
         legend_right(g, "City size class")
-        return save_figure(g.figure, Path(folder) / "service_gap.png")
+        return save_figure(g.figure, Path(folder) / "service_gap.png", formats=formats)
 
 
-def draw_all(national: pd.DataFrame, places: pd.DataFrame, folder: Path) -> list[Path]:
+def draw_all(
+    national: pd.DataFrame,
+    places: pd.DataFrame,
+    folder: Path,
+    formats: Sequence[str] = ("png",),
+) -> list[Path]:
     """Draw every standard figure into ``folder``.
 
     Parameters
@@ -422,18 +341,29 @@ def draw_all(national: pd.DataFrame, places: pd.DataFrame, folder: Path) -> list
     places
         Places table (one row per place and year).
     folder
-        Existing folder to write the PNG files into.
+        Existing folder to write the files into.
+    formats
+        File formats, any of ``"png"``, ``"svg"``, ``"pdf"``: each figure is written once per
+        format, under the name of :data:`FIGURES` with the format's suffix.
 
     Returns
     -------
     list of Path
-        The files written, in the order of :data:`FIGURES`.
+        The files written: the figures in the order of :data:`FIGURES`, each in the order of
+        ``formats``.
+
+    Raises
+    ------
+    urbsim.errors.InputError
+        If ``formats`` names an unknown format (checked before anything is drawn).
     """
     folder = Path(folder)
+    formats = check_formats(formats)
     drawers: list[Callable[[], Path]] = [
-        lambda: draw_urbanization(national, folder),
-        lambda: draw_rank_size(places, folder),
-        lambda: draw_map(places, folder),
-        lambda: draw_service_gap(places, folder),
+        lambda: draw_urbanization(national, folder, formats),
+        lambda: draw_rank_size(places, folder, formats),
+        lambda: draw_map(places, folder, formats),
+        lambda: draw_service_gap(places, folder, formats),
     ]
-    return [draw() for draw in drawers]
+    first = [draw() for draw in drawers]
+    return [path.with_suffix(f".{fmt}") for path in first for fmt in formats]

@@ -10,14 +10,14 @@ figure scripts all use these helpers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
 import pandas as pd
 
-from urbsim.errors import UrbsimError
+from urbsim.errors import InputError, UrbsimError
 
 #: Resolution of every figure (dots per inch).
 DPI: Final[int] = 120
@@ -25,10 +25,49 @@ DPI: Final[int] = 120
 FIGSIZE: Final[tuple[float, float]] = (10.0, 6.0)
 #: Width of the legend column at the right of every figure, as a share of the figure width.
 LEGEND_SHARE: Final[float] = 0.24
+#: File formats a figure can be written in (``formats=`` of the drawing functions).
+FORMATS: Final[tuple[str, ...]] = ("png", "svg", "pdf")
+#: Metadata left out of each format: the software version and the date would change the bytes
+#: of otherwise identical figures.
+_NO_STAMP: Final[dict[str, dict[str, None]]] = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "Creator": None, "Producer": None},
+}
 
 
 class PlotDataError(UrbsimError, ValueError):
     """Tables that cannot be drawn: a missing column, or nothing to show."""
+
+
+def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    """Validate the ``formats`` argument of a drawing function.
+
+    Parameters
+    ----------
+    formats : sequence of str
+        File formats, each one of :data:`FORMATS` (``"png"``, ``"svg"``, ``"pdf"``).
+
+    Returns
+    -------
+    tuple of str
+        The formats, lower case, duplicates removed, in the order given.
+
+    Raises
+    ------
+    InputError
+        If ``formats`` is a plain string, empty, or names an unknown format.
+    """
+    if isinstance(formats, str) or not isinstance(formats, Sequence):
+        raise InputError(f"formats must be a sequence such as ('png', 'svg'), got {formats!r}")
+    out = tuple(dict.fromkeys(str(f).lower().lstrip(".") for f in formats))
+    unknown = [f for f in out if f not in FORMATS]
+    if not out or unknown:
+        raise InputError(
+            f"formats: unknown or no format {unknown or list(formats)}; "
+            f"choose from {', '.join(FORMATS)}"
+        )
+    return out
 
 
 def require_columns(df: Any, columns: tuple[str, ...], table: str) -> None:
@@ -71,6 +110,8 @@ def figure_style() -> Iterator[None]:
     mpl.use("Agg")
     with mpl.rc_context():
         mpl.style.use("default")
+        # SVG element ids are random unless salted: a fixed salt keeps SVG files byte-stable.
+        mpl.rcParams["svg.hashsalt"] = "urbsim"
         with sns.axes_style("whitegrid"), sns.plotting_context("notebook"):
             yield
 
@@ -81,6 +122,7 @@ def save_figure(
     legend_share: float = LEGEND_SHARE,
     size: tuple[float, float] = FIGSIZE,
     bottom: float = 0.0,
+    formats: Sequence[str] | None = None,
 ) -> Path:
     """Lay out at a fixed size, keeping a right-hand column for the legend, save and close.
 
@@ -97,23 +139,31 @@ def save_figure(
         Figure size in inches; multi-panel figures pass a larger one than :data:`FIGSIZE`.
     bottom : float
         Share of the figure kept free below the axes (for a legend placed there).
+    formats : sequence of str, optional
+        Write the figure once per format (:data:`FORMATS`), as ``path`` with the format's
+        suffix; by default ``path`` alone, in the format its suffix names.
 
     Returns
     -------
     Path
-        ``path``.
+        ``path``, or with ``formats`` the file of the first format.
     """
     import matplotlib.pyplot as plt
 
+    path = Path(path)
+    if formats is None:
+        targets = [path]
+    else:
+        targets = [path.with_suffix(f".{fmt}") for fmt in check_formats(formats)]
     try:
         fig.set_size_inches(*size)
         fig.tight_layout(rect=(0.0, bottom, 1.0 - legend_share, 1.0))
-        # No "Software" tag: it carries the Matplotlib version and would change the bytes
-        # between otherwise identical figures.
-        fig.savefig(path, dpi=DPI, metadata={"Software": None})
+        for target in targets:
+            fmt = target.suffix.lstrip(".").lower()
+            fig.savefig(target, dpi=DPI, metadata=_NO_STAMP.get(fmt))
     finally:
         plt.close(fig)
-    return path
+    return targets[0]
 
 
 def legend_right(g: Any, title: str) -> None:
