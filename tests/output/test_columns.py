@@ -107,7 +107,6 @@ def test_parquet_files_carry_units_and_descriptions(run: RunResult, tmp_path: Pa
 
 def test_sweep_lists_and_units_come_from_the_registry() -> None:
     from urbsim.plots.sweep import METRIC_UNITS
-
     from urbsim.sweep.spec import NATIONAL_COLUMNS, PLACE_COLUMNS
 
     assert list(NATIONAL_COLUMNS) == C.names(C.NATIONAL)[1:]
