@@ -19,7 +19,29 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """The version setuptools-scm derived from git when this tree was built or installed.
+
+    ``urbsim/_version.py`` is written at build (and editable install) time and sits next to the
+    code that runs, so it is asked first; then the installed distribution's metadata; a source
+    tree that was never built or installed reports ``0+unknown``.
+    """
+    try:
+        from urbsim._version import __version__ as built
+    except ImportError:
+        pass
+    else:
+        return built
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("urbsim")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+__version__: str = _version()
 
 __all__ = [
     "LoadedScenario",

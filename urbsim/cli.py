@@ -59,6 +59,30 @@ def _load(path: Path, sets: list[str] | None, **fields: object) -> LoadedScenari
         raise InputError(f"{exc}\n(overrides of {path.resolve()})") from None
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from urbsim import __version__
+
+        typer.echo(f"urbsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version (from the git tag the package was built from) and exit.",
+        ),
+    ] = False,
+) -> None:
+    # Only global options live here; the commands do the work.
+    pass
+
+
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],

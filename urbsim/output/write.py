@@ -202,12 +202,23 @@ def _dist_version(name: str) -> str | None:
         return None
 
 
-def urbsim_version() -> str | None:
-    """``urbsim.__version__``, else the installed distribution's version, else None."""
+def urbsim_version() -> str:
+    """The version of the running urbsim code: :data:`urbsim.__version__`.
+
+    It comes from the git tag the package was built from (setuptools-scm), or from the fallback
+    base version in ``pyproject.toml`` when the history had no tag; ``0+unknown`` for a source
+    tree that was never built or installed.
+    """
     import urbsim
 
-    version = getattr(urbsim, "__version__", None)
-    return str(version) if version is not None else _dist_version("urbsim")
+    return str(urbsim.__version__)
+
+
+#: Paths (relative to the top of the checkout) whose changes change what a run computes: the
+#: package, the scenarios, the experiment definitions and the build metadata. Output folders
+#: (``results/``, ``worlds/``) change while runs write into them, and tests, docs and benchmarks
+#: do not enter a run, so none of those make the code dirty.
+CODE_PATHS = ("urbsim", "scenarios", "experiments", "pyproject.toml")
 
 
 def _git(args: list[str], cwd: Path) -> str | None:
@@ -230,26 +241,43 @@ def _git(args: list[str], cwd: Path) -> str | None:
 
 
 def git_state(where: Path | None = None) -> dict[str, Any] | None:
-    """Commit of the checkout holding the package, and whether tracked files differ from it.
+    """Commit of the checkout holding the package, and whether its code differs from it.
 
     Parameters
     ----------
     where
-        A folder inside the checkout; defaults to the ``urbsim`` package's folder.
+        A folder inside the checkout; defaults to the folder holding the ``urbsim`` package.
 
     Returns
     -------
     dict or None
-        ``{"commit": str, "dirty": bool}``; None when this is not a git checkout, it has no
-        commit yet, or git is missing. Untracked files do not count as dirty.
+        ``{"commit": str, "dirty": bool | None, "code_paths": [...], "changed": [...]}``:
+        ``dirty`` is true when a tracked file under :data:`CODE_PATHS` (listed as
+        ``code_paths``) differs from the commit, ``changed`` names those files, and
+        ``dirty`` is None when git could not tell. Untracked files and changes elsewhere
+        (results, worlds, docs, tests) do not count. None when this is not a git checkout,
+        it has no commit yet, the checkout does not track ``urbsim/__init__.py`` at its top
+        (an installed package inside some other repository), or git is missing.
     """
     if where is None:
         where = Path(__file__).resolve().parent.parent
     commit = _git(["rev-parse", "HEAD"], where)
-    if commit is None:
+    # `:(top)` anchors each path at the top of the checkout, whatever folder `where` is.
+    if commit is None or not _git(["ls-files", "--", ":(top)urbsim/__init__.py"], where):
         return None
-    status = _git(["status", "--porcelain", "--untracked-files=no"], where)
-    return {"commit": commit.strip(), "dirty": None if status is None else bool(status.strip())}
+    pathspecs = [f":(top){path}" for path in CODE_PATHS]
+    # Staged and unstaged changes against HEAD, one plain path a line (no C-style quoting of
+    # non-ASCII names); untracked files are not in a diff.
+    diff = _git(
+        ["-c", "core.quotePath=false", "diff", "--name-only", "HEAD", "--", *pathspecs], where
+    )
+    changed = [] if diff is None else diff.splitlines()
+    return {
+        "commit": commit.strip(),
+        "dirty": None if diff is None else bool(changed),
+        "code_paths": list(CODE_PATHS),
+        "changed": changed,
+    }
 
 
 def build_manifest(
