@@ -11,7 +11,7 @@ from test_output_safety import SCENARIO, assert_user_error, snapshot
 from typer.testing import CliRunner
 
 from urbsim.cli import app
-from urbsim.cli_errors import error_paragraph
+from urbsim.cli.errors import error_paragraph
 from urbsim.errors import InputError, ResourceError, UrbsimError
 
 
@@ -66,7 +66,7 @@ def _touch(folder: Path, *names: str) -> list[str]:
 
 #: command -> (function the command calls, made to raise; arguments after the command).
 COMMANDS = {
-    "check": ("urbsim.cli.load_scenario", ["check", "{in}/s.toml"]),
+    "check": ("urbsim.cli.app.load_scenario", ["check", "{in}/s.toml"]),
     "run": ("urbsim.runner.simulate", ["run", "{in}/s.toml", "--out", "{tmp}/out"]),
     "plot": ("urbsim.output.read_run_tables", ["plot", "{tmp}"]),
     "sweep": ("urbsim.sweep.driver.run_sweep", ["sweep", "{in}/s.toml", "--out", "{tmp}/o"]),
@@ -118,7 +118,7 @@ def test_a_bug_keeps_its_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("bug")
 
-    monkeypatch.setattr("urbsim.cli.load_scenario", broken)
+    monkeypatch.setattr("urbsim.cli.app.load_scenario", broken)
     result = CliRunner().invoke(app, ["check", str(tmp_path / "s.toml")])
     assert result.exit_code == 1 and isinstance(result.exception, KeyError)
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from urbsim.cli_errors import ReportingGroup, fail
+from urbsim.cli.errors import ReportingGroup, fail
 from urbsim.errors import InputError
 from urbsim.scenario import LoadedScenario, Scenario, ScenarioError, load_scenario
 
@@ -198,13 +198,13 @@ def plot(
 
 
 # Sweeps, their figures and experiment reproduction live in their own module.
-from urbsim.cli_sweep import plot_sweep, reproduce, sweep  # noqa: E402
+from urbsim.cli.sweep import plot_sweep, reproduce, sweep  # noqa: E402
 
 app.command()(sweep)
 app.command("plot-sweep")(plot_sweep)
 app.command()(reproduce)
 
 # World files (the census world) live in their own module.
-from urbsim.cli_world import world_app  # noqa: E402
+from urbsim.cli.world import world_app  # noqa: E402
 
 app.add_typer(world_app, name="world")

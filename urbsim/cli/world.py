@@ -14,8 +14,8 @@ from typing import Annotated, Any
 import typer
 
 # User errors go through the one error path of the urbsim command.
-from urbsim.cli_errors import ReportingGroup
-from urbsim.cli_errors import fail as _fail
+from urbsim.cli.errors import ReportingGroup
+from urbsim.cli.errors import fail as _fail
 
 world_app = typer.Typer(
     cls=ReportingGroup,

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 # User errors go through the one error path of the urbsim command (exit code 2).
-from urbsim.cli_errors import fail as _fail
+from urbsim.cli.errors import fail as _fail
 
 #: Exit code of a sweep with failed or unfinished runs, or of tables that differ.
 RUNS_FAILED = 1
