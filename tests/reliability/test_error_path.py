@@ -66,7 +66,7 @@ def _touch(folder: Path, *names: str) -> list[str]:
 
 #: command -> (function the command calls, made to raise; arguments after the command).
 COMMANDS = {
-    "check": ("urbsim.cli.app.load_scenario", ["check", "{in}/s.toml"]),
+    "check": ("urbsim.cli.main.load_scenario", ["check", "{in}/s.toml"]),
     "run": ("urbsim.runner.simulate", ["run", "{in}/s.toml", "--out", "{tmp}/out"]),
     "plot": ("urbsim.output.read_run_tables", ["plot", "{tmp}"]),
     "sweep": ("urbsim.sweep.driver.run_sweep", ["sweep", "{in}/s.toml", "--out", "{tmp}/o"]),
@@ -118,7 +118,7 @@ def test_a_bug_keeps_its_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("bug")
 
-    monkeypatch.setattr("urbsim.cli.app.load_scenario", broken)
+    monkeypatch.setattr("urbsim.cli.main.load_scenario", broken)
     result = CliRunner().invoke(app, ["check", str(tmp_path / "s.toml")])
     assert result.exit_code == 1 and isinstance(result.exception, KeyError)
 
