@@ -91,11 +91,20 @@ def sweep(
     task_seconds: Annotated[
         float, typer.Option(min=0.0, help="Wanted wall time of a task; runs are batched to it.")
     ] = 0.1,
+    large: Annotated[
+        bool, typer.Option("--large", help="Allow a sweep of more than 100,000 runs.")
+    ] = False,
+    ignore_memory_limit: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-memory-limit",
+            help="Run even when the concurrent runs' estimated memory exceeds the available.",
+        ),
+    ] = False,
 ) -> None:
     """Run a parameter sweep: every design point and replication, results streamed to disk."""
-    from urbsim.output import OutputError
+    from urbsim.errors import UrbsimError
     from urbsim.sweep.driver import run_sweep
-    from urbsim.sweep.spec import SweepError
 
     _check_executor(executor, scheduler)
     if resume and force:
@@ -112,8 +121,11 @@ def sweep(
             force=force,
             task_seconds=task_seconds,
             log=_say,
+            large=large,
+            ignore_memory_limit=ignore_memory_limit,
         )
-    except (SweepError, OutputError) as exc:
+    except UrbsimError as exc:
+        # Sweep file, output folder, foreign part, resource limit, Dask worker versions.
         _fail(str(exc))
     except KeyboardInterrupt:
         where = f" --out {out}" if out is not None else ""
