@@ -443,11 +443,12 @@ def _execute(
     out: Path,
     missing: list[int],
     records: dict[int, RunRecord],
+    ex: Any,
     options: dict[str, Any],
     outcome: SweepOutcome,
     say: Callable[[str], None],
 ) -> None:
-    """Run the missing runs on the executor; their records go into ``records``."""
+    """Run the missing runs on the (entered) executor; their records go into ``records``."""
     n_workers, n_threads = options["workers"], options["threads"]
     batcher = _Batcher(_initial_estimate(plan.sweep), n_workers, options["task_seconds"])
     for rec in records.values():
@@ -479,12 +480,8 @@ def _execute(
             f"running {len(missing)} runs: executor {kind}, {n_workers} worker(s) x "
             f"{n_threads} thread(s)"
         )
-        ex = _make_executor(
-            kind, n_workers, n_threads, options["scheduler"], options["start_method"], say
-        )
         try:
-            with ex:
-                result = ex.run(_task_stream(plan, missing, batcher, base), on_report)
+            result = ex.run(_task_stream(plan, missing, batcher, base), on_report)
             outcome.infra_errors = result.errors
         except WorkersLost as exc:
             outcome.infra_errors.append(("pool", str(exc)))
@@ -563,28 +560,28 @@ def run_sweep(
     if warning:
         say(warning)
     out = (Path(out) if out is not None else default_out(plan.sweep.source)).resolve()
-    _prepare_dir(out, plan.sweep, resume, force)
-    outcome = SweepOutcome(out=out, total=plan.n_runs)
-    if (out / store.MANIFEST_FILE).is_file():
-        say(f"{out}: the sweep is complete already")
-        return _outcome_from_manifest(out, outcome, started)
-
-    store.write_frame(plan.design.table, out / store.DESIGN_FILE)
-    records = _scan(out, plan, say)
-    missing = [r for r in range(plan.n_runs) if r not in records]
-    if records:
-        say(f"resuming: {len(records)} of {plan.n_runs} runs finished, {len(missing)} to run")
     options = {
         "executor": executor,
         "workers": n_workers,
         "threads": n_threads,
-        "scheduler": scheduler,
-        "start_method": start_method,
         "task_seconds": task_seconds,
         "progress": progress,
     }
-    if missing:
-        _execute(plan, out, missing, records, options, outcome, say)
+    outcome = SweepOutcome(out=out, total=plan.n_runs)
+    # The executor first: a Dask cluster is connected and its workers' package versions are
+    # checked before anything is written.
+    with _make_executor(executor, n_workers, n_threads, scheduler, start_method, say) as ex:
+        _prepare_dir(out, plan.sweep, resume, force)
+        if (out / store.MANIFEST_FILE).is_file():
+            say(f"{out}: the sweep is complete already")
+            return _outcome_from_manifest(out, outcome, started)
+        store.write_frame(plan.design.table, out / store.DESIGN_FILE)
+        records = _scan(out, plan, say)
+        missing = [r for r in range(plan.n_runs) if r not in records]
+        if records:
+            say(f"resuming: {len(records)} of {plan.n_runs} runs finished, {len(missing)} to run")
+        if missing:
+            _execute(plan, out, missing, records, ex, options, outcome, say)
     outcome.missing = [r for r in range(plan.n_runs) if r not in records]
     outcome.ok = sum(1 for rec in records.values() if rec.status == "ok")
     outcome.failed = len(records) - outcome.ok

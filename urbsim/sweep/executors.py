@@ -375,7 +375,7 @@ class DaskExecutor:
                 self._client = self._stack.enter_context(Client(cluster))
                 self._client.run(_arm_dask_worker)
             else:
-                self._client = self._stack.enter_context(Client(self.scheduler, timeout="30s"))
+                self._client = self._stack.enter_context(self._connect(Client))
                 self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
             self.check_versions()
             link = getattr(self._client, "dashboard_link", None)
@@ -388,6 +388,14 @@ class DaskExecutor:
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
+
+    def _connect(self, client_class: Any) -> Any:
+        try:
+            return client_class(self.scheduler, timeout="30s")
+        except (OSError, TimeoutError) as exc:
+            raise WorkerEnvironmentError(
+                f"--scheduler {self.scheduler}: cannot reach the dask scheduler: {exc}"
+            ) from None
 
     def check_versions(self) -> None:
         """Refuse workers that run other versions of the key packages than the driver.
