@@ -111,6 +111,15 @@ class SweepOutcome:
     wall_seconds: float = 0.0
     tasks: int = 0
 
+    def count(self, records: dict[int, RunRecord]) -> None:
+        """Set the counts, the unfinished runs and the failures from the runs' records."""
+        self.missing = [r for r in range(self.total) if r not in records]
+        self.ok = sum(1 for rec in records.values() if rec.status == "ok")
+        self.failed = len(records) - self.ok
+        self.failures = [
+            (r, _last_line(rec.error)) for r, rec in sorted(records.items()) if rec.status != "ok"
+        ]
+
 
 # ---------------------------------------------------------------------------------------------
 # Planning
@@ -435,6 +444,9 @@ def _scan(out: Path, plan: SweepPlan, say: Callable[[str], None]) -> dict[int, R
         say(f"{path}: damaged part (unreadable or failed checksum) removed; its runs run again")
 
     done = store.scan_parts(parts_dir, plan.n_runs, plan.sweep_id, verify=True, on_damaged=damaged)
+    if done:
+        left = plan.n_runs - len(done)
+        say(f"resuming: {len(done)} of {plan.n_runs} runs finished, {left} to run")
     return {r: rec for r, (_, rec) in done.items()}
 
 
@@ -504,47 +516,32 @@ def run_sweep(
     large: bool = False,
     ignore_memory_limit: bool = False,
 ) -> SweepOutcome:
-    """Run a sweep file into a folder.
+    """Run a sweep file into the folder ``out`` (default :func:`default_out`).
 
     Parameters
     ----------
-    path
-        The sweep file.
-    out
-        The sweep folder; default :func:`default_out`.
-    executor
-        ``"serial"`` (in this process), ``"local"`` (process pool) or ``"dask"``.
-    workers, threads
-        Worker processes and Numba threads per worker; by default workers x threads = cores.
-    scheduler
-        Address of a Dask scheduler (``executor="dask"``); None starts a ``LocalCluster``.
-    resume
-        Finish the sweep already in ``out``: only runs no part holds are run.
-    force
-        Delete a sweep folder already at ``out`` and start over.
-    progress
-        Show a progress bar; None shows it on a terminal only.
+    executor, workers, threads, scheduler
+        ``"serial"`` (in this process), ``"local"`` (process pool, ``start_method``
+        forkserver by default, else spawn) or ``"dask"`` (a ``LocalCluster``, or the workers
+        of the scheduler at ``scheduler``); worker processes and Numba threads per worker, by
+        default workers x threads = cores.
+    resume, force
+        Finish the sweep already in ``out`` (only runs no part holds are run), or delete it
+        and start over.
+    progress, log
+        Show a progress bar (None: on a terminal only); receive one-line messages.
     task_seconds
         Wanted wall time of a task (runs are batched up to it).
-    start_method
-        Start method of the process pool (``forkserver`` by default, else ``spawn``).
-    log
-        Receives one-line messages (None: silent).
-    large
-        Allow more than :data:`urbsim.resources.MAX_RUNS` runs.
-    ignore_memory_limit
-        Run even when the estimated memory exceeds the available memory.
-
-    Returns
-    -------
-    SweepOutcome
+    large, ignore_memory_limit
+        Allow more than :data:`urbsim.resources.MAX_RUNS` runs; run even when the estimated
+        memory exceeds the available memory.
 
     Raises
     ------
     SweepError
         If the sweep file or a design point's scenario is invalid (nothing is written).
     OutputError
-        If ``out`` cannot be used, or a part in it belongs to another sweep.
+        If ``out`` cannot be used or written, or a part in it belongs to another sweep.
     ResourceError
         If the sweep is too large or would not fit in memory (nothing is written).
     """
@@ -552,47 +549,50 @@ def run_sweep(
     started = time.perf_counter()
     plan = plan_sweep(path, large=large, check_memory=not ignore_memory_limit)
     n_workers, n_threads = default_layout(executor, workers, threads)
-    local = not (executor == "dask" and scheduler is not None)
     if not ignore_memory_limit:
+        local = not (executor == "dask" and scheduler is not None)
         warning = check_resources(plan, executor, n_workers, n_threads, local)
-    else:
-        warning = None
-    if warning:
-        say(warning)
+        if warning:
+            say(warning)
     out = (Path(out) if out is not None else default_out(plan.sweep.source)).resolve()
-    options = {
-        "executor": executor,
-        "workers": n_workers,
-        "threads": n_threads,
-        "task_seconds": task_seconds,
-        "progress": progress,
-    }
+    options = dict(executor=executor, workers=n_workers, threads=n_threads)
+    options |= dict(task_seconds=task_seconds, progress=progress)
     outcome = SweepOutcome(out=out, total=plan.n_runs)
     # The executor first: a Dask cluster is connected and its workers' package versions are
     # checked before anything is written.
     with _make_executor(executor, n_workers, n_threads, scheduler, start_method, say) as ex:
-        _prepare_dir(out, plan.sweep, resume, force)
-        if (out / store.MANIFEST_FILE).is_file():
-            say(f"{out}: the sweep is complete already")
-            return _outcome_from_manifest(out, outcome, started)
-        store.write_frame(plan.design.table, out / store.DESIGN_FILE)
-        records = _scan(out, plan, say)
+        with _disk(out):
+            _prepare_dir(out, plan.sweep, resume, force)
+            if (out / store.MANIFEST_FILE).is_file():
+                say(f"{out}: the sweep is complete already")
+                return _outcome_from_manifest(out, outcome, started)
+            store.write_frame(plan.design.table, out / store.DESIGN_FILE)
+            records = _scan(out, plan, say)
         missing = [r for r in range(plan.n_runs) if r not in records]
-        if records:
-            say(f"resuming: {len(records)} of {plan.n_runs} runs finished, {len(missing)} to run")
         if missing:
             _execute(plan, out, missing, records, ex, options, outcome, say)
-    outcome.missing = [r for r in range(plan.n_runs) if r not in records]
-    outcome.ok = sum(1 for rec in records.values() if rec.status == "ok")
-    outcome.failed = len(records) - outcome.ok
-    outcome.failures = [
-        (r, _last_line(rec.error)) for r, rec in sorted(records.items()) if rec.status != "ok"
-    ]
+    outcome.count(records)
     if outcome.missing:
         outcome.wall_seconds = time.perf_counter() - started
         return outcome
-    _finish(out, plan, records, outcome, options, started)
+    with _disk(out):
+        _finish(out, plan, records, outcome, options, started)
     return outcome
+
+
+@contextmanager
+def _disk(out: Path) -> Iterator[None]:
+    """Turn a failed write into the sweep folder (disk full, read-only, no permission) into an
+    :class:`OutputError`: the folder stays resumable (parts are written through renames)."""
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename or out
+        reason = exc.strerror or str(exc)
+        raise OutputError(
+            f"{where}: cannot write the sweep folder: {reason}; fix it and run the sweep again "
+            "with --resume (finished runs are kept)"
+        ) from None
 
 
 def _last_line(error: str | None) -> str:
