@@ -185,21 +185,21 @@ def reproduce(
     scheduler: SchedulerOption = None,
 ) -> None:
     """Rerun an experiment and compare its tables with results/<name>/ (exit 0 only if equal)."""
-    from urbsim.output import OutputError
+    from urbsim.errors import UrbsimError
     from urbsim.plots import PlotDataError
     from urbsim.sweep.reproduce import StepFailed, SweepOptions, format_diffs
     from urbsim.sweep.reproduce import reproduce as run_reproduce
-    from urbsim.sweep.spec import SweepError
 
     _check_executor(executor, scheduler)
     options = SweepOptions(executor.value, workers, threads, scheduler)
     try:
         ok, diffs = run_reproduce(experiment, update=update, keep=keep, options=options, log=_say)
-    except (SweepError, OutputError) as exc:
-        _fail(str(exc))
     except (StepFailed, PlotDataError) as exc:
         typer.echo(f"failed: {exc}", err=True)
         raise typer.Exit(RUNS_FAILED) from None
+    except UrbsimError as exc:
+        # An invalid experiment or sweep file, an unusable folder, a resource limit.
+        _fail(str(exc))
     except KeyboardInterrupt:
         _say("interrupted")
         raise typer.Exit(INTERRUPTED) from None
