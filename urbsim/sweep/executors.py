@@ -329,6 +329,20 @@ def _arm_dask_worker() -> bool:
     return die_with_parent()
 
 
+def lifeline_plugin() -> Any:
+    """A Dask worker plugin that arms :func:`_arm_dask_worker` on every worker, including
+    those a nanny restarts after one died."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class Lifeline(WorkerPlugin):
+        name = "urbsim-lifeline"
+
+        def setup(self, worker: Any) -> None:
+            _arm_dask_worker()
+
+    return Lifeline()
+
+
 def _worker_died(exc: BaseException) -> bool:
     """Whether a task's exception means its worker died (not that the task itself failed)."""
     names = {type(exc).__name__} | {t.__name__ for t in type(exc).__mro__}
@@ -373,7 +387,7 @@ class DaskExecutor:
             if self.scheduler is None:
                 cluster = self._stack.enter_context(local_cluster(self.workers))
                 self._client = self._stack.enter_context(Client(cluster))
-                self._client.run(_arm_dask_worker)
+                self._client.register_plugin(lifeline_plugin())
             else:
                 self._client = self._stack.enter_context(self._connect(Client))
                 self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
