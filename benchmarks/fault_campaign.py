@@ -199,13 +199,18 @@ def _kill_driver(proc: subprocess.Popen, sig: signal.Signals) -> list[psutil.Pro
     except psutil.NoSuchProcess:
         kids = []
     proc.send_signal(sig)
-    proc.communicate(timeout=60)
+    try:
+        # The pipes close when every process holding them (the driver's children) is gone.
+        proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        pass  # counted below as orphans
     deadline = time.monotonic() + 10
     while _alive(kids) and time.monotonic() < deadline:
         time.sleep(0.1)
     left = _alive(kids)
     for p in left:  # do not let one failure spoil the next cases
         p.kill()
+    proc.communicate()
     return left
 
 

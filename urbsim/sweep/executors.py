@@ -77,13 +77,17 @@ def available_cores() -> int:
 # ---------------------------------------------------------------------------------------------
 # Workers die with their driver
 # ---------------------------------------------------------------------------------------------
-def die_with_parent() -> bool:
+def die_with_parent(parent: int | None = None) -> bool:
     """Ask the kernel to SIGKILL this process when its parent dies (Linux only).
 
-    Returns whether the request was made. The parent is the process that started this one:
-    the driver for spawned workers and Dask's, the forkserver for forkserver workers (which
-    itself dies with the driver).
+    Returns whether the request was made. The parent is the process that started this one
+    (``parent``, default the current one): the driver for spawned workers and Dask's, the
+    forkserver for forkserver workers (which itself dies with the driver). If the parent died
+    before the request, the signal would never come: the process exits at once.
     """
+    parent = os.getppid() if parent is None else parent
+    if parent == 1:  # re-parented to init already
+        os._exit(1)
     if not sys.platform.startswith("linux"):
         return False
     try:
@@ -91,8 +95,7 @@ def die_with_parent() -> bool:
         ok = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
-    # The parent may have died before the request: then the signal never comes.
-    if ok and os.getppid() == 1:
+    if os.getppid() != parent:
         os._exit(1)
     return ok
 
@@ -126,8 +129,30 @@ def _arm_forkserver() -> None:
     # process is unsafe.
     driver = os.environ.get(_DRIVER_ENV)
     forkserver = "multiprocessing.forkserver" in sys.modules and sys.argv[:1] == ["-c"]
-    if forkserver and driver is not None and driver.isdigit() and os.getppid() == int(driver):
-        die_with_parent()
+    if not forkserver or driver is None or not driver.isdigit():
+        return
+    if os.getppid() == int(driver):
+        die_with_parent(int(driver))
+    elif not _exists(int(driver)) or os.getppid() == 1:
+        # The driver died while this forkserver was importing its preload: a fork request it
+        # sent may still be queued, and the child would hold the forkserver's "alive" pipe
+        # open, keeping both alive for ever. Nobody needs this forkserver: end it.
+        os._exit(1)
+
+
+def _exists(pid: int) -> bool:
+    """Whether a process runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 _arm_forkserver()
