@@ -41,6 +41,7 @@ def simulate(
     loaded: LoadedScenario,
     progress: Callable[[int, int, int], None] | None = None,
     until: int | None = None,
+    check_memory: bool = True,
 ) -> RunResult:
     """Run a scenario from its start year to its end year (or to ``until``).
 
@@ -53,8 +54,21 @@ def simulate(
     until
         Stop after this year instead of the scenario's end year; the years simulated are the
         same as in the full run.
+    check_memory
+        Refuse, before the world is built, a run whose agents would not fit in the available
+        memory (:func:`urbsim.resources.check_run_memory`); False skips the check.
+
+    Raises
+    ------
+    urbsim.errors.ResourceError
+        If ``check_memory`` and the run's estimated memory exceeds the available memory.
     """
     start = time.perf_counter()
+    if check_memory:
+        from urbsim.resources import check_run_memory
+
+        world = loaded.scenario.world
+        check_run_memory(world.name, world.world_file, world.households_per_agent)
     model = UrbanizationModel(loaded)
     model.run(progress, until)
     notes = {k: str(v) for k, v in model.world.notes.items()}

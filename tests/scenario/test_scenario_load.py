@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from urbsim.scenario import LoadedScenario, Policy, Scenario, ScenarioError, load_scenario, validate
-from urbsim.scenario.load import _read_toml, apply_overrides, deep_merge, parse_override
+from urbsim.scenario.load import apply_overrides, deep_merge, parse_override, read_toml
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.toml"))
@@ -511,7 +511,7 @@ def test_there_are_scenario_files() -> None:
 def test_every_scenario_file_validates(path: Path, tmp_path: Path) -> None:
     # Validation only: a census world's file (git-ignored, built from data outside the
     # repository) is checked for existence by load_scenario, so point it at a stand-in.
-    world = _read_toml(path.resolve(), ()).get("world", {})
+    world = read_toml(path.resolve(), ()).get("world", {})
     overrides = []
     if world.get("name") == "census":
         stand_in = tmp_path / "census.parquet"

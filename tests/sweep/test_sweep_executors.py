@@ -87,7 +87,7 @@ def test_sweep_folder_content(reference: tuple[str, Path]) -> None:
     assert len(summary) == 16
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["tables"]["results"]["sha256"] == digest
-    assert manifest["runs"] == {"total": 8, "ok": 8, "failed": 0}
+    assert manifest["runs"] == {"total": 8, "ok": 8, "failed": 0, "retried": 0}
     assert manifest["seeds"]["sweep"] == 11
 
 

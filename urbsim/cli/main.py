@@ -94,6 +94,13 @@ def run(
     engine: Annotated[
         Engine | None, typer.Option(help="Household engine (overrides the scenario's).")
     ] = None,
+    ignore_memory_limit: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-memory-limit",
+            help="Run even when the run's estimated memory exceeds the available memory.",
+        ),
+    ] = False,
 ) -> None:
     """Run a scenario and write its tables, manifest and figures."""
     from urbsim.output import build_manifest, check_location, check_replaceable, write_run
@@ -110,6 +117,7 @@ def run(
 
     # Imported here so that `schema` and `check` start fast and work without the model.
     from urbsim import plots
+    from urbsim.errors import ResourceError
     from urbsim.progress import year_progress
     from urbsim.runner import simulate
     from urbsim.world.census import WorldFileError
@@ -117,7 +125,9 @@ def run(
     years = loaded.scenario.end_year - loaded.scenario.start_year
     try:
         with year_progress(years) as progress:
-            result = simulate(loaded, progress=progress)
+            result = simulate(loaded, progress=progress, check_memory=not ignore_memory_limit)
+    except ResourceError as exc:
+        fail(f"{scenario.resolve()}: {exc}")
     except WorldFileError as exc:
         # A world file that is corrupt or of another format version: the user's file.
         fail(f"{scenario.resolve()}: world.world_file: {exc}")

@@ -87,11 +87,20 @@ def sweep(
     task_seconds: Annotated[
         float, typer.Option(min=0.0, help="Wanted wall time of a task; runs are batched to it.")
     ] = 0.1,
+    large: Annotated[
+        bool, typer.Option("--large", help="Allow a sweep of more than 100,000 runs.")
+    ] = False,
+    ignore_memory_limit: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-memory-limit",
+            help="Run even when the concurrent runs' estimated memory exceeds the available.",
+        ),
+    ] = False,
 ) -> None:
     """Run a parameter sweep: every design point and replication, results streamed to disk."""
-    from urbsim.output import OutputError
+    from urbsim.errors import UrbsimError
     from urbsim.sweep.driver import run_sweep
-    from urbsim.sweep.spec import SweepError
 
     _check_executor(executor, scheduler)
     if resume and force:
@@ -108,8 +117,11 @@ def sweep(
             force=force,
             task_seconds=task_seconds,
             log=_say,
+            large=large,
+            ignore_memory_limit=ignore_memory_limit,
         )
-    except (SweepError, OutputError) as exc:
+    except UrbsimError as exc:
+        # Sweep file, output folder, foreign part, resource limit, Dask worker versions.
         _fail(str(exc))
     except KeyboardInterrupt:
         where = f" --out {out}" if out is not None else ""
@@ -169,21 +181,21 @@ def reproduce(
     scheduler: SchedulerOption = None,
 ) -> None:
     """Rerun an experiment and compare its tables with results/<name>/ (exit 0 only if equal)."""
-    from urbsim.output import OutputError
+    from urbsim.errors import UrbsimError
     from urbsim.plots import PlotDataError
     from urbsim.sweep.reproduce import StepFailed, SweepOptions, format_diffs
     from urbsim.sweep.reproduce import reproduce as run_reproduce
-    from urbsim.sweep.spec import SweepError
 
     _check_executor(executor, scheduler)
     options = SweepOptions(executor.value, workers, threads, scheduler)
     try:
         ok, diffs = run_reproduce(experiment, update=update, keep=keep, options=options, log=_say)
-    except (SweepError, OutputError) as exc:
-        _fail(str(exc))
     except (StepFailed, PlotDataError) as exc:
         typer.echo(f"failed: {exc}", err=True)
         raise typer.Exit(RUNS_FAILED) from None
+    except UrbsimError as exc:
+        # An invalid experiment or sweep file, an unusable folder, a resource limit.
+        _fail(str(exc))
     except KeyboardInterrupt:
         _say("interrupted")
         raise typer.Exit(INTERRUPTED) from None

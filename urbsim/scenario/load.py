@@ -126,7 +126,7 @@ def _parse_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+def read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     """The file's table with its ``extends`` chain merged underneath."""
     if path in chain:
         cycle = " -> ".join(str(p) for p in (*chain, path))
@@ -154,7 +154,7 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         return data
     if not isinstance(parent, str) or not parent or "\0" in parent:
         raise ScenarioError(str(path), [("extends", "must be a file name (string)")])
-    base = _read_toml((path.parent / parent).resolve(), (*chain, path))
+    base = read_toml((path.parent / parent).resolve(), (*chain, path))
     return deep_merge(base, data)
 
 
@@ -209,7 +209,9 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     return out
 
 
-def _problems(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
+def validation_problems(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
+    """(dotted field, reason) of every error of a pydantic validation, fields under ``prefix``
+    (shared by the scenario, sweep and experiment loaders so their messages read alike)."""
     out = []
     for err in exc.errors():
         field = ".".join(p for p in (prefix, _dotted(*err["loc"])) if p)
@@ -254,7 +256,7 @@ def resolve_policies(scenario: Scenario, source: str) -> dict[int, Policy]:
                 policy = Policy.model_validate(current)
             except ValidationError as exc:
                 # Name the timeline entry that introduced the problem.
-                raise ScenarioError(source, _problems(exc, f"timeline.{year}")) from None
+                raise ScenarioError(source, validation_problems(exc, f"timeline.{year}")) from None
             current = policy.model_dump()
         policies[year] = policy
     return policies
@@ -288,7 +290,7 @@ def validate(
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(source, _problems(exc)) from None
+        raise ScenarioError(source, validation_problems(exc)) from None
     wf = scenario.world.world_file
     if wf is not None and base_dir is not None and not Path(wf).is_absolute():
         world = scenario.world.model_copy(update={"world_file": str((base_dir / wf).resolve())})
@@ -327,7 +329,7 @@ def load_scenario(
             repr(os.fsdecode(path)), [("", "a file name cannot contain a NUL byte")]
         )
     path = Path(path).resolve()
-    data = _read_toml(path, ())
+    data = read_toml(path, ())
     data = apply_overrides(data, overrides)
     data.update({k: v for k, v in fields.items() if v is not None})
     loaded = validate(data, str(path), path.parent)

@@ -34,7 +34,7 @@ import pandas as pd
 from pydantic import Field, ValidationError
 
 from urbsim.output import OutputError, replace_dir, table_hash
-from urbsim.scenario.load import _problems as _pydantic_problems
+from urbsim.scenario.load import validation_problems
 from urbsim.scenario.schema import Strict
 from urbsim.sweep.spec import SweepError
 
@@ -143,7 +143,7 @@ def load_experiment(folder: str | Path) -> LoadedExperiment:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ExperimentError(str(file), [("", f"not valid TOML: {exc}")]) from None
     except ValidationError as exc:
-        raise ExperimentError(str(file), _pydantic_problems(exc)) from None
+        raise ExperimentError(str(file), validation_problems(exc)) from None
     folder = file.parent
     # experiments/<name>/experiment.toml: the root holds experiments/.
     root = folder.parent.parent
