@@ -107,15 +107,15 @@ def count_points(sweep: SweepSpec) -> int:
     """Design points of a sweep, counted from the file without drawing the design.
 
     Grids: the product of the value counts; lhs, sobol and morris: the row count of
-    :func:`urbsim.sensitivity.sample_size`; replicate: one. Counted before anything is drawn
-    so that a design too large for the machine is refused at once.
+    :func:`urbsim.analysis.sensitivity.sample_size`; replicate: one. Counted before anything is
+    drawn so that a design too large for the machine is refused at once.
     """
     d = sweep.spec.design
     if d.kind == "replicate":
         return 1
     if d.kind == "grid":
         return math.prod(len(p.values) for p in sweep.parameters)  # type: ignore[arg-type]
-    from urbsim.sensitivity import sample_size
+    from urbsim.analysis.sensitivity import sample_size
 
     opts = sample_options(sweep)
     return sample_size(problem_of(sweep), d.kind, int(d.n), **opts)  # type: ignore[arg-type]

@@ -659,11 +659,11 @@ def analyse(
     Returns
     -------
     indices : pandas.DataFrame or None
-        :func:`urbsim.sensitivity.analyze`'s frame with a ``metric`` column first.
+        :func:`urbsim.analysis.sensitivity.analyze`'s frame with a ``metric`` column first.
     skipped : list of (str, str)
         Metric and reason.
     """
-    from urbsim.sensitivity import analyze
+    from urbsim.analysis.sensitivity import analyze
 
     spec = sweep.spec
     assert spec.analysis is not None and design.sampled is not None
