@@ -127,7 +127,8 @@ def write_templates(folder: Path) -> list[Path]:
     targets = {folder / SCENARIO_FILE: SCENARIO_TEMPLATE, folder / SWEEP_FILE: SWEEP_TEMPLATE}
     existing = [str(p) for p in targets if p.exists() or p.is_symlink()]
     if existing:
-        raise InitError(f"{', '.join(existing)}: exists; refusing to overwrite (choose another DIR)")
+        shown = ", ".join(existing)
+        raise InitError(f"{shown}: exists; refusing to overwrite (choose another DIR)")
     if folder.exists() and not folder.is_dir():
         raise InitError(f"{folder}: exists and is not a folder")
     written: list[Path] = []

@@ -8,8 +8,8 @@ Two steps, documented in ``docs/world_format.md``:
    (``urbsim world build``). Province totals of the table equal the census's province rows
    exactly; the build checks this.
 2. :func:`load_census_world` reads a world file (by default the one packaged with urbsim,
-   built from the same county file: :func:`packaged_world_path`) and synthesizes the 2010 household agents for a
-   scale and a seed (:mod:`urbsim.world.census_households`).
+   built from the same county file: :func:`packaged_world_path`) and synthesizes the 2010
+   household agents for a scale and a seed (:mod:`urbsim.world.census_households`).
 
 Nothing is read at import time.
 """
