@@ -57,6 +57,13 @@ def _description(path: Path) -> str:
     return text.splitlines()[0] if isinstance(text, str) and text else ""
 
 
+def _packaged_files() -> dict[str, Path]:
+    """Packaged scenario files by name, top-level files first, then by path."""
+    root = scenario_dir()
+    paths = sorted(root.rglob(f"*{SUFFIX}"), key=lambda p: (len(p.relative_to(root).parts), p))
+    return {p.relative_to(root).with_suffix("").as_posix(): p for p in paths}
+
+
 def packaged_scenarios() -> list[PackagedScenario]:
     """Every packaged scenario, sorted by name (top-level files before sub-folders).
 
@@ -64,12 +71,7 @@ def packaged_scenarios() -> list[PackagedScenario]:
     -------
     list of PackagedScenario
     """
-    root = scenario_dir()
-    paths = sorted(root.rglob(f"*{SUFFIX}"), key=lambda p: (len(p.relative_to(root).parts), p))
-    return [
-        PackagedScenario(p.relative_to(root).with_suffix("").as_posix(), p, _description(p))
-        for p in paths
-    ]
+    return [PackagedScenario(n, p, _description(p)) for n, p in _packaged_files().items()]
 
 
 def packaged_path(name: str) -> Path | None:
@@ -78,11 +80,7 @@ def packaged_path(name: str) -> Path | None:
     Only names of :func:`packaged_scenarios` match: ``..`` or absolute paths never leave the
     packaged folder.
     """
-    stem = name.removesuffix(SUFFIX)
-    for scenario in packaged_scenarios():
-        if scenario.name == stem:
-            return scenario.path
-    return None
+    return _packaged_files().get(name.removesuffix(SUFFIX))
 
 
 def resolve_scenario(arg: str | os.PathLike[str]) -> Path:
@@ -116,7 +114,7 @@ def resolve_scenario(arg: str | os.PathLike[str]) -> Path:
     found = packaged_path(text)
     if found is not None:
         return found
-    names = ", ".join(s.name for s in packaged_scenarios())
+    names = ", ".join(_packaged_files())
     raise UnknownScenarioError(
         f"{text}: file not found, and not the name of a packaged scenario "
         f"(`urbsim scenarios` lists them: {names})"
