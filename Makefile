@@ -1,5 +1,5 @@
 # urbsim: two entry points for a fresh clone.
-#   make demo   set up, then run the baseline scenario into results/demo/
+#   make demo   set up, then run the calibrated census scenario (china_census) into results/demo/
 #   make test   set up, then run the test suite
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/urbsim run scenarios/baseline.toml --out results/demo
+	$(VENV)/bin/urbsim run china_census --out results/demo
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider

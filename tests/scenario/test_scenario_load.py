@@ -338,11 +338,6 @@ BAD_FILES = {
         ["access shares must be in [0, 1]"],
     ),
     "world name": (SHORT.replace("[world]", '[world]\nname = "mars"'), "world.name", ["'mars'"]),
-    "census without file": (
-        SHORT.replace("[world]", '[world]\nname = "census"'),
-        "world",
-        ["needs world_file"],
-    ),
     "synthetic with file": (
         SHORT.replace("[world]", '[world]\nworld_file = "w.parquet"'),
         "world",
@@ -392,6 +387,12 @@ def test_census_world_file_is_relative_to_the_scenario(tmp_path: Path) -> None:
     )
     loaded = load_scenario(path)
     assert loaded.scenario.world.world_file == str((tmp_path / "data/world.parquet").resolve())
+
+
+def test_census_world_without_a_file_is_the_packaged_world(tmp_path: Path) -> None:
+    """``world.name = "census"`` alone names the census world packaged with urbsim."""
+    path = write(tmp_path, "s.toml", SHORT.replace("[world]", '[world]\nname = "census"'))
+    assert load_scenario(path).scenario.world.world_file is None
 
 
 def test_validate_reports_its_source() -> None:

@@ -19,6 +19,7 @@ import typer
 from urbsim.cli.errors import ReportingGroup, fail
 from urbsim.errors import InputError
 from urbsim.scenario import LoadedScenario, Scenario, ScenarioError, load_scenario
+from urbsim.scenario.registry import resolve_scenario
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,6 +39,11 @@ class Engine(StrEnum):
     mesa = "mesa"
 
 
+SCENARIO_HELP = (
+    "Scenario file (TOML), or the name of a packaged scenario (baseline, china_census, "
+    "policy/d1_services, ...: see `urbsim scenarios`); an existing file wins."
+)
+
 SetOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -50,6 +56,8 @@ SetOption = Annotated[
 
 
 def _load(path: Path, sets: list[str] | None, **fields: object) -> LoadedScenario:
+    """Load the scenario ``path`` names (a file, else a packaged scenario's name)."""
+    path = resolve_scenario(path)
     try:
         return load_scenario(path, overrides=sets, **fields)
     except ScenarioError as exc:
@@ -85,7 +93,7 @@ def _main(
 
 @app.command()
 def run(
-    scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
+    scenario: Annotated[Path, typer.Argument(help=SCENARIO_HELP)],
     out: Annotated[
         Path | None, typer.Option("--out", help="Output folder [default: results/<scenario name>].")
     ] = None,
@@ -105,6 +113,8 @@ def run(
     """Run a scenario and write its tables, manifest and figures."""
     from urbsim.output import build_manifest, check_location, check_replaceable, write_run
 
+    # A packaged scenario's name becomes its file, which the messages below then name.
+    scenario = resolve_scenario(scenario)
     loaded = _load(scenario, sets, seed=seed, engine=None if engine is None else engine.value)
     name = loaded.scenario.name
     if out is None:
@@ -166,7 +176,7 @@ def _summary(national: pd.DataFrame, wall_seconds: float, path: Path, name: str)
 
 @app.command()
 def check(
-    file: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
+    file: Annotated[Path, typer.Argument(help=SCENARIO_HELP)],
     sets: SetOption = None,
 ) -> None:
     """Validate a scenario; print its name and the hash of the resolved scenario."""
@@ -213,6 +223,12 @@ from urbsim.cli.sweep import plot_sweep, reproduce, sweep  # noqa: E402
 app.command()(sweep)
 app.command("plot-sweep")(plot_sweep)
 app.command()(reproduce)
+
+# The packaged scenarios and `urbsim init` live in their own module.
+from urbsim.cli.scenarios import init, scenarios  # noqa: E402
+
+app.command()(scenarios)
+app.command()(init)
 
 # World files (the census world) live in their own module.
 from urbsim.cli.world import world_app  # noqa: E402

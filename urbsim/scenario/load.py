@@ -18,6 +18,7 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from urbsim.errors import UrbsimError
+from urbsim.scenario.registry import packaged_path
 from urbsim.scenario.schema import Policy, Scenario, timeline_key_problems
 
 #: Longest ``extends`` chain: real scenarios use two or three levels, and a chain of a
@@ -154,8 +155,19 @@ def read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         return data
     if not isinstance(parent, str) or not parent or "\0" in parent:
         raise ScenarioError(str(path), [("extends", "must be a file name (string)")])
-    base = read_toml((path.parent / parent).resolve(), (*chain, path))
+    base = read_toml(_parent_path(path, parent), (*chain, path))
     return deep_merge(base, data)
+
+
+def _parent_path(path: Path, parent: str) -> Path:
+    """The file ``extends = parent`` names in ``path``: relative to ``path``'s folder, else the
+    packaged scenario of that name (``extends = "baseline"``), else the missing relative path
+    (reported as not found)."""
+    relative = (path.parent / parent).resolve()
+    if relative.exists():
+        return relative
+    packaged = packaged_path(parent)
+    return relative if packaged is None else packaged.resolve()
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:
