@@ -336,7 +336,9 @@ def _call(cmd: list[str], cwd: Path, name: str) -> None:
 # ---------------------------------------------------------------------------------------------
 # The command
 # ---------------------------------------------------------------------------------------------
-def _write_manifest(exp: LoadedExperiment, folder: Path) -> None:
+def write_experiment_manifest(exp: LoadedExperiment, folder: Path) -> None:
+    """Write ``experiment.json`` into a results folder: the experiment's hash and steps and
+    every table's row count and data hash (compared by :func:`urbsim.sweep.compare`)."""
     from urbsim.output.write import git_state, urbsim_version
 
     tables = {}
@@ -458,7 +460,7 @@ def reproduce(
 
         def fill(tmp: Path) -> None:
             run_steps(exp, tmp, options, log)
-            _write_manifest(exp, tmp)
+            write_experiment_manifest(exp, tmp)
 
         replace_dir(exp.results, fill)
         log(f"updated {exp.results}")
@@ -471,7 +473,7 @@ def reproduce(
     tmp = Path(tempfile.mkdtemp(prefix=f"urbsim-reproduce-{exp.name}-"))
     try:
         run_steps(exp, tmp, options, log)
-        _write_manifest(exp, tmp)
+        write_experiment_manifest(exp, tmp)
         diffs = compare_folders(
             exp.results, tmp, ignore=exp.spec.ignore_columns, root=exp.root, tolerance=tolerance
         )
@@ -502,4 +504,5 @@ __all__ = [
     "reproduce",
     "run_steps",
     "summary_lines",
+    "write_experiment_manifest",
 ]
