@@ -212,11 +212,13 @@ def test_finding_8_float_noise_is_within_tolerance_and_reported() -> None:
 def test_finding_8_counts_must_match_exactly() -> None:
     """finding 8: integers and counts stored as floats differ by 1 -> the tables differ,
     although 1 in 1.3e9 is below the float tolerance."""
-    ints = pd.DataFrame({"run": [0, 1], "seed": [7, 9]})
+    # Seeds reach 2**63: beyond float64's 53 bits, where a float comparison sees no change.
+    ints = pd.DataFrame({"run": [0, 1], "seed": [7, 2**62 + 1]})
     off = ints.copy()
     off.loc[1, "seed"] += 1
     diff = compare_tables("runs.parquet", ints, off)
-    assert diff.status == "differ" and diff.columns[0].column == "seed"
+    assert diff.status == "differ"
+    assert [(c.column, c.differing, c.max_abs_diff) for c in diff.columns] == [("seed", 1, 1.0)]
 
     national = pd.DataFrame({"year": [2010], "residents": [1.33e9], "urbanization_rate": [0.5]})
     off = national.copy()

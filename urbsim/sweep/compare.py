@@ -271,11 +271,20 @@ def _column_diff(
     a, b = committed[col], rerun[col]
     numeric = pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b)
     if numeric and not (pd.api.types.is_bool_dtype(a) or pd.api.types.is_bool_dtype(b)):
-        x = a.to_numpy(dtype=np.float64, na_value=np.nan)
-        y = b.to_numpy(dtype=np.float64, na_value=np.nan)
-        floats = pd.api.types.is_float_dtype(a) and pd.api.types.is_float_dtype(b)
-        exact = exact_rows(path, committed, col) if floats else True
-        return _numeric_diff(col, x, y, exact, tol)
+        if pd.api.types.is_float_dtype(a) and pd.api.types.is_float_dtype(b):
+            x = a.to_numpy(dtype=np.float64, na_value=np.nan)
+            y = b.to_numpy(dtype=np.float64, na_value=np.nan)
+            return _numeric_diff(col, x, y, exact_rows(path, committed, col), tol)
+        # Integers compare as integers: seeds reach 2**63, beyond float64's 53 bits.
+        both_na = (a.isna() & b.isna()).to_numpy(dtype=bool)
+        unequal = (a.astype(object) != b.astype(object)).to_numpy(dtype=bool) & ~both_na
+        if not unequal.any():
+            return None
+        pairs = zip(
+            a.to_numpy(dtype=object)[unequal], b.to_numpy(dtype=object)[unequal], strict=True
+        )
+        gaps = [abs(int(u) - int(v)) for u, v in pairs if not (pd.isna(u) or pd.isna(v))]
+        return ColumnDiff(col, int(unequal.sum()), float(max(gaps)) if gaps else None)
     xs = a.astype(object).where(a.notna(), None).to_numpy()
     ys = b.astype(object).where(b.notna(), None).to_numpy()
     n = int(sum(1 for u, v in zip(xs, ys, strict=True) if u != v))
