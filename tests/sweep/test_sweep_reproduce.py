@@ -291,6 +291,11 @@ def test_lock_warnings(tmp_path: Path) -> None:
     (tmp_path / "requirements.lock").write_text(f"numpy=={version}\nMesa==0.1\n")
     lines = lock_warnings(tmp_path)
     assert len(lines) == 1 and lines[0].startswith("warning: mesa ")
+    (tmp_path / "requirements.lock").write_text(
+        f"# CPython 3.0.1 Linux x86_64.\nnumpy=={version}\n"
+    )
+    lines = lock_warnings(tmp_path)
+    assert len(lines) == 1 and "was made with Python 3.0.1" in lines[0]
 
 
 # ---------------------------------------------------------------------------------------------

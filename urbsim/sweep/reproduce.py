@@ -24,6 +24,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -362,6 +363,8 @@ def write_experiment_manifest(exp: LoadedExperiment, folder: Path) -> None:
     (folder / EXPERIMENT_MANIFEST).write_text(text + "\n", encoding="utf-8")
 
 
+#: The lock file's header line naming the interpreter (written by ``make lock``).
+_LOCK_PYTHON = re.compile(r"^# CPython (\d+\.\d+\.\d+)\b", re.MULTILINE)
 _LOCK_LINE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)")
 
 
@@ -381,7 +384,8 @@ def _normalize(name: str) -> str:
 
 
 def lock_warnings(root: Path) -> list[str]:
-    """One line per key package installed at another version than ``<root>/requirements.lock``.
+    """One line per key package installed at another version than ``<root>/requirements.lock``,
+    and one when the Python version differs from the one its header names.
 
     Nothing when the repository has no lock file or a key package is not pinned in it.
     """
@@ -390,6 +394,12 @@ def lock_warnings(root: Path) -> list[str]:
         return []
     pins = read_lock(lock)
     lines = []
+    made_with = _LOCK_PYTHON.search(lock.read_text(encoding="utf-8"))
+    if made_with and made_with.group(1) != platform.python_version():
+        lines.append(
+            f"warning: Python {platform.python_version()} is running, {LOCK_FILE} was made with "
+            f"Python {made_with.group(1)} (results may differ)"
+        )
     for name in KEY_PACKAGES:
         wanted = pins.get(_normalize(name))
         if wanted is None:
