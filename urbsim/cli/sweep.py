@@ -180,18 +180,31 @@ def reproduce(
     threads: ThreadsOption = None,
     scheduler: SchedulerOption = None,
 ) -> None:
-    """Rerun an experiment and compare its tables with results/<name>/ (exit 0 only if equal)."""
+    """Rerun an experiment and compare its results with results/<name>/ (exit 0 only if equal).
+
+    Integers, counts, strings, manifests and generated text must be equal; other floats may
+    differ by 1e-9 relative (1e-12 absolute near zero); figures are compared by their pixels.
+    Stops at the first step that fails (exit 1).
+    """
     from urbsim.errors import UrbsimError
     from urbsim.plots import PlotDataError
-    from urbsim.sweep.reproduce import StepFailed, SweepOptions, format_diffs
+    from urbsim.sweep.reproduce import StepFailed, SweepOptions, format_diffs, summary_lines
     from urbsim.sweep.reproduce import reproduce as run_reproduce
 
     _check_executor(executor, scheduler)
     options = SweepOptions(executor.value, workers, threads, scheduler)
     try:
-        ok, diffs = run_reproduce(experiment, update=update, keep=keep, options=options, log=_say)
+        ok, diffs = run_reproduce(
+            experiment,
+            update=update,
+            keep=keep,
+            options=options,
+            log=_say,
+            warn=lambda line: typer.echo(line, err=True),
+        )
     except (StepFailed, PlotDataError) as exc:
-        typer.echo(f"failed: {exc}", err=True)
+        # Not a user error (exit 2): the experiment ran and a step failed; later steps did not.
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(RUNS_FAILED) from None
     except UrbsimError as exc:
         # An invalid experiment or sweep file, an unusable folder, a resource limit.
@@ -199,11 +212,9 @@ def reproduce(
     except KeyboardInterrupt:
         _say("interrupted")
         raise typer.Exit(INTERRUPTED) from None
-    for line in format_diffs(diffs):
-        typer.echo(line)
     if update:
         return
-    matched = sum(d.status == "match" for d in diffs)
-    typer.echo(f"{matched} of {len(diffs)} tables match")
+    for line in format_diffs(diffs) + summary_lines(diffs):
+        typer.echo(line)
     if not ok:
         raise typer.Exit(RUNS_FAILED)
