@@ -62,7 +62,12 @@ def world_households(world_name: str, world_file: str | Path | None) -> float:
 
     from urbsim.world.census import WorldFileError
 
-    path = Path(str(world_file))
+    if world_file is None:
+        from urbsim.world.census_file import packaged_world_path
+
+        path = packaged_world_path()  # no file named: the census world packaged with urbsim
+    else:
+        path = Path(str(world_file))
     try:
         table = pq.read_table(path, columns=["households", "residents", "family_persons"])
     except (OSError, pa.ArrowException, KeyError) as exc:
