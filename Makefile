@@ -42,6 +42,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider
 
+# The marked fast subset (unit, kernel, property and CLI tests; under a minute on 2 cores).
+test-fast: $(STAMP)
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not slow"
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check urbsim tests benchmarks experiments docs
 	$(VENV)/bin/ruff format --check urbsim tests benchmarks experiments docs

@@ -60,6 +60,7 @@ def test_unknown_name_is_one_error_listing_the_names(
     assert list(empty_cwd.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_run_by_name_from_an_empty_folder(runner: CliRunner, empty_cwd: Path) -> None:
     args = ["run", "baseline", "--set", "world.households_per_agent=1000000.0", "--out", "out"]
     result = runner.invoke(app, args)
@@ -85,6 +86,7 @@ def test_init_writes_a_scenario_and_sweep_that_check_and_load(
     assert len(spec.parameters) == 1
 
 
+@pytest.mark.slow
 def test_init_scenario_runs(runner: CliRunner, empty_cwd: Path) -> None:
     """The template runs as written (at a small scale): its timeline years are in the run."""
     assert runner.invoke(app, ["init", "."]).exit_code == 0

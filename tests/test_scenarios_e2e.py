@@ -18,6 +18,9 @@ from urbsim.model import UrbanizationModel
 from urbsim.scenario import load_scenario
 from urbsim.scenario.load import read_toml
 
+#: End-to-end runs, sweeps or subprocesses: outside `make test-fast`.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.toml"))
 IDS = [str(p.relative_to(ROOT / "scenarios").with_suffix("")) for p in SCENARIOS]

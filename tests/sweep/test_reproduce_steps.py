@@ -6,9 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from urbsim.cli import app
+
+#: End-to-end runs, sweeps or subprocesses: outside `make test-fast`.
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 

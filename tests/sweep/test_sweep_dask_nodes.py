@@ -23,6 +23,9 @@ from urbsim.sweep.executors import (
     version_mismatches,
 )
 
+#: End-to-end runs, sweeps or subprocesses: outside `make test-fast`.
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("distributed")
 psutil = pytest.importorskip("psutil")
 

@@ -16,6 +16,9 @@ from urbsim.sweep import run_seed, run_sweep
 from urbsim.sweep.executors import local_cluster
 from urbsim.sweep.store import streamed_hash
 
+#: End-to-end runs, sweeps or subprocesses: outside `make test-fast`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def grid(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -58,6 +58,7 @@ def _unfinished(path: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> list[
     return sorted((out / "parts").glob("part-*.parquet"))
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_part_of_another_sweep(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -81,6 +82,7 @@ def test_resume_refuses_a_part_of_another_sweep(
     assert not (tmp_path / "out" / "results.parquet").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["truncate", "flip"])
 def test_a_damaged_part_is_redone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str

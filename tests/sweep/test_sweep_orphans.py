@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 from sweep_helpers import GRID, write_sweep
 
+#: End-to-end runs, sweeps or subprocesses: outside `make test-fast`.
+pytestmark = pytest.mark.slow
+
 psutil = pytest.importorskip("psutil")
 
 #: Enough runs that the sweep is still running when it is killed.

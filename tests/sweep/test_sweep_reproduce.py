@@ -25,6 +25,9 @@ from urbsim.sweep.reproduce import (
     write_experiment_manifest,
 )
 
+#: End-to-end runs, sweeps or subprocesses: outside `make test-fast`.
+pytestmark = pytest.mark.slow
+
 EXPERIMENT = """\
 description = "tiny Morris screening"
 

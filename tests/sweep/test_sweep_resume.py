@@ -18,6 +18,9 @@ from urbsim.cli import app
 from urbsim.output import table_hash
 from urbsim.sweep import run_sweep
 
+#: End-to-end runs, sweeps or subprocesses: outside `make test-fast`.
+pytestmark = pytest.mark.slow
+
 #: A grid whose second households_per_agent value asks for some 4e14 agents: the world's
 #: arrays cannot be allocated (far beyond any machine's address space), so those runs raise
 #: MemoryError at world building, a real failure path of the model. The memory guard refuses

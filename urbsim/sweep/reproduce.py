@@ -422,6 +422,21 @@ def lock_warnings(root: Path) -> list[str]:
     return lines
 
 
+def _update(exp: Experiment, options: SweepOptions, log: Callable[[str], None]) -> None:
+    """Run the steps into a marked temporary folder that then replaces ``results/<name>/``."""
+    # results/<name>/ is committed on purpose: --update is the one command that may replace
+    # tracked files, and only in the experiment's own results folder.
+    check_replaceable(exp.results, "experiment", allow_tracked=True)
+
+    def fill(tmp: Path) -> None:
+        write_marker(tmp, "experiment", exp.sha256)
+        run_steps(exp, tmp, options, log)
+        write_experiment_manifest(exp, tmp)
+
+    replace_dir(exp.results, fill)
+    log(f"updated {exp.results}")
+
+
 def reproduce(
     folder: str | Path,
     *,
@@ -473,17 +488,7 @@ def reproduce(
     for line in lock_warnings(exp.root):
         (warn or log)(line)
     if update:
-        # results/<name>/ is committed on purpose: --update is the one command that may replace
-        # tracked files, and only in the experiment's own results folder.
-        check_replaceable(exp.results, "experiment", allow_tracked=True)
-
-        def fill(tmp: Path) -> None:
-            write_marker(tmp, "experiment", exp.sha256)
-            run_steps(exp, tmp, options, log)
-            write_experiment_manifest(exp, tmp)
-
-        replace_dir(exp.results, fill)
-        log(f"updated {exp.results}")
+        _update(exp, options, log)
         return True, []
     if not find_tables(exp.results):
         raise OutputError(
