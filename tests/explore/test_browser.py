@@ -131,11 +131,21 @@ def test_explorer_runs_and_exports_a_reproducible_scenario(server: str, tmp_path
             _set_text(page, "Households per agent", "40000.0")
             _set_text(page, "County-town budget (bn yuan/yr)", "250.0")
             page.get_by_role("button", name="Run", exact=True).click()
-            digest_text = page.locator(".national-digest").inner_text(timeout=RUN_WAIT)
-            digest = digest_text.rsplit(" ", 1)[-1]
+            first = page.locator(".national-digest").inner_text(timeout=RUN_WAIT)
             # The three run figures and the two series figures are drawn.
             assert page.locator("img").count() >= 5
-            page.screenshot(path=str(tmp_path / "explorer.png"), full_page=True)
+
+            # Kept as the reference; a second run with a choice lever changed is compared.
+            page.get_by_role("button", name="Save as reference").click()
+            page.get_by_label("Funding base", exact=True).click(force=True)
+            page.get_by_role("option", name="registered", exact=True).click()
+            page.get_by_role("button", name="Run", exact=True).click()
+            digest_line = page.locator(".national-digest")
+            playwright_api.expect(digest_line).not_to_have_text(first, timeout=RUN_WAIT)
+            digest = digest_line.inner_text().rsplit(" ", 1)[-1]
+            page.get_by_text("Current minus reference").wait_for()
+            assert page.get_by_text("Reference: baseline").count() == 1
+            page.screenshot(path=str(tmp_path / "explorer.png"))
 
             with page.expect_download() as download:
                 page.get_by_role("button", name="Export scenario").click()
@@ -150,6 +160,7 @@ def test_explorer_runs_and_exports_a_reproducible_scenario(server: str, tmp_path
 
     text = export.read_text()
     assert "timeline.2025.county_town.budget = 250.0" in text
+    assert 'timeline.2025.service_funding_base = "registered"' in text
     assert "world.households_per_agent = 40000.0" in text
     assert hashlib.sha256(csv.read_bytes()).hexdigest() == digest
 
