@@ -204,9 +204,14 @@ def Comparison(run: PageRun, ref: PageRun | None) -> None:
         "origin-destination flows yet, so the province corridors are shown as this national "
         "series)"
     )
+    # Drawn once per pair of runs, not on every progress update of the page.
+    figures = solara.use_memo(
+        lambda: [views.series_figure(c, label, s, tables) for c, label, s in views.SERIES],
+        dependencies=[run, ref],
+    )
     with solara.Columns([1, 1]):
-        for column, label, scale in views.SERIES:
-            solara.FigureMatplotlib(views.series_figure(column, label, scale, tables))
+        for figure in figures:
+            solara.FigureMatplotlib(figure)
     if ref is not None:
         diff = state.compare_runs(run.national, ref.national)
         Heading("Current minus reference")
