@@ -144,3 +144,29 @@ def test_stop_ends_a_run_after_the_current_year(monkeypatch) -> None:
     assert calls == [(1, 3), (2, 3)]
     stopper.reset()
     assert state.run_spec(spec, None, stopper) == "finished"
+
+
+def test_scenario_choices_list_files_then_packaged_ones(tmp_path: Path, monkeypatch) -> None:
+    import sys
+    import types
+
+    (tmp_path / "policy").mkdir()
+    mine = tmp_path / "policy" / "mine.toml"
+    mine.write_text('name = "mine"\n')
+    packaged = tmp_path / "pkg.toml"
+    packaged.write_text('name = "pkg"\n')
+    registry = types.ModuleType("urbsim.scenario.registry")
+    item = types.SimpleNamespace
+    registry.packaged_scenarios = lambda: [  # type: ignore[attr-defined]
+        item(name="pkg", path=packaged),
+        item(name="policy/mine", path=mine),  # the same file as a listed one: shown once
+    ]
+    monkeypatch.setitem(sys.modules, "urbsim.scenario.registry", registry)
+    assert state.scenario_choices(tmp_path / "policy") == {
+        "mine.toml": mine,
+        "packaged: pkg": packaged,
+    }
+    assert state.scenario_choices(None) == {
+        "packaged: pkg": packaged,
+        "packaged: policy/mine": mine,
+    }

@@ -52,15 +52,21 @@ def explore(
         typer.Option(help="Address to listen on; the default serves this machine only."),
     ] = "127.0.0.1",
     scenarios: Annotated[
-        Path, typer.Option(help="Folder of the scenario files the page offers.")
-    ] = Path("scenarios"),
+        Path | None,
+        typer.Option(
+            help="Folder of scenario files the page offers besides the packaged ones "
+            "[default: ./scenarios when there is one]."
+        ),
+    ] = None,
 ) -> None:
     """Serve the interactive explorer: levers, runs, figures, a reference run and the export."""
     if importlib.util.find_spec("solara") is None:
         fail("explore: the explorer needs Solara; install it with pip install 'urbsim[explore]'")
-    if not scenarios.is_dir():
-        fail(f"--scenarios: not a folder: {scenarios.resolve()}")
-    env = {**os.environ, "URBSIM_EXPLORE_SCENARIOS": str(scenarios.resolve())}
+    env = dict(os.environ)
+    if scenarios is not None:
+        if not scenarios.is_dir():
+            fail(f"--scenarios: not a folder: {scenarios.resolve()}")
+        env["URBSIM_EXPLORE_SCENARIOS"] = str(scenarios.resolve())
     typer.echo(f"urbsim explorer on http://{host}:{port} (Ctrl-C stops it)")
     with subprocess.Popen(solara_command(host, port), env=env) as server:
         # Ending this command ends the server too: no orphaned server keeps the port.

@@ -38,8 +38,10 @@ class PageRun:
     digest: str
 
 
-def _scenario_folder() -> Path:
-    return Path(os.environ.get(SCENARIOS_ENV, "scenarios"))
+def _scenario_folder() -> Path | None:
+    """The folder ``urbsim explore`` was given, else ``scenarios/`` if there is one."""
+    folder = Path(os.environ.get(SCENARIOS_ENV, "scenarios"))
+    return folder if folder.is_dir() else None
 
 
 # One set per browser session (Solara scopes reactive variables to the session).
@@ -54,8 +56,7 @@ stopper: solara.Reactive[state.Stopper | None] = solara.reactive(None)
 
 
 def _files() -> dict[str, Path]:
-    folder = _scenario_folder()
-    return {str(p.relative_to(folder)): p for p in state.scenario_files(folder)}
+    return state.scenario_choices(_scenario_folder())
 
 
 def _base(name: str) -> LoadedScenario | None:
@@ -151,7 +152,7 @@ def Levers() -> None:
     """Scenario, year, every lever, and the Run / Stop / Save buttons."""
     files = _files()
     if not files:
-        solara.Error(f"no scenario files under {_scenario_folder().resolve()}")
+        solara.Error(f"no scenario files (folder: {_scenario_folder()}; none packaged)")
         return
     if scenario_name.value not in files:
         _choose(next(iter(files)))

@@ -10,6 +10,7 @@ overrides, so ``urbsim run`` of it reproduces the page's run bit for bit.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import threading
 from collections.abc import Callable, Sequence
@@ -132,10 +133,40 @@ def lever_text(lever: Lever, value: Any) -> str:
 
 
 def scenario_files(folder: Path) -> list[Path]:
-    """The scenario files the page offers: ``*.toml`` under ``folder``, sorted."""
+    """The scenario files under ``folder`` (``*.toml``, sorted); none if it is not a folder."""
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.rglob("*.toml") if p.is_file())
+
+
+def _packaged() -> list[tuple[str, Path]]:
+    """Packaged scenarios (name, file) when this urbsim has the scenario registry."""
+    try:
+        registry = importlib.import_module("urbsim.scenario.registry")
+    except ModuleNotFoundError:
+        return []
+    return [(item.name, Path(item.path)) for item in registry.packaged_scenarios()]
+
+
+def scenario_choices(folder: Path | None) -> dict[str, Path]:
+    """The scenarios the page offers, by the name shown: files under ``folder`` (by their
+    path below it), then packaged scenarios (``packaged: NAME``) that are not among them.
+
+    Parameters
+    ----------
+    folder
+        Folder of scenario files, or None for packaged scenarios only.
+    """
+    out = (
+        {}
+        if folder is None
+        else {p.relative_to(folder).as_posix(): p for p in scenario_files(folder)}
+    )
+    seen = {p.resolve() for p in out.values()}
+    for name, path in _packaged():
+        if path.resolve() not in seen:
+            out[f"packaged: {name}"] = path
+    return out
 
 
 def policy_year(loaded: LoadedScenario, from_year: int) -> int:
