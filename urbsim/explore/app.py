@@ -33,7 +33,6 @@ class PageRun:
     spec: state.RunSpec
     name: str
     national: pd.DataFrame
-    places: pd.DataFrame
     images: dict[str, bytes]
     digest: str
 
@@ -105,7 +104,6 @@ def run_task(spec: state.RunSpec) -> None:
         spec,
         result.loaded.scenario.name,
         result.national,
-        result.places,
         images,
         state.national_digest(result.national),
     )
