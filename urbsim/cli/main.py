@@ -234,3 +234,8 @@ app.command()(init)
 from urbsim.cli.world import world_app  # noqa: E402
 
 app.add_typer(world_app, name="world")
+
+# The interactive explorer (Solara page) lives in its own module.
+from urbsim.cli.explore import explore  # noqa: E402
+
+app.command()(explore)
