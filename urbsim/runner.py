@@ -41,6 +41,7 @@ def simulate(
     loaded: LoadedScenario,
     progress: Callable[[int, int, int], None] | None = None,
     until: int | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Run a scenario from its start year to its end year (or to ``until``).
 
@@ -53,8 +54,16 @@ def simulate(
     until
         Stop after this year instead of the scenario's end year; the years simulated are the
         same as in the full run.
+    notice
+        Receives :data:`urbsim.progress.COMPILE_MESSAGE` before a run that will compile the
+        Numba kernels (the first on a machine): otherwise the first year seems to hang.
     """
     start = time.perf_counter()
+    if notice is not None:
+        from urbsim.progress import COMPILE_MESSAGE, kernels_cached
+
+        if kernels_cached() is False:
+            notice(COMPILE_MESSAGE)
     model = UrbanizationModel(loaded)
     model.run(progress, until)
     notes = {k: str(v) for k, v in model.world.notes.items()}

@@ -17,16 +17,24 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from urbsim.cli.errors import ReportingGroup, fail
+from urbsim.cli.options import QuietOption, VerboseOption, verbosity
 from urbsim.errors import InputError
-from urbsim.scenario import LoadedScenario, Scenario, ScenarioError, load_scenario
+from urbsim.progress import Verbosity
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from urbsim.scenario import LoadedScenario
 
 app = typer.Typer(
     cls=ReportingGroup,
     no_args_is_help=True,
     add_completion=False,
+    # Plain Click help: rich markup would eat "[default: ...]" in help texts, and importing
+    # rich's help formatter costs more start-up time than the rest of `urbsim --help`.
+    rich_markup_mode=None,
+    # Click wraps help at 80 columns and cuts command summaries short; use wider terminals.
+    context_settings={"max_content_width": 100},
     help="Agent-based simulation of population agglomeration under China's urbanization policies.",
 )
 
@@ -50,6 +58,9 @@ SetOption = Annotated[
 
 
 def _load(path: Path, sets: list[str] | None, **fields: object) -> LoadedScenario:
+    # Imported here: pydantic and the schema are not needed for `urbsim --help`.
+    from urbsim.scenario import ScenarioError, load_scenario
+
     try:
         return load_scenario(path, overrides=sets, **fields)
     except ScenarioError as exc:
@@ -94,8 +105,11 @@ def run(
     engine: Annotated[
         Engine | None, typer.Option(help="Household engine (overrides the scenario's).")
     ] = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Run a scenario and write its tables, manifest and figures."""
+    level = verbosity(quiet, verbose)
     from urbsim.output import build_manifest, check_location, check_replaceable, write_run
 
     loaded = _load(scenario, sets, seed=seed, engine=None if engine is None else engine.value)
@@ -114,10 +128,10 @@ def run(
     from urbsim.runner import simulate
     from urbsim.world.census import WorldFileError
 
-    years = loaded.scenario.end_year - loaded.scenario.start_year
+    first, years = loaded.scenario.start_year, loaded.scenario.end_year - loaded.scenario.start_year
     try:
-        with year_progress(years) as progress:
-            result = simulate(loaded, progress=progress)
+        with year_progress(years, verbosity=level, first_year=first) as progress:
+            result = simulate(loaded, progress=progress, notice=progress.note)
     except WorldFileError as exc:
         # A world file that is corrupt or of another format version: the user's file.
         fail(f"{scenario.resolve()}: world.world_file: {exc}")
@@ -132,7 +146,10 @@ def run(
         manifest,
         lambda folder: plots.draw_all(result.national, result.places, folder),
     )
-    _summary(result.national, result.wall_seconds, path, name)
+    if level == Verbosity.QUIET:
+        typer.echo(str(path))
+    else:
+        _summary(result.national, result.wall_seconds, path, name)
 
 
 def _summary(national: pd.DataFrame, wall_seconds: float, path: Path, name: str) -> None:
@@ -164,9 +181,11 @@ def check(
     typer.echo(f"OK {loaded.scenario.name} {loaded.sha256}")
 
 
-@app.command()
+@app.command(short_help="Print the JSON Schema of scenario files.")
 def schema() -> None:
     """Print the JSON Schema of scenario files (with units and sources)."""
+    from urbsim.scenario import Scenario
+
     typer.echo(json.dumps(Scenario.model_json_schema(), indent=2, ensure_ascii=False))
 
 
@@ -200,9 +219,10 @@ def plot(
 # Sweeps, their figures and experiment reproduction live in their own module.
 from urbsim.cli.sweep import plot_sweep, reproduce, sweep  # noqa: E402
 
-app.command()(sweep)
+# Short summaries: Click cuts longer ones to the width of an 80-column terminal.
+app.command(short_help="Run a parameter sweep, results streamed to disk.")(sweep)
 app.command("plot-sweep")(plot_sweep)
-app.command()(reproduce)
+app.command(short_help="Rerun an experiment and compare with its committed tables.")(reproduce)
 
 # World files (the census world) live in their own module.
 from urbsim.cli.world import world_app  # noqa: E402

@@ -16,6 +16,8 @@ import typer
 
 # User errors go through the one error path of the urbsim command (exit code 2).
 from urbsim.cli.errors import fail as _fail
+from urbsim.cli.options import QuietOption, VerboseOption, verbosity
+from urbsim.progress import Verbosity
 
 #: Exit code of a sweep with failed or unfinished runs, or of tables that differ.
 RUNS_FAILED = 1
@@ -87,8 +89,11 @@ def sweep(
     task_seconds: Annotated[
         float, typer.Option(min=0.0, help="Wanted wall time of a task; runs are batched to it.")
     ] = 0.1,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Run a parameter sweep: every design point and replication, results streamed to disk."""
+    level = verbosity(quiet, verbose)
     from urbsim.output import OutputError
     from urbsim.sweep.driver import run_sweep
     from urbsim.sweep.spec import SweepError
@@ -107,7 +112,8 @@ def sweep(
             resume=resume,
             force=force,
             task_seconds=task_seconds,
-            log=_say,
+            log=None if level == Verbosity.QUIET else _say,
+            verbosity=level,
         )
     except (SweepError, OutputError) as exc:
         _fail(str(exc))
@@ -116,14 +122,16 @@ def sweep(
         _say(f"interrupted; finished runs are kept: urbsim sweep {file}{where} --resume")
         raise typer.Exit(INTERRUPTED) from None
 
-    for run, line in outcome.failures[:_SHOWN_FAILURES]:
+    shown = len(outcome.failures) if level == Verbosity.VERBOSE else _SHOWN_FAILURES
+    for run, line in outcome.failures[:shown]:
         _say(f"run {run} failed: {line}")
-    if len(outcome.failures) > _SHOWN_FAILURES:
-        _say(f"... {len(outcome.failures) - _SHOWN_FAILURES} more failed runs")
+    if len(outcome.failures) > shown:
+        _say(f"... {len(outcome.failures) - shown} more failed runs")
     for key, message in outcome.infra_errors:
         _say(f"task {key} did not finish: {message}")
     for metric, reason in outcome.analysis_skipped:
-        _say(f"analysis of {metric} skipped: {reason}")
+        if level != Verbosity.QUIET:
+            _say(f"analysis of {metric} skipped: {reason}")
     status = f"{outcome.ok} ok, {outcome.failed} failed"
     if outcome.missing:
         status += f", {len(outcome.missing)} unfinished"
@@ -167,6 +175,8 @@ def reproduce(
     workers: WorkersOption = None,
     threads: ThreadsOption = None,
     scheduler: SchedulerOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Rerun an experiment and compare its tables with results/<name>/ (exit 0 only if equal)."""
     from urbsim.output import OutputError
@@ -175,10 +185,12 @@ def reproduce(
     from urbsim.sweep.reproduce import reproduce as run_reproduce
     from urbsim.sweep.spec import SweepError
 
+    level = verbosity(quiet, verbose)
     _check_executor(executor, scheduler)
-    options = SweepOptions(executor.value, workers, threads, scheduler)
+    options = SweepOptions(executor.value, workers, threads, scheduler, int(level))
+    log = (lambda message: None) if level == Verbosity.QUIET else _say
     try:
-        ok, diffs = run_reproduce(experiment, update=update, keep=keep, options=options, log=_say)
+        ok, diffs = run_reproduce(experiment, update=update, keep=keep, options=options, log=log)
     except (SweepError, OutputError) as exc:
         _fail(str(exc))
     except (StepFailed, PlotDataError) as exc:
@@ -188,7 +200,8 @@ def reproduce(
         _say("interrupted")
         raise typer.Exit(INTERRUPTED) from None
     for line in format_diffs(diffs):
-        typer.echo(line)
+        if level != Verbosity.QUIET or not line.lstrip().startswith("match"):
+            typer.echo(line)
     if update:
         return
     matched = sum(d.status == "match" for d in diffs)

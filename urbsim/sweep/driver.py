@@ -13,11 +13,9 @@ import math
 import os
 import shlex
 import shutil
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -33,6 +31,7 @@ from urbsim.output import (
     tracked_files,
     write_marker,
 )
+from urbsim.progress import SweepUpdate, Verbosity, sweep_progress
 from urbsim.sweep import store
 from urbsim.sweep.design import (
     SweepDesign,
@@ -163,50 +162,8 @@ def _ranges(missing: list[int]) -> list[tuple[int, int]]:
 # ---------------------------------------------------------------------------------------------
 # Progress
 # ---------------------------------------------------------------------------------------------
-ProgressUpdate = Callable[[int, int], None]
-
-
-@contextmanager
-def sweep_progress(
-    total: int, done: int, failed: int, enabled: bool | None = None
-) -> Iterator[ProgressUpdate]:
-    """A progress bar of runs done, failures and time left (on a terminal only).
-
-    Yields ``update(ok, failed)``: call with the number of runs a task finished.
-    """
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if not enabled:
-        yield lambda ok, bad: None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    columns = (
-        TextColumn("runs"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[failed]} failed"),
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True)) as bar:
-        task = bar.add_task("runs", total=total, completed=done, failed=failed)
-        counts = {"failed": failed}
-
-        def update(ok: int, bad: int) -> None:
-            counts["failed"] += bad
-            bar.update(task, advance=ok + bad, failed=counts["failed"])
-
-        yield update
+# One implementation for runs and sweeps: a bar on a terminal, plain lines in logs.
+ProgressUpdate = SweepUpdate
 
 
 # ---------------------------------------------------------------------------------------------
@@ -285,6 +242,7 @@ def run_sweep(
     task_seconds: float = TARGET_TASK_SECONDS,
     start_method: str | None = None,
     log: Callable[[str], None] | None = None,
+    verbosity: Verbosity = Verbosity.NORMAL,
 ) -> SweepOutcome:
     """Run a sweep file into a folder.
 
@@ -305,13 +263,16 @@ def run_sweep(
     force
         Delete a sweep folder already at ``out`` and start over.
     progress
-        Show a progress bar; None shows it on a terminal only.
+        True: a progress bar; False: none; None: a bar on a terminal, else a plain line per
+        finished batch.
     task_seconds
         Wanted wall time of a task (runs are batched up to it).
     start_method
         Start method of the process pool (``forkserver`` by default, else ``spawn``).
     log
         Receives one-line messages (None: silent).
+    verbosity
+        ``QUIET``: no progress; ``VERBOSE``: a plain line per batch, on a terminal too.
 
     Returns
     -------
@@ -399,7 +360,7 @@ def run_sweep(
     records: dict[int, RunRecord] = {r: rec for r, (_, rec) in done.items()}
     failed0 = sum(1 for rec in records.values() if rec.status != "ok")
 
-    with sweep_progress(n_runs, len(records), failed0, progress) as update:
+    with sweep_progress(n_runs, len(records), failed0, progress, verbosity=verbosity) as update:
 
         def on_report(report: TaskReport) -> None:
             outcome.tasks += 1

@@ -34,6 +34,7 @@ import pandas as pd
 from pydantic import Field, ValidationError
 
 from urbsim.output import OutputError, replace_dir, table_hash
+from urbsim.progress import Verbosity
 from urbsim.scenario.load import _problems as _pydantic_problems
 from urbsim.scenario.schema import Strict
 from urbsim.sweep.spec import SweepError
@@ -190,6 +191,8 @@ class SweepOptions:
     workers: int | None = None
     threads: int | None = None
     scheduler: str | None = None
+    #: A :class:`urbsim.progress.Verbosity` value: progress lines of the sweep steps.
+    verbosity: int = 1
 
 
 def run_steps(
@@ -221,6 +224,7 @@ def run_steps(
                     scheduler=options.scheduler,
                     force=True,
                     log=log,
+                    verbosity=Verbosity(options.verbosity),
                 )
                 if not outcome.complete:
                     raise StepFailed(
