@@ -40,15 +40,20 @@ def blocks(path: Path = TUTORIAL) -> list[Block]:
     return out
 
 
-def run_tutorial(folder: Path, bin_dir: Path, python: str) -> list[str]:
+def run_tutorial(
+    folder: Path, bin_dir: Path, python: str, env: dict[str, str] | None = None
+) -> list[str]:
     """Run every block in ``folder`` with ``urbsim`` from ``bin_dir``; return their outputs.
+
+    ``env`` (default: this process's environment) gets ``bin_dir`` in front of its ``PATH``.
 
     Raises
     ------
     AssertionError
         When a block fails, with its text and output.
     """
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    base = dict(os.environ if env is None else env)
+    env = {**base, "PATH": f"{bin_dir}{os.pathsep}{base.get('PATH', '')}"}
     outputs = []
     for block in blocks():
         if block.kind == "file":
