@@ -32,9 +32,7 @@ SweepUpdate = Callable[[int, int], None]
 MAX_PLAIN_LINES: Final[int] = 25
 
 #: Printed before the first run on a machine, when the Numba kernels are not in the cache yet.
-COMPILE_MESSAGE: Final[str] = (
-    "compiling kernels (first run only, ~15 s on a fast machine; cached for later runs)..."
-)
+COMPILE_MESSAGE: Final[str] = "compiling kernels (first run only, ~15 s; cached afterwards)..."
 
 
 class Verbosity(IntEnum):
