@@ -20,11 +20,10 @@ from urbsim.cli.errors import ReportingGroup, fail
 from urbsim.cli.options import QuietOption, VerboseOption, verbosity
 from urbsim.errors import InputError
 from urbsim.progress import Verbosity
+from urbsim.scenario import LoadedScenario, Scenario, ScenarioError, load_scenario
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from urbsim.scenario import LoadedScenario
 
 app = typer.Typer(
     cls=ReportingGroup,
@@ -58,9 +57,6 @@ SetOption = Annotated[
 
 
 def _load(path: Path, sets: list[str] | None, **fields: object) -> LoadedScenario:
-    # Imported here: pydantic and the schema are not needed for `urbsim --help`.
-    from urbsim.scenario import ScenarioError, load_scenario
-
     try:
         return load_scenario(path, overrides=sets, **fields)
     except ScenarioError as exc:
@@ -184,8 +180,6 @@ def check(
 @app.command(short_help="Print the JSON Schema of scenario files.")
 def schema() -> None:
     """Print the JSON Schema of scenario files (with units and sources)."""
-    from urbsim.scenario import Scenario
-
     typer.echo(json.dumps(Scenario.model_json_schema(), indent=2, ensure_ascii=False))
 
 
