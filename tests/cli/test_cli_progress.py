@@ -142,3 +142,36 @@ def test_after_a_run_the_cache_is_warm(small_scenario: object) -> None:
 
     simulate(small_scenario(end_year=2011))  # type: ignore[operator]
     assert _kernels_cached_in(None) == "True"
+
+
+SWEEP = """\
+base = "tiny.toml"
+seed = 5
+replications = 1
+
+[design]
+kind = "grid"
+
+[[design.parameters]]
+name = "behaviour.move_base"
+values = [0.1, 0.2]
+
+[outputs]
+national = ["urbanization_rate"]
+years = [2013]
+"""
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_sweep_progress_lines_and_quiet(tmp_path: Path, quiet: bool) -> None:
+    (tmp_path / "tiny.toml").write_text(TINY)
+    (tmp_path / "s.toml").write_text(SWEEP)
+    args = ["sweep", str(tmp_path / "s.toml"), "--out", str(tmp_path / "out")]
+    args += ["--executor", "serial", *(["--quiet"] if quiet else [])]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "2 runs: 2 ok, 0 failed" in result.stdout
+    if quiet:
+        assert result.stderr == ""
+    else:
+        assert re.search(r"^runs 2/2, 0 failed, elapsed \d+:\d\d:\d\d$", result.stderr, re.M)
