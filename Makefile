@@ -1,13 +1,15 @@
 # urbsim: two entry points for a fresh clone.
-#   make demo   set up, then run the baseline scenario into results/demo/
+#   make demo   set up, then run the calibrated census scenario (china_census) into results/demo/
 #   make test   set up, then run the test suite
+#   make setup-locked   install the exact versions of requirements.lock (the committed results')
+#   make lock           rewrite requirements.lock from .venv (after regenerating the results)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench setup clean
+.PHONY: demo test lint bench setup setup-locked lock clean
 
 setup: $(STAMP)
 
@@ -18,11 +20,31 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	@touch $(STAMP)
 
+# The versions behind the committed results: `urbsim reproduce` warns when they differ.
+setup-locked:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "urbsim needs Python >= 3.12 (mesa 3.5); found " + sys.version.split()[0]'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.lock -e .
+	@touch $(STAMP)
+
+lock: $(STAMP)
+	{ printf '%s\n' \
+	  "# Exact versions of every distribution installed for the committed results (results/*/)." \
+	  "# $$($(PY) -c 'import platform as p; print(p.python_implementation(), p.python_version(), p.system(), p.machine())')." \
+	  "# Install: pip install -r requirements.lock -e .   (or: make setup-locked)" \
+	  "# urbsim reproduce warns when a key package (numpy, pandas, numba, ...) differs from this file." \
+	  "# Regenerate with the results: make lock"; \
+	  $(PY) -m pip freeze --exclude-editable; } > requirements.lock
+
 demo: $(STAMP)
-	$(VENV)/bin/urbsim run scenarios/baseline.toml --out results/demo
+	$(VENV)/bin/urbsim run china_census --out results/demo
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider
+
+# The marked fast subset (unit, kernel, property and CLI tests; under a minute on 2 cores).
+test-fast: $(STAMP)
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not slow"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check urbsim tests benchmarks experiments docs

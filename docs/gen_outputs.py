@@ -39,8 +39,18 @@ OTHER_FILES: tuple[tuple[str, str], ...] = (
         "of Python and every library, wall time, the world's definitions",
     ),
     ("figures/urbanization.png", "resident vs hukou urbanization"),
-    ("figures/rank_size.png", "rank–size of prefecture cities, first and last year, log–log"),
-    ("figures/map.png", "places by lon/lat, bubble = urban residents, colour = growth"),
+    (
+        "figures/rank_size.png",
+        "rank − ½ against size of prefecture cities of at least 0.5 million urban residents, "
+        "first and last year, log–log, with the Gabaix–Ibragimov ζ ± s.e. (the "
+        "`zipf_exponent` indicator's estimator)",
+    ),
+    (
+        "figures/map.png",
+        "choropleth of the growth of urban residents over the run (%), by prefecture on the "
+        "census world and by province on the synthetic world, with province outlines, Albers "
+        "equal-area projection (boundaries: `urbsim/data/`)",
+    ),
     (
         "figures/service_gap.png",
         "urban residents without full service access, by city size class",

@@ -152,6 +152,7 @@ def test_run_refuses_a_name_that_is_a_path(
     assert _listing(tmp_path) == ["tiny.toml"]
 
 
+@pytest.mark.slow
 def test_plot_redraws_the_figures_from_the_tables(runner: CliRunner, tmp_path: Path) -> None:
     national, places = fake_tables()
     run_dir = tmp_path / "run"

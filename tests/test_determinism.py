@@ -19,6 +19,9 @@ from urbsim.model import UrbanizationModel
 from urbsim.output import table_hash
 from urbsim.scenario import LoadedScenario
 
+#: End-to-end runs, sweeps or subprocesses: outside `make test-fast`.
+pytestmark = pytest.mark.slow
+
 #: Points schemes with large quotas in the big cities and permits from 2012, so that every
 #: household rule (moves, in-situ, permits, conditional and points settlement) is exercised.
 _POINTS = {"rule": "points", "min_years": 1, "quota_per_10k": 500.0}

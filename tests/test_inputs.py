@@ -165,6 +165,7 @@ _CACHE_RUN = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_a_second_process_loads_the_kernel_from_numba_cache() -> None:
     """The record types survive Numba's on-disk cache: a second process loads the compiled
     household step instead of compiling it again."""

@@ -16,7 +16,10 @@ import pytest
 
 from urbsim.model import UrbanizationModel
 from urbsim.scenario import load_scenario
-from urbsim.scenario.load import _read_toml
+from urbsim.scenario.load import read_toml
+
+#: End-to-end runs, sweeps or subprocesses: outside `make test-fast`.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.toml"))
@@ -26,7 +29,7 @@ SMALL = ["world.households_per_agent=40000.0"]
 
 def _small(path: Path, request: pytest.FixtureRequest) -> list[str]:
     """Overrides for a small run; census-world scenarios get the session's census world file."""
-    world = _read_toml(path.resolve(), ()).get("world", {})
+    world = read_toml(path.resolve(), ()).get("world", {})
     if world.get("name") != "census":
         return list(SMALL)
     world_file = request.getfixturevalue("world_file")

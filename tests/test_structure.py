@@ -358,7 +358,7 @@ def _private_uses(module: str, tree: ast.AST) -> Iterator[str]:
                     aliases[local] = full
             elif alias.asname and alias.name in MODULES:
                 aliases[local] = alias.name
-    # Attribute access through a module bound by an import: `store._column_bytes`.
+    # Attribute access through a module bound by an import: `store.column_bytes`.
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.Attribute)

@@ -42,6 +42,7 @@ def simulate(
     progress: Callable[[int, int, int], None] | None = None,
     until: int | None = None,
     notice: Callable[[str], None] | None = None,
+    check_memory: bool = True,
 ) -> RunResult:
     """Run a scenario from its start year to its end year (or to ``until``).
 
@@ -57,8 +58,21 @@ def simulate(
     notice
         Receives :data:`urbsim.progress.COMPILE_MESSAGE` before a run that will compile the
         Numba kernels (the first on a machine): otherwise the first year seems to hang.
+    check_memory
+        Refuse, before the world is built, a run whose agents would not fit in the available
+        memory (:func:`urbsim.resources.check_run_memory`); False skips the check.
+
+    Raises
+    ------
+    urbsim.errors.ResourceError
+        If ``check_memory`` and the run's estimated memory exceeds the available memory.
     """
     start = time.perf_counter()
+    if check_memory:
+        from urbsim.resources import check_run_memory
+
+        world = loaded.scenario.world
+        check_run_memory(world.name, world.world_file, world.households_per_agent)
     if notice is not None:
         from urbsim.progress import COMPILE_MESSAGE, kernels_cached
 

@@ -41,6 +41,9 @@ from urbsim.model import UrbanizationModel
 from urbsim.scenario import LoadedScenario, load_scenario, validate
 from urbsim.world import World
 
+#: End-to-end runs, sweeps or subprocesses: outside `make test-fast`.
+pytestmark = pytest.mark.slow
+
 BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.toml"
 
 #: Counter names by ``C_*`` index, for messages.

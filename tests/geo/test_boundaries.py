@@ -77,6 +77,7 @@ def test_code_table_points_at_outlines_only() -> None:
         assert code not in outlines or code in set(rows["code_2020"]), code
 
 
+@pytest.mark.slow
 def test_every_census_prefecture_maps_to_an_outline(built: tuple[Any, dict]) -> None:
     df, _ = built
     codes = df["prefecture_code"].unique()

@@ -83,6 +83,7 @@ def test_choropleth_draws_filled_outlines_borders_and_the_grey_key() -> None:
         plt.close(fig)
 
 
+@pytest.mark.slow
 def test_map_is_written_in_every_requested_format_with_stable_bytes(tmp_path: Path) -> None:
     _, places = fake_tables()
     a, b = tmp_path / "a", tmp_path / "b"

@@ -64,6 +64,7 @@ def test_draw_all_writes_every_figure(
     assert plt.get_fignums() == []  # every figure closed
 
 
+@pytest.mark.slow
 def test_figures_are_byte_identical_when_redrawn(
     tmp_path: Path, tables: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:

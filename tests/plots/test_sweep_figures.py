@@ -12,6 +12,9 @@ from urbsim.analysis.sensitivity import Problem, analyze, sample
 from urbsim.plots import PlotDataError
 from urbsim.plots.sweep import _Units, draw_sweep_figures, parameter_unit
 
+#: End-to-end runs, sweeps or subprocesses: outside `make test-fast`.
+pytestmark = pytest.mark.slow
+
 PNG = b"\x89PNG\r\n\x1a\n"
 P1, P2, P3 = "behaviour.beta_income", "behaviour.move_base", "policy.settlement.mega.min_years"
 

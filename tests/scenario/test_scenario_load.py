@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from urbsim.scenario import LoadedScenario, Policy, Scenario, ScenarioError, load_scenario, validate
-from urbsim.scenario.load import _read_toml, apply_overrides, deep_merge, parse_override
+from urbsim.scenario.load import apply_overrides, deep_merge, parse_override, read_toml
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.toml"))
@@ -338,11 +338,6 @@ BAD_FILES = {
         ["access shares must be in [0, 1]"],
     ),
     "world name": (SHORT.replace("[world]", '[world]\nname = "mars"'), "world.name", ["'mars'"]),
-    "census without file": (
-        SHORT.replace("[world]", '[world]\nname = "census"'),
-        "world",
-        ["needs world_file"],
-    ),
     "synthetic with file": (
         SHORT.replace("[world]", '[world]\nworld_file = "w.parquet"'),
         "world",
@@ -392,6 +387,12 @@ def test_census_world_file_is_relative_to_the_scenario(tmp_path: Path) -> None:
     )
     loaded = load_scenario(path)
     assert loaded.scenario.world.world_file == str((tmp_path / "data/world.parquet").resolve())
+
+
+def test_census_world_without_a_file_is_the_packaged_world(tmp_path: Path) -> None:
+    """``world.name = "census"`` alone names the census world packaged with urbsim."""
+    path = write(tmp_path, "s.toml", SHORT.replace("[world]", '[world]\nname = "census"'))
+    assert load_scenario(path).scenario.world.world_file is None
 
 
 def test_validate_reports_its_source() -> None:
@@ -511,7 +512,7 @@ def test_there_are_scenario_files() -> None:
 def test_every_scenario_file_validates(path: Path, tmp_path: Path) -> None:
     # Validation only: a census world's file (git-ignored, built from data outside the
     # repository) is checked for existence by load_scenario, so point it at a stand-in.
-    world = _read_toml(path.resolve(), ()).get("world", {})
+    world = read_toml(path.resolve(), ()).get("world", {})
     overrides = []
     if world.get("name") == "census":
         stand_in = tmp_path / "census.parquet"

@@ -16,6 +16,9 @@ from urbsim.sweep import run_seed, run_sweep
 from urbsim.sweep.executors import local_cluster
 from urbsim.sweep.store import streamed_hash
 
+#: End-to-end runs, sweeps or subprocesses: outside `make test-fast`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -87,7 +90,7 @@ def test_sweep_folder_content(reference: tuple[str, Path]) -> None:
     assert len(summary) == 16
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["tables"]["results"]["sha256"] == digest
-    assert manifest["runs"] == {"total": 8, "ok": 8, "failed": 0}
+    assert manifest["runs"] == {"total": 8, "ok": 8, "failed": 0, "retried": 0}
     assert manifest["seeds"]["sweep"] == 11
 
 

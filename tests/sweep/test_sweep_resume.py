@@ -18,9 +18,13 @@ from urbsim.cli import app
 from urbsim.output import table_hash
 from urbsim.sweep import run_sweep
 
+#: End-to-end runs, sweeps or subprocesses: outside `make test-fast`.
+pytestmark = pytest.mark.slow
+
 #: A grid whose second households_per_agent value asks for some 4e14 agents: the world's
 #: arrays cannot be allocated (far beyond any machine's address space), so those runs raise
-#: MemoryError at world building, a real failure path of the model.
+#: MemoryError at world building, a real failure path of the model. The memory guard refuses
+#: such a sweep before it starts; these tests pass its override to reach the failing runs.
 FAILING = GRID.replace('"behaviour.move_base"', '"world.households_per_agent"').replace(
     "values = [0.1, 0.3]", "values = [200000.0, 1e-6]"
 )
@@ -33,7 +37,9 @@ LONGER = GRID.replace("replications = 2", "replications = 3").replace(
 
 def test_failing_runs_are_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
     path = write_sweep(tmp_path / "in", FAILING)
-    outcome = run_sweep(path, tmp_path / "out", executor="serial", progress=False)
+    outcome = run_sweep(
+        path, tmp_path / "out", executor="serial", progress=False, ignore_memory_limit=True
+    )
     assert outcome.complete
     assert (outcome.ok, outcome.failed) == (4, 4)
     assert [r for r, _ in outcome.failures] == [4, 5, 6, 7]
@@ -49,9 +55,8 @@ def test_failing_runs_are_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None
 
 def test_cli_reports_failures_with_exit_code_1(tmp_path: Path) -> None:
     path = write_sweep(tmp_path / "in", FAILING)
-    result = CliRunner().invoke(
-        app, ["sweep", str(path), "--out", str(tmp_path / "out"), "--executor", "serial"]
-    )
+    args = ["sweep", str(path), "--out", str(tmp_path / "out"), "--executor", "serial"]
+    result = CliRunner().invoke(app, [*args, "--ignore-memory-limit"])
     assert result.exit_code == 1, result.output
     assert "run 4 failed: " in result.output and "MemoryError" in result.output
     assert "4 ok, 4 failed" in result.output

@@ -41,6 +41,9 @@ from urbsim.world.census_households import (
 )
 from urbsim.world.census_read import CODE_HEADER, COLUMNS, NAME_HEADER
 
+#: End-to-end runs, sweeps or subprocesses: outside `make test-fast`.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared/data/census"
 XLSX = DATA / "census_county_2010_v1.xlsx"

@@ -25,6 +25,9 @@ from urbsim.world.census import (
 )
 from urbsim.world.census_read import CODE_HEADER, COLUMNS, NAME_HEADER
 
+#: End-to-end runs, sweeps or subprocesses: outside `make test-fast`.
+pytestmark = pytest.mark.slow
+
 HEADERS = [NAME_HEADER, CODE_HEADER, *(c.header for c in COLUMNS)]
 CENTROIDS = "city_code,city,lon,lat\n110100,北京市,116.4,40.2\n"
 

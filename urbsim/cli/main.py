@@ -21,6 +21,7 @@ from urbsim.cli.options import QuietOption, VerboseOption, verbosity
 from urbsim.errors import InputError
 from urbsim.progress import Verbosity
 from urbsim.scenario import LoadedScenario, Scenario, ScenarioError, load_scenario
+from urbsim.scenario.registry import resolve_scenario
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,6 +46,11 @@ class Engine(StrEnum):
     mesa = "mesa"
 
 
+SCENARIO_HELP = (
+    "Scenario file (TOML), or the name of a packaged scenario (baseline, china_census, "
+    "policy/d1_services, ...: see `urbsim scenarios`); an existing file wins."
+)
+
 SetOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -57,6 +63,8 @@ SetOption = Annotated[
 
 
 def _load(path: Path, sets: list[str] | None, **fields: object) -> LoadedScenario:
+    """Load the scenario ``path`` names (a file, else a packaged scenario's name)."""
+    path = resolve_scenario(path)
     try:
         return load_scenario(path, overrides=sets, **fields)
     except ScenarioError as exc:
@@ -92,7 +100,7 @@ def _main(
 
 @app.command()
 def run(
-    scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
+    scenario: Annotated[Path, typer.Argument(help=SCENARIO_HELP)],
     out: Annotated[
         Path | None, typer.Option("--out", help="Output folder [default: results/<scenario name>].")
     ] = None,
@@ -103,11 +111,20 @@ def run(
     ] = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
+    ignore_memory_limit: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-memory-limit",
+            help="Run even when the run's estimated memory exceeds the available memory.",
+        ),
+    ] = False,
 ) -> None:
     """Run a scenario and write its tables, manifest and figures."""
     level = verbosity(quiet, verbose)
     from urbsim.output import build_manifest, check_location, check_replaceable, write_run
 
+    # A packaged scenario's name becomes its file, which the messages below then name.
+    scenario = resolve_scenario(scenario)
     loaded = _load(scenario, sets, seed=seed, engine=None if engine is None else engine.value)
     name = loaded.scenario.name
     if out is None:
@@ -120,6 +137,7 @@ def run(
 
     # Imported here so that `schema` and `check` start fast and work without the model.
     from urbsim import plots
+    from urbsim.errors import ResourceError
     from urbsim.progress import year_progress
     from urbsim.runner import simulate
     from urbsim.world.census import WorldFileError
@@ -127,7 +145,14 @@ def run(
     first, years = loaded.scenario.start_year, loaded.scenario.end_year - loaded.scenario.start_year
     try:
         with year_progress(years, verbosity=level, first_year=first) as progress:
-            result = simulate(loaded, progress=progress, notice=progress.note)
+            result = simulate(
+                loaded,
+                progress=progress,
+                notice=progress.note,
+                check_memory=not ignore_memory_limit,
+            )
+    except ResourceError as exc:
+        fail(f"{scenario.resolve()}: {exc}")
     except WorldFileError as exc:
         # A world file that is corrupt or of another format version: the user's file.
         fail(f"{scenario.resolve()}: world.world_file: {exc}")
@@ -169,7 +194,7 @@ def _summary(national: pd.DataFrame, wall_seconds: float, path: Path, name: str)
 
 @app.command()
 def check(
-    file: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
+    file: Annotated[Path, typer.Argument(help=SCENARIO_HELP)],
     sets: SetOption = None,
 ) -> None:
     """Validate a scenario; print its name and the hash of the resolved scenario."""
@@ -218,7 +243,18 @@ app.command(short_help="Run a parameter sweep, results streamed to disk.")(sweep
 app.command("plot-sweep")(plot_sweep)
 app.command(short_help="Rerun an experiment and compare with its committed tables.")(reproduce)
 
+# The packaged scenarios and `urbsim init` live in their own module.
+from urbsim.cli.scenarios import init, scenarios  # noqa: E402
+
+app.command()(scenarios)
+app.command()(init)
+
 # World files (the census world) live in their own module.
 from urbsim.cli.world import world_app  # noqa: E402
 
 app.add_typer(world_app, name="world")
+
+# The interactive explorer (Solara page) lives in its own module.
+from urbsim.cli.explore import explore  # noqa: E402
+
+app.command()(explore)

@@ -89,14 +89,23 @@ def sweep(
     task_seconds: Annotated[
         float, typer.Option(min=0.0, help="Wanted wall time of a task; runs are batched to it.")
     ] = 0.1,
+    large: Annotated[
+        bool, typer.Option("--large", help="Allow a sweep of more than 100,000 runs.")
+    ] = False,
+    ignore_memory_limit: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-memory-limit",
+            help="Run even when the concurrent runs' estimated memory exceeds the available.",
+        ),
+    ] = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Run a parameter sweep: every design point and replication, results streamed to disk."""
     level = verbosity(quiet, verbose)
-    from urbsim.output import OutputError
+    from urbsim.errors import UrbsimError
     from urbsim.sweep.driver import run_sweep
-    from urbsim.sweep.spec import SweepError
 
     _check_executor(executor, scheduler)
     if resume and force:
@@ -114,8 +123,11 @@ def sweep(
             task_seconds=task_seconds,
             log=None if level == Verbosity.QUIET else _say,
             verbosity=level,
+            large=large,
+            ignore_memory_limit=ignore_memory_limit,
         )
-    except (SweepError, OutputError) as exc:
+    except UrbsimError as exc:
+        # Sweep file, output folder, foreign part, resource limit, Dask worker versions.
         _fail(str(exc))
     except KeyboardInterrupt:
         where = f" --out {out}" if out is not None else ""
@@ -178,33 +190,47 @@ def reproduce(
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Rerun an experiment and compare its tables with results/<name>/ (exit 0 only if equal)."""
-    from urbsim.output import OutputError
+    """Rerun an experiment and compare its results with results/<name>/ (exit 0 only if equal).
+
+    Integers, counts, strings, manifests and generated text must be equal; other floats may
+    differ by 1e-9 relative (1e-12 absolute near zero); figures are compared by their pixels.
+    Stops at the first step that fails (exit 1).
+    """
+    from urbsim.errors import UrbsimError
     from urbsim.plots import PlotDataError
-    from urbsim.sweep.reproduce import StepFailed, SweepOptions, format_diffs
+    from urbsim.sweep.reproduce import StepFailed, SweepOptions, format_diffs, summary_lines
     from urbsim.sweep.reproduce import reproduce as run_reproduce
-    from urbsim.sweep.spec import SweepError
 
     level = verbosity(quiet, verbose)
     _check_executor(executor, scheduler)
     options = SweepOptions(executor.value, workers, threads, scheduler, int(level))
     log = (lambda message: None) if level == Verbosity.QUIET else _say
     try:
-        ok, diffs = run_reproduce(experiment, update=update, keep=keep, options=options, log=log)
-    except (SweepError, OutputError) as exc:
-        _fail(str(exc))
+        ok, diffs = run_reproduce(
+            experiment,
+            update=update,
+            keep=keep,
+            options=options,
+            log=log,
+            warn=lambda line: typer.echo(line, err=True),
+        )
     except (StepFailed, PlotDataError) as exc:
-        typer.echo(f"failed: {exc}", err=True)
+        # Not a user error (exit 2): the experiment ran and a step failed; later steps did not.
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(RUNS_FAILED) from None
+    except UrbsimError as exc:
+        # An invalid experiment or sweep file, an unusable folder, a resource limit.
+        _fail(str(exc))
     except KeyboardInterrupt:
         _say("interrupted")
         raise typer.Exit(INTERRUPTED) from None
-    for line in format_diffs(diffs):
-        if level != Verbosity.QUIET or not line.lstrip().startswith("match"):
-            typer.echo(line)
     if update:
         return
-    matched = sum(d.status == "match" for d in diffs)
-    typer.echo(f"{matched} of {len(diffs)} tables match")
+    for line in format_diffs(diffs):
+        # --quiet: only what differs, then the summary.
+        if level != Verbosity.QUIET or not line.lstrip().startswith("match"):
+            typer.echo(line)
+    for line in summary_lines(diffs):
+        typer.echo(line)
     if not ok:
         raise typer.Exit(RUNS_FAILED)

@@ -130,7 +130,9 @@ def write_table(df: pd.DataFrame, path: Path, columns: Sequence[Column] = ()) ->
     pq.write_table(table, path, compression="zstd", write_statistics=True)
 
 
-def _canonical_dtype(s: pd.Series) -> str:
+def canonical_dtype(s: pd.Series) -> str:
+    """The dtype of a column as :func:`table_hash` records it (little-endian numpy code, or the
+    name of a pandas extension type)."""
     dtype = s.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":
         return dtype.newbyteorder("<").str
@@ -143,7 +145,9 @@ def _canonical_dtype(s: pd.Series) -> str:
     return str(dtype)
 
 
-def _column_bytes(s: pd.Series) -> bytes:
+def column_bytes(s: pd.Series) -> bytes:
+    """A column's canonical bytes for :func:`table_hash` (little-endian values; strings as
+    length-prefixed UTF-8), shared with the streamed hash of sweep results."""
     dtype = s.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":
         arr = np.ascontiguousarray(s.to_numpy(), dtype=dtype.newbyteorder("<"))
@@ -181,12 +185,12 @@ def table_hash(df: pd.DataFrame) -> str:
     """
     h = hashlib.sha256()
     header = {
-        "columns": [[str(name), _canonical_dtype(df[name])] for name in df.columns],
+        "columns": [[str(name), canonical_dtype(df[name])] for name in df.columns],
         "rows": len(df),
     }
     h.update(json.dumps(header, separators=(",", ":"), ensure_ascii=True).encode())
     for i in range(df.shape[1]):
-        data = _column_bytes(df.iloc[:, i])
+        data = column_bytes(df.iloc[:, i])
         h.update(struct.pack("<Q", len(data)))
         h.update(data)
     return h.hexdigest()

@@ -18,6 +18,7 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from urbsim.errors import UrbsimError
+from urbsim.scenario.registry import packaged_path
 from urbsim.scenario.schema import Policy, Scenario, timeline_key_problems
 
 #: Longest ``extends`` chain: real scenarios use two or three levels, and a chain of a
@@ -126,7 +127,7 @@ def _parse_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+def read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     """The file's table with its ``extends`` chain merged underneath."""
     if path in chain:
         cycle = " -> ".join(str(p) for p in (*chain, path))
@@ -154,8 +155,19 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         return data
     if not isinstance(parent, str) or not parent or "\0" in parent:
         raise ScenarioError(str(path), [("extends", "must be a file name (string)")])
-    base = _read_toml((path.parent / parent).resolve(), (*chain, path))
+    base = read_toml(_parent_path(path, parent), (*chain, path))
     return deep_merge(base, data)
+
+
+def _parent_path(path: Path, parent: str) -> Path:
+    """The file ``extends = parent`` names in ``path``: relative to ``path``'s folder, else the
+    packaged scenario of that name (``extends = "baseline"``), else the missing relative path
+    (reported as not found)."""
+    relative = (path.parent / parent).resolve()
+    if relative.exists():
+        return relative
+    packaged = packaged_path(parent)
+    return relative if packaged is None else packaged.resolve()
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:
@@ -209,7 +221,9 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     return out
 
 
-def _problems(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
+def validation_problems(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
+    """(dotted field, reason) of every error of a pydantic validation, fields under ``prefix``
+    (shared by the scenario, sweep and experiment loaders so their messages read alike)."""
     out = []
     for err in exc.errors():
         field = ".".join(p for p in (prefix, _dotted(*err["loc"])) if p)
@@ -254,7 +268,7 @@ def resolve_policies(scenario: Scenario, source: str) -> dict[int, Policy]:
                 policy = Policy.model_validate(current)
             except ValidationError as exc:
                 # Name the timeline entry that introduced the problem.
-                raise ScenarioError(source, _problems(exc, f"timeline.{year}")) from None
+                raise ScenarioError(source, validation_problems(exc, f"timeline.{year}")) from None
             current = policy.model_dump()
         policies[year] = policy
     return policies
@@ -288,7 +302,7 @@ def validate(
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(source, _problems(exc)) from None
+        raise ScenarioError(source, validation_problems(exc)) from None
     wf = scenario.world.world_file
     if wf is not None and base_dir is not None and not Path(wf).is_absolute():
         world = scenario.world.model_copy(update={"world_file": str((base_dir / wf).resolve())})
@@ -327,7 +341,7 @@ def load_scenario(
             repr(os.fsdecode(path)), [("", "a file name cannot contain a NUL byte")]
         )
     path = Path(path).resolve()
-    data = _read_toml(path, ())
+    data = read_toml(path, ())
     data = apply_overrides(data, overrides)
     data.update({k: v for k, v in fields.items() if v is not None})
     loaded = validate(data, str(path), path.parent)

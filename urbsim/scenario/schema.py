@@ -80,7 +80,7 @@ class WorldConfig(Strict):
         "-",
         "urbsim",
         "World to build: the embedded synthetic China, or the "
-        "2010 census world (needs world_file).",
+        "2010 census world (the packaged one, or world_file).",
     )
     households_per_agent: float = P(
         400.0,
@@ -94,14 +94,12 @@ class WorldConfig(Strict):
         None,
         "path",
         "user",
-        "World file built by `urbsim world build` (census world only); "
-        "relative paths are relative to the scenario file.",
+        "World file built by `urbsim world build` (census world only; none: the census "
+        "world packaged with urbsim); relative paths are relative to the scenario file.",
     )
 
     @model_validator(mode="after")
     def _file_matches_world(self) -> WorldConfig:
-        if self.name == "census" and self.world_file is None:
-            raise ValueError("world 'census' needs world_file")
         if self.name == "china-synthetic" and self.world_file is not None:
             raise ValueError("world 'china-synthetic' is embedded and takes no world_file")
         return self

@@ -9,6 +9,7 @@ seeds of the others.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Final
 
@@ -102,6 +103,34 @@ def sample_options(sweep: SweepSpec) -> dict[str, object]:
     return {}
 
 
+def count_points(sweep: SweepSpec) -> int:
+    """Design points of a sweep, counted from the file without drawing the design.
+
+    Grids: the product of the value counts; lhs, sobol and morris: the row count of
+    :func:`urbsim.analysis.sensitivity.sample_size`; replicate: one. Counted before anything is
+    drawn so that a design too large for the machine is refused at once.
+    """
+    d = sweep.spec.design
+    if d.kind == "replicate":
+        return 1
+    if d.kind == "grid":
+        return math.prod(len(p.values) for p in sweep.parameters)  # type: ignore[arg-type]
+    from urbsim.analysis.sensitivity import sample_size
+
+    opts = sample_options(sweep)
+    return sample_size(problem_of(sweep), d.kind, int(d.n), **opts)  # type: ignore[arg-type]
+
+
+def run_seeds(sweep_seed: int, points: int, replications: int) -> np.ndarray:
+    """Seeds of every run in run order (int64): :func:`run_seed` of each (point, replication)."""
+    n = points * replications
+    return np.fromiter(
+        (run_seed(sweep_seed, r // replications, r % replications) for r in range(n)),
+        dtype=np.int64,
+        count=n,
+    )
+
+
 def build_design(sweep: SweepSpec, check: bool = True) -> SweepDesign:
     """Draw the design points of a sweep and validate the scenario of each.
 
@@ -160,18 +189,17 @@ def run_table(sweep: SweepSpec, design: SweepDesign) -> pd.DataFrame:
     run = np.arange(n, dtype=np.int64)
     point = run // reps
     replication = run % reps
-    pairs = zip(point, replication, strict=True)
-    seeds = np.fromiter(
-        (run_seed(sweep.spec.seed, int(p), int(r)) for p, r in pairs),
-        dtype=np.int64,
-        count=n,
-    )
+    seeds = run_seeds(sweep.spec.seed, design.points, reps)
     out = pd.DataFrame({"run": run, "point": point, "replication": replication, "seed": seeds})
     values = design.table.drop(columns="point").iloc[point].reset_index(drop=True)
     return pd.concat([out, values], axis=1)
 
 
-def check_unique_seeds(runs: pd.DataFrame, source: str) -> None:
-    """Refuse a sweep whose runs would share a seed (astronomically unlikely, but checked)."""
-    if runs["seed"].duplicated().any():
+def check_unique_seeds(runs: pd.DataFrame | np.ndarray, source: str) -> None:
+    """Refuse a sweep whose runs would share a seed (astronomically unlikely, but checked).
+
+    ``runs`` is the run table or the array of seeds.
+    """
+    seeds = runs["seed"].to_numpy() if isinstance(runs, pd.DataFrame) else np.asarray(runs)
+    if len(np.unique(seeds)) != len(seeds):
         raise SweepError(source, [("seed", "two runs derive the same seed; choose another")])

@@ -1,50 +1,87 @@
-"""Rerunning an experiment and comparing its tables with the committed ones.
+"""Rerunning an experiment and comparing its results with the committed ones.
 
 An experiment is a folder ``experiments/<name>/`` with an ``experiment.toml`` that lists the
 steps producing ``results/<name>/``: sweeps, sweep figures, scenario runs and scripts, in order.
-:func:`reproduce` runs the steps into a temporary folder and compares every table (Parquet and
-CSV files, outside ``figures/``) with the committed one by data hash
-(:func:`urbsim.output.table_hash`), describing per column how tables that differ differ.
-With ``update=True`` the steps run into a temporary sibling of ``results/<name>/`` that then
-replaces it: the one command that regenerates an experiment's committed results.
+:func:`reproduce` runs the steps into a temporary folder, stopping at the first step that fails
+(a sweep with failed runs, a script exiting non-zero), and compares every file with the
+committed one (:mod:`urbsim.sweep.compare`): tables exactly for integers, counts and strings and
+within a stated tolerance for other floats, manifests on what determines the results,
+generated text line by line, figures by their pixels. With ``update=True`` the steps run into a
+temporary sibling of ``results/<name>/`` that then replaces it: the one command that
+regenerates an experiment's committed results.
 
 Steps run with the repository root as working directory (the folder holding ``experiments/``),
 so the commands recorded in the tables are the same wherever ``urbsim reproduce`` is called
-from.
+from. The exact versions of the packages behind the committed results are in the root's
+``requirements.lock``; :func:`lock_warnings` names the key packages installed at another
+version.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.metadata
 import json
 import os
+import platform
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
-import numpy as np
-import pandas as pd
 from pydantic import Field, ValidationError
 
-from urbsim.output import OutputError, replace_dir, table_hash
-from urbsim.progress import Verbosity
-from urbsim.scenario.load import _problems as _pydantic_problems
+from urbsim.output import (
+    OutputError,
+    check_replaceable,
+    replace_dir,
+    table_hash,
+    write_marker,
+)
+from urbsim.scenario.load import validation_problems
 from urbsim.scenario.schema import Strict
+from urbsim.sweep.compare import (
+    DEFAULT_TOLERANCE,
+    ColumnDiff,
+    FileDiff,
+    Tolerance,
+    compare_folders,
+    compare_tables,
+    drop_columns,
+    find_tables,
+    format_diffs,
+    read_table,
+    summary_lines,
+)
 from urbsim.sweep.spec import SweepError
 
 EXPERIMENT_FILE: Final[str] = "experiment.toml"
 #: Written into the results folder: the experiment's hash, its steps and every table's hash.
 EXPERIMENT_MANIFEST: Final[str] = "experiment.json"
-#: Folders whose files are never compared: figures (PNG) and a sweep's transient parts.
-_SKIP_DIRS: Final[frozenset[str]] = frozenset({"figures", "parts"})
-_TABLE_SUFFIXES: Final[frozenset[str]] = frozenset({".parquet", ".csv"})
+#: Exact versions of every installed distribution behind the committed results (repo root).
+LOCK_FILE: Final[str] = "requirements.lock"
+#: Distributions whose version can change a result's last digits or a figure's pixels: a
+#: difference from the lock is a warning when reproducing.
+KEY_PACKAGES: Final[tuple[str, ...]] = (
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "numba",
+    "llvmlite",
+    "scipy",
+    "SALib",
+    "mesa",
+    "matplotlib",
+    "seaborn",
+    "pydantic",
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,7 +181,7 @@ def load_experiment(folder: str | Path) -> LoadedExperiment:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ExperimentError(str(file), [("", f"not valid TOML: {exc}")]) from None
     except ValidationError as exc:
-        raise ExperimentError(str(file), _pydantic_problems(exc)) from None
+        raise ExperimentError(str(file), validation_problems(exc)) from None
     folder = file.parent
     # experiments/<name>/experiment.toml: the root holds experiments/.
     root = folder.parent.parent
@@ -180,7 +217,8 @@ def load_experiment(folder: str | Path) -> LoadedExperiment:
 # Running the steps
 # ---------------------------------------------------------------------------------------------
 class StepFailed(RuntimeError):
-    """A step did not produce its outputs."""
+    """A step did not produce its outputs: a sweep with failed or unfinished runs, a command
+    exiting non-zero. The message names the step; the steps after it are not run."""
 
 
 @dataclass(frozen=True)
@@ -201,54 +239,27 @@ def run_steps(
     options: SweepOptions,
     log: Callable[[str], None],
 ) -> None:
-    """Run every step of an experiment, writing into ``target``.
+    """Run every step of an experiment, writing into ``target``; stop at the first failure.
 
     Raises
     ------
     StepFailed
-        When a step fails (the message names it).
+        When a step fails (the message names it and why).
     """
-    from urbsim.sweep.driver import run_sweep
-
     target.mkdir(parents=True, exist_ok=True)
+    n = len(exp.spec.steps)
     with contextlib.chdir(exp.root):
         for i, step in enumerate(exp.spec.steps):
-            log(f"step {i + 1}/{len(exp.spec.steps)}: {_describe(step)}")
+            name = f"step {i + 1}/{n} ({_describe(step)})"
+            log(name)
             if isinstance(step, SweepStep):
-                outcome = run_sweep(
-                    exp.folder / step.file,
-                    target / step.out,
-                    executor=options.executor,  # type: ignore[arg-type]
-                    workers=options.workers,
-                    threads=options.threads,
-                    scheduler=options.scheduler,
-                    force=True,
-                    log=log,
-                    verbosity=Verbosity(options.verbosity),
-                )
-                if not outcome.complete:
-                    raise StepFailed(
-                        f"step {i + 1} ({step.file}): {len(outcome.missing)} runs did not finish"
-                    )
+                _run_sweep_step(exp, step, target, options, log, name)
             elif isinstance(step, PlotSweepStep):
                 from urbsim.plots.sweep import draw_figures
 
                 draw_figures(target / step.dir)
             elif isinstance(step, RunStep):
-                cmd = [
-                    sys.executable,
-                    "-c",
-                    "from urbsim.cli import app; app(prog_name='urbsim')",
-                    "run",
-                    str(Path(os.path.relpath(exp.folder / step.scenario, exp.root))),
-                    "--out",
-                    str(target / step.out),
-                ]
-                if step.seed is not None:
-                    cmd += ["--seed", str(step.seed)]
-                for item in step.set:
-                    cmd += ["--set", item]
-                _call(cmd, exp.root, i)
+                _call(_run_command(exp, step, target), exp.root, name)
             else:
                 subs = {
                     "python": sys.executable,
@@ -258,7 +269,53 @@ def run_steps(
                     "root": str(exp.root),
                 }
                 (target / step.out).mkdir(parents=True, exist_ok=True)
-                _call([_substitute(arg, subs) for arg in step.command], exp.root, i)
+                _call([_substitute(arg, subs) for arg in step.command], exp.root, name)
+
+
+def _run_sweep_step(
+    exp: LoadedExperiment,
+    step: SweepStep,
+    target: Path,
+    options: SweepOptions,
+    log: Callable[[str], None],
+    name: str,
+) -> None:
+    from urbsim.sweep.driver import run_sweep
+
+    outcome = run_sweep(
+        exp.folder / step.file,
+        target / step.out,
+        executor=options.executor,  # type: ignore[arg-type]
+        workers=options.workers,
+        threads=options.threads,
+        scheduler=options.scheduler,
+        force=True,
+        log=log,
+    )
+    if outcome.missing:
+        raise StepFailed(f"{name}: {len(outcome.missing)} of {outcome.total} runs did not finish")
+    # A sweep with failed runs is complete (its folder records them) but is not the
+    # experiment: the steps after it would analyse the wrong tables.
+    if outcome.failed or not outcome.complete:
+        first = f"; run {outcome.failures[0][0]}: {outcome.failures[0][1]}" * bool(outcome.failures)
+        raise StepFailed(f"{name}: {outcome.failed} of {outcome.total} runs failed{first}")
+
+
+def _run_command(exp: LoadedExperiment, step: RunStep, target: Path) -> list[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "urbsim",
+        "run",
+        str(Path(os.path.relpath(exp.folder / step.scenario, exp.root))),
+        "--out",
+        str(target / step.out),
+    ]
+    if step.seed is not None:
+        cmd += ["--seed", str(step.seed)]
+    for item in step.set:
+        cmd += ["--set", item]
+    return cmd
 
 
 def _substitute(arg: str, subs: dict[str, str]) -> str:
@@ -278,142 +335,19 @@ def _describe(step: Any) -> str:
     return "script " + " ".join(step.command)
 
 
-def _call(cmd: list[str], cwd: Path, i: int) -> None:
+def _call(cmd: list[str], cwd: Path, name: str) -> None:
+    # The command's own output (an ``error:`` line) goes to the terminal as it is written.
     proc = subprocess.run(cmd, cwd=cwd, check=False)
     if proc.returncode != 0:
-        raise StepFailed(f"step {i + 1}: {' '.join(cmd)} exited with {proc.returncode}")
-
-
-# ---------------------------------------------------------------------------------------------
-# Comparing tables
-# ---------------------------------------------------------------------------------------------
-def find_tables(folder: Path) -> list[str]:
-    """Relative paths of the Parquet and CSV files under ``folder`` (figures and parts aside)."""
-    out = []
-    if not folder.is_dir():
-        return out
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder)
-        if path.is_file() and path.suffix in _TABLE_SUFFIXES and not _SKIP_DIRS & set(rel.parts):
-            if not any(part.startswith(".") for part in rel.parts):
-                out.append(rel.as_posix())
-    return out
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    """A table file as a DataFrame."""
-    if path.suffix == ".csv":
-        return pd.read_csv(path)
-    return pd.read_parquet(path)
-
-
-@dataclass
-class ColumnDiff:
-    """How one column differs."""
-
-    column: str
-    differing: int
-    max_abs_diff: float | None
-
-
-@dataclass
-class TableDiff:
-    """How a rerun table compares with the committed one."""
-
-    path: str
-    status: Literal["match", "differ", "missing", "extra"]
-    committed_sha256: str | None = None
-    rerun_sha256: str | None = None
-    notes: list[str] = field(default_factory=list)
-    columns: list[ColumnDiff] = field(default_factory=list)
-
-
-def _dropped(df: pd.DataFrame, ignore: list[str]) -> pd.DataFrame:
-    return df.drop(columns=[c for c in ignore if c in df.columns])
-
-
-def compare_tables(path: str, committed: pd.DataFrame, rerun: pd.DataFrame) -> TableDiff:
-    """Compare two tables by data hash and, when they differ, column by column."""
-    h1, h2 = table_hash(committed), table_hash(rerun)
-    diff = TableDiff(path, "match" if h1 == h2 else "differ", h1, h2)
-    if h1 == h2:
-        return diff
-    only_c = [c for c in committed.columns if c not in rerun.columns]
-    only_r = [c for c in rerun.columns if c not in committed.columns]
-    if only_c:
-        diff.notes.append(f"columns only in the committed table: {', '.join(map(str, only_c))}")
-    if only_r:
-        diff.notes.append(f"columns only in the rerun table: {', '.join(map(str, only_r))}")
-    if len(committed) != len(rerun):
-        diff.notes.append(f"rows: committed {len(committed)}, rerun {len(rerun)}")
-        return diff
-    common = [c for c in committed.columns if c in rerun.columns]
-    if [c for c in committed.columns if c in common] != [c for c in rerun.columns if c in common]:
-        diff.notes.append("columns are in a different order")
-    for col in common:
-        a, b = committed[col], rerun[col]
-        if str(a.dtype) != str(b.dtype):
-            diff.notes.append(f"{col}: dtype {a.dtype} committed, {b.dtype} rerun")
-        if pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b):
-            x = a.to_numpy(dtype=np.float64, na_value=np.nan)
-            y = b.to_numpy(dtype=np.float64, na_value=np.nan)
-            same = (x == y) | (np.isnan(x) & np.isnan(y))
-            n = int((~same).sum())
-            if n:
-                with np.errstate(invalid="ignore"):
-                    gap = np.abs(x - y)[~same]
-                finite = gap[np.isfinite(gap)]
-                biggest = float(finite.max()) if finite.size else None
-                diff.columns.append(ColumnDiff(col, n, biggest))
-        else:
-            xs = a.astype(object).where(a.notna(), None).to_numpy()
-            ys = b.astype(object).where(b.notna(), None).to_numpy()
-            n = int(sum(1 for u, v in zip(xs, ys, strict=True) if u != v))
-            if n:
-                diff.columns.append(ColumnDiff(col, n, None))
-    if not diff.columns and not diff.notes:
-        diff.notes.append("same values, different dtypes or column order")
-    return diff
-
-
-def compare_folders(committed: Path, rerun: Path, ignore: list[str]) -> list[TableDiff]:
-    """Compare every table of two results folders."""
-    a, b = set(find_tables(committed)), set(find_tables(rerun))
-    out: list[TableDiff] = []
-    for rel in sorted(a | b):
-        if rel not in b:
-            out.append(TableDiff(rel, "missing", notes=["not produced by the rerun"]))
-        elif rel not in a:
-            out.append(TableDiff(rel, "extra", notes=["produced by the rerun, not committed"]))
-        else:
-            t1 = _dropped(read_table(committed / rel), ignore)
-            t2 = _dropped(read_table(rerun / rel), ignore)
-            out.append(compare_tables(rel, t1, t2))
-    return out
-
-
-def format_diffs(diffs: list[TableDiff]) -> list[str]:
-    """Lines describing a comparison."""
-    lines = []
-    for d in diffs:
-        if d.status == "match":
-            lines.append(f"match    {d.path}  {d.committed_sha256[:16]}")  # type: ignore[index]
-            continue
-        lines.append(f"{d.status:<8} {d.path}")
-        if d.status == "differ":
-            was, now = str(d.committed_sha256)[:16], str(d.rerun_sha256)[:16]
-            lines.append(f"         committed {was}, rerun {now}")
-        lines.extend(f"         {note}" for note in d.notes)
-        for c in d.columns:
-            gap = "" if c.max_abs_diff is None else f", max abs diff {c.max_abs_diff:.6g}"
-            lines.append(f"         column {c.column}: {c.differing} values differ{gap}")
-    return lines
+        raise StepFailed(f"{name}: exited with code {proc.returncode}")
 
 
 # ---------------------------------------------------------------------------------------------
 # The command
 # ---------------------------------------------------------------------------------------------
-def _write_manifest(exp: LoadedExperiment, folder: Path) -> None:
+def write_experiment_manifest(exp: LoadedExperiment, folder: Path) -> None:
+    """Write ``experiment.json`` into a results folder: the experiment's hash and steps and
+    every table's row count and data hash (compared by :func:`urbsim.sweep.compare`)."""
     from urbsim.output.write import git_state, urbsim_version
 
     tables = {}
@@ -422,7 +356,7 @@ def _write_manifest(exp: LoadedExperiment, folder: Path) -> None:
         tables[rel] = {
             "rows": len(df),
             "sha256": table_hash(df),
-            "sha256_compared": table_hash(_dropped(df, exp.spec.ignore_columns)),
+            "sha256_compared": table_hash(drop_columns(df, exp.spec.ignore_columns)),
         }
     manifest = {
         "experiment": exp.name,
@@ -437,6 +371,74 @@ def _write_manifest(exp: LoadedExperiment, folder: Path) -> None:
     (folder / EXPERIMENT_MANIFEST).write_text(text + "\n", encoding="utf-8")
 
 
+#: The lock file's header line naming the interpreter (written by ``make lock``).
+_LOCK_PYTHON = re.compile(r"^# CPython (\d+\.\d+\.\d+)\b", re.MULTILINE)
+_LOCK_LINE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)")
+
+
+def read_lock(path: Path) -> dict[str, str]:
+    """``name==version`` lines of a lock file, by normalized name (comments and options aside)."""
+    pins = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        m = _LOCK_LINE.match(line)
+        if m:
+            pins[_normalize(m.group(1))] = m.group(2)
+    return pins
+
+
+def _normalize(name: str) -> str:
+    # PEP 503: Mesa, mesa and me_sa name the same distribution.
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def lock_warnings(root: Path) -> list[str]:
+    """One line per key package installed at another version than ``<root>/requirements.lock``,
+    and one when the Python version differs from the one its header names.
+
+    Nothing when the repository has no lock file or a key package is not pinned in it.
+    """
+    lock = root / LOCK_FILE
+    if not lock.is_file():
+        return []
+    pins = read_lock(lock)
+    lines = []
+    made_with = _LOCK_PYTHON.search(lock.read_text(encoding="utf-8"))
+    if made_with and made_with.group(1) != platform.python_version():
+        lines.append(
+            f"warning: Python {platform.python_version()} is running, {LOCK_FILE} was made with "
+            f"Python {made_with.group(1)} (results may differ)"
+        )
+    for name in KEY_PACKAGES:
+        wanted = pins.get(_normalize(name))
+        if wanted is None:
+            continue
+        try:
+            found = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found = "not installed"
+        if found != wanted:
+            lines.append(
+                f"warning: {name} {found} is installed, {LOCK_FILE} has {wanted} (results may "
+                f"differ; pip install -r {LOCK_FILE} -e . installs the locked versions)"
+            )
+    return lines
+
+
+def _update(exp: Experiment, options: SweepOptions, log: Callable[[str], None]) -> None:
+    """Run the steps into a marked temporary folder that then replaces ``results/<name>/``."""
+    # results/<name>/ is committed on purpose: --update is the one command that may replace
+    # tracked files, and only in the experiment's own results folder.
+    check_replaceable(exp.results, "experiment", allow_tracked=True)
+
+    def fill(tmp: Path) -> None:
+        write_marker(tmp, "experiment", exp.sha256)
+        run_steps(exp, tmp, options, log)
+        write_experiment_manifest(exp, tmp)
+
+    replace_dir(exp.results, fill)
+    log(f"updated {exp.results}")
+
+
 def reproduce(
     folder: str | Path,
     *,
@@ -444,15 +446,33 @@ def reproduce(
     keep: bool = False,
     options: SweepOptions | None = None,
     log: Callable[[str], None] = print,
-) -> tuple[bool, list[TableDiff]]:
-    """Rerun an experiment and compare (or, with ``update``, replace) its committed tables.
+    warn: Callable[[str], None] | None = None,
+    tolerance: Tolerance = DEFAULT_TOLERANCE,
+) -> tuple[bool, list[FileDiff]]:
+    """Rerun an experiment and compare (or, with ``update``, replace) its committed results.
+
+    Parameters
+    ----------
+    folder
+        The experiment folder (or its ``experiment.toml``).
+    update
+        Regenerate the committed results in place instead of comparing.
+    keep
+        Keep the rerun's temporary folder (its path is logged).
+    options
+        How sweep steps run.
+    log, warn
+        Progress messages; warnings (key packages not at their locked version), by default
+        to ``log``.
+    tolerance
+        For floating-point values that are not counts (:mod:`urbsim.sweep.compare`).
 
     Returns
     -------
     ok : bool
-        Every table matches (always True after an update).
-    diffs : list of TableDiff
-        The comparison, one entry per table (empty after an update).
+        Every file matches (always True after an update).
+    diffs : list of FileDiff
+        The comparison, one entry per file (empty after an update).
 
     Raises
     ------
@@ -461,20 +481,16 @@ def reproduce(
     SweepError
         A sweep file of the experiment is invalid.
     StepFailed
-        A step failed.
+        A step failed; the steps after it did not run.
     OutputError
         There is nothing committed to compare with.
     """
     exp = load_experiment(folder)
     options = options or SweepOptions()
+    for line in lock_warnings(exp.root):
+        (warn or log)(line)
     if update:
-
-        def fill(tmp: Path) -> None:
-            run_steps(exp, tmp, options, log)
-            _write_manifest(exp, tmp)
-
-        replace_dir(exp.results, fill)
-        log(f"updated {exp.results}")
+        _update(exp, options, log)
         return True, []
     if not find_tables(exp.results):
         raise OutputError(
@@ -484,10 +500,36 @@ def reproduce(
     tmp = Path(tempfile.mkdtemp(prefix=f"urbsim-reproduce-{exp.name}-"))
     try:
         run_steps(exp, tmp, options, log)
-        diffs = compare_folders(exp.results, tmp, exp.spec.ignore_columns)
+        write_experiment_manifest(exp, tmp)
+        diffs = compare_folders(
+            exp.results, tmp, ignore=exp.spec.ignore_columns, root=exp.root, tolerance=tolerance
+        )
     finally:
         if keep:
             log(f"rerun kept in {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     return all(d.status == "match" for d in diffs), diffs
+
+
+__all__ = [
+    "DEFAULT_TOLERANCE",
+    "EXPERIMENT_FILE",
+    "KEY_PACKAGES",
+    "LOCK_FILE",
+    "ColumnDiff",
+    "Experiment",
+    "ExperimentError",
+    "FileDiff",
+    "StepFailed",
+    "SweepOptions",
+    "Tolerance",
+    "compare_tables",
+    "format_diffs",
+    "load_experiment",
+    "lock_warnings",
+    "reproduce",
+    "run_steps",
+    "summary_lines",
+    "write_experiment_manifest",
+]

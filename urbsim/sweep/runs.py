@@ -45,6 +45,9 @@ RESULT_SCHEMA: Final[pa.Schema] = pa.schema(
 )
 #: Parquet metadata key of a part's run records.
 RECORDS_KEY: Final[bytes] = b"urbsim.runs"
+#: Parquet metadata key of the identity of the sweep a part belongs to (the resolved sweep's
+#: sha256): ``--resume`` refuses a part copied in from another sweep.
+SWEEP_KEY: Final[bytes] = b"urbsim.sweep"
 PART_RE: Final[re.Pattern[str]] = re.compile(r"^part-(\d{7})-(\d{7})\.parquet$")
 
 
@@ -84,6 +87,10 @@ class TaskSpec:
         Folder of the parts (absolute).
     threads : int
         Numba threads for the runs.
+    sweep_id : str
+        The resolved sweep's sha256, written into the part.
+    retries : int
+        How many times the task was resubmitted after its worker died (recorded per run).
     """
 
     key: str
@@ -95,6 +102,8 @@ class TaskSpec:
     outputs: Outputs
     parts_dir: str
     threads: int
+    sweep_id: str = ""
+    retries: int = 0
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,8 @@ class RunRecord:
     status: str  # "ok" or "failed"
     error: str | None
     wall_seconds: float
+    #: Times the run's task was resubmitted after its worker died (Dask).
+    retries: int = 0
 
 
 @dataclass(frozen=True)
@@ -203,23 +214,38 @@ def _one_run(task: TaskSpec, run: RunSpec) -> tuple[pa.Table | None, RunRecord]:
 
     start = time.perf_counter()
     try:
-        result = simulate(scenario_for(task, run), until=task.outputs.until)
+        # The driver checked the memory of all concurrent runs before starting: a run alone
+        # would see its siblings' memory as taken.
+        scenario = scenario_for(task, run)
+        result = simulate(scenario, until=task.outputs.until, check_memory=False)
         table = tidy_outputs(result.national, result.places, task.outputs, run)
     except Exception:
         # Any failure of a run is the run's result: record it and go on with the next.
         wall = time.perf_counter() - start
-        return None, RunRecord(run.run, "failed", traceback.format_exc(), wall)
-    return table, RunRecord(run.run, "ok", None, time.perf_counter() - start)
+        return None, RunRecord(run.run, "failed", traceback.format_exc(), wall, task.retries)
+    return table, RunRecord(run.run, "ok", None, time.perf_counter() - start, task.retries)
 
 
-def write_part(tables: list[pa.Table], records: list[RunRecord], path: Path) -> None:
-    """Write a part atomically: a temporary name in the same folder, then a rename."""
+def write_part(
+    tables: list[pa.Table], records: list[RunRecord], path: Path, sweep_id: str = ""
+) -> None:
+    """Write a part atomically: a temporary name in the same folder, then a rename.
+
+    The metadata holds the run records and the sweep's identity; pages carry CRC checksums so
+    that a part damaged on disk is found when it is read back.
+    """
     table = pa.concat_tables(tables) if tables else RESULT_SCHEMA.empty_table()
-    meta = {RECORDS_KEY: json.dumps([asdict(r) for r in records]).encode()}
+    meta = {
+        RECORDS_KEY: json.dumps([asdict(r) for r in records]).encode(),
+        SWEEP_KEY: sweep_id.encode(),
+    }
     table = table.replace_schema_metadata(meta)
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
     try:
-        pq.write_table(table, tmp, compression="zstd")
+        pq.write_table(table, tmp, compression="zstd", write_page_checksum=True)
+        # fsync before the rename: after a crash a part on disk is complete, not just named.
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -248,11 +274,29 @@ def execute_task(task: TaskSpec) -> TaskReport:
     finally:
         numba.set_num_threads(previous)
     path = Path(task.parts_dir) / part_name(task.runs[0].run, task.runs[-1].run)
-    write_part(tables, records, path)
+    write_part(tables, records, path, task.sweep_id)
     return TaskReport(task.key, str(path), tuple(records))
 
 
 def read_part_records(path: Path) -> list[RunRecord]:
     """The run records stored in a part's metadata."""
+    return read_part_meta(path)[1]
+
+
+def read_part_meta(path: Path) -> tuple[str | None, list[RunRecord]]:
+    """The sweep identity (None when the part has none) and run records of a part.
+
+    Raises
+    ------
+    OSError, KeyError, ValueError, TypeError, pyarrow.ArrowException
+        If the part is not a readable Parquet file with urbsim's metadata.
+    """
     meta = pq.read_schema(path).metadata or {}
-    return [RunRecord(**r) for r in json.loads(meta[RECORDS_KEY])]
+    records = [RunRecord(**r) for r in json.loads(meta[RECORDS_KEY])]
+    sweep = meta.get(SWEEP_KEY)
+    return (sweep.decode() if sweep is not None else None), records
+
+
+def verify_part(path: Path) -> None:
+    """Read a part whole with page checksums verified (a damaged part raises)."""
+    pq.read_table(path, schema=RESULT_SCHEMA, page_checksum_verification=True)

@@ -30,8 +30,7 @@ from urbsim.scenario import ScenarioError
 # The sweep reads its base scenario exactly as `urbsim run` does (``extends`` merged, then
 # ``--set`` overrides applied), so that every run can be reproduced alone from the command line;
 # these private helpers are that code path.
-from urbsim.scenario.load import _problems as _pydantic_problems
-from urbsim.scenario.load import _read_toml, apply_overrides, validate
+from urbsim.scenario.load import apply_overrides, read_toml, validate, validation_problems
 from urbsim.scenario.schema import Policy, Scenario, Strict
 
 #: Columns of the national table (one row per year) a sweep may keep: every registered national
@@ -554,23 +553,39 @@ def _check_design(spec: SweepFile, problems: list[tuple[str, str]]) -> list[Para
     return infos
 
 
+def year_problems(out: Outputs, start_year: int, end_year: int) -> list[tuple[str, str]]:
+    """Output years (``until``, place years, metric years) outside a run of the given span.
+
+    Checked against the base scenario when the file is read, and against every design point's
+    own span by :func:`check_points` (a sweep over ``start_year`` or ``end_year`` moves it).
+    """
+    problems: list[tuple[str, str]] = []
+    if out.until is not None and not start_year < out.until <= end_year:
+        span = f"{start_year + 1}-{end_year}"
+        problems.append(("outputs.until", f"{out.until} is outside the run ({span})"))
+    last = end_year if out.until is None or out.until > end_year else out.until
+    years = range(start_year, last + 1)
+    span = f"{start_year}-{last}"
+    for i, year in enumerate(out.years):
+        if year not in years:
+            problems.append((f"outputs.years.{i}", f"{year} is outside the run ({span})"))
+    for name, metric in out.metrics.items():
+        if metric.year not in years:
+            problems.append(
+                (f"outputs.metrics.{name}.year", f"{metric.year} is outside the run ({span})")
+            )
+    return problems
+
+
 def _check_outputs(spec: SweepFile, base: Scenario, problems: list[tuple[str, str]]) -> None:
     out = spec.outputs
-    if out.until is not None and not base.start_year < out.until <= base.end_year:
-        span = f"{base.start_year + 1}-{base.end_year}"
-        problems.append(("outputs.until", f"{out.until} is outside the run ({span})"))
-    last = base.end_year if out.until is None or out.until > base.end_year else out.until
-    years = range(base.start_year, last + 1)
+    problems.extend(year_problems(out, base.start_year, base.end_year))
     for i, col in enumerate(out.national):
         if col not in NATIONAL_COLUMNS:
             problems.append((f"outputs.national.{i}", f"{col!r} is not a national column"))
     for i, col in enumerate(out.places):
         if col not in PLACE_COLUMNS:
             problems.append((f"outputs.places.{i}", f"{col!r} is not a numeric place column"))
-    for i, year in enumerate(out.years):
-        if year not in years:
-            span = f"{years[0]}-{years[-1]}"
-            problems.append((f"outputs.years.{i}", f"{year} is outside the run ({span})"))
     if out.places and not out.years:
         problems.append(("outputs.years", "places are kept only at listed years; list some"))
     for key, col in (("national", out.national), ("places", out.places), ("years", out.years)):
@@ -581,13 +596,6 @@ def _check_outputs(spec: SweepFile, base: Scenario, problems: list[tuple[str, st
         if metric.column is not None and metric.column not in NATIONAL_COLUMNS:
             problems.append(
                 (f"outputs.metrics.{name}.column", f"{metric.column!r} is not a national column")
-            )
-        if metric.year not in years:
-            problems.append(
-                (
-                    f"outputs.metrics.{name}.year",
-                    f"{metric.year} is outside the run ({years[0]}-{years[-1]})",
-                )
             )
     if spec.analysis is not None:
         if spec.design.kind not in ("sobol", "morris"):
@@ -629,12 +637,12 @@ def load_sweep(path: str | Path) -> SweepSpec:
     try:
         spec = SweepFile.model_validate(data)
     except ValidationError as exc:
-        raise SweepError(src, _pydantic_problems(exc)) from None
+        raise SweepError(src, validation_problems(exc)) from None
 
     problems: list[tuple[str, str]] = []
     base_path = (path.parent / spec.base).resolve()
     try:
-        base_data = _read_toml(base_path, ())
+        base_data = read_toml(base_path, ())
     except ScenarioError as exc:
         raise SweepError(src, [("base", str(exc))]) from None
     try:
@@ -680,12 +688,15 @@ def check_points(sweep: SweepSpec, point_overrides: list[list[str]]) -> None:
     for point, extra in enumerate(point_overrides):
         try:
             data = apply_overrides(sweep.base_data, [*sweep.overrides, *extra])
-            validate(data, str(sweep.base_path), base_dir)
+            scenario = validate(data, str(sweep.base_path), base_dir).scenario
+            found = year_problems(sweep.spec.outputs, scenario.start_year, scenario.end_year)
         except ScenarioError as exc:
+            found = exc.problems
+        if found:
             failing += 1
             if failing <= _MAX_POINT_ERRORS:
                 values = ", ".join(extra)
-                for field, reason in exc.problems:
+                for field, reason in found:
                     problems.append((f"design point {point} ({values})", f"{field}: {reason}"))
     if failing > _MAX_POINT_ERRORS:
         problems.append(("design", f"... {failing} design points in all fail validation"))

@@ -23,7 +23,7 @@ import os
 import shutil
 import struct
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
@@ -36,8 +36,8 @@ from urbsim.output import OutputError, check_replaceable, table_hash, write_tabl
 
 # The same canonical bytes as urbsim.output.table_hash, so that the streamed hash of a table
 # that does not fit in memory equals the hash of the table loaded whole.
-from urbsim.output.write import _canonical_dtype, _column_bytes
-from urbsim.sweep.runs import PART_RE, RESULT_SCHEMA, RunRecord, read_part_records
+from urbsim.output.write import canonical_dtype, column_bytes
+from urbsim.sweep.runs import PART_RE, RESULT_SCHEMA, RunRecord, read_part_meta, verify_part
 
 SWEEP_FILE: Final[str] = "sweep.json"
 DESIGN_FILE: Final[str] = "design.parquet"
@@ -100,14 +100,54 @@ def clean_parts(parts_dir: Path) -> None:
             tmp.unlink(missing_ok=True)
 
 
-def scan_parts(parts_dir: Path, n_runs: int) -> dict[int, tuple[Path, RunRecord]]:
-    """The finished runs: run id to (part, record), from the parts on disk.
+class ForeignPartError(OutputError):
+    """A part in ``parts/`` that belongs to another sweep (copied in by hand)."""
+
+
+def _part_records(path: Path, sweep_id: str | None, verify: bool) -> list[RunRecord] | None:
+    """A part's records, or None when the part is damaged (unreadable, failed checksum).
 
     Raises
     ------
+    ForeignPartError
+        If the part carries another sweep's identity, or none.
+    """
+    try:
+        found, records = read_part_meta(path)
+        if verify:
+            verify_part(path)
+    except (OSError, KeyError, ValueError, TypeError, pa.ArrowException):
+        return None
+    if sweep_id is not None and found != sweep_id:
+        whose = f"sweep {found[:12]}" if found else "no sweep identity"
+        raise ForeignPartError(
+            f"{path}: part of another sweep ({whose}; this sweep is {sweep_id[:12]}); "
+            "remove it and resume"
+        )
+    return records
+
+
+def scan_parts(
+    parts_dir: Path,
+    n_runs: int,
+    sweep_id: str | None = None,
+    *,
+    verify: bool = False,
+    on_damaged: Callable[[Path], None] | None = None,
+) -> dict[int, tuple[Path, RunRecord]]:
+    """The finished runs: run id to (part, record), from the parts on disk.
+
+    A damaged part (truncated, not Parquet, a failed page checksum when ``verify``) is deleted
+    and reported to ``on_damaged``: its runs count as unfinished and are run again. urbsim
+    writes parts through a rename, so only damage after the fact produces one.
+
+    Raises
+    ------
+    ForeignPartError
+        If a part belongs to another sweep than ``sweep_id`` (when given).
     OutputError
-        If a part is unreadable, names runs outside the sweep or overlaps another part (never
-        written by urbsim: the folder was changed by hand).
+        If a part names runs outside the sweep or overlaps another part (never written by
+        urbsim: the folder was changed by hand).
     """
     done: dict[int, tuple[Path, RunRecord]] = {}
     if not parts_dir.is_dir():
@@ -117,10 +157,12 @@ def scan_parts(parts_dir: Path, n_runs: int) -> dict[int, tuple[Path, RunRecord]
         if m is None:
             continue
         first, last = int(m.group(1)), int(m.group(2))
-        try:
-            records = read_part_records(path)
-        except (OSError, KeyError, ValueError, pa.ArrowException) as exc:
-            raise OutputError(f"{path}: unreadable part ({exc}); delete it and resume") from None
+        records = _part_records(path, sweep_id, verify)
+        if records is None:
+            path.unlink(missing_ok=True)
+            if on_damaged is not None:
+                on_damaged(path)
+            continue
         ids = [r.run for r in records]
         if ids != list(range(first, last + 1)) or last >= n_runs:
             raise OutputError(f"{path}: its runs do not match its name; delete it and resume")
@@ -173,15 +215,15 @@ def streamed_hash(path: Path) -> str:
     # dtype as pandas gives it, from an empty read of the schema.
     empty = pf.schema_arrow.empty_table().to_pandas()
     header = {
-        "columns": [[str(n), _canonical_dtype(empty[n])] for n in names],
+        "columns": [[str(n), canonical_dtype(empty[n])] for n in names],
         "rows": pf.metadata.num_rows,
     }
     h.update(json.dumps(header, separators=(",", ":"), ensure_ascii=True).encode())
     for name in names:
-        length = sum(len(_column_bytes(s)) for s in batches(name))
+        length = sum(len(column_bytes(s)) for s in batches(name))
         h.update(struct.pack("<Q", length))
         for s in batches(name):
-            h.update(_column_bytes(s))
+            h.update(column_bytes(s))
     return h.hexdigest()
 
 

@@ -7,8 +7,9 @@ Two steps, documented in ``docs/world_format.md``:
    per place, and :func:`write_world_file` stores it as Parquet with a schema version
    (``urbsim world build``). Province totals of the table equal the census's province rows
    exactly; the build checks this.
-2. :func:`load_census_world` reads a world file and synthesizes the 2010 household agents for a
-   scale and a seed (:mod:`urbsim.world.census_households`).
+2. :func:`load_census_world` reads a world file (by default the one packaged with urbsim,
+   built from the same county file: :func:`packaged_world_path`) and synthesizes the 2010
+   household agents for a scale and a seed (:mod:`urbsim.world.census_households`).
 
 Nothing is read at import time.
 """
@@ -40,6 +41,7 @@ from urbsim.world.census_file import (
     WORLD_COLUMNS,
     WorldFileError,
     check_world_output,
+    packaged_world_path,
     read_world_file,
     write_world_file,
 )
@@ -55,6 +57,7 @@ __all__ = [
     "build_census_world_table",
     "check_world_output",
     "load_census_world",
+    "packaged_world_path",
     "read_world_file",
     "write_world_file",
 ]
@@ -525,8 +528,9 @@ def load_census_world(
 
     Parameters
     ----------
-    path : str or Path
-        World file (``urbsim world build``).
+    path : str or Path or None
+        World file (``urbsim world build``); None reads the packaged census world
+        (:func:`urbsim.world.census_file.packaged_world_path`).
     households_per_agent : float, default 400.0
         Real households each agent stands for (positive, finite).
     seed : int, default 0
@@ -551,7 +555,7 @@ def load_census_world(
     from urbsim.world.census_households import synthesize_households
 
     if path is None:
-        raise WorldFileError("world 'census' needs a world file")
+        path = packaged_world_path()
     hpa, seed = check_scale_and_seed(households_per_agent, seed)
     t0 = time.perf_counter()
     df, report = read_world_file(path)

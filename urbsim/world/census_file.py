@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
@@ -32,6 +33,8 @@ META_KIND: Final[bytes] = b"urbsim_kind"
 META_SCHEMA: Final[bytes] = b"urbsim_world_schema"
 META_REPORT: Final[bytes] = b"urbsim_world_report"
 KIND_WORLD: Final[bytes] = b"world"
+#: File name of the census world packaged in ``urbsim/data/`` (:func:`packaged_world_path`).
+PACKAGED_WORLD: Final[str] = "census_2010.parquet"
 
 #: Columns of the world file and their dtypes (numpy), in file order (``docs/world_format.md``).
 WORLD_COLUMNS: Final[dict[str, str]] = {
@@ -375,6 +378,21 @@ def write_world_file(df: pd.DataFrame, path: str | Path, report: dict[str, Any])
 # ==================================================================================================
 # reading
 # ==================================================================================================
+
+
+def packaged_world_path() -> Path:
+    """The census world packaged with urbsim (``urbsim/data/census_2010.parquet``).
+
+    Built with ``urbsim world build`` from the census county file and the prefecture centroids
+    (``urbsim/data/README.md`` gives the command, the source, its licence and the file's
+    sha256); a scenario with ``world.name = "census"`` and no ``world_file`` reads it.
+
+    Returns
+    -------
+    Path
+        The file (a real file: urbsim is never installed zipped).
+    """
+    return Path(str(resources.files("urbsim") / "data" / PACKAGED_WORLD))
 
 
 def read_world_file(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:

@@ -1,0 +1,136 @@
+"""Workers die with their driver, whatever signal ends it (issue 10, finding 7)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sweep_helpers import GRID, write_sweep
+
+#: End-to-end runs, sweeps or subprocesses: outside `make test-fast`.
+pytestmark = pytest.mark.slow
+
+psutil = pytest.importorskip("psutil")
+
+#: Enough runs that the sweep is still running when it is killed.
+MANY = GRID.replace("replications = 2", "replications = 40")
+
+
+def _alive(procs: list[psutil.Process]) -> list[psutil.Process]:
+    out = []
+    for p in procs:
+        try:
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                out.append(p)
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+def _start(path: Path, out: Path, executor: str) -> subprocess.Popen[bytes]:
+    cmd = [
+        sys.executable,
+        "-c",
+        "from urbsim.cli import app; app(prog_name='urbsim')",
+        "sweep",
+        str(path),
+        "--out",
+        str(out),
+        "--executor",
+        executor,
+        "--workers",
+        "2",
+    ]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _wait_for_workers(proc: subprocess.Popen[bytes], out: Path) -> list[psutil.Process]:
+    """The driver's descendants once workers have written a part (so they are running)."""
+    deadline = time.monotonic() + 180
+    parts = out / "parts"
+    while time.monotonic() < deadline and proc.poll() is None:
+        if parts.is_dir() and any(parts.glob("part-*.parquet")):
+            kids = psutil.Process(proc.pid).children(recursive=True)
+            if len(kids) >= 2:
+                return kids
+        time.sleep(0.1)
+    raise AssertionError("the sweep's workers did not start")
+
+
+def _wait_for_forkserver(proc: subprocess.Popen[bytes]) -> list[psutil.Process]:
+    """The driver's descendants as soon as its forkserver process exists (still starting)."""
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and proc.poll() is None:
+        kids = psutil.Process(proc.pid).children(recursive=True)
+        if any("multiprocessing.forkserver" in " ".join(p.cmdline()) for p in kids):
+            return kids
+        time.sleep(0.01)
+    raise AssertionError("the sweep's forkserver did not start")
+
+
+def _started_by(driver: int) -> list[psutil.Process]:
+    """Processes that inherited the driver's pid in their environment (the forkserver and
+    every process it forked, including those forked after the snapshot of the driver's
+    children)."""
+    found = []
+    for p in psutil.process_iter():
+        try:
+            if p.environ().get("URBSIM_SWEEP_DRIVER_PID") == str(driver):
+                found.append(p)
+        except (psutil.Error, OSError):
+            pass
+    return found
+
+
+@pytest.mark.parametrize("executor", ["local", "dask"])
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_workers_die_with_their_driver(tmp_path: Path, executor: str, sig: signal.Signals) -> None:
+    """finding 7: after SIGKILL or SIGTERM of a sweep driver no process it started (the
+    forkserver, pool workers, Dask workers) is left running a few seconds later."""
+    if executor == "dask":
+        pytest.importorskip("distributed")
+    path = write_sweep(tmp_path / "in", MANY)
+    proc = _start(path, tmp_path / "out", executor)
+    try:
+        kids = _wait_for_workers(proc, tmp_path / "out")
+        _kill_and_check(proc, kids, sig)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for p in _alive(psutil.Process().children(recursive=True)):
+            p.kill()
+
+
+def _kill_and_check(proc: subprocess.Popen[bytes], kids: list, sig: signal.Signals) -> None:
+    os.kill(proc.pid, sig)
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while _alive(kids + _started_by(proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [(p.pid, " ".join(p.cmdline())[:80]) for p in _alive(kids + _started_by(proc.pid))]
+    assert not left, f"left running after {sig.name} of the driver: {left}"
+
+
+def test_pool_dies_with_a_driver_killed_while_starting(tmp_path: Path) -> None:
+    """finding 7: a driver SIGKILLed while its forkserver is still importing (a fork request
+    queued) leaves neither the forkserver nor a half-started worker behind; they used to
+    keep each other alive for ever."""
+    path = write_sweep(tmp_path / "in", MANY)
+    for attempt in range(3):
+        proc = _start(path, tmp_path / f"out{attempt}", "local")
+        try:
+            kids = _wait_for_forkserver(proc)
+            time.sleep(0.3 * attempt)  # the forkserver importing, then forking workers
+            _kill_and_check(proc, kids, signal.SIGKILL)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            for p in _alive(psutil.Process().children(recursive=True)):
+                p.kill()
