@@ -100,7 +100,7 @@ def _main(
 
 @app.command()
 def run(
-    scenario: Annotated[Path, typer.Argument(help=SCENARIO_HELP)],
+    scenario: Annotated[Path, typer.Argument(metavar="SCENARIO", help=SCENARIO_HELP)],
     out: Annotated[
         Path | None, typer.Option("--out", help="Output folder [default: results/<scenario name>].")
     ] = None,
@@ -192,9 +192,9 @@ def _summary(national: pd.DataFrame, wall_seconds: float, path: Path, name: str)
     Console(highlight=False).print(table)
 
 
-@app.command()
+@app.command(short_help="Validate a scenario; print its name and hash.")
 def check(
-    file: Annotated[Path, typer.Argument(help=SCENARIO_HELP)],
+    file: Annotated[Path, typer.Argument(metavar="SCENARIO", help=SCENARIO_HELP)],
     sets: SetOption = None,
 ) -> None:
     """Validate a scenario; print its name and the hash of the resolved scenario."""
@@ -246,8 +246,8 @@ app.command(short_help="Rerun an experiment and compare with its committed table
 # The packaged scenarios and `urbsim init` live in their own module.
 from urbsim.cli.scenarios import init, scenarios  # noqa: E402
 
-app.command()(scenarios)
-app.command()(init)
+app.command(short_help="List the packaged scenarios (names for run and extends).")(scenarios)
+app.command(short_help="Write an editable scenario and a sweep template.")(init)
 
 # World files (the census world) live in their own module.
 from urbsim.cli.world import world_app  # noqa: E402
@@ -257,4 +257,4 @@ app.add_typer(world_app, name="world")
 # The interactive explorer (Solara page) lives in its own module.
 from urbsim.cli.explore import explore  # noqa: E402
 
-app.command()(explore)
+app.command(short_help="Serve the interactive explorer on loopback.")(explore)

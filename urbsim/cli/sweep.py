@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,6 +18,9 @@ import typer
 from urbsim.cli.errors import fail as _fail
 from urbsim.cli.options import QuietOption, VerboseOption, verbosity
 from urbsim.progress import Verbosity
+
+if TYPE_CHECKING:
+    from urbsim.sweep.driver import SweepOutcome
 
 #: Exit code of a sweep with failed or unfinished runs, or of tables that differ.
 RUNS_FAILED = 1
@@ -134,6 +137,11 @@ def sweep(
         _say(f"interrupted; finished runs are kept: urbsim sweep {file}{where} --resume")
         raise typer.Exit(INTERRUPTED) from None
 
+    _report(outcome, file, level)
+
+
+def _report(outcome: SweepOutcome, file: Path, level: Verbosity) -> None:
+    """Print a finished (or interrupted) sweep's failures and status; exit 1 unless all ran."""
     shown = len(outcome.failures) if level == Verbosity.VERBOSE else _SHOWN_FAILURES
     for run, line in outcome.failures[:shown]:
         _say(f"run {run} failed: {line}")

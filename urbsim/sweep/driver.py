@@ -520,16 +520,12 @@ def run_sweep(
     resume, force
         Finish the sweep already in ``out`` (only runs no part holds are run), or delete it
         and start over.
-    progress, log
-        True: a progress bar; False: none; None: a bar on a terminal, else a plain line per
-        finished batch. ``log`` receives one-line messages.
-    task_seconds
-        Wanted wall time of a task (runs are batched up to it).
-    large, ignore_memory_limit
-        Allow more than :data:`urbsim.resources.MAX_RUNS` runs; run even when the estimated
-        memory exceeds the available memory.
-    verbosity
-        ``QUIET``: no progress; ``VERBOSE``: a plain line per batch, on a terminal too.
+    progress, log, verbosity
+        A bar (True), none (False), a bar on a terminal else plain lines (None); ``log``
+        receives one-line messages; ``QUIET`` shows no progress, ``VERBOSE`` plain lines.
+    task_seconds, large, ignore_memory_limit
+        Wanted wall time of a task (runs are batched up to it); allow more than
+        :data:`urbsim.resources.MAX_RUNS` runs; run even when memory looks too short.
 
     Raises
     ------
