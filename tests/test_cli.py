@@ -229,13 +229,6 @@ def test_run_writes_a_run_folder(
     assert str(out) in result.stdout or "results/tiny" in result.stdout
 
 
-def test_progress_is_silent_off_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
-    with year_progress(3) as progress:  # stderr is captured here, not a terminal
-        for year in range(1, 4):
-            progress(year, 3, 1000)
-    assert capsys.readouterr().err == ""
-
-
 def test_progress_bar_when_enabled(capsys: pytest.CaptureFixture[str]) -> None:
     with year_progress(2, enabled=True) as progress:
         progress(1, 2, 5000)

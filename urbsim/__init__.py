@@ -1,11 +1,19 @@
 """urbsim: an agent-based simulator of population agglomeration under China's new-type
 urbanization policies.
 
-The public interface is small: load a scenario, build a model, run it, read its tables.
+The public interface is small: run a scenario and read its tables, or check one.
 
->>> from urbsim import load_scenario, UrbanizationModel          # doctest: +SKIP
+>>> import urbsim                                                         # doctest: +SKIP
+>>> out = urbsim.run("scenarios/baseline.toml", seed=3,
+...                  overrides={"world.households_per_agent": 40000.0})  # doctest: +SKIP
+>>> out.national, out.places, out.manifest                                # doctest: +SKIP
+>>> urbsim.check_scenario("scenarios/baseline.toml").sha256               # doctest: +SKIP
+
+For step-by-step control, build the Mesa model yourself:
+
+>>> from urbsim import load_scenario, UrbanizationModel                  # doctest: +SKIP
 >>> model = UrbanizationModel(load_scenario("scenarios/baseline.toml"))  # doctest: +SKIP
->>> model.run(); model.national_table()                          # doctest: +SKIP
+>>> model.run(); model.national_table()                                  # doctest: +SKIP
 
 Every mistake urbsim detects in what it is given (a scenario, a world file, an output folder)
 raises a subclass of :class:`UrbsimError` whose message names the file, field or flag and the
@@ -44,20 +52,30 @@ def _version() -> str:
 __version__: str = _version()
 
 __all__ = [
+    "InputError",
     "LoadedScenario",
+    "RunOutput",
     "ScenarioError",
     "UrbanizationModel",
     "UrbsimError",
     "__version__",
+    "check_scenario",
     "load_scenario",
+    "run",
+    "validate",
 ]
 
 _LAZY = {
     "LoadedScenario": "urbsim.scenario",
     "ScenarioError": "urbsim.scenario",
     "load_scenario": "urbsim.scenario",
+    "validate": "urbsim.scenario",
     "UrbanizationModel": "urbsim.model",
     "UrbsimError": "urbsim.errors",
+    "InputError": "urbsim.errors",
+    "run": "urbsim.api",
+    "RunOutput": "urbsim.api",
+    "check_scenario": "urbsim.api",
 }
 
 

@@ -41,6 +41,7 @@ def simulate(
     loaded: LoadedScenario,
     progress: Callable[[int, int, int], None] | None = None,
     until: int | None = None,
+    notice: Callable[[str], None] | None = None,
     check_memory: bool = True,
 ) -> RunResult:
     """Run a scenario from its start year to its end year (or to ``until``).
@@ -54,6 +55,9 @@ def simulate(
     until
         Stop after this year instead of the scenario's end year; the years simulated are the
         same as in the full run.
+    notice
+        Receives :data:`urbsim.progress.COMPILE_MESSAGE` before a run that will compile the
+        Numba kernels (the first on a machine): otherwise the first year seems to hang.
     check_memory
         Refuse, before the world is built, a run whose agents would not fit in the available
         memory (:func:`urbsim.resources.check_run_memory`); False skips the check.
@@ -69,6 +73,11 @@ def simulate(
 
         world = loaded.scenario.world
         check_run_memory(world.name, world.world_file, world.households_per_agent)
+    if notice is not None:
+        from urbsim.progress import COMPILE_MESSAGE, kernels_cached
+
+        if kernels_cached() is False:
+            notice(COMPILE_MESSAGE)
     model = UrbanizationModel(loaded)
     model.run(progress, until)
     notes = {k: str(v) for k, v in model.world.notes.items()}

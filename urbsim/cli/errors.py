@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any, Final, NoReturn
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -41,7 +40,7 @@ def fail(message: str) -> NoReturn:
 class ReportingGroup(TyperGroup):
     """A command group that reports user errors of its commands as one ``error:`` paragraph."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         """Run the command; a :class:`UrbsimError` becomes an ``error:`` paragraph, exit 2."""
         try:
             return super().invoke(ctx)

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from urbsim.cli.errors import ReportingGroup, fail
+from urbsim.cli.options import QuietOption, VerboseOption, verbosity
 from urbsim.errors import InputError
+from urbsim.progress import Verbosity
 from urbsim.scenario import LoadedScenario, Scenario, ScenarioError, load_scenario
 from urbsim.scenario.registry import resolve_scenario
 
@@ -28,6 +30,11 @@ app = typer.Typer(
     cls=ReportingGroup,
     no_args_is_help=True,
     add_completion=False,
+    # Plain Click help: rich markup would eat "[default: ...]" in help texts, and importing
+    # rich's help formatter costs more start-up time than the rest of `urbsim --help`.
+    rich_markup_mode=None,
+    # Click wraps help at 80 columns and cuts command summaries short; use wider terminals.
+    context_settings={"max_content_width": 100},
     help="Agent-based simulation of population agglomeration under China's urbanization policies.",
 )
 
@@ -93,7 +100,7 @@ def _main(
 
 @app.command()
 def run(
-    scenario: Annotated[Path, typer.Argument(help=SCENARIO_HELP)],
+    scenario: Annotated[Path, typer.Argument(metavar="SCENARIO", help=SCENARIO_HELP)],
     out: Annotated[
         Path | None, typer.Option("--out", help="Output folder [default: results/<scenario name>].")
     ] = None,
@@ -102,6 +109,8 @@ def run(
     engine: Annotated[
         Engine | None, typer.Option(help="Household engine (overrides the scenario's).")
     ] = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
     ignore_memory_limit: Annotated[
         bool,
         typer.Option(
@@ -111,6 +120,7 @@ def run(
     ] = False,
 ) -> None:
     """Run a scenario and write its tables, manifest and figures."""
+    level = verbosity(quiet, verbose)
     from urbsim.output import build_manifest, check_location, check_replaceable, write_run
 
     # A packaged scenario's name becomes its file, which the messages below then name.
@@ -132,10 +142,15 @@ def run(
     from urbsim.runner import simulate
     from urbsim.world.census import WorldFileError
 
-    years = loaded.scenario.end_year - loaded.scenario.start_year
+    first, years = loaded.scenario.start_year, loaded.scenario.end_year - loaded.scenario.start_year
     try:
-        with year_progress(years) as progress:
-            result = simulate(loaded, progress=progress, check_memory=not ignore_memory_limit)
+        with year_progress(years, verbosity=level, first_year=first) as progress:
+            result = simulate(
+                loaded,
+                progress=progress,
+                notice=progress.note,
+                check_memory=not ignore_memory_limit,
+            )
     except ResourceError as exc:
         fail(f"{scenario.resolve()}: {exc}")
     except WorldFileError as exc:
@@ -152,7 +167,10 @@ def run(
         manifest,
         lambda folder: plots.draw_all(result.national, result.places, folder),
     )
-    _summary(result.national, result.wall_seconds, path, name)
+    if level == Verbosity.QUIET:
+        typer.echo(str(path))
+    else:
+        _summary(result.national, result.wall_seconds, path, name)
 
 
 def _summary(national: pd.DataFrame, wall_seconds: float, path: Path, name: str) -> None:
@@ -174,9 +192,9 @@ def _summary(national: pd.DataFrame, wall_seconds: float, path: Path, name: str)
     Console(highlight=False).print(table)
 
 
-@app.command()
+@app.command(short_help="Validate a scenario; print its name and hash.")
 def check(
-    file: Annotated[Path, typer.Argument(help=SCENARIO_HELP)],
+    file: Annotated[Path, typer.Argument(metavar="SCENARIO", help=SCENARIO_HELP)],
     sets: SetOption = None,
 ) -> None:
     """Validate a scenario; print its name and the hash of the resolved scenario."""
@@ -184,7 +202,7 @@ def check(
     typer.echo(f"OK {loaded.scenario.name} {loaded.sha256}")
 
 
-@app.command()
+@app.command(short_help="Print the JSON Schema of scenario files.")
 def schema() -> None:
     """Print the JSON Schema of scenario files (with units and sources)."""
     typer.echo(json.dumps(Scenario.model_json_schema(), indent=2, ensure_ascii=False))
@@ -220,15 +238,16 @@ def plot(
 # Sweeps, their figures and experiment reproduction live in their own module.
 from urbsim.cli.sweep import plot_sweep, reproduce, sweep  # noqa: E402
 
-app.command()(sweep)
+# Short summaries: Click cuts longer ones to the width of an 80-column terminal.
+app.command(short_help="Run a parameter sweep, results streamed to disk.")(sweep)
 app.command("plot-sweep")(plot_sweep)
-app.command()(reproduce)
+app.command(short_help="Rerun an experiment and compare with its committed tables.")(reproduce)
 
 # The packaged scenarios and `urbsim init` live in their own module.
 from urbsim.cli.scenarios import init, scenarios  # noqa: E402
 
-app.command()(scenarios)
-app.command()(init)
+app.command(short_help="List the packaged scenarios (names for run and extends).")(scenarios)
+app.command(short_help="Write an editable scenario and a sweep template.")(init)
 
 # World files (the census world) live in their own module.
 from urbsim.cli.world import world_app  # noqa: E402
@@ -238,4 +257,4 @@ app.add_typer(world_app, name="world")
 # The interactive explorer (Solara page) lives in its own module.
 from urbsim.cli.explore import explore  # noqa: E402
 
-app.command()(explore)
+app.command(short_help="Serve the interactive explorer on loopback.")(explore)

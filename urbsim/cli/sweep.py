@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 # User errors go through the one error path of the urbsim command (exit code 2).
 from urbsim.cli.errors import fail as _fail
+from urbsim.cli.options import QuietOption, VerboseOption, verbosity
+from urbsim.progress import Verbosity
+
+if TYPE_CHECKING:
+    from urbsim.sweep.driver import SweepOutcome
 
 #: Exit code of a sweep with failed or unfinished runs, or of tables that differ.
 RUNS_FAILED = 1
@@ -97,8 +102,11 @@ def sweep(
             help="Run even when the concurrent runs' estimated memory exceeds the available.",
         ),
     ] = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Run a parameter sweep: every design point and replication, results streamed to disk."""
+    level = verbosity(quiet, verbose)
     from urbsim.errors import UrbsimError
     from urbsim.sweep.driver import run_sweep
 
@@ -116,7 +124,8 @@ def sweep(
             resume=resume,
             force=force,
             task_seconds=task_seconds,
-            log=_say,
+            log=None if level == Verbosity.QUIET else _say,
+            verbosity=level,
             large=large,
             ignore_memory_limit=ignore_memory_limit,
         )
@@ -128,14 +137,21 @@ def sweep(
         _say(f"interrupted; finished runs are kept: urbsim sweep {file}{where} --resume")
         raise typer.Exit(INTERRUPTED) from None
 
-    for run, line in outcome.failures[:_SHOWN_FAILURES]:
+    _report(outcome, file, level)
+
+
+def _report(outcome: SweepOutcome, file: Path, level: Verbosity) -> None:
+    """Print a finished (or interrupted) sweep's failures and status; exit 1 unless all ran."""
+    shown = len(outcome.failures) if level == Verbosity.VERBOSE else _SHOWN_FAILURES
+    for run, line in outcome.failures[:shown]:
         _say(f"run {run} failed: {line}")
-    if len(outcome.failures) > _SHOWN_FAILURES:
-        _say(f"... {len(outcome.failures) - _SHOWN_FAILURES} more failed runs")
+    if len(outcome.failures) > shown:
+        _say(f"... {len(outcome.failures) - shown} more failed runs")
     for key, message in outcome.infra_errors:
         _say(f"task {key} did not finish: {message}")
     for metric, reason in outcome.analysis_skipped:
-        _say(f"analysis of {metric} skipped: {reason}")
+        if level != Verbosity.QUIET:
+            _say(f"analysis of {metric} skipped: {reason}")
     status = f"{outcome.ok} ok, {outcome.failed} failed"
     if outcome.missing:
         status += f", {len(outcome.missing)} unfinished"
@@ -179,6 +195,8 @@ def reproduce(
     workers: WorkersOption = None,
     threads: ThreadsOption = None,
     scheduler: SchedulerOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Rerun an experiment and compare its results with results/<name>/ (exit 0 only if equal).
 
@@ -191,15 +209,17 @@ def reproduce(
     from urbsim.sweep.reproduce import StepFailed, SweepOptions, format_diffs, summary_lines
     from urbsim.sweep.reproduce import reproduce as run_reproduce
 
+    level = verbosity(quiet, verbose)
     _check_executor(executor, scheduler)
-    options = SweepOptions(executor.value, workers, threads, scheduler)
+    options = SweepOptions(executor.value, workers, threads, scheduler, int(level))
+    log = (lambda message: None) if level == Verbosity.QUIET else _say
     try:
         ok, diffs = run_reproduce(
             experiment,
             update=update,
             keep=keep,
             options=options,
-            log=_say,
+            log=log,
             warn=lambda line: typer.echo(line, err=True),
         )
     except (StepFailed, PlotDataError) as exc:
@@ -214,7 +234,11 @@ def reproduce(
         raise typer.Exit(INTERRUPTED) from None
     if update:
         return
-    for line in format_diffs(diffs) + summary_lines(diffs):
+    for line in format_diffs(diffs):
+        # --quiet: only what differs, then the summary.
+        if level != Verbosity.QUIET or not line.lstrip().startswith("match"):
+            typer.echo(line)
+    for line in summary_lines(diffs):
         typer.echo(line)
     if not ok:
         raise typer.Exit(RUNS_FAILED)

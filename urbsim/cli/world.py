@@ -46,11 +46,12 @@ def build(
         ),
     ] = None,
 ) -> None:
-    """Convert the census county file into a world file for ``world = "census"``.
+    """Convert the census county file into a world file for scenarios with world "census".
 
-    ``--out`` may only replace an existing urbsim world file, never one of the inputs or any
-    other file; the file is written atomically (a temporary sibling renamed into place).
+    --out may only replace an existing urbsim world file, never one of the inputs or any other
+    file; the file is written atomically (a temporary sibling renamed into place).
     """
+    # Plain text above: the docstring is the command's help, which shows no reST markup.
     from urbsim.world.census import (
         build_census_world_table,
         check_world_output,

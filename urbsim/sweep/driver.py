@@ -13,7 +13,6 @@ import math
 import os
 import shlex
 import shutil
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -34,6 +33,7 @@ from urbsim.output import (
     tracked_files,
     write_marker,
 )
+from urbsim.progress import SweepUpdate, Verbosity, sweep_progress
 from urbsim.scenario import LoadedScenario
 from urbsim.scenario.schema import Scenario
 from urbsim.sweep import store
@@ -180,50 +180,8 @@ def _ranges(missing: list[int]) -> list[tuple[int, int]]:
 # ---------------------------------------------------------------------------------------------
 # Progress
 # ---------------------------------------------------------------------------------------------
-ProgressUpdate = Callable[[int, int], None]
-
-
-@contextmanager
-def sweep_progress(
-    total: int, done: int, failed: int, enabled: bool | None = None
-) -> Iterator[ProgressUpdate]:
-    """A progress bar of runs done, failures and time left (on a terminal only).
-
-    Yields ``update(ok, failed)``: call with the number of runs a task finished.
-    """
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if not enabled:
-        yield lambda ok, bad: None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    columns = (
-        TextColumn("runs"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[failed]} failed"),
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True)) as bar:
-        task = bar.add_task("runs", total=total, completed=done, failed=failed)
-        counts = {"failed": failed}
-
-        def update(ok: int, bad: int) -> None:
-            counts["failed"] += bad
-            bar.update(task, advance=ok + bad, failed=counts["failed"])
-
-        yield update
+# One implementation for runs and sweeps: a bar on a terminal, plain lines in logs.
+ProgressUpdate = SweepUpdate
 
 
 # ---------------------------------------------------------------------------------------------
@@ -508,7 +466,9 @@ def _execute(
         "sweep_id": plan.sweep_id,
     }
     failed0 = sum(1 for rec in records.values() if rec.status != "ok")
-    with sweep_progress(plan.n_runs, len(records), failed0, options["progress"]) as update:
+    with sweep_progress(
+        plan.n_runs, len(records), failed0, options["progress"], verbosity=options["verbosity"]
+    ) as update:
 
         def on_report(report: TaskReport) -> None:
             outcome.tasks += 1
@@ -546,6 +506,7 @@ def run_sweep(
     log: Callable[[str], None] | None = None,
     large: bool = False,
     ignore_memory_limit: bool = False,
+    verbosity: Verbosity = Verbosity.NORMAL,
 ) -> SweepOutcome:
     """Run a sweep file into the folder ``out`` (default :func:`default_out`).
 
@@ -559,13 +520,12 @@ def run_sweep(
     resume, force
         Finish the sweep already in ``out`` (only runs no part holds are run), or delete it
         and start over.
-    progress, log
-        Show a progress bar (None: on a terminal only); receive one-line messages.
-    task_seconds
-        Wanted wall time of a task (runs are batched up to it).
-    large, ignore_memory_limit
-        Allow more than :data:`urbsim.resources.MAX_RUNS` runs; run even when the estimated
-        memory exceeds the available memory.
+    progress, log, verbosity
+        A bar (True), none (False), a bar on a terminal else plain lines (None); ``log``
+        receives one-line messages; ``QUIET`` shows no progress, ``VERBOSE`` plain lines.
+    task_seconds, large, ignore_memory_limit
+        Wanted wall time of a task (runs are batched up to it); allow more than
+        :data:`urbsim.resources.MAX_RUNS` runs; run even when memory looks too short.
 
     Raises
     ------
@@ -587,7 +547,7 @@ def run_sweep(
             say(warning)
     out = (Path(out) if out is not None else default_out(plan.sweep.source)).resolve()
     options = dict(executor=executor, workers=n_workers, threads=n_threads)
-    options |= dict(task_seconds=task_seconds, progress=progress)
+    options |= dict(task_seconds=task_seconds, progress=progress, verbosity=verbosity)
     outcome = SweepOutcome(out=out, total=plan.n_runs)
     # The executor first: a Dask cluster is connected and its workers' package versions are
     # checked before anything is written.

@@ -229,6 +229,8 @@ class SweepOptions:
     workers: int | None = None
     threads: int | None = None
     scheduler: str | None = None
+    #: A :class:`urbsim.progress.Verbosity` value: progress lines of the sweep steps.
+    verbosity: int = 1
 
 
 def run_steps(
