@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from census_rows import HEADERS, census_row
 from typer.testing import CliRunner
 
 from urbsim.cli import app
@@ -39,7 +40,7 @@ from urbsim.world.census_households import (
     SAME_COUNTY_ELSEWHERE,
     synthesize_households,
 )
-from urbsim.world.census_read import CODE_HEADER, COLUMNS, NAME_HEADER
+from urbsim.world.census_read import COLUMNS
 
 #: End-to-end runs, sweeps or subprocesses: outside `make test-fast`.
 pytestmark = pytest.mark.slow
@@ -367,36 +368,6 @@ def test_census_scenario_runs(world_file: Path) -> None:
 # error cases on small workbooks
 # ==================================================================================================
 
-#: Header row of a minimal workbook: name, code and every column read.
-HEADERS = [NAME_HEADER, CODE_HEADER, *(c.header for c in COLUMNS)]
-
-
-def _unit(name: str, code: int | str | None, residents: int = 1000) -> list:
-    """A consistent row (a province row when ``code`` is PP0000)."""
-    values = {
-        "residents": residents,
-        "hukou_residents": residents,
-        "nonagri_hukou_pct": 40.0,
-        "urban_residents": residents // 2,
-        "rural_residents": residents - residents // 2,
-        "households": residents // 4,
-        "family_persons": residents * 9 // 10,
-        "household_size": round((residents * 9 // 10) / (residents // 4), 2),
-        "inmig_same_county": residents // 100,
-        "inmig_other_county": residents // 50,
-        "inmig_other_province": residents // 20,
-        "age_0_14_pct": 15.0,
-        "age_15_64_pct": 75.0,
-        "age_65_plus_pct": 10.0,
-        "schooling_years": 9.5,
-        "emp_primary_pct": 30.0,
-        "emp_secondary_pct": 30.0,
-        "emp_tertiary_pct": 40.0,
-        "longform_households": residents // 40,
-        "renting_households": 5,
-    }
-    return [name, code, *(values[c.field] for c in COLUMNS)]
-
 
 def _workbook(path: Path, rows: list[list], headers: list[str] | None = None) -> Path:
     import openpyxl
@@ -412,11 +383,11 @@ def _workbook(path: Path, rows: list[list], headers: list[str] | None = None) ->
 
 def _small_inputs(tmp_path: Path, rows: list[list] | None = None, **kw) -> tuple[Path, Path]:
     rows = rows or [
-        _unit("北京市", 110000, 3000),
+        census_row("北京市", 110000, 3000),
         ["市辖区", None, *([None] * len(COLUMNS))],
-        _unit("  东城区", 110101, 2000),
+        census_row("  东城区", 110101, 2000),
         [None] * len(HEADERS),
-        _unit("  密云县", 110228, 1000),
+        census_row("  密云县", 110228, 1000),
     ]
     xlsx = _workbook(tmp_path / "small.xlsx", rows, **kw)
     cen = tmp_path / "cen.csv"
@@ -437,7 +408,7 @@ def test_missing_column_is_named(tmp_path: Path) -> None:
     headers = [h for h in HEADERS if h != "户籍人口"]
     rows = [
         r[: HEADERS.index("户籍人口")] + r[HEADERS.index("户籍人口") + 1 :]
-        for r in (_unit("北京市", 110000), _unit("东城区", 110101))
+        for r in (census_row("北京市", 110000), census_row("东城区", 110101))
     ]
     xlsx, cen = _small_inputs(tmp_path, rows, headers=headers)
     with pytest.raises(CensusDataError, match=r"small\.xlsx, row 1: column '户籍人口' not found"):
@@ -445,9 +416,9 @@ def test_missing_column_is_named(tmp_path: Path) -> None:
 
 
 def test_non_numeric_cell_is_named(tmp_path: Path) -> None:
-    bad = _unit("  东城区", 110101, 2000)
+    bad = census_row("  东城区", 110101, 2000)
     bad[HEADERS.index("城镇人口")] = "n/a"
-    rows = [_unit("北京市", 110000, 3000), bad, _unit("  密云县", 110228, 1000)]
+    rows = [census_row("北京市", 110000, 3000), bad, census_row("  密云县", 110228, 1000)]
     xlsx, cen = _small_inputs(tmp_path, rows)
     letter = chr(ord("A") + HEADERS.index("城镇人口"))
     with pytest.raises(CensusDataError) as exc:
@@ -458,16 +429,16 @@ def test_non_numeric_cell_is_named(tmp_path: Path) -> None:
 
 
 def test_empty_required_cell_is_an_error_not_a_zero(tmp_path: Path) -> None:
-    bad = _unit("  东城区", 110101, 2000)
+    bad = census_row("  东城区", 110101, 2000)
     bad[HEADERS.index("户数")] = None
-    xlsx, cen = _small_inputs(tmp_path, [_unit("北京市", 110000, 3000), bad])
+    xlsx, cen = _small_inputs(tmp_path, [census_row("北京市", 110000, 3000), bad])
     with pytest.raises(CensusDataError, match=r"row 3, column .*'户数'.*empty cell"):
         build_census_world_table(xlsx, cen)
 
 
 @pytest.mark.parametrize("code", ["11O101", 990101, 1101011, 110101.5])
 def test_bad_code_is_named(tmp_path: Path, code: object) -> None:
-    rows = [_unit("北京市", 110000, 3000), _unit("  东城区", code, 2000)]
+    rows = [census_row("北京市", 110000, 3000), census_row("  东城区", code, 2000)]
     xlsx, cen = _small_inputs(tmp_path, rows)
     with pytest.raises(CensusDataError, match=r"small\.xlsx, row 3, column B \('区划代码'\)"):
         build_census_world_table(xlsx, cen)
@@ -475,9 +446,9 @@ def test_bad_code_is_named(tmp_path: Path, code: object) -> None:
 
 def test_province_sum_mismatch_is_an_error(tmp_path: Path) -> None:
     rows = [
-        _unit("北京市", 110000, 3001),
-        _unit("  东城区", 110101, 2000),
-        _unit("  密云县", 110228, 1000),
+        census_row("北京市", 110000, 3001),
+        census_row("  东城区", 110101, 2000),
+        census_row("  密云县", 110228, 1000),
     ]
     xlsx, cen = _small_inputs(tmp_path, rows)
     with pytest.raises(CensusDataError, match=r"row 2, .*province 北京市: the places add up"):
@@ -496,9 +467,9 @@ def test_cli_world_build(tmp_path: Path) -> None:
     df, _ = read_world_file(out)
     assert len(df) == 2
 
-    bad = _unit("  东城区", 110101, 2000)
+    bad = census_row("  东城区", 110101, 2000)
     bad[HEADERS.index("合计")] = "x"
-    xlsx2, _ = _small_inputs(tmp_path, [_unit("北京市", 110000, 3000), bad])
+    xlsx2, _ = _small_inputs(tmp_path, [census_row("北京市", 110000, 3000), bad])
     result = runner.invoke(app, [*args[:3], str(xlsx2), *args[4:], "--out", str(out)])
     assert result.exit_code == 2
     assert "error:" in result.output and "row 3" in result.output and "合计" in result.output
@@ -508,9 +479,9 @@ def test_cli_world_build(tmp_path: Path) -> None:
 
 def test_unclassifiable_name_is_named(tmp_path: Path) -> None:
     rows = [
-        _unit("北京市", 110000, 3000),
-        _unit("  东城", 110101, 2000),
-        _unit("  密云县", 110228, 1000),
+        census_row("北京市", 110000, 3000),
+        census_row("  东城", 110101, 2000),
+        census_row("  密云县", 110228, 1000),
     ]
     xlsx, cen = _small_inputs(tmp_path, rows)
     with pytest.raises(CensusDataError, match=r"small\.xlsx, row 3, column 地区: cannot classify"):

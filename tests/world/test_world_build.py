@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from census_rows import HEADERS, census_row
 from typer.testing import CliRunner
 
 from urbsim.cli import app
@@ -23,40 +24,11 @@ from urbsim.world.census import (
     read_world_file,
     write_world_file,
 )
-from urbsim.world.census_read import CODE_HEADER, COLUMNS, NAME_HEADER
 
 #: End-to-end runs, sweeps or subprocesses: outside `make test-fast`.
 pytestmark = pytest.mark.slow
 
-HEADERS = [NAME_HEADER, CODE_HEADER, *(c.header for c in COLUMNS)]
 CENTROIDS = "city_code,city,lon,lat\n110100,北京市,116.4,40.2\n"
-
-
-def _row(name: str, code: int, residents: int) -> list:
-    """A consistent census row (a province row when ``code`` is PP0000)."""
-    values = {
-        "residents": residents,
-        "hukou_residents": residents,
-        "nonagri_hukou_pct": 40.0,
-        "urban_residents": residents // 2,
-        "rural_residents": residents - residents // 2,
-        "households": residents // 4,
-        "family_persons": residents * 9 // 10,
-        "household_size": round((residents * 9 // 10) / (residents // 4), 2),
-        "inmig_same_county": residents // 100,
-        "inmig_other_county": residents // 50,
-        "inmig_other_province": residents // 20,
-        "age_0_14_pct": 15.0,
-        "age_15_64_pct": 75.0,
-        "age_65_plus_pct": 10.0,
-        "schooling_years": 9.5,
-        "emp_primary_pct": 30.0,
-        "emp_secondary_pct": 30.0,
-        "emp_tertiary_pct": 40.0,
-        "longform_households": residents // 40,
-        "renting_households": 5,
-    }
-    return [name, code, *(values[c.field] for c in COLUMNS)]
 
 
 @pytest.fixture
@@ -68,9 +40,9 @@ def inputs(tmp_path: Path) -> tuple[Path, Path]:
     ws = wb.active
     ws.append(HEADERS)
     for row in (
-        _row("北京市", 110000, 3000),
-        _row("东城区", 110101, 2000),
-        _row("密云县", 110228, 1000),
+        census_row("北京市", 110000, 3000),
+        census_row("东城区", 110101, 2000),
+        census_row("密云县", 110228, 1000),
     ):
         ws.append(row)
     xlsx = tmp_path / "census.xlsx"
