@@ -24,10 +24,14 @@ import pytest
 from urbsim.explore.state import national_csv, national_digest
 
 CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.is_file(),
-    reason="system Chromium (/usr/bin/chromium) is absent: .ci/run installs it from Debian",
-)
+pytestmark = [
+    # A server, a browser and a run: outside `make test-fast`.
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.is_file(),
+        reason="system Chromium (/usr/bin/chromium) is absent: .ci/run installs it from Debian",
+    ),
+]
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 REPO = Path(__file__).resolve().parents[2]
