@@ -51,10 +51,14 @@ def test_end_year_grid_with_metric_outside_a_run_is_refused_when_planned(tmp_pat
 # finding 5: parts of another sweep
 # ---------------------------------------------------------------------------------------------
 def _unfinished(path: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """Run a sweep but stop before the final tables: its parts stay in ``out/parts``."""
+    """Run a sweep but stop before the final tables: its parts stay in ``out/parts``.
+
+    One run per task (``task_seconds=0``): the part boundaries then do not depend on how long
+    the runs took, so two sweeps of the same size have parts of the same names.
+    """
     with monkeypatch.context() as m:
         m.setattr(driver, "_finish", lambda *args, **kwargs: None)
-        run_sweep(path, out, executor="serial", progress=False)
+        run_sweep(path, out, executor="serial", progress=False, task_seconds=0.0)
     return sorted((out / "parts").glob("part-*.parquet"))
 
 
