@@ -14,7 +14,6 @@ text outside the markers is left alone. ``docs/outputs.md`` is generated whole.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from a checkout without installing
     sys.path.insert(0, str(ROOT))
+if str(ROOT / "docs") not in sys.path:  # docgen, the helpers shared by the generators
+    sys.path.insert(0, str(ROOT / "docs"))
+
+from docgen import replace_marked, write_or_check  # noqa: E402
 
 from urbsim.output.columns import NATIONAL, PLACES, Column  # noqa: E402
 
@@ -124,11 +127,7 @@ def extract_block(text: str) -> str:
 
 def replace_block(text: str, block: str, name: str) -> str:
     """``text`` with the part between the markers (inclusive) replaced by ``block``."""
-    start = text.find(START)
-    end = text.find(END)
-    if start < 0 or end < start:
-        raise ValueError(f"{name}: markers {START} ... {END} not found")
-    return text[:start] + block + text[end + len(END) :]
+    return replace_marked(text, block, name, START, END)
 
 
 def render() -> dict[Path, str]:
@@ -139,23 +138,14 @@ def render() -> dict[Path, str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Rewrite the documents, or with ``--check`` report whether they are current."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if a document is stale")
-    args = parser.parse_args(argv)
-    stale = []
-    for path, content in render().items():
-        old = path.read_text(encoding="utf-8") if path.is_file() else ""
-        if old == content:
-            continue
-        stale.append(path.relative_to(ROOT))
-        if not args.check:
-            path.write_text(content, encoding="utf-8")
-    if args.check and stale:
-        print(f"out of date: {', '.join(map(str, stale))}; run `{REGENERATE}`", file=sys.stderr)
-        return 1
-    if not args.check:
-        print(f"{len(NATIONAL)} + {len(PLACES)} columns; rewrote {len(stale)} file(s)")
-    return 0
+    return write_or_check(
+        argv,
+        __doc__.split("\n\n")[0],
+        render,
+        ROOT,
+        REGENERATE,
+        lambda n: f"{len(NATIONAL)} + {len(PLACES)} columns; rewrote {n} file(s)",
+    )
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ the schema and the constants below, so running the script twice changes nothing.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import typing
 from collections.abc import Iterator
@@ -33,6 +32,10 @@ from pydantic.fields import FieldInfo
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from a checkout without installing
     sys.path.insert(0, str(ROOT))
+if str(ROOT / "docs") not in sys.path:  # docgen, the helpers shared by the generators
+    sys.path.insert(0, str(ROOT / "docs"))
+
+from docgen import replace_marked, write_or_check  # noqa: E402
 
 from urbsim.scenario.schema import SETTLEMENT_KEYS, Scenario  # noqa: E402
 from urbsim.world.base import SIZE_CLASS_BOUNDS, SIZE_CLASSES  # noqa: E402
@@ -283,11 +286,7 @@ def table() -> str:
 
 def replace_block(text: str, block: str, name: str) -> str:
     """``text`` with the part between the markers (inclusive) replaced by ``block``."""
-    start = text.find(START)
-    end = text.find(END)
-    if start < 0 or end < start:
-        raise ValueError(f"{name}: markers {START} ... {END} not found")
-    return text[:start] + block + text[end + len(END) :]
+    return replace_marked(text, block, name, START, END)
 
 
 def extract_block(text: str) -> str:
@@ -319,23 +318,14 @@ def render() -> dict[Path, str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Rewrite the tables, or with ``--check`` report whether they are current."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if a table is out of date")
-    args = parser.parse_args(argv)
-    stale = []
-    for path, content in render().items():
-        old = path.read_text(encoding="utf-8") if path.is_file() else ""
-        if old == content:
-            continue
-        stale.append(path.relative_to(ROOT))
-        if not args.check:
-            path.write_text(content, encoding="utf-8")
-    if args.check and stale:
-        print(f"out of date: {', '.join(map(str, stale))}; run `{REGENERATE}`", file=sys.stderr)
-        return 1
-    if not args.check:
-        print(f"{len(parameters())} parameters; rewrote {len(stale)} file(s)")
-    return 0
+    return write_or_check(
+        argv,
+        __doc__.split("\n\n")[0],
+        render,
+        ROOT,
+        REGENERATE,
+        lambda n: f"{len(parameters())} parameters; rewrote {n} file(s)",
+    )
 
 
 if __name__ == "__main__":
