@@ -31,7 +31,7 @@ from typing import Any, Final, get_args, get_origin
 
 import numpy as np
 
-from urbsim.dynamics.economy import interpolate
+from urbsim.dynamics.series import interpolate
 from urbsim.scenario.schema import Behaviour, Scenario
 
 

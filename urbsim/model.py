@@ -20,7 +20,8 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from urbsim.dynamics import economy, indicators
+from urbsim.dynamics import economy, indicators, labour
+from urbsim.dynamics.series import interpolate
 from urbsim.engines.base import HouseholdEngine
 from urbsim.governments import CentralGovernment, LocalGovernment
 from urbsim.inputs import YearInputs, make_params, place_inputs
@@ -181,7 +182,7 @@ class UrbanizationModel(mesa.Model):
         ps = self.place_state
         eco = self.spec.economy
         if not first:
-            self.wage_index *= 1.0 + economy.interpolate(eco.wage_growth, year)
+            self.wage_index *= 1.0 + interpolate(eco.wage_growth, year)
             prev = np.maximum(self._prev_urban, 1.0)
             ps.urban_growth[:] = (ps.urban_residents - self._prev_urban) / prev
             self._prev_urban = ps.urban_residents.copy()
@@ -297,7 +298,7 @@ class UrbanizationModel(mesa.Model):
         key = pole.tobytes()
         if self._spillover_cache is None or self._spillover_cache[0] != key:
             eco = self.spec.economy
-            value = economy.pole_spillover(
+            value = labour.pole_spillover(
                 self.lat, self.lon, pole, eco.pole_spillover, eco.pole_radius_km
             )
             self._spillover_cache = (key, value)

@@ -12,6 +12,8 @@ import pytest
 from dynamics_helpers import by_region, govs, place_table, places, policy_arrays
 
 from urbsim.dynamics import economy as E
+from urbsim.dynamics import housing, labour, services
+from urbsim.dynamics.series import interpolate
 from urbsim.kernels.layout import RULE_OPEN, RULE_POINTS
 from urbsim.scenario.schema import CountyTown, Economy, Policy, Renewal
 from urbsim.state import PlaceState
@@ -22,9 +24,9 @@ from urbsim.state import PlaceState
 # ---------------------------------------------------------------------------------------------
 def test_interpolate_is_linear_between_years_and_flat_outside() -> None:
     series = {"2010": 0.10, "2020": 0.05}
-    assert E.interpolate(series, 2015) == pytest.approx(0.075)  # halfway
-    assert E.interpolate(series, 2005) == 0.10  # before the first key
-    assert E.interpolate(series, 2030) == 0.05  # after the last key
+    assert interpolate(series, 2015) == pytest.approx(0.075)  # halfway
+    assert interpolate(series, 2005) == 0.10  # before the first key
+    assert interpolate(series, 2030) == 0.05  # after the last key
 
 
 def test_entitled_demand_weights_access_categories() -> None:
@@ -33,7 +35,7 @@ def test_entitled_demand_weights_access_categories() -> None:
     access = np.array([0.5, 0.75])  # the schedule is padded with its last value, 0.75
     # place 0: 10*1 + 4*0.3 + 2*0.5 + 2*0.75 + 2*0.75 = 10 + 1.2 + 1 + 1.5 + 1.5 = 15.2
     # place 1: 10*0.3 = 3; times 100 households per agent
-    np.testing.assert_allclose(E.entitled_demand(acc, access, 0.3, 100.0), [1520.0, 300.0])
+    np.testing.assert_allclose(services.entitled_demand(acc, access, 0.3, 100.0), [1520.0, 300.0])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -49,7 +51,7 @@ def test_place_wages_by_region_size_floor_pole_and_spillover() -> None:
     region = np.array([0, 1, 0])
     pole = np.array([True, False, False])
     spillover = np.array([1.0, 1.02, 1.0])
-    wage = E.place_wages(urban, region, pole, spillover, eco, pole_boost=0.05, wage_index=1.1)
+    wage = labour.place_wages(urban, region, pole, spillover, eco, pole_boost=0.05, wage_index=1.1)
     # 0: 40,000 * 1.1 * sqrt(4e6 / 1e6) = 88,000; pole boost * 1.05 = 92,400
     # 1: below the floor, sized as 40,000 residents: 30,000 * 1.1 * sqrt(0.04) = 6,600;
     #    spillover * 1.02 = 6,732
@@ -63,24 +65,24 @@ def test_pole_spillover_falls_linearly_to_the_radius() -> None:
     lon = np.radians([0.0, 0.5, 5.0])
     pole = np.array([True, False, False])
     # radius: one degree of arc on the sphere of 6,371 km that distances_km uses
-    out = E.pole_spillover(lat, lon, pole, strength=0.1, radius_km=6371.0 * np.pi / 180.0)
+    out = labour.pole_spillover(lat, lon, pole, strength=0.1, radius_km=6371.0 * np.pi / 180.0)
     # 0.5° of arc is half the radius: 1 + 0.1 * (1 - 0.5) = 1.05; 5° is beyond: 1.
     # The pole itself gets no spillover.
     np.testing.assert_allclose(out, [1.0, 1.05, 1.0], rtol=1e-6)
-    assert (E.pole_spillover(lat, lon, np.zeros(3, dtype=bool), 0.1, 100.0) == 1.0).all()
+    assert (labour.pole_spillover(lat, lon, np.zeros(3, dtype=bool), 0.1, 100.0) == 1.0).all()
 
 
 def test_jobs_first_year_match_target_then_close_a_share_of_the_gap() -> None:
     eco = Economy(workers_per_person=0.5, natural_unemployment=0.1, job_adjustment=0.25)
     ps = places(3, urban_residents=[1000.0, 0.0, 2000.0], programme_jobs=[0.0, 0.0, 100.0])
-    E.update_jobs(ps, eco, first=True)
+    labour.update_jobs(ps, eco, first=True)
     # labour [500, 0, 1000]; target = labour * 0.9 + programme jobs = [450, 0, 1000]
     np.testing.assert_allclose(ps.jobs, [450.0, 0.0, 1000.0])
     # employment: 450/500 = 0.9; no labour force: 1 - 0.1 = 0.9; 1000/1000 = 1
     np.testing.assert_allclose(ps.employment, [0.9, 0.9, 1.0])
 
     ps.jobs[:] = [400.0, 0.0, 1200.0]
-    E.update_jobs(ps, eco, first=False)
+    labour.update_jobs(ps, eco, first=False)
     # jobs += 0.25 * (target - jobs): 400 + 12.5, 0, 1200 - 50
     np.testing.assert_allclose(ps.jobs, [412.5, 0.0, 1150.0])
     # 412.5 / 500 = 0.825; 0.9; 1150 / 1000 capped at 1
@@ -90,13 +92,13 @@ def test_jobs_first_year_match_target_then_close_a_share_of_the_gap() -> None:
 def test_housing_cost_follows_wage_and_crowding_and_stock_responds() -> None:
     eco = Economy(housing_cost_2010=300.0, housing_elasticity=2.0, housing_supply_response=0.1)
     ps = places(2, urban_residents=[1000.0, 1500.0], wage=[40_000.0, 60_000.0])
-    E.update_housing(ps, eco, mean_wage_2010=40_000.0, first=True)
+    housing.update_housing(ps, eco, mean_wage_2010=40_000.0, first=True)
     # first year: stock = residents, crowding 1; cost = 300 * wage / 40,000 = [300, 450]
     np.testing.assert_allclose(ps.housing_stock, [1000.0, 1500.0])
     np.testing.assert_allclose(ps.housing_cost, [300.0, 450.0])
 
     ps.housing_stock[:] = [1000.0, 1000.0]
-    E.update_housing(ps, eco, mean_wage_2010=40_000.0, first=False)
+    housing.update_housing(ps, eco, mean_wage_2010=40_000.0, first=False)
     # crowding [1, 1.5]: cost = [300, 450 * 1.5^2 = 1012.5]
     np.testing.assert_allclose(ps.housing_cost, [300.0, 1012.5])
     # stock *= 1 + 0.1 * max(crowding - 1, 0): [1000, 1000 * 1.05 = 1050]

@@ -7,9 +7,9 @@ year and scales wages, rents, transfers and the cost of services alike.
 
 Order of a year's updates (:func:`update_places`, then :func:`update_governments`):
 
-1. wages, jobs and employment, housing cost and stock (:func:`place_wages`,
-   :func:`update_jobs`, :func:`update_housing`);
-2. entitled service demand (:func:`entitled_demand`);
+1. wages, jobs and employment (:mod:`urbsim.dynamics.labour`), housing cost and stock
+   (:mod:`urbsim.dynamics.housing`);
+2. entitled service demand (:mod:`urbsim.dynamics.services`);
 3. old-community renewal (:func:`renew_communities`);
 4. county-town programme: depreciation, then the year's money (:func:`depreciate_programme`,
    :func:`fund_programme`);
@@ -19,22 +19,22 @@ Order of a year's updates (:func:`update_places`, then :func:`update_governments
    (:func:`allocate_services`, :func:`borrow`), service quality;
 7. points quotas (:func:`points_quotas`).
 
-Each function keeps the arithmetic (and the order of floating-point operations) of the single
-function it was split from, so the simulated numbers are unchanged to the bit.
+The labour market, housing and service demand live in their own modules; this one holds the
+sequence of the year, the programmes and local public finance.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from urbsim.dynamics.housing import update_housing
+from urbsim.dynamics.labour import place_wages, update_jobs
+from urbsim.dynamics.services import entitled_demand
 from urbsim.kernels.layout import RULE_POINTS
-from urbsim.places import distances_km
 from urbsim.scenario.schema import CountyTown, Economy, Policy, Renewal
 from urbsim.state import LocalState, PlaceState, PolicyArrays
 from urbsim.world import PlaceTable
 
-#: Urban residents of the place whose wage is ``economy.wage_2010`` (the reference size).
-_REFERENCE_SIZE = 1e6
 #: Yuan per billion yuan (``policy.county_town.budget`` is in billion yuan/year).
 _YUAN_PER_BILLION = 1e9
 #: Persons per 10,000 (``quota_per_10k`` is persons per 10,000 registered per year).
@@ -44,29 +44,6 @@ _PER_10K = 1e-4
 # ---------------------------------------------------------------------------------------------
 # Shared helpers
 # ---------------------------------------------------------------------------------------------
-def interpolate(series: dict[str, float], year: int) -> float:
-    """Value of a year series (keys are years) at ``year``: linear between keys, flat outside."""
-    years = np.array(sorted(int(k) for k in series), dtype=np.float64)
-    values = np.array([series[str(int(y))] for y in years], dtype=np.float64)
-    return float(np.interp(float(year), years, values))
-
-
-def access_shares(access: np.ndarray, base_access: float, n_categories: int) -> np.ndarray:
-    """Entitlement of each access category (full, base, permit by years), the permit schedule
-    padded with its last value to ``n_categories`` columns."""
-    permit = np.full(n_categories - 2, access[-1])
-    permit[: min(access.shape[0], n_categories - 2)] = access[: n_categories - 2]
-    return np.concatenate(([1.0, base_access], permit))
-
-
-def entitled_demand(
-    acc: np.ndarray, access: np.ndarray, base_access: float, hpa: float
-) -> np.ndarray:
-    """Persons weighted by their service entitlement, per place, from access-category counts."""
-    shares = access_shares(access, base_access, acc.shape[1])
-    return (acc * shares[None, :]).sum(axis=1) * hpa
-
-
 def _share_of_group(values: np.ndarray, gov: np.ndarray, n_gov: int) -> np.ndarray:
     """Each place's share of its government's total of ``values`` (0 where the total is 0)."""
     total = np.bincount(gov, weights=values, minlength=n_gov)[gov]
@@ -74,85 +51,8 @@ def _share_of_group(values: np.ndarray, gov: np.ndarray, n_gov: int) -> np.ndarr
 
 
 # ---------------------------------------------------------------------------------------------
-# Places: wages, jobs, housing
+# Places: wages, jobs, housing (:mod:`urbsim.dynamics.labour`, :mod:`urbsim.dynamics.housing`)
 # ---------------------------------------------------------------------------------------------
-def pole_spillover(
-    lat: np.ndarray, lon: np.ndarray, pole: np.ndarray, strength: float, radius_km: float
-) -> np.ndarray:
-    """Wage multiplier from the nearest growth pole: 1 + strength * (1 - d / radius), d < radius.
-
-    Places that are themselves poles get no spillover (they get the pole boost instead).
-    """
-    out = np.ones(lat.shape[0])
-    idx = np.flatnonzero(pole)
-    if idx.size == 0 or strength == 0.0:
-        return out
-    d = distances_km(lat, lon, lat[idx], lon[idx]).min(axis=1)
-    gain = strength * np.clip(1.0 - d / radius_km, 0.0, None)
-    return np.where(pole, 1.0, 1.0 + gain)
-
-
-def place_wages(
-    urban: np.ndarray,
-    region: np.ndarray,
-    pole: np.ndarray,
-    spillover: np.ndarray,
-    eco: Economy,
-    pole_boost: float,
-    wage_index: float,
-) -> np.ndarray:
-    """Urban wage of each place (yuan/year).
-
-    ``wage_2010`` of the place's region times the wage index, times urban residents (floored at
-    ``economy.wage_floor_residents``) in millions to the agglomeration elasticity, times the
-    pole boost in pole places and the spillover multiplier elsewhere.
-    """
-    base = np.asarray(eco.wage_2010.as_tuple())[region]
-    size = np.maximum(urban, eco.wage_floor_residents) / _REFERENCE_SIZE
-    wage = base * wage_index * size**eco.agglomeration_elasticity
-    wage = wage * np.where(pole, 1.0 + pole_boost, 1.0)
-    return wage * spillover
-
-
-def employment_rate(
-    jobs: np.ndarray, labour: np.ndarray, natural_unemployment: float
-) -> np.ndarray:
-    """Probability that an urban worker has a job: jobs over labour force, at most 1
-    (``1 - natural_unemployment`` where there is no labour force)."""
-    return np.where(
-        labour > 0,
-        np.minimum(1.0, jobs / np.maximum(labour, 1.0)),
-        1.0 - natural_unemployment,
-    )
-
-
-def update_jobs(ps: PlaceState, eco: Economy, first: bool) -> None:
-    """Jobs move towards the labour force at natural unemployment plus programme jobs (set to
-    it in the first year, a share ``job_adjustment`` of the gap closed after); employment
-    follows."""
-    labour = eco.workers_per_person * ps.urban_residents
-    target = labour * (1.0 - eco.natural_unemployment) + ps.programme_jobs
-    if first:
-        ps.jobs[:] = target
-    else:
-        ps.jobs += eco.job_adjustment * (target - ps.jobs)
-    ps.employment[:] = employment_rate(ps.jobs, labour, eco.natural_unemployment)
-
-
-def update_housing(ps: PlaceState, eco: Economy, mean_wage_2010: float, first: bool) -> None:
-    """Housing cost from the wage and crowding (residents over stock), then the stock grows
-    where residents outnumber it. The first year's stock houses every urban resident."""
-    urban = ps.urban_residents
-    if first:
-        ps.housing_stock[:] = np.maximum(urban, 1.0)
-    ratio = np.maximum(urban, 1.0) / ps.housing_stock
-    ps.housing_cost[:] = (
-        eco.housing_cost_2010 * (ps.wage / mean_wage_2010) * ratio**eco.housing_elasticity
-    )
-    # Builders respond to crowding: the stock grows where residents outnumber it.
-    ps.housing_stock *= 1.0 + eco.housing_supply_response * np.clip(ratio - 1.0, 0.0, None)
-
-
 def update_places(
     ps: PlaceState,
     table: PlaceTable,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from urbsim.dynamics.economy import access_shares
+from urbsim.dynamics.services import access_shares
 from urbsim.kernels import aggregate as A
 from urbsim.state import LocalState, PlaceState, PolicyArrays
 from urbsim.world import PlaceTable
