@@ -115,6 +115,8 @@ def count_points(sweep: SweepSpec) -> int:
         return 1
     if d.kind == "grid":
         return math.prod(len(p.values) for p in sweep.parameters)  # type: ignore[arg-type]
+    if d.kind == "points":
+        return len(sweep.parameters[0].values)  # type: ignore[arg-type]
     from urbsim.analysis.sensitivity import sample_size
 
     opts = sample_options(sweep)
@@ -134,7 +136,8 @@ def run_seeds(sweep_seed: int, points: int, replications: int) -> np.ndarray:
 def build_design(sweep: SweepSpec, check: bool = True) -> SweepDesign:
     """Draw the design points of a sweep and validate the scenario of each.
 
-    Grids take every combination of the listed values, the first parameter varying slowest.
+    Grids take every combination of the listed values, the first parameter varying slowest;
+    points designs take the listed points (the i-th value of every parameter) in order.
     lhs, sobol and morris designs come from :func:`urbsim.analysis.sensitivity.sample` with the seed
     :func:`design_seed`; int fields are rounded to the nearest integer.
 
@@ -151,6 +154,8 @@ def build_design(sweep: SweepSpec, check: bool = True) -> SweepDesign:
     elif d.kind == "grid":
         rows = list(itertools.product(*(p.values for p in params)))  # type: ignore[arg-type]
         values = [[row[j] for row in rows] for j in range(len(params))]
+    elif d.kind == "points":
+        values = [list(p.values) for p in params]  # type: ignore[arg-type]
     else:
         from urbsim.analysis.sensitivity import sample
 

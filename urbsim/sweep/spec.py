@@ -82,7 +82,10 @@ class Parameter(Strict):
         "timeline.2020.county_town.budget; must be a number (float or int) in the schema.",
     )
     values: list[float | int] | None = Field(
-        None, min_length=1, description="Grid values (grid designs only)."
+        None,
+        min_length=1,
+        description="Grid values (grid designs), or the parameter's value at each design point "
+        "(points designs: point i takes the i-th value of every parameter).",
     )
     dist: Literal["unif", "logunif", "triang", "truncnorm", "norm", "lognorm"] = Field(
         "unif", description="Distribution (SALib's names) for lhs, sobol and morris designs."
@@ -99,8 +102,9 @@ class Parameter(Strict):
 class Design(Strict):
     """Which points of the parameter space to run."""
 
-    kind: Literal["grid", "lhs", "sobol", "morris", "replicate"] = Field(
-        description="grid: every combination of listed values; lhs: Latin hypercube; "
+    kind: Literal["grid", "points", "lhs", "sobol", "morris", "replicate"] = Field(
+        description="grid: every combination of listed values; points: the listed points "
+        "(the i-th value of every parameter, e.g. a calibrated ensemble); lhs: Latin hypercube; "
         "sobol: Saltelli design for Sobol indices; morris: Morris trajectories; replicate: "
         "the base scenario alone (one point, no parameters), run `replications` times."
     )
@@ -436,12 +440,12 @@ def _check_parameter(
         problems.append((f"{where}.name", f"{p.name!r}: {exc}"))
         return None
     given = {k for k in ("low", "high", "peak", "mean", "sd") if getattr(p, k) is not None}
-    if kind == "grid":
+    if kind in ("grid", "points"):
         if p.values is None:
-            problems.append((f"{where}.values", "a grid design needs values"))
+            problems.append((f"{where}.values", f"a {kind} design needs values"))
             return None
         if given or "dist" in p.model_fields_set:
-            problems.append((where, "a grid parameter takes values only, no distribution"))
+            problems.append((where, f"a {kind} parameter takes values only, no distribution"))
             return None
         ok = True
         for j, v in enumerate(p.values):
@@ -453,13 +457,14 @@ def _check_parameter(
                     (f"{where}.values.{j}", f"{v} is outside {p.name}'s range {field.describe()}")
                 )
                 ok = False
-        if len(set(p.values)) != len(p.values):
+        # Points may share a parameter's value (a grid's values would make repeated points).
+        if kind == "grid" and len(set(p.values)) != len(p.values):
             problems.append((f"{where}.values", "values repeat"))
             ok = False
         if not ok:
             return None
         values = tuple(format_value(float(v), field.integer) for v in p.values)
-        return ParameterInfo(p.name, field, values, "grid", None)
+        return ParameterInfo(p.name, field, values, kind, None)
     if p.values is not None:
         problems.append((f"{where}.values", f"a {kind} design takes a distribution, not values"))
         return None
@@ -519,11 +524,20 @@ def _check_design(spec: SweepFile, problems: list[tuple[str, str]]) -> list[Para
                 problems.append((f"design.{key}", "a replicate design takes no " + key))
     elif not d.parameters:
         problems.append(("design.parameters", f"a {d.kind} design needs parameters"))
-    if d.kind in ("grid", "replicate"):
-        if d.kind == "grid":
+    if d.kind in ("grid", "points", "replicate"):
+        if d.kind in ("grid", "points"):
             for key in ("n", "optimal_trajectories"):
                 if getattr(d, key) is not None:
-                    problems.append((f"design.{key}", "a grid design takes no " + key))
+                    problems.append((f"design.{key}", f"a {d.kind} design takes no " + key))
+        lengths = {len(p.values) for p in d.parameters if p.values is not None}
+        if d.kind == "points" and len(lengths) > 1:
+            problems.append(
+                (
+                    "design.parameters",
+                    "every parameter of a points design needs "
+                    f"one value per point; got {sorted(lengths)} values",
+                )
+            )
     else:
         if d.n is None:
             problems.append(("design.n", f"a {d.kind} design needs n"))

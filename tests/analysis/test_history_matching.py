@@ -1,0 +1,169 @@
+"""Emulators and history matching on toy simulators whose answers are known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from urbsim.analysis.emulator import GPEmulator, loo_summary
+from urbsim.analysis.history_matching import (
+    Box,
+    BoxBoundError,
+    Plan,
+    Runs,
+    Targets,
+    box_hits,
+    check_box,
+    fit_wave,
+    maximin_subset,
+    not_ruled_out,
+    run_waves,
+    sample_nroy,
+)
+
+LO, HI = np.zeros(2), np.ones(2)
+
+
+def _smooth(x: np.ndarray) -> np.ndarray:
+    return np.sin(3.0 * x[:, 0]) + x[:, 1] ** 2
+
+
+def test_emulator_recovers_a_known_function() -> None:
+    x = Box.of({"a": (0, 1), "b": (0, 1)}).lhs(40, seed=1)
+    em = GPEmulator(LO, HI, seed=0).fit(x, _smooth(x))
+    test = np.random.default_rng(2).random((300, 2))
+    mean, var = em.predict(test)
+    assert np.max(np.abs(mean - _smooth(test))) < 0.05
+    # Its uncertainty covers its errors: almost every error within 3 sd.
+    assert np.mean(np.abs(mean - _smooth(test)) > 3 * np.sqrt(var) + 1e-6) < 0.05
+    # At the design points it interpolates (no noise given) with almost no variance.
+    m0, v0 = em.predict(x[:5])
+    assert np.allclose(m0, _smooth(x[:5]), atol=1e-3) and np.all(v0 < 1e-4)
+
+
+def test_emulator_uncertainty_depends_on_each_points_noise() -> None:
+    x = Box.of({"a": (0, 1), "b": (0, 1)}).lhs(30, seed=3)
+    noise = np.where(x[:, 0] < 0.5, 1e-6, 0.05)  # variance of each point's mean
+    em = GPEmulator(LO, HI, seed=0).fit(x, _smooth(x), noise)
+    _, var = em.predict(x)
+    # The noisy half of the design is not interpolated: more uncertainty there.
+    assert np.median(var[x[:, 0] >= 0.5]) > 10 * np.median(var[x[:, 0] < 0.5])
+
+
+def test_loo_errors_flag_an_overconfident_emulator() -> None:
+    x = Box.of({"a": (0, 1), "b": (0, 1)}).lhs(40, seed=4)
+    y = np.sin(12.0 * x[:, 0]) + x[:, 1]
+    good = GPEmulator(LO, HI, seed=0).fit(x, y)
+    assert loo_summary(good.loo_standardized_errors()).valid
+    # Far too smooth and too sure (amplitude 0.01, length 3 box widths, not fitted).
+    bad = GPEmulator(LO, HI, fixed=(0.01, 3.0)).fit(x, y)
+    summary = loo_summary(bad.loo_standardized_errors())
+    assert not summary.valid and summary.share_beyond > 0.2
+
+
+def test_loo_errors_match_refitting_without_each_point() -> None:
+    """The closed form equals predicting each point from a GP fitted to the others (same
+    kernel, same regression trend of the full fit)."""
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import RBF, ConstantKernel
+
+    x = Box.of({"a": (0, 1), "b": (0, 1)}).lhs(15, seed=5)
+    y = _smooth(x)
+    errors = GPEmulator(LO, HI, fixed=(1.0, 0.4)).fit(x, y).loo_standardized_errors()
+    design = np.column_stack([np.ones(15), x])
+    resid = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
+    r = resid / resid.std()
+    kernel = ConstantKernel(1.0) * RBF(np.full(2, 0.4))
+    for i in (0, 7, 14):
+        rest = np.delete(np.arange(15), i)
+        gp = GaussianProcessRegressor(kernel, alpha=1e-8, optimizer=None).fit(x[rest], r[rest])
+        mean, sd = gp.predict(x[i : i + 1], return_std=True)
+        assert errors[i] == pytest.approx((r[i] - mean[0]) / np.sqrt(sd[0] ** 2 + 1e-8), rel=1e-4)
+
+
+# ---------------------------------------------------------------------------------------------
+# A toy simulator: two noisy outputs of two parameters, the truth known
+# ---------------------------------------------------------------------------------------------
+TRUTH = np.array([0.3, 0.6])
+NOISE_SD = 0.01
+
+
+def _toy_outputs(x: np.ndarray) -> np.ndarray:
+    return np.stack([x[:, 0] + 0.5 * x[:, 1], x[:, 0] - x[:, 1] ** 2], axis=1)
+
+
+def _toy(x: np.ndarray, reps: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    mean = _toy_outputs(np.atleast_2d(x))
+    return mean[:, None, :] + rng.normal(0.0, NOISE_SD, (mean.shape[0], reps, mean.shape[1]))
+
+
+TOY_TARGETS = Targets(
+    ("y0", "y1"), _toy_outputs(TRUTH[None, :])[0], np.full(2, 0.02), np.full(2, 0.005)
+)
+BOX = Box.of({"a": (0.0, 1.0), "b": (0.0, 1.0)})
+
+
+@pytest.mark.slow
+def test_history_matching_keeps_the_truth_and_rules_out_the_wrong_region() -> None:
+    plan = Plan((20, 15, 15), 3, candidates=600, final_sample=120, seed=1, batch=5000)
+    result = run_waves(_toy, BOX, TOY_TARGETS, plan)
+    assert len(result.waves) == 3
+    assert not_ruled_out(result.waves, TRUTH[None, :])[0]
+    # Observed y0 = 0.6, y1 = -0.06. Known wrong: (0.9, 0.9) gives y0 = 1.35; (0.9, 0.1) y0
+    # = 0.95; (0.05, 0.05) y0 = 0.075; (0.6, 0.95) y1 = -0.3025, 12 sd away.
+    wrong = np.array([[0.9, 0.9], [0.9, 0.1], [0.05, 0.05], [0.6, 0.95]])
+    assert not not_ruled_out(result.waves, wrong).any()
+    # Every wave shrinks the space (or keeps it): the shares are not increasing.
+    assert result.nroy_share[-1] < 0.2
+    assert all(
+        b <= a + 0.02 for a, b in zip(result.nroy_share, result.nroy_share[1:], strict=False)
+    )
+    # The final sample: >= 100 sets, all not ruled out, around the truth.
+    assert result.sample.shape == (120, 2)
+    assert not_ruled_out(result.waves, result.sample).all()
+    assert np.all(np.abs(np.median(result.sample, axis=0) - TRUTH) < 0.15)
+    for wave in result.waves:
+        assert all(s.valid for s in wave.loo)
+    # Later waves are drawn from the earlier waves' NROY space and spread over it.
+    for k in (1, 2):
+        design = result.waves[k].runs.x
+        assert not_ruled_out(result.waves[:k], design).all()
+        assert np.ptp(design, axis=0).min() > 0.05
+
+
+def test_run_to_run_variance_enters_the_implausibility() -> None:
+    x = BOX.lhs(25, seed=3)
+    quiet = fit_wave(Runs.of(x, _toy(x, 4, 5)), TOY_TARGETS, BOX)
+    loud_y = _toy(x, 4, 5)
+    loud_y = loud_y.mean(axis=1, keepdims=True) + 20 * (loud_y - loud_y.mean(axis=1, keepdims=True))
+    loud = fit_wave(Runs.of(x, loud_y), TOY_TARGETS, BOX)
+    probe = np.array([[0.5, 0.2]])
+    assert loud.implausibility(probe).max() < quiet.implausibility(probe).max()
+
+
+def test_a_point_on_a_soft_bound_is_refused_with_a_widened_box() -> None:
+    # The truth at a = 0: the lower bound of a is reached.
+    edge = Targets(("y0", "y1"), _toy_outputs(np.array([[0.0, 0.6]]))[0], np.full(2, 0.02),
+                   np.full(2, 0.005))  # fmt: skip
+    x = BOX.lhs(30, seed=6)
+    wave = fit_wave(Runs.of(x, _toy(x, 3, 7)), edge, BOX)
+    sample, _ = sample_nroy([wave], BOX, 200, np.random.default_rng(0))
+    with pytest.raises(BoxBoundError, match=r"a: not ruled out up to its low bound 0; widen it"):
+        check_box(sample, BOX)
+    # The same bound declared a hard limit (a >= 0 by definition) is reported, not refused.
+    hard = Box.of({"a": (0.0, 1.0), "b": (0.0, 1.0)}, {"a": (True, False)})
+    hits = check_box(sample, hard)
+    assert [(h.name, h.side, h.hard) for h in hits] == [("a", "low", True)]
+    assert box_hits(np.array([[0.5, 0.5]]), BOX) == []
+
+
+def test_maximin_subset_spreads_points() -> None:
+    pts = np.random.default_rng(0).random((500, 2))
+    idx = maximin_subset(pts, 10, BOX)
+    chosen = pts[idx]
+    gaps = [np.min(np.linalg.norm(np.delete(chosen, i, 0) - chosen[i], axis=1)) for i in range(10)]
+    random10 = pts[:10]
+    rgaps = [np.min(np.linalg.norm(np.delete(random10, i, 0) - random10[i], axis=1))
+             for i in range(10)]  # fmt: skip
+    assert len(set(idx.tolist())) == 10 and min(gaps) > min(rgaps)

@@ -1,0 +1,168 @@
+"""Calibration targets: the official series, the county-level conversion and the model side,
+on hand-computed cases."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from urbsim.analysis.targets import (
+    LAST_OBSERVED_YEAR,
+    CensusScopes,
+    Quantity,
+    Target,
+    TargetDataError,
+    build_targets,
+    census_scopes,
+    missing_outputs,
+    model_value,
+    official_path,
+    read_official,
+    split_years,
+    targets_table,
+    total_variation,
+)
+
+HEADER = "indicator,year,value,unit,definition,source_title,source_url\n"
+# 100 in-migrants from the same county, 60 from other counties, 40 from other provinces.
+SCOPES = CensusScopes(same_county=100.0, other_county=60.0, other_province=40.0)
+
+
+def _official(tmp_path: Path, rows: str) -> pd.DataFrame:
+    path = tmp_path / "official.csv"
+    path.write_text(HEADER + rows, encoding="utf-8")
+    return read_official(path)
+
+
+def _target(quantity: Quantity, year: int = 2015) -> Target:
+    return Target("t", year, 0.0, quantity, "-", 1.0, 0.5, 0.1, "", "", "")
+
+
+def test_a_year_after_2019_is_refused(tmp_path: Path) -> None:
+    rows = "urbanization_rate_hukou,2019,44.38,%,d,s,\nurbanization_rate_hukou,2020,45.4,%,d,s,\n"
+    with pytest.raises(TargetDataError, match=r"after 2019.*urbanization_rate_hukou 2020"):
+        _official(tmp_path, rows)
+
+
+def test_census_scopes_shares_by_hand() -> None:
+    assert SCOPES.total == 200.0
+    assert SCOPES.county_level_share == pytest.approx(100.0 / 200.0)  # (60 + 40) / 200
+    assert SCOPES.intra_county_level_share == pytest.approx(60.0 / 160.0)  # 60 / (100 + 60)
+    assert SCOPES.interprovince_share == pytest.approx(40.0 / 100.0)
+    world = pd.DataFrame(
+        {"inmig_same_county": [60.0, 40.0], "inmig_other_county": [60.0, 0.0],
+         "inmig_other_province": [10.0, 30.0], "province_code": [11, 12]}
+    )  # fmt: skip
+    assert census_scopes(world) == SCOPES
+
+
+def test_county_floating_is_the_census_share_of_the_township_series(tmp_path: Path) -> None:
+    rows = (
+        "pop_separated_from_hukou_census2010,2010,261.39,million,d,census,\n"
+        "pop_separated_from_hukou_NBS,2014,298.0,million,d,NBS 2014,\n"
+    )
+    targets = build_targets(_official(tmp_path, rows), SCOPES)
+    floating = {t.year: t for t in targets if t.name == "county_floating_population"}
+    assert sorted(floating) == [2010, 2014]
+    assert floating[2014].observed == pytest.approx(298.0e6 * 0.5)
+    assert floating[2010].observed == pytest.approx(261.39e6 * 0.5)
+    # 15 % tolerance, 7.5 % discrepancy, 3 % observation error of the converted value.
+    assert floating[2014].tolerance == pytest.approx(0.15 * 149.0e6)
+    assert floating[2014].discrepancy_sd == pytest.approx(0.075 * 149.0e6)
+    assert floating[2014].source == "NBS 2014"
+    assert floating[2014].quantity.columns == ("floating_population",)
+
+
+def test_interprovince_share_is_anchored_at_the_census_level(tmp_path: Path) -> None:
+    rows = (
+        "migrant_workers_interprovincial,2011,60,10k persons,d,s,\n"
+        "migrant_workers_intraprovincial,2011,40,10k persons,d,s,\n"
+        "migrant_workers_interprovincial_share_of_outmigrant,2015,50,%,d,s,\n"
+    )
+    share = {
+        t.year: t.observed
+        for t in build_targets(_official(tmp_path, rows), SCOPES)
+        if t.name == "interprovince_share"
+    }
+    k = 60.0 / 160.0  # intra-province in-migrants crossing a county border
+    s2011 = 0.6 / (0.6 + 0.4 * k)  # 0.8
+    s2015 = 0.5 / (0.5 + 0.5 * k)  # 0.7272...
+    assert share[2010] == pytest.approx(0.4)
+    assert share[2011] == pytest.approx(0.4)
+    assert share[2015] == pytest.approx(0.4 * s2015 / s2011)
+    assert set(share) == {2010, 2011, 2015}
+
+
+def test_packaged_targets_use_no_year_after_2019_and_state_their_spreads() -> None:
+    targets = build_targets()
+    assert max(t.year for t in targets) <= LAST_OBSERVED_YEAR
+    names = {t.name for t in targets}
+    for needed in ("resident_urbanization", "hukou_urbanization", "county_floating_population",
+                   "interprovince_share", "outmigrant_workers_index", "permits_issued",
+                   "settled_2014_2018", "natural_growth", "local_debt",
+                   "interprovince_distribution"):  # fmt: skip
+        assert needed in names
+    table = targets_table(targets)
+    assert table["target"].is_unique
+    assert (table["tolerance"] > 0).all() and (table["discrepancy_sd"] > 0).all()
+    assert (table["observation_sd"] >= 0).all()
+    hukou = table.set_index("target").loc["hukou_urbanization@2019"]
+    assert hukou["observed"] == pytest.approx(0.4438) and hukou["tolerance"] == 0.01
+    fitted, held_out = split_years(targets, 2015)
+    assert max(t.year for t in fitted) == 2015 and min(t.year for t in held_out) == 2016
+    assert len(fitted) + len(held_out) == len(targets)
+
+
+def test_packaged_official_file_is_the_documented_copy() -> None:
+    digest = hashlib.sha256(official_path().read_bytes()).hexdigest()
+    readme = (official_path().parent / "README.md").read_text(encoding="utf-8")
+    assert digest in readme
+
+
+def test_model_side_by_hand() -> None:
+    national = pd.DataFrame(
+        {"year": [2010, 2011, 2012], "a": [1.0, 2.0, 4.0], "b": [3.0, 2.0, 4.0],
+         "births": [0.0, 12.0, 0.0], "deaths": [0.0, 7.0, 0.0], "residents": [1e3, 1e3, 1e3]}
+    )  # fmt: skip
+    assert model_value(_target(Quantity("column", ("a",)), 2011), national) == 2.0
+    assert model_value(_target(Quantity("share", ("a", "b")), 2010), national) == 0.25
+    index = Quantity("index", ("a", "b"), 2010)
+    assert model_value(_target(index, 2012), national) == pytest.approx(8.0 / 4.0)
+    assert model_value(_target(Quantity("per_1000_natural", ()), 2011), national) == 5.0
+    # 2011 and 2012 once each: 2 + 4.
+    period = Quantity("period_sum", ("a",), 2011)
+    assert model_value(_target(period, 2012), national) == 6.0
+    with pytest.raises(KeyError, match="no year \\[2009\\]"):
+        model_value(_target(Quantity("period_sum", ("a",), 2009), 2011), national)
+
+
+def test_province_distribution_by_hand() -> None:
+    ref = pd.Series({11: 0.5, 44: 0.5})
+    assert total_variation(pd.Series({11: 1.0, 44: 3.0}), ref) == pytest.approx(0.25)
+    assert total_variation(pd.Series({11: 2.0, 44: 2.0}), ref) == 0.0
+    assert total_variation(pd.Series({12: 1.0}), ref) == pytest.approx(1.0)
+    places = pd.DataFrame(
+        {"year": 2015, "place_id": [0, 1, 2], "name": "x", "value": [1.0, 2.0, 1.0]}
+    )
+    t = _target(Quantity("province_tvd", ("x",)), 2015)
+    province_of = pd.Series({0: 11, 1: 44, 2: 44})
+    got = model_value(t, pd.DataFrame({"year": [2015]}), places, province_of, ref)
+    assert got == pytest.approx(0.25)  # shares 0.25 / 0.75 against 0.5 / 0.5
+
+
+def test_missing_outputs_names_the_columns() -> None:
+    base = _target(Quantity("column", ("c",)))
+    targets = [
+        Target("s", 2015, 0.0, Quantity("share", ("a", "b")), "-", 1.0, 0.5, 0.1, "", "", ""),
+        base,
+        Target("p", 2015, 0.0, Quantity("province_tvd", ("a",)), "-", 1.0, 0.5, 0.1, "", "", ""),
+    ]
+    # The place quantity looks among the place columns, the others among the national ones.
+    got = missing_outputs(targets, national=["a", "c"], places=["b"])
+    assert got == {"s@2015": ["b"], "p@2015": ["a"]}
+    assert missing_outputs([base], national=["c"]) == {}
+    assert np.isfinite([t.observed for t in build_targets()]).all()

@@ -1,0 +1,389 @@
+"""History matching in waves (Craig et al. 1997; Vernon, Goldstein and Bower 2010; for
+stochastic simulators Andrianakis et al. 2015, PLoS Computational Biology 11(1): e1003968).
+
+A parameter set ``x`` is *implausible* for target ``k`` when
+
+``I_k(x) = |z_k - E[f_k(x)]| / sqrt(V_em,k(x) + V_run,k(x) + V_md,k + V_obs,k)``
+
+exceeds a cutoff (3, Pukelsheim's three-sigma rule): ``E[f_k(x)]`` and ``V_em,k(x)`` are the
+emulator's mean and variance (:class:`urbsim.analysis.emulator.GPEmulator`), ``V_run,k(x)`` the
+simulator's run-to-run variance at ``x`` (emulated in log variance: the observed world is one
+realization), ``V_md,k`` the stated model discrepancy and ``V_obs,k`` the observation error of
+the target. ``x`` is ruled out when its largest implausibility over the targets exceeds the
+cutoff; what is left is the *not-ruled-out* (NROY) space.
+
+Each wave runs the simulator at design points spread over the previous wave's NROY space
+(:func:`sample_nroy` then :func:`maximin_subset`: never a hand-made box), with replications at
+every point, fits emulators to them (:func:`fit_wave`) and keeps the points not ruled out by
+every wave so far. :func:`check_box` refuses an NROY sample that reaches a bound of the box
+that is not a hard limit of the parameter: the box must be widened first. :func:`run_waves`
+chains the waves for any simulator (a toy function in the tests, the model in
+``experiments/calibration``).
+
+Nothing here does I/O; every draw comes from a ``numpy`` generator seeded by the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+from scipy.stats import qmc
+
+from urbsim.analysis.emulator import GPEmulator, LooSummary, loo_summary, variance_emulator
+from urbsim.errors import UrbsimError
+
+#: Pukelsheim's (1994) three-sigma rule: any unimodal distribution has at least 95 % of its mass
+#: within three standard deviations.
+CUTOFF: Final[float] = 3.0
+#: A sample reaching within this share of the range of a bound "sits on" the bound.
+BOUND_MARGIN: Final[float] = 0.02
+
+#: A simulator: design points (n, d) and a replication count r -> outputs (n, r, k).
+Simulator = Callable[[np.ndarray, int, int], np.ndarray]
+
+
+class BoxBoundError(UrbsimError):
+    """The not-ruled-out space reaches a bound of the box that is not a hard limit: a fit there
+    could lie outside the box. Widen the box (the message suggests how) and rerun."""
+
+
+class EmptyNroyError(UrbsimError):
+    """Every parameter set tried is ruled out: the targets, discrepancies or the box are wrong."""
+
+
+@dataclass(frozen=True)
+class Box:
+    """The parameter box: names, bounds and which bounds are hard limits of the parameter.
+
+    A hard bound is one no value may cross (a probability's 0 or 1, a non-negative weight's 0):
+    an NROY space against it is a finding, not a reason to widen.
+    """
+
+    names: tuple[str, ...]
+    lo: np.ndarray
+    hi: np.ndarray
+    hard_lo: np.ndarray
+    hard_hi: np.ndarray
+
+    @classmethod
+    def of(
+        cls,
+        bounds: dict[str, tuple[float, float]],
+        hard: dict[str, tuple[bool, bool]] | None = None,
+    ) -> Box:
+        """A box from ``{name: (low, high)}`` and optionally ``{name: (hard_low, hard_high)}``."""
+        names = tuple(bounds)
+        lo = np.array([bounds[n][0] for n in names], dtype=np.float64)
+        hi = np.array([bounds[n][1] for n in names], dtype=np.float64)
+        if not names or np.any(hi <= lo) or not np.all(np.isfinite(lo) & np.isfinite(hi)):
+            raise ValueError(f"bounds must be finite (low, high) with low < high: {bounds}")
+        hard = hard or {}
+        hlo = np.array([hard.get(n, (False, False))[0] for n in names])
+        hhi = np.array([hard.get(n, (False, False))[1] for n in names])
+        return cls(names, lo, hi, hlo, hhi)
+
+    @property
+    def dim(self) -> int:
+        """Number of parameters."""
+        return len(self.names)
+
+    def uniform(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` points drawn uniformly in the box."""
+        return self.lo + rng.random((n, self.dim)) * (self.hi - self.lo)
+
+    def lhs(self, n: int, seed: int) -> np.ndarray:
+        """A Latin hypercube of ``n`` points in the box (scipy, optimized for spread)."""
+        u = qmc.LatinHypercube(d=self.dim, seed=seed, optimization="random-cd").random(n)
+        return self.lo + u * (self.hi - self.lo)
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What history matching compares the outputs with, one entry per output column."""
+
+    names: tuple[str, ...]
+    observed: np.ndarray
+    discrepancy_sd: np.ndarray
+    observation_sd: np.ndarray
+
+    def __post_init__(self) -> None:
+        k = len(self.names)
+        for a in (self.observed, self.discrepancy_sd, self.observation_sd):
+            if np.shape(a) != (k,):
+                raise ValueError(f"every target array needs {k} entries")
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Simulator runs summarized by design point.
+
+    Attributes
+    ----------
+    x : numpy.ndarray
+        Design points (n, d).
+    mean, var : numpy.ndarray
+        Mean and sample variance (ddof 1) over the replications (n, k).
+    replications : numpy.ndarray
+        Replications per point (n,).
+    """
+
+    x: np.ndarray
+    mean: np.ndarray
+    var: np.ndarray
+    replications: np.ndarray
+
+    @classmethod
+    def of(cls, x: np.ndarray, y: np.ndarray) -> Runs:
+        """From design points (n, d) and outputs (n, r, k) with r >= 2 replications."""
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim != 3 or y.shape[1] < 2 or y.shape[0] != np.shape(x)[0]:
+            raise ValueError(f"outputs must be (points, replications >= 2, targets): {y.shape}")
+        reps = np.full(y.shape[0], y.shape[1])
+        return cls(np.asarray(x, float), y.mean(axis=1), y.var(axis=1, ddof=1), reps)
+
+
+@dataclass
+class Wave:
+    """One wave: its runs, emulators and the implausibility they define.
+
+    Attributes
+    ----------
+    runs : Runs
+    targets : Targets
+    mean_emulators, var_emulators : list of GPEmulator
+        Per target: of the mean output and of the log run-to-run variance.
+    cutoff : float
+    """
+
+    runs: Runs
+    targets: Targets
+    mean_emulators: list[GPEmulator]
+    var_emulators: list[GPEmulator]
+    cutoff: float = CUTOFF
+    loo: list[LooSummary] = field(default_factory=list)
+
+    def implausibility(self, x: np.ndarray) -> np.ndarray:
+        """Implausibility of every target at every point (n, k)."""
+        x = np.atleast_2d(x)
+        out = np.empty((x.shape[0], len(self.mean_emulators)))
+        t = self.targets
+        for k, (em, ev) in enumerate(zip(self.mean_emulators, self.var_emulators, strict=True)):
+            mean, v_em = em.predict(x)
+            v_run = np.exp(ev.predict(x)[0])
+            total = v_em + v_run + t.discrepancy_sd[k] ** 2 + t.observation_sd[k] ** 2
+            out[:, k] = np.abs(t.observed[k] - mean) / np.sqrt(total)
+        return out
+
+    def not_ruled_out(self, x: np.ndarray) -> np.ndarray:
+        """Points whose largest implausibility is below the cutoff."""
+        return self.implausibility(x).max(axis=1) < self.cutoff
+
+
+def fit_wave(runs: Runs, targets: Targets, box: Box, seed: int = 0) -> Wave:
+    """Emulators of every target's mean and run-to-run variance, and their LOO check."""
+    means, variances, loo = [], [], []
+    for k in range(len(targets.names)):
+        em = GPEmulator(box.lo, box.hi, seed=seed + k).fit(
+            runs.x, runs.mean[:, k], runs.var[:, k] / runs.replications
+        )
+        means.append(em)
+        variances.append(variance_emulator(runs.x, runs.var[:, k], runs.replications, box.lo,
+                                           box.hi))  # fmt: skip
+        loo.append(loo_summary(em.loo_standardized_errors()))
+    return Wave(runs, targets, means, variances, loo=loo)
+
+
+def not_ruled_out(waves: Sequence[Wave], x: np.ndarray) -> np.ndarray:
+    """Points not ruled out by any of the waves."""
+    keep = np.ones(np.atleast_2d(x).shape[0], dtype=bool)
+    for w in waves:
+        idx = np.flatnonzero(keep)
+        if idx.shape[0]:
+            keep[idx] = w.not_ruled_out(np.atleast_2d(x)[idx])
+    return keep
+
+
+def sample_nroy(
+    waves: Sequence[Wave],
+    box: Box,
+    n: int,
+    rng: np.random.Generator,
+    batch: int = 20_000,
+    max_batches: int = 20,
+) -> tuple[np.ndarray, float]:
+    """``n`` points of the NROY space of ``waves``, and the share of the box it fills.
+
+    Uniform draws in the box are kept when no wave rules them out. When the space is too
+    small for that to find ``n`` points, the points found are moved by Gaussian steps (a tenth
+    of their spread) and each moved point kept when it is still not ruled out, until there are
+    ``n``: the sample then covers the space around what was found, and the reported share
+    is the acceptance rate of the uniform draws.
+
+    Raises
+    ------
+    EmptyNroyError
+        When no uniform draw is kept.
+    """
+    kept: list[np.ndarray] = []
+    tried = found = 0
+    for _ in range(max_batches):
+        x = box.uniform(batch, rng)
+        ok = not_ruled_out(waves, x)
+        kept.append(x[ok])
+        tried, found = tried + batch, found + int(ok.sum())
+        if found >= 4 * n:
+            break
+    share = found / tried
+    pool = np.concatenate(kept)
+    if pool.shape[0] == 0:
+        raise EmptyNroyError(f"all {tried} parameter sets drawn are ruled out")
+    while pool.shape[0] < n:
+        step = 0.1 * np.maximum(pool.std(axis=0), 1e-3 * (box.hi - box.lo))
+        moved = pool + rng.normal(0.0, 1.0, pool.shape) * step
+        inside = np.all((moved >= box.lo) & (moved <= box.hi), axis=1)
+        moved = moved[inside]
+        pool = np.concatenate([pool, moved[not_ruled_out(waves, moved)]])
+    return pool[rng.permutation(pool.shape[0])[:n]], share
+
+
+def maximin_subset(points: np.ndarray, n: int, box: Box, seed: int = 0) -> np.ndarray:
+    """Indices of ``n`` well-spread points among ``points`` (greedy farthest point, in the
+    unit-scaled box, from a random first point)."""
+    if n > points.shape[0]:
+        raise ValueError(f"cannot choose {n} of {points.shape[0]} points")
+    u = (points - box.lo) / (box.hi - box.lo)
+    chosen = [int(np.random.default_rng(seed).integers(points.shape[0]))]
+    dist = np.linalg.norm(u - u[chosen[0]], axis=1)
+    for _ in range(n - 1):
+        nxt = int(np.argmax(dist))
+        chosen.append(nxt)
+        dist = np.minimum(dist, np.linalg.norm(u - u[nxt], axis=1))
+    return np.array(chosen)
+
+
+@dataclass(frozen=True)
+class BoundHit:
+    """A parameter whose NROY sample reaches a bound of the box."""
+
+    name: str
+    side: str
+    bound: float
+    hard: bool
+    suggested: float
+
+
+def box_hits(sample: np.ndarray, box: Box, margin: float = BOUND_MARGIN) -> list[BoundHit]:
+    """Bounds of the box the sample reaches (within ``margin`` of the range), with a widened
+    bound to use instead (half the range further out) for those that are not hard limits."""
+    width = box.hi - box.lo
+    hits = []
+    for j, name in enumerate(box.names):
+        if sample[:, j].min() <= box.lo[j] + margin * width[j]:
+            hits.append(BoundHit(name, "low", float(box.lo[j]), bool(box.hard_lo[j]),
+                                 float(box.lo[j] - 0.5 * width[j])))  # fmt: skip
+        if sample[:, j].max() >= box.hi[j] - margin * width[j]:
+            hits.append(BoundHit(name, "high", float(box.hi[j]), bool(box.hard_hi[j]),
+                                 float(box.hi[j] + 0.5 * width[j])))  # fmt: skip
+    return hits
+
+
+def check_box(sample: np.ndarray, box: Box, margin: float = BOUND_MARGIN) -> list[BoundHit]:
+    """Refuse an NROY sample that reaches a soft bound; return the hard bounds it reaches.
+
+    Raises
+    ------
+    BoxBoundError
+        Naming each soft bound reached and a widened bound to use instead.
+    """
+    hits = box_hits(sample, box, margin)
+    soft = [h for h in hits if not h.hard]
+    if soft:
+        lines = [
+            f"{h.name}: not ruled out up to its {h.side} bound {h.bound:g}; widen it "
+            f"(e.g. to {h.suggested:g}) and rerun"
+            for h in soft
+        ]
+        raise BoxBoundError("\n".join(lines))
+    return hits
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How many waves, points and replications, and the samples drawn between waves.
+
+    Attributes
+    ----------
+    points : tuple of int
+        Design points of each wave (at least three waves for issue 14).
+    replications : int
+        Replications per design point (>= 2: the run-to-run variance is estimated from them).
+    candidates : int
+        NROY points drawn before each later wave, among which its design is spread.
+    final_sample : int
+        Size of the final NROY sample (the ensemble experiments use).
+    seed : int
+    batch : int
+        Uniform draws per batch of :func:`sample_nroy`.
+    """
+
+    points: tuple[int, ...]
+    replications: int
+    candidates: int = 2000
+    final_sample: int = 200
+    seed: int = 0
+    batch: int = 20_000
+
+    def __post_init__(self) -> None:
+        if self.replications < 2:
+            raise ValueError("history matching needs >= 2 replications per point")
+        if any(p < 4 for p in self.points) or not self.points:
+            raise ValueError(f"every wave needs at least 4 points, got {self.points}")
+        if any(p > self.candidates for p in self.points[1:]):
+            raise ValueError("a later wave cannot have more points than candidates")
+
+
+@dataclass
+class Result:
+    """The waves, the share of the box each left not ruled out, and the final NROY sample."""
+
+    waves: list[Wave]
+    nroy_share: list[float]
+    sample: np.ndarray
+    hard_hits: list[BoundHit]
+
+
+def run_waves(simulate: Simulator, box: Box, targets: Targets, plan: Plan) -> Result:
+    """History matching in ``len(plan.points)`` waves.
+
+    Wave 1 runs a Latin hypercube of the box; each later wave spreads its points
+    (:func:`maximin_subset`) over a sample of the NROY space of all earlier waves
+    (:func:`sample_nroy`). ``simulate(x, r, seed)`` returns outputs (n, r, k) in the order of
+    ``targets.names``.
+
+    Raises
+    ------
+    BoxBoundError
+        When the final NROY sample reaches a soft bound of the box.
+    EmptyNroyError
+        When a wave rules out everything.
+    """
+    rng = np.random.default_rng(plan.seed)
+    waves: list[Wave] = []
+    shares: list[float] = []
+    for i, n in enumerate(plan.points):
+        if i == 0:
+            x = box.lhs(n, plan.seed)
+        else:
+            candidates, share = sample_nroy(waves, box, plan.candidates, rng, plan.batch)
+            shares.append(share)
+            x = candidates[maximin_subset(candidates, n, box, plan.seed + i)]
+        y = np.asarray(simulate(x, plan.replications, plan.seed + 1000 * (i + 1)), dtype=float)
+        if not np.all(np.isfinite(y)):
+            raise ValueError(f"wave {i + 1}: the simulator returned values that are not finite")
+        waves.append(fit_wave(Runs.of(x, y), targets, box, seed=plan.seed + i))
+    sample, share = sample_nroy(waves, box, plan.final_sample, rng, plan.batch)
+    shares.append(share)
+    return Result(waves, shares, sample, check_box(sample, box))

@@ -1,0 +1,597 @@
+"""Calibration targets: official series 2010-2019 compared like with like with model outputs.
+
+Every target is one official figure in one year, converted to the unit of the model output it
+is compared with, with three spreads in that unit:
+
+* ``tolerance``: the acceptance criterion of the calibration (issue 14: the ensemble mean within
+  it);
+* ``discrepancy_sd``: the stated *model discrepancy* of history matching, what the model cannot
+  be expected to reproduce even at its best parameters (definitions that differ, mechanisms it
+  lacks);
+* ``observation_sd``: the error of the official figure itself (survey sampling, rounding, "more
+  than" figures).
+
+The official figures are the packaged copy of ``official_2010_2019.csv``
+(``urbsim/data/official_2010_2019.csv``; sources per row, see ``urbsim/data/README.md``). No
+observation after :data:`LAST_OBSERVED_YEAR` is read: a file holding a later year is refused.
+
+**County level, like with like.** The model's places are county-level units, so a move between
+townships of one county is invisible to it; the official floating series count persons living
+away from their hukou *township*. The 2010 census county table counts each unit's in-migrants
+by the place of hukou: the same county (for urban districts: any district of the same city), another
+county of the province, another province (``urbsim/data/census_2010.parquet`` columns
+``inmig_same_county``, ``inmig_other_county``, ``inmig_other_province``; the census README).
+:class:`CensusScopes` takes their national sums; the county-level part of the persons living
+away from their hukou township is ``(other county + other province) / all in-migrants``, and
+the official series of persons separated from their hukou township (*renhu fenli*) times that
+share is the county-level floating population the model's ``floating_population`` is compared
+with. The share is held at its 2010 value (no later census before 2020 gives it), and moves
+between districts of one city count as within-county in the census but between places in the
+model: both are in the discrepancy.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Final, Literal
+
+import numpy as np
+import pandas as pd
+
+from urbsim.errors import UrbsimError
+
+#: The last year of observation any target may use (later years are out-of-sample, issue 14).
+LAST_OBSERVED_YEAR: Final[int] = 2019
+#: The packaged official series (urbsim/data/).
+OFFICIAL_FILE: Final[str] = "official_2010_2019.csv"
+_OFFICIAL_COLUMNS: Final = ("indicator", "year", "value", "unit", "definition", "source_title")
+#: Place column of inter-province in-migrants (stock, persons) compared with the census 2010
+#: distribution across provinces.
+PLACE_INTERPROVINCE_COLUMN: Final[str] = "interprovince_floating_residents"
+
+Kind = Literal["column", "share", "index", "per_1000_natural", "period_sum", "province_tvd"]
+
+
+class TargetDataError(UrbsimError):
+    """An official-series or census file that cannot give the targets (missing columns, a year
+    after :data:`LAST_OBSERVED_YEAR`, values that are not numbers)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs: the official series and the census in-migrant scopes
+# ---------------------------------------------------------------------------------------------
+def official_path() -> Path:
+    """The packaged official series, ``urbsim/data/official_2010_2019.csv``."""
+    return Path(str(resources.files("urbsim") / "data" / OFFICIAL_FILE))
+
+
+def read_official(path: str | Path | None = None) -> pd.DataFrame:
+    """The official series: one row per indicator and year.
+
+    Raises
+    ------
+    TargetDataError
+        When a column is missing, a value or year is not a number, or a year is after
+        :data:`LAST_OBSERVED_YEAR`.
+    """
+    path = Path(path) if path is not None else official_path()
+    with path.open(encoding="utf-8", newline="") as fh:
+        df = pd.DataFrame(list(csv.DictReader(fh)))
+    missing = [c for c in _OFFICIAL_COLUMNS if c not in df.columns]
+    if missing:
+        raise TargetDataError(f"{path}: no column {missing}")
+    try:
+        df["year"] = df["year"].astype(int)
+        df["value"] = df["value"].astype(float)
+    except ValueError as exc:
+        raise TargetDataError(f"{path}: a year or value is not a number ({exc})") from None
+    late = df[df["year"] > LAST_OBSERVED_YEAR]
+    if len(late):
+        rows = ", ".join(f"{r.indicator} {r.year}" for r in late.itertuples())
+        raise TargetDataError(
+            f"{path}: observations after {LAST_OBSERVED_YEAR} may not be used ({rows})"
+        )
+    return df
+
+
+@dataclass(frozen=True)
+class CensusScopes:
+    """National sums of the 2010 census in-migrants by place of hukou (persons).
+
+    Attributes
+    ----------
+    same_county, other_county, other_province : float
+        In-migrants whose hukou is in the same county (urban districts: the same city's
+        districts), in another county of the province, in another province.
+    """
+
+    same_county: float
+    other_county: float
+    other_province: float
+
+    @property
+    def total(self) -> float:
+        """All in-migrants (persons living away from their hukou township)."""
+        return self.same_county + self.other_county + self.other_province
+
+    @property
+    def county_level_share(self) -> float:
+        """Share of in-migrants whose hukou is in another county-level unit."""
+        return (self.other_county + self.other_province) / self.total
+
+    @property
+    def intra_county_level_share(self) -> float:
+        """Share of within-province in-migrants whose hukou is in another county."""
+        return self.other_county / (self.same_county + self.other_county)
+
+    @property
+    def interprovince_share(self) -> float:
+        """Share of county-level in-migrants whose hukou is in another province."""
+        return self.other_province / (self.other_county + self.other_province)
+
+
+def census_world_table() -> pd.DataFrame:
+    """The packaged census world table (``urbsim/data/census_2010.parquet``)."""
+    from urbsim.world.census_file import packaged_world_path
+
+    return pd.read_parquet(packaged_world_path())
+
+
+def census_scopes(world: pd.DataFrame | None = None) -> CensusScopes:
+    """The national in-migrant sums of a census world table (default: the packaged one)."""
+    world = census_world_table() if world is None else world
+    cols = ("inmig_same_county", "inmig_other_county", "inmig_other_province")
+    missing = [c for c in cols if c not in world.columns]
+    if missing:
+        raise TargetDataError(f"census world table has no column {missing}")
+    sums = [float(world[c].sum()) for c in cols]
+    if min(sums) <= 0.0:
+        raise TargetDataError(f"census in-migrant sums must be positive, got {sums}")
+    return CensusScopes(*sums)
+
+
+def province_inmigrant_shares(world: pd.DataFrame | None = None) -> pd.Series:
+    """Share of the 2010 inter-province in-migrants living in each province (index: the 2-digit
+    province code, sorted; the shares sum to 1)."""
+    world = census_world_table() if world is None else world
+    by = world.groupby("province_code")["inmig_other_province"].sum().sort_index()
+    return by / by.sum()
+
+
+# ---------------------------------------------------------------------------------------------
+# Targets
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Quantity:
+    """The model output a target is compared with.
+
+    Attributes
+    ----------
+    kind : str
+        ``column``: the national column in the year; ``share``: ``columns[0] / (columns[0] +
+        columns[1])``; ``index``: the sum of ``columns`` in the year over their sum in
+        ``base_year``; ``per_1000_natural``: ``1000 (births - deaths) / residents``;
+        ``period_sum``: the column summed over ``base_year`` ... year (each year once);
+        ``province_tvd``: total variation distance between the provinces' shares of the place
+        column ``columns[0]`` and the census 2010 shares.
+    columns : tuple of str
+        National columns read (place column for ``province_tvd``).
+    base_year : int or None
+        ``index``: the base year; ``period_sum``: the first year summed.
+    """
+
+    kind: Kind
+    columns: tuple[str, ...]
+    base_year: int | None = None
+
+    def describe(self) -> str:
+        """The quantity as a short formula, for tables."""
+        c, k = self.columns, self.kind
+        summed = " + ".join(c)
+        if k == "share":
+            return f"{c[0]} / ({c[0]} + {c[1]})"
+        if k == "index":
+            return f"({summed})[year] / ({summed})[{self.base_year}]"
+        if k == "per_1000_natural":
+            return "1000 * (births - deaths) / residents"
+        if k == "period_sum":
+            return f"sum of {c[0]} over {self.base_year}..year"
+        if k == "province_tvd":
+            return f"TVD of {c[0]} across provinces vs census 2010 shares"
+        return c[0]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One official figure in one year, in the unit of its model quantity.
+
+    Attributes
+    ----------
+    name : str
+        Target family (``resident_urbanization`` ...).
+    year : int
+        Year of the figure (<= :data:`LAST_OBSERVED_YEAR`).
+    observed : float
+        The figure, converted to the model quantity's unit.
+    quantity : Quantity
+        What it is compared with.
+    unit : str
+        Unit of ``observed`` and the spreads.
+    tolerance, discrepancy_sd, observation_sd : float
+        Acceptance tolerance, model discrepancy and observation error (sd), in ``unit``.
+    definition, comparison, source : str
+        The official definition, how it is made comparable, where it is from.
+    """
+
+    name: str
+    year: int
+    observed: float
+    quantity: Quantity
+    unit: str
+    tolerance: float
+    discrepancy_sd: float
+    observation_sd: float
+    definition: str
+    comparison: str
+    source: str
+
+    @property
+    def key(self) -> str:
+        """``name@year``: the target's name in tables."""
+        return f"{self.name}@{self.year}"
+
+    @property
+    def metric_name(self) -> str:
+        """``name_year``: a bare TOML key for sweep metrics."""
+        return f"{self.name}_{self.year}"
+
+
+Lookup = Callable[[str, int], float | None]
+
+
+@dataclass(frozen=True)
+class Family:
+    """How official indicators become targets, one per year in ``years`` that has the data.
+
+    ``convert(get, year)`` gives the figure in the model unit, or None when the indicators it
+    needs are not published for that year (``get(indicator, year)`` is None then). The spreads
+    are ``(absolute, relative)`` pairs in the model unit: absolute + relative x |observed|.
+    """
+
+    name: str
+    quantity: Quantity
+    unit: str
+    years: tuple[int, int]
+    convert: Callable[[Lookup, int], float | None]
+    tolerance: tuple[float, float]
+    discrepancy: tuple[float, float]
+    observation: tuple[float, float]
+    indicators: tuple[str, ...]
+    comparison: str
+
+
+def _spread(pair: tuple[float, float], observed: float) -> float:
+    return pair[0] + pair[1] * abs(observed)
+
+
+def _scaled(indicator: str, factor: float) -> Callable[[Lookup, int], float | None]:
+    def convert(get: Lookup, year: int) -> float | None:
+        v = get(indicator, year)
+        return None if v is None else v * factor
+
+    return convert
+
+
+def _county_floating(scopes: CensusScopes) -> Callable[[Lookup, int], float | None]:
+    def convert(get: Lookup, year: int) -> float | None:
+        v = get("pop_separated_from_hukou_NBS", year)
+        if v is None:
+            v = get("pop_separated_from_hukou_census2010", year)
+        return None if v is None else v * 1e6 * scopes.county_level_share
+
+    return convert
+
+
+def _worker_interprovince_share(get: Lookup, year: int, k: float) -> float | None:
+    """Inter-provincial share of out-migrant workers, the intra-provincial ones cut to their
+    cross-county part ``k`` (moves inside a county are invisible to the model)."""
+    inter = get("migrant_workers_interprovincial", year)
+    intra = get("migrant_workers_intraprovincial", year)
+    share = get("migrant_workers_interprovincial_share_of_outmigrant", year)
+    if inter is not None and intra is not None:
+        s = inter / (inter + intra)
+    elif share is not None:
+        s = share / 100.0
+    else:
+        return None
+    return s / (s + (1.0 - s) * k)
+
+
+def _interprovince_share(scopes: CensusScopes) -> Callable[[Lookup, int], float | None]:
+    # Workers leave their province more often than the persons who move with or without them
+    # (census 2010: 50 % of county-level in-migrants against about 65 % of the workers), so the
+    # level is the census's (all persons) and the workers' series gives only its change since
+    # 2011, their first year with the split (taken as the census's November 2010).
+    k = scopes.intra_county_level_share
+
+    def convert(get: Lookup, year: int) -> float | None:
+        if year == 2010:
+            return scopes.interprovince_share
+        s = _worker_interprovince_share(get, year, k)
+        base = _worker_interprovince_share(get, 2011, k)
+        return None if s is None or base is None else scopes.interprovince_share * s / base
+
+    return convert
+
+
+def _index(indicator: str, base_year: int) -> Callable[[Lookup, int], float | None]:
+    def convert(get: Lookup, year: int) -> float | None:
+        v, base = get(indicator, year), get(indicator, base_year)
+        return None if v is None or base is None else v / base
+
+    return convert
+
+
+def _zero_in(years: tuple[int, ...]) -> Callable[[Lookup, int], float | None]:
+    def convert(get: Lookup, year: int) -> float | None:
+        return 0.0 if year in years else None
+
+    return convert
+
+
+def families(scopes: CensusScopes) -> tuple[Family, ...]:
+    """The target families of issue 14 (spreads: assumed; stated in the calibration README)."""
+    return (*_population_families(scopes), *_flow_families())
+
+
+_FLOATING: Final = ("interprovince_floating_population", "intraprovince_floating_population")
+
+
+def _population_families(scopes: CensusScopes) -> tuple[Family, ...]:
+    share, persons, floating = "share", "persons", _FLOATING
+    return (
+        Family("resident_urbanization", Quantity("column", ("urbanization_rate",)), share,
+               (2011, 2019), _scaled("urbanization_rate_resident_original", 0.01),
+               (0.01, 0.0), (0.005, 0.0), (0.003, 0.0),
+               ("urbanization_rate_resident_original",),
+               "Published year-end series (before the 2020 revision) vs urban residents over "
+               "residents at the end of the model year."),
+        Family("hukou_urbanization", Quantity("column", ("hukou_urbanization_rate",)), share,
+               (2015, 2019), _scaled("urbanization_rate_hukou", 0.01),
+               (0.01, 0.0), (0.005, 0.0), (0.003, 0.0), ("urbanization_rate_hukou",),
+               "MPS share of urban (non-agricultural) hukou vs the model's non-agricultural "
+               "hukou holders over the registered population."),
+        Family("hukou_urbanization_pre2015", Quantity("column", ("hukou_urbanization_rate",)),
+               share, (2012, 2014), _scaled("urbanization_rate_hukou", 0.01),
+               (0.02, 0.0), (0.015, 0.0), (0.003, 0.0), ("urbanization_rate_hukou",),
+               "As hukou_urbanization; the series jumps 4 pp from 2014 to 2015 when the "
+               "agricultural / non-agricultural split was abolished: a wider discrepancy."),
+        Family("county_floating_population", Quantity("column", ("floating_population",)),
+               persons, (2010, 2019), _county_floating(scopes),
+               (0.0, 0.15), (0.0, 0.075), (0.0, 0.03),
+               ("pop_separated_from_hukou_NBS", "pop_separated_from_hukou_census2010"),
+               "Persons away from their hukou township (NBS renhu fenli; census 2010) times "
+               f"the census 2010 county-level share {scopes.county_level_share:.4f} vs "
+               "persons living outside their hukou place (county)."),
+        Family("interprovince_share", Quantity("share", floating), share, (2010, 2019),
+               _interprovince_share(scopes), (0.05, 0.0), (0.03, 0.0), (0.01, 0.0),
+               ("migrant_workers_interprovincial", "migrant_workers_intraprovincial",
+                "migrant_workers_interprovincial_share_of_outmigrant"),
+               "Census 2010 share of county-level in-migrants from other provinces "
+               f"({scopes.interprovince_share:.4f}), moved after 2011 as the inter-provincial "
+               "share of out-migrant workers (intra-provincial ones cut to the census's "
+               f"cross-county part {scopes.intra_county_level_share:.4f}) moved, vs the "
+               "model's inter-province share of floating persons."),
+    )  # fmt: skip
+
+
+def _flow_families() -> tuple[Family, ...]:
+    persons, floating = "persons", _FLOATING
+    return (
+        Family("outmigrant_workers_index", Quantity("index", floating, 2010), "index 2010 = 1",
+               (2011, 2019), _index("migrant_workers_outmigrant", 2010),
+               (0.05, 0.0), (0.03, 0.0), (0.01, 0.0), ("migrant_workers_outmigrant",),
+               "Growth since 2010 of out-migrant workers vs growth of the model's floating "
+               "persons (assumes the workers' share of floating persons stays at 2010's)."),
+        Family("permits_issued", Quantity("column", ("permits_issued",)), "persons per year",
+               (2016, 2019), _scaled("residence_permits_issued", 1e6),
+               (0.0, 0.2), (0.0, 0.1), (0.0, 0.05), ("residence_permits_issued",),
+               "Residence permits issued in the year ('more than') vs persons in households "
+               "issued a permit in the model year."),
+        Family("settled_2014_2018", Quantity("period_sum", ("settled_migrants",), 2014),
+               persons, (2018, 2018), _scaled("agri_migrants_settled_cumulative_to_year", 1e6),
+               (0.0, 0.25), (0.0, 0.15), (0.0, 0.1),
+               ("agri_migrants_settled_cumulative_to_year",),
+               "Agricultural migrants settled in towns, cumulative ('more than'; start year "
+               "not stated) vs migrants granted local hukou, summed 2014-2018."),
+        Family("settled_in_year", Quantity("column", ("settled_migrants",)), "persons per year",
+               (2018, 2018), _scaled("rural_migrants_granted_urban_hukou", 1e6),
+               (0.0, 0.25), (0.0, 0.15), (0.0, 0.05), ("rural_migrants_granted_urban_hukou",),
+               "Rural migrants granted urban hukou in the year ('nearly') vs migrants granted "
+               "local hukou in the model year."),
+        Family("natural_growth", Quantity("per_1000_natural", ("births", "deaths", "residents")),
+               "per 1000", (2011, 2019), _scaled("natural_growth_rate", 1.0),
+               (1.0, 0.0), (0.5, 0.0), (0.3, 0.0), ("natural_growth_rate",),
+               "Crude natural growth rate (original NBS release) vs model births minus deaths "
+               "over residents."),
+        Family("local_debt", Quantity("column", ("local_debt",)), "yuan", (2014, 2019),
+               _scaled("local_gov_debt_balance", 1e12), (0.0, 0.25), (0.0, 0.1), (0.0, 0.02),
+               ("local_gov_debt_balance",),
+               "MoF year-end statutory local government debt balance vs the model's "
+               "outstanding local government debt."),
+        Family("interprovince_distribution",
+               Quantity("province_tvd", (PLACE_INTERPROVINCE_COLUMN,)), "TVD", (2015, 2019),
+               _zero_in((2015, 2019)), (0.10, 0.0), (0.05, 0.0), (0.0, 0.0), (),
+               "Total variation distance between the provinces' shares of inter-province "
+               "in-migrants in the model and in the 2010 census (0 = the same distribution); "
+               "the discrepancy allows the real distribution to have moved since 2010."),
+    )  # fmt: skip
+
+
+def build_targets(
+    official: pd.DataFrame | None = None, scopes: CensusScopes | None = None
+) -> tuple[Target, ...]:
+    """Every target: each family in each of its years that has the official data.
+
+    Parameters
+    ----------
+    official
+        The official series (default: :func:`read_official` of the packaged file).
+    scopes
+        The census in-migrant sums (default: :func:`census_scopes` of the packaged world).
+    """
+    official = read_official() if official is None else official
+    scopes = census_scopes() if scopes is None else scopes
+    table = {(r.indicator, int(r.year)): r for r in official.itertuples(index=False)}
+
+    def get(indicator: str, year: int) -> float | None:
+        row = table.get((indicator, year))
+        return None if row is None else float(row.value)
+
+    out: list[Target] = []
+    for fam in families(scopes):
+        for year in range(fam.years[0], fam.years[1] + 1):
+            value = fam.convert(get, year)
+            if value is None:
+                continue
+            rows = [table[(i, year)] for i in fam.indicators if (i, year) in table]
+            out.append(
+                Target(
+                    name=fam.name,
+                    year=year,
+                    observed=float(value),
+                    quantity=fam.quantity,
+                    unit=fam.unit,
+                    tolerance=_spread(fam.tolerance, value),
+                    discrepancy_sd=_spread(fam.discrepancy, value),
+                    observation_sd=_spread(fam.observation, value),
+                    definition="; ".join(str(r.definition) for r in rows) or fam.comparison,
+                    comparison=fam.comparison,
+                    source="; ".join(str(r.source_title) for r in rows) or "census 2010",
+                )
+            )
+    return tuple(out)
+
+
+def targets_table(targets: Sequence[Target]) -> pd.DataFrame:
+    """One row per target: what it is, its value, spreads, model quantity and source."""
+    return pd.DataFrame(
+        {
+            "target": [t.key for t in targets],
+            "name": [t.name for t in targets],
+            "year": [t.year for t in targets],
+            "observed": [t.observed for t in targets],
+            "unit": [t.unit for t in targets],
+            "tolerance": [t.tolerance for t in targets],
+            "discrepancy_sd": [t.discrepancy_sd for t in targets],
+            "observation_sd": [t.observation_sd for t in targets],
+            "model_quantity": [t.quantity.describe() for t in targets],
+            "comparison": [t.comparison for t in targets],
+            "source": [t.source for t in targets],
+        }
+    )
+
+
+def split_years(targets: Sequence[Target], last_fit_year: int) -> tuple[tuple[Target, ...], ...]:
+    """``(fitted, held_out)``: targets up to ``last_fit_year`` and those after it."""
+    fitted = tuple(t for t in targets if t.year <= last_fit_year)
+    return fitted, tuple(t for t in targets if t.year > last_fit_year)
+
+
+def missing_outputs(
+    targets: Sequence[Target], national: Sequence[str], places: Sequence[str] = ()
+) -> dict[str, list[str]]:
+    """Targets whose model quantity reads a column the model does not output.
+
+    Returns
+    -------
+    dict
+        Target key -> the missing columns (empty when every target can be computed).
+    """
+    out: dict[str, list[str]] = {}
+    for t in targets:
+        have = places if t.quantity.kind == "province_tvd" else national
+        missing = [c for c in t.quantity.columns if c not in have]
+        if missing:
+            out[t.key] = missing
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Model side
+# ---------------------------------------------------------------------------------------------
+def total_variation(shares: pd.Series, reference: pd.Series) -> float:
+    """Half the L1 distance between two distributions over the same index (0 ... 1)."""
+    a = shares.reindex(reference.index.union(shares.index), fill_value=0.0)
+    b = reference.reindex(a.index, fill_value=0.0)
+    return 0.5 * float(np.abs(a / a.sum() - b / b.sum()).sum())
+
+
+def model_value(
+    target: Target,
+    national: pd.DataFrame,
+    places: pd.DataFrame | None = None,
+    province_of: pd.Series | None = None,
+    census_shares: pd.Series | None = None,
+) -> float:
+    """The model's value of one target in one run.
+
+    Parameters
+    ----------
+    national
+        The run's national table (a ``year`` column and the national columns).
+    places
+        Long place values ``year, place_id, name, value`` (what a sweep keeps), for
+        ``province_tvd`` targets only.
+    province_of
+        Province code by place id (``province_tvd``).
+    census_shares
+        :func:`province_inmigrant_shares` (``province_tvd``; default: the packaged world's).
+    """
+    q = target.quantity
+    if q.kind == "province_tvd":
+        if places is None or province_of is None:
+            raise ValueError(f"{target.key}: needs the places values and the provinces")
+        rows = places[(places["name"] == q.columns[0]) & (places["year"] == target.year)]
+        by = rows.groupby(rows["place_id"].map(province_of))["value"].sum()
+        ref = province_inmigrant_shares() if census_shares is None else census_shares
+        return total_variation(by, ref)
+    n = national.set_index("year")
+    y = target.year
+    if q.kind == "column":
+        return float(n.at[y, q.columns[0]])
+    if q.kind == "share":
+        a, b = float(n.at[y, q.columns[0]]), float(n.at[y, q.columns[1]])
+        return a / (a + b)
+    if q.kind == "index":
+        cols = list(q.columns)
+        return float(n.loc[y, cols].sum() / n.loc[q.base_year, cols].sum())
+    if q.kind == "per_1000_natural":
+        return 1000.0 * float((n.at[y, "births"] - n.at[y, "deaths"]) / n.at[y, "residents"])
+    # period_sum: each year of base_year..year exactly once; a missing year is an error, not 0.
+    years = list(range(int(q.base_year or y), y + 1))
+    absent = [k for k in years if k not in n.index]
+    if absent:
+        raise KeyError(f"{target.key}: the national table has no year {absent}")
+    return float(n.loc[years, q.columns[0]].sum())
+
+
+def model_values(
+    targets: Sequence[Target],
+    national: pd.DataFrame,
+    places: pd.DataFrame | None = None,
+    province_of: pd.Series | None = None,
+) -> np.ndarray:
+    """:func:`model_value` of every target, in order."""
+    shares = (
+        province_inmigrant_shares()
+        if any(t.quantity.kind == "province_tvd" for t in targets)
+        else None
+    )
+    return np.array(
+        [model_value(t, national, places, province_of, shares) for t in targets], dtype=float
+    )
