@@ -138,8 +138,16 @@ def test_run_to_run_variance_enters_the_implausibility() -> None:
     loud_y = _toy(x, 4, 5)
     loud_y = loud_y.mean(axis=1, keepdims=True) + 20 * (loud_y - loud_y.mean(axis=1, keepdims=True))
     loud = fit_wave(Runs.of(x, loud_y), TOY_TARGETS, BOX)
-    probe = np.array([[0.5, 0.2]])
-    assert loud.implausibility(probe).max() < quiet.implausibility(probe).max()
+    probe = np.array([[0.5, 0.2], [0.3, 0.6]])
+    assert loud.implausibility(probe)[0].max() < quiet.implausibility(probe)[0].max()
+    # The formula: |z - E f| / sqrt(emulator var + run var + discrepancy^2 + observation^2).
+    for k in range(2):
+        mean, v_em = loud.mean_emulators[k].predict(probe)
+        v_run = np.exp(loud.var_emulators[k].predict(probe)[0])
+        assert v_run[0] > 10 * v_em[0]  # the loud simulator's own spread dominates here
+        total = v_em + v_run + 0.02**2 + 0.005**2
+        expected = np.abs(TOY_TARGETS.observed[k] - mean) / np.sqrt(total)
+        assert loud.implausibility(probe)[:, k] == pytest.approx(expected)
 
 
 def test_a_point_on_a_soft_bound_is_refused_with_a_widened_box() -> None:
