@@ -4,9 +4,10 @@ Step order of a year (the one place it is written down; ``docs/ODD.md`` follows 
 
 1. the central government puts the year's policy in force (settlement rules by the size class
    each city has at the start of the year, permits, funding base, programmes, growth poles);
-2. places update wages, jobs and employment, housing cost and stock;
-3. local governments raise revenue, receive transfers, borrow, fund services and programmes, and
-   set the year's points quotas; the service quality of each place follows;
+2. places update productivity, the job base, wages, jobs and employment, housing cost and stock;
+3. local governments raise revenue, receive transfers, borrow, run and build service capacity by
+   type and fund programmes, and set the year's points quotas; the entitlement and capacity
+   gaps and the service quality of each place follow;
 4. households live their year (engine ``numba`` or ``mesa``, identical by construction): births
    and deaths, moves, in-situ urbanization, residence permits, hukou;
 5. households are counted into places and the year is recorded.
@@ -122,6 +123,10 @@ class UrbanizationModel(mesa.Model):
         self._mean_wage_2010 = float(
             np.average(base, weights=np.maximum(table.urban_residents, 1.0))
         )
+        #: Urban residents of each region at the start: the weights of the regional demand path.
+        self._region_weights = np.bincount(
+            table.region, weights=table.urban_residents, minlength=len(REGIONS)
+        )
         self._net: np.ndarray | None = None
         self._net8: np.ndarray | None = None
         #: Floating households grouped by hukou place at the last count (``origin_start``,
@@ -160,6 +165,11 @@ class UrbanizationModel(mesa.Model):
             self.households.as_dict(), self.n_places, access_len, self._net, self._net8
         )
         self.counts, self.acc_all, self.acc_urban = c.counts, c.acc_all, c.acc_urban
+        children, elderly = A.count_service_users(
+            self.households.as_dict(), self.n_places, access_len
+        )
+        #: Urban users of each service type by place and access category (agents).
+        self.service_users = {"education": children, "health": c.acc_urban, "elderly": elderly}
         self._net, self._net8 = c.net, c.net8
         self.origin = (c.origin_start, c.origin_members)
         set_counts(self.place_state, self.counts, self.hpa)
@@ -181,8 +191,10 @@ class UrbanizationModel(mesa.Model):
         year = self.year if first else self.year + 1
         ps = self.place_state
         eco = self.spec.economy
+        index_growth = 1.0
         if not first:
-            self.wage_index *= 1.0 + interpolate(eco.wage_growth, year)
+            index_growth = 1.0 + interpolate(eco.wage_growth, year)
+            self.wage_index *= index_growth
             prev = np.maximum(self._prev_urban, 1.0)
             ps.urban_growth[:] = (ps.urban_residents - self._prev_urban) / prev
             self._prev_urban = ps.urban_residents.copy()
@@ -203,6 +215,9 @@ class UrbanizationModel(mesa.Model):
             self._mean_wage_2010,
             self._pole_spillover(),
             first,
+            demand=labour.regional_demand_index(eco, self._region_weights, self.start_year, year),
+            index_growth=index_growth,
+            size_class=self.size_class,
         )
         prog, subsidy = economy.update_governments(
             ps,
@@ -211,12 +226,13 @@ class UrbanizationModel(mesa.Model):
             eco,
             self.policy_arrays,
             policy,
-            self.acc_urban,
+            self.service_users,
             self.hpa,
             self.wage_index,
             self.gov_of_place,
             self.n_gov,
             self.central.pilots,
+            first=first,
         )
         self.central.programme_spending = prog
         self.central.renewal_subsidy = subsidy
@@ -319,16 +335,7 @@ class UrbanizationModel(mesa.Model):
         ps = self.place_state
         row: dict[str, float] = {"year": self.year}
         row.update(
-            indicators.national_row(
-                self.counts,
-                self.acc_urban,
-                ps,
-                self.local_state,
-                self.place_table,
-                self.policy_arrays,
-                self.spec.economy.service_base_access,
-                self.hpa,
-            )
+            indicators.national_row(self.counts, ps, self.local_state, self.place_table, self.hpa)
         )
         c = self.counters
         hpa = self.hpa
@@ -366,16 +373,10 @@ class UrbanizationModel(mesa.Model):
                 "housing_cost": ps.housing_cost.copy(),
                 "service_capacity": ps.service_capacity.copy(),
                 "service_demand": ps.service_demand.copy(),
-                "service_gap": indicators.place_service_gap(
-                    indicators.served_persons(
-                        self.acc_urban,
-                        ps.quality,
-                        self.policy_arrays.access,
-                        self.spec.economy.service_base_access,
-                        self.hpa,
-                    ),
-                    ps.urban_residents,
-                ),
+                "service_users": ps.education_users + ps.health_users + ps.elderly_users,
+                "service_gap": ps.entitlement_gap + ps.capacity_gap,
+                "entitlement_gap": ps.entitlement_gap.copy(),
+                "capacity_gap": ps.capacity_gap.copy(),
                 "employment_rate": ps.employment.copy(),
                 "amenity": ps.amenity.copy(),
                 "size_class_code": self.size_class.copy(),

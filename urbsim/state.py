@@ -19,6 +19,9 @@ from typing import Final
 
 import numpy as np
 
+#: Public-service types, each with ``{type}_users``, ``{type}_demand`` and ``{type}_capacity``
+#: arrays in :class:`PlaceState`.
+SERVICE_TYPES: Final[tuple[str, ...]] = ("education", "health", "elderly")
 #: Zone codes.
 RURAL: Final[int] = 0
 URBAN: Final[int] = 1
@@ -135,17 +138,30 @@ class PlaceState:
         Real households living in the urban zone.
     wage : yuan/year
         Urban wage.
+    productivity : yuan/year
+        Wage at which firms offer exactly their job base (region, demand path, size, poles).
+    labour_force, job_base : workers, jobs
+        Urban labour force; jobs firms offer at the productivity wage.
     employment : share
-        Probability that an urban-zone worker has a job (jobs over labour force, at most 1).
+        Probability that an urban-zone worker has a job (filled jobs over labour force).
     jobs, programme_jobs : jobs
-        Urban jobs, and the part created by the county-town programme.
+        Filled urban jobs, and the jobs created by the county-town programme.
     housing_stock : persons housed at reference density
     housing_cost : yuan/m2/year
-    service_capacity : entitled persons served
+    education_users, health_users, elderly_users : persons
+        Urban residents each service type serves (school-age children; everyone; persons of
+        households headed by someone 60+).
+    education_demand, health_demand, elderly_demand : entitled persons
+        Users weighted by their entitlement (hukou holders 1, others their access share).
+    education_capacity, health_capacity, elderly_capacity : places
+        Capacity stock of each type (built, depreciated, closed when it cannot be run).
+    service_capacity : places, effective capacity of all types (renewal and programme included)
     programme_capacity : entitled persons served by county-town investment (depreciates)
     renewal_factor : multiplier of service capacity from old-community renewal
-    service_demand : entitled persons (hukou holders full weight, others their access share)
-    quality : capacity / demand
+    service_demand : entitled persons, all types
+    entitlement_gap : share of users' needs that their status does not entitle
+    capacity_gap : share of users' needs entitled but beyond the capacity
+    quality : entitled demand served (all types), at most 1
     amenity : amenity index of the urban zone
     urban_growth : share per year, urban residents' growth over the last year
     renewed_households : households renovated so far
@@ -161,15 +177,29 @@ class PlaceState:
     nonagri_registered: np.ndarray
     urban_households: np.ndarray
     wage: np.ndarray
+    productivity: np.ndarray
+    labour_force: np.ndarray
+    job_base: np.ndarray
     employment: np.ndarray
     jobs: np.ndarray
     programme_jobs: np.ndarray
     housing_stock: np.ndarray
     housing_cost: np.ndarray
+    education_users: np.ndarray
+    health_users: np.ndarray
+    elderly_users: np.ndarray
+    education_demand: np.ndarray
+    health_demand: np.ndarray
+    elderly_demand: np.ndarray
+    education_capacity: np.ndarray
+    health_capacity: np.ndarray
+    elderly_capacity: np.ndarray
     service_capacity: np.ndarray
     programme_capacity: np.ndarray
     renewal_factor: np.ndarray
     service_demand: np.ndarray
+    entitlement_gap: np.ndarray
+    capacity_gap: np.ndarray
     quality: np.ndarray
     amenity: np.ndarray
     urban_growth: np.ndarray

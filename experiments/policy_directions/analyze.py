@@ -13,8 +13,10 @@ Writes into OUT:
 * ``differences.csv``: the same relative to the status quo, with the paired 95% interval and
   whether it excludes zero;
 * ``trajectories.csv``: yearly mean and 90% range of the national series, 2015-2035;
-* ``service_gap_by_size_class.csv``: urban residents without full service access in 2035 by
-  city size class (mean and 95% interval);
+* ``service_gap_by_size_class.csv``: public-service needs not served in 2035 by city size
+  class (mean and 95% interval; weighted by service users);
+* ``gaps_by_size_class.csv``: the same split into the entitlement gap (needs the users' status
+  does not entitle) and the capacity gap (entitled needs beyond capacity), column ``gap``;
 * ``residents_by_region.csv``: residents by NBS region in 2035, and the change vs the status quo;
 * ``place_shift.csv``: each place's 2035 residents relative to the status quo (mean over
   replications), for the map;
@@ -63,6 +65,9 @@ SCENARIOS: Final[dict[str, str]] = {
 REFERENCE: Final[str] = "status_quo"
 FIRST_POLICY_YEAR: Final[int] = 2020
 LAST_YEAR: Final[int] = 2035
+#: The service gaps of the national and places tables (``service_gap`` is the sum of the other
+#: two).
+GAPS: Final[tuple[str, ...]] = ("service_gap", "entitlement_gap", "capacity_gap")
 #: Indicators of the outcome tables: name -> (label, unit).
 INDICATORS: Final[dict[str, tuple[str, str]]] = {
     "urbanization_pct": ("Resident urbanization 2035", "%"),
@@ -70,7 +75,9 @@ INDICATORS: Final[dict[str, tuple[str, str]]] = {
     "urbanization_gap_pp": ("Gap resident - hukou 2035", "pp"),
     "settled_2020_2035_m": ("Migrants settled 2020-2035", "million persons"),
     "settled_2014_2020_m": ("Migrants settled 2014-2020", "million persons"),
-    "service_gap_pct": ("Urban residents without full service access 2035", "%"),
+    "service_gap_pct": ("Public-service needs not served 2035", "%"),
+    "entitlement_gap_pct": ("Service needs not entitled (status) 2035", "%"),
+    "capacity_gap_pct": ("Entitled service needs beyond capacity 2035", "%"),
     "county_town_share_pct": ("Urban residents in county towns 2035", "%"),
     "floating_m": ("Floating population 2035", "million persons"),
     "zipf_exponent": ("Zipf exponent of prefecture cities 2035", "-"),
@@ -127,7 +134,6 @@ def indicators(nat: pd.DataFrame, places: pd.DataFrame, static: pd.DataFrame) ->
         p = places[(places["replication"] == rep) & (places["year"] == LAST_YEAR)]
         p = p.merge(static, on="place_id", how="left", validate="one_to_one")
         p = p.assign(year=LAST_YEAR)
-        served_gap = float((p["service_gap"] * p["urban_residents"]).sum())
         row = {
             "replication": rep,
             "urbanization_pct": 100 * last["urbanization_rate"],
@@ -138,6 +144,8 @@ def indicators(nat: pd.DataFrame, places: pd.DataFrame, static: pd.DataFrame) ->
             / 1e6,
             "settled_2014_2020_m": n.loc[2014:2020, "settled_migrants"].sum() / 1e6,
             "service_gap_pct": 100 * last["service_gap"],
+            "entitlement_gap_pct": 100 * last["entitlement_gap"],
+            "capacity_gap_pct": 100 * last["capacity_gap"],
             "county_town_share_pct": 100 * last["county_town_share"],
             "floating_m": last["floating_population"] / 1e6,
             "zipf_exponent": float(zipf_exponent(p)["zipf_exponent"].iloc[0]),
@@ -147,10 +155,13 @@ def indicators(nat: pd.DataFrame, places: pd.DataFrame, static: pd.DataFrame) ->
             / 1e12,
             "local_debt_2035_tn": last["local_debt"] / 1e12,
         }
-        # The places' service gaps, weighted, must give the national one: a check on the tables.
-        national_gap = last["service_gap"] * p["urban_residents"].sum()
-        if not np.isclose(served_gap, national_gap, rtol=1e-6, atol=1.0):
-            raise SystemExit(f"replication {rep}: place service gaps do not add up to national")
+        # The places' gaps, weighted by their service users, must give the national ones: a
+        # check on the tables.
+        for col in GAPS:
+            place_sum = float((p[col] * p["service_users"]).sum())
+            national = last[col] * p["service_users"].sum()
+            if not np.isclose(place_sum, national, rtol=1e-6, atol=1.0):
+                raise SystemExit(f"replication {rep}: place {col} does not add up to national")
         by_region = p.groupby("region")["residents"].sum()
         for r in REGIONS:
             row[f"residents_{r}_m"] = float(by_region.get(r, 0.0)) / 1e6
@@ -214,18 +225,19 @@ def trajectories(nats: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def gap_by_size_class(
-    places: dict[str, pd.DataFrame], static: pd.DataFrame
+    places: dict[str, pd.DataFrame], static: pd.DataFrame, column: str = "service_gap"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Service gap (% of urban residents) by size class in 2035: per replication and summary."""
+    """A service gap (``column``: % of the service users' needs) by size class in 2035,
+    weighted by service users: per replication and summary."""
     rows = []
     for name, p in places.items():
         p = p[p["year"] == LAST_YEAR].merge(static, on="place_id")
-        p = p.assign(weighted=p["service_gap"] * p["urban_residents"])
+        p = p.assign(weighted=p[column] * p["service_users"])
         g = p.groupby(["replication", "size_class_code"], as_index=False)[
-            ["weighted", "urban_residents"]
+            ["weighted", "service_users"]
         ].sum()
-        g = g[g["urban_residents"] > 0]
-        g["gap_pct"] = 100 * g["weighted"] / g["urban_residents"]
+        g = g[g["service_users"] > 0]
+        g["gap_pct"] = 100 * g["weighted"] / g["service_users"]
         g["scenario"] = name
         rows.append(g)
     per_rep = pd.concat(rows, ignore_index=True)
@@ -340,6 +352,10 @@ def main() -> int:
     outcomes, differences = summarise(per_rep)
     traj = trajectories(nats)
     gap_reps, gap = gap_by_size_class(places, static)
+    parts = [
+        gap_by_size_class(places, static, col)[1].assign(gap=col)
+        for col in ("entitlement_gap", "capacity_gap")
+    ]
     shift = place_shift(places, static)
     region = outcomes[outcomes["indicator"].str.startswith("residents_")]
 
@@ -349,6 +365,9 @@ def main() -> int:
     differences.to_csv(out / "differences.csv", index=False, float_format=fmt)
     traj.to_csv(out / "trajectories.csv", index=False, float_format=fmt)
     gap.to_csv(out / "service_gap_by_size_class.csv", index=False, float_format=fmt)
+    pd.concat(parts, ignore_index=True).to_csv(
+        out / "gaps_by_size_class.csv", index=False, float_format=fmt
+    )
     region.to_csv(out / "residents_by_region.csv", index=False, float_format=fmt)
     shift.to_parquet(out / "place_shift.parquet", index=False)
     draw_all(traj, differences, gap_reps, shift, out / "figures")

@@ -2,7 +2,8 @@
 
 * ``trajectories.png``: national series 2015-2035 per scenario, mean and 5-95% band;
 * ``effects_2035.png``: 2035 outcomes relative to the status quo, mean and paired 95% interval;
-* ``service_gap_by_size_class.png``: urban residents without full service access, 2035;
+* ``service_gap_by_size_class.png``: public-service needs not served (entitlement plus
+  capacity gap), 2035;
 * ``map_shift.png``: where residents live in 2035 relative to the status quo.
 """
 
@@ -25,7 +26,7 @@ MAIN = ["status_quo", "d1_services", "d2_county_towns", "d3_renewal", "d4_govern
 SERIES = {
     "urbanization_rate": "Resident urbanization (%)",
     "hukou_urbanization_rate": "Hukou urbanization (%)",
-    "service_gap": "Urban residents without full service access (%)",
+    "service_gap": "Public-service needs not served (%)",
     "county_town_share": "Urban residents in county towns (%)",
 }
 EFFECTS = {
@@ -33,7 +34,7 @@ EFFECTS = {
     "hukou_urbanization_pct": "Hukou urbanization (pp)",
     "urbanization_gap_pp": "Gap resident - hukou (pp)",
     "settled_2020_2035_m": "Migrants settled 2020-35 (million)",
-    "service_gap_pct": "Without full service access (pp)",
+    "service_gap_pct": "Service needs not served (pp)",
     "county_town_share_pct": "Urban residents in county towns (pp)",
     "zipf_exponent": "Zipf exponent (-)",
     "public_spending_2020_2035_tn": "Public spending 2020-35 (trillion yuan)",
@@ -159,7 +160,7 @@ def draw_service_gap(gap_reps: pd.DataFrame, folder: Path) -> Path:
         )
         g.set_axis_labels(
             "City size class (2014 standard; county towns by their prefecture)",
-            "Urban residents without full service access (%)",
+            "Service needs not served (%, weighted by users)",
         )
         g.figure.suptitle("Service gap by city size class in 2035")
         g.legend.set_title("Scenario")

@@ -12,7 +12,6 @@ import pytest
 from dynamics_helpers import by_region, govs, place_table, places, policy_arrays
 
 from urbsim.dynamics import economy as E
-from urbsim.dynamics import housing, labour, services
 from urbsim.dynamics.series import interpolate
 from urbsim.kernels.layout import RULE_OPEN, RULE_POINTS
 from urbsim.scenario.schema import CountyTown, Economy, Policy, Renewal
@@ -27,82 +26,6 @@ def test_interpolate_is_linear_between_years_and_flat_outside() -> None:
     assert interpolate(series, 2015) == pytest.approx(0.075)  # halfway
     assert interpolate(series, 2005) == 0.10  # before the first key
     assert interpolate(series, 2030) == 0.05  # after the last key
-
-
-def test_entitled_demand_weights_access_categories() -> None:
-    # Columns: full (hukou), base, permit after 0, 1, 2 completed years.
-    acc = np.array([[10.0, 4.0, 2.0, 2.0, 2.0], [0.0, 10.0, 0.0, 0.0, 0.0]])
-    access = np.array([0.5, 0.75])  # the schedule is padded with its last value, 0.75
-    # place 0: 10*1 + 4*0.3 + 2*0.5 + 2*0.75 + 2*0.75 = 10 + 1.2 + 1 + 1.5 + 1.5 = 15.2
-    # place 1: 10*0.3 = 3; times 100 households per agent
-    np.testing.assert_allclose(services.entitled_demand(acc, access, 0.3, 100.0), [1520.0, 300.0])
-
-
-# ---------------------------------------------------------------------------------------------
-# Places: wages, jobs, housing
-# ---------------------------------------------------------------------------------------------
-def test_place_wages_by_region_size_floor_pole_and_spillover() -> None:
-    eco = Economy(
-        wage_2010=by_region(40_000.0, 30_000.0, 30_000.0, 30_000.0),
-        agglomeration_elasticity=0.5,
-        wage_floor_residents=40_000.0,
-    )
-    urban = np.array([4e6, 1e4, 1e6])
-    region = np.array([0, 1, 0])
-    pole = np.array([True, False, False])
-    spillover = np.array([1.0, 1.02, 1.0])
-    wage = labour.place_wages(urban, region, pole, spillover, eco, pole_boost=0.05, wage_index=1.1)
-    # 0: 40,000 * 1.1 * sqrt(4e6 / 1e6) = 88,000; pole boost * 1.05 = 92,400
-    # 1: below the floor, sized as 40,000 residents: 30,000 * 1.1 * sqrt(0.04) = 6,600;
-    #    spillover * 1.02 = 6,732
-    # 2: 40,000 * 1.1 * sqrt(1) = 44,000
-    np.testing.assert_allclose(wage, [92_400.0, 6_732.0, 44_000.0])
-
-
-def test_pole_spillover_falls_linearly_to_the_radius() -> None:
-    # Three places on the equator: a pole at 0°, others at 0.5° and 5° of longitude.
-    lat = np.zeros(3)
-    lon = np.radians([0.0, 0.5, 5.0])
-    pole = np.array([True, False, False])
-    # radius: one degree of arc on the sphere of 6,371 km that distances_km uses
-    out = labour.pole_spillover(lat, lon, pole, strength=0.1, radius_km=6371.0 * np.pi / 180.0)
-    # 0.5° of arc is half the radius: 1 + 0.1 * (1 - 0.5) = 1.05; 5° is beyond: 1.
-    # The pole itself gets no spillover.
-    np.testing.assert_allclose(out, [1.0, 1.05, 1.0], rtol=1e-6)
-    assert (labour.pole_spillover(lat, lon, np.zeros(3, dtype=bool), 0.1, 100.0) == 1.0).all()
-
-
-def test_jobs_first_year_match_target_then_close_a_share_of_the_gap() -> None:
-    eco = Economy(workers_per_person=0.5, natural_unemployment=0.1, job_adjustment=0.25)
-    ps = places(3, urban_residents=[1000.0, 0.0, 2000.0], programme_jobs=[0.0, 0.0, 100.0])
-    labour.update_jobs(ps, eco, first=True)
-    # labour [500, 0, 1000]; target = labour * 0.9 + programme jobs = [450, 0, 1000]
-    np.testing.assert_allclose(ps.jobs, [450.0, 0.0, 1000.0])
-    # employment: 450/500 = 0.9; no labour force: 1 - 0.1 = 0.9; 1000/1000 = 1
-    np.testing.assert_allclose(ps.employment, [0.9, 0.9, 1.0])
-
-    ps.jobs[:] = [400.0, 0.0, 1200.0]
-    labour.update_jobs(ps, eco, first=False)
-    # jobs += 0.25 * (target - jobs): 400 + 12.5, 0, 1200 - 50
-    np.testing.assert_allclose(ps.jobs, [412.5, 0.0, 1150.0])
-    # 412.5 / 500 = 0.825; 0.9; 1150 / 1000 capped at 1
-    np.testing.assert_allclose(ps.employment, [0.825, 0.9, 1.0])
-
-
-def test_housing_cost_follows_wage_and_crowding_and_stock_responds() -> None:
-    eco = Economy(housing_cost_2010=300.0, housing_elasticity=2.0, housing_supply_response=0.1)
-    ps = places(2, urban_residents=[1000.0, 1500.0], wage=[40_000.0, 60_000.0])
-    housing.update_housing(ps, eco, mean_wage_2010=40_000.0, first=True)
-    # first year: stock = residents, crowding 1; cost = 300 * wage / 40,000 = [300, 450]
-    np.testing.assert_allclose(ps.housing_stock, [1000.0, 1500.0])
-    np.testing.assert_allclose(ps.housing_cost, [300.0, 450.0])
-
-    ps.housing_stock[:] = [1000.0, 1000.0]
-    housing.update_housing(ps, eco, mean_wage_2010=40_000.0, first=False)
-    # crowding [1, 1.5]: cost = [300, 450 * 1.5^2 = 1012.5]
-    np.testing.assert_allclose(ps.housing_cost, [300.0, 1012.5])
-    # stock *= 1 + 0.1 * max(crowding - 1, 0): [1000, 1000 * 1.05 = 1050]
-    np.testing.assert_allclose(ps.housing_stock, [1000.0, 1050.0])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,31 +155,22 @@ def test_service_budget_deducts_debt_service_and_renewal_cost() -> None:
 
 
 def test_budget_follows_demand_within_a_city() -> None:
-    ps = places(
-        3,
-        service_demand=[30.0, 10.0, 0.0],
-        renewal_factor=[1.0, 1.5, 1.0],
-        programme_capacity=[0.0, 0.0, 3.0],
-    )
+    ps = places(3, service_demand=[30.0, 10.0, 0.0])
     gs = govs(2, service_budget=[2000.0, 500.0])
-    alloc, capacity = E.allocate_services(ps, gs, np.array([0, 0, 1]), 2, unit_cost=100.0, eff=2.0)
+    alloc = E.allocate_services(ps, gs, np.array([0, 0, 1]), 2)
     # government 0 splits 2000 by demand 30:10; government 1 has no demand and spends nothing
     np.testing.assert_allclose(alloc, [1500.0, 500.0, 0.0])
-    # capacity = alloc * 2 / 100 * renewal factor + programme capacity
-    #   = [30 * 1, 10 * 1.5, 0 + 3]
-    np.testing.assert_allclose(capacity, [30.0, 15.0, 3.0])
 
 
 def test_borrowing_is_capped_by_the_ceiling_and_old_debt_amortized() -> None:
     eco = Economy(borrowing_limit=2.0, investment_share=0.5, amortization=0.1)
-    ps = places(3, service_demand=[40.0, 20.0, 10.0])
-    capacity = np.array([30.0, 15.0, 3.0])
+    need = np.array([500.0, 250.0, 350.0])
     gs = govs(2, revenue=[1000.0, 100.0], debt=[1800.0, 0.0])
-    spent = E.borrow(ps, gs, capacity, np.array([0, 0, 1]), 2, eco, unit_cost=100.0, eff=2.0)
-    # shortfall [10, 5, 7] -> by government [15, 7]; wanted 0.5 * short * 100 / 2 = [375, 175]
+    spent = E.borrow(gs, need, np.array([0, 0, 1]), 2, eco)
+    # need by government [750, 350]; wanted 0.5 * need = [375, 175]
     # ceiling 2 * revenue = [2000, 200], room [2000 - 1800, 200] = [200, 200]
     np.testing.assert_allclose(gs.borrowing, [200.0, 175.0])
-    # spread by shortfall: 200 * 10/15, 200 * 5/15, 175
+    # spread by need: 200 * 500/750, 200 * 250/750, 175
     np.testing.assert_allclose(spent, [400.0 / 3.0, 200.0 / 3.0, 175.0])
     # debt = 0.9 * debt + borrowing: 1620 + 200, 0 + 175
     np.testing.assert_allclose(gs.debt, [1820.0, 175.0])
@@ -279,38 +193,76 @@ def test_points_quotas_count_points_places_and_carry_over_one_year() -> None:
 # ---------------------------------------------------------------------------------------------
 # The year's update as a whole
 # ---------------------------------------------------------------------------------------------
-def test_update_governments_sets_capacity_spending_and_quality() -> None:
-    """One government, two places, no programmes: the numbers of the pieces above combined."""
-    eco = Economy(
-        service_cost=100.0,
-        service_base_access=0.5,
-        local_tax_rate=0.1,
-        workers_per_person=0.5,
-        transfer_per_person=0.0,
-        interest_rate=0.0,
-        amortization=0.1,
-        service_budget_share=1.0,
-        borrowing_limit=1.0,
-        investment_share=1.0,
+def _one_type_services() -> dict:
+    """Services where only health costs anything to run (100 yuan a place, nothing to build,
+    10 % lost a year); education and elderly care have no users below."""
+    cheap = {"operating_cost": 1.0, "building_cost": 0.0, "depreciation": 0.0}
+    return {
+        "health": {"operating_cost": 100.0, "building_cost": 0.0, "depreciation": 0.1},
+        "education": cheap,
+        "elderly": cheap,
+    }
+
+
+def test_update_governments_sets_capacity_spending_gaps_and_quality() -> None:
+    """One government, two places, no programmes: the numbers of the pieces combined."""
+    eco = Economy.model_validate(
+        {
+            "service_cost": 100.0,
+            "service_base_access": 0.5,
+            "local_tax_rate": 0.1,
+            "workers_per_person": 0.5,
+            "transfer_per_person": 0.0,
+            "interest_rate": 0.0,
+            "amortization": 0.1,
+            "service_budget_share": 1.0,
+            "borrowing_limit": 1.0,
+            "investment_share": 1.0,
+            "services": _one_type_services(),
+        }
     )
     ps = places(2, urban_residents=[100.0, 100.0], wage=[1000.0, 1000.0], employment=[1.0, 1.0])
     gs = govs(1)
     table = place_table(region=[0, 0], kind=[0, 1])
-    # access counts: place 0 has 100 hukou holders, place 1 has 100 without access (base 0.5)
-    acc = np.array([[100.0, 0.0, 0.0], [0.0, 100.0, 0.0]])
+    # health users: place 0 has 100 hukou holders, place 1 has 100 without access (base 0.5)
+    none = np.zeros((2, 3))
+    users = {
+        "health": np.array([[100.0, 0.0, 0.0], [0.0, 100.0, 0.0]]),
+        "education": none,
+        "elderly": none,
+    }
     pa = policy_arrays(2)
-    prog, subsidy = E.update_governments(
-        ps, gs, table, eco, pa, Policy(), acc, 1.0, 1.0, np.array([0, 0]), 1, np.zeros(0, np.int64)
-    )
+    args = (ps, gs, table, eco, pa, Policy(), users, 1.0, 1.0, np.array([0, 0]), 1)
+    prog, subsidy = E.update_governments(*args, np.zeros(0, np.int64), first=True)
     assert (prog, subsidy) == (0.0, 0.0)
     # demand [100, 50]; revenue 0.1 * 1000 * 1 * 50 * 2 places = 10,000 = the service budget
     np.testing.assert_allclose(ps.service_demand, [100.0, 50.0])
     np.testing.assert_allclose(gs.service_budget, [10_000.0])
-    # split 2:1 -> [6666.7, 3333.3] yuan -> capacity at 100 yuan each [66.7, 33.3]
-    # shortfall [33.3, 16.7] = 50 persons -> wants 5,000 yuan; ceiling 1 * 10,000, no debt
+    # split 2:1 -> [6666.7, 3333.3] yuan opens [66.7, 33.3] places at 100 yuan;
+    # missing [33.3, 16.7] = 50 places -> needs 5,000 yuan; ceiling 1 * 10,000, no debt
     np.testing.assert_allclose(gs.borrowing, [5000.0])
     np.testing.assert_allclose(gs.debt, [5000.0])
     # capacity = demand exactly; spending = budget + borrowing by place
     np.testing.assert_allclose(ps.service_capacity, [100.0, 50.0])
     np.testing.assert_allclose(ps.spending, [10_000.0, 5000.0])
     np.testing.assert_allclose(ps.quality, [1.0, 1.0])
+    # entitlement gap: place 1's 100 users are entitled to half; no capacity gap
+    np.testing.assert_allclose(ps.entitlement_gap, [0.0, 0.5])
+    np.testing.assert_allclose(ps.capacity_gap, [0.0, 0.0])
+
+    # Next year: 10 % of places lost -> [90, 45]. Budget 10,000 - amortization 500 = 9,500,
+    # split 2:1. Needed: run 90 + build 10 at 100 = 10,000; run 45 + build 5 = 5,000; beyond
+    # the budget 5,500, but the room under the ceiling is 10,000 - 5,000 = 5,000.
+    E.update_governments(*args, np.zeros(0, np.int64), first=False)
+    np.testing.assert_allclose(gs.service_budget, [9500.0])
+    np.testing.assert_allclose(gs.borrowing, [5000.0])
+    np.testing.assert_allclose(gs.debt, [0.9 * 5000.0 + 5000.0])
+    # borrowing spread by need [3666.7, 1833.3] -> [3333.3, 1666.7]; money [9666.7, 4833.3]
+    # runs [90, 45] (9,000, 4,500) and builds [6.67, 3.33]: the ceiling leaves a capacity gap
+    np.testing.assert_allclose(ps.service_capacity, [90.0 + 20.0 / 3.0, 45.0 + 10.0 / 3.0])
+    np.testing.assert_allclose(
+        ps.capacity_gap, [(10.0 - 20.0 / 3.0) / 100.0, (5.0 - 10.0 / 3.0) / 100.0]
+    )
+    np.testing.assert_allclose(
+        ps.spending, [9500.0 * 2 / 3 + 10_000.0 / 3.0, 9500.0 / 3 + 5000.0 / 3.0]
+    )

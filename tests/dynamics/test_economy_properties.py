@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from urbsim.dynamics import economy as E
-from urbsim.scenario.schema import Economy, Policy
+from urbsim.scenario.schema import Economy, HousingMarket, LabourMarket, Policy
 from urbsim.state import LocalState, PlaceState
 
 _SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -41,6 +41,10 @@ def economies(draw: st.DrawFn) -> Economy:
         natural_unemployment=draw(st.floats(0.0, 0.5)),
         job_adjustment=draw(unit),
         housing_supply_response=draw(unit),
+        labour=LabourMarket(
+            demand_elasticity=draw(st.floats(0.1, 3.0)), wage_adjustment=draw(unit)
+        ),
+        housing=HousingMarket(depreciation=draw(st.floats(0.0, 0.5))),
     )
 
 
@@ -65,7 +69,21 @@ def worlds(draw: st.DrawFn) -> dict:
     gs = LocalState.zeros(n_gov)
     gs.debt[:] = rng.choice([0.0, 1e6, 1e9, 1e12], n_gov)
     gs.quota_left[:] = rng.uniform(0.0, 1e3, n_gov)
-    return {"ps": ps, "gs": gs, "gov": gov, "n_gov": n_gov, "acc": acc, "rng": rng}
+    # Users of each service type: health every urban person, fewer for the other two.
+    users = {
+        "health": acc,
+        "education": np.floor(acc * rng.uniform(0.0, 0.5, (n, 1))),
+        "elderly": np.floor(acc * rng.uniform(0.0, 0.3, (n, 1))),
+    }
+    return {
+        "ps": ps,
+        "gs": gs,
+        "gov": gov,
+        "n_gov": n_gov,
+        "users": users,
+        "rng": rng,
+        "first": True,
+    }
 
 
 def _policy(draw_renewal: float, budget: float) -> Policy:
@@ -82,8 +100,21 @@ def _run_year(w: dict, eco: Economy, policy: Policy) -> tuple[LocalState, np.nda
     table = place_table(region=[0] * n, kind=[1] * n)
     pilots = np.flatnonzero(ps.urban_residents > 0)
     E.update_governments(
-        ps, gs, table, eco, policy_arrays(n), policy, w["acc"], 10.0, 1.3, gov, n_gov, pilots
+        ps,
+        gs,
+        table,
+        eco,
+        policy_arrays(n),
+        policy,
+        w["users"],
+        10.0,
+        1.3,
+        gov,
+        n_gov,
+        pilots,
+        first=w["first"],
     )
+    w["first"] = False
     return before, ps.service_demand.copy()
 
 
@@ -153,8 +184,13 @@ def test_capacity_is_never_negative(w: dict, eco: Economy, budget: float, years:
         _run_year(w, eco, _policy(0.0, budget))
         assert (ps.programme_capacity >= 0).all()
         assert (ps.service_capacity >= 0).all()
-        assert (ps.quality >= 0).all()
+        assert ((ps.quality >= 0) & (ps.quality <= 1)).all()
         assert np.isfinite(ps.service_capacity).all()
+        for name in ("education", "health", "elderly"):
+            assert (getattr(ps, f"{name}_capacity") >= 0).all()
+        gaps = ps.entitlement_gap + ps.capacity_gap
+        assert (ps.entitlement_gap >= 0).all() and (ps.capacity_gap >= 0).all()
+        assert (gaps <= 1 + 1e-12).all()
 
 
 @_SETTINGS
@@ -168,9 +204,24 @@ def test_places_keep_employment_in_range_and_stocks_positive(
     pa = policy_arrays(n)
     spill = np.ones(n)
     for year in range(years):
-        E.update_places(ps, table, eco, pa, Policy(), 1.0 + 0.05 * year, 30_000.0, spill, year == 0)
+        E.update_places(
+            ps,
+            table,
+            eco,
+            pa,
+            Policy(),
+            1.0 + 0.05 * year,
+            30_000.0,
+            spill,
+            year == 0,
+            demand=rng.uniform(0.5, 1.5, 4),
+            index_growth=1.05,
+            size_class=rng.integers(0, 6, n),
+        )
         assert ((ps.employment >= 0) & (ps.employment <= 1)).all(), ps.employment
         assert (ps.jobs >= 0).all() and (ps.housing_stock > 0).all()
         assert (ps.wage > 0).all() and (ps.housing_cost > 0).all()
+        assert (ps.jobs <= ps.labour_force * (1 + 1e-12)).all()
+        assert (ps.job_base >= 0).all()
         # Residents move between years: growth, decline, emptying.
         ps.urban_residents *= rng.choice([0.0, 0.5, 1.0, 1.5, 3.0], n)

@@ -15,8 +15,9 @@ Order of a year's updates (:func:`update_places`, then :func:`update_governments
    :func:`fund_programme`);
 5. local budgets: revenue, transfers, debt service, service budget (:func:`local_revenue`,
    :func:`central_transfers`, :func:`set_budgets`);
-6. service capacity from the budget, then borrowing to close part of the shortfall
-   (:func:`allocate_services`, :func:`borrow`), service quality;
+6. service capacity (:func:`fund_services`): the budget by place, depreciation, borrowing for
+   part of what the services still need (:func:`allocate_services`, :func:`borrow`), running
+   and building capacity by type, the entitlement and capacity gaps and service quality;
 7. points quotas (:func:`points_quotas`).
 
 The labour market, housing and service demand live in their own modules; this one holds the
@@ -27,9 +28,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from urbsim.dynamics import services
 from urbsim.dynamics.housing import update_housing
-from urbsim.dynamics.labour import place_wages, update_jobs
-from urbsim.dynamics.services import entitled_demand
+from urbsim.dynamics.labour import productivity, update_labour
 from urbsim.kernels.layout import RULE_POINTS
 from urbsim.scenario.schema import CountyTown, Economy, Policy, Renewal
 from urbsim.state import LocalState, PlaceState, PolicyArrays
@@ -63,12 +64,19 @@ def update_places(
     mean_wage_2010: float,
     spillover: np.ndarray,
     first: bool,
+    *,
+    demand: np.ndarray,
+    index_growth: float,
+    size_class: np.ndarray,
 ) -> None:
     """Wages, jobs and employment, housing stock and cost, for the year about to run.
 
-    ``spillover`` is the wage multiplier from nearby growth poles (:func:`pole_spillover`).
+    ``spillover`` is the wage multiplier from nearby growth poles
+    (:func:`urbsim.dynamics.labour.pole_spillover`), ``demand`` each region's demand index
+    (:func:`urbsim.dynamics.labour.regional_demand_index`), ``index_growth`` the national wage
+    index over last year's and ``size_class`` each place's city size class.
     """
-    ps.wage[:] = place_wages(
+    wage = productivity(
         ps.urban_residents,
         table.region,
         pa.pole,
@@ -76,9 +84,10 @@ def update_places(
         eco,
         policy.growth_poles.productivity_boost,
         wage_index,
+        demand,
     )
-    update_jobs(ps, eco, first)
-    update_housing(ps, eco, mean_wage_2010, first)
+    update_labour(ps, eco, wage, index_growth, first)
+    update_housing(ps, eco, mean_wage_2010, size_class, first)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,45 +206,38 @@ def set_budgets(
     )
 
 
-def allocate_services(
-    ps: PlaceState, gs: LocalState, gov: np.ndarray, n_gov: int, unit_cost: float, eff: float
-) -> tuple[np.ndarray, np.ndarray]:
+def allocate_services(ps: PlaceState, gs: LocalState, gov: np.ndarray, n_gov: int) -> np.ndarray:
     """Split each service budget over its places by entitled demand (so quality is even within
-    a city) and turn it into capacity, renewal and programme capacity included.
-
-    Returns
-    -------
-    alloc, capacity : numpy.ndarray
-        Budget spent at each place (yuan) and its capacity before borrowing (persons).
-    """
-    alloc = gs.service_budget[gov] * _share_of_group(ps.service_demand, gov, n_gov)
-    capacity = alloc * eff / unit_cost * ps.renewal_factor + ps.programme_capacity
-    return alloc, capacity
-
-
-def borrow(
-    ps: PlaceState,
-    gs: LocalState,
-    capacity: np.ndarray,
-    gov: np.ndarray,
-    n_gov: int,
-    eco: Economy,
-    unit_cost: float,
-    eff: float,
-) -> np.ndarray:
-    """Borrow to close ``investment_share`` of the service shortfall, within the room under the
-    debt ceiling (``borrowing_limit`` years of revenue and transfers); amortize the old debt.
+    a city).
 
     Returns
     -------
     numpy.ndarray
-        Borrowed money spent at each place (yuan), spread by shortfall.
+        Budget for services at each place (yuan).
     """
-    short = np.clip(ps.service_demand - capacity, 0.0, None)
-    short_g = np.bincount(gov, weights=short, minlength=n_gov)
+    return gs.service_budget[gov] * _share_of_group(ps.service_demand, gov, n_gov)
+
+
+def borrow(
+    gs: LocalState,
+    need: np.ndarray,
+    gov: np.ndarray,
+    n_gov: int,
+    eco: Economy,
+) -> np.ndarray:
+    """Borrow ``investment_share`` of the money the services still need beyond the budget
+    (``need``, yuan per place), within the room under the debt ceiling (``borrowing_limit``
+    years of revenue and transfers); amortize the old debt.
+
+    Returns
+    -------
+    numpy.ndarray
+        Borrowed money spent at each place (yuan), spread by need.
+    """
+    need_g = np.bincount(gov, weights=need, minlength=n_gov)
     room = np.clip(eco.borrowing_limit * (gs.revenue + gs.transfers) - gs.debt, 0.0, None)
-    gs.borrowing[:] = np.minimum(eco.investment_share * short_g * unit_cost / eff, room)
-    spent = gs.borrowing[gov] * _share_of_group(short, gov, n_gov)
+    gs.borrowing[:] = np.minimum(eco.investment_share * need_g, room)
+    spent = gs.borrowing[gov] * _share_of_group(need, gov, n_gov)
     gs.debt[:] = gs.debt * (1.0 - eco.amortization) + gs.borrowing
     return spent
 
@@ -254,6 +256,32 @@ def points_quotas(
     gs.quota_left[:] = quota + np.minimum(gs.quota_left, quota)
 
 
+def fund_services(
+    ps: PlaceState,
+    gs: LocalState,
+    eco: Economy,
+    gov: np.ndarray,
+    n_gov: int,
+    wage_index: float,
+    eff: float,
+    first: bool,
+) -> None:
+    """Service capacity of the year (:mod:`urbsim.dynamics.services`): the budget opens the
+    first year's capacity or depreciation runs; borrowing covers ``investment_share`` of what
+    the services still need; the money runs and builds capacity; gaps and quality follow."""
+    svc = eco.services
+    alloc = allocate_services(ps, gs, gov, n_gov)
+    if first:
+        services.open_capacity(ps, svc, alloc, wage_index, eff)
+    else:
+        services.depreciate(ps, svc)
+    need = np.clip(services.money_needed(ps, svc, wage_index, eff) - alloc, 0.0, None)
+    spent = borrow(gs, need, gov, n_gov, eco)
+    services.fund_capacity(ps, svc, alloc + spent, wage_index, eff)
+    services.service_gaps(ps)
+    ps.spending[:] = alloc + spent
+
+
 def update_governments(
     ps: PlaceState,
     gs: LocalState,
@@ -261,14 +289,20 @@ def update_governments(
     eco: Economy,
     pa: PolicyArrays,
     policy: Policy,
-    acc_urban: np.ndarray,
+    users: dict[str, np.ndarray],
     hpa: float,
     wage_index: float,
     gov: np.ndarray,
     n_gov: int,
     pilots: np.ndarray,
+    *,
+    first: bool,
 ) -> tuple[float, float]:
     """Budgets, borrowing, service capacity, programmes and points quotas for the year.
+
+    ``users`` holds, per service type, its urban users by place and access category (agents;
+    :func:`urbsim.dynamics.services.set_needs`); ``first`` is the first year (capacity opens
+    from the budget).
 
     Returns
     -------
@@ -277,7 +311,7 @@ def update_governments(
     """
     unit_cost = eco.service_cost * wage_index
     eff = pa.efficiency
-    ps.service_demand[:] = entitled_demand(acc_urban, pa.access, eco.service_base_access, hpa)
+    services.set_needs(ps, users, pa.access, eco.service_base_access, hpa)
     renewal_subsidy = renew_communities(ps, gs, policy.renewal, gov, n_gov)
     depreciate_programme(ps, eco.programme_depreciation)
     programme = fund_programme(
@@ -286,13 +320,6 @@ def update_governments(
     revenue = local_revenue(ps, eco)
     transfers = central_transfers(ps, eco, table.region, pa.funding_permanent, wage_index)
     set_budgets(gs, revenue, transfers, gov, n_gov, eco)
-    alloc, capacity = allocate_services(ps, gs, gov, n_gov, unit_cost, eff)
-    spent = borrow(ps, gs, capacity, gov, n_gov, eco, unit_cost, eff)
-    capacity = capacity + spent * eff / unit_cost
-    ps.service_capacity[:] = capacity
-    ps.spending[:] = alloc + spent
-    ps.quality[:] = np.divide(
-        capacity, ps.service_demand, out=np.ones(capacity.shape[0]), where=ps.service_demand > 0
-    )
+    fund_services(ps, gs, eco, gov, n_gov, wage_index, eff, first)
     points_quotas(gs, pa, ps.registered_population, gov, n_gov)
     return programme, renewal_subsidy

@@ -303,7 +303,9 @@ COMPARED: Final[tuple[tuple[str, str, float], ...]] = (
     ("urbanization_rate", "Resident urbanization (%)", 100.0),
     ("hukou_urbanization_rate", "Hukou urbanization (%)", 100.0),
     ("floating_population", "Floating population (M)", 1e-6),
-    ("service_gap", "Service gap (%)", 100.0),
+    ("service_gap", "Service needs not served (%)", 100.0),
+    ("entitlement_gap", "Entitlement gap (%)", 100.0),
+    ("capacity_gap", "Capacity gap (%)", 100.0),
     ("county_town_share", "County-town share (%)", 100.0),
     ("province_moves", "Moves between provinces (M)", 1e-6),
 )

@@ -12,7 +12,7 @@ from typing import Final, NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from urbsim.config import COUNT_CHUNKS, JIT_PARALLEL
+from urbsim.config import COUNT_CHUNKS, JIT, JIT_PARALLEL
 from urbsim.kernels.checks import check_households
 
 # Columns of the per-place count matrix (persons unless said otherwise).
@@ -322,3 +322,93 @@ def origin_index(households: dict[str, np.ndarray], n_places: int) -> tuple[np.n
     per_origin = np.zeros((COUNT_CHUNKS, n_places), dtype=np.int64)
     _origin_counts(place, hukou_place, persons, per_origin)
     return _origin_fill(place, hukou_place, persons, per_origin)
+
+
+#: Age group (index into :data:`urbsim.state.AGE_GROUPS`) of heads aged 60 or more.
+AGE_ELDERLY: Final = 3
+
+
+@njit(**JIT)
+def _access_category(o: int, j: int, permit: int, years: int, n_access: int) -> int:
+    """Access category (``ACC_*``) of a household with hukou place ``o`` living at ``j``."""
+    if o == j:
+        return ACC_FULL
+    if permit == 1:
+        return ACC_PERMIT0 + (years if years < n_access else n_access - 1)
+    return ACC_BASE
+
+
+@njit(**JIT_PARALLEL)
+def _service_users(
+    place: np.ndarray,
+    zone: np.ndarray,
+    hukou_place: np.ndarray,
+    years_here: np.ndarray,
+    permit: np.ndarray,
+    persons: np.ndarray,
+    children: np.ndarray,
+    age_group: np.ndarray,
+    n_access: int,
+    acc_children: np.ndarray,
+    acc_elderly: np.ndarray,
+) -> None:
+    """Urban-zone school-age children and persons of households headed by someone 60+, by
+    place and access category; chunks summed in chunk order (integers: exact)."""
+    n_chunks = COUNT_CHUNKS
+    n = place.shape[0]
+    shape = (n_chunks, acc_children.shape[0], acc_children.shape[1])
+    part_children = np.zeros(shape, dtype=np.int64)
+    part_elderly = np.zeros(shape, dtype=np.int64)
+    for c in prange(n_chunks):
+        for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+            if persons[i] == 0 or zone[i] != 1:
+                continue
+            j = np.int64(place[i])
+            cat = _access_category(
+                np.int64(hukou_place[i]), j, np.int64(permit[i]), np.int64(years_here[i]), n_access
+            )
+            part_children[c, j, cat] += np.int64(children[i])
+            if age_group[i] == AGE_ELDERLY:
+                part_elderly[c, j, cat] += np.int64(persons[i])
+    for c in range(n_chunks):
+        acc_children += part_children[c]
+        acc_elderly += part_elderly[c]
+
+
+def count_service_users(
+    households: dict[str, np.ndarray], n_places: int, n_access: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Users of the age-specific public services in the urban zone, by access category.
+
+    Parameters
+    ----------
+    households
+        Household arrays by field name.
+    n_places, n_access
+        Number of places; length of the permit access schedule.
+
+    Returns
+    -------
+    acc_children, acc_elderly : ndarray, int64 (n_places, 2 + n_access)
+        School-age children (the ``children`` field), and persons of households whose head is
+        60 or older, by place and access category (``ACC_*``), urban zone only.
+    """
+    if n_places < 1 or n_access < 1:
+        raise ValueError("n_places and n_access must be positive")
+    check_households(households, n_places)
+    acc_children = np.zeros((n_places, 2 + n_access), dtype=np.int64)
+    acc_elderly = np.zeros((n_places, 2 + n_access), dtype=np.int64)
+    _service_users(
+        households["place"],
+        households["zone"],
+        households["hukou_place"],
+        households["years_here"],
+        households["permit"],
+        households["persons"],
+        households["children"],
+        households["age_group"],
+        n_access,
+        acc_children,
+        acc_elderly,
+    )
+    return acc_children, acc_elderly

@@ -91,10 +91,23 @@ NATIONAL: Final[tuple[Column, ...]] = (
     Column(
         "service_gap",
         "float64",
-        "share of urban residents",
-        "Urban residents without full public-service access: one minus served persons (each "
-        "person's entitlement times the place's service quality, capped at 1) over urban "
-        "residents.",
+        "share of service users",
+        "Public-service needs not served, all types (education: school-age children; health: "
+        "urban residents; elderly care: persons of households headed by someone 60+): "
+        "entitlement_gap plus capacity_gap.",
+    ),
+    Column(
+        "entitlement_gap",
+        "float64",
+        "share of service users",
+        "Public-service needs, all types, that the users' status does not entitle (users "
+        "without local hukou, by their missing access share).",
+    ),
+    Column(
+        "capacity_gap",
+        "float64",
+        "share of service users",
+        "Public-service needs, all types, that are entitled but beyond the capacity.",
     ),
     _persons("registered_population", "Persons by hukou place (equals residents)."),
     _persons("nonagri_hukou_population", "Non-agricultural hukou holders."),
@@ -185,24 +198,41 @@ PLACES: Final[tuple[Column, ...]] = (
     Column("housing_cost", "float64", "yuan per m² per year", "Urban housing cost (rent)."),
     _persons(
         "service_capacity",
-        "Entitled persons the public services can serve (budget, borrowing, programme).",
+        "Places of the public services, all types (stock times renewal, plus programme capacity).",
     ),
     _persons(
         "service_demand",
-        "Urban residents weighted by their service entitlement (local hukou 1, permit holders "
-        "their access share, others the base share).",
+        "Service users of all types weighted by their entitlement (local hukou 1, permit "
+        "holders their access share, others the base share).",
+    ),
+    _persons(
+        "service_users",
+        "Urban users of the public services, summed over types (school-age children, every "
+        "resident, persons of households headed by someone 60+).",
     ),
     Column(
         "service_gap",
         "float64",
-        "share of urban residents",
-        "Urban residents without full service access (0 without urban residents).",
+        "share of service users",
+        "Service needs not served, all types: entitlement_gap plus capacity_gap (0 without users).",
+    ),
+    Column(
+        "entitlement_gap",
+        "float64",
+        "share of service users",
+        "Service needs, all types, that the users' status does not entitle (0 without users).",
+    ),
+    Column(
+        "capacity_gap",
+        "float64",
+        "share of service users",
+        "Service needs, all types, entitled but beyond the capacity (0 without users).",
     ),
     Column(
         "employment_rate",
         "float64",
         "share",
-        "Probability that an urban-zone worker has a job (jobs over labour force, at most 1).",
+        "Probability that an urban-zone worker has a job (filled jobs over labour force).",
     ),
     Column("amenity", "float64", "amenity units", "Amenity index of the urban zone."),
 )

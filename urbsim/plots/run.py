@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from urbsim.analysis.indicators import ZIPF_MIN_SIZE, ZipfFit, gabaix_ibragimov, zipf_sample
+from urbsim.analysis.services import GAP_COLUMNS, gaps_by_size_class
 from urbsim.plots.style import (
     FIGSIZE,
     PlotDataError,
@@ -287,15 +288,34 @@ def service_gap_by_size_class(places: pd.DataFrame) -> pd.DataFrame:
     return sums[["year", "size_class", "gap_pct"]].reset_index(drop=True)
 
 
+def _gap_frame(places: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """Gaps by size class to draw: entitlement and capacity gaps (long, column ``gap``) when
+    the table has them, else the single service gap; and the facet column (or None)."""
+    if all(c in places.columns for c in (*GAP_COLUMNS, "service_users")):
+        wide = gaps_by_size_class(places)
+        long = wide.melt(
+            id_vars=["year", "size_class"],
+            value_vars=["entitlement_gap_pct", "capacity_gap_pct"],
+            var_name="gap",
+            value_name="gap_pct",
+        )
+        long["gap"] = long["gap"].map(
+            {"entitlement_gap_pct": "Entitlement gap", "capacity_gap_pct": "Capacity gap"}
+        )
+        return long, "gap"
+    return service_gap_by_size_class(places), None
+
+
 def draw_service_gap(places: pd.DataFrame, folder: Path, formats: Sequence[str] = ("png",)) -> Path:
-    """Service gap by city size class over the years (``service_gap.png``).
+    """Service gaps by city size class over the years (``service_gap.png``): the entitlement
+    and the capacity gap side by side where the table has them, else the service gap.
 
     One file per format of ``formats`` (``"png"``, ``"svg"``, ``"pdf"``); returns the first.
     """
     import seaborn as sns
 
     require_columns(places, _PLACES_COLUMNS, "places")
-    gaps = service_gap_by_size_class(places)
+    gaps, facet = _gap_frame(places)
     if gaps.empty:
         raise PlotDataError("places table has no urban residents to weight the service gap")
     # One colour per size class across all runs, whichever classes a run happens to have.
@@ -311,17 +331,23 @@ def draw_service_gap(places: pd.DataFrame, folder: Path, formats: Sequence[str] 
             hue="size_class",
             hue_order=present,
             palette={c: palette[c] for c in present},
+            col=facet,
             kind="line",
             marker="o",
             height=FIGSIZE[1],
-            aspect=FIGSIZE[0] / FIGSIZE[1],
+            aspect=FIGSIZE[0] / FIGSIZE[1] / (2.0 if facet else 1.0),
         )
-        g.set_axis_labels("Year", "Urban residents without full access (%)")
+        g.set_axis_labels("Year", "Service needs not served (%)")
+        if facet:
+            g.set_titles("{col_name}")
         g.figure.suptitle(
-            "Public-service gap by city size class\n(entitlement x service quality, weighted by "
-            "urban residents)"
+            "Public-service gaps by city size class\n(entitlement: status; capacity: entitled "
+            "but not served; weighted by users)"
+            if facet
+            else "Public-service gap by city size class\n(weighted by urban residents)"
         )
-        integer_years(g.ax)
+        for ax in g.axes.flat:
+            integer_years(ax)
         legend_right(g, "City size class")
         return save_figure(g.figure, Path(folder) / "service_gap.png", formats=formats)
 

@@ -420,6 +420,224 @@ class Demography(Strict):
 # ---------------------------------------------------------------------------------------------
 # Places and governments
 # ---------------------------------------------------------------------------------------------
+def _year_series_problems(name: str, series: dict[str, float], low: float, high: float) -> None:
+    """Raise ValueError unless ``series`` has at least one key, every key a year and every
+    value in ``[low, high]``."""
+    if not series:
+        raise ValueError(f"{name} needs at least one year")
+    for key, value in series.items():
+        if not key.isdigit() or not 1900 <= int(key) <= 2200:
+            raise ValueError(f"{name}: key {key!r} is not a year")
+        if not low <= value <= high:
+            raise ValueError(f"{name}[{key}] = {value} is outside [{low}, {high}]")
+
+
+class RegionSeries(Strict):
+    """One year series per NBS region (keys are years, values interpolated linearly)."""
+
+    east: YearSeries
+    central: YearSeries
+    west: YearSeries
+    northeast: YearSeries
+
+    def as_tuple(self) -> tuple[YearSeries, YearSeries, YearSeries, YearSeries]:
+        """Series in the order of :data:`urbsim.world.REGIONS`."""
+        return (self.east, self.central, self.west, self.northeast)
+
+    @model_validator(mode="after")
+    def _growth_rates(self) -> RegionSeries:
+        for key in REGION_KEYS:
+            _year_series_problems(key, getattr(self, key), -0.5, 1.0)
+        return self
+
+
+#: Real GDP growth by region 2010-2019 (share per year): means of the provinces' real growth
+#: as their statistical communiqués reported it (rounded, within about 0.5 pp), 2019 as the
+#: national 2019 communiqué gives it by region. Only the regions' differences from their mean
+#: are used; from 2020 on no regional difference is assumed (not an observation).
+_REGIONAL_GROWTH: dict[str, dict[str, float]] = {
+    "east": {
+        "2010": 0.124,
+        "2011": 0.104,
+        "2012": 0.093,
+        "2013": 0.091,
+        "2014": 0.082,
+        "2015": 0.080,
+        "2016": 0.075,
+        "2017": 0.071,
+        "2018": 0.067,
+        "2019": 0.062,
+        "2020": 0.05,
+    },
+    "central": {
+        "2010": 0.140,
+        "2011": 0.125,
+        "2012": 0.109,
+        "2013": 0.097,
+        "2014": 0.089,
+        "2015": 0.082,
+        "2016": 0.080,
+        "2017": 0.078,
+        "2018": 0.078,
+        "2019": 0.073,
+        "2020": 0.05,
+    },
+    "west": {
+        "2010": 0.142,
+        "2011": 0.140,
+        "2012": 0.125,
+        "2013": 0.107,
+        "2014": 0.094,
+        "2015": 0.087,
+        "2016": 0.083,
+        "2017": 0.075,
+        "2018": 0.073,
+        "2019": 0.067,
+        "2020": 0.05,
+    },
+    "northeast": {
+        "2010": 0.136,
+        "2011": 0.125,
+        "2012": 0.101,
+        "2013": 0.084,
+        "2014": 0.059,
+        "2015": 0.046,
+        "2016": 0.027,
+        "2017": 0.053,
+        "2018": 0.051,
+        "2019": 0.045,
+        "2020": 0.05,
+    },
+}
+
+
+class LabourMarket(Strict):
+    """Labour demand, wage adjustment and the regional demand path."""
+
+    demand_elasticity: float = P(
+        0.6,
+        "-",
+        "assumed within the range of own-wage labour demand elasticities surveyed by "
+        "Hamermesh 1993 (Labor Demand, Princeton University Press); calibrated in issue 14",
+        "Elasticity of labour demand to the wage (its absolute value): jobs offered at wage w "
+        "are job_base * (productivity / w) ** demand_elasticity.",
+        gt=0.05,
+        le=5,
+    )
+    wage_adjustment: float = P(
+        0.3,
+        "1/year",
+        "assumed; calibrated in issue 14",
+        "Share of the log gap between the market-clearing wage and last year's wage (indexed to "
+        "national wage growth) closed each year; below 1, unemployment persists where demand "
+        "falls.",
+        ge=0,
+        le=1,
+    )
+    regional_demand_elasticity: float = P(
+        0.5,
+        "-",
+        "assumed (NE relative wages fell about half as fast as its relative output 2013-2019); "
+        "calibrated in issue 14",
+        "Elasticity of a place's productivity to its region's output relative to the national "
+        "mean since the start year.",
+        ge=0,
+        le=3,
+    )
+    regional_growth: RegionSeries = P(
+        RegionSeries.model_validate(_REGIONAL_GROWTH),
+        "1/year",
+        "NBS: provincial statistical communiqués 2010-2019 (real GDP growth, region means of "
+        "provinces, rounded); 2019: national Statistical Communiqué 2019 by region (east 6.2, "
+        "central 7.3, west 6.7, northeast 4.5 %); 2020 on: no regional difference assumed",
+        "Real output growth by region and year; the demand shifter of each region is its "
+        "cumulated growth over the urban-resident-weighted mean of the regions.",
+    )
+
+
+class SizeValues(Strict):
+    """One value per city size class (:data:`urbsim.world.SIZE_CLASSES`)."""
+
+    super_large: float = Field(ge=0)
+    mega: float = Field(ge=0)
+    large_i: float = Field(ge=0)
+    large_ii: float = Field(ge=0)
+    medium: float = Field(ge=0)
+    small: float = Field(ge=0)
+
+    def as_tuple(self) -> tuple[float, ...]:
+        """Values in the order of :data:`urbsim.world.SIZE_CLASSES`."""
+        return (self.super_large, self.mega, self.large_i, self.large_ii, self.medium, self.small)
+
+
+class HousingMarket(Strict):
+    """Housing supply by city size and the loss of old stock."""
+
+    supply_by_size: SizeValues = P(
+        SizeValues(super_large=0.4, mega=0.6, large_i=0.8, large_ii=1.0, medium=1.2, small=1.4),
+        "multiplier",
+        "assumed (construction-land quotas favour small cities and hold back the largest: "
+        "National New-type Urbanization Plan 2014-2020); calibrated in issue 14",
+        "Multiplier of housing_supply_response by the city's size class.",
+    )
+    depreciation: float = P(
+        0.015,
+        "1/year",
+        "assumed (demolition and loss of old stock); calibrated in issue 14",
+        "Share of the housing stock lost each year; builders replace it where crowding holds, "
+        "so the stock shrinks where residents leave.",
+        ge=0,
+        le=0.5,
+    )
+
+
+class ServiceType(Strict):
+    """Cost and life of one kind of public-service capacity (yuan of 2010, scaled by the wage
+    index)."""
+
+    operating_cost: float = P(
+        1000.0, "yuan/place/year", "see the service type", "Running one place for a year.", gt=0
+    )
+    building_cost: float = P(
+        2000.0, "yuan/place", "see the service type", "Building one new place.", ge=0
+    )
+    depreciation: float = P(
+        0.05, "1/year", "see the service type", "Share of places lost each year.", ge=0, le=1
+    )
+
+
+class Services(Strict):
+    """Public-service capacity by type: education (school-age children), health (every
+    resident) and social security / elderly care (persons of households headed by someone 60
+    or older). A type's users are the place's urban residents it serves; hukou holders are
+    entitled in full, others by their access share."""
+
+    education: ServiceType = P(
+        ServiceType(operating_cost=4500.0, building_cost=9000.0, depreciation=0.05),
+        "yuan of 2010",
+        "operating: budgetary spending per pupil 2010, about 4,000 (primary) to 5,200 (junior "
+        "secondary) yuan (MoE, NBS and MoF announcement on 2010 education spending); building "
+        "two years of it and a 20-year life assumed, calibrated in issue 14",
+        "School places for school-age children.",
+    )
+    health: ServiceType = P(
+        ServiceType(operating_cost=430.0, building_cost=860.0, depreciation=0.05),
+        "yuan of 2010",
+        "operating: government health expenditure 2010 (573 billion yuan, China Health "
+        "Statistical Yearbook) per resident; building two years of it and a 20-year life "
+        "assumed, calibrated in issue 14",
+        "Health-care places for every resident.",
+    )
+    elderly: ServiceType = P(
+        ServiceType(operating_cost=2000.0, building_cost=4000.0, depreciation=0.05),
+        "yuan of 2010",
+        "assumed (social security and elderly-care services, pensions excluded); calibrated in "
+        "issue 14",
+        "Social-security and elderly-care places for persons of households headed by someone "
+        "60 or older.",
+    )
+
+
 class Economy(Strict):
     """Wages, jobs, housing, public services and public finance."""
 
@@ -495,7 +713,8 @@ class Economy(Strict):
         0.25,
         "1/year",
         "urbsim",
-        "Share of the gap between labour demand and jobs closed each year.",
+        "Share of the gap between the job base (jobs firms offer at the productivity wage) and "
+        "the labour force at natural unemployment (plus programme jobs) closed each year.",
         ge=0,
         le=1,
     )
@@ -518,7 +737,8 @@ class Economy(Strict):
         0.08,
         "1/year",
         "urbsim; China's elastic housing supply",
-        "Stock growth per unit of relative excess of cost over its reference.",
+        "Stock growth (beyond replacing depreciation) per unit of residents over stock above "
+        "1, before the size-class multiplier (economy.housing.supply_by_size).",
         ge=0,
         le=1,
     )
@@ -599,6 +819,9 @@ class Economy(Strict):
         ge=0,
         le=1,
     )
+    labour: LabourMarket = Field(default_factory=LabourMarket)
+    housing: HousingMarket = Field(default_factory=HousingMarket)
+    services: Services = Field(default_factory=Services)
 
     @model_validator(mode="after")
     def _wage_growth(self) -> Economy:
