@@ -256,9 +256,11 @@ def draw_map(places: pd.DataFrame, folder: Path, formats: Sequence[str] = ("png"
 def service_gap_by_size_class(places: pd.DataFrame) -> pd.DataFrame:
     """Urban-resident-weighted service gap per size class and year, in %.
 
-    A place's gap is its ``service_gap`` column (the share of its urban residents without full
-    service access: entitlement times quality, as in the national table). Tables without that
-    column fall back to ``1 - service_capacity / service_demand`` clipped to [0, 1].
+    A place's gap is its ``service_gap`` column (the share of its users' service needs not
+    served: entitlement plus capacity gap, as in the national table), weighted here by urban
+    residents. Tables without that column fall back to ``1 - service_capacity /
+    service_demand`` clipped to [0, 1]. :func:`urbsim.analysis.services.gaps_by_size_class`
+    gives the two gaps weighted by service users.
 
     Returns
     -------
