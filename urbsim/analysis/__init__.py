@@ -9,6 +9,8 @@
   2010-2019 compared like with like with model outputs).
 * :mod:`urbsim.analysis.emulator`: Gaussian-process emulators with leave-one-out validation.
 * :mod:`urbsim.analysis.history_matching`: history matching in waves.
+* :mod:`urbsim.analysis.services`: entitlement and capacity gaps of the public services by city
+  size class (weighted by service users).
 * :mod:`urbsim.analysis.effects`: policy effects over an ensemble x replications (common random
   numbers, false discovery rate, periods that never count a year twice).
 
