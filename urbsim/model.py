@@ -5,9 +5,11 @@ Step order of a year (the one place it is written down; ``docs/ODD.md`` follows 
 1. the central government puts the year's policy in force (settlement rules by the size class
    each city has at the start of the year, permits, funding base, programmes, growth poles);
 2. places update productivity, the job base, wages, jobs and employment, housing cost and stock;
-3. local governments raise revenue, receive transfers, borrow, run and build service capacity by
-   type and fund programmes, and set the year's points quotas; the entitlement and capacity
-   gaps and the service quality of each place follow;
+3. local governments decide their settlement openness and investment effort (when local
+   responses are on), raise revenue, receive transfers and land income, borrow under their debt
+   ceiling, run and build service capacity by type and fund programmes, and set the year's
+   points quotas; the entitlement and capacity gaps and the service quality of each place
+   follow;
 4. households live their year (engine ``numba`` or ``mesa``, identical by construction): births
    and deaths, moves, in-situ urbanization, residence permits, hukou;
 5. households are counted into places and the year is recorded.
@@ -21,7 +23,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from urbsim.dynamics import economy, indicators, labour
+from urbsim.dynamics import economy, finance, indicators, labour
 from urbsim.dynamics.series import interpolate
 from urbsim.engines.base import HouseholdEngine
 from urbsim.governments import CentralGovernment, LocalGovernment
@@ -232,6 +234,7 @@ class UrbanizationModel(mesa.Model):
             self.gov_of_place,
             self.n_gov,
             self.central.pilots,
+            year,
             first=first,
         )
         self.central.programme_spending = prog
@@ -337,6 +340,7 @@ class UrbanizationModel(mesa.Model):
         row.update(
             indicators.national_row(self.counts, ps, self.local_state, self.place_table, self.hpa)
         )
+        row.update(finance.national_finance(self.local_state))
         c = self.counters
         hpa = self.hpa
         row["hukou_conversions"] = float(
@@ -379,6 +383,13 @@ class UrbanizationModel(mesa.Model):
                 "capacity_gap": ps.capacity_gap.copy(),
                 "employment_rate": ps.employment.copy(),
                 "amenity": ps.amenity.copy(),
+                "settlement_min_years": np.where(
+                    self.policy_arrays.rule == L.RULE_OPEN, 0, self.policy_arrays.min_years
+                ).astype(np.float64),
+                "points_quota": np.where(
+                    self.policy_arrays.rule == L.RULE_POINTS, self.policy_arrays.quota_per_10k, 0.0
+                ),
+                "openness": self.local_state.openness[self.gov_of_place],
                 "size_class_code": self.size_class.copy(),
             }
         )

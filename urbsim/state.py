@@ -218,17 +218,66 @@ class PlaceState:
 
 @dataclass
 class LocalState:
-    """Public finance of the local governments, one float64 array per attribute (yuan/year
-    unless said otherwise)."""
+    """Public finance of the local governments, one float64 array per attribute.
+
+    Flows are yuan/year, stocks yuan. The accounts close (:mod:`urbsim.dynamics.finance`)::
+
+        revenue + transfers + land_revenue + borrowing + arrears + reserves (before)
+            = compensation + service_budget + other_spending + renewal_cost + debt_service
+              + infrastructure + service_investment + repayment + reserves (after)
+
+    Attributes
+    ----------
+    revenue, transfers : yuan/year
+        Local (tax) revenue and central transfers: the general budget.
+    land_revenue, compensation : yuan/year
+        Gross land-transfer revenue and its part paid out as compensation and land development.
+    service_budget, other_spending : yuan/year
+        The general budget's spending on public services and on everything else.
+    interest, debt_service : yuan/year
+        Interest due, and interest plus amortization due.
+    renewal_cost : yuan/year
+        Local share of old-community renewal.
+    arrears : yuan/year
+        Obligations no budget could pay, rolled into the debt (0 unless debt service exceeds
+        all income).
+    fund : yuan/year
+        Net land income and reserves left for investment after obligations.
+    infrastructure, service_investment : yuan/year
+        Investment in urban infrastructure for new residents and in service capacity.
+    borrowing, repayment : yuan/year
+        New debt, and debt repaid early from a fund surplus.
+    debt, debt_ceiling, reserves : yuan
+        Outstanding debt at the end of the year, the ceiling on it, unspent fund.
+    quota_left : persons
+        Persons that may still settle under the points scheme this year.
+    openness : score in [-1, 1]
+        How much the government wants more residents (:mod:`urbsim.dynamics.local_policy`).
+    mean_wage : yuan/year
+        Mean urban wage of its places when it last decided (0 before the first decision).
+    """
 
     revenue: np.ndarray
     transfers: np.ndarray
+    land_revenue: np.ndarray
+    compensation: np.ndarray
     service_budget: np.ndarray
-    borrowing: np.ndarray
-    debt: np.ndarray  # yuan
+    other_spending: np.ndarray
     interest: np.ndarray
+    debt_service: np.ndarray
     renewal_cost: np.ndarray
-    quota_left: np.ndarray  # persons that may still settle under the points scheme this year
+    arrears: np.ndarray
+    fund: np.ndarray
+    infrastructure: np.ndarray
+    service_investment: np.ndarray
+    borrowing: np.ndarray
+    repayment: np.ndarray
+    debt: np.ndarray
+    debt_ceiling: np.ndarray
+    reserves: np.ndarray
+    quota_left: np.ndarray
+    openness: np.ndarray
+    mean_wage: np.ndarray
 
     @classmethod
     def zeros(cls, n: int) -> LocalState:

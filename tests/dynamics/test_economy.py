@@ -15,7 +15,6 @@ from urbsim.dynamics import economy as E
 from urbsim.dynamics.series import interpolate
 from urbsim.kernels.layout import RULE_OPEN, RULE_POINTS
 from urbsim.scenario.schema import CountyTown, Economy, Policy, Renewal
-from urbsim.state import PlaceState
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,81 +98,14 @@ def test_programme_capacity_depreciates_and_pilots_get_money_by_priority() -> No
 
 
 # ---------------------------------------------------------------------------------------------
-# Public finance
+# Services and quotas (public finance: test_finance.py)
 # ---------------------------------------------------------------------------------------------
-def _finance_places() -> PlaceState:
-    return places(
-        3,
-        urban_residents=[1000.0, 2000.0, 0.0],
-        wage=[40_000.0, 20_000.0, 30_000.0],
-        employment=[0.9, 1.0, 0.8],
-        residents=[1200.0, 2500.0, 500.0],
-        registered_population=[1500.0, 2000.0, 1000.0],
-    )
-
-
-def test_revenue_is_a_share_of_the_urban_wage_bill() -> None:
-    eco = Economy(local_tax_rate=0.1, workers_per_person=0.5)
-    # labour [500, 1000, 0]: 0.1 * 40,000 * 0.9 * 500 = 1.8e6; 0.1 * 20,000 * 1 * 1000 = 2e6
-    np.testing.assert_allclose(E.local_revenue(_finance_places(), eco), [1.8e6, 2e6, 0.0])
-
-
-def test_transfers_follow_residents_or_registered_population() -> None:
-    eco = Economy(transfer_per_person=100.0, transfer_region=by_region(1.0, 1.0, 2.0, 1.0))
-    ps = _finance_places()
-    region = np.array([0, 2, 2])
-    # per person: 100 * wage index 1.5 * regional multiplier [1, 2, 2] = [150, 300, 300]
-    # permanent: residents [1200, 2500, 500] -> [180,000, 750,000, 150,000]
-    np.testing.assert_allclose(
-        E.central_transfers(ps, eco, region, permanent=True, wage_index=1.5),
-        [180_000.0, 750_000.0, 150_000.0],
-    )
-    # registered: [1500, 2000, 1000] -> [225,000, 600,000, 300,000]
-    np.testing.assert_allclose(
-        E.central_transfers(ps, eco, region, permanent=False, wage_index=1.5),
-        [225_000.0, 600_000.0, 300_000.0],
-    )
-
-
-def test_service_budget_deducts_debt_service_and_renewal_cost() -> None:
-    eco = Economy(interest_rate=0.05, amortization=0.1, service_budget_share=0.5)
-    gs = govs(2, debt=[1e6, 0.0], renewal_cost=[10_000.0, 0.0])
-    revenue = np.array([1.8e6, 2e6, 0.0])
-    transfers = np.array([180_000.0, 750_000.0, 150_000.0])
-    E.set_budgets(gs, revenue, transfers, np.array([0, 0, 1]), 2, eco)
-    np.testing.assert_allclose(gs.revenue, [3.8e6, 0.0])
-    np.testing.assert_allclose(gs.transfers, [930_000.0, 150_000.0])
-    np.testing.assert_allclose(gs.interest, [50_000.0, 0.0])  # 5 % of 1e6
-    # 0.5 * (3.8e6 + 0.93e6) - (50,000 interest + 100,000 amortization) - 10,000 renewal
-    #   = 2,365,000 - 160,000 = 2,205,000; government 1: 0.5 * 150,000 = 75,000
-    np.testing.assert_allclose(gs.service_budget, [2_205_000.0, 75_000.0])
-
-    # Debt service larger than the budget share: the service budget is 0, not negative.
-    gs = govs(2, debt=[1e8, 0.0])
-    E.set_budgets(gs, revenue, transfers, np.array([0, 0, 1]), 2, eco)
-    assert gs.service_budget[0] == 0.0
-
-
 def test_budget_follows_demand_within_a_city() -> None:
     ps = places(3, service_demand=[30.0, 10.0, 0.0])
     gs = govs(2, service_budget=[2000.0, 500.0])
     alloc = E.allocate_services(ps, gs, np.array([0, 0, 1]), 2)
     # government 0 splits 2000 by demand 30:10; government 1 has no demand and spends nothing
     np.testing.assert_allclose(alloc, [1500.0, 500.0, 0.0])
-
-
-def test_borrowing_is_capped_by_the_ceiling_and_old_debt_amortized() -> None:
-    eco = Economy(borrowing_limit=2.0, investment_share=0.5, amortization=0.1)
-    need = np.array([500.0, 250.0, 350.0])
-    gs = govs(2, revenue=[1000.0, 100.0], debt=[1800.0, 0.0])
-    spent = E.borrow(gs, need, np.array([0, 0, 1]), 2, eco)
-    # need by government [750, 350]; wanted 0.5 * need = [375, 175]
-    # ceiling 2 * revenue = [2000, 200], room [2000 - 1800, 200] = [200, 200]
-    np.testing.assert_allclose(gs.borrowing, [200.0, 175.0])
-    # spread by need: 200 * 500/750, 200 * 250/750, 175
-    np.testing.assert_allclose(spent, [400.0 / 3.0, 200.0 / 3.0, 175.0])
-    # debt = 0.9 * debt + borrowing: 1620 + 200, 0 + 175
-    np.testing.assert_allclose(gs.debt, [1820.0, 175.0])
 
 
 def test_points_quotas_count_points_places_and_carry_over_one_year() -> None:
@@ -214,9 +146,11 @@ def test_update_governments_sets_capacity_spending_gaps_and_quality() -> None:
             "workers_per_person": 0.5,
             "transfer_per_person": 0.0,
             "interest_rate": 0.0,
+            "lgfv_interest_rate": 0.0,
+            "initial_debt_ratio": 0.0,
             "amortization": 0.1,
             "service_budget_share": 1.0,
-            "borrowing_limit": 1.0,
+            "borrowing_limit": 0.9,
             "investment_share": 1.0,
             "services": _one_type_services(),
         }
@@ -233,13 +167,13 @@ def test_update_governments_sets_capacity_spending_gaps_and_quality() -> None:
     }
     pa = policy_arrays(2)
     args = (ps, gs, table, eco, pa, Policy(), users, 1.0, 1.0, np.array([0, 0]), 1)
-    prog, subsidy = E.update_governments(*args, np.zeros(0, np.int64), first=True)
+    prog, subsidy = E.update_governments(*args, np.zeros(0, np.int64), 2012, first=True)
     assert (prog, subsidy) == (0.0, 0.0)
     # demand [100, 50]; revenue 0.1 * 1000 * 1 * 50 * 2 places = 10,000 = the service budget
     np.testing.assert_allclose(ps.service_demand, [100.0, 50.0])
     np.testing.assert_allclose(gs.service_budget, [10_000.0])
     # split 2:1 -> [6666.7, 3333.3] yuan opens [66.7, 33.3] places at 100 yuan;
-    # missing [33.3, 16.7] = 50 places -> needs 5,000 yuan; ceiling 1 * 10,000, no debt
+    # missing [33.3, 16.7] = 50 places -> needs 5,000 yuan; LGFV ceiling 0.9 * 10,000, no debt
     np.testing.assert_allclose(gs.borrowing, [5000.0])
     np.testing.assert_allclose(gs.debt, [5000.0])
     # capacity = demand exactly; spending = budget + borrowing by place
@@ -252,17 +186,15 @@ def test_update_governments_sets_capacity_spending_gaps_and_quality() -> None:
 
     # Next year: 10 % of places lost -> [90, 45]. Budget 10,000 - amortization 500 = 9,500,
     # split 2:1. Needed: run 90 + build 10 at 100 = 10,000; run 45 + build 5 = 5,000; beyond
-    # the budget 5,500, but the room under the ceiling is 10,000 - 5,000 = 5,000.
-    E.update_governments(*args, np.zeros(0, np.int64), first=False)
+    # the budget 5,500, but the room under the ceiling is 9,000 - 0.9 * 5,000 = 4,500.
+    E.update_governments(*args, np.zeros(0, np.int64), 2013, first=False)
     np.testing.assert_allclose(gs.service_budget, [9500.0])
-    np.testing.assert_allclose(gs.borrowing, [5000.0])
-    np.testing.assert_allclose(gs.debt, [0.9 * 5000.0 + 5000.0])
-    # borrowing spread by need [3666.7, 1833.3] -> [3333.3, 1666.7]; money [9666.7, 4833.3]
-    # runs [90, 45] (9,000, 4,500) and builds [6.67, 3.33]: the ceiling leaves a capacity gap
-    np.testing.assert_allclose(ps.service_capacity, [90.0 + 20.0 / 3.0, 45.0 + 10.0 / 3.0])
+    np.testing.assert_allclose(gs.borrowing, [4500.0])
+    np.testing.assert_allclose(gs.debt, [0.9 * 5000.0 + 4500.0])
+    # borrowing spread by need [3666.7, 1833.3] -> [3000, 1500]; money [9333.3, 4666.7]
+    # runs [90, 45] (9,000, 4,500) and builds [3.33, 1.67]: the ceiling leaves a capacity gap
+    np.testing.assert_allclose(ps.service_capacity, [90.0 + 10.0 / 3.0, 45.0 + 5.0 / 3.0])
     np.testing.assert_allclose(
-        ps.capacity_gap, [(10.0 - 20.0 / 3.0) / 100.0, (5.0 - 10.0 / 3.0) / 100.0]
+        ps.capacity_gap, [(10.0 - 10.0 / 3.0) / 100.0, (5.0 - 5.0 / 3.0) / 100.0]
     )
-    np.testing.assert_allclose(
-        ps.spending, [9500.0 * 2 / 3 + 10_000.0 / 3.0, 9500.0 / 3 + 5000.0 / 3.0]
-    )
+    np.testing.assert_allclose(ps.spending, [9500.0 * 2 / 3 + 3000.0, 9500.0 / 3 + 1500.0])

@@ -13,24 +13,29 @@ Order of a year's updates (:func:`update_places`, then :func:`update_governments
 3. old-community renewal (:func:`renew_communities`);
 4. county-town programme: depreciation, then the year's money (:func:`depreciate_programme`,
    :func:`fund_programme`);
-5. local budgets: revenue, transfers, debt service, service budget (:func:`local_revenue`,
-   :func:`central_transfers`, :func:`set_budgets`);
-6. service capacity (:func:`fund_services`): the budget by place, depreciation, borrowing for
-   part of what the services still need (:func:`allocate_services`, :func:`borrow`), running
-   and building capacity by type, the entitlement and capacity gaps and service quality;
+5. local budgets (:func:`run_finance`, :mod:`urbsim.dynamics.finance`): revenue, transfers
+   and land income, debt ceilings, obligations, service budget;
+6. service capacity (:func:`fund_services`): the budget by place, depreciation, investment in
+   infrastructure and in part of what the services still need from land income and borrowing
+   (:func:`allocate_services`, :func:`urbsim.dynamics.finance.invest`), running and building
+   capacity by type, the entitlement and capacity gaps and service quality;
 7. points quotas (:func:`points_quotas`).
 
-The labour market, housing and service demand live in their own modules; this one holds the
-sequence of the year, the programmes and local public finance.
+Before step 3, local governments decide their settlement openness and investment effort
+(:func:`urbsim.dynamics.local_policy.respond`, when ``policy.local_response`` is on). The
+labour market, housing, service demand, public finance and local decisions live in their own
+modules; this one holds the sequence of the year and the programmes.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from urbsim.dynamics import finance as F
 from urbsim.dynamics import services
 from urbsim.dynamics.housing import update_housing
 from urbsim.dynamics.labour import productivity, update_labour
+from urbsim.dynamics.local_policy import respond
 from urbsim.kernels.layout import RULE_POINTS
 from urbsim.scenario.schema import CountyTown, Economy, Policy, Renewal
 from urbsim.state import LocalState, PlaceState, PolicyArrays
@@ -40,15 +45,6 @@ from urbsim.world import PlaceTable
 _YUAN_PER_BILLION = 1e9
 #: Persons per 10,000 (``quota_per_10k`` is persons per 10,000 registered per year).
 _PER_10K = 1e-4
-
-
-# ---------------------------------------------------------------------------------------------
-# Shared helpers
-# ---------------------------------------------------------------------------------------------
-def _share_of_group(values: np.ndarray, gov: np.ndarray, n_gov: int) -> np.ndarray:
-    """Each place's share of its government's total of ``values`` (0 where the total is 0)."""
-    total = np.bincount(gov, weights=values, minlength=n_gov)[gov]
-    return np.divide(values, total, out=np.zeros(values.shape[0]), where=total > 0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,50 +158,8 @@ def fund_programme(
 
 
 # ---------------------------------------------------------------------------------------------
-# Local public finance
+# Services and quotas (the budgets are in :mod:`urbsim.dynamics.finance`)
 # ---------------------------------------------------------------------------------------------
-def local_revenue(ps: PlaceState, eco: Economy) -> np.ndarray:
-    """Local revenue raised at each place: the tax rate times the urban wage bill (yuan/year)."""
-    labour = eco.workers_per_person * ps.urban_residents
-    return eco.local_tax_rate * ps.wage * ps.employment * labour
-
-
-def central_transfers(
-    ps: PlaceState, eco: Economy, region: np.ndarray, permanent: bool, wage_index: float
-) -> np.ndarray:
-    """Central transfers to each place (yuan/year): per person of the funding base, residents
-    when ``permanent`` ("money follows people"), else the registered population."""
-    base_pop = ps.residents if permanent else ps.registered_population
-    return (
-        eco.transfer_per_person
-        * wage_index
-        * np.asarray(eco.transfer_region.as_tuple())[region]
-        * base_pop
-    )
-
-
-def set_budgets(
-    gs: LocalState,
-    revenue: np.ndarray,
-    transfers: np.ndarray,
-    gov: np.ndarray,
-    n_gov: int,
-    eco: Economy,
-) -> None:
-    """Each government's revenue, transfers, interest and service budget: the service share
-    of revenue and transfers less debt service (interest plus amortization) and the local
-    renewal cost, never negative."""
-    gs.revenue[:] = np.bincount(gov, weights=revenue, minlength=n_gov)
-    gs.transfers[:] = np.bincount(gov, weights=transfers, minlength=n_gov)
-    gs.interest[:] = eco.interest_rate * gs.debt
-    debt_service = gs.interest + eco.amortization * gs.debt
-    gs.service_budget[:] = np.clip(
-        eco.service_budget_share * (gs.revenue + gs.transfers) - debt_service - gs.renewal_cost,
-        0.0,
-        None,
-    )
-
-
 def allocate_services(ps: PlaceState, gs: LocalState, gov: np.ndarray, n_gov: int) -> np.ndarray:
     """Split each service budget over its places by entitled demand (so quality is even within
     a city).
@@ -215,31 +169,7 @@ def allocate_services(ps: PlaceState, gs: LocalState, gov: np.ndarray, n_gov: in
     numpy.ndarray
         Budget for services at each place (yuan).
     """
-    return gs.service_budget[gov] * _share_of_group(ps.service_demand, gov, n_gov)
-
-
-def borrow(
-    gs: LocalState,
-    need: np.ndarray,
-    gov: np.ndarray,
-    n_gov: int,
-    eco: Economy,
-) -> np.ndarray:
-    """Borrow ``investment_share`` of the money the services still need beyond the budget
-    (``need``, yuan per place), within the room under the debt ceiling (``borrowing_limit``
-    years of revenue and transfers); amortize the old debt.
-
-    Returns
-    -------
-    numpy.ndarray
-        Borrowed money spent at each place (yuan), spread by need.
-    """
-    need_g = np.bincount(gov, weights=need, minlength=n_gov)
-    room = np.clip(eco.borrowing_limit * (gs.revenue + gs.transfers) - gs.debt, 0.0, None)
-    gs.borrowing[:] = np.minimum(eco.investment_share * need_g, room)
-    spent = gs.borrowing[gov] * _share_of_group(need, gov, n_gov)
-    gs.debt[:] = gs.debt * (1.0 - eco.amortization) + gs.borrowing
-    return spent
+    return gs.service_budget[gov] * F.group_share(ps.service_demand, gov, n_gov)
 
 
 def points_quotas(
@@ -265,21 +195,52 @@ def fund_services(
     wage_index: float,
     eff: float,
     first: bool,
+    effort: np.ndarray,
 ) -> None:
     """Service capacity of the year (:mod:`urbsim.dynamics.services`): the budget opens the
-    first year's capacity or depreciation runs; borrowing covers ``investment_share`` of what
-    the services still need; the money runs and builds capacity; gaps and quality follow."""
+    first year's capacity or depreciation runs; investment (:func:`urbsim.dynamics.finance.invest`:
+    land income, then borrowing under the ceiling) covers ``investment_share`` times ``effort``
+    of what the services still need, besides infrastructure for new urban residents; the money
+    runs and builds capacity; gaps and quality follow. A government without service demand
+    spends its service budget on other things."""
     svc = eco.services
     alloc = allocate_services(ps, gs, gov, n_gov)
+    used = F.group_sum(alloc, gov, n_gov)
+    gs.other_spending += gs.service_budget - used
+    gs.service_budget[:] = used
     if first:
         services.open_capacity(ps, svc, alloc, wage_index, eff)
     else:
         services.depreciate(ps, svc)
     need = np.clip(services.money_needed(ps, svc, wage_index, eff) - alloc, 0.0, None)
-    spent = borrow(gs, need, gov, n_gov, eco)
+    infra = F.infrastructure_need(ps, eco, wage_index)
+    spent = F.invest(gs, need, infra, gov, n_gov, eco, effort)
     services.fund_capacity(ps, svc, alloc + spent, wage_index, eff)
     services.service_gaps(ps)
     ps.spending[:] = alloc + spent
+
+
+def run_finance(
+    ps: PlaceState,
+    gs: LocalState,
+    region: np.ndarray,
+    eco: Economy,
+    pa: PolicyArrays,
+    wage_index: float,
+    gov: np.ndarray,
+    n_gov: int,
+    year: int,
+    first: bool,
+) -> None:
+    """The year's income, debt ceilings and budgets (:mod:`urbsim.dynamics.finance`); the
+    start year sets the initial debt first."""
+    revenue = F.local_revenue(ps, eco)
+    transfers = F.central_transfers(ps, eco, region, pa.funding_permanent, wage_index)
+    F.collect_income(gs, revenue, transfers, F.land_revenue(ps, eco), gov, n_gov, eco)
+    if first:
+        F.initial_debt(gs, eco)
+    F.update_ceilings(gs, eco, year, F.fiscal_capacity(gs))
+    F.set_budgets(gs, eco, year)
 
 
 def update_governments(
@@ -295,14 +256,17 @@ def update_governments(
     gov: np.ndarray,
     n_gov: int,
     pilots: np.ndarray,
+    year: int,
     *,
     first: bool,
 ) -> tuple[float, float]:
-    """Budgets, borrowing, service capacity, programmes and points quotas for the year.
+    """Local decisions, budgets, investment and borrowing, service capacity, programmes and
+    points quotas for ``year``.
 
     ``users`` holds, per service type, its urban users by place and access category (agents;
     :func:`urbsim.dynamics.services.set_needs`); ``first`` is the first year (capacity opens
-    from the budget).
+    from the budget, debt is the initial stock). Local decisions
+    (:func:`urbsim.dynamics.local_policy.respond`) change ``pa``.
 
     Returns
     -------
@@ -312,14 +276,13 @@ def update_governments(
     unit_cost = eco.service_cost * wage_index
     eff = pa.efficiency
     services.set_needs(ps, users, pa.access, eco.service_base_access, hpa)
+    effort = respond(ps, gs, pa, gov, n_gov, policy.local_response, eco.natural_unemployment, first)
     renewal_subsidy = renew_communities(ps, gs, policy.renewal, gov, n_gov)
     depreciate_programme(ps, eco.programme_depreciation)
     programme = fund_programme(
         ps, policy.county_town, pilots, table.region, unit_cost, eff, wage_index
     )
-    revenue = local_revenue(ps, eco)
-    transfers = central_transfers(ps, eco, table.region, pa.funding_permanent, wage_index)
-    set_budgets(gs, revenue, transfers, gov, n_gov, eco)
-    fund_services(ps, gs, eco, gov, n_gov, wage_index, eff, first)
+    run_finance(ps, gs, table.region, eco, pa, wage_index, gov, n_gov, year, first)
+    fund_services(ps, gs, eco, gov, n_gov, wage_index, eff, first, effort)
     points_quotas(gs, pa, ps.registered_population, gov, n_gov)
     return programme, renewal_subsidy

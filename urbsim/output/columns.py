@@ -119,7 +119,42 @@ NATIONAL: Final[tuple[Column, ...]] = (
         "Urban residents of counties and county-level cities over urban residents.",
     ),
     Column("households", "float64", "households", "Real households."),
-    Column("local_debt", "float64", "yuan", "Outstanding debt of all local governments."),
+    Column(
+        "local_debt",
+        "float64",
+        "yuan",
+        "Outstanding debt of all local governments at the end of the year (LGFV debt before "
+        "the 2015 swap, statutory debt after).",
+    ),
+    Column(
+        "local_debt_ceiling",
+        "float64",
+        "yuan",
+        "Sum of the local governments' debt ceilings: the LGFV borrowing limit before the swap "
+        "year, the legislature's national ceiling after.",
+    ),
+    _flow("local_revenue", "yuan per year", "Local (tax) revenue of all local governments."),
+    _flow(
+        "central_transfers",
+        "yuan per year",
+        "Central transfers to local governments (by registered or resident population).",
+    ),
+    _flow(
+        "land_revenue",
+        "yuan per year",
+        "Gross land-transfer revenue (land sold for new urban residents), before compensation.",
+    ),
+    _flow("local_borrowing", "yuan per year", "New borrowing of all local governments."),
+    _flow(
+        "debt_service",
+        "yuan per year",
+        "Interest and amortization due on local debt.",
+    ),
+    _flow(
+        "infrastructure_investment",
+        "yuan per year",
+        "Local investment in urban infrastructure for new urban residents.",
+    ),
     _flow(
         "settled_migrants",
         "persons per year",
@@ -235,6 +270,26 @@ PLACES: Final[tuple[Column, ...]] = (
         "Probability that an urban-zone worker has a job (filled jobs over labour force).",
     ),
     Column("amenity", "float64", "amenity units", "Amenity index of the urban zone."),
+    Column(
+        "settlement_min_years",
+        "float64",
+        "years",
+        "Years of residence the place's settlement rule requires in the year, after its "
+        "government's own decision (0 under an open rule).",
+    ),
+    Column(
+        "points_quota",
+        "float64",
+        "persons per 10,000 registered per year",
+        "Points quota of the place in the year, after its government's own decision (0 unless "
+        "the rule is points).",
+    ),
+    Column(
+        "openness",
+        "float64",
+        "score in [-1, 1]",
+        "Openness of the place's government to new residents (0 without local responses).",
+    ),
 )
 
 

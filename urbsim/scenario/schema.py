@@ -759,17 +759,20 @@ class Economy(Strict):
         le=1,
     )
     local_tax_rate: float = P(
-        0.10,
+        0.34,
         "share of wage bill",
-        "local budget revenue / urban wage bill 2010",
+        "Ministry of Finance 2010 final accounts: local general budget revenue 4.06 trillion "
+        "yuan, over the census world's 2010 urban wage bill (11.9 trillion yuan)",
         "Local revenue raised per yuan of urban wages.",
         ge=0,
         le=1,
     )
     transfer_per_person: float = P(
-        900.0,
+        2240.0,
         "yuan/person/year",
-        "central transfers 2010 / population",
+        "Ministry of Finance 2010 final accounts: central tax rebates and transfers to local "
+        "governments 3.23 trillion yuan, over the census world's 2010 registered population "
+        "weighted by transfer_region",
         "Central transfer per person of the funding base.",
         ge=0,
     )
@@ -780,18 +783,32 @@ class Economy(Strict):
         "Regional multiplier of central transfers.",
     )
     service_budget_share: float = P(
-        0.6, "share", "urbsim", "Share of local budget spent on public services.", ge=0, le=1
+        0.17,
+        "share",
+        "assumed; calibrated in issue 14 (set so the 2010 service budget, about 1.1 trillion "
+        "yuan, is what it was before revenue and transfers were raised to their official "
+        "2010 magnitudes)",
+        "Share of the general budget left after obligations that is spent on the public "
+        "services the model follows (urban residents' education, health, social security).",
+        ge=0,
+        le=1,
     )
     borrowing_limit: float = P(
-        1.0,
+        2.0,
         "years of revenue",
-        "local debt ceilings",
-        "Local debt may not exceed this multiple of annual revenue.",
+        "assumed; calibrated in issue 14 (bank credit to LGFVs against fiscal and land income)",
+        "Before debt_swap_year: local debt (LGFV borrowing) may not exceed this multiple of "
+        "revenue, transfers and net land income.",
         ge=0,
         le=20,
     )
     interest_rate: float = P(
-        0.04, "1/year", "local government bond yields", "Interest on local debt.", ge=0, le=0.5
+        0.035,
+        "1/year",
+        "assumed: yields of local government bonds, about 3-4 % in 2015-2019",
+        "Interest on local government bonds (on all local debt once the swap is complete).",
+        ge=0,
+        le=0.5,
     )
     investment_share: float = P(
         0.5,
@@ -803,11 +820,12 @@ class Economy(Strict):
         le=1,
     )
     amortization: float = P(
-        0.10,
+        0.03,
         "1/year",
-        "assumption: debt repaid evenly over about ten years",
-        "Share of local debt repaid each year besides interest (debt service is interest plus "
-        "this share of the debt).",
+        "assumed; calibrated in issue 14 (most maturing principal was rolled over: LGFV loans "
+        "before 2015, refinancing bonds after)",
+        "Share of local debt repaid from own resources each year besides interest (debt "
+        "service is interest plus this share of the debt).",
         ge=0,
         le=1,
     )
@@ -823,6 +841,92 @@ class Economy(Strict):
     housing: HousingMarket = Field(default_factory=HousingMarket)
     services: Services = Field(default_factory=Services)
 
+    # --- public finance: land, debt and the 2015 debt swap (urbsim/dynamics/finance.py) ---
+    land_per_urban_resident: float = P(
+        100.0,
+        "m2/person",
+        "GB 50137-2011 (Code for classification of urban land use and planning standards of "
+        "development land): 65-115 m2 of urban construction land per person",
+        "Urban construction land sold for each new urban resident.",
+        ge=0,
+        le=1000,
+    )
+    land_price_2010: float = P(
+        1000.0,
+        "yuan/m2",
+        "assumed; calibrated in issue 14 (order of the Ministry of Finance's land-transfer "
+        "revenue, 2.9 trillion yuan in 2010 and 4.1 in 2013, over the land sold)",
+        "Gross price of transferred land at a place whose housing cost is housing_cost_2010 "
+        "(scaled like the place's housing cost).",
+        ge=0,
+        le=100_000,
+    )
+    land_net_share: float = P(
+        0.25,
+        "share",
+        "assumed; calibrated in issue 14 (compensation, resettlement and land development take "
+        "most of land-transfer spending in the Ministry of Finance's fund accounts)",
+        "Share of gross land-transfer revenue left after compensation and land development.",
+        ge=0,
+        le=1,
+    )
+    infrastructure_cost: float = P(
+        100_000.0,
+        "yuan/person (2010 prices)",
+        "assumed; calibrated in issue 14 to the official debt balance 2014-2019",
+        "Public investment in urban infrastructure per new urban resident (scaled by the wage "
+        "index), paid from net land income, then by borrowing.",
+        ge=0,
+        le=10_000_000,
+    )
+    initial_debt_ratio: float = P(
+        0.9,
+        "years of revenue and transfers",
+        "National Audit Office 2011 audit of local government debt: 6.71 trillion yuan at "
+        "end-2010 for which local governments bear repayment responsibility (10.72 with "
+        "guarantees), over 2010 local revenue (4.06) and central transfers (3.23 trillion)",
+        "Debt of each local government in the start year, relative to its revenue and transfers.",
+        ge=0,
+        le=20,
+    )
+    lgfv_interest_rate: float = P(
+        0.07,
+        "1/year",
+        "assumed; calibrated in issue 14 (bank loans and LGFV bonds before the 2015 swap, "
+        "above the 3-4 % of local government bonds)",
+        "Interest on local debt before it is swapped into bonds.",
+        ge=0,
+        le=0.5,
+    )
+    debt_swap_year: int = P(
+        2015,
+        "year",
+        "Budget Law as amended in 2014 (in force 1 January 2015) and State Council Opinions "
+        "on strengthening local government debt management (Guofa [2014] No. 43)",
+        "First year of the legislature's debt ceiling: the LGFV debt stock is recognised as "
+        "government debt and swapped into bonds from this year on.",
+        ge=1900,
+        le=2200,
+    )
+    debt_swap_years: int = P(
+        4,
+        "years",
+        "2015-2018 swap-bond programme of the Ministry of Finance",
+        "Years over which the recognised stock is swapped into bonds (its average interest rate "
+        "falls linearly to interest_rate).",
+        ge=1,
+        le=50,
+    )
+    debt_ceiling: YearSeries = P(
+        {"2015": 16.0, "2016": 17.2, "2017": 18.8, "2018": 21.0, "2019": 24.08},
+        "trillion yuan",
+        "NPC-approved ceilings on local government debt (../shared/data/targets: 16.0, 17.2, "
+        "18.8, 21.0 for 2015-2018; 24.08 for 2019 from the 2019 budget report)",
+        "National ceiling on local government debt from debt_swap_year, interpolated between "
+        "keys and grown with real wage growth after the last; empty: no ceiling but the LGFV "
+        "limit.",
+    )
+
     @model_validator(mode="after")
     def _wage_growth(self) -> Economy:
         if not self.wage_growth:
@@ -832,6 +936,11 @@ class Economy(Strict):
                 raise ValueError(f"wage_growth: key {key!r} is not a year")
             if not -0.5 <= value <= 1.0:
                 raise ValueError(f"wage_growth[{key}] = {value} is outside [-0.5, 1]")
+        for key, value in self.debt_ceiling.items():
+            if not key.isdigit() or not 1900 <= int(key) <= 2200:
+                raise ValueError(f"debt_ceiling: key {key!r} is not a year")
+            if not 0.0 <= value <= 10_000.0:
+                raise ValueError(f"debt_ceiling[{key}] = {value} is outside [0, 10000]")
         return self
 
 
@@ -1019,6 +1128,93 @@ class GrowthPoles(Strict):
     productivity_boost: float = P(0.05, "share", "urbsim", "Wage gain in a pole city.", ge=0, le=1)
 
 
+class LocalResponse(Strict):
+    """Local governments' own settlement openness and service investment
+    (:mod:`urbsim.dynamics.local_policy`), within the central rules."""
+
+    enabled: bool = P(
+        False,
+        "-",
+        "urbsim",
+        "Whether local governments adjust their settlement rules and investment each year; "
+        "off: the central rules of the timeline apply unchanged.",
+    )
+    weight_labour: float = P(
+        5.0,
+        "1/share",
+        "assumed; calibrated in issue 14",
+        "Weight of the labour signal (wage growth over national plus employment over its "
+        "natural rate) in the openness target.",
+        ge=0,
+        le=1000,
+    )
+    weight_population: float = P(
+        10.0,
+        "1/(share/year)",
+        "assumed; calibrated in issue 14",
+        "Weight of urban growth over national urban growth (a lagging city opens up).",
+        ge=0,
+        le=1000,
+    )
+    weight_fiscal: float = P(
+        1.0,
+        "1/share",
+        "assumed; calibrated in issue 14",
+        "Weight of the unused share of the debt ceiling in the openness target.",
+        ge=0,
+        le=1000,
+    )
+    fiscal_reference: float = P(
+        0.1,
+        "share",
+        "assumed; calibrated in issue 14 (the official balance stayed about 10 % under the "
+        "ceiling in 2016-2019)",
+        "Unused share of the debt ceiling at which the fiscal signal is neutral.",
+        ge=0,
+        le=1,
+    )
+    adjustment: float = P(
+        0.5,
+        "1/year",
+        "assumed; calibrated in issue 14",
+        "Share of the gap between openness and its target closed each year.",
+        ge=0,
+        le=1,
+    )
+    max_change_years: int = P(
+        3,
+        "years",
+        "assumed: the 2017-2019 'talent' policies cut residence and social-insurance "
+        "requirements by a few years",
+        "Residence years a fully open government (openness 1) removes from the central rule.",
+        ge=0,
+        le=50,
+    )
+    quota_factor: float = P(
+        3.0,
+        "multiplier",
+        "assumed; calibrated in issue 14",
+        "Points quota of a fully open government relative to the central quota.",
+        ge=1,
+        le=100,
+    )
+    allow_tightening: bool = P(
+        False,
+        "-",
+        "2014 opinions: central requirements are maxima",
+        "Whether a negative openness may raise residence years and cut quotas.",
+    )
+    investment_response: float = P(
+        0.5,
+        "-",
+        "assumed; calibrated in issue 14",
+        "Change of the service investment effort per unit of openness (effort 1 + openness "
+        "times this, never negative).",
+        ge=0,
+        le=10,
+    )
+
+
 class Policy(Strict):
     """Policy in force in a year. The timeline changes fields of it from given years on."""
 
@@ -1042,6 +1238,7 @@ class Policy(Strict):
         le=10,
     )
     growth_poles: GrowthPoles = Field(default_factory=GrowthPoles)
+    local_response: LocalResponse = Field(default_factory=LocalResponse)
 
 
 # ---------------------------------------------------------------------------------------------

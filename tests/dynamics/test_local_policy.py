@@ -1,0 +1,133 @@
+"""Hand-computed cases for urbsim.dynamics.local_policy: local governments' settlement openness
+and investment effort, and the switch that leaves the central rules as they are."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from dynamics_helpers import govs, places, policy_arrays
+
+from urbsim.dynamics import local_policy as LP
+from urbsim.kernels.layout import RULE_CLOSED, RULE_CONDITIONAL, RULE_OPEN, RULE_POINTS
+from urbsim.scenario.schema import LocalResponse
+
+_GOV = np.array([0, 0, 1])
+
+
+def test_weighted_mean_by_government() -> None:
+    # government 0: (10 * 1 + 20 * 3) / 4 = 17.5; government 1 has no weight
+    got = LP.weighted_mean(np.array([10.0, 20.0, 5.0]), np.array([1.0, 3.0, 0.0]), _GOV, 2)
+    np.testing.assert_allclose(got, [17.5, 0.0])
+
+
+def test_signals_of_labour_population_and_fiscal_room() -> None:
+    ps = places(
+        3,
+        urban_residents=[100.0, 100.0, 220.0],
+        urban_growth=[0.0, 0.0, 0.1],
+        wage=[110.0, 110.0, 100.0],
+        employment=[0.95, 0.95, 0.90],
+    )
+    gs = govs(2, mean_wage=[100.0, 100.0], debt=[50.0, 100.0], debt_ceiling=[100.0, 0.0])
+    labour, population, fiscal = LP.signals(ps, gs, _GOV, 2, natural_unemployment=0.05)
+    # wage change [1.1, 1.0]; national change weighted by urban residents [200, 220]:
+    #   (1.1 * 200 + 1.0 * 220) / 420 = 440 / 420; employment over 0.95: [0, -0.05]
+    national = 440.0 / 420.0
+    np.testing.assert_allclose(labour, [1.1 - national, 1.0 - national - 0.05])
+    # urban growth: gov 0 none, gov 1 from 200 to 220 = 10 %; national 20 / 400 = 5 %
+    np.testing.assert_allclose(population, [-0.05, 0.05])
+    # unused ceiling: 1 - 50/100; gov 1 has no ceiling
+    np.testing.assert_allclose(fiscal, [0.5, 0.0])
+    np.testing.assert_allclose(gs.mean_wage, [110.0, 100.0])  # recorded for next year
+
+
+def test_openness_moves_part_way_to_a_clipped_target() -> None:
+    lr = LocalResponse(
+        weight_labour=2.0,
+        weight_population=10.0,
+        weight_fiscal=1.0,
+        fiscal_reference=0.1,
+        adjustment=0.5,
+    )
+    gs = govs(2, openness=[0.0, 0.2])
+    LP.openness(
+        gs,
+        labour=np.array([0.1, 0.0]),
+        population=np.array([-0.02, 0.3]),
+        fiscal=np.array([0.3, 0.1]),
+        lr=lr,
+    )
+    # gov 0 target 2 * 0.1 + 10 * 0.02 + (0.3 - 0.1) = 0.6 -> 0 + 0.5 * 0.6 = 0.3
+    # gov 1 target -3 clipped to -1 -> 0.2 + 0.5 * (-1.2) = -0.4
+    np.testing.assert_allclose(gs.openness, [0.3, -0.4])
+
+
+def test_open_governments_cut_years_and_raise_quotas_of_conditional_and_points_rules() -> None:
+    lr = LocalResponse(max_change_years=3, quota_factor=4.0)
+    rule = np.array(
+        [RULE_CONDITIONAL, RULE_POINTS, RULE_OPEN, RULE_CLOSED, RULE_POINTS], dtype=np.int64
+    )
+    pa = policy_arrays(
+        5,
+        rule=rule,
+        min_years=np.array([5, 1, 3, 4, 4], dtype=np.int64),
+        quota_per_10k=np.array([0.0, 10.0, 0.0, 0.0, 10.0]),
+    )
+    gs = govs(2, openness=[0.5, -0.5])
+    LP.apply_openness(pa, gs, np.array([0, 0, 0, 0, 1]), lr)
+    # openness 0.5: round(1.5) = 2 years fewer (numpy rounds half to even); the points place
+    # (1 year) cannot go below 0; quota 10 * 4 ** 0.5 = 20. Open and closed rules are
+    # untouched, and the government with negative openness does not tighten.
+    np.testing.assert_array_equal(pa.min_years, [3, 0, 3, 4, 4])
+    np.testing.assert_allclose(pa.quota_per_10k, [0.0, 20.0, 0.0, 0.0, 10.0])
+
+
+def test_tightening_only_when_allowed() -> None:
+    lr = LocalResponse(max_change_years=2, quota_factor=4.0, allow_tightening=True)
+    pa = policy_arrays(
+        1,
+        rule=np.array([RULE_POINTS], dtype=np.int64),
+        min_years=np.array([3], dtype=np.int64),
+        quota_per_10k=np.array([10.0]),
+    )
+    LP.apply_openness(pa, govs(1, openness=[-1.0]), np.zeros(1, np.int64), lr)
+    # two more years, a quarter of the quota
+    np.testing.assert_array_equal(pa.min_years, [5])
+    np.testing.assert_allclose(pa.quota_per_10k, [2.5])
+
+
+def test_investment_effort_follows_openness_never_negative() -> None:
+    lr = LocalResponse(investment_response=2.0)
+    effort = LP.investment_effort(govs(3, openness=[0.25, -0.25, -1.0]), lr)
+    np.testing.assert_allclose(effort, [1.5, 0.5, 0.0])
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_switched_off_the_central_rules_apply_unchanged(first: bool) -> None:
+    ps = places(3, urban_residents=[100.0, 100.0, 200.0], wage=[1.0, 2.0, 3.0])
+    gs = govs(2, openness=[0.0, 0.0], debt_ceiling=[100.0, 100.0])
+    pa = policy_arrays(
+        3,
+        rule=np.full(3, RULE_POINTS, dtype=np.int64),
+        min_years=np.array([5, 5, 5], dtype=np.int64),
+        quota_per_10k=np.array([10.0, 10.0, 10.0]),
+    )
+    effort = LP.respond(ps, gs, pa, _GOV, 2, LocalResponse(enabled=False), 0.05, first)
+    np.testing.assert_array_equal(pa.min_years, [5, 5, 5])
+    np.testing.assert_array_equal(pa.quota_per_10k, [10.0, 10.0, 10.0])
+    np.testing.assert_array_equal(effort, [1.0, 1.0])
+    assert (gs.mean_wage == 0).all() and (gs.openness == 0).all()
+
+
+def test_switched_on_the_first_year_only_records_wages() -> None:
+    ps = places(3, urban_residents=[100.0, 100.0, 200.0], wage=[1.0, 3.0, 3.0])
+    gs = govs(2, debt_ceiling=[100.0, 100.0])
+    pa = policy_arrays(3, rule=np.full(3, RULE_CONDITIONAL, dtype=np.int64))
+    pa.min_years[:] = 5
+    effort = LP.respond(ps, gs, pa, _GOV, 2, LocalResponse(enabled=True), 0.05, first=True)
+    np.testing.assert_allclose(gs.mean_wage, [2.0, 3.0])
+    np.testing.assert_array_equal(pa.min_years, [5, 5, 5])
+    np.testing.assert_array_equal(effort, [1.0, 1.0])
+    # the next year a government with all its ceiling unused opens up
+    effort = LP.respond(ps, gs, pa, _GOV, 2, LocalResponse(enabled=True), 0.05, first=False)
+    assert (gs.openness > 0).all() and (pa.min_years < 5).all() and (effort > 1).all()
