@@ -218,6 +218,7 @@ def test_run_writes_a_run_folder(
     assert {p.name for p in out.iterdir()} == {
         ".urbsim-output.json",
         "figures",
+        "flows.parquet",
         "manifest.json",
         "national.parquet",
         "places.parquet",

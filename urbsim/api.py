@@ -42,12 +42,16 @@ class RunOutput:
         dictionary ``urbsim run`` writes to ``manifest.json``.
     loaded : LoadedScenario
         The scenario as run (seed and overrides applied).
+    flows : pandas.DataFrame or None
+        Moves between places by province of origin and destination, one row per province pair
+        and simulated year.
     """
 
     national: pd.DataFrame
     places: pd.DataFrame
     manifest: dict[str, Any]
     loaded: LoadedScenario
+    flows: pd.DataFrame | None = None
 
 
 def scenario_path(name_or_path: str | os.PathLike[str]) -> Path:
@@ -196,4 +200,4 @@ def run(
     manifest = build_manifest(result.loaded, spec.seed, result.wall_seconds, result.notes)
     if until is not None:
         manifest["until"] = until
-    return RunOutput(result.national, result.places, manifest, result.loaded)
+    return RunOutput(result.national, result.places, manifest, result.loaded, result.flows)

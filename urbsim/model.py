@@ -30,6 +30,7 @@ from urbsim.governments import CentralGovernment, LocalGovernment
 from urbsim.inputs import YearInputs, make_params, place_inputs
 from urbsim.kernels import aggregate as A
 from urbsim.kernels import layout as L
+from urbsim.kernels.migrants import count_migrants
 from urbsim.output import columns
 from urbsim.places import Place, distances_km, set_counts, size_classes
 from urbsim.scenario import LoadedScenario
@@ -94,7 +95,9 @@ class UrbanizationModel(mesa.Model):
         prefs, self.gov_of_place = np.unique(table.prefecture_code, return_inverse=True)
         self.gov_of_place = self.gov_of_place.astype(np.int64)
         self.n_gov = len(prefs)
-        _, self.province_of_place = np.unique(table.province_code, return_inverse=True)
+        self.province_codes, self.province_of_place = np.unique(
+            table.province_code, return_inverse=True
+        )
         self.province_of_place = self.province_of_place.astype(np.int64)
         self.lat = np.radians(table.lat)
         self.lon = np.radians(table.lon)
@@ -138,6 +141,9 @@ class UrbanizationModel(mesa.Model):
         self._gravity_decay: np.ndarray | None = None
         self._spillover_cache: tuple[bytes, np.ndarray] | None = None
         self.counters = np.zeros(L.N_COUNT, dtype=np.int64)
+        #: Moves between places of the last year by province (:attr:`StepResult.flows`).
+        self.flows = np.zeros((0, 0, L.N_FLOW), dtype=np.int64)
+        self._flow_frames: list[pd.DataFrame] = []
         self.points_conversions = 0
         self._national_rows: list[dict[str, float]] = []
         self._place_frames: list[dict[str, np.ndarray]] = []
@@ -175,6 +181,9 @@ class UrbanizationModel(mesa.Model):
         self._net, self._net8 = c.net, c.net8
         self.origin = (c.origin_start, c.origin_members)
         set_counts(self.place_state, self.counts, self.hpa)
+        self.migrants = count_migrants(
+            self.households.as_dict(), self.province_of_place, self.n_places
+        )
 
     @property
     def network(self) -> np.ndarray:
@@ -251,8 +260,12 @@ class UrbanizationModel(mesa.Model):
         self.households = result.households
         self.local_state.quota_left[:] = result.quota_left
         self.counters, self.points_conversions = result.counters, result.settled
+        self.flows = result.flows
         self._count()
         self._record()
+        self._flow_frames.append(
+            indicators.flows_frame(self.year, self.flows, self.province_codes, self.hpa)
+        )
 
     def run(self, progress: Any = None, until: int | None = None) -> None:
         """Step to the end year, or to ``until`` when given (an earlier stop of the same run).
@@ -357,6 +370,7 @@ class UrbanizationModel(mesa.Model):
         row["province_moves"] = float(c[L.C_PROVINCE_MOVES] * hpa)
         row["return_moves"] = float(c[L.C_RETURNS] * hpa)
         row["permits_issued"] = float(c[L.C_PERMITS] * hpa)
+        row.update(indicators.migration_row(c, self.migrants, hpa))
         row["public_spending"] = float(
             ps.spending.sum()
             + self.central.programme_spending
@@ -390,6 +404,7 @@ class UrbanizationModel(mesa.Model):
                     self.policy_arrays.rule == L.RULE_POINTS, self.policy_arrays.quota_per_10k, 0.0
                 ),
                 "openness": self.local_state.openness[self.gov_of_place],
+                **indicators.place_migrants(self.migrants, hpa),
                 "size_class_code": self.size_class.copy(),
             }
         )
@@ -399,6 +414,16 @@ class UrbanizationModel(mesa.Model):
         df = pd.DataFrame(self._national_rows)
         df["year"] = df["year"].astype(np.int64)
         return columns.order_columns(df, columns.NATIONAL, "national")
+
+    def flows_table(self) -> pd.DataFrame:
+        """Moves between places by province of origin and destination, one row per province
+        pair and simulated year, columns as :data:`urbsim.output.columns.FLOWS`."""
+        if not self._flow_frames:
+            return indicators.flows_frame(
+                self.year, np.zeros((0, 0, L.N_FLOW), dtype=np.int64), self.province_codes, 1.0
+            )
+        df = pd.concat(self._flow_frames, ignore_index=True)
+        return columns.order_columns(df, columns.FLOWS, "flows")
 
     def places_table(self) -> pd.DataFrame:
         """One row per place and year recorded so far, columns as

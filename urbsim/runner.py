@@ -28,6 +28,8 @@ class RunResult:
         Wall time of the run, world building included.
     notes : dict[str, str]
         Definitions and sources of the world (for the manifest).
+    flows : pandas.DataFrame or None
+        Moves between places by province pair and year (:data:`urbsim.output.columns.FLOWS`).
     """
 
     national: pd.DataFrame
@@ -35,6 +37,7 @@ class RunResult:
     loaded: LoadedScenario
     wall_seconds: float
     notes: dict[str, str] = field(default_factory=dict)
+    flows: pd.DataFrame | None = None
 
 
 def simulate(
@@ -84,5 +87,10 @@ def simulate(
     notes["households_per_agent"] = str(model.hpa)
     notes["agents"] = str(len(model.households))
     return RunResult(
-        model.national_table(), model.places_table(), loaded, time.perf_counter() - start, notes
+        model.national_table(),
+        model.places_table(),
+        loaded,
+        time.perf_counter() - start,
+        notes,
+        model.flows_table(),
     )

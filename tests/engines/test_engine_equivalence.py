@@ -297,6 +297,9 @@ def assert_same_year(numba: UrbanizationModel, mesa: UrbanizationModel) -> None:
     )
     assert mesa.points_conversions == numba.points_conversions, f"year {year}: points conversions"
     np.testing.assert_array_equal(
+        mesa.flows, numba.flows, err_msg=f"year {year}: province flows differ", strict=True
+    )
+    np.testing.assert_array_equal(
         mesa.local_state.quota_left,
         numba.local_state.quota_left,
         err_msg=f"year {year}: quota left",
@@ -353,11 +356,13 @@ def test_engines_identical_every_year(
     assert numba.year - numba.start_year >= 10
     assert_frame_equal(mesa.national_table(), numba.national_table(), check_exact=True)
     assert_frame_equal(mesa.places_table(), numba.places_table(), check_exact=True)
+    assert_frame_equal(mesa.flows_table(), numba.flows_table(), check_exact=True)
 
     # The run exercised the rules it is meant to compare.
     national = numba.national_table().iloc[1:]
     for column in ("moves", "moves_considered", "births", "deaths", "settled_migrants"):
         assert national[column].sum() > 0, column
+    assert numba.flows_table()["households"].sum() > 0
     assert national["return_moves"].sum() > 0 or case.tiny is not None
     if case.scenario != "open":
         assert national["insitu_reclassified"].sum() > 0
@@ -465,7 +470,25 @@ def _points_reversed_ties(self: MesaEngine, ctx: YearContext, quota: np.ndarray)
     return granted
 
 
+def _flows_transposed(
+    self: Household, tally: dict[str, int], province: list[int], flows: np.ndarray
+) -> None:
+    """The move recorded with origin and destination province swapped in the flow matrix."""
+    transposed = flows.transpose(1, 0, 2)
+    _ORIGINAL["settle_move"](self, tally, province, transposed)
+
+
+def _returns_include_locals(
+    self: Household, tally: dict[str, int], province: list[int], flows: np.ndarray
+) -> None:
+    """Return migrants counted also for locals changing zone at their hukou place."""
+    if self.next_place == self.hukou_place == self.place and self.next_zone != self.zone:
+        tally["return_migrants"] += self.persons
+    _ORIGINAL["settle_move"](self, tally, province, flows)
+
+
 _ORIGINAL: dict[str, Callable[..., Any]] = {
+    "settle_move": Household.settle_move,
     "utility": Household.utility,
     "move_propensity": Household.move_propensity,
     "apply_for_hukou": Household.apply_for_hukou,
@@ -487,13 +510,18 @@ MUTATIONS = [
     ("hukou-rule", Household, "apply_for_hukou", _hukou_min_years_strict, Case("baseline", 35)),
     ("insitu-rule", Household, "be_reclassified", _insitu_keeps_land, Case("open", 36)),
     ("points-tie-break", MesaEngine, "settle_points", _points_reversed_ties, Case("points", 37)),
+    ("move-flows", Household, "settle_move", _flows_transposed, Case("moves", 38)),
+    ("return-migrants", Household, "settle_move", _returns_include_locals, Case("moves", 39)),
 ]
 
 
 #: What the comparison says when it fails: the first differing household, year and field, or
 #: the year's counters (a rule can change a count before any household's end-of-year state, for
 #: example a household that considers moving and stays).
-DETECTED = r"first difference: household \d+, year \d+, field '\w+'|year \d+: counters \['\w+"
+DETECTED = (
+    r"first difference: household \d+, year \d+, field '\w+'|year \d+: counters \['\w+"
+    r"|year \d+: province flows differ"
+)
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from mesa.agentset import AbstractAgentSet
 from urbsim.engines.mesa_engine import Household, MesaEngine
 from urbsim.engines.numba_engine import NumbaEngine
 from urbsim.households import FIELDS, NON_AGRICULTURAL, RURAL, URBAN, Households
+from urbsim.kernels import layout as L
 from urbsim.kernels.aggregate import origin_index
 from urbsim.model import UrbanizationModel
 from urbsim.places import Place
@@ -262,14 +263,28 @@ def test_settle_move_applies_the_decision(fresh: Callable[[], UrbanizationModel]
     model = fresh()
     agents = model.agents_by_type[Household]
     h = next(iter(agents.select(lambda a: a.persons > 0)))
-    tally = dict.fromkeys(("moves", "province_moves", "returns"), 0)
+    keys = ("moves", "province_moves", "returns", "return_migrants", "urban_in", "urban_out")
+    tally = dict.fromkeys(keys, 0)
     province = model.province_of_place.tolist()
+    n_prov = max(province) + 1
+    flows = np.zeros((n_prov, n_prov, L.N_FLOW), dtype=np.int64)
     h.next_place, h.next_zone = h.place, h.zone
-    h.settle_move(tally, province)
-    assert tally == {"moves": 0, "province_moves": 0, "returns": 0}
-    target = next(p for p in range(model.n_places) if province[p] != province[h.place])
-    h.permit, h.years_here, h.hukou_place = 1, 9, target
+    h.settle_move(tally, province, flows)
+    assert tally == dict.fromkeys(keys, 0) and not flows.any()
+    origin = h.place
+    target = next(p for p in range(model.n_places) if province[p] != province[origin])
+    h.permit, h.years_here, h.hukou_place, h.zone = 1, 9, target, RURAL
     h.next_place, h.next_zone = target, URBAN
-    h.settle_move(tally, province)
+    h.settle_move(tally, province, flows)
     assert (h.place, h.zone, h.years_here, h.permit) == (target, URBAN, 0, 0)
-    assert tally == {"moves": 1, "province_moves": 1, "returns": 1}
+    p = h.persons
+    assert tally == {
+        "moves": 1,
+        "province_moves": 1,
+        "returns": 1,
+        "return_migrants": p,
+        "urban_in": p,
+        "urban_out": 0,
+    }
+    assert flows[province[origin], province[target]].tolist() == [1, p]
+    assert flows.sum() == 1 + p

@@ -50,7 +50,9 @@ def run(small_scenario) -> RunResult:
     return simulate(small_scenario(end_year=2011))
 
 
-@pytest.mark.parametrize("registry", [C.NATIONAL, C.PLACES], ids=["national", "places"])
+@pytest.mark.parametrize(
+    "registry", [C.NATIONAL, C.PLACES, C.FLOWS], ids=["national", "places", "flows"]
+)
 def test_registry_entries_are_complete_and_unique(registry: tuple[C.Column, ...]) -> None:
     names = C.names(registry)
     assert len(set(names)) == len(names), "a column is registered twice"
@@ -65,7 +67,9 @@ def test_unknown_dtype_is_refused() -> None:
         C.Column("x", "float32", "-", "X.")
 
 
-@pytest.mark.parametrize(("table", "registry"), [("national", C.NATIONAL), ("places", C.PLACES)])
+@pytest.mark.parametrize(
+    ("table", "registry"), [("national", C.NATIONAL), ("places", C.PLACES), ("flows", C.FLOWS)]
+)
 def test_run_tables_have_exactly_the_registered_columns(
     run: RunResult, table: str, registry: tuple[C.Column, ...]
 ) -> None:
@@ -128,7 +132,7 @@ def test_generated_documents_are_current(gen: ModuleType) -> None:
 def test_generated_documents_list_every_column(gen: ModuleType) -> None:
     page = gen.outputs_page()
     block = gen.readme_block()
-    for registry in (C.NATIONAL, C.PLACES):
+    for registry in (C.NATIONAL, C.PLACES, C.FLOWS):
         listed = ", ".join(C.names(registry))
         assert f"`{listed}`" in block
         for col in registry:
@@ -138,7 +142,9 @@ def test_generated_documents_list_every_column(gen: ModuleType) -> None:
 def test_a_stale_readme_table_is_detected(gen: ModuleType, monkeypatch) -> None:
     """The check compares with the registry: a registry change makes the files stale."""
     extra = C.Column("extra_column", "float64", "persons", "An extra column.")
-    monkeypatch.setattr(gen, "TABLES", ((*gen.TABLES[0][:2], (*C.NATIONAL, extra)), gen.TABLES[1]))
+    monkeypatch.setattr(
+        gen, "TABLES", ((*gen.TABLES[0][:2], (*C.NATIONAL, extra)), *gen.TABLES[1:])
+    )
     stale = [p for p, text in gen.render().items() if p.read_text(encoding="utf-8") != text]
     assert sorted(p.name for p in stale) == ["README.md", "outputs.md"]
     assert gen.main(["--check"]) == 1

@@ -15,13 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from urbsim.output import (
+    FLOWS_FILE,
     OutputError,
     build_manifest,
     git_state,
+    read_flows,
     table_hash,
     write_run,
     write_table,
 )
+from urbsim.output.columns import FLOWS, UNIT_KEY
 from urbsim.scenario import validate
 
 
@@ -85,6 +88,47 @@ def test_write_run_writes_everything(tmp_path: Path) -> None:
     assert manifest["seed"] == 3
     assert manifest["tables"]["places"] == {"rows": 10, "sha256": table_hash(places)}
     assert [p.name for p in out.parent.iterdir()] == ["demo"]  # no temp left
+
+
+def _flows() -> pd.DataFrame:
+    codes = np.array([11, 44], dtype=np.int16)
+    return pd.DataFrame(
+        {
+            "year": np.full(4, 2011, dtype=np.int64),
+            "origin_province_code": np.repeat(codes, 2),
+            "destination_province_code": np.tile(codes, 2),
+            "households": np.array([0.0, 3000.0, 1000.0, 0.0]),
+            "persons": np.array([0.0, 7000.0, 2000.0, 0.0]),
+        }
+    )
+
+
+def test_write_run_writes_the_flow_table_with_the_others(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    flows = _flows()
+    write_run(out, *_tables(), {"seed": 3}, None, flows)
+    assert FLOWS_FILE in {p.name for p in out.iterdir()}
+    pd.testing.assert_frame_equal(read_flows(out), flows, check_exact=True)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["tables"]["flows"] == {"rows": 4, "sha256": table_hash(flows)}
+    schema = pq.read_schema(out / FLOWS_FILE)
+    for col in FLOWS:
+        assert schema.field(col.name).metadata[UNIT_KEY].decode() == col.unit
+    # A run written without flows has none, and says so when asked.
+    write_run(tmp_path / "old", *_tables(), {}, None)
+    assert "flows" not in json.loads((tmp_path / "old" / "manifest.json").read_text())["tables"]
+    with pytest.raises(OutputError, match=r"no flows\.parquet"):
+        read_flows(tmp_path / "old")
+
+
+def test_a_failed_run_leaves_no_flow_table(tmp_path: Path) -> None:
+    def broken(folder: Path) -> None:
+        raise RuntimeError("figure failed")
+
+    with pytest.raises(RuntimeError):
+        write_run(tmp_path / "demo", *_tables(), {}, broken, _flows())
+    assert not (tmp_path / "demo").exists()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_parquet_bytes_are_deterministic(tmp_path: Path) -> None:

@@ -166,6 +166,7 @@ def run(
         result.places,
         manifest,
         lambda folder: plots.draw_all(result.national, result.places, folder),
+        result.flows,
     )
     if level == Verbosity.QUIET:
         typer.echo(str(path))

@@ -1,11 +1,16 @@
 """Indicators of a recorded year computed from the counts and the place values: the service
-gaps and the national aggregates of the national table."""
+gaps, the national aggregates of the national table, the migration indicators (floating
+population by scope, return migrants, the decomposition of urban growth) and the province flow
+table."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from urbsim.kernels import aggregate as A
+from urbsim.kernels import layout as L
+from urbsim.kernels import migrants as M
 from urbsim.state import SERVICE_TYPES, LocalState, PlaceState
 from urbsim.world import PlaceTable
 from urbsim.world.base import DISTRICT as _DISTRICT
@@ -53,3 +58,97 @@ def national_row(
     }
     row.update(national_gaps(ps))
     return row
+
+
+def urban_growth_decomposition(counters: np.ndarray) -> dict[str, int]:
+    """The year's change of urban residents by its sources, in agent persons.
+
+    The identity ``urban(t) - urban(t - 1) = natural + migration + reclassification`` holds
+    exactly: urban residents change only by births and deaths in urban-zone households, by
+    households moving between a rural and an urban zone, and by in-situ reclassification of
+    rural zones (``tests/dynamics/test_migration_indicators.py`` holds the model to it).
+
+    Parameters
+    ----------
+    counters
+        Counters of a household step (``C_*`` of :mod:`urbsim.kernels.layout`).
+
+    Returns
+    -------
+    dict[str, int]
+        ``natural`` (urban births - urban deaths), ``migration`` (persons moving into an urban
+        zone - out of one) and ``reclassification`` (persons reclassified in place).
+    """
+    c = counters
+    return {
+        "natural": int(c[L.C_URBAN_BIRTHS] - c[L.C_URBAN_DEATHS]),
+        "migration": int(c[L.C_URBAN_IN] - c[L.C_URBAN_OUT]),
+        "reclassification": int(c[L.C_INSITU]),
+    }
+
+
+def migration_row(counters: np.ndarray, migrants: np.ndarray, hpa: float) -> dict[str, float]:
+    """National migration columns of a year (:data:`urbsim.output.columns.NATIONAL`).
+
+    Parameters
+    ----------
+    counters
+        Counters of the year's household step (zeros in the start year).
+    migrants
+        Per-place migrant counts at the end of the year
+        (:func:`urbsim.kernels.migrants.count_migrants`).
+    hpa
+        Households per agent.
+    """
+    growth = urban_growth_decomposition(counters)
+    return {
+        "interprovince_floating_population": float(migrants[:, M.M_OTHER_PROVINCE].sum() * hpa),
+        "intraprovince_floating_population": float(migrants[:, M.M_OTHER_COUNTY].sum() * hpa),
+        "return_migrants": float(counters[L.C_RETURN_MIGRANTS] * hpa),
+        "urban_growth_natural": float(growth["natural"] * hpa),
+        "urban_growth_migration": float(growth["migration"] * hpa),
+        "urban_growth_reclassification": float(growth["reclassification"] * hpa),
+    }
+
+
+def place_migrants(migrants: np.ndarray, hpa: float) -> dict[str, np.ndarray]:
+    """Per-place migrant columns of a year (:data:`urbsim.output.columns.PLACES`): in-migrants
+    from other provinces and from other counties of the province, and migrants by head age."""
+    out = {
+        "inmigrants_other_province": migrants[:, M.M_OTHER_PROVINCE] * hpa,
+        "inmigrants_other_county": migrants[:, M.M_OTHER_COUNTY] * hpa,
+    }
+    for k, band in enumerate(M.HEAD_AGE_BANDS):
+        out[f"migrants_head_{band}"] = migrants[:, M.M_HEAD_AGE0 + k] * hpa
+    return out
+
+
+def flows_frame(
+    year: int, flows: np.ndarray, province_codes: np.ndarray, hpa: float
+) -> pd.DataFrame:
+    """One year's province flow matrix as a tidy table: every (origin, destination) pair of
+    provinces, moves between places in households and persons (real, agents x ``hpa``).
+
+    Parameters
+    ----------
+    year
+        The year of the household step.
+    flows
+        ``(provinces, provinces, N_FLOW)`` agent counts (:attr:`StepResult.flows`); an empty
+        matrix gives an empty table.
+    province_codes
+        Province code of each province index.
+    hpa
+        Households per agent.
+    """
+    n = flows.shape[0]
+    codes = np.asarray(province_codes, dtype=np.int16)[:n]
+    return pd.DataFrame(
+        {
+            "year": np.full(n * n, year, dtype=np.int64),
+            "origin_province_code": np.repeat(codes, n),
+            "destination_province_code": np.tile(codes, n),
+            "households": flows[:, :, L.F_HOUSEHOLDS].reshape(-1) * hpa,
+            "persons": flows[:, :, L.F_PERSONS].reshape(-1) * hpa,
+        }
+    )

@@ -31,12 +31,18 @@ class StepResult:
         Persons granted local hukou under the points scheme.
     quota_left : numpy.ndarray
         Points quota (persons) left per local government after settlement.
+    flows : numpy.ndarray
+        int64 ``(provinces, provinces, N_FLOW)``: the year's moves between places by province
+        index of the place left and of the place chosen, as agent households
+        (``flows[..., F_HOUSEHOLDS]``) and persons (``F_PERSONS``, :mod:`urbsim.kernels.layout`);
+        ``provinces`` is one more than the largest province index of the places.
     """
 
     households: Households
     counters: np.ndarray
     settled: int
     quota_left: np.ndarray
+    flows: np.ndarray
 
 
 class HouseholdEngine(Protocol):

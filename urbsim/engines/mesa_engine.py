@@ -112,9 +112,13 @@ class Household(mesa.Agent):
         if u_demo < birth * p and p < _MAX_PERSONS:
             self.persons += 1
             tally["births"] += 1
+            if self.zone == URBAN:
+                tally["urban_births"] += 1
         elif u_demo >= 1.0 - pl.death[self.place] * p:
             self.persons -= 1
             tally["deaths"] += 1
+            if self.zone == URBAN:
+                tally["urban_deaths"] += 1
             if self.persons == 0:
                 tally["dissolved"] += 1
                 return False
@@ -296,15 +300,27 @@ class Household(mesa.Agent):
         self.land = 0
         self.permit = 0
 
-    def settle_move(self, tally: dict[str, int], province: list[int]) -> None:
-        """Apply the move decided this year (all households move together)."""
+    def settle_move(self, tally: dict[str, int], province: list[int], flows: np.ndarray) -> None:
+        """Apply the move decided this year (all households move together), counting it in
+        ``tally`` and, when it changes place, in the province flows ``flows[origin,
+        destination]`` (households, persons)."""
         if (self.next_place, self.next_zone) == (self.place, self.zone):
             return
         tally["moves"] += 1
-        if province[self.next_place] != province[self.place]:
+        origin, destination = province[self.place], province[self.next_place]
+        if destination != origin:
             tally["province_moves"] += 1
         if self.next_place == self.hukou_place:
             tally["returns"] += 1
+            if self.place != self.hukou_place:
+                tally["return_migrants"] += self.persons
+        if self.next_zone == URBAN and self.zone == RURAL:
+            tally["urban_in"] += self.persons
+        elif self.next_zone == RURAL and self.zone == URBAN:
+            tally["urban_out"] += self.persons
+        if self.next_place != self.place:
+            flows[origin, destination, L.F_HOUSEHOLDS] += 1
+            flows[origin, destination, L.F_PERSONS] += self.persons
         self.place, self.zone = self.next_place, self.next_zone
         self.years_here = 0
         self.permit = 0
@@ -327,6 +343,11 @@ _COUNTERS = {
     "considered": L.C_CONSIDERED,
     "province_moves": L.C_PROVINCE_MOVES,
     "returns": L.C_RETURNS,
+    "urban_births": L.C_URBAN_BIRTHS,
+    "urban_deaths": L.C_URBAN_DEATHS,
+    "urban_in": L.C_URBAN_IN,
+    "urban_out": L.C_URBAN_OUT,
+    "return_migrants": L.C_RETURN_MIGRANTS,
 }
 
 
@@ -391,7 +412,9 @@ class MesaEngine:
         ctx = self.context(inputs)
         tally = dict.fromkeys(_COUNTERS, 0)
         self.households.do("live_year", ctx, tally)
-        self.households.do("settle_move", tally, ctx.places.province)
+        n_prov = max(ctx.places.province, default=0) + 1
+        flows = np.zeros((n_prov, n_prov, L.N_FLOW), dtype=np.int64)
+        self.households.do("settle_move", tally, ctx.places.province, flows)
         quota = inputs.quota.copy()
         settled = self.settle_points(ctx, quota)
         self.last_tally = tally
@@ -399,7 +422,7 @@ class MesaEngine:
         counters = np.zeros(L.N_COUNT, dtype=np.int64)
         for name, index in _COUNTERS.items():
             counters[index] = tally[name]
-        return StepResult(self.mirror(), counters, settled, quota)
+        return StepResult(self.mirror(), counters, settled, quota, flows)
 
     def settle_points(self, ctx: YearContext, quota: list[float] | np.ndarray) -> int:
         """Rank points applicants per city and grant hukou within the quota (persons), which

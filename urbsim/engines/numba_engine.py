@@ -8,6 +8,7 @@ from urbsim.config import N_CHUNKS
 from urbsim.engines.base import StepResult
 from urbsim.inputs import YearInputs
 from urbsim.kernels.household_step import household_step, settle_points
+from urbsim.kernels.layout import N_FLOW
 from urbsim.rng import make_year_key
 from urbsim.state import Households
 
@@ -32,6 +33,8 @@ class NumbaEngine:
             # Points applicants of the year; kept between years (all zero after settlement).
             self._flag = np.zeros(len(households), dtype=np.uint8)
         key = make_year_key(inputs.seed, inputs.year)
+        n_prov = int(inputs.places.province.max()) + 1 if len(inputs.places.province) else 1
+        flows = np.zeros((n_prov, n_prov, N_FLOW), dtype=np.int64)
         counts = household_step(
             key,
             hh,
@@ -45,7 +48,8 @@ class NumbaEngine:
             self._flag,
             self.n_chunks,
             inputs.network8,
+            flows,
         )
         quota = inputs.quota.copy()
         settled = settle_points(key, hh, self._flag, inputs.places.gov, quota, inputs.par)
-        return StepResult(households, counts, settled, quota)
+        return StepResult(households, counts, settled, quota, flows)

@@ -454,6 +454,8 @@ def _step(
     flag: np.ndarray,
     movers: np.ndarray,
     n_chunks: int,
+    flows: np.ndarray,
+    flows_out: np.ndarray,
 ) -> np.ndarray:
     # The hot loop, long on purpose: both passes share the chunk bounds, the per-chunk counters
     # and the movers list, and a split would pass some thirty arrays per call (the helpers it
@@ -503,9 +505,11 @@ def _step(
                 if u_demo < pb * p and p < _MAX_PERSONS:
                     persons[i] = p + 1
                     row[L.C_BIRTHS] += 1
+                    row[L.C_URBAN_BIRTHS] += z
                 elif u_demo >= 1.0 - pl.death[cur] * p:
                     persons[i] = p - 1
                     row[L.C_DEATHS] += 1
+                    row[L.C_URBAN_DEATHS] += z
                     if p == 1:
                         row[L.C_DISSOLVED] += 1
                         continue
@@ -604,11 +608,7 @@ def _step(
                 zone[i] = zj
                 years_here[i] = 0
                 permit[i] = 0
-                row[L.C_MOVES] += 1
-                if pl.province[j] != pl.province[cur]:
-                    row[L.C_PROVINCE_MOVES] += 1
-                if j == home:
-                    row[L.C_RETURNS] += 1
+                _record_move(row, flows[c], i, cur, z, j, zj, home, persons, pl.province)
             else:
                 slot = L.DRAW_INSITU if z == _RURAL else L.DRAW_SETTLE
                 _stay(
@@ -631,7 +631,46 @@ def _step(
                     flag,
                     row,
                 )
+    # Chunk order, integers: the totals do not depend on the chunks or the threads.
+    flows_out[:, :, :] = flows[0]
+    for c in range(1, n_chunks):
+        flows_out += flows[c]
     return counts.sum(axis=0)
+
+
+@njit(**JIT_INLINE)
+def _record_move(
+    row: np.ndarray,
+    flows: np.ndarray,
+    i: int,
+    cur: int,
+    z: int,
+    j: int,
+    zj: int,
+    home: int,
+    persons: np.ndarray,
+    province: np.ndarray,
+) -> None:
+    """Count a household's move from zone ``z`` of place ``cur`` to zone ``zj`` of place ``j``
+    into the chunk's counters ``row`` and province flows ``flows`` (see :mod:`.layout`)."""
+    p = np.int64(persons[i])
+    po = np.int64(province[cur])
+    pj = np.int64(province[j])
+    row[L.C_MOVES] += 1
+    if pj != po:
+        row[L.C_PROVINCE_MOVES] += 1
+    if j == home:
+        row[L.C_RETURNS] += 1
+        if cur != home:
+            row[L.C_RETURN_MIGRANTS] += p
+    # Zones are 0 (rural) and 1 (urban): ``zj - z`` is +1 into the urban zone, -1 out of it.
+    if zj > z:
+        row[L.C_URBAN_IN] += p
+    elif zj < z:
+        row[L.C_URBAN_OUT] += p
+    if j != cur:
+        flows[po, pj, L.F_HOUSEHOLDS] += 1
+        flows[po, pj, L.F_PERSONS] += p
 
 
 def move_propensity(par: ParamsRecord) -> np.ndarray:
@@ -728,6 +767,7 @@ def household_step(
     flag: np.ndarray,
     n_chunks: int = N_CHUNKS,
     net8: np.ndarray | None = None,
+    flows: np.ndarray | None = None,
 ) -> np.ndarray:
     """Advance every household by one year, in place.
 
@@ -758,6 +798,8 @@ def household_step(
     net8
         ``net`` saturated at 255 as ``uint8`` (:func:`urbsim.kernels.aggregate.saturate`), when
         the caller has it; built from ``net`` otherwise.
+    flows
+        Optional output: the year's moves between places by province pair (:func:`_flow_buffers`).
 
     Returns
     -------
@@ -767,11 +809,8 @@ def household_step(
     n = _check_inputs(
         households, places, par, access, grav_cdf, origin_start, origin_members, net, net8, flag
     )
-    if n_chunks < 1:
-        raise ValueError("n_chunks must be positive")
-    # Chunks are handed to threads one at a time, not in two contiguous halves: households are
-    # stored by place, and movers (pass 2) are denser in some regions than others. The chunks
-    # themselves stay fixed, so results do not change.
+    # Chunks go to threads one at a time, not in two halves: households are stored by place, and
+    # movers (pass 2) are denser in some regions. The chunks stay fixed: results do not change.
     with numba.parallel_chunksize(1):
         return _step(
             key,
@@ -793,7 +832,30 @@ def household_step(
             flag,
             np.empty(n, dtype=np.int64),  # movers, listed by pass 1
             n_chunks,
+            *_flow_buffers(places, flows, n_chunks),
         )
+
+
+def _flow_buffers(
+    places: PlaceRecord, flows: np.ndarray | None, n_chunks: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Zeroed province flow matrices, one per chunk, and the output matrix: ``flows`` (checked:
+    int64 ``(provinces, provinces, N_FLOW)``, ``F_*`` of the layout) or a new one."""
+    if n_chunks < 1:
+        raise ValueError("n_chunks must be positive")
+    n_prov = int(places.province.max()) + 1 if places.province.size else 1
+    if flows is not None and (
+        flows.dtype != np.int64
+        or flows.ndim != 3
+        or flows.shape[0] != flows.shape[1]
+        or flows.shape[0] < n_prov
+        or flows.shape[2] != L.N_FLOW
+    ):
+        raise ValueError("flows must be int64 (provinces, provinces, N_FLOW), every province")
+    if flows is None:
+        flows = np.zeros((n_prov, n_prov, L.N_FLOW), dtype=np.int64)
+    size = flows.shape[0]
+    return np.zeros((n_chunks, size, size, L.N_FLOW), dtype=np.int64), flows
 
 
 #: Household fields :func:`_step` takes, in its argument order.

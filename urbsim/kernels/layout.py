@@ -43,4 +43,16 @@ C_DISSOLVED: Final = 7  # households whose last person died
 C_CONSIDERED: Final = 8  # households that considered moving
 C_PROVINCE_MOVES: Final = 9  # moves across a province border
 C_RETURNS: Final = 10  # moves back to the hukou place
-N_COUNT: Final = 11
+C_URBAN_BIRTHS: Final = 11  # persons born in households of the urban zone
+C_URBAN_DEATHS: Final = 12  # persons dying in households of the urban zone
+C_URBAN_IN: Final = 13  # persons moving from a rural zone into an urban zone
+C_URBAN_OUT: Final = 14  # persons moving from an urban zone into a rural zone
+C_RETURN_MIGRANTS: Final = 15  # persons moving from elsewhere back to their hukou place
+N_COUNT: Final = 16
+
+# --- the province flow matrix of a household step ---------------------------------------------
+# ``flows[origin province, destination province, F_*]``: moves that change place (a change of
+# zone within a place is not a flow), by the province of the place left and of the place chosen.
+F_HOUSEHOLDS: Final = 0  # agent households
+F_PERSONS: Final = 1  # persons in them
+N_FLOW: Final = 2

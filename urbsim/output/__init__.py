@@ -1,4 +1,4 @@
-"""Run output: the two tables, the manifest and the figures, written atomically, and the
+"""Run output: the tables, the manifest and the figures, written atomically, and the
 marker that says which folders urbsim may replace."""
 
 from urbsim.output.marker import (
@@ -14,11 +14,13 @@ from urbsim.output.marker import (
 )
 from urbsim.output.write import (
     FIGURES_DIR,
+    FLOWS_FILE,
     MANIFEST_FILE,
     NATIONAL_FILE,
     PLACES_FILE,
     build_manifest,
     git_state,
+    read_flows,
     read_run_tables,
     replace_dir,
     table_hash,
@@ -28,6 +30,7 @@ from urbsim.output.write import (
 
 __all__ = [
     "FIGURES_DIR",
+    "FLOWS_FILE",
     "KINDS",
     "MANIFEST_FILE",
     "MARKER_FILE",
@@ -39,6 +42,7 @@ __all__ = [
     "check_replaceable",
     "check_subfolder_replaceable",
     "git_state",
+    "read_flows",
     "read_marker",
     "read_run_tables",
     "replace_dir",

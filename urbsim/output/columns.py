@@ -195,6 +195,38 @@ NATIONAL: Final[tuple[Column, ...]] = (
         "agent households",
         "Agent households in the arrays, dissolved ones included.",
     ),
+    _persons(
+        "interprovince_floating_population",
+        "Floating persons whose hukou place is in another province than the place they live in.",
+    ),
+    _persons(
+        "intraprovince_floating_population",
+        "Floating persons whose hukou place is another county-level place of the same province "
+        "(cross-county, within the province).",
+    ),
+    _flow(
+        "return_migrants",
+        "persons per year",
+        "Persons in households that moved from elsewhere back to their hukou place.",
+    ),
+    _flow(
+        "urban_growth_natural",
+        "persons per year",
+        "Natural increase of urban residents: births minus deaths in urban-zone households.",
+    ),
+    _flow(
+        "urban_growth_migration",
+        "persons per year",
+        "Net migration into urban zones: persons moving from a rural into an urban zone minus "
+        "persons moving from an urban into a rural zone.",
+    ),
+    _flow(
+        "urban_growth_reclassification",
+        "persons per year",
+        "Persons reclassified rural to urban in place (equals insitu_reclassified); the three "
+        "urban_growth columns add up exactly to the change of urban_residents from the year "
+        "before.",
+    ),
 )
 
 #: Columns of ``places.parquet``, one row per place and year, in output order.
@@ -290,6 +322,47 @@ PLACES: Final[tuple[Column, ...]] = (
         "score in [-1, 1]",
         "Openness of the place's government to new residents (0 without local responses).",
     ),
+    _persons(
+        "inmigrants_other_province",
+        "Residents whose hukou place is in another province (the 2010 census's in-migrants from "
+        "other provinces).",
+    ),
+    _persons(
+        "inmigrants_other_county",
+        "Residents whose hukou place is another county-level place of the same province (the "
+        "2010 census's in-migrants from other counties of the province).",
+    ),
+    _persons(
+        "migrants_head_15_29",
+        "Floating residents in households whose head is 15-29 years old.",
+    ),
+    _persons(
+        "migrants_head_30_44",
+        "Floating residents in households whose head is 30-44 years old.",
+    ),
+    _persons(
+        "migrants_head_45_59",
+        "Floating residents in households whose head is 45-59 years old.",
+    ),
+    _persons(
+        "migrants_head_60_plus",
+        "Floating residents in households whose head is 60 years old or older.",
+    ),
+)
+
+#: Columns of ``flows.parquet``: moves between places by province of the place left and of the
+#: place chosen, one row per pair of provinces (diagonal included) and simulated year.
+FLOWS: Final[tuple[Column, ...]] = (
+    Column("year", "int64", "year", "Year of the household step that made the moves."),
+    Column("origin_province_code", "int16", "-", "2-digit code of the province left."),
+    Column("destination_province_code", "int16", "-", "2-digit code of the province chosen."),
+    _flow(
+        "households",
+        "households per year",
+        "Households that moved from a place of the origin province to another place of the "
+        "destination province (a change of zone within a place is not counted).",
+    ),
+    _flow("persons", "persons per year", "Persons in those households."),
 )
 
 

@@ -1,4 +1,4 @@
-"""Writing a run to disk: two Parquet tables, a manifest and the figures, all or nothing.
+"""Writing a run to disk: the Parquet tables, a manifest and the figures, all or nothing.
 
 A run folder is built in a hidden temporary sibling and swapped into place only when everything
 in it has been written, so a reader never sees a half-written run and a failed run never damages
@@ -25,13 +25,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from urbsim.output.columns import NATIONAL, PLACES, Column, by_name, field_metadata
+from urbsim.output.columns import FLOWS, NATIONAL, PLACES, Column, by_name, field_metadata
 from urbsim.output.marker import OutputError, check_location, check_replaceable, write_marker
 from urbsim.scenario import LoadedScenario
 
 #: File names inside a run folder.
 NATIONAL_FILE = "national.parquet"
 PLACES_FILE = "places.parquet"
+FLOWS_FILE = "flows.parquet"
 MANIFEST_FILE = "manifest.json"
 FIGURES_DIR = "figures"
 
@@ -332,14 +333,15 @@ def write_run(
     places: pd.DataFrame,
     manifest: dict[str, Any],
     figures: Callable[[Path], None] | None,
+    flows: pd.DataFrame | None = None,
 ) -> Path:
     """Write a run folder atomically.
 
-    The folder holds ``national.parquet``, ``places.parquet``, ``manifest.json``,
-    ``figures/`` and the marker of a run folder (:data:`urbsim.output.MARKER_FILE`, identity:
-    the manifest's ``scenario_sha256``). The manifest written is ``manifest`` plus a ``tables``
-    entry with each table's row count and :func:`table_hash` (the caller's dict is not
-    changed).
+    The folder holds ``national.parquet``, ``places.parquet``, ``flows.parquet`` (when
+    ``flows`` is given), ``manifest.json``, ``figures/`` and the marker of a run folder
+    (:data:`urbsim.output.MARKER_FILE`, identity: the manifest's ``scenario_sha256``). The
+    manifest written is ``manifest`` plus a ``tables`` entry with each table's row count and
+    :func:`table_hash` (the caller's dict is not changed).
 
     Parameters
     ----------
@@ -352,6 +354,8 @@ def write_run(
         From :func:`build_manifest`.
     figures
         Draws the figures into the folder it is given; None for no figures.
+    flows
+        The province flow table (:data:`urbsim.output.columns.FLOWS`), or None for none.
 
     Returns
     -------
@@ -367,11 +371,13 @@ def write_run(
     check_location(out_dir)
     out_dir = Path(out_dir)
     check_replaceable(out_dir, "run")
+    tables = {"national": national, "places": places}
+    if flows is not None:
+        tables["flows"] = flows
     full = {
         **manifest,
         "tables": {
-            "national": {"rows": len(national), "sha256": table_hash(national)},
-            "places": {"rows": len(places), "sha256": table_hash(places)},
+            name: {"rows": len(df), "sha256": table_hash(df)} for name, df in tables.items()
         },
     }
 
@@ -379,6 +385,8 @@ def write_run(
         write_marker(folder, "run", str(manifest.get("scenario_sha256") or ""))
         write_table(national, folder / NATIONAL_FILE, NATIONAL)
         write_table(places, folder / PLACES_FILE, PLACES)
+        if flows is not None:
+            write_table(flows, folder / FLOWS_FILE, FLOWS)
         text = json.dumps(full, sort_keys=True, indent=2, ensure_ascii=False, default=str)
         (folder / MANIFEST_FILE).write_text(text + "\n", encoding="utf-8")
         fig_dir = folder / FIGURES_DIR
@@ -410,3 +418,21 @@ def read_run_tables(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         except (pa.ArrowException, OSError) as exc:
             raise OutputError(f"{run_dir / name}: cannot read: {exc}") from None
     return tables[0], tables[1]
+
+
+def read_flows(run_dir: Path) -> pd.DataFrame:
+    """The province flow table of a run folder (:data:`urbsim.output.columns.FLOWS`).
+
+    Raises
+    ------
+    OutputError
+        If the folder has no readable ``flows.parquet`` (runs written before it existed have
+        none).
+    """
+    path = Path(run_dir) / FLOWS_FILE
+    if not path.is_file():
+        raise OutputError(f"{run_dir}: no {FLOWS_FILE} (a run folder written before flows?)")
+    try:
+        return pd.read_parquet(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise OutputError(f"{path}: cannot read: {exc}") from None

@@ -1,0 +1,137 @@
+"""Migration outputs: floating population by scope, return migrants, the decomposition of urban
+growth (an exact identity), migrant stocks of places and the province flow table."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from urbsim.dynamics import indicators
+from urbsim.kernels import aggregate as A
+from urbsim.kernels import layout as L
+from urbsim.kernels import migrants as M
+from urbsim.model import UrbanizationModel
+from urbsim.output import columns
+from urbsim.scenario import LoadedScenario
+from urbsim.world import World
+
+#: Move rates high enough that every kind of move (zone changes, cross-province moves, returns)
+#: happens in a few years of the small scenario.
+MOVING = {"behaviour": {"move_base": 0.6, "network_sampling_share": 0.5, "home_preference": 1.5}}
+
+
+def _urban_agents(model: UrbanizationModel) -> int:
+    return int(model.counts[:, A.A_URBAN].sum())
+
+
+@pytest.fixture(scope="module")
+def stepped(small_scenario: Callable[..., LoadedScenario]) -> list[tuple[int, np.ndarray]]:
+    """Urban agent persons at the start and after each of six years, with that year's
+    counters, of the small scenario with many moves."""
+    loaded = small_scenario(end_year=2016, **MOVING)
+    model = UrbanizationModel(loaded)
+    out = [(_urban_agents(model), model.counters.copy())]
+    while model.year < model.end_year:
+        model.step()
+        out.append((_urban_agents(model), model.counters.copy()))
+    return out
+
+
+def test_urban_growth_decomposition_is_an_exact_identity(
+    stepped: list[tuple[int, np.ndarray]],
+) -> None:
+    for (before, _), (after, counters) in itertools.pairwise(stepped):
+        parts = indicators.urban_growth_decomposition(counters)
+        assert after - before == sum(parts.values()), parts
+    # Every source of urban growth was exercised, so the identity is not trivially 0 = 0.
+    totals = np.sum([c for _, c in stepped[1:]], axis=0)
+    for counter in (L.C_URBAN_BIRTHS, L.C_URBAN_DEATHS, L.C_URBAN_IN, L.C_URBAN_OUT, L.C_INSITU):
+        assert totals[counter] > 0, counter
+
+
+def test_national_decomposition_columns_add_up_to_the_urban_change(
+    small_scenario: Callable[..., LoadedScenario],
+) -> None:
+    loaded = small_scenario(end_year=2013, **MOVING)
+    model = UrbanizationModel(loaded)
+    model.run()
+    nat = model.national_table()
+    hpa = model.hpa
+    growth = nat["urban_residents"].diff().iloc[1:] / hpa
+    parts = nat[
+        ["urban_growth_natural", "urban_growth_migration", "urban_growth_reclassification"]
+    ].iloc[1:]
+    # Columns are agent counts times hpa: back in agents they are integers that add up exactly.
+    np.testing.assert_array_equal(
+        np.rint(growth).astype(np.int64), np.rint(parts / hpa).sum(axis=1).astype(np.int64)
+    )
+    assert (nat["return_migrants"].iloc[1:] <= nat["moves"].iloc[1:] * 16).all()
+
+
+def _plain_migrant_counts(world: World) -> np.ndarray:
+    """The migrant stocks, counted household by household in Python."""
+    hh = world.households
+    _, prov = np.unique(world.places.province_code, return_inverse=True)
+    out = np.zeros((len(world.places), M.N_M), dtype=np.int64)
+    for i in range(len(hh)):
+        p, j, o = int(hh.persons[i]), int(hh.place[i]), int(hh.hukou_place[i])
+        if p == 0 or j == o:
+            continue
+        out[j, M.M_OTHER_PROVINCE if prov[o] != prov[j] else M.M_OTHER_COUNTY] += p
+        out[j, M.M_HEAD_AGE0 + int(hh.age_group[i])] += p
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_migrant_stocks_match_a_plain_count(tiny_world: Callable[..., World], seed: int) -> None:
+    world = tiny_world(n_places=9, n_households=600, seed=seed, dissolved_share=0.05)
+    _, prov = np.unique(world.places.province_code, return_inverse=True)
+    got = M.count_migrants(world.households.as_dict(), prov, len(world.places))
+    np.testing.assert_array_equal(got, _plain_migrant_counts(world))
+    # Both scopes occur, and scopes and age bands each add up to the floating residents.
+    counts = A.count_households(world.households.as_dict(), len(world.places), 1).counts
+    floating = counts[:, A.A_FLOATING]
+    assert got[:, M.M_OTHER_PROVINCE].sum() > 0 and got[:, M.M_OTHER_COUNTY].sum() > 0
+    np.testing.assert_array_equal(got[:, :2].sum(axis=1), floating)
+    np.testing.assert_array_equal(got[:, M.M_HEAD_AGE0 :].sum(axis=1), floating)
+
+
+def test_migrant_count_rejects_a_wrong_province_array(tiny_world: Callable[..., World]) -> None:
+    world = tiny_world(n_places=6, n_households=50, seed=4)
+    with pytest.raises(ValueError, match="one index per place"):
+        M.count_migrants(world.households.as_dict(), np.zeros(5, dtype=np.int64), 6)
+
+
+def test_flows_table_matches_the_counters(small_scenario: Callable[..., LoadedScenario]) -> None:
+    loaded = small_scenario(end_year=2013, **MOVING)
+    model = UrbanizationModel(loaded)
+    off_diagonal, persons_moved = [], []
+    while model.year < model.end_year:
+        before = model.households.copy()
+        model.step()
+        flows = model.flows
+        diag = np.trace(flows[:, :, L.F_HOUSEHOLDS])
+        between = flows[:, :, L.F_HOUSEHOLDS].sum() - diag
+        off_diagonal.append(between == model.counters[L.C_PROVINCE_MOVES])
+        # Persons of the households whose place changed, by province of origin and destination.
+        hh = model.households
+        moved = before.place != hh.place
+        prov = model.province_of_place
+        expected = np.zeros_like(flows[:, :, L.F_PERSONS])
+        np.add.at(expected, (prov[before.place[moved]], prov[hh.place[moved]]), hh.persons[moved])
+        persons_moved.append(np.array_equal(expected, flows[:, :, L.F_PERSONS]))
+    assert all(off_diagonal) and all(persons_moved)
+    table = model.flows_table()
+    n_prov = len(model.province_codes)
+    assert list(table.columns) == columns.names(columns.FLOWS)
+    assert len(table) == n_prov * n_prov * (model.end_year - model.start_year)
+    for col in columns.FLOWS:
+        assert str(table[col.name].dtype) == col.dtype, col.name
+    interprovince = table[table.origin_province_code != table.destination_province_code]
+    nat = model.national_table().set_index("year")
+    np.testing.assert_allclose(
+        interprovince.groupby("year")["households"].sum(), nat["province_moves"].iloc[1:]
+    )
