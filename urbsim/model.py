@@ -95,10 +95,8 @@ class UrbanizationModel(mesa.Model):
         prefs, self.gov_of_place = np.unique(table.prefecture_code, return_inverse=True)
         self.gov_of_place = self.gov_of_place.astype(np.int64)
         self.n_gov = len(prefs)
-        self.province_codes, self.province_of_place = np.unique(
-            table.province_code, return_inverse=True
-        )
-        self.province_of_place = self.province_of_place.astype(np.int64)
+        self.province_codes, province = np.unique(table.province_code, return_inverse=True)
+        self.province_of_place = province.astype(np.int64)
         self.lat = np.radians(table.lat)
         self.lon = np.radians(table.lon)
         self._prov_lat = np.radians(
@@ -141,8 +139,7 @@ class UrbanizationModel(mesa.Model):
         self._gravity_decay: np.ndarray | None = None
         self._spillover_cache: tuple[bytes, np.ndarray] | None = None
         self.counters = np.zeros(L.N_COUNT, dtype=np.int64)
-        #: Moves between places of the last year by province (:attr:`StepResult.flows`).
-        self.flows = np.zeros((0, 0, L.N_FLOW), dtype=np.int64)
+        self.flows = np.zeros((0, 0, L.N_FLOW), dtype=np.int64)  # the last year's (StepResult)
         self._flow_frames: list[pd.DataFrame] = []
         self.points_conversions = 0
         self._national_rows: list[dict[str, float]] = []
