@@ -151,10 +151,14 @@ def format_value(value: Any) -> str:
 
 def format_values(info: FieldInfo) -> str:
     """Allowed range or values of a field, from its annotation and constraints."""
-    args = typing.get_args(info.annotation)
-    if typing.get_origin(info.annotation) is typing.Literal:
+    annotation = info.annotation
+    args = typing.get_args(annotation)
+    if len(args) == 2 and type(None) in args:  # "X | None": none means inherited
+        annotation = next(a for a in args if a is not type(None))
+        args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is typing.Literal:
         return ", ".join(f'"{a}"' for a in args)
-    if info.annotation is bool:
+    if annotation is bool:
         return "true, false"
     lo = hi = None
     lo_open = hi_open = False
@@ -227,6 +231,10 @@ def walk(
         if isinstance(value, BaseModel):
             yield from walk(value, f"{path}.", _Inherited(unit, source, description))
             continue
+        item = _model_in(info.annotation, list)
+        if item is not None:  # an array of tables ([[policy.places]]): its fields, per entry
+            yield from walk_entries(item, f"{path}[].")
+            continue
         yield Param(
             path=path,
             unit=unit or "–",
@@ -235,6 +243,45 @@ def walk(
             source=source or "–",
             calibrated=CALIBRATED.get(path, NOT_FITTED),
             description=description or "–",
+        )
+
+
+def _model_in(annotation: Any, container: type | None) -> type[BaseModel] | None:
+    """The model class of ``list[Model]`` (``container=list``) or ``Model | None``
+    (``container=None``), else None."""
+    args = typing.get_args(annotation)
+    if container is list and typing.get_origin(annotation) is not list:
+        return None
+    if container is None and type(None) not in args:
+        return None
+    models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+    return models[0] if len(models) == 1 else None
+
+
+def walk_entries(model: type[BaseModel], prefix: str) -> Iterator[Param]:
+    """Every leaf field of an entry of an array of tables (a model class: entries have no
+    defaults of their own), descending into tables that may be left out (``Model | None``)."""
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        nested = _model_in(info.annotation, None)
+        if info.default_factory is not None:
+            default = info.default_factory()  # type: ignore[call-arg]
+            if isinstance(default, BaseModel):
+                yield from walk(default, f"{path}.")
+                continue
+        if nested is not None:
+            yield from walk_entries(nested, f"{path}.")
+            continue
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        required = info.is_required()
+        yield Param(
+            path=path,
+            unit=str(extra.get("unit", "–")),
+            default="required" if required else format_value(info.default),
+            values=format_values(info),
+            source=str(extra.get("source", "–")),
+            calibrated=CALIBRATED.get(path, NOT_FITTED),
+            description=info.description or "–",
         )
 
 

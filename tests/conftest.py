@@ -167,6 +167,7 @@ def make_kernel_inputs(
         birth_rural=rng.uniform(0.0, 0.03, n),
         death=rng.uniform(0.0, 0.03, n),
         insitu=rng.uniform(0.0, 0.3, n),
+        school_access=np.where(rng.uniform(0.0, 1.0, n) < 0.5, 1.0, rng.uniform(0.0, 1.0, n)),
         lat=lat,
         lon=np.radians(t.lon),
         coslat=np.cos(lat),

@@ -17,6 +17,7 @@ import dataclasses
 import importlib.util
 import re
 import sys
+import typing
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -67,11 +68,47 @@ def _leaves(model: BaseModel, prefix: str = "", unit: str = "") -> list[tuple[st
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         own_unit = str(extra.get("unit", unit))
         value = getattr(model, name)
+        entry = _entry_model(info.annotation)
         if isinstance(value, BaseModel):
             out += _leaves(value, f"{prefix}{name}.", own_unit)
+        elif entry is not None:  # an array of tables: the fields of one entry
+            out += _entry_leaves(entry, f"{prefix}{name}[].")
         else:
             out.append((f"{prefix}{name}", own_unit, value))
     return out
+
+
+def _entry_model(annotation: Any, container: Any = list) -> type[BaseModel] | None:
+    """``Model`` of ``list[Model]`` (or of ``Model | None`` with ``container=None``)."""
+    args = typing.get_args(annotation)
+    if container is list and typing.get_origin(annotation) is not list:
+        return None
+    if container is None and type(None) not in args:
+        return None
+    models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+    return models[0] if len(models) == 1 else None
+
+
+def _entry_leaves(model: type[BaseModel], prefix: str) -> list[tuple[str, str, Any]]:
+    """Leaves of an entry model (a class: required fields have no default, shown "required");
+    optional tables (``Model | None``) are walked through."""
+    out = []
+    for name, info in model.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        unit = str(extra.get("unit", ""))
+        nested = _entry_model(info.annotation, None)
+        if info.default_factory is not None:
+            out += _leaves(info.default_factory(), f"{prefix}{name}.")  # type: ignore[call-arg]
+        elif nested is not None:
+            out += _entry_leaves(nested, f"{prefix}{name}.")
+        else:
+            value = REQUIRED if info.is_required() else info.default
+            out.append((f"{prefix}{name}", unit, value))
+    return out
+
+
+#: The default of a required field of an array-of-tables entry.
+REQUIRED = object()
 
 
 def _split_row(line: str) -> list[str]:
@@ -104,7 +141,7 @@ def test_every_scenario_field_is_in_the_parameter_table(gen: ModuleType, odd_tex
             missing.append(path)
             continue
         cells = rows[path]
-        expected_default = f"`{gen.format_value(value)}`"
+        expected_default = "`required`" if value is REQUIRED else f"`{gen.format_value(value)}`"
         if cells[unit_col] != (unit or "–"):
             wrong.append(f"{path}: unit {cells[unit_col]!r} in the doc, {unit!r} in the schema")
         if cells[default_col] != expected_default:

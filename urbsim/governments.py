@@ -71,7 +71,12 @@ class CentralGovernment(mesa.Agent):
         self.policy = model.loaded.policy(year)
         table = model.place_table
         model.policy_arrays = expand_policy(
-            self.policy, model.size_class, table.kind, table.is_capital
+            self.policy,
+            model.size_class,
+            table.kind,
+            table.is_capital,
+            model.place_index,
+            model.place_state.residents,
         )
 
     def select_pilots(self) -> np.ndarray:
@@ -83,4 +88,5 @@ class CentralGovernment(mesa.Agent):
             table.region,
             table.kind,
             self.model.place_state.urban_residents,
+            self.model.policy_arrays.pilot,
         )

@@ -90,6 +90,12 @@ PLACE_FIELDS: Final[dict[str, InputField]] = {
         InputField("birth_rural", np.float64, "1/person/year", "births, rural zone"),
         InputField("death", np.float64, "1/person/year", "deaths"),
         InputField("insitu", np.float64, "share", "rural households reclassified urban"),
+        InputField(
+            "school_access",
+            np.float64,
+            "multiplier",
+            "school access of non-hukou children (a population cap's school channel)",
+        ),
         InputField("lat", np.float64, "radians", "latitude"),
         InputField("lon", np.float64, "radians", "longitude"),
         InputField("coslat", np.float64, "-", "cos(latitude)"),
@@ -226,6 +232,7 @@ def place_inputs(
         birth_urban=birth * dem.birth_urban,
         birth_rural=birth * (2.0 - dem.birth_urban),
         death=np.full(n, interpolate(dem.death_rate, year) / 1000.0),
+        school_access=policy.school_access.astype(np.float64, copy=True),
         insitu=np.clip(
             dem.insitu_base + dem.insitu_growth * np.clip(state.urban_growth, 0.0, None), 0.0, 1.0
         ),

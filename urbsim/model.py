@@ -34,6 +34,8 @@ from urbsim.kernels.migrants import count_migrants
 from urbsim.output import columns
 from urbsim.places import Place, distances_km, set_counts, size_classes
 from urbsim.scenario import LoadedScenario
+from urbsim.scenario.load import check_codes_in_world
+from urbsim.scenario.places import PlaceIndex, index_from_columns
 from urbsim.scenario.schema import MAX_ACCESS_YEARS
 from urbsim.state import LocalState, PlaceState, PolicyArrays
 from urbsim.world import KINDS, REGIONS, SIZE_CLASSES, World
@@ -95,6 +97,7 @@ class UrbanizationModel(mesa.Model):
         prefs, self.gov_of_place = np.unique(table.prefecture_code, return_inverse=True)
         self.gov_of_place = self.gov_of_place.astype(np.int64)
         self.n_gov = len(prefs)
+        self.place_index = self._place_index(loaded)
         self.province_codes, province = np.unique(table.province_code, return_inverse=True)
         self.province_of_place = province.astype(np.int64)
         self.lat = np.radians(table.lat)
@@ -152,6 +155,16 @@ class UrbanizationModel(mesa.Model):
         self.engine = self._make_engine(scenario.engine)
 
     # --- helpers ----------------------------------------------------------------------------
+    def _place_index(self, loaded: LoadedScenario) -> PlaceIndex:
+        """Codes of the places, for the policies that name provinces, prefectures and places;
+        a code that neither this world nor the census of 2010 holds is a ScenarioError."""
+        t = self.place_table
+        index = index_from_columns(
+            t.code, t.name, t.prefecture_code, t.province_code, world=self.world.name
+        )
+        check_codes_in_world(loaded, index)
+        return index
+
     def _make_engine(self, name: str) -> HouseholdEngine:
         if name == "numba":
             from urbsim.engines.numba_engine import NumbaEngine

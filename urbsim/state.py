@@ -298,3 +298,11 @@ class PolicyArrays:
     funding_permanent: bool
     efficiency: float
     pole: np.ndarray  # bool per place
+    # Population caps (policy.places[].population_cap), per place; no cap: 0, 0, 0, 1.
+    cap_pressure: np.ndarray  # float64, enforcement of the cap in [0, 1]
+    housing_supply_cut: np.ndarray  # float64, share of the year's new housing supply withheld
+    demolition: np.ndarray  # float64, share of the housing stock demolished this year (1/year)
+    school_access: np.ndarray  # float64, factor on school access of non-hukou children
+    # County-town pilots named by place (policy.places[].county_town_pilot), per place:
+    # 1 named a pilot, 0 excluded, NaN chosen by priority.
+    pilot: np.ndarray

@@ -38,6 +38,11 @@ def policy_arrays(n: int, **kw: object) -> PolicyArrays:
         "funding_permanent": False,
         "efficiency": 1.0,
         "pole": np.zeros(n, dtype=np.bool_),
+        "cap_pressure": np.zeros(n),
+        "housing_supply_cut": np.zeros(n),
+        "demolition": np.zeros(n),
+        "school_access": np.ones(n),
+        "pilot": np.full(n, np.nan),
     }
     defaults.update(kw)
     return PolicyArrays(**defaults)  # type: ignore[arg-type]

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import places_helpers as P
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from urbsim.dynamics.policy import expand_policy, growth_poles, select_pilots, settlement_class
 from urbsim.kernels.layout import RULE_CODES
 from urbsim.places import COUNTY_TOWN
-from urbsim.scenario.schema import CountyTown, Policy
+from urbsim.scenario.schema import SETTLEMENT_KEYS, CountyTown, Policy
+from urbsim.state import PolicyArrays
 
 # Four places: urban districts of a super-large (0), a mega (1) and a medium (4) city, and a
 # county of the medium city's prefecture (kind 1); the first is in a capital prefecture.
@@ -87,3 +91,165 @@ def test_pilots_are_the_highest_priority_county_towns_ties_by_index() -> None:
     # More pilots than eligible county towns: all four eligible, sorted.
     many = ct.model_copy(update={"pilot_counties": 10})
     np.testing.assert_array_equal(select_pilots(many, region, kind, urban), [1, 2, 3, 5])
+
+
+# ---------------------------------------------------------------------------------------------
+# Policies that name places (issue 13): precedence, inheritance, caps
+# ---------------------------------------------------------------------------------------------
+def _policy_with_places(places: list[dict[str, object]], **rest: object) -> Policy:
+    return Policy.model_validate({"places": places, **rest})
+
+
+def _expand(policy: Policy, residents: np.ndarray | None = None) -> PolicyArrays:
+    return expand_policy(policy, P.SIZE, P.KIND, P.CAPITAL, P.small_index(), residents)
+
+
+def test_place_rules_precede_city_over_prefecture_over_province_over_size_class() -> None:
+    policy = _policy_with_places(
+        [
+            # Listed most specific first: the order in the file must not matter.
+            {"code": 440105, "name": "海珠区", "settlement": {"min_years": 1}},
+            {"code": 440100, "name": "广州市", "settlement": {"min_years": 4}},
+            {"code": 440000, "name": "广东省", "settlement": {"min_years": 6}},
+        ]
+    )
+    base = expand_policy(Policy(), P.SIZE, P.KIND, P.CAPITAL)
+    pa = _expand(policy)
+    # Beijing (not addressed) keeps its size class; Guangdong's county and Shenzhen take the
+    # province; Guangzhou's districts the prefecture, except Haizhu which names itself.
+    assert pa.min_years.tolist() == [*base.min_years[:2].tolist(), 4, 1, 6, 6]
+    np.testing.assert_array_equal(pa.rule, base.rule)
+
+
+def test_a_place_entry_overrides_only_the_fields_it_gives() -> None:
+    policy = _policy_with_places(
+        [
+            {
+                "code": 110000,
+                "name": "北京市",
+                "settlement": {"rule": "points", "quota_per_10k": 3.0},
+            },
+            {"code": 110102, "name": "西城区", "settlement": {"min_years": 9}},
+        ],
+        settlement={"super_large": {"rule": "conditional", "min_years": 7}},
+    )
+    pa = _expand(policy)
+    assert pa.rule[:2].tolist() == [RULE_CODES["points"]] * 2
+    assert pa.quota_per_10k[:2].tolist() == [3.0, 3.0]
+    # Xicheng's years come from its own entry; Dongcheng keeps the size class's 7.
+    assert pa.min_years[:2].tolist() == [7, 9]
+
+
+def test_growth_pole_by_place_overrides_the_rule_but_never_makes_a_county_a_pole() -> None:
+    policy = _policy_with_places(
+        [
+            {"code": 440000, "name": "Guangdong", "growth_pole": True},
+            {"code": 440103, "name": "荔湾区", "growth_pole": False},
+        ],
+        growth_poles={"rule": "capitals"},
+    )
+    assert _expand(policy).pole.tolist() == [True, True, False, True, True, False]
+
+
+def test_expand_policy_without_an_index_refuses_place_rules() -> None:
+    policy = _policy_with_places([{"code": 110000, "name": "北京市"}])
+    with pytest.raises(ValueError, match="place index"):
+        expand_policy(policy, P.SIZE, P.KIND, P.CAPITAL)
+
+
+def test_an_address_the_world_does_not_hold_applies_to_no_place() -> None:
+    # Shanghai is not in the small world (a world of part of China): its rule acts nowhere.
+    closed = {"rule": "closed", "min_years": 9, "quota_per_10k": 1.0}
+    policy = _policy_with_places([{"code": 310000, "name": "上海市", "settlement": closed}])
+    pa, base = _expand(policy), _expand(Policy())
+    for name in ("rule", "min_years", "quota_per_10k"):
+        np.testing.assert_array_equal(getattr(pa, name), getattr(base, name))
+
+
+CAP = {"residents": 10e6, "trigger": 0.8, "quota_cut": 0.5, "school_access": 0.4}
+
+
+def test_a_cap_measures_the_whole_unit_and_acts_on_each_of_its_places() -> None:
+    policy = _policy_with_places(
+        [{"code": 110000, "name": "北京市", "population_cap": CAP}],
+        settlement={"super_large": {"rule": "points", "min_years": 5, "quota_per_10k": 4.0}},
+    )
+    # Beijing's 9 million residents: 90 % of the cap, half-way from the trigger (80 %).
+    residents = np.array([4e6, 5e6, 1e6, 1e6, 1e6, 1e6])
+    pa = _expand(policy, residents)
+    np.testing.assert_allclose(pa.cap_pressure, [0.5, 0.5, 0, 0, 0, 0])
+    np.testing.assert_allclose(pa.quota_per_10k[:2], [4.0 * 0.75] * 2)
+    np.testing.assert_allclose(pa.school_access, [0.7, 0.7, 1, 1, 1, 1])
+    np.testing.assert_allclose(pa.housing_supply_cut, [0.5, 0.5, 0, 0, 0, 0])
+    np.testing.assert_allclose(pa.demolition, [0.005, 0.005, 0, 0, 0, 0])
+
+
+def test_a_cap_reached_is_enforced_in_full_and_none_is_enforced_below_the_trigger() -> None:
+    policy = _policy_with_places([{"code": 440300, "name": "深圳市", "population_cap": CAP}])
+    over = _expand(policy, np.array([0, 0, 0, 0, 12e6, 0.0]))
+    under = _expand(policy, np.array([0, 0, 0, 0, 7.9e6, 0.0]))
+    assert over.cap_pressure[4] == 1.0 and over.school_access[4] == pytest.approx(0.4)
+    assert under.cap_pressure.max() == 0.0 and under.school_access.min() == 1.0
+
+
+def test_a_cap_in_force_needs_the_residents() -> None:
+    policy = _policy_with_places([{"code": 440300, "name": "深圳市", "population_cap": CAP}])
+    with pytest.raises(ValueError, match="residents"):
+        _expand(policy)
+
+
+_RULES = st.builds(
+    dict,
+    rule=st.sampled_from(["closed", "open", "conditional", "points"]),
+    min_years=st.integers(0, 50),
+    quota_per_10k=st.floats(0, 10_000, allow_nan=False),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rule=_RULES, split=st.lists(st.booleans(), min_size=4, max_size=4))
+def test_addresses_covering_every_place_equal_the_size_class_form(
+    rule: dict[str, object], split: list[bool]
+) -> None:
+    """One rule given to every size class, or to addresses that cover every place (each
+    prefecture by itself or through its province, chosen at random), expands the same."""
+    by_class = Policy.model_validate({"settlement": dict.fromkeys(SETTLEMENT_KEYS, rule)})
+    prefectures = {110100: "北京市", 440100: "广州市", 440300: "深圳市", 441800: "清远市"}
+    places: list[dict[str, object]] = [
+        {"code": 110000, "name": "北京市", "settlement": rule},
+        {"code": 440000, "name": "广东省", "settlement": rule},
+    ]
+    for chosen, (code, name) in zip(split, prefectures.items(), strict=True):
+        if chosen:
+            places.append({"code": code, "name": name, "settlement": rule})
+    by_place = _policy_with_places(places, settlement={"mega": {"rule": "closed"}})
+    a = expand_policy(by_class, P.SIZE, P.KIND, P.CAPITAL)
+    b = _expand(by_place)
+    for name in ("rule", "min_years", "quota_per_10k"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+
+
+def test_named_county_town_pilots_come_first_and_excluded_ones_never() -> None:
+    ct = CountyTown.model_validate({"pilot_counties": 2})
+    region = np.zeros(6, dtype=np.int64)
+    kind = np.array([0, 1, 1, 1, 1, 1])
+    urban = np.array([9e6, 5e5, 4e5, 3e5, 2e5, 1e5])
+    # By priority alone: the two largest county towns, 1 and 2.
+    np.testing.assert_array_equal(select_pilots(ct, region, kind, urban), [1, 2])
+    named = np.array([1.0, np.nan, 0.0, np.nan, np.nan, 1.0])
+    # 5 is named (it takes a slot), 2 is excluded, 1 fills the other slot; a district (0) is
+    # never a pilot even when named.
+    np.testing.assert_array_equal(select_pilots(ct, region, kind, urban, named), [1, 5])
+    three_named = np.array([np.nan, 1.0, 1.0, 1.0, np.nan, np.nan])
+    np.testing.assert_array_equal(select_pilots(ct, region, kind, urban, three_named), [1, 2, 3])
+
+
+def test_county_town_pilots_by_place_expand_by_precedence() -> None:
+    policy = _policy_with_places(
+        [
+            {"code": 440000, "name": "广东省", "county_town_pilot": False},
+            {"code": 441821, "name": "佛冈县", "county_town_pilot": True},
+        ]
+    )
+    pilot = _expand(policy).pilot
+    assert np.isnan(pilot[:2]).all() and pilot[2:].tolist() == [0.0, 0.0, 0.0, 1.0]

@@ -112,6 +112,11 @@ OPEN: dict[str, Any] = {
         "2013": {
             "county_town": {"budget": 5000.0, "pilot_counties": 600},
             "growth_poles": {"rule": "capitals_and_super_mega", "productivity_boost": 0.3},
+            # Pilots named by province: every Hubei county town in, none of Sichuan's.
+            "places": [
+                {"code": 420000, "name": "Hubei", "county_town_pilot": True},
+                {"code": 510000, "name": "四川省", "county_town_pilot": False},
+            ],
         },
         "2016": {
             "renewal": {"households_per_year": 3e7, "subsidy_share": 0.8},
@@ -140,7 +145,48 @@ MOVES: dict[str, Any] = {
     },
 }
 
-SCENARIOS: dict[str, dict[str, Any]] = {"points": POINTS, "open": OPEN, "moves": MOVES}
+#: Rules of named places (synthetic world): Beijing's points scheme and a cap that binds (its
+#: school, housing and quota channels), Shanghai's cap tightened in 2015, Guangdong conditional
+#: but its first prefecture on points.
+CAPS: dict[str, Any] = {
+    "name": "population-caps",
+    "end_year": 2020,
+    "behaviour": {"move_base": 0.5, "child_service_weight": 2.0},
+    "policy": {
+        "permit": {"enabled": True, "min_residence_months": 0, "access": [0.5, 0.7]},
+        "places": [
+            {
+                "code": 110000,
+                "name": "Beijing",
+                "settlement": {"rule": "points", "min_years": 1, "quota_per_10k": 200.0},
+                "population_cap": {
+                    "residents": 2.0e7,
+                    "trigger": 0.5,
+                    "school_access": 0.1,
+                    "demolition": 0.05,
+                },
+            },
+            {"code": 310000, "name": "上海市", "population_cap": {"residents": 2.6e7}},
+            {"code": 440000, "name": "广东省", "settlement": {"rule": "conditional"}},
+            {"code": 440100, "name": "Guangdong P01", "settlement": {"rule": "points"}},
+        ],
+    },
+    "timeline": {
+        "2015": {
+            "places": [
+                {"code": 310000, "name": "上海市", "population_cap": {"residents": 1.5e7}},
+                {"code": 440100, "name": "Guangdong P01", "settlement": {"quota_per_10k": 300.0}},
+            ]
+        }
+    },
+}
+
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "points": POINTS,
+    "open": OPEN,
+    "moves": MOVES,
+    "caps": CAPS,
+}
 
 
 @dataclass(frozen=True)
@@ -234,6 +280,8 @@ CASES: list[Case] = [
     Case("moves", 22, hpa=150000.0),
     Case("moves", 24, hpa=60000.0, end_year=2022),
     Case("moves", 23, tiny=_tiny(23, 24, 1200, 20000.0)),
+    Case("caps", 31, hpa=60000.0),
+    Case("caps", 32, hpa=150000.0),
 ]
 
 
@@ -374,6 +422,13 @@ def test_engines_identical_every_year(
         assert any(0 < g < a for a, g in points), points
     if case.scenario == "open":
         assert numba.central.pilots.size > 0 and numba.policy_arrays.pole.any()
+        province = numba.place_table.province_code[numba.central.pilots]
+        assert (province == 42).any() and not (province == 51).any()
+    if case.scenario == "caps":
+        # The caps bind (Beijing in full, Shanghai from 2015) and their school channel acts.
+        pa = numba.policy_arrays
+        assert pa.cap_pressure.max() == 1.0 and pa.school_access.min() < 0.2
+        assert pa.demolition.max() > 0 and (pa.rule == L.RULE_POINTS).any()
     if case.scenario == "moves":
         share = national["moves_considered"] / (national["agents"] * numba.hpa)
         assert share.min() > 0.3

@@ -79,6 +79,7 @@ def make_pf(lat: list[float], lon: list[float], **columns: Any) -> dict[str, np.
     pf["log_cost_rural"][:] = 5.0
     pf["quality"][:] = 1.0
     pf["employment"][:] = 1.0
+    pf["school_access"][:] = 1.0
     pf["lat"][:] = np.radians(lat)
     pf["lon"][:] = np.radians(lon)
     pf["coslat"][:] = np.cos(np.radians(lat))
@@ -245,12 +246,14 @@ def _three_places() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _three_place_probabilities(pf: np.ndarray) -> np.ndarray:
     """Hand computation for a floating urban household at place 0 with hukou at place 2 (in
-    another province), a permit and 2 completed years, one child: stay, move to 1, return to 2."""
+    another province), a permit and 2 completed years, one child: stay, move to 1, return to 2.
+    Its child's school access away from home is the place's ``school_access``."""
     b = BETAS
     access = [0.5, 0.6, 0.7, 0.8][2], b["service_base_access"], 1.0
-    cf = 1.0 + b["child_service_weight"] * 1
     v = []
     for j in range(3):
+        school = pf["school_access"][j] if j != 2 else 1.0
+        cf = 1.0 + b["child_service_weight"] * 1 * school
         u = (
             b["beta_income"] * pf["log_income_urban"][j]
             - b["beta_housing"] * pf["log_cost_urban"][j]
@@ -294,6 +297,24 @@ def test_logit_three_places_by_gravity_sampling() -> None:
     assert 0.1 < p.min() and p.max() < 0.6  # a case that exercises every term
     _check_three_place_choice(hh, counts, p, slice(None))
     assert counts[L.C_MOVES] == int((hh["place"] != 0).sum())
+
+
+def test_logit_school_access_of_a_population_cap_weighs_on_non_hukou_children() -> None:
+    """A cap's school channel: children count for less where they are not registered (places 0
+    and 1), never at the hukou place (2, whose factor must be ignored)."""
+    pf, pi, net = _three_places()
+    pf["school_access"][:] = [0.0, 0.1, 0.0]
+    par = _always_move_par(**BETAS)
+    hh = make_households(
+        N, place=0, hukou_place=2, hukou_type=0, land=0, permit=1, years_here=2, children=1
+    )
+    grav = np.array([[0.0, 1.0, 1.0], [0.0, 1.0, 1.0]])
+    counts, _ = run_step(hh, pf, pi, par, grav=grav, net=net, n_candidates=2)
+    p = _three_place_probabilities(pf)
+    unrestricted = _three_place_probabilities({**pf, "school_access": np.ones(3)})
+    # The restriction shows: a kernel that ignored it would fail the check below.
+    assert p[2] - unrestricted[2] > 2 * tolerance(p[2])
+    _check_three_place_choice(hh, counts, p, slice(None))
 
 
 def test_logit_three_places_by_network_sampling() -> None:

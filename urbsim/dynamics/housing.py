@@ -32,11 +32,21 @@ def construction_rate(
 
 
 def update_housing(
-    ps: PlaceState, eco: Economy, mean_wage_2010: float, size_class: np.ndarray, first: bool
+    ps: PlaceState,
+    eco: Economy,
+    mean_wage_2010: float,
+    size_class: np.ndarray,
+    first: bool,
+    supply_cut: np.ndarray | float = 0.0,
+    demolition: np.ndarray | float = 0.0,
 ) -> None:
     """Housing cost from the wage and crowding, then the stock: depreciation out, construction
     in (:func:`construction_rate`, response by size class). The first year's stock houses every
-    urban resident."""
+    urban resident.
+
+    A population cap (:mod:`urbsim.dynamics.population_control`) withholds ``supply_cut`` of
+    the construction and demolishes ``demolition`` of the stock (shares, per place); with
+    neither the stock is the same to the bit."""
     urban = np.maximum(ps.urban_residents, 1.0)
     if first:
         ps.housing_stock[:] = urban
@@ -44,5 +54,5 @@ def update_housing(
     ps.housing_cost[:] = housing_cost(ps.wage, crowding, eco, mean_wage_2010)
     hm = eco.housing
     response = eco.housing_supply_response * np.asarray(hm.supply_by_size.as_tuple())[size_class]
-    rate = construction_rate(crowding, response, hm.depreciation)
-    ps.housing_stock *= 1.0 - hm.depreciation + rate
+    built = construction_rate(crowding, response, hm.depreciation) * (1.0 - supply_cut)
+    ps.housing_stock *= 1.0 - hm.depreciation - demolition + built

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from urbsim.dynamics.population_control import cap_arrays
 from urbsim.kernels.layout import RULE_CODES
 from urbsim.places import COUNTY_TOWN
+from urbsim.scenario.places import PlaceIndex, ResolvedPlace, place_values, resolve_places
 from urbsim.scenario.schema import SETTLEMENT_KEYS, CountyTown, Policy
 from urbsim.state import PolicyArrays
 from urbsim.world.base import DISTRICT as _DISTRICT
@@ -41,34 +43,107 @@ def growth_poles(
 
 
 def expand_policy(
-    policy: Policy, size_class: np.ndarray, kind: np.ndarray, is_capital: np.ndarray
+    policy: Policy,
+    size_class: np.ndarray,
+    kind: np.ndarray,
+    is_capital: np.ndarray,
+    index: PlaceIndex | None = None,
+    residents: np.ndarray | None = None,
 ) -> PolicyArrays:
-    """Per-place arrays of a :class:`Policy`, given each place's current size class."""
+    """Per-place arrays of a :class:`Policy`, given each place's current size class.
+
+    Settlement rules come from each place's size class, then from ``policy.places``: a
+    province's entry overrides the size class, a prefecture's the province, a county-level
+    place's the prefecture, field by field (:mod:`urbsim.scenario.places`). Population caps
+    are measured on ``residents`` and scale the points quota down (the housing and school
+    channels are the arrays ``housing_supply_cut``, ``demolition`` and ``school_access``).
+
+    Parameters
+    ----------
+    policy
+        The policy in force.
+    size_class, kind, is_capital
+        Per place: size class of its city this year, kind code, capital prefecture.
+    index
+        Codes of the places (:class:`PlaceIndex`); needed when ``policy.places`` is not empty.
+    residents
+        Residents per place (persons) at the start of the year; needed when a cap is in force.
+
+    Raises
+    ------
+    ValueError
+        If ``policy.places`` is not empty and ``index`` is missing.
+    """
+    n = size_class.shape[0]
+    resolved = _resolve(policy, index)
     rules = [getattr(policy.settlement, key) for key in SETTLEMENT_KEYS]
     row = settlement_class(size_class, kind)
     rule_code = np.array([RULE_CODES[r.rule] for r in rules], dtype=np.int64)
     years = np.array([r.min_years for r in rules], dtype=np.int64)
     quota = np.array([r.quota_per_10k for r in rules], dtype=np.float64)
+
+    def by_place(base: np.ndarray, field: str) -> np.ndarray:
+        return place_values(base, resolved, lambda e: getattr(e.settlement, field))
+
+    pole = growth_poles(policy.growth_poles.rule, size_class, kind, is_capital)
+    pole = place_values(pole, resolved, lambda e: e.growth_pole) & (kind == _DISTRICT)
+    caps = cap_arrays(resolved, residents, n)
     return PolicyArrays(
-        rule=rule_code[row],
-        min_years=years[row],
-        quota_per_10k=quota[row],
+        rule=_rule_codes(rule_code[row], resolved),
+        min_years=by_place(years[row], "min_years"),
+        quota_per_10k=by_place(quota[row], "quota_per_10k") * caps.quota_factor,
         permit_on=policy.permit.enabled,
         permit_months=policy.permit.min_residence_months,
         access=np.asarray(policy.permit.access, dtype=np.float64),
         funding_permanent=policy.service_funding_base == "permanent",
         efficiency=policy.governance_efficiency,
-        pole=growth_poles(policy.growth_poles.rule, size_class, kind, is_capital),
+        pole=pole,
+        cap_pressure=caps.pressure,
+        housing_supply_cut=caps.housing_supply_cut,
+        demolition=caps.demolition,
+        school_access=caps.school_access,
+        pilot=place_values(np.full(n, np.nan), resolved, lambda e: e.county_town_pilot),
     )
 
 
+def _resolve(policy: Policy, index: PlaceIndex | None) -> list[ResolvedPlace]:
+    """The policy's place entries with their places, or a ValueError saying what is missing."""
+    if not policy.places:
+        return []
+    if index is None:
+        raise ValueError("policy.places addresses places: expand_policy needs the place index")
+    return resolve_places(policy.places, index)
+
+
+def _rule_codes(by_class: np.ndarray, resolved: list[ResolvedPlace]) -> np.ndarray:
+    """Rule codes per place: the size-class codes, overridden by the addressed rules."""
+    out = by_class.copy()
+    for r in resolved:
+        if r.entry.settlement.rule is not None:
+            out[r.places] = RULE_CODES[r.entry.settlement.rule]
+    return out
+
+
 def select_pilots(
-    ct: CountyTown, region: np.ndarray, kind: np.ndarray, urban_residents: np.ndarray
+    ct: CountyTown,
+    region: np.ndarray,
+    kind: np.ndarray,
+    urban_residents: np.ndarray,
+    named: np.ndarray | None = None,
 ) -> np.ndarray:
     """County towns funded by the county-town programme: the ``ct.pilot_counties`` with the
     highest priority weight times urban residents, ties broken by place index (sorted place
-    indices)."""
+    indices).
+
+    ``named`` (per place, from ``policy.places[].county_town_pilot``: 1 named, 0 excluded,
+    NaN by priority) puts the named county towns first, all of them even beyond
+    ``pilot_counties``, and keeps the excluded ones out; the other slots go by priority.
+    """
     weight = np.asarray(ct.priority.as_tuple())[region] * urban_residents
-    eligible = np.flatnonzero((kind != _DISTRICT) & (weight > 0))
+    county = kind != _DISTRICT
+    if named is None:
+        named = np.full(kind.shape[0], np.nan)
+    forced = np.flatnonzero(county & (named == 1.0))
+    eligible = np.flatnonzero(county & (weight > 0) & np.isnan(named))
     order = eligible[np.lexsort((eligible, -weight[eligible]))]
-    return np.sort(order[: ct.pilot_counties])
+    return np.sort(np.concatenate([forced, order[: max(ct.pilot_counties - forced.size, 0)]]))

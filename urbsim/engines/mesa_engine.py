@@ -162,7 +162,10 @@ class Household(mesa.Agent):
         else:
             v = b.beta_income * pl.log_income_rural[place]
             v -= b.beta_housing * pl.log_cost_rural[place]
-        child_factor = 1.0 + b.child_service_weight * self.children
+        child_weight = b.child_service_weight * self.children
+        if place != self.hukou_place:  # a population cap restricts non-hukou school access
+            child_weight = child_weight * pl.school_access[place]
+        child_factor = 1.0 + child_weight
         v += b.beta_service * self.access_at(place, ctx) * pl.quality[place] * child_factor
         if place != self.place:
             dy = pl.lat[place] - pl.lat[self.place]

@@ -150,6 +150,7 @@ _T_LAT = 3
 _T_LON = 4
 _T_COSLAT = 5
 _T_PROVINCE = 6  # province index, as a float (exact for any int below 2**53)
+_T_SCHOOL = 7  # school access of non-hukou children (1 unless a population cap restricts it)
 _N_T = 8
 
 
@@ -175,6 +176,7 @@ def _choice_table(pl: PlaceRecord, par: ParamsRecord) -> np.ndarray:
         out[j, _T_LON] = pl.lon[j]
         out[j, _T_COSLAT] = pl.coslat[j]
         out[j, _T_PROVINCE] = pl.province[j]
+        out[j, _T_SCHOOL] = pl.school_access[j]
     return out
 
 
@@ -283,7 +285,8 @@ def _choose(
     # Part of the hot loop: splitting it would pass a dozen scratch arrays per call per mover.
     h = np.uint64(i)
     base = par.service_base_access
-    child_factor = 1.0 + par.child_service_weight * children
+    child_weight = par.child_service_weight * children
+    child_factor = 1.0 + child_weight
     # Fixed alternatives: stay, return to the hukou place, the urban zone of the current place.
     alt_place[0] = cur
     alt_zone[0] = z
@@ -334,7 +337,10 @@ def _choose(
     for a in range(n_alt):
         j = alt_place[a]
         acc = _access(j, home, cur, permit, years, access, base)
-        v = _utility(j, alt_zone[a], cur, z, home, acc, child_factor, tab, par, alt_net[a], net_log)
+        # Children of non-hukou households get the place's school access (1 without a cap:
+        # the same bits as child_factor).
+        cf = child_factor if j == home else 1.0 + child_weight * tab[j, _T_SCHOOL]
+        v = _utility(j, alt_zone[a], cur, z, home, acc, cf, tab, par, alt_net[a], net_log)
         alt_v[a] = v
         if v > vmax:
             vmax = v

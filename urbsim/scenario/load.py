@@ -18,8 +18,16 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from urbsim.errors import UrbsimError
+from urbsim.scenario.places import (
+    PlaceIndex,
+    address_problem,
+    address_problems,
+    census_reference,
+    merge_places,
+    world_place_index,
+)
 from urbsim.scenario.registry import packaged_path
-from urbsim.scenario.schema import Policy, Scenario, timeline_key_problems
+from urbsim.scenario.schema import PlacePolicy, Policy, Scenario, timeline_key_problems
 
 #: Longest ``extends`` chain: real scenarios use two or three levels, and a chain of a
 #: thousand files would exhaust Python's recursion limit.
@@ -256,6 +264,8 @@ def resolve_policies(scenario: Scenario, source: str) -> dict[int, Policy]:
             )
             continue
         changes[year] = patch
+    for year, patch in changes.items():
+        problems.extend(_timeline_places_problems(year, patch))
     if problems:
         raise ScenarioError(source, problems)
     current = scenario.policy.model_dump()
@@ -263,7 +273,7 @@ def resolve_policies(scenario: Scenario, source: str) -> dict[int, Policy]:
     policy = scenario.policy
     for year in range(scenario.start_year, scenario.end_year + 1):
         if year in changes:
-            current = deep_merge(current, changes[year])
+            current = _apply_patch(current, changes[year])
             try:
                 policy = Policy.model_validate(current)
             except ValidationError as exc:
@@ -272,6 +282,86 @@ def resolve_policies(scenario: Scenario, source: str) -> dict[int, Policy]:
             current = policy.model_dump()
         policies[year] = policy
     return policies
+
+
+def _timeline_places_problems(year: int, patch: dict[str, Any]) -> list[tuple[str, str]]:
+    """Problems of a timeline entry's ``places``: each entry is checked on its own (so the
+    error names its position in the file) before it is merged by code."""
+    if "places" not in patch:
+        return []
+    where = _dotted("timeline", year, "places")
+    entries = patch["places"]
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        return [(where, f"must be an array of tables: write [[{where}]] (got {entries!r:.80})")]
+    problems = []
+    for i, entry in enumerate(entries):
+        try:
+            PlacePolicy.model_validate(entry)
+        except ValidationError as exc:
+            problems.extend(validation_problems(exc, f"{where}.{i}"))
+    codes = [e.get("code") for e in entries]
+    for i, code in enumerate(codes):
+        if code in codes[:i]:
+            problems.append((f"{where}.{i}.code", f"code {code} is addressed twice in {year}"))
+    return problems
+
+
+def _apply_patch(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """The policy table after a timeline entry: tables merge key by key, and ``places`` merge
+    by code (:func:`urbsim.scenario.places.merge_places`) rather than replacing the list."""
+    rest = {k: v for k, v in patch.items() if k != "places"}
+    out = deep_merge(current, rest)
+    if "places" in patch:
+        out["places"] = merge_places(current.get("places", []), patch["places"])
+    return out
+
+
+def place_addresses(scenario: Scenario) -> list[tuple[str, int, str]]:
+    """Every place address of a scenario as (field, code, name): the base policy's
+    ``places`` and each timeline entry's (entries already validated)."""
+    out = [(f"policy.places.{i}", e.code, e.name) for i, e in enumerate(scenario.policy.places)]
+    for key, patch in scenario.timeline.items():
+        for i, entry in enumerate(patch.get("places", [])):
+            out.append((_dotted("timeline", key, "places", i), entry["code"], entry["name"]))
+    return out
+
+
+def check_place_addresses(scenario: Scenario, source: str) -> None:
+    """Raise a ScenarioError naming each place address whose code the scenario's world does
+    not have, or whose name is not the world's name for that code. A scenario without place
+    addresses reads nothing; a census world file that does not exist is left to the caller
+    (``load_scenario`` reports it)."""
+    addresses = place_addresses(scenario)
+    if not addresses:
+        return
+    world = scenario.world
+    if world.world_file is not None and not Path(world.world_file).is_file():
+        return
+    try:
+        index = world_place_index(world.name, world.world_file)
+    except UrbsimError as exc:  # a world file that cannot be read: its addresses cannot be checked
+        raise ScenarioError(source, [("world.world_file", str(exc))]) from None
+    problems = address_problems(addresses, index, census_reference())
+    if problems:
+        raise ScenarioError(source, problems)
+
+
+def check_codes_in_world(loaded: LoadedScenario, index: PlaceIndex) -> None:
+    """Raise a ScenarioError naming each place address whose code neither ``index`` (the world
+    a model is built on, which may not be the scenario's own) nor the census of 2010 holds.
+    Names were checked against the scenario's world when it was loaded."""
+    addresses = place_addresses(loaded.scenario)
+    if not addresses:
+        return
+    reference = census_reference()
+    problems = [
+        (f"{where}.code", problem[1])
+        for where, code, name in addresses
+        if (problem := address_problem(code, name, index, reference)) is not None
+        and problem[0] == "code"
+    ]
+    if problems:
+        raise ScenarioError(loaded.source, problems)
 
 
 def scenario_hash(scenario: Scenario) -> str:
@@ -308,6 +398,7 @@ def validate(
         world = scenario.world.model_copy(update={"world_file": str((base_dir / wf).resolve())})
         scenario = scenario.model_copy(update={"world": world})
     policies = resolve_policies(scenario, source)
+    check_place_addresses(scenario, source)
     return LoadedScenario(scenario, source, policies, scenario_hash(scenario))
 
 

@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 #: Settlement-rule keys in the order of :data:`urbsim.world.SIZE_CLASSES`, then county towns.
 SETTLEMENT_KEYS: tuple[str, ...] = (
@@ -1215,6 +1215,135 @@ class LocalResponse(Strict):
     )
 
 
+class PlaceSettlement(Strict):
+    """The settlement rule of an addressed place: each field given replaces the value the place
+    would otherwise get (from a less specific address, or its size class); a field left out
+    keeps it."""
+
+    rule: Literal["closed", "open", "conditional", "points"] | None = P(
+        None,
+        "-",
+        "city and provincial hukou rules",
+        "Settlement rule of the addressed places (as in policy.settlement); none: inherited.",
+    )
+    min_years: int | None = P(
+        None, "years", "city rules", "Years of residence required; none: inherited.", ge=0, le=50
+    )
+    quota_per_10k: float | None = P(
+        None,
+        "persons per 10,000 registered residents per year",
+        "city points schemes",
+        "Annual points quota (points rule only); none: inherited.",
+        ge=0,
+        le=10_000,
+    )
+
+
+class PopulationCap(Strict):
+    """A ceiling on the resident population of an addressed unit (a province-level
+    municipality, a prefecture or a county-level place: its places' residents summed), enforced
+    with a pressure that rises from 0 at ``trigger`` times the cap to 1 at the cap and above."""
+
+    residents: float = P(
+        ...,
+        "persons",
+        "city master plans: Beijing 23 million from 2020 (2016-2035 plan, approved 2017); "
+        "Shanghai 25 million by 2035 (2017-2035 plan, approved 2017)",
+        "Resident population the plan caps.",
+        gt=0,
+        le=1e9,
+    )
+    trigger: float = P(
+        0.9,
+        "share of the cap",
+        "assumed; calibrated in issue 14",
+        "Residents (as a share of the cap) at which enforcement starts; it is full at the cap.",
+        ge=0,
+        lt=1,
+    )
+    housing_supply_cut: float = P(
+        1.0,
+        "share",
+        "assumed; calibrated in issue 14",
+        "Share of the year's new housing supply withheld at full enforcement (land supply for "
+        "housing cut).",
+        ge=0,
+        le=1,
+    )
+    demolition: float = P(
+        0.01,
+        "1/year",
+        "assumed; calibrated in issue 14",
+        "Share of the housing stock demolished per year at full enforcement (the clearing of "
+        "unlicensed buildings and group rentals).",
+        ge=0,
+        le=0.5,
+    )
+    school_access: float = P(
+        0.5,
+        "multiplier",
+        "assumed; calibrated in issue 14",
+        "Factor on the school access of non-hukou children at full enforcement (admission "
+        "documents required of non-hukou parents); 1: no restriction.",
+        ge=0,
+        le=1,
+    )
+    quota_cut: float = P(
+        0.5,
+        "share",
+        "assumed; calibrated in issue 14",
+        "Share of the points quota withheld at full enforcement.",
+        ge=0,
+        le=1,
+    )
+
+
+class PlacePolicy(Strict):
+    """Policy of one addressed unit: a province (code ``PP0000``), a prefecture (``PPCC00``)
+    or a county-level place (any other 6-digit code), named as in the world. Where addresses
+    overlap, the most specific wins field by field: county-level place, then prefecture, then
+    province, then the size-class rule of ``policy.settlement``."""
+
+    code: int = P(
+        ...,
+        "-",
+        "administrative division code (GB/T 2260) of the 2010 census",
+        "6-digit code of the province, prefecture or county-level place addressed.",
+        ge=100_000,
+        le=999_999,
+    )
+    name: str = P(
+        ...,
+        "-",
+        "the world's place table",
+        "Name of the addressed unit as the world holds it (checked against the code), e.g. "
+        "北京市 for 110000.",
+        min_length=1,
+    )
+    settlement: PlaceSettlement = Field(default_factory=PlaceSettlement)
+    growth_pole: bool | None = P(
+        None,
+        "-",
+        "2019 guidance on metropolitan areas",
+        "Whether the addressed urban districts are growth poles, whatever "
+        "policy.growth_poles.rule says (counties never are); none: inherited.",
+    )
+    county_town_pilot: bool | None = P(
+        None,
+        "-",
+        "2020 county-town programme: pilots named by the provinces",
+        "true: the addressed county towns (counties and county-level cities) are pilots of the "
+        "county-town programme whatever their priority (they count towards pilot_counties); "
+        "false: they are never pilots; none: chosen by policy.county_town's priority.",
+    )
+    population_cap: PopulationCap | None = P(
+        None,
+        "-",
+        "city master plans",
+        "Ceiling on the unit's residents and how it is enforced; none: no cap.",
+    )
+
+
 class Policy(Strict):
     """Policy in force in a year. The timeline changes fields of it from given years on."""
 
@@ -1239,6 +1368,23 @@ class Policy(Strict):
     )
     growth_poles: GrowthPoles = Field(default_factory=GrowthPoles)
     local_response: LocalResponse = Field(default_factory=LocalResponse)
+    places: list[PlacePolicy] = P(
+        [],
+        "-",
+        "scenario",
+        "Rules of named provinces, prefectures and county-level places "
+        "([[policy.places]]); a timeline entry's places merge into these by code.",
+    )
+
+    @field_validator("places")
+    @classmethod
+    def _places_once(cls, places: list[PlacePolicy]) -> list[PlacePolicy]:
+        seen: set[int] = set()
+        for entry in places:
+            if entry.code in seen:
+                raise ValueError(f"code {entry.code} is addressed twice")
+            seen.add(entry.code)
+        return places
 
 
 # ---------------------------------------------------------------------------------------------

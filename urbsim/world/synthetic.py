@@ -656,6 +656,12 @@ def _heads(
 # ==================================================================================================
 
 
+def synthetic_place_table() -> PlaceTable:
+    """The places of ``china-synthetic`` alone (they do not depend on the scale or the seed):
+    what a scenario's place addresses are checked against without drawing households."""
+    return _build_places(load_provinces())[0]
+
+
 def build_synthetic_world(households_per_agent: float = 400.0, seed: int = 0) -> World:
     """Build the embedded default world ``china-synthetic`` for 2010.
 
