@@ -81,7 +81,7 @@ def copy_scenarios(folder: Path) -> None:
 
 def test_the_tutorial_has_files_commands_and_python() -> None:
     kinds = [b.kind for b in blocks()]
-    assert kinds.count("file") == 2
+    assert kinds.count("file") == 3
     assert kinds.count("bash") >= 3
     assert kinds.count("python") >= 3
     assert kinds[0] == "file"  # the scenario is written before anything runs it
@@ -95,4 +95,8 @@ def test_the_tutorial_runs_as_written(tmp_path: Path) -> None:
     assert "hukou urbanization in 2035:" in text
     assert (tmp_path / "results" / "my_policy" / "manifest.json").is_file()
     assert (tmp_path / "results" / "my_sweep" / "results.parquet").is_file()
+    # Rules for named places: checked, a wrong name refused, run on the census world.
+    assert re.search(r"^OK my_cities [0-9a-f]{64}$", text, re.MULTILINE), text
+    assert "timeline.2018.places.1.name: code 440100 is '广州市'" in text
+    assert (tmp_path / "results" / "my_cities" / "places.parquet").is_file()
     assert "4 runs: 4 ok, 0 failed" in text
