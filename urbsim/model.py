@@ -361,7 +361,9 @@ class UrbanizationModel(mesa.Model):
         ps = self.place_state
         row: dict[str, float] = {"year": self.year}
         row.update(
-            indicators.national_row(self.counts, ps, self.local_state, self.place_table, self.hpa)
+            indicators.national_row(
+                self.counts, ps, self.local_state, self.place_table, self.hpa, self.size_class
+            )
         )
         row.update(finance.national_finance(self.local_state))
         c = self.counters

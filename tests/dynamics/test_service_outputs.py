@@ -11,6 +11,7 @@ import pytest
 
 from urbsim.analysis.services import gaps_by_size_class, national_gaps
 from urbsim.model import UrbanizationModel
+from urbsim.output.columns import size_class_column
 from urbsim.scenario import LoadedScenario
 
 
@@ -59,3 +60,17 @@ def test_size_class_gaps_are_the_users_weighted_mean() -> None:
     assert got.loc["mega", "entitlement_gap_pct"] == pytest.approx(50.0)
     with pytest.raises(ValueError, match="service_users"):
         gaps_by_size_class(places.drop(columns="service_users"))
+
+
+def test_national_size_class_columns_are_the_places_by_size_class(
+    tables: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    national, places = tables
+    by_class = gaps_by_size_class(places)
+    nat = national.set_index("year")
+    for row in by_class.itertuples():
+        for gap in ("entitlement_gap", "capacity_gap"):
+            column = size_class_column(gap, row.size_class)
+            assert 100 * nat.loc[row.year, column] == pytest.approx(getattr(row, f"{gap}_pct"))
+    for kind in ("education", "health", "elderly"):
+        assert national[f"capacity_gap_{kind}"].between(0, 1).all()

@@ -8,24 +8,43 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from urbsim.dynamics import services
 from urbsim.kernels import aggregate as A
 from urbsim.kernels import layout as L
 from urbsim.kernels import migrants as M
+from urbsim.output.columns import size_class_column
 from urbsim.state import SERVICE_TYPES, LocalState, PlaceState
-from urbsim.world import PlaceTable
+from urbsim.world import SIZE_CLASSES, PlaceTable
 from urbsim.world.base import DISTRICT as _DISTRICT
 
 
-def national_gaps(ps: PlaceState) -> dict[str, float]:
-    """Entitlement and capacity gaps of the whole country: the places' gaps weighted by their
-    users of all service types (the share of all users' needs), and their sum."""
-    users = sum(getattr(ps, f"{name}_users") for name in SERVICE_TYPES)
-    total = float(np.sum(users))
+def _weighted_gaps(ps: PlaceState, users: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
+    """Entitlement and capacity gaps of the places in ``mask``, weighted by ``users``."""
+    total = float(np.sum(users[mask]))
     if total <= 0:
-        return {"entitlement_gap": 0.0, "capacity_gap": 0.0, "service_gap": 0.0}
-    ent = float(np.sum(ps.entitlement_gap * users)) / total
-    cap = float(np.sum(ps.capacity_gap * users)) / total
-    return {"entitlement_gap": ent, "capacity_gap": cap, "service_gap": ent + cap}
+        return 0.0, 0.0
+    ent = float(np.sum((ps.entitlement_gap * users)[mask])) / total
+    cap = float(np.sum((ps.capacity_gap * users)[mask])) / total
+    return ent, cap
+
+
+def national_gaps(ps: PlaceState, size_class: np.ndarray) -> dict[str, float]:
+    """Entitlement and capacity gaps of the whole country and of each size class (the places'
+    gaps weighted by their users of all service types), the service gap (their sum), and the
+    capacity gap of each service type (entitled needs beyond capacity over its users)."""
+    users = sum(getattr(ps, f"{name}_users") for name in SERVICE_TYPES)
+    ent, cap = _weighted_gaps(ps, users, np.ones(users.shape[0], dtype=bool))
+    out = {"entitlement_gap": ent, "capacity_gap": cap, "service_gap": ent + cap}
+    for code, name in enumerate(SIZE_CLASSES):
+        ent, cap = _weighted_gaps(ps, users, size_class == code)
+        out[size_class_column("entitlement_gap", name)] = ent
+        out[size_class_column("capacity_gap", name)] = cap
+    for name in SERVICE_TYPES:
+        demand = getattr(ps, f"{name}_demand")
+        served = np.minimum(services.effective_capacity(ps, name), demand)
+        n_users = float(np.sum(getattr(ps, f"{name}_users")))
+        out[f"capacity_gap_{name}"] = float(np.sum(demand - served)) / n_users if n_users else 0.0
+    return out
 
 
 def national_row(
@@ -34,9 +53,11 @@ def national_row(
     gs: LocalState,
     table: PlaceTable,
     hpa: float,
+    size_class: np.ndarray,
 ) -> dict[str, float]:
     """National aggregates of one year from the integer counts and place values (the national
-    columns of :mod:`urbsim.output.columns` that come from the count)."""
+    columns of :mod:`urbsim.output.columns` that come from the count); ``size_class`` is each
+    place's city size class."""
     res = counts[:, A.A_RESIDENTS].sum() * hpa
     urb = counts[:, A.A_URBAN].sum() * hpa
     reg = counts[:, A.A_REGISTERED].sum() * hpa
@@ -56,7 +77,7 @@ def national_row(
         "households": float(counts[:, A.A_HOUSEHOLDS].sum() * hpa),
         "local_debt": float(gs.debt.sum()),
     }
-    row.update(national_gaps(ps))
+    row.update(national_gaps(ps, size_class))
     return row
 
 

@@ -18,6 +18,8 @@ from typing import Final
 
 import pandas as pd
 
+from urbsim.world.base import SIZE_CLASSES
+
 #: Keys of a Parquet field's metadata holding the unit and the description.
 UNIT_KEY: Final[bytes] = b"unit"
 DESCRIPTION_KEY: Final[bytes] = b"description"
@@ -62,6 +64,45 @@ def _persons(name: str, description: str) -> Column:
 def _flow(name: str, unit: str, description: str) -> Column:
     return Column(name, "float64", unit, description)
 
+
+def size_class_column(prefix: str, size_class: str) -> str:
+    """Name of a national column of one size class: ``capacity_gap`` and ``"large I"`` give
+    ``capacity_gap_large_i``."""
+    return f"{prefix}_{size_class.lower().replace('-', '_').replace(' ', '_')}"
+
+
+def _gap_columns() -> tuple[Column, ...]:
+    """The entitlement and capacity gaps of each size class, then the capacity gap of each
+    service type (national columns)."""
+    out = []
+    for sc in SIZE_CLASSES:
+        for gap, what in (("entitlement_gap", "not entitled"), ("capacity_gap", "beyond capacity")):
+            out.append(
+                Column(
+                    size_class_column(gap, sc),
+                    "float64",
+                    "share of service users",
+                    f"Service needs {what} in places of {sc} cities (weighted by users).",
+                )
+            )
+    for kind, users in SERVICE_USERS.items():
+        out.append(
+            Column(
+                f"capacity_gap_{kind}",
+                "float64",
+                f"share of {kind} users",
+                f"Entitled {kind} needs beyond the capacity, over its users ({users}).",
+            )
+        )
+    return tuple(out)
+
+
+#: Users of each service type, as the column descriptions name them.
+SERVICE_USERS: Final[dict[str, str]] = {
+    "education": "school-age children",
+    "health": "urban residents",
+    "elderly": "persons of households headed by someone 60+",
+}
 
 #: Columns of ``national.parquet``, one row per year, in output order.
 NATIONAL: Final[tuple[Column, ...]] = (
@@ -109,6 +150,7 @@ NATIONAL: Final[tuple[Column, ...]] = (
         "share of service users",
         "Public-service needs, all types, that are entitled but beyond the capacity.",
     ),
+    *_gap_columns(),
     _persons("registered_population", "Persons by hukou place (equals residents)."),
     _persons("nonagri_hukou_population", "Non-agricultural hukou holders."),
     _persons("urban_floating_population", "Floating persons living in urban zones."),
