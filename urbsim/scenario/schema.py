@@ -432,25 +432,6 @@ def _year_series_problems(name: str, series: dict[str, float], low: float, high:
             raise ValueError(f"{name}[{key}] = {value} is outside [{low}, {high}]")
 
 
-class RegionSeries(Strict):
-    """One year series per NBS region (keys are years, values interpolated linearly)."""
-
-    east: YearSeries
-    central: YearSeries
-    west: YearSeries
-    northeast: YearSeries
-
-    def as_tuple(self) -> tuple[YearSeries, YearSeries, YearSeries, YearSeries]:
-        """Series in the order of :data:`urbsim.world.REGIONS`."""
-        return (self.east, self.central, self.west, self.northeast)
-
-    @model_validator(mode="after")
-    def _growth_rates(self) -> RegionSeries:
-        for key in REGION_KEYS:
-            _year_series_problems(key, getattr(self, key), -0.5, 1.0)
-        return self
-
-
 #: Real GDP growth by region 2010-2019 (share per year): means of the provinces' real growth
 #: as their statistical communiqués reported it (rounded, within about 0.5 pp), 2019 as the
 #: national 2019 communiqué gives it by region. Only the regions' differences from their mean
@@ -511,6 +492,26 @@ _REGIONAL_GROWTH: dict[str, dict[str, float]] = {
 }
 
 
+class RegionSeries(Strict):
+    """One year series per NBS region (keys are years, values interpolated linearly); a region
+    left out keeps its default path."""
+
+    east: YearSeries = Field(default_factory=lambda: dict(_REGIONAL_GROWTH["east"]))
+    central: YearSeries = Field(default_factory=lambda: dict(_REGIONAL_GROWTH["central"]))
+    west: YearSeries = Field(default_factory=lambda: dict(_REGIONAL_GROWTH["west"]))
+    northeast: YearSeries = Field(default_factory=lambda: dict(_REGIONAL_GROWTH["northeast"]))
+
+    def as_tuple(self) -> tuple[YearSeries, YearSeries, YearSeries, YearSeries]:
+        """Series in the order of :data:`urbsim.world.REGIONS`."""
+        return (self.east, self.central, self.west, self.northeast)
+
+    @model_validator(mode="after")
+    def _growth_rates(self) -> RegionSeries:
+        for key in REGION_KEYS:
+            _year_series_problems(key, getattr(self, key), -0.5, 1.0)
+        return self
+
+
 class LabourMarket(Strict):
     """Labour demand, wage adjustment and the regional demand path."""
 
@@ -545,7 +546,7 @@ class LabourMarket(Strict):
         le=3,
     )
     regional_growth: RegionSeries = P(
-        RegionSeries.model_validate(_REGIONAL_GROWTH),
+        RegionSeries(),
         "1/year",
         "NBS: provincial statistical communiqués 2010-2019 (real GDP growth, region means of "
         "provinces, rounded); 2019: national Statistical Communiqué 2019 by region (east 6.2, "
@@ -593,49 +594,79 @@ class HousingMarket(Strict):
 
 class ServiceType(Strict):
     """Cost and life of one kind of public-service capacity (yuan of 2010, scaled by the wage
-    index)."""
+    index); each service type below gives its own defaults and sources."""
+
+    operating_cost: float
+    building_cost: float
+    depreciation: float
+
+
+#: Source of the building costs and service lives of every type.
+_BUILDING = "assumed (two years of running cost); calibrated in issue 14"
+_LIFE = "assumed (a 20-year life of buildings and equipment); calibrated in issue 14"
+
+
+class Education(ServiceType):
+    """School places for the school-age children of urban households."""
 
     operating_cost: float = P(
-        1000.0, "yuan/place/year", "see the service type", "Running one place for a year.", gt=0
+        4500.0,
+        "yuan/place/year",
+        "budgetary spending per pupil 2010, about 4,000 (primary) to 5,200 (junior secondary) "
+        "yuan (MoE, NBS and MoF announcement on 2010 education spending)",
+        "Running one school place for a year.",
+        gt=0,
+    )
+    building_cost: float = P(9000.0, "yuan/place", _BUILDING, "Building one school place.", ge=0)
+    depreciation: float = P(
+        0.05, "1/year", _LIFE, "Share of school places lost each year.", ge=0, le=1
+    )
+
+
+class Health(ServiceType):
+    """Health-care places for every urban resident."""
+
+    operating_cost: float = P(
+        430.0,
+        "yuan/place/year",
+        "government health expenditure 2010, 573 billion yuan (China Health Statistical "
+        "Yearbook), per resident",
+        "Running health care for one resident for a year.",
+        gt=0,
+    )
+    building_cost: float = P(860.0, "yuan/place", _BUILDING, "Building one health place.", ge=0)
+    depreciation: float = P(
+        0.05, "1/year", _LIFE, "Share of health places lost each year.", ge=0, le=1
+    )
+
+
+class Elderly(ServiceType):
+    """Social-security and elderly-care places for the persons of urban households headed by
+    someone 60 or older."""
+
+    operating_cost: float = P(
+        2000.0,
+        "yuan/place/year",
+        "assumed (social-security services and elderly care, pensions excluded); calibrated in "
+        "issue 14",
+        "Running one elderly-care place for a year.",
+        gt=0,
     )
     building_cost: float = P(
-        2000.0, "yuan/place", "see the service type", "Building one new place.", ge=0
+        4000.0, "yuan/place", _BUILDING, "Building one elderly-care place.", ge=0
     )
     depreciation: float = P(
-        0.05, "1/year", "see the service type", "Share of places lost each year.", ge=0, le=1
+        0.05, "1/year", _LIFE, "Share of elderly-care places lost each year.", ge=0, le=1
     )
 
 
 class Services(Strict):
-    """Public-service capacity by type: education (school-age children), health (every
-    resident) and social security / elderly care (persons of households headed by someone 60
-    or older). A type's users are the place's urban residents it serves; hukou holders are
-    entitled in full, others by their access share."""
+    """Public-service capacity by type. A type's users are the urban residents it serves;
+    hukou holders are entitled in full, others by their access share."""
 
-    education: ServiceType = P(
-        ServiceType(operating_cost=4500.0, building_cost=9000.0, depreciation=0.05),
-        "yuan of 2010",
-        "operating: budgetary spending per pupil 2010, about 4,000 (primary) to 5,200 (junior "
-        "secondary) yuan (MoE, NBS and MoF announcement on 2010 education spending); building "
-        "two years of it and a 20-year life assumed, calibrated in issue 14",
-        "School places for school-age children.",
-    )
-    health: ServiceType = P(
-        ServiceType(operating_cost=430.0, building_cost=860.0, depreciation=0.05),
-        "yuan of 2010",
-        "operating: government health expenditure 2010 (573 billion yuan, China Health "
-        "Statistical Yearbook) per resident; building two years of it and a 20-year life "
-        "assumed, calibrated in issue 14",
-        "Health-care places for every resident.",
-    )
-    elderly: ServiceType = P(
-        ServiceType(operating_cost=2000.0, building_cost=4000.0, depreciation=0.05),
-        "yuan of 2010",
-        "assumed (social security and elderly-care services, pensions excluded); calibrated in "
-        "issue 14",
-        "Social-security and elderly-care places for persons of households headed by someone "
-        "60 or older.",
-    )
+    education: Education = Field(default_factory=Education)
+    health: Health = Field(default_factory=Health)
+    elderly: Elderly = Field(default_factory=Elderly)
 
 
 class Economy(Strict):
