@@ -741,9 +741,11 @@ class Economy(Strict):
         le=0.5,
     )
     job_adjustment: float = P(
-        0.25,
+        0.5,
         "1/year",
-        "urbsim",
+        "assumed: with it the census scenario's urban unemployment is 5.1 % in 2019 (NBS "
+        "surveyed urban unemployment about 5 % in 2018-2019; 0.25 gave a 7.4 % peak in 2014); "
+        "calibrated in issue 14",
         "Share of the gap between the job base (jobs firms offer at the productivity wage) and "
         "the labour force at natural unemployment (plus programme jobs) closed each year.",
         ge=0,
