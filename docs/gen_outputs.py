@@ -57,7 +57,7 @@ OTHER_FILES: tuple[tuple[str, str], ...] = (
     ),
     (
         "figures/service_gap.png",
-        "urban residents without full service access, by city size class",
+        "entitlement gap and capacity gap of the public services, by city size class",
     ),
 )
 TABLES: tuple[tuple[str, str, Sequence[Column]], ...] = (
