@@ -140,7 +140,9 @@ def open_capacity(
 
 def _fraction(money: np.ndarray, cost: np.ndarray) -> np.ndarray:
     """Share of ``cost`` that ``money`` pays, in [0, 1] (1 where nothing costs)."""
-    return np.minimum(np.divide(money, cost, out=np.ones_like(cost), where=cost > 0), 1.0)
+    # Divide only where the money falls short (the quotient is then below 1 and cannot overflow
+    # however small the cost).
+    return np.divide(money, cost, out=np.ones_like(cost), where=cost > money)
 
 
 def fund_capacity(
