@@ -253,3 +253,36 @@ def test_county_town_pilots_by_place_expand_by_precedence() -> None:
     )
     pilot = _expand(policy).pilot
     assert np.isnan(pilot[:2]).all() and pilot[2:].tolist() == [0.0, 0.0, 0.0, 1.0]
+
+
+def test_every_prefecture_of_the_census_world_addressed_equals_the_size_class_form() -> None:
+    """At full size (2,870 places, 341 prefectures addressed one by one) the expansion gives
+    what the size-class form gives, and a cap on every province is measured per province."""
+    from urbsim.scenario.places import census_reference
+
+    index = census_reference()
+    n = len(index)
+    rng = np.random.default_rng(3)
+    size = rng.integers(0, 6, n).astype(np.int8)
+    kind = np.where(rng.uniform(size=n) < 0.3, 0, 1).astype(np.uint8)
+    capital = np.zeros(n, dtype=np.bool_)
+    rule = {"rule": "points", "min_years": 4, "quota_per_10k": 7.5}
+    by_class = Policy.model_validate({"settlement": dict.fromkeys(SETTLEMENT_KEYS, rule)})
+    prefectures = sorted(set(index.prefecture_code.tolist()))
+    places = [{"code": c, "name": index.names_of(c)[0], "settlement": rule} for c in prefectures]
+    by_place = Policy.model_validate({"places": places})
+    a = expand_policy(by_class, size, kind, capital)
+    b = expand_policy(by_place, size, kind, capital, index)
+    for name in ("rule", "min_years", "quota_per_10k"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    provinces = sorted({c // 10_000 * 10_000 for c in prefectures})
+    caps = [
+        {"code": c, "name": index.names_of(c)[0], "population_cap": {"residents": 1e6}}
+        for c in provinces
+    ]
+    residents = np.full(n, 1e4)
+    cap_policy = Policy.model_validate({"places": caps})
+    capped = expand_policy(cap_policy, size, kind, capital, index, residents)
+    per_province = np.bincount(index.province_code, weights=residents)[index.province_code]
+    expected = np.clip((per_province / 1e6 - 0.9) / 0.1, 0.0, 1.0)
+    np.testing.assert_allclose(capped.cap_pressure, expected, rtol=1e-12)
