@@ -386,6 +386,7 @@ class UrbanizationModel(mesa.Model):
         row["public_spending"] = float(
             ps.spending.sum()
             + self.central.programme_spending
+            + self.local_state.programme_bonds.sum()
             + self.central.renewal_subsidy
             + self.local_state.renewal_cost.sum()
         )

@@ -224,7 +224,8 @@ class LocalState:
 
         revenue + transfers + land_revenue + borrowing + arrears + reserves (before)
             = compensation + service_budget + other_spending + renewal_cost + debt_service
-              + infrastructure + service_investment + repayment + reserves (after)
+              + infrastructure + service_investment + programme_bonds + repayment
+              + reserves (after)
 
     Attributes
     ----------
@@ -245,8 +246,10 @@ class LocalState:
         Net land income and reserves left for investment after obligations.
     infrastructure, service_investment : yuan/year
         Investment in urban infrastructure for new residents and in service capacity.
+    programme_bonds : yuan/year
+        Special bonds issued for the county-town programme (spent on it; part of borrowing).
     borrowing, repayment : yuan/year
-        New debt, and debt repaid early from a fund surplus.
+        New debt (programme bonds included), and debt repaid early from a fund surplus.
     debt, debt_ceiling, reserves : yuan
         Outstanding debt at the end of the year, the ceiling on it, unspent fund.
     quota_left : persons
@@ -270,6 +273,7 @@ class LocalState:
     fund: np.ndarray
     infrastructure: np.ndarray
     service_investment: np.ndarray
+    programme_bonds: np.ndarray
     borrowing: np.ndarray
     repayment: np.ndarray
     debt: np.ndarray

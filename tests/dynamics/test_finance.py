@@ -219,6 +219,22 @@ def test_invest_uses_the_fund_then_borrows_within_the_room_then_repays() -> None
     np.testing.assert_allclose(gs.service_investment, [500.0, 0.0])
 
 
+def test_programme_bonds_come_first_within_the_room() -> None:
+    eco = Economy(investment_share=1.0, amortization=0.0)
+    gs = govs(2, debt_ceiling=[100.0, 1000.0])
+    gov = np.array([0, 1])
+    F.invest(gs, np.array([50.0, 50.0]), np.zeros(2), gov, 2, eco, bonds=np.array([80.0, 80.0]))
+    # government 0: bonds 80 of its room 100, services get the last 20 of their 50;
+    # government 1: bonds 80 and services 50 fit
+    np.testing.assert_allclose(gs.programme_bonds, [80.0, 80.0])
+    np.testing.assert_allclose(gs.service_investment, [20.0, 50.0])
+    np.testing.assert_allclose(gs.borrowing, [100.0, 130.0])
+    np.testing.assert_allclose(gs.debt, [100.0, 130.0])
+    gs = govs(1, debt_ceiling=[30.0])
+    F.invest(gs, np.zeros(1), np.zeros(1), np.zeros(1, int), 1, eco, bonds=np.array([80.0]))
+    np.testing.assert_allclose(gs.programme_bonds, [30.0])  # no more than the room
+
+
 def test_borrowing_splits_between_infrastructure_and_services_by_need() -> None:
     eco = Economy(investment_share=1.0, amortization=0.0)
     gs = govs(1, debt_ceiling=[150.0])

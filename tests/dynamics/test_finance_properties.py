@@ -79,7 +79,16 @@ def worlds(draw: st.DrawFn) -> dict:
     gs = LocalState.zeros(n_gov)
     gs.debt[:] = rng.choice([0.0, 1e6, 1e9, 1e12], n_gov)
     gs.reserves[:] = rng.choice([0.0, 1e7], n_gov)
-    return {"ps": ps, "gs": gs, "gov": gov, "n_gov": n_gov, "users": users, "rng": rng}
+    return {
+        "ps": ps,
+        "gs": gs,
+        "gov": gov,
+        "n_gov": n_gov,
+        "users": users,
+        "rng": rng,
+        "programme": draw(st.sampled_from([0.0, 1e-3, 10.0])),  # billion yuan
+        "bond_share": draw(st.floats(0.0, 1.0)),
+    }
 
 
 def _copy(gs: LocalState) -> LocalState:
@@ -95,10 +104,16 @@ def _run_year(w: dict, eco: Economy, year: int, first: bool = False) -> LocalSta
     before = _copy(gs)
     n = ps.urban_residents.shape[0]
     table = place_table(region=[0] * n, kind=[1] * n)
-    policy = Policy.model_validate({"renewal": {"households_per_year": 1e5}})
+    policy = Policy.model_validate(
+        {
+            "renewal": {"households_per_year": 1e5},
+            "county_town": {"budget": w["programme"], "bond_share": w["bond_share"]},
+        }
+    )
+    pilots = np.flatnonzero(ps.urban_residents > 0)
     E.update_governments(
         ps, gs, table, eco, policy_arrays(n), policy, w["users"], 10.0, 1.3, gov, n_gov,
-        np.zeros(0, np.int64), year, first=first,
+        pilots, year, first=first,
     )  # fmt: skip
     return before
 
@@ -124,6 +139,7 @@ def test_accounts_close(w: dict, eco: Economy, start: int, years: int) -> None:
             + gs.debt_service
             + gs.infrastructure
             + gs.service_investment
+            + gs.programme_bonds
             + gs.repayment
             + gs.reserves
         )
@@ -147,6 +163,7 @@ def test_borrowing_stays_within_the_room_under_the_ceiling(
         base = opening * (1.0 - eco.amortization) + gs.arrears
         tol = _RTOL * np.maximum(gs.debt_ceiling, base) + 1e-6
         assert (gs.borrowing <= np.clip(gs.debt_ceiling - base, 0.0, None) + tol).all()
+        assert (gs.programme_bonds <= gs.borrowing + tol).all()
         np.testing.assert_allclose(
             gs.debt, base - gs.repayment + gs.borrowing, rtol=_RTOL, atol=1e-6
         )

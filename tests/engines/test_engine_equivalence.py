@@ -181,11 +181,36 @@ CAPS: dict[str, Any] = {
     },
 }
 
+#: Points and conditional rules that local governments move each year, both ways (their
+#: openness responds strongly to labour, population and fiscal signals; tightening allowed).
+LOCAL: dict[str, Any] = {
+    "name": "local-responses",
+    "end_year": 2020,
+    "policy": {
+        "settlement": _points(
+            (150.0, 200.0, 300.0, 400.0, 600.0, 800.0, 1000.0), (4, 4, 3, 3, 2, 2, 2)
+        ),
+        "local_response": {
+            "enabled": True,
+            "weight_labour": 50.0,
+            "weight_population": 50.0,
+            "weight_fiscal": 3.0,
+            "fiscal_reference": 0.5,
+            "adjustment": 1.0,
+            "max_change_years": 3,
+            "quota_factor": 5.0,
+            "allow_tightening": True,
+        },
+    },
+    "timeline": {"2014": {"settlement": {"medium": {"rule": "conditional", "min_years": 3}}}},
+}
+
 SCENARIOS: dict[str, dict[str, Any]] = {
     "points": POINTS,
     "open": OPEN,
     "moves": MOVES,
     "caps": CAPS,
+    "local": LOCAL,
 }
 
 
@@ -282,6 +307,8 @@ CASES: list[Case] = [
     Case("moves", 23, tiny=_tiny(23, 24, 1200, 20000.0)),
     Case("caps", 31, hpa=60000.0),
     Case("caps", 32, hpa=150000.0),
+    Case("local", 41, hpa=100000.0),
+    Case("local", 42, tiny=_tiny(42, 24, 1500, 20000.0), quota_scale=0.2),
 ]
 
 

@@ -125,6 +125,20 @@ def depreciate_programme(ps: PlaceState, rate: float) -> None:
     ps.programme_capacity *= 1.0 - rate
 
 
+def programme_money(
+    ps: PlaceState, ct: CountyTown, pilots: np.ndarray, region: np.ndarray
+) -> np.ndarray:
+    """The county-town budget split over the pilots by regional priority times urban residents
+    (yuan per place; 0 outside the pilots)."""
+    money = np.zeros(ps.urban_residents.shape[0])
+    if ct.budget <= 0 or not pilots.size:
+        return money
+    weight = np.asarray(ct.priority.as_tuple())[region[pilots]] * ps.urban_residents[pilots]
+    if weight.sum() > 0:
+        money[pilots] = ct.budget * _YUAN_PER_BILLION * weight / weight.sum()
+    return money
+
+
 def fund_programme(
     ps: PlaceState,
     ct: CountyTown,
@@ -134,21 +148,19 @@ def fund_programme(
     efficiency: float,
     wage_index: float,
 ) -> float:
-    """Spend the county-town budget on the pilots, by regional priority times urban residents:
-    service capacity, amenity and jobs in the budget's shares.
+    """Spend the county-town budget on the pilots (:func:`programme_money`): service capacity,
+    amenity and jobs in the budget's shares, at ``unit_cost`` per place of service capacity,
+    ``ct.cost_per_amenity`` per amenity unit and resident and ``ct.cost_per_job`` per job.
 
     Returns
     -------
     float
-        Central spending on the programme (yuan).
+        Spending on the programme (yuan): central money and the pilots' special bonds.
     """
-    if ct.budget <= 0 or not pilots.size:
+    money = programme_money(ps, ct, pilots, region)[pilots]
+    if not money.sum() > 0:
         return 0.0
     urban = ps.urban_residents[pilots]
-    weight = np.asarray(ct.priority.as_tuple())[region[pilots]] * urban
-    if weight.sum() <= 0:
-        return 0.0
-    money = ct.budget * _YUAN_PER_BILLION * weight / weight.sum()
     ps.programme_capacity[pilots] += money * ct.share_services * efficiency / unit_cost
     ps.amenity[pilots] += (
         money * ct.share_amenity / (ct.cost_per_amenity * wage_index * np.maximum(urban, 1.0))
@@ -196,12 +208,14 @@ def fund_services(
     eff: float,
     first: bool,
     effort: np.ndarray,
+    bonds: np.ndarray,
 ) -> None:
     """Service capacity of the year (:mod:`urbsim.dynamics.services`): the budget opens the
     first year's capacity or depreciation runs; investment (:func:`urbsim.dynamics.finance.invest`:
     land income, then borrowing under the ceiling) covers ``investment_share`` times ``effort``
     of what the services still need, besides infrastructure for new urban residents; the money
-    runs and builds capacity; gaps and quality follow. A government without service demand
+    runs and builds capacity; gaps and quality follow. ``bonds`` (yuan per government) are the
+    county-town programme's special bonds it issues first. A government without service demand
     spends its service budget on other things."""
     svc = eco.services
     alloc = allocate_services(ps, gs, gov, n_gov)
@@ -214,7 +228,7 @@ def fund_services(
         services.depreciate(ps, svc)
     need = np.clip(services.money_needed(ps, svc, wage_index, eff) - alloc, 0.0, None)
     infra = F.infrastructure_need(ps, eco, wage_index)
-    spent = F.invest(gs, need, infra, gov, n_gov, eco, effort)
+    spent = F.invest(gs, need, infra, gov, n_gov, eco, effort, bonds)
     services.fund_capacity(ps, svc, alloc + spent, wage_index, eff)
     services.service_gaps(ps)
     ps.spending[:] = alloc + spent
@@ -271,7 +285,8 @@ def update_governments(
     Returns
     -------
     programme_spending, renewal_subsidy : float
-        Central spending on the county-town programme and renewal subsidies (yuan).
+        Central spending on the county-town programme (what the pilots' special bonds do not
+        pay) and renewal subsidies (yuan).
     """
     unit_cost = eco.service_cost * wage_index
     eff = pa.efficiency
@@ -282,7 +297,10 @@ def update_governments(
     programme = fund_programme(
         ps, policy.county_town, pilots, table.region, unit_cost, eff, wage_index
     )
+    ct = policy.county_town
+    bonds = ct.bond_share * F.group_sum(programme_money(ps, ct, pilots, table.region), gov, n_gov)
     run_finance(ps, gs, table.region, eco, pa, wage_index, gov, n_gov, year, first)
-    fund_services(ps, gs, eco, gov, n_gov, wage_index, eff, first, effort)
+    fund_services(ps, gs, eco, gov, n_gov, wage_index, eff, first, effort, bonds)
     points_quotas(gs, pa, ps.registered_population, gov, n_gov)
-    return programme, renewal_subsidy
+    # The pilots' special bonds (within their ceilings) pay part of the programme.
+    return programme - float(gs.programme_bonds.sum()), renewal_subsidy

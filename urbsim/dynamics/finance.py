@@ -28,7 +28,8 @@ Every yuan is accounted for (``tests/dynamics/test_finance_properties.py``)::
 
     revenue + transfers + land revenue + borrowing + arrears + reserves before
         = compensation + service budget + other spending + renewal + debt service
-          + infrastructure + service investment + early repayment + reserves after
+          + infrastructure + service investment + programme bonds + early repayment
+          + reserves after
 
 ``arrears`` (obligations no budget could pay, rolled into the debt) are zero unless debt
 service exceeds all of a government's income.
@@ -217,8 +218,11 @@ def invest(
     n_gov: int,
     eco: Economy,
     effort: np.ndarray | None = None,
+    bonds: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Invest in infrastructure for new urban residents (``infra_need``, yuan per place) and in
+    """Issue the county-town programme's special bonds (``bonds``, yuan per government, within
+    the room under the ceiling first; ``programme_bonds``), then invest in infrastructure for
+    new urban residents (``infra_need``, yuan per place) and in
     ``investment_share`` (times each government's ``effort``, 1 if not given; at most all) of
     the money its services still need (``need``, yuan per place): from the fund first, then by
     borrowing within the room under the ceiling; a surplus repays debt early, the rest is
@@ -237,13 +241,16 @@ def invest(
     left = gs.fund - fund_infra - fund_serv
     base = gs.debt * (1.0 - eco.amortization) + gs.arrears
     room = np.clip(gs.debt_ceiling - base, 0.0, None)
+    gs.programme_bonds[:] = np.zeros(n_gov) if bonds is None else np.minimum(bonds, room)
+    room = room - gs.programme_bonds
     wanted_infra = need_infra - fund_infra
     wanted = wanted_infra + need_serv - fund_serv
-    gs.borrowing[:] = np.minimum(wanted, room)
+    borrowed = np.minimum(wanted, room)
     # Borrowed money goes to the two needs in proportion to what each still lacks.
     to_infra = np.divide(wanted_infra, wanted, out=np.zeros(n_gov), where=wanted > 0)
-    gs.infrastructure[:] = fund_infra + gs.borrowing * to_infra
-    gs.service_investment[:] = fund_serv + gs.borrowing * (1.0 - to_infra)
+    gs.infrastructure[:] = fund_infra + borrowed * to_infra
+    gs.service_investment[:] = fund_serv + borrowed * (1.0 - to_infra)
+    gs.borrowing[:] = gs.programme_bonds + borrowed
     gs.repayment[:] = np.minimum(left, base)
     gs.reserves[:] = left - gs.repayment
     gs.debt[:] = base - gs.repayment + gs.borrowing

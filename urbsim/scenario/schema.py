@@ -1104,6 +1104,16 @@ class CountyTown(Strict):
         "Investment raising amenity by 1 for one urban resident.",
         gt=0,
     )
+    bond_share: float = P(
+        0.5,
+        "share",
+        "assumed; calibrated in issue 14 (county-town projects were financed largely by local "
+        "special bonds from 2020)",
+        "Share of each pilot's programme money raised as special bonds by its local government "
+        "(within its debt ceiling; the central budget pays the rest).",
+        ge=0,
+        le=1,
+    )
 
     @model_validator(mode="after")
     def _shares(self) -> CountyTown:
