@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from dynamics_helpers import govs, places, policy_arrays
+from dynamics_helpers import govs, place_table, places, policy_arrays
 
 from urbsim.dynamics import local_policy as LP
 from urbsim.kernels.layout import RULE_CLOSED, RULE_CONDITIONAL, RULE_OPEN, RULE_POINTS
@@ -112,7 +112,9 @@ def test_switched_off_the_central_rules_apply_unchanged(first: bool) -> None:
         min_years=np.array([5, 5, 5], dtype=np.int64),
         quota_per_10k=np.array([10.0, 10.0, 10.0]),
     )
-    effort = LP.respond(ps, gs, pa, _GOV, 2, LocalResponse(enabled=False), 0.05, first)
+    table = place_table([0, 0, 0], [0, 0, 0])
+    lr = LocalResponse(enabled=False)
+    effort = LP.respond(ps, gs, pa, table, _GOV, 2, lr, 0.05, True, first)
     np.testing.assert_array_equal(pa.min_years, [5, 5, 5])
     np.testing.assert_array_equal(pa.quota_per_10k, [10.0, 10.0, 10.0])
     np.testing.assert_array_equal(effort, [1.0, 1.0])
@@ -124,10 +126,43 @@ def test_switched_on_the_first_year_only_records_wages() -> None:
     gs = govs(2, debt_ceiling=[100.0, 100.0])
     pa = policy_arrays(3, rule=np.full(3, RULE_CONDITIONAL, dtype=np.int64))
     pa.min_years[:] = 5
-    effort = LP.respond(ps, gs, pa, _GOV, 2, LocalResponse(enabled=True), 0.05, first=True)
+    table = place_table([0, 0, 0], [0, 0, 0])
+    lr = LocalResponse(enabled=True)
+    effort = LP.respond(ps, gs, pa, table, _GOV, 2, lr, 0.05, True, first=True)
     np.testing.assert_allclose(gs.mean_wage, [2.0, 3.0])
     np.testing.assert_array_equal(pa.min_years, [5, 5, 5])
     np.testing.assert_array_equal(effort, [1.0, 1.0])
-    # the next year a government with all its ceiling unused opens up
-    effort = LP.respond(ps, gs, pa, _GOV, 2, LocalResponse(enabled=True), 0.05, first=False)
-    assert (gs.openness > 0).all() and (pa.min_years < 5).all() and (effort > 1).all()
+    # Before the legislature's ceiling the fiscal room does not count: only the labour signal
+    # (employment 1 over 0.95, weight 5: 0.25), half of it the first year -> 0.125
+    gs2 = govs(2, debt_ceiling=[100.0, 100.0], mean_wage=[2.0, 3.0])
+    LP.respond(ps, gs2, pa, table, _GOV, 2, lr, 0.05, False, first=False)
+    np.testing.assert_allclose(gs2.openness, [0.125, 0.125])
+    # With it, a government with all its ceiling unused opens up:
+    # target 0.25 + 1 * (1 - 0.1) -> clipped to 1, openness 0.5, 2 years fewer, effort 1.25
+    effort = LP.respond(ps, gs, pa, table, _GOV, 2, lr, 0.05, True, first=False)
+    np.testing.assert_allclose(gs.openness, [0.5, 0.5])
+    np.testing.assert_array_equal(pa.min_years, [3, 3, 3])
+    np.testing.assert_allclose(effort, [1.25, 1.25])
+
+
+def test_the_central_policy_keeps_the_rules_of_fixed_classes() -> None:
+    # a district of a super-large city (12 million urban residents), a small city's district
+    # and a county (county-town class)
+    ps = places(3, urban_residents=[12e6, 1e5, 5e4])
+    table = place_table([0, 0, 0], [0, 0, 1])
+    gov = np.array([0, 1, 1])
+    movable = LP.movable_places(table, ps, gov, 2, LocalResponse())
+    np.testing.assert_array_equal(movable, [False, True, True])
+    movable = LP.movable_places(table, ps, gov, 2, LocalResponse(fixed_classes=["county_town"]))
+    np.testing.assert_array_equal(movable, [True, True, False])
+    pa = policy_arrays(
+        3,
+        rule=np.full(3, RULE_POINTS, dtype=np.int64),
+        min_years=np.array([5, 5, 5], dtype=np.int64),
+        quota_per_10k=np.array([10.0, 10.0, 10.0]),
+    )
+    LP.apply_openness(pa, govs(2, openness=[1.0, 1.0]), gov, LocalResponse(), movable)
+    np.testing.assert_array_equal(pa.min_years, [2, 2, 5])
+    np.testing.assert_allclose(pa.quota_per_10k, [30.0, 30.0, 10.0])
+    with pytest.raises(ValueError, match="unknown settlement classes"):
+        LocalResponse(fixed_classes=["megacity"])

@@ -291,7 +291,9 @@ def update_governments(
     unit_cost = eco.service_cost * wage_index
     eff = pa.efficiency
     services.set_needs(ps, users, pa.access, eco.service_base_access, hpa)
-    effort = respond(ps, gs, pa, gov, n_gov, policy.local_response, eco.natural_unemployment, first)
+    statutory = F.national_ceiling(eco, year) > 0.0
+    lr = policy.local_response
+    effort = respond(ps, gs, pa, table, gov, n_gov, lr, eco.natural_unemployment, statutory, first)
     renewal_subsidy = renew_communities(ps, gs, policy.renewal, gov, n_gov)
     depreciate_programme(ps, eco.programme_depreciation)
     programme = fund_programme(

@@ -11,24 +11,30 @@ signals, each a documented parameter's weight times a quantity the model compute
 * its **population change**: urban residents' growth below the national growth (a city losing
   ground to others competes for residents);
 * its **fiscal room**: the share of its debt ceiling still unused (a city that can borrow can
-  afford the services new residents are entitled to).
+  afford the services new residents are entitled to), from the legislature's ceiling on.
 
 The score moves a share ``adjustment`` of the way to its target each year and lies in [-1, 1].
 A positive score lowers the residence years its settlement rule requires (at most
 ``max_change_years``, never below zero), raises its points quota (up to ``quota_factor`` times
 the central quota) and its service investment effort; a negative score lowers the investment
 effort, and tightens the rule only with ``allow_tightening`` (off by default: since the 2014
-opinions the central requirements are maxima). Closed and open rules are left as they are.
-With ``policy.local_response.enabled`` false, the central rules apply unchanged.
+opinions the central requirements are maxima). Closed and open rules are left as they are,
+and so are the rules of the settlement classes in ``fixed_classes`` (super-large and mega cities
+by default: the 2014 opinions keep their population under strict central control). The fiscal
+signal counts from the legislature's ceiling on (2015). With ``policy.local_response.enabled``
+false, the central rules apply unchanged.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from urbsim.dynamics.policy import settlement_class
 from urbsim.kernels.layout import RULE_CONDITIONAL, RULE_POINTS
-from urbsim.scenario.schema import LocalResponse
+from urbsim.places import size_classes
+from urbsim.scenario.schema import SETTLEMENT_KEYS, LocalResponse
 from urbsim.state import LocalState, PlaceState, PolicyArrays
+from urbsim.world import PlaceTable
 
 
 def weighted_mean(
@@ -93,7 +99,13 @@ def openness(
     gs.openness[:] = gs.openness + lr.adjustment * (target - gs.openness)
 
 
-def apply_openness(pa: PolicyArrays, gs: LocalState, gov: np.ndarray, lr: LocalResponse) -> None:
+def apply_openness(
+    pa: PolicyArrays,
+    gs: LocalState,
+    gov: np.ndarray,
+    lr: LocalResponse,
+    movable: np.ndarray | None = None,
+) -> None:
     """Each place's residence years and points quota under its government's openness score
     ``o``: years ``max(0, central - round(o * max_change_years))`` and quota ``central *
     quota_factor ** o`` (only ``o >= 0`` counts unless ``allow_tightening``); conditional and
@@ -103,11 +115,24 @@ def apply_openness(pa: PolicyArrays, gs: LocalState, gov: np.ndarray, lr: LocalR
         score = np.maximum(score, 0.0)
     cut = np.rint(score * lr.max_change_years).astype(np.int64)
     adjustable = (pa.rule == RULE_CONDITIONAL) | (pa.rule == RULE_POINTS)
+    if movable is not None:
+        adjustable &= movable
     pa.min_years[:] = np.where(adjustable, np.maximum(pa.min_years - cut, 0), pa.min_years)
-    points = pa.rule == RULE_POINTS
+    points = adjustable & (pa.rule == RULE_POINTS)
     pa.quota_per_10k[:] = np.where(
         points, pa.quota_per_10k * lr.quota_factor**score, pa.quota_per_10k
     )
+
+
+def movable_places(
+    table: PlaceTable, ps: PlaceState, gov: np.ndarray, n_gov: int, lr: LocalResponse
+) -> np.ndarray:
+    """Places whose settlement class (size class of their city at the start of the year, or
+    county town) is not in ``lr.fixed_classes``: the central policy keeps those rules."""
+    size = size_classes(table, ps.urban_residents, gov, n_gov)
+    row = settlement_class(size, table.kind)
+    fixed = [SETTLEMENT_KEYS.index(key) for key in lr.fixed_classes]
+    return ~np.isin(row, fixed)
 
 
 def investment_effort(gs: LocalState, lr: LocalResponse) -> np.ndarray:
@@ -120,13 +145,19 @@ def respond(
     ps: PlaceState,
     gs: LocalState,
     pa: PolicyArrays,
+    table: PlaceTable,
     gov: np.ndarray,
     n_gov: int,
     lr: LocalResponse,
     natural_unemployment: float,
+    statutory: bool,
     first: bool,
 ) -> np.ndarray:
     """The year's local decisions: signals, openness, the settlement rules of each place.
+
+    ``statutory`` says whether the legislature's debt ceiling is in force: before it the
+    fiscal signal is neutral (the LGFV limit is the model's stand-in for bank credit, not a
+    ceiling the government steers by).
 
     Returns
     -------
@@ -139,6 +170,8 @@ def respond(
     labour, population, fiscal = signals(ps, gs, gov, n_gov, natural_unemployment)
     if first:
         return np.ones(n_gov)
-    openness(gs, labour, population, fiscal, lr)
-    apply_openness(pa, gs, gov, lr)
+    # Before the legislature's ceiling the fiscal signal is neutral (at its reference).
+    neutral = np.full(n_gov, lr.fiscal_reference)
+    openness(gs, labour, population, fiscal if statutory else neutral, lr)
+    apply_openness(pa, gs, gov, lr, movable_places(table, ps, gov, n_gov, lr))
     return investment_effort(gs, lr)

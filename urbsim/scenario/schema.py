@@ -1256,6 +1256,21 @@ class LocalResponse(Strict):
         ge=0,
         le=10,
     )
+    fixed_classes: list[str] = P(
+        ["super_large", "mega"],
+        "-",
+        "2014 Opinions on further reforming the hukou system: strictly control the population "
+        "of mega cities",
+        "Settlement classes whose rules local governments may not change (keys of "
+        "policy.settlement).",
+    )
+
+    @model_validator(mode="after")
+    def _known_classes(self) -> LocalResponse:
+        unknown = [k for k in self.fixed_classes if k not in SETTLEMENT_KEYS]
+        if unknown:
+            raise ValueError(f"fixed_classes: unknown settlement classes {unknown}")
+        return self
 
 
 class PlaceSettlement(Strict):
