@@ -223,7 +223,8 @@ class LocalState:
     Flows are yuan/year, stocks yuan. The accounts close (:mod:`urbsim.dynamics.finance`)::
 
         revenue + transfers + land_revenue + borrowing + arrears + reserves (before)
-            = compensation + service_budget + other_spending + renewal_cost + debt_service
+            = compensation + service_budget + other_spending + renewal_cost + governance_cost
+              + debt_service
               + infrastructure + service_investment + programme_bonds + repayment
               + reserves (after)
 
@@ -239,6 +240,8 @@ class LocalState:
         Interest due, and interest plus amortization due.
     renewal_cost : yuan/year
         Local share of old-community renewal.
+    governance_cost : yuan/year
+        Local cost of governance efficiency above 1 (``policy.governance_cost``).
     arrears : yuan/year
         Obligations no budget could pay, rolled into the debt (0 unless debt service exceeds
         all income).
@@ -269,6 +272,7 @@ class LocalState:
     interest: np.ndarray
     debt_service: np.ndarray
     renewal_cost: np.ndarray
+    governance_cost: np.ndarray
     arrears: np.ndarray
     fund: np.ndarray
     infrastructure: np.ndarray

@@ -246,6 +246,18 @@ def test_borrowing_splits_between_infrastructure_and_services_by_need() -> None:
     np.testing.assert_allclose(gs.service_investment, [1500.0 / 11.0])
 
 
+def test_governance_costs_per_resident_above_the_reference_efficiency() -> None:
+    ps = places(3, urban_residents=[1000.0, 3000.0, 500.0])
+    # 20 yuan * wage index 1.5 * (1.5 - 1) = 15 yuan per urban resident: 4000 * 15, 500 * 15
+    np.testing.assert_allclose(F.governance_costs(ps, 1.5, 20.0, 1.5, _GOV, 2), [60_000.0, 7_500.0])
+    # at the reference efficiency (or below) governance costs nothing extra
+    np.testing.assert_allclose(F.governance_costs(ps, 0.8, 20.0, 1.5, _GOV, 2), [0.0, 0.0])
+    # and it is an obligation: 0.5 * (general budget 1000 - 100 paid) = 450 for services
+    gs = govs(1, revenue=[1000.0], governance_cost=[100.0])
+    F.set_budgets(gs, Economy(service_budget_share=0.5), 2016)
+    np.testing.assert_allclose(gs.service_budget, [450.0])
+
+
 def test_initial_debt_is_years_of_general_budget() -> None:
     gs = govs(2, revenue=[100.0, 10.0], transfers=[50.0, 0.0])
     F.initial_debt(gs, Economy(initial_debt_ratio=0.9))

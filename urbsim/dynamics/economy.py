@@ -301,6 +301,9 @@ def update_governments(
     )
     ct = policy.county_town
     bonds = ct.bond_share * F.group_sum(programme_money(ps, ct, pilots, table.region), gov, n_gov)
+    gs.governance_cost[:] = F.governance_costs(
+        ps, eff, policy.governance_cost, wage_index, gov, n_gov
+    )
     run_finance(ps, gs, table.region, eco, pa, wage_index, gov, n_gov, year, first)
     fund_services(ps, gs, eco, gov, n_gov, wage_index, eff, first, effort, bonds)
     points_quotas(gs, pa, ps.registered_population, gov, n_gov)

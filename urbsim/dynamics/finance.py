@@ -27,7 +27,7 @@ capacity.
 Every yuan is accounted for (``tests/dynamics/test_finance_properties.py``)::
 
     revenue + transfers + land revenue + borrowing + arrears + reserves before
-        = compensation + service budget + other spending + renewal + debt service
+        = compensation + service budget + other spending + renewal + governance + debt service
           + infrastructure + service investment + programme bonds + early repayment
           + reserves after
 
@@ -191,7 +191,8 @@ def set_budgets(gs: LocalState, eco: Economy, year: int) -> None:
     """Obligations, service budget and other spending of the year, and the fund left for
     investment (``gs.fund``).
 
-    Obligations (interest at the year's average rate, amortization, the local renewal cost)
+    Obligations (interest at the year's average rate, amortization, the local renewal and
+    governance costs)
     are paid from net land income and reserves first (land income serviced LGFV debt), then
     from the general budget; what neither can pay is rolled into the debt as arrears. The
     service budget is the service share of what the general budget has left; the rest is
@@ -200,7 +201,7 @@ def set_budgets(gs: LocalState, eco: Economy, year: int) -> None:
     general = gs.revenue + gs.transfers
     gs.interest[:] = average_interest_rate(eco, year) * gs.debt
     gs.debt_service[:] = gs.interest + eco.amortization * gs.debt
-    due = gs.debt_service + gs.renewal_cost
+    due = gs.debt_service + gs.renewal_cost + gs.governance_cost
     land_net = gs.land_revenue - gs.compensation
     from_fund = np.minimum(due, land_net + gs.reserves)
     from_general = np.minimum(due - from_fund, general)
@@ -261,6 +262,20 @@ def fiscal_capacity(gs: LocalState) -> np.ndarray:
     """Revenue, transfers and net land income of each government (yuan/year): what an LGFV
     could borrow against, and the key by which new national ceiling is shared out."""
     return gs.revenue + gs.transfers + gs.land_revenue - gs.compensation
+
+
+def governance_costs(
+    ps: PlaceState,
+    efficiency: float,
+    cost: float,
+    wage_index: float,
+    gov: np.ndarray,
+    n_gov: int,
+) -> np.ndarray:
+    """Yearly local cost of governance above the reference efficiency 1 (yuan per government):
+    ``cost`` per urban resident per unit of efficiency above 1, scaled by the wage index."""
+    per_place = cost * wage_index * max(efficiency - 1.0, 0.0) * ps.urban_residents
+    return group_sum(per_place, gov, n_gov)
 
 
 def initial_debt(gs: LocalState, eco: Economy) -> None:

@@ -1424,6 +1424,15 @@ class Policy(Strict):
         gt=0,
         le=10,
     )
+    governance_cost: float = P(
+        20.0,
+        "yuan per urban resident per year per unit of efficiency (2010 prices)",
+        "assumed; calibrated in issue 14 (community workers and grid management)",
+        "Local cost of governance_efficiency above 1: this times (efficiency - 1) times urban "
+        "residents, scaled by the wage index, paid by the local budget each year.",
+        ge=0,
+        le=100_000,
+    )
     growth_poles: GrowthPoles = Field(default_factory=GrowthPoles)
     local_response: LocalResponse = Field(default_factory=LocalResponse)
     places: list[PlacePolicy] = P(
