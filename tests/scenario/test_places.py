@@ -318,3 +318,25 @@ def test_a_world_file_that_cannot_be_read_is_named_when_addresses_need_it(tmp_pa
     assert field == "world.world_file" and "cannot read as a world file" in reason
     # Without place addresses nothing is read at check time (the run reports the file).
     load_scenario(write(tmp_path, text))
+
+
+def test_a_scenario_that_extends_another_merges_its_places_by_code(tmp_path: Path) -> None:
+    """A child naming a place in the same year as its parent updates that place's entry and
+    keeps the parent's other fields and places (it does not replace the parent's list)."""
+    parent = tmp_path / "parent.toml"
+    parent.write_text(
+        CENSUS
+        + '[[timeline.2017.places]]\ncode = 110000\nname = "北京市"\n'
+        + 'settlement = { rule = "points", min_years = 7 }\n'
+        + '[[timeline.2017.places]]\ncode = 440100\nname = "广州市"\ngrowth_pole = true\n',
+        encoding="utf-8",
+    )
+    child = write(
+        tmp_path,
+        'extends = "parent.toml"\n[[timeline.2017.places]]\ncode = 110000\nname = "北京市"\n'
+        "population_cap = { residents = 2.3e7 }\n",
+    )
+    places = {p.code: p for p in load_scenario(child).policy(2017).places}
+    assert set(places) == {110000, 440100}
+    assert places[110000].settlement.min_years == 7
+    assert places[110000].population_cap is not None and places[440100].growth_pole

@@ -74,14 +74,27 @@ class LoadedScenario:
 
 
 def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """``base`` updated by ``patch``: tables merge key by key, any other value replaces."""
+    """``base`` updated by ``patch``: tables merge key by key, arrays of place entries
+    (``places``) merge by code, any other value replaces. So a scenario that extends another
+    and names a place in the same table (``[[timeline.2017.places]]``) updates that place's
+    entry rather than dropping the other places of the parent."""
     out = copy.deepcopy(base)
     for key, value in patch.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = deep_merge(out[key], value)
+        elif key == "places" and _place_entries(value) and _place_entries(out.get(key)):
+            out[key] = merge_places(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+def _place_entries(value: Any) -> bool:
+    """Whether ``value`` is an array of tables that each have an integer ``code`` (anything
+    else is replaced as it stands and reported by validation)."""
+    return isinstance(value, list) and all(
+        isinstance(e, dict) and isinstance(e.get("code"), int) for e in value
+    )
 
 
 def _dotted(*parts: object) -> str:
