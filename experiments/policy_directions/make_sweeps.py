@@ -31,9 +31,11 @@ ENSEMBLE = ROOT / "results" / "calibration" / "full" / "ensemble.csv"
 SEED = 20200101
 #: Parameter sets x replications: 40 x 3 = 120 runs per scenario (budget: README).
 SETS, REPLICATIONS, SCALE = 40, 3, 4000.0
-NATIONAL = ["urbanization_rate", "hukou_urbanization_rate", "service_gap", "county_town_share",
-            "settled_migrants", "floating_population", "public_spending", "local_debt"]  # fmt: skip
-PLACES = ["residents", "urban_residents", "service_gap", "size_class_code"]
+NATIONAL = ["urbanization_rate", "hukou_urbanization_rate", "service_gap", "entitlement_gap",
+            "capacity_gap", "county_town_share", "settled_migrants", "floating_population",
+            "public_spending", "local_debt"]  # fmt: skip
+PLACES = ["residents", "urban_residents", "service_users", "service_gap", "entitlement_gap",
+          "capacity_gap", "size_class_code"]  # fmt: skip
 
 
 def sweep_text(name: str, ensemble: pd.DataFrame, sets: int, reps: int, scale: float) -> str:
