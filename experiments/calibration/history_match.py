@@ -64,13 +64,19 @@ FIRST_YEAR = 2010
 
 
 def read_box(path: Path):  # -> urbsim.analysis.history_matching.Box
-    """The parameter box of ``box.csv`` (parameter, low, high, hard_low, hard_high, why)."""
+    """The parameter box of ``box.csv`` (parameter, low, high, hard_low, hard_high, why); each
+    parameter's limits are its range in the scenario schema."""
     from urbsim.analysis.history_matching import Box
+    from urbsim.sweep.spec import scenario_field
 
     df = pd.read_csv(path, comment="#")
     bounds = {r.parameter: (float(r.low), float(r.high)) for r in df.itertuples()}
     hard = {r.parameter: (bool(r.hard_low), bool(r.hard_high)) for r in df.itertuples()}
-    return Box.of(bounds, hard)
+    limits = {}
+    for name in bounds:
+        field = scenario_field(name)
+        limits[name] = (float(field.lower), float(field.upper))
+    return Box.of(bounds, hard, limits)
 
 
 def roles(targets: tuple[Target, ...], last_fit_year: int) -> pd.DataFrame:

@@ -164,6 +164,11 @@ def test_a_point_on_a_soft_bound_is_refused_with_a_widened_box() -> None:
     hits = check_box(sample, hard)
     assert [(h.name, h.side, h.hard) for h in hits] == [("a", "low", True)]
     assert box_hits(np.array([[0.5, 0.5]]), BOX) == []
+    # A widened bound stops at the parameter's limit; a bound on its limit is hard.
+    limited = Box.of({"a": (0.2, 1.0), "b": (0.0, 1.0)}, limits={"a": (0.0, 5.0), "b": (0.0, 1.0)})
+    hit = box_hits(np.array([[0.2, 0.5]]), limited)[0]
+    assert (hit.name, hit.side, hit.suggested, hit.hard) == ("a", "low", 0.0, False)
+    assert limited.hard_lo.tolist() == [False, True] and limited.hard_hi.tolist() == [False, True]
 
 
 def test_maximin_subset_spreads_points() -> None:

@@ -72,7 +72,9 @@ class Box:
     """The parameter box: names, bounds and which bounds are hard limits of the parameter.
 
     A hard bound is one no value may cross (a probability's 0 or 1, a non-negative weight's 0):
-    an NROY space against it is a finding, not a reason to widen.
+    an NROY space against it is a finding, not a reason to widen. ``limit_lo, limit_hi`` are
+    the values a parameter can take at all (the scenario schema's range; infinite by default):
+    a widened bound never crosses them, and a bound on its limit is hard.
     """
 
     names: tuple[str, ...]
@@ -80,23 +82,31 @@ class Box:
     hi: np.ndarray
     hard_lo: np.ndarray
     hard_hi: np.ndarray
+    limit_lo: np.ndarray
+    limit_hi: np.ndarray
 
     @classmethod
     def of(
         cls,
         bounds: dict[str, tuple[float, float]],
         hard: dict[str, tuple[bool, bool]] | None = None,
+        limits: dict[str, tuple[float, float]] | None = None,
     ) -> Box:
-        """A box from ``{name: (low, high)}`` and optionally ``{name: (hard_low, hard_high)}``."""
+        """A box from ``{name: (low, high)}``, optionally ``{name: (hard_low, hard_high)}`` and
+        ``{name: (lowest, highest value allowed)}``."""
         names = tuple(bounds)
         lo = np.array([bounds[n][0] for n in names], dtype=np.float64)
         hi = np.array([bounds[n][1] for n in names], dtype=np.float64)
         if not names or np.any(hi <= lo) or not np.all(np.isfinite(lo) & np.isfinite(hi)):
             raise ValueError(f"bounds must be finite (low, high) with low < high: {bounds}")
-        hard = hard or {}
-        hlo = np.array([hard.get(n, (False, False))[0] for n in names])
-        hhi = np.array([hard.get(n, (False, False))[1] for n in names])
-        return cls(names, lo, hi, hlo, hhi)
+        hard, limits = hard or {}, limits or {}
+        llo = np.array([limits.get(n, (-np.inf, np.inf))[0] for n in names], dtype=np.float64)
+        lhi = np.array([limits.get(n, (-np.inf, np.inf))[1] for n in names], dtype=np.float64)
+        if np.any(lo < llo) or np.any(hi > lhi):
+            raise ValueError(f"bounds {bounds} outside the parameters' limits {limits}")
+        hlo = np.array([hard.get(n, (False, False))[0] for n in names]) | (lo <= llo)
+        hhi = np.array([hard.get(n, (False, False))[1] for n in names]) | (hi >= lhi)
+        return cls(names, lo, hi, hlo, hhi, llo, lhi)
 
     @property
     def dim(self) -> int:
@@ -301,16 +311,18 @@ class BoundHit:
 
 def box_hits(sample: np.ndarray, box: Box, margin: float = BOUND_MARGIN) -> list[BoundHit]:
     """Bounds of the box the sample reaches (within ``margin`` of the range), with a widened
-    bound to use instead (half the range further out) for those that are not hard limits."""
+    bound to use instead (half the range further out, never past the parameter's limit)."""
     width = box.hi - box.lo
     hits = []
     for j, name in enumerate(box.names):
         if sample[:, j].min() <= box.lo[j] + margin * width[j]:
+            wider = max(box.lo[j] - 0.5 * width[j], box.limit_lo[j])
             hits.append(BoundHit(name, "low", float(box.lo[j]), bool(box.hard_lo[j]),
-                                 float(box.lo[j] - 0.5 * width[j])))  # fmt: skip
+                                 float(wider)))  # fmt: skip
         if sample[:, j].max() >= box.hi[j] - margin * width[j]:
+            wider = min(box.hi[j] + 0.5 * width[j], box.limit_hi[j])
             hits.append(BoundHit(name, "high", float(box.hi[j]), bool(box.hard_hi[j]),
-                                 float(box.hi[j] + 0.5 * width[j])))  # fmt: skip
+                                 float(wider)))  # fmt: skip
     return hits
 
 
