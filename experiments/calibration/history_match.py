@@ -143,13 +143,17 @@ def parameter_table(result: Result, box) -> pd.DataFrame:
     )
 
 
-def wave_tables(result: Result, fitted: list[Target], reps: int) -> tuple[pd.DataFrame, ...]:
+def wave_tables(
+    result: Result, fitted: list[Target], points: tuple[int, ...], reps: int
+) -> tuple[pd.DataFrame, ...]:
     """``waves.csv`` and ``emulator_loo.csv``."""
     waves = pd.DataFrame(
         {
             "wave": np.arange(1, len(result.waves) + 1),
-            "points": [w.runs.x.shape[0] for w in result.waves],
+            "points": list(points),
             "replications": reps,
+            # The wave's runs and the earlier runs inside the space it was drawn from.
+            "emulator_points": [w.runs.x.shape[0] for w in result.waves],
             # The share left by waves 1..k (measured when drawing wave k + 1 / the ensemble).
             "nroy_share_after": result.nroy_share,
         }
@@ -246,7 +250,7 @@ def main() -> int:
 def write_results(args: argparse.Namespace, result: Result, sim, fitted, box) -> None:
     """Every table of the calibration into ``args.out``."""
     out, fmt = args.out, "%.6g"
-    waves, loo = wave_tables(result, fitted, args.replications)
+    waves, loo = wave_tables(result, fitted, args.points, args.replications)
     waves.to_csv(out / "waves.csv", index=False, float_format=fmt)
     loo.to_csv(out / "emulator_loo.csv", index=False, float_format=fmt)
     ensemble = pd.DataFrame(result.sample, columns=list(box.names))
