@@ -22,7 +22,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hm_runs import run_values
 
 from urbsim.analysis.targets import build_targets, missing_outputs
-from urbsim.output.columns import NATIONAL
 from urbsim.sweep.driver import load_sweep_dir
 
 
@@ -31,13 +30,20 @@ def scale_of(folder: Path) -> float:
     return float(load_sweep_dir(folder)["spec"]["sweep"]["households_per_agent"])
 
 
+def _kept(folder: Path) -> list[str]:
+    """National columns a finished sweep kept."""
+    return list(load_sweep_dir(folder)["spec"]["sweep"]["outputs"]["national"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for name in ("coarse", "fine", "out"):
         parser.add_argument(name, type=Path)
     args = parser.parse_args()
     targets = build_targets()
-    missing = missing_outputs(targets, [c.name for c in NATIONAL], [])
+    # The targets both sweeps can give: columns they kept (no place columns: no distribution).
+    kept = set(_kept(args.coarse)) & set(_kept(args.fine))
+    missing = missing_outputs(targets, sorted(kept), [])
     usable = [t for t in targets if t.key not in missing and t.year > 2010]
     coarse = run_values(args.coarse, usable, None)
     fine = run_values(args.fine, usable, None)
