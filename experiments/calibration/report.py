@@ -75,8 +75,8 @@ def draw_fit(full: pd.DataFrame, oos: pd.DataFrame, folder: Path) -> Path:
     with figure_style():
         g = sns.FacetGrid(data, col="family", col_wrap=3, sharey=False, height=2.8, aspect=1.4)
 
-        def panel(d: pd.DataFrame, **_: object) -> None:
-            ax = plt.gca()
+        def panel(*_: object, data: pd.DataFrame, **__: object) -> None:
+            d, ax = data, plt.gca()
             ax.axvspan(LAST_FIT_OOS + 0.5, d["year"].max() + 0.5, color="0.9", lw=0)
             for (fit, part), color in zip(d.groupby("fit"), ("C0", "C1"), strict=False):
                 part = part.sort_values("year")
@@ -119,7 +119,9 @@ def main() -> int:
     tables = {
         "summary": summ,
         "fit": table.set_index("target"),
-        "parameters": pd.read_csv(res / "full" / "parameters.csv").set_index("parameter"),
+        "parameters": pd.read_csv(res / "full" / "parameters.csv", keep_default_na=False).set_index(
+            "parameter"
+        ),
         "waves": waves.set_index("wave"),
         "noise": pd.read_csv(res / "scale_noise.csv").set_index("target"),
         "loo": pd.read_csv(res / "full" / "emulator_loo.csv"),

@@ -52,3 +52,7 @@ def test_typed_numbers_are_found_outside_placeholders() -> None:
 def test_markdown_table() -> None:
     table = pd.DataFrame({"a": ["x"], "b": [0.123456]})
     assert markdown_table(table) == "| a | b |\n|---|---|\n| x | 0.1235 |"
+    # A table keyed by a named index shows the key as its first column.
+    keyed = render("{table:fit}", {"fit": TABLES["fit"].head(1)})
+    assert keyed.splitlines()[0] == "| target | error | ok |"
+    assert keyed.splitlines()[2] == "| urb@2019 | 0.0123 | True |"

@@ -68,7 +68,9 @@ def _fill(kind: str, body: str, tables: Mapping[str, pd.DataFrame]) -> str:
     if kind == "table":
         if parts[0] not in tables:
             raise TemplateError(f"{where}: no table {parts[0]!r}")
-        return markdown_table(tables[parts[0]])
+        table = tables[parts[0]]
+        # A named index is the rows' key (target, parameter ...): shown as the first column.
+        return markdown_table(table.reset_index() if table.index.name else table)
     value = _cell(tables, parts, where)
     if kind == "num":
         return _format(float(value), parts[3] if len(parts) > 3 else ".3g")  # type: ignore[arg-type]
