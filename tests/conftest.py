@@ -175,6 +175,10 @@ def make_kernel_inputs(
         rule=rng.integers(0, 4, n).astype(np.int64),
         min_years=rng.integers(0, 6, n).astype(np.int64),
         gov=gov_idx.astype(np.int64),
+        surrender=(rng.random(n) < 0.5).astype(np.int64),
+        hukou_benefit=rng.uniform(0.0, 0.5, n),
+        hukou_benefit_child=rng.uniform(0.0, 0.5, n),
+        land_median=rng.uniform(0.0, 3.0, n),
     )
     values: dict[str, Any] = {name: 0.0 for name in PARAM_FIELDS}
     values.update(
@@ -212,6 +216,10 @@ def make_kernel_inputs(
         service_base_access=rng.uniform(0.0, 1.0),
         points_education=rng.uniform(0.0, 20.0),
         points_years=rng.uniform(0.0, 5.0),
+        hukou_logit_scale=rng.uniform(0.05, 2.0),
+        land_value_dispersion=rng.uniform(0.0, 0.9),
+        land_region=rng.uniform(0.5, 2.0, 4),
+        seed=int(rng.integers(0, 2**63)),
     )
     values.update(par_overrides)
 

@@ -36,6 +36,7 @@ CONTEXT = {
     "service_base_access": 0.4,
     "permits_issued": True,
     "permit_months": 6,
+    "seed": 20101101,
 }
 
 
@@ -61,10 +62,12 @@ def test_parameters_keep_their_types() -> None:
     assert type(par.permits_issued) is bool and par.permits_issued
     assert type(par.permit_months) is int and par.permit_months == 6
     assert type(par.households_per_agent) is float
-    assert par.move_age.dtype == np.float64 and not par.move_age.flags.writeable
-    np.testing.assert_array_equal(par.move_age, behaviour.move_age)
+    for name in ("move_age", "land_region"):
+        arr = getattr(par, name)
+        assert arr.dtype == np.float64 and not arr.flags.writeable
+        np.testing.assert_array_equal(arr, getattr(behaviour, name))
     for name in Behaviour.model_fields:
-        if name != "move_age":
+        if name not in ("move_age", "land_region"):
             assert getattr(par, name) == getattr(behaviour, name), name
 
 

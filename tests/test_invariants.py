@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from urbsim.households import FIELDS, Households
 from urbsim.kernels import aggregate as A
 from urbsim.kernels import layout as L
-from urbsim.kernels.household_step import household_step, settle_points
+from urbsim.kernels.household_step import household_step
+from urbsim.kernels.settlement import settle_points
 from urbsim.model import UrbanizationModel
 from urbsim.rng import make_year_key
 from urbsim.world import World
@@ -104,7 +105,11 @@ def test_household_step_invariants(
     assert (a["age_group"] < 4).all()
     np.testing.assert_array_equal(a["education"], b["education"])
     np.testing.assert_array_equal(a["children"], b["children"])
-    assert not (a["land"].astype(bool) & (a["hukou_type"] == 1)).any()  # land needs agri hukou
+    # Land rights with non-agricultural hukou: only after settling where surrender is no condition.
+    kept = a["land"].astype(bool) & (a["hukou_type"] == 1)
+    kept &= ~(b["land"].astype(bool) & (b["hukou_type"] == 1))
+    assert (places.surrender[a["place"][kept]] == 0).all()
+    assert (a["hukou_place"][kept] == a["place"][kept]).all()
     assert not ((a["permit"] == 1) & (a["place"] == a["hukou_place"])).any()
     assert set(np.unique(flag)) <= {0, 1}
 
@@ -155,12 +160,20 @@ def test_household_step_invariants(
     conv = changed & (b["zone"] == 1)
     assert not (conv & ~(applicant & (rule != L.RULE_POINTS))).any()
     assert not (conv & (rule == L.RULE_CLOSED)).any()
-    assert counts[L.C_CONVERSIONS] == int(a["persons"][conv].sum())
-    assert counts[L.C_CONVERSIONS] <= int(a["persons"][applicant & (rule != L.RULE_POINTS)].sum())
+    local = b["hukou_place"] == b["place"]
+    assert not (conv & local & (rule == L.RULE_POINTS)).any()  # points schemes rank migrants
+    assert counts[L.C_SETTLED] == int(a["persons"][conv & ~local].sum())
+    assert counts[L.C_LOCAL_CONVERSIONS] == int(a["persons"][conv & local].sum())
+    assert counts[L.C_SETTLED] + counts[L.C_LOCAL_CONVERSIONS] <= int(
+        a["persons"][applicant & (rule != L.RULE_POINTS)].sum()
+    )
     assert (a["hukou_place"][conv] == b["place"][conv]).all()
     assert (a["hukou_type"][conv] == 1).all()
     assert (a["permit"][conv] == 0).all()
-    assert (a["land"][conv] == 0).all()
+    # Land rights are given up on settling exactly where surrender is a condition.
+    surrender = places.surrender[b["place"]] == 1
+    assert (a["land"][conv & surrender] == 0).all()
+    np.testing.assert_array_equal(a["land"][conv & ~surrender], b["land"][conv & ~surrender])
     if par.hukou_apply_rate == 0.0:
         assert not conv.any() and not flag.any()
     # Points applicants are flagged, not converted.
@@ -194,7 +207,7 @@ def test_household_step_invariants(
     hpa = world.households_per_agent
     assert par.households_per_agent == hpa
     flag_before = flag.copy()
-    granted = settle_points(key, hh.as_dict(), flag, gov, quota, par)
+    granted = settle_points(key, hh.as_dict(), flag, gov, quota, par, places.surrender)
     won = (hh.hukou_place.astype(np.int64) != a["hukou_place"]) | (
         hh.hukou_type.astype(np.int64) != a["hukou_type"]
     )

@@ -68,6 +68,7 @@ CONTEXT_FIELDS: Final[tuple[InputField, ...]] = (
     InputField("service_base_access", float, "share", "scenario economy.service_base_access"),
     InputField("permits_issued", bool, "-", "policy in force: permit.enabled"),
     InputField("permit_months", int, "months", "policy in force: permit.min_residence_months"),
+    InputField("seed", int, "-", "scenario seed: keys the draws that do not change by year"),
 )
 
 #: Every field of :data:`Params`, by name.
@@ -103,6 +104,10 @@ PLACE_FIELDS: Final[dict[str, InputField]] = {
         InputField("rule", np.int64, "code", "settlement rule (urbsim.kernels.layout.RULE_*)"),
         InputField("min_years", np.int64, "years", "residence the settlement rule requires"),
         InputField("gov", np.int64, "index", "local government (prefecture)"),
+        InputField("surrender", np.int64, "0/1", "settling here requires giving up land rights"),
+        InputField("hukou_benefit", np.float64, "util", "hukou-only benefits per household"),
+        InputField("hukou_benefit_child", np.float64, "util", "hukou-only schooling per child"),
+        InputField("land_median", np.float64, "util", "median land value, hukou here"),
     )
 }
 
@@ -243,6 +248,12 @@ def place_inputs(
         rule=policy.rule.astype(np.int64),
         min_years=policy.min_years.astype(np.int64),
         gov=geography["gov"].astype(np.int64),
+        surrender=policy.surrender.astype(np.int64),
+        hukou_benefit=policy.hukou_benefit.astype(np.float64),
+        hukou_benefit_child=policy.hukou_benefit_child.astype(np.float64),
+        # Land lies at the hukou place: its region sets the median of the land value.
+        land_median=spec.behaviour.land_value
+        * np.asarray(spec.behaviour.land_region, dtype=np.float64)[geography["region"]],
     )
 
 

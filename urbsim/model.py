@@ -308,6 +308,7 @@ class UrbanizationModel(mesa.Model):
             service_base_access=spec.economy.service_base_access,
             permits_issued=pa.permit_on,
             permit_months=pa.permit_months,
+            seed=spec.seed,
         )
         geography = {
             "lat": self.lat,
@@ -368,10 +369,11 @@ class UrbanizationModel(mesa.Model):
         row.update(finance.national_finance(self.local_state))
         c = self.counters
         hpa = self.hpa
-        row["hukou_conversions"] = float(
-            (c[L.C_CONVERSIONS] + c[L.C_REQUISITION] + self.points_conversions) * hpa
-        )
-        row["settled_migrants"] = float((c[L.C_CONVERSIONS] + self.points_conversions) * hpa)
+        settled = c[L.C_SETTLED] + self.points_conversions
+        local = c[L.C_LOCAL_CONVERSIONS] + c[L.C_REQUISITION]
+        row["hukou_conversions"] = float((settled + local) * hpa)
+        row["settled_migrants"] = float(settled * hpa)
+        row["local_conversions"] = float(local * hpa)
         row["points_conversions"] = float(self.points_conversions * hpa)
         row["requisition_conversions"] = float(c[L.C_REQUISITION] * hpa)
         row["insitu_reclassified"] = float(c[L.C_INSITU] * hpa)

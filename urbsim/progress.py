@@ -219,7 +219,7 @@ def sweep_progress(
 #: other engines or tests, so "every dispatcher is cached" would never be true).
 _ENTRY_KERNELS: Final[tuple[tuple[str, str], ...]] = (
     ("urbsim.kernels.household_step", "_step"),
-    ("urbsim.kernels.household_step", "_grant_in_order"),
+    ("urbsim.kernels.settlement", "_grant_in_order"),
     ("urbsim.kernels.aggregate", "_aggregate"),
 )
 

@@ -61,6 +61,13 @@ def uniform(key: np.uint64, household: np.uint64, draw: np.uint64) -> float:
 
 
 @njit(**JIT)
+def uniform_open(key: np.uint64, household: np.uint64, draw: np.uint64) -> float:
+    """One uniform on the open interval (0, 1): the midpoint of the 53-bit cell of
+    :func:`uniform`, for transforms (log-odds, logarithms) that are infinite at 0."""
+    return (float(draw_bits(key, household, draw) >> _S11) + 0.5) * _INV53
+
+
+@njit(**JIT)
 def pair_from_bits(z: np.uint64) -> tuple[float, float]:
     """The two uniforms of :func:`uniform_pair` from its 64 bits (high half, low half).
 

@@ -302,7 +302,10 @@ class PolicyArrays:
     quota_per_10k: np.ndarray  # float64, points quota per place's city (persons / 10k / year)
     permit_on: bool
     permit_months: int
-    access: np.ndarray  # float64, permit access by completed years
+    access: np.ndarray  # float64, permit access by completed years (capped below a hukou's)
+    surrender: np.ndarray  # int64 per place, 1 where settling requires giving up land rights
+    hukou_benefit: np.ndarray  # float64 per place, utils of hukou-only benefits per household
+    hukou_benefit_child: np.ndarray  # float64 per place, utils of hukou-only schooling per child
     funding_permanent: bool
     efficiency: float
     pole: np.ndarray  # bool per place

@@ -43,6 +43,9 @@ def policy_arrays(n: int, **kw: object) -> PolicyArrays:
         "demolition": np.zeros(n),
         "school_access": np.ones(n),
         "pilot": np.full(n, np.nan),
+        "surrender": np.zeros(n, dtype=np.int64),
+        "hukou_benefit": np.zeros(n),
+        "hukou_benefit_child": np.zeros(n),
     }
     defaults.update(kw)
     return PolicyArrays(**defaults)  # type: ignore[arg-type]

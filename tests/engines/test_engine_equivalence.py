@@ -5,7 +5,7 @@ run side by side on the same scenario and world. After every year every househol
 equal, and so must the year's counters, the points conversions and the quotas left; at the end the
 national and places tables must be equal to the last bit.
 
-Cases cover four policy timelines on the synthetic world (several sizes) and on hand-built tiny
+Cases cover five policy timelines on the synthetic world (several sizes) and on hand-built tiny
 worlds, each with three seeds:
 
 * ``baseline``: ``scenarios/baseline.toml`` as it stands (2010-2024);
@@ -13,7 +13,9 @@ worlds, each with three seeds:
   access schedule changes length along the timeline;
 * ``open``: every city open, a big county-town budget, growth poles and renewal;
 * ``moves``: very high move rates and network sampling, so that many logit choices and network
-  draws happen.
+  draws happen;
+* ``settle``: the settlement decision: land surrender (everywhere, in districts, nowhere),
+  hukou-only benefits by class and year, a capped permit access, dispersed land values.
 
 A mutation test changes one rule of the Mesa engine at a time and checks that the comparison
 fails, so that a pass means something.
@@ -32,7 +34,7 @@ import numpy as np
 import pytest
 from pandas.testing import assert_frame_equal
 
-from urbsim.engines import numba_engine
+from urbsim.engines import mesa_settlement, numba_engine
 from urbsim.engines.mesa_engine import Household, MesaEngine, YearContext
 from urbsim.engines.numba_engine import NumbaEngine
 from urbsim.households import FIELDS, NON_AGRICULTURAL, URBAN, Households
@@ -205,12 +207,55 @@ LOCAL: dict[str, Any] = {
     "timeline": {"2014": {"settlement": {"medium": {"rule": "conditional", "min_years": 3}}}},
 }
 
+#: The settlement decision in all its parts: land surrender everywhere, then in districts only,
+#: then nowhere; hukou-only benefits that change by class and year; a permit access schedule
+#: above its cap; dispersed land values by region; many applicants, a sharp logit; points
+#: schemes (migrants only) next to conditional rules (migrants and locals).
+SETTLE: dict[str, Any] = {
+    "name": "settlement",
+    "end_year": 2021,
+    "behaviour": {
+        "hukou_apply_rate": 0.6,
+        "hukou_logit_scale": 0.7,
+        "land_value": 1.2,
+        "land_value_dispersion": 0.8,
+        "land_region": [0.5, 1.0, 1.5, 2.5],
+    },
+    "policy": {
+        "land_surrender": "all",
+        "settlement": {
+            **{key: {"rule": "conditional", "min_years": 1} for key in SETTLEMENT_KEYS},
+            "super_large": {"rule": "points", "min_years": 1, "quota_per_10k": 200.0},
+            "mega": {"rule": "points", "min_years": 2, "quota_per_10k": 300.0},
+        },
+        "hukou_benefits": {
+            "schooling": dict(
+                zip(SETTLEMENT_KEYS, (0.9, 0.8, 0.6, 0.5, 0.3, 0.2, 0.1), strict=True)
+            ),
+            "home_purchase": dict(
+                zip(SETTLEMENT_KEYS, (0.5, 0.4, 0.3, 0.0, 0.0, 0.0, 0.0), strict=True)
+            ),
+        },
+        "permit": {"enabled": True, "min_residence_months": 0, "access": [0.6, 1.0]},
+    },
+    "timeline": {
+        "2013": {"land_surrender": "districts", "permit": {"access_cap": 0.7}},
+        "2015": {
+            "land_surrender": "none",
+            "settlement": {"medium": {"rule": "open", "min_years": 0}},
+            "hukou_benefits": {"home_purchase": {"mega": 0.0, "large_i": 0.0}},
+        },
+        "2018": {"hukou_benefits": {"schooling": {"small": 0.0, "county_town": 0.0}}},
+    },
+}
+
 SCENARIOS: dict[str, dict[str, Any]] = {
     "points": POINTS,
     "open": OPEN,
     "moves": MOVES,
     "caps": CAPS,
     "local": LOCAL,
+    "settle": SETTLE,
 }
 
 
@@ -309,6 +354,9 @@ CASES: list[Case] = [
     Case("caps", 32, hpa=150000.0),
     Case("local", 41, hpa=100000.0),
     Case("local", 42, tiny=_tiny(42, 24, 1500, 20000.0), quota_scale=0.2),
+    Case("settle", 51, hpa=60000.0),
+    Case("settle", 52, hpa=150000.0),
+    Case("settle", 53, tiny=_tiny(53, 30, 2000, 15000.0)),
 ]
 
 
@@ -456,6 +504,9 @@ def test_engines_identical_every_year(
         pa = numba.policy_arrays
         assert pa.cap_pressure.max() == 1.0 and pa.school_access.min() < 0.2
         assert pa.demolition.max() > 0 and (pa.rule == L.RULE_POINTS).any()
+    if case.scenario == "settle":
+        assert national["local_conversions"].sum() > national["requisition_conversions"].sum()
+        assert national["points_conversions"].sum() > 0 or case.tiny is not None
     if case.scenario == "moves":
         share = national["moves_considered"] / (national["agents"] * numba.hpa)
         assert share.min() > 0.3
@@ -569,8 +620,46 @@ def _returns_include_locals(
     _ORIGINAL["settle_move"](self, tally, province, flows)
 
 
+def _probability_wider(net_benefit: float, scale: float) -> float:
+    """The settlement logit at a scale 1 % wider."""
+    return _ORIGINAL["probability"](net_benefit, scale * 1.01)
+
+
+def _cost_always_surrender(
+    household: int,
+    hukou_place: int,
+    hukou_type: int,
+    land: int,
+    place: int,
+    par: Any,
+    pl: Any,
+) -> float:
+    """The land cost counted whether or not the policy makes surrender a condition."""
+    if hukou_type != 0 or land == 0:
+        return 0.0
+    return mesa_settlement.land_value(
+        par.seed, household, pl.land_median[hukou_place], par.land_value_dispersion
+    )
+
+
+def _cost_at_current_place(
+    household: int,
+    hukou_place: int,
+    hukou_type: int,
+    land: int,
+    place: int,
+    par: Any,
+    pl: Any,
+) -> float:
+    """The land value with the median of the place where the household lives, not of its hukou
+    place (where the land is)."""
+    return _ORIGINAL["cost"](household, place, hukou_type, land, place, par, pl)
+
+
 _ORIGINAL: dict[str, Callable[..., Any]] = {
     "settle_move": Household.settle_move,
+    "probability": mesa_settlement.probability,
+    "cost": mesa_settlement.cost,
     "utility": Household.utility,
     "move_propensity": Household.move_propensity,
     "apply_for_hukou": Household.apply_for_hukou,
@@ -594,6 +683,9 @@ MUTATIONS = [
     ("points-tie-break", MesaEngine, "settle_points", _points_reversed_ties, Case("points", 37)),
     ("move-flows", Household, "settle_move", _flows_transposed, Case("moves", 38)),
     ("return-migrants", Household, "settle_move", _returns_include_locals, Case("moves", 39)),
+    ("settle-logit", mesa_settlement, "probability", _probability_wider, Case("settle", 44)),
+    ("land-surrender", mesa_settlement, "cost", _cost_always_surrender, Case("settle", 45)),
+    ("land-region", mesa_settlement, "cost", _cost_at_current_place, Case("settle", 46)),
 ]
 
 
@@ -611,7 +703,7 @@ DETECTED = (
 )
 def test_comparison_detects_a_changed_rule(
     rule: str,
-    owner: type,
+    owner: Any,
     method: str,
     replacement: Callable[..., Any],
     case: Case,

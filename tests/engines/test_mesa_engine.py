@@ -255,8 +255,10 @@ def test_household_access_points_and_hukou(fresh: Callable[[], UrbanizationModel
     h.education, h.years_here = 2, 7
     assert h.points(ctx.par) == b.points_education * 2 + b.points_years * 7
     h.land, h.hukou_type = 1, 0
-    h.take_local_hukou()
-    assert (h.hukou_place, h.hukou_type, h.land, h.permit) == (h.place, NON_AGRICULTURAL, 0, 0)
+    surrender = ctx.places.surrender[h.place]
+    h.take_local_hukou(ctx)
+    land = 0 if surrender else 1  # land rights end only where surrender is a condition
+    assert (h.hukou_place, h.hukou_type, h.land, h.permit) == (h.place, NON_AGRICULTURAL, land, 0)
 
 
 def test_settle_move_applies_the_decision(fresh: Callable[[], UrbanizationModel]) -> None:

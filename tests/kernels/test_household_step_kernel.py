@@ -21,7 +21,8 @@ from urbsim.households import FIELDS, Households
 from urbsim.inputs import PARAM_FIELDS, PLACE_FIELDS, PlaceInputs, params_from
 from urbsim.kernels import layout as L
 from urbsim.kernels.aggregate import aggregate, origin_index
-from urbsim.kernels.household_step import household_step, move_propensity, settle_points
+from urbsim.kernels.household_step import household_step, move_propensity
+from urbsim.kernels.settlement import settle_points
 from urbsim.rng import make_year_key
 
 KEY = make_year_key(20101101, 2015)
@@ -89,10 +90,17 @@ def make_pf(lat: list[float], lon: list[float], **columns: Any) -> dict[str, np.
 
 
 def make_pi(
-    n: int, province: Any = 0, rule: Any = L.RULE_CLOSED, min_years: Any = 0
+    n: int, province: Any = 0, rule: Any = L.RULE_CLOSED, min_years: Any = 0, surrender: Any = 0
 ) -> dict[str, np.ndarray]:
-    """Integer place values: province, settlement rule, minimum years; one government each."""
-    pi = {"province": province, "rule": rule, "min_years": min_years, "gov": np.arange(n)}
+    """Integer place values: province, settlement rule, minimum years, whether settling
+    requires giving up land rights; one government each."""
+    pi = {
+        "province": province,
+        "rule": rule,
+        "min_years": min_years,
+        "gov": np.arange(n),
+        "surrender": surrender,
+    }
     return {k: np.broadcast_to(np.asarray(v, dtype=np.int64), (n,)).copy() for k, v in pi.items()}
 
 
@@ -475,29 +483,31 @@ def _applicants(n: int = 2000) -> dict[str, np.ndarray]:
     )
 
 
-#: Settlement gains beta_service * (1 - 0.3) * 1 + 0.3 = 1.14 > 0 for the landless; with land
-#: value 5 the landed applicants would lose, so they never convert.
+#: Settlement gains beta_service * (1 - 0.3) * 1 + 0.3 = 1.14 > 0 for the landless; with a land
+#: value of exactly 5 (no dispersion) given up, the landed would lose 3.86. A logit scale of 1e-3
+#: makes the decision the deterministic threshold (the scale -> 0 limit of the logit): the
+#: probabilities are 1 - exp(-1140) and exp(-3860), 1 and 0 in floating point.
 SETTLE = {
     "hukou_apply_rate": 1.0,
     "beta_service": 1.2,
     "service_base_access": 0.3,
     "hukou_premium": 0.3,
     "land_value": 5.0,
+    "hukou_logit_scale": 1e-3,
 }
 
 
 def _settle(rule: int, min_years: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    pf = make_pf([30.0, 31.0], [114.0, 115.0])
+    pf = make_pf([30.0, 31.0], [114.0, 115.0], land_median=5.0)
     hh = _applicants()
-    counts, flag = run_step(
-        hh, pf, make_pi(2, rule=[rule, L.RULE_OPEN], min_years=min_years), make_par(**SETTLE)
-    )
+    pi = make_pi(2, rule=[rule, L.RULE_OPEN], min_years=min_years, surrender=1)
+    counts, flag = run_step(hh, pf, pi, make_par(**SETTLE))
     return hh, counts, flag
 
 
 def test_closed_rule_grants_nothing() -> None:
     hh, counts, flag = _settle(L.RULE_CLOSED, 0)
-    assert counts[L.C_CONVERSIONS] == 0
+    assert counts[L.C_SETTLED] == 0
     assert not flag.any()
     assert (hh["hukou_place"] == 1).all()
     assert (hh["hukou_type"] == 0).all()
@@ -512,7 +522,8 @@ def test_open_rule_converts_every_applicant_who_gains() -> None:
     assert (hh["land"][converted] == 0).all()
     assert (hh["permit"][converted] == 0).all()
     assert (hh["hukou_type"][~converted] == 0).all()
-    assert counts[L.C_CONVERSIONS] == int(hh["persons"][converted].sum())
+    assert counts[L.C_SETTLED] == int(hh["persons"][converted].sum())
+    assert counts[L.C_LOCAL_CONVERSIONS] == 0
     assert not flag.any()
 
 
@@ -521,7 +532,7 @@ def test_conditional_rule_requires_min_years() -> None:
     years = np.arange(2000) % 6
     expected = (np.arange(2000) < 1000) & (years >= 3)
     np.testing.assert_array_equal(hh["hukou_place"] == 0, expected)
-    assert counts[L.C_CONVERSIONS] == int(hh["persons"][expected].sum())
+    assert counts[L.C_SETTLED] == int(hh["persons"][expected].sum())
     assert not flag.any()
 
 
@@ -530,27 +541,38 @@ def test_points_rule_flags_instead_of_converting() -> None:
     years = np.arange(2000) % 6
     expected = (np.arange(2000) < 1000) & (years >= 2)
     np.testing.assert_array_equal(flag == 1, expected)
-    assert counts[L.C_CONVERSIONS] == 0
+    assert counts[L.C_SETTLED] == 0
     assert (hh["hukou_place"] == 1).all()
 
 
 def test_application_rate_and_local_agricultural_households() -> None:
-    """Half apply; local agricultural-hukou households may convert their type in place."""
+    """Half apply; local agricultural-hukou households may convert their type in place, and
+    are counted as local conversions, not as settled migrants."""
     pf = make_pf([30.0], [114.0])
     hh = make_households(N, hukou_type=0, land=0)
     par = make_par(**{**SETTLE, "hukou_apply_rate": 0.5})
     counts, _ = run_step(hh, pf, make_pi(1, rule=L.RULE_OPEN), par)
     converted = hh["hukou_type"] == 1
     assert abs(converted.mean() - 0.5) < tolerance(0.5)
-    assert counts[L.C_CONVERSIONS] == int(hh["persons"][converted].sum())
+    assert counts[L.C_LOCAL_CONVERSIONS] == int(hh["persons"][converted].sum()) > 0
+    assert counts[L.C_SETTLED] == 0
     assert (hh["hukou_place"] == 0).all()
+
+
+def test_local_agricultural_households_do_not_enter_points_schemes() -> None:
+    pf = make_pf([30.0], [114.0])
+    hh = make_households(1000, hukou_type=0, land=0)
+    counts, flag = run_step(hh, pf, make_pi(1, rule=L.RULE_POINTS), make_par(**SETTLE))
+    assert counts[L.C_LOCAL_CONVERSIONS] == counts[L.C_SETTLED] == 0
+    assert not flag.any()
+    assert (hh["hukou_type"] == 0).all()
 
 
 def test_local_non_agricultural_households_do_not_apply() -> None:
     pf = make_pf([30.0], [114.0])
     hh = make_households(1000, hukou_type=1)
-    counts, flag = run_step(hh, pf, make_pi(1, rule=L.RULE_POINTS), make_par(**SETTLE))
-    assert counts[L.C_CONVERSIONS] == 0
+    counts, flag = run_step(hh, pf, make_pi(1, rule=L.RULE_OPEN), make_par(**SETTLE))
+    assert counts[L.C_SETTLED] == counts[L.C_LOCAL_CONVERSIONS] == 0
     assert not flag.any()
 
 
@@ -572,6 +594,10 @@ def _points_households(
     )
 
 
+#: Settling requires giving up land rights at every place of the points cases.
+SURRENDER = np.ones(8, dtype=np.int64)
+
+
 def _points_par(hpa: float, education: float, years: float) -> Any:
     """Parameters of a points settlement: households per agent, points per level and year."""
     return make_par(households_per_agent=hpa, points_education=education, points_years=years)
@@ -584,7 +610,7 @@ def test_settle_points_ranks_by_points() -> None:
     flag = np.ones(6, dtype=np.uint8)
     quota = np.array([3.0])
     granted = settle_points(
-        KEY, hh, flag, np.zeros(6, dtype=np.int64), quota, _points_par(1.0, 10.0, 3.0)
+        KEY, hh, flag, np.zeros(6, dtype=np.int64), quota, _points_par(1.0, 10.0, 3.0), SURRENDER
     )
     assert granted == 3
     np.testing.assert_array_equal(hh["hukou_place"] == 0, [True, True, False, False, True, False])
@@ -602,7 +628,7 @@ def test_settle_points_stops_at_first_household_that_does_not_fit() -> None:
     flag = np.ones(3, dtype=np.uint8)
     quota = np.array([3.0])
     granted = settle_points(
-        KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, _points_par(1.0, 10.0, 3.0)
+        KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, _points_par(1.0, 10.0, 3.0), SURRENDER
     )
     assert granted == 2
     np.testing.assert_array_equal(hh["hukou_place"], [0, 5, 5])  # the third would have fitted
@@ -614,7 +640,7 @@ def test_settle_points_quota_is_in_real_persons() -> None:
     flag = np.ones(2, dtype=np.uint8)
     quota = np.array([250.0])
     granted = settle_points(
-        KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, _points_par(100.0, 10.0, 3.0)
+        KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, _points_par(100.0, 10.0, 3.0), SURRENDER
     )
     assert granted == 2  # agent persons; 200 real persons
     assert quota[0] == 50.0
@@ -626,7 +652,7 @@ def test_settle_points_quotas_per_city_and_unflagged_households() -> None:
     flag = np.array([1, 1, 1, 1, 1, 1, 0], dtype=np.uint8)  # the last did not apply
     gov = np.array([0, 1], dtype=np.int64)
     quota = np.array([2.0, 0.5])
-    granted = settle_points(KEY, hh, flag, gov, quota, _points_par(1.0, 10.0, 3.0))
+    granted = settle_points(KEY, hh, flag, gov, quota, _points_par(1.0, 10.0, 3.0), SURRENDER)
     assert granted == 2
     np.testing.assert_array_equal(hh["hukou_place"], [5, 0, 0, 5, 5, 5, 5])
     np.testing.assert_array_equal(quota, [0.0, 0.5])
@@ -637,7 +663,9 @@ def test_settle_points_breaks_ties_by_keyed_draw() -> None:
     hh = _points_households([2] * n, [3] * n, [1] * n)
     flag = np.ones(n, dtype=np.uint8)
     quota = np.array([5.0])
-    settle_points(KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, _points_par(1.0, 10.0, 3.0))
+    settle_points(
+        KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, _points_par(1.0, 10.0, 3.0), SURRENDER
+    )
     draws = np.array([rng_py.uniform(int(KEY), i, L.DRAW_POINTS) for i in range(n)])
     expected = np.zeros(n, dtype=bool)
     expected[np.argsort(draws, kind="stable")[:5]] = True
@@ -649,7 +677,9 @@ def test_settle_points_without_applicants() -> None:
     quota = np.array([10.0])
     flag = np.zeros(1, dtype=np.uint8)
     assert (
-        settle_points(KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, _points_par(1.0, 1.0, 1.0))
+        settle_points(
+            KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, _points_par(1.0, 1.0, 1.0), SURRENDER
+        )
         == 0
     )
     assert quota[0] == 10.0
@@ -677,7 +707,7 @@ def test_settle_points_never_exceeds_quota(seed: int, n: int, n_gov: int, hpa: f
     quota = quota0.copy()
     gov = np.arange(n_gov, dtype=np.int64)
     edu, yrs = hh["education"].astype(float), hh["years_here"].astype(float)
-    granted = settle_points(KEY, hh, flag, gov, quota, _points_par(hpa, 10.0, 3.0))
+    granted = settle_points(KEY, hh, flag, gov, quota, _points_par(hpa, 10.0, 3.0), SURRENDER)
     won = hh["hukou_place"] != 5
     assert not (won & ~applied).any()
     assert granted == int(hh["persons"][won].sum())

@@ -42,6 +42,16 @@ def growth_poles(
     return district & (is_capital | super_mega)
 
 
+def land_surrender(rule: str, kind: np.ndarray) -> np.ndarray:
+    """1 where settling requires giving up land rights under ``policy.land_surrender``: in
+    urban districts (cities with districts) under ``districts``, everywhere under ``all``."""
+    if rule == "none":
+        return np.zeros(kind.shape[0], dtype=np.int64)
+    if rule == "districts":
+        return (kind == _DISTRICT).astype(np.int64)
+    return np.ones(kind.shape[0], dtype=np.int64)
+
+
 def expand_policy(
     policy: Policy,
     size_class: np.ndarray,
@@ -88,13 +98,21 @@ def expand_policy(
     pole = growth_poles(policy.growth_poles.rule, size_class, kind, is_capital)
     pole = place_values(pole, resolved, lambda e: e.growth_pole) & (kind == _DISTRICT)
     caps = cap_arrays(resolved, residents, n)
+    benefits = policy.hukou_benefits
+    per_household = np.add(benefits.home_purchase.as_tuple(), benefits.social_insurance.as_tuple())
     return PolicyArrays(
         rule=_rule_codes(rule_code[row], resolved),
         min_years=by_place(years[row], "min_years"),
         quota_per_10k=by_place(quota[row], "quota_per_10k") * caps.quota_factor,
         permit_on=policy.permit.enabled,
         permit_months=policy.permit.min_residence_months,
-        access=np.asarray(policy.permit.access, dtype=np.float64),
+        # A permit never gives what a local hukou gives: the schedule is capped.
+        access=np.minimum(
+            np.asarray(policy.permit.access, dtype=np.float64), policy.permit.access_cap
+        ),
+        surrender=land_surrender(policy.land_surrender, kind),
+        hukou_benefit=per_household[row],
+        hukou_benefit_child=np.asarray(benefits.schooling.as_tuple(), dtype=np.float64)[row],
         funding_permanent=policy.service_funding_base == "permanent",
         efficiency=policy.governance_efficiency,
         pole=pole,

@@ -3,7 +3,7 @@
 This is the slow, obvious implementation that the Numba kernels are tested against, draw by
 draw. It shares nothing with the kernels but the random-number key (through the plain-Python
 twin :mod:`urbsim.rng_py`) and the year's inputs (:class:`urbsim.inputs.YearInputs`: parameters
-read by name, ``ctx.par.land_value``, and the place values); every rule is written again here in
+read by name, ``ctx.par.move_base``, and the place values); every rule is written again here in
 ordinary Python and ``math``. Like the Numba engine it never sees the model: it returns a
 :class:`~urbsim.engines.base.StepResult` that the model applies. Where a floating-point result
 could flip a choice, the arithmetic is written in the same order as in
@@ -25,6 +25,7 @@ import mesa
 import numpy as np
 
 from urbsim import rng_py
+from urbsim.engines import mesa_settlement as settlement
 from urbsim.engines.base import StepResult
 from urbsim.inputs import ParamsRecord, PlaceRecord, YearInputs
 from urbsim.kernels import layout as L
@@ -267,12 +268,15 @@ class Household(mesa.Agent):
     def apply_for_hukou(
         self, u: float, years: int, permit_before: int, ctx: YearContext, tally: dict[str, int]
     ) -> None:
-        """Apply where the city's rule allows; accept if access gained beats land given up."""
+        """Apply where the city's rule allows; settle with the logit probability of the net
+        benefit (:mod:`urbsim.engines.mesa_settlement`)."""
         b = ctx.par
         if u >= b.hukou_apply_rate:
             return
-        rule = ctx.rule[self.place]
-        if rule == "closed" or (rule != "open" and years < ctx.places.min_years[self.place]):
+        local = self.hukou_place == self.place
+        if not settlement.may_apply(
+            ctx.rule[self.place], local, years, ctx.places.min_years[self.place]
+        ):
             return
         # Entitlement as it stood at the start of the year (a permit issued this year counts
         # from next year).
@@ -280,27 +284,27 @@ class Household(mesa.Agent):
         self.permit, self.years_here = permit_before, years
         access = self.access_at(self.place, ctx)
         self.permit, self.years_here = permit_now, years_now
-        gain = (
-            b.beta_service
-            * (1.0 - access)
-            * ctx.places.quality[self.place]
-            * (1.0 + b.child_service_weight * self.children)
-            + b.hukou_premium
+        gain = settlement.benefit(access, self.place, self.children, b, ctx.places)
+        loss = settlement.cost(
+            self.hh_id, self.hukou_place, self.hukou_type, self.land, self.place, b, ctx.places
         )
-        cost = b.land_value * self.land if self.hukou_type == 0 else 0.0
-        if gain <= cost:
+        p = settlement.probability(gain - loss, b.hukou_logit_scale)
+        if not rng_py.uniform(ctx.key, self.hh_id, L.DRAW_SETTLE_ACCEPT) < p:
             return
-        if rule == "points":
+        if ctx.rule[self.place] == "points":
             self.points_applicant = True
-        else:
-            self.take_local_hukou()
-            tally["conversions"] += self.persons
+            return
+        self.take_local_hukou(ctx)
+        tally["local_conversions" if local else "settled"] += self.persons
 
-    def take_local_hukou(self) -> None:
-        """Transfer the hukou here as non-agricultural; land rights and permit lapse."""
+    def take_local_hukou(self, ctx: YearContext) -> None:
+        """Transfer the hukou here as non-agricultural; the permit lapses, and the land rights
+        where the policy makes their surrender a condition of settling."""
+        surrender = ctx.places.surrender[self.place]
         self.hukou_place = self.place
         self.hukou_type = NON_AGRICULTURAL
-        self.land = 0
+        if surrender:
+            self.land = 0
         self.permit = 0
 
     def settle_move(self, tally: dict[str, int], province: list[int], flows: np.ndarray) -> None:
@@ -338,7 +342,7 @@ _COUNTERS = {
     "births": L.C_BIRTHS,
     "deaths": L.C_DEATHS,
     "moves": L.C_MOVES,
-    "conversions": L.C_CONVERSIONS,
+    "settled": L.C_SETTLED,
     "insitu": L.C_INSITU,
     "requisition": L.C_REQUISITION,
     "permits": L.C_PERMITS,
@@ -351,6 +355,7 @@ _COUNTERS = {
     "urban_in": L.C_URBAN_IN,
     "urban_out": L.C_URBAN_OUT,
     "return_migrants": L.C_RETURN_MIGRANTS,
+    "local_conversions": L.C_LOCAL_CONVERSIONS,
 }
 
 
@@ -451,7 +456,7 @@ class MesaEngine:
             need = float(h.persons) * ctx.par.households_per_agent
             if quota[city] >= need:
                 quota[city] -= need
-                h.take_local_hukou()
+                h.take_local_hukou(ctx)
                 granted += h.persons
             else:
                 full.add(city)

@@ -7,8 +7,9 @@ import numpy as np
 from urbsim.config import N_CHUNKS
 from urbsim.engines.base import StepResult
 from urbsim.inputs import YearInputs
-from urbsim.kernels.household_step import household_step, settle_points
+from urbsim.kernels.household_step import household_step
 from urbsim.kernels.layout import N_FLOW
+from urbsim.kernels.settlement import settle_points
 from urbsim.rng import make_year_key
 from urbsim.state import Households
 
@@ -51,5 +52,7 @@ class NumbaEngine:
             flows,
         )
         quota = inputs.quota.copy()
-        settled = settle_points(key, hh, self._flag, inputs.places.gov, quota, inputs.par)
+        settled = settle_points(
+            key, hh, self._flag, inputs.places.gov, quota, inputs.par, inputs.places.surrender
+        )
         return StepResult(households, counts, settled, quota, flows)

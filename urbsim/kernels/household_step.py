@@ -5,7 +5,8 @@ in ``pl`` (:data:`urbsim.inputs.PlaceInputs`), and the start-of-year places of e
 from its hukou place), then its own fields are written. No household reads another's updated
 fields, so the order of visits and the split into chunks cannot change a result. The one coupled
 decision, points-based settlement under an annual quota, is marked here (``flag``) and settled
-afterwards by :func:`settle_points`. Behavioural parameters arrive as one record ``par``
+afterwards by :func:`urbsim.kernels.settlement.settle_points`; the settlement decision itself
+lives in :mod:`urbsim.kernels.settlement`. Behavioural parameters arrive as one record ``par``
 (:data:`urbsim.inputs.Params`), read by name (``par.land_value``).
 
 Order of a household's year (each step documented in ``docs/ODD.md``):
@@ -45,6 +46,7 @@ from urbsim.inputs import Params, ParamsRecord, PlaceRecord, check_place_inputs
 from urbsim.kernels import layout as L
 from urbsim.kernels.aggregate import NET8_SATURATED, saturate
 from urbsim.kernels.checks import check_households
+from urbsim.kernels.settlement import apply_for_hukou
 from urbsim.rng import draw_bits, pair_from_bits, uniform
 from urbsim.world.base import EARTH_RADIUS_KM as _EARTH_KM
 
@@ -360,6 +362,7 @@ def _choose(
 
 @njit(**JIT_INLINE)
 def _stay(
+    key: np.uint64,
     i: int,
     bits: np.uint64,
     cur: int,
@@ -409,27 +412,26 @@ def _stay(
         permit[i] = 1
         counts[L.C_PERMITS] += persons[i]
     if u_huk < par.hukou_apply_rate:
-        rule = pl.rule[cur]
-        if rule != L.RULE_CLOSED and (rule == L.RULE_OPEN or yrs >= pl.min_years[cur]):
-            acc = _access(cur, home, cur, perm, yrs, access, par.service_base_access)
-            has_land = np.int64(land[i])
-            gain = (
-                par.beta_service
-                * (1.0 - acc)
-                * pl.quality[cur]
-                * (1.0 + par.child_service_weight * np.int64(children[i]))
-                + par.hukou_premium
-            )
-            cost = par.land_value * has_land if ht == _AGRI else 0.0
-            if gain > cost:
-                if rule == L.RULE_POINTS:
-                    flag[i] = 1
-                else:
-                    hukou_place[i] = cur
-                    hukou_type[i] = _NONAGRI
-                    land[i] = 0
-                    permit[i] = 0
-                    counts[L.C_CONVERSIONS] += persons[i]
+        # Entitlement as it stood at the start of the year (a permit issued this year counts
+        # from next year).
+        acc = _access(cur, home, cur, perm, yrs, access, par.service_base_access)
+        apply_for_hukou(
+            key,
+            i,
+            cur,
+            yrs,
+            acc,
+            hukou_place,
+            hukou_type,
+            permit,
+            children,
+            land,
+            persons,
+            pl,
+            par,
+            flag,
+            counts,
+        )
 
 
 @njit(**JIT_PARALLEL)
@@ -539,6 +541,7 @@ def _step(
                     continue
                 # 4. Stayers.
                 _stay(
+                    key,
                     i,
                     bits_stay[i - b0],
                     cur,
@@ -618,6 +621,7 @@ def _step(
             else:
                 slot = L.DRAW_INSITU if z == _RURAL else L.DRAW_SETTLE
                 _stay(
+                    key,
                     i,
                     draw_bits(key, np.uint64(i), np.uint64(slot)),
                     cur,
@@ -877,108 +881,3 @@ _STEP_FIELDS = (
     "land",
     "persons",
 )
-
-
-def settle_points(
-    key: np.uint64,
-    households: dict[str, np.ndarray],
-    flag: np.ndarray,
-    gov_of_place: np.ndarray,
-    quota_left: np.ndarray,
-    par: ParamsRecord,
-) -> int:
-    """Grant local hukou to points-scheme applicants in rank order, within each city's quota.
-
-    Applicants of one local government are ranked by points (education and years of
-    residence), ties broken by a keyed draw, then by household index. They are granted in rank
-    order while the quota (real persons) covers the household; the first that does not fit ends
-    that city's granting for the year. ``quota_left`` is reduced in place. ``par`` gives the
-    points per education level and per year, and the households per agent.
-
-    Returns
-    -------
-    int
-        Persons in the households granted.
-    """
-    idx = _flagged(flag)
-    if idx.size == 0:
-        return 0
-    place = households["place"]
-    gov = gov_of_place[place[idx]]
-    score = par.points_education * households["education"][idx].astype(
-        np.float64
-    ) + par.points_years * households["years_here"][idx].astype(np.float64)
-    tie = _tie_draws(key, idx.astype(np.uint64))
-    order = np.lexsort((idx, tie, -score, gov))
-    granted = _grant_in_order(
-        idx[order],
-        gov[order],
-        quota_left,
-        par.households_per_agent,
-        place,
-        households["hukou_place"],
-        households["hukou_type"],
-        households["land"],
-        households["permit"],
-        households["persons"],
-    )
-    flag[idx] = 0
-    return granted
-
-
-@njit(**JIT)
-def _grant_in_order(
-    ranked: np.ndarray,
-    gov: np.ndarray,
-    quota_left: np.ndarray,
-    hpa: float,
-    place: np.ndarray,
-    hukou_place: np.ndarray,
-    hukou_type: np.ndarray,
-    land: np.ndarray,
-    permit: np.ndarray,
-    persons: np.ndarray,
-) -> int:
-    """Grant ranked applicants while their city's quota covers them (see :func:`settle_points`);
-    a loop over a few thousand applicants, compiled since it runs every year."""
-    granted = 0
-    closed = np.zeros(quota_left.shape[0], dtype=np.bool_)
-    for k in range(ranked.shape[0]):
-        i = ranked[k]
-        g = gov[k]
-        if closed[g]:
-            continue
-        need = float(persons[i]) * hpa
-        if quota_left[g] >= need:
-            quota_left[g] -= need
-            hukou_place[i] = place[i]
-            hukou_type[i] = _NONAGRI
-            land[i] = 0
-            permit[i] = 0
-            granted += np.int64(persons[i])
-        else:
-            closed[g] = True
-    return granted
-
-
-@njit(**JIT)
-def _flagged(flag: np.ndarray) -> np.ndarray:
-    """``np.flatnonzero(flag)`` for a byte array of rare ones, in a fraction of its time."""
-    n = 0
-    for i in range(flag.shape[0]):
-        n += flag[i] != 0
-    out = np.empty(n, dtype=np.int64)
-    k = 0
-    for i in range(flag.shape[0]):
-        if flag[i] != 0:
-            out[k] = i
-            k += 1
-    return out
-
-
-@njit(**JIT)
-def _tie_draws(key: np.uint64, idx: np.ndarray) -> np.ndarray:
-    out = np.empty(idx.shape[0], dtype=np.float64)
-    for k in range(idx.shape[0]):
-        out[k] = uniform(key, idx[k], np.uint64(L.DRAW_POINTS))
-    return out

@@ -30,14 +30,21 @@ DRAW_SETTLE: Final = 3  # (permit take-up, hukou application)
 DRAW_POINTS: Final = 4  # tie-break among points applicants
 DRAW_CHOICE: Final = 5  # the logit draw
 DRAW_CANDIDATE0: Final = 6  # candidate k uses DRAW_CANDIDATE0 + k: (source, pick)
+# The settlement decision's own slots sit at the top of the range, so that a longer candidate
+# list (or any slot added after it) never reaches them.
+DRAW_SETTLE_ACCEPT: Final = 0xFF00  # the logit draw of a hukou applicant
+DRAW_LAND_VALUE: Final = 0xFF01  # the household's land-value quantile, keyed by LAND_YEAR
+#: Year slot of the draws that do not change with the year (a household's land value): no run
+#: lives year 0 (runs start in 2010 or later), so its key is shared by no year's draws.
+LAND_YEAR: Final = 0
 
 # --- counters of a household step -------------------------------------------------------------
 C_BIRTHS: Final = 0  # persons
 C_DEATHS: Final = 1  # persons
 C_MOVES: Final = 2  # households that changed place or zone
-C_CONVERSIONS: Final = 3  # persons granted local hukou (conditional or open rule)
+C_SETTLED: Final = 3  # migrants (hukou elsewhere) granted local hukou: open/conditional rule
 C_INSITU: Final = 4  # persons reclassified rural -> urban in place
-C_REQUISITION: Final = 5  # persons converted to non-agricultural hukou by requisition
+C_REQUISITION: Final = 5  # locals converted to non-agricultural hukou by requisition
 C_PERMITS: Final = 6  # persons in households issued a permit
 C_DISSOLVED: Final = 7  # households whose last person died
 C_CONSIDERED: Final = 8  # households that considered moving
@@ -48,7 +55,8 @@ C_URBAN_DEATHS: Final = 12  # persons dying in households of the urban zone
 C_URBAN_IN: Final = 13  # persons moving from a rural zone into an urban zone
 C_URBAN_OUT: Final = 14  # persons moving from an urban zone into a rural zone
 C_RETURN_MIGRANTS: Final = 15  # persons moving from elsewhere back to their hukou place
-N_COUNT: Final = 16
+C_LOCAL_CONVERSIONS: Final = 16  # locals agri -> non-agri at home under the settlement rules
+N_COUNT: Final = 17
 
 # --- the province flow matrix of a household step ---------------------------------------------
 # ``flows[origin province, destination province, F_*]``: moves that change place (a change of

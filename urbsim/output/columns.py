@@ -125,8 +125,8 @@ NATIONAL: Final[tuple[Column, ...]] = (
     _flow(
         "hukou_conversions",
         "persons per year",
-        "Persons granted local or non-agricultural hukou in the year: conversions under open and "
-        "conditional rules, points conversions and land-requisition conversions.",
+        "Persons granted local or non-agricultural hukou in the year: settled_migrants plus "
+        "local_conversions.",
     ),
     _persons("permit_holders", "Persons holding a residence permit."),
     Column(
@@ -200,14 +200,26 @@ NATIONAL: Final[tuple[Column, ...]] = (
     _flow(
         "settled_migrants",
         "persons per year",
-        "Conversions under open and conditional rules plus points conversions (includes "
-        "agricultural-hukou locals converting at home).",
+        "Migrants (living away from their hukou place) granted local hukou where they live, "
+        "under open and conditional rules and points schemes.",
     ),
-    _flow("points_conversions", "persons per year", "Persons granted hukou under points schemes."),
+    _flow(
+        "local_conversions",
+        "persons per year",
+        "Residents of their own hukou place converted from agricultural to non-agricultural "
+        "hukou: under the settlement rules, and by land requisition "
+        "(requisition_conversions).",
+    ),
+    _flow(
+        "points_conversions",
+        "persons per year",
+        "Migrants granted hukou under points schemes (part of settled_migrants).",
+    ),
     _flow(
         "requisition_conversions",
         "persons per year",
-        "Persons converted to non-agricultural hukou by land requisition.",
+        "Locals converted to non-agricultural hukou by land requisition (part of "
+        "local_conversions).",
     ),
     _flow(
         "insitu_reclassified",

@@ -271,19 +271,51 @@ class Behaviour(Strict):
         ge=0,
         le=1,
     )
+    hukou_logit_scale: float = P(
+        1.0,
+        "util",
+        "random utility (McFadden 1974): the difference of two Gumbel errors of scale s is "
+        "logistic of scale s; 1 = the error scale of the destination choice",
+        "Scale of the settlement logit: an applicant takes local hukou with probability "
+        "1 / (1 + exp(-(benefit - cost) / scale)).",
+        gt=0,
+        le=20,
+    )
     land_value: float = P(
         1.1,
         "util",
         "calibrated; value of rural land-contract rights",
-        "Utility of the rural land rights given up with an agricultural hukou.",
+        "Median utility of the rural land rights of an agricultural-hukou household (region "
+        "multiplier 1), given up on settling where surrender is a condition.",
         ge=0,
         le=20,
+    )
+    land_region: list[float] = P(
+        [0.8, 1.0, 0.9, 1.8],
+        "multiplier",
+        "assumed; calibrated in issue 14 (northeast farms are several times larger per rural "
+        "person, the east's smallest but dearest per mu)",
+        "Multiplier of land_value by the region of the household's hukou place (east, "
+        "central, west, northeast): land per rural person times its value per unit.",
+        min_length=4,
+        max_length=4,
+    )
+    land_value_dispersion: float = P(
+        0.5,
+        "-",
+        "assumed; calibrated in issue 14",
+        "Shape s of the log-logistic land value of a household within its region: value = "
+        "median * (u / (1 - u)) ** s for the household's own quantile u (s < 1 keeps the mean "
+        "finite: median * pi s / sin(pi s)).",
+        ge=0,
+        le=0.9,
     )
     hukou_premium: float = P(
         0.3,
         "util",
         "urbsim",
-        "Non-service value of a local hukou (housing purchase, status).",
+        "Value of a local hukou besides services and the policy benefits of "
+        "policy.hukou_benefits (status, social networks).",
         ge=0,
         le=20,
     )
@@ -308,6 +340,8 @@ class Behaviour(Strict):
     def _positive_multipliers(self) -> Behaviour:
         if any(m < 0 for m in self.move_age):
             raise ValueError("move_age multipliers must be >= 0")
+        if any(not 0 <= m <= 20 for m in self.land_region):
+            raise ValueError("land_region multipliers must be in [0, 20]")
         return self
 
 
@@ -1044,12 +1078,73 @@ class Permit(Strict):
         min_length=1,
         max_length=MAX_ACCESS_YEARS,
     )
+    access_cap: float = P(
+        0.85,
+        "share",
+        "2016 regulations: a permit gives listed basic services, not all that a local hukou "
+        "gives; value assumed, calibrated in issue 14",
+        "Most service access a permit gives, below a local hukou's (1): every entry of access "
+        "is capped at it.",
+        ge=0,
+        lt=1,
+    )
 
     @model_validator(mode="after")
     def _access_range(self) -> Permit:
         if any(not 0 <= a <= 1 for a in self.access):
             raise ValueError("access shares must be in [0, 1]")
         return self
+
+
+class ByClass(Strict):
+    """One value per settlement class: the city size classes of 2014, then county towns."""
+
+    super_large: float = Field(ge=0, le=20)
+    mega: float = Field(ge=0, le=20)
+    large_i: float = Field(ge=0, le=20)
+    large_ii: float = Field(ge=0, le=20)
+    medium: float = Field(ge=0, le=20)
+    small: float = Field(ge=0, le=20)
+    county_town: float = Field(ge=0, le=20)
+
+    def as_tuple(self) -> tuple[float, ...]:
+        """Values in the order of :data:`SETTLEMENT_KEYS`."""
+        return tuple(getattr(self, key) for key in SETTLEMENT_KEYS)
+
+
+def _by_class(*values: float) -> Any:
+    return lambda: ByClass(**dict(zip(SETTLEMENT_KEYS, values, strict=True)))
+
+
+class HukouBenefits(Strict):
+    """Benefits only a local hukou gives (a residence permit does not), by settlement class.
+
+    They enter the benefit side of the settlement decision. Values are utilities (assumed;
+    calibrated in issue 14); which classes have them, and when, is policy history (see
+    scenarios/baseline.toml).
+    """
+
+    schooling: ByClass = P(
+        _by_class(0.6, 0.5, 0.3, 0.2, 0.1, 0.1, 0.1)(),
+        "util per school-age child",
+        "assumed; calibrated in issue 14 (the 2012 opinions let migrant children sit entrance "
+        "exams where they live, on conditions strictest in the largest cities)",
+        "Children's schooling and exam eligibility (senior-secondary and university entrance "
+        "exams are taken at the hukou place).",
+    )
+    home_purchase: ByClass = P(
+        _by_class(0.3, 0.3, 0.0, 0.0, 0.0, 0.0, 0.0)(),
+        "util",
+        "assumed; calibrated in issue 14 (purchase restrictions kept after 2014 in the "
+        "largest cities only)",
+        "Eligibility to buy a home where purchases by non-local households are restricted.",
+    )
+    social_insurance: ByClass = P(
+        _by_class(0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1)(),
+        "util",
+        "assumed; calibrated in issue 14",
+        "Local social insurance and pension entitlements not portable with a permit.",
+    )
 
 
 class CountyTown(Strict):
@@ -1406,6 +1501,16 @@ class Policy(Strict):
     """Policy in force in a year. The timeline changes fields of it from given years on."""
 
     settlement: Settlement = Field(default_factory=Settlement)
+    land_surrender: Literal["none", "districts", "all"] = P(
+        "none",
+        "-",
+        "State Council 2014 opinions on further reforming the hukou system (Guofa 2014 No. 25): "
+        "surrender of land rights may not be a condition of settling; Rural Land Contract Law "
+        "(2002) art. 26 required it on moving to a city with districts (amended 2018)",
+        "Where settling requires giving up rural land-contract rights: nowhere; in urban "
+        "districts (cities with districts, not county towns); everywhere.",
+    )
+    hukou_benefits: HukouBenefits = Field(default_factory=HukouBenefits)
     permit: Permit = Field(default_factory=Permit)
     service_funding_base: Literal["registered", "permanent"] = P(
         "registered",

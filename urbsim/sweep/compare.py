@@ -66,6 +66,7 @@ COUNT_NAMES: Final[frozenset[str]] = frozenset(
         "migrants_head_30_44",
         "migrants_head_45_59",
         "migrants_head_60_plus",
+        "local_conversions",
         "moves",
         "moves_considered",
         "permit_holders",
