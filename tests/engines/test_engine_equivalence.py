@@ -596,7 +596,7 @@ def _points_reversed_ties(self: MesaEngine, ctx: YearContext, quota: np.ndarray)
         need = float(h.persons) * ctx.par.households_per_agent
         if quota[city] >= need:
             quota[city] -= need
-            h.take_local_hukou()
+            h.take_local_hukou(ctx)
             granted += h.persons
         else:
             full.add(city)
