@@ -18,6 +18,7 @@ import pytest
 from urbsim.households import FIELDS, Households
 from urbsim.inputs import PARAM_FIELDS, PlaceInputs, params_from
 from urbsim.kernels import aggregate as A
+from urbsim.kernels.gravity import distance_decay, gravity_rows
 from urbsim.scenario import LoadedScenario, validate
 from urbsim.world import PlaceTable, World
 
@@ -150,7 +151,7 @@ def make_kernel_inputs(
     t = world.places
     n = len(t)
     hh = world.households.as_dict()
-    provs, prov_idx = np.unique(t.province_code, return_inverse=True)
+    _, prov_idx = np.unique(t.province_code, return_inverse=True)
     _, gov_idx = np.unique(t.prefecture_code, return_inverse=True)
     lat = np.radians(t.lat)
     income = rng.normal(10.5, 0.3, n)
@@ -162,6 +163,7 @@ def make_kernel_inputs(
         log_cost_rural=cost - 1.0,
         quality=rng.uniform(0.2, 1.0, n),
         amenity=rng.uniform(0.0, 1.0, n),
+        log_size=rng.uniform(8.0, 14.0, n),
         employment=rng.uniform(0.7, 1.0, n),
         birth_urban=rng.uniform(0.0, 0.03, n),
         birth_rural=rng.uniform(0.0, 0.03, n),
@@ -183,7 +185,8 @@ def make_kernel_inputs(
         move_tenure_decay=rng.uniform(0.0, 0.2),
         move_unemployed=rng.uniform(1.0, 3.0),
         network_sampling_share=rng.uniform(0.0, 1.0),
-        distance_scale_km=rng.uniform(10.0, 100.0),
+        distance_floor_km=rng.uniform(5.0, 50.0),
+        size_reference=rng.uniform(1e4, 1e6),
         candidates=candidates,
     )
     for name, hi in (
@@ -195,6 +198,8 @@ def make_kernel_inputs(
         ("beta_province", 2.0),
         ("moving_cost", 2.0),
         ("beta_network", 0.5),
+        ("beta_network_province", 0.5),
+        ("beta_size", 1.5),
         ("beta_amenity", 1.0),
         ("home_preference", 2.0),
         ("land_value", 3.0),
@@ -217,8 +222,9 @@ def make_kernel_inputs(
 
     access = np.sort(rng.uniform(0.3, 1.0, int(rng.integers(1, 6))))
     size = rng.uniform(0.5, 5.0, n)
-    grav = np.cumsum(
-        np.tile(size, (len(provs), 1)) * rng.uniform(0.5, 1.5, (len(provs), n)), axis=1
+    grav = gravity_rows(
+        distance_decay(lat, np.radians(t.lon), rng.uniform(5.0, 50.0), rng.uniform(0.5, 2.0)),
+        size,
     )
     _, _, _, net = A.aggregate(hh, n, access.shape[0])
     start, members = A.origin_index(hh, n)

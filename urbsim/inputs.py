@@ -85,6 +85,7 @@ PLACE_FIELDS: Final[dict[str, InputField]] = {
         InputField("log_cost_rural", np.float64, "log(yuan/m2/year)", "log(rural housing cost)"),
         InputField("quality", np.float64, "share", "service capacity / entitled demand, <= 1"),
         InputField("amenity", np.float64, "amenity units", "amenity index of the urban zone"),
+        InputField("log_size", np.float64, "log(persons)", "log(max(urban residents, 1))"),
         InputField("employment", np.float64, "share", "probability an urban head has a job"),
         InputField("birth_urban", np.float64, "1/person/year", "births, urban zone"),
         InputField("birth_rural", np.float64, "1/person/year", "births, rural zone"),
@@ -228,6 +229,7 @@ def place_inputs(
         ),
         quality=np.minimum(state.quality, 1.0),
         amenity=state.amenity.astype(np.float64, copy=True),
+        log_size=np.log(np.maximum(state.urban_residents, 1.0)),
         employment=state.employment.astype(np.float64, copy=True),
         birth_urban=birth * dem.birth_urban,
         birth_rural=birth * (2.0 - dem.birth_urban),
@@ -262,11 +264,15 @@ class YearInputs:
         Per-place values (:data:`PlaceInputs`).
     access : numpy.ndarray
         Service access of a permit holder by completed years of residence.
-    gravity_cdf : numpy.ndarray
-        Cumulative gravity sampling weights, one row per province of origin.
+    gravity_cdf, gravity_guide : numpy.ndarray
+        Cumulative gravity proposal weights, one ``float32`` row per place of origin
+        (:func:`urbsim.kernels.gravity.gravity_rows`), and their guide tables.
     network, network8 : numpy.ndarray
         Floating agent households by (hukou place, current place) at the last count, exact
         (``int32``) and saturated at 255 (``uint8``).
+    network_province : numpy.ndarray
+        Floating agent households by (hukou province, current place) at the last count
+        (``int32``).
     origin_start, origin_members : numpy.ndarray
         Floating households grouped by hukou place at the last count
         (:func:`urbsim.kernels.aggregate.origin_index`); they describe the households as the
@@ -281,8 +287,10 @@ class YearInputs:
     places: PlaceRecord
     access: np.ndarray
     gravity_cdf: np.ndarray
+    gravity_guide: np.ndarray
     network: np.ndarray
     network8: np.ndarray
+    network_province: np.ndarray
     origin_start: np.ndarray
     origin_members: np.ndarray
     quota: np.ndarray

@@ -29,10 +29,11 @@ from urbsim.engines.base import HouseholdEngine
 from urbsim.governments import CentralGovernment, LocalGovernment
 from urbsim.inputs import YearInputs, make_params, place_inputs
 from urbsim.kernels import aggregate as A
+from urbsim.kernels import gravity as G
 from urbsim.kernels import layout as L
 from urbsim.kernels.migrants import count_migrants
 from urbsim.output import columns
-from urbsim.places import Place, distances_km, set_counts, size_classes
+from urbsim.places import Place, set_counts, size_classes
 from urbsim.scenario import LoadedScenario
 from urbsim.scenario.load import check_codes_in_world
 from urbsim.scenario.places import PlaceIndex, index_from_columns
@@ -102,14 +103,6 @@ class UrbanizationModel(mesa.Model):
         self.province_of_place = province.astype(np.int64)
         self.lat = np.radians(table.lat)
         self.lon = np.radians(table.lon)
-        self._prov_lat = np.radians(
-            np.bincount(self.province_of_place, weights=table.lat)
-            / np.bincount(self.province_of_place)
-        )
-        self._prov_lon = np.radians(
-            np.bincount(self.province_of_place, weights=table.lon)
-            / np.bincount(self.province_of_place)
-        )
 
         self.place_state = PlaceState.zeros(n)
         self.local_state = LocalState.zeros(self.n_gov)
@@ -139,6 +132,8 @@ class UrbanizationModel(mesa.Model):
         #: ``origin_members`` of :func:`urbsim.kernels.aggregate.origin_index`): every engine
         #: step is followed by a count, so it describes the households the engine receives.
         self.origin: tuple[np.ndarray, np.ndarray] | None = None
+        #: Floating agent households by (hukou province, current place) at the last count.
+        self.network_province = np.zeros((0, n), dtype=np.int32)
         self._gravity_decay: np.ndarray | None = None
         self._spillover_cache: tuple[bytes, np.ndarray] | None = None
         self.counters = np.zeros(L.N_COUNT, dtype=np.int64)
@@ -190,6 +185,9 @@ class UrbanizationModel(mesa.Model):
         self.service_users = {"education": children, "health": c.acc_urban, "elderly": elderly}
         self._net, self._net8 = c.net, c.net8
         self.origin = (c.origin_start, c.origin_members)
+        self.network_province = A.province_network(
+            c.origin_start, self.households.place[c.origin_members], self.province_of_place
+        )
         set_counts(self.place_state, self.counts, self.hpa)
         self.migrants = count_migrants(
             self.households.as_dict(), self.province_of_place, self.n_places
@@ -319,15 +317,18 @@ class UrbanizationModel(mesa.Model):
         places = place_inputs(
             spec, self.year, self.place_state, pa, geography, self._mean_wage_2010
         )
+        cdf, guide = self.gravity_proposal()
         return YearInputs(
             year=self.year,
             seed=spec.seed,
             par=par,
             places=places,
             access=pa.access,
-            gravity_cdf=self.gravity_cdf(),
+            gravity_cdf=cdf,
+            gravity_guide=guide,
             network=self.network,
             network8=self.network8,
+            network_province=self.network_province,
             origin_start=self.origin[0],
             origin_members=self.origin[1],
             quota=self.local_state.quota_left.copy(),
@@ -346,15 +347,20 @@ class UrbanizationModel(mesa.Model):
             self._spillover_cache = (key, value)
         return self._spillover_cache[1]
 
-    def gravity_cdf(self) -> np.ndarray:
-        """Cumulative gravity weights of every place, one row per province of origin."""
+    def gravity_proposal(self) -> tuple[np.ndarray, np.ndarray]:
+        """The year's gravity proposal of candidate places: cumulative weights, one ``float32``
+        row per place of origin (:func:`urbsim.kernels.gravity.gravity_rows`), and their guide
+        tables. The distance part is fixed for the run and computed once; the sizes are the
+        urban residents at the start of the year."""
         b = self.spec.behaviour
         if self._gravity_decay is None:
-            # Geometry and exponents are fixed for the run: compute the distance decay once.
-            d = distances_km(self._prov_lat, self._prov_lon, self.lat, self.lon)
-            self._gravity_decay = (1.0 + d / b.distance_scale_km) ** (-b.gravity_distance_exponent)
+            self._gravity_decay = G.distance_decay(
+                self.lat, self.lon, b.distance_floor_km, b.gravity_distance_exponent
+            )
         size = np.maximum(self.place_state.urban_residents, 1.0) ** b.gravity_size_exponent
-        return np.cumsum(size[None, :] * self._gravity_decay, axis=1)
+        cdf = G.gravity_rows(self._gravity_decay, size)
+        buckets = G.guide_buckets(len(self.households), self.n_places)
+        return cdf, G.gravity_guide(cdf, buckets)
 
     # --- recording ----------------------------------------------------------------------------
     def _record(self) -> None:

@@ -465,12 +465,27 @@ def test_engines_identical_every_year(
 
 
 # --- mutations: the comparison must catch a change of any single rule -----------------------------
-def _utility_without_province(self: Household, place: int, zone: int, ctx: YearContext) -> float:
+def _utility_without_province(
+    self: Household, place: int, zone: int, ctx: YearContext, aggregate: bool = False
+) -> float:
     """The logit utility with the province-border term dropped."""
-    v = _ORIGINAL["utility"](self, place, zone, ctx)
+    v = _ORIGINAL["utility"](self, place, zone, ctx, aggregate)
     if place != self.place and ctx.places.province[place] != ctx.places.province[self.place]:
         v += ctx.par.beta_province
     return v
+
+
+def _proposal_without_network(self: Household, place: int, ctx: YearContext) -> float:
+    """The sampling correction as if every candidate came from the gravity proposal."""
+    row = ctx.gravity[self.place]
+    low = row[place - 1] if place > 0 else 0.0
+    return (row[place] - low) / row[-1]
+
+
+def _network_of_hukou_place_only(self: Household, place: int, ctx: YearContext) -> float:
+    """The network term without the migrants from the same hukou province."""
+    count = int(ctx.network[self.hukou_place, place])
+    return ctx.par.beta_network * math.log1p(count * ctx.par.households_per_agent)
 
 
 def _propensity_after_ageing(self: Household, u_employ: float, ctx: YearContext) -> float:
@@ -580,6 +595,20 @@ _ORIGINAL: dict[str, Callable[..., Any]] = {
 #: (rule, class patched, method, replacement, case on which it is checked).
 MUTATIONS = [
     ("logit-utility", Household, "utility", _utility_without_province, Case("moves", 31)),
+    (
+        "sampling-correction",
+        Household,
+        "proposal_probability",
+        _proposal_without_network,
+        Case("moves", 38),
+    ),
+    (
+        "province-network",
+        Household,
+        "network_term",
+        _network_of_hukou_place_only,
+        Case("moves", 39),
+    ),
     (
         "move-propensity-age",
         Household,

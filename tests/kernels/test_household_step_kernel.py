@@ -52,9 +52,16 @@ def make_households(n: int, **fields: Any) -> dict[str, np.ndarray]:
 
 def make_par(**values: Any) -> Any:
     """Behavioural parameters (:data:`urbsim.inputs.Params`), all zero except those given by
-    name, a 50 km distance scale, one household per agent and one candidate."""
+    name, a 50 km distance floor, a size reference of 1 person, one household per agent and
+    one candidate."""
     base: dict[str, Any] = {name: 0.0 for name in PARAM_FIELDS}
-    base.update(move_age=[0.0] * 4, distance_scale_km=50.0, households_per_agent=1.0, candidates=1)
+    base.update(
+        move_age=[0.0] * 4,
+        distance_floor_km=50.0,
+        size_reference=1.0,
+        households_per_agent=1.0,
+        candidates=1,
+    )
     base.update(values)
     return params_from(base)
 
@@ -117,11 +124,10 @@ def run_step(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One household step; returns the counters and the points flags."""
     n_places = pi["province"].shape[0]
-    n_prov = int(pi["province"].max()) + 1
     if access is None:
         access = np.array([0.5, 0.6, 0.7, 0.8])
     if grav is None:
-        grav = np.cumsum(np.ones((n_prov, n_places)), axis=1)
+        grav = np.cumsum(np.ones((n_places, n_places)), axis=1)
     if start is None:
         start, members = origin_index(hh, n_places)
     if net is None:
@@ -262,7 +268,7 @@ def _three_place_probabilities(pf: np.ndarray) -> np.ndarray:
         )
         if j != 0:
             d = distance_km(THREE_LAT[0], THREE_LON[0], THREE_LAT[j], THREE_LON[j])
-            u -= b["beta_distance"] * math.log1p(d / 50.0) + b["moving_cost"]
+            u -= b["beta_distance"] * math.log(max(d, 50.0) / 50.0) + b["moving_cost"]
         if j == 2:
             u += b["home_preference"] - b["beta_province"]
         if j == 1:
@@ -285,13 +291,14 @@ def _check_three_place_choice(
 
 
 def test_logit_three_places_by_gravity_sampling() -> None:
-    """Stay, the sampled candidate (gravity puts all weight on place 1) and return home."""
+    """Stay, the sampled candidate (gravity from place 0 puts all weight on place 1, so both
+    draws propose it: weight 2 exp(V) / (2 * 1)) and return home."""
     pf, pi, net = _three_places()
     par = _always_move_par(**BETAS)
     hh = make_households(
         N, place=0, hukou_place=2, hukou_type=0, land=0, permit=1, years_here=2, children=1
     )
-    grav = np.array([[0.0, 1.0, 1.0], [0.0, 1.0, 1.0]])
+    grav = np.array([[0.0, 1.0, 1.0], [1.0, 1.0, 2.0], [1.0, 2.0, 2.0]])
     counts, _ = run_step(hh, pf, pi, par, grav=grav, net=net, n_candidates=2)
     p = _three_place_probabilities(pf)
     assert 0.1 < p.min() and p.max() < 0.6  # a case that exercises every term
@@ -318,20 +325,21 @@ def test_logit_school_access_of_a_population_cap_weighs_on_non_hukou_children() 
 
 
 def test_logit_three_places_by_network_sampling() -> None:
-    """Same choice set when candidates come from the network: the only earlier migrant of
-    origin 2 (household 0) lives at place 1, and gravity would only propose the stay place."""
+    """Same choice set when candidates come from the network: the earlier migrants of origin 2
+    in the origin index (households 0-4) all live at place 1, so all four draws propose it
+    (weight 4 exp(V) / (4 * 1)), and gravity would only propose the stay place."""
     pf, pi, net = _three_places()
     par = _always_move_par(**BETAS, network_sampling_share=1.0)
     hh = make_households(
-        N + 1, place=0, hukou_place=2, hukou_type=0, land=0, permit=1, years_here=2, children=1
+        N + 5, place=0, hukou_place=2, hukou_type=0, land=0, permit=1, years_here=2, children=1
     )
-    hh["place"][0] = 1  # the anchor migrant; excluded from the frequencies below
-    start = np.array([0, 0, 0, 1], dtype=np.int64)
-    members = np.array([0], dtype=np.int64)
-    grav = np.array([[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
+    hh["place"][:5] = 1  # the anchor migrants; excluded from the frequencies below
+    start = np.array([0, 0, 0, 5], dtype=np.int64)
+    members = np.arange(5, dtype=np.int64)
+    grav = np.array([[1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
     run_step(hh, pf, pi, par, grav=grav, start=start, members=members, net=net, n_candidates=4)
     p = _three_place_probabilities(pf)
-    place = hh["place"][1:]
+    place = hh["place"][5:]
     for j in range(3):
         share = float((place == j).mean())
         assert abs(share - p[j]) < tolerance(p[j])
@@ -704,7 +712,7 @@ def _valid_inputs(n: int = 10, n_places: int = 3) -> dict[str, Any]:
         "places": make_places(make_pf([30.0] * n_places, [114.0] * n_places), make_pi(n_places)),
         "par": make_par(candidates=2),
         "access": np.array([0.5]),
-        "grav_cdf": np.cumsum(np.ones((1, n_places)), axis=1),
+        "grav_cdf": np.cumsum(np.ones((n_places, n_places)), axis=1),
         "origin_start": np.zeros(n_places + 1, dtype=np.int64),
         "origin_members": np.zeros(0, dtype=np.int64),
         "net": np.zeros((n_places, n_places), dtype=np.int32),
@@ -738,6 +746,9 @@ def _places_with(**fields: Any) -> Any:
         ("access", np.zeros(0)),
         ("access", np.zeros((2, 2))),
         ("grav_cdf", np.ones((1, 4))),
+        ("grav_cdf", np.ones((1, 3))),  # the old layout: one row per province
+        ("netp", np.zeros((1, 2), dtype=np.int32)),
+        ("guide", np.zeros((2, 65), dtype=np.uint16)),
         ("n_chunks", 0),
     ],
 )
@@ -798,10 +809,11 @@ _OUT_OF_RANGE = {
         hh = make(20, place=9, hukou_place=0)  # place 9 of a 3-place world
         household_step(KEY, hh, places, par, access, grav, start, members, net, flag)
     """,
-    "household_step_grav_rows": """
+    "household_step_netp_rows": """
         hh = make(20, place=2, hukou_place=2)
-        places = places._replace(province=np.array([0, 1, 2]))  # three provinces, one gravity row
-        household_step(KEY, hh, places, par, access, grav, start, members, net, flag)
+        places = places._replace(province=np.array([0, 1, 2]))  # three provinces, one row
+        netp = np.zeros((1, 3), dtype=np.int32)
+        household_step(KEY, hh, places, par, access, grav, start, members, net, flag, netp=netp)
     """,
 }
 
@@ -823,10 +835,10 @@ KEY = make_year_key(1, 2011)
 places = PlaceInputs(*(np.zeros(3, f.kind) for f in PLACE_FIELDS.values()))
 places = places._replace(quality=np.ones(3), employment=np.ones(3))
 values = dict.fromkeys(PARAM_FIELDS, 0.0)
-values.update(distance_scale_km=50.0, move_base=1.0, move_age=[1.0] * 4, move_unemployed=1.0,
-              households_per_agent=1.0, candidates=2)
+values.update(distance_floor_km=50.0, size_reference=1.0, move_base=1.0, move_age=[1.0] * 4,
+              move_unemployed=1.0, households_per_agent=1.0, candidates=2)
 par = params_from(values)
-access = np.array([0.5]); grav = np.cumsum(np.ones((1, 3)), axis=1)
+access = np.array([0.5]); grav = np.cumsum(np.ones((3, 3)), axis=1)
 start = np.zeros(4, dtype=np.int64); members = np.zeros(0, dtype=np.int64)
 net = np.zeros((3, 3), dtype=np.int32); flag = np.zeros(20, dtype=np.uint8)
 try:
@@ -857,7 +869,7 @@ def _first_above(row: np.ndarray, u: float) -> int:
     ``u * total`` (the last index when none does), as ``bisect_right`` finds it."""
     import bisect
 
-    return min(bisect.bisect_right(row.tolist(), u * row[-1]), row.shape[0] - 1)
+    return min(bisect.bisect_right(row.tolist(), u * float(row[-1])), row.shape[0] - 1)
 
 
 @settings(max_examples=60, deadline=None)
@@ -873,17 +885,17 @@ def test_guided_gravity_sampling_equals_the_full_search(
 ) -> None:
     """Same index as a search over the whole row for any draw, at bucket edges too, with
     zero weights (flat stretches of the cumulative row) and all-zero rows."""
-    from urbsim.kernels.household_step import _sample_gravity, gravity_guide
+    from urbsim.kernels.gravity import gravity_guide, sample_gravity
 
-    row = np.cumsum(np.asarray(weights))
+    row = np.cumsum(np.asarray(weights)).astype(np.float32)
     guide = gravity_guide(row[None, :], n_buckets)
     edges = [b / n_buckets for b in range(n_buckets)][:50]
     for u in us + edges + [np.nextafter(e, 0.0) for e in edges[1:]]:
-        assert _sample_gravity(row, guide[0], u) == _first_above(row, u), u
+        assert sample_gravity(row, guide[0], u) == _first_above(row, u), u
 
 
 def test_gravity_guide_needs_a_power_of_two() -> None:
-    from urbsim.kernels.household_step import gravity_guide
+    from urbsim.kernels.gravity import gravity_guide
 
     with pytest.raises(ValueError, match="power of two"):
         gravity_guide(np.ones((1, 3)), 3)
@@ -903,7 +915,7 @@ def test_household_step_does_not_depend_on_the_guide_buckets(
     rest = [k["origin_start"], k["origin_members"], k["net"]]
 
     def run(buckets: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        monkeypatch.setattr(hs, "guide_buckets", lambda n: buckets)
+        monkeypatch.setattr(hs, "guide_buckets", lambda n, rows: buckets)
         hh = {name: arr.copy() for name, arr in world.households.as_dict().items()}
         flag = np.zeros(len(world.households), dtype=np.uint8)
         return household_step(KEY, hh, *args, *rest, flag), hh

@@ -58,7 +58,9 @@ class YearContext:
     gravity: list[list[float]]
     migrants_from: dict[int, list[Household]]
     network: np.ndarray
+    network_province: np.ndarray
     access: list[float]
+    sampling_correction: bool = True
 
 
 class Household(mesa.Agent):
@@ -151,8 +153,9 @@ class Household(mesa.Agent):
             return ctx.access[min(self.years_here, len(ctx.access) - 1)]
         return ctx.par.service_base_access
 
-    def utility(self, place: int, zone: int, ctx: YearContext) -> float:
-        """Systematic utility of living in ``zone`` of ``place``."""
+    def utility(self, place: int, zone: int, ctx: YearContext, aggregate: bool = False) -> float:
+        """Systematic utility of living in ``zone`` of ``place``; ``aggregate`` for an
+        alternative that stands for a whole urban zone (the local town, the candidates)."""
         b = ctx.par
         pl = ctx.places
         if zone == URBAN:
@@ -167,60 +170,120 @@ class Household(mesa.Agent):
             child_weight = child_weight * pl.school_access[place]
         child_factor = 1.0 + child_weight
         v += b.beta_service * self.access_at(place, ctx) * pl.quality[place] * child_factor
+        if aggregate:
+            v += b.beta_size * (pl.log_size[place] - math.log(b.size_reference))
         if place != self.place:
-            dy = pl.lat[place] - pl.lat[self.place]
-            dx = (pl.lon[place] - pl.lon[self.place]) * pl.coslat[self.place]
-            distance = _EARTH_KM * math.sqrt(dy * dy + dx * dx)
-            v -= b.beta_distance * math.log1p(distance / b.distance_scale_km)
-            if pl.province[place] != pl.province[self.place]:
-                v -= b.beta_province
+            v -= self.distance_cost(place, ctx)
         if place != self.place or zone != self.zone:
             v -= b.moving_cost
-        network = int(ctx.network[self.hukou_place, place])
-        if network > 0:
-            v += b.beta_network * math.log1p(network * b.households_per_agent)
+        v += self.network_term(place, ctx)
         if place == self.hukou_place:
             v += b.home_preference
         return v
 
-    def candidate_places(self, ctx: YearContext) -> list[tuple[int, int]]:
-        """The choice set: stay, go home, the local town, and sampled destinations."""
+    def distance_cost(self, place: int, ctx: YearContext) -> float:
+        """Log distance above the floor, plus the province border."""
         b = ctx.par
+        pl = ctx.places
+        dy = pl.lat[place] - pl.lat[self.place]
+        dx = (pl.lon[place] - pl.lon[self.place]) * pl.coslat[self.place]
+        distance = _EARTH_KM * math.sqrt(dy * dy + dx * dx)
+        floor = b.distance_floor_km
+        cost = b.beta_distance * math.log(max(distance, floor) / floor)
+        cost += b.beta_province * (pl.province[place] != pl.province[self.place])
+        return cost
+
+    def network_term(self, place: int, ctx: YearContext) -> float:
+        """Chain migration: households from the same hukou place and hukou province there."""
+        b = ctx.par
+        hpa = b.households_per_agent
+        same_place = int(ctx.network[self.hukou_place, place])
+        same_province = int(ctx.network_province[ctx.places.province[self.hukou_place], place])
+        v = b.beta_network * math.log1p(same_place * hpa)
+        v += b.beta_network_province * math.log1p(same_province * hpa)
+        return v
+
+    def fixed_alternatives(self) -> tuple[list[tuple[int, int]], int]:
+        """Stay, go home, and the local town; and the index from which alternatives stand for
+        a whole urban zone (the local town, when present, and every candidate after it)."""
         options = [(self.place, self.zone)]
         has_land = self.hukou_type == 0 and self.land == 1
         home = (self.hukou_place, RURAL if has_land else URBAN)
         if home != options[0]:
             options.append(home)
+        aggregate_from = len(options)
         if self.zone == RURAL and home != (self.place, URBAN):
             options.append((self.place, URBAN))
+        return options, aggregate_from
+
+    def candidate_draws(self, ctx: YearContext) -> list[int]:
+        """The places of the ``candidates`` draws: from the migrant network of the hukou
+        place, or from the gravity proposal of the current place."""
+        b = ctx.par
         earlier = ctx.migrants_from.get(self.hukou_place, [])
+        row = ctx.gravity[self.place]
+        places = []
         for k in range(b.candidates):
             u_source, u_pick = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_CANDIDATE0 + k)
             if u_source < b.network_sampling_share and earlier:
-                place = earlier[int(u_pick * len(earlier))].place
+                places.append(earlier[int(u_pick * len(earlier))].place)
             else:
-                row = ctx.gravity[ctx.places.province[self.place]]
-                place = min(bisect.bisect_right(row, u_pick * row[-1]), len(row) - 1)
-            if (place, URBAN) not in options:
-                options.append((place, URBAN))
+                places.append(min(bisect.bisect_right(row, u_pick * row[-1]), len(row) - 1))
+        return places
+
+    def proposal_probability(self, place: int, ctx: YearContext) -> float:
+        """Probability that one candidate draw proposes ``place`` (network or gravity)."""
+        row = ctx.gravity[self.place]
+        low = row[place - 1] if place > 0 else 0.0
+        gravity = (row[place] - low) / row[-1]
+        n_origin = len(ctx.migrants_from.get(self.hukou_place, []))
+        if n_origin > 0:
+            share = ctx.par.network_sampling_share
+            there = int(ctx.network[self.hukou_place, place])
+            return share * (there / n_origin) + (1.0 - share) * gravity
+        return gravity
+
+    def choice_set(self, ctx: YearContext) -> list[tuple[tuple[int, int], int]]:
+        """Fixed alternatives (count 0), then each sampled place not among them in the order
+        first drawn, with the number of draws that proposed it."""
+        fixed, _ = self.fixed_alternatives()
+        options: list[tuple[tuple[int, int], int]] = [(o, 0) for o in fixed]
+        n_fixed = len(options)
+        for place in self.candidate_draws(ctx):
+            keys = [o for o, _ in options]
+            if (place, URBAN) not in keys:
+                options.append(((place, URBAN), 1))
+            elif keys.index((place, URBAN)) >= n_fixed:
+                k = keys.index((place, URBAN))
+                options[k] = (options[k][0], options[k][1] + 1)
         return options
 
     def choose_destination(self, ctx: YearContext) -> tuple[int, int]:
-        """Multinomial logit over the choice set, with this household's choice draw."""
-        options = self.candidate_places(ctx)
-        utilities = [self.utility(place, zone, ctx) for place, zone in options]
+        """Multinomial logit over the choice set, a sampled place weighted by its draws over
+        ``candidates`` times its proposal probability, with this household's choice draw."""
+        options = self.choice_set(ctx)
+        _, aggregate_from = self.fixed_alternatives()
+        utilities = [
+            self.utility(place, zone, ctx, k >= aggregate_from)
+            for k, ((place, zone), _) in enumerate(options)
+        ]
         best = max(utilities)
-        weights = [math.exp(v - best) for v in utilities]
+        weights = []
+        for ((place, _), draws), v in zip(options, utilities, strict=True):
+            w = math.exp(v - best)
+            if draws > 0 and ctx.sampling_correction:
+                w = w * draws / (ctx.par.candidates * self.proposal_probability(place, ctx))
+            weights.append(w)
         total = 0.0
         for w in weights:
             total += w
         target = rng_py.uniform(ctx.key, self.hh_id, L.DRAW_CHOICE) * total
         cumulative = 0.0
-        for option, w in zip(options, weights, strict=True):
+        for (option, _), w in zip(options, weights, strict=True):
             cumulative += w
             if target < cumulative:
                 return option
-        return options[-1]
+        return options[-1][0]
 
     def stay(self, ctx: YearContext, tally: dict[str, int]) -> None:
         """A year at the same place: in-situ urbanization, residence permit, local hukou."""
@@ -365,10 +428,16 @@ class MesaEngine:
         The Mesa model the agents belong to.
     households
         The households at the start of the run, one agent per row.
+    sampling_correction
+        False drops the importance-sampling correction of sampled alternatives: only for the
+        test that shows what the correction does.
     """
 
-    def __init__(self, model: mesa.Model, households: Households) -> None:
+    def __init__(
+        self, model: mesa.Model, households: Households, sampling_correction: bool = True
+    ) -> None:
         self.model = model
+        self.sampling_correction = sampling_correction
         arrays = households.as_dict()
         columns = {name: arrays[name].tolist() for name in FIELDS}
         Household.create_agents(
@@ -404,7 +473,9 @@ class MesaEngine:
             gravity=inputs.gravity_cdf.tolist(),
             migrants_from=migrants_from,
             network=inputs.network,
+            network_province=inputs.network_province,
             access=inputs.access.tolist(),
+            sampling_correction=self.sampling_correction,
         )
 
     def step(self, inputs: YearInputs, households: Households) -> StepResult:

@@ -49,6 +49,8 @@ class NumbaEngine:
             self.n_chunks,
             inputs.network8,
             flows,
+            netp=inputs.network_province,
+            guide=inputs.gravity_guide,
         )
         quota = inputs.quota.copy()
         settled = settle_points(key, hh, self._flag, inputs.places.gov, quota, inputs.par)

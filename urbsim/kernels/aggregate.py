@@ -412,3 +412,44 @@ def count_service_users(
         acc_elderly,
     )
     return acc_children, acc_elderly
+
+
+@njit(**JIT)
+def _province_network(
+    origin_start: np.ndarray, origin_places: np.ndarray, province: np.ndarray, out: np.ndarray
+) -> None:
+    for o in range(origin_start.shape[0] - 1):
+        row = out[province[o]]
+        for k in range(origin_start[o], origin_start[o + 1]):
+            row[origin_places[k]] += 1
+
+
+def province_network(
+    origin_start: np.ndarray, origin_places: np.ndarray, province: np.ndarray
+) -> np.ndarray:
+    """Floating agent households by (hukou province, current place): the migrant network of a
+    whole province of origin, which lets chain migration build corridors between provinces.
+
+    Parameters
+    ----------
+    origin_start
+        Offsets of the origin index (:func:`origin_index`), ``n_places + 1``.
+    origin_places
+        Current place of each member of the origin index, in its order.
+    province
+        Province index of every place.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int32`` ``(n_provinces, n_places)``, ``n_provinces = province.max() + 1``.
+    """
+    n_places = origin_start.shape[0] - 1
+    if province.shape != (n_places,) or origin_places.shape[0] != origin_start[-1]:
+        raise ValueError("province needs one entry per place, origin_places one per member")
+    n_prov = int(province.max()) + 1 if n_places else 0
+    out = np.zeros((n_prov, n_places), dtype=np.int32)
+    _province_network(
+        origin_start, origin_places.astype(np.int64, copy=False), province.astype(np.int64), out
+    )
+    return out

@@ -157,36 +157,39 @@ class Behaviour(Strict):
     network_sampling_share: float = P(
         0.35,
         "share",
-        "chain migration literature",
+        "assumed; calibrated in issue 14",
         "Share of candidate draws taken from the "
         "places where earlier migrants from the same hukou place live; the rest are drawn by "
-        "gravity weight.",
+        "the gravity proposal from the current place. The choice corrects for both (it only "
+        "sets which places are sampled, not their choice probabilities).",
         ge=0,
         le=1,
     )
     gravity_size_exponent: float = P(
         1.0,
         "-",
-        "gravity model",
-        "Exponent of urban residents in the gravity sampling weight.",
+        "proposal only; set to beta_size so that it matches the size term of the utility",
+        "Exponent a of urban residents in the gravity proposal U_j^a * max(d_ij, d_min)^-gamma "
+        "that candidates are drawn from.",
         ge=0,
         le=3,
     )
     gravity_distance_exponent: float = P(
-        1.5,
+        1.2,
         "-",
-        "gravity model",
-        "Exponent of distance decay in the gravity sampling weight.",
+        "proposal only; set to beta_distance so that it matches the distance term",
+        "Exponent gamma of distance in the gravity proposal.",
         ge=0,
-        le=5,
+        le=4,
     )
-    distance_scale_km: float = P(
-        50.0,
+    distance_floor_km: float = P(
+        15.0,
         "km",
-        "urbsim",
-        "Distance offset d0 in log(1 + d/d0) for utility and sampling.",
-        gt=0,
-        le=1000,
+        "assumed (about the radius of a county-level unit); calibrated in issue 14",
+        "Distance floor d_min: distances below it count as d_min in the proposal and the "
+        "utility (log distance is unbounded near zero).",
+        ge=1,
+        le=500,
     )
     beta_income: float = P(
         1.6,
@@ -216,20 +219,41 @@ class Behaviour(Strict):
         le=5,
     )
     beta_distance: float = P(
-        2.35,
-        "util per log(1+d/d0)",
-        "moving 10% farther needs about 15% more income (ratio 1.47 to beta_income)",
-        "Distance deterrence from the current place.",
+        1.2,
+        "util per log(km)",
+        "assumed; calibrated in issue 14 (the distance elasticity of migration flows, given "
+        "destination size)",
+        "Deterrence of log distance from the current place: -beta_distance * ln(max(d, "
+        "d_min) / d_min).",
         ge=0,
         le=20,
     )
     beta_province: float = P(
         0.9,
         "util",
-        "province-border effect in Chinese migration studies",
+        "assumed; calibrated in issue 14",
         "Cost of crossing a province border.",
         ge=0,
         le=20,
+    )
+    beta_size: float = P(
+        1.0,
+        "util per log(persons)",
+        "McFadden (1978): an aggregate of equally attractive elemental alternatives has the "
+        "log of their number added to its utility (coefficient 1 if they are independent)",
+        "Weight of the log of a destination's urban residents in the utility of the "
+        "alternatives that stand for a whole urban zone (the local town and the candidates).",
+        ge=0,
+        le=3,
+    )
+    size_reference: float = P(
+        100000.0,
+        "persons",
+        "assumed; calibrated in issue 14",
+        "Urban residents at which the size term is zero: the size of the elemental "
+        "alternative the stay and return alternatives stand for.",
+        gt=0,
+        le=1e9,
     )
     moving_cost: float = P(
         0.8,
@@ -242,10 +266,19 @@ class Behaviour(Strict):
     beta_network: float = P(
         0.25,
         "util per log(1+households)",
-        "chain migration literature",
+        "assumed; calibrated in issue 14",
         "Weight of the log "
         "number of households (agents times households_per_agent, so the term does not depend "
         "on the scale) from the same hukou place living at the destination.",
+        ge=0,
+        le=10,
+    )
+    beta_network_province: float = P(
+        0.15,
+        "util per log(1+households)",
+        "assumed; calibrated in issue 14",
+        "Weight of the log number of floating households from the same hukou province living "
+        "at the destination (chain migration at the scale of provincial corridors).",
         ge=0,
         le=10,
     )
