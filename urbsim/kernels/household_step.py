@@ -647,18 +647,14 @@ def household_step(
         Output, one per household: 1 for a points-scheme applicant this year.
     n_chunks
         Chunks of the parallel loop; results do not depend on it.
-    net8
-        ``net`` saturated at 255 as ``uint8`` (:func:`urbsim.kernels.aggregate.saturate`), when
-        the caller has it; built from ``net`` otherwise.
+    net8, netp, guide
+        ``net`` saturated at 255 as ``uint8``, floating agent households by (hukou province,
+        current place), the guide tables of ``grav_cdf``: built when the caller has none.
     flows
         Optional output: the year's moves between places by province pair (:func:`_flow_buffers`).
-    netp, guide
-        Floating agent households by (hukou province, current place) and the guide tables of
-        ``grav_cdf`` (:mod:`urbsim.kernels.aggregate`, :mod:`urbsim.kernels.gravity`), when the
-        caller has them; built otherwise.
     sampling_correction
-        False drops the importance-sampling correction of the sampled alternatives (every one
-        weighted ``exp(V)``): only for the test that shows what the correction does.
+        False drops the sampling correction (each sampled place weighted ``exp(V)``): only for
+        the test that shows what the correction does.
 
     Returns
     -------
