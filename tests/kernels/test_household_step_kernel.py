@@ -315,7 +315,7 @@ def test_logit_school_access_of_a_population_cap_weighs_on_non_hukou_children() 
     hh = make_households(
         N, place=0, hukou_place=2, hukou_type=0, land=0, permit=1, years_here=2, children=1
     )
-    grav = np.array([[0.0, 1.0, 1.0], [0.0, 1.0, 1.0]])
+    grav = np.array([[0.0, 1.0, 1.0], [1.0, 1.0, 2.0], [1.0, 2.0, 2.0]])
     counts, _ = run_step(hh, pf, pi, par, grav=grav, net=net, n_candidates=2)
     p = _three_place_probabilities(pf)
     unrestricted = _three_place_probabilities({**pf, "school_access": np.ones(3)})
