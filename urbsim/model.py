@@ -10,8 +10,9 @@ Step order of a year (the one place it is written down; ``docs/ODD.md`` follows 
    ceiling, run and build service capacity by type and fund programmes, and set the year's
    points quotas; the entitlement and capacity gaps and the service quality of each place
    follow;
-4. households live their year (engine ``numba`` or ``mesa``, identical by construction): births
-   and deaths, moves, in-situ urbanization, residence permits, hukou;
+4. households live their year (engine ``numba`` or ``mesa``, identical by construction): deaths,
+   births, leaving home and ageing, moves, in-situ urbanization, residence permits, hukou; the
+   young adults who left home form households, appended after the existing ones;
 5. households are counted into places and the year is recorded.
 """
 
@@ -23,13 +24,14 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from urbsim.dynamics import economy, finance, indicators, labour
+from urbsim.dynamics import demography, economy, finance, indicators, labour
 from urbsim.dynamics.series import interpolate
 from urbsim.engines.base import HouseholdEngine
 from urbsim.governments import CentralGovernment, LocalGovernment
 from urbsim.inputs import YearInputs, make_params, place_inputs
 from urbsim.kernels import aggregate as A
 from urbsim.kernels import layout as L
+from urbsim.kernels.demography import expected_events
 from urbsim.kernels.migrants import count_migrants
 from urbsim.output import columns
 from urbsim.places import Place, distances_km, set_counts, size_classes
@@ -144,6 +146,7 @@ class UrbanizationModel(mesa.Model):
         self.counters = np.zeros(L.N_COUNT, dtype=np.int64)
         self.flows = np.zeros((0, 0, L.N_FLOW), dtype=np.int64)  # the last year's (StepResult)
         self._flow_frames: list[pd.DataFrame] = []
+        self.vital_base, self.birth_scale, self.death_scale = self._vital_start()
         self.points_conversions = 0
         self._national_rows: list[dict[str, float]] = []
         self._place_frames: list[dict[str, np.ndarray]] = []
@@ -303,7 +306,6 @@ class UrbanizationModel(mesa.Model):
         par = make_params(
             spec.behaviour,
             households_per_agent=self.hpa,
-            ageing_rate=spec.demography.ageing_rate,
             requisition_share=spec.demography.requisition_share,
             service_base_access=spec.economy.service_base_access,
             permits_issued=pa.permit_on,
@@ -331,7 +333,46 @@ class UrbanizationModel(mesa.Model):
             origin_start=self.origin[0],
             origin_members=self.origin[1],
             quota=self.local_state.quota_left.copy(),
+            vital=self.vital_rates(places.fertility_factor),
         )
+
+    def _vital_start(self) -> tuple[demography.VitalRates, float | None, float | None]:
+        """The schedules before alignment, and the alignment factors (none before the first
+        year; kept after the last year of the scenario's crude-rate series)."""
+        return demography.base_schedules(self.spec.demography), None, None
+
+    def vital_rates(self, fertility_factor: np.ndarray) -> demography.VitalRates:
+        """The schedules of :attr:`year`, aligned so that the households at the start of the
+        year expect the scenario's crude birth and death rates (see
+        :mod:`urbsim.dynamics.demography`); the factors are kept in :attr:`birth_scale` and
+        :attr:`death_scale`."""
+        dem = self.spec.demography
+        base = self.vital_base
+        hh = self.households
+        births, deaths, persons = expected_events(
+            hh.zone,
+            hh.place,
+            hh.head_age,
+            hh.kids,
+            hh.persons,
+            base.fertility,
+            base.mortality,
+            fertility_factor,
+        )
+        aligned = self.birth_scale is not None
+        self.birth_scale = demography.alignment_scale(
+            demography.target_rate(dem.birth_rate, self.year, aligned),
+            births,
+            persons,
+            self.birth_scale,
+        )
+        self.death_scale = demography.alignment_scale(
+            demography.target_rate(dem.death_rate, self.year, aligned),
+            deaths,
+            persons,
+            self.death_scale,
+        )
+        return demography.scaled(base, self.birth_scale, self.death_scale)
 
     def _pole_spillover(self) -> np.ndarray:
         """Wage multiplier from growth poles, recomputed only when the set of poles changes
@@ -376,6 +417,7 @@ class UrbanizationModel(mesa.Model):
         row["requisition_conversions"] = float(c[L.C_REQUISITION] * hpa)
         row["insitu_reclassified"] = float(c[L.C_INSITU] * hpa)
         row["births"] = float(c[L.C_BIRTHS] * hpa)
+        row["households_formed"] = float(c[L.C_FORMED] * hpa)
         row["deaths"] = float(c[L.C_DEATHS] * hpa)
         row["moves"] = float(c[L.C_MOVES] * hpa)
         row["moves_considered"] = float(c[L.C_CONSIDERED] * hpa)
