@@ -18,6 +18,7 @@ Step order of a year (the one place it is written down; ``docs/ODD.md`` follows 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import mesa
@@ -74,6 +75,11 @@ class UrbanizationModel(mesa.Model):
     households : urbsim.households.Households
         Household arrays (the Numba engine's state; the Mesa engine mirrors its agents here).
     """
+
+    #: Alignment factors of fertility and mortality in the last year aligned (none before the
+    #: first year; kept after the last year of the scenario's crude-rate series).
+    birth_scale: float | None = None
+    death_scale: float | None = None
 
     def __init__(self, loaded: LoadedScenario, world: World | None = None) -> None:
         if not isinstance(loaded, LoadedScenario):
@@ -146,7 +152,6 @@ class UrbanizationModel(mesa.Model):
         self.counters = np.zeros(L.N_COUNT, dtype=np.int64)
         self.flows = np.zeros((0, 0, L.N_FLOW), dtype=np.int64)  # the last year's (StepResult)
         self._flow_frames: list[pd.DataFrame] = []
-        self.vital_base, self.birth_scale, self.death_scale = self._vital_start()
         self.points_conversions = 0
         self._national_rows: list[dict[str, float]] = []
         self._place_frames: list[dict[str, np.ndarray]] = []
@@ -336,10 +341,10 @@ class UrbanizationModel(mesa.Model):
             vital=self.vital_rates(places.fertility_factor),
         )
 
-    def _vital_start(self) -> tuple[demography.VitalRates, float | None, float | None]:
-        """The schedules before alignment, and the alignment factors (none before the first
-        year; kept after the last year of the scenario's crude-rate series)."""
-        return demography.base_schedules(self.spec.demography), None, None
+    @functools.cached_property
+    def vital_base(self) -> demography.VitalRates:
+        """The scenario's schedules before alignment (:mod:`urbsim.dynamics.demography`)."""
+        return demography.base_schedules(self.spec.demography)
 
     def vital_rates(self, fertility_factor: np.ndarray) -> demography.VitalRates:
         """The schedules of :attr:`year`, aligned so that the households at the start of the
