@@ -31,7 +31,7 @@ from typing import Any, Final, get_args, get_origin
 
 import numpy as np
 
-from urbsim.dynamics.series import interpolate
+from urbsim.dynamics.demography import VitalRates
 from urbsim.scenario.schema import Behaviour, Scenario
 
 
@@ -63,7 +63,6 @@ def _behaviour_fields() -> list[InputField]:
 #: gives them by name (the world's scale may differ from the scenario's for a world passed in).
 CONTEXT_FIELDS: Final[tuple[InputField, ...]] = (
     InputField("households_per_agent", float, "households/agent", "the world"),
-    InputField("ageing_rate", float, "1/year", "scenario demography.ageing_rate"),
     InputField("requisition_share", float, "share", "scenario demography.requisition_share"),
     InputField("service_base_access", float, "share", "scenario economy.service_base_access"),
     InputField("permits_issued", bool, "-", "policy in force: permit.enabled"),
@@ -87,9 +86,7 @@ PLACE_FIELDS: Final[dict[str, InputField]] = {
         InputField("amenity", np.float64, "amenity units", "amenity index of the urban zone"),
         InputField("log_size", np.float64, "log(persons)", "log(max(urban residents, 1))"),
         InputField("employment", np.float64, "share", "probability an urban head has a job"),
-        InputField("birth_urban", np.float64, "1/person/year", "births, urban zone"),
-        InputField("birth_rural", np.float64, "1/person/year", "births, rural zone"),
-        InputField("death", np.float64, "1/person/year", "deaths"),
+        InputField("fertility_factor", np.float64, "multiplier", "regional fertility multiplier"),
         InputField("insitu", np.float64, "share", "rural households reclassified urban"),
         InputField(
             "school_access",
@@ -216,9 +213,6 @@ def place_inputs(
         National mean urban wage of 2010 (yuan/year), the reference of rural housing costs.
     """
     eco, dem = spec.economy, spec.demography
-    birth = interpolate(dem.birth_rate, year) / 1000.0
-    birth = birth * np.asarray(dem.birth_region.as_tuple())[geography["region"]]
-    n = state.wage.shape[0]
     return PlaceInputs(
         log_income_urban=np.log(state.wage * state.employment),
         log_income_rural=np.log(eco.rural_income_ratio * state.wage),
@@ -231,9 +225,9 @@ def place_inputs(
         amenity=state.amenity.astype(np.float64, copy=True),
         log_size=np.log(np.maximum(state.urban_residents, 1.0)),
         employment=state.employment.astype(np.float64, copy=True),
-        birth_urban=birth * dem.birth_urban,
-        birth_rural=birth * (2.0 - dem.birth_urban),
-        death=np.full(n, interpolate(dem.death_rate, year) / 1000.0),
+        fertility_factor=np.asarray(dem.birth_region.as_tuple(), dtype=np.float64)[
+            geography["region"]
+        ],
         school_access=policy.school_access.astype(np.float64, copy=True),
         insitu=np.clip(
             dem.insitu_base + dem.insitu_growth * np.clip(state.urban_growth, 0.0, None), 0.0, 1.0
@@ -279,6 +273,8 @@ class YearInputs:
         engine receives them, since each year's step is followed by a count.
     quota : numpy.ndarray
         Persons who may settle under the points scheme this year, per local government.
+    vital : VitalRates
+        The year's aligned fertility, mortality and leaving-home schedules.
     """
 
     year: int
@@ -294,3 +290,4 @@ class YearInputs:
     origin_start: np.ndarray
     origin_members: np.ndarray
     quota: np.ndarray
+    vital: VitalRates

@@ -10,20 +10,22 @@ Step order of a year (the one place it is written down; ``docs/ODD.md`` follows 
    ceiling, run and build service capacity by type and fund programmes, and set the year's
    points quotas; the entitlement and capacity gaps and the service quality of each place
    follow;
-4. households live their year (engine ``numba`` or ``mesa``, identical by construction): births
-   and deaths, moves, in-situ urbanization, residence permits, hukou;
+4. households live their year (engine ``numba`` or ``mesa``, identical by construction): deaths,
+   births, leaving home and ageing, moves, in-situ urbanization, residence permits, hukou; the
+   young adults who left home form households, appended after the existing ones;
 5. households are counted into places and the year is recorded.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import mesa
 import numpy as np
 import pandas as pd
 
-from urbsim.dynamics import economy, finance, indicators, labour
+from urbsim.dynamics import demography, economy, finance, indicators, labour
 from urbsim.dynamics.series import interpolate
 from urbsim.engines.base import HouseholdEngine
 from urbsim.governments import CentralGovernment, LocalGovernment
@@ -31,6 +33,7 @@ from urbsim.inputs import YearInputs, make_params, place_inputs
 from urbsim.kernels import aggregate as A
 from urbsim.kernels import gravity as G
 from urbsim.kernels import layout as L
+from urbsim.kernels.demography import expected_events
 from urbsim.kernels.migrants import count_migrants
 from urbsim.output import columns
 from urbsim.places import Place, set_counts, size_classes
@@ -73,6 +76,11 @@ class UrbanizationModel(mesa.Model):
     households : urbsim.households.Households
         Household arrays (the Numba engine's state; the Mesa engine mirrors its agents here).
     """
+
+    #: Alignment factors of fertility and mortality in the last year aligned (none before the
+    #: first year; kept after the last year of the scenario's crude-rate series).
+    birth_scale: float | None = None
+    death_scale: float | None = None
 
     def __init__(self, loaded: LoadedScenario, world: World | None = None) -> None:
         if not isinstance(loaded, LoadedScenario):
@@ -301,7 +309,6 @@ class UrbanizationModel(mesa.Model):
         par = make_params(
             spec.behaviour,
             households_per_agent=self.hpa,
-            ageing_rate=spec.demography.ageing_rate,
             requisition_share=spec.demography.requisition_share,
             service_base_access=spec.economy.service_base_access,
             permits_issued=pa.permit_on,
@@ -332,7 +339,46 @@ class UrbanizationModel(mesa.Model):
             origin_start=self.origin[0],
             origin_members=self.origin[1],
             quota=self.local_state.quota_left.copy(),
+            vital=self.vital_rates(places.fertility_factor),
         )
+
+    @functools.cached_property
+    def vital_base(self) -> demography.VitalRates:
+        """The scenario's schedules before alignment (:mod:`urbsim.dynamics.demography`)."""
+        return demography.base_schedules(self.spec.demography)
+
+    def vital_rates(self, fertility_factor: np.ndarray) -> demography.VitalRates:
+        """The schedules of :attr:`year`, aligned so that the households at the start of the
+        year expect the scenario's crude birth and death rates (see
+        :mod:`urbsim.dynamics.demography`); the factors are kept in :attr:`birth_scale` and
+        :attr:`death_scale`."""
+        dem = self.spec.demography
+        base = self.vital_base
+        hh = self.households
+        births, deaths, persons = expected_events(
+            hh.zone,
+            hh.place,
+            hh.head_age,
+            hh.kids,
+            hh.persons,
+            base.fertility,
+            base.mortality,
+            fertility_factor,
+        )
+        aligned = self.birth_scale is not None
+        self.birth_scale = demography.alignment_scale(
+            demography.target_rate(dem.birth_rate, self.year, aligned),
+            births,
+            persons,
+            self.birth_scale,
+        )
+        self.death_scale = demography.alignment_scale(
+            demography.target_rate(dem.death_rate, self.year, aligned),
+            deaths,
+            persons,
+            self.death_scale,
+        )
+        return demography.scaled(base, self.birth_scale, self.death_scale)
 
     def _pole_spillover(self) -> np.ndarray:
         """Wage multiplier from growth poles, recomputed only when the set of poles changes
@@ -382,6 +428,7 @@ class UrbanizationModel(mesa.Model):
         row["requisition_conversions"] = float(c[L.C_REQUISITION] * hpa)
         row["insitu_reclassified"] = float(c[L.C_INSITU] * hpa)
         row["births"] = float(c[L.C_BIRTHS] * hpa)
+        row["households_formed"] = float(c[L.C_FORMED] * hpa)
         row["deaths"] = float(c[L.C_DEATHS] * hpa)
         row["moves"] = float(c[L.C_MOVES] * hpa)
         row["moves_considered"] = float(c[L.C_CONSIDERED] * hpa)

@@ -1,20 +1,25 @@
 """Policy directions: tables and figures from the scenario sweeps.
 
-Every scenario of ``scenarios/policy/`` ran as a sweep of replications with the same sweep seed,
-so replication ``r`` of every scenario has the same seed: runs are identical up to 2019 and
-differ only by the policy from 2020 (common random numbers). Differences from the status quo
-are therefore taken replication by replication, and their intervals are Student-t intervals
-of the paired differences.
+Every scenario of ``scenarios/policy/`` ran as a points sweep over the calibrated ensemble
+(``make_sweeps.py``: the same parameter sets, replications and sweep seed in every scenario), so
+run ``(parameter set p, replication r)`` of every scenario has the same parameters and seed:
+runs are identical up to 2019 and differ only by the policy from 2020 (common random numbers).
+Differences from the status quo are taken run by run; :mod:`urbsim.analysis.effects` gives
+their intervals with parameter and stochastic uncertainty and controls the false discovery
+rate over all the differences. Flows are summed over periods that share no year
+(:data:`PERIODS`).
 
 Writes into OUT:
 
-* ``outcomes.csv``: per scenario and indicator, the mean and 95% interval over replications
-  (2035 values; flows and spending summed over 2020-2035);
-* ``differences.csv``: the same relative to the status quo, with the paired 95% interval and
-  whether it excludes zero;
+* ``outcomes.csv``: per scenario and indicator, the mean and the 2.5-97.5 % range over the
+  ensemble and replications (2035 values; flows and spending summed over :data:`PERIODS`);
+* ``differences.csv``: the effects relative to the status quo
+  (:func:`urbsim.analysis.effects.summarize_effects`: mean, interval of the mean, range of the
+  effect, parameter and stochastic variance, p value) with the Benjamini-Hochberg q value and
+  whether the effect is a discovery at a 5 % false discovery rate (``excludes_zero``);
 * ``trajectories.csv``: yearly mean and 90% range of the national series, 2015-2035;
 * ``service_gap_by_size_class.csv``: public-service needs not served in 2035 by city size
-  class (mean and 95% interval; weighted by service users);
+  class (mean and 2.5-97.5 % range; weighted by service users);
 * ``gaps_by_size_class.csv``: the same split into the entitlement gap (needs the users' status
   does not entitle) and the capacity gap (entitled needs beyond capacity), column ``gap``;
 * ``residents_by_region.csv``: residents by NBS region in 2035, and the change vs the status quo;
@@ -28,7 +33,6 @@ Usage: python experiments/policy_directions/analyze.py RESULTS_DIR
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 from typing import Final
@@ -40,9 +44,16 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
-from scipy import stats
 
+from urbsim.analysis.effects import (
+    Period,
+    check_periods,
+    flag_effects,
+    paired_differences,
+    summarize_effects,
+)
 from urbsim.analysis.indicators import zipf_exponent
+from urbsim.analysis.report import TemplateError, render, typed_numbers
 from urbsim.model import build_world
 from urbsim.scenario import load_scenario
 from urbsim.world.base import KINDS, REGIONS, SIZE_CLASSES
@@ -65,6 +76,14 @@ SCENARIOS: Final[dict[str, str]] = {
 REFERENCE: Final[str] = "status_quo"
 FIRST_POLICY_YEAR: Final[int] = 2020
 LAST_YEAR: Final[int] = 2035
+#: Periods of the summed flows: no year in two of them (2020 once, in the policy period).
+PERIODS: Final[dict[str, Period]] = {
+    "2014_2019": Period("2014-2019", 2014, 2019),
+    "2020_2035": Period("2020-2035", FIRST_POLICY_YEAR, LAST_YEAR),
+}
+check_periods(list(PERIODS.values()))
+#: Keys of a run: the ensemble's parameter set and the replication.
+RUN: Final[list[str]] = ["parameter_set", "replication"]
 #: The service gaps of the national and places tables (``service_gap`` is the sum of the other
 #: two).
 GAPS: Final[tuple[str, ...]] = ("service_gap", "entitlement_gap", "capacity_gap")
@@ -74,7 +93,7 @@ INDICATORS: Final[dict[str, tuple[str, str]]] = {
     "hukou_urbanization_pct": ("Hukou urbanization 2035", "%"),
     "urbanization_gap_pp": ("Gap resident - hukou 2035", "pp"),
     "settled_2020_2035_m": ("Migrants settled 2020-2035", "million persons"),
-    "settled_2014_2020_m": ("Migrants settled 2014-2020", "million persons"),
+    "settled_2014_2019_m": ("Migrants settled 2014-2019", "million persons"),
     "service_gap_pct": ("Public-service needs not served 2035", "%"),
     "entitlement_gap_pct": ("Service needs not entitled (status) 2035", "%"),
     "capacity_gap_pct": ("Entitled service needs beyond capacity 2035", "%"),
@@ -89,20 +108,21 @@ INDICATORS: Final[dict[str, tuple[str, str]]] = {
 
 def _read(folder: Path, kind: str) -> pd.DataFrame:
     table = pq.read_table(folder / "results.parquet", filters=[("kind", "=", kind)])
-    return table.to_pandas()[["replication", "name", "year", "place_id", "value"]]
+    df = table.to_pandas().rename(columns={"point": "parameter_set"})
+    return df[[*RUN, "name", "year", "place_id", "value"]]
 
 
 def load_scenario_runs(results: Path, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A scenario's national series (replication x year, one column per series) and its place
-    values (replication, year, place_id, one column per place column)."""
+    """A scenario's national series (run x year, one column per series) and its place values
+    (run, year, place_id, one column per place column); a run is (parameter_set, replication)."""
     folder = results / "runs" / name
     if not (folder / "manifest.json").is_file():
         raise SystemExit(f"{folder}: no finished sweep (run the experiment's sweeps first)")
     nat = _read(folder, "national").pivot_table(
-        index=["replication", "year"], columns="name", values="value", aggfunc="first"
+        index=[*RUN, "year"], columns="name", values="value", aggfunc="first"
     )
     places = _read(folder, "places").pivot_table(
-        index=["replication", "year", "place_id"], columns="name", values="value", aggfunc="first"
+        index=[*RUN, "year", "place_id"], columns="name", values="value", aggfunc="first"
     )
     return nat.reset_index(), places.reset_index()
 
@@ -125,80 +145,85 @@ def static_places(scenario: Path) -> pd.DataFrame:
     )
 
 
+def _period_sum(n: pd.DataFrame, column: str, key: str) -> float:
+    """A flow summed over one of :data:`PERIODS` (every year present, each once)."""
+    years = list(PERIODS[key].years)
+    missing = [y for y in years if y not in n.index]
+    if missing:
+        raise SystemExit(f"{column}: the run has no year {missing}")
+    return float(n.loc[years, column].sum())
+
+
+def _run_row(n: pd.DataFrame, p: pd.DataFrame) -> dict[str, float]:
+    """The indicators of one run: its national series by year and its 2035 places."""
+    last = n.loc[LAST_YEAR]
+    row = {
+        "urbanization_pct": 100 * last["urbanization_rate"],
+        "hukou_urbanization_pct": 100 * last["hukou_urbanization_rate"],
+        "urbanization_gap_pp": 100 * (last["urbanization_rate"] - last["hukou_urbanization_rate"]),
+        "settled_2020_2035_m": _period_sum(n, "settled_migrants", "2020_2035") / 1e6,
+        "settled_2014_2019_m": _period_sum(n, "settled_migrants", "2014_2019") / 1e6,
+        "service_gap_pct": 100 * last["service_gap"],
+        "entitlement_gap_pct": 100 * last["entitlement_gap"],
+        "capacity_gap_pct": 100 * last["capacity_gap"],
+        "county_town_share_pct": 100 * last["county_town_share"],
+        "floating_m": last["floating_population"] / 1e6,
+        "zipf_exponent": float(zipf_exponent(p)["zipf_exponent"].iloc[0]),
+        "public_spending_2020_2035_tn": _period_sum(n, "public_spending", "2020_2035") / 1e12,
+        "local_debt_2035_tn": last["local_debt"] / 1e12,
+    }
+    by_region = p.groupby("region")["residents"].sum()
+    for r in REGIONS:
+        row[f"residents_{r}_m"] = float(by_region.get(r, 0.0)) / 1e6
+    return row
+
+
 def indicators(nat: pd.DataFrame, places: pd.DataFrame, static: pd.DataFrame) -> pd.DataFrame:
-    """One row per replication, one column per indicator."""
+    """One row per run (parameter set, replication), one column per indicator."""
     rows = []
-    for rep, n in nat.groupby("replication", sort=True):
+    last_places = places[places["year"] == LAST_YEAR]
+    for run, n in nat.groupby(RUN, sort=True):
         n = n.set_index("year")
-        last = n.loc[LAST_YEAR]
-        p = places[(places["replication"] == rep) & (places["year"] == LAST_YEAR)]
-        p = p.merge(static, on="place_id", how="left", validate="one_to_one")
-        p = p.assign(year=LAST_YEAR)
-        row = {
-            "replication": rep,
-            "urbanization_pct": 100 * last["urbanization_rate"],
-            "hukou_urbanization_pct": 100 * last["hukou_urbanization_rate"],
-            "urbanization_gap_pp": 100
-            * (last["urbanization_rate"] - last["hukou_urbanization_rate"]),
-            "settled_2020_2035_m": n.loc[FIRST_POLICY_YEAR:LAST_YEAR, "settled_migrants"].sum()
-            / 1e6,
-            "settled_2014_2020_m": n.loc[2014:2020, "settled_migrants"].sum() / 1e6,
-            "service_gap_pct": 100 * last["service_gap"],
-            "entitlement_gap_pct": 100 * last["entitlement_gap"],
-            "capacity_gap_pct": 100 * last["capacity_gap"],
-            "county_town_share_pct": 100 * last["county_town_share"],
-            "floating_m": last["floating_population"] / 1e6,
-            "zipf_exponent": float(zipf_exponent(p)["zipf_exponent"].iloc[0]),
-            "public_spending_2020_2035_tn": n.loc[
-                FIRST_POLICY_YEAR:LAST_YEAR, "public_spending"
-            ].sum()
-            / 1e12,
-            "local_debt_2035_tn": last["local_debt"] / 1e12,
-        }
+        p = last_places[(last_places[RUN[0]] == run[0]) & (last_places[RUN[1]] == run[1])]
+        p = p.merge(static, on="place_id", how="left", validate="one_to_one").assign(year=LAST_YEAR)
         # The places' gaps, weighted by their service users, must give the national ones: a
         # check on the tables.
         for col in GAPS:
             place_sum = float((p[col] * p["service_users"]).sum())
-            national = last[col] * p["service_users"].sum()
+            national = n.loc[LAST_YEAR, col] * p["service_users"].sum()
             if not np.isclose(place_sum, national, rtol=1e-6, atol=1.0):
-                raise SystemExit(f"replication {rep}: place {col} does not add up to national")
-        by_region = p.groupby("region")["residents"].sum()
-        for r in REGIONS:
-            row[f"residents_{r}_m"] = float(by_region.get(r, 0.0)) / 1e6
-        rows.append(row)
+                raise SystemExit(f"run {run}: place {col} does not add up to national")
+        rows.append({RUN[0]: run[0], RUN[1]: run[1], **_run_row(n, p)})
     return pd.DataFrame(rows)
 
 
-def interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and Student-t interval of the mean."""
-    v = np.asarray(values, dtype=np.float64)
-    mean = float(v.mean())
-    if v.shape[0] < 2:
-        return mean, np.nan, np.nan
-    half = float(stats.t.ppf(0.5 + level / 2, v.shape[0] - 1) * v.std(ddof=1) / np.sqrt(len(v)))
-    return mean, mean - half, mean + half
+def _long(per_run: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """``scenario, parameter_set, replication, indicator, value`` of every run."""
+    parts = [
+        df.melt(id_vars=RUN, var_name="indicator", value_name="value").assign(scenario=name)
+        for name, df in per_run.items()
+    ]
+    return pd.concat(parts, ignore_index=True)
 
 
-def summarise(per_rep: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Outcome and paired-difference tables."""
-    ref = per_rep[REFERENCE].set_index("replication")
-    out, diff = [], []
-    for name, df in per_rep.items():
-        df = df.set_index("replication")
-        if not df.index.equals(ref.index):
-            raise SystemExit(f"{name}: replications differ from the status quo's")
-        for ind, (label, unit) in INDICATORS.items():
-            m, lo, hi = interval(df[ind].to_numpy())
-            out.append((name, SCENARIOS[name], ind, label, unit, m, lo, hi))
-            if name != REFERENCE:
-                d, dlo, dhi = interval((df[ind] - ref[ind]).to_numpy())
-                sig = bool(dlo > 0 or dhi < 0)
-                diff.append((name, SCENARIOS[name], ind, label, unit, d, dlo, dhi, sig))
-    cols = ["scenario", "label", "indicator", "indicator_label", "unit", "mean", "lo95", "hi95"]
-    return (
-        pd.DataFrame(out, columns=cols),
-        pd.DataFrame(diff, columns=[*cols, "excludes_zero"]),
+def summarise(per_run: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Outcome table (mean and 2.5-97.5 % range over ensemble x replications) and the effects
+    relative to the status quo (urbsim.analysis.effects, BH over all of them)."""
+    values = _long(per_run)
+    labels = {k: v for k, v in INDICATORS.items()}
+    out = (
+        values.groupby(["scenario", "indicator"], sort=False)["value"]
+        .agg(mean="mean", lo95=lambda v: v.quantile(0.025), hi95=lambda v: v.quantile(0.975))
+        .reset_index()
     )
+    diffs = summarize_effects(paired_differences(values, REFERENCE))
+    diff = flag_effects(diffs).assign(lo95=lambda d: d["pi_lo"], hi95=lambda d: d["pi_hi"])
+    diff["excludes_zero"] = diff["discovery"]
+    for table in (out, diff):
+        table.insert(1, "label", table["scenario"].map(SCENARIOS))
+        table["indicator_label"] = table["indicator"].map(lambda k: labels[k][0])
+        table["unit"] = table["indicator"].map(lambda k: labels[k][1])
+    return out, diff
 
 
 def trajectories(nats: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -228,26 +253,28 @@ def gap_by_size_class(
     places: dict[str, pd.DataFrame], static: pd.DataFrame, column: str = "service_gap"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A service gap (``column``: % of the service users' needs) by size class in 2035,
-    weighted by service users: per replication and summary."""
+    weighted by service users: per run and summary (mean and 2.5-97.5 % range over the
+    ensemble and replications)."""
     rows = []
     for name, p in places.items():
         p = p[p["year"] == LAST_YEAR].merge(static, on="place_id")
         p = p.assign(weighted=p[column] * p["service_users"])
-        g = p.groupby(["replication", "size_class_code"], as_index=False)[
+        g = p.groupby([*RUN, "size_class_code"], as_index=False)[
             ["weighted", "service_users"]
         ].sum()
         g = g[g["service_users"] > 0]
         g["gap_pct"] = 100 * g["weighted"] / g["service_users"]
         g["scenario"] = name
         rows.append(g)
-    per_rep = pd.concat(rows, ignore_index=True)
-    per_rep["size_class"] = np.asarray(SIZE_CLASSES, dtype=object)[
-        per_rep["size_class_code"].astype(int)
+    per_run = pd.concat(rows, ignore_index=True)
+    per_run["size_class"] = np.asarray(SIZE_CLASSES, dtype=object)[
+        per_run["size_class_code"].astype(int)
     ]
     out = []
-    for (name, code), g in per_rep.groupby(["scenario", "size_class_code"], sort=False):
-        m, lo, hi = interval(g["gap_pct"].to_numpy())
-        out.append((name, SCENARIOS[name], SIZE_CLASSES[int(code)], int(code), m, lo, hi))
+    for (name, code), g in per_run.groupby(["scenario", "size_class_code"], sort=False):
+        lo, hi = g["gap_pct"].quantile([0.025, 0.975])
+        out.append((name, SCENARIOS[name], SIZE_CLASSES[int(code)], int(code),
+                    g["gap_pct"].mean(), lo, hi))  # fmt: skip
     summary = pd.DataFrame(
         out, columns=["scenario", "label", "size_class", "size_class_code", "mean", "lo95", "hi95"]
     )
@@ -255,7 +282,7 @@ def gap_by_size_class(
     summary = summary.sort_values(
         ["scenario", "size_class_code"], key=lambda s: s.map(order) if s.name == "scenario" else s
     )
-    return per_rep, summary.reset_index(drop=True)
+    return per_run, summary.reset_index(drop=True)
 
 
 def place_shift(places: dict[str, pd.DataFrame], static: pd.DataFrame) -> pd.DataFrame:
@@ -294,48 +321,41 @@ def place_shift(places: dict[str, pd.DataFrame], static: pd.DataFrame) -> pd.Dat
     ]
 
 
-#: ``{diff:SCENARIO:INDICATOR}``, ``{out:SCENARIO:INDICATOR}`` (mean [95% interval]) and
-#: ``{gap:SCENARIO:SIZE_CLASS_CODE}`` in the results template.
-_PLACEHOLDER = re.compile(r"\{(diff|out|gap):(\w+):(\w+)\}")
-
-
-def _number(x: float) -> str:
-    # Adding 0.0 after rounding turns -0.0 into 0.0, so no "-0.00" is printed.
-    return f"{round(x, 2) + 0.0:,.2f}" if abs(x) < 100 else f"{round(x) + 0.0:,.0f}"
-
-
 def render_results(
     template: Path,
     outcomes: pd.DataFrame,
     differences: pd.DataFrame,
     gap: pd.DataFrame,
 ) -> str:
-    """The results template with every placeholder replaced by this run's numbers.
+    """The results template filled from the tables (:func:`urbsim.analysis.report.render`).
+
+    Rows are ``SCENARIO.INDICATOR`` in ``out`` and ``diff`` (e.g.
+    ``{num:diff:d1_services.urbanization_pct:mean:+.2f}``) and ``SCENARIO.SIZE_CLASS_CODE`` in
+    ``gap``.
 
     Raises
     ------
     SystemExit
-        When a placeholder names a scenario, indicator or size class the tables do not have.
+        When the template holds a number typed by hand, or a placeholder names a row or column
+        the tables do not have.
     """
+    text = template.read_text(encoding="utf-8")
+    typed = typed_numbers(text)
+    if typed:
+        raise SystemExit(f"{template}: numbers typed by hand (generate them): {typed}")
+
+    def keyed(df: pd.DataFrame, key: str) -> pd.DataFrame:
+        return df.set_index(df["scenario"] + "." + df[key].astype(str))
+
     tables = {
-        "out": outcomes.set_index(["scenario", "indicator"]),
-        "diff": differences.set_index(["scenario", "indicator"]),
-        "gap": gap.assign(indicator=gap["size_class_code"].astype(str)).set_index(
-            ["scenario", "indicator"]
-        ),
+        "out": keyed(outcomes, "indicator"),
+        "diff": keyed(differences, "indicator"),
+        "gap": keyed(gap, "size_class_code"),
     }
-
-    def fill(match: re.Match[str]) -> str:
-        kind, scenario, key = match.groups()
-        try:
-            row = tables[kind].loc[(scenario, key)]
-        except KeyError:
-            raise SystemExit(f"{template}: no {kind} value for {scenario}/{key}") from None
-        sign = "+" if kind == "diff" and round(row["mean"], 2) > 0 else ""
-        interval = f"[{_number(row['lo95'])}, {_number(row['hi95'])}]"
-        return f"{sign}{_number(row['mean'])} {interval}"
-
-    return _PLACEHOLDER.sub(fill, template.read_text(encoding="utf-8"))
+    try:
+        return render(text, tables)
+    except TemplateError as exc:
+        raise SystemExit(f"{template}: {exc}") from None
 
 
 def main() -> int:
@@ -345,13 +365,13 @@ def main() -> int:
     from figures import draw_all  # the experiment's figure script, beside this file
 
     static = static_places(ROOT / "scenarios" / "policy" / f"{REFERENCE}.toml")
-    nats, places, per_rep = {}, {}, {}
+    nats, places, per_run = {}, {}, {}
     for name in SCENARIOS:
         nats[name], places[name] = load_scenario_runs(args.results, name)
-        per_rep[name] = indicators(nats[name], places[name], static)
-    outcomes, differences = summarise(per_rep)
+        per_run[name] = indicators(nats[name], places[name], static)
+    outcomes, differences = summarise(per_run)
     traj = trajectories(nats)
-    gap_reps, gap = gap_by_size_class(places, static)
+    gap_runs, gap = gap_by_size_class(places, static)
     parts = [
         gap_by_size_class(places, static, col)[1].assign(gap=col)
         for col in ("entitlement_gap", "capacity_gap")
@@ -370,14 +390,15 @@ def main() -> int:
     )
     region.to_csv(out / "residents_by_region.csv", index=False, float_format=fmt)
     shift.to_parquet(out / "place_shift.parquet", index=False)
-    draw_all(traj, differences, gap_reps, shift, out / "figures")
+    draw_all(traj, differences, gap_runs, shift, out / "figures")
     template = Path(__file__).resolve().parent / "results_template.md"
     if template.is_file():
         text = render_results(template, outcomes, differences, gap)
         (out / "README.md").write_text(text, encoding="utf-8")
 
     show = differences[differences["indicator"].isin(list(INDICATORS)[:8])]
-    print(show[["scenario", "indicator", "mean", "lo95", "hi95"]].to_string(index=False))
+    cols = ["scenario", "indicator", "mean", "lo95", "hi95", "q_value", "discovery"]
+    print(show[cols].to_string(index=False))
     return 0
 
 

@@ -127,8 +127,8 @@ def draw_effects(differences: pd.DataFrame, folder: Path) -> Path:
         g.set_titles("{col_name}", size=9)
         g.set_axis_labels("Difference from status quo", "")
         g.figure.suptitle(
-            "2035 outcomes relative to the status quo: mean and 95% interval of paired "
-            "replications (red: interval excludes 0)"
+            "2035 outcomes relative to the status quo: mean and 2.5-97.5 % range of paired "
+            "runs; red: a discovery at a 5 % false discovery rate"
         )
         return save_figure(
             g.figure, folder / "effects_2035.png", legend_share=0.0, size=(16.0, 9.0)

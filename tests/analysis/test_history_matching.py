@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from urbsim.analysis.emulator import GPEmulator, loo_summary
+from urbsim.analysis.emulator import GPEmulator, loo_summary, run_variance
 from urbsim.analysis.history_matching import (
     Box,
     BoxBoundError,
@@ -143,7 +143,7 @@ def test_run_to_run_variance_enters_the_implausibility() -> None:
     # The formula: |z - E f| / sqrt(emulator var + run var + discrepancy^2 + observation^2).
     for k in range(2):
         mean, v_em = loud.mean_emulators[k].predict(probe)
-        v_run = np.exp(loud.var_emulators[k].predict(probe)[0])
+        v_run = run_variance(loud.var_emulators[k], probe)
         assert v_run[0] > 10 * v_em[0]  # the loud simulator's own spread dominates here
         total = v_em + v_run + 0.02**2 + 0.005**2
         expected = np.abs(TOY_TARGETS.observed[k] - mean) / np.sqrt(total)
@@ -164,6 +164,11 @@ def test_a_point_on_a_soft_bound_is_refused_with_a_widened_box() -> None:
     hits = check_box(sample, hard)
     assert [(h.name, h.side, h.hard) for h in hits] == [("a", "low", True)]
     assert box_hits(np.array([[0.5, 0.5]]), BOX) == []
+    # A widened bound stops at the parameter's limit; a bound on its limit is hard.
+    limited = Box.of({"a": (0.2, 1.0), "b": (0.0, 1.0)}, limits={"a": (0.0, 5.0), "b": (0.0, 1.0)})
+    hit = box_hits(np.array([[0.2, 0.5]]), limited)[0]
+    assert (hit.name, hit.side, hit.suggested, hit.hard) == ("a", "low", 0.0, False)
+    assert limited.hard_lo.tolist() == [False, True] and limited.hard_hi.tolist() == [False, True]
 
 
 def test_maximin_subset_spreads_points() -> None:

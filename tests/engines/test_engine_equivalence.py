@@ -33,12 +33,13 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from urbsim.engines import numba_engine
-from urbsim.engines.mesa_engine import Household, MesaEngine, YearContext
+from urbsim.engines.mesa_engine import Household, MesaEngine, YearContext, bernoulli_draw
 from urbsim.engines.numba_engine import NumbaEngine
 from urbsim.households import FIELDS, NON_AGRICULTURAL, URBAN, Households
 from urbsim.kernels import layout as L
 from urbsim.model import UrbanizationModel
 from urbsim.scenario import LoadedScenario, load_scenario, validate
+from urbsim.state import AGE_GROUP_STARTS
 from urbsim.world import World
 
 #: End-to-end runs, sweeps or subprocesses: outside `make test-fast`.
@@ -352,6 +353,7 @@ def assert_same_households(numba: UrbanizationModel, mesa: UrbanizationModel) ->
     year = mesa.year
     assert numba.year == year
     message = first_difference(numba.households, mesa.households, year) or ""
+    assert len(numba.households) == len(mesa.households), message
     for name in FIELDS:
         np.testing.assert_array_equal(
             getattr(mesa.households, name),
@@ -384,19 +386,22 @@ def assert_same_year(numba: UrbanizationModel, mesa: UrbanizationModel) -> None:
 
 def run_side_by_side(
     case: Case, tiny_world: Callable[..., World], years: int | None = None
-) -> tuple[UrbanizationModel, UrbanizationModel]:
-    """Step both engines year by year, comparing after every year; returns (numba, mesa)."""
+) -> tuple[UrbanizationModel, UrbanizationModel, np.ndarray]:
+    """Step both engines year by year, comparing after every year; returns (numba, mesa) and
+    the counters summed over the run."""
     numba, mesa = case.model("numba", tiny_world), case.model("mesa", tiny_world)
     assert isinstance(numba.engine, NumbaEngine)
     assert isinstance(mesa.engine, MesaEngine)
     assert len(numba.households) == len(mesa.households) > 0
     assert_same_households(numba, mesa)
     end = numba.end_year if years is None else numba.start_year + years
+    totals = np.zeros(L.N_COUNT, dtype=np.int64)
     while numba.year < end:
         numba.step()
         mesa.step()
         assert_same_year(numba, mesa)
-    return numba, mesa
+        totals += numba.counters
+    return numba, mesa, totals
 
 
 @contextmanager
@@ -427,7 +432,7 @@ def test_engines_identical_every_year(
     case: Case, tiny_world: Callable[..., World], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with points_spy(monkeypatch) as points:
-        numba, mesa = run_side_by_side(case, tiny_world)
+        numba, mesa, totals = run_side_by_side(case, tiny_world)
     assert numba.year - numba.start_year >= 10
     assert_frame_equal(mesa.national_table(), numba.national_table(), check_exact=True)
     assert_frame_equal(mesa.places_table(), numba.places_table(), check_exact=True)
@@ -435,9 +440,18 @@ def test_engines_identical_every_year(
 
     # The run exercised the rules it is meant to compare.
     national = numba.national_table().iloc[1:]
-    for column in ("moves", "moves_considered", "births", "deaths", "settled_migrants"):
+    for column in (
+        "moves",
+        "moves_considered",
+        "births",
+        "deaths",
+        "settled_migrants",
+        "households_formed",
+    ):
         assert national[column].sum() > 0, column
     assert numba.flows_table()["households"].sum() > 0
+    for counter in (L.C_DISSOLVED, L.C_LEFT_HOME, L.C_URBAN_BIRTHS, L.C_URBAN_DEATHS):
+        assert totals[counter] > 0, COUNTERS[counter]
     assert national["return_moves"].sum() > 0 or case.tiny is not None
     if case.scenario != "open":
         assert national["insitu_reclassified"].sum() > 0
@@ -489,10 +503,10 @@ def _network_of_hukou_place_only(self: Household, place: int, ctx: YearContext) 
 
 
 def _propensity_after_ageing(self: Household, u_employ: float, ctx: YearContext) -> float:
-    """The move propensity evaluated on the head's age group after this year's ageing."""
-    self.age_group = self.age_group_next
+    """The move propensity evaluated on the head's age after this year's ageing."""
     b = ctx.par
-    p = b.move_base * b.move_age[self.age_group] * math.exp(-b.move_tenure_decay * self.years_here)
+    group = sum(1 for start in AGE_GROUP_STARTS if self.head_age >= start)
+    p = b.move_base * b.move_age[group] * math.exp(-b.move_tenure_decay * self.years_here)
     if self.zone == URBAN and not u_employ < ctx.places.employment[self.place]:
         p = p * b.move_unemployed
     return p
@@ -584,12 +598,87 @@ def _returns_include_locals(
     _ORIGINAL["settle_move"](self, tally, province, flows)
 
 
+def _deaths_children_first(
+    self: Household, u: float, ctx: YearContext, tally: dict[str, int]
+) -> bool:
+    """Deaths with the children's draws before the adults' (the order of the draw chain)."""
+    adults = self.persons - len(self.kid_ages)
+    kids = list(self.kid_ages)
+    mortality = ctx.mortality[self.zone]
+    kept = []
+    for age in kids:
+        died, u = bernoulli_draw(u, mortality[age])
+        if not died:
+            kept.append(age)
+    survivors = 0
+    for _ in range(adults):
+        died, u = bernoulli_draw(u, mortality[self.head_age])
+        survivors += not died
+    deaths = adults - survivors + len(kids) - len(kept)
+    self.kid_ages = kept
+    self.persons -= deaths
+    tally["deaths"] += deaths
+    if self.zone == URBAN:
+        tally["urban_deaths"] += deaths
+    if survivors == 0 and not kept:
+        tally["dissolved"] += 1
+        self.children = 0
+        return False
+    if survivors == 0:
+        self.head_age = self.kid_ages.pop()
+    return True
+
+
+def _births_one_per_household(
+    self: Household, u: float, ctx: YearContext, tally: dict[str, int]
+) -> None:
+    """Births with at most one woman at risk per household."""
+    persons = self.persons
+    self.persons = min(self.persons, len(self.kid_ages) + 3)
+    extra = persons - self.persons
+    _ORIGINAL["give_births"](self, u, ctx, tally)
+    self.persons += extra
+
+
+def _leave_home_a_year_later(
+    self: Household, u: float, ctx: YearContext, tally: dict[str, int]
+) -> None:
+    """Leaving home with the schedule shifted by one year of age."""
+    shifted = [0.0, *ctx.leaving[:-1]]
+    shifted[-1] = 1.0
+    original = ctx.leaving
+    ctx.leaving = shifted
+    try:
+        _ORIGINAL["leave_home"](self, u, ctx, tally)
+    finally:
+        ctx.leaving = original
+
+
+def _formation_without_partners(self: MesaEngine) -> int:
+    """Household formation where every leaver stays single."""
+    formed = 0
+    next_id = len(self.households)
+    for parent in sorted(self.households, key=lambda h: h.hh_id):
+        for age in parent.leaving_ages:
+            fields = dict.fromkeys(FIELDS, 0)
+            fields.update(parent.left_from)
+            fields.update(
+                head_age=age + 1, years_here=min(fields["years_here"], age + 1), persons=1
+            )
+            Household(self.model, next_id + formed, **fields)
+            formed += 1
+        parent.leaving_ages = []
+    return formed
+
+
 _ORIGINAL: dict[str, Callable[..., Any]] = {
     "settle_move": Household.settle_move,
     "utility": Household.utility,
     "move_propensity": Household.move_propensity,
     "apply_for_hukou": Household.apply_for_hukou,
     "be_reclassified": Household.be_reclassified,
+    "give_births": Household.give_births,
+    "leave_home": Household.leave_home,
 }
 
 #: (rule, class patched, method, replacement, case on which it is checked).
@@ -623,15 +712,27 @@ MUTATIONS = [
     ("points-tie-break", MesaEngine, "settle_points", _points_reversed_ties, Case("points", 37)),
     ("move-flows", Household, "settle_move", _flows_transposed, Case("moves", 38)),
     ("return-migrants", Household, "settle_move", _returns_include_locals, Case("moves", 39)),
+    ("death-order", Household, "suffer_deaths", _deaths_children_first, Case("baseline", 40)),
+    ("births-per-couple", Household, "give_births", _births_one_per_household, Case("open", 41)),
+    ("leaving-age", Household, "leave_home", _leave_home_a_year_later, Case("moves", 42)),
+    (
+        "formation-partners",
+        MesaEngine,
+        "form_households",
+        _formation_without_partners,
+        Case("baseline", 43),
+    ),
 ]
 
 
-#: What the comparison says when it fails: the first differing household, year and field, or
-#: the year's counters (a rule can change a count before any household's end-of-year state, for
-#: example a household that considers moving and stays).
+#: What the comparison says when it fails: the first differing household, year and field, the
+#: year's counters (a rule can change a count before any household's end-of-year state, for
+#: example a household that considers moving and stays), the province flows, or the number of
+#: households (a rule of household formation).
 DETECTED = (
     r"first difference: household \d+, year \d+, field '\w+'|year \d+: counters \['\w+"
     r"|year \d+: province flows differ"
+    r"|year \d+: \d+ households \(numba\) != \d+ \(mesa\)"
 )
 
 

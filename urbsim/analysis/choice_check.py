@@ -26,9 +26,11 @@ import mesa
 import numpy as np
 from scipy import stats
 
+from urbsim.dynamics.demography import VitalRates
 from urbsim.inputs import PARAM_FIELDS, PLACE_FIELDS, PlaceInputs, YearInputs, params_from
 from urbsim.kernels import aggregate as A
 from urbsim.kernels import gravity as G
+from urbsim.kernels import layout as L
 from urbsim.kernels.household_step import household_step
 from urbsim.rng import make_year_key
 from urbsim.state import FIELDS, RURAL, URBAN, Households
@@ -210,6 +212,8 @@ def _one_year(
         netp=inputs.network_province,
         guide=inputs.gravity_guide,
         sampling_correction=correction,
+        vital=inputs.vital,
+        leavers=np.zeros(len(households), dtype=np.uint32),
     )
     return households
 
@@ -288,7 +292,8 @@ def example_case(
             "years_here": np.full_like(place, 2),
             "children": np.ones_like(place),
             "persons": np.full_like(place, 3),
-            "age_group": np.ones_like(place),
+            "head_age": np.full_like(place, 35),  # 30-44
+            "kids": np.full_like(place, 1 << 8),  # one child aged 8: school age
         }
     )
     par = _example_params(candidates, network_sampling_share)
@@ -334,7 +339,6 @@ def _example_params(candidates: int, share: float) -> tuple[object, ...]:
         "gravity_size_exponent": 1.0,
         "gravity_distance_exponent": 1.2,
         "households_per_agent": 1.0,
-        "ageing_rate": 0.0,
         "requisition_share": 0.0,
         "service_base_access": 0.3,
         "permits_issued": False,
@@ -369,4 +373,14 @@ def _example_inputs(places: PlaceInputs, par: tuple[object, ...], hh: Households
         origin_start=c.origin_start,
         origin_members=c.origin_members,
         quota=np.zeros(n),
+        vital=_no_vital_events(),
     )
+
+
+def _no_vital_events() -> VitalRates:
+    """Schedules under which nobody is born or dies and no child under 31 leaves home: the
+    year is the choice."""
+    zero = np.zeros((2, L.MAX_AGE + 1))
+    leaving = np.zeros(L.KID_AGES)
+    leaving[-1] = 1.0  # the engines require it; the example's only child is 8
+    return VitalRates(zero, zero, leaving)

@@ -117,6 +117,7 @@ class GPEmulator:
             raise ValueError(f"need at least {u.shape[1] + 2} points, got {u.shape[0]}")
         if not (np.isfinite(u).all() and np.isfinite(y).all() and np.isfinite(nv).all()):
             raise ValueError("x, y and noise must be finite")
+        self.y_range = (float(y.min()), float(y.max()))
         design = np.column_stack([np.ones(u.shape[0]), u])
         self._beta, *_ = np.linalg.lstsq(design, y, rcond=None)
         resid = y - design @ self._beta
@@ -181,7 +182,7 @@ def variance_emulator(
 
     ``run_var`` (n,) is each design point's sample variance over its ``replications`` (n,);
     the log sample variance of ``r`` normal draws has variance about ``2 / (r - 1)``, its noise.
-    ``exp`` of the prediction is the variance's median at a new point.
+    :func:`run_variance` turns its prediction into a variance.
     """
     r = np.asarray(replications, dtype=np.float64)
     if np.any(r < 2):
@@ -189,3 +190,16 @@ def variance_emulator(
     floor = max(float(np.max(run_var)) * 1e-12, 1e-300)
     log_var = np.log(np.maximum(np.asarray(run_var, dtype=np.float64), floor))
     return GPEmulator(lo, hi).fit(x, log_var, 2.0 / (r - 1.0))
+
+
+#: How far (in log variance) a run-to-run variance may be extrapolated beyond the design's.
+LOG_VARIANCE_MARGIN: Final[float] = 3.0
+
+
+def run_variance(emulator: GPEmulator, x: np.ndarray) -> np.ndarray:
+    """The run-to-run variance at ``x`` from a :func:`variance_emulator`: ``exp`` of the
+    emulated log variance (its median), kept within a factor ``e**3`` of the smallest and
+    largest variance of the design points, so that no extrapolation far from them explodes."""
+    mean, _ = emulator.predict(x)
+    lo, hi = emulator.y_range
+    return np.exp(np.clip(mean, lo - LOG_VARIANCE_MARGIN, hi + LOG_VARIANCE_MARGIN))

@@ -32,7 +32,13 @@ from typing import Final
 import numpy as np
 from scipy.stats import qmc
 
-from urbsim.analysis.emulator import GPEmulator, LooSummary, loo_summary, variance_emulator
+from urbsim.analysis.emulator import (
+    GPEmulator,
+    LooSummary,
+    loo_summary,
+    run_variance,
+    variance_emulator,
+)
 from urbsim.errors import UrbsimError
 
 #: Pukelsheim's (1994) three-sigma rule: any unimodal distribution has at least 95 % of its mass
@@ -51,7 +57,14 @@ class BoxBoundError(UrbsimError):
 
 
 class EmptyNroyError(UrbsimError):
-    """Every parameter set tried is ruled out: the targets, discrepancies or the box are wrong."""
+    """Every parameter set tried is ruled out: the targets, discrepancies or the box are wrong.
+
+    ``waves`` holds the waves fitted so far (for :func:`rule_out_shares`) when known.
+    """
+
+    def __init__(self, message: str, waves: list[Wave] | None = None) -> None:
+        super().__init__(message)
+        self.waves = waves or []
 
 
 @dataclass(frozen=True)
@@ -59,7 +72,9 @@ class Box:
     """The parameter box: names, bounds and which bounds are hard limits of the parameter.
 
     A hard bound is one no value may cross (a probability's 0 or 1, a non-negative weight's 0):
-    an NROY space against it is a finding, not a reason to widen.
+    an NROY space against it is a finding, not a reason to widen. ``limit_lo, limit_hi`` are
+    the values a parameter can take at all (the scenario schema's range; infinite by default):
+    a widened bound never crosses them, and a bound on its limit is hard.
     """
 
     names: tuple[str, ...]
@@ -67,23 +82,31 @@ class Box:
     hi: np.ndarray
     hard_lo: np.ndarray
     hard_hi: np.ndarray
+    limit_lo: np.ndarray
+    limit_hi: np.ndarray
 
     @classmethod
     def of(
         cls,
         bounds: dict[str, tuple[float, float]],
         hard: dict[str, tuple[bool, bool]] | None = None,
+        limits: dict[str, tuple[float, float]] | None = None,
     ) -> Box:
-        """A box from ``{name: (low, high)}`` and optionally ``{name: (hard_low, hard_high)}``."""
+        """A box from ``{name: (low, high)}``, optionally ``{name: (hard_low, hard_high)}`` and
+        ``{name: (lowest, highest value allowed)}``."""
         names = tuple(bounds)
         lo = np.array([bounds[n][0] for n in names], dtype=np.float64)
         hi = np.array([bounds[n][1] for n in names], dtype=np.float64)
         if not names or np.any(hi <= lo) or not np.all(np.isfinite(lo) & np.isfinite(hi)):
             raise ValueError(f"bounds must be finite (low, high) with low < high: {bounds}")
-        hard = hard or {}
-        hlo = np.array([hard.get(n, (False, False))[0] for n in names])
-        hhi = np.array([hard.get(n, (False, False))[1] for n in names])
-        return cls(names, lo, hi, hlo, hhi)
+        hard, limits = hard or {}, limits or {}
+        llo = np.array([limits.get(n, (-np.inf, np.inf))[0] for n in names], dtype=np.float64)
+        lhi = np.array([limits.get(n, (-np.inf, np.inf))[1] for n in names], dtype=np.float64)
+        if np.any(lo < llo) or np.any(hi > lhi):
+            raise ValueError(f"bounds {bounds} outside the parameters' limits {limits}")
+        hlo = np.array([hard.get(n, (False, False))[0] for n in names]) | (lo <= llo)
+        hhi = np.array([hard.get(n, (False, False))[1] for n in names]) | (hi >= lhi)
+        return cls(names, lo, hi, hlo, hhi, llo, lhi)
 
     @property
     def dim(self) -> int:
@@ -165,21 +188,32 @@ class Wave:
     cutoff: float = CUTOFF
     loo: list[LooSummary] = field(default_factory=list)
 
+    def target_implausibility(self, k: int, x: np.ndarray) -> np.ndarray:
+        """Implausibility of target ``k`` at every point (n,)."""
+        t = self.targets
+        mean, v_em = self.mean_emulators[k].predict(x)
+        v_run = run_variance(self.var_emulators[k], x)
+        total = v_em + v_run + t.discrepancy_sd[k] ** 2 + t.observation_sd[k] ** 2
+        return np.abs(t.observed[k] - mean) / np.sqrt(total)
+
     def implausibility(self, x: np.ndarray) -> np.ndarray:
         """Implausibility of every target at every point (n, k)."""
         x = np.atleast_2d(x)
-        out = np.empty((x.shape[0], len(self.mean_emulators)))
-        t = self.targets
-        for k, (em, ev) in enumerate(zip(self.mean_emulators, self.var_emulators, strict=True)):
-            mean, v_em = em.predict(x)
-            v_run = np.exp(ev.predict(x)[0])
-            total = v_em + v_run + t.discrepancy_sd[k] ** 2 + t.observation_sd[k] ** 2
-            out[:, k] = np.abs(t.observed[k] - mean) / np.sqrt(total)
-        return out
+        return np.column_stack(
+            [self.target_implausibility(k, x) for k in range(len(self.mean_emulators))]
+        )
 
     def not_ruled_out(self, x: np.ndarray) -> np.ndarray:
-        """Points whose largest implausibility is below the cutoff."""
-        return self.implausibility(x).max(axis=1) < self.cutoff
+        """Points whose largest implausibility is below the cutoff (targets in turn, each on
+        the points the earlier ones left: the same answer, fewer emulator evaluations)."""
+        x = np.atleast_2d(x)
+        keep = np.ones(x.shape[0], dtype=bool)
+        for k in range(len(self.mean_emulators)):
+            idx = np.flatnonzero(keep)
+            if idx.shape[0] == 0:
+                break
+            keep[idx] = self.target_implausibility(k, x[idx]) < self.cutoff
+        return keep
 
 
 def fit_wave(runs: Runs, targets: Targets, box: Box, seed: int = 0) -> Wave:
@@ -277,16 +311,18 @@ class BoundHit:
 
 def box_hits(sample: np.ndarray, box: Box, margin: float = BOUND_MARGIN) -> list[BoundHit]:
     """Bounds of the box the sample reaches (within ``margin`` of the range), with a widened
-    bound to use instead (half the range further out) for those that are not hard limits."""
+    bound to use instead (half the range further out, never past the parameter's limit)."""
     width = box.hi - box.lo
     hits = []
     for j, name in enumerate(box.names):
         if sample[:, j].min() <= box.lo[j] + margin * width[j]:
+            wider = max(box.lo[j] - 0.5 * width[j], box.limit_lo[j])
             hits.append(BoundHit(name, "low", float(box.lo[j]), bool(box.hard_lo[j]),
-                                 float(box.lo[j] - 0.5 * width[j])))  # fmt: skip
+                                 float(wider)))  # fmt: skip
         if sample[:, j].max() >= box.hi[j] - margin * width[j]:
+            wider = min(box.hi[j] + 0.5 * width[j], box.limit_hi[j])
             hits.append(BoundHit(name, "high", float(box.hi[j]), bool(box.hard_hi[j]),
-                                 float(box.hi[j] + 0.5 * width[j])))  # fmt: skip
+                                 float(wider)))  # fmt: skip
     return hits
 
 
@@ -372,7 +408,24 @@ def run_waves(simulate: Simulator, box: Box, targets: Targets, plan: Plan) -> Re
     """
     rng = np.random.default_rng(plan.seed)
     waves: list[Wave] = []
+    try:
+        return _waves(simulate, box, targets, plan, rng, waves)
+    except EmptyNroyError as exc:
+        raise EmptyNroyError(str(exc), waves) from None
+
+
+def _waves(
+    simulate: Simulator,
+    box: Box,
+    targets: Targets,
+    plan: Plan,
+    rng: np.random.Generator,
+    waves: list[Wave],
+) -> Result:
+    if min(plan.points) < box.dim + 2:
+        raise ValueError(f"every wave needs at least {box.dim + 2} points for {box.dim} parameters")
     shares: list[float] = []
+    runs: list[Runs] = []
     for i, n in enumerate(plan.points):
         if i == 0:
             x = box.lhs(n, plan.seed)
@@ -383,7 +436,39 @@ def run_waves(simulate: Simulator, box: Box, targets: Targets, plan: Plan) -> Re
         y = np.asarray(simulate(x, plan.replications, plan.seed + 1000 * (i + 1)), dtype=float)
         if not np.all(np.isfinite(y)):
             raise ValueError(f"wave {i + 1}: the simulator returned values that are not finite")
-        waves.append(fit_wave(Runs.of(x, y), targets, box, seed=plan.seed + i))
+        runs.append(Runs.of(x, y))
+        waves.append(fit_wave(_in_space(runs, waves), targets, box, seed=plan.seed + i))
     sample, share = sample_nroy(waves, box, plan.final_sample, rng, plan.batch)
     shares.append(share)
     return Result(waves, shares, sample, check_box(sample, box))
+
+
+def _in_space(runs: list[Runs], waves: list[Wave]) -> Runs:
+    """The newest wave's runs and the earlier runs inside the space it was drawn from (not
+    ruled out by the earlier waves): more points where the new emulators are used."""
+    parts = [runs[-1]]
+    for r in runs[:-1]:
+        keep = not_ruled_out(waves, r.x) if waves else np.ones(r.x.shape[0], dtype=bool)
+        parts.append(Runs(r.x[keep], r.mean[keep], r.var[keep], r.replications[keep]))
+    return Runs(
+        np.concatenate([p.x for p in parts]),
+        np.concatenate([p.mean for p in parts]),
+        np.concatenate([p.var for p in parts]),
+        np.concatenate([p.replications for p in parts]),
+    )
+
+
+def rule_out_shares(waves: Sequence[Wave], box: Box, n: int, seed: int = 0) -> list[dict]:
+    """Per wave and target, over ``n`` uniform draws in the box: the share the target alone
+    rules out and its smallest implausibility (which targets no parameter set can meet)."""
+    x = box.uniform(n, np.random.default_rng(seed))
+    rows = []
+    for i, w in enumerate(waves):
+        imp = w.implausibility(x)
+        for k, name in enumerate(w.targets.names):
+            ruled = float(np.mean(imp[:, k] >= w.cutoff))
+            rows.append(
+                {"wave": i + 1, "target": name, "share_ruled_out": ruled,
+                 "min_implausibility": float(imp[:, k].min())}
+            )  # fmt: skip
+    return rows

@@ -51,7 +51,7 @@ OFFICIAL_FILE: Final[str] = "official_2010_2019.csv"
 _OFFICIAL_COLUMNS: Final = ("indicator", "year", "value", "unit", "definition", "source_title")
 #: Place column of inter-province in-migrants (stock, persons) compared with the census 2010
 #: distribution across provinces.
-PLACE_INTERPROVINCE_COLUMN: Final[str] = "interprovince_floating_residents"
+PLACE_INTERPROVINCE_COLUMN: Final[str] = "inmigrants_other_province"
 
 Kind = Literal["column", "share", "index", "per_1000_natural", "period_sum", "province_tvd"]
 

@@ -7,6 +7,8 @@ import numpy as np
 from urbsim.config import N_CHUNKS
 from urbsim.engines.base import StepResult
 from urbsim.inputs import YearInputs
+from urbsim.kernels import layout as L
+from urbsim.kernels.demography import formed_households
 from urbsim.kernels.household_step import household_step, settle_points
 from urbsim.kernels.layout import N_FLOW
 from urbsim.rng import make_year_key
@@ -14,7 +16,8 @@ from urbsim.state import Households
 
 
 class NumbaEngine:
-    """Steps household arrays with :func:`household_step`, then settles the points scheme.
+    """Steps household arrays with :func:`household_step`, settles the points scheme, then
+    appends the households formed by those who left home.
 
     Parameters
     ----------
@@ -27,7 +30,8 @@ class NumbaEngine:
         self._flag = np.zeros(0, dtype=np.uint8)
 
     def step(self, inputs: YearInputs, households: Households) -> StepResult:
-        """All household behaviour of ``inputs.year``; ``households`` are updated in place."""
+        """All household behaviour of ``inputs.year``; ``households`` are updated in place, and
+        the result holds them followed by the households formed this year (new arrays)."""
         hh = households.as_dict()
         if self._flag.shape[0] != len(households):
             # Points applicants of the year; kept between years (all zero after settlement).
@@ -35,6 +39,8 @@ class NumbaEngine:
         key = make_year_key(inputs.seed, inputs.year)
         n_prov = int(inputs.places.province.max()) + 1 if len(inputs.places.province) else 1
         flows = np.zeros((n_prov, n_prov, N_FLOW), dtype=np.int64)
+        leavers = np.zeros(len(households), dtype=np.uint32)
+        start = {name: arr.copy() for name, arr in hh.items()}  # what leavers take with them
         counts = household_step(
             key,
             hh,
@@ -51,7 +57,15 @@ class NumbaEngine:
             flows,
             netp=inputs.network_province,
             guide=inputs.gravity_guide,
+            vital=inputs.vital,
+            leavers=leavers,
         )
         quota = inputs.quota.copy()
         settled = settle_points(key, hh, self._flag, inputs.places.gov, quota, inputs.par)
+        # Those who left home form households at the end of the year, appended in order, with
+        # their parents' state at the start of the year (when they left).
+        new = formed_households(start, leavers, inputs.places.gov.shape[0])
+        counts[L.C_FORMED] = new["persons"].shape[0]
+        if counts[L.C_FORMED]:
+            households = households.append(new)
         return StepResult(households, counts, settled, quota, flows)

@@ -324,8 +324,8 @@ def origin_index(households: dict[str, np.ndarray], n_places: int) -> tuple[np.n
     return _origin_fill(place, hukou_place, persons, per_origin)
 
 
-#: Age group (index into :data:`urbsim.state.AGE_GROUPS`) of heads aged 60 or more.
-AGE_ELDERLY: Final = 3
+#: Age of the head from which a household's persons count as users of elderly care.
+ELDERLY_HEAD_AGE: Final = 60
 
 
 @njit(**JIT)
@@ -347,7 +347,7 @@ def _service_users(
     permit: np.ndarray,
     persons: np.ndarray,
     children: np.ndarray,
-    age_group: np.ndarray,
+    head_age: np.ndarray,
     n_access: int,
     acc_children: np.ndarray,
     acc_elderly: np.ndarray,
@@ -368,7 +368,7 @@ def _service_users(
                 np.int64(hukou_place[i]), j, np.int64(permit[i]), np.int64(years_here[i]), n_access
             )
             part_children[c, j, cat] += np.int64(children[i])
-            if age_group[i] == AGE_ELDERLY:
+            if head_age[i] >= ELDERLY_HEAD_AGE:
                 part_elderly[c, j, cat] += np.int64(persons[i])
     for c in range(n_chunks):
         acc_children += part_children[c]
@@ -406,7 +406,7 @@ def count_service_users(
         households["permit"],
         households["persons"],
         households["children"],
-        households["age_group"],
+        households["head_age"],
         n_access,
         acc_children,
         acc_elderly,

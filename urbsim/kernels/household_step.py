@@ -10,7 +10,7 @@ afterwards by :func:`settle_points`. Behavioural parameters arrive as one record
 
 Order of a household's year (each step documented in ``docs/ODD.md``):
 
-1. births and deaths, ageing of the head and succession;
+1. deaths, succession, births, leaving home and ageing (:mod:`urbsim.kernels.demography`);
 2. employment draw and whether the household considers moving;
 3. for those who consider it: a logit choice over staying, returning to the hukou place, the
    urban zone of the current place and sampled candidates;
@@ -43,6 +43,7 @@ import numpy as np
 from numba import njit, prange
 
 from urbsim.config import JIT, JIT_INLINE, JIT_PARALLEL, N_CHUNKS
+from urbsim.dynamics.demography import VitalRates
 from urbsim.inputs import Params, ParamsRecord, PlaceRecord, check_place_inputs
 from urbsim.kernels import layout as L
 from urbsim.kernels.aggregate import NET8_SATURATED, province_network, saturate
@@ -57,6 +58,7 @@ from urbsim.kernels.choice import (
     proposal_probability,
     utility,
 )
+from urbsim.kernels.demography import live_demography
 from urbsim.kernels.gravity import gravity_guide, guide_buckets, sample_gravity
 from urbsim.rng import draw_bits, pair_from_bits, uniform
 
@@ -267,7 +269,8 @@ def _step(
     hukou_type: np.ndarray,
     years_here: np.ndarray,
     permit: np.ndarray,
-    age_group: np.ndarray,
+    head_age: np.ndarray,
+    kids: np.ndarray,
     children: np.ndarray,
     land: np.ndarray,
     persons: np.ndarray,
@@ -284,7 +287,11 @@ def _step(
     net_log: np.ndarray,
     tab: np.ndarray,
     propensity: np.ndarray,
+    fertility: np.ndarray,
+    mortality: np.ndarray,
+    leaving: np.ndarray,
     flag: np.ndarray,
+    leavers: np.ndarray,
     movers: np.ndarray,
     n_chunks: int,
     flows: np.ndarray,
@@ -298,17 +305,18 @@ def _step(
     counts = np.zeros((n_chunks, L.N_COUNT), dtype=np.int64)
     n_movers = np.zeros(n_chunks, dtype=np.int64)
     n_candidates = par.candidates
-    ageing = par.ageing_rate
     unemployed = par.move_unemployed
     draw_demo = np.uint64(L.DRAW_DEMOGRAPHY)
+    draw_leave = np.uint64(L.DRAW_LEAVE_HOME)
     draw_move = np.uint64(L.DRAW_MOVE)
     draw_insitu = np.uint64(L.DRAW_INSITU)
     insitu_to_settle = np.uint64(L.DRAW_SETTLE - L.DRAW_INSITU)
-    # Pass 1, every household: births and deaths, ageing, whether it considers moving, and the
+    # Pass 1, every household: deaths, births, leaving home and ageing
+    # (:func:`urbsim.kernels.demography.live_demography`), whether it considers moving, and the
     # year of those who do not. Households that consider moving are listed in ``movers`` (within
     # their chunk's own range) for pass 2, which keeps this loop short and free of the choice.
     # The draws of a block of households are hashed first, in a loop the compiler vectorizes
-    # (every household needs the first two; the third is cheaper to hash for all than to
+    # (every household needs the first three; the fourth is cheaper to hash for all than to
     # branch on); the uniforms are those of ``uniform_pair``.
     for c in prange(n_chunks):
         lo = c * n // n_chunks
@@ -316,6 +324,7 @@ def _step(
         row = counts[c]
         m = lo
         bits_demo = np.empty(_BLOCK, dtype=np.uint64)
+        bits_leave = np.empty(_BLOCK, dtype=np.uint64)
         bits_move = np.empty(_BLOCK, dtype=np.uint64)
         bits_stay = np.empty(_BLOCK, dtype=np.uint64)
         for b0 in range(lo, hi, _BLOCK):
@@ -323,36 +332,42 @@ def _step(
             for i in range(b0, b1):
                 h = np.uint64(i)
                 bits_demo[i - b0] = draw_bits(key, h, draw_demo)
+                bits_leave[i - b0] = draw_bits(key, h, draw_leave)
                 bits_move[i - b0] = draw_bits(key, h, draw_move)
                 # In-situ draw in the rural zone, settlement draw in the urban zone.
                 bits_stay[i - b0] = draw_bits(key, h, draw_insitu + zone[i] * insitu_to_settle)
             for i in range(b0, b1):
                 p = np.int64(persons[i])
                 if p == 0:
+                    leavers[i] = 0
                     continue
                 flag[i] = 0
                 cur = np.int64(place[i])
                 z = np.int64(zone[i])
-                # 1. Births and deaths: one draw, two disjoint intervals; ageing of the head.
-                u_demo, u_age = pair_from_bits(bits_demo[i - b0])
-                pb = pl.birth_urban[cur] if z == _URBAN else pl.birth_rural[cur]
-                if u_demo < pb * p and p < _MAX_PERSONS:
-                    persons[i] = p + 1
-                    row[L.C_BIRTHS] += 1
-                    row[L.C_URBAN_BIRTHS] += z
-                elif u_demo >= 1.0 - pl.death[cur] * p:
-                    persons[i] = p - 1
-                    row[L.C_DEATHS] += 1
-                    row[L.C_URBAN_DEATHS] += z
-                    if p == 1:
-                        row[L.C_DISSOLVED] += 1
-                        continue
-                age = np.int64(age_group[i])
-                if u_age < ageing:
-                    # Heads age by group; a 60+ head is succeeded by the next generation
-                    # (household formation is not modelled, so succession keeps the age
-                    # structure from drifting).
-                    age_group[i] = age + 1 if age < 3 else 0
+                # 1. Deaths, succession, births, leaving home and ageing.
+                u_death, u_birth = pair_from_bits(bits_demo[i - b0])
+                u_leave, _ = pair_from_bits(bits_leave[i - b0])
+                age = live_demography(
+                    i,
+                    u_death,
+                    u_birth,
+                    u_leave,
+                    z,
+                    pl.fertility_factor[cur],
+                    head_age,
+                    kids,
+                    children,
+                    persons,
+                    fertility,
+                    mortality,
+                    leaving,
+                    leavers,
+                    row,
+                )
+                if age < 0:
+                    continue
+                # Move propensities are tabled by the four age groups of the head.
+                age = (age >= 30) + (age >= 45) + (age >= 60)
                 # 2. Employment and whether to consider moving (on the age at the start of
                 # the year).
                 u_emp, u_move = pair_from_bits(bits_move[i - b0])
@@ -601,6 +616,24 @@ def _check_inputs(
     return n
 
 
+def _check_vital(vital: VitalRates, leavers: np.ndarray, n: int, n_chunks: int) -> None:
+    """Reject schedules or a leavers array the kernel would index out of bounds, and chunks
+    that are not positive."""
+    if n_chunks < 1:
+        raise ValueError("n_chunks must be positive")
+    ages = (2, L.MAX_AGE + 1)
+    if vital.fertility.shape != ages or vital.mortality.shape != ages:
+        raise ValueError(f"fertility and mortality must have shape {ages}")
+    if vital.leaving.shape != (L.KID_AGES,) or vital.leaving[-1] != 1.0:
+        raise ValueError(f"leaving must have {L.KID_AGES} ages, the last with probability 1")
+    for name in ("fertility", "mortality", "leaving"):
+        arr = getattr(vital, name)
+        if arr.dtype != np.float64 or not ((arr >= 0.0) & (arr <= 1.0)).all():
+            raise ValueError(f"{name} must be float64 probabilities in [0, 1]")
+    if leavers.shape != (n,) or leavers.dtype != np.uint32:
+        raise ValueError("leavers must be a uint32 array with one entry per household")
+
+
 def household_step(
     key: np.uint64,
     households: dict[str, np.ndarray],
@@ -619,6 +652,8 @@ def household_step(
     netp: np.ndarray | None = None,
     guide: np.ndarray | None = None,
     sampling_correction: bool = True,
+    vital: VitalRates,
+    leavers: np.ndarray,
 ) -> np.ndarray:
     """Advance every household by one year, in place.
 
@@ -631,8 +666,7 @@ def household_step(
     places
         Per-place values (:data:`urbsim.inputs.PlaceInputs`).
     par
-        Behavioural parameters (:data:`urbsim.inputs.Params`); ``par.candidates`` destinations
-        are sampled per mover.
+        Behavioural parameters (:data:`urbsim.inputs.Params`).
     access
         Service access of a permit holder by completed years of residence.
     grav_cdf
@@ -655,6 +689,9 @@ def household_step(
     sampling_correction
         False drops the sampling correction (each sampled place weighted ``exp(V)``): only for
         the test that shows what the correction does.
+    vital, leavers
+        The year's schedules (:class:`urbsim.dynamics.demography.VitalRates`); output, per
+        household, the ages (bit mask, ``uint32``) of the children who left home.
 
     Returns
     -------
@@ -663,6 +700,7 @@ def household_step(
     """
     choice = (grav_cdf, origin_start, origin_members, net, net8, netp, guide)
     n = _check_inputs(households, places, par, access, flag, n_chunks, *choice)
+    _check_vital(vital, leavers, n, n_chunks)
     # Chunks go to threads one at a time, not in two halves: households are stored by place, and
     # movers (pass 2) are denser in some regions. The chunks stay fixed: results do not change.
     with numba.parallel_chunksize(1):
@@ -674,7 +712,9 @@ def household_step(
             access,
             *_choice_inputs(households, places, par, *choice),
             _cached_propensity(par),
+            *vital,  # fertility, mortality, leaving
             flag,
+            leavers,
             np.empty(n, dtype=np.int64),  # movers, listed by pass 1
             n_chunks,
             *_flow_buffers(places, flows, n_chunks),
@@ -747,7 +787,8 @@ _STEP_FIELDS = (
     "hukou_type",
     "years_here",
     "permit",
-    "age_group",
+    "head_age",
+    "kids",
     "children",
     "land",
     "persons",

@@ -1,0 +1,156 @@
+"""The census model as a simulator for history matching: one points sweep per wave.
+
+:class:`SweepSimulator` is the ``simulate(x, r, seed)`` of
+:func:`urbsim.analysis.history_matching.run_waves`: it writes the wave's design points as a
+points sweep (``<folder>/waveK/sweep.toml``, run 2010-2019 on the census world at the chosen
+scale, ``r`` replications each), runs it with ``urbsim.sweep.driver.run_sweep`` (resumable: a
+wave already finished in the folder is read, not rerun) and computes every target's model
+value per run (:func:`urbsim.analysis.targets.model_values`). It returns the fitted targets'
+values and keeps every usable target's values (held-out years included) in ``outputs``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from urbsim.analysis.history_matching import Box
+from urbsim.analysis.targets import Target, model_values
+from urbsim.sweep.driver import run_sweep
+from urbsim.sweep.spec import toml_value
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIO = ROOT / "scenarios" / "china_census.toml"
+#: The targets end in 2019: runs stop there (the years run are those of the full run).
+LAST_YEAR = 2019
+
+
+def province_of_places(households_per_agent: float = 1e6) -> pd.Series:
+    """Province code by place id of the census world (static: built once, coarse scale)."""
+    from urbsim.model import build_world
+    from urbsim.scenario import load_scenario
+
+    loaded = load_scenario(SCENARIO, [f"world.households_per_agent={households_per_agent!r}"])
+    return pd.Series(np.asarray(build_world(loaded).places.province_code, dtype=np.int64))
+
+
+def needed_columns(targets: Sequence[Target]) -> tuple[list[str], list[str], list[int]]:
+    """National columns, place columns and place years the targets read."""
+    national: list[str] = []
+    places: list[str] = []
+    years: list[int] = []
+    for t in targets:
+        if t.quantity.kind == "province_tvd":
+            places += [c for c in t.quantity.columns if c not in places]
+            years += [t.year] if t.year not in years else []
+        elif t.quantity.kind == "per_1000_natural":
+            national += [c for c in ("births", "deaths", "residents") if c not in national]
+        else:
+            national += [c for c in t.quantity.columns if c not in national]
+    return national, places, sorted(years)
+
+
+def sweep_text(
+    folder: Path,
+    box: Box,
+    x: np.ndarray,
+    reps: int,
+    seed: int,
+    hpa: float,
+    targets: Sequence[Target],
+) -> str:
+    """A points sweep of the design ``x`` keeping what the targets read."""
+    national, places, years = needed_columns(targets)
+    base = os.path.relpath(SCENARIO, folder)
+    lines = [
+        "# Written by experiments/calibration/history_match.py: one wave's design points.",
+        f"base = {toml_value(base)}",
+        f"seed = {seed}",
+        f"replications = {reps}",
+        f"households_per_agent = {toml_value(float(hpa))}",
+        "",
+        "[design]",
+        'kind = "points"',
+    ]
+    for j, name in enumerate(box.names):
+        values = ", ".join(repr(float(v)) for v in x[:, j])
+        lines += ["", "[[design.parameters]]", f"name = {toml_value(name)}", f"values = [{values}]"]
+    lines += ["", "[outputs]", f"national = {toml_value(national)}", f"until = {LAST_YEAR}"]
+    if places:
+        lines += [f"places = {toml_value(places)}", f"years = {toml_value(years)}"]
+    return "\n".join(lines) + "\n"
+
+
+def run_values(out: Path, targets: Sequence[Target], province_of: pd.Series | None) -> np.ndarray:
+    """Every target's value in every run of a finished sweep folder, in run order (runs, k)."""
+    table = pq.read_table(out / "results.parquet", filters=[("kind", "in", ["national", "places"])])
+    df = table.to_pandas()
+    nat = df[df["kind"] == "national"].pivot_table(
+        index=["run", "year"], columns="name", values="value", aggfunc="first"
+    )
+    places = df[df["kind"] == "places"]
+    rows = []
+    for run, national in nat.groupby(level="run", sort=True):
+        national = national.reset_index(level="run", drop=True).reset_index()
+        p = places[places["run"] == run][["year", "place_id", "name", "value"]]
+        rows.append(model_values(targets, national, p if len(p) else None, province_of))
+    return np.array(rows)
+
+
+class SweepSimulator:
+    """``simulate(x, r, seed)`` by points sweeps in ``folder/wave1``, ``folder/wave2`` ...
+
+    Parameters
+    ----------
+    folder
+        Where the waves' sweeps are written.
+    box
+        The parameter box (names in design order).
+    usable
+        Every target the model can give (fitted and held out); ``fitted`` their subset that
+        history matching uses (the simulator returns these, in order).
+    hpa
+        Households per agent of the runs.
+    workers
+        Worker processes of each sweep (one Numba thread each).
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        box: Box,
+        usable: Sequence[Target],
+        fitted: Sequence[Target],
+        hpa: float,
+        workers: int,
+    ) -> None:
+        self.folder, self.box, self.hpa, self.workers = folder, box, hpa, workers
+        self.usable = list(usable)
+        self.fitted_index = [self.usable.index(t) for t in fitted]
+        needs_places = any(t.quantity.kind == "province_tvd" for t in self.usable)
+        self.province_of = province_of_places() if needs_places else None
+        #: Per wave: design points (n, d) and every usable target's values (n, r, k_all).
+        self.outputs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def __call__(self, x: np.ndarray, reps: int, seed: int) -> np.ndarray:
+        """Run the wave; the fitted targets' values (n, r, k)."""
+        wave = self.folder / f"wave{len(self.outputs) + 1}"
+        wave.mkdir(parents=True, exist_ok=True)
+        sweep = wave / "sweep.toml"
+        sweep.write_text(
+            sweep_text(wave, self.box, x, reps, seed, self.hpa, self.usable), encoding="utf-8"
+        )
+        outcome = run_sweep(sweep, wave / "runs", workers=self.workers, threads=1, resume=True)
+        if outcome.failed or outcome.missing:
+            raise SystemExit(
+                f"{wave}: {outcome.failed} runs failed, {len(outcome.missing)} did not finish"
+            )
+        values = run_values(wave / "runs", self.usable, self.province_of)
+        y = values.reshape(x.shape[0], reps, len(self.usable))
+        self.outputs.append((x, y))
+        return y[:, :, self.fitted_index]

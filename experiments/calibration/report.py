@@ -1,0 +1,136 @@
+"""Calibration report: tables side by side, the README from a template, the fit figure.
+
+Reads ``RESULTS/full`` (history matching on 2010-2019), ``RESULTS/out_of_sample`` (on 2010-2015
+only, 2016-2019 predicted) and ``RESULTS/scale_noise.csv``, and writes into RESULTS:
+
+* ``fit_in_and_out_of_sample.csv``: each target's official value, the in-sample error (full fit)
+  and the out-of-sample error (2016-2019 held out), each over its tolerance;
+* ``summary.csv``: counts and largest errors, the numbers the README's text quotes;
+* ``README.md``: ``results_template.md`` with every placeholder filled from these tables
+  (:mod:`urbsim.analysis.report`; a number typed into the template stops the script);
+* ``figures/fit.png``: official values against the ensemble predictions (95 % range) of both
+  fits, the held-out years shaded.
+
+Usage: python experiments/calibration/report.py RESULTS
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from urbsim.analysis.report import render, typed_numbers
+from urbsim.plots import figure_style, save_figure
+
+HERE = Path(__file__).resolve().parent
+LAST_FIT_OOS = 2015
+
+
+def side_by_side(full: pd.DataFrame, oos: pd.DataFrame) -> pd.DataFrame:
+    """In-sample and out-of-sample errors of every target, in units of its tolerance."""
+    a = full.set_index("target")[["year", "observed", "tolerance", "error"]]
+    b = oos.set_index("target")[["error", "role"]].rename(
+        columns={"error": "error_fit_to_2015", "role": "role_fit_to_2015"}
+    )
+    t = a.rename(columns={"error": "error_fit_to_2019"}).join(b, how="left")
+    t["in_sample_over_tolerance"] = t["error_fit_to_2019"] / t["tolerance"]
+    t["out_of_sample_over_tolerance"] = np.where(
+        t["role_fit_to_2015"] == "held out", t["error_fit_to_2015"] / t["tolerance"], np.nan
+    )
+    return t.reset_index()
+
+
+def summary(table: pd.DataFrame, full_waves: pd.DataFrame, ensemble: pd.DataFrame) -> pd.DataFrame:
+    """The quantities the README text quotes, one row each (``quantity``, ``value``)."""
+    ins = table["in_sample_over_tolerance"].abs()
+    oos = table["out_of_sample_over_tolerance"].abs().dropna()
+    rows = {
+        "targets": len(table),
+        "in_sample_within": int((ins <= 1).sum()),
+        "in_sample_worst": float(ins.max()),
+        "held_out": len(oos),
+        "out_of_sample_within": int((oos <= 1).sum()),
+        "out_of_sample_worst": float(oos.max()) if len(oos) else np.nan,
+        "waves": len(full_waves),
+        "final_share": float(full_waves["nroy_share_after"].iloc[-1]),
+        "ensemble_sets": len(ensemble),
+    }
+    return pd.DataFrame({"value": rows}).rename_axis("quantity")
+
+
+def draw_fit(full: pd.DataFrame, oos: pd.DataFrame, folder: Path) -> Path:
+    """Official values (points) and both fits' 95 % ranges by target family and year."""
+    data = pd.concat([full.assign(fit="fitted to 2019"), oos.assign(fit="fitted to 2015")])
+    data["family"] = data["target"].str.split("@").str[0]
+    with figure_style():
+        g = sns.FacetGrid(data, col="family", col_wrap=3, sharey=False, height=2.8, aspect=1.4)
+
+        def panel(*_: object, data: pd.DataFrame, **__: object) -> None:
+            d, ax = data, plt.gca()
+            ax.axvspan(LAST_FIT_OOS + 0.5, d["year"].max() + 0.5, color="0.9", lw=0)
+            for (fit, part), color in zip(d.groupby("fit"), ("C0", "C1"), strict=False):
+                part = part.sort_values("year")
+                ax.fill_between(part["year"], part["lo95"], part["hi95"], alpha=0.25, color=color)
+                ax.plot(part["year"], part["predicted"], color=color, lw=1.2, label=fit)
+            first = d.drop_duplicates("year")
+            ax.scatter(first["year"], first["observed"], color="k", s=12, zorder=5,
+                       label="official")  # fmt: skip
+
+        g.map_dataframe(panel)
+        g.set_titles("{col_name}")
+        g.set_axis_labels("Year", "Value (target's unit)")
+        g.add_legend()
+        g.figure.suptitle(
+            "Official values and ensemble predictions (95 % range); grey: years held out of the "
+            "2010-2015 fit"
+        )
+        return save_figure(g.figure, folder / "fit.png", size=(13.0, 9.0))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", type=Path)
+    args = parser.parse_args()
+    res = args.results
+    full, oos = (
+        pd.read_csv(res / "full" / "fit.csv"),
+        pd.read_csv(res / "out_of_sample" / "fit.csv"),
+    )
+    table = side_by_side(full, oos)
+    table.to_csv(res / "fit_in_and_out_of_sample.csv", index=False, float_format="%.6g")
+    waves = pd.read_csv(res / "full" / "waves.csv")
+    ensemble = pd.read_csv(res / "full" / "ensemble.csv")
+    summ = summary(table, waves, ensemble)
+    summ.to_csv(res / "summary.csv", float_format="%.6g")
+    template = (HERE / "results_template.md").read_text(encoding="utf-8")
+    typed = typed_numbers(template)
+    if typed:
+        raise SystemExit(f"results_template.md: numbers typed by hand: {typed}")
+    tables = {
+        "summary": summ,
+        "fit": table.set_index("target"),
+        "parameters": pd.read_csv(res / "full" / "parameters.csv", keep_default_na=False).set_index(
+            "parameter"
+        ),
+        "waves": waves.set_index("wave"),
+        "noise": pd.read_csv(res / "scale_noise.csv").set_index("target"),
+        "loo": pd.read_csv(res / "full" / "emulator_loo.csv"),
+    }
+    (res / "README.md").write_text(render(template, tables), encoding="utf-8")
+    (res / "figures").mkdir(exist_ok=True)
+    draw_fit(full, oos, res / "figures")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

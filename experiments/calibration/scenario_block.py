@@ -1,0 +1,100 @@
+"""The calibrated scenario's parameters: the ensemble's most plausible set, in the scenario file.
+
+Projections and policy experiments run the whole not-ruled-out ensemble
+(``results/calibration/full/ensemble.csv``); ``scenarios/china_census.toml`` (``make demo``,
+the tutorial) needs one parameter set: the ensemble member with the smallest largest
+implausibility, rounded to 4 significant digits, between the markers of the file.
+``--write`` writes it there; ``--check`` exits with status 1 when the file holds other values,
+so that a stale scenario is never run as the calibrated one.
+
+Usage: python experiments/calibration/scenario_block.py ENSEMBLE_CSV [--write | --check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIO = ROOT / "scenarios" / "china_census.toml"
+#: Start of the block (the older marker named fit.py: any text after the prefix is replaced).
+PREFIX = "# --- fitted by experiments/calibration: do not edit by hand"
+BEGIN = PREFIX + " (scenario_block.py --write) ---"
+END = "# --- end of fitted parameters ---"
+#: Columns of ensemble.csv that are not parameters.
+NOT_PARAMETERS = ("parameter_set", "max_implausibility")
+
+
+def significant(x: float, digits: int = 4) -> float:
+    """``x`` rounded to ``digits`` significant digits (what the scenario file holds)."""
+    return float(f"{x:.{digits - 1}e}")
+
+
+def most_plausible(ensemble: pd.DataFrame) -> dict[str, float]:
+    """The parameter set with the smallest largest implausibility, rounded."""
+    row = ensemble.loc[ensemble["max_implausibility"].idxmin()]
+    return {k: significant(float(v)) for k, v in row.items() if k not in NOT_PARAMETERS}
+
+
+def block(values: dict[str, float]) -> str:
+    """The values as TOML tables between the markers."""
+    tables: dict[str, list[str]] = {}
+    for name, value in values.items():
+        table, key = name.rsplit(".", 1)
+        tables.setdefault(table, []).append(f"{key} = {value!r}")
+    lines = [BEGIN]
+    for table, entries in tables.items():
+        lines += [f"[{table}]", *entries, ""]
+    lines[-1] = END
+    return "\n".join(lines) + "\n"
+
+
+def scenario_values(names: list[str], path: Path = SCENARIO) -> dict[str, float | None]:
+    """The values the scenario file sets for ``names`` (None where it sets none)."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    out: dict[str, float | None] = {}
+    for name in names:
+        node: object = data
+        for part in name.split("."):
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+        out[name] = float(node) if isinstance(node, int | float) else None
+    return out
+
+
+def write(text: str, path: Path = SCENARIO) -> None:
+    """Replace the fitted block of the scenario file (or append it)."""
+    old = path.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(PREFIX) + r".*?" + re.escape(END) + r"\n", re.DOTALL)
+    new = pattern.sub(lambda _: text, old) if pattern.search(old) else old + "\n" + text
+    path.write_text(new, encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("ensemble", type=Path)
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--write", action="store_true")
+    mode.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    values = most_plausible(pd.read_csv(args.ensemble))
+    if args.write:
+        write(block(values))
+        print(f"wrote {values} into {SCENARIO.relative_to(ROOT)}")
+        return 0
+    if scenario_values(list(values)) != values:
+        print(
+            f"{SCENARIO.relative_to(ROOT)} does not hold the ensemble's most plausible set "
+            f"{values}: rerun with --write",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""The policy sweeps over the calibrated ensemble, one per scenario, with common random numbers.
+
+Every scenario of :data:`analyze.SCENARIOS` runs the same parameter sets (the first ``--sets``
+of the calibration's not-ruled-out ensemble, ``results/calibration/full/ensemble.csv``: random
+draws of that space, so the first N are a random subsample) with the same replications and sweep
+seed: run ``(parameter set p, replication r)`` has the same seed in every scenario (common
+random numbers). ``--write`` writes ``sweeps/<scenario>.toml``; ``--check`` exits with status 1
+when a committed sweep differs from what the ensemble gives, so that the experiment never runs
+parameter sets the calibration no longer holds.
+
+Usage: python experiments/policy_directions/make_sweeps.py [ENSEMBLE_CSV] (--write | --check)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from urbsim.sweep.spec import toml_value
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+
+from analyze import SCENARIOS  # noqa: E402
+
+ENSEMBLE = ROOT / "results" / "calibration" / "full" / "ensemble.csv"
+SEED = 20200101
+#: Parameter sets x replications: 40 x 3 = 120 runs per scenario (budget: README).
+SETS, REPLICATIONS, SCALE = 40, 3, 4000.0
+NATIONAL = ["urbanization_rate", "hukou_urbanization_rate", "service_gap", "entitlement_gap",
+            "capacity_gap", "county_town_share", "settled_migrants", "floating_population",
+            "public_spending", "local_debt"]  # fmt: skip
+PLACES = ["residents", "urban_residents", "service_users", "service_gap", "entitlement_gap",
+          "capacity_gap", "size_class_code"]  # fmt: skip
+
+
+def sweep_text(name: str, ensemble: pd.DataFrame, sets: int, reps: int, scale: float) -> str:
+    """The sweep file of one scenario."""
+    params = [c for c in ensemble.columns if c not in ("parameter_set", "max_implausibility")]
+    chosen = ensemble.head(sets)
+    lines = [
+        f"# Scenario {name} over the first {len(chosen)} parameter sets of the calibrated",
+        "# ensemble (results/calibration/full/ensemble.csv) x replications, the same in every",
+        "# scenario (common random numbers). Written by make_sweeps.py --write: do not edit.",
+        f'base = "../../../scenarios/policy/{name}.toml"',
+        f"seed = {SEED}",
+        f"replications = {reps}",
+        f"households_per_agent = {toml_value(scale)}",
+        "",
+        "[design]",
+        'kind = "points"',
+    ]
+    for p in params:
+        values = ", ".join(repr(float(v)) for v in chosen[p])
+        lines += ["", "[[design.parameters]]", f"name = {toml_value(p)}", f"values = [{values}]"]
+    lines += ["", "[outputs]", f"national = {toml_value(NATIONAL)}",
+              f"places = {toml_value(PLACES)}", "years = [2020, 2035]"]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("ensemble", type=Path, nargs="?", default=ENSEMBLE)
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--write", action="store_true")
+    mode.add_argument("--check", action="store_true")
+    parser.add_argument("--sets", type=int, default=SETS)
+    parser.add_argument("--replications", type=int, default=REPLICATIONS)
+    parser.add_argument("--households-per-agent", type=float, default=SCALE)
+    args = parser.parse_args()
+    ensemble = pd.read_csv(args.ensemble)
+    if len(ensemble) < args.sets:
+        raise SystemExit(f"{args.ensemble}: {len(ensemble)} parameter sets, {args.sets} wanted")
+    stale = []
+    for name in SCENARIOS:
+        text = sweep_text(name, ensemble, args.sets, args.replications, args.households_per_agent)
+        path = HERE / "sweeps" / f"{name}.toml"
+        if args.write:
+            path.write_text(text, encoding="utf-8")
+        elif not path.is_file() or path.read_text(encoding="utf-8") != text:
+            stale.append(path.name)
+    if stale:
+        print(f"sweeps not from {args.ensemble}: {stale}; rerun with --write", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
