@@ -669,29 +669,23 @@ def household_step(
         Behavioural parameters (:data:`urbsim.inputs.Params`).
     access
         Service access of a permit holder by completed years of residence.
-    grav_cdf
-        Cumulative gravity proposal weights, one row per place of origin
-        (:func:`urbsim.kernels.gravity.gravity_rows`).
-    origin_start, origin_members
-        Floating households grouped by hukou place: members of place ``o`` are
-        ``origin_members[origin_start[o]:origin_start[o + 1]]``.
-    net
-        Floating agent households by (hukou place, current place).
+    grav_cdf, origin_start, origin_members, net
+        Cumulative gravity proposal weights per place of origin
+        (:func:`urbsim.kernels.gravity.gravity_rows`); floating households by hukou place
+        (``origin_members[origin_start[o]:origin_start[o + 1]]``); floating agent households by
+        (hukou place, current place).
     flag
         Output, one per household: 1 for a points-scheme applicant this year.
     n_chunks
         Chunks of the parallel loop; results do not depend on it.
-    net8, netp, guide
-        ``net`` saturated at 255 as ``uint8``, floating agent households by (hukou province,
-        current place), the guide tables of ``grav_cdf``: built when the caller has none.
-    flows
-        Optional output: the year's moves between places by province pair (:func:`_flow_buffers`).
-    sampling_correction
-        False drops the sampling correction (each sampled place weighted ``exp(V)``): only for
-        the test that shows what the correction does.
-    vital, leavers
-        The year's schedules (:class:`urbsim.dynamics.demography.VitalRates`); output, per
-        household, the ages (bit mask, ``uint32``) of the children who left home.
+    net8, netp, guide, flows
+        ``net`` saturated at 255 as ``uint8``; floating agent households by (hukou province,
+        place); the guide tables of ``grav_cdf`` (built when None); optional output, the moves
+        by province pair (:func:`_flow_buffers`).
+    sampling_correction, vital, leavers
+        False drops the sampling correction (only for the test that shows what it does);
+        the year's schedules (:class:`urbsim.dynamics.demography.VitalRates`); output, the ages
+        (bit mask, ``uint32``) of each household's children who left home.
 
     Returns
     -------
