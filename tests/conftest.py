@@ -15,11 +15,15 @@ from typing import Any
 import numpy as np
 import pytest
 
+from urbsim.dynamics.demography import VitalRates
 from urbsim.households import FIELDS, Households
 from urbsim.inputs import PARAM_FIELDS, PlaceInputs, params_from
 from urbsim.kernels import aggregate as A
+from urbsim.kernels import layout as L
+from urbsim.kernels.gravity import distance_decay, gravity_rows
 from urbsim.scenario import LoadedScenario, validate
 from urbsim.world import PlaceTable, World
+from urbsim.world.ages import school_children
 
 #: Real households per agent of the tiny world.
 TINY_HPA = 1000.0
@@ -101,7 +105,15 @@ def build_tiny_world(
     land = ((hukou_type == 0) & (rng.random(n) < 0.9)).astype(np.uint8)
     persons = rng.integers(1, 9, n)
     persons[rng.random(n) < dissolved_share] = 0
-    children = np.minimum(rng.integers(0, 4, n), np.maximum(persons - 1, 0))
+    head_age = rng.integers(15, 90, n)
+    # Up to persons - 1 children of distinct ages below the head's age minus 15.
+    kids = np.zeros(n, dtype=np.uint32)
+    n_kids = np.minimum(rng.integers(0, 5, n), np.maximum(persons - 1, 0))
+    for i in np.flatnonzero(n_kids):
+        window = min(L.KID_AGES, int(head_age[i]) - 14)
+        for a in rng.choice(window, size=min(int(n_kids[i]), window), replace=False):
+            kids[i] |= np.uint32(1 << int(a))
+    children = school_children(kids)
     years = np.where(is_floating, rng.integers(0, 12, n), rng.integers(0, 41, n))
     permit = (is_floating & (rng.random(n) < 0.3)).astype(np.uint8)
     households = Households(
@@ -111,8 +123,9 @@ def build_tiny_world(
         hukou_type=hukou_type,
         years_here=years,
         permit=permit,
-        age_group=rng.integers(0, 4, n),
+        head_age=head_age,
         education=rng.integers(0, 4, n),
+        kids=kids,
         children=children,
         land=land,
         persons=persons,
@@ -150,7 +163,7 @@ def make_kernel_inputs(
     t = world.places
     n = len(t)
     hh = world.households.as_dict()
-    provs, prov_idx = np.unique(t.province_code, return_inverse=True)
+    _, prov_idx = np.unique(t.province_code, return_inverse=True)
     _, gov_idx = np.unique(t.prefecture_code, return_inverse=True)
     lat = np.radians(t.lat)
     income = rng.normal(10.5, 0.3, n)
@@ -162,10 +175,9 @@ def make_kernel_inputs(
         log_cost_rural=cost - 1.0,
         quality=rng.uniform(0.2, 1.0, n),
         amenity=rng.uniform(0.0, 1.0, n),
+        log_size=rng.uniform(8.0, 14.0, n),
         employment=rng.uniform(0.7, 1.0, n),
-        birth_urban=rng.uniform(0.0, 0.03, n),
-        birth_rural=rng.uniform(0.0, 0.03, n),
-        death=rng.uniform(0.0, 0.03, n),
+        fertility_factor=rng.uniform(0.5, 1.5, n),
         insitu=rng.uniform(0.0, 0.3, n),
         school_access=np.where(rng.uniform(0.0, 1.0, n) < 0.5, 1.0, rng.uniform(0.0, 1.0, n)),
         lat=lat,
@@ -187,7 +199,8 @@ def make_kernel_inputs(
         move_tenure_decay=rng.uniform(0.0, 0.2),
         move_unemployed=rng.uniform(1.0, 3.0),
         network_sampling_share=rng.uniform(0.0, 1.0),
-        distance_scale_km=rng.uniform(10.0, 100.0),
+        distance_floor_km=rng.uniform(5.0, 50.0),
+        size_reference=rng.uniform(1e4, 1e6),
         candidates=candidates,
     )
     for name, hi in (
@@ -199,6 +212,8 @@ def make_kernel_inputs(
         ("beta_province", 2.0),
         ("moving_cost", 2.0),
         ("beta_network", 0.5),
+        ("beta_network_province", 0.5),
+        ("beta_size", 1.5),
         ("beta_amenity", 1.0),
         ("home_preference", 2.0),
         ("land_value", 3.0),
@@ -209,7 +224,6 @@ def make_kernel_inputs(
         permit_takeup=rng.uniform(0.0, 1.0),
         hukou_apply_rate=rng.uniform(0.0, 1.0),
         households_per_agent=world.households_per_agent,
-        ageing_rate=rng.uniform(0.0, 0.2),
         requisition_share=rng.uniform(0.0, 1.0),
         permits_issued=bool(rng.random() < 0.5),
         permit_months=int(rng.integers(0, 25)),
@@ -225,8 +239,9 @@ def make_kernel_inputs(
 
     access = np.sort(rng.uniform(0.3, 1.0, int(rng.integers(1, 6))))
     size = rng.uniform(0.5, 5.0, n)
-    grav = np.cumsum(
-        np.tile(size, (len(provs), 1)) * rng.uniform(0.5, 1.5, (len(provs), n)), axis=1
+    grav = gravity_rows(
+        distance_decay(lat, np.radians(t.lon), rng.uniform(5.0, 50.0), rng.uniform(0.5, 2.0)),
+        size,
     )
     _, _, _, net = A.aggregate(hh, n, access.shape[0])
     start, members = A.origin_index(hh, n)
@@ -240,7 +255,21 @@ def make_kernel_inputs(
         "net": net,
         "gov_of_place": gov_idx.astype(np.int64),
         "n_gov": int(gov_idx.max()) + 1,
+        "vital": make_vital(rng),
     }
+
+
+def make_vital(rng: np.random.Generator) -> VitalRates:
+    """Random but valid yearly schedules: fertility up to 0.15 at ages 15-49, mortality up to
+    0.05 (rising to one at the oldest age), leaving home from a random age (certain at 31)."""
+    ages = np.arange(L.MAX_AGE + 1)
+    fertile = (ages >= 15) & (ages <= 49)
+    fertility = np.where(fertile, rng.uniform(0.0, 0.15, (2, ages.shape[0])), 0.0)
+    mortality = rng.uniform(0.0, 0.05, (2, ages.shape[0]))
+    mortality[:, -1] = 1.0
+    leaving = np.where(np.arange(L.KID_AGES) >= rng.integers(14, 25), rng.uniform(0.0, 0.5), 0.0)
+    leaving[-1] = 1.0
+    return VitalRates(fertility, mortality, leaving)
 
 
 def make_small_scenario(**overrides: Any) -> LoadedScenario:

@@ -31,7 +31,6 @@ from urbsim.scenario.schema import Behaviour
 
 CONTEXT = {
     "households_per_agent": 400.0,
-    "ageing_rate": 0.05,
     "requisition_share": 0.3,
     "service_base_access": 0.4,
     "permits_issued": True,
@@ -147,6 +146,7 @@ def test_check_place_inputs_rejects_bad_fields(change: dict[str, Any]) -> None:
 _CACHE_RUN = textwrap.dedent(
     """
     import numpy as np
+    from urbsim.dynamics.demography import VitalRates
     from urbsim.inputs import PARAM_FIELDS, PLACE_FIELDS, PlaceInputs, params_from
     from urbsim.kernels.household_step import _step, household_step
     from urbsim.state import Households
@@ -154,15 +154,18 @@ _CACHE_RUN = textwrap.dedent(
     n = 50
     one = np.ones(n, dtype=np.int64)
     hh = Households(place=one * 0, zone=one, hukou_place=one * 0, hukou_type=0 * one,
-                    years_here=one, permit=0 * one, age_group=one, education=one,
+                    years_here=one, permit=0 * one, head_age=30 * one, education=one, kids=0 * one,
                     children=0 * one, land=0 * one, persons=2 * one).as_dict()
     places = PlaceInputs(*(np.ones(1) if f.kind is np.float64 else np.zeros(1, f.kind)
                            for f in PLACE_FIELDS.values()))
     values = dict.fromkeys(PARAM_FIELDS, 0.5)
     values.update(move_age=[1.0] * 4, candidates=2, permit_months=0)
+    leave = np.zeros(32); leave[-1] = 1.0
+    vital = VitalRates(np.zeros((2, 101)), np.zeros((2, 101)), leave)
     household_step(np.uint64(1), hh, places, params_from(values), np.array([0.5]),
                    np.ones((1, 1)), np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int64),
-                   np.zeros((1, 1), dtype=np.int32), np.zeros(n, dtype=np.uint8))
+                   np.zeros((1, 1), dtype=np.int32), np.zeros(n, dtype=np.uint8),
+                   vital=vital, leavers=np.zeros(n, dtype=np.uint32))
     print("stats", _step.stats.cache_hits.total(), _step.stats.cache_misses.total())
     """
 )

@@ -1,6 +1,7 @@
 """Invariants of one household step, for random tiny worlds and random parameters: persons are
-conserved up to births and deaths, fields stay in range and keep their dtypes, hukou is only
-granted to eligible applicants and within quotas, and the result does not depend on chunking."""
+conserved up to births, deaths and those who leave home, fields (ages included) stay in range and
+keep their dtypes, hukou is only granted to eligible applicants and within quotas, and the result
+does not depend on chunking."""
 
 from __future__ import annotations
 
@@ -33,8 +34,9 @@ WORLDS = {
 
 def _step(
     hh: Households, k: dict[str, Any], key: np.uint64, n_chunks: int
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     flag = np.zeros(len(hh), dtype=np.uint8)
+    leavers = np.zeros(len(hh), dtype=np.uint32)
     counts = household_step(
         key,
         hh.as_dict(),
@@ -47,8 +49,15 @@ def _step(
         k["net"],
         flag,
         n_chunks,
+        vital=k["vital"],
+        leavers=leavers,
     )
-    return counts, flag
+    return counts, flag, leavers
+
+
+def _popcount(x: np.ndarray) -> np.ndarray:
+    bits = np.unpackbits(x.astype("<u4").view(np.uint8).reshape(-1, 4), axis=1)
+    return bits.sum(axis=1).astype(np.int64)
 
 
 def _ints(hh: Households) -> dict[str, np.ndarray]:
@@ -81,13 +90,13 @@ def test_household_step_invariants(
     runs = {}
     for n_chunks in (1, 3, 64):
         hh = before.copy()
-        counts, flag = _step(hh, k, key, n_chunks)
-        runs[n_chunks] = (hh, counts, flag)
-    hh, counts, flag = runs[64]
+        runs[n_chunks] = (hh, *_step(hh, k, key, n_chunks))
+    hh, counts, flag, leavers = runs[64]
     for other in (1, 3):
-        hh_o, counts_o, flag_o = runs[other]
+        hh_o, counts_o, flag_o, leavers_o = runs[other]
         np.testing.assert_array_equal(counts_o, counts)
         np.testing.assert_array_equal(flag_o, flag)
+        np.testing.assert_array_equal(leavers_o, leavers)
         for name in FIELDS:
             np.testing.assert_array_equal(getattr(hh_o, name), getattr(hh, name), err_msg=name)
 
@@ -97,14 +106,29 @@ def test_household_step_invariants(
         assert getattr(hh, name).shape == (n_households,)
     b, a = _ints(before), _ints(hh)
     assert ((a["persons"] >= 0) & (a["persons"] <= 15)).all()
-    assert (np.abs(a["persons"] - b["persons"]) <= 1).all()
     for name in ("place", "hukou_place"):
         assert ((a[name] >= 0) & (a[name] < n_places)).all()
     for name in ("zone", "hukou_type", "permit", "land"):
         assert np.isin(a[name], (0, 1)).all()
-    assert (a["age_group"] < 4).all()
     np.testing.assert_array_equal(a["education"], b["education"])
-    np.testing.assert_array_equal(a["children"], b["children"])
+
+    # -- ages: everyone a year older, children follow their ages, a head for every household ------
+    alive = a["persons"] > 0
+    n_kids = _popcount(hh.kids)
+    assert (a["head_age"] <= L.MAX_AGE).all()
+    assert (n_kids[alive] < a["persons"][alive]).all()  # the head is not a child
+    assert not hh.kids[~alive].any()
+    school = np.minimum(_popcount(hh.kids & np.uint32(L.SCHOOL_MASK)), L.MAX_SCHOOL_CHILDREN)
+    np.testing.assert_array_equal(a["children"][alive], school[alive])
+    lived = alive & (b["persons"] > 0)
+    aged = a["head_age"] == np.minimum(b["head_age"] + 1, L.MAX_AGE)
+    # A head that is not a year older is a child who took over from the last adult.
+    assert (a["head_age"][lived & ~aged] <= L.KID_AGES).all()
+    older = (before.kids.astype(np.int64) << 1) & 0xFFFFFFFF
+    assert not (leavers.astype(np.int64) & ~before.kids.astype(np.int64)).any()
+    newborn = _popcount((hh.kids.astype(np.int64) & ~older).astype(np.uint32))
+    assert newborn.sum() <= counts[L.C_BIRTHS]
+    assert not (hh.kids & np.uint32(1)).any()  # a newborn is one at the end of the year
     # Land rights with non-agricultural hukou: only after settling where surrender is no condition.
     kept = a["land"].astype(bool) & (a["hukou_type"] == 1)
     kept &= ~(b["land"].astype(bool) & (b["hukou_type"] == 1))
@@ -113,17 +137,27 @@ def test_household_step_invariants(
     assert not ((a["permit"] == 1) & (a["place"] == a["hukou_place"])).any()
     assert set(np.unique(flag)) <= {0, 1}
 
-    # -- persons: moves conserve them; births and deaths are the only change -----------------------
-    assert a["persons"].sum() - b["persons"].sum() == counts[L.C_BIRTHS] - counts[L.C_DEATHS]
-    assert counts[L.C_BIRTHS] == int((a["persons"] > b["persons"]).sum())
-    assert counts[L.C_DEATHS] == int((a["persons"] < b["persons"]).sum())
+    # -- persons: moves conserve them; births, deaths and leaving home are the only changes --------
+    left = counts[L.C_LEFT_HOME]
+    assert left == int(_popcount(leavers).sum())
+    change = a["persons"].sum() - b["persons"].sum()
+    assert change == counts[L.C_BIRTHS] - counts[L.C_DEATHS] - left
+    assert counts[L.C_URBAN_BIRTHS] <= counts[L.C_BIRTHS]
+    assert counts[L.C_URBAN_DEATHS] <= counts[L.C_DEATHS]
+    if not (b["zone"] == 1).any():
+        assert counts[L.C_URBAN_BIRTHS] == counts[L.C_URBAN_DEATHS] == 0
+    if (b["zone"] == 1).all():
+        assert counts[L.C_URBAN_BIRTHS] == counts[L.C_BIRTHS]
     gone = (b["persons"] > 0) & (a["persons"] == 0)
     assert counts[L.C_DISSOLVED] == int(gone.sum())
+    assert counts[L.C_DEATHS] >= int(b["persons"][gone].sum())
     empty = b["persons"] == 0
+    life = ("persons", "kids", "children", "head_age")
     for name in FIELDS:
-        same = empty if name == "persons" else empty | gone  # the dissolved only lose a person
+        # The dissolved lose their members and nothing else.
+        same = empty if name in life else empty | gone
         np.testing.assert_array_equal(a[name][same], b[name][same], err_msg=name)
-    assert not flag[empty | gone].any()
+    assert not flag[empty | gone].any() and not leavers[empty | gone].any()
 
     # -- moves and in-situ reclassification --------------------------------------------------------
     moved = (a["place"] != b["place"]) | ((a["zone"] != b["zone"]) & (a["years_here"] == 0))
@@ -226,8 +260,9 @@ def test_household_step_invariants(
 def test_model_years_conserve_persons(
     tiny_world: Callable[..., World], small_scenario: Callable[..., Any], seed: int, n_places: int
 ) -> None:
-    """Through whole model years on a tiny world: residents change by births minus deaths, and
-    every recorded rate stays in [0, 1]."""
+    """Through whole model years on a tiny world: residents change by births minus deaths (those
+    who leave home stay residents), households grow by those formed and every recorded rate
+    stays in [0, 1]."""
     world = tiny_world(n_places=n_places, n_households=300, seed=seed)
     loaded = small_scenario(seed=seed, end_year=2013)
     model = UrbanizationModel(loaded, world=world)
@@ -235,6 +270,8 @@ def test_model_years_conserve_persons(
     nat = model.national_table()
     change = np.diff(nat["residents"].to_numpy())
     np.testing.assert_allclose(change, (nat["births"] - nat["deaths"]).to_numpy()[1:])
+    grown = np.diff(nat["agents"].to_numpy()) * world.households_per_agent
+    np.testing.assert_allclose(grown, nat["households_formed"].to_numpy()[1:])
     for col in ("urbanization_rate", "hukou_urbanization_rate", "service_gap"):
         assert nat[col].between(0.0, 1.0).all(), col
     assert (nat[["floating_population", "permit_holders", "hukou_conversions"]] >= 0).all().all()

@@ -200,7 +200,9 @@ def test_run_reports_progress(small_scenario: Callable[..., LoadedScenario]) -> 
     m = UrbanizationModel(small_scenario(seed=1, end_year=2012))
     calls = []
     m.run(progress=lambda done, total, n: calls.append((done, total, n)))
-    assert calls == [(1, 2, len(m.households)), (2, 2, len(m.households))]
+    # The households of each year, those formed included.
+    agents = m.national_table()["agents"].astype(int).tolist()
+    assert calls == [(1, 2, agents[1]), (2, 2, agents[2])]
 
 
 def test_run_until_stops_early_with_the_same_years(

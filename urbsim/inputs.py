@@ -31,7 +31,7 @@ from typing import Any, Final, get_args, get_origin
 
 import numpy as np
 
-from urbsim.dynamics.series import interpolate
+from urbsim.dynamics.demography import VitalRates
 from urbsim.scenario.schema import Behaviour, Scenario
 
 
@@ -63,7 +63,6 @@ def _behaviour_fields() -> list[InputField]:
 #: gives them by name (the world's scale may differ from the scenario's for a world passed in).
 CONTEXT_FIELDS: Final[tuple[InputField, ...]] = (
     InputField("households_per_agent", float, "households/agent", "the world"),
-    InputField("ageing_rate", float, "1/year", "scenario demography.ageing_rate"),
     InputField("requisition_share", float, "share", "scenario demography.requisition_share"),
     InputField("service_base_access", float, "share", "scenario economy.service_base_access"),
     InputField("permits_issued", bool, "-", "policy in force: permit.enabled"),
@@ -86,10 +85,9 @@ PLACE_FIELDS: Final[dict[str, InputField]] = {
         InputField("log_cost_rural", np.float64, "log(yuan/m2/year)", "log(rural housing cost)"),
         InputField("quality", np.float64, "share", "service capacity / entitled demand, <= 1"),
         InputField("amenity", np.float64, "amenity units", "amenity index of the urban zone"),
+        InputField("log_size", np.float64, "log(persons)", "log(max(urban residents, 1))"),
         InputField("employment", np.float64, "share", "probability an urban head has a job"),
-        InputField("birth_urban", np.float64, "1/person/year", "births, urban zone"),
-        InputField("birth_rural", np.float64, "1/person/year", "births, rural zone"),
-        InputField("death", np.float64, "1/person/year", "deaths"),
+        InputField("fertility_factor", np.float64, "multiplier", "regional fertility multiplier"),
         InputField("insitu", np.float64, "share", "rural households reclassified urban"),
         InputField(
             "school_access",
@@ -220,9 +218,6 @@ def place_inputs(
         National mean urban wage of 2010 (yuan/year), the reference of rural housing costs.
     """
     eco, dem = spec.economy, spec.demography
-    birth = interpolate(dem.birth_rate, year) / 1000.0
-    birth = birth * np.asarray(dem.birth_region.as_tuple())[geography["region"]]
-    n = state.wage.shape[0]
     return PlaceInputs(
         log_income_urban=np.log(state.wage * state.employment),
         log_income_rural=np.log(eco.rural_income_ratio * state.wage),
@@ -233,10 +228,11 @@ def place_inputs(
         ),
         quality=np.minimum(state.quality, 1.0),
         amenity=state.amenity.astype(np.float64, copy=True),
+        log_size=np.log(np.maximum(state.urban_residents, 1.0)),
         employment=state.employment.astype(np.float64, copy=True),
-        birth_urban=birth * dem.birth_urban,
-        birth_rural=birth * (2.0 - dem.birth_urban),
-        death=np.full(n, interpolate(dem.death_rate, year) / 1000.0),
+        fertility_factor=np.asarray(dem.birth_region.as_tuple(), dtype=np.float64)[
+            geography["region"]
+        ],
         school_access=policy.school_access.astype(np.float64, copy=True),
         insitu=np.clip(
             dem.insitu_base + dem.insitu_growth * np.clip(state.urban_growth, 0.0, None), 0.0, 1.0
@@ -273,17 +269,23 @@ class YearInputs:
         Per-place values (:data:`PlaceInputs`).
     access : numpy.ndarray
         Service access of a permit holder by completed years of residence.
-    gravity_cdf : numpy.ndarray
-        Cumulative gravity sampling weights, one row per province of origin.
+    gravity_cdf, gravity_guide : numpy.ndarray
+        Cumulative gravity proposal weights, one ``float32`` row per place of origin
+        (:func:`urbsim.kernels.gravity.gravity_rows`), and their guide tables.
     network, network8 : numpy.ndarray
         Floating agent households by (hukou place, current place) at the last count, exact
         (``int32``) and saturated at 255 (``uint8``).
+    network_province : numpy.ndarray
+        Floating agent households by (hukou province, current place) at the last count
+        (``int32``).
     origin_start, origin_members : numpy.ndarray
         Floating households grouped by hukou place at the last count
         (:func:`urbsim.kernels.aggregate.origin_index`); they describe the households as the
         engine receives them, since each year's step is followed by a count.
     quota : numpy.ndarray
         Persons who may settle under the points scheme this year, per local government.
+    vital : VitalRates
+        The year's aligned fertility, mortality and leaving-home schedules.
     """
 
     year: int
@@ -292,8 +294,11 @@ class YearInputs:
     places: PlaceRecord
     access: np.ndarray
     gravity_cdf: np.ndarray
+    gravity_guide: np.ndarray
     network: np.ndarray
     network8: np.ndarray
+    network_province: np.ndarray
     origin_start: np.ndarray
     origin_members: np.ndarray
     quota: np.ndarray
+    vital: VitalRates

@@ -10,29 +10,33 @@ Step order of a year (the one place it is written down; ``docs/ODD.md`` follows 
    ceiling, run and build service capacity by type and fund programmes, and set the year's
    points quotas; the entitlement and capacity gaps and the service quality of each place
    follow;
-4. households live their year (engine ``numba`` or ``mesa``, identical by construction): births
-   and deaths, moves, in-situ urbanization, residence permits, hukou;
+4. households live their year (engine ``numba`` or ``mesa``, identical by construction): deaths,
+   births, leaving home and ageing, moves, in-situ urbanization, residence permits, hukou; the
+   young adults who left home form households, appended after the existing ones;
 5. households are counted into places and the year is recorded.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import mesa
 import numpy as np
 import pandas as pd
 
-from urbsim.dynamics import economy, finance, indicators, labour
+from urbsim.dynamics import demography, economy, finance, indicators, labour
 from urbsim.dynamics.series import interpolate
 from urbsim.engines.base import HouseholdEngine
 from urbsim.governments import CentralGovernment, LocalGovernment
 from urbsim.inputs import YearInputs, make_params, place_inputs
 from urbsim.kernels import aggregate as A
+from urbsim.kernels import gravity as G
 from urbsim.kernels import layout as L
+from urbsim.kernels.demography import expected_events
 from urbsim.kernels.migrants import count_migrants
 from urbsim.output import columns
-from urbsim.places import Place, distances_km, set_counts, size_classes
+from urbsim.places import Place, set_counts, size_classes
 from urbsim.scenario import LoadedScenario
 from urbsim.scenario.load import check_codes_in_world
 from urbsim.scenario.places import PlaceIndex, index_from_columns
@@ -73,6 +77,11 @@ class UrbanizationModel(mesa.Model):
         Household arrays (the Numba engine's state; the Mesa engine mirrors its agents here).
     """
 
+    #: Alignment factors of fertility and mortality in the last year aligned (none before the
+    #: first year; kept after the last year of the scenario's crude-rate series).
+    birth_scale: float | None = None
+    death_scale: float | None = None
+
     def __init__(self, loaded: LoadedScenario, world: World | None = None) -> None:
         if not isinstance(loaded, LoadedScenario):
             # A dict or a Scenario would fail later with an obscure AttributeError.
@@ -102,14 +111,6 @@ class UrbanizationModel(mesa.Model):
         self.province_of_place = province.astype(np.int64)
         self.lat = np.radians(table.lat)
         self.lon = np.radians(table.lon)
-        self._prov_lat = np.radians(
-            np.bincount(self.province_of_place, weights=table.lat)
-            / np.bincount(self.province_of_place)
-        )
-        self._prov_lon = np.radians(
-            np.bincount(self.province_of_place, weights=table.lon)
-            / np.bincount(self.province_of_place)
-        )
 
         self.place_state = PlaceState.zeros(n)
         self.local_state = LocalState.zeros(self.n_gov)
@@ -139,6 +140,8 @@ class UrbanizationModel(mesa.Model):
         #: ``origin_members`` of :func:`urbsim.kernels.aggregate.origin_index`): every engine
         #: step is followed by a count, so it describes the households the engine receives.
         self.origin: tuple[np.ndarray, np.ndarray] | None = None
+        #: Floating agent households by (hukou province, current place) at the last count.
+        self.network_province = np.zeros((0, n), dtype=np.int32)
         self._gravity_decay: np.ndarray | None = None
         self._spillover_cache: tuple[bytes, np.ndarray] | None = None
         self.counters = np.zeros(L.N_COUNT, dtype=np.int64)
@@ -190,6 +193,9 @@ class UrbanizationModel(mesa.Model):
         self.service_users = {"education": children, "health": c.acc_urban, "elderly": elderly}
         self._net, self._net8 = c.net, c.net8
         self.origin = (c.origin_start, c.origin_members)
+        self.network_province = A.province_network(
+            c.origin_start, self.households.place[c.origin_members], self.province_of_place
+        )
         set_counts(self.place_state, self.counts, self.hpa)
         self.migrants = count_migrants(
             self.households.as_dict(), self.province_of_place, self.n_places
@@ -303,7 +309,6 @@ class UrbanizationModel(mesa.Model):
         par = make_params(
             spec.behaviour,
             households_per_agent=self.hpa,
-            ageing_rate=spec.demography.ageing_rate,
             requisition_share=spec.demography.requisition_share,
             service_base_access=spec.economy.service_base_access,
             permits_issued=pa.permit_on,
@@ -320,19 +325,61 @@ class UrbanizationModel(mesa.Model):
         places = place_inputs(
             spec, self.year, self.place_state, pa, geography, self._mean_wage_2010
         )
+        cdf, guide = self.gravity_proposal()
         return YearInputs(
             year=self.year,
             seed=spec.seed,
             par=par,
             places=places,
             access=pa.access,
-            gravity_cdf=self.gravity_cdf(),
+            gravity_cdf=cdf,
+            gravity_guide=guide,
             network=self.network,
             network8=self.network8,
+            network_province=self.network_province,
             origin_start=self.origin[0],
             origin_members=self.origin[1],
             quota=self.local_state.quota_left.copy(),
+            vital=self.vital_rates(places.fertility_factor),
         )
+
+    @functools.cached_property
+    def vital_base(self) -> demography.VitalRates:
+        """The scenario's schedules before alignment (:mod:`urbsim.dynamics.demography`)."""
+        return demography.base_schedules(self.spec.demography)
+
+    def vital_rates(self, fertility_factor: np.ndarray) -> demography.VitalRates:
+        """The schedules of :attr:`year`, aligned so that the households at the start of the
+        year expect the scenario's crude birth and death rates (see
+        :mod:`urbsim.dynamics.demography`); the factors are kept in :attr:`birth_scale` and
+        :attr:`death_scale`."""
+        dem = self.spec.demography
+        base = self.vital_base
+        hh = self.households
+        births, deaths, persons = expected_events(
+            hh.zone,
+            hh.place,
+            hh.head_age,
+            hh.kids,
+            hh.persons,
+            base.fertility,
+            base.mortality,
+            fertility_factor,
+        )
+        aligned = self.birth_scale is not None
+        self.birth_scale = demography.alignment_scale(
+            demography.target_rate(dem.birth_rate, self.year, aligned),
+            births,
+            persons,
+            self.birth_scale,
+        )
+        self.death_scale = demography.alignment_scale(
+            demography.target_rate(dem.death_rate, self.year, aligned),
+            deaths,
+            persons,
+            self.death_scale,
+        )
+        return demography.scaled(base, self.birth_scale, self.death_scale)
 
     def _pole_spillover(self) -> np.ndarray:
         """Wage multiplier from growth poles, recomputed only when the set of poles changes
@@ -347,15 +394,20 @@ class UrbanizationModel(mesa.Model):
             self._spillover_cache = (key, value)
         return self._spillover_cache[1]
 
-    def gravity_cdf(self) -> np.ndarray:
-        """Cumulative gravity weights of every place, one row per province of origin."""
+    def gravity_proposal(self) -> tuple[np.ndarray, np.ndarray]:
+        """The year's gravity proposal of candidate places: cumulative weights, one ``float32``
+        row per place of origin (:func:`urbsim.kernels.gravity.gravity_rows`), and their guide
+        tables. The distance part is fixed for the run and computed once; the sizes are the
+        urban residents at the start of the year."""
         b = self.spec.behaviour
         if self._gravity_decay is None:
-            # Geometry and exponents are fixed for the run: compute the distance decay once.
-            d = distances_km(self._prov_lat, self._prov_lon, self.lat, self.lon)
-            self._gravity_decay = (1.0 + d / b.distance_scale_km) ** (-b.gravity_distance_exponent)
+            self._gravity_decay = G.distance_decay(
+                self.lat, self.lon, b.distance_floor_km, b.gravity_distance_exponent
+            )
         size = np.maximum(self.place_state.urban_residents, 1.0) ** b.gravity_size_exponent
-        return np.cumsum(size[None, :] * self._gravity_decay, axis=1)
+        cdf = G.gravity_rows(self._gravity_decay, size)
+        buckets = G.guide_buckets(len(self.households), self.n_places)
+        return cdf, G.gravity_guide(cdf, buckets)
 
     # --- recording ----------------------------------------------------------------------------
     def _record(self) -> None:
@@ -378,6 +430,7 @@ class UrbanizationModel(mesa.Model):
         row["requisition_conversions"] = float(c[L.C_REQUISITION] * hpa)
         row["insitu_reclassified"] = float(c[L.C_INSITU] * hpa)
         row["births"] = float(c[L.C_BIRTHS] * hpa)
+        row["households_formed"] = float(c[L.C_FORMED] * hpa)
         row["deaths"] = float(c[L.C_DEATHS] * hpa)
         row["moves"] = float(c[L.C_MOVES] * hpa)
         row["moves_considered"] = float(c[L.C_CONSIDERED] * hpa)

@@ -28,8 +28,11 @@ URBAN: Final[int] = 1
 #: Hukou type codes.
 AGRICULTURAL: Final[int] = 0
 NON_AGRICULTURAL: Final[int] = 1
-#: Age groups of the household head.
+#: Age groups of the household head (the move propensity's ``move_age`` is by group).
 AGE_GROUPS: Final[tuple[str, ...]] = ("15-29", "30-44", "45-59", "60+")
+#: First age of each group after the first (a head under 15, heading a household after the
+#: death of its last adult, counts in the first).
+AGE_GROUP_STARTS: Final[tuple[int, ...]] = (30, 45, 60)
 #: Education levels of the household head.
 EDUCATION_LEVELS: Final[tuple[str, ...]] = (
     "primary or less",
@@ -54,9 +57,16 @@ FIELDS: Final[dict[str, Field]] = {
     "hukou_type": Field(np.dtype(np.uint8), "hukou type: 0 agricultural, 1 non-agricultural"),
     "years_here": Field(np.dtype(np.uint8), "completed years at the current place (capped 255)"),
     "permit": Field(np.dtype(np.uint8), "1 if the household holds a residence permit here"),
-    "age_group": Field(np.dtype(np.uint8), "age group of the head, index into AGE_GROUPS"),
+    "head_age": Field(
+        np.dtype(np.uint8), "age of the head in completed years (0-100); other adults alike"
+    ),
     "education": Field(np.dtype(np.uint8), "education of the head, index into EDUCATION_LEVELS"),
-    "children": Field(np.dtype(np.uint8), "school-age children in the household (0-3)"),
+    "kids": Field(
+        np.dtype(np.uint32), "resident children of the head: bit a set for a child aged a (0-31)"
+    ),
+    "children": Field(
+        np.dtype(np.uint8), "school-age children (aged 6-14) in the household, at most 3"
+    ),
     "land": Field(np.dtype(np.uint8), "1 if the household holds rural land-contract rights"),
     "persons": Field(np.dtype(np.uint8), "persons in the household; 0 once it has dissolved"),
 }
@@ -84,8 +94,9 @@ class Households:
     hukou_type: np.ndarray
     years_here: np.ndarray
     permit: np.ndarray
-    age_group: np.ndarray
+    head_age: np.ndarray
     education: np.ndarray
+    kids: np.ndarray
     children: np.ndarray
     land: np.ndarray
     persons: np.ndarray
@@ -110,6 +121,15 @@ class Households:
 
     def __len__(self) -> int:
         return int(self.place.shape[0])
+
+    def age_group(self) -> np.ndarray:
+        """Age group of each head, index into :data:`AGE_GROUPS`."""
+        return np.searchsorted(np.asarray(AGE_GROUP_STARTS), self.head_age, side="right")
+
+    def append(self, new: dict[str, np.ndarray]) -> Households:
+        """These households followed by ``new`` (one array per field), as new arrays."""
+        arrays = {name: np.concatenate([getattr(self, name), new[name]]) for name in FIELDS}
+        return Households(**arrays)
 
     @property
     def nbytes(self) -> int:

@@ -33,8 +33,7 @@ SCENARIO: Final[str] = "baseline"
 OVERRIDES: Final[dict[str, Any]] = {
     "end_year": 2035,
     "world.households_per_agent": 4000.0,  # about 100,000 agent households
-    "demography.birth_rate": {"2010": 0.0},
-    "demography.death_rate": {"2010": 0.0},
+    "demography.births_and_deaths": False,
 }
 #: Persons that may appear or vanish: none.
 TOLERANCE: Final[float] = 0.0

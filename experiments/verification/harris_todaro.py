@@ -87,8 +87,9 @@ def two_place_world(agents: int = AGENTS, seed: int = WORLD_SEED) -> World:
         hukou_type=np.zeros(agents, dtype=np.uint8),
         years_here=rng.integers(0, 10, agents),
         permit=np.zeros(agents, dtype=np.uint8),
-        age_group=rng.integers(0, 4, agents),
+        head_age=15 + 15 * rng.integers(0, 4, agents),  # no births, deaths or children
         education=rng.integers(0, 4, agents),
+        kids=np.zeros(agents, dtype=np.uint32),
         children=np.zeros(agents, dtype=np.uint8),
         land=np.ones(agents, dtype=np.uint8),
         persons=persons,

@@ -35,12 +35,13 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from urbsim.engines import mesa_settlement, numba_engine
-from urbsim.engines.mesa_engine import Household, MesaEngine, YearContext
+from urbsim.engines.mesa_engine import Household, MesaEngine, YearContext, bernoulli_draw
 from urbsim.engines.numba_engine import NumbaEngine
 from urbsim.households import FIELDS, NON_AGRICULTURAL, URBAN, Households
 from urbsim.kernels import layout as L
 from urbsim.model import UrbanizationModel
 from urbsim.scenario import LoadedScenario, load_scenario, validate
+from urbsim.state import AGE_GROUP_STARTS
 from urbsim.world import World
 
 #: End-to-end runs, sweeps or subprocesses: outside `make test-fast`.
@@ -400,6 +401,7 @@ def assert_same_households(numba: UrbanizationModel, mesa: UrbanizationModel) ->
     year = mesa.year
     assert numba.year == year
     message = first_difference(numba.households, mesa.households, year) or ""
+    assert len(numba.households) == len(mesa.households), message
     for name in FIELDS:
         np.testing.assert_array_equal(
             getattr(mesa.households, name),
@@ -432,19 +434,22 @@ def assert_same_year(numba: UrbanizationModel, mesa: UrbanizationModel) -> None:
 
 def run_side_by_side(
     case: Case, tiny_world: Callable[..., World], years: int | None = None
-) -> tuple[UrbanizationModel, UrbanizationModel]:
-    """Step both engines year by year, comparing after every year; returns (numba, mesa)."""
+) -> tuple[UrbanizationModel, UrbanizationModel, np.ndarray]:
+    """Step both engines year by year, comparing after every year; returns (numba, mesa) and
+    the counters summed over the run."""
     numba, mesa = case.model("numba", tiny_world), case.model("mesa", tiny_world)
     assert isinstance(numba.engine, NumbaEngine)
     assert isinstance(mesa.engine, MesaEngine)
     assert len(numba.households) == len(mesa.households) > 0
     assert_same_households(numba, mesa)
     end = numba.end_year if years is None else numba.start_year + years
+    totals = np.zeros(L.N_COUNT, dtype=np.int64)
     while numba.year < end:
         numba.step()
         mesa.step()
         assert_same_year(numba, mesa)
-    return numba, mesa
+        totals += numba.counters
+    return numba, mesa, totals
 
 
 @contextmanager
@@ -475,7 +480,7 @@ def test_engines_identical_every_year(
     case: Case, tiny_world: Callable[..., World], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with points_spy(monkeypatch) as points:
-        numba, mesa = run_side_by_side(case, tiny_world)
+        numba, mesa, totals = run_side_by_side(case, tiny_world)
     assert numba.year - numba.start_year >= 10
     assert_frame_equal(mesa.national_table(), numba.national_table(), check_exact=True)
     assert_frame_equal(mesa.places_table(), numba.places_table(), check_exact=True)
@@ -483,9 +488,18 @@ def test_engines_identical_every_year(
 
     # The run exercised the rules it is meant to compare.
     national = numba.national_table().iloc[1:]
-    for column in ("moves", "moves_considered", "births", "deaths", "settled_migrants"):
+    for column in (
+        "moves",
+        "moves_considered",
+        "births",
+        "deaths",
+        "settled_migrants",
+        "households_formed",
+    ):
         assert national[column].sum() > 0, column
     assert numba.flows_table()["households"].sum() > 0
+    for counter in (L.C_DISSOLVED, L.C_LEFT_HOME, L.C_URBAN_BIRTHS, L.C_URBAN_DEATHS):
+        assert totals[counter] > 0, COUNTERS[counter]
     assert national["return_moves"].sum() > 0 or case.tiny is not None
     if case.scenario != "open":
         assert national["insitu_reclassified"].sum() > 0
@@ -516,19 +530,34 @@ def test_engines_identical_every_year(
 
 
 # --- mutations: the comparison must catch a change of any single rule -----------------------------
-def _utility_without_province(self: Household, place: int, zone: int, ctx: YearContext) -> float:
+def _utility_without_province(
+    self: Household, place: int, zone: int, ctx: YearContext, aggregate: bool = False
+) -> float:
     """The logit utility with the province-border term dropped."""
-    v = _ORIGINAL["utility"](self, place, zone, ctx)
+    v = _ORIGINAL["utility"](self, place, zone, ctx, aggregate)
     if place != self.place and ctx.places.province[place] != ctx.places.province[self.place]:
         v += ctx.par.beta_province
     return v
 
 
+def _proposal_without_network(self: Household, place: int, ctx: YearContext) -> float:
+    """The sampling correction as if every candidate came from the gravity proposal."""
+    row = ctx.gravity[self.place]
+    low = row[place - 1] if place > 0 else 0.0
+    return (row[place] - low) / row[-1]
+
+
+def _network_of_hukou_place_only(self: Household, place: int, ctx: YearContext) -> float:
+    """The network term without the migrants from the same hukou province."""
+    count = int(ctx.network[self.hukou_place, place])
+    return ctx.par.beta_network * math.log1p(count * ctx.par.households_per_agent)
+
+
 def _propensity_after_ageing(self: Household, u_employ: float, ctx: YearContext) -> float:
-    """The move propensity evaluated on the head's age group after this year's ageing."""
-    self.age_group = self.age_group_next
+    """The move propensity evaluated on the head's age after this year's ageing."""
     b = ctx.par
-    p = b.move_base * b.move_age[self.age_group] * math.exp(-b.move_tenure_decay * self.years_here)
+    group = sum(1 for start in AGE_GROUP_STARTS if self.head_age >= start)
+    p = b.move_base * b.move_age[group] * math.exp(-b.move_tenure_decay * self.years_here)
     if self.zone == URBAN and not u_employ < ctx.places.employment[self.place]:
         p = p * b.move_unemployed
     return p
@@ -656,6 +685,79 @@ def _cost_at_current_place(
     return _ORIGINAL["cost"](household, place, hukou_type, land, place, par, pl)
 
 
+def _deaths_children_first(
+    self: Household, u: float, ctx: YearContext, tally: dict[str, int]
+) -> bool:
+    """Deaths with the children's draws before the adults' (the order of the draw chain)."""
+    adults = self.persons - len(self.kid_ages)
+    kids = list(self.kid_ages)
+    mortality = ctx.mortality[self.zone]
+    kept = []
+    for age in kids:
+        died, u = bernoulli_draw(u, mortality[age])
+        if not died:
+            kept.append(age)
+    survivors = 0
+    for _ in range(adults):
+        died, u = bernoulli_draw(u, mortality[self.head_age])
+        survivors += not died
+    deaths = adults - survivors + len(kids) - len(kept)
+    self.kid_ages = kept
+    self.persons -= deaths
+    tally["deaths"] += deaths
+    if self.zone == URBAN:
+        tally["urban_deaths"] += deaths
+    if survivors == 0 and not kept:
+        tally["dissolved"] += 1
+        self.children = 0
+        return False
+    if survivors == 0:
+        self.head_age = self.kid_ages.pop()
+    return True
+
+
+def _births_one_per_household(
+    self: Household, u: float, ctx: YearContext, tally: dict[str, int]
+) -> None:
+    """Births with at most one woman at risk per household."""
+    persons = self.persons
+    self.persons = min(self.persons, len(self.kid_ages) + 3)
+    extra = persons - self.persons
+    _ORIGINAL["give_births"](self, u, ctx, tally)
+    self.persons += extra
+
+
+def _leave_home_a_year_later(
+    self: Household, u: float, ctx: YearContext, tally: dict[str, int]
+) -> None:
+    """Leaving home with the schedule shifted by one year of age."""
+    shifted = [0.0, *ctx.leaving[:-1]]
+    shifted[-1] = 1.0
+    original = ctx.leaving
+    ctx.leaving = shifted
+    try:
+        _ORIGINAL["leave_home"](self, u, ctx, tally)
+    finally:
+        ctx.leaving = original
+
+
+def _formation_without_partners(self: MesaEngine) -> int:
+    """Household formation where every leaver stays single."""
+    formed = 0
+    next_id = len(self.households)
+    for parent in sorted(self.households, key=lambda h: h.hh_id):
+        for age in parent.leaving_ages:
+            fields = dict.fromkeys(FIELDS, 0)
+            fields.update(parent.left_from)
+            fields.update(
+                head_age=age + 1, years_here=min(fields["years_here"], age + 1), persons=1
+            )
+            Household(self.model, next_id + formed, **fields)
+            formed += 1
+        parent.leaving_ages = []
+    return formed
+
+
 _ORIGINAL: dict[str, Callable[..., Any]] = {
     "settle_move": Household.settle_move,
     "probability": mesa_settlement.probability,
@@ -664,11 +766,27 @@ _ORIGINAL: dict[str, Callable[..., Any]] = {
     "move_propensity": Household.move_propensity,
     "apply_for_hukou": Household.apply_for_hukou,
     "be_reclassified": Household.be_reclassified,
+    "give_births": Household.give_births,
+    "leave_home": Household.leave_home,
 }
 
 #: (rule, class patched, method, replacement, case on which it is checked).
 MUTATIONS = [
     ("logit-utility", Household, "utility", _utility_without_province, Case("moves", 31)),
+    (
+        "sampling-correction",
+        Household,
+        "proposal_probability",
+        _proposal_without_network,
+        Case("moves", 38),
+    ),
+    (
+        "province-network",
+        Household,
+        "network_term",
+        _network_of_hukou_place_only,
+        Case("moves", 39),
+    ),
     (
         "move-propensity-age",
         Household,
@@ -686,15 +804,27 @@ MUTATIONS = [
     ("settle-logit", mesa_settlement, "probability", _probability_wider, Case("settle", 44)),
     ("land-surrender", mesa_settlement, "cost", _cost_always_surrender, Case("settle", 45)),
     ("land-region", mesa_settlement, "cost", _cost_at_current_place, Case("settle", 46)),
+    ("death-order", Household, "suffer_deaths", _deaths_children_first, Case("baseline", 40)),
+    ("births-per-couple", Household, "give_births", _births_one_per_household, Case("open", 41)),
+    ("leaving-age", Household, "leave_home", _leave_home_a_year_later, Case("moves", 42)),
+    (
+        "formation-partners",
+        MesaEngine,
+        "form_households",
+        _formation_without_partners,
+        Case("baseline", 43),
+    ),
 ]
 
 
-#: What the comparison says when it fails: the first differing household, year and field, or
-#: the year's counters (a rule can change a count before any household's end-of-year state, for
-#: example a household that considers moving and stays).
+#: What the comparison says when it fails: the first differing household, year and field, the
+#: year's counters (a rule can change a count before any household's end-of-year state, for
+#: example a household that considers moving and stays), the province flows, or the number of
+#: households (a rule of household formation).
 DETECTED = (
     r"first difference: household \d+, year \d+, field '\w+'|year \d+: counters \['\w+"
     r"|year \d+: province flows differ"
+    r"|year \d+: \d+ households \(numba\) != \d+ \(mesa\)"
 )
 
 

@@ -26,12 +26,12 @@ def test_engine_gets_the_index_of_the_last_count(
     seen: list[tuple[np.ndarray, np.ndarray]] = []
     original = numba_engine.household_step
 
-    def spy(key, hh, places, par, access, grav, start, members, *rest):  # type: ignore[no-untyped-def]
+    def spy(key, hh, places, par, access, grav, start, members, *rest, **kw):  # type: ignore[no-untyped-def]
         seen.append((start, members))
         fresh_start, fresh_members = origin_index(hh, places.province.shape[0])
         np.testing.assert_array_equal(start, fresh_start)
         np.testing.assert_array_equal(members, fresh_members)
-        return original(key, hh, places, par, access, grav, start, members, *rest)
+        return original(key, hh, places, par, access, grav, start, members, *rest, **kw)
 
     monkeypatch.setattr(numba_engine, "household_step", spy)
     while model.year < model.end_year:

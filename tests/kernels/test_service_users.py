@@ -20,10 +20,10 @@ def _households(rows: list[dict[str, int]]) -> dict[str, np.ndarray]:
 def test_children_and_elderly_by_access_category_urban_only() -> None:
     hh = _households(
         [
-            # place 0, local, urban: 2 children, head 30-44
-            {"place": 0, "hukou_place": 0, "zone": 1, "children": 2, "age_group": 1, "persons": 4},
+            # place 0, local, urban: 2 children, head 35 (aged 59 would not count either)
+            {"place": 0, "hukou_place": 0, "zone": 1, "children": 2, "head_age": 35, "persons": 4},
             # place 0, migrant without permit, urban: 1 child; head 60+, 3 persons
-            {"place": 0, "hukou_place": 1, "zone": 1, "children": 1, "age_group": 3, "persons": 3},
+            {"place": 0, "hukou_place": 1, "zone": 1, "children": 1, "head_age": 60, "persons": 3},
             # place 0, permit holder after 5 years (schedule of 3: last column), head 60+
             {
                 "place": 0,
@@ -32,13 +32,13 @@ def test_children_and_elderly_by_access_category_urban_only() -> None:
                 "permit": 1,
                 "years_here": 5,
                 "children": 0,
-                "age_group": 3,
+                "head_age": 60,
                 "persons": 2,
             },
             # place 1, rural zone: not counted
-            {"place": 1, "hukou_place": 1, "zone": 0, "children": 3, "age_group": 3, "persons": 5},
+            {"place": 1, "hukou_place": 1, "zone": 0, "children": 3, "head_age": 60, "persons": 5},
             # place 1, dissolved household: not counted
-            {"place": 1, "hukou_place": 1, "zone": 1, "children": 1, "age_group": 3, "persons": 0},
+            {"place": 1, "hukou_place": 1, "zone": 1, "children": 1, "head_age": 60, "persons": 0},
         ]
     )
     children, elderly = A.count_service_users(hh, n_places=2, n_access=3)

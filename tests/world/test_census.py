@@ -286,8 +286,9 @@ def test_age_children_and_schooling_follow_the_places(synth) -> None:
     persons = hh.persons.astype(np.float64)
     agents = np.bincount(place, minlength=n).astype(float)
     big = agents >= 300
-    # Children 0-14 over all persons: the census 0-14 share (binomial, few capped at 3).
-    kids = np.bincount(place, weights=hh.children.astype(float), minlength=n)
+    # Children 0-14 over all persons: the census 0-14 share (ages weighted per place).
+    young = sum((hh.kids >> np.uint32(a)) & np.uint32(1) for a in range(15)).astype(float)
+    kids = np.bincount(place, weights=young, minlength=n)
     share = kids / np.bincount(place, weights=persons, minlength=n)
     target = df["age_0_14_pct"].to_numpy() / 100.0
     assert np.median(np.abs(share - target)[big]) < 0.015
@@ -302,7 +303,7 @@ def test_age_children_and_schooling_follow_the_places(synth) -> None:
     z = (mean - goal)[inside] / np.sqrt(var[inside] / agents[inside])
     assert np.abs(z).max() < 5.0 and abs(z.mean()) < 0.3
     # Old heads where the population is old.
-    old = np.bincount(place, weights=(hh.age_group == 3).astype(float), minlength=n) / agents
+    old = np.bincount(place, weights=(hh.age_group() == 3).astype(float), minlength=n) / agents
     assert np.corrcoef(old[big], df["age_65_plus_pct"][big])[0, 1] > 0.5
 
 

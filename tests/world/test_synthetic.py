@@ -161,7 +161,7 @@ def test_household_dtypes_and_ranges(world: World) -> None:
     assert ((hh.hukou_place >= 0) & (hh.hukou_place < n_places)).all()
     assert (hh.persons >= 1).all() and (hh.persons <= 10).all()
     assert (hh.zone <= 1).all() and (hh.hukou_type <= 1).all()
-    assert (hh.age_group <= 3).all() and (hh.education <= 3).all() and (hh.children <= 3).all()
+    assert (hh.age_group() <= 3).all() and (hh.education <= 3).all() and (hh.children <= 3).all()
     assert (hh.children <= hh.persons - 1).all()
     assert (hh.permit == 0).all()
     assert (hh.land[hh.hukou_type == NON_AGRICULTURAL] == 0).all()
@@ -215,7 +215,7 @@ def test_migrants(world: World) -> None:
     inter = floating & (pc[hh.hukou_place] != pc[hh.place])
     assert not (pc[hh.hukou_place[inter]] == 11).any()  # Beijing has no net out-migration
     # migrants are younger and recent
-    assert hh.age_group[floating].mean() < hh.age_group[~floating].mean()
+    assert hh.head_age[floating].mean() < hh.head_age[~floating].mean()
     assert hh.years_here[floating].max() <= 10
     assert hh.years_here[~floating].min() >= 5
     assert 3.0 < hh.years_here[floating].mean() < 5.0

@@ -29,7 +29,7 @@ from urbsim.engines import mesa_settlement as settlement
 from urbsim.engines.base import StepResult
 from urbsim.inputs import ParamsRecord, PlaceRecord, YearInputs
 from urbsim.kernels import layout as L
-from urbsim.state import FIELDS, NON_AGRICULTURAL, RURAL, URBAN, Households
+from urbsim.state import AGE_GROUP_STARTS, FIELDS, NON_AGRICULTURAL, RURAL, URBAN, Households
 from urbsim.world.base import EARTH_RADIUS_KM as _EARTH_KM
 
 _MAX_PERSONS = 15
@@ -47,7 +47,7 @@ class YearContext:
     """What a household can see of the world this year, as plain Python values.
 
     ``par`` is the year's :data:`urbsim.inputs.Params`; ``places`` the year's
-    :data:`urbsim.inputs.PlaceInputs` with each array turned into a list (``places.death[p]``);
+    :data:`urbsim.inputs.PlaceInputs` with each array turned into a list (``places.employment[p]``);
     ``rule`` the settlement rule of each place by name.
     """
 
@@ -59,7 +59,35 @@ class YearContext:
     gravity: list[list[float]]
     migrants_from: dict[int, list[Household]]
     network: np.ndarray
+    network_province: np.ndarray
     access: list[float]
+    fertility: list[list[float]]
+    mortality: list[list[float]]
+    leaving: list[float]
+    sampling_correction: bool = True
+
+
+#: What a household formed by a child who left home takes from its parents' household (as it
+#: was when the child left, at the start of the year); ``years_here`` is capped by its age.
+_INHERITED = (
+    "place",
+    "zone",
+    "hukou_place",
+    "hukou_type",
+    "years_here",
+    "permit",
+    "education",
+    "land",
+)
+
+
+def bernoulli_draw(u: float, q: float) -> tuple[bool, float]:
+    """Whether an event of probability ``q`` happens on the uniform ``u``, and the uniform
+    left for the next event: ``u / q`` after it happens, ``(u - q) / (1 - q)`` otherwise
+    (both again uniform, whatever happened)."""
+    if u < q:
+        return True, u / q
+    return False, (u - q) / (1.0 - q)
 
 
 class Household(mesa.Agent):
@@ -78,19 +106,33 @@ class Household(mesa.Agent):
         self.hukou_type: int = fields["hukou_type"]
         self.years_here: int = fields["years_here"]
         self.permit: int = fields["permit"]
-        self.age_group: int = fields["age_group"]
+        self.head_age: int = fields["head_age"]
         self.education: int = fields["education"]
+        # The children's ages, ascending (the arrays hold them as a bit mask).
+        self.kid_ages: list[int] = [a for a in range(L.KID_AGES) if fields["kids"] >> a & 1]
         self.children: int = fields["children"]
         self.land: int = fields["land"]
         self.persons: int = fields["persons"]
         self.next_place = self.place
         self.next_zone = self.zone
         self.points_applicant = False
+        #: Ages (at the start of the year) of the children who left home this year, and the
+        #: household's state they left (:meth:`leave_home`).
+        self.leaving_ages: list[int] = []
+        self.left_from: dict[str, int] = {}
+        #: The head's age for this year's decisions (after deaths, before ageing).
+        self.decision_age = self.head_age
+
+    @property
+    def kids(self) -> int:
+        """The children's ages as the arrays' bit mask."""
+        return sum(1 << a for a in self.kid_ages)
 
     # --- the year -----------------------------------------------------------------------------
     def live_year(self, ctx: YearContext, tally: dict[str, int]) -> None:
         """Decide this year's events on the state at the start of the year."""
         self.points_applicant = False
+        self.leaving_ages = []
         self.next_place, self.next_zone = self.place, self.zone
         if self.persons == 0:
             return
@@ -105,38 +147,85 @@ class Household(mesa.Agent):
         self.stay(ctx, tally)
 
     def have_births_and_deaths(self, ctx: YearContext, tally: dict[str, int]) -> bool:
-        """Births, deaths and the head's ageing; False when the household dissolves."""
-        u_demo, u_age = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_DEMOGRAPHY)
-        p = self.persons
-        pl = ctx.places
-        birth = pl.birth_urban[self.place] if self.zone == URBAN else pl.birth_rural[self.place]
-        if u_demo < birth * p and p < _MAX_PERSONS:
-            self.persons += 1
-            tally["births"] += 1
-            if self.zone == URBAN:
-                tally["urban_births"] += 1
-        elif u_demo >= 1.0 - pl.death[self.place] * p:
-            self.persons -= 1
-            tally["deaths"] += 1
-            if self.zone == URBAN:
-                tally["urban_deaths"] += 1
-            if self.persons == 0:
-                tally["dissolved"] += 1
-                return False
-        self.age_group_next = self.age_group
-        if u_age < ctx.par.ageing_rate:
-            self.age_group_next = self.age_group + 1 if self.age_group < 3 else 0
+        """Deaths, succession, births, leaving home and ageing; False when the household
+        dissolves. Each kind of event takes its own uniform, reused from event to event
+        (:func:`bernoulli_draw`), in the order: adults, children by ascending age."""
+        u_death, u_birth = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_DEMOGRAPHY)
+        u_leave, _ = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_LEAVE_HOME)
+        if not self.suffer_deaths(u_death, ctx, tally):
+            return False
+        self.give_births(u_birth, ctx, tally)
+        self.leave_home(u_leave, ctx, tally)
+        self.decision_age = self.head_age
+        self.head_age = min(self.head_age + 1, L.MAX_AGE)
+        self.kid_ages = [a + 1 for a in self.kid_ages]
+        school = sum(1 for a in self.kid_ages if L.SCHOOL_FIRST <= a <= L.SCHOOL_LAST)
+        self.children = min(school, L.MAX_SCHOOL_CHILDREN)
         return True
+
+    def suffer_deaths(self, u: float, ctx: YearContext, tally: dict[str, int]) -> bool:
+        """Every member dies with the probability of its age; the oldest child succeeds the
+        last adult; False (and persons 0) when no one is left."""
+        mortality = ctx.mortality[self.zone]
+        adults = self.persons - len(self.kid_ages)
+        survivors = 0
+        for _ in range(adults):
+            died, u = bernoulli_draw(u, mortality[self.head_age])
+            survivors += not died
+        kept = []
+        for age in self.kid_ages:
+            died, u = bernoulli_draw(u, mortality[age])
+            if not died:
+                kept.append(age)
+        deaths = adults - survivors + len(self.kid_ages) - len(kept)
+        self.kid_ages = kept
+        self.persons -= deaths
+        tally["deaths"] += deaths
+        if self.zone == URBAN:
+            tally["urban_deaths"] += deaths
+        if survivors == 0 and not kept:
+            tally["dissolved"] += 1
+            self.children = 0
+            return False
+        if survivors == 0:
+            self.head_age = self.kid_ages.pop()
+        return True
+
+    def give_births(self, u: float, ctx: YearContext, tally: dict[str, int]) -> None:
+        """One woman at risk per two adults, with the fertility of the head's age."""
+        women = (self.persons - len(self.kid_ages)) // 2
+        f = ctx.fertility[self.zone][self.head_age] * ctx.places.fertility_factor[self.place]
+        for _ in range(women):
+            born, u = bernoulli_draw(u, f)
+            if born and self.persons < L.MAX_PERSONS:
+                age = 0
+                while age in self.kid_ages:
+                    age += 1
+                self.kid_ages = sorted([*self.kid_ages, age])
+                self.persons += 1
+                tally["births"] += 1
+                if self.zone == URBAN:
+                    tally["urban_births"] += 1
+
+    def leave_home(self, u: float, ctx: YearContext, tally: dict[str, int]) -> None:
+        """Children of leaving age leave, youngest first; they form households after the
+        year (:meth:`MesaEngine.form_households`)."""
+        for age in self.kid_ages:
+            if ctx.leaving[age] > 0.0:
+                left, u = bernoulli_draw(u, ctx.leaving[age])
+                if left:
+                    self.leaving_ages.append(age)
+        self.kid_ages = [a for a in self.kid_ages if a not in self.leaving_ages]
+        self.persons -= len(self.leaving_ages)
+        tally["left_home"] += len(self.leaving_ages)
+        # What they take with them: the household's state now, at the start of the year.
+        self.left_from = {name: getattr(self, name) for name in _INHERITED}
 
     def move_propensity(self, u_employ: float, ctx: YearContext) -> float:
         """Probability of considering a move this year."""
         b = ctx.par
-        p = (
-            b.move_base
-            * b.move_age[self.age_group]
-            * math.exp(-b.move_tenure_decay * self.years_here)
-        )
-        self.age_group = self.age_group_next
+        group = sum(1 for start in AGE_GROUP_STARTS if self.decision_age >= start)
+        p = b.move_base * b.move_age[group] * math.exp(-b.move_tenure_decay * self.years_here)
         employed = True
         if self.zone == URBAN:
             employed = u_employ < ctx.places.employment[self.place]
@@ -152,8 +241,9 @@ class Household(mesa.Agent):
             return ctx.access[min(self.years_here, len(ctx.access) - 1)]
         return ctx.par.service_base_access
 
-    def utility(self, place: int, zone: int, ctx: YearContext) -> float:
-        """Systematic utility of living in ``zone`` of ``place``."""
+    def utility(self, place: int, zone: int, ctx: YearContext, aggregate: bool = False) -> float:
+        """Systematic utility of living in ``zone`` of ``place``; ``aggregate`` for an
+        alternative that stands for a whole urban zone (the local town, the candidates)."""
         b = ctx.par
         pl = ctx.places
         if zone == URBAN:
@@ -168,60 +258,120 @@ class Household(mesa.Agent):
             child_weight = child_weight * pl.school_access[place]
         child_factor = 1.0 + child_weight
         v += b.beta_service * self.access_at(place, ctx) * pl.quality[place] * child_factor
+        if aggregate:
+            v += b.beta_size * (pl.log_size[place] - math.log(b.size_reference))
         if place != self.place:
-            dy = pl.lat[place] - pl.lat[self.place]
-            dx = (pl.lon[place] - pl.lon[self.place]) * pl.coslat[self.place]
-            distance = _EARTH_KM * math.sqrt(dy * dy + dx * dx)
-            v -= b.beta_distance * math.log1p(distance / b.distance_scale_km)
-            if pl.province[place] != pl.province[self.place]:
-                v -= b.beta_province
+            v -= self.distance_cost(place, ctx)
         if place != self.place or zone != self.zone:
             v -= b.moving_cost
-        network = int(ctx.network[self.hukou_place, place])
-        if network > 0:
-            v += b.beta_network * math.log1p(network * b.households_per_agent)
+        v += self.network_term(place, ctx)
         if place == self.hukou_place:
             v += b.home_preference
         return v
 
-    def candidate_places(self, ctx: YearContext) -> list[tuple[int, int]]:
-        """The choice set: stay, go home, the local town, and sampled destinations."""
+    def distance_cost(self, place: int, ctx: YearContext) -> float:
+        """Log distance above the floor, plus the province border."""
         b = ctx.par
+        pl = ctx.places
+        dy = pl.lat[place] - pl.lat[self.place]
+        dx = (pl.lon[place] - pl.lon[self.place]) * pl.coslat[self.place]
+        distance = _EARTH_KM * math.sqrt(dy * dy + dx * dx)
+        floor = b.distance_floor_km
+        cost = b.beta_distance * math.log(max(distance, floor) / floor)
+        cost += b.beta_province * (pl.province[place] != pl.province[self.place])
+        return cost
+
+    def network_term(self, place: int, ctx: YearContext) -> float:
+        """Chain migration: households from the same hukou place and hukou province there."""
+        b = ctx.par
+        hpa = b.households_per_agent
+        same_place = int(ctx.network[self.hukou_place, place])
+        same_province = int(ctx.network_province[ctx.places.province[self.hukou_place], place])
+        v = b.beta_network * math.log1p(same_place * hpa)
+        v += b.beta_network_province * math.log1p(same_province * hpa)
+        return v
+
+    def fixed_alternatives(self) -> tuple[list[tuple[int, int]], int]:
+        """Stay, go home, and the local town; and the index from which alternatives stand for
+        a whole urban zone (the local town, when present, and every candidate after it)."""
         options = [(self.place, self.zone)]
         has_land = self.hukou_type == 0 and self.land == 1
         home = (self.hukou_place, RURAL if has_land else URBAN)
         if home != options[0]:
             options.append(home)
+        aggregate_from = len(options)
         if self.zone == RURAL and home != (self.place, URBAN):
             options.append((self.place, URBAN))
+        return options, aggregate_from
+
+    def candidate_draws(self, ctx: YearContext) -> list[int]:
+        """The places of the ``candidates`` draws: from the migrant network of the hukou
+        place, or from the gravity proposal of the current place."""
+        b = ctx.par
         earlier = ctx.migrants_from.get(self.hukou_place, [])
+        row = ctx.gravity[self.place]
+        places = []
         for k in range(b.candidates):
             u_source, u_pick = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_CANDIDATE0 + k)
             if u_source < b.network_sampling_share and earlier:
-                place = earlier[int(u_pick * len(earlier))].place
+                places.append(earlier[int(u_pick * len(earlier))].place)
             else:
-                row = ctx.gravity[ctx.places.province[self.place]]
-                place = min(bisect.bisect_right(row, u_pick * row[-1]), len(row) - 1)
-            if (place, URBAN) not in options:
-                options.append((place, URBAN))
+                places.append(min(bisect.bisect_right(row, u_pick * row[-1]), len(row) - 1))
+        return places
+
+    def proposal_probability(self, place: int, ctx: YearContext) -> float:
+        """Probability that one candidate draw proposes ``place`` (network or gravity)."""
+        row = ctx.gravity[self.place]
+        low = row[place - 1] if place > 0 else 0.0
+        gravity = (row[place] - low) / row[-1]
+        n_origin = len(ctx.migrants_from.get(self.hukou_place, []))
+        if n_origin > 0:
+            share = ctx.par.network_sampling_share
+            there = int(ctx.network[self.hukou_place, place])
+            return share * (there / n_origin) + (1.0 - share) * gravity
+        return gravity
+
+    def choice_set(self, ctx: YearContext) -> list[tuple[tuple[int, int], int]]:
+        """Fixed alternatives (count 0), then each sampled place not among them in the order
+        first drawn, with the number of draws that proposed it."""
+        fixed, _ = self.fixed_alternatives()
+        options: list[tuple[tuple[int, int], int]] = [(o, 0) for o in fixed]
+        n_fixed = len(options)
+        for place in self.candidate_draws(ctx):
+            keys = [o for o, _ in options]
+            if (place, URBAN) not in keys:
+                options.append(((place, URBAN), 1))
+            elif keys.index((place, URBAN)) >= n_fixed:
+                k = keys.index((place, URBAN))
+                options[k] = (options[k][0], options[k][1] + 1)
         return options
 
     def choose_destination(self, ctx: YearContext) -> tuple[int, int]:
-        """Multinomial logit over the choice set, with this household's choice draw."""
-        options = self.candidate_places(ctx)
-        utilities = [self.utility(place, zone, ctx) for place, zone in options]
+        """Multinomial logit over the choice set, a sampled place weighted by its draws over
+        ``candidates`` times its proposal probability, with this household's choice draw."""
+        options = self.choice_set(ctx)
+        _, aggregate_from = self.fixed_alternatives()
+        utilities = [
+            self.utility(place, zone, ctx, k >= aggregate_from)
+            for k, ((place, zone), _) in enumerate(options)
+        ]
         best = max(utilities)
-        weights = [math.exp(v - best) for v in utilities]
+        weights = []
+        for ((place, _), draws), v in zip(options, utilities, strict=True):
+            w = math.exp(v - best)
+            if draws > 0 and ctx.sampling_correction:
+                w = w * draws / (ctx.par.candidates * self.proposal_probability(place, ctx))
+            weights.append(w)
         total = 0.0
         for w in weights:
             total += w
         target = rng_py.uniform(ctx.key, self.hh_id, L.DRAW_CHOICE) * total
         cumulative = 0.0
-        for option, w in zip(options, weights, strict=True):
+        for (option, _), w in zip(options, weights, strict=True):
             cumulative += w
             if target < cumulative:
                 return option
-        return options[-1]
+        return options[-1][0]
 
     def stay(self, ctx: YearContext, tally: dict[str, int]) -> None:
         """A year at the same place: in-situ urbanization, residence permit, local hukou."""
@@ -355,6 +505,8 @@ _COUNTERS = {
     "urban_in": L.C_URBAN_IN,
     "urban_out": L.C_URBAN_OUT,
     "return_migrants": L.C_RETURN_MIGRANTS,
+    "left_home": L.C_LEFT_HOME,
+    "formed": L.C_FORMED,
     "local_conversions": L.C_LOCAL_CONVERSIONS,
 }
 
@@ -370,10 +522,16 @@ class MesaEngine:
         The Mesa model the agents belong to.
     households
         The households at the start of the run, one agent per row.
+    sampling_correction
+        False drops the importance-sampling correction of sampled alternatives: only for the
+        test that shows what the correction does.
     """
 
-    def __init__(self, model: mesa.Model, households: Households) -> None:
+    def __init__(
+        self, model: mesa.Model, households: Households, sampling_correction: bool = True
+    ) -> None:
         self.model = model
+        self.sampling_correction = sampling_correction
         arrays = households.as_dict()
         columns = {name: arrays[name].tolist() for name in FIELDS}
         Household.create_agents(
@@ -409,7 +567,12 @@ class MesaEngine:
             gravity=inputs.gravity_cdf.tolist(),
             migrants_from=migrants_from,
             network=inputs.network,
+            network_province=inputs.network_province,
             access=inputs.access.tolist(),
+            sampling_correction=self.sampling_correction,
+            fertility=inputs.vital.fertility.tolist(),
+            mortality=inputs.vital.mortality.tolist(),
+            leaving=inputs.vital.leaving.tolist(),
         )
 
     def step(self, inputs: YearInputs, households: Households) -> StepResult:
@@ -425,6 +588,7 @@ class MesaEngine:
         self.households.do("settle_move", tally, ctx.places.province, flows)
         quota = inputs.quota.copy()
         settled = self.settle_points(ctx, quota)
+        tally["formed"] = self.form_households()
         self.last_tally = tally
         self.datacollector.collect(self.model)
         counters = np.zeros(L.N_COUNT, dtype=np.int64)
@@ -461,6 +625,36 @@ class MesaEngine:
             else:
                 full.add(city)
         return granted
+
+    def form_households(self) -> int:
+        """Households of those who left home this year, as new agents with the next ids.
+
+        Parents in id order, their leavers youngest first: the first leaver of a place starts
+        a household at the parents' place and zone, with their hukou, land rights, permit and
+        the head's education, all as they were at the start of the year (when it left), and the
+        next leaver of that place and zone joins it as the partner.
+        Returns the households formed.
+        """
+        pending: dict[tuple[int, int], Household] = {}
+        next_id = len(self.households)
+        formed = 0
+        for parent in sorted(self.households, key=lambda h: h.hh_id):
+            for age in parent.leaving_ages:
+                start = parent.left_from
+                where = (start["place"], start["zone"])
+                partner = pending.pop(where, None)
+                if partner is not None:
+                    partner.persons += 1
+                    continue
+                fields = dict.fromkeys(FIELDS, 0)
+                fields.update({name: start[name] for name in _INHERITED})
+                fields["head_age"] = age + 1
+                fields["years_here"] = min(start["years_here"], age + 1)
+                fields["persons"] = 1
+                pending[where] = Household(self.model, next_id + formed, **fields)
+                formed += 1
+            parent.leaving_ages = []
+        return formed
 
     def mirror(self) -> Households:
         """The agents' state as household arrays (row = ``hh_id``)."""

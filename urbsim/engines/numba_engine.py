@@ -7,6 +7,8 @@ import numpy as np
 from urbsim.config import N_CHUNKS
 from urbsim.engines.base import StepResult
 from urbsim.inputs import YearInputs
+from urbsim.kernels import layout as L
+from urbsim.kernels.demography import formed_households
 from urbsim.kernels.household_step import household_step
 from urbsim.kernels.layout import N_FLOW
 from urbsim.kernels.settlement import settle_points
@@ -15,7 +17,8 @@ from urbsim.state import Households
 
 
 class NumbaEngine:
-    """Steps household arrays with :func:`household_step`, then settles the points scheme.
+    """Steps household arrays with :func:`household_step`, settles the points scheme, then
+    appends the households formed by those who left home.
 
     Parameters
     ----------
@@ -28,7 +31,8 @@ class NumbaEngine:
         self._flag = np.zeros(0, dtype=np.uint8)
 
     def step(self, inputs: YearInputs, households: Households) -> StepResult:
-        """All household behaviour of ``inputs.year``; ``households`` are updated in place."""
+        """All household behaviour of ``inputs.year``; ``households`` are updated in place, and
+        the result holds them followed by the households formed this year (new arrays)."""
         hh = households.as_dict()
         if self._flag.shape[0] != len(households):
             # Points applicants of the year; kept between years (all zero after settlement).
@@ -36,6 +40,8 @@ class NumbaEngine:
         key = make_year_key(inputs.seed, inputs.year)
         n_prov = int(inputs.places.province.max()) + 1 if len(inputs.places.province) else 1
         flows = np.zeros((n_prov, n_prov, N_FLOW), dtype=np.int64)
+        leavers = np.zeros(len(households), dtype=np.uint32)
+        start = {name: arr.copy() for name, arr in hh.items()}  # what leavers take with them
         counts = household_step(
             key,
             hh,
@@ -50,9 +56,19 @@ class NumbaEngine:
             self.n_chunks,
             inputs.network8,
             flows,
+            netp=inputs.network_province,
+            guide=inputs.gravity_guide,
+            vital=inputs.vital,
+            leavers=leavers,
         )
         quota = inputs.quota.copy()
         settled = settle_points(
             key, hh, self._flag, inputs.places.gov, quota, inputs.par, inputs.places.surrender
         )
+        # Those who left home form households at the end of the year, appended in order, with
+        # their parents' state at the start of the year (when they left).
+        new = formed_households(start, leavers, inputs.places.gov.shape[0])
+        counts[L.C_FORMED] = new["persons"].shape[0]
+        if counts[L.C_FORMED]:
+            households = households.append(new)
         return StepResult(households, counts, settled, quota, flows)

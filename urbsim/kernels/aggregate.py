@@ -324,8 +324,8 @@ def origin_index(households: dict[str, np.ndarray], n_places: int) -> tuple[np.n
     return _origin_fill(place, hukou_place, persons, per_origin)
 
 
-#: Age group (index into :data:`urbsim.state.AGE_GROUPS`) of heads aged 60 or more.
-AGE_ELDERLY: Final = 3
+#: Age of the head from which a household's persons count as users of elderly care.
+ELDERLY_HEAD_AGE: Final = 60
 
 
 @njit(**JIT)
@@ -347,7 +347,7 @@ def _service_users(
     permit: np.ndarray,
     persons: np.ndarray,
     children: np.ndarray,
-    age_group: np.ndarray,
+    head_age: np.ndarray,
     n_access: int,
     acc_children: np.ndarray,
     acc_elderly: np.ndarray,
@@ -368,7 +368,7 @@ def _service_users(
                 np.int64(hukou_place[i]), j, np.int64(permit[i]), np.int64(years_here[i]), n_access
             )
             part_children[c, j, cat] += np.int64(children[i])
-            if age_group[i] == AGE_ELDERLY:
+            if head_age[i] >= ELDERLY_HEAD_AGE:
                 part_elderly[c, j, cat] += np.int64(persons[i])
     for c in range(n_chunks):
         acc_children += part_children[c]
@@ -406,9 +406,50 @@ def count_service_users(
         households["permit"],
         households["persons"],
         households["children"],
-        households["age_group"],
+        households["head_age"],
         n_access,
         acc_children,
         acc_elderly,
     )
     return acc_children, acc_elderly
+
+
+@njit(**JIT)
+def _province_network(
+    origin_start: np.ndarray, origin_places: np.ndarray, province: np.ndarray, out: np.ndarray
+) -> None:
+    for o in range(origin_start.shape[0] - 1):
+        row = out[province[o]]
+        for k in range(origin_start[o], origin_start[o + 1]):
+            row[origin_places[k]] += 1
+
+
+def province_network(
+    origin_start: np.ndarray, origin_places: np.ndarray, province: np.ndarray
+) -> np.ndarray:
+    """Floating agent households by (hukou province, current place): the migrant network of a
+    whole province of origin, which lets chain migration build corridors between provinces.
+
+    Parameters
+    ----------
+    origin_start
+        Offsets of the origin index (:func:`origin_index`), ``n_places + 1``.
+    origin_places
+        Current place of each member of the origin index, in its order.
+    province
+        Province index of every place.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int32`` ``(n_provinces, n_places)``, ``n_provinces = province.max() + 1``.
+    """
+    n_places = origin_start.shape[0] - 1
+    if province.shape != (n_places,) or origin_places.shape[0] != origin_start[-1]:
+        raise ValueError("province needs one entry per place, origin_places one per member")
+    n_prov = int(province.max()) + 1 if n_places else 0
+    out = np.zeros((n_prov, n_places), dtype=np.int32)
+    _province_network(
+        origin_start, origin_places.astype(np.int64, copy=False), province.astype(np.int64), out
+    )
+    return out

@@ -11,7 +11,7 @@ lives in :mod:`urbsim.kernels.settlement`. Behavioural parameters arrive as one 
 
 Order of a household's year (each step documented in ``docs/ODD.md``):
 
-1. births and deaths, ageing of the head and succession;
+1. deaths, succession, births, leaving home and ageing (:mod:`urbsim.kernels.demography`);
 2. employment draw and whether the household considers moving;
 3. for those who consider it: a logit choice over staying, returning to the hukou place, the
    urban zone of the current place and sampled candidates;
@@ -21,12 +21,14 @@ Order of a household's year (each step documented in ``docs/ODD.md``):
 The kernel runs in two passes over fixed chunks of households. Pass 1 does steps 1, 2 and 4 for
 every household, with the draws of a block of households hashed in one vectorized loop, and lists
 the ~7 % who consider moving; pass 2 runs step 3 (and 4 for those who then stay) for the listed
-ones. What the choice reads is prepared once per year: the zone part of every place's utility and
-its coordinates in one 64-byte row per place (:func:`_choice_table`), guide tables that turn each
-gravity draw into a lookup plus a short search (:func:`gravity_guide`), ``log1p`` of every small
-network size, and the network matrix saturated to one byte (a quarter of the cache misses). None of
-this changes a result: every number is computed with the same operations in the same order as
-before, and tests hold the kernel to a plain search and to the reference engine.
+ones. What the choice reads is prepared once per year: the zone and size part of every place's
+utility and its coordinates in one 64-byte row per place
+(:func:`urbsim.kernels.choice.choice_table`), the gravity proposal of every place with guide
+tables that turn each draw into a lookup plus a short search (:mod:`urbsim.kernels.gravity`),
+``log1p`` of every small network size, and the network matrix saturated to one byte (a quarter
+of the cache misses). None of this changes a result: tests hold the kernel to a plain search
+and to the reference engine. The choice itself (sampled candidates with McFadden's correction)
+is in :mod:`urbsim.kernels.choice`.
 
 The reference engine (:mod:`urbsim.engines.mesa_engine`) implements the same rules as Mesa
 agents, with the same arithmetic in the same order, and tests hold the two to identical results.
@@ -41,14 +43,26 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from urbsim.config import JIT, JIT_INLINE, JIT_PARALLEL, N_CHUNKS
+from urbsim.config import JIT_INLINE, JIT_PARALLEL, N_CHUNKS
+from urbsim.dynamics.demography import VitalRates
 from urbsim.inputs import Params, ParamsRecord, PlaceRecord, check_place_inputs
 from urbsim.kernels import layout as L
-from urbsim.kernels.aggregate import NET8_SATURATED, saturate
+from urbsim.kernels.aggregate import NET8_SATURATED, province_network, saturate
 from urbsim.kernels.checks import check_households
+from urbsim.kernels.choice import (
+    T_SCHOOL,
+    add_candidate,
+    choice_table,
+    logit_pick,
+    network_log,
+    network_term,
+    proposal_probability,
+    utility,
+)
+from urbsim.kernels.demography import live_demography
+from urbsim.kernels.gravity import gravity_guide, guide_buckets, sample_gravity
 from urbsim.kernels.settlement import apply_for_hukou
 from urbsim.rng import draw_bits, pair_from_bits, uniform
-from urbsim.world.base import EARTH_RADIUS_KM as _EARTH_KM
 
 _RURAL = 0
 _URBAN = 1
@@ -58,138 +72,11 @@ _MAX_PERSONS = 15
 _MAX_YEARS = 255
 
 
-#: Most buckets of the guide tables that start each gravity draw's search. A power of two, so
-#: that the bucket edges ``b / n_buckets`` and the bucket of a uniform are exact; several per
-#: place, so that most draws fall in a bucket within one place's share and need no search.
-GUIDE_BUCKETS = 8192
-
-
-def guide_buckets(n_households: int) -> int:
-    """Buckets of the year's guide tables: building them costs time in proportion to the
-    buckets, using them saves time in proportion to the movers, so small worlds use fewer
-    (a power of two from 256 to :data:`GUIDE_BUCKETS`, about one per 128 households). The
-    sampled places do not depend on it."""
-    want = max(n_households // 128, 1)
-    return min(GUIDE_BUCKETS, max(256, 1 << (want - 1).bit_length()))
-
-
 #: Entries of the table of ``log1p(k * households_per_agent)`` for network sizes ``k``; larger
 #: networks (rare) are computed on the spot.
 _NET_LOG_SIZE = 4096
 #: Households whose draws are hashed together in the first pass.
 _BLOCK = 256
-
-
-@njit(**JIT)
-def distance_km(lat1: float, lon1: float, coslat1: float, lat2: float, lon2: float) -> float:
-    """Distance between two points given in radians, on the equirectangular projection at the
-    first point's latitude: within about 1% of the great circle below 1,000 km and a few
-    percent across China, which a distance-deterrence term does not notice, at a fraction of
-    the cost of the haversine (no trigonometry per pair)."""
-    dy = lat2 - lat1
-    dx = (lon2 - lon1) * coslat1
-    return _EARTH_KM * math.sqrt(dy * dy + dx * dx)
-
-
-def gravity_guide(cdf: np.ndarray, n_buckets: int = GUIDE_BUCKETS) -> np.ndarray:
-    """Guide table of each row of cumulative weights: entry ``[r, b]`` is the index that
-    :func:`_sample_gravity` returns for ``u = b / n_buckets`` on row ``r`` (``uint16`` when the
-    places allow it: half the cache lines).
-
-    The sampled index is non-decreasing in ``u`` (``u * total`` is monotone under rounding), so
-    the index for any ``u`` in bucket ``b`` lies in ``[guide[r, b], guide[r, b + 1]]``: a draw
-    searches only there and finds exactly what a binary search over the whole row finds, in a
-    few steps instead of twelve unpredictable ones. One linear sweep per row builds it.
-    """
-    if n_buckets < 1 or n_buckets & (n_buckets - 1):
-        raise ValueError(f"n_buckets must be a power of two, got {n_buckets}")
-    n_rows, n = cdf.shape
-    dtype = np.uint16 if n <= 1 << 16 else np.int32
-    guide = np.empty((n_rows, n_buckets + 1), dtype=dtype)
-    _fill_guide(cdf, guide)
-    return guide
-
-
-@njit(**JIT_PARALLEL)
-def _fill_guide(cdf: np.ndarray, guide: np.ndarray) -> None:
-    n_rows, n = cdf.shape
-    n_buckets = guide.shape[1] - 1
-    # Exact: n_buckets is a power of two, so b * inv == b / n_buckets to the bit.
-    inv = 1.0 / n_buckets
-    for r in prange(n_rows):  # rows are independent
-        total = cdf[r, n - 1]
-        idx = 0
-        for b in range(n_buckets + 1):
-            target = (b * inv) * total
-            while idx < n - 1 and cdf[r, idx] <= target:
-                idx += 1
-            guide[r, b] = idx
-
-
-@njit(**JIT)
-def _sample_gravity(row: np.ndarray, guide: np.ndarray, u: float) -> int:
-    """Index of the first entry of the cumulative weights ``row`` above ``u * row[-1]`` (the
-    last index when none is), searched between the guide entries of ``u``'s bucket."""
-    target = u * row[row.shape[0] - 1]
-    b = int(u * (guide.shape[0] - 1))
-    lo = np.int64(guide[b])
-    hi = np.int64(guide[b + 1])
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if row[mid] > target:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
-
-
-# Columns of the per-place table of the choice (one 64-byte row per place, so each alternative
-# costs one cache line).
-_T_URBAN = 0  # utility of the urban zone from income, housing cost and amenity
-_T_RURAL = 1  # the same for the rural zone (no amenity term)
-_T_QUALITY = 2
-_T_LAT = 3
-_T_LON = 4
-_T_COSLAT = 5
-_T_PROVINCE = 6  # province index, as a float (exact for any int below 2**53)
-_T_SCHOOL = 7  # school access of non-hukou children (1 unless a population cap restricts it)
-_N_T = 8
-
-
-@njit(**JIT)
-def _choice_table(pl: PlaceRecord, par: ParamsRecord) -> np.ndarray:
-    """What the utility of an alternative reads of its place, one row per place.
-
-    The zone terms are written with the same operations in the same order as the utility
-    applied them one by one, so each utility keeps the same bits; the rest are copies.
-    """
-    n = pl.quality.shape[0]
-    out = np.zeros((n, _N_T))
-    for j in range(n):
-        v = par.beta_income * pl.log_income_urban[j]
-        v -= par.beta_housing * pl.log_cost_urban[j]
-        v += par.beta_amenity * pl.amenity[j]
-        out[j, _T_URBAN] = v
-        v = par.beta_income * pl.log_income_rural[j]
-        v -= par.beta_housing * pl.log_cost_rural[j]
-        out[j, _T_RURAL] = v
-        out[j, _T_QUALITY] = pl.quality[j]
-        out[j, _T_LAT] = pl.lat[j]
-        out[j, _T_LON] = pl.lon[j]
-        out[j, _T_COSLAT] = pl.coslat[j]
-        out[j, _T_PROVINCE] = pl.province[j]
-        out[j, _T_SCHOOL] = pl.school_access[j]
-    return out
-
-
-@njit(**JIT)
-def _network_log(hpa: float, size: int) -> np.ndarray:
-    """``log1p(k * hpa)`` for ``k < size``: the network term of the utility without a logarithm
-    per alternative (``k`` converted to float first, as the term does)."""
-    out = np.empty(size)
-    for k in range(size):
-        out[k] = math.log1p(k * hpa)
-    return out
 
 
 @njit(**JIT_INLINE)
@@ -203,50 +90,6 @@ def _access(
         k = years if years < access.shape[0] else access.shape[0] - 1
         return access[k]
     return base
-
-
-@njit(**JIT_INLINE)
-def _utility(
-    j: int,
-    zj: int,
-    cur: int,
-    z: int,
-    home: int,
-    acc: float,
-    child_factor: float,
-    tab: np.ndarray,
-    par: ParamsRecord,
-    nk: int,
-    net_log: np.ndarray,
-) -> float:
-    """Systematic utility of living in zone ``zj`` of place ``j``; ``nk`` agent households
-    from the same hukou place live at ``j``; see docs/ODD.md."""
-    # Zone columns: _T_RURAL = 0 + 1 - zone.
-    v = tab[j, _T_RURAL - zj]
-    v += par.beta_service * acc * tab[j, _T_QUALITY] * child_factor
-    if j != cur:
-        d = distance_km(
-            tab[cur, _T_LAT],
-            tab[cur, _T_LON],
-            tab[cur, _T_COSLAT],
-            tab[j, _T_LAT],
-            tab[j, _T_LON],
-        )
-        v -= par.beta_distance * math.log1p(d / par.distance_scale_km)
-        # Without a branch (the border is crossed or not at random): subtracting
-        # ``beta * 0.0 = +0.0`` leaves ``v`` unchanged to the bit (the betas are finite).
-        v -= par.beta_province * (tab[j, _T_PROVINCE] != tab[cur, _T_PROVINCE])
-    if j != cur or zj != z:
-        v -= par.moving_cost
-    if nk < net_log.shape[0]:
-        # Also without a branch: ``net_log[0] = 0.0``, and adding ``+0.0`` changes at most the
-        # sign of a zero utility, which no weight or comparison of the choice can see.
-        v += par.beta_network * net_log[nk]
-    else:
-        v += par.beta_network * math.log1p(nk * par.households_per_agent)
-    if j == home:
-        v += par.home_preference
-    return v
 
 
 @njit(**JIT_INLINE)
@@ -265,31 +108,28 @@ def _choose(
     pl: PlaceRecord,
     par: ParamsRecord,
     access: np.ndarray,
-    grav_cdf: np.ndarray,
-    guide: np.ndarray,
+    grav_row: np.ndarray,
+    guide_row: np.ndarray,
     origin_start: np.ndarray,
     origin_places: np.ndarray,
     net: np.ndarray,
     net8: np.ndarray,
+    netp: np.ndarray,
     net_log: np.ndarray,
     n_candidates: int,
-    alt_place: np.ndarray,
-    alt_zone: np.ndarray,
-    alt_v: np.ndarray,
-    alt_net: np.ndarray,
-    cand: np.ndarray,
-    cand_bits: np.ndarray,
+    scratch: tuple[np.ndarray, ...],
+    correct: bool,
 ) -> int:
-    """Logit choice of a place and zone; returns the index into ``alt_place``/``alt_zone``.
+    """Logit choice of a place and zone over the fixed alternatives and the sampled candidates
+    (:mod:`urbsim.kernels.choice`); returns the index into the scratch ``alt_place``/``alt_zone``.
 
     Long on purpose: the choice set, the candidate draws and the logit share the scratch
     arrays of the caller's chunk, and this runs once per mover in the hot loop."""
     # Part of the hot loop: splitting it would pass a dozen scratch arrays per call per mover.
+    alt_place, alt_zone, alt_v, alt_net, alt_cnt, alt_q, cand, cand_bits = scratch
     h = np.uint64(i)
-    base = par.service_base_access
-    child_weight = par.child_service_weight * children
-    child_factor = 1.0 + child_weight
-    # Fixed alternatives: stay, return to the hukou place, the urban zone of the current place.
+    # Fixed alternatives: stay, return to the hukou place, the urban zone of the current place
+    # (the last, when present, stands for that zone as a whole, like the candidates).
     alt_place[0] = cur
     alt_zone[0] = z
     n_alt = 1
@@ -298,13 +138,14 @@ def _choose(
         alt_place[n_alt] = home
         alt_zone[n_alt] = zh
         n_alt += 1
+    aggregate_from = n_alt
     if z == _RURAL and not (home == cur and zh == _URBAN):
         alt_place[n_alt] = cur
         alt_zone[n_alt] = _URBAN
         n_alt += 1
-    prov = pl.province[cur]
+    n_fixed = n_alt
     s = origin_start[home]
-    e = origin_start[home + 1]
+    n_origin = origin_start[home + 1] - s
     # Candidates in three loops (draws; places; then the choice set in draw order), so that
     # the draws vectorize and the lookups of different candidates overlap.
     for k in range(n_candidates):
@@ -312,21 +153,12 @@ def _choose(
     share = par.network_sampling_share
     for k in range(n_candidates):
         u_src, u_pick = pair_from_bits(cand_bits[k])
-        if u_src < share and e > s:
-            cand[k] = origin_places[s + int(u_pick * (e - s))]
+        if u_src < share and n_origin > 0:
+            cand[k] = origin_places[s + int(u_pick * n_origin)]
         else:
-            cand[k] = _sample_gravity(grav_cdf[prov], guide[prov], u_pick)
+            cand[k] = sample_gravity(grav_row, guide_row, u_pick)
     for k in range(n_candidates):
-        j = cand[k]
-        dup = False
-        for a in range(n_alt):
-            if alt_place[a] == j and alt_zone[a] == _URBAN:
-                dup = True
-                break
-        if not dup:
-            alt_place[n_alt] = j
-            alt_zone[n_alt] = _URBAN
-            n_alt += 1
+        n_alt = add_candidate(cand[k], n_fixed, n_alt, alt_place, alt_zone, alt_cnt)
     # The network sizes of all alternatives first: independent loads that the processor can
     # fetch together rather than one per utility, from the one-byte copy of the matrix (a
     # quarter of the cache lines); a saturated entry is read from the exact matrix.
@@ -335,29 +167,25 @@ def _choose(
         if nk == NET8_SATURATED:
             nk = np.int64(net[home, alt_place[a]])
         alt_net[a] = nk
-    vmax = -np.inf
+    base = par.service_base_access
+    child_weight = par.child_service_weight * children
+    child_factor = 1.0 + child_weight
+    home_prov = pl.province[home]
     for a in range(n_alt):
         j = alt_place[a]
         acc = _access(j, home, cur, permit, years, access, base)
         # Children of non-hukou households get the place's school access (1 without a cap:
         # the same bits as child_factor).
-        cf = child_factor if j == home else 1.0 + child_weight * tab[j, _T_SCHOOL]
-        v = _utility(j, alt_zone[a], cur, z, home, acc, cf, tab, par, alt_net[a], net_log)
+        cf = child_factor if j == home else 1.0 + child_weight * tab[j, T_SCHOOL]
+        nt = network_term(alt_net[a], np.int64(netp[home_prov, j]), net_log, par)
+        v = utility(j, alt_zone[a], a >= aggregate_from, cur, z, acc, cf, tab, par, nt)
+        if j == home:
+            v += par.home_preference
         alt_v[a] = v
-        if v > vmax:
-            vmax = v
-    total = 0.0
-    for a in range(n_alt):
-        w = math.exp(alt_v[a] - vmax)
-        alt_v[a] = w
-        total += w
-    target = uniform(key, h, np.uint64(L.DRAW_CHOICE)) * total
-    cum = 0.0
-    for a in range(n_alt):
-        cum += alt_v[a]
-        if target < cum:
-            return a
-    return n_alt - 1
+        if a >= n_fixed:
+            alt_q[a] = proposal_probability(j, grav_row, alt_net[a], n_origin, share)
+    u = uniform(key, h, np.uint64(L.DRAW_CHOICE))
+    return logit_pick(u, n_fixed, n_alt, n_candidates, alt_v, alt_cnt, alt_q, correct)
 
 
 @njit(**JIT_INLINE)
@@ -443,7 +271,8 @@ def _step(
     hukou_type: np.ndarray,
     years_here: np.ndarray,
     permit: np.ndarray,
-    age_group: np.ndarray,
+    head_age: np.ndarray,
+    kids: np.ndarray,
     children: np.ndarray,
     land: np.ndarray,
     persons: np.ndarray,
@@ -456,14 +285,20 @@ def _step(
     origin_places: np.ndarray,
     net: np.ndarray,
     net8: np.ndarray,
+    netp: np.ndarray,
     net_log: np.ndarray,
     tab: np.ndarray,
     propensity: np.ndarray,
+    fertility: np.ndarray,
+    mortality: np.ndarray,
+    leaving: np.ndarray,
     flag: np.ndarray,
+    leavers: np.ndarray,
     movers: np.ndarray,
     n_chunks: int,
     flows: np.ndarray,
     flows_out: np.ndarray,
+    correct: bool,
 ) -> np.ndarray:
     # The hot loop, long on purpose: both passes share the chunk bounds, the per-chunk counters
     # and the movers list, and a split would pass some thirty arrays per call (the helpers it
@@ -472,17 +307,18 @@ def _step(
     counts = np.zeros((n_chunks, L.N_COUNT), dtype=np.int64)
     n_movers = np.zeros(n_chunks, dtype=np.int64)
     n_candidates = par.candidates
-    ageing = par.ageing_rate
     unemployed = par.move_unemployed
     draw_demo = np.uint64(L.DRAW_DEMOGRAPHY)
+    draw_leave = np.uint64(L.DRAW_LEAVE_HOME)
     draw_move = np.uint64(L.DRAW_MOVE)
     draw_insitu = np.uint64(L.DRAW_INSITU)
     insitu_to_settle = np.uint64(L.DRAW_SETTLE - L.DRAW_INSITU)
-    # Pass 1, every household: births and deaths, ageing, whether it considers moving, and the
+    # Pass 1, every household: deaths, births, leaving home and ageing
+    # (:func:`urbsim.kernels.demography.live_demography`), whether it considers moving, and the
     # year of those who do not. Households that consider moving are listed in ``movers`` (within
     # their chunk's own range) for pass 2, which keeps this loop short and free of the choice.
     # The draws of a block of households are hashed first, in a loop the compiler vectorizes
-    # (every household needs the first two; the third is cheaper to hash for all than to
+    # (every household needs the first three; the fourth is cheaper to hash for all than to
     # branch on); the uniforms are those of ``uniform_pair``.
     for c in prange(n_chunks):
         lo = c * n // n_chunks
@@ -490,6 +326,7 @@ def _step(
         row = counts[c]
         m = lo
         bits_demo = np.empty(_BLOCK, dtype=np.uint64)
+        bits_leave = np.empty(_BLOCK, dtype=np.uint64)
         bits_move = np.empty(_BLOCK, dtype=np.uint64)
         bits_stay = np.empty(_BLOCK, dtype=np.uint64)
         for b0 in range(lo, hi, _BLOCK):
@@ -497,36 +334,42 @@ def _step(
             for i in range(b0, b1):
                 h = np.uint64(i)
                 bits_demo[i - b0] = draw_bits(key, h, draw_demo)
+                bits_leave[i - b0] = draw_bits(key, h, draw_leave)
                 bits_move[i - b0] = draw_bits(key, h, draw_move)
                 # In-situ draw in the rural zone, settlement draw in the urban zone.
                 bits_stay[i - b0] = draw_bits(key, h, draw_insitu + zone[i] * insitu_to_settle)
             for i in range(b0, b1):
                 p = np.int64(persons[i])
                 if p == 0:
+                    leavers[i] = 0
                     continue
                 flag[i] = 0
                 cur = np.int64(place[i])
                 z = np.int64(zone[i])
-                # 1. Births and deaths: one draw, two disjoint intervals; ageing of the head.
-                u_demo, u_age = pair_from_bits(bits_demo[i - b0])
-                pb = pl.birth_urban[cur] if z == _URBAN else pl.birth_rural[cur]
-                if u_demo < pb * p and p < _MAX_PERSONS:
-                    persons[i] = p + 1
-                    row[L.C_BIRTHS] += 1
-                    row[L.C_URBAN_BIRTHS] += z
-                elif u_demo >= 1.0 - pl.death[cur] * p:
-                    persons[i] = p - 1
-                    row[L.C_DEATHS] += 1
-                    row[L.C_URBAN_DEATHS] += z
-                    if p == 1:
-                        row[L.C_DISSOLVED] += 1
-                        continue
-                age = np.int64(age_group[i])
-                if u_age < ageing:
-                    # Heads age by group; a 60+ head is succeeded by the next generation
-                    # (household formation is not modelled, so succession keeps the age
-                    # structure from drifting).
-                    age_group[i] = age + 1 if age < 3 else 0
+                # 1. Deaths, succession, births, leaving home and ageing.
+                u_death, u_birth = pair_from_bits(bits_demo[i - b0])
+                u_leave, _ = pair_from_bits(bits_leave[i - b0])
+                age = live_demography(
+                    i,
+                    u_death,
+                    u_birth,
+                    u_leave,
+                    z,
+                    pl.fertility_factor[cur],
+                    head_age,
+                    kids,
+                    children,
+                    persons,
+                    fertility,
+                    mortality,
+                    leaving,
+                    leavers,
+                    row,
+                )
+                if age < 0:
+                    continue
+                # Move propensities are tabled by the four age groups of the head.
+                age = (age >= 30) + (age >= 45) + (age >= 60)
                 # 2. Employment and whether to consider moving (on the age at the start of
                 # the year).
                 u_emp, u_move = pair_from_bits(bits_move[i - b0])
@@ -568,12 +411,17 @@ def _step(
     for c in prange(n_chunks):
         lo = c * n // n_chunks
         row = counts[c]
-        alt_place = np.empty(n_candidates + 3, dtype=np.int64)
-        alt_zone = np.empty(n_candidates + 3, dtype=np.int64)
-        alt_v = np.empty(n_candidates + 3, dtype=np.float64)
-        alt_net = np.empty(n_candidates + 3, dtype=np.int64)
-        cand = np.empty(n_candidates, dtype=np.int64)
-        cand_bits = np.empty(n_candidates, dtype=np.uint64)
+        scratch = (
+            np.empty(n_candidates + 3, dtype=np.int64),  # alt_place
+            np.empty(n_candidates + 3, dtype=np.int64),  # alt_zone
+            np.empty(n_candidates + 3, dtype=np.float64),  # alt_v
+            np.empty(n_candidates + 3, dtype=np.int64),  # alt_net
+            np.empty(n_candidates + 3, dtype=np.int64),  # alt_cnt
+            np.empty(n_candidates + 3, dtype=np.float64),  # alt_q
+            np.empty(n_candidates, dtype=np.int64),  # cand
+            np.empty(n_candidates, dtype=np.uint64),  # cand_bits
+        )
+        alt_place, alt_zone = scratch[0], scratch[1]
         for k in range(lo, lo + n_movers[c]):
             i = movers[k]
             cur = np.int64(place[i])
@@ -595,20 +443,17 @@ def _step(
                 pl,
                 par,
                 access,
-                grav_cdf,
-                guide,
+                grav_cdf[cur],
+                guide[cur],
                 origin_start,
                 origin_places,
                 net,
                 net8,
+                netp,
                 net_log,
                 n_candidates,
-                alt_place,
-                alt_zone,
-                alt_v,
-                alt_net,
-                cand,
-                cand_bits,
+                scratch,
+                correct,
             )
             j = alt_place[a]
             zj = alt_zone[a]
@@ -722,7 +567,7 @@ def _cached_network_log(hpa: float) -> np.ndarray:
     if table is None:
         if len(_NET_LOG_CACHE) > 64:
             _NET_LOG_CACHE.clear()
-        table = _NET_LOG_CACHE[hpa] = _network_log(hpa, _NET_LOG_SIZE)
+        table = _NET_LOG_CACHE[hpa] = network_log(hpa, _NET_LOG_SIZE)
     return table
 
 
@@ -731,12 +576,15 @@ def _check_inputs(
     places: PlaceRecord,
     par: ParamsRecord,
     access: np.ndarray,
+    flag: np.ndarray,
+    n_chunks: int,
     grav_cdf: np.ndarray,
     origin_start: np.ndarray,
     origin_members: np.ndarray,
     net: np.ndarray,
     net8: np.ndarray | None,
-    flag: np.ndarray,
+    netp: np.ndarray | None,
+    guide: np.ndarray | None,
 ) -> int:
     """Reject inputs that would send the unchecked kernel out of bounds; returns the number of
     households."""
@@ -748,11 +596,15 @@ def _check_inputs(
         raise ValueError("net must be (n_places, n_places) and origin_start n_places + 1")
     if flag.shape != (n,) or access.ndim != 1 or access.shape[0] < 1:
         raise ValueError("flag must have one entry per household and access at least one")
-    if grav_cdf.ndim != 2 or grav_cdf.shape[1] != n_places:
-        raise ValueError("grav_cdf must be 2-D with one column per place")
+    if grav_cdf.shape != (n_places, n_places):
+        raise ValueError("grav_cdf must have one row and one column per place")
     prov = places.province
-    if n_places and (prov.min() < 0 or prov.max() >= grav_cdf.shape[0]):
-        raise ValueError("province indices of the places must index rows of grav_cdf")
+    if n_places and prov.min() < 0:
+        raise ValueError("province indices of the places must not be negative")
+    if netp is not None and (
+        netp.ndim != 2 or netp.shape[1] != n_places or prov.max() >= netp.shape[0]
+    ):
+        raise ValueError("netp must have one column per place and a row per province")
     if origin_start[-1] != origin_members.shape[0] or (
         origin_members.size and (origin_members.min() < 0 or origin_members.max() >= n)
     ):
@@ -761,7 +613,29 @@ def _check_inputs(
         raise ValueError("par.candidates must be positive")
     if net8 is not None and (net8.shape != net.shape or net8.dtype != np.uint8):
         raise ValueError("net8 must be a uint8 matrix of the shape of net")
+    if n_chunks < 1:
+        raise ValueError("n_chunks must be positive")
+    if guide is not None and (guide.shape[0] != grav_cdf.shape[0] or guide.shape[1] < 2):
+        raise ValueError("guide must have one row per row of grav_cdf")
     return n
+
+
+def _check_vital(vital: VitalRates, leavers: np.ndarray, n: int, n_chunks: int) -> None:
+    """Reject schedules or a leavers array the kernel would index out of bounds, and chunks
+    that are not positive."""
+    if n_chunks < 1:
+        raise ValueError("n_chunks must be positive")
+    ages = (2, L.MAX_AGE + 1)
+    if vital.fertility.shape != ages or vital.mortality.shape != ages:
+        raise ValueError(f"fertility and mortality must have shape {ages}")
+    if vital.leaving.shape != (L.KID_AGES,) or vital.leaving[-1] != 1.0:
+        raise ValueError(f"leaving must have {L.KID_AGES} ages, the last with probability 1")
+    for name in ("fertility", "mortality", "leaving"):
+        arr = getattr(vital, name)
+        if arr.dtype != np.float64 or not ((arr >= 0.0) & (arr <= 1.0)).all():
+            raise ValueError(f"{name} must be float64 probabilities in [0, 1]")
+    if leavers.shape != (n,) or leavers.dtype != np.uint32:
+        raise ValueError("leavers must be a uint32 array with one entry per household")
 
 
 def household_step(
@@ -778,6 +652,12 @@ def household_step(
     n_chunks: int = N_CHUNKS,
     net8: np.ndarray | None = None,
     flows: np.ndarray | None = None,
+    *,
+    netp: np.ndarray | None = None,
+    guide: np.ndarray | None = None,
+    sampling_correction: bool = True,
+    vital: VitalRates,
+    leavers: np.ndarray,
 ) -> np.ndarray:
     """Advance every household by one year, in place.
 
@@ -790,35 +670,35 @@ def household_step(
     places
         Per-place values (:data:`urbsim.inputs.PlaceInputs`).
     par
-        Behavioural parameters (:data:`urbsim.inputs.Params`); ``par.candidates`` destinations
-        are sampled per mover.
+        Behavioural parameters (:data:`urbsim.inputs.Params`).
     access
         Service access of a permit holder by completed years of residence.
-    grav_cdf
-        Cumulative gravity sampling weights, one row per province of origin.
-    origin_start, origin_members
-        Floating households grouped by hukou place: members of place ``o`` are
-        ``origin_members[origin_start[o]:origin_start[o + 1]]``.
-    net
-        Floating agent households by (hukou place, current place).
+    grav_cdf, origin_start, origin_members, net
+        Cumulative gravity proposal weights per place of origin
+        (:func:`urbsim.kernels.gravity.gravity_rows`); floating households by hukou place
+        (``origin_members[origin_start[o]:origin_start[o + 1]]``); floating agent households by
+        (hukou place, current place).
     flag
         Output, one per household: 1 for a points-scheme applicant this year.
     n_chunks
         Chunks of the parallel loop; results do not depend on it.
-    net8
-        ``net`` saturated at 255 as ``uint8`` (:func:`urbsim.kernels.aggregate.saturate`), when
-        the caller has it; built from ``net`` otherwise.
-    flows
-        Optional output: the year's moves between places by province pair (:func:`_flow_buffers`).
+    net8, netp, guide, flows
+        ``net`` saturated at 255 as ``uint8``; floating agent households by (hukou province,
+        place); the guide tables of ``grav_cdf`` (built when None); optional output, the moves
+        by province pair (:func:`_flow_buffers`).
+    sampling_correction, vital, leavers
+        False drops the sampling correction (only for the test that shows what it does);
+        the year's schedules (:class:`urbsim.dynamics.demography.VitalRates`); output, the ages
+        (bit mask, ``uint32``) of each household's children who left home.
 
     Returns
     -------
     numpy.ndarray
         Counters of the year, indexed by the ``C_*`` constants of the layout.
     """
-    n = _check_inputs(
-        households, places, par, access, grav_cdf, origin_start, origin_members, net, net8, flag
-    )
+    choice = (grav_cdf, origin_start, origin_members, net, net8, netp, guide)
+    n = _check_inputs(households, places, par, access, flag, n_chunks, *choice)
+    _check_vital(vital, leavers, n, n_chunks)
     # Chunks go to threads one at a time, not in two halves: households are stored by place, and
     # movers (pass 2) are denser in some regions. The chunks stay fixed: results do not change.
     with numba.parallel_chunksize(1):
@@ -828,21 +708,15 @@ def household_step(
             places,
             par,
             access,
-            grav_cdf,
-            gravity_guide(grav_cdf, guide_buckets(n)),
-            origin_start,
-            # Start-of-year places of earlier migrants, in the origin index's order: network
-            # draws read them, so the choice never reads a household that may have moved.
-            households["place"][origin_members],
-            net,
-            saturate(net) if net8 is None else net8,
-            _cached_network_log(par.households_per_agent),
-            _choice_table(places, par),
+            *_choice_inputs(households, places, par, *choice),
             _cached_propensity(par),
+            *vital,  # fertility, mortality, leaving
             flag,
+            leavers,
             np.empty(n, dtype=np.int64),  # movers, listed by pass 1
             n_chunks,
             *_flow_buffers(places, flows, n_chunks),
+            bool(sampling_correction),
         )
 
 
@@ -868,6 +742,41 @@ def _flow_buffers(
     return np.zeros((n_chunks, size, size, L.N_FLOW), dtype=np.int64), flows
 
 
+def _choice_inputs(
+    households: dict[str, np.ndarray],
+    places: PlaceRecord,
+    par: ParamsRecord,
+    grav_cdf: np.ndarray,
+    origin_start: np.ndarray,
+    origin_members: np.ndarray,
+    net: np.ndarray,
+    net8: np.ndarray | None,
+    netp: np.ndarray | None,
+    guide: np.ndarray | None,
+) -> tuple[np.ndarray, ...]:
+    """What the destination choice of :func:`_step` reads, in its argument order (from
+    ``grav_cdf`` to ``tab``), built where the caller did not give it."""
+    # Start-of-year places of earlier migrants, in the origin index's order: network draws read
+    # them, so the choice never reads a household that may have moved.
+    origin_places = households["place"][origin_members]
+    if guide is None:
+        n = households["place"].shape[0]
+        guide = gravity_guide(grav_cdf, guide_buckets(n, grav_cdf.shape[0]))
+    if netp is None:
+        netp = province_network(origin_start, origin_places, places.province)
+    return (
+        grav_cdf,
+        guide,
+        origin_start,
+        origin_places,
+        net,
+        saturate(net) if net8 is None else net8,
+        netp,
+        _cached_network_log(par.households_per_agent),
+        choice_table(places, par),
+    )
+
+
 #: Household fields :func:`_step` takes, in its argument order.
 _STEP_FIELDS = (
     "place",
@@ -876,7 +785,8 @@ _STEP_FIELDS = (
     "hukou_type",
     "years_here",
     "permit",
-    "age_group",
+    "head_age",
+    "kids",
     "children",
     "land",
     "persons",

@@ -30,6 +30,17 @@ DRAW_SETTLE: Final = 3  # (permit take-up, hukou application)
 DRAW_POINTS: Final = 4  # tie-break among points applicants
 DRAW_CHOICE: Final = 5  # the logit draw
 DRAW_CANDIDATE0: Final = 6  # candidate k uses DRAW_CANDIDATE0 + k: (source, pick)
+DRAW_LEAVE_HOME: Final = 60000  # (leaving home, unused); far above the candidates' slots
+
+# --- ages of the household's members (urbsim.kernels.demography) -----------------------------
+MAX_AGE: Final = 100  # oldest age; everyone of that age dies within the year
+KID_AGES: Final = 32  # resident children are 0-31 (bits of ``kids``); at 31 they leave home
+SCHOOL_FIRST: Final = 6  # school age: the nine years of compulsory education, 6-14
+SCHOOL_LAST: Final = 14
+SCHOOL_MASK: Final = ((1 << (SCHOOL_LAST + 1)) - 1) ^ ((1 << SCHOOL_FIRST) - 1)
+MAX_SCHOOL_CHILDREN: Final = 3  # ``children`` counts school-age children up to this
+MAX_PERSONS: Final = 15  # no birth beyond this household size
+
 # The settlement decision's own slots sit at the top of the range, so that a longer candidate
 # list (or any slot added after it) never reaches them.
 DRAW_SETTLE_ACCEPT: Final = 0xFF00  # the logit draw of a hukou applicant
@@ -55,8 +66,10 @@ C_URBAN_DEATHS: Final = 12  # persons dying in households of the urban zone
 C_URBAN_IN: Final = 13  # persons moving from a rural zone into an urban zone
 C_URBAN_OUT: Final = 14  # persons moving from an urban zone into a rural zone
 C_RETURN_MIGRANTS: Final = 15  # persons moving from elsewhere back to their hukou place
-C_LOCAL_CONVERSIONS: Final = 16  # locals agri -> non-agri at home under the settlement rules
-N_COUNT: Final = 17
+C_LEFT_HOME: Final = 16  # persons who left their parents' household
+C_FORMED: Final = 17  # households formed by those who left home
+C_LOCAL_CONVERSIONS: Final = 18  # locals agri -> non-agri at home under the settlement rules
+N_COUNT: Final = 19
 
 # --- the province flow matrix of a household step ---------------------------------------------
 # ``flows[origin province, destination province, F_*]``: moves that change place (a change of

@@ -17,6 +17,7 @@ from numba import njit, prange
 
 from urbsim.config import COUNT_CHUNKS, JIT_PARALLEL
 from urbsim.kernels.checks import check_households
+from urbsim.state import AGE_GROUP_STARTS
 
 # Columns of the per-place migrant count (persons of floating households living at the place).
 M_OTHER_PROVINCE: Final = 0  # hukou in another province
@@ -59,9 +60,10 @@ def _count_migrants(
 
 
 def head_age_band(households: dict[str, np.ndarray]) -> np.ndarray:
-    """Head age band of every household, index into :data:`HEAD_AGE_BANDS`: the head's age
-    group (15-29, 30-44, 45-59, 60+), which the bands follow one to one."""
-    return households["age_group"]
+    """Head age band of every household, index into :data:`HEAD_AGE_BANDS`, from the head's
+    age in years (the age groups of :data:`urbsim.state.AGE_GROUPS`; a head under 15, who took
+    over from the household's last adult, counts in the first)."""
+    return np.searchsorted(np.asarray(AGE_GROUP_STARTS), households["head_age"], side="right")
 
 
 def count_migrants(

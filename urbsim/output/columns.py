@@ -228,6 +228,12 @@ NATIONAL: Final[tuple[Column, ...]] = (
     ),
     _flow("births", "persons per year", "Births."),
     _flow("deaths", "persons per year", "Deaths."),
+    _flow(
+        "households_formed",
+        "households per year",
+        "Households formed by young adults leaving their parents' household (a couple of "
+        "leavers of the same place forms one).",
+    ),
     _flow("moves", "households per year", "Households that changed place or zone."),
     _flow("moves_considered", "households per year", "Households that considered moving."),
     _flow("province_moves", "households per year", "Moves across a province border (households)."),

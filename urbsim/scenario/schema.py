@@ -157,36 +157,39 @@ class Behaviour(Strict):
     network_sampling_share: float = P(
         0.35,
         "share",
-        "chain migration literature",
+        "assumed; calibrated in issue 14",
         "Share of candidate draws taken from the "
         "places where earlier migrants from the same hukou place live; the rest are drawn by "
-        "gravity weight.",
+        "the gravity proposal from the current place. The choice corrects for both (it only "
+        "sets which places are sampled, not their choice probabilities).",
         ge=0,
         le=1,
     )
     gravity_size_exponent: float = P(
         1.0,
         "-",
-        "gravity model",
-        "Exponent of urban residents in the gravity sampling weight.",
+        "proposal only; set to beta_size so that it matches the size term of the utility",
+        "Exponent a of urban residents in the gravity proposal U_j^a * max(d_ij, d_min)^-gamma "
+        "that candidates are drawn from.",
         ge=0,
         le=3,
     )
     gravity_distance_exponent: float = P(
-        1.5,
+        1.2,
         "-",
-        "gravity model",
-        "Exponent of distance decay in the gravity sampling weight.",
+        "proposal only; set to beta_distance so that it matches the distance term",
+        "Exponent gamma of distance in the gravity proposal.",
         ge=0,
-        le=5,
+        le=4,
     )
-    distance_scale_km: float = P(
-        50.0,
+    distance_floor_km: float = P(
+        15.0,
         "km",
-        "urbsim",
-        "Distance offset d0 in log(1 + d/d0) for utility and sampling.",
-        gt=0,
-        le=1000,
+        "assumed (about the radius of a county-level unit); calibrated in issue 14",
+        "Distance floor d_min: distances below it count as d_min in the proposal and the "
+        "utility (log distance is unbounded near zero).",
+        ge=1,
+        le=500,
     )
     beta_income: float = P(
         1.6,
@@ -216,20 +219,41 @@ class Behaviour(Strict):
         le=5,
     )
     beta_distance: float = P(
-        2.35,
-        "util per log(1+d/d0)",
-        "moving 10% farther needs about 15% more income (ratio 1.47 to beta_income)",
-        "Distance deterrence from the current place.",
+        1.2,
+        "util per log(km)",
+        "assumed; calibrated in issue 14 (the distance elasticity of migration flows, given "
+        "destination size)",
+        "Deterrence of log distance from the current place: -beta_distance * ln(max(d, "
+        "d_min) / d_min).",
         ge=0,
         le=20,
     )
     beta_province: float = P(
         0.9,
         "util",
-        "province-border effect in Chinese migration studies",
+        "assumed; calibrated in issue 14",
         "Cost of crossing a province border.",
         ge=0,
         le=20,
+    )
+    beta_size: float = P(
+        1.0,
+        "util per log(persons)",
+        "McFadden (1978): an aggregate of equally attractive elemental alternatives has the "
+        "log of their number added to its utility (coefficient 1 if they are independent)",
+        "Weight of the log of a destination's urban residents in the utility of the "
+        "alternatives that stand for a whole urban zone (the local town and the candidates).",
+        ge=0,
+        le=3,
+    )
+    size_reference: float = P(
+        100000.0,
+        "persons",
+        "assumed; calibrated in issue 14",
+        "Urban residents at which the size term is zero: the size of the elemental "
+        "alternative the stay and return alternatives stand for.",
+        gt=0,
+        le=1e9,
     )
     moving_cost: float = P(
         0.8,
@@ -242,10 +266,19 @@ class Behaviour(Strict):
     beta_network: float = P(
         0.25,
         "util per log(1+households)",
-        "chain migration literature",
+        "assumed; calibrated in issue 14",
         "Weight of the log "
         "number of households (agents times households_per_agent, so the term does not depend "
         "on the scale) from the same hukou place living at the destination.",
+        ge=0,
+        le=10,
+    )
+    beta_network_province: float = P(
+        0.15,
+        "util per log(1+households)",
+        "assumed; calibrated in issue 14",
+        "Weight of the log number of floating households from the same hukou province living "
+        "at the destination (chain migration at the scale of provincial corridors).",
         ge=0,
         le=10,
     )
@@ -352,60 +385,154 @@ YearSeries = dict[str, float]
 
 
 class Demography(Strict):
-    """Births, deaths, ageing and in-situ urbanization."""
+    """Births, deaths, leaving home, and in-situ urbanization (see docs/ODD.md, "Demography").
 
+    Rates are age-specific: a fertility schedule (a gamma-shaped curve over ages 15-49 scaled to
+    the 2010 census total fertility of the urban and rural zone) and a mortality schedule (an
+    infant rate, then Gompertz-Makeham hazards whose Gompertz level is solved so that life
+    expectancy at birth equals the 2010 census's). Each year the model scales both so that the
+    expected national crude rates equal ``birth_rate`` and ``death_rate`` (alignment); after the
+    last year given, the scale factors of that year are kept (age-specific rates held constant).
+    """
+
+    births_and_deaths: bool = P(
+        True,
+        "-",
+        "model switch",
+        "Births and deaths happen. Off: persons change only by household formation and "
+        "dissolution, which conserve them (the conservation check of issue 12).",
+    )
     birth_rate: YearSeries = P(
         {
             "2010": 11.90,
+            "2011": 11.93,
+            "2012": 12.10,
             "2015": 12.07,
+            "2016": 12.95,
+            "2017": 12.43,
             "2018": 10.94,
-            "2020": 8.52,
-            "2022": 6.77,
-            "2023": 6.39,
-            "2030": 6.0,
-            "2035": 5.8,
+            "2019": 10.48,
         },
         "per 1000 persons per year",
-        "NBS China Statistical Yearbook; 2030+ assumed",
-        "National crude birth rate by year, linearly interpolated between the years given.",
+        "NBS original releases, ../shared/data/targets/official_2010_2019.csv (2013-2014 "
+        "interpolated)",
+        "National crude birth rate the fertility schedule is aligned to each year, linearly "
+        "interpolated between the years given; after the last year the age-specific rates of "
+        "that year are kept.",
     )
     death_rate: YearSeries = P(
         {
             "2010": 7.11,
+            "2011": 7.14,
+            "2012": 7.15,
             "2015": 7.11,
+            "2016": 7.09,
+            "2017": 7.11,
             "2018": 7.13,
-            "2020": 7.07,
-            "2022": 7.37,
-            "2023": 7.87,
-            "2030": 8.5,
-            "2035": 9.0,
+            "2019": 7.14,
         },
         "per 1000 persons per year",
-        "NBS; natural growth 4.79 (2010), 4.96 (2015), 3.81 (2018) per 1000",
-        "National crude death rate by year, linearly interpolated.",
+        "NBS original releases, ../shared/data/targets/official_2010_2019.csv (2013-2014 "
+        "interpolated)",
+        "National crude death rate the mortality schedule is aligned to each year, linearly "
+        "interpolated; after the last year the age-specific rates of that year are kept.",
     )
     birth_region: ByRegion = P(
         _by_region(0.95, 1.05, 1.15, 0.6)(),
         "multiplier",
         "NBS provincial birth rates 2010",
-        "Regional multiplier of the birth rate.",
+        "Regional multiplier of age-specific fertility (the national level is aligned).",
     )
-    birth_urban: float = P(
-        0.85,
-        "multiplier",
-        "census 2010 urban/rural fertility",
-        "Multiplier of the birth rate in "
-        "urban zones (rural zones use the inverse share so the national rate holds at 50% "
-        "urban).",
+    tfr_urban: float = P(
+        0.99,
+        "births per woman",
+        "2010 census total fertility: city 0.88, town 1.15 (Population Census Office of the "
+        "State Council and NBS 2012, Tabulation on the 2010 Population Census of the People's "
+        "Republic of China), weighted by city and town residents (404 and 266 million)",
+        "Total fertility of the urban zone before alignment (sets the urban/rural ratio).",
         gt=0,
-        le=2,
+        le=8,
     )
-    ageing_rate: float = P(
-        1.0 / 15.0,
+    tfr_rural: float = P(
+        1.44,
+        "births per woman",
+        "2010 census total fertility, rural (same tabulation)",
+        "Total fertility of the rural zone before alignment.",
+        gt=0,
+        le=8,
+    )
+    fertility_mean_age: float = P(
+        28.0,
+        "years",
+        "assumed; calibrated in issue 14",
+        "Mean age of the gamma-shaped fertility schedule (ages 15-49).",
+        ge=18,
+        le=40,
+    )
+    fertility_sd_age: float = P(
+        5.0,
+        "years",
+        "assumed; calibrated in issue 14",
+        "Standard deviation of the gamma-shaped fertility schedule.",
+        ge=1,
+        le=12,
+    )
+    life_expectancy: float = P(
+        74.83,
+        "years",
+        "2010 census life expectancy at birth (NBS 2012 release on the 6th census)",
+        "Life expectancy at birth of the base mortality schedule (the Gompertz level is "
+        "solved to give it).",
+        ge=40,
+        le=95,
+    )
+    infant_mortality: float = P(
+        0.0131,
+        "deaths per live birth",
+        "infant mortality 13.1 per 1000 in 2010 (Ministry of Health, China Health Statistics "
+        "Yearbook 2011)",
+        "Probability of dying before age 1 in the base schedule.",
+        ge=0,
+        le=0.3,
+    )
+    gompertz_slope: float = P(
+        0.09,
         "1/year",
-        "15-year age groups",
-        "Annual probability that the head moves to "
-        "the next age group (a 60+ head is succeeded by a 15-29 head).",
+        "assumed; calibrated in issue 14",
+        "Rate at which adult mortality rises with age (Gompertz c).",
+        gt=0.02,
+        le=0.2,
+    )
+    makeham: float = P(
+        0.0005,
+        "1/year",
+        "assumed; calibrated in issue 14",
+        "Age-independent hazard of the Gompertz-Makeham schedule (ages 1 and over).",
+        ge=0,
+        le=0.01,
+    )
+    mortality_rural_ratio: float = P(
+        1.3,
+        "ratio",
+        "assumed; calibrated in issue 14",
+        "Rural-zone over urban-zone mortality at every age (the national level is aligned).",
+        ge=0.5,
+        le=3,
+    )
+    leave_home_age: int = P(
+        18,
+        "years",
+        "assumed; calibrated in issue 14",
+        "Youngest age at which a child leaves the parents' household to form one.",
+        ge=14,
+        le=30,
+    )
+    leave_home_rate: float = P(
+        0.15,
+        "1/year",
+        "assumed; calibrated in issue 14",
+        "Yearly probability that a child of leave_home_age or older leaves home (children "
+        "still at home at 31 leave that year).",
         ge=0,
         le=1,
     )

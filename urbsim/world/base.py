@@ -70,6 +70,8 @@ P_LAND_AGRI: Final[float] = 0.95
 #: Age group of the head (15-29, 30-44, 45-59, 60+).
 AGE_LOCAL: Final[tuple[float, ...]] = (0.20, 0.33, 0.28, 0.19)
 AGE_MIGRANT: Final[tuple[float, ...]] = (0.40, 0.40, 0.15, 0.05)
+#: Share of residents aged 0-14 at the 2010 census (communique No. 1: 16.60 %).
+SHARE_0_14_2010: Final[float] = 0.1660
 #: Years here of migrants: geometric, capped at 10 (mean about 3.9).
 P_MIGRANT_YEARS: Final[float] = 0.18
 #: Largest household (persons per agent).

@@ -27,10 +27,11 @@ needed); all randomness comes from one ``numpy.random.Generator``. Targets per p
 * **Hukou type.** The census's non-agricultural share of each place's residents x one national
   factor (capped at 1), spread over the place's urban locals, rural locals and migrants as in the
   synthetic world.
-* **Head characteristics.** Age group of the head tilted by the place's 65+ share; children (0-14,
-  capped at 3) binomial over the non-head members with the place's 0-14 share; education of the
-  head from an ordered logit whose level is solved per place so that mean years of schooling
-  equal the census's.
+* **Head characteristics.** Age group of the head tilted by the place's 65+ share, then the
+  head's age in years and the children's ages (:mod:`urbsim.world.ages`: the children's ages
+  weighted so that each place's expected 0-14 share is the census's); education of the head
+  from an ordered logit whose level is solved per place so that mean years of schooling equal
+  the census's.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from urbsim.households import FIELDS, NON_AGRICULTURAL, URBAN, Households
+from urbsim.world.ages import household_ages, young_share
 from urbsim.world.base import (
     AGE_LOCAL,
     AGE_MIGRANT,
@@ -335,8 +337,9 @@ def synthesize_households(df: pd.DataFrame, hpa: float, rng: np.random.Generator
     hukou_type, factor, share = _hukou_types(rng, df, place, persons, zone, migrant)
     nonagri = hukou_type == NON_AGRICULTURAL
     land = (~nonagri & (rng.random(place.shape[0]) < P_LAND_AGRI)).astype(np.uint8)
-    age = _ages(rng, df, place, scope, collective)
-    children = _children(rng, df, place, persons, collective, agent_persons)
+    group = _age_groups(rng, df, place, scope, collective)
+    young = df["age_0_14_pct"].to_numpy() / 100.0 * agent_persons
+    head_age, kids, children = household_ages(rng, place, persons, group, young)
     edu = _education(rng, df, place, zone, nonagri)
     years_here = rng.integers(5, 41, place.shape[0])
     moved = scope != LOCAL
@@ -348,8 +351,9 @@ def synthesize_households(df: pd.DataFrame, hpa: float, rng: np.random.Generator
         hukou_type=hukou_type,
         years_here=np.minimum(years_here, 255),
         permit=np.zeros(place.shape[0], dtype=np.uint8),  # residence permits start in 2016
-        age_group=age,
+        head_age=head_age,
         education=edu,
+        kids=kids,
         children=children,
         land=land,
         persons=persons,
@@ -368,6 +372,8 @@ def synthesize_households(df: pd.DataFrame, hpa: float, rng: np.random.Generator
         "gap_fraction": gap_fraction,
         "census_inmig_other_province": float(df["inmig_other_province"].sum()),
         "census_inmig_other_county": float(df["inmig_other_county"].sum()),
+        "share_0_14": young_share(persons, kids),
+        "census_share_0_14": float(young.sum() / agent_persons.sum()),
     }
     return Synthesis(households=hh, scope=scope, collective=collective, stats=stats)
 
@@ -526,7 +532,7 @@ def _hukou_types(
     return hukou_type, factor, share
 
 
-def _ages(
+def _age_groups(
     rng: np.random.Generator,
     df: pd.DataFrame,
     place: np.ndarray,
@@ -546,24 +552,6 @@ def _ages(
     probs = probs.copy()
     probs[:, 3] *= tilt[place]
     return _categorical_rows(rng, probs)
-
-
-def _children(
-    rng: np.random.Generator,
-    df: pd.DataFrame,
-    place: np.ndarray,
-    persons: np.ndarray,
-    collective: np.ndarray,
-    agent_persons: np.ndarray,
-) -> np.ndarray:
-    """Children 0-14 (capped at 3): binomial over the non-head members with the place's 0-14
-    share."""
-    n = len(df)
-    kids_target = df["age_0_14_pct"].to_numpy() / 100.0 * agent_persons
-    others = np.bincount(place, weights=np.where(collective, 0, persons - 1), minlength=n)
-    p_kid = np.clip(np.divide(kids_target, others, out=np.zeros(n), where=others > 0), 0.0, 1.0)
-    children = rng.binomial(np.where(collective, 0, persons - 1), p_kid[place])
-    return np.minimum(children, 3)
 
 
 def _education(

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from urbsim.households import FIELDS, NON_AGRICULTURAL, URBAN, Households
+from urbsim.world.ages import household_ages, young_share
 from urbsim.world.base import (
     AGE_LOCAL,
     AGE_MIGRANT,
@@ -40,6 +41,7 @@ from urbsim.world.base import (
     P_NONAGRI_MIGRANT,
     P_NONAGRI_RURAL_LOCAL,
     REGIONS,
+    SHARE_0_14_2010,
     SIZE_CLASSES,
     PlaceTable,
     World,
@@ -80,13 +82,6 @@ _BBOX_MARGIN: Final[float] = 0.2
 EDU_RURAL_AGRI: Final[tuple[float, ...]] = (0.50, 0.43, 0.06, 0.01)
 EDU_URBAN_AGRI: Final[tuple[float, ...]] = (0.30, 0.50, 0.15, 0.05)
 EDU_NONAGRI: Final[tuple[float, ...]] = (0.16, 0.36, 0.28, 0.20)
-#: School-age children (0..3) by age group of the head: most in 30-44.
-CHILDREN_BY_AGE: Final[tuple[tuple[float, ...], ...]] = (
-    (0.60, 0.35, 0.05, 0.00),
-    (0.25, 0.50, 0.20, 0.05),
-    (0.60, 0.30, 0.08, 0.02),
-    (0.90, 0.08, 0.02, 0.00),
-)
 
 # ==================================================================================================
 # helpers
@@ -419,8 +414,10 @@ def _build_households(
     hukou_type, factor = _hukou_types(rng, prov, prov_row, hukou_place, zone, persons, migrant)
     nonagri = hukou_type == NON_AGRICULTURAL
     land = (~nonagri & (rng.random(place.shape[0]) < P_LAND_AGRI)).astype(np.uint8)
-    age, edu, children, years = _heads(rng, migrant, nonagri, zone, persons)
+    group, edu, years = _heads(rng, migrant, nonagri, zone)
     n = place.shape[0]
+    young = np.bincount(place, weights=persons, minlength=len(places)) * SHARE_0_14_2010
+    head_age, kids, children = household_ages(rng, place, persons, group, young)
     hh = Households(
         place=place.astype(FIELDS["place"].dtype),
         zone=zone,
@@ -428,8 +425,9 @@ def _build_households(
         hukou_type=hukou_type,
         years_here=np.minimum(years, 255),
         permit=np.zeros(n, dtype=np.uint8),  # residence permits start in 2016
-        age_group=age,
+        head_age=head_age,
         education=edu,
+        kids=kids,
         children=children,
         land=land,
         persons=persons,
@@ -443,6 +441,7 @@ def _build_households(
         "floating": float(weight[migrant].sum()),
         "floating_inter": float(weight[migrant_kind == 2].sum()),
         "nonagri_factor": float(factor),
+        "share_0_14": young_share(persons, kids),
     }
     return hh, stats
 
@@ -626,9 +625,8 @@ def _heads(
     migrant: np.ndarray,
     nonagri: np.ndarray,
     zone: np.ndarray,
-    persons: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Age group, education and school-age children of the head, and years here, per agent."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Age group and education of the head, and years here, per agent."""
     n = migrant.shape[0]
     age = np.empty(n, dtype=np.int64)
     age[~migrant] = _draw_categorical(rng, AGE_LOCAL, int((~migrant).sum()))
@@ -641,14 +639,9 @@ def _heads(
     )
     for mask, probs in edu_groups:
         edu[mask] = _draw_categorical(rng, probs, int(mask.sum()))
-    children = np.empty(n, dtype=np.int64)
-    for a, probs in enumerate(CHILDREN_BY_AGE):
-        mask = age == a
-        children[mask] = _draw_categorical(rng, probs, int(mask.sum()))
-    children = np.minimum(children, persons - 1)  # a one-person household has no children
     years = rng.integers(5, 41, n)
     years[migrant] = np.minimum(rng.geometric(P_MIGRANT_YEARS, int(migrant.sum())) - 1, 10)
-    return age, edu, children, years
+    return age, edu, years
 
 
 # ==================================================================================================

@@ -1,0 +1,81 @@
+"""Ages of the initial households: heads spread within their age group, children of distinct ages
+inside the head's window, the census 0-14 share met per place in expectation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from urbsim.kernels import layout as L
+from urbsim.world import ages as A
+
+
+def _bits(mask: int) -> list[int]:
+    return [a for a in range(L.KID_AGES) if mask >> a & 1]
+
+
+def test_head_ages_stay_in_their_group() -> None:
+    rng = np.random.default_rng(1)
+    group = np.repeat(np.arange(4), 5000)
+    age = A.head_ages(rng, group)
+    for g, (lo, hi) in enumerate(((15, 29), (30, 44), (45, 59), (60, 99))):
+        assert age[group == g].min() == lo and age[group == g].max() <= hi
+    assert age[group == 1].max() == 44
+    # 60+: 60 plus an exponential of mean 9 years (floored): mean about 60 + 8.5.
+    assert age[group == 3].mean() == pytest.approx(68.5, abs=0.5)
+
+
+def test_children_have_distinct_ages_in_the_window() -> None:
+    rng = np.random.default_rng(2)
+    n = 20000
+    head = rng.integers(15, 90, n)
+    n_kids = rng.integers(0, 6, n)
+    kids = A.kid_masks(rng, head, n_kids, np.full(n, 2.0))
+    for i in range(0, n, 97):
+        ages = _bits(int(kids[i]))
+        window = max(0, min(31, head[i] - 18) + 1)
+        assert len(ages) == min(n_kids[i], window)
+        assert all(a <= head[i] - 18 for a in ages)
+    np.testing.assert_array_equal(A.school_children(np.array([0b111111 << 5], np.uint32)), [3])
+    np.testing.assert_array_equal(A.school_children(np.array([(1 << 5) | (1 << 15)])), [0])
+
+
+def test_young_weights_meet_the_expected_share() -> None:
+    """Two places with the same households, one wanting more young children than the other:
+    the solved weights give the wanted expected counts (with-replacement expectation), and the
+    draw comes close to them."""
+    rng = np.random.default_rng(3)
+    n = 40000
+    place = np.repeat([0, 1], n // 2)
+    head = rng.integers(35, 65, n)
+    n_kids = rng.integers(0, 4, n)
+    # Ages 0-14 and 15-31 in each window 0 .. min(31, head - 18).
+    last = np.minimum(head - 18, 31)
+    young = np.clip(np.minimum(last, 14) + 1, 0, None)
+    old = np.maximum(last + 1, 0) - young
+    k = n_kids.astype(float)
+    # Targets: 40 % and 60 % of the children.
+    target = np.array([0.4, 0.6]) * np.bincount(place, weights=k)
+    w = A.young_weights(place, n_kids, head, target)
+    share = w[place] * young / (w[place] * young + old)
+    expected = np.bincount(place, weights=k * np.nan_to_num(share))
+    np.testing.assert_allclose(expected, target, rtol=1e-6)
+    assert w[1] > w[0]
+    kids = A.kid_masks(rng, head, n_kids, w[place])
+    drawn = np.array(
+        [[sum(1 for a in _bits(int(m)) if a <= 14) for m in kids[place == j]] for j in (0, 1)],
+        dtype=object,
+    )
+    got = np.array([sum(d) for d in drawn]) / np.bincount(place, weights=k)
+    assert np.abs(got - [0.4, 0.6]).max() < 0.05
+
+
+def test_household_ages_of_one_person_agents_have_no_children() -> None:
+    rng = np.random.default_rng(4)
+    persons = np.array([1, 1, 2, 5, 5])
+    group = np.array([0, 3, 1, 1, 3])
+    age, kids, children = A.household_ages(rng, np.zeros(5, int), persons, group, np.array([1.0]))
+    assert 15 <= age[0] <= 29 and age[1] >= 60 and 30 <= age[2] <= 44
+    assert kids[0] == kids[1] == kids[2] == 0
+    assert [len(_bits(int(m))) for m in kids[3:]] == [3, 3]
+    assert (children <= 3).all()

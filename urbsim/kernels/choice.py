@@ -1,0 +1,215 @@
+"""The destination choice's per-alternative helpers, inlined into the household step.
+
+A mover's choice set holds fixed alternatives (stay, return to the hukou place, the urban zone
+of the current place) and ``K`` = ``par.candidates`` candidate draws, each from a mixture of the
+migrant network of its hukou place (share ``s`` = ``network_sampling_share``, when that place
+has migrants) and the gravity proposal of its current place (:mod:`urbsim.kernels.gravity`):
+
+    q_j = s * n_hj / n_h + (1 - s) * g_ij        (or g_ij when no one from h lives away).
+
+The choice is the multinomial logit over the fixed alternatives and the distinct sampled places,
+with a sampled place ``j`` drawn ``c_j`` times weighted ``c_j exp(V_j) / (K q_j)``, i.e. utility
+``V_j - ln q_j + ln c_j - ln K`` (McFadden 1978). Its sum over the sampled places estimates
+without bias the sum of ``exp(V_j)`` over every place outside the fixed alternatives, so the
+choice reproduces the full-choice-set logit up to the error of a ratio estimate, which falls as
+``1/K`` (``docs/ODD.md`` section 7.12; :mod:`urbsim.analysis.choice_check` measures it). Draws
+that land on a fixed alternative add nothing (that alternative is already in the set with its
+exact weight) but count in ``K``.
+
+Every function here runs once per alternative of every mover; they are inlined into the kernel
+(``JIT_INLINE``) and the reference engine repeats their arithmetic in the same order.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from urbsim.config import JIT, JIT_INLINE
+from urbsim.inputs import ParamsRecord, PlaceRecord
+from urbsim.kernels.gravity import distance_km, gravity_share
+
+_URBAN = 1
+
+# Columns of the per-place table of the choice (one 72-byte row per place, about one cache line
+# per alternative).
+T_URBAN = 0  # utility of the urban zone from income, housing cost and amenity
+T_RURAL = 1  # the same for the rural zone (no amenity term)
+T_QUALITY = 2
+T_LAT = 3
+T_LON = 4
+T_COSLAT = 5
+T_PROVINCE = 6  # province index, as a float (exact for any int below 2**53)
+T_SIZE = 7  # beta_size * ln(urban residents / size_reference): the aggregate-alternative term
+T_SCHOOL = 8  # school access of non-hukou children (1 unless a population cap restricts it)
+N_T = 9
+
+
+@njit(**JIT)
+def choice_table(pl: PlaceRecord, par: ParamsRecord) -> np.ndarray:
+    """What the utility of an alternative reads of its place, one row per place (columns
+    ``T_*``); the reference engine computes each term with the same operations."""
+    n = pl.quality.shape[0]
+    out = np.zeros((n, N_T))
+    log_ref = math.log(par.size_reference)
+    for j in range(n):
+        v = par.beta_income * pl.log_income_urban[j]
+        v -= par.beta_housing * pl.log_cost_urban[j]
+        v += par.beta_amenity * pl.amenity[j]
+        out[j, T_URBAN] = v
+        v = par.beta_income * pl.log_income_rural[j]
+        v -= par.beta_housing * pl.log_cost_rural[j]
+        out[j, T_RURAL] = v
+        out[j, T_QUALITY] = pl.quality[j]
+        out[j, T_LAT] = pl.lat[j]
+        out[j, T_LON] = pl.lon[j]
+        out[j, T_COSLAT] = pl.coslat[j]
+        out[j, T_PROVINCE] = pl.province[j]
+        out[j, T_SIZE] = par.beta_size * (pl.log_size[j] - log_ref)
+        out[j, T_SCHOOL] = pl.school_access[j]
+    return out
+
+
+@njit(**JIT)
+def network_log(hpa: float, size: int) -> np.ndarray:
+    """``log1p(k * hpa)`` for ``k < size``: the network term of the utility without a logarithm
+    per alternative (``k`` converted to float first, as the term does)."""
+    out = np.empty(size)
+    for k in range(size):
+        out[k] = math.log1p(k * hpa)
+    return out
+
+
+@njit(**JIT_INLINE)
+def log_network(nk: int, net_log: np.ndarray, hpa: float) -> float:
+    """``log1p(nk * hpa)``, from the table when ``nk`` is small."""
+    if nk < net_log.shape[0]:
+        return net_log[nk]
+    return math.log1p(nk * hpa)
+
+
+@njit(**JIT_INLINE)
+def distance_cost(cur: int, j: int, tab: np.ndarray, par: ParamsRecord) -> float:
+    """Deterrence of a move from ``cur`` to another place ``j``: log distance above the floor
+    plus the province border."""
+    d = distance_km(
+        tab[cur, T_LAT], tab[cur, T_LON], tab[cur, T_COSLAT], tab[j, T_LAT], tab[j, T_LON]
+    )
+    floor = par.distance_floor_km
+    c = par.beta_distance * math.log(max(d, floor) / floor)
+    # Without a branch (the border is crossed or not at random): adding ``beta * 0.0 = +0.0``
+    # leaves ``c`` unchanged to the bit (the betas are finite).
+    c += par.beta_province * (tab[j, T_PROVINCE] != tab[cur, T_PROVINCE])
+    return c
+
+
+@njit(**JIT_INLINE)
+def utility(
+    j: int,
+    zj: int,
+    aggregate: bool,
+    cur: int,
+    z: int,
+    acc: float,
+    child_factor: float,
+    tab: np.ndarray,
+    par: ParamsRecord,
+    network: float,
+) -> float:
+    """Systematic utility of living in zone ``zj`` of place ``j``, without the return terms;
+    ``aggregate`` for an alternative that stands for the place's urban zone as a whole (the
+    local town and the candidates); ``network`` the migrant-network term; see docs/ODD.md."""
+    # Zone columns: T_RURAL = 0 + 1 - zone.
+    v = tab[j, T_RURAL - zj]
+    v += par.beta_service * acc * tab[j, T_QUALITY] * child_factor
+    if aggregate:
+        v += tab[j, T_SIZE]
+    if j != cur:
+        v -= distance_cost(cur, j, tab, par)
+    if j != cur or zj != z:
+        v -= par.moving_cost
+    v += network
+    return v
+
+
+@njit(**JIT_INLINE)
+def network_term(nk: int, npk: int, net_log: np.ndarray, par: ParamsRecord) -> float:
+    """Chain migration: the log of the households from the same hukou place (``nk`` agents) and
+    from the same hukou province (``npk`` agents) living at the destination."""
+    hpa = par.households_per_agent
+    v = par.beta_network * log_network(nk, net_log, hpa)
+    v += par.beta_network_province * log_network(npk, net_log, hpa)
+    return v
+
+
+@njit(**JIT_INLINE)
+def proposal_probability(
+    j: int, grav_row: np.ndarray, nk: int, n_origin: int, share: float
+) -> float:
+    """Probability that one candidate draw proposes place ``j``: the mixture of the network
+    draw (``nk`` of the ``n_origin`` migrants from the hukou place live at ``j``) and the
+    gravity draw on the current place's row."""
+    g = gravity_share(grav_row, j)
+    if n_origin > 0:
+        return share * (nk / n_origin) + (1.0 - share) * g
+    return g
+
+
+@njit(**JIT_INLINE)
+def add_candidate(
+    j: int,
+    n_fixed: int,
+    n_alt: int,
+    alt_place: np.ndarray,
+    alt_zone: np.ndarray,
+    alt_cnt: np.ndarray,
+) -> int:
+    """Put the urban zone of place ``j`` into the choice set: nothing if it is a fixed
+    alternative, one more draw if already sampled, else a new alternative drawn once.
+    Returns the new number of alternatives."""
+    for a in range(n_alt):
+        if alt_place[a] == j and alt_zone[a] == _URBAN:
+            if a >= n_fixed:
+                alt_cnt[a] += 1
+            return n_alt
+    alt_place[n_alt] = j
+    alt_zone[n_alt] = _URBAN
+    alt_cnt[n_alt] = 1
+    return n_alt + 1
+
+
+@njit(**JIT_INLINE)
+def logit_pick(
+    u: float,
+    n_fixed: int,
+    n_alt: int,
+    n_draws: int,
+    alt_v: np.ndarray,
+    alt_cnt: np.ndarray,
+    alt_q: np.ndarray,
+    correct: bool,
+) -> int:
+    """Index of the alternative the uniform ``u`` picks from the logit weights: ``exp(V)`` for
+    fixed alternatives, ``c exp(V) / (K q)`` for a sampled one drawn ``c`` times out of ``K``
+    draws with proposal probability ``q`` (``exp(V)`` each without ``correct``, the uncorrected
+    rule that tests hold it against). ``alt_v`` is overwritten with the weights."""
+    vmax = -np.inf
+    for a in range(n_alt):
+        if alt_v[a] > vmax:
+            vmax = alt_v[a]
+    total = 0.0
+    for a in range(n_alt):
+        w = math.exp(alt_v[a] - vmax)
+        if a >= n_fixed and correct:
+            w = w * alt_cnt[a] / (n_draws * alt_q[a])
+        alt_v[a] = w
+        total += w
+    target = u * total
+    cum = 0.0
+    for a in range(n_alt):
+        cum += alt_v[a]
+        if target < cum:
+            return a
+    return n_alt - 1

@@ -1,0 +1,303 @@
+"""A household's demographic year, as inlined Numba functions, and household formation.
+
+A household is a head, the adults who live with the head (a partner and other adults, all
+taken to be of the head's age), and the head's resident children by single year of age: bit
+``a`` of ``kids`` is a child aged ``a`` (0-31). ``persons`` counts all of them, so the adults
+are ``persons - popcount(kids)``. In one year (pass 1 of the household step, before the move
+decision; see ``docs/ODD.md``, "Demography"):
+
+1. deaths: every adult, then every child in ascending age, dies with the probability of its
+   age and zone (:func:`_event` chains the draws, so several deaths are possible);
+2. a household with no adult left is headed by its oldest child, or dissolves when no one is
+   left (``persons`` 0);
+3. births: one woman at risk per two adults (couples), each with the fertility of the head's
+   age; a newborn takes the youngest free age slot (age 0 unless a second birth this year);
+4. leaving home: every child of leaving age leaves with the year's probability of its age
+   (certainly at 31); leavers are returned as a bit mask per household and become households
+   of their own after the year (:func:`plan_formation`);
+5. ageing: the head and every child one year older; ``children`` (school-age children, ages
+   6-14, at most 3) follows the children's ages.
+
+Every rule is written again, independently, in the reference engine
+(:mod:`urbsim.engines.mesa_engine`) with the same arithmetic in the same order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from urbsim.config import JIT, JIT_INLINE
+from urbsim.kernels import layout as L
+
+_URBAN = 1
+_LOW32 = 0xFFFFFFFF
+
+
+@njit(**JIT_INLINE)
+def popcount(x: int) -> int:
+    """Set bits of a non-negative integer below 2**32 (SWAR count)."""
+    x = x - ((x >> 1) & 0x55555555)
+    x = (x & 0x33333333) + ((x >> 2) & 0x33333333)
+    x = (x + (x >> 4)) & 0x0F0F0F0F
+    return ((x * 0x01010101) & _LOW32) >> 24
+
+
+@njit(**JIT_INLINE)
+def lowest_bit(x: int) -> int:
+    """Index of the lowest set bit of ``x > 0``."""
+    return popcount((x & -x) - 1)
+
+
+@njit(**JIT_INLINE)
+def highest_bit(x: int) -> int:
+    """Index of the highest set bit of ``x > 0``."""
+    b = 0
+    while x > 1:
+        x >>= 1
+        b += 1
+    return b
+
+
+@njit(**JIT_INLINE)
+def _event(u: float, q: float) -> tuple[bool, float]:
+    """One Bernoulli(``q``) event from the uniform ``u``, and a fresh uniform for the next.
+
+    After a hit ``u / q`` and after a miss ``(u - q) / (1 - q)`` are again uniform and
+    independent of the outcome, so one draw decides any number of independent events (each
+    costs a few of its 32 bits; a household's year uses far fewer than it has).
+    """
+    if u < q:
+        return True, u / q
+    return False, (u - q) / (1.0 - q)
+
+
+@njit(**JIT_INLINE)
+def school_children(kids: int) -> int:
+    """Children aged 6-14 in the bit mask ``kids``, at most :data:`layout.MAX_SCHOOL_CHILDREN`."""
+    c = popcount(kids & L.SCHOOL_MASK)
+    return c if c < L.MAX_SCHOOL_CHILDREN else L.MAX_SCHOOL_CHILDREN
+
+
+@njit(**JIT_INLINE)
+def _deaths(
+    u: float, adults: int, k: int, q_adult: float, mortality: np.ndarray
+) -> tuple[int, int]:
+    """Adults (at the head's age) then children in ascending age die, on one chained draw;
+    returns the adults left and the children's mask left."""
+    left = adults
+    for _ in range(adults):
+        hit, u = _event(u, q_adult)
+        if hit:
+            left -= 1
+    m = k
+    while m != 0:
+        b = lowest_bit(m)
+        m &= m - 1
+        hit, u = _event(u, mortality[b])
+        if hit:
+            k &= ~(np.int64(1) << b)
+    return left, k
+
+
+@njit(**JIT_INLINE)
+def _births(u: float, women: int, f: float, k: int, p: int) -> tuple[int, int]:
+    """Each woman at risk gives birth with probability ``f`` (one chained draw), while the
+    household is below the largest size; a newborn takes the youngest free age. Returns the
+    children's mask and the births."""
+    born = 0
+    for _ in range(women):
+        hit, u = _event(u, f)
+        if hit and p + born < L.MAX_PERSONS:
+            k |= np.int64(1) << lowest_bit(~k & _LOW32)
+            born += 1
+    return k, born
+
+
+@njit(**JIT_INLINE)
+def _leavers(u: float, k: int, leaving: np.ndarray) -> int:
+    """Mask of the children who leave home, in ascending age on one chained draw."""
+    left = 0
+    m = k
+    while m != 0:
+        b = lowest_bit(m)
+        m &= m - 1
+        if leaving[b] > 0.0:
+            hit, u = _event(u, leaving[b])
+            if hit:
+                left |= np.int64(1) << b
+    return left
+
+
+@njit(**JIT_INLINE)
+def live_demography(
+    i: int,
+    u_death: float,
+    u_birth: float,
+    u_leave: float,
+    z: int,
+    factor: float,
+    head_age: np.ndarray,
+    kids: np.ndarray,
+    children: np.ndarray,
+    persons: np.ndarray,
+    fertility: np.ndarray,
+    mortality: np.ndarray,
+    leaving: np.ndarray,
+    leavers: np.ndarray,
+    row: np.ndarray,
+) -> int:
+    """The demographic year of household ``i`` (see the module docstring), in place.
+
+    Returns the head's age at which the household makes this year's other decisions (after
+    deaths and succession, before ageing), or -1 when the household dissolved.
+    """
+    p = np.int64(persons[i])
+    a = np.int64(head_age[i])
+    k = np.int64(kids[i])
+    # 1. Deaths.
+    adults, k_left = _deaths(u_death, p - popcount(k), k, mortality[z, a], mortality[z])
+    died = p - adults - popcount(k_left)
+    k = k_left
+    p -= died
+    row[L.C_DEATHS] += died
+    row[L.C_URBAN_DEATHS] += died * (z == _URBAN)
+    # 2. Succession by the oldest child, or dissolution.
+    if adults == 0:
+        if k == 0:
+            persons[i] = 0
+            kids[i] = 0
+            children[i] = 0
+            leavers[i] = 0
+            row[L.C_DISSOLVED] += 1
+            return -1
+        a = highest_bit(k)
+        k &= ~(np.int64(1) << a)
+        adults = 1
+    # 3. Births: one woman at risk per couple, at the head's age.
+    k, born = _births(u_birth, adults // 2, fertility[z, a] * factor, k, p)
+    p += born
+    row[L.C_BIRTHS] += born
+    row[L.C_URBAN_BIRTHS] += born * (z == _URBAN)
+    # 4. Leaving home.
+    left = _leavers(u_leave, k, leaving)
+    n_left = popcount(left)
+    k &= ~left
+    row[L.C_LEFT_HOME] += n_left
+    leavers[i] = left
+    # 5. Ageing (a child of 31 has left: the shift drops nothing).
+    persons[i] = p - n_left
+    head_age[i] = a + 1 if a < L.MAX_AGE else L.MAX_AGE
+    k = (k << 1) & _LOW32
+    kids[i] = k
+    children[i] = school_children(k)
+    return a
+
+
+@njit(**JIT)
+def plan_formation(
+    leavers: np.ndarray, place: np.ndarray, zone: np.ndarray, n_places: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The households formed by this year's leavers, in a deterministic order.
+
+    Leavers are taken in household order, and within a household in ascending age. The first
+    leaver of a place and zone starts a new household; the next leaver of the same place and
+    zone joins it as the partner; the one after starts another, and so on (the last leaver of a
+    place and zone in a year may stay single). Pairing within a zone keeps every leaver in the
+    zone where it was counted. Returns, per new household in creation order (the order it is
+    appended), the index of the first leaver's parents' household, the head's age (the first
+    leaver's age at the end of the year) and its persons (1 or 2).
+    """
+    total = 0
+    for i in range(leavers.shape[0]):
+        total += popcount(np.int64(leavers[i]))
+    parent = np.empty(total, dtype=np.int64)
+    age = np.empty(total, dtype=np.int64)
+    size = np.empty(total, dtype=np.int64)
+    pending = np.full(2 * n_places, -1, dtype=np.int64)  # by place and zone
+    n_new = 0
+    for i in range(leavers.shape[0]):
+        m = np.int64(leavers[i])
+        while m != 0:
+            b = lowest_bit(m)
+            m &= m - 1
+            j = 2 * np.int64(place[i]) + np.int64(zone[i])
+            if pending[j] >= 0:
+                size[pending[j]] += 1
+                pending[j] = -1
+            else:
+                parent[n_new] = i
+                age[n_new] = b + 1
+                size[n_new] = 1
+                pending[j] = n_new
+                n_new += 1
+    return parent[:n_new], age[:n_new], size[:n_new]
+
+
+def formed_households(
+    households: dict[str, np.ndarray], leavers: np.ndarray, n_places: int
+) -> dict[str, np.ndarray]:
+    """Field arrays of the households formed by ``leavers`` (:func:`plan_formation`).
+
+    ``households`` are the parents' households as they were when the children left, at the
+    start of the year (the engine keeps a copy): a leaver stays where it was counted, so the
+    urban population changes only through births, deaths, moves and reclassification. A new
+    household lives at its first leaver's parents' place and zone, with their hukou place and
+    type, land-contract rights, residence permit and the
+    head's education; its years at the place are the parents' (at most the head's age); it has
+    no children. Any other field starts at zero.
+    """
+    parent, age, size = plan_formation(leavers, households["place"], households["zone"], n_places)
+    inherit = ("place", "zone", "hukou_place", "hukou_type", "permit", "education", "land")
+    out: dict[str, np.ndarray] = {}
+    for name, arr in households.items():
+        if name in inherit:
+            out[name] = arr[parent]
+        else:
+            out[name] = np.zeros(parent.shape[0], dtype=arr.dtype)
+    out["years_here"] = np.minimum(households["years_here"][parent], age).astype(
+        households["years_here"].dtype
+    )
+    out["head_age"] = age.astype(households["head_age"].dtype)
+    out["persons"] = size.astype(households["persons"].dtype)
+    return out
+
+
+@njit(**JIT)
+def expected_events(
+    zone: np.ndarray,
+    place: np.ndarray,
+    head_age: np.ndarray,
+    kids: np.ndarray,
+    persons: np.ndarray,
+    fertility: np.ndarray,
+    mortality: np.ndarray,
+    factor: np.ndarray,
+) -> tuple[float, float, float]:
+    """Expected births and deaths of a year under the given schedules, and the persons.
+
+    What :func:`live_demography` would produce on average, to first order: deaths of every
+    adult and child at their ages' probabilities, births of one woman per couple of the
+    adults at the start of the year (deaths during the year are ignored, a relative error of
+    the order of the death probability).
+    """
+    births = 0.0
+    deaths = 0.0
+    total = 0.0
+    for i in range(persons.shape[0]):
+        p = np.int64(persons[i])
+        if p == 0:
+            continue
+        z = np.int64(zone[i])
+        a = np.int64(head_age[i])
+        k = np.int64(kids[i])
+        adults = p - popcount(k)
+        total += p
+        deaths += adults * mortality[z, a]
+        m = k
+        while m != 0:
+            b = lowest_bit(m)
+            m &= m - 1
+            deaths += mortality[z, b]
+        births += (adults // 2) * fertility[z, a] * factor[place[i]]
+    return births, deaths, total

@@ -1,0 +1,206 @@
+"""Ages of the 2010 household agents: the head's age in years and the children's ages.
+
+Both worlds draw the head's age group as before (the census world tilted by each place's 65+
+share), then:
+
+* **Head's age.** Spread within the group: uniform over 15-29, 30-44 and 45-59; 60 plus a
+  whole number of years, exponential with mean :data:`OLD_HEAD_MEAN_YEARS` (capped at 99).
+* **Children.** A household of one person is the head alone; of two or more, the head, a
+  partner and ``persons - 2`` children, whose ages are distinct years from 0 to
+  ``head_age - 18`` (and at most 31). Children of an older head include grandchildren (the
+  three-generation households of the census, whose left-behind children live with their
+  grandparents): the model knows one generation of children per household. Members that do
+  not fit in the window (a young head with many members) are further adults of the head's
+  age.
+* **The census 0-14 share.** Ages within the window are drawn without replacement with weight
+  ``w`` on ages 0-14 and 1 on ages 15-31; ``w`` is solved per place (bisection in ``log w``)
+  so that the expected children aged 0-14 equal the place's 0-14 share of its agent persons
+  (the census world) or the national share (the synthetic world). The expectation counts each
+  child as an independent draw from the window (the draw itself is without replacement), and
+  the share is out of reach where the windows allow too few or too many young children; the
+  achieved share is in the world's statistics.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+from numba import njit
+
+from urbsim.config import JIT
+from urbsim.kernels import layout as L
+
+#: Mean years above 60 of a head in the 60+ group (exponential; assumed).
+OLD_HEAD_MEAN_YEARS: Final[float] = 9.0
+#: A child is at least this much younger than the head.
+MIN_PARENT_GAP: Final[int] = 18
+#: Ages a resident child can have (the bits of ``kids``), school age and the cap of
+#: ``children``: the kernels' constants.
+KID_AGES: Final[int] = L.KID_AGES
+SCHOOL_FIRST: Final[int] = L.SCHOOL_FIRST
+SCHOOL_LAST: Final[int] = L.SCHOOL_LAST
+MAX_SCHOOL_CHILDREN: Final[int] = L.MAX_SCHOOL_CHILDREN
+_GROUP_RANGES: Final[tuple[tuple[int, int], ...]] = ((15, 29), (30, 44), (45, 59))
+_CHUNK: Final[int] = 65536
+
+
+def head_ages(rng: np.random.Generator, group: np.ndarray) -> np.ndarray:
+    """Age in years of each head, spread within its age group (see the module docstring)."""
+    age = np.empty(group.shape[0], dtype=np.int64)
+    for g, (lo, hi) in enumerate(_GROUP_RANGES):
+        mask = group == g
+        age[mask] = rng.integers(lo, hi + 1, int(mask.sum()))
+    old = group >= len(_GROUP_RANGES)
+    extra = np.floor(rng.exponential(OLD_HEAD_MEAN_YEARS, int(old.sum())))
+    age[old] = 60 + np.minimum(extra, 39).astype(np.int64)
+    return age
+
+
+def _windows(head_age: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last possible age of a child of each head (last < first: none)."""
+    lo = np.zeros_like(head_age)
+    hi = np.minimum(head_age - MIN_PARENT_GAP, KID_AGES - 1)
+    return lo, hi
+
+
+def _young_old(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ages 0-14 and 15-31 in each window."""
+    size = np.maximum(hi - lo + 1, 0)
+    young = np.clip(np.minimum(hi, 14) - lo + 1, 0, None)
+    return young, size - young
+
+
+def young_weights(
+    place: np.ndarray, n_kids: np.ndarray, head_age: np.ndarray, target: np.ndarray
+) -> np.ndarray:
+    """Weight of ages 0-14 per place so that the expected children aged 0-14 per place equal
+    ``target`` (clipped to what the windows allow)."""
+    young, old = _young_old(*_windows(head_age))
+    return _bisect_weights(
+        place.astype(np.int64),
+        n_kids.astype(np.float64),
+        young.astype(np.float64),
+        old.astype(np.float64),
+        target.astype(np.float64),
+    )
+
+
+@njit(**JIT)
+def _bisect_weights(
+    place: np.ndarray, k: np.ndarray, young: np.ndarray, old: np.ndarray, target: np.ndarray
+) -> np.ndarray:
+    """Bisection in ``log w`` per place, all places at once (the expectation is increasing in
+    ``w``); 40 halvings of [-12, 12] leave an error of 2e-11 in ``log w``."""
+    n_places = target.shape[0]
+    lo = np.full(n_places, -12.0)
+    hi = np.full(n_places, 12.0)
+    expected = np.zeros(n_places)
+    for _ in range(40):
+        w = np.exp(0.5 * (lo + hi))
+        expected[:] = 0.0
+        for i in range(place.shape[0]):
+            total = w[place[i]] * young[i] + old[i]
+            if k[i] > 0.0 and total > 0.0:
+                expected[place[i]] += k[i] * w[place[i]] * young[i] / total
+        for j in range(n_places):
+            if expected[j] < target[j]:
+                lo[j] = 0.5 * (lo[j] + hi[j])
+            else:
+                hi[j] = 0.5 * (lo[j] + hi[j])
+    return np.exp(0.5 * (lo + hi))
+
+
+def kid_masks(
+    rng: np.random.Generator, head_age: np.ndarray, n_kids: np.ndarray, weight: np.ndarray
+) -> np.ndarray:
+    """Bit masks of distinct child ages (``uint32``): ``n_kids`` ages from each head's window
+    (fewer when the window is smaller), drawn without replacement with ``weight`` on ages 0-14
+    (Efraimidis-Spirakis keys: the smallest ``exponential / weight``), in chunks of
+    households."""
+    lo, hi = _windows(head_age)
+    out = np.zeros(head_age.shape[0], dtype=np.uint32)
+    for s in range(0, head_age.shape[0], _CHUNK):
+        e = min(s + _CHUNK, head_age.shape[0])
+        keys = rng.exponential(size=(e - s, KID_AGES))
+        out[s:e] = _smallest_keys(
+            keys,
+            lo[s:e].astype(np.int64),
+            hi[s:e].astype(np.int64),
+            n_kids[s:e].astype(np.int64),
+            weight[s:e].astype(np.float64),
+        )
+    return out
+
+
+@njit(**JIT)
+def _smallest_keys(
+    keys: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: np.ndarray, weight: np.ndarray
+) -> np.ndarray:
+    """Per row, the mask of the ``n`` ages in ``[lo, hi]`` of smallest ``key / w(age)``."""
+    out = np.zeros(keys.shape[0], dtype=np.uint32)
+    for r in range(keys.shape[0]):
+        mask = 0
+        for _ in range(n[r]):
+            best = -1
+            best_key = np.inf
+            for a in range(lo[r], hi[r] + 1):
+                if (mask >> a) & 1:
+                    continue
+                key = keys[r, a] / weight[r] if a <= 14 else keys[r, a]
+                if key < best_key:
+                    best_key = key
+                    best = a
+            if best < 0:
+                break
+            mask |= 1 << best
+        out[r] = mask
+    return out
+
+
+def school_children(kids: np.ndarray) -> np.ndarray:
+    """Children aged 6-14 in each mask, at most 3 (the ``children`` field)."""
+    count = np.zeros(kids.shape[0], dtype=np.int64)
+    for a in range(SCHOOL_FIRST, SCHOOL_LAST + 1):
+        count += (kids >> np.uint32(a)) & np.uint32(1)
+    return np.minimum(count, MAX_SCHOOL_CHILDREN)
+
+
+def household_ages(
+    rng: np.random.Generator,
+    place: np.ndarray,
+    persons: np.ndarray,
+    group: np.ndarray,
+    young_target: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Head's age, children's age mask and school-age children of every agent.
+
+    Parameters
+    ----------
+    rng
+        The world's generator.
+    place, persons
+        Place index and persons of every agent (a collective-quarters agent has one person).
+    group
+        The head's age group (index into :data:`urbsim.state.AGE_GROUPS`).
+    young_target
+        Persons aged 0-14 wanted per place (agent persons).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``head_age`` (years), ``kids`` (bit masks) and ``children`` (school-age, at most 3).
+    """
+    age = head_ages(rng, group)
+    n_kids = np.where(persons >= 2, persons - 2, 0)
+    weight = young_weights(place, n_kids, age, young_target)
+    kids = kid_masks(rng, age, n_kids, weight[place])
+    return age, kids, school_children(kids)
+
+
+def young_share(persons: np.ndarray, kids: np.ndarray) -> float:
+    """Share of persons who are children aged 0-14."""
+    young = np.zeros(kids.shape[0], dtype=np.int64)
+    for a in range(15):
+        young += (kids >> np.uint32(a)) & np.uint32(1)
+    return float(young.sum() / max(int(persons.sum()), 1))
