@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from numba import njit
 from scipy import stats
 
+from urbsim.dynamics.demography import VitalRates
 from urbsim.engines import mesa_settlement
 from urbsim.households import Households
 from urbsim.inputs import PARAM_FIELDS, PLACE_FIELDS, PlaceInputs, params_from
@@ -137,7 +138,8 @@ def _households(n: int, **fields: Any) -> dict[str, np.ndarray]:
         hukou_type=0,
         years_here=5,
         permit=0,
-        age_group=1,
+        head_age=35,
+        kids=0,
         education=1,
         children=0,
         land=1,
@@ -172,7 +174,8 @@ def _par(**values: Any) -> Any:
     base.update(
         move_age=[0.0] * 4,
         land_region=[1.0] * 4,
-        distance_scale_km=50.0,
+        distance_floor_km=15.0,
+        size_reference=1.0,
         households_per_agent=1.0,
         candidates=1,
         hukou_apply_rate=1.0,
@@ -192,12 +195,20 @@ def _step(hh: dict[str, np.ndarray], places: Any, par: Any) -> np.ndarray:
         places,
         par,
         np.array([0.5]),
-        np.cumsum(np.ones((1, 2)), axis=1),
+        np.cumsum(np.ones((2, 2)), axis=1),
         start,
         members,
         np.zeros((2, 2), dtype=np.int32),
         np.zeros(n, dtype=np.uint8),
+        vital=_NO_VITAL_EVENTS,
+        leavers=np.zeros(n, dtype=np.uint32),
     )
+
+
+_LEAVING = np.zeros(L.KID_AGES)
+_LEAVING[-1] = 1.0  # the engines require it; these households have no children
+#: Nobody is born, dies or leaves home: the year is the settlement decision.
+_NO_VITAL_EVENTS = VitalRates(np.zeros((2, L.MAX_AGE + 1)), np.zeros((2, L.MAX_AGE + 1)), _LEAVING)
 
 
 def test_settlement_frequency_is_the_logit_of_the_net_benefit() -> None:
@@ -207,7 +218,9 @@ def test_settlement_frequency_is_the_logit_of_the_net_benefit() -> None:
     par = _par(hukou_premium=math.log(3.0) - 0.6)
     places = _places(0, hukou_benefit=0.1, hukou_benefit_child=0.25)
     for children, net in ((2, math.log(3.0)), (0, math.log(3.0) - 0.5)):
-        hh = _households(N, children=children)
+        # Two children aged 8 and 10 (school age before and after the year's ageing).
+        kids = (1 << 8 | 1 << 10) if children else 0
+        hh = _households(N, children=children, kids=kids, persons=2 + children)
         counts = _step(hh, places, par)
         settled = hh["hukou_place"] == 0
         assert abs(settled.mean() - logistic(net)) < tolerance(logistic(net), N)

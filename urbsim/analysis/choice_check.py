@@ -317,6 +317,7 @@ def example_case(
         rule=np.zeros(n, dtype=np.int64),
         min_years=np.zeros(n, dtype=np.int64),
         gov=np.arange(n, dtype=np.int64),
+        surrender=np.zeros(n, dtype=np.int64),
     )
     return ChoiceCase(
         _example_inputs(places, par, households), households, np.arange(movers, dtype=np.int64)
@@ -343,6 +344,7 @@ def _example_params(candidates: int, share: float) -> tuple[object, ...]:
         "service_base_access": 0.3,
         "permits_issued": False,
         "permit_months": 6,
+        "seed": 0,
     }
     assert set(values) == set(PARAM_FIELDS)
     return params_from(values)
