@@ -228,7 +228,7 @@ def test_units_from_spec_first() -> None:
     assert units.parameter("behaviour.beta_income") == "custom"
     assert units.parameter("behaviour.move_base") == "1/year"
     assert units.metric("resident_urbanization") == "%"
-    assert units.metric("service_gap") == "share of urban residents"
+    assert units.metric("service_gap") == "share of service users"  # from the column registry
     assert units.parameter("not.a.field") is None
     assert _Units({"units": {"x": "km"}, "name": 3}).parameter("x") == "km"
     with pytest.raises(PlotDataError, match="mapping"):

@@ -131,7 +131,9 @@ def _settled_shares(loaded: LoadedScenario) -> tuple[float, float]:
     landed, landless = floating & (h.land == 1), floating & (h.land == 0)
     model.run()
     end = model.households
-    local = (end.place == end.hukou_place) & (end.persons > 0)
+    # Households formed during the run are appended: compare the households of 2010.
+    n = landed.shape[0]
+    local = (end.place[:n] == end.hukou_place[:n]) & (end.persons[:n] > 0)
     return float(local[landed].mean()), float(local[landless].mean())
 
 
