@@ -111,7 +111,7 @@ def test_reproduce_matches(committed: Path) -> None:
         "reproduce", str(committed / "experiments" / "tiny"), "--executor", "serial"
     )
     assert code == 0, out
-    assert "9 of 9 tables match" in out
+    assert "10 of 10 tables match" in out
 
 
 def test_reproduce_reports_per_column_differences(committed: Path, tmp_path: Path) -> None:
@@ -133,7 +133,7 @@ def test_reproduce_reports_per_column_differences(committed: Path, tmp_path: Pat
     assert "column value: 2 values differ, max abs diff 0.25" in out
     assert "column parameter: 1 values differ" in out
     assert "extra    morris/design.parquet" in out
-    assert "6 of 9 tables match" in out
+    assert "7 of 10 tables match" in out
 
 
 def test_compare_tables_shapes() -> None:
@@ -423,4 +423,4 @@ def test_finding_10_reproduce_names_edited_files(committed: Path, tmp_path: Path
     assert "differ   script/README.md" in out
     # Paths recorded in the other checkout's manifests compare relative to it.
     assert re.search(r"^match +morris/sweep.json", out, re.MULTILINE)
-    assert "9 of 9 tables match" in out
+    assert "10 of 10 tables match" in out
