@@ -167,6 +167,7 @@ class PlaceState:
     jobs, programme_jobs : jobs
         Filled urban jobs, and the jobs created by the county-town programme.
     housing_stock : persons housed at reference density
+    housing_built : persons housed at reference density, built in the year (land sold)
     housing_cost : yuan/m2/year
     education_users, health_users, elderly_users : persons
         Urban residents each service type serves (school-age children; everyone; persons of
@@ -204,6 +205,7 @@ class PlaceState:
     jobs: np.ndarray
     programme_jobs: np.ndarray
     housing_stock: np.ndarray
+    housing_built: np.ndarray
     housing_cost: np.ndarray
     education_users: np.ndarray
     health_users: np.ndarray

@@ -55,18 +55,22 @@ def test_transfers_follow_residents_or_registered_population() -> None:
     )
 
 
-def test_land_revenue_sells_land_for_new_urban_residents_at_the_local_price() -> None:
-    # urban residents grew by 25 %, 0 %, -50 %: gains 1250 - 1000 = 250, 0, 0 (losses sell none)
+def test_land_revenue_sells_the_land_of_the_new_housing_at_the_local_price() -> None:
+    # urban residents grew by 25 %, 0 %, -50 %: gains 1250 - 1000 = 250, 0, 0; the year's new
+    # housing houses 300, 40 (quota land, no new residents) and 0 persons
     ps = places(
         3,
         urban_residents=[1250.0, 2000.0, 500.0],
         urban_growth=[0.25, 0.0, -0.5],
-        housing_cost=[720.0, 360.0, 360.0],
+        housing_cost=[720.0, 360.0, 36_000.0],
+        housing_built=[300.0, 40.0, 0.0],
     )
     np.testing.assert_allclose(F.new_urban_residents(ps), [250.0, 0.0, 0.0])
     eco = Economy(land_per_urban_resident=100.0, land_price_2010=1000.0, housing_cost_2010=360.0)
-    # 250 persons * 100 m2 * 1000 yuan/m2 * (720 / 360) = 5e7
-    np.testing.assert_allclose(F.land_revenue(ps, eco), [5e7, 0.0, 0.0])
+    # land price 1000 * cost / 360, at most 20 times 1000: [2000, 1000, 20000] yuan/m2
+    np.testing.assert_allclose(F.land_price(ps, eco), [2000.0, 1000.0, 20_000.0])
+    # 300 persons * 100 m2 * 2000 yuan/m2 = 6e7; 40 * 100 * 1000 = 4e6; nothing built: 0
+    np.testing.assert_allclose(F.land_revenue(ps, eco), [6e7, 4e6, 0.0])
     # infrastructure: 250 * 60,000 * wage index 1.5 = 2.25e7
     eco = Economy(infrastructure_cost=60_000.0)
     np.testing.assert_allclose(F.infrastructure_need(ps, eco, 1.5), [2.25e7, 0.0, 0.0])

@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 from urbsim.dynamics import housing
 from urbsim.dynamics.population_control import cap_arrays, cap_pressure
 from urbsim.scenario.places import resolve_places
-from urbsim.scenario.schema import Economy, PlacePolicy, PopulationCap
+from urbsim.scenario.schema import Economy, PlacePolicy, PopulationCap, SizeValues
+
+_SIZE_KEYS = tuple(SizeValues.model_fields)
 
 
 @pytest.mark.parametrize(
@@ -56,8 +58,16 @@ def test_a_more_specific_cap_wins_over_its_province() -> None:
 
 def test_housing_supply_cut_and_demolition_act_on_the_stock() -> None:
     # Large II cities (supply multiplier 1): response 0.1, depreciation 0.02.
+    # No land quota, no income growth, no floor on demand: crowding is residents over stock.
     eco = Economy.model_validate(
-        {"housing_supply_response": 0.1, "housing": {"depreciation": 0.02}}
+        {
+            "housing_supply_response": 0.1,
+            "housing": {
+                "depreciation": 0.02,
+                "market_floor": 1.0,
+                "land_quota": dict.fromkeys(_SIZE_KEYS, 0.0),
+            },
+        }
     )
     assert eco.housing.supply_by_size.large_ii == 1.0
     # Two crowded places (residents 1.5 times the stock): the first capped, the second not.
@@ -76,14 +86,15 @@ def test_without_a_cap_the_housing_update_is_unchanged_to_the_bit() -> None:
     a.wage[:] = [4e4, 3e4, 5e4]
     b = places(3, urban_residents=[150.0, 90.0, 1e6], housing_stock=[100.0, 100.0, 7e5])
     b.wage[:] = a.wage
-    housing.update_housing(a, eco, 4e4, size, False)
-    housing.update_housing(b, eco, 4e4, size, False, np.zeros(3), np.zeros(3))
+    housing.update_housing(a, eco, 4e4, size, False, wage_index=1.2)
+    housing.update_housing(b, eco, 4e4, size, False, np.zeros(3), np.zeros(3), 1.2)
     np.testing.assert_array_equal(a.housing_stock, b.housing_stock)
     np.testing.assert_array_equal(a.housing_cost, b.housing_cost)
     # ... and equal to the update without the cap's terms.
     stock = np.array([100.0, 100.0, 7e5])
-    crowding = np.array([150.0, 90.0, 1e6]) / stock
-    dep = eco.housing.depreciation
-    response = eco.housing_supply_response * np.array([0.4, 1.0, 1.4])
-    rate = housing.construction_rate(crowding, response, dep)
-    np.testing.assert_array_equal(a.housing_stock, stock * (1.0 - dep + rate))
+    crowding = housing.housing_demand(np.array([150.0, 90.0, 1e6]), 1.2, eco) / stock
+    hm = eco.housing
+    response = eco.housing_supply_response * np.asarray(hm.supply_by_size.as_tuple())[size]
+    quota = np.asarray(hm.land_quota.as_tuple())[size]
+    rate = housing.construction_rate(crowding, response, hm.depreciation, quota)
+    np.testing.assert_array_equal(a.housing_stock, stock * (1.0 - hm.depreciation + rate))

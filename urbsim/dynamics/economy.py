@@ -83,7 +83,16 @@ def update_places(
         demand,
     )
     update_labour(ps, eco, wage, index_growth, first)
-    update_housing(ps, eco, mean_wage_2010, size_class, first, pa.housing_supply_cut, pa.demolition)
+    update_housing(
+        ps,
+        eco,
+        mean_wage_2010,
+        size_class,
+        first,
+        pa.housing_supply_cut,
+        pa.demolition,
+        wage_index,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

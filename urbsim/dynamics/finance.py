@@ -93,13 +93,21 @@ def new_urban_residents(ps: PlaceState) -> np.ndarray:
     return np.clip(ps.urban_residents - before, 0.0, None)
 
 
-def land_revenue(ps: PlaceState, eco: Economy) -> np.ndarray:
-    """Gross land-transfer revenue of each place (yuan/year): the land the new urban residents
-    need (``land_per_urban_resident`` m2 each) sold at the place's land price, which is
-    ``land_price_2010`` scaled like the place's housing cost (higher in large, crowded, well-paid
-    cities, at most :data:`LAND_PRICE_CAP` times the reference)."""
+def land_price(ps: PlaceState, eco: Economy) -> np.ndarray:
+    """Gross price of transferred land at each place (yuan/m2): ``land_price_2010`` scaled like
+    the place's housing cost (higher in large, crowded, well-paid cities), at most
+    :data:`LAND_PRICE_CAP` times the reference."""
     relative = np.minimum(ps.housing_cost / eco.housing_cost_2010, LAND_PRICE_CAP)
-    return new_urban_residents(ps) * eco.land_per_urban_resident * eco.land_price_2010 * relative
+    return eco.land_price_2010 * relative
+
+
+def land_revenue(ps: PlaceState, eco: Economy) -> np.ndarray:
+    """Gross land-transfer revenue of each place (yuan/year): the construction land of the
+    year's new housing (``housing_built``, persons housed at 2010 floor space, times
+    ``land_per_urban_resident`` m2 each) sold at the place's :func:`land_price`. Land follows
+    the housing built, so the quota land of small cities sells even where demand is weak, and
+    the land price follows housing costs, which rise fastest in the largest cities."""
+    return ps.housing_built * eco.land_per_urban_resident * land_price(ps, eco)
 
 
 def infrastructure_need(ps: PlaceState, eco: Economy, wage_index: float) -> np.ndarray:

@@ -736,7 +736,7 @@ class HousingMarket(Strict):
     """Housing supply by city size and the loss of old stock."""
 
     supply_by_size: SizeValues = P(
-        SizeValues(super_large=0.4, mega=0.6, large_i=0.8, large_ii=1.0, medium=1.2, small=1.4),
+        SizeValues(super_large=0.15, mega=0.3, large_i=0.6, large_ii=1.0, medium=1.3, small=1.6),
         "multiplier",
         "assumed (construction-land quotas favour small cities and hold back the largest: "
         "National New-type Urbanization Plan 2014-2020); calibrated in issue 14",
@@ -750,6 +750,41 @@ class HousingMarket(Strict):
         "so the stock shrinks where residents leave.",
         ge=0,
         le=0.5,
+    )
+    land_quota: SizeValues = P(
+        SizeValues(
+            super_large=0.0, mega=0.005, large_i=0.015, large_ii=0.02, medium=0.03, small=0.035
+        ),
+        "1/year",
+        "assumed (construction-land quotas were allocated towards small and medium cities and "
+        "held back in the largest: National New-type Urbanization Plan 2014-2020 on the "
+        "control of megacities' land; the housing destocking the December 2015 Central "
+        "Economic Work Conference asked of third- and fourth-tier cities); calibrated in "
+        "issue 14",
+        "Housing built each year on the construction land the quota lets local governments "
+        "sell, as a share of the stock, whatever the crowding (on top of replacing "
+        "depreciation and of the market response).",
+    )
+    income_elasticity: float = P(
+        0.3,
+        "-",
+        "assumed (floor space per urban resident grows, more slowly than real income); "
+        "calibrated in issue 14",
+        "Elasticity of the floor space each urban resident wants to the real wage index: "
+        "housing demand is urban residents times wage_index ** income_elasticity.",
+        ge=0,
+        le=3,
+    )
+    market_floor: float = P(
+        20_000.0,
+        "persons",
+        "assumed (as economy.wage_floor_residents: a county seat is a housing market even "
+        "where the census counts few urban residents)",
+        "Urban residents below which a place's housing demand is computed as if it had this "
+        "many, so that a place whose urban zone starts almost empty does not see its crowding "
+        "explode when residents are reclassified into it.",
+        gt=0,
+        le=1e7,
     )
 
 
@@ -928,11 +963,13 @@ class Economy(Strict):
         le=10,
     )
     housing_supply_response: float = P(
-        0.08,
+        0.2,
         "1/year",
-        "urbsim; China's elastic housing supply",
-        "Stock growth (beyond replacing depreciation) per unit of residents over stock above "
-        "1, before the size-class multiplier (economy.housing.supply_by_size).",
+        "assumed (China's elastic housing supply outside the largest cities); calibrated in "
+        "issue 14",
+        "Stock growth (beyond replacing depreciation and the land quota) per unit of crowding "
+        "(housing demand over stock) above 1, before the size-class multiplier "
+        "(economy.housing.supply_by_size).",
         ge=0,
         le=1,
     )
@@ -1041,15 +1078,18 @@ class Economy(Strict):
         "m2/person",
         "GB 50137-2011 (Code for classification of urban land use and planning standards of "
         "development land): 65-115 m2 of urban construction land per person",
-        "Urban construction land sold for each new urban resident.",
+        "Urban construction land sold for each person the year's new housing houses at 2010 "
+        "floor space (housing_built: the land quota, the market response and the replacement "
+        "of depreciated stock).",
         ge=0,
         le=1000,
     )
     land_price_2010: float = P(
-        1000.0,
+        850.0,
         "yuan/m2",
-        "assumed; calibrated in issue 14 (order of the Ministry of Finance's land-transfer "
-        "revenue, 2.9 trillion yuan in 2010 and 4.1 in 2013, over the land sold)",
+        "assumed; calibrated in issue 14 (set so that the census scenario's land revenue is "
+        "of the order of the Ministry of Finance's land-transfer income 2010-2019: 2.9 "
+        "trillion yuan in 2010, 4.3 in 2014, 7.3 in 2019; docs/ODD.md 7.18)",
         "Gross price of transferred land at a place whose housing cost is housing_cost_2010 "
         "(scaled like the place's housing cost).",
         ge=0,
