@@ -260,3 +260,29 @@ def test_partial_counts_do_not_depend_on_the_chunks(
     np.testing.assert_array_equal(acc_urban, expected.acc_urban)
     np.testing.assert_array_equal(start, expected.origin_start)
     np.testing.assert_array_equal(members, expected.origin_members)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_places=st.integers(2, 25),
+    n_households=st.integers(0, 400),
+    n_provinces=st.integers(1, 5),
+)
+def test_province_network_counts_fellow_provincials_in_other_provinces_only(
+    tiny_world: Callable[..., World], seed: int, n_places: int, n_households: int, n_provinces: int
+) -> None:
+    """The provincial network of a destination is the floating households from the hukou
+    province living there when it lies in another province, zero inside the hukou province."""
+    world = tiny_world(n_places=n_places, n_households=n_households, seed=seed, dissolved_share=0.1)
+    province = np.random.default_rng(seed).integers(0, n_provinces, n_places)
+    province[0] = n_provinces - 1  # every index up to the largest has a row
+    start, members = A.origin_index(world.households.as_dict(), n_places)
+    got = A.province_network(start, world.households.place[members], province)
+    df = _frame(world)
+    df = df[df["place"] != df["hukou_place"]]
+    hp, cp = province[df["hukou_place"]], df["place"].to_numpy()
+    away = hp != province[cp]
+    want = np.zeros((n_provinces, n_places), dtype=np.int64)
+    np.add.at(want, (hp[away], cp[away]), 1)
+    np.testing.assert_array_equal(got, want)

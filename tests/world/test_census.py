@@ -37,7 +37,6 @@ from urbsim.world.census_households import (
     OTHER_COUNTY,
     OTHER_PROVINCE,
     SAME_COUNTY,
-    SAME_COUNTY_ELSEWHERE,
     synthesize_households,
 )
 from urbsim.world.census_read import COLUMNS
@@ -226,7 +225,7 @@ def test_households_match_the_places_within_sampling_error(synth) -> None:
     for scopes, col in (
         ((OTHER_PROVINCE,), "inmig_other_province"),
         ((OTHER_COUNTY,), "inmig_other_county"),
-        ((SAME_COUNTY, SAME_COUNTY_ELSEWHERE), "inmig_same_county"),
+        ((SAME_COUNTY,), "inmig_same_county"),
     ):
         got = _per_place(w * np.isin(s.scope, scopes), place, n)
         assert np.abs(got - df[col]).max() <= (2 * MAX_PERSONS + 2) * HPA, col
@@ -257,25 +256,46 @@ def test_origins_scopes_and_national_targets(synth) -> None:
     df, s = synth
     hh = s.households
     prov = df["province_code"].to_numpy()
-    pref = df["prefecture_code"].to_numpy()
     place, home = hh.place.astype(np.int64), hh.hukou_place.astype(np.int64)
     inter = s.scope == OTHER_PROVINCE
     intra = s.scope == OTHER_COUNTY
-    gap = s.scope == SAME_COUNTY_ELSEWHERE
     assert (prov[home[inter]] != prov[place[inter]]).all()
     assert (prov[home[intra]] == prov[place[intra]]).all() and (home[intra] != place[intra]).all()
-    assert (pref[home[gap]] == pref[place[gap]]).all() and (home[gap] != place[gap]).all()
-    local = ~(inter | intra | gap)
+    local = ~(inter | intra)
     assert (home[local] == place[local]).all()
 
     w = hh.persons.astype(np.float64) * HPA
     nonagri = w[hh.hukou_type == 1].sum() / w.sum()
     assert abs(nonagri - NONAGRI_TARGET) < 0.003
+    # County level: the floating residents are the census's in-migrants from other counties
+    # and provinces; the rest of the 221 million (moves inside a county) is reported apart.
     floating = w[home != place].sum()
-    assert floating == pytest.approx(FLOATING_TARGET, rel=0.03)
+    county_level = df["inmig_other_county"].sum() + df["inmig_other_province"].sum()
+    assert floating == pytest.approx(county_level, rel=0.01)
+    assert s.stats["floating_within_county"] == pytest.approx(FLOATING_TARGET - floating)
     assert s.stats["floating_inter"] == pytest.approx(df["inmig_other_province"].sum(), rel=0.03)
     # Only agricultural hukou holders hold land rights.
     assert not (hh.land[hh.hukou_type == 1]).any()
+
+
+@needs_data
+def test_inter_province_origins_follow_distance(synth) -> None:
+    """The origins of the 2010 inter-province migrants decay with distance: neighbouring
+    provinces weigh more among a destination's migrants than among a far one's (the 2010
+    census's corridors Anhui -> Shanghai, Guangxi -> Guangdong), which an origin mix common to
+    all destinations (no distance) would not give."""
+    df, s = synth
+    hh = s.households
+    prov = df["province_code"].to_numpy()
+    inter = s.scope == OTHER_PROVINCE
+    w = hh.persons[inter].astype(np.float64)
+    table = pd.crosstab(
+        prov[hh.hukou_place[inter]], prov[hh.place[inter]], values=w, aggfunc="sum"
+    ).fillna(0.0)
+    share = table / table.sum(axis=0)
+    assert share.at[34, 31] > 1.5 * share.at[34, 44]  # Anhui: Shanghai against Guangdong
+    assert share.at[45, 44] > 2.0 * share.at[45, 11]  # Guangxi: Guangdong against Beijing
+    assert share.at[13, 11] > 2.0 * share.at[13, 44]  # Hebei: Beijing against Guangdong
 
 
 @needs_data
@@ -321,6 +341,7 @@ def test_load_census_world_is_deterministic(world_file: Path) -> None:
         if getattr(c.households, k).shape == arr.shape
     ) or len(a.households) != len(c.households)
     assert "34.17%" in a.notes["nonagri_hukou"] and "221" in a.notes["floating_population"]
+    assert "county level" in a.notes["floating_population"]
     with pytest.raises(ValueError, match="households_per_agent"):
         load_census_world(world_file, 0.0)
     with pytest.raises(ValueError, match="seed"):

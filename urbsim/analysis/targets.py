@@ -27,7 +27,11 @@ the official series of persons separated from their hukou township (*renhu fenli
 share is the county-level floating population the model's ``floating_population`` is compared
 with. The share is held at its 2010 value (no later census before 2020 gives it), and moves
 between districts of one city count as within-county in the census but between places in the
-model: both are in the discrepancy.
+model: both are in the discrepancy. The census world starts from this definition: its 2010
+floating residents are the county table's in-migrants from other counties and provinces (170.6
+million, against the target's 261.39 x 0.6537 = 170.9 million; ``urbsim.world.census_households``),
+and the census's within-county remainder of its 221 million is reported in the world's notes,
+not simulated.
 """
 
 from __future__ import annotations

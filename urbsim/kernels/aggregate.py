@@ -419,16 +419,30 @@ def _province_network(
     origin_start: np.ndarray, origin_places: np.ndarray, province: np.ndarray, out: np.ndarray
 ) -> None:
     for o in range(origin_start.shape[0] - 1):
-        row = out[province[o]]
+        p = province[o]
+        row = out[p]
         for k in range(origin_start[o], origin_start[o + 1]):
-            row[origin_places[k]] += 1
+            j = origin_places[k]
+            # Only other provinces: a corridor leads out of the province of origin.
+            if province[j] != p:
+                row[j] += 1
 
 
 def province_network(
     origin_start: np.ndarray, origin_places: np.ndarray, province: np.ndarray
 ) -> np.ndarray:
-    """Floating agent households by (hukou province, current place): the migrant network of a
-    whole province of origin, which lets chain migration build corridors between provinces.
+    """Floating agent households by (hukou province, current place) for current places outside
+    the hukou province: the migrant network of a whole province of origin, which lets chain
+    migration build corridors between provinces.
+
+    Places inside the hukou province count zero. Floating households from the same province
+    living there are the province's own cross-county migrants, concentrated in its capital and
+    large cities; counting them as a network of fellow provincials would make every such city a
+    "corridor" of the whole province and keep movers at home (on the census world in 2011 it
+    kept about 64 % of the movers from 临泉县, Anhui, who left their county inside Anhui,
+    against 28 % without it, while the 2010 census county data put about three quarters of
+    Anhui's out-migrants in other provinces). Within the province the network of the
+    household's own hukou place still counts (``network``).
 
     Parameters
     ----------

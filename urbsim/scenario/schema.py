@@ -278,7 +278,8 @@ class Behaviour(Strict):
         "util per log(1+households)",
         "assumed; calibrated in issue 14",
         "Weight of the log number of floating households from the same hukou province living "
-        "at the destination (chain migration at the scale of provincial corridors).",
+        "at the destination when it lies in another province (chain migration at the scale of "
+        "provincial corridors; zero inside the hukou province).",
         ge=0,
         le=10,
     )

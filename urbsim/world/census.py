@@ -611,21 +611,23 @@ def _census_notes(
             f"urbanization. Achieved: {s['nonagri_share']:.2%}."
         ),
         "floating_population": (
-            f"Floating residents (hukou_place != place): in-migrants from other provinces "
-            f"({s['census_inmig_other_province'] / 1e6:.1f} M) and from other counties of the "
-            f"province ({s['census_inmig_other_county'] / 1e6:.1f} M) are floating by "
-            "construction; the gap to the census's 221 million (which counts moves between "
-            "townships of one county, invisible at county level) is filled as in the synthetic "
-            f"world by registering a common fraction {s['gap_fraction']:.3f} of every place's "
-            "same-county in-migrants in another unit of the same prefecture. Achieved: "
-            f"{s['floating'] / 1e6:.1f} M, of which {s['floating_inter'] / 1e6:.1f} M from "
-            "other provinces."
+            f"Floating residents (hukou_place != place), at county level: in-migrants from other "
+            f"provinces ({s['census_inmig_other_province'] / 1e6:.1f} M) and from other counties "
+            f"of the province ({s['census_inmig_other_county'] / 1e6:.1f} M). Achieved: "
+            f"{s['floating'] / 1e6:.1f} M, of which {s['floating_inter'] / 1e6:.1f} M from other "
+            "provinces. The census's 221 million floating population also counts persons living "
+            "away from their hukou township inside their own county, which a world of "
+            f"county-level places cannot see: {s['floating_within_county'] / 1e6:.1f} M, "
+            "reported here and not simulated (they are residents with local hukou). The model's "
+            "floating_population is compared with the county-level series of "
+            "urbsim.analysis.targets (county_floating_population)."
         ),
         "households": (
             "Family households follow the census household counts and sizes; residents outside "
             "family households (collective quarters) are one-person households. Hukou places "
             "of in-migrants are drawn from the places' out-migration (registered minus "
-            "registered residents at home), balanced by iterative proportional fitting."
+            "registered residents at home) by a doubly constrained gravity model whose distance "
+            "elasticity is estimated from the same county file (urbsim.world.census_origins)."
         ),
         "achieved": (
             f"{int(s['agents'])} agents x {hpa:g} households; agent-implied residents "

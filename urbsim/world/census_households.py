@@ -15,15 +15,19 @@ needed); all randomness comes from one ``numpy.random.Generator``. Targets per p
   :data:`W_URBAN` times, collective ones :data:`W_COLLECTIVE` times as likely to come first) is
   cut into consecutive segments whose persons are closest to the census's in-migrants from other
   provinces, from other counties of the province and from the same county.
-* **Floating gap.** The census's 221 million floating residents also count moves between
-  townships of one county, which a county-level world cannot see; as in the synthetic world the
-  gap is filled with intra-province floating residents: a common fraction of every place's
-  same-county in-migrants is registered in another unit of the same prefecture.
+* **County level only.** The floating residents are the in-migrants from other counties and
+  other provinces (170.6 million), the part of the census's 221 million floating population a
+  county-level world can see and the county-level floating population of the calibration targets
+  (:mod:`urbsim.analysis.targets`). Persons living away from their hukou township inside their own
+  county (about 50 million) are same-county in-migrants here: residents with local hukou. The
+  remainder is reported in the statistics (``floating_within_county``), not simulated.
 * **Hukou places.** Each place's out-migrants (hukou residents minus registered residents living
-  at home) are split into the three scopes (prefecture, province, other provinces) and balanced
-  against the in-migrants by iterative proportional fitting on origin x destination matrices with
-  an empty diagonal; each in-migrant's hukou place is drawn from its destination's column. Hukou
-  residents per place so follow the census up to the flows' imbalance.
+  at home) are split into the two scopes (province, other provinces) and balanced against the
+  in-migrants by a doubly constrained gravity model (:mod:`urbsim.world.census_origins`: within
+  a province by iterative proportional fitting of out-migrants x in-migrants x distance
+  deterrence, across provinces with province factors); each in-migrant's hukou place is drawn
+  from its destination's column. Hukou residents per place so follow the census up to the
+  flows' imbalance.
 * **Hukou type.** The census's non-agricultural share of each place's residents x one national
   factor (capped at 1), spread over the place's urban locals, rural locals and migrants as in the
   synthetic world.
@@ -55,14 +59,19 @@ from urbsim.world.base import (
     P_NONAGRI_MIGRANT,
     P_NONAGRI_RURAL_LOCAL,
 )
+from urbsim.world.census_origins import (
+    deterrence,
+    distance_km,
+    inter_province_weights,
+    out_migrants,
+)
 from urbsim.world.sampling import apportion, nonagri_probabilities
 
 #: Migrant scopes of an agent (returned with the households; not a household field).
 LOCAL: Final[int] = 0
 SAME_COUNTY: Final[int] = 1  # in-migrant from the same county, hukou here
-SAME_COUNTY_ELSEWHERE: Final[int] = 2  # same-county in-migrant registered in another unit
-OTHER_COUNTY: Final[int] = 3  # from another county of the province
-OTHER_PROVINCE: Final[int] = 4
+OTHER_COUNTY: Final[int] = 2  # from another county of the province
+OTHER_PROVINCE: Final[int] = 3
 
 #: Relative chance of being an in-migrant: urban-zone agents, agents in collective quarters.
 W_URBAN: Final[float] = 4.0
@@ -266,42 +275,23 @@ def _agents(
     return place[order], persons[order], is_col[order]
 
 
-def _origin_split(
-    df: pd.DataFrame, prov: np.ndarray, pref: np.ndarray, gap: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Out-migrants of each place (persons) to its prefecture, its province and other provinces.
+def _origin_split(df: pd.DataFrame, prov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Out-migrants of each place (persons) to other counties of its province and to other
+    provinces.
 
     Out-migrants are hukou residents minus those living at home (residents less in-migrants
-    registered elsewhere). They are given first to the prefecture's in-flow (the floating gap),
-    then to the province's (other-county in-migrants), the rest to other provinces, each in
-    proportion within the prefecture / province.
+    registered elsewhere). They are given first to the province's in-flow (other-county
+    in-migrants), in proportion within the province, the rest to other provinces.
     """
+    out = out_migrants(df)
     m2 = df["inmig_other_county"].to_numpy(dtype=np.float64)
-    m3 = df["inmig_other_province"].to_numpy(dtype=np.float64)
-    home = df["residents"].to_numpy(dtype=np.float64) - m2 - m3 - gap
-    out = np.maximum(df["hukou_residents"].to_numpy(dtype=np.float64) - home, 0.0)
-
-    out_pref_k = np.bincount(pref, weights=out)
-    share = np.minimum(
-        1.0,
-        np.divide(
-            np.bincount(pref, weights=gap),
-            out_pref_k,
-            out=np.zeros_like(out_pref_k),
-            where=out_pref_k > 0,
-        ),
-    )
-    o_pref = out * share[pref]
-    rest = out - o_pref
-    rest_q = np.bincount(prov, weights=rest)
+    out_q = np.bincount(prov, weights=out)
     share_q = np.minimum(
         1.0,
-        np.divide(
-            np.bincount(prov, weights=m2), rest_q, out=np.zeros_like(rest_q), where=rest_q > 0
-        ),
+        np.divide(np.bincount(prov, weights=m2), out_q, out=np.zeros_like(out_q), where=out_q > 0),
     )
-    o_prov = rest * share_q[prov]
-    return o_pref, o_prov, rest - o_prov
+    o_prov = out * share_q[prov]
+    return o_prov, out - o_prov
 
 
 def synthesize_households(df: pd.DataFrame, hpa: float, rng: np.random.Generator) -> Synthesis:
@@ -323,7 +313,6 @@ def synthesize_households(df: pd.DataFrame, hpa: float, rng: np.random.Generator
     """
     n = len(df)
     _, prov = np.unique(df["province_code"].to_numpy(), return_inverse=True)
-    _, pref = np.unique(df["prefecture_code"].to_numpy(), return_inverse=True)
     residents = df["residents"].to_numpy(dtype=np.float64)
     # The steps draw from ``rng`` in this order; changing it changes every world.
     place, persons, collective = _agents(df, prov, hpa, rng)
@@ -331,8 +320,8 @@ def synthesize_households(df: pd.DataFrame, hpa: float, rng: np.random.Generator
     # Census persons -> agent persons of the place.
     scale = agent_persons / residents
     zone = _zones(rng, df, place, persons, agent_persons)
-    scope, gap, gap_fraction = _scopes(rng, df, pref, place, persons, zone, collective, scale)
-    hukou_place = _hukou_places(rng, df, prov, pref, place, scope, gap)
+    scope = _scopes(rng, df, place, persons, zone, collective, scale)
+    hukou_place = _hukou_places(rng, df, prov, place, scope)
     migrant = hukou_place != place
     hukou_type, factor, share = _hukou_types(rng, df, place, persons, zone, migrant)
     nonagri = hukou_type == NON_AGRICULTURAL
@@ -369,7 +358,7 @@ def synthesize_households(df: pd.DataFrame, hpa: float, rng: np.random.Generator
         "nonagri_factor": float(factor),
         "floating": float(weight[migrant].sum()),
         "floating_inter": float(weight[scope == OTHER_PROVINCE].sum()),
-        "gap_fraction": gap_fraction,
+        "floating_within_county": FLOATING_TARGET - float(weight[migrant].sum()),
         "census_inmig_other_province": float(df["inmig_other_province"].sum()),
         "census_inmig_other_county": float(df["inmig_other_county"].sum()),
         "share_0_14": young_share(persons, kids),
@@ -400,110 +389,66 @@ def _zones(
 def _scopes(
     rng: np.random.Generator,
     df: pd.DataFrame,
-    pref: np.ndarray,
     place: np.ndarray,
     persons: np.ndarray,
     zone: np.ndarray,
     collective: np.ndarray,
     scale: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Migrant scope of every agent: consecutive segments of a weighted order of each place.
-
-    Also returns the floating gap (census persons per place registered in another unit of the
-    prefecture) and the common fraction of same-county in-migrants it is.
-    """
+) -> np.ndarray:
+    """Migrant scope of every agent: consecutive segments of a weighted order of each place
+    whose persons are closest to the census's in-migrants from other provinces, other counties
+    of the province and the same county."""
     n = len(df)
     m1 = df["inmig_same_county"].to_numpy(dtype=np.float64)
     m2 = df["inmig_other_county"].to_numpy(dtype=np.float64)
     m3 = df["inmig_other_province"].to_numpy(dtype=np.float64)
-    n_pref = int(pref.max()) + 1
-    eligible = np.bincount(pref, minlength=n_pref)[pref] > 1  # another unit in the prefecture
-    need = FLOATING_TARGET - m2.sum() - m3.sum()
-    gap_fraction = float(np.clip(need / max(m1[eligible].sum(), 1.0), 0.0, 1.0))
-    gap = np.where(eligible, gap_fraction * m1, 0.0)
-    t4 = (m3 * scale)[place]
-    t3 = t4 + (m2 * scale)[place]
-    t2 = t3 + (gap * scale)[place]
-    t1 = t3 + (m1 * scale)[place]
+    t3 = (m3 * scale)[place]
+    t2 = t3 + (m2 * scale)[place]
+    t1 = t2 + (m1 * scale)[place]
     w = np.where(zone == URBAN, W_URBAN, 1.0) * np.where(collective, W_COLLECTIVE, 1.0)
     order = _group_order(rng, place, w)
     mid = np.empty(place.shape[0])
     mid[order] = _within_group_midpoints(order, place, persons, n)
     scope = np.select(
-        [mid < t4, mid < t3, mid < t2, mid < t1],
-        [OTHER_PROVINCE, OTHER_COUNTY, SAME_COUNTY_ELSEWHERE, SAME_COUNTY],
-        LOCAL,
+        [mid < t3, mid < t2, mid < t1], [OTHER_PROVINCE, OTHER_COUNTY, SAME_COUNTY], LOCAL
     ).astype(np.int8)
-    return scope, gap, gap_fraction
+    return scope
 
 
 def _hukou_places(
     rng: np.random.Generator,
     df: pd.DataFrame,
     prov: np.ndarray,
-    pref: np.ndarray,
     place: np.ndarray,
     scope: np.ndarray,
-    gap: np.ndarray,
 ) -> np.ndarray:
-    """Hukou place of every agent: in-migrants' origins from the places' out-migration."""
+    """Hukou place of every agent: in-migrants' origins from the places' out-migration, by the
+    gravity model of the stock (:mod:`urbsim.world.census_origins`)."""
     rural_res = (df["residents"] - df["urban_residents"]).to_numpy(dtype=np.float64)
-    o_pref, o_prov, o_inter = _origin_split(df, prov, pref, gap)
+    o_prov, o_inter = _origin_split(df, prov)
+    deter = deterrence(distance_km(df["lat"].to_numpy(), df["lon"].to_numpy()))
     hukou_place = place.copy()
     inter = np.flatnonzero(scope == OTHER_PROVINCE)
     if inter.shape[0]:
         m3 = df["inmig_other_province"].to_numpy(dtype=np.float64)
-        hukou_place[inter] = _inter_province_origins(
-            rng, prov, place[inter], o_inter, m3, rural_res
-        )
+        weights = inter_province_weights(prov, o_inter, m3, deter, rural_res + 1.0)
+        hukou_place[inter] = _draw_from_columns(rng, weights, place[inter])
     m2 = df["inmig_other_county"].to_numpy(dtype=np.float64)
-    # other counties of the province, and the gap inside the prefecture: per province matrices
     for q in range(int(prov.max()) + 1):
+        movers = np.flatnonzero((scope == OTHER_COUNTY) & (prov[place] == q))
+        if movers.shape[0] == 0:
+            continue
         idx = np.flatnonzero(prov == q)
         local = np.full(len(df), -1)
         local[idx] = np.arange(idx.shape[0])
-        off_diag = 1.0 - np.eye(idx.shape[0])
-        same_pref = (pref[idx][:, None] == pref[idx][None, :]) * off_diag
-        for sc, rows, cols, mask in (
-            (OTHER_COUNTY, o_prov[idx], m2[idx], off_diag),
-            (SAME_COUNTY_ELSEWHERE, o_pref[idx], gap[idx], same_pref),
-        ):
-            movers = np.flatnonzero((scope == sc) & (prov[place] == q))
-            if movers.shape[0] == 0:
-                continue
-            base = np.outer(rows + 1e-6 * rural_res[idx] + 1e-9, np.maximum(cols, 1e-9)) * mask
-            flows = _ipf(base, rows, cols)
-            fallback = mask * (rural_res[idx] + 1.0)[:, None]
-            flows = np.where(flows.sum(axis=0) > 0, flows, fallback)
-            hukou_place[movers] = idx[_draw_from_columns(rng, flows, local[place[movers]])]
+        rows, cols = o_prov[idx], m2[idx]
+        mask = (1.0 - np.eye(idx.shape[0])) * deter[np.ix_(idx, idx)]
+        base = np.outer(rows + 1e-6 * rural_res[idx] + 1e-9, np.maximum(cols, 1e-9)) * mask
+        flows = _ipf(base, rows, cols)
+        fallback = mask * (rural_res[idx] + 1.0)[:, None]
+        flows = np.where(flows.sum(axis=0) > 0, flows, fallback)
+        hukou_place[movers] = idx[_draw_from_columns(rng, flows, local[place[movers]])]
     return hukou_place
-
-
-def _inter_province_origins(
-    rng: np.random.Generator,
-    prov: np.ndarray,
-    dest: np.ndarray,
-    o_inter: np.ndarray,
-    m3: np.ndarray,
-    rural_res: np.ndarray,
-) -> np.ndarray:
-    """Hukou places of in-migrants from other provinces living in places ``dest``.
-
-    The origin province comes from a province matrix balanced by IPF; the place within it is
-    drawn by its out-flow to other provinces (by rural residents if the province has none).
-    """
-    n, n_prov = prov.shape[0], int(prov.max()) + 1
-    rows = np.bincount(prov, weights=o_inter, minlength=n_prov)
-    cols = np.bincount(prov, weights=m3, minlength=n_prov)
-    mask = 1.0 - np.eye(n_prov)
-    flows = _ipf(np.outer(np.maximum(rows, 1.0), np.maximum(cols, 1.0)) * mask, rows, cols)
-    flows = np.where(flows.sum(axis=0) > 0, flows, mask)  # column without origins: uniform
-    oprov = _draw_from_columns(rng, flows, prov[dest])
-    has_out = np.bincount(prov, weights=o_inter, minlength=n_prov) > 0
-    within = np.where(has_out[prov], o_inter, rural_res + 1.0)
-    member = np.zeros((n, n_prov))
-    member[np.arange(n), prov] = within
-    return _draw_from_columns(rng, member, oprov)
 
 
 def _hukou_types(
@@ -547,7 +492,7 @@ def _age_groups(
     old = np.divide(df["age_65_plus_pct"].to_numpy(), adults, out=np.zeros(n), where=adults > 0)
     old_nat = float(np.average(old, weights=residents))
     tilt = old / old_nat
-    mig_like = (scope >= SAME_COUNTY_ELSEWHERE) | collective
+    mig_like = (scope >= OTHER_COUNTY) | collective
     probs = np.where(mig_like[:, None], np.asarray(AGE_MIGRANT)[None, :], np.asarray(AGE_LOCAL))
     probs = probs.copy()
     probs[:, 3] *= tilt[place]
