@@ -80,3 +80,22 @@ def test_land_revenue_reaches_the_official_2019_level(census_run) -> None:
     land = census_run.national_table().set_index("year")["land_revenue"] / 1e12
     assert 0.75 * 7.3 <= land.loc[2019] <= 1.25 * 7.3
     assert 0.75 * 4.3 <= land.loc[2014] <= 1.25 * 4.3
+
+
+def test_wages_are_higher_in_larger_cities_of_each_region(census_run) -> None:
+    # Agglomeration (docs/ODD.md 7.2): within a region, a larger city (2010 class) pays more. Across
+    # regions the classes mix regions (large I cities are largely northeastern), so the
+    # ordering is checked region by region; super-large cities (Chongqing's districts count
+    # rural-like areas) are held to within 2 % of the mega cities of their region.
+    p = census_run.places_table()
+    p["cls"] = p["place_id"].map(p[p["year"] == 2010].set_index("place_id")["size_class"])
+    p = p[p["year"] == 2019]
+    p = p.assign(u=np.maximum(p["urban_residents"], 1.0))
+    p = p.assign(x=p["wage"] * p["u"])
+    g = p.groupby(["region", "cls"])[["x", "u"]].sum()
+    wage = (g["x"] / g["u"]).unstack()
+    for region, row in wage.iterrows():
+        below_mega = row[["mega", "large I", "large II", "medium", "small"]].dropna()
+        assert (np.diff(below_mega.to_numpy()) < 0).all(), (region, row)
+        if not np.isnan(row.get("super-large", np.nan)):
+            assert row["super-large"] > 0.98 * row["mega"], (region, row)

@@ -152,22 +152,44 @@ def test_wages_stay_between_indexed_and_clearing_wage(
     st.lists(st.floats(0.0, 1e7), min_size=1, max_size=6),
     st.floats(0.0, 0.5),
     st.floats(0.0, 1.0),
+    st.floats(0.0, 0.2),
+    st.floats(0.0, 3.0),
     st.integers(0, 2**32 - 1),
 )
 def test_housing_stock_stays_positive_and_shrinks_at_most_by_depreciation(
-    urban: list[float], depreciation: float, response: float, seed: int
+    urban: list[float],
+    depreciation: float,
+    response: float,
+    quota: float,
+    income_elasticity: float,
+    seed: int,
 ) -> None:
     rng = np.random.default_rng(seed)
     eco = Economy.model_validate(
-        {"housing_supply_response": response, "housing": {"depreciation": depreciation}}
+        {
+            "housing_supply_response": response,
+            "housing": {
+                "depreciation": depreciation,
+                "income_elasticity": income_elasticity,
+                "land_quota": {k: quota for k in ("super_large", "mega", "large_i")}
+                | {k: 2 * quota for k in ("large_ii", "medium", "small")},
+            },
+        }
     )
     n = len(urban)
     ps = places(n, urban_residents=urban, wage=rng.uniform(1e3, 1e5, n).tolist())
     size = rng.integers(0, 6, n)
     housing.update_housing(ps, eco, 30_000.0, size, first=True)
+    index = 1.0
     for _ in range(5):
         before = ps.housing_stock.copy()
         ps.urban_residents *= rng.choice([0.0, 0.5, 1.0, 2.0], n)
-        housing.update_housing(ps, eco, 30_000.0, size, first=False)
+        index *= rng.uniform(0.9, 1.2)
+        cut, demolished = rng.uniform(0, 1, n), rng.uniform(0, 0.5, n)
+        housing.update_housing(ps, eco, 30_000.0, size, False, cut, demolished, index)
         assert (ps.housing_stock > 0).all() and (ps.housing_cost > 0).all()
-        assert (ps.housing_stock >= before * (1.0 - depreciation) * (1 - 1e-12)).all()
+        assert (ps.housing_built >= 0).all()
+        # the stock moves by exactly what was built and what was lost
+        lost = before * (depreciation + demolished)
+        np.testing.assert_allclose(ps.housing_stock, before - lost + ps.housing_built)
+        assert (ps.housing_stock >= (before - lost) * (1 - 1e-12)).all()
