@@ -66,12 +66,14 @@ def test_a_city_over_its_cap_loses_inmigrants(small_scenario, uncapped) -> None:
     assert (ps.housing_cost[beijing] > free.housing_cost[beijing]).all()
 
 
+@pytest.mark.slow
 def test_a_cap_without_channels_changes_nothing(small_scenario, uncapped) -> None:
     capped = _run(small_scenario, NO_CHANNEL)
     assert _inmigrants(capped) == _inmigrants(uncapped)
     pd.testing.assert_frame_equal(capped.national_table(), uncapped.national_table())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "channel",
     [{"demolition": 0.2}, {"housing_supply_cut": 1.0}, {"school_access": 0.0}],
@@ -82,6 +84,7 @@ def test_each_channel_alone_deters_inmigrants(small_scenario, uncapped, channel)
     assert _inmigrants(capped) < 0.95 * _inmigrants(uncapped)
 
 
+@pytest.mark.slow
 def test_the_quota_channel_cuts_points_settlement(small_scenario, uncapped) -> None:
     # Beijing is the only points city: its settlements are the points conversions.
     settled = uncapped.national_table()["points_conversions"].sum()
