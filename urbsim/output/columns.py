@@ -184,7 +184,8 @@ NATIONAL: Final[tuple[Column, ...]] = (
     _flow(
         "land_revenue",
         "yuan per year",
-        "Gross land-transfer revenue (land sold for new urban residents), before compensation.",
+        "Gross land-transfer revenue (the construction land of the year's new housing at land "
+        "prices that follow housing costs), before compensation.",
     ),
     _flow("local_borrowing", "yuan per year", "New borrowing of all local governments."),
     _flow(
