@@ -29,9 +29,10 @@ CASES: Final[tuple[tuple[str, str, str], ...]] = (
     (
         "logit_check_verdict.csv",
         "(b) Sampled choice against the full-choice-set logit",
-        "Chi-square goodness of fit of the frequencies the household step's sampled choice "
-        "gives against the full logit's probabilities, many seeds, both engines; with and "
-        "without the sampling correction (the check must reject the uncorrected choice).",
+        "Pearson's chi-square test of the choices of identical movers (many seeds) made by "
+        "each engine's sampled choice against the full-choice-set logit's probabilities, at "
+        "significance `alpha`; with the sampling correction the test must not reject, without "
+        "it (the broken rule) it must reject, which shows the check's power.",
     ),
     (
         "conservation_verdict.csv",
@@ -39,6 +40,17 @@ CASES: Final[tuple[tuple[str, str, str], ...]] = (
         "Largest deviation over 25 years, in persons (tolerance 0: exact).",
     ),
 )
+
+
+#: Detail tables shown under a case's verdict: verdict file -> (detail file, what it holds).
+DETAILS: Final[dict[str, tuple[str, str]]] = {
+    "logit_check_verdict.csv": (
+        "logit_check.csv",
+        "Choices per alternative of the full choice set: the full logit's probability, the "
+        "count it predicts, and the count each engine chose with the sampling correction and "
+        "without it.",
+    ),
+}
 
 
 def _cell(value: object) -> str:
@@ -57,6 +69,17 @@ def markdown_table(df: pd.DataFrame) -> list[str]:
     for row in df.itertuples(index=False):
         lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
     return lines
+
+
+def _detail(results: Path, verdict_file: str) -> list[str]:
+    """The detail table of a case, when it has one and it was written."""
+    if verdict_file not in DETAILS:
+        return []
+    file, what = DETAILS[verdict_file]
+    path = results / file
+    if not path.is_file():
+        return [f"Detail table `{file}` is missing.", ""]
+    return [what, "", *markdown_table(pd.read_csv(path)), ""]
 
 
 def render(results: Path) -> str:
@@ -82,6 +105,7 @@ def render(results: Path) -> str:
         summary.append((title, "pass" if passed else "FAIL"))
         lines += [what, "", *markdown_table(df), ""]
         lines += [f"Verdict: **{'pass' if passed else 'FAIL'}** ({len(df)} rows checked).", ""]
+        lines += _detail(results, file)
     head = ["## Summary", "", "| case | verdict |", "|---|---|"]
     head += [f"| {title} | {verdict} |" for title, verdict in summary]
     return "\n".join(lines[:4] + head + [""] + lines[4:]).rstrip() + "\n"

@@ -42,6 +42,11 @@ def ht() -> ModuleType:
 
 
 @pytest.fixture(scope="module")
+def logit() -> ModuleType:
+    return _script("logit_check")
+
+
+@pytest.fixture(scope="module")
 def conservation() -> ModuleType:
     return _script("conservation")
 
@@ -76,6 +81,43 @@ def test_harris_todaro_check_fails_when_migrants_ignore_unemployment(
     monkeypatch.setattr(urbsim.model, "place_inputs", wage_only)
     verdict = _ht_verdict(ht)
     assert not verdict["passed"].any(), verdict
+
+
+def _logit_verdict(logit: ModuleType) -> pd.DataFrame:
+    """Case (b) on the Numba engine alone (the Mesa path's agreement is tested in
+    tests/analysis/test_choice_check.py), at the experiment's size."""
+    from urbsim.analysis.choice_check import example_case
+
+    case = example_case(movers=logit.MOVERS, candidates=logit.CANDIDATES)
+    return logit.verdict(logit.choice_counts(case, engines=("numba",))).set_index(
+        "sampling_correction"
+    )
+
+
+def test_logit_check_passes_and_rejects_the_uncorrected_choice(logit: ModuleType) -> None:
+    verdict = _logit_verdict(logit)
+    assert verdict["passed"].all(), verdict
+    assert verdict.loc["on", "outcome"] == "not rejected"
+    assert verdict.loc["off (broken rule)", "outcome"] == "rejected"
+    assert (verdict["choices"] == logit.MOVERS * len(logit.SEEDS)).all()
+
+
+@pytest.mark.parametrize("forced", [False, True])
+def test_logit_check_fails_when_the_correction_switch_is_broken(
+    logit: ModuleType, monkeypatch: pytest.MonkeyPatch, forced: bool
+) -> None:
+    """Broken rule: the kernel ignores the correction switch. Forced off, the check rejects the
+    choice it should accept; forced on, the power check sees no difference and fails."""
+    original = logit.sampled_choice_frequencies
+
+    def fixed(*args: Any) -> Any:
+        return original(*args[:5], forced)
+
+    monkeypatch.setattr(logit, "sampled_choice_frequencies", fixed)
+    verdict = _logit_verdict(logit)
+    broken = "on" if not forced else "off (broken rule)"
+    assert not verdict.loc[broken, "passed"], verdict
+    assert verdict.drop(index=broken)["passed"].all(), verdict
 
 
 def test_conservation_holds(conservation: ModuleType) -> None:
@@ -126,3 +168,14 @@ def test_report_states_every_verdict(tmp_path: Path) -> None:
     assert "| (c) Conservation of persons without births and deaths | pass |" in text
     assert "| (b) Sampled choice against the full-choice-set logit | not run |" in text
     assert "| city | 0.3 | **FAIL** |" in text
+    # Case (b): its verdict, then its per-alternative detail table.
+    logit = pd.DataFrame({"engine": ["numba"], "p_value": [1e-20], "passed": [True]})
+    logit.to_csv(tmp_path / "logit_check_verdict.csv", index=False)
+    text = report.render(tmp_path)
+    assert "| (b) Sampled choice against the full-choice-set logit | pass |" in text
+    assert "| numba | 1e-20 | pass |" in text
+    assert "Detail table `logit_check.csv` is missing." in text
+    pd.DataFrame({"alternative": ["place 0 urban"], "numba_corrected": [7]}).to_csv(
+        tmp_path / "logit_check.csv", index=False
+    )
+    assert "| place 0 urban | 7 |" in report.render(tmp_path)
