@@ -34,9 +34,14 @@ BAD: dict[str, tuple[str, list[str], list[str]]] = {
         ["end_year", "integer"],
     ),
     "timeline year": (
-        GOOD + "\n[timeline.2020.permit]\nenabled = true\n",
+        GOOD + "\n[timeline.2010.permit]\nenabled = true\n",
         [],
-        ["timeline.2020", "outside the run"],
+        ["timeline.2010", "outside the run"],
+    ),
+    "timeline typo after the end": (
+        GOOD + "\n[timeline.2020.permit]\nenabld = true\n",
+        [],
+        ["timeline.2020.permit.enabld", "unknown key"],
     ),
     "world name": (GOOD.replace("[world]", '[world]\nname = "mars"'), [], ["world.name", "mars"]),
     "missing file": ("", [], ["file not found"]),

@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 
 from urbsim.scenario import LoadedScenario, Policy, Scenario, ScenarioError, load_scenario, validate
-from urbsim.scenario.load import apply_overrides, deep_merge, parse_override
+from urbsim.scenario.load import (
+    apply_overrides,
+    deep_merge,
+    parse_override,
+    unreached_timeline_years,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.toml"))
@@ -302,15 +307,32 @@ BAD_FILES = {
         "demography",
         ["not a year"],
     ),
-    "timeline outside": (
-        SHORT + "\n[timeline.2020.permit]\nenabled = true\n",
-        "timeline.2020",
-        ["outside the run", "2011-2016"],
-    ),
     "timeline start year": (
         SHORT + "\n[timeline.2010.permit]\nenabled = true\n",
         "timeline.2010",
+        ["outside the run", "after start_year (2010)"],
+    ),
+    "timeline before the start": (
+        SHORT + "\n[timeline.2005.permit]\nenabled = true\n",
+        "timeline.2005",
         ["outside the run"],
+    ),
+    # Entries after end_year are not reached, but still checked: a mistake in the file is one
+    # whatever the length of the run.
+    "timeline typo after the end": (
+        SHORT + "\n[timeline.2020.permit]\nenabld = true\n",
+        "timeline.2020.permit.enabld",
+        ["unknown key"],
+    ),
+    "timeline value after the end": (
+        SHORT + "\n[timeline.2030.permit]\naccess = [1.5]\n",
+        "timeline.2030.permit",
+        ["access shares must be in [0, 1]"],
+    ),
+    "timeline key after the end": (
+        SHORT + "\n[timeline.02020.permit]\nenabled = true\n",
+        "timeline.02020",
+        ["must be years", "write 2020"],
     ),
     "timeline key": (
         SHORT + "\n[timeline.next.permit]\nenabled = true\n",
@@ -450,6 +472,27 @@ def test_baseline_timeline_year_by_year(baseline: LoadedScenario) -> None:
         p(2036)
     with pytest.raises(KeyError):
         p(2009)
+
+
+def test_timeline_entries_after_end_year_are_not_reached() -> None:
+    """A run stopped early (``--set end_year=2013``) keeps its timeline: later entries are
+    validated but never in force, and are listed as unreached."""
+    timeline = {
+        "2012": {"permit": {"enabled": True}},
+        "2014": {"permit": {"min_residence_months": 12}},
+        "2020": {"service_funding_base": "permanent"},
+    }
+    short = validate({"end_year": 2013, "timeline": timeline})
+    full = validate({"end_year": 2020, "timeline": timeline})
+    assert sorted(short.policies) == list(range(2010, 2014))
+    assert all(short.policy(y) == full.policy(y) for y in range(2010, 2014))
+    assert short.policy(2013).permit.min_residence_months == 6
+    assert unreached_timeline_years(short.scenario) == [2014, 2020]
+    assert unreached_timeline_years(full.scenario) == []
+    # An entry in the last year is reached.
+    assert unreached_timeline_years(
+        validate({"end_year": 2014, "timeline": timeline}).scenario
+    ) == [2020]
 
 
 def test_timeline_patches_accumulate() -> None:

@@ -21,6 +21,7 @@ from urbsim.cli.options import QuietOption, VerboseOption, verbosity
 from urbsim.errors import InputError
 from urbsim.progress import Verbosity
 from urbsim.scenario import LoadedScenario, Scenario, ScenarioError, load_scenario
+from urbsim.scenario.load import unreached_timeline_years
 from urbsim.scenario.registry import resolve_scenario
 
 if TYPE_CHECKING:
@@ -72,6 +73,19 @@ def _load(path: Path, sets: list[str] | None, **fields: object) -> LoadedScenari
             raise
         # A malformed override is not in the file, but say which scenario it was for.
         raise InputError(f"{exc}\n(overrides of {path.resolve()})") from None
+
+
+def _note_unreached(loaded: LoadedScenario) -> None:
+    """Say on stderr which timeline entries a run that ends early does not reach (a note, not
+    an error: ``--set end_year=2019`` is how a run is stopped early)."""
+    years = unreached_timeline_years(loaded.scenario)
+    if years:
+        listed = ", ".join(str(y) for y in years)
+        typer.echo(
+            f"note: {loaded.source}: timeline entries after end_year "
+            f"{loaded.scenario.end_year} are not reached ({listed})",
+            err=True,
+        )
 
 
 def _print_version(value: bool) -> None:
@@ -126,6 +140,8 @@ def run(
     # A packaged scenario's name becomes its file, which the messages below then name.
     scenario = resolve_scenario(scenario)
     loaded = _load(scenario, sets, seed=seed, engine=None if engine is None else engine.value)
+    if level != Verbosity.QUIET:
+        _note_unreached(loaded)
     name = loaded.scenario.name
     if out is None:
         if name in (".", "..") or "/" in name or "\\" in name:
@@ -200,6 +216,7 @@ def check(
 ) -> None:
     """Validate a scenario; print its name and the hash of the resolved scenario."""
     loaded = _load(file, sets)
+    _note_unreached(loaded)
     typer.echo(f"OK {loaded.scenario.name} {loaded.sha256}")
 
 

@@ -27,7 +27,13 @@ from urbsim.scenario.places import (
     world_place_index,
 )
 from urbsim.scenario.registry import packaged_path
-from urbsim.scenario.schema import PlacePolicy, Policy, Scenario, timeline_key_problems
+from urbsim.scenario.schema import (
+    TIMELINE_KEY,
+    PlacePolicy,
+    Policy,
+    Scenario,
+    timeline_key_problems,
+)
 
 #: Longest ``extends`` chain: real scenarios use two or three levels, and a chain of a
 #: thousand files would exhaust Python's recursion limit.
@@ -259,7 +265,14 @@ def validation_problems(exc: ValidationError, prefix: str = "") -> list[tuple[st
 
 
 def resolve_policies(scenario: Scenario, source: str) -> dict[int, Policy]:
-    """Policy in force in each year, from the scenario's policy and its timeline."""
+    """Policy in force in each year, from the scenario's policy and its timeline.
+
+    Timeline entries after ``end_year`` are checked like the others (a mistake in the file is
+    one whatever the run's length) but never reached: a run can stop early, for example with
+    ``--set end_year=2019``, without editing its timeline (:func:`unreached_timeline_years`
+    lists them). Entries in or before ``start_year`` are refused: the start year's policy is
+    ``policy`` itself.
+    """
     malformed = dict(timeline_key_problems(scenario.timeline))
     problems = [(_dotted("timeline", key), reason) for key, reason in malformed.items()]
     changes: dict[int, dict[str, Any]] = {}
@@ -267,12 +280,12 @@ def resolve_policies(scenario: Scenario, source: str) -> dict[int, Policy]:
         if key in malformed:
             continue
         year = int(key)
-        if not scenario.start_year < year <= scenario.end_year:
+        if year <= scenario.start_year:
             problems.append(
                 (
                     _dotted("timeline", key),
-                    f"year {year} is outside the run "
-                    f"({scenario.start_year + 1}-{scenario.end_year})",
+                    f"year {year} is outside the run: timeline entries take effect after "
+                    f"start_year ({scenario.start_year}), whose policy is [policy] itself",
                 )
             )
             continue
@@ -284,7 +297,8 @@ def resolve_policies(scenario: Scenario, source: str) -> dict[int, Policy]:
     current = scenario.policy.model_dump()
     policies: dict[int, Policy] = {}
     policy = scenario.policy
-    for year in range(scenario.start_year, scenario.end_year + 1):
+    last = max([scenario.end_year, *changes])
+    for year in range(scenario.start_year, last + 1):
         if year in changes:
             current = _apply_patch(current, changes[year])
             try:
@@ -293,8 +307,16 @@ def resolve_policies(scenario: Scenario, source: str) -> dict[int, Policy]:
                 # Name the timeline entry that introduced the problem.
                 raise ScenarioError(source, validation_problems(exc, f"timeline.{year}")) from None
             current = policy.model_dump()
-        policies[year] = policy
+        if year <= scenario.end_year:
+            policies[year] = policy
     return policies
+
+
+def unreached_timeline_years(scenario: Scenario) -> list[int]:
+    """Years of the timeline entries after ``end_year``, in order: a run stopped early
+    never reaches them (their contents are still validated)."""
+    years = (int(k) for k in scenario.timeline if TIMELINE_KEY.fullmatch(k))
+    return sorted(y for y in years if y > scenario.end_year)
 
 
 def _timeline_places_problems(year: int, patch: dict[str, Any]) -> list[tuple[str, str]]:
