@@ -24,21 +24,32 @@ BEIJING = 110000
 CAP = 15e6
 #: Every channel off: a cap that acts through none of them.
 NO_CHANNEL = {"housing_supply_cut": 0.0, "demolition": 0.0, "school_access": 1.0, "quota_cut": 0.0}
-#: Beijing on points, so that its quota channel has something to cut.
+#: Beijing on points with a large quota, so that its quota channel has something to cut.
 POINTS = {"rule": "points", "min_years": 0, "quota_per_10k": 200.0}
+
+
+#: A larger sample than the small scenario's default (a few thousand agents move into Beijing
+#: over the run, so that the channels' effects stand out from the draws), school places that
+#: families weigh, and fast housing turnover, so that withheld supply shows within five years.
+SETTINGS: dict[str, Any] = {
+    "end_year": 2015,
+    "world": {"households_per_agent": 8000.0},
+    "behaviour": {"child_service_weight": 2.0},
+    "economy": {"housing": {"depreciation": 0.1}},
+}
 
 
 def _run(small_scenario: Callable[..., LoadedScenario], cap: dict[str, Any] | None) -> Any:
     entry: dict[str, Any] = {"code": BEIJING, "name": "Beijing", "settlement": POINTS}
     if cap is not None:
         entry["population_cap"] = {"residents": CAP, **cap}
-    model = UrbanizationModel(small_scenario(end_year=2013, policy={"places": [entry]}))
+    model = UrbanizationModel(small_scenario(**SETTINGS, policy={"places": [entry]}))
     model.run()
     return model
 
 
 def _inmigrants(model: UrbanizationModel) -> float:
-    """Persons who moved into Beijing from other provinces, 2011-2013."""
+    """Persons who moved into Beijing from other provinces over the run."""
     f: pd.DataFrame = model.flows_table()
     into = (f["destination_province_code"] == BEIJING // 10_000) & (
         f["origin_province_code"] != BEIJING // 10_000
@@ -58,7 +69,7 @@ def test_a_city_over_its_cap_loses_inmigrants(small_scenario, uncapped) -> None:
     )
     beijing = capped.place_table.province_code == BEIJING // 10_000
     assert (capped.policy_arrays.cap_pressure[beijing] == 1.0).all()
-    assert _inmigrants(capped) < 0.8 * _inmigrants(uncapped)
+    assert _inmigrants(capped) < 0.7 * _inmigrants(uncapped)
     # fewer residents, housed in less stock at a higher cost
     ps, free = capped.place_state, uncapped.place_state
     assert ps.residents[beijing].sum() < free.residents[beijing].sum()
@@ -86,10 +97,11 @@ def test_each_channel_alone_deters_inmigrants(small_scenario, uncapped, channel)
 
 @pytest.mark.slow
 def test_the_quota_channel_cuts_points_settlement(small_scenario, uncapped) -> None:
-    # Beijing is the only points city: its settlements are the points conversions.
+    # Beijing's 200 per 10,000 is most of the world's points quota: without it, points
+    # settlement nearly stops (the other points cities' quotas are a few per 10,000).
     settled = uncapped.national_table()["points_conversions"].sum()
     assert settled > 0
     capped = _run(small_scenario, {**NO_CHANNEL, "quota_cut": 1.0})
-    assert capped.national_table()["points_conversions"].sum() == 0
+    assert capped.national_table()["points_conversions"].sum() < 0.1 * settled
     beijing = capped.place_table.province_code == BEIJING // 10_000
     np.testing.assert_array_equal(capped.policy_arrays.quota_per_10k[beijing], 0.0)
