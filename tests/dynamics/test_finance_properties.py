@@ -102,6 +102,8 @@ def _run_year(w: dict, eco: Economy, year: int, first: bool = False) -> LocalSta
     growth = rng.choice([-1.0, -0.2, 0.0, 0.05, 0.5], ps.urban_residents.shape[0])
     ps.urban_growth[:] = growth
     ps.urban_residents *= 1.0 + growth
+    # The year's new housing, whose land is sold (0 to a fifth of the residents).
+    ps.housing_built[:] = ps.urban_residents * rng.choice([0.0, 0.02, 0.2], growth.shape[0])
     before = _copy(gs)
     n = ps.urban_residents.shape[0]
     table = place_table(region=[0] * n, kind=[1] * n)
