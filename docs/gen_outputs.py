@@ -53,7 +53,8 @@ OTHER_FILES: tuple[tuple[str, str], ...] = (
         "figures/map.png",
         "choropleth of the growth of urban residents over the run (%), by prefecture on the "
         "census world and by province on the synthetic world, with province outlines, Albers "
-        "equal-area projection (boundaries: `urbsim/data/`)",
+        "equal-area projection (boundaries: `urbsim/data/`, which have no outline of Taiwan: the "
+        "key says so); diverging scale centred on 0 whose bar stops at −100 %",
     ),
     (
         "figures/service_gap.png",

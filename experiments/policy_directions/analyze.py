@@ -137,6 +137,7 @@ def static_places(scenario: Path) -> pd.DataFrame:
             "code": t.code,
             "name": t.name.astype(str),
             "prefecture_code": t.prefecture_code,
+            "province_code": t.province_code,
             "region": np.asarray(REGIONS, dtype=object)[t.region],
             "kind": np.asarray(KINDS, dtype=object)[t.kind],
             "lon": t.lon,
@@ -299,6 +300,7 @@ def place_shift(places: dict[str, pd.DataFrame], static: pd.DataFrame) -> pd.Dat
                 {
                     "scenario": name,
                     "place_id": m.index,
+                    "reference_residents": ref.reindex(m.index).to_numpy(),
                     "residents_change": (m - ref).to_numpy(),
                     "residents_change_pct": (100 * (m - ref) / ref.where(ref > 0)).to_numpy(),
                 }
@@ -311,10 +313,13 @@ def place_shift(places: dict[str, pd.DataFrame], static: pd.DataFrame) -> pd.Dat
             "place_id",
             "code",
             "name",
+            "prefecture_code",
+            "province_code",
             "region",
             "kind",
             "lon",
             "lat",
+            "reference_residents",
             "residents_change",
             "residents_change_pct",
         ]

@@ -170,39 +170,56 @@ def draw_service_gap(gap_reps: pd.DataFrame, folder: Path) -> Path:
 
 
 def draw_map(shift: pd.DataFrame, folder: Path) -> Path:
-    """Residents in 2035 relative to the status quo, by place (percent change)."""
+    """Residents in 2035 relative to the status quo, by prefecture on its outline (percent
+    change of the prefecture's residents, mean of replications), one map per direction."""
+    import matplotlib as mpl
     from analyze import SCENARIOS
 
-    data = shift[shift["scenario"].isin(MAIN)].copy()
-    data["label"] = data["scenario"].map(SCENARIOS)
-    data = data.dropna(subset=["residents_change_pct"])
-    lim = float(np.nanquantile(np.abs(data["residents_change_pct"]), 0.99)) or 1.0
-    data["change"] = data["residents_change_pct"].clip(-lim, lim)
-    col_order = [SCENARIOS[s] for s in MAIN if s != "status_quo"]
+    from urbsim.plots.maps import (
+        colour_bar,
+        draw_panel,
+        map_legend,
+        map_level,
+        percent_change_by_outline,
+    )
+
+    data = shift[shift["scenario"].isin(MAIN)]
+    level = map_level(data)
+    shown = [s for s in MAIN if s != "status_quo"]
+    values = {
+        s: percent_change_by_outline(
+            data[data["scenario"] == s], level, "residents_change", "reference_residents"
+        )
+        for s in shown
+    }
+    changes = np.abs(pd.concat(values.values()).dropna().to_numpy())
+    # The 99th percentile: a few small units with large changes would wash out the rest.
+    lim = float(np.quantile(changes, 0.99)) if changes.size else 0.0
+    norm = mpl.colors.Normalize(vmin=-(lim or 1.0), vmax=lim or 1.0)
+    cmap = mpl.colormaps["RdBu_r"]
     with figure_style():
-        g = sns.relplot(
-            data=data,
-            x="lon",
-            y="lat",
-            hue="change",
-            hue_norm=(-lim, lim),
-            palette="vlag",
-            col="label",
-            col_order=col_order,
-            col_wrap=3,
-            s=10,
-            linewidth=0,
-            height=3.4,
-            aspect=1.25,
-            legend="brief",
+        fig, axes = plt.subplots(2, 3)
+        grey = False
+        for ax, name in zip(axes.flat, shown, strict=False):
+            grey |= draw_panel(ax, values[name], level, cmap=cmap, norm=norm)
+            ax.set_title(SCENARIOS[name], fontsize="small")
+        key = axes.flat[len(shown)]
+        key.set_axis_off()
+        map_legend(key, grey, level)
+        colour_bar(
+            fig,
+            key,
+            cmap,
+            norm,
+            f"Residents in 2035 vs status quo\n(% of the {level}'s residents)",
+            lowest=-100.0,
+            cax=key.inset_axes((0.05, 0.62, 0.9, 0.07)),
         )
-        g.set_titles("{col_name}", size=9)
-        g.set_axis_labels("Longitude (°E)", "Latitude (°N)")
-        g.legend.set_title(f"Residents 2035\nvs status quo (%)\n(clipped at ±{lim:.1f})")
-        g.figure.suptitle(
-            "Where residents live in 2035 relative to the status quo (mean of replications)"
+        fig.suptitle(
+            f"Where residents live in 2035 relative to the status quo, by {level} "
+            "(mean of replications)"
         )
-        return save_figure(g.figure, folder / "map_shift.png", legend_share=0.14, size=(14.0, 8.0))
+        return save_figure(fig, folder / "map_shift.png", legend_share=0.0, size=(14.0, 8.0))
 
 
 def draw_all(

@@ -114,3 +114,62 @@ def test_draw_all_writes_each_format_and_rejects_unknown_ones(tmp_path: Path) ->
 def test_growth_scale_is_symmetric_about_zero() -> None:
     norm = run._growth_norm(pd.Series([-5.0, 10.0, 40.0, np.nan]))
     assert norm.vmin == -norm.vmax and norm(0.0) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    ("vmax", "extend"),
+    [(250.0, "max"), (40.0, "both")],
+)
+def test_colour_bar_stops_at_the_lowest_possible_value(vmax: float, extend: str) -> None:
+    """A growth cannot be below -100 %: a symmetric scale of +-250 % gets a bar from -100 %
+    (nothing lies beyond that end); a scale of +-40 % keeps both ends open."""
+    import matplotlib.pyplot as plt
+
+    with figure_style():
+        fig, ax = plt.subplots()
+        try:
+            norm = mpl.colors.Normalize(-vmax, vmax)
+            bar = maps.colour_bar(fig, ax, mpl.colormaps["RdBu_r"], norm, "g (%)", lowest=-100.0)
+            fig.canvas.draw()
+            assert bar.boundaries[0] == pytest.approx(max(-vmax, -100.0))
+            assert bar.boundaries[-1] == pytest.approx(vmax)
+            assert bar.extend == extend
+            assert min(bar.get_ticks()) >= -100.0
+            # Round ticks, not the boundaries' odd values.
+            assert all(float(t) % 10 == 0 for t in bar.get_ticks())
+            # The colours stay those of the symmetric scale: 0 is the middle colour.
+            assert norm(0.0) == pytest.approx(0.5)
+        finally:
+            plt.close(fig)
+
+
+def test_map_key_says_taiwan_has_no_outline() -> None:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    try:
+        maps.map_legend(ax, any_grey=False, level="province")
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert labels == ["province border", "Taiwan: no outline in the data"]
+    finally:
+        plt.close(fig)
+
+
+def test_percent_change_by_outline_sums_over_the_unit() -> None:
+    frame = pd.DataFrame(
+        {
+            "prefecture_code": [340100, 341400, 110100, 110100],
+            "province_code": [34, 34, 11, 11],
+            "change": [30.0, 10.0, -5.0, 0.0],
+            "reference": [200.0, 100.0, 50.0, 50.0],
+        }
+    )
+    pct = maps.percent_change_by_outline(frame, "prefecture", "change", "reference")
+    # Hefei and Chaohu (split among Hefei, Wuhu, Ma'anshan) are one unit: 40 of 300.
+    for code in (340100, 340200, 340500):
+        assert pct[code] == pytest.approx(100.0 * 40.0 / 300.0)
+    assert pct[110100] == pytest.approx(-5.0)
+    by_province = maps.percent_change_by_outline(frame, "province", "change", "reference")
+    assert by_province.to_dict() == pytest.approx({11: -5.0, 34: 100.0 * 40.0 / 300.0})
+    frame["reference"] = 0.0
+    assert maps.percent_change_by_outline(frame, "province", "change", "reference").isna().all()

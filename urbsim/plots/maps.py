@@ -99,11 +99,44 @@ def map_values(places: pd.DataFrame, level: Level) -> tuple[pd.Series, int, int,
     start, end = totals[first].astype(float), totals[last].astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         growth = ((end / start - 1.0) * 100.0).where(start > 0)
-    if units is not None:  # from units to the outlines they are drawn on
-        outline_unit = units.drop_duplicates("code_2020").set_index("code_2020")["unit"]
-        growth = outline_unit.map(growth).rename_axis("code")
     national = (end.sum() / start.sum() - 1.0) * 100.0 if start.sum() > 0 else float("nan")
-    return growth, first, last, float(national)
+    return _on_outlines(growth, units), first, last, float(national)
+
+
+def _on_outlines(per_unit: pd.Series, units: pd.DataFrame | None) -> pd.Series:
+    """Values per map unit as values per outline (each outline of a unit shows its value)."""
+    if units is None:  # province level: the units are the outlines
+        return per_unit
+    outline_unit = units.drop_duplicates("code_2020").set_index("code_2020")["unit"]
+    return outline_unit.map(per_unit).rename_axis("code")
+
+
+def percent_change_by_outline(
+    frame: pd.DataFrame, level: Level, change: str, reference: str
+) -> pd.Series:
+    """A change relative to a reference, summed over each map unit, in %, per outline.
+
+    Parameters
+    ----------
+    frame
+        One row per place: ``prefecture_code``, ``province_code`` and the two columns.
+    level
+        ``"prefecture"`` or ``"province"`` (see :func:`map_level`).
+    change, reference
+        Columns summed over the places of a unit: the value is ``100 * change / reference``
+        (NaN where the unit's reference is not positive).
+
+    Returns
+    -------
+    pandas.Series
+        Indexed like :func:`map_values`' growth, for :func:`draw_panel`.
+    """
+    keys, units = _unit_keys(frame, level)
+    sums = frame.assign(unit=keys.to_numpy()).groupby("unit")[[change, reference]].sum()
+    ref = sums[reference].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_unit = (100.0 * sums[change].astype(float) / ref).where(ref > 0)
+    return _on_outlines(per_unit, units)
 
 
 def _shapes(level: Level, values: pd.Series) -> gpd.GeoDataFrame:
@@ -150,8 +183,9 @@ def _extents(shapes: gpd.GeoDataFrame) -> tuple[tuple[float, ...], tuple[float, 
     return boxes[0], boxes[1]
 
 
-def _legend(ax: Any, any_grey: bool, level: Level) -> None:
-    """Key of the province borders and of the grey outlines without a value."""
+def map_legend(ax: Any, any_grey: bool, level: Level) -> None:
+    """Key of the province borders, of the grey outlines without a value, and of what the
+    outlines leave out (Taiwan, which the boundary data set does not have)."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -165,7 +199,88 @@ def _legend(ax: Any, any_grey: bool, level: Level) -> None:
         handles.append(
             Patch(facecolor=NO_DATA_GREY, edgecolor="0.6", label=f"{what} without data in this run")
         )
+    # Said on the map rather than left to a docstring: a map of China without Taiwan would
+    # otherwise read as a statement about it.
+    handles.append(Line2D([], [], linestyle="none", label="Taiwan: no outline in the data"))
     ax.legend(handles=handles, loc="lower left", frameon=False, fontsize="small")
+
+
+def colour_bar(
+    fig: Any,
+    ax: Any,
+    cmap: Any,
+    norm: Any,
+    label: str,
+    lowest: float | None = None,
+    cax: Any = None,
+) -> Any:
+    """The colour bar of a map, beside ``ax`` or in the axes ``cax`` when given (several maps
+    sharing ``norm`` put it in an axes of its own; a horizontal ``cax`` gives a horizontal bar).
+
+    The bar is cut at ``lowest``, the lowest value the quantity can take: a scale symmetric
+    about 0 keeps a loss and a gain of the same size equally deep, but a bar reaching below
+    what the quantity can take (a growth under -100 %) would show values that cannot occur.
+    """
+    import matplotlib as mpl
+
+    low = norm.vmin if lowest is None else max(norm.vmin, lowest)
+    below = lowest is None or norm.vmin > lowest  # values under the bar's end can occur
+    edges = np.linspace(low, norm.vmax, 257)
+    where: dict[str, Any] = {"ax": ax, "shrink": 0.8}
+    if cax is not None:
+        box = cax.get_position()
+        horizontal = box.width > box.height
+        where = {"cax": cax, "orientation": "horizontal" if horizontal else "vertical"}
+    bar = fig.colorbar(
+        mpl.cm.ScalarMappable(norm=norm, cmap=cmap),
+        **where,
+        extend="both" if below else "max",
+        boundaries=edges,
+        values=(edges[:-1] + edges[1:]) / 2.0,
+        # Round ticks (the default with boundaries would label some of the 257 edges).
+        ticks=mpl.ticker.MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]),
+    )
+    bar.set_label(label)
+    return bar
+
+
+def draw_panel(ax: Any, values: pd.Series, level: Level, *, cmap: Any, norm: Any) -> bool:
+    """Draw one value per outline into ``ax``, with the South China Sea inset.
+
+    Parameters
+    ----------
+    ax
+        Matplotlib axes.
+    values, level, cmap, norm
+        As for :func:`draw_choropleth`.
+
+    Returns
+    -------
+    bool
+        Whether some outline has no value (drawn grey), for :func:`map_legend`.
+    """
+    if not values.notna().any():
+        raise PlotDataError("no map unit has a value to draw")
+    shapes = _shapes(level, values)
+    borders = load_provinces().to_crs(ALBERS_CHINA)
+    _draw_layers(ax, shapes, borders, cmap, norm)
+    main, south = _extents(shapes)
+    # Room for the inset in the open sea at the bottom right, clear of the coast.
+    ax.set_xlim(main[0], main[1] + 0.12 * (main[1] - main[0]))
+    ax.set_ylim(*main[2:])
+    inset = ax.inset_axes((0.85, 0.0, 0.15, 0.3))
+    _draw_layers(inset, shapes, borders, cmap, norm)
+    inset.set_xlim(*south[:2])
+    inset.set_ylim(*south[2:])
+    # A framed box without ticks or the projection's axis labels.
+    inset.set_axis_on()
+    inset.set_xticks([])
+    inset.set_yticks([])
+    inset.set_xlabel("")
+    inset.set_ylabel("")
+    inset.set_facecolor("white")
+    inset.set_title("South China Sea", fontsize="x-small")
+    return bool(shapes["value"].isna().any())
 
 
 def draw_choropleth(
@@ -177,6 +292,7 @@ def draw_choropleth(
     label: str,
     title: str,
     marks: dict[str, float] | None = None,
+    lowest: float | None = None,
 ) -> Any:
     """Draw one value per map unit on China's outlines; return the figure (not saved).
 
@@ -196,44 +312,24 @@ def draw_choropleth(
         Figure title.
     marks
         Values to mark on the colour bar with a line and a name (e.g. the national value).
+    lowest
+        The lowest value the quantity can take (-100 for a growth in %): the colour bar does
+        not reach below it, even where a symmetric ``norm`` would.
 
     Returns
     -------
     matplotlib.figure.Figure
         The figure, for :func:`urbsim.plots.style.save_figure`.
     """
-    import matplotlib as mpl
     import matplotlib.pyplot as plt
 
-    if not values.notna().any():
-        raise PlotDataError("no map unit has a value to draw")
-    shapes = _shapes(level, values)
-    borders = load_provinces().to_crs(ALBERS_CHINA)
     fig, ax = plt.subplots()
-    _draw_layers(ax, shapes, borders, cmap, norm)
-    main, south = _extents(shapes)
-    # Room for the inset in the open sea at the bottom right, clear of the coast.
-    ax.set_xlim(main[0], main[1] + 0.12 * (main[1] - main[0]))
-    ax.set_ylim(*main[2:])
-    inset = ax.inset_axes((0.85, 0.0, 0.15, 0.3))
-    _draw_layers(inset, shapes, borders, cmap, norm)
-    inset.set_xlim(*south[:2])
-    inset.set_ylim(*south[2:])
-    # A framed box without ticks or the projection's axis labels.
-    inset.set_axis_on()
-    inset.set_xticks([])
-    inset.set_yticks([])
-    inset.set_xlabel("")
-    inset.set_ylabel("")
-    inset.set_facecolor("white")
-    inset.set_title("South China Sea", fontsize="x-small")
-    bar = fig.colorbar(
-        mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, extend="both", shrink=0.8
-    )
-    bar.set_label(label)
+    any_grey = draw_panel(ax, values, level, cmap=cmap, norm=norm)
+    bar = colour_bar(fig, ax, cmap, norm, label, lowest)
     for name, value in (marks or {}).items():
         # Beyond the bar's ends a mark sits at the end it lies past.
-        shown = float(np.clip(value, norm.vmin, norm.vmax))
+        low = norm.vmin if lowest is None else max(norm.vmin, lowest)
+        shown = float(np.clip(value, low, norm.vmax))
         bar.ax.axhline(shown, color="0.1", linewidth=1.2)
         bar.ax.text(
             -0.15,
@@ -244,6 +340,6 @@ def draw_choropleth(
             va="center",
             fontsize="x-small",
         )
-    _legend(ax, bool(shapes["value"].isna().any()), level)
+    map_legend(ax, any_grey, level)
     fig.suptitle(title)
     return fig

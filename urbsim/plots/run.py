@@ -249,6 +249,7 @@ def draw_map(places: pd.DataFrame, folder: Path, formats: Sequence[str] = ("png"
             label=f"Growth of urban residents {first}-{last} (%)",
             title=title,
             marks={f"China {national:+.0f} %": national},
+            lowest=-100.0,  # a unit cannot lose more than all its urban residents
         )
         return save_figure(fig, Path(folder) / "map.png", legend_share=0.0, formats=formats)
 

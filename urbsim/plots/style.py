@@ -184,11 +184,52 @@ def legend_right(g: Any, title: str) -> None:
     legend.set_bbox_to_anchor((1.0 - LEGEND_SHARE + 0.01, 0.5), transform=g.figure.transFigure)
 
 
+#: Space a year's tick label needs on the axis, in font sizes: four digits of about 0.64 em
+#: each and a gap of most of an em to the next label.
+YEAR_LABEL_WIDTH: Final[float] = 3.4
+
+
+def year_tick_intervals(length_points: float, font_points: float) -> int:
+    """Most intervals between year ticks an axis can hold without their labels touching.
+
+    Parameters
+    ----------
+    length_points : float
+        Length of the axis, in points.
+    font_points : float
+        Font size of the tick labels, in points.
+
+    Returns
+    -------
+    int
+        The number of intervals (at least 1): ticks are at least ``YEAR_LABEL_WIDTH`` font
+        sizes apart.
+    """
+    return max(1, int(length_points // (YEAR_LABEL_WIDTH * font_points)))
+
+
 def integer_years(ax: Any) -> None:
-    """Label the x axis (years) with whole numbers only."""
+    """Label the x axis (years) with whole years 1, 2, 5 or 10 apart, as many as fit.
+
+    Matplotlib's automatic tick count assumes labels three font sizes wide; four-digit years
+    are wider, so a long range on a narrow panel (a faceted figure, 2010-2035) got a label
+    every year or three, and they overlapped. The count is worked out when the figure is drawn,
+    from the axis' final length (after :func:`save_figure` sets the size and layout).
+    """
     from matplotlib.ticker import MaxNLocator
 
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    class Years(MaxNLocator):
+        """Whole years at steps of 1, 2, 5 or 10, no more than fit side by side."""
+
+        def __call__(self) -> Any:
+            if self.axis is not None:
+                axes = self.axis.axes
+                length = axes.bbox.width / axes.figure.dpi * 72.0  # pixels to points
+                font = self.axis.majorTicks[0].label1.get_fontsize()
+                self.set_params(nbins=year_tick_intervals(length, font))
+            return super().__call__()
+
+    ax.xaxis.set_major_locator(Years(integer=True, steps=[1, 2, 5, 10], min_n_ticks=2))
 
 
 def plain_log_ticks(ax: Any, axis: str) -> None:
