@@ -116,6 +116,9 @@ def build_tiny_world(
     children = school_children(kids)
     years = np.where(is_floating, rng.integers(0, 12, n), rng.integers(0, 41, n))
     permit = (is_floating & (rng.random(n) < 0.3)).astype(np.uint8)
+    # Drawn after every other field, so that adding them changed none of the others.
+    years_away = np.where(is_floating, np.minimum(years + rng.integers(0, 3, n), 255), 0)
+    left_behind = (is_floating & (children > 0) & (rng.random(n) < 0.5)).astype(np.uint8)
     households = Households(
         place=place,
         zone=zone,
@@ -129,6 +132,8 @@ def build_tiny_world(
         children=children,
         land=land,
         persons=persons,
+        years_away=years_away,
+        left_behind=left_behind,
     )
 
     weight = persons.astype(np.float64) * hpa  # real persons
@@ -234,6 +239,15 @@ def make_kernel_inputs(
         land_value_dispersion=rng.uniform(0.0, 0.9),
         land_region=rng.uniform(0.5, 2.0, 4),
         seed=int(rng.integers(0, 2**63)),
+    )
+    # Drawn after everything else above, so that adding them changed none of the others.
+    values.update(
+        return_age=rng.uniform(0.0, 0.1),
+        return_years_away=rng.uniform(0.0, 1.0),
+        return_unemployed=rng.uniform(0.0, 2.0),
+        return_left_behind=rng.uniform(0.0, 2.0),
+        left_behind_agricultural=rng.uniform(0.0, 1.0),
+        left_behind_nonagricultural=rng.uniform(0.0, 1.0),
     )
     values.update(par_overrides)
 

@@ -69,6 +69,16 @@ FIELDS: Final[dict[str, Field]] = {
     ),
     "land": Field(np.dtype(np.uint8), "1 if the household holds rural land-contract rights"),
     "persons": Field(np.dtype(np.uint8), "persons in the household; 0 once it has dissolved"),
+    "years_away": Field(
+        np.dtype(np.uint8),
+        "completed years since the household last left its hukou place (0 while it lives "
+        "there; capped 255)",
+    ),
+    "left_behind": Field(
+        np.dtype(np.uint8),
+        "1 while the household lives away from its hukou place and its school-age children "
+        "live there (left behind with grandparents)",
+    ),
 }
 
 
@@ -100,6 +110,8 @@ class Households:
     children: np.ndarray
     land: np.ndarray
     persons: np.ndarray
+    years_away: np.ndarray
+    left_behind: np.ndarray
 
     def __init__(self, **arrays: np.ndarray) -> None:
         missing = set(FIELDS) - set(arrays)

@@ -18,7 +18,9 @@ worlds, each with three seeds:
   hukou-only benefits by class and year, a capped permit access, dispersed land values.
 
 A mutation test changes one rule of the Mesa engine at a time and checks that the comparison
-fails, so that a pass means something.
+fails, so that a pass means something. Every run also checks that the return-migration state
+moved: households left school-age children behind on leaving their hukou place, and at the end
+no household at its hukou place counts years away or children left behind.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import numpy as np
 import pytest
 from pandas.testing import assert_frame_equal
 
+from urbsim import rng_py
 from urbsim.engines import mesa_settlement, numba_engine
 from urbsim.engines.mesa_engine import Household, MesaEngine, YearContext, bernoulli_draw
 from urbsim.engines.numba_engine import NumbaEngine
@@ -434,9 +437,10 @@ def assert_same_year(numba: UrbanizationModel, mesa: UrbanizationModel) -> None:
 
 def run_side_by_side(
     case: Case, tiny_world: Callable[..., World], years: int | None = None
-) -> tuple[UrbanizationModel, UrbanizationModel, np.ndarray]:
-    """Step both engines year by year, comparing after every year; returns (numba, mesa) and
-    the counters summed over the run."""
+) -> tuple[UrbanizationModel, UrbanizationModel, np.ndarray, int]:
+    """Step both engines year by year, comparing after every year; returns (numba, mesa), the
+    counters summed over the run and the households that left children behind on leaving
+    their hukou place (flag set during a year)."""
     numba, mesa = case.model("numba", tiny_world), case.model("mesa", tiny_world)
     assert isinstance(numba.engine, NumbaEngine)
     assert isinstance(mesa.engine, MesaEngine)
@@ -444,12 +448,16 @@ def run_side_by_side(
     assert_same_households(numba, mesa)
     end = numba.end_year if years is None else numba.start_year + years
     totals = np.zeros(L.N_COUNT, dtype=np.int64)
+    left_behind = 0
     while numba.year < end:
+        before = numba.households.left_behind.copy()
         numba.step()
         mesa.step()
         assert_same_year(numba, mesa)
         totals += numba.counters
-    return numba, mesa, totals
+        after = numba.households.left_behind[: before.shape[0]]
+        left_behind += int(((after == 1) & (before == 0)).sum())
+    return numba, mesa, totals, left_behind
 
 
 @contextmanager
@@ -480,7 +488,7 @@ def test_engines_identical_every_year(
     case: Case, tiny_world: Callable[..., World], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with points_spy(monkeypatch) as points:
-        numba, mesa, totals = run_side_by_side(case, tiny_world)
+        numba, mesa, totals, left_behind = run_side_by_side(case, tiny_world)
     assert numba.year - numba.start_year >= 10
     assert_frame_equal(mesa.national_table(), numba.national_table(), check_exact=True)
     assert_frame_equal(mesa.places_table(), numba.places_table(), check_exact=True)
@@ -501,6 +509,13 @@ def test_engines_identical_every_year(
     for counter in (L.C_DISSOLVED, L.C_LEFT_HOME, L.C_URBAN_BIRTHS, L.C_URBAN_DEATHS):
         assert totals[counter] > 0, COUNTERS[counter]
     assert national["return_moves"].sum() > 0 or case.tiny is not None
+    # Return migration: children were left behind on leaving home; the state is consistent.
+    hh = numba.households
+    assert left_behind > 0
+    at_home = hh.place == hh.hukou_place
+    assert (hh.years_away[at_home] == 0).all() and (hh.left_behind[at_home] == 0).all()
+    assert (hh.children[hh.left_behind == 1] > 0).all()
+    assert (hh.years_away[~at_home & (hh.persons > 0)] > 0).any()
     if case.scenario != "open":
         assert national["insitu_reclassified"].sum() > 0
     if case.scenario in ("baseline", "points", "open"):
@@ -758,6 +773,87 @@ def _formation_without_partners(self: MesaEngine) -> int:
     return formed
 
 
+def _return_on_age_after_ageing(self: Household, ctx: YearContext) -> float:
+    """The return utility on the head's age after this year's ageing."""
+    age = self.decision_age
+    self.decision_age = self.head_age
+    try:
+        return _ORIGINAL["return_utility"](self, ctx)
+    finally:
+        self.decision_age = age
+
+
+def _return_without_years_away(self: Household, ctx: YearContext) -> float:
+    """The return utility without the fall with the years away."""
+    years = self.years_away
+    self.years_away = 0
+    try:
+        return _ORIGINAL["return_utility"](self, ctx)
+    finally:
+        self.years_away = years
+
+
+def _return_without_job_loss(self: Household, ctx: YearContext) -> float:
+    """The return utility as if every head had a job."""
+    jobless = self.jobless
+    self.jobless = False
+    try:
+        return _ORIGINAL["return_utility"](self, ctx)
+    finally:
+        self.jobless = jobless
+
+
+def _return_without_children(self: Household, ctx: YearContext) -> float:
+    """The return utility without the children left behind."""
+    return _ORIGINAL["return_utility"](self, ctx) - ctx.par.return_left_behind * self.left_behind
+
+
+def _left_behind_on_first_uniform(self: Household, ctx: YearContext) -> None:
+    """Children left behind decided on the first uniform of the leaving-home pair."""
+    _ORIGINAL["leave_or_return"](self, ctx)
+    if self.place == self.hukou_place != self.next_place:
+        u, _ = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_LEAVE_HOME)
+        b = ctx.par
+        share = (
+            b.left_behind_agricultural if self.hukou_type == 0 else (b.left_behind_nonagricultural)
+        )
+        self.left_behind = 1 if self.children > 0 and u < share else 0
+
+
+def _stay_without_year_away(self: Household, ctx: YearContext, tally: dict[str, int]) -> None:
+    """A year at the same place that does not count as a year away."""
+    years = self.years_away
+    _ORIGINAL["stay"](self, ctx, tally)
+    if self.hukou_place != self.place:
+        self.years_away = years
+
+
+def _left_behind_children_at_school_away(
+    self: Household, place: int, zone: int, ctx: YearContext, aggregate: bool = False
+) -> float:
+    """The logit utility counting left-behind children at school where the household would
+    live (the return term kept)."""
+    left = self.left_behind
+    v = _ORIGINAL["utility"](self, place, zone, ctx, aggregate)
+    if left and place != self.hukou_place:
+        self.left_behind = 0
+        try:
+            v = _ORIGINAL["utility"](self, place, zone, ctx, aggregate)
+        finally:
+            self.left_behind = left
+    return v
+
+
+def _formation_without_years_away(self: MesaEngine) -> int:
+    """Household formation where the new households have never been away."""
+    first = len(self.households)
+    formed = _ORIGINAL["form_households"](self)
+    for h in self.households:
+        if h.hh_id >= first:
+            h.years_away = 0
+    return formed
+
+
 _ORIGINAL: dict[str, Callable[..., Any]] = {
     "settle_move": Household.settle_move,
     "probability": mesa_settlement.probability,
@@ -768,6 +864,10 @@ _ORIGINAL: dict[str, Callable[..., Any]] = {
     "be_reclassified": Household.be_reclassified,
     "give_births": Household.give_births,
     "leave_home": Household.leave_home,
+    "return_utility": Household.return_utility,
+    "leave_or_return": Household.leave_or_return,
+    "stay": Household.stay,
+    "form_households": MesaEngine.form_households,
 }
 
 #: (rule, class patched, method, replacement, case on which it is checked).
@@ -813,6 +913,44 @@ MUTATIONS = [
         "form_households",
         _formation_without_partners,
         Case("baseline", 43),
+    ),
+    ("return-age", Household, "return_utility", _return_on_age_after_ageing, Case("moves", 47)),
+    (
+        "return-years-away",
+        Household,
+        "return_utility",
+        _return_without_years_away,
+        Case("moves", 48),
+    ),
+    ("return-job-loss", Household, "return_utility", _return_without_job_loss, Case("moves", 49)),
+    (
+        "return-left-behind",
+        Household,
+        "return_utility",
+        _return_without_children,
+        Case("moves", 50),
+    ),
+    (
+        "left-behind-draw",
+        Household,
+        "leave_or_return",
+        _left_behind_on_first_uniform,
+        Case("moves", 51),
+    ),
+    ("years-away-count", Household, "stay", _stay_without_year_away, Case("baseline", 52)),
+    (
+        "left-behind-school",
+        Household,
+        "utility",
+        _left_behind_children_at_school_away,
+        Case("caps", 53),
+    ),
+    (
+        "formation-years-away",
+        MesaEngine,
+        "form_households",
+        _formation_without_years_away,
+        Case("baseline", 54),
     ),
 ]
 

@@ -251,6 +251,8 @@ def test_formed_households_inherit_the_parents_hukou_place_and_land() -> None:
         permit=np.array([1, 0, 0]),
         years_here=np.array([30, 2, 9]),
         education=np.array([0, 1, 2]),
+        years_away=np.array([25, 0, 3]),
+        left_behind=np.array([1, 0, 0]),
     )
     leavers = np.array([1 << 20, 0, 1 << 24], dtype=np.uint32)
     new = formed_households(hh, leavers, 2)
@@ -262,6 +264,8 @@ def test_formed_households_inherit_the_parents_hukou_place_and_land() -> None:
     np.testing.assert_array_equal(new["education"], [0, 2])
     np.testing.assert_array_equal(new["head_age"], [21, 25])
     np.testing.assert_array_equal(new["years_here"], [21, 9])  # at most the head's age
+    np.testing.assert_array_equal(new["years_away"], [21, 3])  # the same
+    assert not new["left_behind"].any()  # no children, none left behind
     np.testing.assert_array_equal(new["persons"], [1, 1])
     assert not new["kids"].any() and not new["children"].any()
     for name, arr in new.items():

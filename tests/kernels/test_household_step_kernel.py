@@ -47,6 +47,8 @@ def make_households(n: int, **fields: Any) -> dict[str, np.ndarray]:
         "children": 0,
         "land": 0,
         "persons": 3,
+        "years_away": 0,
+        "left_behind": 0,
     }
     values.update(fields)
     if "children" in fields and "kids" not in fields:
@@ -882,7 +884,7 @@ def make(n, place, hukou_place):
     return Households(place=one * place, zone=one, hukou_place=one * hukou_place,
                       hukou_type=0 * one, years_here=one, permit=0 * one, head_age=40 * one,
                       education=one, kids=0 * one, children=0 * one, land=0 * one,
-                      persons=2 * one).as_dict()
+                      persons=2 * one, years_away=0 * one, left_behind=0 * one).as_dict()
 
 KEY = make_year_key(1, 2011)
 places = PlaceInputs(*(np.zeros(3, f.kind) for f in PLACE_FIELDS.values()))

@@ -51,3 +51,13 @@ def test_bad_sizes_are_refused() -> None:
     hh = _households([{"place": 0, "hukou_place": 0, "persons": 1}])
     with pytest.raises(ValueError, match="positive"):
         A.count_service_users(hh, n_places=1, n_access=0)
+
+
+def test_children_left_behind_do_not_use_the_schools_where_the_household_lives() -> None:
+    """Two migrant households at place 0 with 2 school-age children each; one left them at its
+    hukou place: only the other's count, while both heads' households count for elderly care."""
+    row = {"place": 0, "hukou_place": 1, "zone": 1, "children": 2, "head_age": 62, "persons": 4}
+    hh = _households([row, {**row, "left_behind": 1}])
+    children, elderly = A.count_service_users(hh, n_places=2, n_access=1)
+    np.testing.assert_array_equal(children, [[0, 2, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(elderly, [[0, 8, 0], [0, 0, 0]])

@@ -144,6 +144,8 @@ def _households(n: int, **fields: Any) -> dict[str, np.ndarray]:
         children=0,
         land=1,
         persons=2,
+        years_away=5,
+        left_behind=0,
     )
     values.update(fields)
     arrays = {k: np.broadcast_to(np.asarray(v), (n,)).copy() for k, v in values.items()}

@@ -122,12 +122,9 @@ def _utilities(
         np.where((j == cur) & (hh["permit"] == 1), permit_access, b.service_base_access),
     )
     school = np.where(j == home, 1.0, pl.school_access[j])
-    v += (
-        b.beta_service
-        * acc
-        * pl.quality[j]
-        * (1.0 + b.child_service_weight * hh["children"] * school)
-    )
+    # Children left behind go to school at the hukou place only.
+    at_school = np.where((j == home) | (hh["left_behind"] == 0), hh["children"], 0)
+    v += b.beta_service * acc * pl.quality[j] * (1.0 + b.child_service_weight * at_school * school)
     v += np.where(aggregate, b.beta_size * (pl.log_size[j] - math.log(b.size_reference)), 0.0)
     dy = pl.lat[j] - pl.lat[cur]
     dx = (pl.lon[j] - pl.lon[cur]) * pl.coslat[cur]
@@ -141,6 +138,12 @@ def _utilities(
     v += b.beta_network * np.log1p(inputs.network[home, j] * hpa)
     v += b.beta_network_province * np.log1p(inputs.network_province[pl.province[home], j] * hpa)
     v += np.where(j == home, b.home_preference, 0.0)
+    if home != cur:
+        # The return terms; the check's places employ everyone, so no unemployment term.
+        ret = b.return_age * (hh["head_age"] - 30.0)
+        ret -= b.return_years_away * math.log1p(hh["years_away"])
+        ret += b.return_left_behind * hh["left_behind"]
+        v += np.where(j == home, ret, 0.0)
     return v
 
 

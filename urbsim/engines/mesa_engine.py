@@ -34,6 +34,8 @@ from urbsim.world.base import EARTH_RADIUS_KM as _EARTH_KM
 
 _MAX_PERSONS = 15
 _MAX_YEARS = 255
+#: Head's age at which the age term of the return utility is zero.
+_RETURN_AGE_REFERENCE = 30.0
 _RULES = {
     L.RULE_CLOSED: "closed",
     L.RULE_OPEN: "open",
@@ -75,6 +77,7 @@ _INHERITED = (
     "hukou_place",
     "hukou_type",
     "years_here",
+    "years_away",
     "permit",
     "education",
     "land",
@@ -113,6 +116,12 @@ class Household(mesa.Agent):
         self.children: int = fields["children"]
         self.land: int = fields["land"]
         self.persons: int = fields["persons"]
+        #: Completed years since it last left its hukou place (0 there), and whether its
+        #: school-age children live at the hukou place while it is away.
+        self.years_away: int = fields["years_away"]
+        self.left_behind: int = fields["left_behind"]
+        #: Whether the head is without a job this year (urban zone, the employment draw).
+        self.jobless = False
         self.next_place = self.place
         self.next_zone = self.zone
         self.points_applicant = False
@@ -137,12 +146,15 @@ class Household(mesa.Agent):
         if self.persons == 0:
             return
         if not self.have_births_and_deaths(ctx, tally):
+            self.years_away, self.left_behind = 0, 0
             return
         u_employ, u_move = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_MOVE)
+        self.jobless = self.zone == URBAN and not u_employ < ctx.places.employment[self.place]
         if u_move < self.move_propensity(u_employ, ctx):
             tally["considered"] += 1
             self.next_place, self.next_zone = self.choose_destination(ctx)
             if (self.next_place, self.next_zone) != (self.place, self.zone):
+                self.leave_or_return(ctx)
                 return
         self.stay(ctx, tally)
 
@@ -161,6 +173,8 @@ class Household(mesa.Agent):
         self.kid_ages = [a + 1 for a in self.kid_ages]
         school = sum(1 for a in self.kid_ages if L.SCHOOL_FIRST <= a <= L.SCHOOL_LAST)
         self.children = min(school, L.MAX_SCHOOL_CHILDREN)
+        if self.children == 0:
+            self.left_behind = 0  # no school-age child left to be left behind
         return True
 
     def suffer_deaths(self, u: float, ctx: YearContext, tally: dict[str, int]) -> bool:
@@ -233,6 +247,37 @@ class Household(mesa.Agent):
             p = p * b.move_unemployed
         return p
 
+    def return_utility(self, ctx: YearContext) -> float:
+        """Utility of going back to the hukou place, for a household living away, beyond the
+        attachment to it: the head's age above 30, minus the log of one plus the years away, a
+        head without a job this year, school-age children left behind."""
+        b = ctx.par
+        v = b.return_age * (self.decision_age - _RETURN_AGE_REFERENCE)
+        v -= b.return_years_away * math.log1p(self.years_away)
+        v += b.return_unemployed * self.jobless
+        v += b.return_left_behind * self.left_behind
+        return v
+
+    def leave_or_return(self, ctx: YearContext) -> None:
+        """Years away and children left behind for the move decided this year: back home,
+        nothing is away; leaving home, the years away restart and the school-age children
+        stay behind with the share of the household's hukou type (second uniform of its
+        leaving-home draw); from one place away to another, one more year away."""
+        if self.next_place == self.hukou_place:
+            self.years_away, self.left_behind = 0, 0
+        elif self.place == self.hukou_place:
+            self.years_away = 0
+            _, u = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_LEAVE_HOME)
+            b = ctx.par
+            share = (
+                b.left_behind_agricultural
+                if self.hukou_type == 0
+                else (b.left_behind_nonagricultural)
+            )
+            self.left_behind = 1 if self.children > 0 and u < share else 0
+        else:
+            self.years_away = min(self.years_away + 1, _MAX_YEARS)
+
     def access_at(self, place: int, ctx: YearContext) -> float:
         """Share of public services this household would be entitled to at ``place``."""
         if place == self.hukou_place:
@@ -253,7 +298,9 @@ class Household(mesa.Agent):
         else:
             v = b.beta_income * pl.log_income_rural[place]
             v -= b.beta_housing * pl.log_cost_rural[place]
-        child_weight = b.child_service_weight * self.children
+        # Children left behind go to school at the hukou place only.
+        at_school = 0 if self.left_behind and place != self.hukou_place else self.children
+        child_weight = b.child_service_weight * at_school
         if place != self.hukou_place:  # a population cap restricts non-hukou school access
             child_weight = child_weight * pl.school_access[place]
         child_factor = 1.0 + child_weight
@@ -267,6 +314,8 @@ class Household(mesa.Agent):
         v += self.network_term(place, ctx)
         if place == self.hukou_place:
             v += b.home_preference
+            if self.hukou_place != self.place:
+                v += self.return_utility(ctx)
         return v
 
     def distance_cost(self, place: int, ctx: YearContext) -> float:
@@ -377,6 +426,8 @@ class Household(mesa.Agent):
         """A year at the same place: in-situ urbanization, residence permit, local hukou."""
         years = self.years_here
         self.years_here = min(years + 1, _MAX_YEARS)
+        if self.place != self.hukou_place:
+            self.years_away = min(self.years_away + 1, _MAX_YEARS)
         if self.zone == RURAL:
             self.be_reclassified(ctx, tally)
             return
@@ -456,6 +507,8 @@ class Household(mesa.Agent):
         if surrender:
             self.land = 0
         self.permit = 0
+        # At the hukou place now: no longer away.
+        self.years_away, self.left_behind = 0, 0
 
     def settle_move(self, tally: dict[str, int], province: list[int], flows: np.ndarray) -> None:
         """Apply the move decided this year (all households move together), counting it in
@@ -650,6 +703,7 @@ class MesaEngine:
                 fields.update({name: start[name] for name in _INHERITED})
                 fields["head_age"] = age + 1
                 fields["years_here"] = min(start["years_here"], age + 1)
+                fields["years_away"] = min(start["years_away"], age + 1)
                 fields["persons"] = 1
                 pending[where] = Household(self.model, next_id + formed, **fields)
                 formed += 1

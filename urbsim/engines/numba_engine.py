@@ -62,9 +62,14 @@ class NumbaEngine:
             leavers=leavers,
         )
         quota = inputs.quota.copy()
+        applicants = np.flatnonzero(self._flag)
         settled = settle_points(
             key, hh, self._flag, inputs.places.gov, quota, inputs.par, inputs.places.surrender
         )
+        # Applicants granted local hukou are no longer away from their hukou place.
+        granted = applicants[hh["hukou_place"][applicants] == hh["place"][applicants]]
+        hh["years_away"][granted] = 0
+        hh["left_behind"][granted] = 0
         # Those who left home form households at the end of the year, appended in order, with
         # their parents' state at the start of the year (when they left).
         new = formed_households(start, leavers, inputs.places.gov.shape[0])

@@ -347,13 +347,15 @@ def _service_users(
     permit: np.ndarray,
     persons: np.ndarray,
     children: np.ndarray,
+    left_behind: np.ndarray,
     head_age: np.ndarray,
     n_access: int,
     acc_children: np.ndarray,
     acc_elderly: np.ndarray,
 ) -> None:
-    """Urban-zone school-age children and persons of households headed by someone 60+, by
-    place and access category; chunks summed in chunk order (integers: exact)."""
+    """Urban-zone school-age children (but those left behind at the hukou place) and persons
+    of households headed by someone 60+, by place and access category; chunks summed in chunk
+    order (integers: exact)."""
     n_chunks = COUNT_CHUNKS
     n = place.shape[0]
     shape = (n_chunks, acc_children.shape[0], acc_children.shape[1])
@@ -367,7 +369,8 @@ def _service_users(
             cat = _access_category(
                 np.int64(hukou_place[i]), j, np.int64(permit[i]), np.int64(years_here[i]), n_access
             )
-            part_children[c, j, cat] += np.int64(children[i])
+            if left_behind[i] == 0:
+                part_children[c, j, cat] += np.int64(children[i])
             if head_age[i] >= ELDERLY_HEAD_AGE:
                 part_elderly[c, j, cat] += np.int64(persons[i])
     for c in range(n_chunks):
@@ -390,8 +393,9 @@ def count_service_users(
     Returns
     -------
     acc_children, acc_elderly : ndarray, int64 (n_places, 2 + n_access)
-        School-age children (the ``children`` field), and persons of households whose head is
-        60 or older, by place and access category (``ACC_*``), urban zone only.
+        School-age children (the ``children`` field; none of a household whose children were
+        left behind at its hukou place: they go to school there), and persons of households
+        whose head is 60 or older, by place and access category (``ACC_*``), urban zone only.
     """
     if n_places < 1 or n_access < 1:
         raise ValueError("n_places and n_access must be positive")
@@ -406,6 +410,7 @@ def count_service_users(
         households["permit"],
         households["persons"],
         households["children"],
+        households["left_behind"],
         households["head_age"],
         n_access,
         acc_children,

@@ -213,3 +213,33 @@ def logit_pick(
         if target < cum:
             return a
     return n_alt - 1
+
+
+#: Head's age (years) at which the age term of the return utility is zero; any other reference
+#: would shift ``home_preference`` alone.
+RETURN_AGE_REFERENCE = 30.0
+
+
+@njit(**JIT_INLINE)
+def return_term(
+    age: int, years_away: int, unemployed: bool, left_behind: int, par: ParamsRecord
+) -> float:
+    """Utility of going back to the hukou place for a household that lives away, beyond the
+    attachment ``home_preference`` every alternative there has: the head's age above
+    :data:`RETURN_AGE_REFERENCE`, minus the log of one plus the completed years away, a head
+    without a job this year, school-age children left behind (see docs/ODD.md)."""
+    v = par.return_age * (age - RETURN_AGE_REFERENCE)
+    v -= par.return_years_away * math.log1p(years_away)
+    # Without branches: adding ``beta * 0.0 = +0.0`` leaves ``v`` unchanged to the bit.
+    v += par.return_unemployed * unemployed
+    v += par.return_left_behind * left_behind
+    return v
+
+
+@njit(**JIT_INLINE)
+def left_behind_share(hukou_type: int, par: ParamsRecord) -> float:
+    """Probability that a household leaving its hukou place with school-age children leaves
+    them there, by hukou type (0 agricultural)."""
+    if hukou_type == 0:
+        return par.left_behind_agricultural
+    return par.left_behind_nonagricultural

@@ -244,8 +244,9 @@ def formed_households(
     urban population changes only through births, deaths, moves and reclassification. A new
     household lives at its first leaver's parents' place and zone, with their hukou place and
     type, land-contract rights, residence permit and the
-    head's education; its years at the place are the parents' (at most the head's age); it has
-    no children. Any other field starts at zero.
+    head's education; its years at the place and its years away from the hukou place are the
+    parents' (each at most the head's age); it has no children (so none left behind). Any other
+    field starts at zero.
     """
     parent, age, size = plan_formation(leavers, households["place"], households["zone"], n_places)
     inherit = ("place", "zone", "hukou_place", "hukou_type", "permit", "education", "land")
@@ -255,9 +256,8 @@ def formed_households(
             out[name] = arr[parent]
         else:
             out[name] = np.zeros(parent.shape[0], dtype=arr.dtype)
-    out["years_here"] = np.minimum(households["years_here"][parent], age).astype(
-        households["years_here"].dtype
-    )
+    for name in ("years_here", "years_away"):
+        out[name] = np.minimum(households[name][parent], age).astype(households[name].dtype)
     out["head_age"] = age.astype(households["head_age"].dtype)
     out["persons"] = size.astype(households["persons"].dtype)
     return out

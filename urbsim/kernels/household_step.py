@@ -13,10 +13,12 @@ Order of a household's year (each step documented in ``docs/ODD.md``):
 
 1. deaths, succession, births, leaving home and ageing (:mod:`urbsim.kernels.demography`);
 2. employment draw and whether the household considers moving;
-3. for those who consider it: a logit choice over staying, returning to the hukou place, the
-   urban zone of the current place and sampled candidates;
-4. for those who stay: in-situ reclassification of rural land and requisition conversions,
-   residence permit, application for local hukou.
+3. for those who consider it: a logit choice over staying, returning to the hukou place (with
+   the return terms of age, years away, job loss and children left behind), the urban zone of
+   the current place and sampled candidates; a move updates the years away and the children
+   left behind;
+4. for those who stay: one more year away if away, in-situ reclassification of rural land and
+   requisition conversions, residence permit, application for local hukou.
 
 The kernel runs in two passes over fixed chunks of households. Pass 1 does steps 1, 2 and 4 for
 every household, with the draws of a block of households hashed in one vectorized loop, and lists
@@ -53,10 +55,12 @@ from urbsim.kernels.choice import (
     T_SCHOOL,
     add_candidate,
     choice_table,
+    left_behind_share,
     logit_pick,
     network_log,
     network_term,
     proposal_probability,
+    return_term,
     utility,
 )
 from urbsim.kernels.demography import live_demography
@@ -104,6 +108,8 @@ def _choose(
     permit: int,
     years: int,
     children: int,
+    left_behind: int,
+    ret: float,
     tab: np.ndarray,
     pl: PlaceRecord,
     par: ParamsRecord,
@@ -121,7 +127,9 @@ def _choose(
     correct: bool,
 ) -> int:
     """Logit choice of a place and zone over the fixed alternatives and the sampled candidates
-    (:mod:`urbsim.kernels.choice`); returns the index into the scratch ``alt_place``/``alt_zone``.
+    (:mod:`urbsim.kernels.choice`); ``ret`` is the household's return term
+    (:func:`urbsim.kernels.choice.return_term`), added at its hukou place when it lives away;
+    returns the index into the scratch ``alt_place``/``alt_zone``.
 
     Long on purpose: the choice set, the candidate draws and the logit share the scratch
     arrays of the caller's chunk, and this runs once per mover in the hot loop."""
@@ -170,22 +178,76 @@ def _choose(
     base = par.service_base_access
     child_weight = par.child_service_weight * children
     child_factor = 1.0 + child_weight
+    # Children left behind go to school at the hukou place, not where the household lives.
+    away_weight = 0.0 if left_behind == 1 else child_weight
     home_prov = pl.province[home]
     for a in range(n_alt):
         j = alt_place[a]
         acc = _access(j, home, cur, permit, years, access, base)
         # Children of non-hukou households get the place's school access (1 without a cap:
         # the same bits as child_factor).
-        cf = child_factor if j == home else 1.0 + child_weight * tab[j, T_SCHOOL]
+        cf = child_factor if j == home else 1.0 + away_weight * tab[j, T_SCHOOL]
         nt = network_term(alt_net[a], np.int64(netp[home_prov, j]), net_log, par)
         v = utility(j, alt_zone[a], a >= aggregate_from, cur, z, acc, cf, tab, par, nt)
         if j == home:
             v += par.home_preference
+            if home != cur:
+                v += ret
         alt_v[a] = v
         if a >= n_fixed:
             alt_q[a] = proposal_probability(j, grav_row, alt_net[a], n_origin, share)
     u = uniform(key, h, np.uint64(L.DRAW_CHOICE))
     return logit_pick(u, n_fixed, n_alt, n_candidates, alt_v, alt_cnt, alt_q, correct)
+
+
+@njit(**JIT_INLINE)
+def _return_utility(
+    key: np.uint64,
+    i: int,
+    cur: int,
+    z: int,
+    age: int,
+    years_away: int,
+    left_behind: int,
+    pl: PlaceRecord,
+    par: ParamsRecord,
+) -> float:
+    """The return term of a household living away (:func:`urbsim.kernels.choice.return_term`):
+    its head is without a job this year on the same employment draw as the move decision."""
+    u_emp, _ = pair_from_bits(draw_bits(key, np.uint64(i), np.uint64(L.DRAW_MOVE)))
+    unemployed = z == _URBAN and not u_emp < pl.employment[cur]
+    return return_term(np.int64(age), np.int64(years_away), unemployed, left_behind, par)
+
+
+@njit(**JIT_INLINE)
+def _away_after_move(
+    key: np.uint64,
+    i: int,
+    cur: int,
+    j: int,
+    home: int,
+    hukou_type: np.ndarray,
+    children: np.ndarray,
+    years_away: np.ndarray,
+    left_behind: np.ndarray,
+    par: ParamsRecord,
+) -> None:
+    """Years away and children left behind after a move from place ``cur`` to place ``j``:
+    back at the hukou place, nothing is away; leaving it, the years away restart and the
+    school-age children stay there with :func:`urbsim.kernels.choice.left_behind_share`
+    (the second uniform of the household's ``DRAW_LEAVE_HOME`` pair); from one place away to
+    another, one more year away and the children stay where they are."""
+    if j == home:
+        years_away[i] = 0
+        left_behind[i] = 0
+    elif cur == home:
+        years_away[i] = 0
+        _, u = pair_from_bits(draw_bits(key, np.uint64(i), np.uint64(L.DRAW_LEAVE_HOME)))
+        share = left_behind_share(np.int64(hukou_type[i]), par)
+        left_behind[i] = 1 if children[i] > 0 and u < share else 0
+    else:
+        away = np.int64(years_away[i])
+        years_away[i] = away + 1 if away < _MAX_YEARS else _MAX_YEARS
 
 
 @njit(**JIT_INLINE)
@@ -204,6 +266,8 @@ def _stay(
     children: np.ndarray,
     land: np.ndarray,
     persons: np.ndarray,
+    years_away: np.ndarray,
+    left_behind: np.ndarray,
     pl: PlaceRecord,
     par: ParamsRecord,
     access: np.ndarray,
@@ -216,6 +280,9 @@ def _stay(
     years_here[i] = yrs + 1 if yrs < _MAX_YEARS else _MAX_YEARS
     home = np.int64(hukou_place[i])
     ht = np.int64(hukou_type[i])
+    if home != cur:
+        away = np.int64(years_away[i])
+        years_away[i] = away + 1 if away < _MAX_YEARS else _MAX_YEARS
     if z == _RURAL:
         u_ins, u_req = pair_from_bits(bits)
         if u_ins < pl.insitu[cur]:
@@ -260,6 +327,10 @@ def _stay(
             flag,
             counts,
         )
+        if home != cur and hukou_place[i] == cur:
+            # Settled here (open or conditional rule): no longer away from the hukou place.
+            years_away[i] = 0
+            left_behind[i] = 0
 
 
 @njit(**JIT_PARALLEL)
@@ -276,6 +347,8 @@ def _step(
     children: np.ndarray,
     land: np.ndarray,
     persons: np.ndarray,
+    years_away: np.ndarray,
+    left_behind: np.ndarray,
     pl: PlaceRecord,
     par: ParamsRecord,
     access: np.ndarray,
@@ -306,6 +379,8 @@ def _step(
     n = place.shape[0]
     counts = np.zeros((n_chunks, L.N_COUNT), dtype=np.int64)
     n_movers = np.zeros(n_chunks, dtype=np.int64)
+    # The head's age at the decision, by household, written for those listed in ``movers``.
+    mover_age = np.empty(n, dtype=np.uint8)
     n_candidates = par.candidates
     unemployed = par.move_unemployed
     draw_demo = np.uint64(L.DRAW_DEMOGRAPHY)
@@ -367,7 +442,13 @@ def _step(
                     row,
                 )
                 if age < 0:
+                    years_away[i] = 0
+                    left_behind[i] = 0
                     continue
+                if children[i] == 0:
+                    # Left behind are school-age children: none left (or all aged out).
+                    left_behind[i] = 0
+                decision_age = age
                 # Move propensities are tabled by the four age groups of the head.
                 age = (age >= 30) + (age >= 45) + (age >= 60)
                 # 2. Employment and whether to consider moving (on the age at the start of
@@ -380,6 +461,7 @@ def _step(
                 if u_move < pm:
                     row[L.C_CONSIDERED] += 1
                     movers[m] = i
+                    mover_age[i] = decision_age
                     m += 1
                     continue
                 # 4. Stayers.
@@ -398,6 +480,8 @@ def _step(
                     children,
                     land,
                     persons,
+                    years_away,
+                    left_behind,
                     pl,
                     par,
                     access,
@@ -428,6 +512,10 @@ def _step(
             z = np.int64(zone[i])
             home = np.int64(hukou_place[i])
             yrs = np.int64(years_here[i])
+            lb = np.int64(left_behind[i])
+            ret = 0.0
+            if home != cur:
+                ret = _return_utility(key, i, cur, z, mover_age[i], years_away[i], lb, pl, par)
             a = _choose(
                 i,
                 key,
@@ -439,6 +527,8 @@ def _step(
                 np.int64(permit[i]),
                 yrs,
                 np.int64(children[i]),
+                lb,
+                ret,
                 tab,
                 pl,
                 par,
@@ -462,6 +552,9 @@ def _step(
                 zone[i] = zj
                 years_here[i] = 0
                 permit[i] = 0
+                _away_after_move(
+                    key, i, cur, j, home, hukou_type, children, years_away, left_behind, par
+                )
                 _record_move(row, flows[c], i, cur, z, j, zj, home, persons, pl.province)
             else:
                 slot = L.DRAW_INSITU if z == _RURAL else L.DRAW_SETTLE
@@ -480,6 +573,8 @@ def _step(
                     children,
                     land,
                     persons,
+                    years_away,
+                    left_behind,
                     pl,
                     par,
                     access,
@@ -790,4 +885,6 @@ _STEP_FIELDS = (
     "children",
     "land",
     "persons",
+    "years_away",
+    "left_behind",
 )

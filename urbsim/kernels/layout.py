@@ -30,7 +30,9 @@ DRAW_SETTLE: Final = 3  # (permit take-up, hukou application)
 DRAW_POINTS: Final = 4  # tie-break among points applicants
 DRAW_CHOICE: Final = 5  # the logit draw
 DRAW_CANDIDATE0: Final = 6  # candidate k uses DRAW_CANDIDATE0 + k: (source, pick)
-DRAW_LEAVE_HOME: Final = 60000  # (leaving home, unused); far above the candidates' slots
+# (leaving home, children left behind on leaving the hukou place); far above the candidates'
+# slots
+DRAW_LEAVE_HOME: Final = 60000
 
 # --- ages of the household's members (urbsim.kernels.demography) -----------------------------
 MAX_AGE: Final = 100  # oldest age; everyone of that age dies within the year

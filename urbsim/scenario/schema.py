@@ -289,6 +289,71 @@ class Behaviour(Strict):
     home_preference: float = P(
         0.8, "util", "return-migration literature", "Attachment to the hukou place.", ge=0, le=20
     )
+    return_age: float = P(
+        0.03,
+        "util per year of head age above 30",
+        "direction: returnees are older than migrants who stay away (Zhao 2002, 'Causes and "
+        "consequences of return migration: recent evidence from China', Journal of "
+        "Comparative Economics 30(2)); value assumed; calibrated in issue 14",
+        "Utility of returning to the hukou place, for a household living away, per year of "
+        "the head's age above 30 (negative below 30).",
+        ge=0,
+        le=1,
+    )
+    return_years_away: float = P(
+        0.3,
+        "util per log(1 + years)",
+        "direction: return hazards are highest in the first years away (return-migration "
+        "literature); value assumed; calibrated in issue 14",
+        "Fall of the utility of returning to the hukou place with the log of one plus the "
+        "completed years away: the longer away, the less likely to return.",
+        ge=0,
+        le=10,
+    )
+    return_unemployed: float = P(
+        0.5,
+        "util",
+        "direction: failure in the urban labour market is a main reason to return (Wang and "
+        "Fan 2006, 'Success or failure: selectivity and reasons of return migration in "
+        "Sichuan and Anhui, China', Environment and Planning A 38); value assumed; "
+        "calibrated in issue 14",
+        "Utility of returning to the hukou place for a household in the urban zone whose head "
+        "has no job this year (the employment draw of the move decision).",
+        ge=0,
+        le=20,
+    )
+    return_left_behind: float = P(
+        0.8,
+        "util",
+        "direction: family reasons are a main reason to return (Wang and Fan 2006, 'Success "
+        "or failure: selectivity and reasons of return migration in Sichuan and Anhui, "
+        "China', Environment and Planning A 38); value assumed; calibrated in issue 14",
+        "Utility of returning to the hukou place for a household whose school-age children "
+        "were left behind there.",
+        ge=0,
+        le=20,
+    )
+    left_behind_agricultural: float = P(
+        0.68,
+        "share",
+        "All-China Women's Federation (2013), research report on rural left-behind and "
+        "urban-rural migrant children (2010 census sample): 61.0 million rural left-behind "
+        "children and 28.8 million migrant children with agricultural hukou, 61.0 / 89.8",
+        "Probability that a household with agricultural hukou leaving its hukou place with "
+        "school-age children leaves them there.",
+        ge=0,
+        le=1,
+    )
+    left_behind_nonagricultural: float = P(
+        0.3,
+        "share",
+        "assumed; calibrated in issue 14 (below the agricultural share: urban families "
+        "move with their children more often)",
+        "Probability that a household with non-agricultural hukou leaving its hukou place "
+        "with school-age children leaves them there.",
+        ge=0,
+        le=1,
+    )
     permit_takeup: float = P(
         0.14,
         "1/year",

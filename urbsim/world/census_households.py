@@ -48,6 +48,7 @@ import pandas as pd
 
 from urbsim.households import FIELDS, NON_AGRICULTURAL, URBAN, Households
 from urbsim.world.ages import household_ages, young_share
+from urbsim.world.away import initial_away
 from urbsim.world.base import (
     AGE_LOCAL,
     AGE_MIGRANT,
@@ -333,6 +334,10 @@ def synthesize_households(df: pd.DataFrame, hpa: float, rng: np.random.Generator
     years_here = rng.integers(5, 41, place.shape[0])
     moved = scope != LOCAL
     years_here[moved] = np.minimum(rng.geometric(P_MIGRANT_YEARS, int(moved.sum())) - 1, 10)
+    # Drawn after every other field (urbsim.world.away).
+    years_away, left_behind = initial_away(
+        rng, place, hukou_place, hukou_type, years_here, children
+    )
     hh = Households(
         place=place.astype(FIELDS["place"].dtype),
         zone=zone,
@@ -346,6 +351,8 @@ def synthesize_households(df: pd.DataFrame, hpa: float, rng: np.random.Generator
         children=children,
         land=land,
         persons=persons,
+        years_away=years_away,
+        left_behind=left_behind,
     )
     weight = persons * hpa
     stats = {

@@ -27,6 +27,7 @@ import pandas as pd
 
 from urbsim.households import FIELDS, NON_AGRICULTURAL, URBAN, Households
 from urbsim.world.ages import household_ages, young_share
+from urbsim.world.away import initial_away
 from urbsim.world.base import (
     AGE_LOCAL,
     AGE_MIGRANT,
@@ -418,6 +419,8 @@ def _build_households(
     n = place.shape[0]
     young = np.bincount(place, weights=persons, minlength=len(places)) * SHARE_0_14_2010
     head_age, kids, children = household_ages(rng, place, persons, group, young)
+    # Drawn after every other field (urbsim.world.away).
+    years_away, left_behind = initial_away(rng, place, hukou_place, hukou_type, years, children)
     hh = Households(
         place=place.astype(FIELDS["place"].dtype),
         zone=zone,
@@ -431,6 +434,8 @@ def _build_households(
         children=children,
         land=land,
         persons=persons,
+        years_away=years_away,
+        left_behind=left_behind,
     )
     weight = persons * hpa
     stats = {
