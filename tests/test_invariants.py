@@ -152,12 +152,18 @@ def test_household_step_invariants(
     assert counts[L.C_DISSOLVED] == int(gone.sum())
     assert counts[L.C_DEATHS] >= int(b["persons"][gone].sum())
     empty = b["persons"] == 0
-    life = ("persons", "kids", "children", "head_age")
+    life = ("persons", "kids", "children", "head_age", "left_behind")
     for name in FIELDS:
         # The dissolved lose their members and nothing else.
         same = empty if name in life else empty | gone
         np.testing.assert_array_equal(a[name][same], b[name][same], err_msg=name)
     assert not flag[empty | gone].any() and not leavers[empty | gone].any()
+    # Return migration: nothing is away at the hukou place; only school-age children are left
+    # behind; a year away or at home counts once (a move away restarts the count).
+    home = a["place"] == a["hukou_place"]
+    assert not a["years_away"][home].any() and not a["left_behind"][home].any()
+    assert (a["children"][a["left_behind"] == 1] > 0).all()
+    assert (a["years_away"] <= np.minimum(b["years_away"] + 1, 255)).all()
 
     # -- moves and in-situ reclassification --------------------------------------------------------
     moved = (a["place"] != b["place"]) | ((a["zone"] != b["zone"]) & (a["years_here"] == 0))

@@ -146,7 +146,7 @@ class Household(mesa.Agent):
         if self.persons == 0:
             return
         if not self.have_births_and_deaths(ctx, tally):
-            self.years_away, self.left_behind = 0, 0
+            self.left_behind = 0  # no child left: none left behind
             return
         u_employ, u_move = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_MOVE)
         self.jobless = self.zone == URBAN and not u_employ < ctx.places.employment[self.place]

@@ -442,8 +442,7 @@ def _step(
                     row,
                 )
                 if age < 0:
-                    years_away[i] = 0
-                    left_behind[i] = 0
+                    left_behind[i] = 0  # no child left: none left behind
                     continue
                 if children[i] == 0:
                     # Left behind are school-age children: none left (or all aged out).
