@@ -1,0 +1,35 @@
+"""The ``return_migrants`` output of a run rises with the return terms of the destination choice
+(small synthetic world, same seed: common random numbers)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import urbsim
+from urbsim.scenario import LoadedScenario
+
+NO_TERMS = {
+    "return_age": 0.0,
+    "return_years_away": 0.0,
+    "return_unemployed": 0.0,
+    "return_left_behind": 0.0,
+}
+
+
+def test_return_migrants_rise_with_the_return_terms(
+    small_scenario: Callable[..., LoadedScenario],
+) -> None:
+    """Without the return terms a few migrants go home; with an older head, a lost job and
+    children left behind all favouring home (3 utils each), several times more do (measured:
+    1.2 million persons 2011-2016 without, 7.8 million with, at seed 1), while the floating
+    population stays of the same order."""
+    strong = {**NO_TERMS, "return_age": 0.1, "return_unemployed": 3.0, "return_left_behind": 3.0}
+    runs = {
+        name: urbsim.run(small_scenario(seed=1, behaviour=terms)).national
+        for name, terms in (("without", NO_TERMS), ("with", strong))
+    }
+    without, with_terms = (runs[k]["return_migrants"].sum() for k in ("without", "with"))
+    assert without > 0
+    assert with_terms > 3 * without
+    floating = runs["with"]["floating_population"].iloc[-1]
+    assert floating > 0.8 * runs["without"]["floating_population"].iloc[-1]
