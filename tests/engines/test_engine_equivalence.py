@@ -814,9 +814,8 @@ def _left_behind_on_first_uniform(self: Household, ctx: YearContext) -> None:
     if self.place == self.hukou_place != self.next_place:
         u, _ = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_LEAVE_HOME)
         b = ctx.par
-        share = (
-            b.left_behind_agricultural if self.hukou_type == 0 else (b.left_behind_nonagricultural)
-        )
+        agricultural = self.hukou_type == 0
+        share = b.left_behind_agricultural if agricultural else b.left_behind_nonagricultural
         self.left_behind = 1 if self.children > 0 and u < share else 0
 
 

@@ -269,11 +269,8 @@ class Household(mesa.Agent):
             self.years_away = 0
             _, u = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_LEAVE_HOME)
             b = ctx.par
-            share = (
-                b.left_behind_agricultural
-                if self.hukou_type == 0
-                else (b.left_behind_nonagricultural)
-            )
+            agricultural = self.hukou_type == 0
+            share = b.left_behind_agricultural if agricultural else b.left_behind_nonagricultural
             self.left_behind = 1 if self.children > 0 and u < share else 0
         else:
             self.years_away = min(self.years_away + 1, _MAX_YEARS)
