@@ -36,13 +36,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from hm_runs import SweepSimulator
 
-from urbsim.analysis.emulator import GPEmulator, run_variance, variance_emulator
+from urbsim.analysis.emulator import GPEmulator, variance_emulator
 from urbsim.analysis.history_matching import (
+    CUTOFF,
     BoxBoundError,
     EmptyNroyError,
     Plan,
@@ -92,33 +94,46 @@ def roles(targets: tuple[Target, ...], last_fit_year: int) -> pd.DataFrame:
     return table
 
 
-def _pooled(sim: SweepSimulator) -> tuple[np.ndarray, np.ndarray]:
-    x = np.concatenate([x for x, _ in sim.outputs])
-    y = np.concatenate([y for _, y in sim.outputs])
-    return x, y
+def check_fit(
+    sim: SweepSimulator, sample: np.ndarray, sets: int, reps: int, seed: int
+) -> pd.DataFrame:
+    """Every usable target from runs of the model at the first ``sets`` parameter sets of the
+    ensemble (random draws of the NROY space, so a random subsample), ``reps`` replications
+    each: the fit is the simulator's, not the emulators'.
 
-
-def predict_all(sim: SweepSimulator, sample: np.ndarray, seed: int) -> pd.DataFrame:
-    """Every usable target over the ensemble, from emulators of all waves' runs."""
-    x, y = _pooled(sim)
-    reps = np.full(x.shape[0], y.shape[1])
-    rng = np.random.default_rng(seed)
+    Columns: the official value, the mean over those runs (``predicted``), the 2.5-97.5 %
+    range over the runs (parameter and run-to-run uncertainty together), the error of the mean
+    and over the tolerance, ``replication_sd`` (the median over the sets of the sd between
+    their replications: what the scale costs in noise) and ``ensemble_sd`` (the sd of the
+    sets' means: what the parameters left open do).
+    """
+    x = sample[: min(sets, sample.shape[0])]
+    y = sim.run(x, reps, seed, "check")
     rows = []
     for k, t in enumerate(sim.usable):
-        mean, var = y[:, :, k].mean(axis=1), y[:, :, k].var(axis=1, ddof=1)
-        em = GPEmulator(sim.box.lo, sim.box.hi, seed=seed + k).fit(x, mean, var / reps)
-        m, v_em = em.predict(sample)
-        v_run = run_variance(variance_emulator(x, var, reps, sim.box.lo, sim.box.hi), sample)
-        draws = m[:, None] + rng.normal(size=(m.shape[0], 20)) * np.sqrt(v_em + v_run)[:, None]
-        lo, hi = np.quantile(draws, [0.025, 0.975])
-        error = float(m.mean() - t.observed)
+        v = y[:, :, k]
+        predicted = float(v.mean())
+        lo, hi = np.quantile(v, [0.025, 0.975])
+        error = predicted - t.observed
+        rep_sd = float(np.sqrt(np.median(v.var(axis=1, ddof=1)))) if reps > 1 else np.nan
         rows.append(
-            {"target": t.key, "year": t.year, "observed": t.observed, "predicted": m.mean(),
+            {"target": t.key, "year": t.year, "observed": t.observed, "predicted": predicted,
              "lo95": lo, "hi95": hi, "error": error, "tolerance": t.tolerance,
              "error_over_tolerance": error / t.tolerance,
-             "within_tolerance": abs(error) <= t.tolerance,
-             "replication_sd": float(np.sqrt(np.median(var)))}
+             "within_tolerance": abs(error) <= t.tolerance, "replication_sd": rep_sd,
+             "ensemble_sd": float(v.mean(axis=1).std(ddof=1)) if x.shape[0] > 1 else np.nan}
         )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def timing_table(result: Result, sim: SweepSimulator) -> pd.DataFrame:
+    """Wall seconds of every stage: per wave the design, the runs and the emulators, then the
+    final sample and the check runs (``history_match.py`` plans the budget from them)."""
+    rows = []
+    for i, sec in enumerate(result.seconds):
+        wave = str(i + 1) if i < len(result.waves) else "final"
+        rows += [{"wave": wave, "stage": stage, "seconds": v} for stage, v in sec.items()]
+    rows.append({"wave": "check", "stage": "simulate", "seconds": sim.seconds.get("check", 0.0)})
     return pd.DataFrame(rows)
 
 
@@ -169,23 +184,40 @@ def wave_tables(
     return waves, loo
 
 
-def estimate(args: argparse.Namespace, box) -> int:
-    """Time ``args.estimate`` runs at the chosen scale; print the plan's expected wall time."""
+def estimate(args: argparse.Namespace, box, n_targets: int) -> int:
+    """Time ``args.estimate`` runs at the chosen scale and one wave's emulators; print the
+    plan's expected wall time on this machine (runs on ``args.workers`` workers, emulators in
+    this process)."""
     import urbsim
 
     mid = dict(zip(box.names, (box.lo + box.hi) / 2, strict=True))
-    seconds = []
+    cpu = []
     for seed in range(args.estimate):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         overrides = {"world.households_per_agent": args.households_per_agent, **mid}
         urbsim.run("china_census", seed=seed, overrides=overrides, until=2019)
-        seconds.append(time.perf_counter() - t0)
-    per_run = float(np.median(seconds[1:] if len(seconds) > 1 else seconds))
-    runs = sum(args.points) * args.replications
-    hours = runs * per_run / args.workers / 3600
-    print(f"{per_run:.2f} s per run (median of {len(seconds)}, first excluded); "
-          f"{runs} runs on {args.workers} workers: about {hours:.2f} h")  # fmt: skip
+        cpu.append(time.process_time() - t0)
+    per_run = float(np.median(cpu[1:] if len(cpu) > 1 else cpu))
+    runs = (sum(args.points) + args.check_sets) * args.replications
+    emulate = n_targets * len(args.points) * emulator_seconds(box, max(args.points), args.seed)
+    hours = (runs * per_run / args.workers + emulate) / 3600
+    print(f"{per_run:.2f} s of CPU per run (median of {len(cpu)}, the first excluded); "
+          f"{runs} runs on {args.workers} workers and {n_targets} x {len(args.points)} "
+          f"emulator pairs ({emulate / 60:.1f} min): about {hours:.2f} h")  # fmt: skip
     return 0
+
+
+def emulator_seconds(box, n: int, seed: int) -> float:
+    """CPU seconds of one target's emulators (mean and log variance) on ``n`` points of the
+    box, fitted to a smooth made-up output (the cost depends on the sizes, not the values)."""
+    rng = np.random.default_rng(seed)
+    x = box.lo + rng.random((n, box.dim)) * (box.hi - box.lo)
+    u = (x - box.lo) / (box.hi - box.lo)
+    y = np.sin(3.0 * u[:, 0]) + u[:, 1 % box.dim] ** 2 + 0.05 * rng.normal(size=n)
+    t0 = time.process_time()
+    GPEmulator(box.lo, box.hi, seed=seed).fit(x, y, np.full(n, 0.05**2 / 3))
+    variance_emulator(x, np.exp(y), np.full(n, 3), box.lo, box.hi)
+    return time.process_time() - t0
 
 
 def parse() -> argparse.Namespace:
@@ -199,9 +231,19 @@ def parse() -> argparse.Namespace:
     p.add_argument("--replications", type=int, default=3)
     p.add_argument("--households-per-agent", type=float, default=4000.0)
     p.add_argument("--final-sample", type=int, default=200)
+    p.add_argument(
+        "--check-sets", type=int, default=40, help="ensemble sets the model is run at for fit.csv"
+    )
+    p.add_argument("--check-replications", type=int, default=2)
     p.add_argument("--candidates", type=int, default=3000)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=20261201)
+    p.add_argument(
+        "--cutoff",
+        type=float,
+        default=CUTOFF,
+        help="implausibility cutoff (3); larger only for smoke runs of the machinery",
+    )
     p.add_argument("--estimate", type=int, default=0, help="only time this many runs")
     p.add_argument("--only", default="", help="comma-separated target families (default all)")
     return p.parse_args()
@@ -209,30 +251,48 @@ def parse() -> argparse.Namespace:
 
 def main() -> int:
     args = parse()
+    # One BLAS thread for the emulators: their matrices (a few hundred rows) gain nothing from
+    # more, and on a shared machine idle BLAS threads spin (measured on this project's 2-core
+    # machine under load: a GP fit of 200 points in 20 dimensions took 36 s of wall time with
+    # the default threads, 4 s with one). The runs are worker processes with one thread each.
+    with threadpool_limits(limits=1):
+        return calibrate(args)
+
+
+def calibrate(args: argparse.Namespace) -> int:
+    """The waves, the ensemble and the tables (or the time estimate of ``--estimate``)."""
     box = read_box(args.box)
-    table = roles(build_targets(), args.last_fit_year)
-    by_key = {t.key: t for t in build_targets()}
+    targets_all = build_targets()
+    table = roles(targets_all, args.last_fit_year)
+    by_key = {t.key: t for t in targets_all}
     if args.only:
         # Families left out are recorded as such, so the tables say what was not fitted.
         table.loc[~table["name"].isin(args.only.split(",")), "role"] = "not used"
     usable = [by_key[k] for k in table.loc[table["role"].isin(["fitted", "held out"]), "target"]]
     fitted = [t for t in usable if t.year <= args.last_fit_year]
     if args.estimate:
-        return estimate(args, box)
+        return estimate(args, box, len(fitted))
     args.out.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out / "targets.csv", index=False, float_format="%.6g")
     print(f"{len(fitted)} fitted targets, {len(usable) - len(fitted)} held out; pending: "
           f"{table.loc[table['role'] == 'pending', 'target'].tolist()}")  # fmt: skip
     sim = SweepSimulator(args.out, box, usable, fitted, args.households_per_agent, args.workers)
-    targets = Targets(
+    observed = Targets(
         tuple(t.key for t in fitted),
         np.array([t.observed for t in fitted]),
         np.array([t.discrepancy_sd for t in fitted]),
         np.array([t.observation_sd for t in fitted]),
     )
-    plan = Plan(args.points, args.replications, args.candidates, args.final_sample, args.seed)
+    plan = Plan(
+        args.points,
+        args.replications,
+        args.candidates,
+        args.final_sample,
+        args.seed,
+        cutoff=args.cutoff,
+    )
     try:
-        result = run_waves(sim, box, targets, plan)
+        result = run_waves(sim, box, observed, plan)
     except BoxBoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -260,9 +320,10 @@ def write_results(args: argparse.Namespace, result: Result, sim, fitted, box) ->
     )
     ensemble.to_csv(out / "ensemble.csv", index=False, float_format="%.8g")
     parameter_table(result, box).to_csv(out / "parameters.csv", index=False, float_format=fmt)
-    fit = predict_all(sim, result.sample, args.seed)
+    fit = check_fit(sim, result.sample, args.check_sets, args.check_replications, args.seed)
     fit["role"] = np.where(fit["year"] <= args.last_fit_year, "fitted", "held out")
     fit.to_csv(out / "fit.csv", index=False, float_format=fmt)
+    timing_table(result, sim).to_csv(out / "timing.csv", index=False, float_format="%.1f")
     print(fit[["target", "observed", "predicted", "error_over_tolerance"]].to_string(index=False))
 
 

@@ -6,12 +6,15 @@ points sweep (``<folder>/waveK/sweep.toml``, run 2010-2019 on the census world a
 scale, ``r`` replications each), runs it with ``urbsim.sweep.driver.run_sweep`` (resumable: a
 wave already finished in the folder is read, not rerun) and computes every target's model
 value per run (:func:`urbsim.analysis.targets.model_values`). It returns the fitted targets'
-values and keeps every usable target's values (held-out years included) in ``outputs``.
+values and keeps every usable target's values (held-out years included) in ``outputs``;
+:meth:`SweepSimulator.run` runs any other set of points the same way (the check runs of the
+ensemble).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -136,21 +139,37 @@ class SweepSimulator:
         self.province_of = province_of_places() if needs_places else None
         #: Per wave: design points (n, d) and every usable target's values (n, r, k_all).
         self.outputs: list[tuple[np.ndarray, np.ndarray]] = []
+        #: Wall seconds of each sweep (runs, reading their values), by folder name.
+        self.seconds: dict[str, float] = {}
 
     def __call__(self, x: np.ndarray, reps: int, seed: int) -> np.ndarray:
-        """Run the wave; the fitted targets' values (n, r, k)."""
-        wave = self.folder / f"wave{len(self.outputs) + 1}"
-        wave.mkdir(parents=True, exist_ok=True)
-        sweep = wave / "sweep.toml"
-        sweep.write_text(
-            sweep_text(wave, self.box, x, reps, seed, self.hpa, self.usable), encoding="utf-8"
-        )
-        outcome = run_sweep(sweep, wave / "runs", workers=self.workers, threads=1, resume=True)
-        if outcome.failed or outcome.missing:
-            raise SystemExit(
-                f"{wave}: {outcome.failed} runs failed, {len(outcome.missing)} did not finish"
-            )
-        values = run_values(wave / "runs", self.usable, self.province_of)
-        y = values.reshape(x.shape[0], reps, len(self.usable))
+        """Run the next wave; the fitted targets' values (n, r, k)."""
+        y = self.run(x, reps, seed, f"wave{len(self.outputs) + 1}")
         self.outputs.append((x, y))
         return y[:, :, self.fitted_index]
+
+    def run(self, x: np.ndarray, reps: int, seed: int, name: str) -> np.ndarray:
+        """Run the points ``x`` with ``reps`` replications as the sweep ``folder/name``;
+        every usable target's values (n, r, k_all). A finished sweep there is read, not rerun.
+
+        Raises
+        ------
+        SystemExit
+            When a run failed or did not finish.
+        """
+        self.seconds.setdefault(name, 0.0)
+        start = time.perf_counter()
+        folder = self.folder / name
+        folder.mkdir(parents=True, exist_ok=True)
+        sweep = folder / "sweep.toml"
+        sweep.write_text(
+            sweep_text(folder, self.box, x, reps, seed, self.hpa, self.usable), encoding="utf-8"
+        )
+        outcome = run_sweep(sweep, folder / "runs", workers=self.workers, threads=1, resume=True)
+        if outcome.failed or outcome.missing:
+            raise SystemExit(
+                f"{folder}: {outcome.failed} runs failed, {len(outcome.missing)} did not finish"
+            )
+        values = run_values(folder / "runs", self.usable, self.province_of)
+        self.seconds[name] += time.perf_counter() - start
+        return values.reshape(x.shape[0], reps, len(self.usable))

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from urbsim.analysis.report import render, typed_numbers
+from urbsim.analysis.report import missing_files, render, typed_numbers, typed_words
 from urbsim.plots import figure_style, save_figure
 
 HERE = Path(__file__).resolve().parent
@@ -113,9 +113,9 @@ def main() -> int:
     summ = summary(table, waves, ensemble)
     summ.to_csv(res / "summary.csv", float_format="%.6g")
     template = (HERE / "results_template.md").read_text(encoding="utf-8")
-    typed = typed_numbers(template)
-    if typed:
-        raise SystemExit(f"results_template.md: numbers typed by hand: {typed}")
+    typed, words = typed_numbers(template), typed_words(template)
+    if typed or words:
+        raise SystemExit(f"results_template.md: typed by hand: numbers {typed}, words {words}")
     tables = {
         "summary": summ,
         "fit": table.set_index("target"),
@@ -125,10 +125,14 @@ def main() -> int:
         "waves": waves.set_index("wave"),
         "noise": pd.read_csv(res / "scale_noise.csv").set_index("target"),
         "loo": pd.read_csv(res / "full" / "emulator_loo.csv"),
+        "timing": pd.read_csv(res / "full" / "timing.csv"),
     }
-    (res / "README.md").write_text(render(template, tables), encoding="utf-8")
     (res / "figures").mkdir(exist_ok=True)
     draw_fit(full, oos, res / "figures")
+    missing = missing_files(template, res)
+    if missing:
+        raise SystemExit(f"results_template.md: points to files the run did not write: {missing}")
+    (res / "README.md").write_text(render(template, tables), encoding="utf-8")
     return 0
 
 

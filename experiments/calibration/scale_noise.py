@@ -1,16 +1,22 @@
 """What the calibration's scale costs in noise: replication spread at two scales.
 
-Reads the replicate sweeps ``noise_coarse.toml`` (the scale of the history-matching runs) and
-``noise_fine.toml`` (a finer one) and writes ``OUT/scale_noise.csv``: for every target the
-model can give (``urbsim.analysis.targets``), the mean and the standard deviation over the
-replications at each scale, their ratio, and the coarse sd over the target's tolerance.
+Runs the ensemble's most plausible parameter set (``scenario_block.most_plausible`` of
+``ENSEMBLE_CSV``) on the census scenario 2010-2019 with ``--replications`` replications at the
+scale of the history-matching runs (``--coarse`` households per agent) and at a finer one
+(``--fine``), as two replicate sweeps written into ``OUT/noise_coarse`` and ``OUT/noise_fine``
+(``sweep.toml`` and the sweep folder ``runs``; resumable), and writes ``OUT/scale_noise.csv``:
+for every target the model can give (``urbsim.analysis.targets``; no place columns, so no
+distribution target), the mean and the standard deviation over the replications at each scale,
+their ratio, and the coarse sd over the target's tolerance.
 
-Usage: python experiments/calibration/scale_noise.py COARSE_DIR FINE_DIR OUT
+Usage: python experiments/calibration/scale_noise.py ENSEMBLE_CSV OUT [--coarse 4000]
+       [--fine 1000] [--replications 10] [--workers 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -19,40 +25,65 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hm_runs import run_values
+from hm_runs import LAST_YEAR, SCENARIO, run_values
+from scenario_block import most_plausible
 
-from urbsim.analysis.targets import build_targets, missing_outputs
-from urbsim.sweep.driver import load_sweep_dir
+from urbsim.analysis.targets import Target, build_targets, missing_outputs
+from urbsim.sweep.driver import run_sweep
+from urbsim.sweep.spec import NATIONAL_COLUMNS, toml_value
+
+#: The national columns the targets read (every target but the distribution across provinces).
+KEPT = [
+    "urbanization_rate", "hukou_urbanization_rate", "floating_population",
+    "interprovince_floating_population", "intraprovince_floating_population", "permits_issued",
+    "settled_migrants", "births", "deaths", "residents", "local_debt",
+]  # fmt: skip
+SEED = 20261202
 
 
-def scale_of(folder: Path) -> float:
-    """Households per agent of a finished sweep."""
-    return float(load_sweep_dir(folder)["spec"]["sweep"]["households_per_agent"])
+def sweep_text(folder: Path, values: dict[str, float], reps: int, hpa: float) -> str:
+    """A replicate sweep of the census scenario with ``values`` set, at ``hpa``."""
+    base = os.path.relpath(SCENARIO, folder)
+    lines = [
+        "# Written by experiments/calibration/scale_noise.py: the ensemble's most plausible set.",
+        f"base = {toml_value(base)}",
+        f"seed = {SEED}",
+        f"replications = {reps}",
+        f"households_per_agent = {toml_value(float(hpa))}",
+        "",
+        "[set]",
+        *(f"{toml_value(k)} = {v!r}" for k, v in values.items()),
+        "",
+        "[design]",
+        'kind = "replicate"',
+        "",
+        "[outputs]",
+        f"national = {toml_value(KEPT)}",
+        f"until = {LAST_YEAR}",
+    ]
+    return "\n".join(lines) + "\n"
 
 
-def _kept(folder: Path) -> list[str]:
-    """National columns a finished sweep kept."""
-    return list(load_sweep_dir(folder)["spec"]["sweep"]["outputs"]["national"])
+def run_scale(folder: Path, values: dict[str, float], reps: int, hpa: float, workers: int):
+    """Run (or resume) the replicate sweep of one scale into ``folder/runs``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sweep.toml").write_text(sweep_text(folder, values, reps, hpa), encoding="utf-8")
+    outcome = run_sweep(
+        folder / "sweep.toml", folder / "runs", workers=workers, threads=1, resume=True
+    )
+    if outcome.failed or outcome.missing:
+        raise SystemExit(f"{folder}: {outcome.failed} runs failed")
+    return folder / "runs"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for name in ("coarse", "fine", "out"):
-        parser.add_argument(name, type=Path)
-    args = parser.parse_args()
-    targets = build_targets()
-    # The targets both sweeps can give: columns they kept (no place columns: no distribution).
-    kept = set(_kept(args.coarse)) & set(_kept(args.fine))
-    missing = missing_outputs(targets, sorted(kept), [])
-    usable = [t for t in targets if t.key not in missing and t.year > 2010]
-    coarse = run_values(args.coarse, usable, None)
-    fine = run_values(args.fine, usable, None)
+def noise_table(usable: list[Target], coarse: np.ndarray, fine: np.ndarray, scales) -> pd.DataFrame:
+    """Mean and sd between replications of every target at both scales."""
     table = pd.DataFrame(
         {
             "target": [t.key for t in usable],
             "tolerance": [t.tolerance for t in usable],
-            "coarse_households_per_agent": scale_of(args.coarse),
-            "fine_households_per_agent": scale_of(args.fine),
+            "coarse_households_per_agent": scales[0],
+            "fine_households_per_agent": scales[1],
             "coarse_mean": coarse.mean(axis=0),
             "fine_mean": fine.mean(axis=0),
             "coarse_sd": coarse.std(axis=0, ddof=1),
@@ -61,7 +92,29 @@ def main() -> int:
     )
     table["sd_ratio"] = table["coarse_sd"] / table["fine_sd"].where(table["fine_sd"] > 0)
     table["coarse_sd_over_tolerance"] = table["coarse_sd"] / table["tolerance"]
-    args.out.mkdir(parents=True, exist_ok=True)
+    return table
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("ensemble", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--coarse", type=float, default=4000.0)
+    parser.add_argument("--fine", type=float, default=1000.0)
+    parser.add_argument("--replications", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if not set(KEPT) <= set(NATIONAL_COLUMNS):
+        raise SystemExit(f"not national columns: {sorted(set(KEPT) - set(NATIONAL_COLUMNS))}")
+    values = most_plausible(pd.read_csv(args.ensemble))
+    missing = missing_outputs(build_targets(), KEPT, [])
+    usable = [t for t in build_targets() if t.key not in missing and t.year > 2010]
+    runs = [
+        run_values(run_scale(args.out / name, values, args.replications, hpa, args.workers),
+                   usable, None)
+        for name, hpa in (("noise_coarse", args.coarse), ("noise_fine", args.fine))
+    ]  # fmt: skip
+    table = noise_table(usable, runs[0], runs[1], (args.coarse, args.fine))
     table.to_csv(args.out / "scale_noise.csv", index=False, float_format="%.6g")
     print(table[["target", "coarse_sd", "fine_sd", "sd_ratio"]].to_string(index=False))
     return 0 if np.isfinite(table["coarse_sd"]).all() else 1

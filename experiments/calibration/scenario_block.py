@@ -5,9 +5,13 @@ Projections and policy experiments run the whole not-ruled-out ensemble
 the tutorial) needs one parameter set: the ensemble member with the smallest largest
 implausibility, rounded to 4 significant digits, between the markers of the file.
 ``--write`` writes it there; ``--check`` exits with status 1 when the file holds other values,
-so that a stale scenario is never run as the calibrated one.
+so that a stale scenario is never run as the calibrated one; ``--block FILE`` only writes the
+block into FILE (the experiment's step: ``urbsim reproduce --update`` replaces nothing outside
+``results/calibration``, so the scenario file is written by hand afterwards with ``--write``).
+``--scenario`` names another scenario file to write or check.
 
-Usage: python experiments/calibration/scenario_block.py ENSEMBLE_CSV [--write | --check]
+Usage: python experiments/calibration/scenario_block.py ENSEMBLE_CSV
+       (--write | --check | --block FILE) [--scenario FILE]
 """
 
 from __future__ import annotations
@@ -80,16 +84,21 @@ def main() -> int:
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true")
     mode.add_argument("--check", action="store_true")
+    mode.add_argument("--block", type=Path, help="write the block into this file only")
+    parser.add_argument("--scenario", type=Path, default=SCENARIO)
     args = parser.parse_args()
     values = most_plausible(pd.read_csv(args.ensemble))
-    if args.write:
-        write(block(values))
-        print(f"wrote {values} into {SCENARIO.relative_to(ROOT)}")
+    if args.block is not None:
+        args.block.write_text(block(values), encoding="utf-8")
         return 0
-    if scenario_values(list(values)) != values:
+    if args.write:
+        write(block(values), args.scenario)
+        print(f"wrote {values} into {args.scenario}")
+        return 0
+    if scenario_values(list(values), args.scenario) != values:
         print(
-            f"{SCENARIO.relative_to(ROOT)} does not hold the ensemble's most plausible set "
-            f"{values}: rerun with --write",
+            f"{args.scenario} does not hold the ensemble's most plausible set {values}: rerun "
+            "with --write",
             file=sys.stderr,
         )
         return 1

@@ -23,9 +23,19 @@ Writes into OUT:
 * ``gaps_by_size_class.csv``: the same split into the entitlement gap (needs the users' status
   does not entitle) and the capacity gap (entitled needs beyond capacity), column ``gap``;
 * ``residents_by_region.csv``: residents by NBS region in 2035, and the change vs the status quo;
-* ``place_shift.csv``: each place's 2035 residents relative to the status quo (mean over
+* ``place_shift.parquet``: each place's 2035 residents relative to the status quo (mean over
   replications), for the map;
-* ``figures/``: trajectories, 2035 effects, service gap by size class, map of the shifts.
+* ``mechanisms.csv``: the effects on the diagnostics the results text cites for each stated
+  mechanism (:data:`MECHANISMS`: conversions at home and through points schemes, permit
+  holders, moves, returns, urban growth by migration and by reclassification, the entitlement
+  and capacity gaps by size class), and the row ``interaction`` of ``differences.csv``: all
+  directions together minus the sum of the directions alone, run by run;
+* ``design.csv``: what was run (scenarios, parameter sets, replications, scale, places,
+  agents), the numbers the text's design section quotes;
+* ``figures/``: trajectories, 2035 effects, service gap by size class, map of the shifts;
+* ``README.md``: ``results_template.md`` filled from these tables; the script stops when the
+  template holds a number or a comparative word typed by hand (:mod:`urbsim.analysis.report`)
+  or points to a table or figure the run did not write.
 
 Usage: python experiments/policy_directions/analyze.py RESULTS_DIR
 """
@@ -53,9 +63,16 @@ from urbsim.analysis.effects import (
     summarize_effects,
 )
 from urbsim.analysis.indicators import zipf_exponent
-from urbsim.analysis.report import TemplateError, render, typed_numbers
+from urbsim.analysis.report import (
+    TemplateError,
+    missing_files,
+    render,
+    typed_numbers,
+    typed_words,
+)
 from urbsim.model import build_world
 from urbsim.scenario import load_scenario
+from urbsim.sweep.driver import load_sweep_dir
 from urbsim.world.base import KINDS, REGIONS, SIZE_CLASSES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,6 +89,13 @@ SCENARIOS: Final[dict[str, str]] = {
     "v_county_no_priority": "Variant: county towns, no eastern priority",
     "v_county_half_budget": "Variant: county towns, half budget",
 }
+#: Every file :func:`main` writes into the results folder (what the results text may cite).
+OUTPUTS: Final[tuple[str, ...]] = (
+    "outcomes.csv", "differences.csv", "trajectories.csv", "service_gap_by_size_class.csv",
+    "gaps_by_size_class.csv", "residents_by_region.csv", "place_shift.parquet", "mechanisms.csv",
+    "design.csv", "figures/trajectories.png", "figures/effects_2035.png",
+    "figures/service_gap_by_size_class.png", "figures/map_shift.png", "README.md",
+)  # fmt: skip
 #: The status quo every difference is taken from.
 REFERENCE: Final[str] = "status_quo"
 FIRST_POLICY_YEAR: Final[int] = 2020
@@ -87,6 +111,36 @@ RUN: Final[list[str]] = ["parameter_set", "replication"]
 #: The service gaps of the national and places tables (``service_gap`` is the sum of the other
 #: two).
 GAPS: Final[tuple[str, ...]] = ("service_gap", "entitlement_gap", "capacity_gap")
+#: Diagnostics of the mechanisms the results text states (``mechanisms.csv``): name -> (national
+#: column, label, unit, factor); flows summed over 2020-2035, stocks in 2035.
+MECHANISMS: Final[dict[str, tuple[str, str, str, float]]] = {
+    "local_conversions_2020_2035_m": ("local_conversions", "Locals taking urban hukou at home "
+                                      "2020-2035", "million persons", 1e-6),
+    "points_conversions_2020_2035_m": ("points_conversions", "Settled through points schemes "
+                                       "2020-2035", "million persons", 1e-6),
+    "permit_holders_2035_m": ("permit_holders", "Residence-permit holders 2035",
+                              "million persons", 1e-6),
+    "moves_2020_2035_m": ("moves", "Household moves 2020-2035", "million households", 1e-6),
+    "return_migrants_2020_2035_m": ("return_migrants", "Return migrants 2020-2035",
+                                    "million persons", 1e-6),
+    "urban_growth_migration_2020_2035_m": ("urban_growth_migration", "Urban growth by "
+                                           "migration 2020-2035", "million persons", 1e-6),
+    "urban_growth_reclassification_2020_2035_m": ("urban_growth_reclassification", "Urban "
+                                                  "growth by reclassification 2020-2035",
+                                                  "million persons", 1e-6),
+    **{f"entitlement_gap_{c}_pct": (f"entitlement_gap_{c}", f"Service needs not entitled, "
+                                    f"{c} cities 2035", "%", 100.0) for c in SIZE_CLASSES},
+    **{f"capacity_gap_{c}_pct": (f"capacity_gap_{c}", f"Entitled needs beyond capacity, {c} "
+                                 "cities 2035", "%", 100.0) for c in SIZE_CLASSES},
+}  # fmt: skip
+#: The directions whose effects, summed, the package is compared with (``interaction``:
+#: all_four minus their sum, run by run).
+DIRECTIONS: Final[tuple[str, ...]] = ("d1_services", "d2_county_towns", "d3_renewal",
+                                      "d4_governance")  # fmt: skip
+INTERACTION: Final[str] = "interaction"
+#: Effects on the settlement and the two service gaps, kept with the diagnostics.
+GAP_INDICATORS: Final[tuple[str, ...]] = ("settled_2020_2035_m", "entitlement_gap_pct",
+                                          "capacity_gap_pct")  # fmt: skip
 #: Indicators of the outcome tables: name -> (label, unit).
 INDICATORS: Final[dict[str, tuple[str, str]]] = {
     "urbanization_pct": ("Resident urbanization 2035", "%"),
@@ -103,6 +157,7 @@ INDICATORS: Final[dict[str, tuple[str, str]]] = {
     "public_spending_2020_2035_tn": ("Public spending 2020-2035", "trillion yuan"),
     "local_debt_2035_tn": ("Local government debt 2035", "trillion yuan"),
     **{f"residents_{r}_m": (f"Residents {r} 2035", "million persons") for r in REGIONS},
+    **{k: (label, unit) for k, (_, label, unit, _) in MECHANISMS.items()},
 }
 
 
@@ -173,6 +228,9 @@ def _run_row(n: pd.DataFrame, p: pd.DataFrame) -> dict[str, float]:
         "public_spending_2020_2035_tn": _period_sum(n, "public_spending", "2020_2035") / 1e12,
         "local_debt_2035_tn": last["local_debt"] / 1e12,
     }
+    for name, (column, _, _, factor) in MECHANISMS.items():
+        flow = name.endswith("_2020_2035_m")
+        row[name] = factor * (_period_sum(n, column, "2020_2035") if flow else last[column])
     by_region = p.groupby("region")["residents"].sum()
     for r in REGIONS:
         row[f"residents_{r}_m"] = float(by_region.get(r, 0.0)) / 1e6
@@ -217,14 +275,28 @@ def summarise(per_run: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFr
         .agg(mean="mean", lo95=lambda v: v.quantile(0.025), hi95=lambda v: v.quantile(0.975))
         .reset_index()
     )
-    diffs = summarize_effects(paired_differences(values, REFERENCE))
+    paired = paired_differences(values, REFERENCE)
+    diffs = summarize_effects(pd.concat([paired, interaction(paired)], ignore_index=True))
     diff = flag_effects(diffs).assign(lo95=lambda d: d["pi_lo"], hi95=lambda d: d["pi_hi"])
     diff["excludes_zero"] = diff["discovery"]
+    labels_of = {**SCENARIOS, INTERACTION: "All four minus the sum of the four alone"}
     for table in (out, diff):
-        table.insert(1, "label", table["scenario"].map(SCENARIOS))
+        table.insert(1, "label", table["scenario"].map(labels_of))
         table["indicator_label"] = table["indicator"].map(lambda k: labels[k][0])
         table["unit"] = table["indicator"].map(lambda k: labels[k][1])
     return out, diff
+
+
+def interaction(paired: pd.DataFrame) -> pd.DataFrame:
+    """All four directions together minus the sum of the four alone, run by run (common random
+    numbers): negative where the package does less than the sum of its parts."""
+    keys = [*RUN, "indicator"]
+    wide = paired.pivot_table(index=keys, columns="scenario", values="difference")
+    missing = [s for s in ("all_four", *DIRECTIONS) if s not in wide.columns]
+    if missing:
+        raise SystemExit(f"no runs of {missing}: the interaction needs every direction")
+    diff = wide["all_four"] - wide[list(DIRECTIONS)].sum(axis=1)
+    return diff.rename("difference").reset_index().assign(scenario=INTERACTION)
 
 
 def trajectories(nats: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -326,41 +398,76 @@ def place_shift(places: dict[str, pd.DataFrame], static: pd.DataFrame) -> pd.Dat
     ]
 
 
+def design_table(
+    per_run: dict[str, pd.DataFrame],
+    nats: dict[str, pd.DataFrame],
+    results: Path,
+    static: pd.DataFrame,
+) -> pd.DataFrame:
+    """``design.csv``: what was run (the numbers the text's "What was run" quotes)."""
+    ref = per_run[REFERENCE]
+    sweep = load_sweep_dir(results / "runs" / REFERENCE)["spec"]["sweep"]
+    start = nats[REFERENCE]
+    rows = {
+        "scenarios": len(SCENARIOS),
+        "directions": len(DIRECTIONS),
+        "variants": sum(name.startswith("v_") for name in SCENARIOS),
+        "parameter_sets": ref["parameter_set"].nunique(),
+        "replications": ref.groupby("parameter_set").size().iloc[0],
+        "runs_per_scenario": len(ref),
+        "households_per_agent": float(sweep["households_per_agent"]),
+        "places": len(static),
+        "agents_2020": float(start.loc[start["year"] == FIRST_POLICY_YEAR, "agents"].mean()),
+    }  # fmt: skip
+    return pd.DataFrame({"value": rows}).rename_axis("quantity")
+
+
 def render_results(
-    template: Path,
-    outcomes: pd.DataFrame,
-    differences: pd.DataFrame,
-    gap: pd.DataFrame,
+    template: Path, tables: dict[str, pd.DataFrame], results: Path | None = None
 ) -> str:
     """The results template filled from the tables (:func:`urbsim.analysis.report.render`).
 
-    Rows are ``SCENARIO.INDICATOR`` in ``out`` and ``diff`` (e.g.
-    ``{num:diff:d1_services.urbanization_pct:mean:+.2f}``) and ``SCENARIO.SIZE_CLASS_CODE`` in
-    ``gap``.
+    ``tables`` are ``out`` (outcomes) and ``diff`` (differences) keyed ``SCENARIO.INDICATOR``
+    (e.g. ``{num:diff:d1_services.urbanization_pct:mean:+.2f}``), ``gap`` keyed
+    ``SCENARIO.SIZE_CLASS_CODE`` and ``design`` keyed by quantity.
 
     Raises
     ------
     SystemExit
-        When the template holds a number typed by hand, or a placeholder names a row or column
-        the tables do not have.
+        When the template holds a number or a comparative word typed by hand, a placeholder
+        names a row or column the tables do not have, or (given ``results``) the text points to
+        a table or figure the run did not write.
     """
     text = template.read_text(encoding="utf-8")
-    typed = typed_numbers(text)
-    if typed:
-        raise SystemExit(f"{template}: numbers typed by hand (generate them): {typed}")
-
-    def keyed(df: pd.DataFrame, key: str) -> pd.DataFrame:
-        return df.set_index(df["scenario"] + "." + df[key].astype(str))
-
-    tables = {
-        "out": keyed(outcomes, "indicator"),
-        "diff": keyed(differences, "indicator"),
-        "gap": keyed(gap, "size_class_code"),
-    }
+    typed, words = typed_numbers(text), typed_words(text)
+    if typed or words:
+        raise SystemExit(
+            f"{template}: typed by hand (generate them from the tables): numbers {typed}, "
+            f"comparative words {words}"
+        )
+    missing = missing_files(text, results) if results is not None else []
+    if missing:
+        raise SystemExit(f"{template}: points to files the run did not write: {missing}")
     try:
         return render(text, tables)
     except TemplateError as exc:
         raise SystemExit(f"{template}: {exc}") from None
+
+
+def keyed_tables(
+    outcomes: pd.DataFrame, differences: pd.DataFrame, gap: pd.DataFrame, design: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
+    """The tables of :func:`render_results`, keyed by their rows' names."""
+
+    def keyed(df: pd.DataFrame, key: str) -> pd.DataFrame:
+        return df.set_index(df["scenario"] + "." + df[key].astype(str))
+
+    return {
+        "out": keyed(outcomes, "indicator"),
+        "diff": keyed(differences, "indicator"),
+        "gap": keyed(gap, "size_class_code"),
+        "design": design,
+    }
 
 
 def main() -> int:
@@ -395,11 +502,14 @@ def main() -> int:
     )
     region.to_csv(out / "residents_by_region.csv", index=False, float_format=fmt)
     shift.to_parquet(out / "place_shift.parquet", index=False)
+    mechanisms = differences[differences["indicator"].isin([*MECHANISMS, *GAP_INDICATORS])]
+    mechanisms.to_csv(out / "mechanisms.csv", index=False, float_format=fmt)
+    design = design_table(per_run, nats, args.results, static)
+    design.to_csv(out / "design.csv", float_format=fmt)
     draw_all(traj, differences, gap_runs, shift, out / "figures")
     template = Path(__file__).resolve().parent / "results_template.md"
-    if template.is_file():
-        text = render_results(template, outcomes, differences, gap)
-        (out / "README.md").write_text(text, encoding="utf-8")
+    tables = keyed_tables(outcomes, differences, gap, design)
+    (out / "README.md").write_text(render_results(template, tables, out), encoding="utf-8")
 
     show = differences[differences["indicator"].isin(list(INDICATORS)[:8])]
     cols = ["scenario", "indicator", "mean", "lo95", "hi95", "q_value", "discovery"]

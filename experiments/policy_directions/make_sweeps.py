@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
-from analyze import SCENARIOS  # noqa: E402
+from analyze import MECHANISMS, SCENARIOS  # noqa: E402
 
 ENSEMBLE = ROOT / "results" / "calibration" / "full" / "ensemble.csv"
 SEED = 20200101
@@ -33,7 +33,8 @@ SEED = 20200101
 SETS, REPLICATIONS, SCALE = 40, 3, 4000.0
 NATIONAL = ["urbanization_rate", "hukou_urbanization_rate", "service_gap", "entitlement_gap",
             "capacity_gap", "county_town_share", "settled_migrants", "floating_population",
-            "public_spending", "local_debt"]  # fmt: skip
+            "public_spending", "local_debt", "agents",
+            *(column for column, *_ in MECHANISMS.values())]  # fmt: skip
 PLACES = ["residents", "urban_residents", "service_users", "service_gap", "entitlement_gap",
           "capacity_gap", "size_class_code"]  # fmt: skip
 

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
-from urbsim.analysis.report import TemplateError, markdown_table, render, typed_numbers
+from urbsim.analysis.report import (
+    TemplateError,
+    markdown_table,
+    missing_files,
+    render,
+    typed_numbers,
+    typed_words,
+)
 
 TABLES = {
     "fit": pd.DataFrame(
@@ -56,3 +65,46 @@ def test_markdown_table() -> None:
     keyed = render("{table:fit}", {"fit": TABLES["fit"].head(1)})
     assert keyed.splitlines()[0] == "| target | error | ok |"
     assert keyed.splitlines()[2] == "| urb@2019 | 0.0123 | True |"
+
+
+EFFECTS = {
+    "diff": pd.DataFrame(
+        {
+            "mean": [-0.8, 0.3, 0.4],
+            "discovery": [True, True, False],
+            "label": ["Direction 1", "Direction 2", "Direction 3"],
+        },
+        index=pd.Index(["d1.gap", "d2.gap", "d3.gap"], name="row"),
+    )
+}
+
+
+def test_effect_words_follow_the_sign_only_of_a_discovery() -> None:
+    template = "{effect:diff:ROW:lowers|does not clearly change|raises}"
+    got = [render(template.replace("ROW", r), EFFECTS) for r in ("d1.gap", "d2.gap", "d3.gap")]
+    # d3's mean is positive but not a discovery at the chosen false discovery rate.
+    assert got == ["lowers", "raises", "does not clearly change"]
+    assert render("{text:diff:d2.gap:label}", EFFECTS) == "Direction 2"
+    with pytest.raises(TemplateError, match=r"NEGATIVE\|UNCLEAR\|POSITIVE"):
+        render("{effect:diff:d1.gap:up|down}", EFFECTS)
+
+
+def test_comparative_words_are_found_outside_placeholders() -> None:
+    template = (
+        "Direction 1 lowers hukou urbanization, the largest effect, about two thirds of it; "
+        "people hardly follow. {effect:diff:d1.gap:lowers|keeps|raises} the gap "
+        "(`lower_bound.csv`); {lit:the four directions} were run; growth poles are named."
+    )
+    assert typed_words(template) == ["lowers", "largest", "about", "two", "thirds", "hardly"]
+    assert typed_words(render("{effect:diff:d1.gap:lowers|keeps|raises}", EFFECTS)) == ["lowers"]
+
+
+def test_files_a_template_points_to_must_exist(tmp_path: Path) -> None:
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "differences.csv").write_text("a\n1\n", encoding="utf-8")
+    (tmp_path / "figures" / "effects.png").write_bytes(b"")
+    template = (
+        "See `differences.csv`, `figures/effects.png`, `mechanisms.csv`, "
+        "`results/calibration/full/ensemble.csv` and `experiments/policy_directions/README.md`."
+    )
+    assert missing_files(template, tmp_path) == ["mechanisms.csv"]

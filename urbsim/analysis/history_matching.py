@@ -20,11 +20,14 @@ that is not a hard limit of the parameter: the box must be widened first. :func:
 chains the waves for any simulator (a toy function in the tests, the model in
 ``experiments/calibration``).
 
-Nothing here does I/O; every draw comes from a ``numpy`` generator seeded by the caller.
+Nothing here does I/O; every draw comes from a ``numpy`` generator seeded by the caller (the
+wall clock is read only to report how long each stage took).
 """
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -216,8 +219,9 @@ class Wave:
         return keep
 
 
-def fit_wave(runs: Runs, targets: Targets, box: Box, seed: int = 0) -> Wave:
-    """Emulators of every target's mean and run-to-run variance, and their LOO check."""
+def fit_wave(runs: Runs, targets: Targets, box: Box, seed: int = 0, cutoff: float = CUTOFF) -> Wave:
+    """Emulators of every target's mean and run-to-run variance, and their LOO check; points
+    whose largest implausibility reaches ``cutoff`` are ruled out."""
     means, variances, loo = [], [], []
     for k in range(len(targets.names)):
         em = GPEmulator(box.lo, box.hi, seed=seed + k).fit(
@@ -227,7 +231,7 @@ def fit_wave(runs: Runs, targets: Targets, box: Box, seed: int = 0) -> Wave:
         variances.append(variance_emulator(runs.x, runs.var[:, k], runs.replications, box.lo,
                                            box.hi))  # fmt: skip
         loo.append(loo_summary(em.loo_standardized_errors()))
-    return Wave(runs, targets, means, variances, loo=loo)
+    return Wave(runs, targets, means, variances, cutoff=cutoff, loo=loo)
 
 
 def not_ruled_out(waves: Sequence[Wave], x: np.ndarray) -> np.ndarray:
@@ -363,6 +367,9 @@ class Plan:
     seed : int
     batch : int
         Uniform draws per batch of :func:`sample_nroy`.
+    cutoff : float
+        Implausibility cutoff of every wave (:data:`CUTOFF`; a larger one rules out less, for
+        smoke runs of the machinery only).
     """
 
     points: tuple[int, ...]
@@ -371,8 +378,11 @@ class Plan:
     final_sample: int = 200
     seed: int = 0
     batch: int = 20_000
+    cutoff: float = CUTOFF
 
     def __post_init__(self) -> None:
+        if not self.cutoff > 0:
+            raise ValueError(f"the implausibility cutoff must be positive, got {self.cutoff}")
         if self.replications < 2:
             raise ValueError("history matching needs >= 2 replications per point")
         if any(p < 4 for p in self.points) or not self.points:
@@ -383,12 +393,19 @@ class Plan:
 
 @dataclass
 class Result:
-    """The waves, the share of the box each left not ruled out, and the final NROY sample."""
+    """The waves, the share of the box each left not ruled out, and the final NROY sample.
+
+    ``seconds`` holds the wall time of each stage: one dict per wave (``design``: drawing its
+    points from the earlier waves' NROY space; ``simulate``: the simulator; ``emulate``:
+    fitting and checking its emulators) and a last one (``design``: the final sample), what
+    the budget of a calibration is planned from.
+    """
 
     waves: list[Wave]
     nroy_share: list[float]
     sample: np.ndarray
     hard_hits: list[BoundHit]
+    seconds: list[dict[str, float]] = field(default_factory=list)
 
 
 def run_waves(simulate: Simulator, box: Box, targets: Targets, plan: Plan) -> Result:
@@ -426,21 +443,36 @@ def _waves(
         raise ValueError(f"every wave needs at least {box.dim + 2} points for {box.dim} parameters")
     shares: list[float] = []
     runs: list[Runs] = []
+    seconds: list[dict[str, float]] = []
     for i, n in enumerate(plan.points):
+        clock = {"start": time.perf_counter()}
         if i == 0:
             x = box.lhs(n, plan.seed)
         else:
             candidates, share = sample_nroy(waves, box, plan.candidates, rng, plan.batch)
             shares.append(share)
             x = candidates[maximin_subset(candidates, n, box, plan.seed + i)]
+        clock["design"] = time.perf_counter()
         y = np.asarray(simulate(x, plan.replications, plan.seed + 1000 * (i + 1)), dtype=float)
         if not np.all(np.isfinite(y)):
             raise ValueError(f"wave {i + 1}: the simulator returned values that are not finite")
+        clock["simulate"] = time.perf_counter()
         runs.append(Runs.of(x, y))
-        waves.append(fit_wave(_in_space(runs, waves), targets, box, seed=plan.seed + i))
+        space = _in_space(runs, waves)
+        waves.append(fit_wave(space, targets, box, seed=plan.seed + i, cutoff=plan.cutoff))
+        clock["emulate"] = time.perf_counter()
+        seconds.append(_elapsed(clock))
+    start = time.perf_counter()
     sample, share = sample_nroy(waves, box, plan.final_sample, rng, plan.batch)
     shares.append(share)
-    return Result(waves, shares, sample, check_box(sample, box))
+    seconds.append({"design": time.perf_counter() - start, "simulate": 0.0, "emulate": 0.0})
+    return Result(waves, shares, sample, check_box(sample, box), seconds)
+
+
+def _elapsed(clock: dict[str, float]) -> dict[str, float]:
+    """Seconds of each stage from the times its end was read (in stage order)."""
+    names = list(clock)
+    return {b: clock[b] - clock[a] for a, b in itertools.pairwise(names)}
 
 
 def _in_space(runs: list[Runs], waves: list[Wave]) -> Runs:

@@ -7,30 +7,60 @@ A template is Markdown with placeholders, each naming a table, a row and a colum
 * ``{word:TABLE:ROW:COLUMN:NEGATIVE|ZERO|POSITIVE}``: the word for the value's sign (zero when
   it rounds to 0 at the default format);
 * ``{yesno:TABLE:ROW:COLUMN:NO|YES}``: a word for a boolean column;
+* ``{effect:TABLE:ROW:NEGATIVE|UNCLEAR|POSITIVE}``: the word for an estimated effect, from the
+  row's ``mean`` and ``discovery`` columns (:func:`urbsim.analysis.effects.flag_effects`):
+  UNCLEAR unless the effect is a discovery, else the word for its sign;
+* ``{text:TABLE:ROW:COLUMN}``: a text cell as it is (a label the analysis chose, such as the
+  scenario with the largest effect);
 * ``{table:TABLE}``: the whole table as a Markdown table (its columns as they are);
-* ``{lit:TEXT}``: TEXT as it is: a fixed convention that is not a result (a quantile level,
-  a cutoff), marked so that :func:`typed_numbers` lets it pass.
+* ``{lit:TEXT}``: TEXT as it is: a fixed convention or a description of the design that is not
+  a result (a quantile level, a cutoff, "the four directions"), marked so that
+  :func:`typed_numbers` and :func:`typed_words` let it pass.
 
 ``ROW`` is the value of the table's key (its index, set by the caller). :func:`render` refuses
-a placeholder it cannot fill, and :func:`typed_numbers` finds numbers typed into the template
-outside placeholders (years, ordinal list markers and numbers inside code spans are allowed),
-so that no number of a results README is written by hand.
+a placeholder it cannot fill; :func:`typed_numbers` finds numbers typed into the template
+outside placeholders (years, ordinal list markers and numbers inside code spans are allowed)
+and :func:`typed_words` the words that compare, quantify or judge (:data:`RESULT_WORDS`:
+"lowers", "largest", "two thirds", "about", "barely" ...), so that no number and no
+comparative word of a results README is written by hand; :func:`missing_files` finds the
+tables and figures a template points to that the run did not write.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Final
 
 import pandas as pd
 
 from urbsim.errors import UrbsimError
 
-_PLACEHOLDER: Final = re.compile(r"\{(num|word|yesno|table|lit):([^{}]+)\}")
+_PLACEHOLDER: Final = re.compile(r"\{(num|word|yesno|effect|text|table|lit):([^{}]+)\}")
 #: Numbers in prose: digits with optional decimals, not part of a word or identifier.
 _NUMBER: Final = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")
 _YEAR: Final = re.compile(r"^(19|20)\d\d$")
+#: Words that state a result (a comparison, a direction, a size, a degree of certainty) or a
+#: number in letters: in a template they come from a placeholder (``word``, ``effect``,
+#: ``yesno``, ``text``), or are marked ``{lit:...}`` when they describe the design.
+RESULT_WORDS: Final[frozenset[str]] = frozenset(
+    """
+    more less fewer greater larger smaller higher lower bigger better worse stronger weaker
+    most least fewest greatest largest smallest highest lowest biggest best worst strongest
+    weakest increase increases increased decrease decreases decreased rise rises rose risen
+    fall falls fell fallen grow grows grew shrink shrinks shrank widen widens widened narrow
+    narrows narrowed raise raises raised lowers lowered reduce reduces reduced exceed exceeds
+    exceeded above below double doubles doubled twice half halves halved third thirds quarter
+    quarters barely hardly slight slightly about around approximately almost nearly roughly
+    substantial substantially significant significantly considerable considerably markedly
+    negligible little much unchanged similar equal one two three four five six seven eight
+    nine ten eleven twelve twenty dozen hundred thousand
+    """.split()
+)
+_WORD: Final = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*")
+#: A file a template points to: a code span naming a table or figure of the results folder.
+_FILE: Final = re.compile(r"`([\w./-]+\.(?:csv|png|parquet))`")
 
 
 class TemplateError(UrbsimError):
@@ -71,7 +101,11 @@ def _fill(kind: str, body: str, tables: Mapping[str, pd.DataFrame]) -> str:
         table = tables[parts[0]]
         # A named index is the rows' key (target, parameter ...): shown as the first column.
         return markdown_table(table.reset_index() if table.index.name else table)
+    if kind == "effect":
+        return _effect(tables, parts, where)
     value = _cell(tables, parts, where)
+    if kind == "text":
+        return str(value)
     if kind == "num":
         return _format(float(value), parts[3] if len(parts) > 3 else ".3g")  # type: ignore[arg-type]
     words = parts[3].split("|") if len(parts) > 3 else []
@@ -83,6 +117,17 @@ def _fill(kind: str, body: str, tables: Mapping[str, pd.DataFrame]) -> str:
         raise TemplateError(f"{where}: needs NEGATIVE|ZERO|POSITIVE")
     x = float(_format(float(value), ".3g"))  # type: ignore[arg-type]
     return words[0] if x < 0 else words[2] if x > 0 else words[1]
+
+
+def _effect(tables: Mapping[str, pd.DataFrame], parts: list[str], where: str) -> str:
+    if len(parts) != 3 or len(parts[2].split("|")) != 3:
+        raise TemplateError(f"{where}: needs TABLE:ROW:NEGATIVE|UNCLEAR|POSITIVE")
+    words = parts[2].split("|")
+    found = bool(_cell(tables, [*parts[:2], "discovery"], where))
+    mean = float(_cell(tables, [*parts[:2], "mean"], where))  # type: ignore[arg-type]
+    if not found or mean == 0.0:
+        return words[1]
+    return words[0] if mean < 0 else words[2]
 
 
 def render(template: str, tables: Mapping[str, pd.DataFrame]) -> str:
@@ -120,3 +165,26 @@ def typed_numbers(template: str) -> list[str]:
         if not _YEAR.match(token):
             found.append(token)
     return found
+
+
+def _prose(template: str) -> str:
+    """The template without placeholders and code spans (what a person typed as text)."""
+    return re.sub(r"`[^`]*`", " ", _PLACEHOLDER.sub(" ", template))
+
+
+def typed_words(template: str) -> list[str]:
+    """Words of :data:`RESULT_WORDS` typed into a template's prose (not in a placeholder or a
+    code span), in order: comparisons and quantities that must come from the tables."""
+    return [
+        w for w in (m.group(0) for m in _WORD.finditer(_prose(template)))
+        if w.lower() in RESULT_WORDS
+    ]  # fmt: skip
+
+
+def missing_files(template: str, folder: Path) -> list[str]:
+    """Tables and figures of the results folder the template names in code spans (``.csv``,
+    ``.png``, ``.parquet``: a bare name or one under ``figures/``; other paths are files of the
+    repository) that ``folder`` does not hold."""
+    names = _FILE.findall(_PLACEHOLDER.sub(" ", template))
+    ours = [n for n in names if "/" not in n or n.startswith("figures/")]
+    return [name for name in ours if not (folder / name).is_file()]

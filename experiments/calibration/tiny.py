@@ -1,0 +1,112 @@
+"""Every step of the calibration experiment at a tiny budget: a smoke run of the machinery.
+
+Runs the steps of ``experiment.toml`` (both history-matching fits, the scenario block, the
+scale noise, the report) into OUT with a budget small enough for a test: three parameters of
+``box.csv`` (their bounds marked hard, so that a wide not-ruled-out space is reported instead of
+refused), three waves of ``--points`` points with two replications, 20,000 households per agent
+(about 20,000 agents), an implausibility cutoff so large that nothing is ruled out (the tiny
+emulators say nothing; the run checks that every table and figure is made, not the fit), and
+writes ``OUT/stage_seconds.csv``: the wall time of every stage, from which the README
+extrapolates the real budget. ``tests/experiments/test_calibration_pipeline.py`` runs it.
+
+Usage: python experiments/calibration/tiny.py OUT [--points 6] [--households-per-agent 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+#: Parameters of box.csv the tiny run varies (move propensity, land value, reclassification).
+PARAMETERS = ("behaviour.move_base", "behaviour.land_value", "demography.insitu_base")
+
+
+def tiny_box(out: Path) -> Path:
+    """``box.csv`` cut to :data:`PARAMETERS`, every bound hard."""
+    box = pd.read_csv(HERE / "box.csv", comment="#")
+    box = box[box["parameter"].isin(PARAMETERS)].assign(hard_low=True, hard_high=True)
+    if len(box) != len(PARAMETERS):
+        raise SystemExit(f"box.csv lacks one of {PARAMETERS}")
+    path = out / "box.csv"
+    box.to_csv(path, index=False)
+    return path
+
+
+def steps(out: Path, points: int, hpa: float) -> list[tuple[str, list[str]]]:
+    """The experiment's steps with the tiny budget: (name, command)."""
+    fit = ["--points", f"{points},{points},{points}", "--replications", "2",
+           "--households-per-agent", repr(hpa), "--final-sample", "12", "--candidates", "60",
+           "--cutoff", "1e9", "--check-sets", "3", "--check-replications", "2",
+           "--box", str(out / "box.csv")]  # fmt: skip
+    py, ensemble = sys.executable, str(out / "full" / "ensemble.csv")
+    return [
+        ("full", [py, str(HERE / "history_match.py"), str(out / "full"), *fit]),
+        (
+            "out_of_sample",
+            [
+                py,
+                str(HERE / "history_match.py"),
+                str(out / "out_of_sample"),
+                "--last-fit-year",
+                "2015",
+                *fit,
+            ],
+        ),
+        (
+            "scenario_block",
+            [
+                py,
+                str(HERE / "scenario_block.py"),
+                ensemble,
+                "--block",
+                str(out / "scenario_block.toml"),
+            ],
+        ),
+        (
+            "scale_noise",
+            [
+                py,
+                str(HERE / "scale_noise.py"),
+                ensemble,
+                str(out),
+                "--coarse",
+                repr(2 * hpa),
+                "--fine",
+                repr(hpa),
+                "--replications",
+                "3",
+            ],
+        ),
+        ("report", [py, str(HERE / "report.py"), str(out)]),
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--points", type=int, default=6)
+    parser.add_argument("--households-per-agent", type=float, default=20000.0)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    tiny_box(args.out)
+    rows = []
+    for name, command in steps(args.out, args.points, args.households_per_agent):
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        rows.append({"step": name, "seconds": time.perf_counter() - start})
+        if done.returncode != 0:
+            print(done.stdout[-3000:], done.stderr[-3000:], sep="\n", file=sys.stderr)
+            raise SystemExit(f"step {name} failed (exit {done.returncode})")
+    pd.DataFrame(rows).to_csv(args.out / "stage_seconds.csv", index=False, float_format="%.1f")
+    print(pd.DataFrame(rows).to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Morris sweeps of the calibrated census model over the not-ruled-out ranges of its parameters.
+
+Every parameter of the calibration's ensemble (``results/calibration/full/ensemble.csv``: every
+behavioural, settlement, reclassification and debt parameter history matching fitted) varies
+over the range the ensemble spans (its smallest to its largest value: the bounding box of the
+space history matching did not rule out). Two sweeps share the design, the seed and therefore
+every run's parameters and seed (common random numbers):
+
+* ``morris_status_quo.toml``: the status quo (``scenarios/policy/status_quo.toml``, the 2019
+  policy held to 2035): sensitivity of the *levels* of 2019 and 2035;
+* ``morris_all_four.toml``: all the directions of new-type urbanization
+  (``scenarios/policy/all_four.toml``): with the status quo, the *effects* of the policy
+  (``effects.py``: Morris indices of the run-by-run difference).
+
+``--write`` writes both files into ``--folder`` (the experiment writes them into its results
+folder, so that they always follow the ensemble); ``--check`` exits with status 1 when the
+files there differ from what the ensemble gives.
+
+Usage: python experiments/sensitivity/make_sweeps.py [ENSEMBLE_CSV] (--write | --check)
+       [--trajectories 16] [--replications 2] [--households-per-agent 4000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Final
+
+import pandas as pd
+
+from urbsim.sweep.spec import toml_value
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+ENSEMBLE = ROOT / "results" / "calibration" / "full" / "ensemble.csv"
+#: Columns of ensemble.csv that are not parameters.
+NOT_PARAMETERS: Final = ("parameter_set", "max_implausibility")
+#: Scenario of each sweep (in scenarios/policy/): the reference first.
+SCENARIOS: Final[dict[str, str]] = {"status_quo": "status_quo", "all_four": "all_four"}
+SEED: Final = 20261203
+TRAJECTORIES, REPLICATIONS, SCALE, LEVELS = 16, 2, 4000.0, 4
+#: Scalar outputs of every run: levels in 2019 (the last calibrated year) and 2035.
+METRICS: Final[dict[str, tuple[str, int]]] = {
+    "resident_urbanization_2019": ("urbanization_rate", 2019),
+    "hukou_urbanization_2019": ("hukou_urbanization_rate", 2019),
+    "floating_population_2019": ("floating_population", 2019),
+    "resident_urbanization": ("urbanization_rate", 2035),
+    "hukou_urbanization": ("hukou_urbanization_rate", 2035),
+    "service_gap": ("service_gap", 2035),
+    "floating_population": ("floating_population", 2035),
+    "local_debt": ("local_debt", 2035),
+}
+
+
+def ranges(ensemble: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """Each parameter's smallest and largest value in the ensemble.
+
+    Raises
+    ------
+    SystemExit
+        When a parameter does not vary in the ensemble (no range to screen).
+    """
+    params = [c for c in ensemble.columns if c not in NOT_PARAMETERS]
+    out = {p: (float(ensemble[p].min()), float(ensemble[p].max())) for p in params}
+    flat = [p for p, (lo, hi) in out.items() if not hi > lo]
+    if flat:
+        raise SystemExit(f"parameters that do not vary in the ensemble: {flat}")
+    return out
+
+
+def sweep_text(
+    scenario: str,
+    bounds: dict[str, tuple[float, float]],
+    trajectories: int,
+    reps: int,
+    scale: float,
+    folder: Path = HERE,
+) -> str:
+    """The Morris sweep of one scenario over ``bounds``, to be written into ``folder``."""
+    base = os.path.relpath(ROOT / "scenarios" / "policy" / f"{scenario}.toml", folder)
+    lines = [
+        f"# Morris screening of scenarios/policy/{scenario}.toml over the range of every parameter",
+        "# in the calibrated ensemble (results/calibration/full/ensemble.csv). Written by",
+        "# make_sweeps.py --write: do not edit. Same design and seed in every scenario (common",
+        "# random numbers): effects.py differences the runs.",
+        f"base = {toml_value(base)}",
+        f"seed = {SEED}",
+        f"replications = {reps}",
+        f"households_per_agent = {toml_value(scale)}",
+        "",
+        "[design]",
+        'kind = "morris"',
+        f"n = {trajectories}",
+        f"levels = {LEVELS}",
+    ]
+    for name, (lo, hi) in bounds.items():
+        lines += ["", "[[design.parameters]]", f"name = {toml_value(name)}",
+                  f"low = {lo!r}", f"high = {hi!r}"]  # fmt: skip
+    national = sorted({column for column, _ in METRICS.values()})
+    lines += ["", "[outputs]", f"national = {toml_value(national)}", "", "[outputs.metrics]"]
+    lines += [f'{m} = {{ column = "{c}", year = {y} }}' for m, (c, y) in METRICS.items()]
+    lines += ["", "[analysis]", f"metrics = {toml_value(list(METRICS))}"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("ensemble", type=Path, nargs="?", default=ENSEMBLE)
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--write", action="store_true")
+    mode.add_argument("--check", action="store_true")
+    parser.add_argument("--trajectories", type=int, default=TRAJECTORIES)
+    parser.add_argument("--replications", type=int, default=REPLICATIONS)
+    parser.add_argument("--households-per-agent", type=float, default=SCALE)
+    parser.add_argument("--folder", type=Path, default=HERE, help="where the sweeps are")
+    args = parser.parse_args()
+    bounds = ranges(pd.read_csv(args.ensemble))
+    args.folder.mkdir(parents=True, exist_ok=True)
+    stale = []
+    for name, scenario in SCENARIOS.items():
+        text = sweep_text(
+            scenario,
+            bounds,
+            args.trajectories,
+            args.replications,
+            args.households_per_agent,
+            args.folder,
+        )
+        path = args.folder / f"morris_{name}.toml"
+        if args.write:
+            path.write_text(text, encoding="utf-8")
+        elif not path.is_file() or path.read_text(encoding="utf-8") != text:
+            stale.append(path.name)
+    if stale:
+        print(f"sweeps not from {args.ensemble}: {stale}; rerun with --write", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
