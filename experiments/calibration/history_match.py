@@ -15,14 +15,18 @@ the targets of :mod:`urbsim.analysis.targets` up to ``--last-fit-year``, over th
   parameter sets the policy and sensitivity experiments run;
 * ``parameters.csv``: each parameter's box, the ensemble's median and 5-95 % range, the share of
   the box range the ensemble spans, and any hard bound it reaches;
-* ``fit.csv``: every usable target predicted over the ensemble (emulators of all waves' runs:
-  mean, 95 % range with emulator and run-to-run uncertainty), the error of the ensemble mean,
-  the error over the tolerance and whether it is within, and ``replication_sd``: the median
-  run-to-run sd over the design points at the chosen scale (what the scale costs in noise).
+* ``fit.csv``: every usable target from runs of the model at the first ``--check-sets``
+  parameter sets of the ensemble (``check/``, ``--check-replications`` each): the ensemble
+  mean, the 2.5-97.5 % range over those runs, the error of the mean and over the tolerance and
+  whether it is within, ``replication_sd`` (the median run-to-run sd at the chosen scale: what
+  the scale costs in noise) and ``ensemble_sd`` (the sd between the sets' means);
+* ``timing.csv``: wall seconds of every stage (per wave: design, runs, emulators; the final
+  sample; the check runs).
 
 A box bound reached by the ensemble that is not a hard limit stops the script (exit 1, the
-message says which bound to widen in ``box.csv``). ``--estimate N`` only times N runs at the
-chosen scale and prints the plan's expected wall time on this machine.
+message says which bound to widen in ``box.csv``); an empty not-ruled-out space stops it too and
+writes ``ruled_out.csv`` (which targets rule out what). ``--estimate N`` only times N runs and
+one target's emulators at the chosen scale and prints the plan's expected time on this machine.
 
 Usage: python experiments/calibration/history_match.py OUT [--last-fit-year 2015] [options]
 """
@@ -227,7 +231,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--box", type=Path, default=HERE / "box.csv")
     p.add_argument("--last-fit-year", type=int, default=2019)
     p.add_argument("--points", type=lambda s: tuple(int(v) for v in s.split(",")),
-                   default=(90, 60, 60))  # fmt: skip
+                   default=(240, 120, 120))  # fmt: skip
     p.add_argument("--replications", type=int, default=3)
     p.add_argument("--households-per-agent", type=float, default=4000.0)
     p.add_argument("--final-sample", type=int, default=200)

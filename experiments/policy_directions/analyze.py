@@ -72,6 +72,7 @@ from urbsim.analysis.report import (
 )
 from urbsim.model import build_world
 from urbsim.scenario import load_scenario
+from urbsim.scenario.schema import SETTLEMENT_KEYS
 from urbsim.sweep.driver import load_sweep_dir
 from urbsim.world.base import KINDS, REGIONS, SIZE_CLASSES
 
@@ -111,6 +112,8 @@ RUN: Final[list[str]] = ["parameter_set", "replication"]
 #: The service gaps of the national and places tables (``service_gap`` is the sum of the other
 #: two).
 GAPS: Final[tuple[str, ...]] = ("service_gap", "entitlement_gap", "capacity_gap")
+#: City size classes as the national columns name them (``entitlement_gap_<key>``).
+SIZE_KEYS: Final[tuple[str, ...]] = SETTLEMENT_KEYS[: len(SIZE_CLASSES)]
 #: Diagnostics of the mechanisms the results text states (``mechanisms.csv``): name -> (national
 #: column, label, unit, factor); flows summed over 2020-2035, stocks in 2035.
 MECHANISMS: Final[dict[str, tuple[str, str, str, float]]] = {
@@ -129,9 +132,9 @@ MECHANISMS: Final[dict[str, tuple[str, str, str, float]]] = {
                                                   "growth by reclassification 2020-2035",
                                                   "million persons", 1e-6),
     **{f"entitlement_gap_{c}_pct": (f"entitlement_gap_{c}", f"Service needs not entitled, "
-                                    f"{c} cities 2035", "%", 100.0) for c in SIZE_CLASSES},
+                                    f"{c} cities 2035", "%", 100.0) for c in SIZE_KEYS},
     **{f"capacity_gap_{c}_pct": (f"capacity_gap_{c}", f"Entitled needs beyond capacity, {c} "
-                                 "cities 2035", "%", 100.0) for c in SIZE_CLASSES},
+                                 "cities 2035", "%", 100.0) for c in SIZE_KEYS},
 }  # fmt: skip
 #: The directions whose effects, summed, the package is compared with (``interaction``:
 #: all_four minus their sum, run by run).

@@ -14,6 +14,7 @@ Usage: python experiments/policy_directions/make_sweeps.py [ENSEMBLE_CSV] (--wri
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -28,6 +29,7 @@ sys.path.insert(0, str(HERE))
 from analyze import MECHANISMS, SCENARIOS  # noqa: E402
 
 ENSEMBLE = ROOT / "results" / "calibration" / "full" / "ensemble.csv"
+SWEEPS = HERE / "sweeps"
 SEED = 20200101
 #: Parameter sets x replications: 40 x 3 = 120 runs per scenario (budget: README).
 SETS, REPLICATIONS, SCALE = 40, 3, 4000.0
@@ -39,15 +41,19 @@ PLACES = ["residents", "urban_residents", "service_users", "service_gap", "entit
           "capacity_gap", "size_class_code"]  # fmt: skip
 
 
-def sweep_text(name: str, ensemble: pd.DataFrame, sets: int, reps: int, scale: float) -> str:
-    """The sweep file of one scenario."""
+def sweep_text(
+    name: str, ensemble: pd.DataFrame, sets: int, reps: int, scale: float, folder: Path = SWEEPS
+) -> str:
+    """The sweep file of one scenario, to be written into ``folder`` (by default the
+    experiment's ``sweeps/``: the base scenario's path is relative to it)."""
+    base = os.path.relpath(ROOT / "scenarios" / "policy" / f"{name}.toml", folder)
     params = [c for c in ensemble.columns if c not in ("parameter_set", "max_implausibility")]
     chosen = ensemble.head(sets)
     lines = [
         f"# Scenario {name} over the first {len(chosen)} parameter sets of the calibrated",
         "# ensemble (results/calibration/full/ensemble.csv) x replications, the same in every",
         "# scenario (common random numbers). Written by make_sweeps.py --write: do not edit.",
-        f'base = "../../../scenarios/policy/{name}.toml"',
+        f"base = {toml_value(base)}",
         f"seed = {SEED}",
         f"replications = {reps}",
         f"households_per_agent = {toml_value(scale)}",
@@ -72,14 +78,18 @@ def main() -> int:
     parser.add_argument("--sets", type=int, default=SETS)
     parser.add_argument("--replications", type=int, default=REPLICATIONS)
     parser.add_argument("--households-per-agent", type=float, default=SCALE)
+    parser.add_argument("--folder", type=Path, default=SWEEPS)
     args = parser.parse_args()
+    args.folder.mkdir(parents=True, exist_ok=True)
     ensemble = pd.read_csv(args.ensemble)
     if len(ensemble) < args.sets:
         raise SystemExit(f"{args.ensemble}: {len(ensemble)} parameter sets, {args.sets} wanted")
     stale = []
     for name in SCENARIOS:
-        text = sweep_text(name, ensemble, args.sets, args.replications, args.households_per_agent)
-        path = HERE / "sweeps" / f"{name}.toml"
+        text = sweep_text(
+            name, ensemble, args.sets, args.replications, args.households_per_agent, args.folder
+        )
+        path = args.folder / f"{name}.toml"
         if args.write:
             path.write_text(text, encoding="utf-8")
         elif not path.is_file() or path.read_text(encoding="utf-8") != text:

@@ -59,7 +59,7 @@ def run_effects(reference: Path, policy: Path) -> pd.DataFrame:
 def effect_indices(policy_sweep: Path, effects: pd.DataFrame) -> pd.DataFrame:
     """Morris indices of the effects, with the design of the policy sweep's file."""
     plan = plan_sweep(policy_sweep, check_memory=False)
-    summary = effects.rename(columns={"effect": "value"})[["point", "metric", "value"]]
+    summary = effects[["point", "metric", "effect"]].rename(columns={"effect": "value"})
     indices, skipped = analyse(plan.sweep, plan.design, summary)
     for metric, reason in skipped:
         print(f"warning: effect on {metric} not analysed: {reason}", file=sys.stderr)

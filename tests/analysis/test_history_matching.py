@@ -132,6 +132,21 @@ def test_history_matching_keeps_the_truth_and_rules_out_the_wrong_region() -> No
         assert np.ptp(design, axis=0).min() > 0.05
 
 
+def test_the_cutoff_reaches_every_wave_and_every_stage_is_timed() -> None:
+    # Points with both parameters in the box's hard corners: no bound is soft.
+    hard = Box.of({"a": (0.0, 1.0), "b": (0.0, 1.0)}, {"a": (True, True), "b": (True, True)})
+    plan = Plan((6, 6), 2, candidates=40, final_sample=30, seed=2, batch=2000, cutoff=1e9)
+    result = run_waves(_toy, hard, TOY_TARGETS, plan)
+    assert all(w.cutoff == 1e9 for w in result.waves)
+    # Nothing is ruled out at such a cutoff: the far corner survives, the share is the box.
+    assert not_ruled_out(result.waves, np.array([[1.0, 0.0]]))[0]
+    assert result.nroy_share == [1.0, 1.0]
+    assert [set(s) for s in result.seconds] == [{"design", "simulate", "emulate"}] * 3
+    assert all(v >= 0.0 for s in result.seconds for v in s.values())
+    with pytest.raises(ValueError, match="cutoff"):
+        Plan((6, 6), 2, cutoff=0.0)
+
+
 def test_run_to_run_variance_enters_the_implausibility() -> None:
     x = BOX.lhs(25, seed=3)
     quiet = fit_wave(Runs.of(x, _toy(x, 4, 5)), TOY_TARGETS, BOX)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from urbsim.scenario.schema import Behaviour, Demography, Economy
+from urbsim.scenario.schema import Behaviour, Demography, Economy, HousingMarket, LabourMarket
 from urbsim.sweep.driver import plan_sweep
 
 HERE = Path(__file__).resolve().parents[2] / "experiments" / "calibration"
@@ -33,6 +33,12 @@ LEFT_AT_DEFAULT = {
     "demography.leave_home_rate": "no target measures household formation",
     "demography.insitu_growth": "reclassification's level is insitu_base",
     "economy.job_adjustment": "no target measures unemployment",
+    "economy.housing_supply_response": "no target measures housing stock or costs",
+    "economy.labour.demand_elasticity": "no target measures wages or unemployment",
+    "economy.labour.wage_adjustment": "no target measures wages or unemployment",
+    "economy.labour.regional_demand_elasticity": "no target measures regional wages",
+    "economy.housing.depreciation": "no target measures housing stock",
+    "economy.housing.income_elasticity": "no target measures floor space or housing costs",
     "economy.service_budget_share": "no target measures services before 2020",
     "economy.land_price_2010": "net land income is price x land_net_share: one is enough",
     "economy.lgfv_interest_rate": "five debt targets: infrastructure_cost, land_net_share, "
@@ -68,7 +74,8 @@ def test_no_calibrated_parameter_is_forgotten(box_table: pd.DataFrame) -> None:
     calibrated = {
         f"{prefix}.{name}"
         for prefix, model in (("behaviour", Behaviour), ("demography", Demography),
-                              ("economy", Economy))
+                              ("economy", Economy), ("economy.labour", LabourMarket),
+                              ("economy.housing", HousingMarket))
         for name, f in model.model_fields.items()
         if f.annotation in (float, int)
         and "calibrat" in str((f.json_schema_extra or {}).get("source", ""))  # type: ignore[union-attr]

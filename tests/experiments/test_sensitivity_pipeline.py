@@ -1,0 +1,63 @@
+"""Every step of the sensitivity experiment runs end to end at a tiny budget on the calibrated
+census model over the ranges of an ensemble (experiments/sensitivity/tiny.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+#: Two Morris sweeps of 2010-2035 and their analysis: minutes.
+pytestmark = pytest.mark.slow
+
+HERE = Path(__file__).resolve().parents[2] / "experiments" / "sensitivity"
+#: A small ensemble in the layout history_match.py writes (two parameters of box.csv).
+ENSEMBLE = pd.DataFrame(
+    {
+        "parameter_set": [0, 1, 2],
+        "behaviour.move_base": [0.05, 0.12, 0.09],
+        "behaviour.land_value": [0.4, 1.6, 1.0],
+        "max_implausibility": [1.2, 2.5, 0.8],
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("sensitivity")
+    ENSEMBLE.to_csv(folder / "ensemble.csv", index=False)
+    done = subprocess.run(
+        [sys.executable, str(HERE / "tiny.py"), str(folder / "ensemble.csv"), str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return folder
+
+
+def test_both_sweeps_run_over_the_ensemble_ranges(out: Path) -> None:
+    for name in ("status_quo", "all_four"):
+        runs = pd.read_parquet(out / f"morris_{name}" / "runs.parquet")
+        assert (runs["status"] == "ok").all()
+        for p in ("behaviour.move_base", "behaviour.land_value"):
+            assert runs[p].min() == pytest.approx(ENSEMBLE[p].min())
+            assert runs[p].max() == pytest.approx(ENSEMBLE[p].max())
+    levels = pd.read_csv(out / "morris_status_quo" / "indices.csv")
+    assert {"resident_urbanization_2019", "service_gap"} <= set(levels["metric"])
+    assert (out / "morris_status_quo" / "figures").is_dir()
+
+
+def test_effects_are_paired_run_by_run(out: Path) -> None:
+    effects = pd.read_csv(out / "morris_effects" / "effects.csv")
+    assert np.allclose(effects["effect"], effects["value"] - effects["value_reference"])
+    # Common random numbers: the policy starts in 2020, so 2019 levels do not differ.
+    y2019 = effects[effects["metric"].str.endswith("_2019")]
+    assert len(y2019) and np.allclose(y2019["effect"], 0.0)
+    indices = pd.read_csv(out / "morris_effects" / "indices.csv")
+    assert {"service_gap", "hukou_urbanization"} <= set(indices["metric"])
+    assert (out / "morris_effects" / "figures" / "morris_effects.png").stat().st_size > 10_000
