@@ -49,6 +49,7 @@ from hm_runs import SweepSimulator
 from urbsim.analysis.emulator import GPEmulator, variance_emulator
 from urbsim.analysis.history_matching import (
     CUTOFF,
+    Box,
     BoxBoundError,
     EmptyNroyError,
     Plan,
@@ -69,10 +70,9 @@ HERE = Path(__file__).resolve().parent
 FIRST_YEAR = 2010
 
 
-def read_box(path: Path):  # -> urbsim.analysis.history_matching.Box
+def read_box(path: Path) -> Box:
     """The parameter box of ``box.csv`` (parameter, low, high, hard_low, hard_high, why); each
     parameter's limits are its range in the scenario schema."""
-    from urbsim.analysis.history_matching import Box
     from urbsim.sweep.spec import scenario_field
 
     df = pd.read_csv(path, comment="#")
@@ -141,7 +141,7 @@ def timing_table(result: Result, sim: SweepSimulator) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def parameter_table(result: Result, box) -> pd.DataFrame:
+def parameter_table(result: Result, box: Box) -> pd.DataFrame:
     """The box and the ensemble's spread per parameter."""
     s = result.sample
     hits = {(h.name, h.side) for h in result.hard_hits}
@@ -188,7 +188,7 @@ def wave_tables(
     return waves, loo
 
 
-def estimate(args: argparse.Namespace, box, n_targets: int) -> int:
+def estimate(args: argparse.Namespace, box: Box, n_targets: int) -> int:
     """Time ``args.estimate`` runs at the chosen scale and one wave's emulators; print the
     plan's expected wall time on this machine (runs on ``args.workers`` workers, emulators in
     this process)."""
@@ -211,7 +211,7 @@ def estimate(args: argparse.Namespace, box, n_targets: int) -> int:
     return 0
 
 
-def emulator_seconds(box, n: int, seed: int) -> float:
+def emulator_seconds(box: Box, n: int, seed: int) -> float:
     """CPU seconds of one target's emulators (mean and log variance) on ``n`` points of the
     box, fitted to a smooth made-up output (the cost depends on the sizes, not the values)."""
     rng = np.random.default_rng(seed)
@@ -311,7 +311,13 @@ def calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_results(args: argparse.Namespace, result: Result, sim, fitted, box) -> None:
+def write_results(
+    args: argparse.Namespace,
+    result: Result,
+    sim: SweepSimulator,
+    fitted: list[Target],
+    box: Box,
+) -> None:
     """Every table of the calibration into ``args.out``."""
     out, fmt = args.out, "%.6g"
     waves, loo = wave_tables(result, fitted, args.points, args.replications)

@@ -64,8 +64,8 @@ def sweep_text(folder: Path, values: dict[str, float], reps: int, hpa: float) ->
     return "\n".join(lines) + "\n"
 
 
-def run_scale(folder: Path, values: dict[str, float], reps: int, hpa: float, workers: int):
-    """Run (or resume) the replicate sweep of one scale into ``folder/runs``."""
+def run_scale(folder: Path, values: dict[str, float], reps: int, hpa: float, workers: int) -> Path:
+    """Run (or resume) the replicate sweep of one scale into ``folder/runs``; that folder."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "sweep.toml").write_text(sweep_text(folder, values, reps, hpa), encoding="utf-8")
     outcome = run_sweep(
@@ -76,7 +76,9 @@ def run_scale(folder: Path, values: dict[str, float], reps: int, hpa: float, wor
     return folder / "runs"
 
 
-def noise_table(usable: list[Target], coarse: np.ndarray, fine: np.ndarray, scales) -> pd.DataFrame:
+def noise_table(
+    usable: list[Target], coarse: np.ndarray, fine: np.ndarray, scales: tuple[float, float]
+) -> pd.DataFrame:
     """Mean and sd between replications of every target at both scales."""
     table = pd.DataFrame(
         {
