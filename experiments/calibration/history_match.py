@@ -231,7 +231,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--box", type=Path, default=HERE / "box.csv")
     p.add_argument("--last-fit-year", type=int, default=2019)
     p.add_argument("--points", type=lambda s: tuple(int(v) for v in s.split(",")),
-                   default=(240, 120, 120))  # fmt: skip
+                   default=(260, 120, 120))  # fmt: skip
     p.add_argument("--replications", type=int, default=3)
     p.add_argument("--households-per-agent", type=float, default=4000.0)
     p.add_argument("--final-sample", type=int, default=200)

@@ -24,6 +24,7 @@ LEFT_AT_DEFAULT = {
     "behaviour.distance_floor_km": "a numerical setting of the distance term",
     "behaviour.size_reference": "sets where the size term is zero: moves with beta_size",
     "behaviour.beta_housing": "no target measures housing costs",
+    "behaviour.left_behind_nonagricultural": "no target measures left-behind children",
     "demography.fertility_mean_age": "births are aligned to the NBS crude birth rate",
     "demography.fertility_sd_age": "births are aligned to the NBS crude birth rate",
     "demography.gompertz_slope": "deaths are aligned to the NBS crude death rate",
