@@ -8,8 +8,8 @@ only, 2016-2019 predicted) and ``RESULTS/scale_noise.csv``, and writes into RESU
 * ``summary.csv``: counts and largest errors, the numbers the README's text quotes;
 * ``README.md``: ``results_template.md`` with every placeholder filled from these tables
   (:mod:`urbsim.analysis.report`; a number typed into the template stops the script);
-* ``figures/fit.png``: official values against the ensemble predictions (95 % range) of both
-  fits, the held-out years shaded.
+* ``figures/fit.png``: official values against the runs of both fits' ensembles (mean and
+  2.5-97.5 % range), the held-out years shaded.
 
 Usage: python experiments/calibration/report.py RESULTS
 """
@@ -77,11 +77,13 @@ def draw_fit(full: pd.DataFrame, oos: pd.DataFrame, folder: Path) -> Path:
 
         def panel(*_: object, data: pd.DataFrame, **__: object) -> None:
             d, ax = data, plt.gca()
-            ax.axvspan(LAST_FIT_OOS + 0.5, d["year"].max() + 0.5, color="0.9", lw=0)
+            if d["year"].max() > LAST_FIT_OOS:
+                ax.axvspan(LAST_FIT_OOS + 0.5, d["year"].max() + 0.5, color="0.9", lw=0)
             for (fit, part), color in zip(d.groupby("fit"), ("C0", "C1"), strict=False):
                 part = part.sort_values("year")
                 ax.fill_between(part["year"], part["lo95"], part["hi95"], alpha=0.25, color=color)
-                ax.plot(part["year"], part["predicted"], color=color, lw=1.2, label=fit)
+                ax.plot(part["year"], part["predicted"], color=color, lw=1.2, marker="o",
+                        ms=3, label=fit)  # fmt: skip
             first = d.drop_duplicates("year")
             ax.scatter(first["year"], first["observed"], color="k", s=12, zorder=5,
                        label="official")  # fmt: skip
@@ -91,8 +93,8 @@ def draw_fit(full: pd.DataFrame, oos: pd.DataFrame, folder: Path) -> Path:
         g.set_axis_labels("Year", "Value (target's unit)")
         g.add_legend()
         g.figure.suptitle(
-            "Official values and ensemble predictions (95 % range); grey: years held out of the "
-            "2010-2015 fit"
+            "Official values and runs of each fit's ensemble (mean and 2.5-97.5 % range); grey: "
+            "years held out of the 2010-2015 fit"
         )
         return save_figure(g.figure, folder / "fit.png", size=(13.0, 9.0))
 
