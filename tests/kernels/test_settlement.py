@@ -281,3 +281,21 @@ def test_locals_and_migrants_are_counted_apart() -> None:
     local = np.arange(N) % 2 == 0
     assert counts[L.C_LOCAL_CONVERSIONS] == int(hh["persons"][converted & local].sum()) > 0
     assert counts[L.C_SETTLED] == int(hh["persons"][converted & ~local].sum()) > 0
+
+
+def test_a_local_conversion_gains_none_of_the_benefits_of_a_local_hukou() -> None:
+    """An agricultural household at its own hukou place already holds a local hukou: the
+    premium, the hukou-only benefits and schooling per child add nothing to its decision, so
+    it converts with probability logistic(0) = 1/2 (no land cost), while migrants beside it
+    settle with logistic(premium + benefits + schooling)."""
+    par = _par(hukou_premium=1.0)
+    places = _places(0, hukou_benefit=0.5, hukou_benefit_child=0.5)
+    local = np.arange(N) % 2 == 0
+    hh = _households(
+        N, hukou_place=np.where(local, 0, 1), land=0, children=1, kids=1 << 9, persons=3
+    )
+    _step(hh, places, par)
+    converted = hh["hukou_type"] == 1
+    assert abs(converted[local].mean() - 0.5) < tolerance(0.5, N // 2)
+    migrant_p = logistic(1.0 + 0.5 + 0.5)
+    assert abs(converted[~local].mean() - migrant_p) < tolerance(migrant_p, N // 2)

@@ -482,7 +482,7 @@ class Household(mesa.Agent):
         self.permit, self.years_here = permit_before, years
         access = self.access_at(self.place, ctx)
         self.permit, self.years_here = permit_now, years_now
-        gain = settlement.benefit(access, self.place, self.children, b, ctx.places)
+        gain = settlement.benefit(access, self.place, self.children, local, b, ctx.places)
         loss = settlement.cost(
             self.hh_id, self.hukou_place, self.hukou_type, self.land, self.place, b, ctx.places
         )

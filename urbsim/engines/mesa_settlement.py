@@ -12,6 +12,7 @@ The rule, in words (``docs/ODD.md`` has it with its sources):
   of residence unless it is open; points schemes rank migrants only;
 * benefit = beta_service x (1 - service access now) x quality x (1 + child weight x children)
   + hukou premium + the place's hukou-only benefits (per household, and schooling per child);
+  zero for an agricultural local converting at its own hukou place, which has them already;
 * cost = the household's land value where the policy makes surrender a condition and the
   household holds agricultural hukou with land rights, else 0;
 * the household settles if its logit draw falls below 1 / (1 + exp(-(benefit - cost) / scale)).
@@ -43,9 +44,14 @@ def may_apply(rule: str, local: bool, years: int, min_years: int) -> bool:
     return rule == "open" or years >= min_years
 
 
-def benefit(access: float, place: int, children: int, par: ParamsRecord, pl: PlaceRecord) -> float:
+def benefit(
+    access: float, place: int, children: int, local: bool, par: ParamsRecord, pl: PlaceRecord
+) -> float:
     """Utility that a local hukou at ``place`` adds for a household with service ``access``
-    there now and ``children`` school-age children."""
+    there now and ``children`` school-age children; nothing for a ``local`` household, whose
+    hukou is there already (its services, schooling, home purchase, insurance and premium)."""
+    if local:
+        return 0.0
     service = (
         par.beta_service
         * (1.0 - access)

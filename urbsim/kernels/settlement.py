@@ -14,9 +14,11 @@ adds to what the household has now: the share of public services it lacks (one m
 access, the permit access capped below a hukou's) times their quality and the child weight, the
 non-service premium, and the benefits only a local hukou gives in the place's size class
 (schooling and exam eligibility per school-age child, home purchase where restricted, social
-insurance). The cost ``C`` is the value of the land rights the household would give up, and
-counts only where the policy in force makes surrender a condition of settling (``surrender``)
-and the household holds agricultural hukou with land.
+insurance). An agricultural household applying at its own hukou place (a local conversion)
+already has all of these: its benefit is zero, and it converts only by the logit's noise net
+of the land it would give up. The cost ``C`` is the value of the land rights the household
+would give up, and counts only where the policy in force makes surrender a condition of
+settling (``surrender``) and the household holds agricultural hukou with land.
 
 Land values are not stored. A household's value is a keyed draw that does not change with the
 year: the key of the fixed year slot :data:`urbsim.kernels.layout.LAND_YEAR`, the household's
@@ -80,10 +82,15 @@ def household_land_value(seed: int, i: int, median: float, dispersion: float) ->
 
 @njit(**JIT_INLINE)
 def settlement_benefit(
-    acc: float, cur: int, children: int, pl: PlaceRecord, par: ParamsRecord
+    acc: float, cur: int, children: int, local: bool, pl: PlaceRecord, par: ParamsRecord
 ) -> float:
     """Utility a local hukou at ``cur`` adds for a household whose service access there is
-    ``acc`` and which has ``children`` school-age children."""
+    ``acc`` and which has ``children`` school-age children; nothing for a ``local`` household
+    (an agricultural local converting), which already holds a local hukou: full access, the
+    children's schooling and exams, home purchase and local social insurance, and the premium
+    of a local hukou are its own already."""
+    if local:
+        return 0.0
     b = (
         par.beta_service
         * (1.0 - acc)
@@ -146,7 +153,7 @@ def apply_for_hukou(
     if not eligible(rule, local, yrs, pl.min_years[cur]):
         return
     c = np.int64(children[i])
-    net = settlement_benefit(acc, cur, c, pl, par) - settlement_cost(
+    net = settlement_benefit(acc, cur, c, local, pl, par) - settlement_cost(
         i, home, ht, np.int64(land[i]), cur, pl, par
     )
     p = settle_probability(net, par.hukou_logit_scale)
