@@ -411,12 +411,16 @@ def _flow_families() -> tuple[Family, ...]:
                (0.0, 0.25), (0.0, 0.15), (0.0, 0.1),
                ("agri_migrants_settled_cumulative_to_year",),
                "Agricultural migrants settled in towns, cumulative ('more than'; start year "
-               "not stated) vs migrants granted local hukou, summed 2014-2018."),
+               "not stated) vs migrants granted local hukou, summed 2014-2018 (the model's "
+               "count includes migrants with non-agricultural hukou, about a third of them on "
+               "the census world in 2011-2014, which the official figure leaves out)."),
         Family("settled_in_year", Quantity("column", ("settled_migrants",)), "persons per year",
                (2018, 2018), _scaled("rural_migrants_granted_urban_hukou", 1e6),
                (0.0, 0.25), (0.0, 0.15), (0.0, 0.05), ("rural_migrants_granted_urban_hukou",),
                "Rural migrants granted urban hukou in the year ('nearly') vs migrants granted "
-               "local hukou in the model year."),
+               "local hukou in the model year (including those with non-agricultural hukou, "
+               "about a third on the census world in 2011-2014, whom the official figure "
+               "leaves out)."),
         Family("natural_growth", Quantity("per_1000_natural", ("births", "deaths", "residents")),
                "per 1000", (2011, 2019), _scaled("natural_growth_rate", 1.0),
                (1.0, 0.0), (0.5, 0.0), (0.3, 0.0), ("natural_growth_rate",),
