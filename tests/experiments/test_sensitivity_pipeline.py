@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -42,11 +43,15 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_both_sweeps_run_over_the_ensemble_ranges(out: Path) -> None:
     for name in ("status_quo", "all_four"):
+        sweep = tomllib.loads((out / "sweeps" / f"morris_{name}.toml").read_text("utf-8"))
+        bounds = {p["name"]: (p["low"], p["high"]) for p in sweep["design"]["parameters"]}
+        assert bounds == {p: (ENSEMBLE[p].min(), ENSEMBLE[p].max()) for p in bounds}
+        assert set(bounds) == {"behaviour.move_base", "behaviour.land_value"}
+        assert sweep["base"].endswith(f"scenarios/policy/{name}.toml")
         runs = pd.read_parquet(out / f"morris_{name}" / "runs.parquet")
         assert (runs["status"] == "ok").all()
-        for p in ("behaviour.move_base", "behaviour.land_value"):
-            assert runs[p].min() == pytest.approx(ENSEMBLE[p].min())
-            assert runs[p].max() == pytest.approx(ENSEMBLE[p].max())
+        for p, (lo, hi) in bounds.items():
+            assert runs[p].between(lo, hi).all()
     levels = pd.read_csv(out / "morris_status_quo" / "indices.csv")
     assert {"resident_urbanization_2019", "service_gap"} <= set(levels["metric"])
     assert (out / "morris_status_quo" / "figures").is_dir()
