@@ -298,6 +298,7 @@ def run_worker(
         out = Path(tmp) / "result.json"
         spec = {**spec, "out": str(out)}
         full_env = {**os.environ, **(env or {})}
+        load_before = load_average()
         t = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, str(script), "--worker", json.dumps(spec)],
@@ -310,7 +311,32 @@ def run_worker(
             raise RuntimeError(f"benchmark worker failed ({proc.returncode}): {spec}")
         result = json.loads(out.read_text())
     result["process_wall_s"] = wall
+    # On a shared machine the load says how far the times can be trusted: record it per run.
+    result["load_average_before"] = load_before
+    result["load_average_after"] = load_average()
     return result
+
+
+def load_average() -> list[float] | None:
+    """The 1-, 5- and 15-minute load averages of the machine (None where unknown)."""
+    return list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+
+
+def load_summary(runs: list[dict[str, Any]], cpus: int | None) -> dict[str, Any]:
+    """The load the runs saw: the 1-minute load average before and after each run, its
+    largest value, and whether the machine was busier than the runs themselves can make it
+    (more than ``cpus`` runnable threads: the benchmark's own threads are at most ``cpus``).
+    """
+    pairs = [(r.get("load_average_before"), r.get("load_average_after")) for r in runs]
+    ones = [x[0] for pair in pairs for x in pair if x]
+    peak = max(ones) if ones else None
+    return {
+        "one_minute_before_after_each_run": [
+            [None if x is None else x[0] for x in pair] for pair in pairs
+        ],
+        "one_minute_max": peak,
+        "busy": None if peak is None or cpus is None else peak > cpus,
+    }
 
 
 def write_worker_result(spec: dict[str, Any], result: dict[str, Any]) -> None:
@@ -378,7 +404,7 @@ def machine_info() -> dict[str, Any]:
         },
         "git_commit": _git("rev-parse", "HEAD"),
         "git_dirty": None if status is None else bool(status),
-        "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "load_average_at_start": load_average(),
         "timestamp_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 

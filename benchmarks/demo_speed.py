@@ -186,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "raw": {"cold": cold, "warm": warm},
         "machine": machine,
+        "load": T.load_summary([cold, *warm], machine["cpus_available"]),
     }
     T.write_json(out, result)
     _print(result)
@@ -247,6 +248,13 @@ def _print(r: dict[str, Any]) -> None:
         )
     print("per year, warm runs (median over years and repeats):")
     print(T.table(rows, ["phase", "ms median", "ms min", "ms max", "ns/household/year"]))
+    load = r["load"]
+    if load["one_minute_max"] is not None:
+        print(
+            f"\nload average (1 min) up to {load['one_minute_max']:.1f} on "
+            f"{m['cpus_available']} cpus"
+            + (": the machine was shared, times are upper bounds" if load["busy"] else "")
+        )
     mem = r["memory"]
     print(
         f"\nmemory: household state {mem['bytes_per_household_declared']} B/household declared "
