@@ -80,12 +80,13 @@ def two_place_world(agents: int = AGENTS, seed: int = WORLD_SEED) -> World:
     city = u < SHARE_CITY
     town = (u >= SHARE_CITY) & (u < SHARE_CITY + SHARE_TOWN)
     persons = rng.integers(1, 6, agents)
+    years_here = rng.integers(0, 10, agents)
     households = Households(
         place=np.where(city, CITY, VILLAGE),
         zone=(city | town).astype(np.uint8),
         hukou_place=np.full(agents, VILLAGE),
         hukou_type=np.zeros(agents, dtype=np.uint8),
-        years_here=rng.integers(0, 10, agents),
+        years_here=years_here,
         permit=np.zeros(agents, dtype=np.uint8),
         head_age=15 + 15 * rng.integers(0, 4, agents),  # no births, deaths or children
         education=rng.integers(0, 4, agents),
@@ -93,6 +94,9 @@ def two_place_world(agents: int = AGENTS, seed: int = WORLD_SEED) -> World:
         children=np.zeros(agents, dtype=np.uint8),
         land=np.ones(agents, dtype=np.uint8),
         persons=persons,
+        # Away from the village since arriving in the city; no children to leave behind.
+        years_away=np.where(city, years_here, 0).astype(np.uint8),
+        left_behind=np.zeros(agents, dtype=np.uint8),
     )
     return World("two-place", places, households, 1.0, {"source": str(Path(__file__).name)})
 
