@@ -97,7 +97,7 @@ def test_the_tutorial_runs_as_written(tmp_path: Path) -> None:
     assert (tmp_path / "results" / "my_sweep" / "results.parquet").is_file()
     # Rules for named places: checked, a wrong name refused, run on the census world.
     assert re.search(r"^OK my_cities [0-9a-f]{64}$", text, re.MULTILINE), text
-    # The entry's position counts the places merged from the extended scenario (see the note).
-    assert ".name: code 440100 is '广州市' in the census world, not '深圳市'" in text
+    # Named at its position in the user's file, not in the list merged with china_census.toml.
+    assert "timeline.2018.places[1].name: code 440100 is '广州市' in the census world" in text
     assert (tmp_path / "results" / "my_cities" / "places.parquet").is_file()
     assert "4 runs: 4 ok, 0 failed" in text

@@ -152,39 +152,39 @@ population_cap = { residents = 23.0e6 }
 BAD: dict[str, tuple[str, str, str]] = {
     "unknown province": (
         '[[policy.places]]\ncode = 710000\nname = "台湾省"\n',
-        "policy.places.0.code",
+        "policy.places[0].code",
         "no province has code 710000 in the census world",
     ),
     "unknown prefecture": (
         '[[policy.places]]\ncode = 119900\nname = "x"\n',
-        "policy.places.0.code",
+        "policy.places[0].code",
         "no prefecture has code 119900",
     ),
     "unknown county": (
         '[[timeline.2015.places]]\ncode = 110199\nname = "x"\n',
-        "timeline.2015.places.0.code",
+        "timeline.2015.places[0].code",
         "no county-level place has code 110199",
     ),
     "name mismatch": (
         '[[policy.places]]\ncode = 110000\nname = "上海市"\n',
-        "policy.places.0.name",
+        "policy.places[0].name",
         "code 110000 is '北京市' or 'Beijing' in the census world, not '上海市'",
     ),
     "prefecture name mismatch": (
         '[[timeline.2019.places]]\ncode = 440300\nname = "广州市"\n',
-        "timeline.2019.places.0.name",
+        "timeline.2019.places[0].name",
         "code 440300 is '深圳市' in the census world, not '广州市'",
     ),
     "code twice": (
         '[[policy.places]]\ncode = 110000\nname = "北京市"\n'
         '[[policy.places]]\ncode = 110000\nname = "北京市"\n',
-        "policy.places",
+        "policy.places[1].code",
         "code 110000 is addressed twice",
     ),
     "code twice in a year": (
         '[[timeline.2014.places]]\ncode = 110000\nname = "北京市"\n'
         '[[timeline.2014.places]]\ncode = 110000\nname = "北京市"\n',
-        "timeline.2014.places.1.code",
+        "timeline.2014.places[1].code",
         "code 110000 is addressed twice in 2014",
     ),
     "places not an array": (
@@ -195,33 +195,33 @@ BAD: dict[str, tuple[str, str, str]] = {
     "bad rule": (
         '[[timeline.2014.places]]\ncode = 110000\nname = "北京市"\n'
         'settlement = { rule = "lottery" }\n',
-        "timeline.2014.places.0.settlement.rule",
+        "timeline.2014.places[0].settlement.rule",
         "Input should be 'closed', 'open', 'conditional' or 'points'",
     ),
     "missing name": (
         "[[policy.places]]\ncode = 110000\n",
-        "policy.places.0.name",
+        "policy.places[0].name",
         "Field required",
     ),
     "code not six digits": (
         '[[policy.places]]\ncode = 11\nname = "北京市"\n',
-        "policy.places.0.code",
+        "policy.places[0].code",
         "greater than or equal to 100000",
     ),
     "misspelt field": (
         '[[policy.places]]\ncode = 110000\nname = "北京市"\nsettlment = {}\n',
-        "policy.places.0.settlment",
+        "policy.places[0].settlment",
         "unknown key (misspelt?)",
     ),
     "cap without residents": (
         '[[policy.places]]\ncode = 110000\nname = "北京市"\npopulation_cap = { trigger = 0.9 }\n',
-        "policy.places.0.population_cap.residents",
+        "policy.places[0].population_cap.residents",
         "Field required",
     ),
     "cap trigger of one": (
         '[[policy.places]]\ncode = 110000\nname = "北京市"\n'
         "population_cap = { residents = 2.3e7, trigger = 1.0 }\n",
-        "policy.places.0.population_cap.trigger",
+        "policy.places[0].population_cap.trigger",
         "less than 1",
     ),
 }
@@ -256,7 +256,7 @@ def test_the_synthetic_world_checks_its_own_names(tmp_path: Path) -> None:
     load_scenario(write(tmp_path, SYNTHETIC + good))
     bad = '[[policy.places]]\ncode = 440100\nname = "广州市"\n'
     [(field, reason)] = problems_of(write(tmp_path, SYNTHETIC + bad))
-    assert field == "policy.places.0.name"
+    assert field == "policy.places[0].name"
     assert reason == "code 440100 is 'Guangdong P01' in the china-synthetic world, not '广州市'"
 
 
@@ -277,7 +277,7 @@ def test_a_code_neither_the_world_nor_the_census_holds_is_refused_when_the_model
         f"no county-level place has code 110118 in the {world.name} world "
         "or in the census world of 2010"
     )
-    assert exc.value.problems == [("policy.places.0.code", reason)]
+    assert exc.value.problems == [("policy.places[0].code", reason)]
 
 
 def test_a_unit_of_china_outside_the_world_applies_to_no_place(
@@ -297,7 +297,7 @@ def test_a_unit_of_china_outside_the_world_applies_to_no_place(
     # A wrong name is still wrong, for a unit outside the world too.
     bad = text.replace("上海市", "北京市")
     [(field, reason)] = problems_of(write(tmp_path, bad))
-    assert field == "policy.places.0.name" and "code 310000 is '上海市'" in reason
+    assert field == "policy.places[0].name" and "code 310000 is '上海市'" in reason
 
 
 def test_urbsim_schema_documents_the_place_fields() -> None:
@@ -340,3 +340,89 @@ def test_a_scenario_that_extends_another_merges_its_places_by_code(tmp_path: Pat
     assert set(places) == {110000, 440100}
     assert places[110000].settlement.min_years == 7
     assert places[110000].population_cap is not None and places[440100].growth_pole
+
+
+# ---------------------------------------------------------------------------------------------
+# Where a mistake is reported when places merge over ``extends``
+# ---------------------------------------------------------------------------------------------
+PARENT = (
+    CENSUS
+    + '[[policy.places]]\ncode = 440100\nname = "广州市"\n'
+    + '[[policy.places]]\ncode = 440300\nname = "深圳市"\n'
+    + '[[timeline.2017.places]]\ncode = 310000\nname = "上海市"\n'
+)
+
+
+def _family(tmp_path: Path, parent: str, child: str) -> tuple[Path, Path]:
+    (tmp_path / "parent.toml").write_text(parent, encoding="utf-8")
+    return (tmp_path / "parent.toml").resolve(), write(
+        tmp_path, 'extends = "parent.toml"\n' + child
+    )
+
+
+@pytest.mark.parametrize(
+    ("child", "field"),
+    [
+        # A code written twice in the child's list (merging would fold the two entries).
+        (PLACE + '[[policy.places]]\ncode = 110000\nname = "Beijing"\n', None),
+        # The child's second entry is the merged list's fourth (the parent's two come first).
+        (PLACE + '[[policy.places]]\ncode = 310000\nname = "北京市"\n', "policy.places[1].name"),
+        (
+            '[[timeline.2017.places]]\ncode = 110000\nname = "上海市"\n',
+            "timeline.2017.places[0].name",
+        ),
+        # The child renames an entry of its parent: the name is the child's, at its position.
+        (
+            '[[timeline.2017.places]]\ncode = 310000\nname = "北京市"\n',
+            "timeline.2017.places[0].name",
+        ),
+    ],
+)
+def test_a_place_mistake_is_reported_at_its_position_in_the_file_that_wrote_it(
+    tmp_path: Path, child: str, field: str | None
+) -> None:
+    _, path = _family(tmp_path, PARENT, child)
+    if field is None:  # a code written twice in one file is refused as before
+        assert problems_of(path) == [("policy.places[1].code", "code 110000 is addressed twice")]
+        return
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(path)
+    assert exc.value.problems == [(field, exc.value.problems[0][1])]
+    assert exc.value.files == [str(path)]
+    assert f"{path}: {field}: code " in str(exc.value)
+
+
+def test_a_mistake_of_the_extended_file_is_reported_in_that_file(tmp_path: Path) -> None:
+    parent, path = _family(tmp_path, PARENT.replace('name = "深圳市"', 'name = "广州市"'), PLACE)
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(path)
+    [(field, reason)] = exc.value.problems
+    assert (field, exc.value.files) == ("policy.places[1].name", [str(parent)])
+    assert reason == "code 440300 is '深圳市' in the census world, not '广州市'"
+
+
+def test_a_field_the_child_does_not_write_is_reported_in_the_parent(tmp_path: Path) -> None:
+    """The child updates Shanghai's settlement; the wrong population cap is the parent's."""
+    bad_cap = PARENT + "population_cap = { residents = 2.5e7, trigger = 1.5 }\n"
+    child = (
+        '[[timeline.2017.places]]\ncode = 310000\nname = "上海市"\nsettlement = { rule = "open" }\n'
+    )
+    parent, path = _family(tmp_path, bad_cap, PLACE + child)
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(path)
+    [(field, _)] = exc.value.problems
+    assert (field, exc.value.files) == (
+        "timeline.2017.places[0].population_cap.trigger",
+        [str(parent)],
+    )
+
+
+def test_urbsim_check_names_the_users_file_and_entry_on_one_error_line(tmp_path: Path) -> None:
+    child = PLACE + '[[policy.places]]\ncode = 310000\nname = "北京市"\n'
+    _, path = _family(tmp_path, PARENT, child)
+    result = CliRunner().invoke(app, ["check", str(path)])
+    assert result.exit_code == 2, result.output
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1 and "Traceback" not in result.output
+    expected = "policy.places[1].name: code 310000 is '上海市' or 'Shanghai' in the census world"
+    assert f"{path}: {expected}" in result.stderr

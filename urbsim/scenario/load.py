@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -18,6 +19,7 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from urbsim.errors import UrbsimError
+from urbsim.scenario.origins import duplicate_codes, locate, place_field
 from urbsim.scenario.places import (
     PlaceIndex,
     address_problem,
@@ -44,12 +46,25 @@ MAX_NESTING: Final[int] = 32
 
 
 class ScenarioError(UrbsimError, ValueError):
-    """A scenario that cannot be run, with the file, the dotted field and the reason."""
+    """A scenario that cannot be run, with the file, the dotted field and the reason.
 
-    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+    ``files``, when given, names the file of each problem (a place entry written in a file
+    that the scenario extends is reported there); otherwise every problem is ``source``'s.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        problems: list[tuple[str, str]],
+        files: Sequence[str] | None = None,
+    ) -> None:
         self.source = source
         self.problems = problems
-        lines = [f"{source}: {field or '(top level)'}: {reason}" for field, reason in problems]
+        self.files = list(files) if files is not None else [source] * len(problems)
+        lines = [
+            f"{file}: {field or '(top level)'}: {reason}"
+            for file, (field, reason) in zip(self.files, problems, strict=True)
+        ]
         super().__init__("invalid scenario\n" + "\n".join(lines))
 
 
@@ -168,6 +183,9 @@ def read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         what = "not a file" if path.exists() else "file not found"
         raise ScenarioError(where, [(field, f"{what}: {path}")])
     data = _parse_file(path)
+    twice = duplicate_codes(data)
+    if twice:
+        raise ScenarioError(str(path), twice)
     # A relative world file is relative to the file that names it, not to a scenario that
     # extends that file from another folder.
     world = data.get("world")
@@ -195,6 +213,41 @@ def _parent_path(path: Path, parent: str) -> Path:
         return relative
     packaged = packaged_path(parent)
     return relative if packaged is None else packaged.resolve()
+
+
+def extends_chain(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """Each file of ``path``'s ``extends`` chain as written, ``path`` first: ``(file, table)``.
+
+    Read again only to say where a problem was written (:func:`locate_problems`): the chain
+    has been read once without error, so a file that can no longer be read ends it.
+    """
+    out: list[tuple[str, dict[str, Any]]] = []
+    seen: set[Path] = set()
+    while path not in seen and len(out) < MAX_EXTENDS_DEPTH:
+        seen.add(path)
+        try:
+            data = _parse_file(path)
+        except ScenarioError:
+            break
+        out.append((str(path), data))
+        parent = data.get("extends")
+        if not isinstance(parent, str) or not parent or "\0" in parent:
+            break
+        path = _parent_path(path, parent)
+    return out
+
+
+def locate_problems(
+    exc: ScenarioError,
+    merged: Mapping[str, Any],
+    chain: Sequence[tuple[str, Mapping[str, Any]]],
+) -> ScenarioError:
+    """``exc`` with each place entry's problem reported in the file that wrote the entry, at
+    its position in that file's list (:func:`urbsim.scenario.origins.locate`), rather than at
+    its position in the list merged over ``extends``."""
+    located = [locate(f, r, merged, chain, exc.source) for f, r in exc.problems]
+    problems = [(p.field, p.reason) for p in located]
+    return ScenarioError(exc.source, problems, [p.file for p in located])
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:
@@ -333,11 +386,12 @@ def _timeline_places_problems(year: int, patch: dict[str, Any]) -> list[tuple[st
         try:
             PlacePolicy.model_validate(entry)
         except ValidationError as exc:
-            problems.extend(validation_problems(exc, f"{where}.{i}"))
+            problems.extend(validation_problems(exc, place_field(where, i)))
     codes = [e.get("code") for e in entries]
     for i, code in enumerate(codes):
         if code in codes[:i]:
-            problems.append((f"{where}.{i}.code", f"code {code} is addressed twice in {year}"))
+            field = place_field(where, i, ".code")
+            problems.append((field, f"code {code} is addressed twice in {year}"))
     return problems
 
 
@@ -354,10 +408,12 @@ def _apply_patch(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, An
 def place_addresses(scenario: Scenario) -> list[tuple[str, int, str]]:
     """Every place address of a scenario as (field, code, name): the base policy's
     ``places`` and each timeline entry's (entries already validated)."""
-    out = [(f"policy.places.{i}", e.code, e.name) for i, e in enumerate(scenario.policy.places)]
+    policy = scenario.policy.places
+    out = [(place_field("policy.places", i), e.code, e.name) for i, e in enumerate(policy)]
     for key, patch in scenario.timeline.items():
+        where = _dotted("timeline", key, "places")
         for i, entry in enumerate(patch.get("places", [])):
-            out.append((_dotted("timeline", key, "places", i), entry["code"], entry["name"]))
+            out.append((place_field(where, i), entry["code"], entry["name"]))
     return out
 
 
@@ -396,7 +452,10 @@ def check_codes_in_world(loaded: LoadedScenario, index: PlaceIndex) -> None:
         and problem[0] == "code"
     ]
     if problems:
-        raise ScenarioError(loaded.source, problems)
+        exc = ScenarioError(loaded.source, problems)
+        source = Path(loaded.source)
+        chain = extends_chain(source) if source.is_file() else []
+        raise locate_problems(exc, loaded.scenario.model_dump(), chain)
 
 
 def scenario_hash(scenario: Scenario) -> str:
@@ -421,6 +480,14 @@ def validate(
     """
     if not isinstance(data, dict):
         raise TypeError(f"a scenario table must be a dict, got {type(data).__name__}")
+    try:
+        return _validate(data, source, base_dir)
+    except ScenarioError as exc:
+        raise locate_problems(exc, data, ()) from None
+
+
+def _validate(data: dict[str, Any], source: str, base_dir: Path | None) -> LoadedScenario:
+    """:func:`validate` with the place entries' problems at their merged positions."""
     deep = _too_deep(data)
     if deep is not None:
         raise ScenarioError(source, [("", f"nested too deeply at {deep}")])
@@ -470,7 +537,10 @@ def load_scenario(
     data = read_toml(path, ())
     data = apply_overrides(data, overrides)
     data.update({k: v for k, v in fields.items() if v is not None})
-    loaded = validate(data, str(path), path.parent)
+    try:
+        loaded = validate(data, str(path), path.parent)
+    except ScenarioError as exc:
+        raise locate_problems(exc, data, extends_chain(path)) from None
     wf = loaded.scenario.world.world_file
     if wf is not None and not Path(wf).is_file():
         raise ScenarioError(str(path), [("world.world_file", f"file not found: {wf}")])
