@@ -193,6 +193,9 @@ def make_kernel_inputs(
         min_years=rng.integers(0, 6, n).astype(np.int64),
         gov=gov_idx.astype(np.int64),
         surrender=(rng.random(n) < 0.5).astype(np.int64),
+        # Permits issued at some places, after their own months (issue 13: rules by place).
+        permit_on=(rng.random(n) < 0.5).astype(np.int64),
+        permit_months=rng.integers(0, 25, n).astype(np.int64),
         hukou_benefit=rng.uniform(0.0, 0.5, n),
         hukou_benefit_child=rng.uniform(0.0, 0.5, n),
         land_median=rng.uniform(0.0, 3.0, n),
@@ -230,8 +233,6 @@ def make_kernel_inputs(
         hukou_apply_rate=rng.uniform(0.0, 1.0),
         households_per_agent=world.households_per_agent,
         requisition_share=rng.uniform(0.0, 1.0),
-        permits_issued=bool(rng.random() < 0.5),
-        permit_months=int(rng.integers(0, 25)),
         service_base_access=rng.uniform(0.0, 1.0),
         points_education=rng.uniform(0.0, 20.0),
         points_years=rng.uniform(0.0, 5.0),
@@ -251,13 +252,14 @@ def make_kernel_inputs(
     )
     values.update(par_overrides)
 
-    access = np.sort(rng.uniform(0.3, 1.0, int(rng.integers(1, 6))))
+    # A schedule per place (rows of one length, as the model pads them), rising with years.
+    access = np.sort(rng.uniform(0.3, 1.0, (n, int(rng.integers(1, 6)))), axis=1)
     size = rng.uniform(0.5, 5.0, n)
     grav = gravity_rows(
         distance_decay(lat, np.radians(t.lon), rng.uniform(5.0, 50.0), rng.uniform(0.5, 2.0)),
         size,
     )
-    _, _, _, net = A.aggregate(hh, n, access.shape[0])
+    _, _, _, net = A.aggregate(hh, n, access.shape[1])
     start, members = A.origin_index(hh, n)
     return {
         "places": places,

@@ -33,8 +33,6 @@ CONTEXT = {
     "households_per_agent": 400.0,
     "requisition_share": 0.3,
     "service_base_access": 0.4,
-    "permits_issued": True,
-    "permit_months": 6,
     "seed": 20101101,
 }
 
@@ -58,8 +56,6 @@ def test_parameters_keep_their_types() -> None:
     par = make_params(behaviour, **CONTEXT)
     assert type(par.candidates) is int and par.candidates == 7
     assert type(par.move_base) is float and par.move_base == 1.0
-    assert type(par.permits_issued) is bool and par.permits_issued
-    assert type(par.permit_months) is int and par.permit_months == 6
     assert type(par.households_per_agent) is float
     for name in ("move_age", "land_region"):
         arr = getattr(par, name)
@@ -72,8 +68,8 @@ def test_parameters_keep_their_types() -> None:
 
 def test_params_need_every_field_and_no_other() -> None:
     values = make_params(Behaviour(), **CONTEXT)._asdict()
-    with pytest.raises(ValueError, match="missing \\['permit_months'\\]"):
-        params_from({k: v for k, v in values.items() if k != "permit_months"})
+    with pytest.raises(ValueError, match="missing \\['candidates'\\]"):
+        params_from({k: v for k, v in values.items() if k != "candidates"})
     with pytest.raises(ValueError, match="unknown \\['trial'\\]"):
         params_from({**values, "trial": 1.0})
 
@@ -160,10 +156,10 @@ _CACHE_RUN = textwrap.dedent(
     places = PlaceInputs(*(np.ones(1) if f.kind is np.float64 else np.zeros(1, f.kind)
                            for f in PLACE_FIELDS.values()))
     values = dict.fromkeys(PARAM_FIELDS, 0.5)
-    values.update(move_age=[1.0] * 4, candidates=2, permit_months=0)
+    values.update(move_age=[1.0] * 4, candidates=2)
     leave = np.zeros(32); leave[-1] = 1.0
     vital = VitalRates(np.zeros((2, 101)), np.zeros((2, 101)), leave)
-    household_step(np.uint64(1), hh, places, params_from(values), np.array([0.5]),
+    household_step(np.uint64(1), hh, places, params_from(values), np.array([[0.5]]),
                    np.ones((1, 1)), np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int64),
                    np.zeros((1, 1), dtype=np.int32), np.zeros(n, dtype=np.uint8),
                    vital=vital, leavers=np.zeros(n, dtype=np.uint32))

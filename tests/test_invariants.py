@@ -229,12 +229,12 @@ def test_household_step_invariants(
     assert counts[L.C_REQUISITION] == int(a["persons"][req].sum())
     # Permits only while they are issued.
     new_permit = (a["permit"] == 1) & (b["permit"] == 0)
-    if not par.permits_issued:
+    if not k["places"].permit_on.any():
         assert not new_permit.any() and counts[L.C_PERMITS] == 0
     assert counts[L.C_PERMITS] >= int(a["persons"][new_permit].sum())
 
     # -- place counts ------------------------------------------------------------------------------
-    agg, acc_all, acc_urban, net = A.aggregate(hh.as_dict(), n_places, k["access"].shape[0])
+    agg, acc_all, acc_urban, net = A.aggregate(hh.as_dict(), n_places, k["access"].shape[1])
     assert (agg >= 0).all() and (acc_all >= 0).all() and (acc_urban >= 0).all()
     assert (net >= 0).all()
     assert agg[:, A.A_RESIDENTS].sum() == agg[:, A.A_REGISTERED].sum() == a["persons"].sum()

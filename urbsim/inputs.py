@@ -65,8 +65,6 @@ CONTEXT_FIELDS: Final[tuple[InputField, ...]] = (
     InputField("households_per_agent", float, "households/agent", "the world"),
     InputField("requisition_share", float, "share", "scenario demography.requisition_share"),
     InputField("service_base_access", float, "share", "scenario economy.service_base_access"),
-    InputField("permits_issued", bool, "-", "policy in force: permit.enabled"),
-    InputField("permit_months", int, "months", "policy in force: permit.min_residence_months"),
     InputField("seed", int, "-", "scenario seed: keys the draws that do not change by year"),
 )
 
@@ -103,6 +101,10 @@ PLACE_FIELDS: Final[dict[str, InputField]] = {
         InputField("min_years", np.int64, "years", "residence the settlement rule requires"),
         InputField("gov", np.int64, "index", "local government (prefecture)"),
         InputField("surrender", np.int64, "0/1", "settling here requires giving up land rights"),
+        InputField("permit_on", np.int64, "0/1", "policy in force: permit.enabled here"),
+        InputField(
+            "permit_months", np.int64, "months", "policy in force: permit.min_residence_months"
+        ),
         InputField("hukou_benefit", np.float64, "util", "hukou-only benefits per household"),
         InputField("hukou_benefit_child", np.float64, "util", "hukou-only schooling per child"),
         InputField("land_median", np.float64, "util", "median land value, hukou here"),
@@ -245,6 +247,8 @@ def place_inputs(
         min_years=policy.min_years.astype(np.int64),
         gov=geography["gov"].astype(np.int64),
         surrender=policy.surrender.astype(np.int64),
+        permit_on=policy.permit_on.astype(np.int64),
+        permit_months=policy.permit_months.astype(np.int64),
         hukou_benefit=policy.hukou_benefit.astype(np.float64),
         hukou_benefit_child=policy.hukou_benefit_child.astype(np.float64),
         # Land lies at the hukou place: its region sets the median of the land value.
@@ -268,7 +272,8 @@ class YearInputs:
     places : PlaceInputs
         Per-place values (:data:`PlaceInputs`).
     access : numpy.ndarray
-        Service access of a permit holder by completed years of residence.
+        Service access of a permit holder by place and completed years of residence
+        (``(n_places, width)``, each row padded with its last value).
     gravity_cdf, gravity_guide : numpy.ndarray
         Cumulative gravity proposal weights, one ``float32`` row per place of origin
         (:func:`urbsim.kernels.gravity.gravity_rows`), and their guide tables.

@@ -311,8 +311,6 @@ class UrbanizationModel(mesa.Model):
             households_per_agent=self.hpa,
             requisition_share=spec.demography.requisition_share,
             service_base_access=spec.economy.service_base_access,
-            permits_issued=pa.permit_on,
-            permit_months=pa.permit_months,
             seed=spec.seed,
         )
         geography = {

@@ -19,6 +19,8 @@ from typing import Final
 
 import numpy as np
 
+from urbsim.scenario.places import UnitAmounts
+
 #: Public-service types, each with ``{type}_users``, ``{type}_demand`` and ``{type}_capacity``
 #: arrays in :class:`PlaceState`.
 SERVICE_TYPES: Final[tuple[str, ...]] = ("education", "health", "elderly")
@@ -334,14 +336,16 @@ class PolicyArrays:
     rule: np.ndarray  # int64, settlement rule code per place
     min_years: np.ndarray  # int64, years of residence required per place
     quota_per_10k: np.ndarray  # float64, points quota per place's city (persons / 10k / year)
-    permit_on: bool
-    permit_months: int
-    access: np.ndarray  # float64, permit access by completed years (capped below a hukou's)
+    permit_on: np.ndarray  # bool per place, residence permits issued
+    permit_months: np.ndarray  # int64 per place, residence (months) a permit requires
+    # float64 (places, years): permit access by completed years at each place (capped below a
+    # hukou's; each row padded with its last value to the longest schedule in force)
+    access: np.ndarray
     surrender: np.ndarray  # int64 per place, 1 where settling requires giving up land rights
     hukou_benefit: np.ndarray  # float64 per place, utils of hukou-only benefits per household
     hukou_benefit_child: np.ndarray  # float64 per place, utils of hukou-only schooling per child
     funding_permanent: bool
-    efficiency: float
+    efficiency: np.ndarray  # float64 per place, service delivered per unit of service budget
     pole: np.ndarray  # bool per place
     # Population caps (policy.places[].population_cap), per place; no cap: 0, 0, 0, 1.
     cap_pressure: np.ndarray  # float64, enforcement of the cap in [0, 1]
@@ -351,3 +355,7 @@ class PolicyArrays:
     # County-town pilots named by place (policy.places[].county_town_pilot), per place:
     # 1 named a pilot, 0 excluded, NaN chosen by priority.
     pilot: np.ndarray
+    # Programmes of addressed units (policy.places[].county_town_budget, .renewal_households):
+    # the amount of each unit (billion yuan/year; households/year) and the places it governs.
+    county_town_budget: UnitAmounts
+    renewal_households: UnitAmounts

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from urbsim.kernels.layout import RULE_OPEN
+from urbsim.scenario.places import UnitAmounts
 from urbsim.scenario.schema import ByRegion
 from urbsim.state import LocalState, PlaceState, PolicyArrays
 from urbsim.world import PlaceTable
@@ -32,11 +33,11 @@ def policy_arrays(n: int, **kw: object) -> PolicyArrays:
         "rule": np.full(n, RULE_OPEN, dtype=np.int64),
         "min_years": np.zeros(n, dtype=np.int64),
         "quota_per_10k": np.zeros(n),
-        "permit_on": False,
-        "permit_months": 6,
-        "access": np.array([0.5, 1.0]),
+        "permit_on": np.zeros(n, dtype=np.bool_),
+        "permit_months": np.full(n, 6, dtype=np.int64),
+        "access": np.tile([0.5, 1.0], (n, 1)),
         "funding_permanent": False,
-        "efficiency": 1.0,
+        "efficiency": np.ones(n),
         "pole": np.zeros(n, dtype=np.bool_),
         "cap_pressure": np.zeros(n),
         "housing_supply_cut": np.zeros(n),
@@ -46,6 +47,8 @@ def policy_arrays(n: int, **kw: object) -> PolicyArrays:
         "surrender": np.zeros(n, dtype=np.int64),
         "hukou_benefit": np.zeros(n),
         "hukou_benefit_child": np.zeros(n),
+        "county_town_budget": UnitAmounts.none(n),
+        "renewal_households": UnitAmounts.none(n),
     }
     defaults.update(kw)
     return PolicyArrays(**defaults)  # type: ignore[arg-type]

@@ -69,9 +69,12 @@ def test_expand_policy_takes_each_place_rule_from_its_settlement_class() -> None
     np.testing.assert_array_equal(pa.rule, codes)
     np.testing.assert_array_equal(pa.min_years, [7, 5, 0, 0])
     np.testing.assert_array_equal(pa.quota_per_10k, [4.8, 0.0, 0.0, 0.0])
-    assert pa.funding_permanent and pa.efficiency == 1.5
+    assert pa.funding_permanent
+    np.testing.assert_array_equal(pa.efficiency, [1.5] * 4)
     np.testing.assert_array_equal(pa.pole, CAPITAL)
-    np.testing.assert_array_equal(pa.access, policy.permit.access)
+    # One schedule per place, the national one (capped at access_cap) everywhere.
+    np.testing.assert_array_equal(pa.access, [[0.55, 0.65, 0.75, 0.85]] * 4)
+    assert not pa.permit_on.any() and (pa.permit_months == 6).all()
 
 
 def test_pilots_are_the_highest_priority_county_towns_ties_by_index() -> None:

@@ -153,7 +153,9 @@ MOVES: dict[str, Any] = {
 
 #: Rules of named places (synthetic world): Beijing's points scheme and a cap that binds (its
 #: school, housing and quota channels), Shanghai's cap tightened in 2015, Guangdong conditional
-#: but its first prefecture on points.
+#: but its first prefecture on points; permit rules by place (Guangdong's own schedule and
+#: months, none in Beijing, Hubei's from 2013 while the national permits are off), governance,
+#: county-town and renewal programmes of named units.
 CAPS: dict[str, Any] = {
     "name": "population-caps",
     "end_year": 2020,
@@ -164,6 +166,7 @@ CAPS: dict[str, Any] = {
             {
                 "code": 110000,
                 "name": "Beijing",
+                "permit": {"enabled": False},
                 "settlement": {"rule": "points", "min_years": 1, "quota_per_10k": 200.0},
                 "population_cap": {
                     "residents": 2.0e7,
@@ -173,17 +176,44 @@ CAPS: dict[str, Any] = {
                 },
             },
             {"code": 310000, "name": "上海市", "population_cap": {"residents": 2.6e7}},
-            {"code": 440000, "name": "广东省", "settlement": {"rule": "conditional"}},
-            {"code": 440100, "name": "Guangdong P01", "settlement": {"rule": "points"}},
+            {
+                "code": 440000,
+                "name": "广东省",
+                "settlement": {"rule": "conditional"},
+                "permit": {"min_residence_months": 24, "access": [0.1, 0.3, 0.95]},
+            },
+            {
+                "code": 440100,
+                "name": "Guangdong P01",
+                "settlement": {"rule": "points"},
+                "governance_efficiency": 1.6,
+            },
         ],
     },
     "timeline": {
+        "2012": {"permit": {"enabled": False}},
+        "2013": {
+            "places": [
+                {"code": 420000, "name": "Hubei", "permit": {"enabled": True}},
+                {
+                    "code": 440000,
+                    "name": "广东省",
+                    "permit": {"enabled": True},
+                    "county_town_budget": 400.0,
+                },
+            ]
+        },
         "2015": {
             "places": [
-                {"code": 310000, "name": "上海市", "population_cap": {"residents": 1.5e7}},
+                {
+                    "code": 310000,
+                    "name": "上海市",
+                    "population_cap": {"residents": 1.5e7},
+                    "renewal_households": 2.0e6,
+                },
                 {"code": 440100, "name": "Guangdong P01", "settlement": {"quota_per_10k": 300.0}},
             ]
-        }
+        },
     },
 }
 
@@ -533,6 +563,12 @@ def test_engines_identical_every_year(
         pa = numba.policy_arrays
         assert pa.cap_pressure.max() == 1.0 and pa.school_access.min() < 0.2
         assert pa.demolition.max() > 0 and (pa.rule == L.RULE_POINTS).any()
+        # Permits by place: issued in Guangdong and Hubei only after 2012, on their schedules.
+        assert national["permits_issued"].loc[national["year"] >= 2013].sum() > 0
+        province = numba.place_table.province_code
+        assert set(province[pa.permit_on].tolist()) == {42, 44}
+        assert (pa.access[province == 44, -1] == 0.85).all()  # capped at access_cap
+        assert pa.county_town_budget.governed.sum() > 0 and pa.efficiency.max() == 1.6
     if case.scenario == "settle":
         assert national["local_conversions"].sum() > national["requisition_conversions"].sum()
         assert national["points_conversions"].sum() > 0 or case.tiny is not None
@@ -593,14 +629,22 @@ def _permit_without_half_year(
 ) -> None:
     """The permit rule counting completed years only (no six months' grace)."""
     if (
-        ctx.par.permits_issued
+        ctx.places.permit_on[self.place] == 1
         and self.hukou_place != self.place
         and self.permit == 0
-        and 12 * years >= ctx.par.permit_months
+        and 12 * years >= ctx.places.permit_months[self.place]
         and u < ctx.par.permit_takeup
     ):
         self.permit = 1
         tally["permits"] += self.persons
+
+
+def _access_of_hukou_place_schedule(self: Household, place: int, ctx: YearContext) -> float:
+    """A permit holder entitled by the schedule of its hukou place, not of where it lives."""
+    if place == self.place and self.permit == 1 and place != self.hukou_place:
+        schedule = ctx.access[self.hukou_place]
+        return schedule[min(self.years_here, len(schedule) - 1)]
+    return _ORIGINAL["access_at"](self, place, ctx)
 
 
 def _hukou_min_years_strict(
@@ -858,6 +902,7 @@ _ORIGINAL: dict[str, Callable[..., Any]] = {
     "probability": mesa_settlement.probability,
     "cost": mesa_settlement.cost,
     "utility": Household.utility,
+    "access_at": Household.access_at,
     "move_propensity": Household.move_propensity,
     "apply_for_hukou": Household.apply_for_hukou,
     "be_reclassified": Household.be_reclassified,
@@ -895,6 +940,13 @@ MUTATIONS = [
     ),
     ("move-propensity-scale", Household, "move_propensity", _propensity_scaled, Case("moves", 33)),
     ("permit-rule", Household, "obtain_permit", _permit_without_half_year, Case("baseline", 34)),
+    (
+        "permit-schedule-by-place",
+        Household,
+        "access_at",
+        _access_of_hukou_place_schedule,
+        Case("caps", 47, hpa=60000.0),
+    ),
     ("hukou-rule", Household, "apply_for_hukou", _hukou_min_years_strict, Case("baseline", 35)),
     ("insitu-rule", Household, "be_reclassified", _insitu_keeps_land, Case("open", 36)),
     ("points-tie-break", MesaEngine, "settle_points", _points_reversed_ties, Case("points", 37)),

@@ -108,7 +108,7 @@ def test_counts_and_origin_index_follow_the_growing_households(
     model = _model(tiny_world, small_scenario, end_year=2018)
     model.run()
     hh = model.households.as_dict()
-    agg, _, _, net = A.aggregate(hh, model.n_places, model.policy_arrays.access.shape[0])
+    agg, _, _, net = A.aggregate(hh, model.n_places, model.policy_arrays.access.shape[1])
     persons = int(model.households.persons.sum())
     assert agg[:, A.A_RESIDENTS].sum() == persons
     assert model.counts[:, A.A_RESIDENTS].sum() == persons

@@ -251,9 +251,10 @@ def test_household_access_points_and_hukou(fresh: Callable[[], UrbanizationModel
     h.permit = 0
     assert h.access_at(h.place, ctx) == base
     h.permit = 1
-    for years in (0, 1, len(ctx.access) - 1, 40):
+    schedule = ctx.access[h.place]  # the schedule of the place the permit is held at
+    for years in (0, 1, len(schedule) - 1, 40):
         h.years_here = years
-        assert h.access_at(h.place, ctx) == ctx.access[min(years, len(ctx.access) - 1)]
+        assert h.access_at(h.place, ctx) == schedule[min(years, len(schedule) - 1)]
     other = next(p for p in range(model.n_places) if p not in (h.place, h.hukou_place))
     assert h.access_at(other, ctx) == base
     h.education, h.years_here = 2, 7

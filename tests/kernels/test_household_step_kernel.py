@@ -105,16 +105,25 @@ def make_pf(lat: list[float], lon: list[float], **columns: Any) -> dict[str, np.
 
 
 def make_pi(
-    n: int, province: Any = 0, rule: Any = L.RULE_CLOSED, min_years: Any = 0, surrender: Any = 0
+    n: int,
+    province: Any = 0,
+    rule: Any = L.RULE_CLOSED,
+    min_years: Any = 0,
+    surrender: Any = 0,
+    permit_on: Any = 0,
+    permit_months: Any = 0,
 ) -> dict[str, np.ndarray]:
     """Integer place values: province, settlement rule, minimum years, whether settling
-    requires giving up land rights; one government each."""
+    requires giving up land rights, whether permits are issued and after how many months;
+    one government each."""
     pi = {
         "province": province,
         "rule": rule,
         "min_years": min_years,
         "gov": np.arange(n),
         "surrender": surrender,
+        "permit_on": permit_on,
+        "permit_months": permit_months,
     }
     return {k: np.broadcast_to(np.asarray(v, dtype=np.int64), (n,)).copy() for k, v in pi.items()}
 
@@ -145,6 +154,8 @@ def run_step(
     n_places = pi["province"].shape[0]
     if access is None:
         access = np.array([0.5, 0.6, 0.7, 0.8])
+    if access.ndim == 1:  # one schedule for every place
+        access = np.tile(access, (n_places, 1))
     if grav is None:
         grav = np.cumsum(np.ones((n_places, n_places)), axis=1)
     if start is None:
@@ -469,8 +480,8 @@ def test_permit_eligibility(months: int, min_years: int) -> None:
     hh = make_households(1000, hukou_place=1, hukou_type=0, years_here=years)
     hh["hukou_place"][:100] = 0  # locals with agricultural hukou: no permit
     hh["permit"][100:200] = 1  # holders already
-    par = make_par(permits_issued=True, permit_months=months, permit_takeup=1.0)
-    counts, _ = run_step(hh, pf, make_pi(2), par)
+    par = make_par(permit_takeup=1.0)
+    counts, _ = run_step(hh, pf, make_pi(2, permit_on=1, permit_months=months), par)
     eligible = np.zeros(1000, dtype=bool)
     eligible[200:] = years[200:] >= min_years
     got = hh["permit"] == 1
@@ -483,9 +494,35 @@ def test_permit_eligibility(months: int, min_years: int) -> None:
 def test_no_permits_while_permits_are_off() -> None:
     pf = make_pf([30.0, 31.0], [114.0, 115.0])
     hh = make_households(1000, hukou_place=1, hukou_type=0, years_here=5)
-    counts, _ = run_step(hh, pf, make_pi(2), make_par(permit_months=0, permit_takeup=1.0))
+    counts, _ = run_step(hh, pf, make_pi(2), make_par(permit_takeup=1.0))
     assert counts[L.C_PERMITS] == 0
     assert not hh["permit"].any()
+
+
+def test_permits_follow_the_rules_of_the_place_lived_in() -> None:
+    """Issue 13: place 0 issues permits after 6 months, place 1 after 36, place 2 none; every
+    household has lived 2 years where it is (30 months at mid-year)."""
+    pf = make_pf([30.0, 31.0, 32.0, 33.0], [114.0, 115.0, 116.0, 117.0])
+    hh = make_households(3000, place=np.arange(3000) % 3, hukou_place=3, years_here=2)
+    pi = make_pi(4, permit_on=[1, 1, 0, 0], permit_months=[6, 36, 0, 0])
+    run_step(hh, pf, pi, make_par(permit_takeup=1.0))
+    got = hh["permit"] == 1
+    assert got[hh["place"] == 0].all()
+    assert not got[hh["place"] != 0].any()
+
+
+def test_a_permit_holder_is_entitled_by_the_schedule_of_the_place_it_holds_it_at() -> None:
+    """Issue 13: the access of a permit holder is its place's row of the schedules (place 0's
+    [0.5, 0.6, 0.7, 0.8]: 0.7 after 2 years), whatever the other places' rows say."""
+    pf, pi, net = _three_places()
+    par = _always_move_par(**BETAS)
+    hh = make_households(
+        N, place=0, hukou_place=2, hukou_type=0, land=0, permit=1, years_here=2, children=1
+    )
+    grav = np.array([[0.0, 1.0, 1.0], [1.0, 1.0, 2.0], [1.0, 2.0, 2.0]])
+    access = np.array([[0.5, 0.6, 0.7, 0.8], [0.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0]])
+    counts, _ = run_step(hh, pf, pi, par, access=access, grav=grav, net=net, n_candidates=2)
+    _check_three_place_choice(hh, counts, _three_place_probabilities(pf), slice(None))
 
 
 # --- settlement rules -----------------------------------------------------------------------------
@@ -751,7 +788,7 @@ def _valid_inputs(n: int = 10, n_places: int = 3) -> dict[str, Any]:
         "households": hh,
         "places": make_places(make_pf([30.0] * n_places, [114.0] * n_places), make_pi(n_places)),
         "par": make_par(candidates=2),
-        "access": np.array([0.5]),
+        "access": np.full((n_places, 1), 0.5),
         "grav_cdf": np.cumsum(np.ones((n_places, n_places)), axis=1),
         "origin_start": np.zeros(n_places + 1, dtype=np.int64),
         "origin_members": np.zeros(0, dtype=np.int64),
@@ -790,8 +827,9 @@ def _places_with(**fields: Any) -> Any:
         ("net", np.zeros((3, 2), dtype=np.int32)),
         ("origin_start", np.zeros(3, dtype=np.int64)),
         ("flag", np.zeros(9, dtype=np.uint8)),
-        ("access", np.zeros(0)),
+        ("access", np.zeros((3, 0))),
         ("access", np.zeros((2, 2))),
+        ("access", np.array([0.5, 0.6, 0.7])),  # the old layout: one schedule for all places
         ("grav_cdf", np.ones((1, 4))),
         ("grav_cdf", np.ones((1, 3))),  # the old layout: one row per province
         ("netp", np.zeros((1, 2), dtype=np.int32)),
@@ -895,7 +933,7 @@ values = dict.fromkeys(PARAM_FIELDS, 0.0)
 values.update(distance_floor_km=50.0, size_reference=1.0, move_base=1.0, move_age=[1.0] * 4,
               move_unemployed=1.0, households_per_agent=1.0, candidates=2)
 par = params_from(values)
-access = np.array([0.5]); grav = np.cumsum(np.ones((3, 3)), axis=1)
+access = np.full((3, 1), 0.5); grav = np.cumsum(np.ones((3, 3)), axis=1)
 start = np.zeros(4, dtype=np.int64); members = np.zeros(0, dtype=np.int64)
 net = np.zeros((3, 3), dtype=np.int32); flag = np.zeros(20, dtype=np.uint8)
 try:

@@ -196,7 +196,7 @@ def _step(hh: dict[str, np.ndarray], places: Any, par: Any) -> np.ndarray:
         hh,
         places,
         par,
-        np.array([0.5]),
+        np.full((2, 1), 0.5),
         np.cumsum(np.ones((2, 2)), axis=1),
         start,
         members,

@@ -90,7 +90,7 @@ def test_hukou_benefits_come_from_the_settlement_class() -> None:
 def test_permit_access_is_capped_below_a_hukou() -> None:
     policy = Policy.model_validate({"permit": {"access": [0.5, 0.8, 0.95, 1.0], "access_cap": 0.9}})
     pa = expand_policy(policy, SIZE, KIND, CAPITAL)
-    np.testing.assert_array_equal(pa.access, [0.5, 0.8, 0.9, 0.9])
+    np.testing.assert_array_equal(pa.access, [[0.5, 0.8, 0.9, 0.9]] * len(SIZE))
     assert (pa.access < 1.0).all()
 
 

@@ -115,7 +115,7 @@ def _utilities(
         + b.beta_amenity * pl.amenity[j],
         b.beta_income * pl.log_income_rural[j] - b.beta_housing * pl.log_cost_rural[j],
     )
-    permit_access = inputs.access[min(hh["years_here"], inputs.access.shape[0] - 1)]
+    permit_access = inputs.access[cur, min(hh["years_here"], inputs.access.shape[1] - 1)]
     acc = np.where(
         j == home,
         1.0,
@@ -321,6 +321,8 @@ def example_case(
         min_years=np.zeros(n, dtype=np.int64),
         gov=np.arange(n, dtype=np.int64),
         surrender=np.zeros(n, dtype=np.int64),
+        permit_on=np.zeros(n, dtype=np.int64),
+        permit_months=np.full(n, 6, dtype=np.int64),
     )
     return ChoiceCase(
         _example_inputs(places, par, households), households, np.arange(movers, dtype=np.int64)
@@ -345,8 +347,6 @@ def _example_params(candidates: int, share: float) -> tuple[object, ...]:
         "households_per_agent": 1.0,
         "requisition_share": 0.0,
         "service_base_access": 0.3,
-        "permits_issued": False,
-        "permit_months": 6,
         "seed": 0,
     }
     assert set(values) == set(PARAM_FIELDS)
@@ -355,8 +355,8 @@ def _example_params(candidates: int, share: float) -> tuple[object, ...]:
 
 def _example_inputs(places: PlaceInputs, par: tuple[object, ...], hh: Households) -> YearInputs:
     n = places.quality.shape[0]
-    access = np.array([0.5, 0.6, 0.7])
-    c = A.count_households(hh.as_dict(), n, access.shape[0])
+    access = np.tile([0.5, 0.6, 0.7], (n, 1))
+    c = A.count_households(hh.as_dict(), n, access.shape[1])
     size = np.exp(places.log_size) ** par.gravity_size_exponent
     decay = G.distance_decay(
         places.lat, places.lon, par.distance_floor_km, par.gravity_distance_exponent

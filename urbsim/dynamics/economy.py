@@ -36,7 +36,9 @@ from urbsim.dynamics import services
 from urbsim.dynamics.housing import update_housing
 from urbsim.dynamics.labour import productivity, update_labour
 from urbsim.dynamics.local_policy import respond
+from urbsim.dynamics.programmes import county_town_money, renewal_done
 from urbsim.kernels.layout import RULE_POINTS
+from urbsim.scenario.places import UnitAmounts
 from urbsim.scenario.schema import CountyTown, Economy, Policy, Renewal
 from urbsim.state import LocalState, PlaceState, PolicyArrays
 from urbsim.world import PlaceTable
@@ -99,11 +101,18 @@ def update_places(
 # Programmes: old-community renewal, county towns
 # ---------------------------------------------------------------------------------------------
 def renew_communities(
-    ps: PlaceState, gs: LocalState, rn: Renewal, gov: np.ndarray, n_gov: int
+    ps: PlaceState,
+    gs: LocalState,
+    rn: Renewal,
+    gov: np.ndarray,
+    n_gov: int,
+    local: UnitAmounts | None = None,
 ) -> float:
     """Renovate ``rn.households_per_year`` urban households, in proportion to the households
-    each place has not yet renovated; raise amenity and the renewal factor by the renovated
-    share; charge the local share of the cost to ``gs.renewal_cost``.
+    each place has not yet renovated (at the places an addressed unit governs, the unit's
+    ``local`` amount instead: :func:`urbsim.dynamics.programmes.renewal_done`); raise amenity
+    and the renewal factor by the renovated share; charge the local share of the cost to
+    ``gs.renewal_cost``.
 
     Returns
     -------
@@ -111,13 +120,14 @@ def renew_communities(
         The central subsidy (yuan).
     """
     gs.renewal_cost[:] = 0.0
-    if rn.households_per_year <= 0:
+    if local is None:
+        local = UnitAmounts.none(ps.urban_households.shape[0])
+    if rn.households_per_year <= 0 and not local.governed.any():
         return 0.0
     left = np.clip(ps.urban_households - ps.renewed_households, 0.0, None)
-    total_left = left.sum()
-    if total_left <= 0:
+    if left.sum() <= 0:
         return 0.0
-    done = left * min(1.0, rn.households_per_year / total_left)
+    done = renewal_done(left, rn.households_per_year, local)
     share = np.divide(
         done, ps.urban_households, out=np.zeros_like(done), where=ps.urban_households > 0
     )
@@ -154,28 +164,35 @@ def fund_programme(
     pilots: np.ndarray,
     region: np.ndarray,
     unit_cost: float,
-    efficiency: float,
+    efficiency: float | np.ndarray,
     wage_index: float,
+    money: np.ndarray | None = None,
 ) -> float:
-    """Spend the county-town budget on the pilots (:func:`programme_money`): service capacity,
-    amenity and jobs in the budget's shares, at ``unit_cost`` per place of service capacity,
-    ``ct.cost_per_amenity`` per amenity unit and resident and ``ct.cost_per_job`` per job.
+    """Spend the county-town money (``money`` per place, yuan; by default the national budget
+    over the pilots, :func:`programme_money`): service capacity, amenity and jobs in the
+    budget's shares, at ``unit_cost`` per place of service capacity (divided by the place's
+    governance ``efficiency``), ``ct.cost_per_amenity`` per amenity unit and resident and
+    ``ct.cost_per_job`` per job.
 
     Returns
     -------
     float
-        Spending on the programme (yuan): central money and the pilots' special bonds.
+        Spending on the programme (yuan): higher-level money and the places' special bonds.
     """
-    money = programme_money(ps, ct, pilots, region)[pilots]
-    if not money.sum() > 0:
+    if money is None:
+        money = programme_money(ps, ct, pilots, region)
+    at = np.flatnonzero(money > 0)
+    spent = money[at]
+    if not spent.sum() > 0:
         return 0.0
-    urban = ps.urban_residents[pilots]
-    ps.programme_capacity[pilots] += money * ct.share_services * efficiency / unit_cost
-    ps.amenity[pilots] += (
-        money * ct.share_amenity / (ct.cost_per_amenity * wage_index * np.maximum(urban, 1.0))
+    eff = np.broadcast_to(np.asarray(efficiency, dtype=np.float64), money.shape)[at]
+    urban = ps.urban_residents[at]
+    ps.programme_capacity[at] += spent * ct.share_services * eff / unit_cost
+    ps.amenity[at] += (
+        spent * ct.share_amenity / (ct.cost_per_amenity * wage_index * np.maximum(urban, 1.0))
     )
-    ps.programme_jobs[pilots] += money * ct.share_jobs / (ct.cost_per_job * wage_index)
-    return float(money.sum())
+    ps.programme_jobs[at] += spent * ct.share_jobs / (ct.cost_per_job * wage_index)
+    return float(spent.sum())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,7 +231,7 @@ def fund_services(
     gov: np.ndarray,
     n_gov: int,
     wage_index: float,
-    eff: float,
+    eff: float | np.ndarray,
     first: bool,
     effort: np.ndarray,
     bonds: np.ndarray,
@@ -303,13 +320,20 @@ def update_governments(
     statutory = F.national_ceiling(eco, year) > 0.0
     lr = policy.local_response
     effort = respond(ps, gs, pa, table, gov, n_gov, lr, eco.natural_unemployment, statutory, first)
-    renewal_subsidy = renew_communities(ps, gs, policy.renewal, gov, n_gov)
+    renewal_subsidy = renew_communities(ps, gs, policy.renewal, gov, n_gov, pa.renewal_households)
     depreciate_programme(ps, eco.programme_depreciation)
-    programme = fund_programme(
-        ps, policy.county_town, pilots, table.region, unit_cost, eff, wage_index
-    )
     ct = policy.county_town
-    bonds = ct.bond_share * F.group_sum(programme_money(ps, ct, pilots, table.region), gov, n_gov)
+    money = county_town_money(
+        programme_money(ps, ct, pilots, table.region),
+        ct,
+        pa.county_town_budget,
+        table.region,
+        table.kind,
+        ps.urban_residents,
+        pa.pilot,
+    )
+    programme = fund_programme(ps, ct, pilots, table.region, unit_cost, eff, wage_index, money)
+    bonds = ct.bond_share * F.group_sum(money, gov, n_gov)
     gs.governance_cost[:] = F.governance_costs(
         ps, eff, policy.governance_cost, wage_index, gov, n_gov
     )

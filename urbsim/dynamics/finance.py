@@ -274,15 +274,17 @@ def fiscal_capacity(gs: LocalState) -> np.ndarray:
 
 def governance_costs(
     ps: PlaceState,
-    efficiency: float,
+    efficiency: float | np.ndarray,
     cost: float,
     wage_index: float,
     gov: np.ndarray,
     n_gov: int,
 ) -> np.ndarray:
     """Yearly local cost of governance above the reference efficiency 1 (yuan per government):
-    ``cost`` per urban resident per unit of efficiency above 1, scaled by the wage index."""
-    per_place = cost * wage_index * max(efficiency - 1.0, 0.0) * ps.urban_residents
+    ``cost`` per urban resident per unit of efficiency above 1 (national, or per place),
+    scaled by the wage index."""
+    above = np.maximum(np.asarray(efficiency, dtype=np.float64) - 1.0, 0.0)
+    per_place = cost * wage_index * above * ps.urban_residents
     return group_sum(per_place, gov, n_gov)
 
 

@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from urbsim.dynamics.permits import permit_arrays
 from urbsim.dynamics.population_control import cap_arrays
 from urbsim.kernels.layout import RULE_CODES
 from urbsim.places import COUNTY_TOWN
-from urbsim.scenario.places import PlaceIndex, ResolvedPlace, place_values, resolve_places
+from urbsim.scenario.places import (
+    PlaceIndex,
+    ResolvedPlace,
+    place_values,
+    resolve_places,
+    unit_amounts,
+)
 from urbsim.scenario.schema import SETTLEMENT_KEYS, CountyTown, Policy
 from urbsim.state import PolicyArrays
 from urbsim.world.base import DISTRICT as _DISTRICT
@@ -64,7 +71,9 @@ def expand_policy(
 
     Settlement rules come from each place's size class, then from ``policy.places``: a
     province's entry overrides the size class, a prefecture's the province, a county-level
-    place's the prefecture, field by field (:mod:`urbsim.scenario.places`). Population caps
+    place's the prefecture, field by field (:mod:`urbsim.scenario.places`); so do the permit
+    rules (:mod:`urbsim.dynamics.permits`), the governance efficiency and the programme
+    budgets of addressed units, over the national values. Population caps
     are measured on ``residents`` and scale the points quota down (the housing and school
     channels are the arrays ``housing_supply_cut``, ``demolition`` and ``school_access``).
 
@@ -98,29 +107,32 @@ def expand_policy(
     pole = growth_poles(policy.growth_poles.rule, size_class, kind, is_capital)
     pole = place_values(pole, resolved, lambda e: e.growth_pole) & (kind == _DISTRICT)
     caps = cap_arrays(resolved, residents, n)
+    # A permit never gives what a local hukou gives: every schedule is capped.
+    permits = permit_arrays(policy.permit, resolved, n)
     benefits = policy.hukou_benefits
     per_household = np.add(benefits.home_purchase.as_tuple(), benefits.social_insurance.as_tuple())
     return PolicyArrays(
         rule=_rule_codes(rule_code[row], resolved),
         min_years=by_place(years[row], "min_years"),
         quota_per_10k=by_place(quota[row], "quota_per_10k") * caps.quota_factor,
-        permit_on=policy.permit.enabled,
-        permit_months=policy.permit.min_residence_months,
-        # A permit never gives what a local hukou gives: the schedule is capped.
-        access=np.minimum(
-            np.asarray(policy.permit.access, dtype=np.float64), policy.permit.access_cap
-        ),
+        permit_on=permits.enabled,
+        permit_months=permits.months,
+        access=permits.access,
         surrender=land_surrender(policy.land_surrender, kind),
         hukou_benefit=per_household[row],
         hukou_benefit_child=np.asarray(benefits.schooling.as_tuple(), dtype=np.float64)[row],
         funding_permanent=policy.service_funding_base == "permanent",
-        efficiency=policy.governance_efficiency,
+        efficiency=place_values(
+            np.full(n, policy.governance_efficiency), resolved, lambda e: e.governance_efficiency
+        ),
         pole=pole,
         cap_pressure=caps.pressure,
         housing_supply_cut=caps.housing_supply_cut,
         demolition=caps.demolition,
         school_access=caps.school_access,
         pilot=place_values(np.full(n, np.nan), resolved, lambda e: e.county_town_pilot),
+        county_town_budget=unit_amounts(n, resolved, lambda e: e.county_town_budget),
+        renewal_households=unit_amounts(n, resolved, lambda e: e.renewal_households),
     )
 
 

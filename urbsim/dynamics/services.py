@@ -30,18 +30,25 @@ from urbsim.state import SERVICE_TYPES, PlaceState
 
 def access_shares(access: np.ndarray, base_access: float, n_categories: int) -> np.ndarray:
     """Entitlement of each access category (full, base, permit by years), the permit schedule
-    padded with its last value to ``n_categories`` columns."""
-    permit = np.full(n_categories - 2, access[-1])
-    permit[: min(access.shape[0], n_categories - 2)] = access[: n_categories - 2]
-    return np.concatenate(([1.0, base_access], permit))
+    padded with its last value to ``n_categories`` columns: one row, or one row per place for
+    a schedule per place (``access`` of shape ``(n_places, years)``)."""
+    access = np.asarray(access, dtype=np.float64)
+    rows = access.reshape(-1, access.shape[-1])
+    permit = np.repeat(rows[:, -1:], n_categories - 2, axis=1)
+    width = min(rows.shape[1], n_categories - 2)
+    permit[:, :width] = rows[:, :width]
+    fixed = np.broadcast_to([1.0, base_access], (rows.shape[0], 2))
+    out = np.concatenate((fixed, permit), axis=1)
+    return out if access.ndim == 2 else out[0]
 
 
 def entitled_demand(
     acc: np.ndarray, access: np.ndarray, base_access: float, hpa: float
 ) -> np.ndarray:
-    """Persons weighted by their service entitlement, per place, from access-category counts."""
+    """Persons weighted by their service entitlement, per place, from access-category counts
+    (``access``: one schedule for all places, or one row per place)."""
     shares = access_shares(access, base_access, acc.shape[1])
-    return (acc * shares[None, :]).sum(axis=1) * hpa
+    return (acc * np.atleast_2d(shares)).sum(axis=1) * hpa
 
 
 def _types(svc: Services) -> dict[str, ServiceType]:
@@ -103,7 +110,9 @@ def _missing_places(ps: PlaceState, name: str) -> np.ndarray:
     return np.clip(_required_places(ps, name) - getattr(ps, f"{name}_capacity"), 0.0, None)
 
 
-def running_cost(ps: PlaceState, svc: Services, wage_index: float, eff: float) -> np.ndarray:
+def running_cost(
+    ps: PlaceState, svc: Services, wage_index: float, eff: float | np.ndarray
+) -> np.ndarray:
     """Yuan per place to run the current stock of every type for the year."""
     cost = np.zeros(ps.residents.shape[0])
     for name, st in _types(svc).items():
@@ -111,7 +120,9 @@ def running_cost(ps: PlaceState, svc: Services, wage_index: float, eff: float) -
     return cost
 
 
-def money_needed(ps: PlaceState, svc: Services, wage_index: float, eff: float) -> np.ndarray:
+def money_needed(
+    ps: PlaceState, svc: Services, wage_index: float, eff: float | np.ndarray
+) -> np.ndarray:
     """Yuan per place to serve the entitled demand: run the places it needs of the current
     stock, build and run the places it lacks (places beyond the demand are not counted)."""
     need = np.zeros(ps.residents.shape[0])
@@ -125,7 +136,7 @@ def money_needed(ps: PlaceState, svc: Services, wage_index: float, eff: float) -
 
 
 def open_capacity(
-    ps: PlaceState, svc: Services, money: np.ndarray, wage_index: float, eff: float
+    ps: PlaceState, svc: Services, money: np.ndarray, wage_index: float, eff: float | np.ndarray
 ) -> None:
     """First year: the stock is what the money runs (no building cost), split over types in
     proportion to the operating cost of their entitled demand, so quality is even."""
@@ -146,7 +157,7 @@ def _fraction(money: np.ndarray, cost: np.ndarray) -> np.ndarray:
 
 
 def fund_capacity(
-    ps: PlaceState, svc: Services, money: np.ndarray, wage_index: float, eff: float
+    ps: PlaceState, svc: Services, money: np.ndarray, wage_index: float, eff: float | np.ndarray
 ) -> None:
     """Spend the year's service money (yuan per place) on the depreciated stock, in this order
     of priority, each step paid in full before the next gets anything:

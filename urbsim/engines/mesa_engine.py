@@ -62,7 +62,7 @@ class YearContext:
     migrants_from: dict[int, list[Household]]
     network: np.ndarray
     network_province: np.ndarray
-    access: list[float]
+    access: list[list[float]]  # permit access by place, then completed years
     fertility: list[list[float]]
     mortality: list[list[float]]
     leaving: list[float]
@@ -280,7 +280,8 @@ class Household(mesa.Agent):
         if place == self.hukou_place:
             return 1.0
         if place == self.place and self.permit == 1:
-            return ctx.access[min(self.years_here, len(ctx.access) - 1)]
+            schedule = ctx.access[place]  # the schedule of the place the permit is held at
+            return schedule[min(self.years_here, len(schedule) - 1)]
         return ctx.par.service_base_access
 
     def utility(self, place: int, zone: int, ctx: YearContext, aggregate: bool = False) -> float:
@@ -454,10 +455,10 @@ class Household(mesa.Agent):
     def obtain_permit(self, u: float, years: int, ctx: YearContext, tally: dict[str, int]) -> None:
         """Residence permit after the minimum residence, for households without local hukou."""
         if (
-            ctx.par.permits_issued
+            ctx.places.permit_on[self.place] == 1
             and self.hukou_place != self.place
             and self.permit == 0
-            and 12 * years + 6 >= ctx.par.permit_months
+            and 12 * years + 6 >= ctx.places.permit_months[self.place]
             and u < ctx.par.permit_takeup
         ):
             self.permit = 1

@@ -87,12 +87,13 @@ _BLOCK = 256
 def _access(
     at: int, home: int, cur: int, permit: int, years: int, access: np.ndarray, base: float
 ) -> float:
-    """Share of public services a household would be entitled to at place ``at``."""
+    """Share of public services a household would be entitled to at place ``at`` (a permit
+    holder: the schedule of its current place, ``access[cur]``)."""
     if at == home:
         return 1.0
     if at == cur and permit == 1:
-        k = years if years < access.shape[0] else access.shape[0] - 1
-        return access[k]
+        k = years if years < access.shape[1] else access.shape[1] - 1
+        return access[cur, k]
     return base
 
 
@@ -298,10 +299,10 @@ def _stay(
     perm = np.int64(permit[i])
     u_perm, u_huk = pair_from_bits(bits)
     if (
-        par.permits_issued
+        pl.permit_on[cur] == 1
         and home != cur
         and perm == 0
-        and 12 * yrs + 6 >= par.permit_months
+        and 12 * yrs + 6 >= pl.permit_months[cur]
         and u_perm < par.permit_takeup
     ):
         permit[i] = 1
@@ -688,8 +689,10 @@ def _check_inputs(
         raise ValueError(f"par must be a Params record, got {type(par).__name__}")
     if net.shape != (n_places, n_places) or origin_start.shape != (n_places + 1,):
         raise ValueError("net must be (n_places, n_places) and origin_start n_places + 1")
-    if flag.shape != (n,) or access.ndim != 1 or access.shape[0] < 1:
-        raise ValueError("flag must have one entry per household and access at least one")
+    if flag.shape != (n,) or access.ndim != 2 or access.shape[0] != n_places:
+        raise ValueError("flag must have one entry per household and access one row per place")
+    if access.shape[1] < 1:
+        raise ValueError("access must give at least one year")
     if grav_cdf.shape != (n_places, n_places):
         raise ValueError("grav_cdf must have one row and one column per place")
     prov = places.province
@@ -766,7 +769,8 @@ def household_step(
     par
         Behavioural parameters (:data:`urbsim.inputs.Params`).
     access
-        Service access of a permit holder by completed years of residence.
+        Service access of a permit holder by place and completed years of residence
+        (``(n_places, width)``).
     grav_cdf, origin_start, origin_members, net
         Cumulative gravity proposal weights per place of origin
         (:func:`urbsim.kernels.gravity.gravity_rows`); floating households by hukou place

@@ -1625,6 +1625,43 @@ class PlaceSettlement(Strict):
     )
 
 
+class PlacePermit(Strict):
+    """The residence-permit schedule of an addressed place: each field given replaces the
+    national value of ``policy.permit`` (or a less specific address's); a field left out keeps
+    it. The national ``access_cap`` caps every schedule."""
+
+    enabled: bool | None = P(
+        None,
+        "-",
+        "city and provincial residence-permit rules (Guangdong from 2010, Shanghai from 2013) "
+        "before the 2016 national regulations",
+        "Whether the addressed places issue residence permits; none: inherited.",
+    )
+    min_residence_months: int | None = P(
+        None,
+        "months",
+        "city permit rules",
+        "Residence required before a permit can be had at the addressed places; none: inherited.",
+        ge=0,
+        le=240,
+    )
+    access: list[float] | None = P(
+        None,
+        "share",
+        "city permit rules",
+        "Service access of a permit holder at the addressed places by completed years of "
+        "residence (last value holds after); none: inherited.",
+        min_length=1,
+        max_length=MAX_ACCESS_YEARS,
+    )
+
+    @model_validator(mode="after")
+    def _access_range(self) -> PlacePermit:
+        if self.access is not None and any(not 0 <= a <= 1 for a in self.access):
+            raise ValueError("access shares must be in [0, 1]")
+        return self
+
+
 class PopulationCap(Strict):
     """A ceiling on the resident population of an addressed unit (a province-level
     municipality, a prefecture or a county-level place: its places' residents summed), enforced
@@ -1727,6 +1764,37 @@ class PlacePolicy(Strict):
         "-",
         "city master plans",
         "Ceiling on the unit's residents and how it is enforced; none: no cap.",
+    )
+    permit: PlacePermit = Field(default_factory=PlacePermit)
+    county_town_budget: float | None = P(
+        None,
+        "billion yuan/year",
+        "provincial county-town programmes",
+        "Budget of the addressed unit's own county-town programme: split over its county towns "
+        "(counties and county-level cities not excluded by county_town_pilot = false) by "
+        "policy.county_town.priority times urban residents, spent as the national programme's "
+        "money, in place of what the national programme gives them; none: inherited.",
+        ge=0,
+        le=100_000,
+    )
+    renewal_households: float | None = P(
+        None,
+        "households/year",
+        "provincial and city renewal plans",
+        "Urban households the addressed unit renovates per year (old-community renewal), split "
+        "over its places by households not yet renovated, in place of their share of "
+        "policy.renewal.households_per_year; none: inherited.",
+        ge=0,
+        le=1e9,
+    )
+    governance_efficiency: float | None = P(
+        None,
+        "multiplier",
+        "urbsim",
+        "Service delivered per unit of service budget at the addressed places "
+        "(policy.governance_efficiency there); none: inherited.",
+        gt=0,
+        le=10,
     )
 
 
