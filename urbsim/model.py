@@ -470,6 +470,7 @@ class UrbanizationModel(mesa.Model):
                     self.policy_arrays.rule == L.RULE_POINTS, self.policy_arrays.quota_per_10k, 0.0
                 ),
                 "openness": self.local_state.openness[self.gov_of_place],
+                "settlement_relaxed": self.policy_arrays.relaxed.astype(np.float64),
                 **indicators.place_migrants(self.migrants, hpa),
                 "size_class_code": self.size_class.copy(),
             }

@@ -19,8 +19,6 @@ from typing import Final
 
 import numpy as np
 
-from urbsim.scenario.places import UnitAmounts
-
 #: Public-service types, each with ``{type}_users``, ``{type}_demand`` and ``{type}_capacity``
 #: arrays in :class:`PlaceState`.
 SERVICE_TYPES: Final[tuple[str, ...]] = ("education", "health", "elderly")
@@ -329,6 +327,49 @@ class LocalState:
         return cls(**{f.name: np.zeros(n) for f in fields(cls)})
 
 
+@dataclass(frozen=True)
+class UnitAmounts:
+    """Amounts (budgets, quantities) that addressed units give themselves, and the places each
+    amount governs: a place is governed by the most specific entry that gives the field, so a
+    province's amount is shared by its places that no prefecture or county-level entry of the
+    same field governs.
+
+    Attributes
+    ----------
+    unit : numpy.ndarray
+        Per place: the index into ``amount`` that governs it, or -1 (the national rule holds).
+    amount : numpy.ndarray
+        Per governing entry: its amount (float64, the field's unit).
+    """
+
+    unit: np.ndarray
+    amount: np.ndarray
+
+    @classmethod
+    def none(cls, n: int) -> UnitAmounts:
+        """No addressed amount: the national rule holds at all ``n`` places."""
+        return cls(np.full(n, -1, dtype=np.int64), np.zeros(0))
+
+    @property
+    def governed(self) -> np.ndarray:
+        """Per place: whether an addressed unit's amount replaces the national rule there."""
+        return self.unit >= 0
+
+    def split(self, weight: np.ndarray) -> np.ndarray:
+        """Each governed place's share of its unit's amount, in proportion to ``weight`` among
+        the places the amount governs (0 where the weights of a unit sum to 0, and at places
+        no amount governs)."""
+        out = np.zeros(self.unit.shape[0])
+        hit = self.governed
+        if not hit.any():
+            return out
+        unit = self.unit[hit]
+        w = np.asarray(weight, dtype=np.float64)[hit]
+        total = np.bincount(unit, weights=w, minlength=self.amount.shape[0])[unit]
+        out[hit] = np.divide(self.amount[unit] * w, total, out=np.zeros_like(w), where=total > 0)
+        return out
+
+
 @dataclass
 class PolicyArrays:
     """The policy in force, expanded to one value per place where it varies by place."""
@@ -359,3 +400,6 @@ class PolicyArrays:
     # the amount of each unit (billion yuan/year; households/year) and the places it governs.
     county_town_budget: UnitAmounts
     renewal_households: UnitAmounts
+    # bool per place: its government relaxed the central settlement rule this year (fewer
+    # years or a larger quota: urbsim.dynamics.local_policy); False as the timeline sets it.
+    relaxed: np.ndarray

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from urbsim.kernels.layout import RULE_OPEN
-from urbsim.scenario.places import UnitAmounts
 from urbsim.scenario.schema import ByRegion
-from urbsim.state import LocalState, PlaceState, PolicyArrays
+from urbsim.state import LocalState, PlaceState, PolicyArrays, UnitAmounts
 from urbsim.world import PlaceTable
 
 
@@ -49,6 +48,7 @@ def policy_arrays(n: int, **kw: object) -> PolicyArrays:
         "hukou_benefit_child": np.zeros(n),
         "county_town_budget": UnitAmounts.none(n),
         "renewal_households": UnitAmounts.none(n),
+        "relaxed": np.zeros(n, dtype=np.bool_),
     }
     defaults.update(kw)
     return PolicyArrays(**defaults)  # type: ignore[arg-type]

@@ -3,13 +3,19 @@ and investment effort, and the switch that leaves the central rules as they are.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+import pandas as pd
 import pytest
 from dynamics_helpers import govs, place_table, places, policy_arrays
+from pandas.testing import assert_frame_equal
 
 from urbsim.dynamics import local_policy as LP
 from urbsim.kernels.layout import RULE_CLOSED, RULE_CONDITIONAL, RULE_OPEN, RULE_POINTS
-from urbsim.scenario.schema import LocalResponse
+from urbsim.model import UrbanizationModel
+from urbsim.scenario import LoadedScenario
+from urbsim.scenario.schema import SETTLEMENT_KEYS, LocalResponse
 
 _GOV = np.array([0, 0, 1])
 
@@ -166,3 +172,76 @@ def test_the_central_policy_keeps_the_rules_of_fixed_classes() -> None:
     np.testing.assert_allclose(pa.quota_per_10k, [30.0, 30.0, 10.0])
     with pytest.raises(ValueError, match="unknown settlement classes"):
         LocalResponse(fixed_classes=["megacity"])
+
+
+# ---------------------------------------------------------------------------------------------
+# The competition for residents (issue 13): who opens, within which central bounds
+# ---------------------------------------------------------------------------------------------
+def _three_cities(lr: LocalResponse) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A mega city (6 million urban residents) and a large-I city (4 million) whose wages rose
+    10 % with employment at 99 %, and a large-I city with flat wages and 90 % employment: one
+    urban district each, all on a conditional rule of 5 years, no fiscal signal (before the
+    legislature's ceiling), urban growth equal everywhere."""
+    ps = places(
+        3,
+        urban_residents=[6e6, 4e6, 4e6],
+        wage=[110.0, 110.0, 100.0],
+        employment=[0.99, 0.99, 0.90],
+    )
+    gs = govs(3, mean_wage=[100.0, 100.0, 100.0], debt_ceiling=[1.0, 1.0, 1.0])
+    pa = policy_arrays(3, rule=np.full(3, RULE_CONDITIONAL, dtype=np.int64))
+    pa.min_years[:] = 5
+    gov = np.arange(3)
+    LP.respond(ps, gs, pa, place_table([0, 1, 1], [0, 0, 0]), gov, 3, lr, 0.05, False, False)
+    return gs.openness.copy(), pa.min_years.copy(), pa.relaxed.copy()
+
+
+def test_a_second_tier_city_under_labour_shortage_opens_and_a_slack_one_does_not() -> None:
+    lr = LocalResponse(enabled=True, adjustment=1.0)
+    openness, years, relaxed = _three_cities(lr)
+    # national wage growth (1.1 * 6 + 1.1 * 4 + 1.0 * 4) / 14 = 15 / 14; labour signal of
+    # the tight cities 1.1 - 15/14 + (0.99 - 0.95), weight 5
+    tight = 5.0 * (1.1 - 15.0 / 14.0 + 0.04)
+    np.testing.assert_allclose(openness[:2], [tight, tight])
+    assert openness[2] < 0.0
+    # round(0.343 * 3) = 1 year fewer in the tight large-I city; the mega city keeps the
+    # central rule under the 2014 bounds (fixed_classes); the slack city never tightens.
+    np.testing.assert_array_equal(years, [5, 4, 5])
+    np.testing.assert_array_equal(relaxed, [False, True, False])
+
+
+def test_a_mega_city_under_labour_shortage_opens_once_the_bounds_widen() -> None:
+    """The 2016 plan lets mega cities set their own rules (fixed_classes of super-large cities
+    only): the same signals then open the mega city too."""
+    lr = LocalResponse(enabled=True, adjustment=1.0, fixed_classes=["super_large"])
+    _, years, relaxed = _three_cities(lr)
+    np.testing.assert_array_equal(years, [4, 4, 5])
+    np.testing.assert_array_equal(relaxed, [True, True, False])
+
+
+def _tables(loaded: LoadedScenario) -> tuple[pd.DataFrame, pd.DataFrame]:
+    model = UrbanizationModel(loaded)
+    model.run()
+    return model.national_table(), model.places_table()
+
+
+def test_with_the_switch_off_the_scripted_timeline_gives_exactly_the_same_tables(
+    small_scenario: Callable[..., LoadedScenario],
+) -> None:
+    """Off, every other field of ``policy.local_response`` is inert: the tables are those of the
+    timeline alone, bit for bit, and record no openness and no relaxed rule. On, the same
+    weights change them (so the comparison can fail)."""
+    settlement = {key: {"rule": "conditional", "min_years": 5} for key in SETTLEMENT_KEYS}
+    eager = {"weight_labour": 500.0, "weight_fiscal": 50.0, "adjustment": 1.0, "fixed_classes": []}
+    timeline = {"2011": {"settlement": settlement}}
+    today = _tables(small_scenario(seed=4, end_year=2014, timeline=timeline))
+    off = {"local_response": {**eager, "enabled": False}}
+    switched_off = _tables(small_scenario(seed=4, end_year=2014, timeline=timeline, policy=off))
+    for a, b in zip(today, switched_off, strict=True):
+        assert_frame_equal(a, b, check_exact=True)
+    places = switched_off[1]
+    assert (places["openness"] == 0).all() and (places["settlement_relaxed"] == 0).all()
+    on = {"local_response": {**eager, "enabled": True}}
+    switched_on = _tables(small_scenario(seed=4, end_year=2014, timeline=timeline, policy=on))
+    assert switched_on[1]["settlement_relaxed"].sum() > 0
+    assert not switched_on[0].equals(today[0])

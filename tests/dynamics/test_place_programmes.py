@@ -14,9 +14,8 @@ from urbsim.dynamics import economy as E
 from urbsim.dynamics.permits import padded
 from urbsim.dynamics.policy import expand_policy
 from urbsim.dynamics.programmes import county_town_money, renewal_done
-from urbsim.scenario.places import UnitAmounts
 from urbsim.scenario.schema import CountyTown, Policy, Renewal
-from urbsim.state import PolicyArrays
+from urbsim.state import PolicyArrays, UnitAmounts
 
 NATIONAL = [0.55, 0.65, 0.75, 0.85]  # the default schedule (capped at 0.85)
 

@@ -38,9 +38,8 @@ from urbsim.dynamics.labour import productivity, update_labour
 from urbsim.dynamics.local_policy import respond
 from urbsim.dynamics.programmes import county_town_money, renewal_done
 from urbsim.kernels.layout import RULE_POINTS
-from urbsim.scenario.places import UnitAmounts
 from urbsim.scenario.schema import CountyTown, Economy, Policy, Renewal
-from urbsim.state import LocalState, PlaceState, PolicyArrays
+from urbsim.state import LocalState, PlaceState, PolicyArrays, UnitAmounts
 from urbsim.world import PlaceTable
 
 #: Yuan per billion yuan (``policy.county_town.budget`` is in billion yuan/year).

@@ -109,7 +109,7 @@ def apply_openness(
     """Each place's residence years and points quota under its government's openness score
     ``o``: years ``max(0, central - round(o * max_change_years))`` and quota ``central *
     quota_factor ** o`` (only ``o >= 0`` counts unless ``allow_tightening``); conditional and
-    points rules only."""
+    points rules only. ``pa.relaxed`` records the places whose years fell or quota rose."""
     score = gs.openness[gov]
     if not lr.allow_tightening:
         score = np.maximum(score, 0.0)
@@ -117,11 +117,12 @@ def apply_openness(
     adjustable = (pa.rule == RULE_CONDITIONAL) | (pa.rule == RULE_POINTS)
     if movable is not None:
         adjustable &= movable
-    pa.min_years[:] = np.where(adjustable, np.maximum(pa.min_years - cut, 0), pa.min_years)
+    years = np.where(adjustable, np.maximum(pa.min_years - cut, 0), pa.min_years)
     points = adjustable & (pa.rule == RULE_POINTS)
-    pa.quota_per_10k[:] = np.where(
-        points, pa.quota_per_10k * lr.quota_factor**score, pa.quota_per_10k
-    )
+    quota = np.where(points, pa.quota_per_10k * lr.quota_factor**score, pa.quota_per_10k)
+    pa.relaxed[:] = (years < pa.min_years) | (quota > pa.quota_per_10k)
+    pa.min_years[:] = years
+    pa.quota_per_10k[:] = quota
 
 
 def movable_places(

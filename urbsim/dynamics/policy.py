@@ -133,6 +133,7 @@ def expand_policy(
         pilot=place_values(np.full(n, np.nan), resolved, lambda e: e.county_town_pilot),
         county_town_budget=unit_amounts(n, resolved, lambda e: e.county_town_budget),
         renewal_households=unit_amounts(n, resolved, lambda e: e.renewal_households),
+        relaxed=np.zeros(n, dtype=np.bool_),
     )
 
 

@@ -3,7 +3,7 @@ budget and old-community renewal (``policy.places[].county_town_budget``,
 ``.renewal_households``), in place of what the national programme gives their places.
 
 A unit's amount governs its places that no more specific entry of the same field governs
-(:class:`urbsim.scenario.places.UnitAmounts`); every other place keeps exactly what the
+(:class:`urbsim.state.UnitAmounts`); every other place keeps exactly what the
 national programme gives it, so naming a unit changes that unit's places and no other.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from urbsim.scenario.places import UnitAmounts
 from urbsim.scenario.schema import CountyTown
+from urbsim.state import UnitAmounts
 from urbsim.world.base import DISTRICT
 
 #: Yuan per billion yuan (``county_town_budget`` is in billion yuan/year).

@@ -769,8 +769,7 @@ def household_step(
     par
         Behavioural parameters (:data:`urbsim.inputs.Params`).
     access
-        Service access of a permit holder by place and completed years of residence
-        (``(n_places, width)``).
+        Permit holders' service access by place and completed years, ``(n_places, width)``.
     grav_cdf, origin_start, origin_members, net
         Cumulative gravity proposal weights per place of origin
         (:func:`urbsim.kernels.gravity.gravity_rows`); floating households by hukou place

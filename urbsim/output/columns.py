@@ -383,6 +383,13 @@ PLACES: Final[tuple[Column, ...]] = (
         "score in [-1, 1]",
         "Openness of the place's government to new residents (0 without local responses).",
     ),
+    Column(
+        "settlement_relaxed",
+        "float64",
+        "0/1",
+        "1 where the place's government relaxed the central settlement rule in the year (fewer "
+        "residence years or a larger points quota than the timeline's rule), else 0.",
+    ),
     _persons(
         "inmigrants_other_province",
         "Residents whose hukou place is in another province (the 2010 census's in-migrants from "
