@@ -52,7 +52,7 @@ def test_openness_moves_part_way_to_a_clipped_target() -> None:
         weight_labour=2.0,
         weight_population=10.0,
         weight_fiscal=1.0,
-        fiscal_reference=0.1,
+        weight_rivals=0.5,
         adjustment=0.5,
     )
     gs = govs(2, openness=[0.0, 0.2])
@@ -60,12 +60,28 @@ def test_openness_moves_part_way_to_a_clipped_target() -> None:
         gs,
         labour=np.array([0.1, 0.0]),
         population=np.array([-0.02, 0.3]),
-        fiscal=np.array([0.3, 0.1]),
+        fiscal=np.array([0.2, 0.0]),
+        rivals=np.array([0.2, 0.0]),
         lr=lr,
     )
-    # gov 0 target 2 * 0.1 + 10 * 0.02 + (0.3 - 0.1) = 0.6 -> 0 + 0.5 * 0.6 = 0.3
+    # gov 0 target 2 * 0.1 + 10 * 0.02 + 0.2 + 0.5 * 0.2 = 0.7 -> 0 + 0.5 * 0.7 = 0.35
     # gov 1 target -3 clipped to -1 -> 0.2 + 0.5 * (-1.2) = -0.4
-    np.testing.assert_allclose(gs.openness, [0.3, -0.4])
+    np.testing.assert_allclose(gs.openness, [0.35, -0.4])
+
+
+def test_class_means_of_rivals_and_of_the_whole_class() -> None:
+    values = np.array([0.4, 0.1, -0.2, 0.3])
+    weight = np.array([1.0, 3.0, 2.0, 5.0])
+    size = np.array([1, 1, 1, 3])
+    # rivals of gov 0: (0.1 * 3 - 0.2 * 2) / 5 = -0.02; of gov 1: (0.4 - 0.4) / 3 = 0;
+    # of gov 2: (0.4 + 0.3) / 4 = 0.175; gov 3 has no rival
+    np.testing.assert_allclose(
+        LP.class_mean(values, weight, size, exclude_self=True), [-0.02, 0.0, 0.175, 0.0]
+    )
+    # the whole class: (0.4 + 0.3 - 0.4) / 6 = 0.05 for the first three, 0.3 for gov 3
+    np.testing.assert_allclose(
+        LP.class_mean(values, weight, size, exclude_self=False), [0.05, 0.05, 0.05, 0.3]
+    )
 
 
 def test_open_governments_cut_years_and_raise_quotas_of_conditional_and_points_rules() -> None:
@@ -143,12 +159,16 @@ def test_switched_on_the_first_year_only_records_wages() -> None:
     gs2 = govs(2, debt_ceiling=[100.0, 100.0], mean_wage=[2.0, 3.0])
     LP.respond(ps, gs2, pa, table, _GOV, 2, lr, 0.05, False, first=False)
     np.testing.assert_allclose(gs2.openness, [0.125, 0.125])
-    # With it, a government with all its ceiling unused opens up:
-    # target 0.25 + 1 * (1 - 0.1) -> clipped to 1, openness 0.5, 2 years fewer, effort 1.25
+    # With it, room counts against that of the size class: government 0 (200 urban residents)
+    # has all its ceiling unused, government 1 (200, the same class) none: class mean 0.5, so
+    # fiscal signals +0.5 and -0.5; the rivals' openness was 0.
+    gs.debt[:] = [0.0, 100.0]
     effort = LP.respond(ps, gs, pa, table, _GOV, 2, lr, 0.05, True, first=False)
-    np.testing.assert_allclose(gs.openness, [0.5, 0.5])
-    np.testing.assert_array_equal(pa.min_years, [3, 3, 3])
-    np.testing.assert_allclose(effort, [1.25, 1.25])
+    # targets 0.25 + 0.5 = 0.75 and 0.25 - 0.5 = -0.25: openness 0.375 and -0.125
+    np.testing.assert_allclose(gs.openness, [0.375, -0.125])
+    # round(0.375 * 3) = 1 year fewer at government 0's places; effort 1 + 0.5 * openness
+    np.testing.assert_array_equal(pa.min_years, [4, 4, 5])
+    np.testing.assert_allclose(effort, [1.1875, 0.9375])
 
 
 def test_the_central_policy_keeps_the_rules_of_fixed_classes() -> None:

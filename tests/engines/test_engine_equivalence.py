@@ -231,7 +231,7 @@ LOCAL: dict[str, Any] = {
             "weight_labour": 50.0,
             "weight_population": 50.0,
             "weight_fiscal": 3.0,
-            "fiscal_reference": 0.5,
+            "weight_rivals": 0.9,
             "adjustment": 1.0,
             "max_change_years": 3,
             "quota_factor": 5.0,

@@ -10,8 +10,11 @@ signals, each a documented parameter's weight times a quantity the model compute
   over the natural rate (a tight market);
 * its **population change**: urban residents' growth below the national growth (a city losing
   ground to others competes for residents);
-* its **fiscal room**: the share of its debt ceiling still unused (a city that can borrow can
-  afford the services new residents are entitled to), from the legislature's ceiling on.
+* its **fiscal room**: the share of its debt ceiling still unused over that of the other cities
+  of its size class (a city that can borrow more than its rivals can afford the services new
+  residents are entitled to), from the legislature's ceiling on;
+* its **rivals**: the openness of the other governments of its size class last year (cities
+  compete for residents and answer each other's moves: the 2017-2019 "talent wars").
 
 The score moves a share ``adjustment`` of the way to its target each year and lies in [-1, 1].
 A positive score lowers the residence years its settlement rule requires (at most
@@ -20,9 +23,10 @@ the central quota) and its service investment effort; a negative score lowers th
 effort, and tightens the rule only with ``allow_tightening`` (off by default: since the 2014
 opinions the central requirements are maxima). Closed and open rules are left as they are,
 and so are the rules of the settlement classes in ``fixed_classes`` (super-large and mega cities
-by default: the 2014 opinions keep their population under strict central control). The fiscal
-signal counts from the legislature's ceiling on (2015). With ``policy.local_response.enabled``
-false, the central rules apply unchanged.
+by default: the 2014 opinions keep their population under strict central control; a timeline
+that widens these bounds lets them move). The fiscal signal counts from the legislature's
+ceiling on (2015). With ``policy.local_response.enabled`` false, the central rules apply
+unchanged.
 """
 
 from __future__ import annotations
@@ -85,18 +89,44 @@ def openness(
     labour: np.ndarray,
     population: np.ndarray,
     fiscal: np.ndarray,
+    rivals: np.ndarray,
     lr: LocalResponse,
 ) -> None:
     """Move each government's openness score a share ``lr.adjustment`` towards its target
-    ``weight_labour * labour - weight_population * population + weight_fiscal * (fiscal -
-    fiscal_reference)``, clipped to [-1, 1]."""
+    ``weight_labour * labour - weight_population * population + weight_fiscal * fiscal +
+    weight_rivals * rivals``, clipped to [-1, 1]."""
     target = (
         lr.weight_labour * labour
         - lr.weight_population * population
-        + lr.weight_fiscal * (fiscal - lr.fiscal_reference)
+        + lr.weight_fiscal * fiscal
+        + lr.weight_rivals * rivals
     )
     target = np.clip(target, -1.0, 1.0)
     gs.openness[:] = gs.openness + lr.adjustment * (target - gs.openness)
+
+
+def government_classes(
+    table: PlaceTable, ps: PlaceState, gov: np.ndarray, n_gov: int
+) -> np.ndarray:
+    """Size class of each government's city this year (:func:`urbsim.places.size_classes`)."""
+    out = np.zeros(n_gov, dtype=np.int64)
+    out[gov] = size_classes(table, ps.urban_residents, gov, n_gov)
+    return out
+
+
+def class_mean(
+    values: np.ndarray, weight: np.ndarray, size: np.ndarray, exclude_self: bool
+) -> np.ndarray:
+    """For each government, the mean of ``values`` over the governments of its size class
+    weighted by ``weight`` (urban residents), itself left out with ``exclude_self``; 0 where
+    the weights sum to 0."""
+    n_class = int(size.max()) + 1 if size.size else 0
+    total_w = np.bincount(size, weights=weight, minlength=n_class)[size]
+    total = np.bincount(size, weights=values * weight, minlength=n_class)[size]
+    if exclude_self:
+        total_w = total_w - weight
+        total = total - values * weight
+    return np.divide(total, total_w, out=np.zeros_like(values), where=total_w > 0)
 
 
 def apply_openness(
@@ -156,9 +186,12 @@ def respond(
 ) -> np.ndarray:
     """The year's local decisions: signals, openness, the settlement rules of each place.
 
-    ``statutory`` says whether the legislature's debt ceiling is in force: before it the
-    fiscal signal is neutral (the LGFV limit is the model's stand-in for bank credit, not a
-    ceiling the government steers by).
+    The fiscal signal is a government's unused share of its ceiling over the mean of its size
+    class, the rivals' signal the last openness of the other governments of its size class
+    (:func:`class_mean`, urban residents weighted). ``statutory`` says whether the
+    legislature's debt ceiling is in force: before it the fiscal signal is neutral (0: the
+    LGFV limit is the model's stand-in for bank credit, not a ceiling the government steers
+    by).
 
     Returns
     -------
@@ -171,8 +204,11 @@ def respond(
     labour, population, fiscal = signals(ps, gs, gov, n_gov, natural_unemployment)
     if first:
         return np.ones(n_gov)
-    # Before the legislature's ceiling the fiscal signal is neutral (at its reference).
-    neutral = np.full(n_gov, lr.fiscal_reference)
-    openness(gs, labour, population, fiscal if statutory else neutral, lr)
+    size = government_classes(table, ps, gov, n_gov)
+    urban = np.bincount(gov, weights=ps.urban_residents, minlength=n_gov)
+    rivals = class_mean(gs.openness, urban, size, exclude_self=True)
+    # Room counts against the rivals' room: a ceiling that binds everywhere is no signal.
+    room = fiscal - class_mean(fiscal, urban, size, exclude_self=False)
+    openness(gs, labour, population, room if statutory else np.zeros(n_gov), rivals, lr)
     apply_openness(pa, gs, gov, lr, movable_places(table, ps, gov, n_gov, lr))
     return investment_effort(gs, lr)

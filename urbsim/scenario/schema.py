@@ -1531,16 +1531,18 @@ class LocalResponse(Strict):
         1.0,
         "1/share",
         "assumed; calibrated in issue 14",
-        "Weight of the unused share of the debt ceiling in the openness target.",
+        "Weight of the unused share of the debt ceiling, over the mean of the governments of "
+        "the same size class, in the openness target.",
         ge=0,
         le=1000,
     )
-    fiscal_reference: float = P(
-        0.1,
-        "share",
-        "assumed; calibrated in issue 14 (the official balance stayed about 10 % under the "
-        "ceiling in 2016-2019)",
-        "Unused share of the debt ceiling at which the fiscal signal is neutral.",
+    weight_rivals: float = P(
+        0.8,
+        "-",
+        "assumed; calibrated in issue 14 (local officials are promoted on their performance "
+        "relative to their peers: Li and Zhou 2005, Journal of Public Economics)",
+        "Weight of the last openness of the other governments of the same size class (urban "
+        "residents weighted) in the openness target: a city answers its rivals' moves.",
         ge=0,
         le=1,
     )
