@@ -106,7 +106,14 @@ def places(**columns: Any) -> Any:
         lon=np.radians([114.0, 115.0, 112.5]),
     )
     values["coslat"] = np.cos(values["lat"])
-    ints = {"province": 0, "rule": L.RULE_CLOSED, "min_years": 0, "surrender": 0}
+    ints = {
+        "province": 0,
+        "rule": L.RULE_CLOSED,
+        "min_years": 0,
+        "surrender": 0,
+        "permit_on": 0,
+        "permit_months": 0,
+    }
     values.update({k: np.full(n, v, dtype=np.int64) for k, v in ints.items()})
     values["gov"] = np.arange(n, dtype=np.int64)
     values.update(columns)
@@ -135,7 +142,7 @@ def step(hh: dict[str, np.ndarray], par: Any, pl: Any = None, grav: Any = None) 
         hh,
         pl,
         par,
-        np.array([0.5]),
+        np.full((n_places, 1), 0.5),
         grav,
         start,
         members,
