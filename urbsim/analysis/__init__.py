@@ -11,6 +11,8 @@
 * :mod:`urbsim.analysis.history_matching`: history matching in waves.
 * :mod:`urbsim.analysis.services`: entitlement and capacity gaps of the public services by city
   size class (weighted by service users).
+* :mod:`urbsim.analysis.markets`: wages and housing costs by city size class (weighted by urban
+  residents, classes of a fixed year) and their growth.
 * :mod:`urbsim.analysis.effects`: policy effects over an ensemble x replications (common random
   numbers, false discovery rate, periods that never count a year twice).
 
