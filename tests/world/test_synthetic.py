@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -251,17 +249,14 @@ def test_determinism(world: World, world_seed1: World) -> None:
     )
 
 
-def test_default_scale_is_fast() -> None:
-    t0 = time.perf_counter()
+def test_default_scale_size() -> None:
+    # Build speed is measured by benchmarks/, not asserted here.
     w = build_synthetic_world()
-    assert time.perf_counter() - t0 < 5.0
     assert 0.9e6 < len(w.households) < 1.1e6
 
 
 def test_coarse_scale(provinces: pd.DataFrame) -> None:
-    t0 = time.perf_counter()
     w = build_synthetic_world(40000.0, seed=2)
-    assert time.perf_counter() - t0 < 2.0
     assert 9000 < len(w.households) < 11000
     pc = np.unique(w.places.province_code[w.households.place])
     assert set(pc) == set(provinces["code"])
