@@ -33,6 +33,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -120,6 +122,11 @@ def timed_model_class() -> type:
             inner = self.engine.step
 
             def timed_engine_step(*args: Any) -> Any:
+                # The year's household rows and living households (rows of dissolved
+                # households stay, at a small cost): per-year costs are divided by these.
+                persons = args[1].as_dict()["persons"]
+                self.current["rows"] = int(persons.shape[0])
+                self.current["alive"] = int(np.count_nonzero(persons))
                 t = time.perf_counter()
                 out = inner(*args)
                 self.current["household"] = time.perf_counter() - t

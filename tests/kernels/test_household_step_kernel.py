@@ -986,7 +986,7 @@ def test_guided_gravity_sampling_equals_the_full_search(
     guide = gravity_guide(row[None, :], n_buckets)
     edges = [b / n_buckets for b in range(n_buckets)][:50]
     for u in us + edges + [np.nextafter(e, 0.0) for e in edges[1:]]:
-        assert sample_gravity(row, guide[0], u) == _first_above(row, u), u
+        assert sample_gravity(row[None, :], guide, 0, u) == _first_above(row, u), u
 
 
 def test_gravity_guide_needs_a_power_of_two() -> None:

@@ -146,12 +146,12 @@ def network_term(nk: int, npk: int, net_log: np.ndarray, par: ParamsRecord) -> f
 
 @njit(**JIT_INLINE)
 def proposal_probability(
-    j: int, grav_row: np.ndarray, nk: int, n_origin: int, share: float
+    j: int, grav_cdf: np.ndarray, cur: int, nk: int, n_origin: int, share: float
 ) -> float:
     """Probability that one candidate draw proposes place ``j``: the mixture of the network
     draw (``nk`` of the ``n_origin`` migrants from the hukou place live at ``j``) and the
-    gravity draw on the current place's row."""
-    g = gravity_share(grav_row, j)
+    gravity draw on the current place's row ``grav_cdf[cur]``."""
+    g = gravity_share(grav_cdf, cur, j)
     if n_origin > 0:
         return share * (nk / n_origin) + (1.0 - share) * g
     return g

@@ -18,6 +18,11 @@ decision; see ``docs/ODD.md``, "Demography"):
 5. ageing: the head and every child one year older; ``children`` (school-age children, ages
    6-14, at most 3) follows the children's ages.
 
+Most households have no death, birth or leaver in a year: a quick test on each draw
+(:func:`_surely_none`, exact by the union bound) skips those chains, whose household-dependent
+loops cost more in mispredicted branches than the rest of the year; the results are the
+chains' own (``tests/kernels/test_demography_quick.py``).
+
 Every rule is written again, independently, in the reference engine
 (:mod:`urbsim.engines.mesa_engine`) with the same arithmetic in the same order.
 """
@@ -32,6 +37,10 @@ from urbsim.kernels import layout as L
 
 _URBAN = 1
 _LOW32 = 0xFFFFFFFF
+#: Margin of the quick tests below: uniforms are multiples of 2**-32, and the chained draws of
+#: :func:`_event` round by far less than this, so a uniform this far beyond the union bound
+#: misses every event of the chain whatever the rounding.
+_QUICK_MARGIN = 2.0**-30
 
 
 @njit(**JIT_INLINE)
@@ -129,6 +138,35 @@ def _leavers(u: float, k: int, leaving: np.ndarray) -> int:
     return left
 
 
+@njit(**JIT)
+def quick_bounds(mortality: np.ndarray, leaving: np.ndarray) -> tuple[np.ndarray, int]:
+    """What the quick tests of :func:`live_demography` need of the year's schedules: the
+    highest child mortality of each zone and the bit mask of the ages that may leave home."""
+    kid_max = np.zeros(mortality.shape[0])
+    for z in range(mortality.shape[0]):
+        for b in range(L.KID_AGES):
+            kid_max[z] = max(kid_max[z], mortality[z, b])
+    mask = 0
+    for b in range(L.KID_AGES):
+        if leaving[b] > 0.0:
+            mask |= np.int64(1) << b
+    return kid_max, mask
+
+
+@njit(**JIT_INLINE)
+def _surely_none(u: float, bound: float) -> bool:
+    """True when the chained draw ``u`` misses every event of a chain whose probabilities sum
+    to at most ``bound``.
+
+    After misses the chain's uniform only grows relative to the probabilities left (a miss
+    maps ``u >= q`` to ``(u - q) / (1 - q) >= u - q``), so ``u >= sum q`` misses them all: by
+    the union bound the test never claims a miss the chain would not find, and households that
+    fail it run the chain itself. Results are those of the chain, at a fraction of its cost
+    (its loops have household-dependent lengths, so their branches are mispredicted).
+    """
+    return u >= bound + _QUICK_MARGIN
+
+
 @njit(**JIT_INLINE)
 def live_demography(
     i: int,
@@ -144,10 +182,13 @@ def live_demography(
     fertility: np.ndarray,
     mortality: np.ndarray,
     leaving: np.ndarray,
+    kid_max: np.ndarray,
+    leave_mask: int,
     leavers: np.ndarray,
     row: np.ndarray,
 ) -> int:
-    """The demographic year of household ``i`` (see the module docstring), in place.
+    """The demographic year of household ``i`` (see the module docstring), in place;
+    ``kid_max`` and ``leave_mask`` from :func:`quick_bounds` of the same schedules.
 
     Returns the head's age at which the household makes this year's other decisions (after
     deaths and succession, before ageing), or -1 when the household dissolved.
@@ -155,13 +196,18 @@ def live_demography(
     p = np.int64(persons[i])
     a = np.int64(head_age[i])
     k = np.int64(kids[i])
-    # 1. Deaths.
-    adults, k_left = _deaths(u_death, p - popcount(k), k, mortality[z, a], mortality[z])
-    died = p - adults - popcount(k_left)
-    k = k_left
-    p -= died
-    row[L.C_DEATHS] += died
-    row[L.C_URBAN_DEATHS] += died * (z == _URBAN)
+    # 1. Deaths (most households have none: a quick test first, see _surely_none).
+    n_kids = popcount(k)
+    q_adult = mortality[z, a]
+    if not _surely_none(u_death, (p - n_kids) * q_adult + n_kids * kid_max[z]):
+        adults, k_left = _deaths(u_death, p - n_kids, k, q_adult, mortality[z])
+        died = p - adults - popcount(k_left)
+        k = k_left
+        p -= died
+        row[L.C_DEATHS] += died
+        row[L.C_URBAN_DEATHS] += died * (z == _URBAN)
+    else:
+        adults = p - n_kids
     # 2. Succession by the oldest child, or dissolution.
     if adults == 0:
         if k == 0:
@@ -175,15 +221,22 @@ def live_demography(
         k &= ~(np.int64(1) << a)
         adults = 1
     # 3. Births: one woman at risk per couple, at the head's age.
-    k, born = _births(u_birth, adults // 2, fertility[z, a] * factor, k, p)
-    p += born
-    row[L.C_BIRTHS] += born
-    row[L.C_URBAN_BIRTHS] += born * (z == _URBAN)
-    # 4. Leaving home.
-    left = _leavers(u_leave, k, leaving)
-    n_left = popcount(left)
-    k &= ~left
-    row[L.C_LEFT_HOME] += n_left
+    women = adults // 2
+    f = fertility[z, a] * factor
+    if not _surely_none(u_birth, women * f):
+        k, born = _births(u_birth, women, f, k, p)
+        p += born
+        row[L.C_BIRTHS] += born
+        row[L.C_URBAN_BIRTHS] += born * (z == _URBAN)
+    # 4. Leaving home (only children of the ages that may leave enter the chain).
+    left = 0
+    if k & leave_mask:
+        left = _leavers(u_leave, k, leaving)
+        n_left = popcount(left)
+        k &= ~left
+        row[L.C_LEFT_HOME] += n_left
+    else:
+        n_left = 0
     leavers[i] = left
     # 5. Ageing (a child of 31 has left: the shift drops nothing).
     persons[i] = p - n_left

@@ -29,7 +29,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from urbsim.config import JIT, JIT_INLINE, JIT_PARALLEL
+from urbsim.config import JIT_INLINE, JIT_PARALLEL
 from urbsim.world.base import EARTH_RADIUS_KM as _EARTH_KM
 
 #: Most buckets of a guide table per row: a power of two, so that the bucket edges
@@ -129,17 +129,22 @@ def _fill_guide(cdf: np.ndarray, guide: np.ndarray) -> None:
             guide[r, b] = idx
 
 
-@njit(**JIT)
-def sample_gravity(row: np.ndarray, guide: np.ndarray, u: float) -> int:
-    """Index of the first entry of the cumulative weights ``row`` above ``u * row[-1]`` (the
-    last index when none is), searched between the guide entries of ``u``'s bucket."""
-    target = u * np.float64(row[row.shape[0] - 1])
-    b = int(u * (guide.shape[0] - 1))
-    lo = np.int64(guide[b])
-    hi = np.int64(guide[b + 1])
+@njit(**JIT_INLINE)
+def sample_gravity(cdf: np.ndarray, guide: np.ndarray, r: int, u: float) -> int:
+    """Index of the first entry of the cumulative weights ``cdf[r]`` above ``u * cdf[r, -1]``
+    (the last index when none is), searched between the guide entries of ``u``'s bucket.
+
+    Takes the whole tables and a row index rather than row views: a view made per mover in
+    the parallel kernel costs two atomic reference counts on the table, which both threads
+    then contend for."""
+    last = cdf.shape[1] - 1
+    target = u * np.float64(cdf[r, last])
+    b = int(u * (guide.shape[1] - 1))
+    lo = np.int64(guide[r, b])
+    hi = np.int64(guide[r, b + 1])
     while lo < hi:
         mid = (lo + hi) >> 1
-        if row[mid] > target:
+        if cdf[r, mid] > target:
             hi = mid
         else:
             lo = mid + 1
@@ -147,9 +152,9 @@ def sample_gravity(row: np.ndarray, guide: np.ndarray, u: float) -> int:
 
 
 @njit(**JIT_INLINE)
-def gravity_share(row: np.ndarray, j: int) -> float:
-    """Probability that one gravity draw on the cumulative row ``row`` returns ``j``: the
+def gravity_share(cdf: np.ndarray, r: int, j: int) -> float:
+    """Probability that one gravity draw on the cumulative row ``cdf[r]`` returns ``j``: the
     width of ``j``'s interval over the row total (in ``float64`` from the stored entries)."""
-    hi = np.float64(row[j])
-    lo = np.float64(row[j - 1]) if j > 0 else 0.0
-    return (hi - lo) / np.float64(row[row.shape[0] - 1])
+    hi = np.float64(cdf[r, j])
+    lo = np.float64(cdf[r, j - 1]) if j > 0 else 0.0
+    return (hi - lo) / np.float64(cdf[r, cdf.shape[1] - 1])

@@ -45,7 +45,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from urbsim.config import JIT_INLINE, JIT_PARALLEL, N_CHUNKS
+from urbsim.config import JIT, JIT_INLINE, JIT_PARALLEL, N_CHUNKS
 from urbsim.dynamics.demography import VitalRates
 from urbsim.inputs import Params, ParamsRecord, PlaceRecord, check_place_inputs
 from urbsim.kernels import layout as L
@@ -63,7 +63,7 @@ from urbsim.kernels.choice import (
     return_term,
     utility,
 )
-from urbsim.kernels.demography import live_demography
+from urbsim.kernels.demography import live_demography, quick_bounds
 from urbsim.kernels.gravity import gravity_guide, guide_buckets, sample_gravity
 from urbsim.kernels.settlement import apply_for_hukou
 from urbsim.rng import draw_bits, pair_from_bits, uniform
@@ -115,8 +115,8 @@ def _choose(
     pl: PlaceRecord,
     par: ParamsRecord,
     access: np.ndarray,
-    grav_row: np.ndarray,
-    guide_row: np.ndarray,
+    grav_cdf: np.ndarray,
+    guide: np.ndarray,
     origin_start: np.ndarray,
     origin_places: np.ndarray,
     net: np.ndarray,
@@ -165,7 +165,7 @@ def _choose(
         if u_src < share and n_origin > 0:
             cand[k] = origin_places[s + int(u_pick * n_origin)]
         else:
-            cand[k] = sample_gravity(grav_row, guide_row, u_pick)
+            cand[k] = sample_gravity(grav_cdf, guide, cur, u_pick)
     for k in range(n_candidates):
         n_alt = add_candidate(cand[k], n_fixed, n_alt, alt_place, alt_zone, alt_cnt)
     # The network sizes of all alternatives first: independent loads that the processor can
@@ -196,7 +196,7 @@ def _choose(
                 v += ret
         alt_v[a] = v
         if a >= n_fixed:
-            alt_q[a] = proposal_probability(j, grav_row, alt_net[a], n_origin, share)
+            alt_q[a] = proposal_probability(j, grav_cdf, cur, alt_net[a], n_origin, share)
     u = uniform(key, h, np.uint64(L.DRAW_CHOICE))
     return logit_pick(u, n_fixed, n_alt, n_candidates, alt_v, alt_cnt, alt_q, correct)
 
@@ -378,8 +378,7 @@ def _step(
     # and the movers list, and a split would pass some thirty arrays per call (the helpers it
     # calls per household are inlined for the same reason, see ``JIT_INLINE``).
     n = place.shape[0]
-    counts = np.zeros((n_chunks, L.N_COUNT), dtype=np.int64)
-    n_movers = np.zeros(n_chunks, dtype=np.int64)
+    counts, n_movers = _chunk_counters(n_chunks)
     # The head's age at the decision, by household, written for those listed in ``movers``.
     mover_age = np.empty(n, dtype=np.uint8)
     n_candidates = par.candidates
@@ -389,6 +388,7 @@ def _step(
     draw_move = np.uint64(L.DRAW_MOVE)
     draw_insitu = np.uint64(L.DRAW_INSITU)
     insitu_to_settle = np.uint64(L.DRAW_SETTLE - L.DRAW_INSITU)
+    kid_max, leave_mask = quick_bounds(mortality, leaving)
     # Pass 1, every household: deaths, births, leaving home and ageing
     # (:func:`urbsim.kernels.demography.live_demography`), whether it considers moving, and the
     # year of those who do not. Households that consider moving are listed in ``movers`` (within
@@ -439,6 +439,8 @@ def _step(
                     fertility,
                     mortality,
                     leaving,
+                    kid_max,
+                    leave_mask,
                     leavers,
                     row,
                 )
@@ -533,8 +535,8 @@ def _step(
                 pl,
                 par,
                 access,
-                grav_cdf[cur],
-                guide[cur],
+                grav_cdf,
+                guide,
                 origin_start,
                 origin_places,
                 net,
@@ -581,11 +583,33 @@ def _step(
                     flag,
                     row,
                 )
-    # Chunk order, integers: the totals do not depend on the chunks or the threads.
+    return _chunk_totals(counts, flows, flows_out)
+
+
+# Whole-array operations inside the parallel kernel become parallel loops of their own, which
+# the wrapper's chunk size of one splits into one task per element: the few hundred thousand
+# tasks of the flow sums cost more (~40 ms a year) than the households. The allocation and the
+# sums are therefore serial helpers, compiled without ``parallel``.
+#: Entries per chunk's row of counters: the ``C_*`` of the layout and at least 64 bytes of
+#: padding, so that threads counting in neighbouring chunks never write to one cache line.
+_COUNT_STRIDE = (L.N_COUNT + 15) // 8 * 8
+
+
+@njit(**JIT)
+def _chunk_counters(n_chunks: int) -> tuple[np.ndarray, np.ndarray]:
+    """Zeroed counters of each chunk (``C_*`` of the layout, padded) and its count of movers."""
+    counts = np.zeros((n_chunks, _COUNT_STRIDE), dtype=np.int64)
+    return counts, np.zeros(n_chunks, dtype=np.int64)
+
+
+@njit(**JIT)
+def _chunk_totals(counts: np.ndarray, flows: np.ndarray, flows_out: np.ndarray) -> np.ndarray:
+    """Sum the chunks' province flows into ``flows_out`` and return the summed counters; in
+    chunk order, of integers, so the totals do not depend on the chunks or the threads."""
     flows_out[:, :, :] = flows[0]
-    for c in range(1, n_chunks):
+    for c in range(1, flows.shape[0]):
         flows_out += flows[c]
-    return counts.sum(axis=0)
+    return counts[:, : L.N_COUNT].sum(axis=0)
 
 
 @njit(**JIT_INLINE)
