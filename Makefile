@@ -40,7 +40,7 @@ demo: $(STAMP)
 	$(VENV)/bin/urbsim run china_census --out results/demo
 
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q -p no:cacheprovider
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider --durations=20
 
 # The marked fast subset (unit, kernel, property and CLI tests; under a minute on 2 cores).
 test-fast: $(STAMP)

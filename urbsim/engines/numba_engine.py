@@ -8,7 +8,7 @@ from urbsim.config import N_CHUNKS
 from urbsim.engines.base import StepResult
 from urbsim.inputs import YearInputs
 from urbsim.kernels import layout as L
-from urbsim.kernels.demography import formed_households
+from urbsim.kernels.demography import formed_households, quick_bounds
 from urbsim.kernels.household_step import household_step
 from urbsim.kernels.layout import N_FLOW
 from urbsim.kernels.settlement import settle_points
@@ -41,7 +41,12 @@ class NumbaEngine:
         n_prov = int(inputs.places.province.max()) + 1 if len(inputs.places.province) else 1
         flows = np.zeros((n_prov, n_prov, N_FLOW), dtype=np.int64)
         leavers = np.zeros(len(households), dtype=np.uint32)
-        start = {name: arr.copy() for name, arr in hh.items()}  # what leavers take with them
+        # What leavers take with them: the start-of-year state of the households that have a
+        # child of an age that may leave this year (only they can have leavers; a copy of
+        # every household would double the state's memory for a few percent of it).
+        _, may_leave = quick_bounds(inputs.vital.mortality, inputs.vital.leaving)
+        parents = np.flatnonzero(hh["kids"] & np.uint32(may_leave))
+        start = {name: arr[parents] for name, arr in hh.items()}
         counts = household_step(
             key,
             hh,
@@ -72,7 +77,10 @@ class NumbaEngine:
         hh["left_behind"][granted] = 0
         # Those who left home form households at the end of the year, appended in order, with
         # their parents' state at the start of the year (when they left).
-        new = formed_households(start, leavers, inputs.places.gov.shape[0])
+        parent_leavers = leavers[parents]
+        if np.count_nonzero(parent_leavers) != np.count_nonzero(leavers):
+            raise RuntimeError("a household without a child of leaving age had a leaver")
+        new = formed_households(start, parent_leavers, inputs.places.gov.shape[0])
         counts[L.C_FORMED] = new["persons"].shape[0]
         if counts[L.C_FORMED]:
             households = households.append(new)
