@@ -14,15 +14,17 @@ Usage: python experiments/calibration/tiny.py OUT [--points 6] [--households-per
 
 from __future__ import annotations
 
-import argparse
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
+# Run as a script, not as a package: the helpers shared by the experiments are found by path.
+sys.path.insert(0, str(HERE.parent))
+
+from tiny_runs import run_timed_steps, tiny_parser  # noqa: E402
+
 #: Parameters of box.csv the tiny run varies (move propensity, land value, reclassification).
 PARAMETERS = ("behaviour.move_base", "behaviour.land_value", "demography.insitu_base")
 
@@ -88,23 +90,12 @@ def steps(out: Path, points: int, hpa: float) -> list[tuple[str, list[str]]]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path)
+    parser = tiny_parser(__doc__.splitlines()[0], (), 20000.0)
     parser.add_argument("--points", type=int, default=6)
-    parser.add_argument("--households-per-agent", type=float, default=20000.0)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     tiny_box(args.out)
-    rows = []
-    for name, command in steps(args.out, args.points, args.households_per_agent):
-        start = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        rows.append({"step": name, "seconds": time.perf_counter() - start})
-        if done.returncode != 0:
-            print(done.stdout[-3000:], done.stderr[-3000:], sep="\n", file=sys.stderr)
-            raise SystemExit(f"step {name} failed (exit {done.returncode})")
-    pd.DataFrame(rows).to_csv(args.out / "stage_seconds.csv", index=False, float_format="%.1f")
-    print(pd.DataFrame(rows).to_string(index=False))
+    run_timed_steps(steps(args.out, args.points, args.households_per_agent), args.out)
     return 0
 
 

@@ -13,8 +13,6 @@ Usage: python experiments/policy_directions/make_sweeps.py [ENSEMBLE_CSV] (--wri
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -23,12 +21,13 @@ import pandas as pd
 from urbsim.sweep.spec import toml_value
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-sys.path.insert(0, str(HERE))
+# Run as a script, not as a package: this experiment's modules and the helpers shared by the
+# experiments are found by path.
+sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 from analyze import MECHANISMS, SCENARIOS  # noqa: E402
+from sweep_files import sweep_file_parser, sweep_settings, write_or_check  # noqa: E402
 
-ENSEMBLE = ROOT / "results" / "calibration" / "full" / "ensemble.csv"
 SWEEPS = HERE / "sweeps"
 SEED = 20200101
 #: Parameter sets x replications: 40 x 3 = 120 runs per scenario (budget: README).
@@ -46,17 +45,13 @@ def sweep_text(
 ) -> str:
     """The sweep file of one scenario, to be written into ``folder`` (by default the
     experiment's ``sweeps/``: the base scenario's path is relative to it)."""
-    base = os.path.relpath(ROOT / "scenarios" / "policy" / f"{name}.toml", folder)
     params = [c for c in ensemble.columns if c not in ("parameter_set", "max_implausibility")]
     chosen = ensemble.head(sets)
     lines = [
         f"# Scenario {name} over the first {len(chosen)} parameter sets of the calibrated",
         "# ensemble (results/calibration/full/ensemble.csv) x replications, the same in every",
         "# scenario (common random numbers). Written by make_sweeps.py --write: do not edit.",
-        f"base = {toml_value(base)}",
-        f"seed = {SEED}",
-        f"replications = {reps}",
-        f"households_per_agent = {toml_value(scale)}",
+        *sweep_settings(name, folder, SEED, reps, scale),
         "",
         "[design]",
         'kind = "points"',
@@ -70,34 +65,21 @@ def sweep_text(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("ensemble", type=Path, nargs="?", default=ENSEMBLE)
-    mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--write", action="store_true")
-    mode.add_argument("--check", action="store_true")
+    parser = sweep_file_parser(__doc__.splitlines()[0], SWEEPS, REPLICATIONS, SCALE)
     parser.add_argument("--sets", type=int, default=SETS)
-    parser.add_argument("--replications", type=int, default=REPLICATIONS)
-    parser.add_argument("--households-per-agent", type=float, default=SCALE)
-    parser.add_argument("--folder", type=Path, default=SWEEPS)
     args = parser.parse_args()
     args.folder.mkdir(parents=True, exist_ok=True)
     ensemble = pd.read_csv(args.ensemble)
     if len(ensemble) < args.sets:
         raise SystemExit(f"{args.ensemble}: {len(ensemble)} parameter sets, {args.sets} wanted")
-    stale = []
-    for name in SCENARIOS:
-        text = sweep_text(
-            name, ensemble, args.sets, args.replications, args.households_per_agent, args.folder
+    scale = args.households_per_agent
+    texts = {
+        args.folder / f"{name}.toml": sweep_text(
+            name, ensemble, args.sets, args.replications, scale, args.folder
         )
-        path = args.folder / f"{name}.toml"
-        if args.write:
-            path.write_text(text, encoding="utf-8")
-        elif not path.is_file() or path.read_text(encoding="utf-8") != text:
-            stale.append(path.name)
-    if stale:
-        print(f"sweeps not from {args.ensemble}: {stale}; rerun with --write", file=sys.stderr)
-        return 1
-    return 0
+        for name in SCENARIOS
+    }
+    return write_or_check(texts, args.write, args.ensemble)
 
 
 if __name__ == "__main__":

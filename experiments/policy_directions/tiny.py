@@ -12,18 +12,16 @@ Usage: python experiments/policy_directions/tiny.py ENSEMBLE_CSV OUT [--sets 2]
 
 from __future__ import annotations
 
-import argparse
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-import pandas as pd
-
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+# Run as a script, not as a package: this experiment's modules and the helpers shared by the
+# experiments are found by path.
+sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 from analyze import SCENARIOS  # noqa: E402
+from tiny_runs import run_timed_steps, tiny_parser  # noqa: E402
 
 
 def steps(ensemble: Path, out: Path, sets: int, hpa: float) -> list[tuple[str, list[str]]]:
@@ -41,23 +39,11 @@ def steps(ensemble: Path, out: Path, sets: int, hpa: float) -> list[tuple[str, l
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("ensemble", type=Path)
-    parser.add_argument("out", type=Path)
+    parser = tiny_parser(__doc__.splitlines()[0], ("ensemble",), 40000.0)
     parser.add_argument("--sets", type=int, default=2)
-    parser.add_argument("--households-per-agent", type=float, default=40000.0)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for name, command in steps(args.ensemble, args.out, args.sets, args.households_per_agent):
-        start = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        rows.append({"step": name, "seconds": time.perf_counter() - start})
-        if done.returncode != 0:
-            print(done.stdout[-3000:], done.stderr[-3000:], sep="\n", file=sys.stderr)
-            raise SystemExit(f"step {name} failed (exit {done.returncode})")
-    pd.DataFrame(rows).to_csv(args.out / "stage_seconds.csv", index=False, float_format="%.1f")
-    print(pd.DataFrame(rows).to_string(index=False))
+    run_timed_steps(steps(args.ensemble, args.out, args.sets, args.households_per_agent), args.out)
     return 0
 
 

@@ -22,8 +22,6 @@ Usage: python experiments/sensitivity/make_sweeps.py [ENSEMBLE_CSV] (--write | -
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Final
@@ -33,8 +31,11 @@ import pandas as pd
 from urbsim.sweep.spec import toml_value
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-ENSEMBLE = ROOT / "results" / "calibration" / "full" / "ensemble.csv"
+# Run as a script, not as a package: the helpers shared by the experiments are found by path.
+sys.path.insert(0, str(HERE.parent))
+
+from sweep_files import sweep_file_parser, sweep_settings, write_or_check  # noqa: E402
+
 #: Columns of ensemble.csv that are not parameters.
 NOT_PARAMETERS: Final = ("parameter_set", "max_implausibility")
 #: Scenario of each sweep (in scenarios/policy/): the reference first.
@@ -79,16 +80,12 @@ def sweep_text(
     folder: Path = HERE,
 ) -> str:
     """The Morris sweep of one scenario over ``bounds``, to be written into ``folder``."""
-    base = os.path.relpath(ROOT / "scenarios" / "policy" / f"{scenario}.toml", folder)
     lines = [
         f"# Morris screening of scenarios/policy/{scenario}.toml over the range of every parameter",
         "# in the calibrated ensemble (results/calibration/full/ensemble.csv). Written by",
         "# make_sweeps.py --write: do not edit. Same design and seed in every scenario (common",
         "# random numbers): effects.py differences the runs.",
-        f"base = {toml_value(base)}",
-        f"seed = {SEED}",
-        f"replications = {reps}",
-        f"households_per_agent = {toml_value(scale)}",
+        *sweep_settings(scenario, folder, SEED, reps, scale),
         "",
         "[design]",
         'kind = "morris"',
@@ -106,37 +103,19 @@ def sweep_text(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("ensemble", type=Path, nargs="?", default=ENSEMBLE)
-    mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--write", action="store_true")
-    mode.add_argument("--check", action="store_true")
+    parser = sweep_file_parser(__doc__.splitlines()[0], HERE, REPLICATIONS, SCALE)
     parser.add_argument("--trajectories", type=int, default=TRAJECTORIES)
-    parser.add_argument("--replications", type=int, default=REPLICATIONS)
-    parser.add_argument("--households-per-agent", type=float, default=SCALE)
-    parser.add_argument("--folder", type=Path, default=HERE, help="where the sweeps are")
     args = parser.parse_args()
     bounds = ranges(pd.read_csv(args.ensemble))
     args.folder.mkdir(parents=True, exist_ok=True)
-    stale = []
-    for name, scenario in SCENARIOS.items():
-        text = sweep_text(
-            scenario,
-            bounds,
-            args.trajectories,
-            args.replications,
-            args.households_per_agent,
-            args.folder,
+    scale = args.households_per_agent
+    texts = {
+        args.folder / f"morris_{name}.toml": sweep_text(
+            scenario, bounds, args.trajectories, args.replications, scale, args.folder
         )
-        path = args.folder / f"morris_{name}.toml"
-        if args.write:
-            path.write_text(text, encoding="utf-8")
-        elif not path.is_file() or path.read_text(encoding="utf-8") != text:
-            stale.append(path.name)
-    if stale:
-        print(f"sweeps not from {args.ensemble}: {stale}; rerun with --write", file=sys.stderr)
-        return 1
-    return 0
+        for name, scenario in SCENARIOS.items()
+    }
+    return write_or_check(texts, args.write, args.ensemble)
 
 
 if __name__ == "__main__":

@@ -3,30 +3,21 @@ table, the README and the figure (experiments/calibration/tiny.py)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from pipeline_helpers import run_tiny
 
 #: Two history-matching fits of three waves, the check runs and the noise sweeps: minutes.
 pytestmark = pytest.mark.slow
-
-HERE = Path(__file__).resolve().parents[2] / "experiments" / "calibration"
 
 
 @pytest.fixture(scope="module")
 def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("calibration")
-    done = subprocess.run(
-        [sys.executable, str(HERE / "tiny.py"), str(folder), "--points", "5"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    run_tiny("calibration", folder, "--points", "5")
     return folder
 
 

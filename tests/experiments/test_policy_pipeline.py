@@ -3,18 +3,16 @@ the results text is generated from its tables (experiments/policy_directions/tin
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from pipeline_helpers import run_tiny_over
 
 #: Ten scenarios of 2010-2035 and their analysis: minutes.
 pytestmark = pytest.mark.slow
 
-HERE = Path(__file__).resolve().parents[2] / "experiments" / "policy_directions"
 ENSEMBLE = pd.DataFrame(
     {
         "parameter_set": [0, 1],
@@ -27,16 +25,7 @@ ENSEMBLE = pd.DataFrame(
 
 @pytest.fixture(scope="module")
 def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("policy")
-    ENSEMBLE.to_csv(folder / "ensemble.csv", index=False)
-    done = subprocess.run(
-        [sys.executable, str(HERE / "tiny.py"), str(folder / "ensemble.csv"), str(folder)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return folder
+    return run_tiny_over("policy_directions", ENSEMBLE, tmp_path_factory.mktemp("policy"))
 
 
 def test_the_readme_is_generated_and_cites_only_written_files(out: Path) -> None:

@@ -3,19 +3,17 @@ census model over the ranges of an ensemble (experiments/sensitivity/tiny.py).""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from pipeline_helpers import run_tiny_over
 
 #: Two Morris sweeps of 2010-2035 and their analysis: minutes.
 pytestmark = pytest.mark.slow
 
-HERE = Path(__file__).resolve().parents[2] / "experiments" / "sensitivity"
 #: A small ensemble in the layout history_match.py writes (two parameters of box.csv).
 ENSEMBLE = pd.DataFrame(
     {
@@ -29,16 +27,7 @@ ENSEMBLE = pd.DataFrame(
 
 @pytest.fixture(scope="module")
 def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("sensitivity")
-    ENSEMBLE.to_csv(folder / "ensemble.csv", index=False)
-    done = subprocess.run(
-        [sys.executable, str(HERE / "tiny.py"), str(folder / "ensemble.csv"), str(folder)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return folder
+    return run_tiny_over("sensitivity", ENSEMBLE, tmp_path_factory.mktemp("sensitivity"))
 
 
 def test_both_sweeps_run_over_the_ensemble_ranges(out: Path) -> None:
