@@ -33,6 +33,10 @@ FAILING = GRID.replace('"behaviour.move_base"', '"world.households_per_agent"').
 LONGER = GRID.replace("replications = 2", "replications = 3").replace(
     "values = [0.1, 0.3]", "values = [0.1, 0.3]"
 )
+#: Forty-eight such runs for the Ctrl-C test: with twelve, the last runs could finish before the
+#: signal arrived (a run takes ~0.2 s since the household step got faster), and a sweep that is
+#: complete rightly ends with exit code 0.
+MANY = GRID.replace("replications = 2", "replications = 12")
 
 
 def test_failing_runs_are_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
@@ -186,7 +190,7 @@ def test_cli_invalid_sweep_file(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_leaves_a_resumable_folder(tmp_path: Path) -> None:
-    path = write_sweep(tmp_path / "in", LONGER)
+    path = write_sweep(tmp_path / "in", MANY)
     out = tmp_path / "interrupted"
     cmd = [
         sys.executable,
@@ -215,7 +219,7 @@ def test_ctrl_c_leaves_a_resumable_folder(tmp_path: Path) -> None:
     assert "--resume" in output
     assert not (out / "manifest.json").exists()
     resumed = run_sweep(path, out, executor="serial", resume=True, progress=False)
-    assert resumed.complete and resumed.ok == 12 and resumed.tasks < 12
+    assert resumed.complete and resumed.ok == 48 and resumed.tasks < 48
 
 
 def test_progress_bar_counts_runs_and_failures(capsys: pytest.CaptureFixture[str]) -> None:
