@@ -33,10 +33,6 @@ FAILING = GRID.replace('"behaviour.move_base"', '"world.households_per_agent"').
 LONGER = GRID.replace("replications = 2", "replications = 3").replace(
     "values = [0.1, 0.3]", "values = [0.1, 0.3]"
 )
-#: Forty-eight such runs for the Ctrl-C test: with twelve, the last runs could finish before the
-#: signal arrived (a run takes ~0.2 s since the household step got faster), and a sweep that is
-#: complete rightly ends with exit code 0.
-MANY = GRID.replace("replications = 2", "replications = 12")
 
 
 def test_failing_runs_are_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
@@ -189,8 +185,15 @@ def test_cli_invalid_sweep_file(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "file not found" in result.output
 
 
+def _sigint_as_by_default() -> None:
+    # A job started with `&` by a shell without job control (a CI script, `cmd & wait`) runs
+    # with SIGINT ignored, and so would the sweep this test starts: Python keeps an inherited
+    # SIG_IGN, and Ctrl-C would never reach it. The test is about what urbsim does on Ctrl-C.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_leaves_a_resumable_folder(tmp_path: Path) -> None:
-    path = write_sweep(tmp_path / "in", MANY)
+    path = write_sweep(tmp_path / "in", LONGER)
     out = tmp_path / "interrupted"
     cmd = [
         sys.executable,
@@ -203,7 +206,13 @@ def test_ctrl_c_leaves_a_resumable_folder(tmp_path: Path) -> None:
         "--workers",
         "2",
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=_sigint_as_by_default,
+    )
     try:
         deadline = time.monotonic() + 120
         while len(_parts(out)) < 2 and proc.poll() is None and time.monotonic() < deadline:
@@ -219,7 +228,7 @@ def test_ctrl_c_leaves_a_resumable_folder(tmp_path: Path) -> None:
     assert "--resume" in output
     assert not (out / "manifest.json").exists()
     resumed = run_sweep(path, out, executor="serial", resume=True, progress=False)
-    assert resumed.complete and resumed.ok == 48 and resumed.tasks < 48
+    assert resumed.complete and resumed.ok == 12 and resumed.tasks < 12
 
 
 def test_progress_bar_counts_runs_and_failures(capsys: pytest.CaptureFixture[str]) -> None:
