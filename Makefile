@@ -8,6 +8,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# Let Python cache compiled modules even where the shell sets PYTHONDONTWRITEBYTECODE: without
+# the cache every process (each test run, CLI call and sweep worker) recompiles urbsim and
+# pytest re-rewrites every test module (measured: collecting the fast subset 22 s -> 12 s).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: demo test lint bench setup setup-locked lock clean
 
@@ -39,12 +43,14 @@ lock: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/urbsim run china_census --out results/demo
 
+# Two test processes, each test file in one of them (a file's module fixtures run once).
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q -p no:cacheprovider --durations=20
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=20
 
-# The marked fast subset (unit, kernel, property and CLI tests; under a minute on 2 cores).
+# The marked fast subset (unit, kernel, property and CLI tests; about a minute on 2 cores, in
+# two test processes).
 test-fast: $(STAMP)
-	$(VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not slow"
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not slow" -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check urbsim tests benchmarks experiments docs

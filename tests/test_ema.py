@@ -33,6 +33,7 @@ def tiny(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_four_experiments_with_one_recorded_seed_each(tiny: Path) -> None:
     ema = pytest.importorskip("ema_workbench")
     from urbsim.adapters.ema import ema_model

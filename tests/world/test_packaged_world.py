@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from urbsim.model import UrbanizationModel
 from urbsim.scenario import load_scenario
@@ -49,6 +50,7 @@ def test_packaged_world_names_its_source_and_no_local_path() -> None:
     assert "Dong, Rui Du and Yu Liu" in text and "MIT License" in text
 
 
+@pytest.mark.slow  # builds the census world from the county file
 def test_packaged_world_equals_a_fresh_build(world_file: Path) -> None:
     packaged, report = read_world_file(packaged_world_path())
     fresh, fresh_report = read_world_file(world_file)
@@ -59,6 +61,7 @@ def test_packaged_world_equals_a_fresh_build(world_file: Path) -> None:
     }
 
 
+@pytest.mark.slow  # builds the census world from the county file
 def test_census_world_without_a_file_is_the_packaged_world(world_file: Path) -> None:
     a = load_census_world(None, 20000.0, seed=5)
     b = load_census_world(world_file, 20000.0, seed=5)
@@ -82,6 +85,7 @@ def _tables(overrides: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return model.national_table(), model.places_table()
 
 
+@pytest.mark.slow  # builds the census world from the county file
 def test_runs_on_the_packaged_world_equal_runs_on_a_built_world(world_file: Path) -> None:
     """The simulated numbers do not depend on where the same world table comes from."""
     small = ["world.households_per_agent=20000.0"]
