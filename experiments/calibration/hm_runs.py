@@ -49,12 +49,12 @@ def needed_columns(targets: Sequence[Target]) -> tuple[list[str], list[str], lis
     years: list[int] = []
     for t in targets:
         if t.quantity.kind == "province_tvd":
-            places += [c for c in t.quantity.columns if c not in places]
+            places += [c for c in t.quantity.reads if c not in places]
             years += [t.year] if t.year not in years else []
         elif t.quantity.kind == "per_1000_natural":
             national += [c for c in ("births", "deaths", "residents") if c not in national]
         else:
-            national += [c for c in t.quantity.columns if c not in national]
+            national += [c for c in t.quantity.reads if c not in national]
     return national, places, sorted(years)
 
 

@@ -9,6 +9,7 @@ from urbsim.analysis.emulator import GPEmulator, loo_summary, run_variance
 from urbsim.analysis.history_matching import (
     Box,
     BoxBoundError,
+    EmptyNroyError,
     Plan,
     Runs,
     Targets,
@@ -195,3 +196,30 @@ def test_maximin_subset_spreads_points() -> None:
     rgaps = [np.min(np.linalg.norm(np.delete(random10, i, 0) - random10[i], axis=1))
              for i in range(10)]  # fmt: skip
     assert len(set(idx.tolist())) == 10 and min(gaps) > min(rgaps)
+
+
+class _Ball:
+    """A stand-in wave that rules out everything but a small disc of the unit square."""
+
+    def __init__(self, centre: tuple[float, float], radius: float) -> None:
+        self.centre, self.radius = np.asarray(centre), radius
+
+    def not_ruled_out(self, x: np.ndarray) -> np.ndarray:
+        return np.linalg.norm(np.atleast_2d(x) - self.centre, axis=1) < self.radius
+
+
+def test_a_space_too_small_for_uniform_draws_is_sampled_from_earlier_nroy_points() -> None:
+    ball = _Ball((0.3, 0.7), 0.01)  # a share 3e-4 of the box: 200 draws find nothing
+    with pytest.raises(EmptyNroyError, match="all 200 parameter sets drawn are ruled out"):
+        sample_nroy([ball], BOX, 50, np.random.default_rng(1), batch=100, max_batches=2)
+    seeds = np.array([[0.9, 0.1], [0.301, 0.699]])  # the second inside the disc
+    sample, share = sample_nroy(
+        [ball], BOX, 50, np.random.default_rng(1), batch=100, max_batches=2, seeds=seeds
+    )
+    assert share == 0.0 and sample.shape == (50, 2)
+    assert ball.not_ruled_out(sample).all()
+    assert np.unique(sample, axis=0).shape[0] > 40  # spread around the seed, not copies
+    with pytest.raises(EmptyNroyError, match="and all 1 earlier NROY points are ruled out"):
+        sample_nroy(
+            [ball], BOX, 50, np.random.default_rng(1), batch=100, max_batches=2, seeds=seeds[:1]
+        )

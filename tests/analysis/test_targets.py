@@ -138,6 +138,31 @@ def test_model_side_by_hand() -> None:
     assert model_value(_target(period, 2012), national) == 6.0
     with pytest.raises(KeyError, match="no year \\[2009\\]"):
         model_value(_target(Quantity("period_sum", ("a",), 2009), 2011), national)
+    # Several columns less a part: 2011 is 2 + 2 - 12, 2011-2012 adds 4 + 4 - 0.
+    net = Quantity("column", ("a", "b"), subtract=("births",))
+    assert model_value(_target(net, 2011), national) == -8.0
+    net_sum = Quantity("period_sum", ("a", "b"), 2011, ("births",))
+    assert model_value(_target(net_sum, 2012), national) == 0.0
+    assert net.reads == ("a", "b", "births")
+    assert net.describe() == "a + b - births"
+    assert net_sum.describe() == "sum of (a + b - births) over 2011..year"
+    assert period.describe() == "sum of a over 2011..year"
+    with pytest.raises(ValueError, match="not share"):
+        Quantity("share", ("a", "b"), subtract=("c",))
+
+
+def test_settled_targets_count_conversions_under_the_settlement_rules() -> None:
+    """Migrants settled and locals converted by the settlement rules, not by requisition."""
+    national = pd.DataFrame(
+        {"year": range(2014, 2019), "settled_migrants": [1.0, 2.0, 3.0, 4.0, 5.0],
+         "local_conversions": [10.0, 10.0, 10.0, 10.0, 20.0],
+         "requisition_conversions": [4.0, 4.0, 4.0, 4.0, 8.0]}
+    )  # fmt: skip
+    by_key = {t.key: t for t in build_targets()}
+    assert model_value(by_key["settled_in_year@2018"], national) == 5.0 + 20.0 - 8.0
+    assert model_value(by_key["settled_2014_2018@2018"], national) == 15.0 + 60.0 - 24.0
+    missing = missing_outputs([by_key["settled_in_year@2018"]], national=["settled_migrants"])
+    assert missing == {"settled_in_year@2018": ["local_conversions", "requisition_conversions"]}
 
 
 def test_province_distribution_by_hand() -> None:

@@ -251,6 +251,7 @@ def sample_nroy(
     rng: np.random.Generator,
     batch: int = 20_000,
     max_batches: int = 20,
+    seeds: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
     """``n`` points of the NROY space of ``waves``, and the share of the box it fills.
 
@@ -258,12 +259,16 @@ def sample_nroy(
     small for that to find ``n`` points, the points found are moved by Gaussian steps (a tenth
     of their spread) and each moved point kept when it is still not ruled out, until there are
     ``n``: the sample then covers the space around what was found, and the reported share
-    is the acceptance rate of the uniform draws.
+    is the acceptance rate of the uniform draws. After several waves in many dimensions the
+    space can be too small for any uniform draw to land in it; the moves then start from the
+    ``seeds`` that no wave rules out (points of an earlier NROY sample, such as the last
+    wave's candidates and design: Andrianakis et al. 2015 draw each wave from the previous
+    NROY sample).
 
     Raises
     ------
     EmptyNroyError
-        When no uniform draw is kept.
+        When no uniform draw is kept and no seed is left.
     """
     kept: list[np.ndarray] = []
     tried = found = 0
@@ -276,8 +281,11 @@ def sample_nroy(
             break
     share = found / tried
     pool = np.concatenate(kept)
+    if pool.shape[0] == 0 and seeds is not None and seeds.shape[0]:
+        pool = seeds[not_ruled_out(waves, seeds)]
     if pool.shape[0] == 0:
-        raise EmptyNroyError(f"all {tried} parameter sets drawn are ruled out")
+        searched = "" if seeds is None else f" and all {seeds.shape[0]} earlier NROY points"
+        raise EmptyNroyError(f"all {tried} parameter sets drawn{searched} are ruled out")
     while pool.shape[0] < n:
         step = 0.1 * np.maximum(pool.std(axis=0), 1e-3 * (box.hi - box.lo))
         moved = pool + rng.normal(0.0, 1.0, pool.shape) * step
@@ -444,14 +452,19 @@ def _waves(
     shares: list[float] = []
     runs: list[Runs] = []
     seconds: list[dict[str, float]] = []
+    # The last NROY sample drawn: where the next one starts when no uniform draw is kept.
+    seeds: np.ndarray | None = None
     for i, n in enumerate(plan.points):
         clock = {"start": time.perf_counter()}
         if i == 0:
             x = box.lhs(n, plan.seed)
         else:
-            candidates, share = sample_nroy(waves, box, plan.candidates, rng, plan.batch)
+            candidates, share = sample_nroy(
+                waves, box, plan.candidates, rng, plan.batch, seeds=seeds
+            )
             shares.append(share)
             x = candidates[maximin_subset(candidates, n, box, plan.seed + i)]
+            seeds = candidates
         clock["design"] = time.perf_counter()
         y = np.asarray(simulate(x, plan.replications, plan.seed + 1000 * (i + 1)), dtype=float)
         if not np.all(np.isfinite(y)):
@@ -463,7 +476,7 @@ def _waves(
         clock["emulate"] = time.perf_counter()
         seconds.append(_elapsed(clock))
     start = time.perf_counter()
-    sample, share = sample_nroy(waves, box, plan.final_sample, rng, plan.batch)
+    sample, share = sample_nroy(waves, box, plan.final_sample, rng, plan.batch, seeds=seeds)
     shares.append(share)
     seconds.append({"design": time.perf_counter() - start, "simulate": 0.0, "emulate": 0.0})
     return Result(waves, shares, sample, check_box(sample, box), seconds)
