@@ -34,8 +34,10 @@ Usage: python experiments/calibration/history_match.py OUT [--last-fit-year 2015
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -296,7 +298,15 @@ def calibrate(args: argparse.Namespace) -> int:
         cutoff=args.cutoff,
     )
     try:
-        result = run_waves(sim, box, observed, plan)
+        # The targets' emulators of a wave are independent: fitted on the sweep's worker count
+        # of processes (one BLAS thread each, as here), the same emulators in less wall time.
+        with ProcessPoolExecutor(
+            args.workers,
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=threadpool_limits,
+            initargs=(1,),
+        ) as pool:
+            result = run_waves(sim, box, observed, plan, map_fn=pool.map)
     except BoxBoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

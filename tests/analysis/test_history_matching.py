@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
 import numpy as np
 import pytest
 
@@ -223,3 +226,16 @@ def test_a_space_too_small_for_uniform_draws_is_sampled_from_earlier_nroy_points
         sample_nroy(
             [ball], BOX, 50, np.random.default_rng(1), batch=100, max_batches=2, seeds=seeds[:1]
         )
+
+
+@pytest.mark.slow  # starts worker processes
+def test_emulators_fitted_in_worker_processes_are_the_serial_ones() -> None:
+    x = BOX.lhs(20, seed=4)
+    runs = Runs.of(x, _toy(x, 3, 9))
+    serial = fit_wave(runs, TOY_TARGETS, BOX, seed=2)
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(2, mp_context=context) as pool:
+        pooled = fit_wave(runs, TOY_TARGETS, BOX, seed=2, map_fn=pool.map)
+    probe = BOX.lhs(50, seed=8)
+    assert np.array_equal(serial.implausibility(probe), pooled.implausibility(probe))
+    assert [s.errors.tolist() for s in serial.loo] == [s.errors.tolist() for s in pooled.loo]

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from scipy.stats import qmc
@@ -52,6 +52,11 @@ BOUND_MARGIN: Final[float] = 0.02
 
 #: A simulator: design points (n, d) and a replication count r -> outputs (n, r, k).
 Simulator = Callable[[np.ndarray, int, int], np.ndarray]
+#: ``map`` or a process pool's ``map``: how the targets' emulators of a wave are fitted.
+Mapper = Callable[..., Iterable[Any]]
+#: What fits one target's emulators: design, mean and variance per point, replications, box
+#: bounds and the seed of the mean emulator's optimizer.
+_TargetJob = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]
 
 
 class BoxBoundError(UrbsimError):
@@ -219,19 +224,41 @@ class Wave:
         return keep
 
 
-def fit_wave(runs: Runs, targets: Targets, box: Box, seed: int = 0, cutoff: float = CUTOFF) -> Wave:
+def fit_wave(
+    runs: Runs,
+    targets: Targets,
+    box: Box,
+    seed: int = 0,
+    cutoff: float = CUTOFF,
+    map_fn: Mapper = map,
+) -> Wave:
     """Emulators of every target's mean and run-to-run variance, and their LOO check; points
-    whose largest implausibility reaches ``cutoff`` are ruled out."""
-    means, variances, loo = [], [], []
-    for k in range(len(targets.names)):
-        em = GPEmulator(box.lo, box.hi, seed=seed + k).fit(
-            runs.x, runs.mean[:, k], runs.var[:, k] / runs.replications
-        )
-        means.append(em)
-        variances.append(variance_emulator(runs.x, runs.var[:, k], runs.replications, box.lo,
-                                           box.hi))  # fmt: skip
-        loo.append(loo_summary(em.loo_standardized_errors()))
+    whose largest implausibility reaches ``cutoff`` are ruled out.
+
+    ``map_fn`` fits the targets (each independent of the others, with its own seed): a
+    process pool's ``map`` fits them in parallel with the same result as the built-in ``map``.
+    """
+    jobs = [
+        (runs.x, runs.mean[:, k], runs.var[:, k], runs.replications, box.lo, box.hi, seed + k)
+        for k in range(len(targets.names))
+    ]
+    fitted = list(map_fn(fit_target, jobs))
+    means = [f[0] for f in fitted]
+    variances = [f[1] for f in fitted]
+    loo = [f[2] for f in fitted]
     return Wave(runs, targets, means, variances, cutoff=cutoff, loo=loo)
+
+
+def fit_target(job: _TargetJob) -> tuple[GPEmulator, GPEmulator, LooSummary]:
+    """One target's mean emulator, run-to-run variance emulator and the mean emulator's
+    leave-one-out check (a module-level function: process pools pickle it by name)."""
+    x, mean, var, replications, lo, hi, seed = job
+    em = GPEmulator(lo, hi, seed=seed).fit(x, mean, var / replications)
+    return (
+        em,
+        variance_emulator(x, var, replications, lo, hi),
+        loo_summary(em.loo_standardized_errors()),
+    )
 
 
 def not_ruled_out(waves: Sequence[Wave], x: np.ndarray) -> np.ndarray:
@@ -416,13 +443,15 @@ class Result:
     seconds: list[dict[str, float]] = field(default_factory=list)
 
 
-def run_waves(simulate: Simulator, box: Box, targets: Targets, plan: Plan) -> Result:
+def run_waves(
+    simulate: Simulator, box: Box, targets: Targets, plan: Plan, map_fn: Mapper = map
+) -> Result:
     """History matching in ``len(plan.points)`` waves.
 
     Wave 1 runs a Latin hypercube of the box; each later wave spreads its points
     (:func:`maximin_subset`) over a sample of the NROY space of all earlier waves
     (:func:`sample_nroy`). ``simulate(x, r, seed)`` returns outputs (n, r, k) in the order of
-    ``targets.names``.
+    ``targets.names``; ``map_fn`` fits each wave's emulators (:func:`fit_wave`).
 
     Raises
     ------
@@ -434,7 +463,7 @@ def run_waves(simulate: Simulator, box: Box, targets: Targets, plan: Plan) -> Re
     rng = np.random.default_rng(plan.seed)
     waves: list[Wave] = []
     try:
-        return _waves(simulate, box, targets, plan, rng, waves)
+        return _waves(simulate, box, targets, plan, rng, waves, map_fn)
     except EmptyNroyError as exc:
         raise EmptyNroyError(str(exc), waves) from None
 
@@ -446,6 +475,7 @@ def _waves(
     plan: Plan,
     rng: np.random.Generator,
     waves: list[Wave],
+    map_fn: Mapper,
 ) -> Result:
     if min(plan.points) < box.dim + 2:
         raise ValueError(f"every wave needs at least {box.dim + 2} points for {box.dim} parameters")
@@ -472,7 +502,9 @@ def _waves(
         clock["simulate"] = time.perf_counter()
         runs.append(Runs.of(x, y))
         space = _in_space(runs, waves)
-        waves.append(fit_wave(space, targets, box, seed=plan.seed + i, cutoff=plan.cutoff))
+        waves.append(
+            fit_wave(space, targets, box, seed=plan.seed + i, cutoff=plan.cutoff, map_fn=map_fn)
+        )
         clock["emulate"] = time.perf_counter()
         seconds.append(_elapsed(clock))
     start = time.perf_counter()
