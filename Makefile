@@ -47,8 +47,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=20
 
-# The marked fast subset (unit, kernel, property and CLI tests; about a minute on 2 cores, in
-# two test processes).
+# The marked fast subset (unit, kernel, property and CLI tests), in two test processes.
 test-fast: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not slow" -n 2 --dist loadfile
 
