@@ -77,12 +77,14 @@ def young_weights(
     """Weight of ages 0-14 per place so that the expected children aged 0-14 per place equal
     ``target`` (clipped to what the windows allow)."""
     young, old = _young_old(*_windows(head_age))
+    # asarray, not astype: no copy of an array that already has the dtype (the world's build
+    # holds every agent's arrays at once, so each copy is a few bytes per agent of its peak).
     return _bisect_weights(
-        place.astype(np.int64),
-        n_kids.astype(np.float64),
-        young.astype(np.float64),
-        old.astype(np.float64),
-        target.astype(np.float64),
+        np.asarray(place, dtype=np.int64),
+        np.asarray(n_kids, dtype=np.float64),
+        np.asarray(young, dtype=np.float64),
+        np.asarray(old, dtype=np.float64),
+        np.asarray(target, dtype=np.float64),
     )
 
 

@@ -40,6 +40,7 @@ needed); all randomness comes from one ``numpy.random.Generator``. Targets per p
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -75,6 +76,9 @@ OTHER_COUNTY: Final[int] = 2  # from another county of the province
 OTHER_PROVINCE: Final[int] = 3
 
 #: Relative chance of being an in-migrant: urban-zone agents, agents in collective quarters.
+#: Agents per block of the steps whose temporaries hold several values per agent (about 100 MB
+#: of temporaries a block, whatever the world's size).
+BLOCK: Final[int] = 1 << 20
 W_URBAN: Final[float] = 4.0
 W_COLLECTIVE: Final[float] = 3.0
 #: Years of schooling of the head's education levels (primary or less, junior, senior, tertiary).
@@ -228,11 +232,18 @@ def _common_factor(share: np.ndarray, weight: np.ndarray, target: float) -> floa
     return 0.5 * (lo + hi)
 
 
-def _categorical_rows(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
-    """One draw per row of ``probs`` (rows need not be normalized)."""
+def _categorical_from(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """One category per row of ``probs`` (rows need not be normalized) for uniforms ``u``."""
     cum = np.cumsum(probs, axis=1)
-    u = rng.random(probs.shape[0]) * cum[:, -1]
-    return np.minimum((u[:, None] >= cum).sum(axis=1), probs.shape[1] - 1)
+    return np.minimum(((u * cum[:, -1])[:, None] >= cum).sum(axis=1), probs.shape[1] - 1)
+
+
+def _blocks(n: int) -> Iterator[slice]:
+    """Consecutive slices of at most :data:`BLOCK` agents covering ``0..n``: the per-agent
+    temporaries of a step (several values per agent) are made one block at a time, so the
+    build's peak memory does not grow with them; the draws are made for all agents first,
+    in the same order as without blocks."""
+    return (slice(start, min(start + BLOCK, n)) for start in range(0, n, BLOCK))
 
 
 # ==================================================================================================
@@ -330,6 +341,7 @@ def synthesize_households(df: pd.DataFrame, hpa: float, rng: np.random.Generator
     group = _age_groups(rng, df, place, scope, collective)
     young = df["age_0_14_pct"].to_numpy() / 100.0 * agent_persons
     head_age, kids, children = household_ages(rng, place, persons, group, young)
+    del group  # large arrays are let go once the last step that reads them is done
     edu = _education(rng, df, place, zone, nonagri)
     years_here = rng.integers(5, 41, place.shape[0])
     moved = scope != LOCAL
@@ -409,16 +421,22 @@ def _scopes(
     m1 = df["inmig_same_county"].to_numpy(dtype=np.float64)
     m2 = df["inmig_other_county"].to_numpy(dtype=np.float64)
     m3 = df["inmig_other_province"].to_numpy(dtype=np.float64)
-    t3 = (m3 * scale)[place]
-    t2 = t3 + (m2 * scale)[place]
-    t1 = t2 + (m1 * scale)[place]
     w = np.where(zone == URBAN, W_URBAN, 1.0) * np.where(collective, W_COLLECTIVE, 1.0)
     order = _group_order(rng, place, w)
+    del w
     mid = np.empty(place.shape[0])
     mid[order] = _within_group_midpoints(order, place, persons, n)
-    scope = np.select(
-        [mid < t3, mid < t2, mid < t1], [OTHER_PROVINCE, OTHER_COUNTY, SAME_COUNTY], LOCAL
-    ).astype(np.int8)
+    del order
+    # The place's thresholds: persons from other provinces, then other counties, then the same.
+    t3 = m3 * scale
+    t2 = t3 + m2 * scale
+    t1 = t2 + m1 * scale
+    scope = np.empty(place.shape[0], dtype=np.int8)
+    for b in _blocks(place.shape[0]):
+        p, m = place[b], mid[b]
+        scope[b] = np.select(
+            [m < t3[p], m < t2[p], m < t1[p]], [OTHER_PROVINCE, OTHER_COUNTY, SAME_COUNTY], LOCAL
+        )
     return scope
 
 
@@ -500,10 +518,13 @@ def _age_groups(
     old_nat = float(np.average(old, weights=residents))
     tilt = old / old_nat
     mig_like = (scope >= OTHER_COUNTY) | collective
-    probs = np.where(mig_like[:, None], np.asarray(AGE_MIGRANT)[None, :], np.asarray(AGE_LOCAL))
-    probs = probs.copy()
-    probs[:, 3] *= tilt[place]
-    return _categorical_rows(rng, probs)
+    u = rng.random(place.shape[0])
+    group = np.empty(place.shape[0], dtype=np.int64)
+    for b in _blocks(place.shape[0]):
+        probs = np.where(mig_like[b, None], np.asarray(AGE_MIGRANT)[None, :], np.asarray(AGE_LOCAL))
+        probs[:, 3] *= tilt[place[b]]
+        group[b] = _categorical_from(u[b], probs)
+    return group
 
 
 def _education(
@@ -516,7 +537,6 @@ def _education(
     """Education of the head: ordered logit whose level is solved per place (bisection) so that
     mean years of schooling equal the census's."""
     n = len(df)
-    shift = np.where(nonagri, EDU_SHIFT_NONAGRI, np.where(zone == URBAN, 0.0, EDU_SHIFT_RURAL_AGRI))
     g3 = np.where(nonagri, 0, np.where(zone == URBAN, 1, 2))
     counts = np.bincount(place * 3 + g3, minlength=n * 3).reshape(n, 3).astype(np.float64)
     shifts = np.array([EDU_SHIFT_NONAGRI, 0.0, EDU_SHIFT_RURAL_AGRI])
@@ -537,5 +557,9 @@ def _education(
         lo_a = np.where(below, mid_a, lo_a)
         hi_a = np.where(below, hi_a, mid_a)
     level = 0.5 * (lo_a + hi_a)
-    x = (level[place] + shift)[:, None] - cuts[None, :]
-    return (rng.random(place.shape[0])[:, None] < 1.0 / (1.0 + np.exp(-x))).sum(axis=1)
+    u = rng.random(place.shape[0])
+    edu = np.empty(place.shape[0], dtype=FIELDS["education"].dtype)
+    for b in _blocks(place.shape[0]):
+        x = (level[place[b]] + shifts[g3[b]])[:, None] - cuts[None, :]
+        edu[b] = (u[b, None] < 1.0 / (1.0 + np.exp(-x))).sum(axis=1)
+    return edu
