@@ -71,11 +71,16 @@ def test_cli_reports_a_version_mismatch_as_an_error(
 
 
 def _spawned_workers() -> list[psutil.Process]:
-    return [
-        p
-        for p in psutil.Process().children(recursive=True)
-        if "spawn_main" in " ".join(p.cmdline())
-    ]
+    return [p for p in psutil.Process().children(recursive=True) if "spawn_main" in _cmdline(p)]
+
+
+def _cmdline(p: psutil.Process) -> str:
+    """The process's command line, empty for one that has ended (a zombie not yet reaped by
+    the test process, whose other children come and go)."""
+    try:
+        return " ".join(p.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):  # ZombieProcess is a NoSuchProcess
+        return ""
 
 
 def test_a_run_whose_worker_died_is_retried_and_recorded(tmp_path: Path) -> None:
