@@ -8,24 +8,35 @@ the targets of :mod:`urbsim.analysis.targets` up to ``--last-fit-year``, over th
 * ``targets.csv``: every target with its role: ``fitted`` (year <= last fit year),
   ``held out`` (predicted, not fitted), ``initial state`` (2010: built into the world, checked),
   ``pending`` (the model does not output the column yet; named in ``missing``);
-* ``waves.csv``: points, replications and the share of the box each wave left not ruled out;
+* ``waves.csv``: points, replications, the share of the box each wave left not ruled out and
+  the share of each wave's design points not ruled out by their own runs (the waves go on
+  past the planned ones, up to ``--max-waves``, until it reaches ``--stop-share``);
 * ``emulator_loo.csv``: per wave and fitted target, the leave-one-out standardized errors
   (share beyond 3, mean, sd) and whether the emulator passes;
-* ``ensemble.csv``: the final not-ruled-out sample (``--final-sample`` parameter sets), the
-  parameter sets the policy and sensitivity experiments run;
+* ``verification.csv``: the ``--verify-points`` NROY sets the model was run at after the waves
+  (``verify/``, ``--verify-replications`` each), each set's largest implausibility on its own
+  runs and whether it is accepted (not ruled out by them);
+* ``ensemble.csv``: the accepted sets (at least ``--final-sample``), the parameter sets the
+  policy and sensitivity experiments run;
+* ``profiles.csv``: per parameter, the share of the ensemble left not ruled out when the
+  parameter is moved across its box (:func:`urbsim.analysis.history_matching.profiles`);
 * ``parameters.csv``: each parameter's box, the ensemble's median and 5-95 % range, the share of
-  the box range the ensemble spans, and any hard bound it reaches;
-* ``fit.csv``: every usable target from runs of the model at the first ``--check-sets``
-  parameter sets of the ensemble (``check/``, ``--check-replications`` each): the ensemble
+  the box range the ensemble spans, whether the targets constrain it (its profile falls) and
+  any bound it reaches;
+* ``fit.csv``: every usable target from the accepted sets' verification runs: the ensemble
   mean, the 2.5-97.5 % range over those runs, the error of the mean and over the tolerance and
   whether it is within, ``replication_sd`` (the median run-to-run sd at the chosen scale: what
-  the scale costs in noise) and ``ensemble_sd`` (the sd between the sets' means);
+  the scale costs in noise) and ``ensemble_sd`` (the sd between the sets' means). Without
+  verification (``--verify-points 0``) the model is run at the first ``--check-sets`` sets of
+  the emulators' sample instead (``check/``, ``--check-replications`` each);
 * ``timing.csv``: wall seconds of every stage (per wave: design, runs, emulators; the final
   sample; the check runs).
 
-A box bound reached by the ensemble that is not a hard limit stops the script (exit 1, the
-message says which bound to widen in ``box.csv``); an empty not-ruled-out space stops it too and
-writes ``ruled_out.csv`` (which targets rule out what). ``--estimate N`` only times N runs and
+A box bound reached by the ensemble that is not a hard limit of a parameter the targets
+constrain refuses the ensemble, and so do fewer accepted sets than ``--final-sample``: every
+table is written, the ensemble as ``ensemble_refused.csv``, and the script exits 1 (the message
+says which bound to widen in ``box.csv``). An empty not-ruled-out space stops it too and writes
+``ruled_out.csv`` (which targets rule out what). ``--estimate N`` only times N runs and
 one target's emulators at the chosen scale and prints the plan's expected time on this machine.
 
 Usage: python experiments/calibration/history_match.py OUT [--last-fit-year 2015] [options]
@@ -51,12 +62,17 @@ from hm_runs import SweepSimulator
 from urbsim.analysis.emulator import GPEmulator, variance_emulator
 from urbsim.analysis.history_matching import (
     CUTOFF,
+    BoundHit,
     Box,
     BoxBoundError,
     EmptyNroyError,
     Plan,
+    Profile,
     Result,
     Targets,
+    box_hits,
+    check_box,
+    profiles,
     rule_out_shares,
     run_waves,
 )
@@ -105,7 +121,13 @@ def check_fit(
 ) -> pd.DataFrame:
     """Every usable target from runs of the model at the first ``sets`` parameter sets of the
     ensemble (random draws of the NROY space, so a random subsample), ``reps`` replications
-    each: the fit is the simulator's, not the emulators'.
+    each: the fit is the simulator's, not the emulators'."""
+    x = sample[: min(sets, sample.shape[0])]
+    return fit_table(sim, sim.run(x, reps, seed, "check"))
+
+
+def fit_table(sim: SweepSimulator, y: np.ndarray) -> pd.DataFrame:
+    """``fit.csv`` from every usable target's values in runs of ensemble sets (sets, r, k).
 
     Columns: the official value, the mean over those runs (``predicted``), the 2.5-97.5 %
     range over the runs (parameter and run-to-run uncertainty together), the error of the mean
@@ -113,9 +135,8 @@ def check_fit(
     their replications: what the scale costs in noise) and ``ensemble_sd`` (the sd of the
     sets' means: what the parameters left open do).
     """
-    x = sample[: min(sets, sample.shape[0])]
-    y = sim.run(x, reps, seed, "check")
     rows = []
+    sets, reps = y.shape[0], y.shape[1]
     for k, t in enumerate(sim.usable):
         v = y[:, :, k]
         predicted = float(v.mean())
@@ -127,7 +148,7 @@ def check_fit(
              "lo95": lo, "hi95": hi, "error": error, "tolerance": t.tolerance,
              "error_over_tolerance": error / t.tolerance,
              "within_tolerance": abs(error) <= t.tolerance, "replication_sd": rep_sd,
-             "ensemble_sd": float(v.mean(axis=1).std(ddof=1)) if x.shape[0] > 1 else np.nan}
+             "ensemble_sd": float(v.mean(axis=1).std(ddof=1)) if sets > 1 else np.nan}
         )  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -143,10 +164,16 @@ def timing_table(result: Result, sim: SweepSimulator) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def parameter_table(result: Result, box: Box) -> pd.DataFrame:
-    """The box and the ensemble's spread per parameter."""
-    s = result.sample
-    hits = {(h.name, h.side) for h in result.hard_hits}
+def parameter_table(
+    sample: np.ndarray, box: Box, shapes: list[Profile], hits: list[BoundHit]
+) -> pd.DataFrame:
+    """The box, the ensemble's spread, whether the targets constrain the parameter (its
+    profile falls) and the bounds the ensemble reaches, per parameter: ``hard`` (a limit of
+    the parameter), ``prior`` (a soft bound of a parameter the targets do not constrain: the
+    box is its prior range) or ``soft`` (refused: widen the box)."""
+    s = sample
+    kind = {(h.name, h.side): "hard" if h.hard else "prior" if not h.constrained else "soft"
+            for h in hits}  # fmt: skip
     return pd.DataFrame(
         {
             "parameter": box.names,
@@ -157,26 +184,38 @@ def parameter_table(result: Result, box: Box) -> pd.DataFrame:
             "q95": np.quantile(s, 0.95, axis=0),
             "share_of_range": (np.quantile(s, 0.95, axis=0) - np.quantile(s, 0.05, axis=0))
             / (box.hi - box.lo),
-            "at_hard_bound": [
-                " ".join(side for side in ("low", "high") if (n, side) in hits) for n in box.names
+            "constrained": [p.constrained for p in shapes],
+            "profile_min": [float(p.share.min()) for p in shapes],
+            "profile_max": [float(p.share.max()) for p in shapes],
+            "at_bound": [
+                " ".join(f"{side}:{kind[n, side]}" for side in ("low", "high") if (n, side) in kind)
+                for n in box.names
             ],
         }
     )
 
 
-def wave_tables(
-    result: Result, fitted: list[Target], points: tuple[int, ...], reps: int
-) -> tuple[pd.DataFrame, ...]:
+def profile_table(shapes: list[Profile]) -> pd.DataFrame:
+    """``profiles.csv``: each parameter's profile, one row per value."""
+    return pd.DataFrame(
+        [{"parameter": p.name, "value": v, "share_not_ruled_out": s}
+         for p in shapes for v, s in zip(p.grid, p.share, strict=True)]
+    )  # fmt: skip
+
+
+def wave_tables(result: Result, fitted: list[Target], plan: Plan) -> tuple[pd.DataFrame, ...]:
     """``waves.csv`` and ``emulator_loo.csv``."""
     waves = pd.DataFrame(
         {
             "wave": np.arange(1, len(result.waves) + 1),
-            "points": list(points),
-            "replications": reps,
+            "points": [plan.wave_points(i) for i in range(len(result.waves))],
+            "replications": plan.replications,
             # The wave's runs and the earlier runs inside the space it was drawn from.
             "emulator_points": [w.runs.x.shape[0] for w in result.waves],
             # The share left by waves 1..k (measured when drawing wave k + 1 / the ensemble).
             "nroy_share_after": result.nroy_share,
+            # The wave's own design points not ruled out by their runs (what ends the waves).
+            "run_plausible_share": result.run_plausible_share,
         }
     )
     loo = pd.DataFrame(
@@ -204,13 +243,40 @@ def estimate(args: argparse.Namespace, box: Box, n_targets: int) -> int:
         urbsim.run("china_census", seed=seed, overrides=overrides, until=2019)
         cpu.append(time.process_time() - t0)
     per_run = float(np.median(cpu[1:] if len(cpu) > 1 else cpu))
-    runs = (sum(args.points) + args.check_sets) * args.replications
-    emulate = n_targets * len(args.points) * emulator_seconds(box, max(args.points), args.seed)
-    hours = (runs * per_run / args.workers + emulate) / 3600
+    plan = make_plan(args)
+    waves = plan.waves_at_most
+    design = sum(plan.wave_points(i) for i in range(waves)) * args.replications
+    final = (
+        args.verify_points * args.verify_replications
+        if args.verify_points
+        else args.check_sets * args.check_replications
+    )
+    # Emulators are fitted on the workers too; later waves also use earlier runs in their space.
+    emulate = (
+        n_targets * waves * emulator_seconds(box, 2 * max(args.points), args.seed) / args.workers
+    )
+    hours = ((design + final) * per_run / args.workers + emulate) / 3600
     print(f"{per_run:.2f} s of CPU per run (median of {len(cpu)}, the first excluded); "
-          f"{runs} runs on {args.workers} workers and {n_targets} x {len(args.points)} "
-          f"emulator pairs ({emulate / 60:.1f} min): about {hours:.2f} h")  # fmt: skip
+          f"at most {waves} waves: {design + final} runs on {args.workers} workers and "
+          f"{n_targets} x {waves} emulator pairs ({emulate / 60:.1f} min): at most about "
+          f"{hours:.2f} h")  # fmt: skip
     return 0
+
+
+def make_plan(args: argparse.Namespace) -> Plan:
+    """The history-matching plan of the command line."""
+    return Plan(
+        args.points,
+        args.replications,
+        args.candidates,
+        args.final_sample,
+        args.seed,
+        cutoff=args.cutoff,
+        max_waves=args.max_waves,
+        stop_share=args.stop_share,
+        verify_points=args.verify_points,
+        verify_replications=args.verify_replications,
+    )
 
 
 def emulator_seconds(box: Box, n: int, seed: int) -> float:
@@ -235,10 +301,28 @@ def parse() -> argparse.Namespace:
     p.add_argument("--points", type=lambda s: tuple(int(v) for v in s.split(",")),
                    default=(260, 120, 120))  # fmt: skip
     p.add_argument("--replications", type=int, default=3)
-    p.add_argument("--households-per-agent", type=float, default=4000.0)
-    p.add_argument("--final-sample", type=int, default=200)
     p.add_argument(
-        "--check-sets", type=int, default=40, help="ensemble sets the model is run at for fit.csv"
+        "--max-waves", type=int, default=6, help="waves at most (the planned ones at least)"
+    )
+    p.add_argument(
+        "--stop-share",
+        type=float,
+        default=0.5,
+        help="share of a wave's design points plausible on their own runs that ends the waves",
+    )
+    p.add_argument(
+        "--verify-points", type=int, default=400, help="NROY sets run after the waves (0: none)"
+    )
+    p.add_argument("--verify-replications", type=int, default=2)
+    p.add_argument("--households-per-agent", type=float, default=4000.0)
+    p.add_argument(
+        "--final-sample", type=int, default=100, help="the ensemble's size (at least, verified)"
+    )
+    p.add_argument(
+        "--check-sets",
+        type=int,
+        default=40,
+        help="without verification: ensemble sets the model is run at for fit.csv",
     )
     p.add_argument("--check-replications", type=int, default=2)
     p.add_argument("--candidates", type=int, default=3000)
@@ -289,14 +373,7 @@ def calibrate(args: argparse.Namespace) -> int:
         np.array([t.discrepancy_sd for t in fitted]),
         np.array([t.observation_sd for t in fitted]),
     )
-    plan = Plan(
-        args.points,
-        args.replications,
-        args.candidates,
-        args.final_sample,
-        args.seed,
-        cutoff=args.cutoff,
-    )
+    plan = make_plan(args)
     try:
         # The targets' emulators of a wave are independent: fitted on the sweep's worker count
         # of processes (one BLAS thread each, as here), the same emulators in less wall time.
@@ -306,10 +383,10 @@ def calibrate(args: argparse.Namespace) -> int:
             initializer=threadpool_limits,
             initargs=(1,),
         ) as pool:
-            result = run_waves(sim, box, observed, plan, map_fn=pool.map)
-    except BoxBoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+            verify = sim.named("verify")
+            result = run_waves(
+                sim, box, observed, plan, map_fn=pool.map, verify=verify, report=_say
+            )
     except EmptyNroyError as exc:
         # Which targets no parameter set meets: the table to read before widening the box,
         # changing a discrepancy or the model.
@@ -317,34 +394,82 @@ def calibrate(args: argparse.Namespace) -> int:
         shares.to_csv(args.out / "ruled_out.csv", index=False, float_format="%.6g")
         print(f"error: {exc}; see {args.out / 'ruled_out.csv'}", file=sys.stderr)
         return 1
-    write_results(args, result, sim, fitted, box)
-    return 0
+    return write_results(args, plan, result, sim, fitted, box)
+
+
+def _say(line: str) -> None:
+    """Progress of the waves, flushed at once (the calibration runs for an hour or more)."""
+    print(line, flush=True)
 
 
 def write_results(
     args: argparse.Namespace,
+    plan: Plan,
     result: Result,
     sim: SweepSimulator,
     fitted: list[Target],
     box: Box,
-) -> None:
-    """Every table of the calibration into ``args.out``."""
+) -> int:
+    """Every table of the calibration into ``args.out``; 1 (and the ensemble written as
+    ``ensemble_refused.csv``) when the ensemble is refused: too few accepted sets, or a soft
+    bound of a parameter the targets constrain reached."""
     out, fmt = args.out, "%.6g"
-    waves, loo = wave_tables(result, fitted, args.points, args.replications)
+    waves, loo = wave_tables(result, fitted, plan)
     waves.to_csv(out / "waves.csv", index=False, float_format=fmt)
     loo.to_csv(out / "emulator_loo.csv", index=False, float_format=fmt)
-    ensemble = pd.DataFrame(result.sample, columns=list(box.names))
+    ver = result.verification
+    if ver is not None:
+        table = pd.DataFrame(ver.x, columns=list(box.names))
+        table["run_max_implausibility"] = ver.implausibility
+        table["accepted"] = ver.accepted
+        table.to_csv(out / "verification.csv", index=False, float_format="%.8g")
+    sample = result.sample
+    # The profiles from the ensemble (or, when no set was accepted, from every set verified).
+    reference = sample if sample.shape[0] else (ver.x if ver is not None else sample)
+    shapes = profiles(result.waves, box, reference)
+    profile_table(shapes).to_csv(out / "profiles.csv", index=False, float_format=fmt)
+    constrained = [p.constrained for p in shapes]
+    problems = []
+    if sample.shape[0] < args.final_sample:
+        problems.append(
+            f"{sample.shape[0]} parameter sets accepted, fewer than --final-sample "
+            f"{args.final_sample}: more waves or more verified sets are needed"
+        )
+    hits = box_hits(sample, box, constrained=constrained) if sample.shape[0] else []
+    try:
+        check_box(sample, box, constrained=constrained) if sample.shape[0] else None
+    except BoxBoundError as exc:
+        problems.append(str(exc))
+    ensemble = pd.DataFrame(sample, columns=list(box.names))
     ensemble.insert(0, "parameter_set", np.arange(len(ensemble)))
-    ensemble["max_implausibility"] = np.max(
-        [w.implausibility(result.sample).max(axis=1) for w in result.waves], axis=0
+    ensemble["max_implausibility"] = (
+        np.max([w.implausibility(sample).max(axis=1) for w in result.waves], axis=0)
+        if sample.shape[0]
+        else []
     )
-    ensemble.to_csv(out / "ensemble.csv", index=False, float_format="%.8g")
-    parameter_table(result, box).to_csv(out / "parameters.csv", index=False, float_format=fmt)
-    fit = check_fit(sim, result.sample, args.check_sets, args.check_replications, args.seed)
-    fit["role"] = np.where(fit["year"] <= args.last_fit_year, "fitted", "held out")
-    fit.to_csv(out / "fit.csv", index=False, float_format=fmt)
+    if ver is not None:
+        ensemble["run_max_implausibility"] = ver.implausibility[ver.accepted]
+    name = "ensemble_refused.csv" if problems else "ensemble.csv"
+    ensemble.to_csv(out / name, index=False, float_format="%.8g")
+    if sample.shape[0]:
+        table = parameter_table(sample, box, shapes, hits)
+        table.to_csv(out / "parameters.csv", index=False, float_format=fmt)
+    if ver is not None:
+        y = sim.named_outputs["verify"][1][ver.accepted]
+        fit = fit_table(sim, y) if y.shape[0] else None
+    else:
+        fit = check_fit(sim, sample, args.check_sets, args.check_replications, args.seed)
+    if fit is not None:
+        fit["role"] = np.where(fit["year"] <= args.last_fit_year, "fitted", "held out")
+        fit.to_csv(out / "fit.csv", index=False, float_format=fmt)
+        columns = ["target", "observed", "predicted", "error_over_tolerance"]
+        print(fit[columns].to_string(index=False))
     timing_table(result, sim).to_csv(out / "timing.csv", index=False, float_format="%.1f")
-    print(fit[["target", "observed", "predicted", "error_over_tolerance"]].to_string(index=False))
+    if problems:
+        print(f"error: the ensemble is refused ({out / name}):", file=sys.stderr)
+        print("\n".join(problems), file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

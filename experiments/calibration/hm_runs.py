@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -139,6 +139,8 @@ class SweepSimulator:
         self.province_of = province_of_places() if needs_places else None
         #: Per wave: design points (n, d) and every usable target's values (n, r, k_all).
         self.outputs: list[tuple[np.ndarray, np.ndarray]] = []
+        #: The same for the runs of :meth:`named` simulators, by name.
+        self.named_outputs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         #: Wall seconds of each sweep (runs, reading their values), by folder name.
         self.seconds: dict[str, float] = {}
 
@@ -147,6 +149,18 @@ class SweepSimulator:
         y = self.run(x, reps, seed, f"wave{len(self.outputs) + 1}")
         self.outputs.append((x, y))
         return y[:, :, self.fitted_index]
+
+    def named(self, name: str) -> Callable[[np.ndarray, int, int], np.ndarray]:
+        """A ``simulate(x, r, seed)`` running its points as the sweep ``folder/name`` (the
+        verification of the final sample): the fitted targets' values, every usable
+        target's kept in ``named_outputs[name]``."""
+
+        def simulate(x: np.ndarray, reps: int, seed: int) -> np.ndarray:
+            y = self.run(x, reps, seed, name)
+            self.named_outputs[name] = (x, y)
+            return y[:, :, self.fitted_index]
+
+        return simulate
 
     def run(self, x: np.ndarray, reps: int, seed: int, name: str) -> np.ndarray:
         """Run the points ``x`` with ``reps`` replications as the sweep ``folder/name``;

@@ -31,7 +31,7 @@ PREFIX = "# --- fitted by experiments/calibration: do not edit by hand"
 BEGIN = PREFIX + " (scenario_block.py --write) ---"
 END = "# --- end of fitted parameters ---"
 #: Columns of ensemble.csv that are not parameters.
-NOT_PARAMETERS = ("parameter_set", "max_implausibility")
+NOT_PARAMETERS = ("parameter_set", "max_implausibility", "run_max_implausibility")
 
 
 def significant(x: float, digits: int = 4) -> float:
@@ -40,8 +40,12 @@ def significant(x: float, digits: int = 4) -> float:
 
 
 def most_plausible(ensemble: pd.DataFrame) -> dict[str, float]:
-    """The parameter set with the smallest largest implausibility, rounded."""
-    row = ensemble.loc[ensemble["max_implausibility"].idxmin()]
+    """The parameter set with the smallest largest implausibility, rounded: on its own runs
+    when the ensemble was verified by runs, else the emulators'."""
+    column = (
+        "run_max_implausibility" if "run_max_implausibility" in ensemble else "max_implausibility"
+    )
+    row = ensemble.loc[ensemble[column].idxmin()]
     return {k: significant(float(v)) for k, v in row.items() if k not in NOT_PARAMETERS}
 
 

@@ -43,8 +43,8 @@ def tiny_box(out: Path) -> Path:
 def steps(out: Path, points: int, hpa: float) -> list[tuple[str, list[str]]]:
     """The experiment's steps with the tiny budget: (name, command)."""
     fit = ["--points", f"{points},{points},{points}", "--replications", "2",
-           "--households-per-agent", repr(hpa), "--final-sample", "12", "--candidates", "60",
-           "--cutoff", "1e9", "--check-sets", "3", "--check-replications", "2",
+           "--households-per-agent", repr(hpa), "--final-sample", "12", "--verify-points", "12",
+           "--candidates", "60", "--cutoff", "1e9",
            "--box", str(out / "box.csv")]  # fmt: skip
     py, ensemble = sys.executable, str(out / "full" / "ensemble.csv")
     return [

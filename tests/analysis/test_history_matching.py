@@ -10,6 +10,7 @@ import pytest
 
 from urbsim.analysis.emulator import GPEmulator, loo_summary, run_variance
 from urbsim.analysis.history_matching import (
+    CUTOFF,
     Box,
     BoxBoundError,
     EmptyNroyError,
@@ -21,6 +22,8 @@ from urbsim.analysis.history_matching import (
     fit_wave,
     maximin_subset,
     not_ruled_out,
+    profiles,
+    run_implausibility,
     run_waves,
     sample_nroy,
 )
@@ -239,3 +242,92 @@ def test_emulators_fitted_in_worker_processes_are_the_serial_ones() -> None:
     probe = BOX.lhs(50, seed=8)
     assert np.array_equal(serial.implausibility(probe), pooled.implausibility(probe))
     assert [s.errors.tolist() for s in serial.loo] == [s.errors.tolist() for s in pooled.loo]
+
+
+# ---------------------------------------------------------------------------------------------
+# More waves on a rule, the final sample verified by runs, profiles
+# ---------------------------------------------------------------------------------------------
+def _counting(sim):
+    calls: list[tuple[int, int]] = []
+
+    def simulate(x: np.ndarray, reps: int, seed: int) -> np.ndarray:
+        calls.append((np.atleast_2d(x).shape[0], reps))
+        return sim(x, reps, seed)
+
+    return simulate, calls
+
+
+def test_waves_go_on_until_their_points_are_plausible_on_their_runs() -> None:
+    # A stop share no wave can reach: every allowed wave runs, the last with the last size.
+    plan = Plan((12, 10), 2, candidates=200, final_sample=20, seed=3, batch=4000, max_waves=4,
+                stop_share=1.0)  # fmt: skip
+    simulate, calls = _counting(_toy)
+    result = run_waves(simulate, BOX, TOY_TARGETS, plan)
+    shares = result.run_plausible_share
+    assert min(shares) < 1.0
+    assert len(result.waves) == 4 and [c[0] for c in calls] == [12, 10, 10, 10]
+    assert len(shares) == 4
+    # A share every wave reaches: the planned waves only (never fewer).
+    easy = Plan((12, 10), 2, candidates=200, final_sample=20, seed=3, batch=4000, max_waves=4,
+                stop_share=1e-9)  # fmt: skip
+    assert len(run_waves(_toy, BOX, TOY_TARGETS, easy).waves) == 2
+    # The share is that of the wave's own points not ruled out by their runs (wave 1: all
+    # of its emulator's points are its own).
+    first = result.waves[0]
+    own = first.runs
+    imp = run_implausibility(first, own.x, own.mean, own.replications)
+    assert shares[0] == pytest.approx(float(np.mean(imp < CUTOFF)))
+    # Later waves (which keep earlier runs in their space) bring the share up on this toy.
+    assert shares[-1] > shares[0]
+
+
+def test_run_implausibility_is_the_distance_over_run_discrepancy_and_observation() -> None:
+    x = BOX.lhs(25, seed=3)
+    wave = fit_wave(Runs.of(x, _toy(x, 4, 5)), TOY_TARGETS, BOX)
+    probe = np.array([[0.3, 0.6], [0.9, 0.9]])
+    mean = _toy_outputs(probe)
+    got = run_implausibility(wave, probe, mean, np.array([2, 2]))
+    v = np.column_stack([run_variance(e, probe) for e in wave.var_emulators])
+    expected = np.max(np.abs(TOY_TARGETS.observed - mean)
+                      / np.sqrt(1.5 * v + 0.02**2 + 0.005**2), axis=1)  # fmt: skip
+    assert got == pytest.approx(expected)
+    assert got[0] < 1e-9 and got[1] > 10  # the truth itself, and a set far from it
+
+
+def test_the_final_sample_is_verified_by_runs() -> None:
+    plan = Plan((12, 10, 10), 3, candidates=300, final_sample=20, seed=4, batch=4000,
+                verify_points=40, verify_replications=2)  # fmt: skip
+    verify, calls = _counting(_toy)
+    result = run_waves(_toy, BOX, TOY_TARGETS, plan, verify=verify)
+    ver = result.verification
+    assert calls == [(40, 2)] and ver is not None and ver.y.shape == (40, 2, 2)
+    assert np.array_equal(result.sample, ver.x[ver.accepted])
+    assert np.all(ver.implausibility[ver.accepted] < CUTOFF)
+    assert np.all(ver.implausibility[~ver.accepted] >= CUTOFF)
+    # What the runs say, recomputed: the accepted sets' run means are near the observations.
+    means = ver.y[ver.accepted].mean(axis=1)
+    assert np.all(np.abs(means - TOY_TARGETS.observed) < 3 * 0.05)
+    assert set(result.seconds[-1]) == {"design", "simulate", "emulate"}
+
+
+def _toy3(x: np.ndarray, reps: int, seed: int) -> np.ndarray:
+    """The toy, with a third parameter that no output depends on."""
+    return _toy(np.atleast_2d(x)[:, :2], reps, seed)
+
+
+def test_profiles_tell_constrained_parameters_from_free_ones() -> None:
+    box3 = Box.of({"a": (0.0, 1.0), "b": (0.0, 1.0), "c": (0.0, 1.0)})
+    x = box3.lhs(40, seed=2)
+    wave = fit_wave(Runs.of(x, _toy3(x, 3, 3)), TOY_TARGETS, box3)
+    sample, _ = sample_nroy([wave], box3, 150, np.random.default_rng(5))
+    shapes = profiles([wave], box3, sample, points=9)
+    assert [p.name for p in shapes] == ["a", "b", "c"]
+    assert [p.constrained for p in shapes] == [True, True, False]
+    c = shapes[2]
+    assert c.grid.tolist() == np.linspace(0, 1, 9).tolist() and c.share.min() > 0.5
+    # The free parameter spans its box: its bounds are reached, reported but not refused when
+    # the profiles are given; refused when every parameter is taken as constrained.
+    with pytest.raises(BoxBoundError, match=r"^c: not ruled out up to its low bound"):
+        check_box(sample, box3)
+    hits = check_box(sample, box3, constrained=[p.constrained for p in shapes])
+    assert {(h.name, h.constrained) for h in hits} == {("c", False)}

@@ -26,13 +26,26 @@ def test_every_table_of_both_fits_is_written(out: Path) -> None:
     for fit in ("full", "out_of_sample"):
         ensemble = pd.read_csv(out / fit / "ensemble.csv")
         assert len(ensemble) == 12
-        assert list(ensemble.columns[1:-1]) == list(box["parameter"])
+        assert list(ensemble.columns[1:-2]) == list(box["parameter"])
+        assert list(ensemble.columns[-2:]) == ["max_implausibility", "run_max_implausibility"]
+        verified = pd.read_csv(out / fit / "verification.csv")
+        assert len(verified) == 12 and verified["accepted"].all()
+        assert (
+            verified["run_max_implausibility"].tolist()
+            == ensemble["run_max_implausibility"].tolist()
+        )
+        profiles = pd.read_csv(out / fit / "profiles.csv")
+        assert set(profiles["parameter"]) == set(box["parameter"])
+        assert profiles["share_not_ruled_out"].between(0, 1).all()
+        parameters = pd.read_csv(out / fit / "parameters.csv")
+        assert {"constrained", "profile_min", "profile_max", "at_bound"} <= set(parameters)
         inside = (ensemble[box["parameter"]] >= box["low"].to_numpy()) & (
             ensemble[box["parameter"]] <= box["high"].to_numpy()
         )
         assert inside.to_numpy().all()
         waves = pd.read_csv(out / fit / "waves.csv")
-        assert list(waves["wave"]) == [1, 2, 3]
+        assert list(waves["wave"]) == [1, 2, 3]  # the cutoff of 1e9 stops after the planned 3
+        assert (waves["run_plausible_share"] == 1.0).all()
         timing = pd.read_csv(out / fit / "timing.csv")
         assert set(timing["stage"]) == {"design", "simulate", "emulate"}
         assert (timing["seconds"] >= 0).all()
@@ -49,8 +62,9 @@ def test_the_fit_is_read_from_runs_and_years_are_held_out(out: Path) -> None:
     assert set(oos.loc[oos["year"] <= 2015, "role"]) == {"fitted"}
     # A range over runs holds its mean.
     assert ((full["lo95"] <= full["predicted"]) & (full["predicted"] <= full["hi95"])).all()
-    check = pd.read_parquet(out / "full" / "check" / "runs" / "runs.parquet")
-    assert len(check) == 3 * 2 and (check["status"] == "ok").all()
+    # The fit is read from the verification runs of the accepted sets (12 sets, 2 runs each).
+    verify = pd.read_parquet(out / "full" / "verify" / "runs" / "runs.parquet")
+    assert len(verify) == 12 * 2 and (verify["status"] == "ok").all()
 
 
 def test_report_block_and_noise(out: Path) -> None:

@@ -15,10 +15,15 @@ cutoff; what is left is the *not-ruled-out* (NROY) space.
 Each wave runs the simulator at design points spread over the previous wave's NROY space
 (:func:`sample_nroy` then :func:`maximin_subset`: never a hand-made box), with replications at
 every point, fits emulators to them (:func:`fit_wave`) and keeps the points not ruled out by
-every wave so far. :func:`check_box` refuses an NROY sample that reaches a bound of the box
-that is not a hard limit of the parameter: the box must be widened first. :func:`run_waves`
-chains the waves for any simulator (a toy function in the tests, the model in
-``experiments/calibration``).
+every wave so far. Waves go on past the planned minimum until most of a wave's own design
+points are plausible on their runs (:func:`run_implausibility`: the emulators' not-ruled-out
+space is then mostly space the simulator itself does not rule out) or a maximum is reached.
+The final NROY sample can be *verified*: the simulator is run at each set and only the sets
+whose own runs meet every target are kept (the ensemble then rests on runs, not emulators).
+:func:`profiles` says which parameters the targets constrain; :func:`check_box` refuses an
+ensemble that reaches a bound of the box that is not a hard limit of a parameter the targets
+constrain: the box must be widened first. :func:`run_waves` chains the waves for any simulator
+(a toy function in the tests, the model in ``experiments/calibration``).
 
 Nothing here does I/O; every draw comes from a ``numpy`` generator seeded by the caller (the
 wall clock is read only to report how long each stage took).
@@ -337,44 +342,106 @@ def maximin_subset(points: np.ndarray, n: int, box: Box, seed: int = 0) -> np.nd
     return np.array(chosen)
 
 
+#: A parameter is *constrained* by the targets when its profile falls below this share of its
+#: highest value somewhere in the box (part of its range is ruled out whatever the others are).
+PROFILE_DROP: Final[float] = 0.5
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How much of the NROY space survives when one parameter is moved across its box.
+
+    ``share[g]`` is the share of a reference NROY sample still not ruled out after setting
+    the parameter to ``grid[g]`` in every set (the others kept): flat when the targets do not
+    constrain the parameter, falling where they rule its values out.
+    """
+
+    name: str
+    grid: np.ndarray
+    share: np.ndarray
+
+    @property
+    def constrained(self) -> bool:
+        """The share falls below :data:`PROFILE_DROP` of its highest value somewhere."""
+        top = float(self.share.max())
+        return top == 0.0 or float(self.share.min()) < PROFILE_DROP * top
+
+
+def profiles(
+    waves: Sequence[Wave], box: Box, reference: np.ndarray, points: int = 11
+) -> list[Profile]:
+    """:class:`Profile` of every parameter on ``points`` values spanning the box, from the
+    ``reference`` NROY sets (the final sample)."""
+    ref = np.atleast_2d(reference)
+    out = []
+    for j, name in enumerate(box.names):
+        grid = np.linspace(box.lo[j], box.hi[j], points)
+        share = np.empty(points)
+        for g, v in enumerate(grid):
+            moved = ref.copy()
+            moved[:, j] = v
+            share[g] = float(np.mean(not_ruled_out(waves, moved)))
+        out.append(Profile(name, grid, share))
+    return out
+
+
 @dataclass(frozen=True)
 class BoundHit:
-    """A parameter whose NROY sample reaches a bound of the box."""
+    """A parameter whose NROY sample reaches a bound of the box.
+
+    ``constrained`` is False for a parameter the targets do not constrain (a flat
+    :class:`Profile`): its sample spans the box, which is then its prior range.
+    """
 
     name: str
     side: str
     bound: float
     hard: bool
     suggested: float
+    constrained: bool = True
 
 
-def box_hits(sample: np.ndarray, box: Box, margin: float = BOUND_MARGIN) -> list[BoundHit]:
+def box_hits(
+    sample: np.ndarray,
+    box: Box,
+    margin: float = BOUND_MARGIN,
+    constrained: Sequence[bool] | None = None,
+) -> list[BoundHit]:
     """Bounds of the box the sample reaches (within ``margin`` of the range), with a widened
     bound to use instead (half the range further out, never past the parameter's limit)."""
     width = box.hi - box.lo
+    known = [True] * box.dim if constrained is None else list(constrained)
     hits = []
     for j, name in enumerate(box.names):
         if sample[:, j].min() <= box.lo[j] + margin * width[j]:
             wider = max(box.lo[j] - 0.5 * width[j], box.limit_lo[j])
             hits.append(BoundHit(name, "low", float(box.lo[j]), bool(box.hard_lo[j]),
-                                 float(wider)))  # fmt: skip
+                                 float(wider), known[j]))  # fmt: skip
         if sample[:, j].max() >= box.hi[j] - margin * width[j]:
             wider = min(box.hi[j] + 0.5 * width[j], box.limit_hi[j])
             hits.append(BoundHit(name, "high", float(box.hi[j]), bool(box.hard_hi[j]),
-                                 float(wider)))  # fmt: skip
+                                 float(wider), known[j]))  # fmt: skip
     return hits
 
 
-def check_box(sample: np.ndarray, box: Box, margin: float = BOUND_MARGIN) -> list[BoundHit]:
-    """Refuse an NROY sample that reaches a soft bound; return the hard bounds it reaches.
+def check_box(
+    sample: np.ndarray,
+    box: Box,
+    margin: float = BOUND_MARGIN,
+    constrained: Sequence[bool] | None = None,
+) -> list[BoundHit]:
+    """Refuse an NROY sample that reaches a soft bound of a parameter the targets constrain
+    (``constrained``, one flag per parameter from :func:`profiles`; None: every parameter);
+    return the bounds it reaches without refusal (hard ones, and any of a parameter the
+    targets leave unconstrained, whose box is then its prior range).
 
     Raises
     ------
     BoxBoundError
         Naming each soft bound reached and a widened bound to use instead.
     """
-    hits = box_hits(sample, box, margin)
-    soft = [h for h in hits if not h.hard]
+    hits = box_hits(sample, box, margin, constrained)
+    soft = [h for h in hits if not h.hard and h.constrained]
     if soft:
         lines = [
             f"{h.name}: not ruled out up to its {h.side} bound {h.bound:g}; widen it "
@@ -405,6 +472,17 @@ class Plan:
     cutoff : float
         Implausibility cutoff of every wave (:data:`CUTOFF`; a larger one rules out less, for
         smoke runs of the machinery only).
+    max_waves : int
+        Waves at most: after the ``len(points)`` planned ones, waves of ``points[-1]`` points
+        go on until ``stop_share`` of a wave's design points are plausible on their own runs
+        (0: exactly the planned waves).
+    stop_share : float
+        Share of a wave's design points not ruled out by their own runs that ends the waves.
+    verify_points : int
+        NROY sets the simulator is run at after the waves (``verify_replications`` each); only
+        those whose runs are not ruled out form the final sample (0: no verification, the
+        final sample is ``final_sample`` NROY sets of the emulators).
+    verify_replications : int
     """
 
     points: tuple[int, ...]
@@ -414,6 +492,10 @@ class Plan:
     seed: int = 0
     batch: int = 20_000
     cutoff: float = CUTOFF
+    max_waves: int = 0
+    stop_share: float = 0.5
+    verify_points: int = 0
+    verify_replications: int = 2
 
     def __post_init__(self) -> None:
         if not self.cutoff > 0:
@@ -424,6 +506,19 @@ class Plan:
             raise ValueError(f"every wave needs at least 4 points, got {self.points}")
         if any(p > self.candidates for p in self.points[1:]):
             raise ValueError("a later wave cannot have more points than candidates")
+        if not 0.0 < self.stop_share <= 1.0:
+            raise ValueError(f"stop_share must be in (0, 1], got {self.stop_share}")
+        if self.verify_points and self.verify_replications < 2:
+            raise ValueError("verification needs >= 2 replications per set")
+
+    @property
+    def waves_at_most(self) -> int:
+        """The largest number of waves the plan runs."""
+        return max(len(self.points), self.max_waves)
+
+    def wave_points(self, i: int) -> int:
+        """Design points of wave ``i`` (from 0): the planned ones, then the last repeated."""
+        return self.points[min(i, len(self.points) - 1)]
 
 
 @dataclass
@@ -432,38 +527,74 @@ class Result:
 
     ``seconds`` holds the wall time of each stage: one dict per wave (``design``: drawing its
     points from the earlier waves' NROY space; ``simulate``: the simulator; ``emulate``:
-    fitting and checking its emulators) and a last one (``design``: the final sample), what
-    the budget of a calibration is planned from.
+    fitting and checking its emulators) and a last one (``design``: the final sample;
+    ``simulate``: its verification runs), what the budget of a calibration is planned from.
     """
 
     waves: list[Wave]
     nroy_share: list[float]
     sample: np.ndarray
-    hard_hits: list[BoundHit]
     seconds: list[dict[str, float]] = field(default_factory=list)
+    #: Per wave: the share of its design points not ruled out by their own runs.
+    run_plausible_share: list[float] = field(default_factory=list)
+    #: The verification runs of the final NROY sample (None without verification).
+    verification: Verification | None = None
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The simulator run at the final NROY sample.
+
+    Attributes
+    ----------
+    x : numpy.ndarray
+        The NROY sets run (n, d).
+    y : numpy.ndarray
+        Their outputs (n, r, k).
+    implausibility : numpy.ndarray
+        Each set's largest implausibility on its own runs (:func:`run_implausibility`).
+    accepted : numpy.ndarray
+        Sets whose runs are not ruled out (n,): the final sample.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    implausibility: np.ndarray
+    accepted: np.ndarray
 
 
 def run_waves(
-    simulate: Simulator, box: Box, targets: Targets, plan: Plan, map_fn: Mapper = map
+    simulate: Simulator,
+    box: Box,
+    targets: Targets,
+    plan: Plan,
+    map_fn: Mapper = map,
+    verify: Simulator | None = None,
+    report: Callable[[str], None] | None = None,
 ) -> Result:
-    """History matching in ``len(plan.points)`` waves.
+    """History matching in waves: at least ``len(plan.points)``, at most
+    ``plan.waves_at_most`` (see :class:`Plan` for the rule that ends them).
 
     Wave 1 runs a Latin hypercube of the box; each later wave spreads its points
     (:func:`maximin_subset`) over a sample of the NROY space of all earlier waves
     (:func:`sample_nroy`). ``simulate(x, r, seed)`` returns outputs (n, r, k) in the order of
-    ``targets.names``; ``map_fn`` fits each wave's emulators (:func:`fit_wave`).
+    ``targets.names``; ``map_fn`` fits each wave's emulators (:func:`fit_wave`). With
+    ``plan.verify_points`` the final NROY sets are run by ``verify`` (default ``simulate``)
+    and only those their runs do not rule out are kept. ``report`` receives a line after
+    each wave and after the verification (progress for a long calibration).
+
+    The final sample is returned as it is: :func:`check_box` (with :func:`profiles`) is the
+    caller's, who can keep a refused sample for inspection.
 
     Raises
     ------
-    BoxBoundError
-        When the final NROY sample reaches a soft bound of the box.
     EmptyNroyError
         When a wave rules out everything.
     """
     rng = np.random.default_rng(plan.seed)
     waves: list[Wave] = []
     try:
-        return _waves(simulate, box, targets, plan, rng, waves, map_fn)
+        return _waves(simulate, box, targets, plan, rng, waves, map_fn, verify or simulate, report)
     except EmptyNroyError as exc:
         raise EmptyNroyError(str(exc), waves) from None
 
@@ -476,42 +607,91 @@ def _waves(
     rng: np.random.Generator,
     waves: list[Wave],
     map_fn: Mapper,
+    verify: Simulator,
+    report: Callable[[str], None] | None,
 ) -> Result:
+    say = report or (lambda _: None)
     if min(plan.points) < box.dim + 2:
         raise ValueError(f"every wave needs at least {box.dim + 2} points for {box.dim} parameters")
     shares: list[float] = []
+    plausible: list[float] = []
     runs: list[Runs] = []
     seconds: list[dict[str, float]] = []
     # The last NROY sample drawn: where the next one starts when no uniform draw is kept.
     seeds: np.ndarray | None = None
-    for i, n in enumerate(plan.points):
+    for i in range(plan.waves_at_most):
         clock = {"start": time.perf_counter()}
         if i == 0:
-            x = box.lhs(n, plan.seed)
+            x = box.lhs(plan.wave_points(0), plan.seed)
         else:
             candidates, share = sample_nroy(
                 waves, box, plan.candidates, rng, plan.batch, seeds=seeds
             )
             shares.append(share)
-            x = candidates[maximin_subset(candidates, n, box, plan.seed + i)]
+            x = candidates[maximin_subset(candidates, plan.wave_points(i), box, plan.seed + i)]
             seeds = candidates
         clock["design"] = time.perf_counter()
-        y = np.asarray(simulate(x, plan.replications, plan.seed + 1000 * (i + 1)), dtype=float)
-        if not np.all(np.isfinite(y)):
-            raise ValueError(f"wave {i + 1}: the simulator returned values that are not finite")
+        y = _simulated(simulate, x, plan.replications, plan.seed + 1000 * (i + 1), f"wave {i + 1}")
         clock["simulate"] = time.perf_counter()
         runs.append(Runs.of(x, y))
         space = _in_space(runs, waves)
-        waves.append(
-            fit_wave(space, targets, box, seed=plan.seed + i, cutoff=plan.cutoff, map_fn=map_fn)
-        )
+        wave = fit_wave(space, targets, box, seed=plan.seed + i, cutoff=plan.cutoff, map_fn=map_fn)
+        waves.append(wave)
         clock["emulate"] = time.perf_counter()
         seconds.append(_elapsed(clock))
+        mine = runs[-1]
+        plausible.append(
+            float(np.mean(run_implausibility(wave, mine.x, mine.mean, mine.replications)
+                          < plan.cutoff))
+        )  # fmt: skip
+        say(
+            f"wave {i + 1}: {x.shape[0]} points"
+            + (f" from a space of {shares[-1]:.3g} of the box" if i else "")
+            + f"; {plausible[-1]:.0%} of them plausible on their own runs; "
+            + ", ".join(f"{k} {v:.0f} s" for k, v in seconds[-1].items())
+        )
+        if i + 1 >= len(plan.points) and plausible[-1] >= plan.stop_share:
+            break
     start = time.perf_counter()
-    sample, share = sample_nroy(waves, box, plan.final_sample, rng, plan.batch, seeds=seeds)
+    size = plan.verify_points or plan.final_sample
+    sample, share = sample_nroy(waves, box, size, rng, plan.batch, seeds=seeds)
     shares.append(share)
-    seconds.append({"design": time.perf_counter() - start, "simulate": 0.0, "emulate": 0.0})
-    return Result(waves, shares, sample, check_box(sample, box), seconds)
+    design = time.perf_counter()
+    verification = None
+    if plan.verify_points:
+        reps = plan.verify_replications
+        y = _simulated(verify, sample, reps, plan.seed + 1000 * (len(waves) + 1), "verification")
+        imp = run_implausibility(waves[-1], sample, y.mean(axis=1), np.full(size, reps))
+        verification = Verification(sample, y, imp, imp < plan.cutoff)
+        sample = sample[verification.accepted]
+        say(f"verification: {sample.shape[0]} of {size} sets accepted on their own runs")
+    seconds.append(
+        {"design": design - start, "simulate": time.perf_counter() - design, "emulate": 0.0}
+    )
+    return Result(waves, shares, sample, seconds, plausible, verification)
+
+
+def _simulated(simulate: Simulator, x: np.ndarray, reps: int, seed: int, what: str) -> np.ndarray:
+    """The simulator's outputs at ``x``, checked finite."""
+    y = np.asarray(simulate(x, reps, seed), dtype=float)
+    if not np.all(np.isfinite(y)):
+        raise ValueError(f"{what}: the simulator returned values that are not finite")
+    return y
+
+
+def run_implausibility(
+    wave: Wave, x: np.ndarray, mean: np.ndarray, replications: np.ndarray
+) -> np.ndarray:
+    """Each point's largest implausibility on its own runs (n,): the mean of its
+    ``replications`` runs against the observation, over the run-to-run variance of one
+    realization and of that mean (emulated at ``x`` by the wave: a smooth estimate, not the
+    sample variance of two or three runs), the discrepancy and the observation error. No
+    emulator variance: the simulator has been run there."""
+    t = wave.targets
+    r = np.asarray(replications, dtype=np.float64)[:, None]
+    v_run = np.column_stack([run_variance(v, x) for v in wave.var_emulators])
+    total = v_run * (1.0 + 1.0 / r) + t.discrepancy_sd**2 + t.observation_sd**2
+    return np.max(np.abs(t.observed - mean) / np.sqrt(total), axis=1)
 
 
 def _elapsed(clock: dict[str, float]) -> dict[str, float]:
