@@ -86,6 +86,9 @@ from urbsim.output.columns import NATIONAL, PLACES
 
 HERE = Path(__file__).resolve().parent
 FIRST_YEAR = 2010
+#: Sets of the ensemble the profiles start from (random draws of it: the ensemble's order is
+#: that of the NROY sample, itself shuffled).
+PROFILE_SETS = 100
 
 
 def read_box(path: Path) -> Box:
@@ -424,9 +427,11 @@ def write_results(
         table["accepted"] = ver.accepted
         table.to_csv(out / "verification.csv", index=False, float_format="%.8g")
     sample = result.sample
-    # The profiles from the ensemble (or, when no set was accepted, from every set verified).
+    # The profiles from the ensemble (or, when no set was accepted, from every set verified);
+    # at most PROFILE_SETS of them: each set is moved to 11 values of each parameter and
+    # emulated by every wave.
     reference = sample if sample.shape[0] else (ver.x if ver is not None else sample)
-    shapes = profiles(result.waves, box, reference)
+    shapes = profiles(result.waves, box, reference[:PROFILE_SETS])
     profile_table(shapes).to_csv(out / "profiles.csv", index=False, float_format=fmt)
     constrained = [p.constrained for p in shapes]
     problems = []

@@ -96,12 +96,13 @@ def run_values(out: Path, targets: Sequence[Target], province_of: pd.Series | No
     nat = df[df["kind"] == "national"].pivot_table(
         index=["run", "year"], columns="name", values="value", aggfunc="first"
     )
-    places = df[df["kind"] == "places"]
+    places = df[df["kind"] == "places"][["run", "year", "place_id", "name", "value"]]
+    by_run = dict(tuple(places.groupby("run", sort=False)))
     rows = []
     for run, national in nat.groupby(level="run", sort=True):
         national = national.reset_index(level="run", drop=True).reset_index()
-        p = places[places["run"] == run][["year", "place_id", "name", "value"]]
-        rows.append(model_values(targets, national, p if len(p) else None, province_of))
+        p = by_run.get(run)
+        rows.append(model_values(targets, national, p, province_of))
     return np.array(rows)
 
 

@@ -9,7 +9,8 @@ only, 2016-2019 predicted) and ``RESULTS/scale_noise.csv``, and writes into RESU
 * ``README.md``: ``results_template.md`` with every placeholder filled from these tables
   (:mod:`urbsim.analysis.report`; a number typed into the template stops the script);
 * ``figures/fit.png``: official values against the runs of both fits' ensembles (mean and
-  2.5-97.5 % range), the held-out years shaded.
+  2.5-97.5 % range), the held-out years shaded;
+* ``figures/profiles.png``: the full fit's profile of every parameter (``full/profiles.csv``).
 
 Usage: python experiments/calibration/report.py RESULTS
 """
@@ -50,7 +51,13 @@ def side_by_side(full: pd.DataFrame, oos: pd.DataFrame) -> pd.DataFrame:
     return t.reset_index()
 
 
-def summary(table: pd.DataFrame, full_waves: pd.DataFrame, ensemble: pd.DataFrame) -> pd.DataFrame:
+def summary(
+    table: pd.DataFrame,
+    full_waves: pd.DataFrame,
+    ensemble: pd.DataFrame,
+    parameters: pd.DataFrame,
+    verification: pd.DataFrame,
+) -> pd.DataFrame:
     """The quantities the README text quotes, one row each (``quantity``, ``value``)."""
     ins = table["in_sample_over_tolerance"].abs()
     oos = table["out_of_sample_over_tolerance"].abs().dropna()
@@ -64,8 +71,45 @@ def summary(table: pd.DataFrame, full_waves: pd.DataFrame, ensemble: pd.DataFram
         "waves": len(full_waves),
         "final_share": float(full_waves["nroy_share_after"].iloc[-1]),
         "ensemble_sets": len(ensemble),
+        "verified_sets": len(verification),
+        "accepted_share": float(verification["accepted"].mean()),
+        "last_wave_plausible": float(full_waves["run_plausible_share"].iloc[-1]),
+        "parameters": len(parameters),
+        "constrained": int(parameters["constrained"].sum()),
     }
     return pd.DataFrame({"value": rows}).rename_axis("quantity")
+
+
+def draw_profiles(profiles: pd.DataFrame, parameters: pd.DataFrame, folder: Path) -> Path:
+    """Every parameter's profile: the share of the ensemble not ruled out when the parameter
+    alone is set to each value of its box; flat when the targets do not constrain it."""
+    constrained = parameters.set_index("parameter")["constrained"]
+    data = profiles.assign(
+        constrained=profiles["parameter"].map(constrained).map({True: "yes", False: "no"}),
+        parameter=profiles["parameter"].str.split(".").str[1],
+    )
+    with figure_style():
+        g = sns.FacetGrid(
+            data,
+            col="parameter",
+            hue="constrained",
+            hue_order=["yes", "no"],
+            col_wrap=6,
+            sharex=False,
+            height=1.9,
+            aspect=1.3,
+            ylim=(0, 1.05),
+        )
+        g.map_dataframe(sns.lineplot, x="value", y="share_not_ruled_out", marker="o", ms=3)
+        g.set_titles("{col_name}", size=8)
+        g.set_axis_labels("", "Share not ruled out")
+        g.figure.supxlabel("Parameter value (its unit in box.csv; each panel spans its box)")
+        g.add_legend(title="Constrained")
+        g.figure.suptitle(
+            "Profiles of the fit to 2010-2019: share of the ensemble left not ruled out with one "
+            "parameter moved across its box"
+        )
+        return save_figure(g.figure, folder / "profiles.png", size=(15.0, 10.0))
 
 
 def draw_fit(full: pd.DataFrame, oos: pd.DataFrame, folder: Path) -> Path:
@@ -112,7 +156,9 @@ def main() -> int:
     table.to_csv(res / "fit_in_and_out_of_sample.csv", index=False, float_format="%.6g")
     waves = pd.read_csv(res / "full" / "waves.csv")
     ensemble = pd.read_csv(res / "full" / "ensemble.csv")
-    summ = summary(table, waves, ensemble)
+    parameters = pd.read_csv(res / "full" / "parameters.csv", keep_default_na=False)
+    verification = pd.read_csv(res / "full" / "verification.csv")
+    summ = summary(table, waves, ensemble, parameters, verification)
     summ.to_csv(res / "summary.csv", float_format="%.6g")
     template = (HERE / "results_template.md").read_text(encoding="utf-8")
     typed, words = typed_numbers(template), typed_words(template)
@@ -121,9 +167,7 @@ def main() -> int:
     tables = {
         "summary": summ,
         "fit": table.set_index("target"),
-        "parameters": pd.read_csv(res / "full" / "parameters.csv", keep_default_na=False).set_index(
-            "parameter"
-        ),
+        "parameters": parameters.set_index("parameter"),
         "waves": waves.set_index("wave"),
         "noise": pd.read_csv(res / "scale_noise.csv").set_index("target"),
         "loo": pd.read_csv(res / "full" / "emulator_loo.csv"),
@@ -131,6 +175,7 @@ def main() -> int:
     }
     (res / "figures").mkdir(exist_ok=True)
     draw_fit(full, oos, res / "figures")
+    draw_profiles(pd.read_csv(res / "full" / "profiles.csv"), parameters, res / "figures")
     missing = missing_files(template, res)
     if missing:
         raise SystemExit(f"results_template.md: points to files the run did not write: {missing}")

@@ -590,6 +590,17 @@ def model_value(
     census_shares
         :func:`province_inmigrant_shares` (``province_tvd``; default: the packaged world's).
     """
+    return _value(target, national.set_index("year"), places, province_of, census_shares)
+
+
+def _value(
+    target: Target,
+    n: pd.DataFrame,
+    places: pd.DataFrame | None,
+    province_of: pd.Series | None,
+    census_shares: pd.Series | None,
+) -> float:
+    """:func:`model_value` with the national table indexed by year (done once per run)."""
     q = target.quantity
     if q.kind == "province_tvd":
         if places is None or province_of is None:
@@ -598,7 +609,6 @@ def model_value(
         by = rows.groupby(rows["place_id"].map(province_of))["value"].sum()
         ref = province_inmigrant_shares() if census_shares is None else census_shares
         return total_variation(by, ref)
-    n = national.set_index("year")
     y = target.year
     if q.kind == "column":
         return _net(n, [y], q)
@@ -620,9 +630,13 @@ def model_value(
 
 def _net(n: pd.DataFrame, years: list[int], q: Quantity) -> float:
     """The sum over ``years`` of ``q.columns`` less ``q.subtract`` (national table by year)."""
-    value = float(n.loc[years, list(q.columns)].to_numpy().sum())
+    rows = n.index.get_indexer(years)
+    if np.any(rows < 0):
+        absent = [y for y, r in zip(years, rows, strict=True) if r < 0]
+        raise KeyError(f"the national table has no year {absent}")
+    value = float(n[list(q.columns)].to_numpy()[rows].sum())
     if q.subtract:
-        value -= float(n.loc[years, list(q.subtract)].to_numpy().sum())
+        value -= float(n[list(q.subtract)].to_numpy()[rows].sum())
     return value
 
 
@@ -638,6 +652,5 @@ def model_values(
         if any(t.quantity.kind == "province_tvd" for t in targets)
         else None
     )
-    return np.array(
-        [model_value(t, national, places, province_of, shares) for t in targets], dtype=float
-    )
+    n = national.set_index("year")
+    return np.array([_value(t, n, places, province_of, shares) for t in targets], dtype=float)
