@@ -279,6 +279,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         stop_share=args.stop_share,
         verify_points=args.verify_points,
         verify_replications=args.verify_replications,
+        seek_share=args.seek_share,
     )
 
 
@@ -317,6 +318,12 @@ def parse() -> argparse.Namespace:
         "--verify-points", type=int, default=400, help="NROY sets run after the waves (0: none)"
     )
     p.add_argument("--verify-replications", type=int, default=2)
+    p.add_argument(
+        "--seek-share",
+        type=float,
+        default=0.5,
+        help="share of a later wave's points among its most plausible candidates",
+    )
     p.add_argument("--households-per-agent", type=float, default=4000.0)
     p.add_argument(
         "--final-sample", type=int, default=100, help="the ensemble's size (at least, verified)"

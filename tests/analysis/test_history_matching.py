@@ -26,6 +26,7 @@ from urbsim.analysis.history_matching import (
     run_implausibility,
     run_waves,
     sample_nroy,
+    wave_design,
 )
 
 LO, HI = np.zeros(2), np.ones(2)
@@ -331,3 +332,21 @@ def test_profiles_tell_constrained_parameters_from_free_ones() -> None:
         check_box(sample, box3)
     hits = check_box(sample, box3, constrained=[p.constrained for p in shapes])
     assert {(h.name, h.constrained) for h in hits} == {("c", False)}
+
+
+def test_a_seeking_design_puts_its_share_among_the_most_plausible_candidates() -> None:
+    x = BOX.lhs(30, seed=6)
+    wave = fit_wave(Runs.of(x, _toy(x, 3, 7)), TOY_TARGETS, BOX)
+    candidates, _ = sample_nroy([wave], BOX, 400, np.random.default_rng(2))
+    worst = wave.implausibility(candidates).max(axis=1)
+    best_quarter = np.sort(worst)[99]  # the 100 most plausible of 400 candidates
+    design = wave_design([wave], candidates, 12, BOX, 0.5, seed=1)
+    assert design.shape == (12, 2) and np.unique(design, axis=0).shape[0] == 12
+    d_worst = wave.implausibility(design).max(axis=1)
+    assert np.sum(d_worst <= best_quarter) >= 6
+    # Without seeking: the plain spread over all candidates.
+    plain = wave_design([wave], candidates, 12, BOX, 0.0, seed=1)
+    assert np.array_equal(plain, candidates[maximin_subset(candidates, 12, BOX, 1)])
+    assert np.sum(wave.implausibility(plain).max(axis=1) <= best_quarter) < 6
+    with pytest.raises(ValueError, match="seek_share"):
+        Plan((6, 6), 2, seek_share=1.5)

@@ -385,6 +385,39 @@ def profiles(
     return out
 
 
+#: Share of a wave's candidates, the most plausible by the emulators, that
+#: :func:`wave_design` spreads the seeking part of a design over.
+SEEK_POOL: Final[float] = 0.25
+
+
+def wave_design(
+    waves: Sequence[Wave], candidates: np.ndarray, n: int, box: Box, seek_share: float, seed: int
+) -> np.ndarray:
+    """``n`` design points among NROY ``candidates``: ``round(seek_share * n)`` spread
+    (:func:`maximin_subset`) over the :data:`SEEK_POOL` of candidates with the smallest
+    largest implausibility by the latest wave (where the simulator most likely fits: what the
+    ``seek`` option of ``generate_new_design`` in the R package hmer does, Iskauskas et al.
+    2024), the others spread over all the candidates (where the space still has to be
+    mapped, its boundary included).
+
+    A design spread over the whole NROY space alone puts most points near its boundary, where
+    runs are rarely plausible; seeking fills the interior the ensemble is drawn from.
+    """
+    seek = round(seek_share * n)
+    if seek == 0:
+        return candidates[maximin_subset(candidates, n, box, seed)]
+    worst = waves[-1].implausibility(candidates).max(axis=1)
+    pool = max(seek, int(np.ceil(SEEK_POOL * candidates.shape[0])))
+    best = np.argsort(worst, kind="stable")[:pool]
+    chosen = best[maximin_subset(candidates[best], seek, box, seed)]
+    rest = np.setdiff1d(np.arange(candidates.shape[0]), chosen)
+    if n > seek:
+        chosen = np.concatenate(
+            [chosen, rest[maximin_subset(candidates[rest], n - seek, box, seed + 1)]]
+        )
+    return candidates[chosen]
+
+
 @dataclass(frozen=True)
 class BoundHit:
     """A parameter whose NROY sample reaches a bound of the box.
@@ -483,6 +516,10 @@ class Plan:
         those whose runs are not ruled out form the final sample (0: no verification, the
         final sample is ``final_sample`` NROY sets of the emulators).
     verify_replications : int
+    seek_share : float
+        Share of each later wave's points spread over the candidates the emulators find most
+        plausible (the quarter with the smallest largest implausibility), the rest over all
+        candidates (:func:`wave_design`).
     """
 
     points: tuple[int, ...]
@@ -496,6 +533,7 @@ class Plan:
     stop_share: float = 0.5
     verify_points: int = 0
     verify_replications: int = 2
+    seek_share: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.cutoff > 0:
@@ -506,6 +544,8 @@ class Plan:
             raise ValueError(f"every wave needs at least 4 points, got {self.points}")
         if any(p > self.candidates for p in self.points[1:]):
             raise ValueError("a later wave cannot have more points than candidates")
+        if not 0.0 <= self.seek_share <= 1.0:
+            raise ValueError(f"seek_share must be in [0, 1], got {self.seek_share}")
         if not 0.0 < self.stop_share <= 1.0:
             raise ValueError(f"stop_share must be in (0, 1], got {self.stop_share}")
         if self.verify_points and self.verify_replications < 2:
@@ -628,7 +668,8 @@ def _waves(
                 waves, box, plan.candidates, rng, plan.batch, seeds=seeds
             )
             shares.append(share)
-            x = candidates[maximin_subset(candidates, plan.wave_points(i), box, plan.seed + i)]
+            x = wave_design(waves, candidates, plan.wave_points(i), box, plan.seek_share,
+                            plan.seed + i)  # fmt: skip
             seeds = candidates
         clock["design"] = time.perf_counter()
         y = _simulated(simulate, x, plan.replications, plan.seed + 1000 * (i + 1), f"wave {i + 1}")
