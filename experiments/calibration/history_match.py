@@ -345,6 +345,12 @@ def parse() -> argparse.Namespace:
         help="implausibility cutoff (3); larger only for smoke runs of the machinery",
     )
     p.add_argument("--estimate", type=int, default=0, help="only time this many runs")
+    p.add_argument(
+        "--reuse",
+        type=Path,
+        default=None,
+        help="another fit's folder whose finished waves with the same sweep are copied",
+    )
     p.add_argument("--only", default="", help="comma-separated target families (default all)")
     return p.parse_args()
 
@@ -376,7 +382,9 @@ def calibrate(args: argparse.Namespace) -> int:
     table.to_csv(args.out / "targets.csv", index=False, float_format="%.6g")
     print(f"{len(fitted)} fitted targets, {len(usable) - len(fitted)} held out; pending: "
           f"{table.loc[table['role'] == 'pending', 'target'].tolist()}")  # fmt: skip
-    sim = SweepSimulator(args.out, box, usable, fitted, args.households_per_agent, args.workers)
+    sim = SweepSimulator(
+        args.out, box, usable, fitted, args.households_per_agent, args.workers, args.reuse
+    )
     observed = Targets(
         tuple(t.key for t in fitted),
         np.array([t.observed for t in fitted]),

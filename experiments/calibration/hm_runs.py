@@ -14,6 +14,7 @@ ensemble).
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -122,6 +123,11 @@ class SweepSimulator:
         Households per agent of the runs.
     workers
         Worker processes of each sweep (one Numba thread each).
+    reuse
+        Another calibration's folder: a sweep finished there with the same ``sweep.toml`` text
+        (the same points, seeds, scale and outputs: the same runs, since the same seed gives
+        the same tables) is copied instead of run. The out-of-sample fit shares its wave 1 (a
+        Latin hypercube of the box) with the full fit this way.
     """
 
     def __init__(
@@ -132,8 +138,10 @@ class SweepSimulator:
         fitted: Sequence[Target],
         hpa: float,
         workers: int,
+        reuse: Path | None = None,
     ) -> None:
         self.folder, self.box, self.hpa, self.workers = folder, box, hpa, workers
+        self.reuse = reuse
         self.usable = list(usable)
         self.fitted_index = [self.usable.index(t) for t in fitted]
         needs_places = any(t.quantity.kind == "province_tvd" for t in self.usable)
@@ -150,6 +158,17 @@ class SweepSimulator:
         y = self.run(x, reps, seed, f"wave{len(self.outputs) + 1}")
         self.outputs.append((x, y))
         return y[:, :, self.fitted_index]
+
+    def _copy_reusable(self, name: str, text: str, runs: Path) -> None:
+        """Copy ``reuse/name/runs`` into ``runs`` when that sweep is finished and its
+        ``sweep.toml`` is ``text`` (``run_sweep`` then checks its resolved hash and reads it)."""
+        if self.reuse is None or runs.exists():
+            return
+        other = self.reuse / name
+        finished = (other / "runs" / "manifest.json").is_file()
+        toml = other / "sweep.toml"
+        if finished and toml.is_file() and toml.read_text(encoding="utf-8") == text:
+            shutil.copytree(other / "runs", runs)
 
     def named(self, name: str) -> Callable[[np.ndarray, int, int], np.ndarray]:
         """A ``simulate(x, r, seed)`` running its points as the sweep ``folder/name`` (the
@@ -177,9 +196,9 @@ class SweepSimulator:
         folder = self.folder / name
         folder.mkdir(parents=True, exist_ok=True)
         sweep = folder / "sweep.toml"
-        sweep.write_text(
-            sweep_text(folder, self.box, x, reps, seed, self.hpa, self.usable), encoding="utf-8"
-        )
+        text = sweep_text(folder, self.box, x, reps, seed, self.hpa, self.usable)
+        sweep.write_text(text, encoding="utf-8")
+        self._copy_reusable(name, text, folder / "runs")
         outcome = run_sweep(sweep, folder / "runs", workers=self.workers, threads=1, resume=True)
         if outcome.failed or outcome.missing:
             raise SystemExit(

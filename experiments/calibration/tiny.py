@@ -55,6 +55,8 @@ def steps(out: Path, points: int, hpa: float) -> list[tuple[str, list[str]]]:
                 py,
                 str(HERE / "history_match.py"),
                 str(out / "out_of_sample"),
+                "--reuse",
+                str(out / "full"),
                 "--last-fit-year",
                 "2015",
                 *fit,

@@ -51,6 +51,22 @@ def test_every_table_of_both_fits_is_written(out: Path) -> None:
         assert (timing["seconds"] >= 0).all()
 
 
+def test_the_out_of_sample_fit_copies_the_full_fits_wave_1_and_runs_its_own_later(
+    out: Path,
+) -> None:
+    import json
+
+    def source(fit: str, wave: str) -> str:
+        meta = json.loads((out / fit / wave / "runs" / "sweep.json").read_text(encoding="utf-8"))
+        return meta["sweep_path"]
+
+    assert source("out_of_sample", "wave1") == source("full", "wave1")  # copied
+    assert source("out_of_sample", "wave2").startswith(str(out / "out_of_sample"))  # run
+    a = pd.read_parquet(out / "full" / "wave1" / "runs" / "results.parquet")
+    b = pd.read_parquet(out / "out_of_sample" / "wave1" / "runs" / "results.parquet")
+    pd.testing.assert_frame_equal(a, b)
+
+
 def test_the_fit_is_read_from_runs_and_years_are_held_out(out: Path) -> None:
     full = pd.read_csv(out / "full" / "fit.csv")
     oos = pd.read_csv(out / "out_of_sample" / "fit.csv")
