@@ -24,14 +24,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from urbsim.analysis.history_matching import ENSEMBLE_NOT_PARAMETERS
+
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "china_census.toml"
 #: Start of the block (the older marker named fit.py: any text after the prefix is replaced).
 PREFIX = "# --- fitted by experiments/calibration: do not edit by hand"
 BEGIN = PREFIX + " (scenario_block.py --write) ---"
 END = "# --- end of fitted parameters ---"
-#: Columns of ensemble.csv that are not parameters.
-NOT_PARAMETERS = ("parameter_set", "max_implausibility", "run_max_implausibility")
 
 
 def significant(x: float, digits: int = 4) -> float:
@@ -46,7 +46,7 @@ def most_plausible(ensemble: pd.DataFrame) -> dict[str, float]:
         "run_max_implausibility" if "run_max_implausibility" in ensemble else "max_implausibility"
     )
     row = ensemble.loc[ensemble[column].idxmin()]
-    return {k: significant(float(v)) for k, v in row.items() if k not in NOT_PARAMETERS}
+    return {k: significant(float(v)) for k, v in row.items() if k not in ENSEMBLE_NOT_PARAMETERS}
 
 
 def block(values: dict[str, float]) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from urbsim.analysis.history_matching import ENSEMBLE_NOT_PARAMETERS
 from urbsim.sweep.spec import toml_value
 
 HERE = Path(__file__).resolve().parent
@@ -45,7 +46,7 @@ def sweep_text(
 ) -> str:
     """The sweep file of one scenario, to be written into ``folder`` (by default the
     experiment's ``sweeps/``: the base scenario's path is relative to it)."""
-    params = [c for c in ensemble.columns if c not in ("parameter_set", "max_implausibility")]
+    params = [c for c in ensemble.columns if c not in ENSEMBLE_NOT_PARAMETERS]
     chosen = ensemble.head(sets)
     lines = [
         f"# Scenario {name} over the first {len(chosen)} parameter sets of the calibrated",

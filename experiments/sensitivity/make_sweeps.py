@@ -36,8 +36,8 @@ sys.path.insert(0, str(HERE.parent))
 
 from sweep_files import sweep_file_parser, sweep_settings, write_or_check  # noqa: E402
 
-#: Columns of ensemble.csv that are not parameters.
-NOT_PARAMETERS: Final = ("parameter_set", "max_implausibility")
+from urbsim.analysis.history_matching import ENSEMBLE_NOT_PARAMETERS  # noqa: E402
+
 #: Scenario of each sweep (in scenarios/policy/): the reference first.
 SCENARIOS: Final[dict[str, str]] = {"status_quo": "status_quo", "all_four": "all_four"}
 SEED: Final = 20261203
@@ -63,7 +63,7 @@ def ranges(ensemble: pd.DataFrame) -> dict[str, tuple[float, float]]:
     SystemExit
         When a parameter does not vary in the ensemble (no range to screen).
     """
-    params = [c for c in ensemble.columns if c not in NOT_PARAMETERS]
+    params = [c for c in ensemble.columns if c not in ENSEMBLE_NOT_PARAMETERS]
     out = {p: (float(ensemble[p].min()), float(ensemble[p].max())) for p in params}
     flat = [p for p, (lo, hi) in out.items() if not hi > lo]
     if flat:

@@ -54,6 +54,13 @@ from urbsim.errors import UrbsimError
 CUTOFF: Final[float] = 3.0
 #: A sample reaching within this share of the range of a bound "sits on" the bound.
 BOUND_MARGIN: Final[float] = 0.02
+#: Columns of a calibration's ``ensemble.csv`` that are not parameters (the set's number, its
+#: largest implausibility by the emulators and on its own verification runs).
+ENSEMBLE_NOT_PARAMETERS: Final[tuple[str, ...]] = (
+    "parameter_set",
+    "max_implausibility",
+    "run_max_implausibility",
+)
 
 #: A simulator: design points (n, d) and a replication count r -> outputs (n, r, k).
 Simulator = Callable[[np.ndarray, int, int], np.ndarray]
