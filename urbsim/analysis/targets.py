@@ -291,6 +291,9 @@ class Family:
     observation: tuple[float, float]
     indicators: tuple[str, ...]
     comparison: str
+    #: An absolute discrepancy measured in the official data up to the target's year
+    #: (``(get, year) -> sd``); the larger of it and ``discrepancy`` is used.
+    discrepancy_from: Callable[[Lookup, int], float] | None = None
 
 
 def _spread(pair: tuple[float, float], observed: float) -> float:
@@ -353,6 +356,25 @@ def _index(indicator: str, base_year: int) -> Callable[[Lookup, int], float | No
         return None if v is None or base is None else v / base
 
     return convert
+
+
+def _worker_share_drift(get: Lookup, year: int) -> float:
+    """How far the out-migrant workers' share of persons away from their hukou township moved
+    from 2010 by ``year`` in the official series themselves: the largest ``|r_t - 1|`` over
+    2011 ... ``year`` of ``r_t`` = (out-migrant workers t / 2010) / (persons away t / 2010),
+    the 2010 persons away those of the census. The model's quantity for the workers' index is
+    all floating persons, which assumes that share constant: this is the error of the
+    assumption, measured (0 when no year has both series)."""
+    w0, p0 = (
+        get("migrant_workers_outmigrant", 2010),
+        get("pop_separated_from_hukou_census2010", 2010),
+    )
+    drift = 0.0
+    for t in range(2011, year + 1):
+        w, p = get("migrant_workers_outmigrant", t), get("pop_separated_from_hukou_NBS", t)
+        if None not in (w, p, w0, p0):
+            drift = max(drift, abs((w / w0) / (p / p0) - 1.0))
+    return drift
 
 
 def _zero_in(years: tuple[int, ...]) -> Callable[[Lookup, int], float | None]:
@@ -433,7 +455,11 @@ def _flow_families() -> tuple[Family, ...]:
                (2011, 2019), _index("migrant_workers_outmigrant", 2010),
                (0.05, 0.0), (0.03, 0.0), (0.01, 0.0), ("migrant_workers_outmigrant",),
                "Growth since 2010 of out-migrant workers vs growth of the model's floating "
-               "persons (assumes the workers' share of floating persons stays at 2010's)."),
+               "persons (assumes the workers' share of floating persons stays at 2010's; the "
+               "discrepancy is at least how far that share moved in the official series up to "
+               "the year: the workers' index over the index of persons away from their hukou "
+               "township).",
+               _worker_share_drift),
         Family("permits_issued", Quantity("column", ("permits_issued",)), "persons per year",
                (2016, 2019), _scaled("residence_permits_issued", 1e6),
                (0.0, 0.2), (0.0, 0.1), (0.0, 0.05), ("residence_permits_issued",),
@@ -468,6 +494,13 @@ def _flow_families() -> tuple[Family, ...]:
                "in-migrants in the model and in the 2010 census (0 = the same distribution); "
                "the discrepancy allows the real distribution to have moved since 2010."),
     )  # fmt: skip
+
+
+def _discrepancy(fam: Family, get: Lookup, year: int, observed: float) -> float:
+    """A family's discrepancy sd in ``year``: its stated spread, or the one measured in the
+    data up to that year when larger."""
+    stated = _spread(fam.discrepancy, observed)
+    return stated if fam.discrepancy_from is None else max(stated, fam.discrepancy_from(get, year))
 
 
 def build_targets(
@@ -505,7 +538,7 @@ def build_targets(
                     quantity=fam.quantity,
                     unit=fam.unit,
                     tolerance=_spread(fam.tolerance, value),
-                    discrepancy_sd=_spread(fam.discrepancy, value),
+                    discrepancy_sd=_discrepancy(fam, get, year, value),
                     observation_sd=_spread(fam.observation, value),
                     definition="; ".join(str(r.definition) for r in rows) or fam.comparison,
                     comparison=fam.comparison,
