@@ -254,10 +254,11 @@ def estimate(args: argparse.Namespace, box: Box, n_targets: int) -> int:
         if args.verify_points
         else args.check_sets * args.check_replications
     )
-    # Emulators are fitted on the workers too; later waves also use earlier runs in their space.
-    emulate = (
-        n_targets * waves * emulator_seconds(box, 2 * max(args.points), args.seed) / args.workers
-    )
+    # Emulators are fitted on the workers too. Wave 1's on its design; a later wave's on its
+    # points and the earlier runs left inside its space (measured: about as many again).
+    first = emulator_seconds(box, plan.wave_points(0), args.seed)
+    later = emulator_seconds(box, 2 * plan.wave_points(1), args.seed) if waves > 1 else 0.0
+    emulate = n_targets * (first + (waves - 1) * later) / args.workers
     hours = ((design + final) * per_run / args.workers + emulate) / 3600
     print(f"{per_run:.2f} s of CPU per run (median of {len(cpu)}, the first excluded); "
           f"at most {waves} waves: {design + final} runs on {args.workers} workers and "
