@@ -348,6 +348,37 @@ def test_load_census_world_is_deterministic(world_file: Path) -> None:
         load_census_world(world_file, 400.0, seed=-1)
 
 
+def test_origin_tables_made_once_give_the_world_made_without_them(world_file: Path) -> None:
+    """The in-migrants' origin tables are made once per world table and process: a world built
+    with them kept is the one built from scratch, and another table gets its own."""
+    from urbsim.world import census_households as ch
+
+    ch._ORIGIN_TABLES.clear()
+    cold = load_census_world(world_file, 20000.0, seed=3)
+    assert len(ch._ORIGIN_TABLES) == 1
+    kept = next(iter(ch._ORIGIN_TABLES.values()))
+    warm = load_census_world(world_file, 20000.0, seed=3)
+    assert next(iter(ch._ORIGIN_TABLES.values())) is kept and len(ch._ORIGIN_TABLES) == 1
+    for name, arr in cold.households.as_dict().items():
+        np.testing.assert_array_equal(arr, getattr(warm.households, name), err_msg=name)
+    # The draws from the kept tables are those of the direct draw from the weights.
+    df, _ = read_world_file(world_file)
+    _, prov = np.unique(df["province_code"].to_numpy(), return_inverse=True)
+    tables = ch._origin_tables(df, prov)
+    dest = np.flatnonzero(df["inmig_other_province"].to_numpy() > 0)[:50]
+    weights = ch.inter_province_weights(
+        tables.prov, tables.o_inter, tables.m3, tables.deter, tables.rural + 1.0
+    )
+    direct = ch._draw_from_columns(np.random.default_rng(4), weights, dest)
+    np.testing.assert_array_equal(tables.inter().draw(np.random.default_rng(4).random(50), dest),
+                                  direct)  # fmt: skip
+    # Another table (one place's in-migrants changed) has tables of its own; two are kept.
+    other = df.copy()
+    other.loc[other.index[0], "inmig_other_county"] += 1.0
+    assert ch._origin_tables(other, prov) is not tables and len(ch._ORIGIN_TABLES) == 2
+    assert ch._origin_tables(df, prov) is tables
+
+
 @needs_data
 def test_finding_5_shuffled_census_world_file_gives_the_same_world(
     world_file: Path, tmp_path: Path
