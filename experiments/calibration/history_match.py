@@ -250,7 +250,7 @@ def estimate(args: argparse.Namespace, box: Box, n_targets: int) -> int:
     waves = plan.waves_at_most
     design = sum(plan.wave_points(i) for i in range(waves)) * args.replications
     final = (
-        args.verify_points * args.verify_replications
+        args.verify_points * args.verify_replications * args.verify_batches
         if args.verify_points
         else args.check_sets * args.check_replications
     )
@@ -280,6 +280,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         stop_share=args.stop_share,
         verify_points=args.verify_points,
         verify_replications=args.verify_replications,
+        verify_batches=args.verify_batches,
         seek_share=args.seek_share,
     )
 
@@ -319,6 +320,12 @@ def parse() -> argparse.Namespace:
         "--verify-points", type=int, default=400, help="NROY sets run after the waves (0: none)"
     )
     p.add_argument("--verify-replications", type=int, default=2)
+    p.add_argument(
+        "--verify-batches",
+        type=int,
+        default=3,
+        help="batches of --verify-points sets at most, until --final-sample are accepted",
+    )
     p.add_argument(
         "--seek-share",
         type=float,

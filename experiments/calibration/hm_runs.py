@@ -171,13 +171,20 @@ class SweepSimulator:
             shutil.copytree(other / "runs", runs)
 
     def named(self, name: str) -> Callable[[np.ndarray, int, int], np.ndarray]:
-        """A ``simulate(x, r, seed)`` running its points as the sweep ``folder/name`` (the
-        verification of the final sample): the fitted targets' values, every usable
-        target's kept in ``named_outputs[name]``."""
+        """A ``simulate(x, r, seed)`` running its points as the sweep ``folder/name``, its
+        later calls as ``folder/name2``, ``folder/name3`` ... (the verification's batches):
+        the fitted targets' values, every usable target's of all calls kept, in call order,
+        in ``named_outputs[name]``."""
+        calls = [0]
 
         def simulate(x: np.ndarray, reps: int, seed: int) -> np.ndarray:
-            y = self.run(x, reps, seed, name)
-            self.named_outputs[name] = (x, y)
+            calls[0] += 1
+            y = self.run(x, reps, seed, name if calls[0] == 1 else f"{name}{calls[0]}")
+            if name in self.named_outputs:
+                old_x, old_y = self.named_outputs[name]
+                self.named_outputs[name] = (np.concatenate([old_x, x]), np.concatenate([old_y, y]))
+            else:
+                self.named_outputs[name] = (x, y)
             return y[:, :, self.fitted_index]
 
         return simulate

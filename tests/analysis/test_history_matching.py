@@ -350,3 +350,21 @@ def test_a_seeking_design_puts_its_share_among_the_most_plausible_candidates() -
     assert np.sum(wave.implausibility(plain).max(axis=1) <= best_quarter) < 6
     with pytest.raises(ValueError, match="seek_share"):
         Plan((6, 6), 2, seek_share=1.5)
+
+
+def test_verification_goes_on_in_batches_until_enough_sets_are_accepted() -> None:
+    plan = Plan((12, 10, 10), 3, candidates=300, final_sample=30, seed=4, batch=4000,
+                verify_points=20, verify_replications=2, verify_batches=4)  # fmt: skip
+    verify, calls = _counting(_toy)
+    result = run_waves(_toy, BOX, TOY_TARGETS, plan, verify=verify)
+    ver = result.verification
+    assert ver is not None and all(c == (20, 2) for c in calls)
+    per_batch = ver.accepted.reshape(len(calls), 20).sum(axis=1)
+    # It stopped at the first batch that brought the accepted sets to 30, or after four.
+    assert per_batch.sum() >= 30 or len(calls) == 4
+    assert per_batch[:-1].sum() < 30
+    assert len(calls) >= 2  # 20 sets cannot give 30
+    assert np.array_equal(result.sample, ver.x[ver.accepted])
+    assert np.unique(ver.x, axis=0).shape[0] == ver.x.shape[0]  # fresh sets in every batch
+    with pytest.raises(ValueError, match="verify_batches"):
+        Plan((6, 6), 2, verify_batches=0)

@@ -523,6 +523,9 @@ class Plan:
         those whose runs are not ruled out form the final sample (0: no verification, the
         final sample is ``final_sample`` NROY sets of the emulators).
     verify_replications : int
+    verify_batches : int
+        Batches of ``verify_points`` fresh NROY sets at most: verification goes on until
+        ``final_sample`` sets are accepted or the batches are spent.
     seek_share : float
         Share of each later wave's points spread over the candidates the emulators find most
         plausible (the quarter with the smallest largest implausibility), the rest over all
@@ -540,6 +543,7 @@ class Plan:
     stop_share: float = 0.5
     verify_points: int = 0
     verify_replications: int = 2
+    verify_batches: int = 1
     seek_share: float = 0.0
 
     def __post_init__(self) -> None:
@@ -555,6 +559,8 @@ class Plan:
             raise ValueError(f"seek_share must be in [0, 1], got {self.seek_share}")
         if not 0.0 < self.stop_share <= 1.0:
             raise ValueError(f"stop_share must be in (0, 1], got {self.stop_share}")
+        if self.verify_batches < 1:
+            raise ValueError(f"verify_batches must be at least 1, got {self.verify_batches}")
         if self.verify_points and self.verify_replications < 2:
             raise ValueError("verification needs >= 2 replications per set")
 
@@ -704,18 +710,36 @@ def _waves(
     size = plan.verify_points or plan.final_sample
     sample, share = sample_nroy(waves, box, size, rng, plan.batch, seeds=seeds)
     shares.append(share)
-    design = time.perf_counter()
+    drawn = time.perf_counter() - start
+    simulated = 0.0
     verification = None
     if plan.verify_points:
+        parts: list[Verification] = []
         reps = plan.verify_replications
-        y = _simulated(verify, sample, reps, plan.seed + 1000 * (len(waves) + 1), "verification")
-        imp = run_implausibility(waves[-1], sample, y.mean(axis=1), np.full(size, reps))
-        verification = Verification(sample, y, imp, imp < plan.cutoff)
-        sample = sample[verification.accepted]
-        say(f"verification: {sample.shape[0]} of {size} sets accepted on their own runs")
-    seconds.append(
-        {"design": design - start, "simulate": time.perf_counter() - design, "emulate": 0.0}
-    )
+        for b in range(plan.verify_batches):
+            if b:
+                t0 = time.perf_counter()
+                sample, _ = sample_nroy(waves, box, size, rng, plan.batch, seeds=seeds)
+                drawn += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            seed = plan.seed + 1000 * (len(waves) + 1 + b)
+            y = _simulated(verify, sample, reps, seed, "verification")
+            simulated += time.perf_counter() - t0
+            imp = run_implausibility(waves[-1], sample, y.mean(axis=1), np.full(size, reps))
+            parts.append(Verification(sample, y, imp, imp < plan.cutoff))
+            accepted = sum(int(v.accepted.sum()) for v in parts)
+            say(f"verification batch {b + 1}: {int(parts[-1].accepted.sum())} of {size} sets "
+                f"accepted on their own runs ({accepted} in all)")  # fmt: skip
+            if accepted >= plan.final_sample:
+                break
+        verification = Verification(
+            np.concatenate([v.x for v in parts]),
+            np.concatenate([v.y for v in parts]),
+            np.concatenate([v.implausibility for v in parts]),
+            np.concatenate([v.accepted for v in parts]),
+        )
+        sample = verification.x[verification.accepted]
+    seconds.append({"design": drawn, "simulate": simulated, "emulate": 0.0})
     return Result(waves, shares, sample, seconds, plausible, verification)
 
 
