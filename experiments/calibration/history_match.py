@@ -89,6 +89,9 @@ FIRST_YEAR = 2010
 #: Sets of the ensemble the profiles start from (random draws of it: the ensemble's order is
 #: that of the NROY sample, itself shuffled).
 PROFILE_SETS = 100
+#: Values of each parameter's profile across its box (11 showed the narrow peaks of move_base
+#: and hukou_apply_rate in the fit of 2026-12-02 at one value each; 21 at two or three).
+PROFILE_POINTS = 21
 
 
 def read_box(path: Path) -> Box:
@@ -451,10 +454,10 @@ def write_results(
         table.to_csv(out / "verification.csv", index=False, float_format="%.8g")
     sample = result.sample
     # The profiles from the ensemble (or, when no set was accepted, from every set verified);
-    # at most PROFILE_SETS of them: each set is moved to 11 values of each parameter and
-    # emulated by every wave.
+    # at most PROFILE_SETS of them: each set is moved to PROFILE_POINTS values of each
+    # parameter and emulated by every wave.
     reference = sample if sample.shape[0] else (ver.x if ver is not None else sample)
-    shapes = profiles(result.waves, box, reference[:PROFILE_SETS])
+    shapes = profiles(result.waves, box, reference[:PROFILE_SETS], points=PROFILE_POINTS)
     profile_table(shapes).to_csv(out / "profiles.csv", index=False, float_format=fmt)
     constrained = [p.constrained for p in shapes]
     problems = []
