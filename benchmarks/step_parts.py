@@ -1,0 +1,87 @@
+"""What the household step costs without the destination choice: the demo side by side with
+and without households that consider moving.
+
+Runs ``scenarios/baseline.toml`` (the demo, about 1.0M agents at its 400 households per agent)
+for ``--years`` years, alternately as it is and with ``behaviour.move_base = 0`` (no household
+considers moving, so the step is its first pass alone: the draws, the demography, leaving
+home, ageing and the stayers' year), ``--pairs`` times in one process after a first run that
+loads the kernels. Reports the household step's ns per living household-year of each (median
+over years 2.. and pairs) and their ratio: the share of the step that no faster destination
+choice can remove. Ratios measured side by side hold under load; absolute ns do not.
+
+Writes ``benchmarks/results/step_parts.json``.
+
+Usage::
+
+    .venv/bin/python benchmarks/step_parts.py               # about two minutes
+    .venv/bin/python benchmarks/step_parts.py --quick       # smoke test (10k agents)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import _timing as T
+
+#: The two variants: the demo as it is, and with nobody considering a move.
+VARIANTS: dict[str, list[str]] = {"as_is": [], "no_move_considered": ["behaviour.move_base=0.0"]}
+
+
+def household_ns(hpa: float, years: int, overrides: list[str]) -> list[float]:
+    """ns per living household-year of the household step in each year after the first."""
+    from urbsim.scenario import load_scenario
+
+    loaded = load_scenario(T.BASELINE, [f"world.households_per_agent={hpa!r}", *overrides])
+    run = T.measure_run(loaded, years)
+    return [T.ns_per(y["household"], y["alive"]) for y in run["years"][1:]]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--pairs", type=int, default=3, help="alternating pairs of runs (default 3)")
+    p.add_argument("--years", type=int, default=6, help="years per run (default 6)")
+    p.add_argument("--hpa", type=float, default=400.0, help="households per agent (default 400)")
+    p.add_argument("--quick", action="store_true", help="smoke test: 10k agents, 3 years, 1 pair")
+    p.add_argument("--out", type=Path, default=None, help="JSON output path")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.pairs, args.years, args.hpa = 1, 3, 40000.0
+    load_before = T.load_average()
+    household_ns(args.hpa, 2, [])  # loads the kernels: not measured
+    per: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    for _ in range(args.pairs):
+        for name, overrides in VARIANTS.items():
+            per[name] += household_ns(args.hpa, args.years, overrides)
+    medians = {name: T.median(v) for name, v in per.items()}
+    ratio = medians["no_move_considered"] / medians["as_is"]
+    payload: dict[str, Any] = {
+        "benchmark": "step_parts",
+        "quick": args.quick,
+        "households_per_agent": args.hpa,
+        "years_per_run": args.years,
+        "pairs": args.pairs,
+        "household_ns_per_household_year": {k: T.summary(v) for k, v in per.items()},
+        "median_ns": medians,
+        "share_without_choice": ratio,
+        "machine": T.machine_info(),
+        "load_average_before": load_before,
+        "load_average_after": T.load_average(),
+    }
+    name = "step_parts_quick.json" if args.quick else "step_parts.json"
+    out = args.out or Path(__file__).resolve().parent / "results" / name
+    T.write_json(out, payload)
+    print(
+        T.table(
+            [[k, T.fmt(v)] for k, v in medians.items()] + [["ratio", f"{ratio:.2f}"]],
+            ["variant", "household step, ns per household-year (median)"],
+        )
+    )
+    print(f"written: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
