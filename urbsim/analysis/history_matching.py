@@ -714,33 +714,54 @@ def _waves(
     simulated = 0.0
     verification = None
     if plan.verify_points:
-        parts: list[Verification] = []
-        reps = plan.verify_replications
-        for b in range(plan.verify_batches):
-            if b:
-                t0 = time.perf_counter()
-                sample, _ = sample_nroy(waves, box, size, rng, plan.batch, seeds=seeds)
-                drawn += time.perf_counter() - t0
-            t0 = time.perf_counter()
-            seed = plan.seed + 1000 * (len(waves) + 1 + b)
-            y = _simulated(verify, sample, reps, seed, "verification")
-            simulated += time.perf_counter() - t0
-            imp = run_implausibility(waves[-1], sample, y.mean(axis=1), np.full(size, reps))
-            parts.append(Verification(sample, y, imp, imp < plan.cutoff))
-            accepted = sum(int(v.accepted.sum()) for v in parts)
-            say(f"verification batch {b + 1}: {int(parts[-1].accepted.sum())} of {size} sets "
-                f"accepted on their own runs ({accepted} in all)")  # fmt: skip
-            if accepted >= plan.final_sample:
-                break
-        verification = Verification(
-            np.concatenate([v.x for v in parts]),
-            np.concatenate([v.y for v in parts]),
-            np.concatenate([v.implausibility for v in parts]),
-            np.concatenate([v.accepted for v in parts]),
+        verification, more_drawn, simulated = _verify(
+            verify, waves, box, plan, sample, rng, seeds, say
         )
+        drawn += more_drawn
         sample = verification.x[verification.accepted]
     seconds.append({"design": drawn, "simulate": simulated, "emulate": 0.0})
     return Result(waves, shares, sample, seconds, plausible, verification)
+
+
+def _verify(
+    verify: Simulator,
+    waves: list[Wave],
+    box: Box,
+    plan: Plan,
+    sample: np.ndarray,
+    rng: np.random.Generator,
+    seeds: np.ndarray | None,
+    say: Callable[[str], None],
+) -> tuple[Verification, float, float]:
+    """Run the simulator at ``sample`` (the first batch of NROY sets) and at fresh batches
+    until ``plan.final_sample`` sets are accepted or ``plan.verify_batches`` are run; the
+    verification of every set run, and the seconds spent drawing and simulating."""
+    parts: list[Verification] = []
+    size, reps = sample.shape[0], plan.verify_replications
+    drawn = simulated = 0.0
+    for b in range(plan.verify_batches):
+        if b:
+            t0 = time.perf_counter()
+            sample, _ = sample_nroy(waves, box, size, rng, plan.batch, seeds=seeds)
+            drawn += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        seed = plan.seed + 1000 * (len(waves) + 1 + b)
+        y = _simulated(verify, sample, reps, seed, "verification")
+        simulated += time.perf_counter() - t0
+        imp = run_implausibility(waves[-1], sample, y.mean(axis=1), np.full(size, reps))
+        parts.append(Verification(sample, y, imp, imp < plan.cutoff))
+        accepted = sum(int(v.accepted.sum()) for v in parts)
+        say(f"verification batch {b + 1}: {int(parts[-1].accepted.sum())} of {size} sets "
+            f"accepted on their own runs ({accepted} in all)")  # fmt: skip
+        if accepted >= plan.final_sample:
+            break
+    joined = Verification(
+        np.concatenate([v.x for v in parts]),
+        np.concatenate([v.y for v in parts]),
+        np.concatenate([v.implausibility for v in parts]),
+        np.concatenate([v.accepted for v in parts]),
+    )
+    return joined, drawn, simulated
 
 
 def _simulated(simulate: Simulator, x: np.ndarray, reps: int, seed: int, what: str) -> np.ndarray:
