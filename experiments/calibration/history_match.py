@@ -466,11 +466,13 @@ def write_results(
             f"{sample.shape[0]} parameter sets accepted, fewer than --final-sample "
             f"{args.final_sample}: more waves or more verified sets are needed"
         )
-    hits = box_hits(sample, box, constrained=constrained) if sample.shape[0] else []
-    try:
-        check_box(sample, box, constrained=constrained) if sample.shape[0] else None
-    except BoxBoundError as exc:
-        problems.append(str(exc))
+    hits: list[BoundHit] = []
+    if sample.shape[0]:
+        hits = box_hits(sample, box, constrained=constrained)
+        try:
+            check_box(sample, box, constrained=constrained)
+        except BoxBoundError as exc:
+            problems.append(str(exc))
     ensemble = pd.DataFrame(sample, columns=list(box.names))
     ensemble.insert(0, "parameter_set", np.arange(len(ensemble)))
     ensemble["max_implausibility"] = (
