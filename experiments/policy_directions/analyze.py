@@ -63,13 +63,8 @@ from urbsim.analysis.effects import (
     summarize_effects,
 )
 from urbsim.analysis.indicators import zipf_exponent
-from urbsim.analysis.report import (
-    TemplateError,
-    missing_files,
-    render,
-    typed_numbers,
-    typed_words,
-)
+from urbsim.analysis.report import TemplateError
+from urbsim.analysis.report import render_results as render_template
 from urbsim.model import build_world
 from urbsim.scenario import load_scenario
 from urbsim.scenario.schema import SETTLEMENT_KEYS
@@ -441,20 +436,10 @@ def render_results(
         names a row or column the tables do not have, or (given ``results``) the text points to
         a table or figure the run did not write.
     """
-    text = template.read_text(encoding="utf-8")
-    typed, words = typed_numbers(text), typed_words(text)
-    if typed or words:
-        raise SystemExit(
-            f"{template}: typed by hand (generate them from the tables): numbers {typed}, "
-            f"comparative words {words}"
-        )
-    missing = missing_files(text, results) if results is not None else []
-    if missing:
-        raise SystemExit(f"{template}: points to files the run did not write: {missing}")
     try:
-        return render(text, tables)
+        return render_template(template, tables, results)
     except TemplateError as exc:
-        raise SystemExit(f"{template}: {exc}") from None
+        raise SystemExit(str(exc)) from None
 
 
 def keyed_tables(

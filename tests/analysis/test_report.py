@@ -12,6 +12,7 @@ from urbsim.analysis.report import (
     markdown_table,
     missing_files,
     render,
+    render_results,
     typed_numbers,
     typed_words,
 )
@@ -108,3 +109,25 @@ def test_files_a_template_points_to_must_exist(tmp_path: Path) -> None:
         "`results/calibration/full/ensemble.csv` and `experiments/policy_directions/README.md`."
     )
     assert missing_files(template, tmp_path) == ["mechanisms.csv"]
+
+
+def test_render_results_checks_the_template_file_before_filling_it(tmp_path: Path) -> None:
+    tables = {"s": pd.DataFrame({"value": [0.25]}, index=["share"])}
+    template = tmp_path / "template.md"
+    results = tmp_path / "results"
+    results.mkdir()
+    template.write_text("A share {num:s:share:value:.2f} (`s.csv`).", encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"template\.md: points to files .*s\.csv"):
+        render_results(template, tables, results)
+    (results / "s.csv").write_text("quantity,value\nshare,0.25\n", encoding="utf-8")
+    assert render_results(template, tables, results) == "A share 0.25 (`s.csv`)."
+    # Without a results folder the files are not checked.
+    assert render_results(template, tables) == "A share 0.25 (`s.csv`)."
+    for text, reason in [
+        ("A share of 0.25.", r"numbers \['0\.25'\]"),
+        ("A larger share {num:s:share:value}.", r"comparative words \['larger'\]"),
+        ("A share {num:s:nope:value}.", r"template\.md: .*nope"),
+    ]:
+        template.write_text(text, encoding="utf-8")
+        with pytest.raises(TemplateError, match=reason):
+            render_results(template, tables, results)

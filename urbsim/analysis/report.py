@@ -141,6 +141,44 @@ def render(template: str, tables: Mapping[str, pd.DataFrame]) -> str:
     return _PLACEHOLDER.sub(lambda m: _fill(m.group(1), m.group(2), tables), template)
 
 
+def render_results(
+    template: Path, tables: Mapping[str, pd.DataFrame], results: Path | None = None
+) -> str:
+    """A results template file filled from the tables, after the checks every results text
+    passes: nothing typed by hand, every file it names written.
+
+    Parameters
+    ----------
+    template
+        The template file (Markdown with placeholders).
+    tables
+        The tables its placeholders read, indexed by row key.
+    results
+        The results folder: when given, every table or figure the text names must be there.
+
+    Raises
+    ------
+    TemplateError
+        Naming the template: numbers or comparative words typed by hand
+        (:func:`typed_numbers`, :func:`typed_words`), files the run did not write
+        (:func:`missing_files`), or a placeholder that cannot be filled.
+    """
+    text = template.read_text(encoding="utf-8")
+    typed, words = typed_numbers(text), typed_words(text)
+    if typed or words:
+        raise TemplateError(
+            f"{template}: typed by hand (generate them from the tables): numbers {typed}, "
+            f"comparative words {words}"
+        )
+    missing = missing_files(text, results) if results is not None else []
+    if missing:
+        raise TemplateError(f"{template}: points to files the run did not write: {missing}")
+    try:
+        return render(text, tables)
+    except TemplateError as exc:
+        raise TemplateError(f"{template}: {exc}") from None
+
+
 def markdown_table(table: pd.DataFrame, float_format: str = ".4g") -> str:
     """A DataFrame as a Markdown table (index dropped), floats formatted by ``float_format``."""
 

@@ -1,0 +1,275 @@
+"""Mechanism diagnostics of the calibrated ensemble, 2010-2019: tables, figures, README.
+
+Reads the finished history sweep ``RESULTS/history`` (``make_sweeps.py``: every set of the
+calibrated ensemble x replications on the census world, 2010-2019) and writes into RESULTS,
+with the functions of :mod:`urbsim.analysis.mechanisms`:
+
+* ``decomposition.csv``: each year's urban growth, and the sum over 2011-2019, by source
+  (natural increase, net migration into urban zones, in-situ reclassification): the ensemble
+  mean in millions of persons and each source's share (mean and 2.5-97.5 % range over runs),
+  next to the largest natural share the official series allow (residual method);
+* ``mobility.csv``: moves per year, the shares crossing a province border and going back to
+  the hukou place, return migrants, households formed, the inter-province share of the
+  floating persons (mean and range over runs);
+* ``age_profile.csv``: migrant households by the head's age band in 2010, 2015 and 2019;
+* ``summary.csv``: the quantities the README's text quotes;
+* ``figures/decomposition.png``, ``figures/mobility.png``, ``figures/age_profile.png``;
+* ``README.md``: ``results_template.md`` with every placeholder filled from these tables
+  (:mod:`urbsim.analysis.report`; a number or comparative word typed into the template stops
+  the script).
+
+Usage: python experiments/mechanisms/analyze.py RESULTS
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import seaborn as sns
+
+from urbsim.analysis import mechanisms as mech
+from urbsim.analysis.report import render_results
+from urbsim.analysis.targets import read_official
+from urbsim.plots import figure_style, save_figure
+
+HERE = Path(__file__).resolve().parent
+FIRST_GROWTH_YEAR, LAST_YEAR = 2011, 2019
+PERIOD = f"{FIRST_GROWTH_YEAR}-{LAST_YEAR}"
+MILLION = 1e6
+SHARES = tuple(f"share_{c}" for c in mech.COMPONENTS)
+#: Counts of mobility.csv, in millions (households or persons per year), and its shares.
+MOBILITY_COUNTS = {"moves": "moves_m", "return_migrants": "return_migrants_m",
+                   "households_formed": "households_formed_m"}  # fmt: skip
+MOBILITY_VALUES = ("moves_m", "province_share", "return_share", "return_migrants_m",
+                   "households_formed_m", "interprovince_floating_share")  # fmt: skip
+
+
+def read_history(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sweep's national table (one row per run and year) and places table (one row per
+    run, year and place), wide."""
+    table = pq.read_table(folder / "results.parquet").to_pandas()
+    runs = pd.read_parquet(folder / "runs.parquet")
+    failed = runs[runs["status"] != "ok"]
+    if len(failed):
+        raise SystemExit(f"{folder}: {len(failed)} runs failed; the diagnostics need all")
+    nat = table[table["kind"] == "national"].pivot_table(
+        index=["run", "year"], columns="name", values="value", aggfunc="first"
+    )
+    places = table[table["kind"] == "places"].pivot_table(
+        index=["run", "year", "place_id"], columns="name", values="value", aggfunc="first"
+    )
+    return nat.reset_index(), places.reset_index()
+
+
+def decomposition_table(national: pd.DataFrame, official: pd.DataFrame) -> pd.DataFrame:
+    """Urban growth by source per year and over the period (mean and range over runs), with
+    the official bound on the natural share."""
+    d = mech.growth_decomposition(national, FIRST_GROWTH_YEAR, LAST_YEAR)
+    d["key"] = np.where(d["period"] == "year", d["year"].astype(str), d["period"])
+    for c in (*mech.COMPONENTS, "total"):
+        d[f"{c}_m"] = d[c] / MILLION
+    values = [f"{c}_m" for c in (*mech.COMPONENTS, "total")]
+    means = d.groupby("key")[values].mean()
+    shares = mech.across_runs(d, ["key"], SHARES)
+    out = means.join(shares)
+    bound = mech.official_natural_share_bound(official)
+    bound = bound[bound["year"].between(FIRST_GROWTH_YEAR, LAST_YEAR)]
+    out["official_natural_share_bound"] = bound.set_index(bound["year"].astype(str))[
+        "natural_share_bound"
+    ]
+    out.loc[PERIOD, "official_natural_share_bound"] = mech.weighted_mean_share(
+        bound["natural_share_bound"], bound["urban_growth_share_of_population"]
+    )
+    # The years in order, the period last.
+    return out.loc[[*sorted(k for k in out.index if k != PERIOD), PERIOD]].rename_axis("period")
+
+
+def official_years(official: pd.DataFrame) -> int:
+    """Years of the period with an official bound on the natural share."""
+    bound = mech.official_natural_share_bound(official)
+    return int(bound["year"].between(FIRST_GROWTH_YEAR, LAST_YEAR).sum())
+
+
+def brief(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The columns of a table the README shows (the CSV keeps the ranges)."""
+    return table[columns]
+
+
+def mobility_table(national: pd.DataFrame) -> pd.DataFrame:
+    """Moves, returns and the floating persons' inter-province share per year (mean and range
+    over runs) and the means over the period."""
+    m = mech.mobility(national)
+    m = m[m["year"].between(FIRST_GROWTH_YEAR, LAST_YEAR)].copy()
+    for c in MOBILITY_COUNTS:
+        m[c] = m[c] / MILLION
+    m = m.rename(columns=MOBILITY_COUNTS)
+    per_year = mech.across_runs(m, ["year"], MOBILITY_VALUES)
+    per_year.index = per_year.index.astype(str)
+    period = mech.across_runs(
+        m.groupby("run", as_index=False)[list(MOBILITY_VALUES)].mean().assign(period=PERIOD),
+        ["period"],
+        MOBILITY_VALUES,
+    )
+    return pd.concat([per_year, period]).rename_axis("period")
+
+
+def age_table(places: pd.DataFrame) -> pd.DataFrame:
+    """Migrant households by the head's age band per year kept (mean and range over runs)."""
+    a = mech.age_profile(places)
+    out = mech.across_runs(a, ["year", "band"], ["share"])
+    return out.reset_index().assign(key=lambda t: t["year"].astype(str) + "_" + t["band"])
+
+
+def official_ages(official: pd.DataFrame) -> pd.Series:
+    """Mean age of the migrant workers by year (official)."""
+    rows = official[official["indicator"] == "migrant_workers_mean_age"]
+    return rows.set_index("year")["value"].astype(float)
+
+
+def summary(
+    decomposition: pd.DataFrame, mobility: pd.DataFrame, ages: pd.DataFrame, official: pd.DataFrame
+) -> pd.DataFrame:
+    """The quantities the README's text quotes, one row each (``quantity``, ``value``)."""
+    p = decomposition.loc[PERIOD]
+    m = mobility.loc[PERIOD]
+    a = ages.set_index("key")
+    worker_age = official_ages(official)
+    first_age_year, last_age_year = int(worker_age.index.min()), int(worker_age.index.max())
+    years = sorted(ages["year"].unique())
+    old = {y: float(a.loc[[f"{y}_45_59", f"{y}_60_plus"], "share"].sum()) for y in years}
+    rows = {"runs": float(p["runs"])}
+    for c in mech.COMPONENTS:
+        for suffix in ("", "_lo", "_hi"):
+            rows[f"{c}_share{suffix}"] = float(p[f"share_{c}{suffix}"])
+    rows |= {
+        "official_natural_bound": float(p["official_natural_share_bound"]),
+        "official_years": float(official_years(official)),
+        # > 0: the model's natural share is under the official bound in every run.
+        "natural_margin": float(p["official_natural_share_bound"] - p["share_natural_hi"]),
+        # > 0: migration adds more urban residents than reclassification.
+        "migration_minus_reclassification": float(p["migration_m"] - p["reclassification_m"]),
+        "urban_growth_m": float(p["total_m"]),
+        "moves_m": float(m["moves_m"]),
+        "province_share": float(m["province_share"]),
+        "return_share": float(m["return_share"]),
+        "return_migrants_m": float(m["return_migrants_m"]),
+        "households_formed_m": float(m["households_formed_m"]),
+        "interprovince_floating_share": float(m["interprovince_floating_share"]),
+        "young_heads_first": 1.0 - old[years[0]],
+        "young_heads_last": 1.0 - old[years[-1]],
+        "older_heads_change": old[years[-1]] - old[years[0]],
+        "worker_age_first_year": float(first_age_year),
+        "worker_age_last_year": float(last_age_year),
+        "worker_age_first": float(worker_age[first_age_year]),
+        "worker_age_last": float(worker_age[last_age_year]),
+        "worker_age_change": float(worker_age[last_age_year] - worker_age[first_age_year]),
+    }
+    return pd.DataFrame({"value": rows}).rename_axis("quantity")
+
+
+def draw_decomposition(national: pd.DataFrame, bound: pd.DataFrame, folder: Path) -> Path:
+    """Each source's share of the year's urban growth over runs (mean, 95 % range) and the
+    official bound on the natural share."""
+    d = mech.growth_decomposition(national, FIRST_GROWTH_YEAR, LAST_YEAR)
+    d = d[d["period"] == "year"].melt(
+        id_vars=["run", "year"], value_vars=list(SHARES), var_name="source", value_name="share"
+    )
+    d["source"] = d["source"].str.removeprefix("share_")
+    with figure_style():
+        fig, ax = plt.subplots()
+        sns.lineplot(data=d, x="year", y="share", hue="source", errorbar=("pi", 95),
+                     marker="o", ax=ax)  # fmt: skip
+        b = bound[bound["year"].between(FIRST_GROWTH_YEAR, LAST_YEAR)]
+        ax.scatter(b["year"], b["natural_share_bound"], color="k", marker="v", zorder=5,
+                   label="official: natural at most")  # fmt: skip
+        ax.set(xlabel="Year", ylabel="Share of the year's urban growth",
+               title="Sources of urban growth in the calibrated ensemble, 2011-2019")  # fmt: skip
+        ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), title="Source")
+        return save_figure(fig, folder / "decomposition.png")
+
+
+def draw_mobility(national: pd.DataFrame, folder: Path) -> Path:
+    """Moves, their shares and return migrants per year over runs (mean, 95 % range)."""
+    m = mech.mobility(national)
+    m = m[m["year"].between(FIRST_GROWTH_YEAR, LAST_YEAR)].copy()
+    m["moves"] /= MILLION
+    m["return_migrants"] /= MILLION
+    labels = {
+        "moves": "Moves (million households per year)",
+        "return_migrants": "Return migrants (million persons per year)",
+        "province_share": "Share of moves crossing a province border",
+        "return_share": "Share of moves back to the hukou place",
+    }
+    long = m.melt(id_vars=["run", "year"], value_vars=list(labels), var_name="measure")
+    long["measure"] = long["measure"].map(labels)
+    with figure_style():
+        g = sns.relplot(data=long, x="year", y="value", col="measure", col_wrap=2, kind="line",
+                        errorbar=("pi", 95), marker="o", facet_kws={"sharey": False},
+                        height=3.0, aspect=1.4)  # fmt: skip
+        g.set_titles("{col_name}", size=9)
+        g.set_axis_labels("Year", "Value (unit in the panel title)")
+        g.figure.suptitle("Moves and returns in the calibrated ensemble, 2011-2019 "
+                          "(mean and 2.5-97.5 % range over runs)")  # fmt: skip
+        return save_figure(g.figure, folder / "mobility.png", legend_share=0.0, size=(11.0, 7.0))
+
+
+def draw_ages(places: pd.DataFrame, folder: Path) -> Path:
+    """Migrant households by the head's age band in each year kept (mean, 95 % range)."""
+    a = mech.age_profile(places)
+    a["year"] = a["year"].astype(str)
+    a["band"] = a["band"].str.replace("_plus", " and over").str.replace("_", "-")
+    with figure_style():
+        fig, ax = plt.subplots()
+        sns.barplot(data=a, x="band", y="share", hue="year", errorbar=("pi", 95), ax=ax)
+        ax.set(xlabel="Age band of the household head (years)",
+               ylabel="Share of migrant households",
+               title="Migrant households by the head's age in the calibrated ensemble")  # fmt: skip
+        ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), title="Year")
+        return save_figure(fig, folder / "age_profile.png")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", type=Path)
+    args = parser.parse_args()
+    res = args.results
+    national, places = read_history(res / "history")
+    official = read_official()
+    tables = {
+        "decomposition": decomposition_table(national, official),
+        "mobility": mobility_table(national),
+        "ages": age_table(places).set_index("key"),
+    }
+    tables["summary"] = summary(
+        tables["decomposition"], tables["mobility"], tables["ages"].reset_index(), official
+    )
+    shares = ["natural_m", "migration_m", "reclassification_m", "total_m", *SHARES,
+              "official_natural_share_bound"]  # fmt: skip
+    tables["decomposition_brief"] = brief(tables["decomposition"], shares)
+    tables["mobility_brief"] = brief(tables["mobility"], list(MOBILITY_VALUES))
+    tables["ages_brief"] = (
+        tables["ages"]
+        .pivot_table(index="band", columns="year", values="share")
+        .add_prefix("share_")
+    )
+    for name, file in (("decomposition", "decomposition.csv"), ("mobility", "mobility.csv"),
+                       ("ages", "age_profile.csv"), ("summary", "summary.csv")):  # fmt: skip
+        tables[name].to_csv(res / file, float_format="%.6g")
+    figures = res / "figures"
+    figures.mkdir(exist_ok=True)
+    draw_decomposition(national, mech.official_natural_share_bound(official), figures)
+    draw_mobility(national, figures)
+    draw_ages(places, figures)
+    text = render_results(HERE / "results_template.md", tables, res)
+    (res / "README.md").write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Every step of the mechanisms experiment runs end to end at a tiny budget on the calibrated
+census model over an ensemble (experiments/mechanisms/tiny.py), and its tables agree with the
+runs they are read from."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from pipeline_helpers import run_tiny_over
+
+#: Six runs of 2010-2019 at 40,000 households per agent and their analysis: about a minute.
+pytestmark = pytest.mark.slow
+
+#: A small ensemble in the layout history_match.py writes (two parameters of box.csv).
+ENSEMBLE = pd.DataFrame(
+    {
+        "parameter_set": [0, 1, 2],
+        "behaviour.move_base": [0.03, 0.12, 0.06],
+        "demography.insitu_base": [0.01, 0.004, 0.02],
+        "max_implausibility": [1.2, 2.5, 0.8],
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return run_tiny_over("mechanisms", ENSEMBLE, tmp_path_factory.mktemp("mechanisms"))
+
+
+def test_the_sweep_runs_every_ensemble_set(out: Path) -> None:
+    sweep = tomllib.loads((out / "sweeps" / "history.toml").read_text("utf-8"))
+    values = {p["name"]: p["values"] for p in sweep["design"]["parameters"]}
+    assert values == {p: ENSEMBLE[p].tolist() for p in values}
+    assert set(values) == {"behaviour.move_base", "demography.insitu_base"}
+    assert sweep["outputs"]["until"] == 2019
+    runs = pd.read_parquet(out / "history" / "runs.parquet")
+    assert len(runs) == 6 and (runs["status"] == "ok").all()
+
+
+def test_decomposition_sums_to_the_urban_growth_of_the_runs(out: Path) -> None:
+    table = pq_national(out)
+    growth = table.groupby("run")["urban_residents"].agg(lambda s: s.iloc[-1] - s.iloc[0])
+    d = pd.read_csv(out / "decomposition.csv", index_col="period", dtype={"period": str})
+    # The identity of the model: the three sources add up to the change of urban residents.
+    assert d.loc["2011-2019", "total_m"] == pytest.approx(growth.mean() / 1e6, rel=1e-5)
+    shares = d[["share_natural", "share_migration", "share_reclassification"]]
+    assert np.allclose(shares.loc["2011-2019"].sum(), 1.0, atol=1e-5)
+    # The official bound exists for 2012 and 2015-2019 (the natural growth rate is missing for
+    # 2013-2014, the year-end urbanization rate for 2010) and lies between 0 and 1.
+    bound = d["official_natural_share_bound"].dropna()
+    assert list(bound.index) == ["2012", "2015", "2016", "2017", "2018", "2019", "2011-2019"]
+    assert ((bound > 0) & (bound < 1)).all()
+
+
+def test_mobility_and_ages_are_read_from_the_runs(out: Path) -> None:
+    table = pq_national(out)
+    m = pd.read_csv(out / "mobility.csv", index_col="period", dtype={"period": str})
+    moves_2015 = table[table["year"] == 2015]["moves"].mean() / 1e6
+    assert m.loc["2015", "moves_m"] == pytest.approx(moves_2015, rel=1e-5)
+    assert m["province_share"].between(0, 1).all() and m["return_share"].between(0, 1).all()
+    ages = pd.read_csv(out / "age_profile.csv")
+    assert set(ages["year"]) == {2010, 2015, 2019}
+    assert np.allclose(ages.groupby("year")["share"].sum(), 1.0)
+
+
+def test_readme_and_figures_are_written(out: Path) -> None:
+    text = (out / "README.md").read_text("utf-8")
+    assert "{" not in text and "2011-2019" in text
+    summary = pd.read_csv(out / "summary.csv", index_col="quantity")["value"]
+    assert f"{summary['natural_share']:.3f}" in text
+    for name in ("decomposition", "mobility", "age_profile"):
+        assert (out / "figures" / f"{name}.png").stat().st_size > 10_000
+
+
+def pq_national(out: Path) -> pd.DataFrame:
+    """The national rows of the history sweep, one row per run and year."""
+    table = pd.read_parquet(out / "history" / "results.parquet")
+    nat = table[table["kind"] == "national"]
+    return nat.pivot_table(index=["run", "year"], columns="name", values="value").reset_index()
