@@ -7,11 +7,13 @@ with the functions of :mod:`urbsim.analysis.mechanisms`:
 * ``decomposition.csv``: each year's urban growth, and the sum over 2011-2019, by source
   (natural increase, net migration into urban zones, in-situ reclassification): the ensemble
   mean in millions of persons and each source's share (mean and 2.5-97.5 % range over runs),
-  next to the largest natural share the official series allow (residual method);
-* ``mobility.csv``: moves per year, the shares crossing a province border and going back to
-  the hukou place, return migrants, households formed, the inter-province share of the
-  floating persons (mean and range over runs);
-* ``age_profile.csv``: migrant households by the head's age band in 2010, 2015 and 2019;
+  next to the official series' natural share at the national natural growth rate (residual
+  method);
+* ``mobility.csv``: moves per year, the share crossing a province border, return migrants and
+  their rate, households formed, the inter-province share of the floating persons (mean and
+  range over runs; the period row from each run's sums over the years);
+* ``age_profile.csv``: floating persons by their household head's age band in 2010 (the
+  initial world), 2015 and 2019;
 * ``summary.csv``: the quantities the README's text quotes;
 * ``figures/decomposition.png``, ``figures/mobility.png``, ``figures/age_profile.png``;
 * ``README.md``: ``results_template.md`` with every placeholder filled from these tables
@@ -34,7 +36,7 @@ import pyarrow.parquet as pq
 import seaborn as sns
 
 from urbsim.analysis import mechanisms as mech
-from urbsim.analysis.report import render_results
+from urbsim.analysis.report import TemplateError, render_results
 from urbsim.analysis.targets import read_official
 from urbsim.plots import figure_style, save_figure
 
@@ -46,7 +48,7 @@ SHARES = tuple(f"share_{c}" for c in mech.COMPONENTS)
 #: Counts of mobility.csv, in millions (households or persons per year), and its shares.
 MOBILITY_COUNTS = {"moves": "moves_m", "return_migrants": "return_migrants_m",
                    "households_formed": "households_formed_m"}  # fmt: skip
-MOBILITY_VALUES = ("moves_m", "province_share", "return_share", "return_migrants_m",
+MOBILITY_VALUES = ("moves_m", "province_share", "return_migrants_m", "return_rate",
                    "households_formed_m", "interprovince_floating_share")  # fmt: skip
 
 
@@ -69,53 +71,73 @@ def read_history(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def decomposition_table(national: pd.DataFrame, official: pd.DataFrame) -> pd.DataFrame:
     """Urban growth by source per year and over the period (mean and range over runs), with
-    the official bound on the natural share."""
+    the official series' natural share at the national rate where it exists."""
     d = mech.growth_decomposition(national, FIRST_GROWTH_YEAR, LAST_YEAR)
     d["key"] = np.where(d["period"] == "year", d["year"].astype(str), d["period"])
     for c in (*mech.COMPONENTS, "total"):
         d[f"{c}_m"] = d[c] / MILLION
     values = [f"{c}_m" for c in (*mech.COMPONENTS, "total")]
-    means = d.groupby("key")[values].mean()
-    shares = mech.across_runs(d, ["key"], SHARES)
-    out = means.join(shares)
-    bound = mech.official_natural_share_bound(official)
-    bound = bound[bound["year"].between(FIRST_GROWTH_YEAR, LAST_YEAR)]
-    out["official_natural_share_bound"] = bound.set_index(bound["year"].astype(str))[
-        "natural_share_bound"
-    ]
-    out.loc[PERIOD, "official_natural_share_bound"] = mech.weighted_mean_share(
-        bound["natural_share_bound"], bound["urban_growth_share_of_population"]
+    out = d.groupby("key")[values].mean().join(mech.across_runs(d, ["key"], SHARES))
+    off = official_shares(official)
+    out["official_natural_share"] = off.set_index(off["year"].astype(str))["natural_share"]
+    # The official share over its years: each year's share weighted by its urban growth over
+    # the previous year's population (the population's own growth, under 0.6 % a year, is
+    # left out of the weights).
+    out.loc[PERIOD, "official_natural_share"] = mech.weighted_mean_share(
+        off["natural_share"], off["urban_growth_share_of_population"]
     )
     # The years in order, the period last.
     return out.loc[[*sorted(k for k in out.index if k != PERIOD), PERIOD]].rename_axis("period")
 
 
-def official_years(official: pd.DataFrame) -> int:
-    """Years of the period with an official bound on the natural share."""
-    bound = mech.official_natural_share_bound(official)
-    return int(bound["year"].between(FIRST_GROWTH_YEAR, LAST_YEAR).sum())
+def official_shares(official: pd.DataFrame) -> pd.DataFrame:
+    """The official natural share of the years of the period that have one."""
+    off = mech.official_natural_share(official)
+    return off[off["year"].between(FIRST_GROWTH_YEAR, LAST_YEAR)]
+
+
+def natural_share_official_years(national: pd.DataFrame, official: pd.DataFrame) -> pd.Series:
+    """The model's natural share of urban growth over the years with an official share (each
+    run's sums over those years): mean, ``lo`` and ``hi`` over runs."""
+    years = official_shares(official)["year"].tolist()
+    d = mech.growth_decomposition(national, FIRST_GROWTH_YEAR, LAST_YEAR)
+    d = d[(d["period"] == "year") & d["year"].isin(years)]
+    sums = d.groupby("run")[["natural", "total"]].sum()
+    share = sums["natural"] / sums["total"].where(sums["total"] != 0)
+    tail = 0.025
+    return pd.Series(
+        {"mean": share.mean(), "lo": share.quantile(tail), "hi": share.quantile(1 - tail),
+         "years": float(len(years))}
+    )  # fmt: skip
 
 
 def brief(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """The columns of a table the README shows (the CSV keeps the ranges)."""
-    return table[columns]
+    """The columns of a table the README shows (the CSV keeps the ranges); a missing value is
+    shown as a dash."""
+    out = table[columns].astype(object)
+    return out.where(table[columns].notna(), "-")
 
 
 def mobility_table(national: pd.DataFrame) -> pd.DataFrame:
     """Moves, returns and the floating persons' inter-province share per year (mean and range
-    over runs) and the means over the period."""
-    m = mech.mobility(national)
-    m = m[m["year"].between(FIRST_GROWTH_YEAR, LAST_YEAR)].copy()
-    for c in MOBILITY_COUNTS:
-        m[c] = m[c] / MILLION
-    m = m.rename(columns=MOBILITY_COUNTS)
-    per_year = mech.across_runs(m, ["year"], MOBILITY_VALUES)
-    per_year.index = per_year.index.astype(str)
-    period = mech.across_runs(
-        m.groupby("run", as_index=False)[list(MOBILITY_VALUES)].mean().assign(period=PERIOD),
-        ["period"],
-        MOBILITY_VALUES,
-    )
+    over runs) and over the period (each run's sums over the years, their ratios)."""
+    years = national[national["year"].between(FIRST_GROWTH_YEAR, LAST_YEAR)]
+    sums = years.groupby("run", as_index=False)[list(mech.MOBILITY_COLUMNS)].sum()
+
+    def table(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+        m = mech.mobility(frame)
+        for c in MOBILITY_COUNTS:
+            m[c] = m[c] / MILLION
+        m = m.rename(columns=MOBILITY_COUNTS)
+        m[by] = frame[by].astype(str).to_numpy()
+        return mech.across_runs(m, [by], MOBILITY_VALUES)
+
+    per_year = table(years, "year")
+    # A period's counts are sums over its years: the mean per year divides by their number.
+    period = table(sums.assign(year=PERIOD), "year")
+    n_years = LAST_YEAR - FIRST_GROWTH_YEAR + 1
+    for c in MOBILITY_COUNTS.values():
+        period[[c, f"{c}_lo", f"{c}_hi"]] /= n_years
     return pd.concat([per_year, period]).rename_axis("period")
 
 
@@ -133,34 +155,43 @@ def official_ages(official: pd.DataFrame) -> pd.Series:
 
 
 def summary(
-    decomposition: pd.DataFrame, mobility: pd.DataFrame, ages: pd.DataFrame, official: pd.DataFrame
+    tables: dict[str, pd.DataFrame], natural_official_years: pd.Series, official: pd.DataFrame
 ) -> pd.DataFrame:
     """The quantities the README's text quotes, one row each (``quantity``, ``value``)."""
-    p = decomposition.loc[PERIOD]
-    m = mobility.loc[PERIOD]
-    a = ages.set_index("key")
+    p = tables["decomposition"].loc[PERIOD]
+    m = tables["mobility"].loc[PERIOD]
+    a = tables["ages"]
     worker_age = official_ages(official)
     first_age_year, last_age_year = int(worker_age.index.min()), int(worker_age.index.max())
-    years = sorted(ages["year"].unique())
+    years = sorted(a["year"].unique())
     old = {y: float(a.loc[[f"{y}_45_59", f"{y}_60_plus"], "share"].sum()) for y in years}
     rows = {"runs": float(p["runs"])}
     for c in mech.COMPONENTS:
         for suffix in ("", "_lo", "_hi"):
             rows[f"{c}_share{suffix}"] = float(p[f"share_{c}{suffix}"])
+    official_share = float(p["official_natural_share"])
     rows |= {
-        "official_natural_bound": float(p["official_natural_share_bound"]),
-        "official_years": float(official_years(official)),
-        # > 0: the model's natural share is under the official bound in every run.
-        "natural_margin": float(p["official_natural_share_bound"] - p["share_natural_hi"]),
+        "official_years": float(natural_official_years["years"]),
+        "official_natural_share": official_share,
+        "natural_share_official_years": float(natural_official_years["mean"]),
+        "natural_share_official_years_lo": float(natural_official_years["lo"]),
+        "natural_share_official_years_hi": float(natural_official_years["hi"]),
+        # > 0: the model's natural share (its mean over runs, over the official years) is the
+        # official series' at the national rate or more.
+        "natural_minus_official": float(
+            natural_official_years["mean"] - p["official_natural_share"]
+        ),
         # > 0: migration adds more urban residents than reclassification.
         "migration_minus_reclassification": float(p["migration_m"] - p["reclassification_m"]),
         "urban_growth_m": float(p["total_m"]),
         "moves_m": float(m["moves_m"]),
         "province_share": float(m["province_share"]),
-        "return_share": float(m["return_share"]),
         "return_migrants_m": float(m["return_migrants_m"]),
+        "return_rate": float(m["return_rate"]),
         "households_formed_m": float(m["households_formed_m"]),
         "interprovince_floating_share": float(m["interprovince_floating_share"]),
+        "age_first_year": float(years[0]),
+        "age_last_year": float(years[-1]),
         "young_heads_first": 1.0 - old[years[0]],
         "young_heads_last": 1.0 - old[years[-1]],
         "older_heads_change": old[years[-1]] - old[years[0]],
@@ -173,9 +204,9 @@ def summary(
     return pd.DataFrame({"value": rows}).rename_axis("quantity")
 
 
-def draw_decomposition(national: pd.DataFrame, bound: pd.DataFrame, folder: Path) -> Path:
+def draw_decomposition(national: pd.DataFrame, official: pd.DataFrame, folder: Path) -> Path:
     """Each source's share of the year's urban growth over runs (mean, 95 % range) and the
-    official bound on the natural share."""
+    official series' natural share at the national rate."""
     d = mech.growth_decomposition(national, FIRST_GROWTH_YEAR, LAST_YEAR)
     d = d[d["period"] == "year"].melt(
         id_vars=["run", "year"], value_vars=list(SHARES), var_name="source", value_name="share"
@@ -185,9 +216,9 @@ def draw_decomposition(national: pd.DataFrame, bound: pd.DataFrame, folder: Path
         fig, ax = plt.subplots()
         sns.lineplot(data=d, x="year", y="share", hue="source", errorbar=("pi", 95),
                      marker="o", ax=ax)  # fmt: skip
-        b = bound[bound["year"].between(FIRST_GROWTH_YEAR, LAST_YEAR)]
-        ax.scatter(b["year"], b["natural_share_bound"], color="k", marker="v", zorder=5,
-                   label="official: natural at most")  # fmt: skip
+        b = official_shares(official)
+        ax.scatter(b["year"], b["natural_share"], color="k", marker="D", zorder=5,
+                   label="official: natural\nat the national rate")  # fmt: skip
         ax.set(xlabel="Year", ylabel="Share of the year's urban growth",
                title="Sources of urban growth in the calibrated ensemble, 2011-2019")  # fmt: skip
         ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), title="Source")
@@ -204,7 +235,7 @@ def draw_mobility(national: pd.DataFrame, folder: Path) -> Path:
         "moves": "Moves (million households per year)",
         "return_migrants": "Return migrants (million persons per year)",
         "province_share": "Share of moves crossing a province border",
-        "return_share": "Share of moves back to the hukou place",
+        "return_rate": "Return migrants per floating person",
     }
     long = m.melt(id_vars=["run", "year"], value_vars=list(labels), var_name="measure")
     long["measure"] = long["measure"].map(labels)
@@ -220,7 +251,8 @@ def draw_mobility(national: pd.DataFrame, folder: Path) -> Path:
 
 
 def draw_ages(places: pd.DataFrame, folder: Path) -> Path:
-    """Migrant households by the head's age band in each year kept (mean, 95 % range)."""
+    """Floating persons by their household head's age band in each year kept (mean, 95 %
+    range)."""
     a = mech.age_profile(places)
     a["year"] = a["year"].astype(str)
     a["band"] = a["band"].str.replace("_plus", " and over").str.replace("_", "-")
@@ -228,8 +260,8 @@ def draw_ages(places: pd.DataFrame, folder: Path) -> Path:
         fig, ax = plt.subplots()
         sns.barplot(data=a, x="band", y="share", hue="year", errorbar=("pi", 95), ax=ax)
         ax.set(xlabel="Age band of the household head (years)",
-               ylabel="Share of migrant households",
-               title="Migrant households by the head's age in the calibrated ensemble")  # fmt: skip
+               ylabel="Share of floating persons",
+               title="Floating persons by the head's age, calibrated ensemble")  # fmt: skip
         ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), title="Year")
         return save_figure(fig, folder / "age_profile.png")
 
@@ -246,11 +278,9 @@ def main() -> int:
         "mobility": mobility_table(national),
         "ages": age_table(places).set_index("key"),
     }
-    tables["summary"] = summary(
-        tables["decomposition"], tables["mobility"], tables["ages"].reset_index(), official
-    )
+    tables["summary"] = summary(tables, natural_share_official_years(national, official), official)
     shares = ["natural_m", "migration_m", "reclassification_m", "total_m", *SHARES,
-              "official_natural_share_bound"]  # fmt: skip
+              "official_natural_share"]  # fmt: skip
     tables["decomposition_brief"] = brief(tables["decomposition"], shares)
     tables["mobility_brief"] = brief(tables["mobility"], list(MOBILITY_VALUES))
     tables["ages_brief"] = (
@@ -263,10 +293,13 @@ def main() -> int:
         tables[name].to_csv(res / file, float_format="%.6g")
     figures = res / "figures"
     figures.mkdir(exist_ok=True)
-    draw_decomposition(national, mech.official_natural_share_bound(official), figures)
+    draw_decomposition(national, official, figures)
     draw_mobility(national, figures)
     draw_ages(places, figures)
-    text = render_results(HERE / "results_template.md", tables, res)
+    try:
+        text = render_results(HERE / "results_template.md", tables, res)
+    except TemplateError as exc:
+        raise SystemExit(str(exc)) from None
     (res / "README.md").write_text(text, encoding="utf-8")
     return 0
 

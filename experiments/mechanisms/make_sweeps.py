@@ -39,13 +39,13 @@ SEED: Final = 20261204
 FIRST_YEAR, LAST_YEAR = 2010, 2019
 PLACE_YEARS: Final = [2010, 2015, 2019]
 REPLICATIONS, SCALE = 2, 4000.0
-NATIONAL: Final = [
-    "urbanization_rate",
-    "urban_residents",
-    "floating_population",
-    *GROWTH_COLUMNS,
-    *MOBILITY_COLUMNS,
-]
+#: The national columns kept: those the diagnostics read, each once, in order.
+NATIONAL: Final = list(
+    dict.fromkeys(
+        ["urbanization_rate", "urban_residents", "floating_population", *GROWTH_COLUMNS,
+         *MOBILITY_COLUMNS]
+    )
+)  # fmt: skip
 
 
 def sweep_text(ensemble: pd.DataFrame, reps: int, scale: float, folder: Path) -> str:

@@ -37,36 +37,48 @@ def test_growth_decomposition_refuses_a_run_missing_a_year() -> None:
     national = _national([(0, 2011, 1, 1, 1), (0, 2012, 1, 1, 1), (1, 2011, 1, 1, 1)])
     with pytest.raises(ValueError, match=r"runs without every year 2011-2012: \[1\]"):
         mech.growth_decomposition(national, 2011, 2012)
+    # A run with no row in the period at all is refused too, not left out.
+    outside = _national([(0, 2011, 1, 1, 1), (0, 2012, 1, 1, 1), (2, 2010, 0, 0, 0)])
+    with pytest.raises(ValueError, match=r"\[2\]"):
+        mech.growth_decomposition(outside, 2011, 2012)
+    twice = _national([(0, 2011, 1, 1, 1), (0, 2011, 1, 1, 1), (0, 2012, 1, 1, 1)])
+    with pytest.raises(ValueError, match="twice"):
+        mech.growth_decomposition(twice, 2011, 2012)
     with pytest.raises(ValueError, match="after"):
         mech.growth_decomposition(national, 2012, 2011)
     with pytest.raises(KeyError, match="urban_growth_natural"):
         mech.growth_decomposition(national.drop(columns="urban_growth_natural"), 2011, 2012)
 
 
-def test_official_natural_share_bound_by_hand() -> None:
+def test_official_natural_share_by_hand() -> None:
     official = pd.DataFrame(
         {
-            "indicator": ["urbanization_rate_resident_original"] * 3 + ["natural_growth_rate"] * 3,
-            "year": [2011, 2012, 2014, 2012, 2014, 2015],
-            "value": [50.0, 51.0, 53.0, 5.0, 4.0, 4.0],
+            "indicator": ["urbanization_rate_resident_original"] * 4 + ["natural_growth_rate"] * 4,
+            "year": [2011, 2012, 2014, 2016, 2012, 2014, 2015, 2016],
+            "value": [50.0, 51.0, 53.0, 52.0, 5.0, 4.0, 4.0, 5.0],
         }
     )
-    b = mech.official_natural_share_bound(official)
-    # Only 2012 has u[t-1], u[t] and n[t] (2014 lacks 2013's rate, 2015 its own).
-    assert b["year"].tolist() == [2012]
-    # Urban growth over P[t-1]: 0.51 * 1.005 - 0.50 = 0.01255; natural: 0.50 * 0.005 = 0.0025.
-    assert b["urban_growth_share_of_population"].iloc[0] == pytest.approx(0.01255)
-    assert b["natural_share_bound"].iloc[0] == pytest.approx(0.0025 / 0.01255)
+    b = mech.official_natural_share(official).set_index("year")
+    # 2012 has u[t-1], u[t] and n[t]; 2014 lacks 2013's urbanization rate, 2015 its own, 2016
+    # the one of 2015.
+    assert list(b.index) == [2012]
+    # Urban growth over P[t-1]: 0.51 * 1.005 - 0.50 = 0.01255; natural increase at the
+    # national rate over the mean urban population: 0.005 * (0.50 + 0.51255) / 2.
+    assert b.loc[2012, "urban_growth_share_of_population"] == pytest.approx(0.01255)
+    assert b.loc[2012, "natural_share"] == pytest.approx(0.005 * 1.01255 / 2 / 0.01255)
+    # Urban growth that is not positive has no share (not an infinite or negative one).
+    shrink = official.assign(value=[50.0, 49.0, 53.0, 52.0, 5.0, 4.0, 4.0, 5.0])
+    assert mech.official_natural_share(shrink)["natural_share"].isna().all()
 
 
-def test_official_natural_share_bound_on_the_packaged_series() -> None:
+def test_official_natural_share_on_the_packaged_series() -> None:
     from urbsim.analysis.targets import read_official
 
-    b = mech.official_natural_share_bound(read_official()).set_index("year")
-    # 2019: u 59.58 -> 60.60 %, n 3.34 per 1000: 0.5958 * 0.00334 / (0.6060 * 1.00334 - 0.5958).
-    assert b.loc[2019, "natural_share_bound"] == pytest.approx(
-        0.5958 * 0.00334 / (0.6060 * 1.00334 - 0.5958)
-    )
+    b = mech.official_natural_share(read_official()).set_index("year")
+    # 2019: u 59.58 -> 60.60 %, n 3.34 per 1000.
+    end = 0.6060 * 1.00334
+    expected = 0.00334 * (0.5958 + end) / 2 / (end - 0.5958)
+    assert b.loc[2019, "natural_share"] == pytest.approx(expected)
     assert list(b.index) == [2012, 2015, 2016, 2017, 2018, 2019]
 
 
@@ -77,8 +89,8 @@ def test_mobility_by_hand() -> None:
             "year": [2011, 2012],
             "moves": [100.0, 0.0],
             "province_moves": [25.0, 0.0],
-            "return_moves": [40.0, 0.0],
             "return_migrants": [90.0, 0.0],
+            "floating_population": [1000.0, 0.0],
             "households_formed": [7.0, 8.0],
             "interprovince_floating_population": [30.0, 0.0],
             "intraprovince_floating_population": [70.0, 0.0],
@@ -86,10 +98,10 @@ def test_mobility_by_hand() -> None:
     )
     m = mech.mobility(national)
     assert m.loc[0, "province_share"] == pytest.approx(0.25)
-    assert m.loc[0, "return_share"] == pytest.approx(0.4)
+    assert m.loc[0, "return_rate"] == pytest.approx(0.09)
     assert m.loc[0, "interprovince_floating_share"] == pytest.approx(0.3)
     # No moves, no floating persons: no shares.
-    assert m.loc[1, ["province_share", "return_share", "interprovince_floating_share"]].isna().all()
+    assert m.loc[1, ["province_share", "return_rate", "interprovince_floating_share"]].isna().all()
     assert m["households_formed"].tolist() == [7.0, 8.0]
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from pipeline_helpers import run_tiny_over
@@ -47,24 +46,51 @@ def test_decomposition_sums_to_the_urban_growth_of_the_runs(out: Path) -> None:
     d = pd.read_csv(out / "decomposition.csv", index_col="period", dtype={"period": str})
     # The identity of the model: the three sources add up to the change of urban residents.
     assert d.loc["2011-2019", "total_m"] == pytest.approx(growth.mean() / 1e6, rel=1e-5)
-    shares = d[["share_natural", "share_migration", "share_reclassification"]]
-    assert np.allclose(shares.loc["2011-2019"].sum(), 1.0, atol=1e-5)
-    # The official bound exists for 2012 and 2015-2019 (the natural growth rate is missing for
-    # 2013-2014, the year-end urbanization rate for 2010) and lies between 0 and 1.
-    bound = d["official_natural_share_bound"].dropna()
-    assert list(bound.index) == ["2012", "2015", "2016", "2017", "2018", "2019", "2011-2019"]
-    assert ((bound > 0) & (bound < 1)).all()
+    # The official share exists for 2012 and 2015-2019 (the natural growth rate is missing for
+    # 2013-2014, the year-end urbanization rate for 2010).
+    official = d["official_natural_share"].dropna()
+    assert list(official.index) == ["2012", "2015", "2016", "2017", "2018", "2019", "2011-2019"]
+
+
+def test_the_natural_share_is_compared_over_the_official_years(out: Path) -> None:
+    table = pq_national(out)
+    years = table[table["year"].isin([2012, 2015, 2016, 2017, 2018, 2019])]
+    sums = years.groupby("run")[["urban_growth_natural", "urban_residents"]].sum()
+    change = (
+        years.groupby("run")[["urban_growth_natural", "urban_growth_migration",
+                               "urban_growth_reclassification"]].sum().sum(axis=1)
+    )  # fmt: skip
+    share = (sums["urban_growth_natural"] / change).mean()
+    summary = pd.read_csv(out / "summary.csv", index_col="quantity")["value"]
+    assert summary["natural_share_official_years"] == pytest.approx(share, rel=1e-5)
+    assert summary["official_years"] == 6
 
 
 def test_mobility_and_ages_are_read_from_the_runs(out: Path) -> None:
     table = pq_national(out)
     m = pd.read_csv(out / "mobility.csv", index_col="period", dtype={"period": str})
-    moves_2015 = table[table["year"] == 2015]["moves"].mean() / 1e6
-    assert m.loc["2015", "moves_m"] == pytest.approx(moves_2015, rel=1e-5)
-    assert m["province_share"].between(0, 1).all() and m["return_share"].between(0, 1).all()
+    y2015 = table[table["year"] == 2015]
+    assert m.loc["2015", "moves_m"] == pytest.approx(y2015["moves"].mean() / 1e6, rel=1e-5)
+    # The period's shares are ratios of each run's sums over 2011-2019.
+    period = (
+        table[table["year"].between(2011, 2019)]
+        .groupby("run")[["province_moves", "moves", "return_migrants"]]
+        .sum()
+    )
+    assert m.loc["2011-2019", "province_share"] == pytest.approx(
+        (period["province_moves"] / period["moves"]).mean(), rel=1e-5
+    )
+    assert m.loc["2011-2019", "return_migrants_m"] == pytest.approx(
+        period["return_migrants"].mean() / 9 / 1e6, rel=1e-5
+    )
     ages = pd.read_csv(out / "age_profile.csv")
     assert set(ages["year"]) == {2010, 2015, 2019}
-    assert np.allclose(ages.groupby("year")["share"].sum(), 1.0)
+    places = pd.read_parquet(out / "history" / "results.parquet")
+    young = places[(places["name"] == "migrants_head_15_29") & (places["year"] == 2019)]
+    every = places[places["name"].str.startswith("migrants_head_") & (places["year"] == 2019)]
+    share = young.groupby("run")["value"].sum() / every.groupby("run")["value"].sum()
+    row = ages[(ages["year"] == 2019) & (ages["band"] == "15_29")].iloc[0]
+    assert row["share"] == pytest.approx(share.mean(), rel=1e-5)
 
 
 def test_readme_and_figures_are_written(out: Path) -> None:

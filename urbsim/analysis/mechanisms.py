@@ -7,15 +7,16 @@ the mechanisms behind the targets:
 * :func:`growth_decomposition`: each year's change of urban residents split into natural
   increase, net migration into urban zones and in-situ reclassification (the model's identity,
   :func:`urbsim.dynamics.indicators.urban_growth_decomposition`), per run and over a period;
-* :func:`official_natural_share_bound`: the share of urban growth that natural increase can at
-  most explain in the official series, by the residual method (urban growth minus urban natural
-  increase is migration plus reclassification; United Nations 1974, *Manual VIII: Methods for
-  Projections of Urban and Rural Population*, Population Studies 55). No official series splits
-  the rest into migration and reclassification; the bound is what the data allow;
-* :func:`mobility`: moves per year, the shares of them that cross a province border or go back
-  to the hukou place, return migrants, households formed, the inter-province share of the
-  floating population;
-* :func:`age_profile`: the distribution of migrant households by the head's age band;
+* :func:`official_natural_share`: the share of urban growth natural increase explains in the
+  official series if the urban population grew naturally at the national rate, by the residual
+  method (urban growth minus urban natural increase is migration plus reclassification; United
+  Nations 1974, *Manual VIII: Methods for Projections of Urban and Rural Population*,
+  Population Studies 55). No official series gives the urban rate or splits the rest into
+  migration and reclassification;
+* :func:`mobility`: moves per year, the share of them that cross a province border, return
+  migrants and their rate, households formed, the inter-province share of the floating
+  population;
+* :func:`age_profile`: the floating persons by the age band of their household's head;
 * :func:`across_runs`: ensemble mean and the central range of any of these over runs.
 
 Inputs are tidy frames with one row per run and year (``run`` and ``year`` columns plus the
@@ -42,13 +43,13 @@ GROWTH_COLUMNS: Final[tuple[str, ...]] = tuple(f"urban_growth_{c}" for c in COMP
 MOBILITY_COLUMNS: Final[tuple[str, ...]] = (
     "moves",
     "province_moves",
-    "return_moves",
     "return_migrants",
+    "floating_population",
     "households_formed",
     "interprovince_floating_population",
     "intraprovince_floating_population",
 )
-#: Place columns :func:`age_profile` reads: migrants by the head's age band.
+#: Place columns :func:`age_profile` reads: floating persons by the head's age band.
 AGE_COLUMNS: Final[tuple[str, ...]] = tuple(f"migrants_head_{b}" for b in HEAD_AGE_BANDS)
 
 
@@ -79,9 +80,12 @@ def growth_decomposition(national: pd.DataFrame, first_year: int, last_year: int
     _require(national, ("run", "year", *GROWTH_COLUMNS), "growth_decomposition")
     if first_year > last_year:
         raise ValueError(f"first_year {first_year} is after last_year {last_year}")
+    if national.duplicated(["run", "year"]).any():
+        raise ValueError("a run has a year twice")
     years = national[national["year"].between(first_year, last_year)]
-    per_run = years.groupby("run")["year"].nunique()
-    short = per_run[per_run != last_year - first_year + 1]
+    want = last_year - first_year + 1
+    counts = years.groupby("run")["year"].count().reindex(national["run"].unique(), fill_value=0)
+    short = counts[counts != want]
     if len(short) or years.empty:
         raise ValueError(f"runs without every year {first_year}-{last_year}: {list(short.index)}")
     parts = years[["run", "year", *GROWTH_COLUMNS]].rename(
@@ -99,16 +103,19 @@ def growth_decomposition(national: pd.DataFrame, first_year: int, last_year: int
     return out[["run", "period", "year", *COMPONENTS, "total", *(f"share_{c}" for c in COMPONENTS)]]
 
 
-def official_natural_share_bound(official: pd.DataFrame) -> pd.DataFrame:
-    """The largest share of each year's urban growth natural increase can explain, officially.
+def official_natural_share(official: pd.DataFrame) -> pd.DataFrame:
+    """The share of each year's official urban growth that natural increase at the national
+    rate explains.
 
     With resident urbanization ``u`` (year-end, the published series) and the national natural
-    growth rate ``n`` (per 1000), and the population growing by natural increase alone
-    (``P[t] = P[t-1] (1 + n[t])``; net international migration is negligible for China), the
-    urban population grows by ``P[t-1] (u[t] (1 + n[t]) - u[t-1])`` and urban natural increase
-    at the national rate is ``P[t-1] u[t-1] n[t]``; the population cancels in the share. Urban
-    fertility is below the national, so the urban natural increase is smaller and the share an
-    upper bound; the rest of urban growth (at least ``1 - bound``) is migration and
+    growth rate ``n`` (per 1000, over the year's mean population), and the population growing
+    by natural increase alone (``P[t] = P[t-1] (1 + n[t])``; net international migration is
+    negligible for China), the urban population grows by ``P[t-1] (u[t] (1 + n[t]) - u[t-1])``
+    and, if it grew naturally at the national rate, by ``n[t]`` times its mean over the year,
+    ``P[t-1] (u[t-1] + u[t] (1 + n[t])) / 2``; the population cancels in the share. The urban
+    natural growth rate itself is not published: lower urban fertility and a younger urban age
+    structure pull it in opposite directions, so this share is the official series' figure under
+    that stated assumption, not a bound. The rest of urban growth is migration and
     reclassification, which no official series separates.
 
     Parameters
@@ -122,10 +129,11 @@ def official_natural_share_bound(official: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``year``, ``urban_growth_share_of_population`` (``u[t](1 + n[t]) - u[t-1]``, the year's
-        urban growth over the previous year's population), ``natural_share_bound``: for every
-        year with both urbanization rates and the natural growth rate.
+        urban growth over the previous year's population), ``natural_share`` (NaN where urban
+        growth is not positive): for every year with both urbanization rates and the natural
+        growth rate.
     """
-    _require(official, ("indicator", "year", "value"), "official_natural_share_bound")
+    _require(official, ("indicator", "year", "value"), "official_natural_share")
 
     def series(indicator: str, scale: float) -> pd.Series:
         rows = official[official["indicator"] == indicator]
@@ -137,62 +145,70 @@ def official_natural_share_bound(official: pd.DataFrame) -> pd.DataFrame:
     for year in sorted(set(u.index) & set(n.index)):
         if year - 1 not in u.index:
             continue
-        growth = u[year] * (1.0 + n[year]) - u[year - 1]
-        rows.append((year, growth, u[year - 1] * n[year] / growth))
+        end = u[year] * (1.0 + n[year])
+        growth = end - u[year - 1]
+        natural = n[year] * 0.5 * (u[year - 1] + end)
+        rows.append((year, growth, natural / growth if growth > 0 else float("nan")))
     return pd.DataFrame(rows, columns=["year", "urban_growth_share_of_population",
-                                       "natural_share_bound"])  # fmt: skip
+                                       "natural_share"])  # fmt: skip
 
 
 def mobility(national: pd.DataFrame) -> pd.DataFrame:
-    """Moves and returns per run and year.
+    """Moves and returns per run and row (a year, or a period's sums: the shares are then
+    ratios of the sums).
 
     Parameters
     ----------
     national
-        One row per run and year: ``run``, ``year`` and :data:`MOBILITY_COLUMNS`.
+        One row per run and year (or period): ``run``, ``year`` and :data:`MOBILITY_COLUMNS`.
 
     Returns
     -------
     pandas.DataFrame
-        ``run``, ``year``, ``moves`` (households per year), ``province_share`` and
-        ``return_share`` (of the year's moves), ``return_migrants`` (persons per year),
-        ``households_formed``, ``interprovince_floating_share`` (of the floating persons whose
-        hukou is in another county-level place); shares NaN where their total is 0.
+        ``run``, ``year``, ``moves`` (households per year: changes of place or of zone),
+        ``province_share`` (of the moves), ``return_migrants`` (persons per year moving back
+        to their hukou place from elsewhere), ``return_rate`` (return migrants over the
+        floating persons), ``households_formed``, ``interprovince_floating_share`` (of the
+        floating persons whose hukou is in another county-level place); shares NaN where
+        their total is 0.
     """
     _require(national, ("run", "year", *MOBILITY_COLUMNS), "mobility")
     d = national
-    moves = d["moves"].where(d["moves"] != 0)
+
+    def ratio(a: pd.Series, b: pd.Series) -> np.ndarray:
+        return (a / b.where(b != 0)).to_numpy()
+
     floating = d["interprovince_floating_population"] + d["intraprovince_floating_population"]
     return pd.DataFrame(
         {
             "run": d["run"].to_numpy(),
             "year": d["year"].to_numpy(),
             "moves": d["moves"].to_numpy(),
-            "province_share": (d["province_moves"] / moves).to_numpy(),
-            "return_share": (d["return_moves"] / moves).to_numpy(),
+            "province_share": ratio(d["province_moves"], d["moves"]),
             "return_migrants": d["return_migrants"].to_numpy(),
+            "return_rate": ratio(d["return_migrants"], d["floating_population"]),
             "households_formed": d["households_formed"].to_numpy(),
-            "interprovince_floating_share": (
-                d["interprovince_floating_population"] / floating.where(floating != 0)
-            ).to_numpy(),
+            "interprovince_floating_share": ratio(d["interprovince_floating_population"], floating),
         }
     )
 
 
 def age_profile(places: pd.DataFrame) -> pd.DataFrame:
-    """The distribution of migrant households over the head's age bands, per run and year.
+    """The distribution of floating persons over their household head's age bands, per run and
+    year.
 
     Parameters
     ----------
     places
-        One row per run, year and place: ``run``, ``year`` and :data:`AGE_COLUMNS` (migrants of
-        the place by the head's age band).
+        One row per run, year and place: ``run``, ``year`` and :data:`AGE_COLUMNS` (the place's
+        floating persons by the age band of their household's head).
 
     Returns
     -------
     pandas.DataFrame
         ``run``, ``year``, ``band`` (one of :data:`urbsim.kernels.migrants.HEAD_AGE_BANDS`),
-        ``migrants`` (national sum) and ``share`` (of the run-year's migrants; NaN when none).
+        ``migrants`` (national sum, persons) and ``share`` (of the run-year's floating persons;
+        NaN when none).
     """
     _require(places, ("run", "year", *AGE_COLUMNS), "age_profile")
     sums = places.groupby(["run", "year"])[list(AGE_COLUMNS)].sum()
@@ -224,7 +240,7 @@ def across_runs(
     -------
     pandas.DataFrame
         Indexed by ``by``; per column, ``<column>``, ``<column>_lo``, ``<column>_hi`` (NaN
-        values, such as a share of zero moves, are left out) and ``runs``.
+        values, such as a share of zero moves, are left out) and ``runs`` (the group's runs).
     """
     if not 0.0 < level < 1.0:
         raise ValueError(f"level {level} is not between 0 and 1")
@@ -240,8 +256,8 @@ def across_runs(
 
 
 def weighted_mean_share(shares: pd.Series, weights: pd.Series) -> float:
-    """A share over several years weighted by each year's total (a ratio of sums), NaN when
-    the weights sum to 0."""
+    """A share over several years weighted by each year's total (a ratio of sums when the
+    weights are the totals), NaN when the weights of the years with a share sum to 0."""
     w = np.asarray(weights, dtype=float)
     s = np.asarray(shares, dtype=float)
     ok = ~np.isnan(s)
@@ -258,6 +274,6 @@ __all__ = [
     "age_profile",
     "growth_decomposition",
     "mobility",
-    "official_natural_share_bound",
+    "official_natural_share",
     "weighted_mean_share",
 ]
