@@ -79,3 +79,24 @@ def test_household_ages_of_one_person_agents_have_no_children() -> None:
     assert kids[0] == kids[1] == kids[2] == 0
     assert [len(_bits(int(m))) for m in kids[3:]] == [3, 3]
     assert (children <= 3).all()
+
+
+def test_head_ages_from_uniforms_follow_the_groups() -> None:
+    """The keyed twin of head_ages: uniform years within 15-29, 30-44, 45-59; 60 plus an
+    exponential of mean OLD_HEAD_MEAN_YEARS, floored and capped at 99."""
+    from urbsim.world.ages import OLD_HEAD_MEAN_YEARS, head_ages_from
+
+    n = 100_000
+    u = np.random.default_rng(2).random(4 * n)
+    group = np.repeat(np.arange(4), n)
+    age = head_ages_from(u, group)
+    for g, (lo, hi) in enumerate(((15, 29), (30, 44), (45, 59))):
+        part = age[group == g]
+        assert part.min() == lo and part.max() == hi
+        assert np.bincount(part - lo).min() > 0.9 * n / (hi - lo + 1)
+    old = age[group == 3] - 60
+    assert old.min() == 0 and old.max() <= 39
+    # The floor G of an exponential of mean m has P(G >= k) = exp(-k / m); capped at 39 its
+    # mean is the sum of those for k = 1..39. Five standard errors (sd below m).
+    expected = np.exp(-np.arange(1, 40) / OLD_HEAD_MEAN_YEARS).sum()
+    assert abs(old.mean() - expected) < 5 * OLD_HEAD_MEAN_YEARS / np.sqrt(n)

@@ -46,13 +46,27 @@ _CHUNK: Final[int] = 65536
 
 
 def head_ages(rng: np.random.Generator, group: np.ndarray) -> np.ndarray:
-    """Age in years of each head, spread within its age group (see the module docstring)."""
+    """Age in years of each head, spread within its age group (see the module docstring), from
+    a sequential generator (the synthetic world)."""
     age = np.empty(group.shape[0], dtype=np.int64)
     for g, (lo, hi) in enumerate(_GROUP_RANGES):
         mask = group == g
         age[mask] = rng.integers(lo, hi + 1, int(mask.sum()))
     old = group >= len(_GROUP_RANGES)
     extra = np.floor(rng.exponential(OLD_HEAD_MEAN_YEARS, int(old.sum())))
+    age[old] = 60 + np.minimum(extra, 39).astype(np.int64)
+    return age
+
+
+def head_ages_from(u: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Age in years of each head from one uniform ``u`` per head (keyed draws, the census
+    world): the same distributions as :func:`head_ages`, by inversion."""
+    age = np.empty(group.shape[0], dtype=np.int64)
+    for g, (lo, hi) in enumerate(_GROUP_RANGES):
+        mask = group == g
+        age[mask] = lo + np.floor(u[mask] * (hi - lo + 1)).astype(np.int64)
+    old = group >= len(_GROUP_RANGES)
+    extra = np.floor(-OLD_HEAD_MEAN_YEARS * np.log1p(-u[old]))
     age[old] = 60 + np.minimum(extra, 39).astype(np.int64)
     return age
 
@@ -135,6 +149,23 @@ def kid_masks(
     return out
 
 
+def smallest_key_masks(
+    keys: np.ndarray, head_age: np.ndarray, n_kids: np.ndarray, weight: np.ndarray
+) -> np.ndarray:
+    """Bit masks of distinct child ages from given exponential keys ``(heads, KID_AGES)``: the
+    rule of :func:`kid_masks` for keys drawn elsewhere (keyed draws, the census world)."""
+    if keys.shape != (head_age.shape[0], KID_AGES):
+        raise ValueError(f"keys must be ({head_age.shape[0]}, {KID_AGES}), got {keys.shape}")
+    lo, hi = _windows(np.asarray(head_age, dtype=np.int64))
+    return _smallest_keys(
+        np.ascontiguousarray(keys, dtype=np.float64),
+        lo,
+        hi,
+        np.asarray(n_kids, dtype=np.int64),
+        np.asarray(weight, dtype=np.float64),
+    )
+
+
 @njit(**JIT)
 def _smallest_keys(
     keys: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: np.ndarray, weight: np.ndarray
@@ -200,9 +231,14 @@ def household_ages(
     return age, kids, school_children(kids)
 
 
-def young_share(persons: np.ndarray, kids: np.ndarray) -> float:
-    """Share of persons who are children aged 0-14."""
+def young_children(kids: np.ndarray) -> np.ndarray:
+    """Children aged 0-14 in each mask."""
     young = np.zeros(kids.shape[0], dtype=np.int64)
     for a in range(15):
         young += (kids >> np.uint32(a)) & np.uint32(1)
-    return float(young.sum() / max(int(persons.sum()), 1))
+    return young
+
+
+def young_share(persons: np.ndarray, kids: np.ndarray) -> float:
+    """Share of persons who are children aged 0-14."""
+    return float(young_children(kids).sum() / max(int(persons.sum()), 1))

@@ -560,7 +560,7 @@ def load_census_world(
     t0 = time.perf_counter()
     df, report = read_world_file(path)
     places = place_table(df)
-    synth = synthesize_households(df, hpa, np.random.default_rng(seed))
+    synth = synthesize_households(df, hpa, seed)
     return World(
         name=WORLD_NAME,
         places=places,
