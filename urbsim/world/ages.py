@@ -30,6 +30,7 @@ from numba import njit
 
 from urbsim.config import JIT
 from urbsim.kernels import layout as L
+from urbsim.rng import uniform
 
 #: Mean years above 60 of a head in the 60+ group (exponential; assumed).
 OLD_HEAD_MEAN_YEARS: Final[float] = 9.0
@@ -102,6 +103,56 @@ def young_weights(
     )
 
 
+def young_weights_grouped(
+    place: np.ndarray, n_kids: np.ndarray, head_age: np.ndarray, target: np.ndarray
+) -> np.ndarray:
+    """:func:`young_weights` from counts of agents by (place, window, children) instead of
+    the agents themselves: the expectation depends on an agent only through its window (the
+    head's age up to 49) and its number of children, so the bisection runs over a table of at
+    most 32 x (children + 1) cells per place, whatever the number of agents (the census world;
+    the sums run in another order than :func:`young_weights`', so the weights can differ in
+    the last bits)."""
+    n_places = target.shape[0]
+    last = np.clip(np.minimum(np.asarray(head_age, dtype=np.int64) - MIN_PARENT_GAP,
+                              KID_AGES - 1), -1, KID_AGES - 1)  # fmt: skip
+    k = np.asarray(n_kids, dtype=np.int64)
+    n_k = int(k.max()) + 1 if k.shape[0] else 1
+    cell = (np.asarray(place, dtype=np.int64) * (KID_AGES + 1) + last + 1) * n_k + k
+    counts = np.bincount(cell, minlength=n_places * (KID_AGES + 1) * n_k).astype(np.float64)
+    counts = counts.reshape(n_places, KID_AGES + 1, n_k)
+    his = np.arange(-1, KID_AGES)
+    young, old = _young_old(np.zeros_like(his), his)
+    return _bisect_grouped(
+        counts, young.astype(np.float64), old.astype(np.float64), np.asarray(target, np.float64)
+    )
+
+
+@njit(**JIT)
+def _bisect_grouped(
+    counts: np.ndarray, young: np.ndarray, old: np.ndarray, target: np.ndarray
+) -> np.ndarray:
+    """:func:`_bisect_weights` over ``counts[place, window, children]``."""
+    n_places, n_windows, n_k = counts.shape
+    lo = np.full(n_places, -12.0)
+    hi = np.full(n_places, 12.0)
+    for j in range(n_places):
+        for _ in range(40):
+            w = np.exp(0.5 * (lo[j] + hi[j]))
+            expected = 0.0
+            for a in range(n_windows):
+                total = w * young[a] + old[a]
+                if total <= 0.0:
+                    continue
+                share = w * young[a] / total
+                for k in range(1, n_k):
+                    expected += counts[j, a, k] * k * share
+            if expected < target[j]:
+                lo[j] = 0.5 * (lo[j] + hi[j])
+            else:
+                hi[j] = 0.5 * (lo[j] + hi[j])
+    return np.exp(0.5 * (lo + hi))
+
+
 @njit(**JIT)
 def _bisect_weights(
     place: np.ndarray, k: np.ndarray, young: np.ndarray, old: np.ndarray, target: np.ndarray
@@ -149,24 +200,6 @@ def kid_masks(
     return out
 
 
-def smallest_key_masks(
-    keys: np.ndarray, head_age: np.ndarray, n_kids: np.ndarray, weight: np.ndarray
-) -> np.ndarray:
-    """Bit masks of distinct child ages from given exponential keys ``(heads, KID_AGES)``: the
-    rule of :func:`kid_masks` for keys drawn elsewhere (keyed draws, the census world)."""
-    if keys.shape != (head_age.shape[0], KID_AGES):
-        raise ValueError(f"keys must be ({head_age.shape[0]}, {KID_AGES}), got {keys.shape}")
-    lo, hi = _windows(np.asarray(head_age, dtype=np.int64))
-    return _smallest_keys(
-        np.ascontiguousarray(keys, dtype=np.float64),
-        lo,
-        hi,
-        np.asarray(n_kids, dtype=np.int64),
-        np.asarray(weight, dtype=np.float64),
-    )
-
-
-@njit(**JIT)
 def _smallest_keys(
     keys: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: np.ndarray, weight: np.ndarray
 ) -> np.ndarray:
@@ -183,6 +216,65 @@ def _smallest_keys(
                 key = keys[r, a] / weight[r] if a <= 14 else keys[r, a]
                 if key < best_key:
                     best_key = key
+                    best = a
+            if best < 0:
+                break
+            mask |= 1 << best
+        out[r] = mask
+    return out
+
+
+def kid_masks_keyed(
+    key: np.uint64,
+    first: int,
+    head_age: np.ndarray,
+    n_kids: np.ndarray,
+    weight: np.ndarray,
+    draw0: int,
+) -> np.ndarray:
+    """:func:`kid_masks` with each key drawn where it is needed: the exponential key
+    of age ``a`` of agent ``first + i`` is keyed by draw ``draw0 + a`` (:mod:`urbsim.rng`), and
+    only the ages in the window of an agent with children are drawn (the census world)."""
+    lo, hi = _windows(np.asarray(head_age, dtype=np.int64))
+    return _smallest_keyed(
+        np.uint64(key),
+        np.int64(first),
+        lo,
+        hi,
+        np.asarray(n_kids, dtype=np.int64),
+        np.asarray(weight, dtype=np.float64),
+        np.uint64(draw0),
+    )
+
+
+@njit(**JIT)
+def _smallest_keyed(
+    key: np.uint64,
+    first: np.int64,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    n: np.ndarray,
+    weight: np.ndarray,
+    draw0: np.uint64,
+) -> np.ndarray:
+    out = np.zeros(lo.shape[0], dtype=np.uint32)
+    keys = np.empty(KID_AGES)
+    for r in range(lo.shape[0]):
+        if n[r] <= 0 or hi[r] < lo[r]:
+            continue
+        agent = np.uint64(first + r)
+        for a in range(lo[r], hi[r] + 1):
+            e = -np.log1p(-uniform(key, agent, draw0 + np.uint64(a)))
+            keys[a] = e / weight[r] if a <= 14 else e
+        mask = 0
+        for _ in range(n[r]):
+            best = -1
+            best_key = np.inf
+            for a in range(lo[r], hi[r] + 1):
+                if (mask >> a) & 1:
+                    continue
+                if keys[a] < best_key:
+                    best_key = keys[a]
                     best = a
             if best < 0:
                 break

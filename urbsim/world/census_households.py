@@ -51,13 +51,12 @@ import numpy as np
 import pandas as pd
 
 from urbsim.households import FIELDS, NON_AGRICULTURAL, URBAN, Households
-from urbsim.kernels.layout import KID_AGES
 from urbsim.world.ages import (
     head_ages_from,
+    kid_masks_keyed,
     school_children,
-    smallest_key_masks,
     young_children,
-    young_weights,
+    young_weights_grouped,
 )
 from urbsim.world.away import initial_away
 from urbsim.world.base import (
@@ -107,8 +106,8 @@ EDU_SHIFT_RURAL_AGRI: Final[float] = -0.5
 #: Iterations of iterative proportional fitting of the migration matrices.
 IPF_ITERATIONS: Final[int] = 60
 #: Agents per chunk of whole places: the steps' temporaries (about 100 bytes per agent) stay
-#: near 400 MB whatever the world's size.
-CHUNK_AGENTS: Final[int] = 1 << 22
+#: near 200 MB whatever the world's size.
+CHUNK_AGENTS: Final[int] = 1 << 21
 #: Rounds of :func:`_adjust_persons`.
 ADJUST_ROUNDS: Final[int] = 50
 #: Draw numbers of the steps (keyed draws): each step its own, so that a step's draws do not
@@ -127,8 +126,6 @@ D_YEARS_HERE: Final[int] = 68
 D_MIGRANT_YEARS: Final[int] = 69
 D_AWAY: Final[int] = 70
 D_KIDS: Final[int] = 100  # one per age of a child: D_KIDS .. D_KIDS + KID_AGES - 1
-#: Agents whose child-age keys (one per age) are made at once.
-KID_BLOCK: Final[int] = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -582,8 +579,8 @@ def _chunk(
     head_age = head_ages_from(draws.uniform(D_HEAD_AGE), group)
     del group
     n_kids = np.where(persons >= 2, persons - 2, 0)
-    weight = young_weights(place, n_kids, head_age, young)
-    kids = _kid_masks(seed, first, head_age, n_kids, weight[place])
+    weight = young_weights_grouped(place, n_kids, head_age, young)
+    kids = kid_masks_keyed(draws.key, first, head_age, n_kids, weight[place], D_KIDS)
     children = school_children(kids)
     edu = _education(draws.uniform(D_EDUCATION), local, place, zone, nonagri)
     years_here = 5 + np.floor(draws.uniform(D_YEARS_HERE) * 36).astype(np.int64)
@@ -663,19 +660,6 @@ def _persons(
     )
     persons[family] = fam_part
     return persons
-
-
-def _kid_masks(
-    seed: int, first: int, head_age: np.ndarray, n_kids: np.ndarray, weight: np.ndarray
-) -> np.ndarray:
-    """Children's age masks (:func:`urbsim.world.ages.smallest_key_masks`) from keyed
-    exponential keys, one per age, in blocks of :data:`KID_BLOCK` agents."""
-    out = np.zeros(head_age.shape[0], dtype=np.uint32)
-    for s in range(0, head_age.shape[0], KID_BLOCK):
-        e = min(s + KID_BLOCK, head_age.shape[0])
-        keys = -np.log1p(-KeyedDraws(seed, first + s, e - s).uniform_grid(D_KIDS, KID_AGES))
-        out[s:e] = smallest_key_masks(keys, head_age[s:e], n_kids[s:e], weight[s:e])
-    return out
 
 
 def _zones(
