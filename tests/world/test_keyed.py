@@ -68,3 +68,25 @@ def test_geometric_by_inversion() -> None:
     assert abs(g.mean() - 4.0) < 5 * math.sqrt(0.75 / 0.0625 / u.shape[0])
     with pytest.raises(ValueError, match="p must"):
         geometric_from_uniform(1.0, u)
+
+
+def test_the_steps_draw_numbers_are_disjoint_and_the_world_key_is_its_own() -> None:
+    from urbsim.kernels.layout import LAND_YEAR
+    from urbsim.rng import MAX_DRAWS
+    from urbsim.world.census_households import draw_ranges
+
+    ranges = draw_ranges()
+    assert {"D_PERSONS", "D_ADJUST", "D_ZONE", "D_KIDS", "D_AWAY"} <= set(ranges)
+    numbers = [d for r in ranges.values() for d in r]
+    assert len(numbers) == len(set(numbers)), "two steps share a draw number"
+    assert max(numbers) < MAX_DRAWS and min(numbers) >= 0
+    # Not a simulated year's key, nor the land values' slot.
+    assert WORLD_YEAR != LAND_YEAR and WORLD_YEAR < 2000
+
+
+def test_poisson_mass_above_the_cap_is_on_the_cap() -> None:
+    u = KeyedDraws(5, 0, 400_000).uniform(1)
+    k = poisson_from_uniform(np.full(u.shape[0], 2.0), u, 3)
+    at_cap = (k == 3).mean()
+    p = stats.poisson.sf(2, 2.0)  # P(X >= 3)
+    assert abs(at_cap - p) < 5 * math.sqrt(p * (1 - p) / u.shape[0])

@@ -200,6 +200,7 @@ def kid_masks(
     return out
 
 
+@njit(**JIT)
 def _smallest_keys(
     keys: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: np.ndarray, weight: np.ndarray
 ) -> np.ndarray:

@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from urbsim.households import FIELDS, NON_AGRICULTURAL, URBAN, Households
+from urbsim.kernels.layout import KID_AGES
 from urbsim.world.ages import (
     head_ages_from,
     kid_masks_keyed,
@@ -150,26 +151,46 @@ class Synthesis:
     stats: dict[str, float]
 
 
+def draw_ranges() -> dict[str, range]:
+    """The draw numbers of each step of the synthesis (keyed draws): disjoint and below
+    :data:`urbsim.rng.MAX_DRAWS` (``tests/world/test_keyed.py`` holds them to it)."""
+    single = {
+        name: range(value, value + 1)
+        for name, value in globals().items()
+        if name.startswith("D_") and name not in ("D_ADJUST", "D_KIDS")
+    }
+    return {
+        **single,
+        "D_ADJUST": range(D_ADJUST, D_ADJUST + ADJUST_ROUNDS),
+        "D_KIDS": range(D_KIDS, D_KIDS + KID_AGES),
+    }
+
+
 # ==================================================================================================
 # grouped helpers (agents sorted by place)
 # ==================================================================================================
 
 
-def _group_order(exponential: np.ndarray, group: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def _group_order(
+    exponential: np.ndarray, group: np.ndarray, weights: np.ndarray, offset: int = 0
+) -> np.ndarray:
     """Agents sorted by group, within a group in a weighted random order (Efraimidis-Spirakis
-    keys: standard exponentials over the weights)."""
-    return _sort_within(group, exponential / weights)
+    keys: standard exponentials over the weights); ``offset`` as in :func:`_sort_within`."""
+    return _sort_within(group, exponential / weights, offset)
 
 
-def _sort_within(group: np.ndarray, keys: np.ndarray) -> np.ndarray:
+def _sort_within(group: np.ndarray, keys: np.ndarray, offset: int = 0) -> np.ndarray:
     """Indices sorted by ``group``, then by non-negative ``keys`` (``inf`` last).
 
     ``key / (1 + key)`` maps keys monotonically into [0, 1], so one float sort of
-    ``group + key / (1 + key)`` replaces a two-key lexsort (several times faster).
+    ``group + key / (1 + key)`` replaces a two-key lexsort (several times faster). The float's
+    resolution depends on the group number, so groups that are a chunk's places are sorted
+    as the world's places (``group + offset``): the order of near ties then does not depend on
+    where the chunk starts.
     """
     with np.errstate(invalid="ignore"):
         unit = np.where(np.isinf(keys), 1.0, keys / (1.0 + keys))
-    return np.argsort(group + np.minimum(unit, 1.0 - 1e-9), kind="stable")
+    return np.argsort((group + offset) + np.minimum(unit, 1.0 - 1e-9), kind="stable")
 
 
 def _within_group_midpoints(
@@ -194,12 +215,14 @@ def _adjust_persons(
     place: np.ndarray,
     persons: np.ndarray,
     target: np.ndarray,
+    offset: int = 0,
 ) -> None:
     """Add or remove one person in random agents until each place's persons equal ``target``.
 
     ``persons`` is changed in place; agents stay within 1..MAX_PERSONS. Places whose target is
     out of reach (every agent at the bound) keep the closest reachable sum. ``uniforms(r)``
-    gives round ``r``'s uniform per agent.
+    gives round ``r``'s uniform per agent; ``offset`` is the first place's index in the world
+    (:func:`_sort_within`).
     """
     n_places = target.shape[0]
     for r in range(ADJUST_ROUNDS):
@@ -211,7 +234,7 @@ def _adjust_persons(
         if not ok.any():
             return
         keys = np.where(ok, uniforms(r), np.inf)
-        order = _sort_within(place, keys)
+        order = _sort_within(place, keys, offset)
         sp = place[order]
         rank = np.arange(order.shape[0]) - np.searchsorted(sp, sp, side="left")
         pick = order[(rank < np.abs(diff[sp])) & ok[order]]
@@ -561,12 +584,12 @@ def _chunk(
     place = np.repeat(np.arange(k), fam + col)
     rank = np.arange(n_agents) - (plan.start[p0:p1] - first)[place]
     collective = rank >= fam[place]
-    persons = _persons(draws, place, collective, fam, plan.fam_persons[p0:p1])
+    persons = _persons(draws, place, collective, fam, plan.fam_persons[p0:p1], p0)
     agent_persons = np.bincount(place, weights=persons, minlength=k)
     residents = local["residents"].to_numpy(dtype=np.float64)
-    zone = _zones(draws.exponential(D_ZONE), local, place, persons, agent_persons)
+    zone = _zones(draws.exponential(D_ZONE), local, place, persons, agent_persons, p0)
     scale = agent_persons / residents
-    scope = _scopes(draws.exponential(D_SCOPE), local, place, persons, zone, collective, scale)
+    scope = _scopes(draws.exponential(D_SCOPE), local, place, persons, zone, collective, scale, p0)
     hukou_place = _hukou_places(draws.uniform(D_ORIGIN), shared.tables, prov, place + p0, scope)
     migrant = hukou_place != place + p0
     hukou_type = _hukou_types(
@@ -644,9 +667,11 @@ def _persons(
     collective: np.ndarray,
     fam_agents: np.ndarray,
     fam_persons: np.ndarray,
+    offset: int,
 ) -> np.ndarray:
     """Persons of every agent: family agents 1 + Poisson(size - 1), adjusted so that each
-    place's family persons are the plan's; collective agents one person."""
+    place's family persons are the plan's; collective agents one person. ``offset`` is the
+    chunk's first place in the world (:func:`_sort_within`)."""
     size = np.divide(
         fam_persons, fam_agents, out=np.ones(fam_agents.shape[0]), where=fam_agents > 0
     )
@@ -656,7 +681,7 @@ def _persons(
     family = np.flatnonzero(~collective)
     fam_part = persons[family]
     _adjust_persons(
-        lambda r: draws.uniform(D_ADJUST + r)[family], place[family], fam_part, fam_persons
+        lambda r: draws.uniform(D_ADJUST + r)[family], place[family], fam_part, fam_persons, offset
     )
     persons[family] = fam_part
     return persons
@@ -668,13 +693,14 @@ def _zones(
     place: np.ndarray,
     persons: np.ndarray,
     agent_persons: np.ndarray,
+    offset: int = 0,
 ) -> np.ndarray:
     """Zone of every agent: a random prefix of each place, persons closest to the urban
-    residents."""
+    residents (``offset``: the first place's index in the world, :func:`_sort_within`)."""
     n = len(df)
     residents = df["residents"].to_numpy(dtype=np.float64)
     urban_target = agent_persons * df["urban_residents"].to_numpy() / residents
-    order = _group_order(exponential, place, np.ones(place.shape[0]))
+    order = _group_order(exponential, place, np.ones(place.shape[0]), offset)
     mid = _within_group_midpoints(order, place, persons, n)
     zone = np.zeros(place.shape[0], dtype=np.uint8)
     zone[order[mid < urban_target[place[order]]]] = URBAN
@@ -689,16 +715,17 @@ def _scopes(
     zone: np.ndarray,
     collective: np.ndarray,
     scale: np.ndarray,
+    offset: int = 0,
 ) -> np.ndarray:
     """Migrant scope of every agent: consecutive segments of a weighted order of each place
     whose persons are closest to the census's in-migrants from other provinces, other counties
-    of the province and the same county."""
+    of the province and the same county (``offset``: as in :func:`_zones`)."""
     n = len(df)
     m1 = df["inmig_same_county"].to_numpy(dtype=np.float64)
     m2 = df["inmig_other_county"].to_numpy(dtype=np.float64)
     m3 = df["inmig_other_province"].to_numpy(dtype=np.float64)
     w = np.where(zone == URBAN, W_URBAN, 1.0) * np.where(collective, W_COLLECTIVE, 1.0)
-    order = _group_order(exponential, place, w)
+    order = _group_order(exponential, place, w, offset)
     del w
     mid = np.empty(place.shape[0])
     mid[order] = _within_group_midpoints(order, place, persons, n)

@@ -8,9 +8,9 @@ is then built in chunks of whole places whose draws do not depend on the chunkin
 memory is the final household arrays plus one chunk's temporaries, at any scale.
 
 The world's stream is the (seed, :data:`WORLD_YEAR`) key; the simulation's draws use the
-calendar years, so the two never share a key. Each step of the synthesis has its own draw
-numbers (the ``D_*`` constants of :mod:`urbsim.world.census_households`), below
-:data:`urbsim.rng.MAX_DRAWS`.
+calendar years and the land values their own slot (year 0), so none shares the world's key.
+Each step of the synthesis has its own draw numbers (the ``D_*`` constants of
+:mod:`urbsim.world.census_households`), below :data:`urbsim.rng.MAX_DRAWS`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from numba import njit
 from urbsim.config import JIT
 from urbsim.rng import MAX_DRAWS, make_year_key, uniform
 
-#: The "year" of the world's key: before any simulated year.
-WORLD_YEAR: Final[int] = 0
+#: The "year" of the world's key: before any simulated year, and not the land-value slot
+#: (:data:`urbsim.kernels.layout.LAND_YEAR`).
+WORLD_YEAR: Final[int] = 1
 
 
 @njit(**JIT)
