@@ -103,7 +103,7 @@ def test_packaged_targets_use_no_year_after_2019_and_state_their_spreads() -> No
     names = {t.name for t in targets}
     for needed in ("resident_urbanization", "hukou_urbanization", "county_floating_population",
                    "interprovince_share", "outmigrant_workers_index", "permits_issued",
-                   "settled_2014_2018", "natural_growth", "local_debt",
+                   "settled_2013_2018", "natural_growth", "local_debt",
                    "interprovince_distribution"):  # fmt: skip
         assert needed in names
     table = targets_table(targets)
@@ -154,13 +154,14 @@ def test_model_side_by_hand() -> None:
 def test_settled_targets_count_conversions_under_the_settlement_rules() -> None:
     """Migrants settled and locals converted by the settlement rules, not by requisition."""
     national = pd.DataFrame(
-        {"year": range(2014, 2019), "settled_migrants": [1.0, 2.0, 3.0, 4.0, 5.0],
-         "local_conversions": [10.0, 10.0, 10.0, 10.0, 20.0],
-         "requisition_conversions": [4.0, 4.0, 4.0, 4.0, 8.0]}
+        {"year": range(2013, 2019), "settled_migrants": [7.0, 1.0, 2.0, 3.0, 4.0, 5.0],
+         "local_conversions": [1.0, 10.0, 10.0, 10.0, 10.0, 20.0],
+         "requisition_conversions": [2.0, 4.0, 4.0, 4.0, 4.0, 8.0]}
     )  # fmt: skip
     by_key = {t.key: t for t in build_targets()}
     assert model_value(by_key["settled_in_year@2018"], national) == 5.0 + 20.0 - 8.0
-    assert model_value(by_key["settled_2014_2018@2018"], national) == 15.0 + 60.0 - 24.0
+    # From 2013, the year after the 18th Party Congress: 2013 adds 7 + 1 - 2.
+    assert model_value(by_key["settled_2013_2018@2018"], national) == 22.0 + 61.0 - 26.0
     missing = missing_outputs([by_key["settled_in_year@2018"]], national=["settled_migrants"])
     assert missing == {"settled_in_year@2018": ["local_conversions", "requisition_conversions"]}
 

@@ -79,3 +79,62 @@ def test_household_ages_of_one_person_agents_have_no_children() -> None:
     assert kids[0] == kids[1] == kids[2] == 0
     assert [len(_bits(int(m))) for m in kids[3:]] == [3, 3]
     assert (children <= 3).all()
+
+
+def test_head_ages_from_uniforms_follow_the_groups() -> None:
+    """The keyed twin of head_ages: uniform years within 15-29, 30-44, 45-59; 60 plus an
+    exponential of mean OLD_HEAD_MEAN_YEARS, floored and capped at 99."""
+    from urbsim.world.ages import OLD_HEAD_MEAN_YEARS, head_ages_from
+
+    n = 100_000
+    u = np.random.default_rng(2).random(4 * n)
+    group = np.repeat(np.arange(4), n)
+    age = head_ages_from(u, group)
+    for g, (lo, hi) in enumerate(((15, 29), (30, 44), (45, 59))):
+        part = age[group == g]
+        assert part.min() == lo and part.max() == hi
+        assert np.bincount(part - lo).min() > 0.9 * n / (hi - lo + 1)
+    old = age[group == 3] - 60
+    assert old.min() == 0 and old.max() <= 39
+    # The floor G of an exponential of mean m has P(G >= k) = exp(-k / m); capped at 39 its
+    # mean is the sum of those for k = 1..39. Five standard errors (sd below m).
+    expected = np.exp(-np.arange(1, 40) / OLD_HEAD_MEAN_YEARS).sum()
+    assert abs(old.mean() - expected) < 5 * OLD_HEAD_MEAN_YEARS / np.sqrt(n)
+
+
+def test_grouped_young_weights_are_the_agent_by_agent_ones() -> None:
+    """The census world's bisection over counts by (place, window, children) gives the weights
+    of the agent-by-agent one (up to the bisection's resolution), heads too young for children
+    and places without children included."""
+    rng = np.random.default_rng(7)
+    n, places = 50_000, 40
+    place = np.sort(rng.integers(0, places - 1, n))  # the last place has no agents
+    head = rng.integers(15, 99, n)
+    # Heads under 18 with children too: their window is empty, whatever their children.
+    kids = rng.integers(0, 6, n)
+    target = np.bincount(place, weights=0.3 * kids * (head >= 18), minlength=places)
+    a = A.young_weights(place, kids, head, target)
+    b = A.young_weights_grouped(place, kids, head, target)
+    np.testing.assert_allclose(b, a, rtol=1e-9)
+    # A target out of reach moves the weight to the end of the bracket, in both.
+    high = A.young_weights_grouped(place, kids, head, target * 100)
+    assert (high[:-1] > 1e4).all()
+
+
+def test_keyed_kid_masks_are_the_smallest_keys_of_keyed_exponentials() -> None:
+    """The census world's children: drawing each window age's key where it is needed gives the
+    masks of the rule applied to a full grid of the same keyed exponentials."""
+    from urbsim.world.keyed import KeyedDraws
+
+    rng = np.random.default_rng(3)
+    n, first, draw0 = 5000, 123_456, 100
+    head = rng.integers(15, 99, n)
+    kids = rng.integers(0, 7, n)
+    weight = rng.uniform(0.2, 5.0, n)
+    draws = KeyedDraws(9, first, n)
+    got = A.kid_masks_keyed(draws.key, first, head, kids, weight, draw0)
+    keys = -np.log1p(-draws.uniform_grid(draw0, L.KID_AGES))
+    lo, hi = A._windows(head.astype(np.int64))
+    expected = A._smallest_keys(keys, lo, hi, kids.astype(np.int64), weight)
+    np.testing.assert_array_equal(got, expected)
+    assert (got[kids == 0] == 0).all() and got.any()

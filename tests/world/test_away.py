@@ -25,7 +25,7 @@ def test_years_away_and_left_behind_by_hukou_type() -> None:
     years_here = idx % 300  # beyond the cap of 255 too
     children = np.where(idx % 3 == 0, 0, 1 + idx % 3)
     years_away, left = initial_away(
-        np.random.default_rng(5), place, hukou_place, hukou_type, years_here, children
+        np.random.default_rng(5).random(n), place, hukou_place, hukou_type, years_here, children
     )
     away = place != hukou_place
     assert years_away.dtype == np.uint8 and left.dtype == np.uint8

@@ -30,6 +30,7 @@ from numba import njit
 
 from urbsim.config import JIT
 from urbsim.kernels import layout as L
+from urbsim.rng import uniform
 
 #: Mean years above 60 of a head in the 60+ group (exponential; assumed).
 OLD_HEAD_MEAN_YEARS: Final[float] = 9.0
@@ -46,13 +47,27 @@ _CHUNK: Final[int] = 65536
 
 
 def head_ages(rng: np.random.Generator, group: np.ndarray) -> np.ndarray:
-    """Age in years of each head, spread within its age group (see the module docstring)."""
+    """Age in years of each head, spread within its age group (see the module docstring), from
+    a sequential generator (the synthetic world)."""
     age = np.empty(group.shape[0], dtype=np.int64)
     for g, (lo, hi) in enumerate(_GROUP_RANGES):
         mask = group == g
         age[mask] = rng.integers(lo, hi + 1, int(mask.sum()))
     old = group >= len(_GROUP_RANGES)
     extra = np.floor(rng.exponential(OLD_HEAD_MEAN_YEARS, int(old.sum())))
+    age[old] = 60 + np.minimum(extra, 39).astype(np.int64)
+    return age
+
+
+def head_ages_from(u: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Age in years of each head from one uniform ``u`` per head (keyed draws, the census
+    world): the same distributions as :func:`head_ages`, by inversion."""
+    age = np.empty(group.shape[0], dtype=np.int64)
+    for g, (lo, hi) in enumerate(_GROUP_RANGES):
+        mask = group == g
+        age[mask] = lo + np.floor(u[mask] * (hi - lo + 1)).astype(np.int64)
+    old = group >= len(_GROUP_RANGES)
+    extra = np.floor(-OLD_HEAD_MEAN_YEARS * np.log1p(-u[old]))
     age[old] = 60 + np.minimum(extra, 39).astype(np.int64)
     return age
 
@@ -86,6 +101,56 @@ def young_weights(
         np.asarray(old, dtype=np.float64),
         np.asarray(target, dtype=np.float64),
     )
+
+
+def young_weights_grouped(
+    place: np.ndarray, n_kids: np.ndarray, head_age: np.ndarray, target: np.ndarray
+) -> np.ndarray:
+    """:func:`young_weights` from counts of agents by (place, window, children) instead of
+    the agents themselves: the expectation depends on an agent only through its window (the
+    head's age up to 49) and its number of children, so the bisection runs over a table of at
+    most 32 x (children + 1) cells per place, whatever the number of agents (the census world;
+    the sums run in another order than :func:`young_weights`', so the weights can differ in
+    the last bits)."""
+    n_places = target.shape[0]
+    last = np.clip(np.minimum(np.asarray(head_age, dtype=np.int64) - MIN_PARENT_GAP,
+                              KID_AGES - 1), -1, KID_AGES - 1)  # fmt: skip
+    k = np.asarray(n_kids, dtype=np.int64)
+    n_k = int(k.max()) + 1 if k.shape[0] else 1
+    cell = (np.asarray(place, dtype=np.int64) * (KID_AGES + 1) + last + 1) * n_k + k
+    counts = np.bincount(cell, minlength=n_places * (KID_AGES + 1) * n_k).astype(np.float64)
+    counts = counts.reshape(n_places, KID_AGES + 1, n_k)
+    his = np.arange(-1, KID_AGES)
+    young, old = _young_old(np.zeros_like(his), his)
+    return _bisect_grouped(
+        counts, young.astype(np.float64), old.astype(np.float64), np.asarray(target, np.float64)
+    )
+
+
+@njit(**JIT)
+def _bisect_grouped(
+    counts: np.ndarray, young: np.ndarray, old: np.ndarray, target: np.ndarray
+) -> np.ndarray:
+    """:func:`_bisect_weights` over ``counts[place, window, children]``."""
+    n_places, n_windows, n_k = counts.shape
+    lo = np.full(n_places, -12.0)
+    hi = np.full(n_places, 12.0)
+    for j in range(n_places):
+        for _ in range(40):
+            w = np.exp(0.5 * (lo[j] + hi[j]))
+            expected = 0.0
+            for a in range(n_windows):
+                total = w * young[a] + old[a]
+                if total <= 0.0:
+                    continue
+                share = w * young[a] / total
+                for k in range(1, n_k):
+                    expected += counts[j, a, k] * k * share
+            if expected < target[j]:
+                lo[j] = 0.5 * (lo[j] + hi[j])
+            else:
+                hi[j] = 0.5 * (lo[j] + hi[j])
+    return np.exp(0.5 * (lo + hi))
 
 
 @njit(**JIT)
@@ -160,6 +225,65 @@ def _smallest_keys(
     return out
 
 
+def kid_masks_keyed(
+    key: np.uint64,
+    first: int,
+    head_age: np.ndarray,
+    n_kids: np.ndarray,
+    weight: np.ndarray,
+    draw0: int,
+) -> np.ndarray:
+    """:func:`kid_masks` with each key drawn where it is needed: the exponential key
+    of age ``a`` of agent ``first + i`` is keyed by draw ``draw0 + a`` (:mod:`urbsim.rng`), and
+    only the ages in the window of an agent with children are drawn (the census world)."""
+    lo, hi = _windows(np.asarray(head_age, dtype=np.int64))
+    return _smallest_keyed(
+        np.uint64(key),
+        np.int64(first),
+        lo,
+        hi,
+        np.asarray(n_kids, dtype=np.int64),
+        np.asarray(weight, dtype=np.float64),
+        np.uint64(draw0),
+    )
+
+
+@njit(**JIT)
+def _smallest_keyed(
+    key: np.uint64,
+    first: np.int64,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    n: np.ndarray,
+    weight: np.ndarray,
+    draw0: np.uint64,
+) -> np.ndarray:
+    out = np.zeros(lo.shape[0], dtype=np.uint32)
+    keys = np.empty(KID_AGES)
+    for r in range(lo.shape[0]):
+        if n[r] <= 0 or hi[r] < lo[r]:
+            continue
+        agent = np.uint64(first + r)
+        for a in range(lo[r], hi[r] + 1):
+            e = -np.log1p(-uniform(key, agent, draw0 + np.uint64(a)))
+            keys[a] = e / weight[r] if a <= 14 else e
+        mask = 0
+        for _ in range(n[r]):
+            best = -1
+            best_key = np.inf
+            for a in range(lo[r], hi[r] + 1):
+                if (mask >> a) & 1:
+                    continue
+                if keys[a] < best_key:
+                    best_key = keys[a]
+                    best = a
+            if best < 0:
+                break
+            mask |= 1 << best
+        out[r] = mask
+    return out
+
+
 def school_children(kids: np.ndarray) -> np.ndarray:
     """Children aged 6-14 in each mask, at most 3 (the ``children`` field)."""
     count = np.zeros(kids.shape[0], dtype=np.int64)
@@ -200,9 +324,14 @@ def household_ages(
     return age, kids, school_children(kids)
 
 
-def young_share(persons: np.ndarray, kids: np.ndarray) -> float:
-    """Share of persons who are children aged 0-14."""
+def young_children(kids: np.ndarray) -> np.ndarray:
+    """Children aged 0-14 in each mask."""
     young = np.zeros(kids.shape[0], dtype=np.int64)
     for a in range(15):
         young += (kids >> np.uint32(a)) & np.uint32(1)
-    return float(young.sum() / max(int(persons.sum()), 1))
+    return young
+
+
+def young_share(persons: np.ndarray, kids: np.ndarray) -> float:
+    """Share of persons who are children aged 0-14."""
+    return float(young_children(kids).sum() / max(int(persons.sum()), 1))

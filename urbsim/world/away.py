@@ -1,8 +1,9 @@
 """Where a household's family is in the first year: years away from the hukou place and school-age
 children left behind there (the household fields ``years_away`` and ``left_behind``).
 
-Both worlds (the census world and the synthetic one) apply the same rule, drawn from the world's
-generator after every other household field, so that adding it changed none of them:
+Both worlds (the census world and the synthetic one) apply the same rule, with one uniform per
+household drawn after every other household field (the synthetic world's generator) or keyed
+(the census world), so that adding it changed neither:
 
 * **Years away.** A floating household (living away from its hukou place) is taken to have come
   straight from its hukou place, so its completed years away are its completed years at the
@@ -35,7 +36,7 @@ MAX_YEARS_AWAY: Final[int] = 255
 
 
 def initial_away(
-    rng: np.random.Generator,
+    u: np.ndarray,
     place: np.ndarray,
     hukou_place: np.ndarray,
     hukou_type: np.ndarray,
@@ -46,8 +47,8 @@ def initial_away(
 
     Parameters
     ----------
-    rng
-        The world's generator; one uniform is drawn per household.
+    u
+        One uniform on [0, 1) per household (the world's draw for this rule).
     place, hukou_place
         Place of residence and hukou place of every household.
     hukou_type
@@ -63,7 +64,6 @@ def initial_away(
         ``uint8`` arrays, one entry per household.
     """
     away = np.asarray(place) != np.asarray(hukou_place)
-    u = rng.random(away.shape[0])
     share = np.where(np.asarray(hukou_type) == 0, *LEFT_BEHIND_SHARE_2010)
     years = np.minimum(np.asarray(years_here, dtype=np.int64), MAX_YEARS_AWAY)
     years_away = np.where(away, years, 0).astype(np.uint8)

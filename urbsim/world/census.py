@@ -534,7 +534,8 @@ def load_census_world(
     households_per_agent : float, default 400.0
         Real households each agent stands for (positive, finite).
     seed : int, default 0
-        Non-negative seed of all household draws (one ``numpy.random.Generator``).
+        Non-negative seed of all household draws (keyed by seed, agent and draw number,
+        :mod:`urbsim.world.keyed`).
 
     Returns
     -------
@@ -560,7 +561,7 @@ def load_census_world(
     t0 = time.perf_counter()
     df, report = read_world_file(path)
     places = place_table(df)
-    synth = synthesize_households(df, hpa, np.random.default_rng(seed))
+    synth = synthesize_households(df, hpa, seed)
     return World(
         name=WORLD_NAME,
         places=places,

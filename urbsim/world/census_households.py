@@ -1,8 +1,10 @@
 """Household agents of the census world, synthesized per place from the world table.
 
-Every step is vectorized over all agents (per-province loops only where a place-by-place matrix is
-needed); all randomness comes from one ``numpy.random.Generator``. Targets per place, in persons
-(real persons / households per agent), and how they are met:
+The world is built in chunks of whole places (:data:`CHUNK_AGENTS` agents at most, unless one
+place has more), each step vectorized over the chunk's agents. Every draw is keyed by (seed,
+agent, draw number) (:mod:`urbsim.world.keyed`): the world does not depend on the chunking, and
+the build holds the final household arrays plus one chunk's temporaries, whatever the scale.
+Targets per place, in persons (real persons / households per agent), and how they are met:
 
 * **Agents and persons.** Family households: ``households / hpa`` agents per place (largest
   remainder within the province, at least one per place when the province has enough agents),
@@ -41,7 +43,7 @@ needed); all randomness comes from one ``numpy.random.Generator``. Targets per p
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -49,7 +51,14 @@ import numpy as np
 import pandas as pd
 
 from urbsim.households import FIELDS, NON_AGRICULTURAL, URBAN, Households
-from urbsim.world.ages import household_ages, young_share
+from urbsim.kernels.layout import KID_AGES
+from urbsim.world.ages import (
+    head_ages_from,
+    kid_masks_keyed,
+    school_children,
+    young_children,
+    young_weights_grouped,
+)
 from urbsim.world.away import initial_away
 from urbsim.world.base import (
     AGE_LOCAL,
@@ -68,6 +77,7 @@ from urbsim.world.census_origins import (
     inter_province_weights,
     out_migrants,
 )
+from urbsim.world.keyed import KeyedDraws, geometric_from_uniform, poisson_from_uniform
 from urbsim.world.sampling import apportion, nonagri_probabilities
 
 #: Migrant scopes of an agent (returned with the households; not a household field).
@@ -96,6 +106,27 @@ EDU_SHIFT_NONAGRI: Final[float] = 1.0
 EDU_SHIFT_RURAL_AGRI: Final[float] = -0.5
 #: Iterations of iterative proportional fitting of the migration matrices.
 IPF_ITERATIONS: Final[int] = 60
+#: Agents per chunk of whole places: the steps' temporaries (about 100 bytes per agent) stay
+#: near 200 MB whatever the world's size.
+CHUNK_AGENTS: Final[int] = 1 << 21
+#: Rounds of :func:`_adjust_persons`.
+ADJUST_ROUNDS: Final[int] = 50
+#: Draw numbers of the steps (keyed draws): each step its own, so that a step's draws do not
+#: depend on the others.
+D_PERSONS: Final[int] = 0
+D_ADJUST: Final[int] = 1  # one per round: D_ADJUST .. D_ADJUST + ADJUST_ROUNDS - 1
+D_ZONE: Final[int] = 60
+D_SCOPE: Final[int] = 61
+D_ORIGIN: Final[int] = 62
+D_HUKOU: Final[int] = 63
+D_LAND: Final[int] = 64
+D_AGE_GROUP: Final[int] = 65
+D_HEAD_AGE: Final[int] = 66
+D_EDUCATION: Final[int] = 67
+D_YEARS_HERE: Final[int] = 68
+D_MIGRANT_YEARS: Final[int] = 69
+D_AWAY: Final[int] = 70
+D_KIDS: Final[int] = 100  # one per age of a child: D_KIDS .. D_KIDS + KID_AGES - 1
 
 
 @dataclass(frozen=True)
@@ -120,26 +151,46 @@ class Synthesis:
     stats: dict[str, float]
 
 
+def draw_ranges() -> dict[str, range]:
+    """The draw numbers of each step of the synthesis (keyed draws): disjoint and below
+    :data:`urbsim.rng.MAX_DRAWS` (``tests/world/test_keyed.py`` holds them to it)."""
+    single = {
+        name: range(value, value + 1)
+        for name, value in globals().items()
+        if name.startswith("D_") and name not in ("D_ADJUST", "D_KIDS")
+    }
+    return {
+        **single,
+        "D_ADJUST": range(D_ADJUST, D_ADJUST + ADJUST_ROUNDS),
+        "D_KIDS": range(D_KIDS, D_KIDS + KID_AGES),
+    }
+
+
 # ==================================================================================================
 # grouped helpers (agents sorted by place)
 # ==================================================================================================
 
 
-def _group_order(rng: np.random.Generator, group: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Agents sorted by group, within a group in a weighted random order (Efraimidis-Spirakis)."""
-    keys = rng.exponential(size=group.shape[0]) / weights
-    return _sort_within(group, keys)
+def _group_order(
+    exponential: np.ndarray, group: np.ndarray, weights: np.ndarray, offset: int = 0
+) -> np.ndarray:
+    """Agents sorted by group, within a group in a weighted random order (Efraimidis-Spirakis
+    keys: standard exponentials over the weights); ``offset`` as in :func:`_sort_within`."""
+    return _sort_within(group, exponential / weights, offset)
 
 
-def _sort_within(group: np.ndarray, keys: np.ndarray) -> np.ndarray:
+def _sort_within(group: np.ndarray, keys: np.ndarray, offset: int = 0) -> np.ndarray:
     """Indices sorted by ``group``, then by non-negative ``keys`` (``inf`` last).
 
     ``key / (1 + key)`` maps keys monotonically into [0, 1], so one float sort of
-    ``group + key / (1 + key)`` replaces a two-key lexsort (several times faster).
+    ``group + key / (1 + key)`` replaces a two-key lexsort (several times faster). The float's
+    resolution depends on the group number, so groups that are a chunk's places are sorted
+    as the world's places (``group + offset``): the order of near ties then does not depend on
+    where the chunk starts.
     """
     with np.errstate(invalid="ignore"):
         unit = np.where(np.isinf(keys), 1.0, keys / (1.0 + keys))
-    return np.argsort(group + np.minimum(unit, 1.0 - 1e-9), kind="stable")
+    return np.argsort((group + offset) + np.minimum(unit, 1.0 - 1e-9), kind="stable")
 
 
 def _within_group_midpoints(
@@ -160,15 +211,21 @@ def _within_group_midpoints(
 
 
 def _adjust_persons(
-    rng: np.random.Generator, place: np.ndarray, persons: np.ndarray, target: np.ndarray
+    uniforms: Callable[[int], np.ndarray],
+    place: np.ndarray,
+    persons: np.ndarray,
+    target: np.ndarray,
+    offset: int = 0,
 ) -> None:
     """Add or remove one person in random agents until each place's persons equal ``target``.
 
     ``persons`` is changed in place; agents stay within 1..MAX_PERSONS. Places whose target is
-    out of reach (every agent at the bound) keep the closest reachable sum.
+    out of reach (every agent at the bound) keep the closest reachable sum. ``uniforms(r)``
+    gives round ``r``'s uniform per agent; ``offset`` is the first place's index in the world
+    (:func:`_sort_within`).
     """
     n_places = target.shape[0]
-    for _ in range(50):
+    for r in range(ADJUST_ROUNDS):
         diff = target - np.bincount(place, weights=persons, minlength=n_places).astype(np.int64)
         if not diff.any():
             return
@@ -176,8 +233,8 @@ def _adjust_persons(
         ok = ((need > 0) & (persons < MAX_PERSONS)) | ((need < 0) & (persons > 1))
         if not ok.any():
             return
-        keys = np.where(ok, rng.random(place.shape[0]), np.inf)
-        order = _sort_within(place, keys)
+        keys = np.where(ok, uniforms(r), np.inf)
+        order = _sort_within(place, keys, offset)
         sp = place[order]
         rank = np.arange(order.shape[0]) - np.searchsorted(sp, sp, side="left")
         pick = order[(rank < np.abs(diff[sp])) & ok[order]]
@@ -333,40 +390,60 @@ def _blocks(n: int) -> Iterator[slice]:
 # ==================================================================================================
 
 
-def _agents(
-    df: pd.DataFrame, prov: np.ndarray, hpa: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Place, persons and collective flag of every agent, ordered by place."""
-    n = len(df)
-    households = df["households"].to_numpy(dtype=np.float64)
-    family = df["family_persons"].to_numpy(dtype=np.float64)
-    collective = df["residents"].to_numpy(dtype=np.float64) - family
-    fam_agents = np.zeros(n, dtype=np.int64)
-    fam_persons = np.zeros(n, dtype=np.int64)
-    col_agents = np.zeros(n, dtype=np.int64)
-    for p in range(int(prov.max()) + 1):
-        idx = np.flatnonzero(prov == p)
-        total = max(1, int(np.floor(households[idx].sum() / hpa + 0.5)))
-        minimum = 1 if total >= idx.shape[0] else 0
-        fam_agents[idx] = apportion(total, households[idx], minimum)
-        fam_persons[idx] = apportion(int(np.floor(family[idx].sum() / hpa + 0.5)), family[idx])
-        col_agents[idx] = apportion(
-            int(np.floor(collective[idx].sum() / hpa + 0.5)), collective[idx]
-        )
-    fam_persons = np.clip(fam_persons, fam_agents, MAX_PERSONS * fam_agents)
+@dataclass(frozen=True)
+class _Plan:
+    """Agents and persons of every place, fixed before any draw (no randomness): family
+    agents, their persons and one-person agents of collective quarters per place, and where
+    each place's agents start in the world (family agents first, then collective ones)."""
 
-    place_f = np.repeat(np.arange(n), fam_agents)
-    size = np.divide(fam_persons, fam_agents, out=np.ones(n), where=fam_agents > 0)
-    persons_f = 1 + rng.poisson(np.maximum(size - 1.0, 0.0)[place_f])
-    persons_f = np.minimum(persons_f, MAX_PERSONS).astype(np.int64)
-    _adjust_persons(rng, place_f, persons_f, fam_persons)
+    fam_agents: np.ndarray
+    fam_persons: np.ndarray
+    col_agents: np.ndarray
+    start: np.ndarray
 
-    place_c = np.repeat(np.arange(n), col_agents)
-    place = np.concatenate([place_f, place_c])
-    persons = np.concatenate([persons_f, np.ones(place_c.shape[0], dtype=np.int64)])
-    is_col = np.concatenate([np.zeros(place_f.shape[0], bool), np.ones(place_c.shape[0], bool)])
-    order = np.argsort(place, kind="stable")
-    return place[order], persons[order], is_col[order]
+    @classmethod
+    def of(cls, df: pd.DataFrame, prov: np.ndarray, hpa: float) -> _Plan:
+        n = len(df)
+        households = df["households"].to_numpy(dtype=np.float64)
+        family = df["family_persons"].to_numpy(dtype=np.float64)
+        collective = df["residents"].to_numpy(dtype=np.float64) - family
+        fam_agents = np.zeros(n, dtype=np.int64)
+        fam_persons = np.zeros(n, dtype=np.int64)
+        col_agents = np.zeros(n, dtype=np.int64)
+        for p in range(int(prov.max()) + 1):
+            idx = np.flatnonzero(prov == p)
+            total = max(1, int(np.floor(households[idx].sum() / hpa + 0.5)))
+            minimum = 1 if total >= idx.shape[0] else 0
+            fam_agents[idx] = apportion(total, households[idx], minimum)
+            fam_persons[idx] = apportion(int(np.floor(family[idx].sum() / hpa + 0.5)), family[idx])
+            col_agents[idx] = apportion(
+                int(np.floor(collective[idx].sum() / hpa + 0.5)), collective[idx]
+            )
+        fam_persons = np.clip(fam_persons, fam_agents, MAX_PERSONS * fam_agents)
+        start = np.concatenate([[0], np.cumsum(fam_agents + col_agents)]).astype(np.int64)
+        return cls(fam_agents, fam_persons, col_agents, start)
+
+    @property
+    def agents(self) -> int:
+        """Agents of the world."""
+        return int(self.start[-1])
+
+    @property
+    def persons(self) -> np.ndarray:
+        """Agent persons of every place (family persons as planned, one per collective agent;
+        a place whose family persons cannot be met keeps the closest reachable sum, so the
+        synthesis recounts them)."""
+        return self.fam_persons + self.col_agents
+
+    def chunks(self, size: int) -> Iterator[tuple[int, int]]:
+        """Ranges ``[p0, p1)`` of consecutive places with at most ``size`` agents each (a
+        place with more is a chunk of its own)."""
+        n, p0 = self.start.shape[0] - 1, 0
+        while p0 < n:
+            p1 = int(np.searchsorted(self.start, self.start[p0] + size, side="right")) - 1
+            p1 = min(max(p1, p0 + 1), n)
+            yield p0, p1
+            p0 = p1
 
 
 def _origin_split(df: pd.DataFrame, prov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -388,7 +465,9 @@ def _origin_split(df: pd.DataFrame, prov: np.ndarray) -> tuple[np.ndarray, np.nd
     return o_prov, out - o_prov
 
 
-def synthesize_households(df: pd.DataFrame, hpa: float, rng: np.random.Generator) -> Synthesis:
+def synthesize_households(
+    df: pd.DataFrame, hpa: float, seed: int, chunk_agents: int = CHUNK_AGENTS
+) -> Synthesis:
     """Synthesize the 2010 household agents of a census world table.
 
     Parameters
@@ -397,90 +476,231 @@ def synthesize_households(df: pd.DataFrame, hpa: float, rng: np.random.Generator
         World table (:data:`urbsim.world.census.WORLD_COLUMNS`), one row per place.
     hpa : float
         Real households per agent.
-    rng : numpy.random.Generator
-        The only source of randomness.
+    seed : int
+        The world's seed: every draw is keyed by it, the agent and the draw's number.
+    chunk_agents : int
+        Agents built at once (whole places): the peak memory, not the world, depends on it.
 
     Returns
     -------
     Synthesis
         Households, migrant scope and collective flag per agent, and national statistics.
     """
-    n = len(df)
+    if chunk_agents < 1:
+        raise ValueError(f"chunk_agents must be positive, got {chunk_agents}")
     _, prov = np.unique(df["province_code"].to_numpy(), return_inverse=True)
+    plan = _Plan.of(df, prov, hpa)
+    world = _WorldArrays(plan.agents)
+    shared = _Shared.of(df, prov, plan)
+    totals = np.zeros(len(_TOTALS))
+    for p0, p1 in plan.chunks(chunk_agents):
+        totals += _chunk(df, prov, plan, shared, p0, p1, seed, world)
+    hh = Households(**world.fields)
+    t = dict(zip(_TOTALS, totals, strict=True))
     residents = df["residents"].to_numpy(dtype=np.float64)
-    # The steps draw from ``rng`` in this order; changing it changes every world.
-    place, persons, collective = _agents(df, prov, hpa, rng)
-    agent_persons = np.bincount(place, weights=persons, minlength=n)
-    # Census persons -> agent persons of the place.
-    scale = agent_persons / residents
-    zone = _zones(rng, df, place, persons, agent_persons)
-    scope = _scopes(rng, df, place, persons, zone, collective, scale)
-    hukou_place = _hukou_places(rng, df, prov, place, scope)
-    migrant = hukou_place != place
-    hukou_type, factor, share = _hukou_types(rng, df, place, persons, zone, migrant)
-    nonagri = hukou_type == NON_AGRICULTURAL
-    land = (~nonagri & (rng.random(place.shape[0]) < P_LAND_AGRI)).astype(np.uint8)
-    group = _age_groups(rng, df, place, scope, collective)
-    young = df["age_0_14_pct"].to_numpy() / 100.0 * agent_persons
-    head_age, kids, children = household_ages(rng, place, persons, group, young)
-    del group  # large arrays are let go once the last step that reads them is done
-    edu = _education(rng, df, place, zone, nonagri)
-    years_here = rng.integers(5, 41, place.shape[0])
-    moved = scope != LOCAL
-    years_here[moved] = np.minimum(rng.geometric(P_MIGRANT_YEARS, int(moved.sum())) - 1, 10)
-    # Drawn after every other field (urbsim.world.away).
-    years_away, left_behind = initial_away(
-        rng, place, hukou_place, hukou_type, years_here, children
-    )
-    hh = Households(
-        place=place.astype(FIELDS["place"].dtype),
-        zone=zone,
-        hukou_place=hukou_place.astype(FIELDS["hukou_place"].dtype),
-        hukou_type=hukou_type,
-        years_here=np.minimum(years_here, 255),
-        permit=np.zeros(place.shape[0], dtype=np.uint8),  # residence permits start in 2016
-        head_age=head_age,
-        education=edu,
-        kids=kids,
-        children=children,
-        land=land,
-        persons=persons,
-        years_away=years_away,
-        left_behind=left_behind,
-    )
-    weight = persons * hpa
     stats = {
-        "agents": float(place.shape[0]),
-        "residents": float(weight.sum()),
-        "urbanization": float(weight[zone == URBAN].sum() / weight.sum()),
-        "nonagri_share": float(weight[nonagri].sum() / weight.sum()),
+        "agents": float(plan.agents),
+        "residents": t["persons"] * hpa,
+        "urbanization": t["urban"] / t["persons"],
+        "nonagri_share": t["nonagri"] / t["persons"],
         "nonagri_target": NONAGRI_TARGET,
-        "census_nonagri_share": float((share * residents).sum() / residents.sum()),
-        "nonagri_factor": float(factor),
-        "floating": float(weight[migrant].sum()),
-        "floating_inter": float(weight[scope == OTHER_PROVINCE].sum()),
-        "floating_within_county": FLOATING_TARGET - float(weight[migrant].sum()),
+        "census_nonagri_share": float((shared.share * residents).sum() / residents.sum()),
+        "nonagri_factor": float(shared.factor),
+        "floating": t["floating"] * hpa,
+        "floating_inter": t["floating_inter"] * hpa,
+        "floating_within_county": FLOATING_TARGET - t["floating"] * hpa,
         "census_inmig_other_province": float(df["inmig_other_province"].sum()),
         "census_inmig_other_county": float(df["inmig_other_county"].sum()),
-        "share_0_14": young_share(persons, kids),
-        "census_share_0_14": float(young.sum() / agent_persons.sum()),
+        "share_0_14": t["young"] / max(t["persons"], 1.0),
+        "census_share_0_14": t["young_target"] / t["persons"],
     }
-    return Synthesis(households=hh, scope=scope, collective=collective, stats=stats)
+    return Synthesis(households=hh, scope=world.scope, collective=world.collective, stats=stats)
+
+
+#: Sums over the chunks behind the statistics of a world (agent persons).
+_TOTALS: Final[tuple[str, ...]] = (
+    "persons", "urban", "nonagri", "floating", "floating_inter", "young", "young_target"
+)  # fmt: skip
+
+
+class _WorldArrays:
+    """The world's household arrays, made once at their final size and filled chunk by
+    chunk, with the scope and collective flag of every agent."""
+
+    def __init__(self, n: int) -> None:
+        self.fields = {name: np.empty(n, dtype=f.dtype) for name, f in FIELDS.items()}
+        self.scope = np.empty(n, dtype=np.int8)
+        self.collective = np.empty(n, dtype=bool)
+
+    def put(self, first: int, values: dict[str, np.ndarray]) -> None:
+        """Write a chunk's arrays from agent ``first`` on."""
+        for name, arr in values.items():
+            target = self.fields[name] if name in self.fields else getattr(self, name)
+            target[first : first + arr.shape[0]] = arr
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What every chunk reads that depends on the whole world: the origin tables, the national
+    factor of the non-agricultural shares, the tilt of the old-age group per place."""
+
+    tables: _OriginTables
+    share: np.ndarray
+    factor: float
+    tilt: np.ndarray
+
+    @classmethod
+    def of(cls, df: pd.DataFrame, prov: np.ndarray, plan: _Plan) -> _Shared:
+        share = df["nonagri_hukou_pct"].to_numpy(dtype=np.float64) / 100.0
+        # The planned persons: the factor then does not depend on the chunks (a place whose
+        # family persons are out of reach is off by a few agent persons).
+        factor = _common_factor(share, plan.persons.astype(np.float64), NONAGRI_TARGET)
+        n = len(df)
+        residents = df["residents"].to_numpy(dtype=np.float64)
+        adults = df["age_15_64_pct"].to_numpy() + df["age_65_plus_pct"].to_numpy()
+        old = np.divide(df["age_65_plus_pct"].to_numpy(), adults, out=np.zeros(n), where=adults > 0)
+        tilt = old / float(np.average(old, weights=residents))
+        return cls(_origin_tables(df, prov), share, factor, tilt)
+
+
+def _chunk(
+    df: pd.DataFrame,
+    prov: np.ndarray,
+    plan: _Plan,
+    shared: _Shared,
+    p0: int,
+    p1: int,
+    seed: int,
+    world: _WorldArrays,
+) -> np.ndarray:
+    """Synthesize the agents of places ``p0 .. p1 - 1`` into ``world``; returns their sums of
+    :data:`_TOTALS`. Places are indexed from ``p0`` (local) inside, the world's otherwise."""
+    first = int(plan.start[p0])
+    n_agents = int(plan.start[p1]) - first
+    draws = KeyedDraws(seed, first, n_agents)
+    local = df.iloc[p0:p1]
+    k = p1 - p0
+    fam, col = plan.fam_agents[p0:p1], plan.col_agents[p0:p1]
+    place = np.repeat(np.arange(k), fam + col)
+    rank = np.arange(n_agents) - (plan.start[p0:p1] - first)[place]
+    collective = rank >= fam[place]
+    persons = _persons(draws, place, collective, fam, plan.fam_persons[p0:p1], p0)
+    agent_persons = np.bincount(place, weights=persons, minlength=k)
+    residents = local["residents"].to_numpy(dtype=np.float64)
+    zone = _zones(draws.exponential(D_ZONE), local, place, persons, agent_persons, p0)
+    scale = agent_persons / residents
+    scope = _scopes(draws.exponential(D_SCOPE), local, place, persons, zone, collective, scale, p0)
+    hukou_place = _hukou_places(draws.uniform(D_ORIGIN), shared.tables, prov, place + p0, scope)
+    migrant = hukou_place != place + p0
+    hukou_type = _hukou_types(
+        draws.uniform(D_HUKOU), shared.share[p0:p1], shared.factor, place, persons, zone, migrant
+    )
+    nonagri = hukou_type == NON_AGRICULTURAL
+    land = (~nonagri & (draws.uniform(D_LAND) < P_LAND_AGRI)).astype(np.uint8)
+    group = _age_groups(draws.uniform(D_AGE_GROUP), shared.tilt[p0:p1], place, scope, collective)
+    young = local["age_0_14_pct"].to_numpy() / 100.0 * agent_persons
+    head_age = head_ages_from(draws.uniform(D_HEAD_AGE), group)
+    del group
+    n_kids = np.where(persons >= 2, persons - 2, 0)
+    weight = young_weights_grouped(place, n_kids, head_age, young)
+    kids = kid_masks_keyed(draws.key, first, head_age, n_kids, weight[place], D_KIDS)
+    children = school_children(kids)
+    edu = _education(draws.uniform(D_EDUCATION), local, place, zone, nonagri)
+    years_here = 5 + np.floor(draws.uniform(D_YEARS_HERE) * 36).astype(np.int64)
+    moved = scope != LOCAL
+    stay = geometric_from_uniform(P_MIGRANT_YEARS, draws.uniform(D_MIGRANT_YEARS)) - 1
+    years_here = np.where(moved, np.minimum(stay, 10), years_here)
+    years_away, left_behind = initial_away(
+        draws.uniform(D_AWAY), place, hukou_place - p0, hukou_type, years_here, children
+    )
+    world.put(
+        first,
+        {
+            "place": place + p0,
+            "zone": zone,
+            "hukou_place": hukou_place,
+            "hukou_type": hukou_type,
+            "years_here": np.minimum(years_here, 255),
+            "permit": np.zeros(n_agents, dtype=np.uint8),  # residence permits start in 2016
+            "head_age": head_age,
+            "education": edu,
+            "kids": kids,
+            "children": children,
+            "land": land,
+            "persons": persons,
+            "years_away": years_away,
+            "left_behind": left_behind,
+            "scope": scope,
+            "collective": collective,
+        },
+    )
+    return _chunk_totals(persons, zone, nonagri, migrant, scope, kids, young)
+
+
+def _chunk_totals(
+    persons: np.ndarray,
+    zone: np.ndarray,
+    nonagri: np.ndarray,
+    migrant: np.ndarray,
+    scope: np.ndarray,
+    kids: np.ndarray,
+    young_target: np.ndarray,
+) -> np.ndarray:
+    """A chunk's sums of :data:`_TOTALS` (agent persons)."""
+    return np.array(
+        [
+            persons.sum(),
+            persons[zone == URBAN].sum(),
+            persons[nonagri].sum(),
+            persons[migrant].sum(),
+            persons[scope == OTHER_PROVINCE].sum(),
+            young_children(kids).sum(),
+            young_target.sum(),
+        ],
+        dtype=np.float64,
+    )
+
+
+def _persons(
+    draws: KeyedDraws,
+    place: np.ndarray,
+    collective: np.ndarray,
+    fam_agents: np.ndarray,
+    fam_persons: np.ndarray,
+    offset: int,
+) -> np.ndarray:
+    """Persons of every agent: family agents 1 + Poisson(size - 1), adjusted so that each
+    place's family persons are the plan's; collective agents one person. ``offset`` is the
+    chunk's first place in the world (:func:`_sort_within`)."""
+    size = np.divide(
+        fam_persons, fam_agents, out=np.ones(fam_agents.shape[0]), where=fam_agents > 0
+    )
+    lam = np.maximum(size - 1.0, 0.0)[place]
+    persons = 1 + poisson_from_uniform(lam, draws.uniform(D_PERSONS), MAX_PERSONS - 1)
+    persons[collective] = 1
+    family = np.flatnonzero(~collective)
+    fam_part = persons[family]
+    _adjust_persons(
+        lambda r: draws.uniform(D_ADJUST + r)[family], place[family], fam_part, fam_persons, offset
+    )
+    persons[family] = fam_part
+    return persons
 
 
 def _zones(
-    rng: np.random.Generator,
+    exponential: np.ndarray,
     df: pd.DataFrame,
     place: np.ndarray,
     persons: np.ndarray,
     agent_persons: np.ndarray,
+    offset: int = 0,
 ) -> np.ndarray:
     """Zone of every agent: a random prefix of each place, persons closest to the urban
-    residents."""
+    residents (``offset``: the first place's index in the world, :func:`_sort_within`)."""
     n = len(df)
     residents = df["residents"].to_numpy(dtype=np.float64)
     urban_target = agent_persons * df["urban_residents"].to_numpy() / residents
-    order = _group_order(rng, place, np.ones(place.shape[0]))
+    order = _group_order(exponential, place, np.ones(place.shape[0]), offset)
     mid = _within_group_midpoints(order, place, persons, n)
     zone = np.zeros(place.shape[0], dtype=np.uint8)
     zone[order[mid < urban_target[place[order]]]] = URBAN
@@ -488,23 +708,24 @@ def _zones(
 
 
 def _scopes(
-    rng: np.random.Generator,
+    exponential: np.ndarray,
     df: pd.DataFrame,
     place: np.ndarray,
     persons: np.ndarray,
     zone: np.ndarray,
     collective: np.ndarray,
     scale: np.ndarray,
+    offset: int = 0,
 ) -> np.ndarray:
     """Migrant scope of every agent: consecutive segments of a weighted order of each place
     whose persons are closest to the census's in-migrants from other provinces, other counties
-    of the province and the same county."""
+    of the province and the same county (``offset``: as in :func:`_zones`)."""
     n = len(df)
     m1 = df["inmig_same_county"].to_numpy(dtype=np.float64)
     m2 = df["inmig_other_county"].to_numpy(dtype=np.float64)
     m3 = df["inmig_other_province"].to_numpy(dtype=np.float64)
     w = np.where(zone == URBAN, W_URBAN, 1.0) * np.where(collective, W_COLLECTIVE, 1.0)
-    order = _group_order(rng, place, w)
+    order = _group_order(exponential, place, w, offset)
     del w
     mid = np.empty(place.shape[0])
     mid[order] = _within_group_midpoints(order, place, persons, n)
@@ -523,72 +744,62 @@ def _scopes(
 
 
 def _hukou_places(
-    rng: np.random.Generator,
-    df: pd.DataFrame,
+    u: np.ndarray,
+    tables: _OriginTables,
     prov: np.ndarray,
     place: np.ndarray,
     scope: np.ndarray,
 ) -> np.ndarray:
-    """Hukou place of every agent: in-migrants' origins from the places' out-migration, by the
-    gravity model of the stock (:mod:`urbsim.world.census_origins`; the tables made once per
-    world table, :func:`_origin_tables`)."""
-    tables = _origin_tables(df, prov)
+    """Hukou place of every agent (``place``: the world's place indices): in-migrants' origins
+    from the places' out-migration, by the gravity model of the stock
+    (:mod:`urbsim.world.census_origins`; the tables made once per world table,
+    :func:`_origin_tables`), one uniform ``u`` per agent."""
     hukou_place = place.copy()
     inter = np.flatnonzero(scope == OTHER_PROVINCE)
     if inter.shape[0]:
-        hukou_place[inter] = tables.inter().draw(rng.random(inter.shape[0]), place[inter])
-    for q in range(int(prov.max()) + 1):
-        movers = np.flatnonzero((scope == OTHER_COUNTY) & (prov[place] == q))
-        if movers.shape[0] == 0:
-            continue
-        idx, local, origins = tables.within(q)
-        hukou_place[movers] = idx[origins.draw(rng.random(movers.shape[0]), local[place[movers]])]
+        hukou_place[inter] = tables.inter().draw(u[inter], place[inter])
+    other_county = scope == OTHER_COUNTY
+    for q in np.unique(prov[place[other_county]]):
+        movers = np.flatnonzero(other_county & (prov[place] == q))
+        idx, local, origins = tables.within(int(q))
+        hukou_place[movers] = idx[origins.draw(u[movers], local[place[movers]])]
     return hukou_place
 
 
 def _hukou_types(
-    rng: np.random.Generator,
-    df: pd.DataFrame,
+    u: np.ndarray,
+    share: np.ndarray,
+    factor: float,
     place: np.ndarray,
     persons: np.ndarray,
     zone: np.ndarray,
     migrant: np.ndarray,
-) -> tuple[np.ndarray, float, np.ndarray]:
-    """Hukou type of every agent: census shares x one national factor, per place of residence.
+) -> np.ndarray:
+    """Hukou type of every agent: the census share of each place (``share``) x the national
+    ``factor``, per place of residence, one uniform ``u`` per agent.
 
     The census's non-agricultural share is among a unit's residents (its province rows are the
-    resident-weighted means of the units), so targets are set by place of residence. Returns
-    the types, the factor and the census shares (fractions).
+    resident-weighted means of the units), so targets are set by place of residence.
     """
-    n = len(df)
+    n = share.shape[0]
     group = np.where(migrant, 2, np.where(zone == URBAN, 0, 1))
     totals = np.bincount(place * 3 + group, weights=persons, minlength=n * 3).reshape(n, 3)
     living = totals.sum(axis=1)
-    share = df["nonagri_hukou_pct"].to_numpy(dtype=np.float64) / 100.0
-    factor = _common_factor(share, living, NONAGRI_TARGET)
     base = np.array([0.0, P_NONAGRI_RURAL_LOCAL, P_NONAGRI_MIGRANT])
     p_nonagri = nonagri_probabilities(totals, np.minimum(factor * share, 1.0) * living, base)
-    hukou_type = (rng.random(place.shape[0]) < p_nonagri[place, group]).astype(np.uint8)
-    return hukou_type, factor, share
+    return (u < p_nonagri[place, group]).astype(np.uint8)
 
 
 def _age_groups(
-    rng: np.random.Generator,
-    df: pd.DataFrame,
+    u: np.ndarray,
+    tilt: np.ndarray,
     place: np.ndarray,
     scope: np.ndarray,
     collective: np.ndarray,
 ) -> np.ndarray:
     """Age group of the head: the synthetic world's mix tilted by the place's 65+ share among
-    adults."""
-    n = len(df)
-    residents = df["residents"].to_numpy(dtype=np.float64)
-    adults = df["age_15_64_pct"].to_numpy() + df["age_65_plus_pct"].to_numpy()
-    old = np.divide(df["age_65_plus_pct"].to_numpy(), adults, out=np.zeros(n), where=adults > 0)
-    old_nat = float(np.average(old, weights=residents))
-    tilt = old / old_nat
+    adults over the national one (``tilt``), one uniform ``u`` per agent."""
     mig_like = (scope >= OTHER_COUNTY) | collective
-    u = rng.random(place.shape[0])
     group = np.empty(place.shape[0], dtype=np.int64)
     for b in _blocks(place.shape[0]):
         probs = np.where(mig_like[b, None], np.asarray(AGE_MIGRANT)[None, :], np.asarray(AGE_LOCAL))
@@ -598,14 +809,14 @@ def _age_groups(
 
 
 def _education(
-    rng: np.random.Generator,
+    u: np.ndarray,
     df: pd.DataFrame,
     place: np.ndarray,
     zone: np.ndarray,
     nonagri: np.ndarray,
 ) -> np.ndarray:
     """Education of the head: ordered logit whose level is solved per place (bisection) so that
-    mean years of schooling equal the census's."""
+    mean years of schooling equal the census's; one uniform ``u`` per agent."""
     n = len(df)
     g3 = np.where(nonagri, 0, np.where(zone == URBAN, 1, 2))
     counts = np.bincount(place * 3 + g3, minlength=n * 3).reshape(n, 3).astype(np.float64)
@@ -627,7 +838,6 @@ def _education(
         lo_a = np.where(below, mid_a, lo_a)
         hi_a = np.where(below, hi_a, mid_a)
     level = 0.5 * (lo_a + hi_a)
-    u = rng.random(place.shape[0])
     edu = np.empty(place.shape[0], dtype=FIELDS["education"].dtype)
     for b in _blocks(place.shape[0]):
         x = (level[place[b]] + shifts[g3[b]])[:, None] - cuts[None, :]

@@ -420,7 +420,9 @@ def _build_households(
     young = np.bincount(place, weights=persons, minlength=len(places)) * SHARE_0_14_2010
     head_age, kids, children = household_ages(rng, place, persons, group, young)
     # Drawn after every other field (urbsim.world.away).
-    years_away, left_behind = initial_away(rng, place, hukou_place, hukou_type, years, children)
+    years_away, left_behind = initial_away(
+        rng.random(place.shape[0]), place, hukou_place, hukou_type, years, children
+    )
     hh = Households(
         place=place.astype(FIELDS["place"].dtype),
         zone=zone,
