@@ -17,6 +17,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+import pandas as pd
+
 from urbsim.sweep.spec import toml_value
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,6 +89,16 @@ def sweep_settings(
         f"replications = {replications}",
         f"households_per_agent = {toml_value(households_per_agent)}",
     ]
+
+
+def points_design(ensemble: pd.DataFrame, parameters: list[str]) -> list[str]:
+    """The ``[design]`` of a sweep over the rows of ``ensemble`` (a ``points`` design: one
+    point per row, the listed parameters' values), as lines of TOML."""
+    lines = ["", "[design]", 'kind = "points"']
+    for p in parameters:
+        values = ", ".join(repr(float(v)) for v in ensemble[p])
+        lines += ["", "[[design.parameters]]", f"name = {toml_value(p)}", f"values = [{values}]"]
+    return lines
 
 
 def write_or_check(texts: Mapping[Path, str], write: bool, ensemble: Path) -> int:

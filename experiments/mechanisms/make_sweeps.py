@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 # Run as a script, not as a package: the helpers shared by the experiments are found by path.
 sys.path.insert(0, str(HERE.parent))
 
-from sweep_files import ROOT, sweep_file_parser, write_or_check  # noqa: E402
+from sweep_files import ROOT, points_design, sweep_file_parser, write_or_check  # noqa: E402
 
 #: The calibrated scenario: the world, rules and settings history matching ran.
 SCENARIO: Final = ROOT / "scenarios" / "china_census.toml"
@@ -61,13 +61,8 @@ def sweep_text(ensemble: pd.DataFrame, reps: int, scale: float, folder: Path) ->
         f"seed = {SEED}",
         f"replications = {reps}",
         f"households_per_agent = {toml_value(scale)}",
-        "",
-        "[design]",
-        'kind = "points"',
+        *points_design(ensemble, params),
     ]
-    for p in params:
-        values = ", ".join(repr(float(v)) for v in ensemble[p])
-        lines += ["", "[[design.parameters]]", f"name = {toml_value(p)}", f"values = [{values}]"]
     lines += [
         "",
         "[outputs]",

@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 from analyze import MECHANISMS, SCENARIOS  # noqa: E402
-from sweep_files import sweep_file_parser, sweep_settings, write_or_check  # noqa: E402
+from sweep_files import points_design, sweep_file_parser, sweep_settings, write_or_check  # noqa: E402
 
 SWEEPS = HERE / "sweeps"
 SEED = 20200101
@@ -53,13 +53,8 @@ def sweep_text(
         "# ensemble (results/calibration/full/ensemble.csv) x replications, the same in every",
         "# scenario (common random numbers). Written by make_sweeps.py --write: do not edit.",
         *sweep_settings(name, folder, SEED, reps, scale),
-        "",
-        "[design]",
-        'kind = "points"',
+        *points_design(chosen, params),
     ]
-    for p in params:
-        values = ", ".join(repr(float(v)) for v in chosen[p])
-        lines += ["", "[[design.parameters]]", f"name = {toml_value(p)}", f"values = [{values}]"]
     lines += ["", "[outputs]", f"national = {toml_value(NATIONAL)}",
               f"places = {toml_value(PLACES)}", "years = [2020, 2035]"]  # fmt: skip
     return "\n".join(lines) + "\n"

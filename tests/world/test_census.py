@@ -369,7 +369,7 @@ def test_origin_tables_made_once_give_the_world_made_without_them(world_file: Pa
     weights = ch.inter_province_weights(
         tables.prov, tables.o_inter, tables.m3, tables.deter, tables.rural + 1.0
     )
-    direct = ch._draw_from_columns(np.random.default_rng(4), weights, dest)
+    direct = ch._ColumnDraws.of(weights).draw(np.random.default_rng(4).random(dest.shape[0]), dest)
     np.testing.assert_array_equal(tables.inter().draw(np.random.default_rng(4).random(50), dest),
                                   direct)  # fmt: skip
     # Another table (one place's in-migrants changed) has tables of its own; two are kept.

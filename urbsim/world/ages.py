@@ -28,7 +28,7 @@ from typing import Final
 import numpy as np
 from numba import njit
 
-from urbsim.config import JIT
+from urbsim.config import JIT, JIT_INLINE
 from urbsim.kernels import layout as L
 from urbsim.rng import uniform
 
@@ -206,23 +206,32 @@ def _smallest_keys(
 ) -> np.ndarray:
     """Per row, the mask of the ``n`` ages in ``[lo, hi]`` of smallest ``key / w(age)``."""
     out = np.zeros(keys.shape[0], dtype=np.uint32)
+    row = np.empty(KID_AGES)
     for r in range(keys.shape[0]):
-        mask = 0
-        for _ in range(n[r]):
-            best = -1
-            best_key = np.inf
-            for a in range(lo[r], hi[r] + 1):
-                if (mask >> a) & 1:
-                    continue
-                key = keys[r, a] / weight[r] if a <= 14 else keys[r, a]
-                if key < best_key:
-                    best_key = key
-                    best = a
-            if best < 0:
-                break
-            mask |= 1 << best
-        out[r] = mask
+        for a in range(lo[r], hi[r] + 1):
+            row[a] = keys[r, a] / weight[r] if a <= 14 else keys[r, a]
+        out[r] = _smallest_mask(row, lo[r], hi[r], n[r])
     return out
+
+
+@njit(**JIT_INLINE)
+def _smallest_mask(row: np.ndarray, lo: int, hi: int, n: int) -> int:
+    """The mask of the ``n`` ages in ``[lo, hi]`` whose (weighted) keys ``row`` are smallest
+    (fewer when the window is smaller)."""
+    mask = 0
+    for _ in range(n):
+        best = -1
+        best_key = np.inf
+        for a in range(lo, hi + 1):
+            if (mask >> a) & 1:
+                continue
+            if row[a] < best_key:
+                best_key = row[a]
+                best = a
+        if best < 0:
+            break
+        mask |= 1 << best
+    return mask
 
 
 def kid_masks_keyed(
@@ -267,20 +276,7 @@ def _smallest_keyed(
         for a in range(lo[r], hi[r] + 1):
             e = -np.log1p(-uniform(key, agent, draw0 + np.uint64(a)))
             keys[a] = e / weight[r] if a <= 14 else e
-        mask = 0
-        for _ in range(n[r]):
-            best = -1
-            best_key = np.inf
-            for a in range(lo[r], hi[r] + 1):
-                if (mask >> a) & 1:
-                    continue
-                if keys[a] < best_key:
-                    best_key = keys[a]
-                    best = a
-            if best < 0:
-                break
-            mask |= 1 << best
-        out[r] = mask
+        out[r] = _smallest_mask(keys, lo[r], hi[r], n[r])
     return out
 
 

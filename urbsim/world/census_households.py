@@ -282,14 +282,6 @@ class _ColumnDraws:
         return np.clip(pos - dest * self.n_origins, 0, self.last[dest])
 
 
-def _draw_from_columns(
-    rng: np.random.Generator, weights: np.ndarray, dest: np.ndarray
-) -> np.ndarray:
-    """For each ``dest[i]``, an origin row drawn in proportion to ``weights[:, dest[i]]``
-    (:class:`_ColumnDraws`, one uniform per draw)."""
-    return _ColumnDraws.of(weights).draw(rng.random(dest.shape[0]), dest)
-
-
 class _OriginTables:
     """The origin distributions of a census world's in-migrants: to every place from other
     provinces, and within each province from its other counties (gravity stock models,
