@@ -45,10 +45,8 @@ Usage: python experiments/calibration/history_match.py OUT [--last-fit-year 2015
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +81,7 @@ from urbsim.analysis.targets import (
     targets_table,
 )
 from urbsim.output.columns import NATIONAL, PLACES
+from urbsim.sweep.executors import worker_pool
 
 HERE = Path(__file__).resolve().parent
 FIRST_YEAR = 2010
@@ -405,13 +404,9 @@ def calibrate(args: argparse.Namespace) -> int:
     plan = make_plan(args)
     try:
         # The targets' emulators of a wave are independent: fitted on the sweep's worker count
-        # of processes (one BLAS thread each, as here), the same emulators in less wall time.
-        with ProcessPoolExecutor(
-            args.workers,
-            mp_context=multiprocessing.get_context("forkserver"),
-            initializer=threadpool_limits,
-            initargs=(1,),
-        ) as pool:
+        # of processes (one BLAS thread each, as here), the same emulators in less wall time;
+        # the pool's workers die with this driver, as the sweep's do.
+        with worker_pool(args.workers, blas_threads=1) as pool:
             verify = sim.named("verify")
             result = run_waves(
                 sim, box, observed, plan, map_fn=pool.map, verify=verify, report=_say

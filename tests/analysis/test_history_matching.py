@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
-
 import numpy as np
 import pytest
 
@@ -28,6 +25,7 @@ from urbsim.analysis.history_matching import (
     sample_nroy,
     wave_design,
 )
+from urbsim.sweep.executors import worker_pool
 
 LO, HI = np.zeros(2), np.ones(2)
 
@@ -237,8 +235,8 @@ def test_emulators_fitted_in_worker_processes_are_the_serial_ones() -> None:
     x = BOX.lhs(20, seed=4)
     runs = Runs.of(x, _toy(x, 3, 9))
     serial = fit_wave(runs, TOY_TARGETS, BOX, seed=2)
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(2, mp_context=context) as pool:
+    # The pool the calibration fits its emulators on (one BLAS thread per worker).
+    with worker_pool(2, blas_threads=1) as pool:
         pooled = fit_wave(runs, TOY_TARGETS, BOX, seed=2, map_fn=pool.map)
     probe = BOX.lhs(50, seed=8)
     assert np.array_equal(serial.implausibility(probe), pooled.implausibility(probe))

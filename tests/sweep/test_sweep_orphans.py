@@ -134,3 +134,39 @@ def test_pool_dies_with_a_driver_killed_while_starting(tmp_path: Path) -> None:
                 proc.wait()
             for p in _alive(psutil.Process().children(recursive=True)):
                 p.kill()
+
+
+#: A driver that keeps a `worker_pool` busy (the calibration's emulator pool is one) and says
+#: when its workers run.
+POOL_DRIVER = """
+import sys, time
+from urbsim.sweep.executors import worker_pool
+
+with worker_pool(2, blas_threads=1) as pool:
+    futures = [pool.submit(time.sleep, 600) for _ in range(4)]
+    time.sleep(1.0)
+    print("ready", flush=True)
+    futures[0].result()
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_worker_pool_dies_with_its_driver(tmp_path: Path, sig: signal.Signals) -> None:
+    """Any pool started by `worker_pool` (the calibration's emulator fits, not only sweeps):
+    its forkserver and workers end with a killed driver. A plain ProcessPoolExecutor on
+    forkserver left both running for good (found 2026-12-02)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", POOL_DRIVER], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == b"ready"
+        kids = psutil.Process(proc.pid).children(recursive=True)
+        assert len(kids) >= 3, "the forkserver and two workers should run"
+        _kill_and_check(proc, kids, sig)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for p in _alive(psutil.Process().children(recursive=True)):
+            p.kill()

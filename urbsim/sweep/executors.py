@@ -212,7 +212,7 @@ class SerialExecutor:
         return outcome
 
 
-def _init_worker() -> None:
+def _init_worker(blas_threads: int | None = None) -> None:
     # Ctrl-C reaches the whole process group; the driver handles it (lets running tasks finish
     # and write their parts, cancels the rest), so workers must not die mid-task on it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -220,6 +220,44 @@ def _init_worker() -> None:
     # would never see its driver die. End it with its parent, by signal and by watchdog.
     die_with_parent()
     start_watchdog()
+    if blas_threads is not None:
+        # Imported here: only pools that fit emulators (scikit-learn's BLAS) ask for it.
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=blas_threads)
+
+
+def worker_pool(
+    workers: int, start_method: str | None = None, blas_threads: int | None = None
+) -> ProcessPoolExecutor:
+    """A process pool whose workers, and forkserver, end with the process that made it.
+
+    Every pool urbsim starts goes through here (the sweep's :class:`PoolExecutor`, the
+    calibration's emulator fits): its workers ignore Ctrl-C (the driver handles it) and die
+    with their parent by signal and by watchdog; with ``forkserver`` (the default where there
+    is one; never ``fork``, see :class:`PoolExecutor`) the forkserver is armed to die with this
+    process too, or it and its workers would outlive a killed driver.
+
+    Parameters
+    ----------
+    workers
+        Number of worker processes.
+    start_method
+        ``"forkserver"`` or ``"spawn"``; default forkserver where available.
+    blas_threads
+        If given, each worker limits its BLAS/OpenMP thread pools to this many threads.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    method = start_method or ("forkserver" if "forkserver" in methods else "spawn")
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver":
+        # The forkserver (started on first use, shared by later pools) imports this module
+        # and so arms its own parent-death signal (see _arm_forkserver).
+        os.environ[_DRIVER_ENV] = str(os.getpid())
+        ctx.set_forkserver_preload([__name__])
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(blas_threads,)
+    )
 
 
 class PoolExecutor:
@@ -239,15 +277,7 @@ class PoolExecutor:
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> PoolExecutor:
-        ctx = multiprocessing.get_context(self.start_method)
-        if self.start_method == "forkserver":
-            # The forkserver (started on first use, shared by later pools) imports this module
-            # and so arms its own parent-death signal (see _arm_forkserver).
-            os.environ[_DRIVER_ENV] = str(os.getpid())
-            ctx.set_forkserver_preload([__name__])
-        self._pool = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=ctx, initializer=_init_worker
-        )
+        self._pool = worker_pool(self.workers, self.start_method)
         return self
 
     def __exit__(self, *exc: object) -> None:
