@@ -236,6 +236,20 @@ def test_model_accepts_a_given_world(
     assert len(m.places_table()) == 9 * 3
 
 
+def test_the_start_household_arrays_are_not_kept_once_households_grow(
+    fresh_model: UrbanizationModel,
+) -> None:
+    """The world's households follow the model's: the start's arrays would otherwise be held
+    for the whole run next to the grown ones (issue 17: state held twice)."""
+    start = fresh_model.households
+    while fresh_model.households is start:
+        fresh_model.step()
+    assert fresh_model.world.households is fresh_model.households
+    assert not np.shares_memory(start.place, fresh_model.households.place)
+    # The grown arrays are the start's rows followed by the new households, with spare rows.
+    assert fresh_model.households.capacity > len(fresh_model.households) > len(start)
+
+
 # --- the output tables ---------------------------------------------------------------------------
 def test_national_table_contract(run_model: UrbanizationModel) -> None:
     nat = run_model.national_table()

@@ -18,6 +18,7 @@ Step order of a year (the one place it is written down; ``docs/ODD.md`` follows 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any
 
@@ -274,6 +275,10 @@ class UrbanizationModel(mesa.Model):
         self.year += 1
         result = self.engine.step(self.year_inputs(), self.households)
         self.households = result.households
+        if self.world.households is not self.households:
+            # The world describes the start but must not keep the start's arrays alive once the
+            # households have grown into new buffers (the state would be held twice).
+            self.world = dataclasses.replace(self.world, households=self.households)
         self.local_state.quota_left[:] = result.quota_left
         self.counters, self.points_conversions = result.counters, result.settled
         self.flows = result.flows

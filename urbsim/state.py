@@ -82,13 +82,39 @@ FIELDS: Final[dict[str, Field]] = {
 }
 
 
+#: Capacity of the household buffers, as a multiple of the rows needed, when
+#: :meth:`Households.append` must move them: a 2010-2035 census run grows its rows by about
+#: half (4.95 to 7.33 million at 100 households per agent), so the move at the first append
+#: is the only one of most runs.
+GROWTH: Final[float] = 1.6
+
+
 def bytes_per_household() -> int:
     """Bytes of household state per household."""
     return sum(f.dtype.itemsize for f in FIELDS.values())
 
 
+@dataclass
+class _Buffers:
+    """The buffers behind households that grow by :meth:`Households.append`, and the rows of
+    them written so far (only the households of the latest rows may append in place)."""
+
+    arrays: dict[str, np.ndarray]
+    rows: int
+
+    @property
+    def capacity(self) -> int:
+        return int(self.arrays["place"].shape[0])
+
+
 class Households:
     """Households stored as one array per field of :data:`FIELDS`.
+
+    Each array may be a view of the first rows of a longer buffer: :meth:`append` writes the
+    households formed in a year into the spare rows in place, so that growing the arrays does
+    not hold them twice (a concatenation would, at the peak of every year). Spare rows are
+    allocated but never written until used, so the operating system does not back them with
+    memory (large numpy buffers are mapped lazily).
 
     Parameters
     ----------
@@ -96,7 +122,7 @@ class Households:
         One 1-D array per field, all of the same length; each is converted to the field's dtype.
     """
 
-    __slots__ = tuple(FIELDS)
+    __slots__ = (*FIELDS, "_buffers")
 
     place: np.ndarray
     zone: np.ndarray
@@ -112,6 +138,7 @@ class Households:
     persons: np.ndarray
     years_away: np.ndarray
     left_behind: np.ndarray
+    _buffers: _Buffers | None
 
     def __init__(self, **arrays: np.ndarray) -> None:
         missing = set(FIELDS) - set(arrays)
@@ -130,18 +157,57 @@ class Households:
             elif arr.shape[0] != n:
                 raise ValueError(f"household field {name!r} has {arr.shape[0]} rows, expected {n}")
             object.__setattr__(self, name, arr)
+        object.__setattr__(self, "_buffers", None)
 
     def __len__(self) -> int:
         return int(self.place.shape[0])
+
+    @property
+    def capacity(self) -> int:
+        """Rows the arrays can grow to by :meth:`append` without moving."""
+        return len(self) if self._buffers is None else self._buffers.capacity
 
     def age_group(self) -> np.ndarray:
         """Age group of each head, index into :data:`AGE_GROUPS`."""
         return np.searchsorted(np.asarray(AGE_GROUP_STARTS), self.head_age, side="right")
 
     def append(self, new: dict[str, np.ndarray]) -> Households:
-        """These households followed by ``new`` (one array per field), as new arrays."""
-        arrays = {name: np.concatenate([getattr(self, name), new[name]]) for name in FIELDS}
-        return Households(**arrays)
+        """These households followed by ``new`` (one array per field).
+
+        The result's arrays are views of buffers with room to grow. When these households
+        are the buffers' latest rows and there is room, ``new`` is written after them in place
+        (these arrays, views of the same buffers, are unchanged); otherwise every field moves
+        to a buffer of :data:`GROWTH` times the rows needed. Appending twice to the same
+        households therefore gives two independent results.
+        """
+        n = len(self)
+        k = int(np.asarray(new["place"]).shape[0])
+        for name in FIELDS:
+            if np.asarray(new[name]).shape != (k,):
+                raise ValueError(f"new household field {name!r} must have {k} rows")
+        spare = self._buffers
+        in_place = (
+            spare is not None
+            and spare.rows == n
+            and n + k <= spare.capacity
+            # A field replaced after the last append is not its buffer's first rows.
+            and all(getattr(self, f).base is spare.arrays[f] for f in FIELDS)
+        )
+        if not in_place:
+            cap = max(n + k, int(GROWTH * (n + k)))
+            arrays = {}
+            for name, field in FIELDS.items():
+                buf = np.empty(cap, dtype=field.dtype)
+                buf[:n] = getattr(self, name)
+                arrays[name] = buf
+            spare = _Buffers(arrays, n)
+        assert spare is not None
+        for name, field in FIELDS.items():
+            spare.arrays[name][n : n + k] = np.asarray(new[name]).astype(field.dtype, copy=False)
+        spare.rows = n + k
+        out = Households(**{name: spare.arrays[name][: n + k] for name in FIELDS})
+        object.__setattr__(out, "_buffers", spare)
+        return out
 
     @property
     def nbytes(self) -> int:

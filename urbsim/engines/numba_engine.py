@@ -8,7 +8,7 @@ from urbsim.config import N_CHUNKS
 from urbsim.engines.base import StepResult
 from urbsim.inputs import YearInputs
 from urbsim.kernels import layout as L
-from urbsim.kernels.demography import formed_households, quick_bounds
+from urbsim.kernels.demography import FORMATION_FIELDS, formed_households, quick_bounds
 from urbsim.kernels.household_step import household_step
 from urbsim.kernels.layout import N_FLOW
 from urbsim.kernels.settlement import settle_points
@@ -43,10 +43,11 @@ class NumbaEngine:
         leavers = np.zeros(len(households), dtype=np.uint32)
         # What leavers take with them: the start-of-year state of the households that have a
         # child of an age that may leave this year (only they can have leavers; a copy of
-        # every household would double the state's memory for a few percent of it).
+        # every household would double the state's memory), and only the fields a formed
+        # household is made from.
         _, may_leave = quick_bounds(inputs.vital.mortality, inputs.vital.leaving)
         parents = np.flatnonzero(hh["kids"] & np.uint32(may_leave))
-        start = {name: arr[parents] for name, arr in hh.items()}
+        start = {name: hh[name][parents] for name in FORMATION_FIELDS}
         counts = household_step(
             key,
             hh,

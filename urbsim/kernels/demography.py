@@ -29,11 +29,14 @@ Every rule is written again, independently, in the reference engine
 
 from __future__ import annotations
 
+from typing import Final
+
 import numpy as np
 from numba import njit
 
 from urbsim.config import JIT, JIT_INLINE
 from urbsim.kernels import layout as L
+from urbsim.state import FIELDS
 
 _URBAN = 1
 _LOW32 = 0xFFFFFFFF
@@ -287,32 +290,46 @@ def plan_formation(
     return parent[:n_new], age[:n_new], size[:n_new]
 
 
+#: The parents' fields a formed household is made from (:func:`formed_households`): the
+#: engine keeps the start-of-year state of these only.
+FORMATION_FIELDS: Final[tuple[str, ...]] = (
+    "place",
+    "zone",
+    "hukou_place",
+    "hukou_type",
+    "permit",
+    "education",
+    "land",
+    "years_here",
+    "years_away",
+)
+
+
 def formed_households(
     households: dict[str, np.ndarray], leavers: np.ndarray, n_places: int
 ) -> dict[str, np.ndarray]:
     """Field arrays of the households formed by ``leavers`` (:func:`plan_formation`).
 
     ``households`` are the parents' households as they were when the children left, at the
-    start of the year (the engine keeps a copy): a leaver stays where it was counted, so the
-    urban population changes only through births, deaths, moves and reclassification. A new
-    household lives at its first leaver's parents' place and zone, with their hukou place and
-    type, land-contract rights, residence permit and the
-    head's education; its years at the place and its years away from the hukou place are the
-    parents' (each at most the head's age); it has no children (so none left behind). Any other
-    field starts at zero.
+    start of the year (the engine keeps a copy of their :data:`FORMATION_FIELDS`; other fields
+    are not read): a leaver stays where it was counted, so the urban population changes only
+    through births, deaths, moves and reclassification. A new household lives at its first
+    leaver's parents' place and zone, with their hukou place and type, land-contract rights,
+    residence permit and the head's education; its years at the place and its years away from
+    the hukou place are the parents' (each at most the head's age); it has no children (so none
+    left behind). Any other field starts at zero.
     """
     parent, age, size = plan_formation(leavers, households["place"], households["zone"], n_places)
-    inherit = ("place", "zone", "hukou_place", "hukou_type", "permit", "education", "land")
     out: dict[str, np.ndarray] = {}
-    for name, arr in households.items():
-        if name in inherit:
-            out[name] = arr[parent]
+    for name, field in FIELDS.items():
+        if name in FORMATION_FIELDS:
+            out[name] = households[name][parent]
         else:
-            out[name] = np.zeros(parent.shape[0], dtype=arr.dtype)
+            out[name] = np.zeros(parent.shape[0], dtype=field.dtype)
     for name in ("years_here", "years_away"):
-        out[name] = np.minimum(households[name][parent], age).astype(households[name].dtype)
-    out["head_age"] = age.astype(households["head_age"].dtype)
-    out["persons"] = size.astype(households["persons"].dtype)
+        out[name] = np.minimum(households[name][parent], age).astype(FIELDS[name].dtype)
+    out["head_age"] = age.astype(FIELDS["head_age"].dtype)
+    out["persons"] = size.astype(FIELDS["persons"].dtype)
     return out
 
 
