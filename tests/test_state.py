@@ -81,3 +81,19 @@ def test_spare_rows_are_not_resident_memory() -> None:
     # after); the 0.6 n spare rows would add 11 bytes per row if they were resident.
     assert grown.capacity > 1.5 * n
     assert added < n * (bytes_per_household() + 4)
+
+
+def test_households_in_buffers_append_without_moving() -> None:
+    """A world built with room (the census world's GROWTH spare rows) never moves its arrays
+    on append; wrong buffers are refused."""
+    cap = 20
+    buffers = {k: np.zeros(cap, dtype=f.dtype) for k, f in FIELDS.items()}
+    h = Households.in_buffers(buffers, 8)
+    assert len(h) == 8 and h.capacity == cap
+    grown = h.append(_households(12, 8))
+    assert grown.capacity == cap and np.shares_memory(grown.kids, buffers["kids"])
+    assert np.array_equal(grown.place[8:], _households(12, 8)["place"])
+    with pytest.raises(ValueError, match="one length"):
+        Households.in_buffers(buffers, cap + 1)
+    with pytest.raises(ValueError, match="kids"):
+        Households.in_buffers({**buffers, "kids": np.zeros(cap, dtype=np.int64)}, 3)

@@ -162,6 +162,24 @@ class Households:
     def __len__(self) -> int:
         return int(self.place.shape[0])
 
+    @classmethod
+    def in_buffers(cls, buffers: dict[str, np.ndarray], rows: int) -> Households:
+        """Households that are the first ``rows`` rows of ``buffers`` (one 1-D array per field,
+        of the field's dtype, all of one length): :meth:`append` fills the rest in place.
+
+        A world builder that allocates its arrays with room for the run's growth uses this, so
+        that no append has to move them (the first move would hold the state twice).
+        """
+        lengths = {b.shape[0] for b in buffers.values()}
+        if set(buffers) != set(FIELDS) or len(lengths) != 1 or not 0 <= rows <= min(lengths):
+            raise ValueError("buffers must give every field, all of one length >= rows")
+        for name, field in FIELDS.items():
+            if buffers[name].dtype != field.dtype or buffers[name].ndim != 1:
+                raise ValueError(f"buffer {name!r} must be 1-D {field.dtype}")
+        out = cls(**{name: buffers[name][:rows] for name in FIELDS})
+        object.__setattr__(out, "_buffers", _Buffers(dict(buffers), rows))
+        return out
+
     @property
     def capacity(self) -> int:
         """Rows the arrays can grow to by :meth:`append` without moving."""

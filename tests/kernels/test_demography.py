@@ -21,7 +21,12 @@ from test_household_step_kernel import (
 
 from urbsim.dynamics import demography as D
 from urbsim.kernels import layout as L
-from urbsim.kernels.demography import formed_households, plan_formation
+from urbsim.kernels.demography import (
+    formed_households,
+    households_with_kids_in,
+    plan_formation,
+    quick_bounds,
+)
 from urbsim.scenario.schema import Demography
 
 
@@ -118,6 +123,49 @@ def _run(hh: dict[str, np.ndarray], vital: Any, zone: int = 1) -> tuple[np.ndarr
         hh, make_pf([30.0], [114.0]), make_pi(1), make_par(), vital=vital, leavers=leavers
     )
     return counts, leavers
+
+
+def test_leavers_of_the_listed_parents_only_are_those_of_every_household() -> None:
+    """The engine lists only households with a child of leaving age (``parents``) and gets one
+    leavers entry per listed household: the same leavers, the same households after the year,
+    whatever the chunks."""
+    rng = np.random.default_rng(5)
+    n = 3_000
+    kids = rng.integers(0, 1 << 32, n, dtype=np.uint64).astype(np.uint32)
+    kids[rng.random(n) < 0.6] &= np.uint32((1 << 18) - 1)  # most without a child of 18+
+    vital = _vital(fertility=0.1, mortality=0.02, leaving=0.3)
+    every = make_households(n, persons=6, head_age=50, kids=kids)
+    listed = {k: v.copy() for k, v in every.items()}
+    all_leavers = np.zeros(n, dtype=np.uint32)
+    pf, pi, par = make_pf([30.0], [114.0]), make_pi(1), make_par()
+    counts, _ = run_step(every, pf, pi, par, vital=vital, leavers=all_leavers)
+    _, mask = quick_bounds(vital.mortality, vital.leaving)
+    parents = households_with_kids_in(listed["kids"], mask)
+    np.testing.assert_array_equal(parents, np.flatnonzero(listed["kids"] & np.uint32(mask)))
+    for n_chunks in (1, 7):
+        hh = {k: v.copy() for k, v in listed.items()}
+        leavers = np.zeros(parents.shape[0], dtype=np.uint32)
+        c, _ = run_step(
+            hh, pf, pi, par, vital=vital, leavers=leavers, parents=parents, n_chunks=n_chunks
+        )
+        np.testing.assert_array_equal(leavers, all_leavers[parents])
+        assert not all_leavers[np.setdiff1d(np.arange(n), parents)].any()
+        np.testing.assert_array_equal(c, counts)
+        for k in every:
+            np.testing.assert_array_equal(hh[k], every[k])
+
+
+def test_parents_must_be_increasing_indices_with_one_leavers_entry_each() -> None:
+    hh = make_households(4, persons=3, head_age=50, kids=1 << 20)
+    pf, pi, par = make_pf([30.0], [114.0]), make_pi(1), make_par()
+    for parents, leavers, match in (
+        (np.array([2, 1]), np.zeros(2, np.uint32), "increasing"),
+        (np.array([0, 4]), np.zeros(2, np.uint32), "increasing"),
+        (np.array([0, 1]), np.zeros(3, np.uint32), "one entry per parent"),
+        (np.array([0, 1], dtype=np.int32), np.zeros(2, np.uint32), "int64"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            run_step(hh, pf, pi, par, vital=_vital(), leavers=leavers, parents=parents)
 
 
 def _binomial(n: int, p: float) -> np.ndarray:

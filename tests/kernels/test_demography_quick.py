@@ -112,6 +112,7 @@ def test_quick_tests_give_the_chains_result(
         kid_max,
         leave_mask,
         leavers,
+        0,
         row,
     )
     p, a, k, left, counters = expected

@@ -148,6 +148,7 @@ def run_step(
     n_chunks: int = N_CHUNKS,
     vital: VitalRates | None = None,
     leavers: np.ndarray | None = None,
+    parents: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One household step (no births, deaths or leaving home unless ``vital`` says so);
     returns the counters and the points flags."""
@@ -181,6 +182,7 @@ def run_step(
         n_chunks,
         vital=quiet_vital() if vital is None else vital,
         leavers=leavers,
+        parents=parents,
     )
     return counts, flag
 
@@ -827,6 +829,8 @@ def _places_with(**fields: Any) -> Any:
         ("net", np.zeros((3, 2), dtype=np.int32)),
         ("origin_start", np.zeros(3, dtype=np.int64)),
         ("flag", np.zeros(9, dtype=np.uint8)),
+        ("flag", np.ones(10, dtype=np.uint8)),  # must be zero on entry
+        ("parents", np.array([3, 2])),
         ("access", np.zeros((3, 0))),
         ("access", np.zeros((2, 2))),
         ("access", np.array([0.5, 0.6, 0.7])),  # the old layout: one schedule for all places

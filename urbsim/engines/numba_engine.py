@@ -8,7 +8,12 @@ from urbsim.config import N_CHUNKS
 from urbsim.engines.base import StepResult
 from urbsim.inputs import YearInputs
 from urbsim.kernels import layout as L
-from urbsim.kernels.demography import FORMATION_FIELDS, formed_households, quick_bounds
+from urbsim.kernels.demography import (
+    FORMATION_FIELDS,
+    formed_households,
+    households_with_kids_in,
+    quick_bounds,
+)
 from urbsim.kernels.household_step import household_step
 from urbsim.kernels.layout import N_FLOW
 from urbsim.kernels.settlement import settle_points
@@ -32,7 +37,8 @@ class NumbaEngine:
 
     def step(self, inputs: YearInputs, households: Households) -> StepResult:
         """All household behaviour of ``inputs.year``; ``households`` are updated in place, and
-        the result holds them followed by the households formed this year (new arrays)."""
+        the result holds them followed by the households formed this year (written into spare
+        rows of the same buffers where there is room, :meth:`Households.append`)."""
         hh = households.as_dict()
         if self._flag.shape[0] != len(households):
             # Points applicants of the year; kept between years (all zero after settlement).
@@ -40,13 +46,14 @@ class NumbaEngine:
         key = make_year_key(inputs.seed, inputs.year)
         n_prov = int(inputs.places.province.max()) + 1 if len(inputs.places.province) else 1
         flows = np.zeros((n_prov, n_prov, N_FLOW), dtype=np.int64)
-        leavers = np.zeros(len(households), dtype=np.uint32)
-        # What leavers take with them: the start-of-year state of the households that have a
-        # child of an age that may leave this year (only they can have leavers; a copy of
-        # every household would double the state's memory), and only the fields a formed
-        # household is made from.
+        # Only households with a child of an age that may leave this year can have leavers:
+        # the kernel writes the leavers of those only (one entry per listed household, not per
+        # household), and what leavers take with them is their start-of-year state, of the
+        # fields a formed household is made from (a copy of every household would double the
+        # state's memory).
         _, may_leave = quick_bounds(inputs.vital.mortality, inputs.vital.leaving)
-        parents = np.flatnonzero(hh["kids"] & np.uint32(may_leave))
+        parents = households_with_kids_in(hh["kids"], may_leave)
+        leavers = np.zeros(parents.shape[0], dtype=np.uint32)
         start = {name: hh[name][parents] for name in FORMATION_FIELDS}
         counts = household_step(
             key,
@@ -66,6 +73,7 @@ class NumbaEngine:
             guide=inputs.gravity_guide,
             vital=inputs.vital,
             leavers=leavers,
+            parents=parents,
         )
         quota = inputs.quota.copy()
         applicants = np.flatnonzero(self._flag)
@@ -78,10 +86,11 @@ class NumbaEngine:
         hh["left_behind"][granted] = 0
         # Those who left home form households at the end of the year, appended in order, with
         # their parents' state at the start of the year (when they left).
-        parent_leavers = leavers[parents]
-        if np.count_nonzero(parent_leavers) != np.count_nonzero(leavers):
+        new = formed_households(start, leavers, inputs.places.gov.shape[0])
+        # Every person who left home is in a formed household; a leaver of an unlisted
+        # household (no child of leaving age at the start) would be counted but missing.
+        if int(new["persons"].sum(dtype=np.int64)) != counts[L.C_LEFT_HOME]:
             raise RuntimeError("a household without a child of leaving age had a leaver")
-        new = formed_households(start, parent_leavers, inputs.places.gov.shape[0])
         counts[L.C_FORMED] = new["persons"].shape[0]
         if counts[L.C_FORMED]:
             households = households.append(new)

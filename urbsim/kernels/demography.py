@@ -188,10 +188,14 @@ def live_demography(
     kid_max: np.ndarray,
     leave_mask: int,
     leavers: np.ndarray,
+    slot: int,
     row: np.ndarray,
 ) -> int:
     """The demographic year of household ``i`` (see the module docstring), in place;
-    ``kid_max`` and ``leave_mask`` from :func:`quick_bounds` of the same schedules.
+    ``kid_max`` and ``leave_mask`` from :func:`quick_bounds` of the same schedules. The ages
+    of the children who leave are written to ``leavers[slot]`` (``slot`` -1: the household
+    has no child of an age that may leave, so nothing is written; the leavers are counted in
+    ``row`` either way, which is how a missing slot would show).
 
     Returns the head's age at which the household makes this year's other decisions (after
     deaths and succession, before ageing), or -1 when the household dissolved.
@@ -217,7 +221,8 @@ def live_demography(
             persons[i] = 0
             kids[i] = 0
             children[i] = 0
-            leavers[i] = 0
+            if slot >= 0:
+                leavers[slot] = 0
             row[L.C_DISSOLVED] += 1
             return -1
         a = highest_bit(k)
@@ -240,7 +245,8 @@ def live_demography(
         row[L.C_LEFT_HOME] += n_left
     else:
         n_left = 0
-    leavers[i] = left
+    if slot >= 0:
+        leavers[slot] = left
     # 5. Ageing (a child of 31 has left: the shift drops nothing).
     persons[i] = p - n_left
     head_age[i] = a + 1 if a < L.MAX_AGE else L.MAX_AGE
@@ -288,6 +294,24 @@ def plan_formation(
                 pending[j] = n_new
                 n_new += 1
     return parent[:n_new], age[:n_new], size[:n_new]
+
+
+@njit(**JIT)
+def households_with_kids_in(kids: np.ndarray, mask: int) -> np.ndarray:
+    """Increasing ``int64`` indices of the households with a child whose age bit is in
+    ``mask`` (``np.flatnonzero(kids & mask)`` without its temporary array of every
+    household)."""
+    m = np.uint32(mask)
+    total = 0
+    for i in range(kids.shape[0]):
+        total += (kids[i] & m) != 0
+    out = np.empty(total, dtype=np.int64)
+    j = 0
+    for i in range(kids.shape[0]):
+        if kids[i] & m:
+            out[j] = i
+            j += 1
+    return out
 
 
 #: The parents' fields a formed household is made from (:func:`formed_households`): the

@@ -368,7 +368,7 @@ def _step(
     leaving: np.ndarray,
     flag: np.ndarray,
     leavers: np.ndarray,
-    movers: np.ndarray,
+    parents: np.ndarray,
     n_chunks: int,
     flows: np.ndarray,
     flows_out: np.ndarray,
@@ -379,8 +379,14 @@ def _step(
     # calls per household are inlined for the same reason, see ``JIT_INLINE``).
     n = place.shape[0]
     counts, n_movers = _chunk_counters(n_chunks)
-    # The head's age at the decision, by household, written for those listed in ``movers``.
+    # The head's age at the decision of each household listed in ``movers``, at the same
+    # position (written only there: a scattered write per mover would touch, and so make
+    # resident, the memory of an array of every household).
     mover_age = np.empty(n, dtype=np.uint8)
+    # Households that consider moving, listed by pass 1 from their chunk's first index.
+    # Allocated here, not by numpy: numpy asks for huge pages for large arrays, and each
+    # chunk's first write would then make 2 MB resident where a few movers need a few kB.
+    movers = np.empty(n, dtype=np.int64)
     n_candidates = par.candidates
     unemployed = par.move_unemployed
     draw_demo = np.uint64(L.DRAW_DEMOGRAPHY)
@@ -401,6 +407,10 @@ def _step(
         hi = (c + 1) * n // n_chunks
         row = counts[c]
         m = lo
+        # The slot of household i in ``leavers``: its position in ``parents`` (sorted), found
+        # by a pointer that moves forward with i.
+        q = np.searchsorted(parents, lo)
+        n_parents = parents.shape[0]
         bits_demo = np.empty(_BLOCK, dtype=np.uint64)
         bits_leave = np.empty(_BLOCK, dtype=np.uint64)
         bits_move = np.empty(_BLOCK, dtype=np.uint64)
@@ -415,11 +425,14 @@ def _step(
                 # In-situ draw in the rural zone, settlement draw in the urban zone.
                 bits_stay[i - b0] = draw_bits(key, h, draw_insitu + zone[i] * insitu_to_settle)
             for i in range(b0, b1):
+                while q < n_parents and parents[q] < i:
+                    q += 1
+                slot = q if q < n_parents and parents[q] == i else -1
                 p = np.int64(persons[i])
                 if p == 0:
-                    leavers[i] = 0
+                    if slot >= 0:
+                        leavers[slot] = 0
                     continue
-                flag[i] = 0
                 cur = np.int64(place[i])
                 z = np.int64(zone[i])
                 # 1. Deaths, succession, births, leaving home and ageing.
@@ -442,6 +455,7 @@ def _step(
                     kid_max,
                     leave_mask,
                     leavers,
+                    slot,
                     row,
                 )
                 if age < 0:
@@ -463,7 +477,7 @@ def _step(
                 if u_move < pm:
                     row[L.C_CONSIDERED] += 1
                     movers[m] = i
-                    mover_age[i] = decision_age
+                    mover_age[m] = decision_age
                     m += 1
                     continue
                 # 4. Stayers.
@@ -517,7 +531,7 @@ def _step(
             lb = np.int64(left_behind[i])
             ret = 0.0
             if home != cur:
-                ret = _return_utility(key, i, cur, z, mover_age[i], years_away[i], lb, pl, par)
+                ret = _return_utility(key, i, cur, z, mover_age[k], years_away[i], lb, pl, par)
             a = _choose(
                 i,
                 key,
@@ -715,6 +729,8 @@ def _check_inputs(
         raise ValueError("net must be (n_places, n_places) and origin_start n_places + 1")
     if flag.shape != (n,) or access.ndim != 2 or access.shape[0] != n_places:
         raise ValueError("flag must have one entry per household and access one row per place")
+    if flag.any():
+        raise ValueError("flag must be zero on entry (points applicants of an earlier year?)")
     if access.shape[1] < 1:
         raise ValueError("access must give at least one year")
     if grav_cdf.shape != (n_places, n_places):
@@ -741,9 +757,11 @@ def _check_inputs(
     return n
 
 
-def _check_vital(vital: VitalRates, leavers: np.ndarray, n: int, n_chunks: int) -> None:
-    """Reject schedules or a leavers array the kernel would index out of bounds, and chunks
-    that are not positive."""
+def _check_vital(
+    vital: VitalRates, leavers: np.ndarray, parents: np.ndarray, n: int, n_chunks: int
+) -> None:
+    """Reject schedules, or leavers and parents arrays, the kernel would index out of bounds
+    or misread, and chunks that are not positive."""
     if n_chunks < 1:
         raise ValueError("n_chunks must be positive")
     ages = (2, L.MAX_AGE + 1)
@@ -755,8 +773,14 @@ def _check_vital(vital: VitalRates, leavers: np.ndarray, n: int, n_chunks: int) 
         arr = getattr(vital, name)
         if arr.dtype != np.float64 or not ((arr >= 0.0) & (arr <= 1.0)).all():
             raise ValueError(f"{name} must be float64 probabilities in [0, 1]")
-    if leavers.shape != (n,) or leavers.dtype != np.uint32:
-        raise ValueError("leavers must be a uint32 array with one entry per household")
+    if parents.ndim != 1 or parents.dtype != np.int64:
+        raise ValueError("parents must be a 1-D int64 array of household indices")
+    if parents.size and (
+        parents[0] < 0 or parents[-1] >= n or (parents.size > 1 and (np.diff(parents) <= 0).any())
+    ):
+        raise ValueError("parents must be increasing household indices")
+    if leavers.shape != parents.shape or leavers.dtype != np.uint32:
+        raise ValueError("leavers must be a uint32 array with one entry per parent household")
 
 
 def household_step(
@@ -779,6 +803,7 @@ def household_step(
     sampling_correction: bool = True,
     vital: VitalRates,
     leavers: np.ndarray,
+    parents: np.ndarray | None = None,
 ) -> np.ndarray:
     """Advance every household by one year, in place.
 
@@ -800,17 +825,22 @@ def household_step(
         (``origin_members[origin_start[o]:origin_start[o + 1]]``); floating agent households by
         (hukou place, current place).
     flag
-        Output, one per household: 1 for a points-scheme applicant this year.
+        Output, one per household: 1 for a points-scheme applicant this year; zero on entry
+        (checked; the settlement of the points scheme clears it). Only applicants are written,
+        so a zeroed array of every household costs memory only where there are applicants.
     n_chunks
         Chunks of the parallel loop; results do not depend on it.
     net8, netp, guide, flows
         ``net`` saturated at 255 as ``uint8``; floating agent households by (hukou province,
         place); the guide tables of ``grav_cdf`` (built when None); optional output, the moves
         by province pair (:func:`_flow_buffers`).
-    sampling_correction, vital, leavers
+    sampling_correction, vital, leavers, parents
         False drops the sampling correction (only for the test that shows what it does);
         the year's schedules (:class:`urbsim.dynamics.demography.VitalRates`); output, the ages
-        (bit mask, ``uint32``) of each household's children who left home.
+        (bit mask, ``uint32``) of the children who left home of each household listed in
+        ``parents`` (increasing ``int64`` indices; None: every household). Only households
+        with a child of an age that may leave (:func:`~urbsim.kernels.demography.quick_bounds`)
+        can have leavers, so the engine lists those only (a few tenths of the households).
 
     Returns
     -------
@@ -819,7 +849,9 @@ def household_step(
     """
     choice = (grav_cdf, origin_start, origin_members, net, net8, netp, guide)
     n = _check_inputs(households, places, par, access, flag, n_chunks, *choice)
-    _check_vital(vital, leavers, n, n_chunks)
+    if parents is None:
+        parents = np.arange(n, dtype=np.int64)
+    _check_vital(vital, leavers, parents, n, n_chunks)
     # Chunks go to threads one at a time, not in two halves: households are stored by place, and
     # movers (pass 2) are denser in some regions. The chunks stay fixed: results do not change.
     with numba.parallel_chunksize(1):
@@ -834,7 +866,7 @@ def household_step(
             *vital,  # fertility, mortality, leaving
             flag,
             leavers,
-            np.empty(n, dtype=np.int64),  # movers, listed by pass 1
+            parents,
             n_chunks,
             *_flow_buffers(places, flows, n_chunks),
             bool(sampling_correction),

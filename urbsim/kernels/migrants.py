@@ -33,12 +33,16 @@ def _count_migrants(
     place: np.ndarray,
     hukou_place: np.ndarray,
     persons: np.ndarray,
-    head_band: np.ndarray,
+    head_age: np.ndarray,
+    band_starts: np.ndarray,
     province: np.ndarray,
     out: np.ndarray,
 ) -> None:
     """Add the migrant counts of every floating household into ``out`` (by chunks of households
-    into partial counts summed in chunk order: integers, exact in any order)."""
+    into partial counts summed in chunk order: integers, exact in any order). The head's age
+    band (the age groups of :data:`urbsim.state.AGE_GROUPS`, ``band_starts`` their first ages
+    after the first; a head under 15, who took over from the household's last adult, counts in
+    the first) is found here, without an array of every household's."""
     n = place.shape[0]
     n_chunks = COUNT_CHUNKS
     part = np.zeros((n_chunks, out.shape[0], out.shape[1]), dtype=np.int64)
@@ -54,16 +58,13 @@ def _count_migrants(
                 pc[j, M_OTHER_PROVINCE] += p
             else:
                 pc[j, M_OTHER_COUNTY] += p
-            pc[j, M_HEAD_AGE0 + np.int64(head_band[i])] += p
+            a = head_age[i]
+            band = 0
+            for start in band_starts:
+                band += a >= start
+            pc[j, M_HEAD_AGE0 + band] += p
     for c in range(n_chunks):
         out += part[c]
-
-
-def head_age_band(households: dict[str, np.ndarray]) -> np.ndarray:
-    """Head age band of every household, index into :data:`HEAD_AGE_BANDS`, from the head's
-    age in years (the age groups of :data:`urbsim.state.AGE_GROUPS`; a head under 15, who took
-    over from the household's last adult, counts in the first)."""
-    return np.searchsorted(np.asarray(AGE_GROUP_STARTS), households["head_age"], side="right")
 
 
 def count_migrants(
@@ -94,11 +95,17 @@ def count_migrants(
     province = np.ascontiguousarray(province, dtype=np.int64)
     if province.shape != (n_places,):
         raise ValueError(f"province must give one index per place ({n_places}): {province.shape}")
-    band = head_age_band(households)
-    if band.size and int(band.max()) >= len(HEAD_AGE_BANDS):
+    starts = np.asarray(AGE_GROUP_STARTS, dtype=np.int64)
+    if starts.size + 1 != len(HEAD_AGE_BANDS):
         raise ValueError("head age bands must index HEAD_AGE_BANDS")
     out = np.zeros((n_places, N_M), dtype=np.int64)
     _count_migrants(
-        households["place"], households["hukou_place"], households["persons"], band, province, out
+        households["place"],
+        households["hukou_place"],
+        households["persons"],
+        households["head_age"],
+        starts,
+        province,
+        out,
     )
     return out

@@ -52,6 +52,7 @@ import pandas as pd
 
 from urbsim.households import FIELDS, NON_AGRICULTURAL, URBAN, Households
 from urbsim.kernels.layout import KID_AGES
+from urbsim.state import GROWTH
 from urbsim.world.ages import (
     head_ages_from,
     kid_masks_keyed,
@@ -487,7 +488,7 @@ def synthesize_households(
     totals = np.zeros(len(_TOTALS))
     for p0, p1 in plan.chunks(chunk_agents):
         totals += _chunk(df, prov, plan, shared, p0, p1, seed, world)
-    hh = Households(**world.fields)
+    hh = Households.in_buffers(world.fields, plan.agents)
     t = dict(zip(_TOTALS, totals, strict=True))
     residents = df["residents"].to_numpy(dtype=np.float64)
     stats = {
@@ -517,10 +518,13 @@ _TOTALS: Final[tuple[str, ...]] = (
 
 class _WorldArrays:
     """The world's household arrays, made once at their final size and filled chunk by
-    chunk, with the scope and collective flag of every agent."""
+    chunk, with the scope and collective flag of every agent. The household fields have
+    :data:`urbsim.state.GROWTH` times the rows, the spare ones for the households a run forms
+    (never written until then, so not resident)."""
 
     def __init__(self, n: int) -> None:
-        self.fields = {name: np.empty(n, dtype=f.dtype) for name, f in FIELDS.items()}
+        cap = int(GROWTH * n)
+        self.fields = {name: np.empty(cap, dtype=f.dtype) for name, f in FIELDS.items()}
         self.scope = np.empty(n, dtype=np.int8)
         self.collective = np.empty(n, dtype=bool)
 
