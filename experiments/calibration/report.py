@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from urbsim.analysis.report import TemplateError, render_results
+from urbsim.analysis.report import write_readme
 from urbsim.plots import figure_style, save_figure
 
 HERE = Path(__file__).resolve().parent
@@ -172,11 +172,7 @@ def main() -> int:
     (res / "figures").mkdir(exist_ok=True)
     draw_fit(full, oos, res / "figures")
     draw_profiles(pd.read_csv(res / "full" / "profiles.csv"), parameters, res / "figures")
-    try:
-        text = render_results(HERE / "results_template.md", tables, res)
-    except TemplateError as exc:
-        raise SystemExit(str(exc)) from None
-    (res / "README.md").write_text(text, encoding="utf-8")
+    write_readme(HERE / "results_template.md", tables, res)
     return 0
 
 

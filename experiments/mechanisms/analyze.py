@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 import seaborn as sns
 
 from urbsim.analysis import mechanisms as mech
-from urbsim.analysis.report import TemplateError, render_results
+from urbsim.analysis.report import write_readme
 from urbsim.analysis.targets import read_official
 from urbsim.plots import figure_style, save_figure
 
@@ -296,11 +296,7 @@ def main() -> int:
     draw_decomposition(national, official, figures)
     draw_mobility(national, figures)
     draw_ages(places, figures)
-    try:
-        text = render_results(HERE / "results_template.md", tables, res)
-    except TemplateError as exc:
-        raise SystemExit(str(exc)) from None
-    (res / "README.md").write_text(text, encoding="utf-8")
+    write_readme(HERE / "results_template.md", tables, res)
     return 0
 
 

@@ -15,6 +15,7 @@ from urbsim.analysis.report import (
     render_results,
     typed_numbers,
     typed_words,
+    write_readme,
 )
 
 TABLES = {
@@ -131,3 +132,14 @@ def test_render_results_checks_the_template_file_before_filling_it(tmp_path: Pat
         template.write_text(text, encoding="utf-8")
         with pytest.raises(TemplateError, match=reason):
             render_results(template, tables, results)
+
+
+def test_write_readme_writes_the_filled_template_or_exits_with_one_line(tmp_path: Path) -> None:
+    template = tmp_path / "template.md"
+    template.write_text("Error {num:fit:urb@2019:error:.3f}.\n", encoding="utf-8")
+    path = write_readme(template, TABLES, tmp_path)
+    assert path == tmp_path / "README.md" and path.read_text("utf-8") == "Error 0.012.\n"
+    template.write_text("Error 0.5 by hand.\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="typed by hand"):
+        write_readme(template, TABLES, tmp_path / "other")
+    assert not (tmp_path / "other" / "README.md").exists()

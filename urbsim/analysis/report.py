@@ -179,6 +179,24 @@ def render_results(
         raise TemplateError(f"{template}: {exc}") from None
 
 
+def write_readme(template: Path, tables: Mapping[str, pd.DataFrame], results: Path) -> Path:
+    """Write ``results/README.md`` from ``template`` (:func:`render_results`); its path.
+
+    Raises
+    ------
+    SystemExit
+        With the :class:`TemplateError`'s message: the experiments' analysis scripts call this
+        last, and a template that cannot be filled ends them with that one line.
+    """
+    try:
+        text = render_results(template, tables, results)
+    except TemplateError as exc:
+        raise SystemExit(str(exc)) from None
+    path = results / "README.md"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def markdown_table(table: pd.DataFrame, float_format: str = ".4g") -> str:
     """A DataFrame as a Markdown table (index dropped), floats formatted by ``float_format``."""
 

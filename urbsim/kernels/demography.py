@@ -191,11 +191,8 @@ def live_demography(
     slot: int,
     row: np.ndarray,
 ) -> int:
-    """The demographic year of household ``i`` (see the module docstring), in place;
-    ``kid_max`` and ``leave_mask`` from :func:`quick_bounds` of the same schedules. The ages
-    of the children who leave are written to ``leavers[slot]`` (``slot`` -1: the household
-    has no child of an age that may leave, so nothing is written; the leavers are counted in
-    ``row`` either way, which is how a missing slot would show).
+    """The demographic year of household ``i`` (module docstring), in place; ``kid_max`` and
+    ``leave_mask`` from :func:`quick_bounds`; leavers' ages to ``leavers[slot]`` (unless -1).
 
     Returns the head's age at which the household makes this year's other decisions (after
     deaths and succession, before ageing), or -1 when the household dissolved.

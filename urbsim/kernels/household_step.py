@@ -758,10 +758,12 @@ def _check_inputs(
 
 
 def _check_vital(
-    vital: VitalRates, leavers: np.ndarray, parents: np.ndarray, n: int, n_chunks: int
-) -> None:
+    vital: VitalRates, leavers: np.ndarray, parents: np.ndarray | None, n: int, n_chunks: int
+) -> np.ndarray:
     """Reject schedules, or leavers and parents arrays, the kernel would index out of bounds
-    or misread, and chunks that are not positive."""
+    or misread, and chunks that are not positive; returns the parents (None: every household)."""
+    if parents is None:
+        parents = np.arange(n, dtype=np.int64)
     if n_chunks < 1:
         raise ValueError("n_chunks must be positive")
     ages = (2, L.MAX_AGE + 1)
@@ -781,6 +783,7 @@ def _check_vital(
         raise ValueError("parents must be increasing household indices")
     if leavers.shape != parents.shape or leavers.dtype != np.uint32:
         raise ValueError("leavers must be a uint32 array with one entry per parent household")
+    return parents
 
 
 def household_step(
@@ -824,23 +827,17 @@ def household_step(
         (:func:`urbsim.kernels.gravity.gravity_rows`); floating households by hukou place
         (``origin_members[origin_start[o]:origin_start[o + 1]]``); floating agent households by
         (hukou place, current place).
-    flag
-        Output, one per household: 1 for a points-scheme applicant this year; zero on entry
-        (checked; the settlement of the points scheme clears it). Only applicants are written,
-        so a zeroed array of every household costs memory only where there are applicants.
-    n_chunks
-        Chunks of the parallel loop; results do not depend on it.
+    flag, n_chunks
+        Output, 1 for a points-scheme applicant this year, zero on entry (checked; settling the
+        points clears it); chunks of the parallel loop (results do not depend on them).
     net8, netp, guide, flows
         ``net`` saturated at 255 as ``uint8``; floating agent households by (hukou province,
-        place); the guide tables of ``grav_cdf`` (built when None); optional output, the moves
-        by province pair (:func:`_flow_buffers`).
+        place); guide tables of ``grav_cdf`` (None: built); output, moves by province pair.
     sampling_correction, vital, leavers, parents
-        False drops the sampling correction (only for the test that shows what it does);
-        the year's schedules (:class:`urbsim.dynamics.demography.VitalRates`); output, the ages
-        (bit mask, ``uint32``) of the children who left home of each household listed in
-        ``parents`` (increasing ``int64`` indices; None: every household). Only households
-        with a child of an age that may leave (:func:`~urbsim.kernels.demography.quick_bounds`)
-        can have leavers, so the engine lists those only (a few tenths of the households).
+        False drops the sampling correction (only for the test that shows what it does); the
+        year's schedules (:class:`~urbsim.dynamics.demography.VitalRates`); output, the ages
+        (``uint32`` bits) of the children who left home of each household in ``parents``
+        (increasing ``int64``; None: all; every household with a child of leaving age).
 
     Returns
     -------
@@ -849,11 +846,9 @@ def household_step(
     """
     choice = (grav_cdf, origin_start, origin_members, net, net8, netp, guide)
     n = _check_inputs(households, places, par, access, flag, n_chunks, *choice)
-    if parents is None:
-        parents = np.arange(n, dtype=np.int64)
-    _check_vital(vital, leavers, parents, n, n_chunks)
-    # Chunks go to threads one at a time, not in two halves: households are stored by place, and
-    # movers (pass 2) are denser in some regions. The chunks stay fixed: results do not change.
+    parents = _check_vital(vital, leavers, parents, n, n_chunks)
+    # Chunks go to threads one at a time (households are stored by place, movers denser in some
+    # regions); the chunks themselves stay fixed, so results do not change.
     with numba.parallel_chunksize(1):
         return _step(
             key,
