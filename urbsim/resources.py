@@ -19,19 +19,20 @@ from typing import Final
 from urbsim.errors import ResourceError
 
 #: Peak resident memory of a run: a fixed part (interpreter, numpy, pandas, Numba's compiled
-#: kernels, the place tables) plus a part per household agent. Measured once with
-#: ``/usr/bin/time -v`` (maximum resident set size) on the synthetic world, 2010-2012, on the
-#: development machine (x86-64, Python 3.12): 352 MB at 0.20 M agents, 395 MB at 1.0 M,
-#: 734 MB at 4.0 M and 1,199 MB at 8.0 M agents, i.e. 115-118 bytes per agent above 1 M agents
-#: and about 280 MB fixed; a full 2010-2035 run at 1.0 M and 4.0 M agents peaks within a few
-#: percent of the same. Rounded up to 300 MB + 128 bytes per agent.
-FIXED_BYTES: Final[int] = 300 * 1024**2
-BYTES_PER_AGENT: Final[int] = 128
-#: Households formed by young adults leaving home are appended to the arrays: a 2010-2035 run of
-#: the census world grows from 494,762 to 746,772 agents (0.51 new rows per agent at the start;
-#: peak resident memory 474 MB against 464 MB without formation). Each new row holds at most 24
-#: bytes of state, held twice while the arrays are extended: 0.6 rows x 2 x 24 bytes, rounded.
-GROWTH_BYTES_PER_AGENT: Final[int] = 32
+#: kernels, the place-level tables such as the 2,870 x 2,870 network and gravity matrices) plus
+#: a part per household agent at the start, which covers the households formed during the run
+#: (a 2010-2035 census run ends with about 1.46 rows per starting agent, 19 bytes each, written
+#: into spare rows allocated with the world) and the year's transient arrays. Measured with
+#: ``benchmarks/full_scale.py`` (peak RSS of the run's process, 2010-2035, one thread) on
+#: 2026-12-02 after the run-phase memory changes of issue 17: 0.69 GB at 0.49 M agents
+#: (1,000 households per agent), 0.82 GB at 4.9 M and 2.43 GB at 49.5 M (10 households per
+#: agent), i.e. 29-36 bytes per starting agent and about 0.64 GB fixed. Rounded up: 640 MiB +
+#: 40 bytes per agent (the estimate is 0-9 % above those peaks).
+FIXED_BYTES: Final[int] = 640 * 1024**2
+BYTES_PER_AGENT: Final[int] = 32
+#: Of the bytes per starting agent, those for the households formed during the run (0.46 rows
+#: per agent at 19 bytes; counted apart so that the estimate says where the memory goes).
+GROWTH_BYTES_PER_AGENT: Final[int] = 8
 #: Households of the synthetic world (its province table's ``households_2010``), for callers
 #: that have no scenario at hand.
 SYNTHETIC_HOUSEHOLDS: Final[float] = 4.02e8
