@@ -186,6 +186,22 @@ def check_run_memory(
     return per_run
 
 
+#: Runs estimated to need at least this much memory are announced before they start.
+ANNOUNCE_BYTES: Final[int] = 1024**3
+
+
+def memory_notice(world_name: str, world_file: str | Path | None, hpa: float) -> str | None:
+    """The line announcing a large run's memory estimate (what the guard checks), or None for a
+    run under :data:`ANNOUNCE_BYTES`: a user starting a long run sees what it will take."""
+    agents = run_agents(world_name, world_file, hpa)
+    need = run_bytes(agents)
+    if need < ANNOUNCE_BYTES:
+        return None
+    limit = available_memory()
+    room = "" if limit is None else f"; {_gib(limit)} available"
+    return f"memory: about {_gib(need)} estimated for {agents:,} household agents{room}"
+
+
 def check_run_count(runs: int, source: str, large: bool) -> None:
     """Refuse a sweep of more than :data:`MAX_RUNS` runs unless ``large``.
 

@@ -59,8 +59,10 @@ def simulate(
         Stop after this year instead of the scenario's end year; the years simulated are the
         same as in the full run.
     notice
-        Receives :data:`urbsim.progress.COMPILE_MESSAGE` before a run that will compile the
-        Numba kernels (the first on a machine): otherwise the first year seems to hang.
+        Receives, before the run, the memory estimate of a large run
+        (:func:`urbsim.resources.memory_notice`) and :data:`urbsim.progress.COMPILE_MESSAGE`
+        when it will compile the Numba kernels (the first on a machine: otherwise the first
+        year seems to hang).
     check_memory
         Refuse, before the world is built, a run whose agents would not fit in the available
         memory (:func:`urbsim.resources.check_run_memory`); False skips the check.
@@ -78,6 +80,12 @@ def simulate(
         check_run_memory(world.name, world.world_file, world.households_per_agent)
     if notice is not None:
         from urbsim.progress import COMPILE_MESSAGE, kernels_cached
+        from urbsim.resources import memory_notice
+
+        world = loaded.scenario.world
+        line = memory_notice(world.name, world.world_file, world.households_per_agent)
+        if line is not None:
+            notice(line)
 
         if kernels_cached() is False:
             notice(COMPILE_MESSAGE)

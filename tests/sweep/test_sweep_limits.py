@@ -142,6 +142,24 @@ def test_a_run_beyond_memory_is_refused_before_the_world_is_built(
     assert "--ignore-memory-limit" in result.output and not out.exists()
 
 
+def test_a_large_run_announces_its_memory_estimate(eight_gib: None) -> None:
+    """issue 17: the estimate the guard checks is printed before a large run starts (through
+    the run's notice), and small runs say nothing."""
+    line = resources.memory_notice("china-synthetic", None, 20.0)
+    agents = resources.run_agents("china-synthetic", None, 20.0)
+    assert line == (
+        f"memory: about {resources.run_bytes(agents) / 1024**3:,.1f} GiB estimated for "
+        f"{agents:,} household agents; 8.0 GiB available"
+    )
+    assert resources.memory_notice("china-synthetic", None, 4000.0) is None
+    notes: list[str] = []
+    loaded = load_scenario(BASELINE, overrides=["world.households_per_agent=2"])
+    with pytest.raises(ResourceError):
+        simulate(loaded, notice=notes.append)
+    # Refused before anything is announced: the refusal names the estimate.
+    assert notes == []
+
+
 def test_census_world_agents_are_counted_from_the_file(tmp_path: Path) -> None:
     """finding 6: the census world's agents come from its household and collective columns."""
     import pandas as pd
