@@ -168,7 +168,9 @@ class Households:
         of the field's dtype, all of one length): :meth:`append` fills the rest in place.
 
         A world builder that allocates its arrays with room for the run's growth uses this, so
-        that no append has to move them (the first move would hold the state twice).
+        that no append has to move them (the first move would hold the state twice). The
+        households take the buffers over: make one Households per set of buffers (two would
+        each append into the same spare rows).
         """
         lengths = {b.shape[0] for b in buffers.values()}
         if set(buffers) != set(FIELDS) or len(lengths) != 1 or not 0 <= rows <= min(lengths):
@@ -182,7 +184,8 @@ class Households:
 
     @property
     def capacity(self) -> int:
-        """Rows the arrays can grow to by :meth:`append` without moving."""
+        """Rows of the buffers behind the arrays: an :meth:`append` to the latest households
+        of the buffers stays in place up to these."""
         return len(self) if self._buffers is None else self._buffers.capacity
 
     def age_group(self) -> np.ndarray:
@@ -193,10 +196,12 @@ class Households:
         """These households followed by ``new`` (one array per field).
 
         The result's arrays are views of buffers with room to grow. When these households
-        are the buffers' latest rows and there is room, ``new`` is written after them in place
-        (these arrays, views of the same buffers, are unchanged); otherwise every field moves
-        to a buffer of :data:`GROWTH` times the rows needed. Appending twice to the same
-        households therefore gives two independent results.
+        are the buffers' latest rows and there is room, ``new`` is written after them in place:
+        the result then *shares* its first ``len(self)`` rows with these households (a write
+        through either shows in both; use the result and drop ``self``, as the engines do).
+        Otherwise every field moves to a buffer of :data:`GROWTH` times the rows needed, and
+        the result is independent of ``self``. A second append to the same households is
+        never written in place (its rows would overwrite the first's new rows).
         """
         n = len(self)
         k = int(np.asarray(new["place"]).shape[0])

@@ -6,7 +6,9 @@ the same seeds) and compares every scale with the finest one run:
 * **national indicators** (:data:`INDICATORS`) in the report years: per scale the mean and
   standard deviation over seeds; the difference from the finest scale's mean in units of the
   replication noise of that difference, ``z = (mean_s - mean_f) / sqrt(sd_s^2/n_s +
-  sd_f^2/n_f)``; stable when ``|z| <= Z_STABLE``;
+  sd_f^2/n_f)`` (Welch's t); stable when ``|z|`` is within Student's two-sided ``ALPHA``
+  critical value at the Welch-Satterthwaite degrees of freedom (NaN: not tested, where the
+  indicator is missing);
 * **province flows** (the households moving between each pair of provinces, summed over the
   run's years, as shares of all moves) and **prefecture growth** (each prefecture's residents
   at the end over the start, minus one): the root mean square over cells (pairs, prefectures)
@@ -34,17 +36,18 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import MaxNLocator
+from scipy.stats import t as student_t
 
 from urbsim.analysis.report import write_readme
 from urbsim.plots import figure_style, save_figure
 
 HERE: Final = Path(__file__).resolve().parent
-#: |z| up to which a national indicator counts as stable (about the two-sided 95 % point).
-Z_STABLE: Final = 2.0
+#: Two-sided level of the test of a national indicator's difference between scales (Welch's t).
+ALPHA: Final = 0.05
 #: Ratio of the RMS difference to the RMS replication noise up to which a vector output (province
 #: flows, prefecture growth) counts as stable.
 RATIO_STABLE: Final = 1.5
-#: National indicators compared: name -> (how it is computed from the national table, label).
+#: National indicators compared (computed by :func:`indicators`): name -> label.
 INDICATORS: Final[dict[str, str]] = {
     "urbanization_rate": "resident urbanization (share)",
     "hukou_urbanization_rate": "hukou urbanization (share)",
@@ -141,12 +144,25 @@ def compare_scalars(national: pd.DataFrame, finest: float) -> pd.DataFrame:
     stats["difference"] = stats["mean"] - mean_f
     stats["relative_difference"] = stats["difference"] / np.abs(mean_f)
     stats["noise"] = noise
+    # Welch's t: with a few seeds a scale's standard error is itself uncertain, so the critical
+    # value is Student's at the Welch-Satterthwaite degrees of freedom, not the normal 1.96.
+    a = stats["sd"] ** 2 / stats["n"]
+    b = (ref["sd"] ** 2 / ref["n"]).reindex(key).to_numpy()
+    n_f = ref["n"].reindex(key).to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
+        dof = (a + b) ** 2 / (a**2 / (stats["n"] - 1) + b**2 / (n_f - 1))
         z = np.where(
             noise > 0, stats["difference"] / noise, np.where(stats["difference"] == 0, 0.0, np.inf)
         )
+    stats["dof"] = dof
+    stats["critical"] = student_t.ppf(1.0 - ALPHA / 2.0, dof.where(dof > 0))
     stats["z"] = z
-    stats["stable"] = np.abs(z) <= Z_STABLE
+    # Not tested (NaN) where the indicator is missing in a run (no moves: no share of them);
+    # an exact tie of two noiseless means is stable at any critical value.
+    tested = stats["difference"].notna() & ((noise > 0) | (stats["difference"] == 0))
+    stable = (np.abs(stats["z"]) <= stats["critical"]) | (stats["difference"] == 0)
+    stats["stable"] = stable.where(tested, np.nan)
+    stats.loc[tested & ~(noise > 0), "stable"] = stats.loc[tested & ~(noise > 0), "difference"] == 0
     stats["key"] = (
         stats["indicator"]
         + "_"
@@ -190,13 +206,13 @@ def compare_vector(
 
 def stable_from(flags: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """The coarsest scale from which an output is stable at that scale and every finer one (the
-    finest scale when it is stable at no coarser one)."""
+    finest scale when it is stable at no coarser one; NaN when it was not tested there)."""
     rows = []
     for key, g in flags.groupby(by):
         g = g.sort_values("households_per_agent")  # finest first
         coarsest = np.nan
         for scale, ok in zip(g["households_per_agent"], g["stable"], strict=True):
-            if not ok:
+            if pd.isna(ok) or not ok:
                 break
             coarsest = scale
         names = key if isinstance(key, tuple) else (key,)
@@ -311,9 +327,10 @@ def main() -> int:
                 "first_year": float(data["national"]["year"].min()),
                 "last_year": float(data["national"]["year"].max()),
                 "outputs": float(len(stable)),
-                "stable_at_coarsest": float(
-                    (flags[flags["households_per_agent"] == max(scales)]["stable"]).sum()
-                ),
+                # Stable from the coarsest scale: there and at every finer one.
+                "stable_at_coarsest": float((stable["stable_from"] == f"{max(scales):g}").sum()),
+                "alpha": ALPHA,
+                "ratio_stable": RATIO_STABLE,
             }
         }
     ).rename_axis("quantity")
@@ -345,6 +362,7 @@ def main() -> int:
                 "sd",
                 "relative_difference",
                 "z",
+                "critical",
                 "stable",
             ]
         ],

@@ -7,8 +7,9 @@ national, places and flows tables and the manifest). Its wall time and its peak 
 (the kernel's account of that process, ``os.wait4``) go to ``OUT/runs.csv`` with its household
 rows at the end. A run whose folder already holds a manifest is kept (a stopped study resumes).
 
-The seeds are ``SEED + k`` for ``k = 0 .. --seeds - 1``: the same seeds at every scale, so
-that the scales differ by their scale alone, not by their draws' keys.
+The seeds are ``SEED + k`` for ``k = 0 .. --seeds - 1`` at every scale. Runs of one seed at
+two scales are not paired (agent i is a different household at each scale): the analysis
+treats the scales' runs as independent samples.
 
 Usage: python experiments/scale/run_scales.py OUT [--scales 1000 100 10] [--seeds 3]
        [--end-year 2035]
@@ -102,7 +103,12 @@ def main() -> int:
             rows.append(run_one(args.out, scale, seed, args.end_year))
             print(f"scale {scale:g}, seed {seed}: {rows[-1]['wall_s']:.0f} s", flush=True)
             pd.DataFrame(rows).to_csv(table, index=False, float_format="%.6g")
-    pd.DataFrame(rows).to_csv(table, index=False, float_format="%.6g")
+    # Runs of scales not asked for this time stay in the table (a study extended by a scale).
+    folders = {str(r["folder"]) for r in rows}
+    others = (
+        [r for r in done.to_dict("records") if str(r["folder"]) not in folders] if len(done) else []
+    )
+    pd.DataFrame([*others, *rows]).to_csv(table, index=False, float_format="%.6g")
     return 0
 
 

@@ -1,7 +1,7 @@
 """Every step of the scale study at a tiny budget: a smoke run of the machinery.
 
 Runs the steps of ``experiment.toml`` into OUT at 40,000 and 20,000 households per agent
-(about 14,000 and 27,000 agents), two seeds, 2010-2012; writes ``OUT/stage_seconds.csv``.
+(about 12,400 and 24,700 agents), two seeds, 2010-2012; writes ``OUT/stage_seconds.csv``.
 ``tests/experiments/test_scale_pipeline.py`` runs it.
 
 Usage: python experiments/scale/tiny.py OUT

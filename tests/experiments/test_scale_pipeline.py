@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from pipeline_helpers import run_tiny
+from scipy.stats import t as student_t
 
 #: Four runs of 2010-2012 at 40,000 and 20,000 households per agent and their analysis.
 pytestmark = pytest.mark.slow
@@ -43,14 +44,19 @@ def test_national_verdicts_follow_from_the_runs(out: Path) -> None:
     z = (coarse.mean() - fine.mean()) / np.sqrt(
         coarse.var(ddof=1) / coarse.size + fine.var(ddof=1) / fine.size
     )
+    # Welch's t: Student's critical value at the Welch-Satterthwaite degrees of freedom.
+    a, b = coarse.var(ddof=1) / coarse.size, fine.var(ddof=1) / fine.size
+    dof = (a + b) ** 2 / (a**2 / (coarse.size - 1) + b**2 / (fine.size - 1))
+    critical = student_t.ppf(0.975, dof)
     table = pd.read_csv(out / "national.csv", index_col="key")
     row = table.loc["urbanization_rate_2012_40000"]
     assert row["z"] == pytest.approx(z, rel=1e-5)
-    assert bool(row["stable"]) == (abs(z) <= 2.0)
+    assert row["critical"] == pytest.approx(critical, rel=1e-5)
+    assert bool(row["stable"]) == (abs(z) <= critical)
     # The finest scale is the reference: stable by construction.
     assert table.loc["urbanization_rate_2012_20000", "z"] == 0.0
     stable = pd.read_csv(out / "stable_from.csv", index_col="output")
-    expected = 40000 if abs(z) <= 2.0 else 20000
+    expected = 40000 if abs(z) <= critical else 20000
     assert int(stable.loc["urbanization_rate_2012", "stable_from"]) == expected
 
 

@@ -89,8 +89,12 @@ class NumbaEngine:
         new = formed_households(start, leavers, inputs.places.gov.shape[0])
         # Every person who left home is in a formed household; a leaver of an unlisted
         # household (no child of leaving age at the start) would be counted but missing.
-        if int(new["persons"].sum(dtype=np.int64)) != counts[L.C_LEFT_HOME]:
-            raise RuntimeError("a household without a child of leaving age had a leaver")
+        formed = int(new["persons"].sum(dtype=np.int64))
+        if formed != counts[L.C_LEFT_HOME]:
+            raise RuntimeError(
+                f"{formed} persons formed households but {counts[L.C_LEFT_HOME]} left home: a "
+                "household not listed as having a child of leaving age had a leaver"
+            )
         counts[L.C_FORMED] = new["persons"].shape[0]
         if counts[L.C_FORMED]:
             households = households.append(new)

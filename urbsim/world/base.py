@@ -224,7 +224,8 @@ class PlaceTable:
 
 @dataclass(frozen=True)
 class World:
-    """Places and households of one world at the start year.
+    """Places and households of one world (the start year's; a model keeps its ``world``'s
+    households equal to its current ones, so that the start's arrays are not held twice).
 
     Attributes
     ----------
