@@ -100,11 +100,16 @@ def test_workers_die_with_their_driver(tmp_path: Path, executor: str, sig: signa
         kids = _wait_for_workers(proc, tmp_path / "out")
         _kill_and_check(proc, kids, sig)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for p in _alive(psutil.Process().children(recursive=True)):
-            p.kill()
+        _clean_up(proc)
+
+
+def _clean_up(proc: subprocess.Popen[bytes]) -> None:
+    """End a driver the test did not kill, and whatever it started that is still ours."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    for p in _alive(psutil.Process().children(recursive=True)):
+        p.kill()
 
 
 def _kill_and_check(proc: subprocess.Popen[bytes], kids: list, sig: signal.Signals) -> None:
@@ -129,11 +134,7 @@ def test_pool_dies_with_a_driver_killed_while_starting(tmp_path: Path) -> None:
             time.sleep(0.3 * attempt)  # the forkserver importing, then forking workers
             _kill_and_check(proc, kids, signal.SIGKILL)
         finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            for p in _alive(psutil.Process().children(recursive=True)):
-                p.kill()
+            _clean_up(proc)
 
 
 #: A driver that keeps a `worker_pool` busy (the calibration's emulator pool is one) and says
@@ -165,8 +166,4 @@ def test_worker_pool_dies_with_its_driver(tmp_path: Path, sig: signal.Signals) -
         assert len(kids) >= 3, "the forkserver and two workers should run"
         _kill_and_check(proc, kids, sig)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for p in _alive(psutil.Process().children(recursive=True)):
-            p.kill()
+        _clean_up(proc)
