@@ -66,6 +66,17 @@ def test_parameters_keep_their_types() -> None:
             assert getattr(par, name) == getattr(behaviour, name), name
 
 
+def test_list_parameters_must_be_lists() -> None:
+    """A number where a list belongs is refused: it would enter the kernels as a 0-d array, a
+    type of its own that compiles every kernel again."""
+    values = make_params(Behaviour(), **CONTEXT)._asdict()
+    for name in ("move_age", "land_region"):
+        with pytest.raises(ValueError, match=f"{name}' must be a list"):
+            params_from({**values, name: 1.0})
+        with pytest.raises(ValueError, match=f"{name}' must be a list"):
+            params_from({**values, name: [[1.0] * 4]})
+
+
 def test_params_need_every_field_and_no_other() -> None:
     values = make_params(Behaviour(), **CONTEXT)._asdict()
     with pytest.raises(ValueError, match="missing \\['candidates'\\]"):
@@ -156,11 +167,12 @@ _CACHE_RUN = textwrap.dedent(
     places = PlaceInputs(*(np.ones(1) if f.kind is np.float64 else np.zeros(1, f.kind)
                            for f in PLACE_FIELDS.values()))
     values = dict.fromkeys(PARAM_FIELDS, 0.5)
-    values.update(move_age=[1.0] * 4, candidates=2)
+    values.update(move_age=[1.0] * 4, land_region=[0.5] * 4, candidates=2)
     leave = np.zeros(32); leave[-1] = 1.0
     vital = VitalRates(np.zeros((2, 101)), np.zeros((2, 101)), leave)
     household_step(np.uint64(1), hh, places, params_from(values), np.array([[0.5]]),
-                   np.ones((1, 1)), np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                   np.ones((1, 1), dtype=np.float32), np.zeros(2, dtype=np.int64),
+                   np.zeros(0, dtype=np.int64),
                    np.zeros((1, 1), dtype=np.int32), np.zeros(n, dtype=np.uint8),
                    vital=vital, leavers=np.zeros(n, dtype=np.uint32))
     print("stats", _step.stats.cache_hits.total(), _step.stats.cache_misses.total())

@@ -3,7 +3,9 @@
 Fenced blocks marked ```` ```toml file=NAME ```` are written to NAME; ```` ```bash tutorial ````
 blocks run in bash (``-e``: every command must succeed) and ```` ```python tutorial ```` blocks
 in a fresh interpreter, in document order, in an empty folder that holds only a copy of the
-repository's ``scenarios/`` (the tutorial is written for the repository root).
+repository's ``scenarios/`` (the tutorial is written for the repository root). The run itself
+is in ``tests/test_wheel.py`` (with the installed wheel); this module parses the blocks and
+checks what the run shows.
 """
 
 from __future__ import annotations
@@ -12,14 +14,8 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
-
-#: Runs every command of the tutorial: outside `make test-fast`.
-pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL = ROOT / "docs" / "tutorial.md"
@@ -87,17 +83,19 @@ def test_the_tutorial_has_files_commands_and_python() -> None:
     assert kinds[0] == "file"  # the scenario is written before anything runs it
 
 
-def test_the_tutorial_runs_as_written(tmp_path: Path) -> None:
-    copy_scenarios(tmp_path)
-    outputs = run_tutorial(tmp_path, Path(sys.executable).parent, sys.executable)
+def check_tutorial_outputs(folder: Path, outputs: list[str]) -> None:
+    """What a reader of the tutorial sees, given the outputs of :func:`run_tutorial` in
+    ``folder``. (The tutorial runs once, with the installed wheel, in
+    ``tests/test_wheel.py``: the commands a user types, from a user's installation; running
+    it again with the development install took another minute of the suite.)"""
     text = "\n".join(outputs)
     assert re.search(r"^OK my_policy [0-9a-f]{64}$", text, re.MULTILINE), text
     assert "hukou urbanization in 2035:" in text
-    assert (tmp_path / "results" / "my_policy" / "manifest.json").is_file()
-    assert (tmp_path / "results" / "my_sweep" / "results.parquet").is_file()
+    assert (folder / "results" / "my_policy" / "manifest.json").is_file()
+    assert (folder / "results" / "my_sweep" / "results.parquet").is_file()
     # Rules for named places: checked, a wrong name refused, run on the census world.
     assert re.search(r"^OK my_cities [0-9a-f]{64}$", text, re.MULTILINE), text
     # Named at its position in the user's file, not in the list merged with china_census.toml.
     assert "timeline.2018.places[1].name: code 440100 is '广州市' in the census world" in text
-    assert (tmp_path / "results" / "my_cities" / "places.parquet").is_file()
+    assert (folder / "results" / "my_cities" / "places.parquet").is_file()
     assert "4 runs: 4 ok, 0 failed" in text

@@ -152,6 +152,10 @@ def _cast(field: InputField, value: Any) -> Any:
         # A list enters the kernels as a read-only float64 array (Numba's parallel loops
         # cannot take a record that holds a tuple).
         arr = np.array(value, dtype=np.float64)
+        if arr.ndim != 1:
+            # A scalar would make a 0-d array: a different Numba type, so every kernel taking
+            # the record would compile again (about 100 s for the household step).
+            raise ValueError(f"parameter {field.name!r} must be a list of numbers, got {value!r}")
         arr.flags.writeable = False
         return arr
     return field.kind(value)

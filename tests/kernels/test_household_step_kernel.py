@@ -65,6 +65,7 @@ def make_par(**values: Any) -> Any:
     base: dict[str, Any] = {name: 0.0 for name in PARAM_FIELDS}
     base.update(
         move_age=[0.0] * 4,
+        land_region=[0.0] * 4,
         distance_floor_km=50.0,
         size_reference=1.0,
         households_per_agent=1.0,
@@ -159,6 +160,7 @@ def run_step(
         access = np.tile(access, (n_places, 1))
     if grav is None:
         grav = np.cumsum(np.ones((n_places, n_places)), axis=1)
+    grav = np.asarray(grav, dtype=np.float32)  # the dtype of gravity_rows (exact here)
     if start is None:
         start, members = origin_index(hh, n_places)
     if net is None:
@@ -791,7 +793,7 @@ def _valid_inputs(n: int = 10, n_places: int = 3) -> dict[str, Any]:
         "places": make_places(make_pf([30.0] * n_places, [114.0] * n_places), make_pi(n_places)),
         "par": make_par(candidates=2),
         "access": np.full((n_places, 1), 0.5),
-        "grav_cdf": np.cumsum(np.ones((n_places, n_places)), axis=1),
+        "grav_cdf": np.cumsum(np.ones((n_places, n_places), dtype=np.float32), axis=1),
         "origin_start": np.zeros(n_places + 1, dtype=np.int64),
         "origin_members": np.zeros(0, dtype=np.int64),
         "net": np.zeros((n_places, n_places), dtype=np.int32),
@@ -836,6 +838,7 @@ def _places_with(**fields: Any) -> Any:
         ("access", np.array([0.5, 0.6, 0.7])),  # the old layout: one schedule for all places
         ("grav_cdf", np.ones((1, 4))),
         ("grav_cdf", np.ones((1, 3))),  # the old layout: one row per province
+        ("grav_cdf", np.cumsum(np.ones((3, 3)), axis=1)),  # float64: a second compilation
         ("netp", np.zeros((1, 2), dtype=np.int32)),
         ("guide", np.zeros((2, 65), dtype=np.uint16)),
         ("n_chunks", 0),
@@ -935,9 +938,10 @@ places = PlaceInputs(*(np.zeros(3, f.kind) for f in PLACE_FIELDS.values()))
 places = places._replace(quality=np.ones(3), employment=np.ones(3))
 values = dict.fromkeys(PARAM_FIELDS, 0.0)
 values.update(distance_floor_km=50.0, size_reference=1.0, move_base=1.0, move_age=[1.0] * 4,
+              land_region=[0.0] * 4,
               move_unemployed=1.0, households_per_agent=1.0, candidates=2)
 par = params_from(values)
-access = np.full((3, 1), 0.5); grav = np.cumsum(np.ones((3, 3)), axis=1)
+access = np.full((3, 1), 0.5); grav = np.cumsum(np.ones((3, 3), dtype=np.float32), axis=1)
 start = np.zeros(4, dtype=np.int64); members = np.zeros(0, dtype=np.int64)
 net = np.zeros((3, 3), dtype=np.int32); flag = np.zeros(20, dtype=np.uint8)
 try:

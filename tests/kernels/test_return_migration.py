@@ -130,6 +130,7 @@ def step(hh: dict[str, np.ndarray], par: Any, pl: Any = None, grav: Any = None) 
     pl = places() if pl is None else pl
     n_places = pl.quality.shape[0]
     grav = own_place_gravity(n_places) if grav is None else grav
+    grav = np.asarray(grav, dtype=np.float32)  # the dtype of gravity_rows (exact here)
     start, members = origin_index(hh, n_places)
     ages = L.MAX_AGE + 1
     mortality = np.zeros((2, ages))

@@ -197,7 +197,7 @@ def _step(hh: dict[str, np.ndarray], places: Any, par: Any) -> np.ndarray:
         places,
         par,
         np.full((2, 1), 0.5),
-        np.cumsum(np.ones((2, 2)), axis=1),
+        np.cumsum(np.ones((2, 2), dtype=np.float32), axis=1),
         start,
         members,
         np.zeros((2, 2), dtype=np.int32),

@@ -735,6 +735,9 @@ def _check_inputs(
         raise ValueError("access must give at least one year")
     if grav_cdf.shape != (n_places, n_places):
         raise ValueError("grav_cdf must have one row and one column per place")
+    if grav_cdf.dtype != np.float32:
+        # The rows of gravity_rows; another dtype would compile the kernel again (~100 s).
+        raise ValueError(f"grav_cdf must be float32 (gravity_rows), got {grav_cdf.dtype}")
     prov = places.province
     if n_places and prov.min() < 0:
         raise ValueError("province indices of the places must not be negative")
