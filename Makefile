@@ -45,10 +45,10 @@ demo: $(STAMP)
 
 # Two test processes, each test file in one of them (a file's module fixtures run once). A
 # fresh-clone run took 1,556 s of pytest this way against 2,513 s in one process (2026-12-02).
-# Two processes had made the Dask worker-death test miss its 300 s deadline (twice, 02:31):
-# while test helpers compiled the household step for two other argument types, the processes
-# rewrote its Numba cache index in turn, and a worker whose entry was lost compiled it again;
-# since the step has one signature (d5b08a1) that test takes about 47 s.
+# Two processes had made the Dask worker-death test miss its 300 s deadline (twice, 02:31),
+# most likely through recompilation: test helpers compiled the household step for two more
+# argument types, so the processes rewrote its Numba cache index in turn and a worker could
+# find its entry gone. Since the step has one signature (d5b08a1) that test took 47 s.
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=40
 
