@@ -376,7 +376,11 @@ def _step(
 ) -> np.ndarray:
     # The hot loop, long on purpose: both passes share the chunk bounds, the per-chunk counters
     # and the movers list, and a split would pass some thirty arrays per call (the helpers it
-    # calls per household are inlined for the same reason, see ``JIT_INLINE``).
+    # calls per household are inlined for the same reason, see ``JIT_INLINE``). Nor can a pass's
+    # body be a serial kernel called once per chunk, although that compiles in half the time:
+    # the step then ran 2.1 times slower (2026-12-02), most likely because Numba compiles a
+    # parallel loop's body with its arrays marked as not aliasing each other and an ordinary
+    # kernel without.
     n = place.shape[0]
     counts, n_movers = _chunk_counters(n_chunks)
     # The head's age at the decision of each household listed in ``movers``, at the same
@@ -620,10 +624,21 @@ def _chunk_counters(n_chunks: int) -> tuple[np.ndarray, np.ndarray]:
 def _chunk_totals(counts: np.ndarray, flows: np.ndarray, flows_out: np.ndarray) -> np.ndarray:
     """Sum the chunks' province flows into ``flows_out`` and return the summed counters; in
     chunk order, of integers, so the totals do not depend on the chunks or the threads."""
-    flows_out[:, :, :] = flows[0]
-    for c in range(1, flows.shape[0]):
-        flows_out += flows[c]
-    return counts[:, : L.N_COUNT].sum(axis=0)
+    # Plain loops: NumPy's axis sum and broadcast ``+=`` compile to generic implementations
+    # that took 7-8 s of the first run's compilation (measured with Numba's compile events).
+    n_prov, _, n_flow = flows_out.shape
+    for a in range(n_prov):
+        for b in range(n_prov):
+            for f in range(n_flow):
+                total = flows[0, a, b, f]
+                for c in range(1, flows.shape[0]):
+                    total += flows[c, a, b, f]
+                flows_out[a, b, f] = total
+    totals = np.zeros(L.N_COUNT, dtype=np.int64)
+    for c in range(counts.shape[0]):
+        for k in range(L.N_COUNT):
+            totals[k] += counts[c, k]
+    return totals
 
 
 @njit(**JIT_INLINE)
