@@ -17,18 +17,21 @@ unexport PYTHONDONTWRITEBYTECODE
 
 setup: $(STAMP)
 
+# --no-compile: pip would byte-compile every module of every dependency, most of which nothing
+# here imports (installing the wheel's dependencies: 132 s against 47 s without); Python
+# compiles the modules a run imports when it first imports them.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "urbsim needs Python >= 3.12 (mesa 3.5); found " + sys.version.split()[0]'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet --no-compile -e ".[test]"
 	@touch $(STAMP)
 
 # The versions behind the committed results: `urbsim reproduce` warns when they differ.
 setup-locked:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "urbsim needs Python >= 3.12 (mesa 3.5); found " + sys.version.split()[0]'
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -r requirements.lock -e .
+	$(PY) -m pip install --quiet --no-compile -r requirements.lock -e .
 	@touch $(STAMP)
 
 lock: $(STAMP)
