@@ -10,7 +10,9 @@ only, 2016-2019 predicted) and ``RESULTS/scale_noise.csv``, and writes into RESU
   (:mod:`urbsim.analysis.report`; a number typed into the template stops the script);
 * ``figures/fit.png``: official values against the runs of both fits' ensembles (mean and
   2.5-97.5 % range), the held-out years shaded;
-* ``figures/profiles.png``: the full fit's profile of every parameter (``full/profiles.csv``).
+* ``figures/profiles.png``: the full fit's profile of every parameter (``full/profiles.csv``);
+* ``external_checks.csv``: published behavioural quantities the fit does not target
+  (``external_checks.csv`` of this folder) against what the ensemble's sets imply.
 
 Usage: python experiments/calibration/report.py RESULTS
 """
@@ -78,6 +80,26 @@ def summary(
         "constrained": int(parameters["constrained"].sum()),
     }
     return pd.DataFrame({"value": rows}).rename_axis("quantity")
+
+
+def external_checks(checks: pd.DataFrame, ensemble: pd.DataFrame) -> pd.DataFrame:
+    """Each published quantity (a ratio of two parameters) against its distribution over the
+    ensemble's sets: median, 5 and 95 % quantiles, and whether the published value lies
+    inside that range (``published_inside``)."""
+    rows = []
+    for c in checks.itertuples(index=False):
+        ratio = ensemble[c.numerator] / ensemble[c.denominator]
+        lo, mid, hi = ratio.quantile([0.05, 0.5, 0.95])
+        rows.append({
+            "check": c.check,
+            "published": float(c.published),
+            "ensemble_median": float(mid),
+            "ensemble_q05": float(lo),
+            "ensemble_q95": float(hi),
+            "published_inside": bool(lo <= c.published <= hi),
+            "meaning": c.meaning,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def draw_profiles(profiles: pd.DataFrame, parameters: pd.DataFrame, folder: Path) -> Path:
@@ -159,6 +181,8 @@ def main() -> int:
     parameters = pd.read_csv(res / "full" / "parameters.csv", keep_default_na=False)
     verification = pd.read_csv(res / "full" / "verification.csv")
     summ = summary(table, waves, ensemble, parameters, verification)
+    checks = external_checks(pd.read_csv(HERE / "external_checks.csv", comment="#"), ensemble)
+    checks.to_csv(res / "external_checks.csv", index=False, float_format="%.6g")
     summ.to_csv(res / "summary.csv", float_format="%.6g")
     tables = {
         "summary": summ,
@@ -168,6 +192,7 @@ def main() -> int:
         "noise": pd.read_csv(res / "scale_noise.csv").set_index("target"),
         "loo": pd.read_csv(res / "full" / "emulator_loo.csv"),
         "timing": pd.read_csv(res / "full" / "timing.csv"),
+        "checks": checks.set_index("check"),
     }
     (res / "figures").mkdir(exist_ok=True)
     draw_fit(full, oos, res / "figures")

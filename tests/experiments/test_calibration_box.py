@@ -97,3 +97,24 @@ def test_the_wave_1_design_of_the_box_is_a_valid_sweep(tmp_path: Path) -> None:
     (tmp_path / "sweep.toml").write_text(text, encoding="utf-8")
     plan = plan_sweep(tmp_path / "sweep.toml", check_memory=False)
     assert plan.n_runs == 2 * x.shape[0]
+
+
+def test_external_checks_name_box_parameters_and_a_source(box_table: pd.DataFrame) -> None:
+    checks = pd.read_csv(HERE / "external_checks.csv", comment="#")
+    assert checks["check"].is_unique and (checks["published"] > 0).all()
+    params = set(box_table["parameter"])
+    assert set(checks["numerator"]) <= params and set(checks["denominator"]) <= params
+    assert checks["source"].str.len().min() > 40
+
+
+def test_external_check_quantiles_on_a_hand_computed_ensemble() -> None:
+    report = _module("report")
+    checks = pd.DataFrame({"check": ["c"], "numerator": ["a"], "denominator": ["b"],
+                           "published": [1.5], "meaning": ["m"]})  # fmt: skip
+    # Ratios 1, 2, ..., 21: median 11, 5 % quantile 2, 95 % quantile 20 (linear interpolation).
+    ensemble = pd.DataFrame({"a": np.arange(1.0, 22.0) * 2.0, "b": np.full(21, 2.0)})
+    row = report.external_checks(checks, ensemble).iloc[0]
+    assert (row["ensemble_median"], row["ensemble_q05"], row["ensemble_q95"]) == (11.0, 2.0, 20.0)
+    assert not row["published_inside"]  # 1.5 < 2
+    inside = report.external_checks(checks.assign(published=[3.0]), ensemble).iloc[0]
+    assert inside["published_inside"]
