@@ -118,3 +118,19 @@ def test_external_check_quantiles_on_a_hand_computed_ensemble() -> None:
     assert not row["published_inside"]  # 1.5 < 2
     inside = report.external_checks(checks.assign(published=[3.0]), ensemble).iloc[0]
     assert inside["published_inside"]
+
+
+def test_external_check_takes_a_parameter_the_fit_held_fixed_from_the_scenario() -> None:
+    report = _module("report")
+    checks = pd.DataFrame({"check": ["c"], "numerator": ["behaviour.beta_distance"],
+                           "denominator": ["behaviour.beta_income"], "published": [1.5],
+                           "meaning": ["m"]})  # fmt: skip
+    income = report.base_value("behaviour.beta_income")
+    # The fit varied beta_distance only: the ratio divides by the scenario's beta_income.
+    ensemble = pd.DataFrame({"behaviour.beta_distance": [1.0, 2.0, 3.0]})
+    row = report.external_checks(checks, ensemble).iloc[0]
+    assert row["ensemble_median"] == pytest.approx(2.0 / income)
+    # Neither varied: every set has the scenario's ratio.
+    fixed = report.external_checks(checks, pd.DataFrame({"x": [0.0, 1.0]})).iloc[0]
+    ratio = report.base_value("behaviour.beta_distance") / income
+    assert fixed["ensemble_q05"] == fixed["ensemble_q95"] == pytest.approx(ratio)
