@@ -20,6 +20,7 @@ Usage: python experiments/calibration/report.py RESULTS
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -32,8 +33,10 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from urbsim import load_scenario
 from urbsim.analysis.report import write_readme
 from urbsim.plots import figure_style, save_figure
+from urbsim.scenario.schema import Scenario
 
 HERE = Path(__file__).resolve().parent
 LAST_FIT_OOS = 2015
@@ -82,12 +85,16 @@ def summary(
     return pd.DataFrame({"value": rows}).rename_axis("quantity")
 
 
+@functools.cache
+def _census_scenario() -> Scenario:
+    """``scenarios/china_census.toml``, validated once per process."""
+    return load_scenario(HERE.parents[1] / "scenarios" / "china_census.toml").scenario
+
+
 def base_value(parameter: str) -> float:
     """``parameter`` (``section.field``) in ``scenarios/china_census.toml``: the value every run
     of the fit used when the box does not vary it."""
-    from urbsim import load_scenario
-
-    scenario = load_scenario(HERE.parents[1] / "scenarios" / "china_census.toml").scenario
+    scenario = _census_scenario()
     section, field = parameter.split(".")
     return float(getattr(getattr(scenario, section), field))
 
