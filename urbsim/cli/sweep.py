@@ -188,6 +188,14 @@ def reproduce(
         bool,
         typer.Option("--update", help="Regenerate the committed results in place instead."),
     ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="With --update: continue the last update of this experiment that was killed, "
+            "keeping its finished steps and runs.",
+        ),
+    ] = False,
     keep: Annotated[
         bool, typer.Option("--keep", help="Keep the rerun's temporary folder.")
     ] = False,
@@ -217,6 +225,7 @@ def reproduce(
         ok, diffs = run_reproduce(
             experiment,
             update=update,
+            resume=resume,
             keep=keep,
             options=options,
             log=log,

@@ -43,7 +43,9 @@ _VERSIONED = ("mesa", "numpy", "numba", "pandas", "pyarrow", "seaborn", "pydanti
 # ---------------------------------------------------------------------------------------------
 # Atomic folders
 # ---------------------------------------------------------------------------------------------
-def replace_dir(out_dir: Path, fill: Callable[[Path], None]) -> Path:
+def replace_dir(
+    out_dir: Path, fill: Callable[[Path], None], *, start_from: Path | None = None
+) -> Path:
     """Build a folder with ``fill`` in a temporary sibling, then swap it in for ``out_dir``.
 
     Parameters
@@ -52,6 +54,10 @@ def replace_dir(out_dir: Path, fill: Callable[[Path], None]) -> Path:
         The folder to create or replace.
     fill
         Writes the folder's content into the (existing, empty) folder it is given.
+    start_from
+        A temporary sibling left by an interrupted build (a killed process's): renamed to this
+        process's temporary folder and given to ``fill`` with what it holds, instead of an
+        empty folder. The caller checks that it is one and that its process is gone.
 
     Returns
     -------
@@ -75,9 +81,12 @@ def replace_dir(out_dir: Path, fill: Callable[[Path], None]) -> Path:
     aside = parent / f".{out_dir.name}.old-{os.getpid()}"
     # Left over from a crashed run of a process that had the same id: not ours to keep.
     for stale in (tmp, aside):
-        if stale.exists():
+        if stale.exists() and stale != start_from:
             shutil.rmtree(stale)
-    tmp.mkdir()
+    if start_from is None:
+        tmp.mkdir()
+    elif start_from != tmp:
+        Path(start_from).rename(tmp)
     try:
         fill(tmp)
         if out_dir.exists():

@@ -41,6 +41,7 @@ from pydantic import Field, ValidationError
 from urbsim.output import (
     OutputError,
     check_replaceable,
+    read_marker,
     replace_dir,
     table_hash,
     write_marker,
@@ -65,6 +66,8 @@ from urbsim.sweep.spec import SweepError
 EXPERIMENT_FILE: Final[str] = "experiment.toml"
 #: Written into the results folder: the experiment's hash, its steps and every table's hash.
 EXPERIMENT_MANIFEST: Final[str] = "experiment.json"
+#: Inside a build folder: the steps finished so far (removed when the last one is done).
+PROGRESS_FILE: Final[str] = ".urbsim-steps.json"
 #: Exact versions of every installed distribution behind the committed results (repo root).
 LOCK_FILE: Final[str] = "requirements.lock"
 #: Distributions whose version can change a result's last digits or a figure's pixels: a
@@ -238,8 +241,16 @@ def run_steps(
     target: Path,
     options: SweepOptions,
     log: Callable[[str], None],
+    resume: bool = False,
 ) -> None:
     """Run every step of an experiment, writing into ``target``; stop at the first failure.
+
+    After each step its description is recorded in ``target/.urbsim-steps.json`` (removed
+    when the last step is done): a build of ``target`` that was killed is continued by calling
+    this again on the same folder, which keeps the steps recorded as finished, resumes the
+    sweep steps (their finished runs are read back) and runs a script step that was
+    interrupted again from its start (the calibration's scripts resume their own sweeps).
+    ``resume`` resumes sweeps in ``target`` even without a record.
 
     Raises
     ------
@@ -248,12 +259,19 @@ def run_steps(
     """
     target.mkdir(parents=True, exist_ok=True)
     n = len(exp.spec.steps)
+    done = finished_steps(target)
+    resuming = bool(done) or resume
     with contextlib.chdir(exp.root):
         for i, step in enumerate(exp.spec.steps):
             name = f"step {i + 1}/{n} ({_describe(step)})"
+            if i < len(done) and done[i] == _step_key(step):
+                log(f"{name}: finished before the interruption, kept")
+                continue
+            # A recorded step that no longer matches: it and everything after it run again.
+            del done[i:]
             log(name)
             if isinstance(step, SweepStep):
-                _run_sweep_step(exp, step, target, options, log, name)
+                _run_sweep_step(exp, step, target, options, log, name, resuming)
             elif isinstance(step, PlotSweepStep):
                 from urbsim.plots.sweep import draw_figures
 
@@ -270,6 +288,33 @@ def run_steps(
                 }
                 (target / step.out).mkdir(parents=True, exist_ok=True)
                 _call([_substitute(arg, subs) for arg in step.command], exp.root, name)
+            done.append(_step_key(step))
+            _write_progress(target, done)
+    # The record of finished steps is the build's, not a result.
+    (target / PROGRESS_FILE).unlink(missing_ok=True)
+
+
+def _step_key(step: Any) -> str:
+    # Every field of the step: a step edited in any way since the interruption runs again.
+    return json.dumps(step.model_dump(mode="json"), sort_keys=True)
+
+
+def finished_steps(target: Path) -> list[str]:
+    """The steps an interrupted build of ``target`` finished, in order (each as the JSON of
+    its fields); empty when it has no record or an unreadable one."""
+    try:
+        data = json.loads((target / PROGRESS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    steps = data.get("finished") if isinstance(data, dict) else None
+    return [s for s in steps if isinstance(s, str)] if isinstance(steps, list) else []
+
+
+def _write_progress(target: Path, done: list[str]) -> None:
+    # Written whole, then renamed: a kill between two steps leaves the old record or the new.
+    tmp = target / f"{PROGRESS_FILE}.tmp"
+    tmp.write_text(json.dumps({"finished": done}, indent=2), encoding="utf-8")
+    tmp.replace(target / PROGRESS_FILE)
 
 
 def _run_sweep_step(
@@ -279,6 +324,7 @@ def _run_sweep_step(
     options: SweepOptions,
     log: Callable[[str], None],
     name: str,
+    resume: bool = False,
 ) -> None:
     from urbsim.sweep.driver import run_sweep
 
@@ -289,7 +335,8 @@ def _run_sweep_step(
         workers=options.workers,
         threads=options.threads,
         scheduler=options.scheduler,
-        force=True,
+        resume=resume,
+        force=not resume,
         log=log,
     )
     if outcome.missing:
@@ -424,18 +471,67 @@ def lock_warnings(root: Path) -> list[str]:
     return lines
 
 
-def _update(exp: Experiment, options: SweepOptions, log: Callable[[str], None]) -> None:
-    """Run the steps into a marked temporary folder that then replaces ``results/<name>/``."""
+def interrupted_updates(exp: LoadedExperiment) -> list[Path]:
+    """Temporary folders of updates of ``exp`` whose process is gone, newest first.
+
+    ``urbsim reproduce --update`` builds ``results/.<name>.tmp-<pid>`` and deletes it on any
+    error it sees; a process killed from outside (a closed session, the OOM killer) leaves it.
+    Only a folder marked by an update of the same experiment file (the marker's identity is
+    its sha256) whose process no longer runs is listed.
+    """
+    found = []
+    for folder in exp.results.parent.glob(f".{exp.results.name}.tmp-*"):
+        pid = folder.name.rpartition("-")[2]
+        marker = read_marker(folder)
+        if not folder.is_dir() or not pid.isdigit() or marker is None:
+            continue
+        if marker.get("kind") != "experiment" or marker.get("identity") != exp.sha256:
+            continue
+        if not _process_gone(int(pid)):
+            continue
+        found.append(folder)
+    return sorted(found, key=lambda f: f.stat().st_mtime, reverse=True)
+
+
+def _process_gone(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _update(
+    exp: LoadedExperiment, options: SweepOptions, log: Callable[[str], None], resume: bool
+) -> None:
+    """Run the steps into a marked temporary folder that then replaces ``results/<name>/``
+    (with ``resume``, the newest interrupted one: :func:`interrupted_updates`)."""
     # results/<name>/ is committed on purpose: --update is the one command that may replace
     # tracked files, and only in the experiment's own results folder.
     check_replaceable(exp.results, "experiment", allow_tracked=True)
+    start = None
+    if resume:
+        found = interrupted_updates(exp)
+        if not found:
+            raise OutputError(
+                f"{exp.results.parent}: no interrupted update of {exp.name} to resume (a "
+                f"folder .{exp.results.name}.tmp-<pid> of this experiment file whose process "
+                "is gone); run without --resume"
+            )
+        start = found[0]
+        kept = len(finished_steps(start))
+        log(f"resuming {start} ({kept} of {len(exp.spec.steps)} steps finished)")
 
     def fill(tmp: Path) -> None:
         write_marker(tmp, "experiment", exp.sha256)
-        run_steps(exp, tmp, options, log)
+        run_steps(exp, tmp, options, log, resume=resume)
         write_experiment_manifest(exp, tmp)
 
-    replace_dir(exp.results, fill)
+    replace_dir(exp.results, fill, start_from=start)
     log(f"updated {exp.results}")
 
 
@@ -443,6 +539,7 @@ def reproduce(
     folder: str | Path,
     *,
     update: bool = False,
+    resume: bool = False,
     keep: bool = False,
     options: SweepOptions | None = None,
     log: Callable[[str], None] = print,
@@ -457,6 +554,9 @@ def reproduce(
         The experiment folder (or its ``experiment.toml``).
     update
         Regenerate the committed results in place instead of comparing.
+    resume
+        With ``update``: continue the newest update of this experiment that was killed, in
+        its temporary folder (:func:`interrupted_updates`, :func:`run_steps`).
     keep
         Keep the rerun's temporary folder (its path is logged).
     options
@@ -489,8 +589,10 @@ def reproduce(
     options = options or SweepOptions()
     for line in lock_warnings(exp.root):
         (warn or log)(line)
+    if resume and not update:
+        raise OutputError("--resume continues an interrupted --update; pass both")
     if update:
-        _update(exp, options, log)
+        _update(exp, options, log, resume)
         return True, []
     if not find_tables(exp.results):
         raise OutputError(
@@ -525,7 +627,9 @@ __all__ = [
     "SweepOptions",
     "Tolerance",
     "compare_tables",
+    "finished_steps",
     "format_diffs",
+    "interrupted_updates",
     "load_experiment",
     "lock_warnings",
     "reproduce",
