@@ -108,10 +108,23 @@ def test_resume_ignores_other_experiments_and_live_processes(killed: tuple[Path,
 
 def test_a_changed_step_and_those_after_it_run_again(killed: tuple[Path, Path]) -> None:
     root, tmp = killed
-    (tmp / PROGRESS_FILE).write_text(json.dumps({"finished": ["{}"]}))
+    record = json.loads((tmp / PROGRESS_FILE).read_text())
+    (tmp / PROGRESS_FILE).write_text(json.dumps({**record, "finished": ["{}"]}))
     result = CliRunner().invoke(app, ["reproduce", str(root / "experiments" / "two"),
                                       "--update", "--resume"])  # fmt: skip
     assert result.exit_code == 0, result.output
+    assert (root / "count").read_text() == "2"
+
+
+def test_a_changed_experiment_file_reruns_every_step(killed: tuple[Path, Path]) -> None:
+    """A script of the experiment folder edited since the interruption: the record is not
+    trusted, every step runs again."""
+    root, _ = killed
+    (root / "experiments" / "two" / "helper.py").write_text("# new\n")
+    result = CliRunner().invoke(app, ["reproduce", str(root / "experiments" / "two"),
+                                      "--update", "--resume"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "0 of 2 steps finished" in result.output
     assert (root / "count").read_text() == "2"
 
 

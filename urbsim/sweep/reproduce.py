@@ -245,12 +245,14 @@ def run_steps(
 ) -> None:
     """Run every step of an experiment, writing into ``target``; stop at the first failure.
 
-    After each step its description is recorded in ``target/.urbsim-steps.json`` (removed
-    when the last step is done): a build of ``target`` that was killed is continued by calling
-    this again on the same folder, which keeps the steps recorded as finished, resumes the
-    sweep steps (their finished runs are read back) and runs a script step that was
-    interrupted again from its start (the calibration's scripts resume their own sweeps).
-    ``resume`` resumes sweeps in ``target`` even without a record.
+    After each step it is recorded in ``target/.urbsim-steps.json`` (removed when the last
+    step is done) with a hash of the experiment folder's files: a build of ``target`` that was
+    killed is continued by calling this again on the same folder, which keeps the steps
+    recorded as finished (all of them run again if a file of the experiment folder changed
+    since, a script or ``box.csv``), resumes the sweep steps (their finished runs are read
+    back; a sweep whose file changed is refused by the sweep driver) and runs a script step
+    that was interrupted again from its start (the calibration's scripts resume their own
+    sweeps). ``resume`` resumes sweeps in ``target`` even without a record.
 
     Raises
     ------
@@ -259,7 +261,8 @@ def run_steps(
     """
     target.mkdir(parents=True, exist_ok=True)
     n = len(exp.spec.steps)
-    done = finished_steps(target)
+    files = _folder_hash(exp.folder)
+    done = finished_steps(target, files)
     resuming = bool(done) or resume
     with contextlib.chdir(exp.root):
         for i, step in enumerate(exp.spec.steps):
@@ -289,7 +292,7 @@ def run_steps(
                 (target / step.out).mkdir(parents=True, exist_ok=True)
                 _call([_substitute(arg, subs) for arg in step.command], exp.root, name)
             done.append(_step_key(step))
-            _write_progress(target, done)
+            _write_progress(target, done, files)
     # The record of finished steps is the build's, not a result.
     (target / PROGRESS_FILE).unlink(missing_ok=True)
 
@@ -299,21 +302,34 @@ def _step_key(step: Any) -> str:
     return json.dumps(step.model_dump(mode="json"), sort_keys=True)
 
 
-def finished_steps(target: Path) -> list[str]:
+def _folder_hash(folder: Path) -> str:
+    """sha256 over the names and bytes of every file under ``folder`` (caches left out)."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def finished_steps(target: Path, files: str | None = None) -> list[str]:
     """The steps an interrupted build of ``target`` finished, in order (each as the JSON of
-    its fields); empty when it has no record or an unreadable one."""
+    its fields); empty when it has no record, an unreadable one, or (given ``files``, the
+    experiment folder's hash now) one made with other experiment files."""
     try:
         data = json.loads((target / PROGRESS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
-    steps = data.get("finished") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or (files is not None and data.get("files") != files):
+        return []
+    steps = data.get("finished")
     return [s for s in steps if isinstance(s, str)] if isinstance(steps, list) else []
 
 
-def _write_progress(target: Path, done: list[str]) -> None:
+def _write_progress(target: Path, done: list[str], files: str) -> None:
     # Written whole, then renamed: a kill between two steps leaves the old record or the new.
     tmp = target / f"{PROGRESS_FILE}.tmp"
-    tmp.write_text(json.dumps({"finished": done}, indent=2), encoding="utf-8")
+    tmp.write_text(json.dumps({"files": files, "finished": done}, indent=2), encoding="utf-8")
     tmp.replace(target / PROGRESS_FILE)
 
 
@@ -523,7 +539,7 @@ def _update(
                 "is gone); run without --resume"
             )
         start = found[0]
-        kept = len(finished_steps(start))
+        kept = len(finished_steps(start, _folder_hash(exp.folder)))
         log(f"resuming {start} ({kept} of {len(exp.spec.steps)} steps finished)")
 
     def fill(tmp: Path) -> None:
