@@ -80,6 +80,7 @@ def test_a_killed_update_is_resumed_from_its_finished_steps(killed: tuple[Path, 
     assert result.exit_code == 0, result.output
     assert "resuming" in result.output and "1 of 2 steps finished" in result.output
     assert "finished before the interruption, kept" in result.output
+    assert f"writing into {tmp.with_name('.two.tmp-')}" in result.output
     # Step 1 did not run again; step 2 did; the folder became the results, whole.
     assert (root / "count").read_text() == "1"
     results = root / "results" / "two"

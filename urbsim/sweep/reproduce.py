@@ -544,6 +544,8 @@ def _update(
 
     def fill(tmp: Path) -> None:
         write_marker(tmp, "experiment", exp.sha256)
+        # A long update may be killed from outside; the folder is what --resume continues.
+        log(f"writing into {tmp} (if this process is killed, --update --resume continues it)")
         run_steps(exp, tmp, options, log, resume=resume)
         write_experiment_manifest(exp, tmp)
 
