@@ -495,6 +495,9 @@ def interrupted_updates(exp: LoadedExperiment) -> list[Path]:
     Only a folder marked by an update of the same experiment file (the marker's identity is
     its sha256) whose process no longer runs is listed.
     """
+    # The sweep workers' liveness check (a zombie, dead but not reaped, counts as gone).
+    from urbsim.sweep.executors import _exists
+
     found = []
     for folder in exp.results.parent.glob(f".{exp.results.name}.tmp-*"):
         pid = folder.name.rpartition("-")[2]
@@ -503,22 +506,10 @@ def interrupted_updates(exp: LoadedExperiment) -> list[Path]:
             continue
         if marker.get("kind") != "experiment" or marker.get("identity") != exp.sha256:
             continue
-        if not _process_gone(int(pid)):
+        if _exists(int(pid)):
             continue
         found.append(folder)
     return sorted(found, key=lambda f: f.stat().st_mtime, reverse=True)
-
-
-def _process_gone(pid: int) -> bool:
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def _update(
