@@ -133,15 +133,27 @@ def _arm_forkserver() -> None:
         return
     if os.getppid() == int(driver):
         die_with_parent(int(driver))
-    elif not _exists(int(driver)) or os.getppid() == 1:
+    elif not process_exists(int(driver)) or os.getppid() == 1:
         # The driver died while this forkserver was importing its preload: a fork request it
         # sent may still be queued, and the child would hold the forkserver's "alive" pipe
         # open, keeping both alive for ever. Nobody needs this forkserver: end it.
         os._exit(1)
 
 
-def _exists(pid: int) -> bool:
-    """Whether a process runs (a zombie, dead but not yet reaped, does not)."""
+def process_exists(pid: int) -> bool:
+    """Whether a process runs.
+
+    Parameters
+    ----------
+    pid : int
+        Process id.
+
+    Returns
+    -------
+    bool
+        True while the process runs; False once it has exited, including a zombie (dead but not
+        yet reaped by its parent), which ``os.kill(pid, 0)`` alone would count as alive.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

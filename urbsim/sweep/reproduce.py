@@ -496,7 +496,7 @@ def interrupted_updates(exp: LoadedExperiment) -> list[Path]:
     its sha256) whose process no longer runs is listed.
     """
     # The sweep workers' liveness check (a zombie, dead but not reaped, counts as gone).
-    from urbsim.sweep.executors import _exists
+    from urbsim.sweep.executors import process_exists
 
     found = []
     for folder in exp.results.parent.glob(f".{exp.results.name}.tmp-*"):
@@ -506,7 +506,7 @@ def interrupted_updates(exp: LoadedExperiment) -> list[Path]:
             continue
         if marker.get("kind") != "experiment" or marker.get("identity") != exp.sha256:
             continue
-        if _exists(int(pid)):
+        if process_exists(int(pid)):
             continue
         found.append(folder)
     return sorted(found, key=lambda f: f.stat().st_mtime, reverse=True)
