@@ -35,9 +35,10 @@ def case():  # type: ignore[no-untyped-def]
 
 def test_full_logit_covers_every_alternative_once(case) -> None:  # type: ignore[no-untyped-def]
     alternatives, p = full_logit_probabilities(case.inputs, case.households, 0)
-    # Stay (urban zone of place 0), home (rural zone of place 5, land), every other urban zone.
-    assert alternatives[:2] == [(0, URBAN), (5, RURAL)]
-    assert sorted(alternatives[2:]) == [(j, URBAN) for j in range(1, 8)]
+    # Stay (urban zone of place 0), home (rural zone of place 5, land), the home town (urban
+    # zone of place 5), every other urban zone.
+    assert alternatives[:3] == [(0, URBAN), (5, RURAL), (5, URBAN)]
+    assert sorted(alternatives[3:]) == [(j, URBAN) for j in (1, 2, 3, 4, 6, 7)]
     assert p.sum() == pytest.approx(1.0)
     # A case where the choice is not one-sided: stay and at least three places matter.
     assert (p > 0.01).sum() >= 4 and p.max() < 0.7

@@ -194,30 +194,38 @@ def test_missing_outputs_names_the_columns() -> None:
     assert np.isfinite([t.observed for t in build_targets()]).all()
 
 
-def test_the_workers_index_discrepancy_is_the_measured_drift_of_their_share() -> None:
-    from urbsim.analysis.targets import _worker_share_drift
+def test_the_workers_index_compares_the_models_out_migrant_workers() -> None:
+    """Growth of the model's out-migrant workers (not of all floating persons) against the
+    survey's, with the stated discrepancy in every year."""
+    workers = [t for t in build_targets() if t.name == "outmigrant_workers_index"]
+    assert [t.year for t in workers] == list(range(2011, 2020))
+    assert {t.quantity for t in workers} == {Quantity("index", ("outmigrant_workers",), 2010)}
+    assert {t.discrepancy_sd for t in workers} == {0.03}
+    # 2019: 174.25 million against 153.35 million in 2010.
+    assert workers[-1].observed == pytest.approx(17425.0 / 15335.0)
 
-    data = {
-        ("migrant_workers_outmigrant", 2010): 100.0,
-        ("pop_separated_from_hukou_census2010", 2010): 200.0,
-        ("migrant_workers_outmigrant", 2011): 110.0,  # workers +10 %, persons away +5 %
-        ("pop_separated_from_hukou_NBS", 2011): 210.0,
-        ("migrant_workers_outmigrant", 2012): 104.0,  # workers +4 %, persons away +30 %
-        ("pop_separated_from_hukou_NBS", 2012): 260.0,
-        ("migrant_workers_outmigrant", 2013): 120.0,  # no persons-away figure: not counted
-    }
 
-    def get(indicator: str, year: int) -> float | None:
-        return data.get((indicator, year))
-
-    assert _worker_share_drift(get, 2010) == 0.0
-    # 2011: 1.10 / 1.05 - 1 = 0.047619; 2012: 1.04 / 1.30 - 1 = -0.2.
-    assert _worker_share_drift(get, 2011) == pytest.approx(1.10 / 1.05 - 1.0)
-    assert _worker_share_drift(get, 2012) == pytest.approx(0.2)
-    assert _worker_share_drift(get, 2013) == pytest.approx(0.2)
-    # In the packaged targets: the stated 0.03 until the measured drift is larger, which uses
-    # no year after the target's (the out-of-sample fit sees nothing of 2016-2019).
-    sd = {t.year: t.discrepancy_sd for t in build_targets() if t.name == "outmigrant_workers_index"}
-    assert sd[2011] == pytest.approx(0.03) and sd[2014] > 0.03
-    assert sd[2015] == pytest.approx(sd[2014])
-    assert sd[2019] > sd[2018]
+def test_return_rate_by_hand() -> None:
+    """Returns of 2011-2015 over the floating persons at the start of each year."""
+    national = pd.DataFrame(
+        {"year": range(2010, 2016), "return_migrants": [9.0, 1.0, 2.0, 3.0, 4.0, 5.0],
+         "floating_population": [100.0, 50.0, 50.0, 100.0, 200.0, 1e9]}
+    )  # fmt: skip
+    rate = Quantity("period_rate", ("return_migrants", "floating_population"), 2011)
+    # (1 + 2 + 3 + 4 + 5) / (100 + 50 + 50 + 100 + 200): the 2010 returns and 2015 stock unused.
+    assert model_value(_target(rate, 2015), national) == pytest.approx(15.0 / 500.0)
+    assert model_value(_target(rate, 2011), national) == pytest.approx(1.0 / 100.0)
+    assert rate.describe() == (
+        "sum of return_migrants over 2011..year / sum of floating_population over 2010..year-1"
+    )
+    with pytest.raises(KeyError, match="no year \\[2009\\]"):
+        model_value(_target(Quantity("period_rate", rate.columns, 2010), 2011), national)
+    with pytest.raises(ValueError, match="a flow and a stock"):
+        Quantity("period_rate", ("return_migrants",), 2011)
+    with pytest.raises(ValueError, match="a flow and a stock"):
+        Quantity("period_rate", rate.columns)
+    # The packaged target: about 3 % a year, from studies (named as its source), fitted in both
+    # the full and the out-of-sample fit.
+    (target,) = [t for t in build_targets() if t.name == "return_rate"]
+    assert (target.year, target.observed, target.tolerance) == (2015, 0.03, 0.015)
+    assert target.quantity == rate and "Bai, Wang and Zhang (2018)" in target.source

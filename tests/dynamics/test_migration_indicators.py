@@ -82,6 +82,11 @@ def _plain_migrant_counts(world: World) -> np.ndarray:
             continue
         out[j, M.M_OTHER_PROVINCE if prov[o] != prov[j] else M.M_OTHER_COUNTY] += p
         out[j, M.M_HEAD_AGE0 + int(hh.age_group()[i])] += p
+        if hh.hukou_type[i] == 0:
+            # Every person by age: the adults at the head's, the children at their bits'.
+            kid_ages = [a for a in range(32) if int(hh.kids[i]) >> a & 1]
+            ages = [int(hh.head_age[i])] * (p - len(kid_ages)) + kid_ages
+            out[j, M.M_WORKERS] += sum(16 <= a <= 64 for a in ages)
     return out
 
 
@@ -97,6 +102,26 @@ def test_migrant_stocks_match_a_plain_count(tiny_world: Callable[..., World], se
     assert got[:, M.M_OTHER_PROVINCE].sum() > 0 and got[:, M.M_OTHER_COUNTY].sum() > 0
     np.testing.assert_array_equal(got[:, :2].sum(axis=1), floating)
     np.testing.assert_array_equal(got[:, M.M_HEAD_AGE0 :].sum(axis=1), floating)
+    # Workers: some, never more than the floating persons.
+    assert 0 < got[:, M.M_WORKERS].sum() and (got[:, M.M_WORKERS] <= floating).all()
+
+
+@pytest.mark.parametrize(
+    ("persons", "head_age", "kid_ages", "expected"),
+    [
+        (5, 40, (3, 17, 20), 4),  # two adults of 40 and the children of 17 and 20
+        (3, 65, (30,), 1),  # adults past 64 do not count, their child of 30 does
+        (1, 16, (), 1),  # the first working age
+        (1, 15, (), 0),  # a head under 16 (heading the household after its adults died)
+        (2, 64, (), 2),  # the last working age
+        (4, 70, (15, 16), 1),  # only the child of 16
+    ],
+)
+def test_working_age_persons_by_hand(
+    persons: int, head_age: int, kid_ages: tuple[int, ...], expected: int
+) -> None:
+    kids = sum(1 << a for a in kid_ages)
+    assert M.working_age_persons(persons, head_age, kids) == expected
 
 
 def test_migrant_count_rejects_a_wrong_province_array(tiny_world: Callable[..., World]) -> None:

@@ -301,12 +301,12 @@ def _three_places() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     pf = make_pf(
         THREE_LAT,
         THREE_LON,
-        loginc_urban=[10.6, 11.2, 10.8],
+        loginc_urban=[10.6, 11.2, 10.2],
         logcost_urban=[6.0, 6.4, 5.5],
         amenity=[0.3, 0.5, 0.1],
         quality=[0.8, 0.6, 0.9],
     )
-    pi = make_pi(3, province=[0, 0, 1])
+    pi = make_pi(3, province=[0, 1, 1])
     net = np.zeros((3, 3), dtype=np.int32)
     net[2, 1] = 5
     return pf, pi, net
@@ -329,10 +329,12 @@ def _three_place_probabilities(pf: np.ndarray) -> np.ndarray:
             + b["beta_service"] * access[j] * pf["quality"][j] * cf
         )
         if j != 0:
+            u -= b["moving_cost"]
+        if j == 1:  # a return (to 2) pays no distance or border cost
             d = distance_km(THREE_LAT[0], THREE_LON[0], THREE_LAT[j], THREE_LON[j])
-            u -= b["beta_distance"] * math.log(max(d, 50.0) / 50.0) + b["moving_cost"]
+            u -= b["beta_distance"] * math.log(max(d, 50.0) / 50.0) + b["beta_province"]
         if j == 2:
-            u += b["home_preference"] - b["beta_province"]
+            u += b["home_preference"]
         if j == 1:
             u += b["beta_network"] * math.log1p(5 * b["households_per_agent"])
         v.append(u)
@@ -349,7 +351,8 @@ def _check_three_place_choice(
         assert abs(share - p[j]) < tolerance(p[j]), (j, share, p[j])
     moved_back = int((place == 2).sum())
     assert counts[L.C_RETURNS] == moved_back
-    assert counts[L.C_PROVINCE_MOVES] == moved_back
+    # Places 1 and 2 both lie in another province than place 0.
+    assert counts[L.C_PROVINCE_MOVES] == int((place != 0).sum())
 
 
 def test_logit_three_places_by_gravity_sampling() -> None:

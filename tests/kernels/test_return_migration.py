@@ -24,6 +24,7 @@ from urbsim.households import FIELDS, Households, bytes_per_household
 from urbsim.inputs import PARAM_FIELDS, PLACE_FIELDS, PlaceInputs, params_from
 from urbsim.kernels import layout as L
 from urbsim.kernels.aggregate import origin_index
+from urbsim.kernels.gravity import distance_km
 from urbsim.kernels.household_step import household_step
 from urbsim.rng import make_year_key
 from urbsim.scenario.schema import Behaviour
@@ -196,6 +197,29 @@ def test_terms_apply_only_away_from_the_hukou_place() -> None:
     step(hh, params(**big), grav=grav)
     left = float((hh["place"] == EMPLOYED).mean())
     assert abs(left - 0.5) < tolerance(0.5)
+
+
+def test_a_return_pays_no_distance_or_border_cost_a_departure_does() -> None:
+    """Distance deters what migrants do not know and the social distance to strangers, which
+    a return home does not meet (docs/ODD.md 7.12): only the attachment decides it here."""
+    pl = places(province=np.array([0, 1, 0], dtype=np.int64))  # home in another province
+    par = params(home_preference=HOME_PREFERENCE, beta_distance=1.0, beta_province=2.0)
+    d = distance_km(pl.lat[EMPLOYED], pl.lon[EMPLOYED], pl.coslat[EMPLOYED], pl.lat[HOME],
+                    pl.lon[HOME])  # fmt: skip
+    cost = 1.0 * math.log(d / 50.0) + 2.0
+    hh = households(N)
+    step(hh, par, pl)
+    p = logistic(HOME_PREFERENCE)
+    assert abs(p - logistic(HOME_PREFERENCE - cost)) > 2 * tolerance(p)
+    assert abs(returned(hh) - p) < tolerance(p)
+    # Leaving home for place 2 pays them (and gives up the attachment).
+    hh = households(N, place=HOME, hukou_place=HOME, years_away=0)
+    grav = np.array([[1.0, 1.0, 1.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0]])  # from 1: propose 2
+    step(hh, par, pl, grav)
+    d = distance_km(pl.lat[HOME], pl.lon[HOME], pl.coslat[HOME], pl.lat[EMPLOYED],
+                    pl.lon[EMPLOYED])  # fmt: skip
+    q = logistic(-(1.0 * math.log(d / 50.0) + 2.0) - HOME_PREFERENCE)
+    assert abs(float((hh["place"] == EMPLOYED).mean()) - q) < tolerance(q)
 
 
 def test_old_jobless_head_with_children_left_behind_returns_more_than_young_employed() -> None:

@@ -51,7 +51,8 @@ class ChoiceCase:
 
 
 def _fixed_alternatives(hh: dict[str, int]) -> tuple[list[Alternative], int]:
-    """Stay, return home, local town (the documented rules), and where aggregates start."""
+    """Stay, return home, local town, home town (the documented rules), and where aggregates
+    start."""
     options = [(hh["place"], hh["zone"])]
     home = (hh["hukou_place"], RURAL if hh["hukou_type"] == 0 and hh["land"] == 1 else URBAN)
     if home != options[0]:
@@ -59,6 +60,8 @@ def _fixed_alternatives(hh: dict[str, int]) -> tuple[list[Alternative], int]:
     aggregate_from = len(options)
     if hh["zone"] == RURAL and home != (hh["place"], URBAN):
         options.append((hh["place"], URBAN))
+    if hh["hukou_place"] != hh["place"] and home[1] == RURAL:
+        options.append((hh["hukou_place"], URBAN))
     return options, aggregate_from
 
 
@@ -132,7 +135,7 @@ def _utilities(
     floor = b.distance_floor_km
     cost = b.beta_distance * np.log(np.maximum(d, floor) / floor)
     cost += b.beta_province * (pl.province[j] != pl.province[cur])
-    v -= np.where(j != cur, cost, 0.0)
+    v -= np.where((j != cur) & (j != home), cost, 0.0)
     v -= np.where((j != cur) | (zj != hh["zone"]), b.moving_cost, 0.0)
     hpa = b.households_per_agent
     v += b.beta_network * np.log1p(inputs.network[home, j] * hpa)

@@ -57,7 +57,9 @@ _OFFICIAL_COLUMNS: Final = ("indicator", "year", "value", "unit", "definition", 
 #: distribution across provinces.
 PLACE_INTERPROVINCE_COLUMN: Final[str] = "inmigrants_other_province"
 
-Kind = Literal["column", "share", "index", "per_1000_natural", "period_sum", "province_tvd"]
+Kind = Literal[
+    "column", "share", "index", "per_1000_natural", "period_sum", "period_rate", "province_tvd"
+]
 
 
 class TargetDataError(UrbsimError):
@@ -180,7 +182,10 @@ class Quantity:
         ``share``: ``columns[0] / (columns[0] + columns[1])``; ``index``: the sum of
         ``columns`` in the year over their sum in ``base_year``; ``per_1000_natural``:
         ``1000 (births - deaths) / residents``; ``period_sum``: what ``column`` gives, summed
-        over ``base_year`` ... year (each year once); ``province_tvd``: total variation
+        over ``base_year`` ... year (each year once); ``period_rate``: ``columns[0]`` (a yearly
+        flow) summed over ``base_year`` ... year over ``columns[1]`` (a stock) summed over
+        ``base_year - 1`` ... ``year - 1``, the stocks at the start of those years (the mean
+        yearly rate of the flow); ``province_tvd``: total variation
         distance between the provinces' shares of the place column ``columns[0]`` and the
         census 2010 shares.
     columns : tuple of str
@@ -200,6 +205,8 @@ class Quantity:
     def __post_init__(self) -> None:
         if self.subtract and self.kind not in ("column", "period_sum"):
             raise ValueError(f"subtract applies to column and period_sum, not {self.kind}")
+        if self.kind == "period_rate" and (len(self.columns) != 2 or self.base_year is None):
+            raise ValueError("period_rate needs a flow and a stock column and a base year")
 
     @property
     def reads(self) -> tuple[str, ...]:
@@ -219,6 +226,9 @@ class Quantity:
         if k == "period_sum":
             term = summed if len(self.reads) == 1 else f"({summed})"
             return f"sum of {term} over {self.base_year}..year"
+        if k == "period_rate":
+            b = self.base_year
+            return f"sum of {c[0]} over {b}..year / sum of {c[1]} over {b - 1}..year-1"
         if k == "province_tvd":
             return f"TVD of {c[0]} across provinces vs census 2010 shares"
         return summed
@@ -291,9 +301,9 @@ class Family:
     observation: tuple[float, float]
     indicators: tuple[str, ...]
     comparison: str
-    #: An absolute discrepancy measured in the official data up to the target's year
-    #: (``(get, year) -> sd``); the larger of it and ``discrepancy`` is used.
-    discrepancy_from: Callable[[Lookup, int], float] | None = None
+    #: Where a figure that is not in the official series comes from (studies): its
+    #: definition and source in the targets table.
+    source: str | None = None
 
 
 def _spread(pair: tuple[float, float], observed: float) -> float:
@@ -358,23 +368,13 @@ def _index(indicator: str, base_year: int) -> Callable[[Lookup, int], float | No
     return convert
 
 
-def _worker_share_drift(get: Lookup, year: int) -> float:
-    """How far the out-migrant workers' share of persons away from their hukou township moved
-    from 2010 by ``year`` in the official series themselves: the largest ``|r_t - 1|`` over
-    2011 ... ``year`` of ``r_t`` = (out-migrant workers t / 2010) / (persons away t / 2010),
-    the 2010 persons away those of the census. The model's quantity for the workers' index is
-    all floating persons, which assumes that share constant: this is the error of the
-    assumption, measured (0 when no year has both series)."""
-    w0, p0 = (
-        get("migrant_workers_outmigrant", 2010),
-        get("pop_separated_from_hukou_census2010", 2010),
-    )
-    drift = 0.0
-    for t in range(2011, year + 1):
-        w, p = get("migrant_workers_outmigrant", t), get("pop_separated_from_hukou_NBS", t)
-        if None not in (w, p, w0, p0):
-            drift = max(drift, abs((w / w0) / (p / p0) - 1.0))
-    return drift
+def _literature(value: float) -> Callable[[Lookup, int], float | None]:
+    """A figure from studies rather than the official series, the same in every year."""
+
+    def convert(get: Lookup, year: int) -> float | None:
+        return value
+
+    return convert
 
 
 def _zero_in(years: tuple[int, ...]) -> Callable[[Lookup, int], float | None]:
@@ -451,17 +451,32 @@ _SETTLED_SCOPE = (
 
 
 def _flow_families() -> tuple[Family, ...]:
-    persons, floating = "persons", _FLOATING
+    persons = "persons"
     return (
-        Family("outmigrant_workers_index", Quantity("index", floating, 2010), "index 2010 = 1",
-               (2011, 2019), _index("migrant_workers_outmigrant", 2010),
+        Family("outmigrant_workers_index", Quantity("index", ("outmigrant_workers",), 2010),
+               "index 2010 = 1", (2011, 2019), _index("migrant_workers_outmigrant", 2010),
                (0.05, 0.0), (0.03, 0.0), (0.01, 0.0), ("migrant_workers_outmigrant",),
-               "Growth since 2010 of out-migrant workers vs growth of the model's floating "
-               "persons (assumes the workers' share of floating persons stays at 2010's; the "
-               "discrepancy is at least how far that share moved in the official series up to "
-               "the year: the workers' index over the index of persons away from their hukou "
-               "township).",
-               _worker_share_drift),
+               "Growth since 2010 of out-migrant workers (rural-hukou workers outside their "
+               "home township) vs growth of the model's out-migrant workers (persons aged "
+               "16-64 of floating households with agricultural hukou; outmigrant_workers). "
+               "The survey also counts workers who left their township but not their county, "
+               "invisible to the model, and workers by employment rather than age: the "
+               "discrepancy."),
+        Family("return_rate", Quantity("period_rate", ("return_migrants", "floating_population"),
+                                       2011),
+               "persons per floating person per year", (2015, 2015), _literature(0.03),
+               (0.015, 0.0), (0.01, 0.0), (0.01, 0.0), (),
+               "Yearly return migration to the home county per migrant: 22.3 % of the rural "
+               "labourers who migrated in 1998-2015 had returned by 2015, about 3 % a year for "
+               "migrants who left evenly over the 17 years (1 - (1 - exp(-17 h)) / (17 h) = "
+               "0.223 gives h = 0.031); an estimate of some 5.6 million out-migrant workers "
+               "returning for good each year on age alone, 3.5 % of the 158.6 million of 2011. "
+               "Model: persons moving back to their hukou place from elsewhere, 2011-2015, over "
+               "the floating persons at the start of each year.",
+               source="Bai, Wang and Zhang (2018), How long do return migrants stay in their "
+               "home counties?, Sustainability 10(11) 4153 (CCAP panel of 100 villages in five "
+               "provinces); Qi (2013), Renkou Xuekan (Population Journal) 2013(5) 41-47 (the "
+               "estimate from the 2011 migrant worker survey)"),
         Family("permits_issued", Quantity("column", ("permits_issued",)), "persons per year",
                (2016, 2019), _scaled("residence_permits_issued", 1e6),
                (0.0, 0.2), (0.0, 0.1), (0.0, 0.05), ("residence_permits_issued",),
@@ -496,13 +511,6 @@ def _flow_families() -> tuple[Family, ...]:
                "in-migrants in the model and in the 2010 census (0 = the same distribution); "
                "the discrepancy allows the real distribution to have moved since 2010."),
     )  # fmt: skip
-
-
-def _discrepancy(fam: Family, get: Lookup, year: int, observed: float) -> float:
-    """A family's discrepancy sd in ``year``: its stated spread, or the one measured in the
-    data up to that year when larger."""
-    stated = _spread(fam.discrepancy, observed)
-    return stated if fam.discrepancy_from is None else max(stated, fam.discrepancy_from(get, year))
 
 
 def build_targets(
@@ -540,11 +548,13 @@ def build_targets(
                     quantity=fam.quantity,
                     unit=fam.unit,
                     tolerance=_spread(fam.tolerance, value),
-                    discrepancy_sd=_discrepancy(fam, get, year, value),
+                    discrepancy_sd=_spread(fam.discrepancy, value),
                     observation_sd=_spread(fam.observation, value),
                     definition="; ".join(str(r.definition) for r in rows) or fam.comparison,
                     comparison=fam.comparison,
-                    source="; ".join(str(r.source_title) for r in rows) or "census 2010",
+                    source=(
+                        fam.source or "; ".join(str(r.source_title) for r in rows) or "census 2010"
+                    ),
                 )
             )
     return tuple(out)
@@ -655,6 +665,12 @@ def _value(
         return float(n.loc[y, cols].sum() / n.loc[q.base_year, cols].sum())
     if q.kind == "per_1000_natural":
         return 1000.0 * float((n.at[y, "births"] - n.at[y, "deaths"]) / n.at[y, "residents"])
+    if q.kind == "period_rate":
+        base = q.base_year
+        assert base is not None  # checked by Quantity
+        flow = _net(n, list(range(base, y + 1)), Quantity("column", q.columns[:1]))
+        stock = _net(n, list(range(base - 1, y)), Quantity("column", q.columns[1:]))
+        return flow / stock
     # period_sum: each year of base_year..year exactly once; a missing year is an error, not 0.
     years = list(range(int(q.base_year or y), y + 1))
     absent = [k for k in years if k not in n.index]

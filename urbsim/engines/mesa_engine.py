@@ -286,7 +286,7 @@ class Household(mesa.Agent):
 
     def utility(self, place: int, zone: int, ctx: YearContext, aggregate: bool = False) -> float:
         """Systematic utility of living in ``zone`` of ``place``; ``aggregate`` for an
-        alternative that stands for a whole urban zone (the local town, the candidates)."""
+        alternative that stands for a whole urban zone (the local and home towns, the candidates)."""
         b = ctx.par
         pl = ctx.places
         if zone == URBAN:
@@ -305,7 +305,8 @@ class Household(mesa.Agent):
         v += b.beta_service * self.access_at(place, ctx) * pl.quality[place] * child_factor
         if aggregate:
             v += b.beta_size * (pl.log_size[place] - math.log(b.size_reference))
-        if place != self.place:
+        if place != self.place and place != self.hukou_place:
+            # A return pays no distance or border cost (docs/ODD.md 7.13).
             v -= self.distance_cost(place, ctx)
         if place != self.place or zone != self.zone:
             v -= b.moving_cost
@@ -339,8 +340,9 @@ class Household(mesa.Agent):
         return v
 
     def fixed_alternatives(self) -> tuple[list[tuple[int, int]], int]:
-        """Stay, go home, and the local town; and the index from which alternatives stand for
-        a whole urban zone (the local town, when present, and every candidate after it)."""
+        """Stay, go home, the local town and, away from a rural home, the home town; and the
+        index from which alternatives stand for a whole urban zone (the towns, when present,
+        and every candidate after them)."""
         options = [(self.place, self.zone)]
         has_land = self.hukou_type == 0 and self.land == 1
         home = (self.hukou_place, RURAL if has_land else URBAN)
@@ -349,6 +351,8 @@ class Household(mesa.Agent):
         aggregate_from = len(options)
         if self.zone == RURAL and home != (self.place, URBAN):
             options.append((self.place, URBAN))
+        if self.hukou_place != self.place and home[1] == RURAL:
+            options.append((self.hukou_place, URBAN))
         return options, aggregate_from
 
     def candidate_draws(self, ctx: YearContext) -> list[int]:

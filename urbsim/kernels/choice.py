@@ -1,7 +1,8 @@
 """The destination choice's per-alternative helpers, inlined into the household step.
 
 A mover's choice set holds fixed alternatives (stay, return to the hukou place, the urban zone
-of the current place) and ``K`` = ``par.candidates`` candidate draws, each from a mixture of the
+of the current place, the urban zone of the hukou place for a household away from a rural home)
+and ``K`` = ``par.candidates`` candidate draws, each from a mixture of the
 migrant network of its hukou place (share ``s`` = ``network_sampling_share``, when that place
 has migrants) and the gravity proposal of its current place (:mod:`urbsim.kernels.gravity`):
 
@@ -112,6 +113,7 @@ def utility(
     aggregate: bool,
     cur: int,
     z: int,
+    home: int,
     acc: float,
     child_factor: float,
     tab: np.ndarray,
@@ -120,13 +122,15 @@ def utility(
 ) -> float:
     """Systematic utility of living in zone ``zj`` of place ``j``, without the return terms;
     ``aggregate`` for an alternative that stands for the place's urban zone as a whole (the
-    local town and the candidates); ``network`` the migrant-network term; see docs/ODD.md."""
+    local and home towns and the candidates); ``network`` the migrant-network term; see docs/ODD.md.
+    A return to the hukou place ``home`` pays no distance or border cost: what distance
+    deters, unknown places and social distance, a return does not meet."""
     # Zone columns: T_RURAL = 0 + 1 - zone.
     v = tab[j, T_RURAL - zj]
     v += par.beta_service * acc * tab[j, T_QUALITY] * child_factor
     if aggregate:
         v += tab[j, T_SIZE]
-    if j != cur:
+    if j != cur and j != home:
         v -= distance_cost(cur, j, tab, par)
     if j != cur or zj != z:
         v -= par.moving_cost

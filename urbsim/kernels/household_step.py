@@ -73,6 +73,8 @@ _URBAN = 1
 _AGRI = 0
 _NONAGRI = 1
 _MAX_PERSONS = 15
+#: Most fixed alternatives of a choice set: stay, home, local town, home town.
+_MAX_FIXED = 4
 _MAX_YEARS = 255
 
 
@@ -137,8 +139,9 @@ def _choose(
     # Part of the hot loop: splitting it would pass a dozen scratch arrays per call per mover.
     alt_place, alt_zone, alt_v, alt_net, alt_cnt, alt_q, cand, cand_bits = scratch
     h = np.uint64(i)
-    # Fixed alternatives: stay, return to the hukou place, the urban zone of the current place
-    # (the last, when present, stands for that zone as a whole, like the candidates).
+    # Fixed alternatives: stay, return to the hukou place, the urban zones of the current place
+    # and, away from a rural home, of the hukou place (these two, when present, stand for their
+    # zone as a whole, like the candidates).
     alt_place[0] = cur
     alt_zone[0] = z
     n_alt = 1
@@ -150,6 +153,12 @@ def _choose(
     aggregate_from = n_alt
     if z == _RURAL and not (home == cur and zh == _URBAN):
         alt_place[n_alt] = cur
+        alt_zone[n_alt] = _URBAN
+        n_alt += 1
+    # Away from a rural home, its county town: a return there pays no distance (``utility``),
+    # so sampling would rarely find what is often the best alternative.
+    if home != cur and zh == _RURAL:
+        alt_place[n_alt] = home
         alt_zone[n_alt] = _URBAN
         n_alt += 1
     n_fixed = n_alt
@@ -189,7 +198,7 @@ def _choose(
         # the same bits as child_factor).
         cf = child_factor if j == home else 1.0 + away_weight * tab[j, T_SCHOOL]
         nt = network_term(alt_net[a], np.int64(netp[home_prov, j]), net_log, par)
-        v = utility(j, alt_zone[a], a >= aggregate_from, cur, z, acc, cf, tab, par, nt)
+        v = utility(j, alt_zone[a], a >= aggregate_from, cur, z, home, acc, cf, tab, par, nt)
         if j == home:
             v += par.home_preference
             if home != cur:
@@ -516,12 +525,12 @@ def _step(
         lo = c * n // n_chunks
         row = counts[c]
         scratch = (
-            np.empty(n_candidates + 3, dtype=np.int64),  # alt_place
-            np.empty(n_candidates + 3, dtype=np.int64),  # alt_zone
-            np.empty(n_candidates + 3, dtype=np.float64),  # alt_v
-            np.empty(n_candidates + 3, dtype=np.int64),  # alt_net
-            np.empty(n_candidates + 3, dtype=np.int64),  # alt_cnt
-            np.empty(n_candidates + 3, dtype=np.float64),  # alt_q
+            np.empty(n_candidates + _MAX_FIXED, dtype=np.int64),  # alt_place
+            np.empty(n_candidates + _MAX_FIXED, dtype=np.int64),  # alt_zone
+            np.empty(n_candidates + _MAX_FIXED, dtype=np.float64),  # alt_v
+            np.empty(n_candidates + _MAX_FIXED, dtype=np.int64),  # alt_net
+            np.empty(n_candidates + _MAX_FIXED, dtype=np.int64),  # alt_cnt
+            np.empty(n_candidates + _MAX_FIXED, dtype=np.float64),  # alt_q
             np.empty(n_candidates, dtype=np.int64),  # cand
             np.empty(n_candidates, dtype=np.uint64),  # cand_bits
         )

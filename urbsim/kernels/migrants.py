@@ -1,4 +1,5 @@
-"""Counting the floating residents of each place by where their hukou is and by head age.
+"""Counting the floating residents of each place by where their hukou is, by head age, and
+the out-migrant workers among them.
 
 The census of 2010 counts the in-migrants of a county-level unit (persons living there with
 hukou elsewhere) by the place of hukou: the same county, another county of the province, another
@@ -6,6 +7,12 @@ province. At county level the model sees the last two: a floating household whos
 in another province is an inter-province migrant, one whose hukou place is another place of the
 same province an intra-province (cross-county) migrant. Counts are integers (agent persons), so
 they are exact whatever the order of summation, and the same for both household engines.
+
+The out-migrant workers (*waichu nongmingong*) of the NBS migrant worker monitoring survey are
+rural-hukou persons working outside their home township. The model has no employment status by
+person, so its count is their demographic part at county level: the persons of working age
+(:data:`WORK_AGES`) of floating households with agricultural hukou (adults at the head's age,
+resident children by their own ages).
 """
 
 from __future__ import annotations
@@ -15,17 +22,37 @@ from typing import Final
 import numpy as np
 from numba import njit, prange
 
-from urbsim.config import COUNT_CHUNKS, JIT_PARALLEL
+from urbsim.config import COUNT_CHUNKS, JIT_INLINE, JIT_PARALLEL
 from urbsim.kernels.checks import check_households
+from urbsim.kernels.demography import popcount
 from urbsim.state import AGE_GROUP_STARTS
 
 # Columns of the per-place migrant count (persons of floating households living at the place).
 M_OTHER_PROVINCE: Final = 0  # hukou in another province
 M_OTHER_COUNTY: Final = 1  # hukou at another place of the same province
-M_HEAD_AGE0: Final = 2  # by head age band: M_HEAD_AGE0 + band (see HEAD_AGE_BANDS)
+M_WORKERS: Final = 2  # working-age persons of floating households with agricultural hukou
+M_HEAD_AGE0: Final = 3  # by head age band: M_HEAD_AGE0 + band (see HEAD_AGE_BANDS)
 #: Head age bands of the migrant counts (years): 15-29, 30-44, 45-59, 60 and over.
 HEAD_AGE_BANDS: Final[tuple[str, ...]] = ("15_29", "30_44", "45_59", "60_plus")
 N_M: Final = M_HEAD_AGE0 + len(HEAD_AGE_BANDS)
+#: Working ages (first, last; years) of the out-migrant workers' count: the survey counts
+#: workers from 16; 64 is the last year of the working-age population of the NBS tables
+#: (15-64), beyond which few migrant workers remain.
+WORK_AGES: Final[tuple[int, int]] = (16, 64)
+_AGRICULTURAL: Final = 0
+#: Bits of ``kids`` of the resident children of working age (all are younger than 32).
+_WORKING_KIDS: Final = ((1 << 32) - 1) ^ ((1 << WORK_AGES[0]) - 1)
+
+
+@njit(**JIT_INLINE)
+def working_age_persons(persons: int, head_age: int, kids: int) -> int:
+    """Persons of working age (:data:`WORK_AGES`) in a household: its adults (``persons`` less
+    its resident children), all at the head's age, and its resident children (bit ``a`` of
+    ``kids`` a child aged ``a``) of those ages."""
+    n = popcount(kids & _WORKING_KIDS)
+    if WORK_AGES[0] <= head_age <= WORK_AGES[1]:
+        n += persons - popcount(kids)
+    return n
 
 
 @njit(**JIT_PARALLEL)
@@ -34,6 +61,8 @@ def _count_migrants(
     hukou_place: np.ndarray,
     persons: np.ndarray,
     head_age: np.ndarray,
+    hukou_type: np.ndarray,
+    kids: np.ndarray,
     band_starts: np.ndarray,
     province: np.ndarray,
     out: np.ndarray,
@@ -63,6 +92,8 @@ def _count_migrants(
             for start in band_starts:
                 band += a >= start
             pc[j, M_HEAD_AGE0 + band] += p
+            if hukou_type[i] == _AGRICULTURAL:
+                pc[j, M_WORKERS] += working_age_persons(p, np.int64(a), np.int64(kids[i]))
     for c in range(n_chunks):
         out += part[c]
 
@@ -70,7 +101,9 @@ def _count_migrants(
 def count_migrants(
     households: dict[str, np.ndarray], province: np.ndarray, n_places: int
 ) -> np.ndarray:
-    """Persons of floating households at each place, by hukou scope and by head age band.
+    """Persons of floating households at each place, by hukou scope and by head age band, and
+    the out-migrant workers among them (:func:`working_age_persons` of the households with
+    agricultural hukou).
 
     Parameters
     ----------
@@ -104,6 +137,8 @@ def count_migrants(
         households["hukou_place"],
         households["persons"],
         households["head_age"],
+        households["hukou_type"],
+        households["kids"],
         starts,
         province,
         out,

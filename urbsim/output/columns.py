@@ -265,6 +265,12 @@ NATIONAL: Final[tuple[Column, ...]] = (
         "Floating persons whose hukou place is another county-level place of the same province "
         "(cross-county, within the province).",
     ),
+    _persons(
+        "outmigrant_workers",
+        "Floating persons of working age (16-64) with agricultural hukou: the model's "
+        "out-migrant workers (NBS waichu nongmingong, at county level; no employment status "
+        "by person).",
+    ),
     _flow(
         "return_migrants",
         "persons per year",

@@ -242,7 +242,7 @@ class Behaviour(Strict):
         "McFadden (1978): an aggregate of equally attractive elemental alternatives has the "
         "log of their number added to its utility (coefficient 1 if they are independent)",
         "Weight of the log of a destination's urban residents in the utility of the "
-        "alternatives that stand for a whole urban zone (the local town and the candidates).",
+        "alternatives that stand for a whole urban zone (the local and home towns and the candidates).",
         ge=0,
         le=3,
     )
@@ -287,7 +287,14 @@ class Behaviour(Strict):
         0.5, "util per amenity unit", "urbsim", "Weight of the place's amenity index.", ge=0, le=10
     )
     home_preference: float = P(
-        0.8, "util", "return-migration literature", "Attachment to the hukou place.", ge=0, le=20
+        0.8,
+        "util",
+        "return-migration literature; calibrated in issue 14",
+        "Attachment to the hukou place: the constant of every alternative there. Up to 60, "
+        "the range of the migrant-network term beta_network * ln(1 + m n) (up to about 5 "
+        "times 12) that it is weighed against in a return.",
+        ge=0,
+        le=60,
     )
     return_age: float = P(
         0.03,
