@@ -286,7 +286,8 @@ class Household(mesa.Agent):
 
     def utility(self, place: int, zone: int, ctx: YearContext, aggregate: bool = False) -> float:
         """Systematic utility of living in ``zone`` of ``place``; ``aggregate`` for an
-        alternative that stands for a whole urban zone (the local and home towns, the candidates)."""
+        alternative that stands for a whole urban zone (the local and home towns, the
+        candidates)."""
         b = ctx.par
         pl = ctx.places
         if zone == URBAN:

@@ -15,6 +15,10 @@ from numba import njit, prange
 from urbsim.config import COUNT_CHUNKS, JIT, JIT_PARALLEL
 from urbsim.kernels.checks import check_households
 
+#: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
+#: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
+COMPILED_WITH: Final = "638bb1d34cc0fe89"
+
 # Columns of the per-place count matrix (persons unless said otherwise).
 A_RESIDENTS: Final = 0
 A_URBAN: Final = 1

@@ -24,6 +24,7 @@ Every function here runs once per alternative of every mover; they are inlined i
 from __future__ import annotations
 
 import math
+from typing import Final
 
 import numpy as np
 from numba import njit
@@ -31,6 +32,10 @@ from numba import njit
 from urbsim.config import JIT, JIT_INLINE
 from urbsim.inputs import ParamsRecord, PlaceRecord
 from urbsim.kernels.gravity import distance_km, gravity_share
+
+#: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
+#: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
+COMPILED_WITH: Final = "11fa27f53d3a1e33"
 
 _URBAN = 1
 

@@ -38,6 +38,10 @@ from urbsim.config import JIT, JIT_INLINE
 from urbsim.kernels import layout as L
 from urbsim.state import FIELDS
 
+#: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
+#: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
+COMPILED_WITH: Final = "ce7b1f52721480fe"
+
 _URBAN = 1
 _LOW32 = 0xFFFFFFFF
 #: Margin of the quick tests below: uniforms are multiples of 2**-32, and the chained draws of

@@ -39,7 +39,7 @@ agents, with the same arithmetic in the same order, and tests hold the two to id
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Final
 
 import numba
 import numpy as np
@@ -67,6 +67,10 @@ from urbsim.kernels.demography import live_demography, quick_bounds
 from urbsim.kernels.gravity import gravity_guide, guide_buckets, sample_gravity
 from urbsim.kernels.settlement import apply_for_hukou
 from urbsim.rng import draw_bits, pair_from_bits, uniform
+
+#: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
+#: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
+COMPILED_WITH: Final = "50504a08d2f1a4e4"
 
 _RURAL = 0
 _URBAN = 1

@@ -27,6 +27,10 @@ from urbsim.kernels.checks import check_households
 from urbsim.kernels.demography import popcount
 from urbsim.state import AGE_GROUP_STARTS
 
+#: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
+#: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
+COMPILED_WITH: Final = "f786a917c6b80bd7"
+
 # Columns of the per-place migrant count (persons of floating households living at the place).
 M_OTHER_PROVINCE: Final = 0  # hukou in another province
 M_OTHER_COUNTY: Final = 1  # hukou at another place of the same province

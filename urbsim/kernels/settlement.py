@@ -37,6 +37,7 @@ rules in :mod:`urbsim.engines.mesa_settlement`.
 from __future__ import annotations
 
 import math
+from typing import Final
 
 import numpy as np
 from numba import njit
@@ -45,6 +46,10 @@ from urbsim.config import JIT, JIT_INLINE
 from urbsim.inputs import ParamsRecord, PlaceRecord
 from urbsim.kernels import layout as L
 from urbsim.rng import uniform, uniform_open, year_key
+
+#: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
+#: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
+COMPILED_WITH: Final = "e47f6ffc488b380d"
 
 _AGRI = 0
 _NONAGRI = 1

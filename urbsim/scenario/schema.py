@@ -242,7 +242,8 @@ class Behaviour(Strict):
         "McFadden (1978): an aggregate of equally attractive elemental alternatives has the "
         "log of their number added to its utility (coefficient 1 if they are independent)",
         "Weight of the log of a destination's urban residents in the utility of the "
-        "alternatives that stand for a whole urban zone (the local and home towns and the candidates).",
+        "alternatives that stand for a whole urban zone (the local and home towns and the "
+        "candidates).",
         ge=0,
         le=3,
     )

@@ -32,6 +32,10 @@ from urbsim.config import JIT, JIT_INLINE
 from urbsim.kernels import layout as L
 from urbsim.rng import uniform
 
+#: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
+#: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
+COMPILED_WITH: Final = "357838650546c53e"
+
 #: Mean years above 60 of a head in the 60+ group (exponential; assumed).
 OLD_HEAD_MEAN_YEARS: Final[float] = 9.0
 #: A child is at least this much younger than the head.
