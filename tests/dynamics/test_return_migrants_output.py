@@ -19,9 +19,10 @@ NO_TERMS = {
 def test_return_migrants_rise_with_the_return_terms(
     small_scenario: Callable[..., LoadedScenario],
 ) -> None:
-    """Without the return terms a few migrants go home; with an older head, a lost job and
-    children left behind all favouring home (3 utils each), several times more do (measured:
-    1.2 million persons 2011-2016 without, 7.8 million with, at seed 1), while the floating
+    """Without the return terms some migrants go home; with an older head, a lost job and
+    children left behind all favouring home (3 utils each), more than twice as many do
+    (measured at seed 1: 24.9 million persons 2011-2016 without, 67.5 million with, since a
+    return pays no distance cost; 1.2 and 7.8 million when it did), while the floating
     population stays of the same order."""
     strong = {**NO_TERMS, "return_age": 0.1, "return_unemployed": 3.0, "return_left_behind": 3.0}
     runs = {
@@ -30,6 +31,6 @@ def test_return_migrants_rise_with_the_return_terms(
     }
     without, with_terms = (runs[k]["return_migrants"].sum() for k in ("without", "with"))
     assert without > 0
-    assert with_terms > 3 * without
+    assert with_terms > 2 * without
     floating = runs["with"]["floating_population"].iloc[-1]
     assert floating > 0.8 * runs["without"]["floating_population"].iloc[-1]
