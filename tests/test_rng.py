@@ -32,7 +32,7 @@ def _chi2_limit(df: int, z: float = 4.75) -> float:
     return df * (1.0 - a + z * math.sqrt(a)) ** 3
 
 
-@njit(cache=True)
+@njit
 def _uniform_grid(key: np.uint64, h0: int, n_households: int, draws: np.ndarray) -> np.ndarray:
     out = np.empty((n_households, draws.shape[0]))
     for i in range(n_households):
@@ -41,7 +41,7 @@ def _uniform_grid(key: np.uint64, h0: int, n_households: int, draws: np.ndarray)
     return out
 
 
-@njit(cache=True)
+@njit
 def _pairs(key: np.uint64, n_households: int, draw: int) -> np.ndarray:
     out = np.empty((n_households, 2))
     for i in range(n_households):

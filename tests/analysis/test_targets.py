@@ -4,12 +4,14 @@ on hand-computed cases."""
 from __future__ import annotations
 
 import hashlib
+import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from urbsim.analysis.history_matching import CUTOFF
 from urbsim.analysis.targets import (
     LAST_OBSERVED_YEAR,
     CensusScopes,
@@ -220,6 +222,8 @@ def test_return_rate_by_hand() -> None:
     )
     with pytest.raises(KeyError, match="no year \\[2009\\]"):
         model_value(_target(Quantity("period_rate", rate.columns, 2010), 2011), national)
+    with pytest.raises(ValueError, match="starts in 2012, after the year"):
+        model_value(_target(Quantity("period_rate", rate.columns, 2012), 2011), national)
     with pytest.raises(ValueError, match="a flow and a stock"):
         Quantity("period_rate", ("return_migrants",), 2011)
     with pytest.raises(ValueError, match="a flow and a stock"):
@@ -229,3 +233,8 @@ def test_return_rate_by_hand() -> None:
     (target,) = [t for t in build_targets() if t.name == "return_rate"]
     assert (target.year, target.observed, target.tolerance) == (2015, 0.03, 0.015)
     assert target.quantity == rate and "Bai, Wang and Zhang (2018)" in target.source
+    # History matching rules out a model without returns (implausibility beyond the cutoff 3,
+    # even before emulator and run-to-run variance), not one at 1 % or 5 %.
+    sd = math.hypot(target.discrepancy_sd, target.observation_sd)
+    assert abs(target.observed - 0.0) / sd > CUTOFF
+    assert abs(target.observed - 0.01) / sd < CUTOFF and abs(target.observed - 0.05) / sd < CUTOFF

@@ -10,9 +10,12 @@ urbsim modules its compiled code depends on; this test recomputes it, so that a 
 dependency fails here until the digest, and with it the module's own contents and so its cache
 key, is updated.
 
-A module's dependencies are the urbsim modules it imports, and those of the imported modules
-that define compiled functions themselves (their code is compiled into the importer's), read
-from the import statements; the digest is over their sources, sorted by path.
+A module's dependencies are the urbsim modules it imports (anywhere in the file, relative
+imports resolved), and those of the imported modules that define compiled functions themselves
+(their code is compiled into the importer's); the digest is over their sources without their
+own ``COMPILED_WITH`` lines (so that one edit needs one round of updates), sorted by path.
+Compiled functions outside the package are not cached at all (they would go stale the same
+way), which the last test checks.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "urbsim"
 _DIGEST = re.compile(r'^COMPILED_WITH: Final = "([0-9a-f]{16})"$', re.MULTILINE)
+_DIGEST_LINE = re.compile(rb'^COMPILED_WITH: Final = "[0-9a-f]{16}"$', re.MULTILINE)
 
 
 def _path(module: str) -> Path | None:
@@ -39,19 +43,56 @@ def _path(module: str) -> Path | None:
     return None
 
 
+#: Numba's compiling decorators and functions.
+_NUMBA = {"njit", "jit", "vectorize", "guvectorize", "cfunc", "register_jitable", "stencil"}
+
+
+def _name(node: ast.AST) -> str | None:
+    """``f`` of ``f``, ``numba.f``, ``f(...)`` and ``numba.f(...)``."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else None
+
+
 def _compiles(path: Path) -> bool:
-    return "@njit" in path.read_text(encoding="utf-8")
+    """Whether a file defines compiled functions: a Numba decorator, or a call such as
+    ``njit(**JIT)(f)``."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.FunctionDef) and any(
+            _name(d) in _NUMBA for d in node.decorator_list
+        ):
+            return True
+        if isinstance(node, ast.Call) and _name(node.func) in _NUMBA:
+            return True
+    return False
+
+
+def _module_of(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts)
 
 
 def _imports(path: Path) -> set[Path]:
-    """The urbsim modules a file imports at its top level (``from urbsim.x import y`` names
-    module ``urbsim.x``, or ``urbsim.x.y`` when that is a module)."""
+    """The urbsim modules a file imports anywhere (``from urbsim.x import y`` names module
+    ``urbsim.x``, or ``urbsim.x.y`` when that is a module; relative imports resolved)."""
     out: set[Path] = set()
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("urbsim"):
+    package = _module_of(path).rsplit(".", 1)[0]
+    if path.name == "__init__.py":
+        package = _module_of(path.parent / "x.py").rsplit(".", 1)[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                module = ".".join([*base, node.module] if node.module else base)
+            else:
+                module = node.module or ""
+            if not module.startswith("urbsim"):
+                continue
             for alias in node.names:
-                sub = _path(f"{node.module}.{alias.name}")
-                found = sub if sub is not None else _path(node.module)
+                sub = _path(f"{module}.{alias.name}")
+                found = sub if sub is not None else _path(module)
                 if found is not None:
                     out.add(found)
         elif isinstance(node, ast.Import):
@@ -81,7 +122,7 @@ def digest(path: Path, read: Callable[[Path], bytes] = Path.read_bytes) -> str:
     for dep in sorted(dependencies(path)):
         h.update(dep.relative_to(ROOT).as_posix().encode())
         h.update(b"\0")
-        h.update(read(dep))
+        h.update(_DIGEST_LINE.sub(b"", read(dep)))
     return h.hexdigest()[:16]
 
 
@@ -119,3 +160,16 @@ def test_a_dependency_change_changes_the_digest() -> None:
             return p.read_bytes() + (b"\n# edited\n" if p == edited else b"")
 
         assert (digest(step, read) != before) == (edited != step)
+
+
+def test_compiled_functions_outside_the_package_are_not_cached() -> None:
+    """Tests, experiments and benchmarks compile functions that call the package's kernels;
+    cached, they would keep old copies of them (nothing updates a digest there)."""
+    cached = re.compile(r"cache\s*=\s*True")
+    found = [
+        p.relative_to(ROOT).as_posix()
+        for folder in ("tests", "experiments", "benchmarks", "docs")
+        for p in sorted((ROOT / folder).rglob("*.py"))
+        if p != Path(__file__) and _compiles(p) and cached.search(p.read_text(encoding="utf-8"))
+    ]
+    assert not found, f"compiled with cache=True outside urbsim/: {found}"

@@ -35,7 +35,7 @@ from urbsim.kernels.gravity import distance_km, gravity_share
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "11fa27f53d3a1e33"
+COMPILED_WITH: Final = "35a8d836a05b321d"
 
 _URBAN = 1
 

@@ -15,8 +15,8 @@ Order of a household's year (each step documented in ``docs/ODD.md``):
 2. employment draw and whether the household considers moving;
 3. for those who consider it: a logit choice over staying, returning to the hukou place (with
    the return terms of age, years away, job loss and children left behind), the urban zone of
-   the current place and sampled candidates; a move updates the years away and the children
-   left behind;
+   the current place, the urban zone of the hukou place (away from a rural home) and sampled
+   candidates; a move updates the years away and the children left behind;
 4. for those who stay: one more year away if away, in-situ reclassification of rural land and
    requisition conversions, residence permit, application for local hukou.
 
@@ -70,7 +70,7 @@ from urbsim.rng import draw_bits, pair_from_bits, uniform
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "50504a08d2f1a4e4"
+COMPILED_WITH: Final = "a020f203483da4ea"
 
 _RURAL = 0
 _URBAN = 1

@@ -150,7 +150,8 @@ class Behaviour(Strict):
         "places",
         "choice-set sampling (McFadden 1978)",
         "Destinations sampled into each "
-        "mover's choice set, besides staying, returning home and the local urban zone.",
+        "mover's choice set, besides staying, returning home and the urban zones of the "
+        "current place and of the hukou place.",
         ge=1,
         le=32,
     )
@@ -224,7 +225,7 @@ class Behaviour(Strict):
         "assumed; calibrated in issue 14 (the distance elasticity of migration flows, given "
         "destination size)",
         "Deterrence of log distance from the current place: -beta_distance * ln(max(d, "
-        "d_min) / d_min).",
+        "d_min) / d_min); a return to the hukou place is exempt.",
         ge=0,
         le=20,
     )
@@ -232,7 +233,7 @@ class Behaviour(Strict):
         0.9,
         "util",
         "assumed; calibrated in issue 14",
-        "Cost of crossing a province border.",
+        "Cost of crossing a province border (not on a return to the hukou place).",
         ge=0,
         le=20,
     )

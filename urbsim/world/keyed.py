@@ -25,7 +25,7 @@ from urbsim.rng import MAX_DRAWS, make_year_key, uniform
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "d1eccd593b959002"
+COMPILED_WITH: Final = "08387aeb2d189bc7"
 
 #: The "year" of the world's key: before any simulated year, and not the land-value slot
 #: (:data:`urbsim.kernels.layout.LAND_YEAR`).
