@@ -17,6 +17,7 @@ from urbsim.sweep.reproduce import (
     PROGRESS_FILE,
     StepFailed,
     SweepOptions,
+    code_identity,
     finished_steps,
     interrupted_updates,
     load_experiment,
@@ -141,3 +142,21 @@ def test_resume_errors(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.output.count("error:") == 1 and "no interrupted update of two" in result.output
     assert not (tmp_path / "results" / "two").exists()
+
+
+def test_an_update_made_by_other_code_is_not_resumed(killed: tuple[Path, Path]) -> None:
+    """The record names the code the killed update ran (written before its first step); other
+    code would mix its runs with the record's in one result: one error line, exit 2, the
+    folder left as it was."""
+    root, tmp = killed
+    record = json.loads((tmp / PROGRESS_FILE).read_text())
+    assert record["code"] == code_identity()
+    (tmp / PROGRESS_FILE).write_text(json.dumps({**record, "code": "commit 0123abcd"}))
+    result = CliRunner().invoke(app, ["reproduce", str(root / "experiments" / "two"),
+                                      "--update", "--resume"])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert result.output.count("error:") == 1
+    assert "made by urbsim at commit 0123abcd" in result.output
+    assert "without --resume" in result.output
+    assert (tmp / "first" / "a.txt").exists() and (root / "count").read_text() == "1"
+    assert not (root / "results" / "two").exists()

@@ -264,6 +264,10 @@ def run_steps(
     files = _folder_hash(exp.folder)
     done = finished_steps(target, files)
     resuming = bool(done) or resume
+    # Recorded before the first step: a build killed in it can only be continued by this code
+    # (its partial sweeps hold this code's runs).
+    code = code_identity()
+    _write_progress(target, done, files, code)
     with contextlib.chdir(exp.root):
         for i, step in enumerate(exp.spec.steps):
             name = f"step {i + 1}/{n} ({_describe(step)})"
@@ -292,7 +296,7 @@ def run_steps(
                 (target / step.out).mkdir(parents=True, exist_ok=True)
                 _call([_substitute(arg, subs) for arg in step.command], exp.root, name)
             done.append(_step_key(step))
-            _write_progress(target, done, files)
+            _write_progress(target, done, files, code)
     # The record of finished steps is the build's, not a result.
     (target / PROGRESS_FILE).unlink(missing_ok=True)
 
@@ -326,10 +330,46 @@ def finished_steps(target: Path, files: str | None = None) -> list[str]:
     return [s for s in steps if isinstance(s, str)] if isinstance(steps, list) else []
 
 
-def _write_progress(target: Path, done: list[str], files: str) -> None:
+def code_identity() -> str:
+    """What code this urbsim runs: the commit of its git checkout (with a hash of the changed
+    code files when they differ from it), else the installed version.
+
+    An editable install keeps the version of its installation whatever is checked out since,
+    so the commit is read from git at each call.
+    """
+    from urbsim import __version__
+    from urbsim.output.write import git_state
+
+    state = git_state()
+    if state is None:
+        return f"version {__version__}"
+    if not state["dirty"]:
+        return f"commit {state['commit']}" + ("" if state["dirty"] is False else " (unknown)")
+    root = Path(__file__).resolve().parents[2]
+    h = hashlib.sha256()
+    for rel in sorted(state["changed"]):
+        h.update(rel.encode() + b"\0")
+        path = root / rel
+        h.update(path.read_bytes() if path.is_file() else b"(deleted)")
+    return f"commit {state['commit']} with changes {h.hexdigest()[:16]}"
+
+
+def recorded_code(target: Path) -> str | None:
+    """The code identity (:func:`code_identity`) an interrupted build of ``target`` ran,
+    or None when it has no readable record of it."""
+    try:
+        data = json.loads((target / PROGRESS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    code = data.get("code") if isinstance(data, dict) else None
+    return code if isinstance(code, str) else None
+
+
+def _write_progress(target: Path, done: list[str], files: str, code: str) -> None:
     # Written whole, then renamed: a kill between two steps leaves the old record or the new.
     tmp = target / f"{PROGRESS_FILE}.tmp"
-    tmp.write_text(json.dumps({"files": files, "finished": done}, indent=2), encoding="utf-8")
+    record = {"files": files, "code": code, "finished": done}
+    tmp.write_text(json.dumps(record, indent=2), encoding="utf-8")
     tmp.replace(target / PROGRESS_FILE)
 
 
@@ -530,6 +570,15 @@ def _update(
                 "is gone); run without --resume"
             )
         start = found[0]
+        made_by, now = recorded_code(start), code_identity()
+        if made_by != now:
+            # Its finished runs and waves come from other code: continuing would mix two models
+            # in one result (the record is written before the first step).
+            raise OutputError(
+                f"{start}: made by urbsim at {made_by or 'an unrecorded code state'}, this is "
+                f"{now}; its runs would mix with this code's. Run --update without --resume "
+                "(or check out that code to continue)"
+            )
         kept = len(finished_steps(start, _folder_hash(exp.folder)))
         log(f"resuming {start} ({kept} of {len(exp.spec.steps)} steps finished)")
 
