@@ -197,14 +197,21 @@ def test_missing_outputs_names_the_columns() -> None:
 
 
 def test_the_workers_index_compares_the_models_out_migrant_workers() -> None:
-    """Growth of the model's out-migrant workers (not of all floating persons) against the
-    survey's, with the stated discrepancy in every year."""
+    """Growth since 2011 of the survey's workers who left their county (inter-provincial plus
+    the census's cross-county part of the intra-provincial) against the model's out-migrant
+    workers, with the stated discrepancy in every year that has the split."""
+    k = census_scopes().intra_county_level_share
     workers = [t for t in build_targets() if t.name == "outmigrant_workers_index"]
-    assert [t.year for t in workers] == list(range(2011, 2020))
-    assert {t.quantity for t in workers} == {Quantity("index", ("outmigrant_workers",), 2010)}
+    # 2012 has no split; 2014 and 2016 take the intra-provincial part as the total less the
+    # inter-provincial, 2015 both from the inter-provincial share.
+    assert [t.year for t in workers] == [2013, 2014, 2015, 2016, 2017, 2018, 2019]
+    assert {t.quantity for t in workers} == {Quantity("index", ("outmigrant_workers",), 2011)}
     assert {t.discrepancy_sd for t in workers} == {0.03}
-    # 2019: 174.25 million against 153.35 million in 2010.
-    assert workers[-1].observed == pytest.approx(17425.0 / 15335.0)
+    by_year = {t.year: t.observed for t in workers}
+    assert by_year[2019] == pytest.approx((7508.0 + k * 9917.0) / (7473.0 + k * 8390.0))
+    assert by_year[2015] == pytest.approx(
+        (0.459 * 16884.0 + k * 0.541 * 16884.0) / (7473.0 + k * 8390.0)
+    )
 
 
 def test_return_rate_by_hand() -> None:
