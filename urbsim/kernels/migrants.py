@@ -25,7 +25,7 @@ from numba import njit, prange
 from urbsim.config import COUNT_CHUNKS, JIT_INLINE, JIT_PARALLEL
 from urbsim.kernels.checks import check_households
 from urbsim.kernels.demography import popcount
-from urbsim.state import AGE_GROUP_STARTS
+from urbsim.state import AGE_GROUP_STARTS, AGRICULTURAL
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
@@ -43,7 +43,6 @@ N_M: Final = M_HEAD_AGE0 + len(HEAD_AGE_BANDS)
 #: workers from 16; 64 is the last year of the working-age population of the NBS tables
 #: (15-64), beyond which few migrant workers remain.
 WORK_AGES: Final[tuple[int, int]] = (16, 64)
-_AGRICULTURAL: Final = 0
 #: Bits of ``kids`` of the resident children of working age (all are younger than 32).
 _WORKING_KIDS: Final = ((1 << 32) - 1) ^ ((1 << WORK_AGES[0]) - 1)
 
@@ -96,7 +95,7 @@ def _count_migrants(
             for start in band_starts:
                 band += a >= start
             pc[j, M_HEAD_AGE0 + band] += p
-            if hukou_type[i] == _AGRICULTURAL:
+            if hukou_type[i] == AGRICULTURAL:
                 pc[j, M_WORKERS] += working_age_persons(p, np.int64(a), np.int64(kids[i]))
     for c in range(n_chunks):
         out += part[c]

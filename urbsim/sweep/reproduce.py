@@ -316,15 +316,21 @@ def _folder_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
+def _read_progress(target: Path) -> dict[str, Any]:
+    """The record of an interrupted build of ``target`` ({} when missing or unreadable)."""
+    try:
+        data = json.loads((target / PROGRESS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def finished_steps(target: Path, files: str | None = None) -> list[str]:
     """The steps an interrupted build of ``target`` finished, in order (each as the JSON of
     its fields); empty when it has no record, an unreadable one, or (given ``files``, the
     experiment folder's hash now) one made with other experiment files."""
-    try:
-        data = json.loads((target / PROGRESS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    if not isinstance(data, dict) or (files is not None and data.get("files") != files):
+    data = _read_progress(target)
+    if files is not None and data.get("files") != files:
         return []
     steps = data.get("finished")
     return [s for s in steps if isinstance(s, str)] if isinstance(steps, list) else []
@@ -357,11 +363,7 @@ def code_identity() -> str:
 def recorded_code(target: Path) -> str | None:
     """The code identity (:func:`code_identity`) an interrupted build of ``target`` ran,
     or None when it has no readable record of it."""
-    try:
-        data = json.loads((target / PROGRESS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    code = data.get("code") if isinstance(data, dict) else None
+    code = _read_progress(target).get("code")
     return code if isinstance(code, str) else None
 
 
