@@ -243,7 +243,7 @@ def make_kernel_inputs(
     )
     # Drawn after everything else above, so that adding them changed none of the others.
     values.update(
-        return_age=rng.uniform(0.0, 0.1),
+        home_age=rng.uniform(0.0, 0.1),
         return_years_away=rng.uniform(0.0, 1.0),
         return_unemployed=rng.uniform(0.0, 2.0),
         return_left_behind=rng.uniform(0.0, 2.0),

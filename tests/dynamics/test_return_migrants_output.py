@@ -9,7 +9,7 @@ import urbsim
 from urbsim.scenario import LoadedScenario
 
 NO_TERMS = {
-    "return_age": 0.0,
+    "home_age": 0.0,
     "return_years_away": 0.0,
     "return_unemployed": 0.0,
     "return_left_behind": 0.0,
@@ -24,7 +24,7 @@ def test_return_migrants_rise_with_the_return_terms(
     (measured at seed 1: 24.9 million persons 2011-2016 without, 67.5 million with, since a
     return pays no distance cost; 1.2 and 7.8 million when it did), while the floating
     population stays of the same order."""
-    strong = {**NO_TERMS, "return_age": 0.1, "return_unemployed": 3.0, "return_left_behind": 3.0}
+    strong = {**NO_TERMS, "home_age": 0.1, "return_unemployed": 3.0, "return_left_behind": 3.0}
     runs = {
         name: urbsim.run(small_scenario(seed=1, behaviour=terms)).national
         for name, terms in (("without", NO_TERMS), ("with", strong))

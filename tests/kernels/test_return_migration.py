@@ -161,10 +161,12 @@ def returned(hh: dict[str, np.ndarray]) -> float:
 
 # --- the return utility, term by term --------------------------------------------------------
 HOME_PREFERENCE = 0.2
+#: Gravity rows that propose place 2 from the hukou place 1 (and each place itself otherwise).
+FROM_HOME_TO_2 = np.array([[1.0, 1.0, 1.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
 #: (term, the households' fields, the parameter, its value, the term's utility).
 _TERM_CASES = [
-    ("age", {"head_age": 60}, "return_age", 0.04, 0.04 * (60 - 30)),
-    ("age-below-30", {"head_age": 18}, "return_age", 0.08, 0.08 * (18 - 30)),
+    ("age", {"head_age": 60}, "home_age", 0.04, 0.04 * (60 - 30)),
+    ("age-below-30", {"head_age": 18}, "home_age", 0.08, 0.08 * (18 - 30)),
     ("years-away", {"years_away": 12}, "return_years_away", 0.5, -0.5 * math.log1p(12)),
     ("unemployed", {"place": JOBLESS}, "return_unemployed", 1.2, 1.2),
     ("left-behind", {"children": 1, "left_behind": 1}, "return_left_behind", 1.0, 1.0),
@@ -188,15 +190,27 @@ def test_return_probability_has_the_term(
     assert abs(returned(hh) - p) < tolerance(p), (returned(hh), p, p_without)
 
 
-def test_terms_apply_only_away_from_the_hukou_place() -> None:
+def test_return_terms_apply_only_away_from_the_hukou_place() -> None:
     """A household at its hukou place leaving for place 2 (probability 1/2 with every term
-    zero there): the return terms would make it stay, but they are not its to have."""
-    hh = households(N, place=HOME, hukou_place=HOME, years_away=0, head_age=70)
-    big = {"return_age": 0.5, "return_unemployed": 5.0, "return_left_behind": 5.0}
-    grav = np.array([[1.0, 1.0, 1.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0]])  # from 1: propose 2
-    step(hh, params(**big), grav=grav)
+    zero there): the terms of a return would make it stay, but they are not its to have."""
+    hh = households(N, place=HOME, hukou_place=HOME, years_away=0, head_age=70, children=1)
+    big = {"return_years_away": 5.0, "return_unemployed": 5.0, "return_left_behind": 5.0}
+    step(hh, params(**big), grav=FROM_HOME_TO_2)
     left = float((hh["place"] == EMPLOYED).mean())
     assert abs(left - 0.5) < tolerance(0.5)
+
+
+@pytest.mark.parametrize(("age", "home_age"), [(60, 0.04), (18, 0.08)], ids=["old", "young"])
+def test_age_attachment_applies_at_home_too(age: int, home_age: float) -> None:
+    """The attachment growing with age is every household's (Sjaastad 1962): at home, an old
+    head stays more and a young one leaves more than with no age term, by the logit of
+    ``home_preference + home_age * (age - 30)`` against a departure with every term zero."""
+    hh = households(N, place=HOME, hukou_place=HOME, years_away=0, head_age=age)
+    step(hh, params(home_preference=HOME_PREFERENCE, home_age=home_age), grav=FROM_HOME_TO_2)
+    left = float((hh["place"] == EMPLOYED).mean())
+    q = logistic(-(HOME_PREFERENCE + home_age * (age - 30)))
+    assert abs(q - logistic(-HOME_PREFERENCE)) > 2 * tolerance(q)  # tells the term apart
+    assert abs(left - q) < tolerance(q), (left, q)
 
 
 def test_a_return_pays_no_distance_or_border_cost_a_departure_does() -> None:
@@ -214,8 +228,7 @@ def test_a_return_pays_no_distance_or_border_cost_a_departure_does() -> None:
     assert abs(returned(hh) - p) < tolerance(p)
     # Leaving home for place 2 pays them (and gives up the attachment).
     hh = households(N, place=HOME, hukou_place=HOME, years_away=0)
-    grav = np.array([[1.0, 1.0, 1.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0]])  # from 1: propose 2
-    step(hh, par, pl, grav)
+    step(hh, par, pl, FROM_HOME_TO_2)
     d = distance_km(pl.lat[HOME], pl.lon[HOME], pl.coslat[HOME], pl.lat[EMPLOYED],
                     pl.lon[EMPLOYED])  # fmt: skip
     q = logistic(-(1.0 * math.log(d / 50.0) + 2.0) - HOME_PREFERENCE)
@@ -230,7 +243,7 @@ def test_old_jobless_head_with_children_left_behind_returns_more_than_young_empl
     b = Behaviour()
     terms = {
         name: getattr(b, name)
-        for name in ("return_age", "return_years_away", "return_unemployed", "return_left_behind")
+        for name in ("home_age", "return_years_away", "return_unemployed", "return_left_behind")
     }
     par = params(home_preference=b.home_preference, **terms)
     old = households(N, place=JOBLESS, head_age=55, years_away=3, children=1, left_behind=1)
@@ -238,8 +251,8 @@ def test_old_jobless_head_with_children_left_behind_returns_more_than_young_empl
     step(old, par)
     step(young, par)
     base = b.home_preference - b.return_years_away * math.log1p(3)
-    p_old = logistic(base + b.return_age * 25 + b.return_unemployed + b.return_left_behind)
-    p_young = logistic(base - b.return_age * 5)
+    p_old = logistic(base + b.home_age * 25 + b.return_unemployed + b.return_left_behind)
+    p_young = logistic(base - b.home_age * 5)
     assert abs(returned(old) - p_old) < tolerance(p_old)
     assert abs(returned(young) - p_young) < tolerance(p_young)
     assert returned(old) - returned(young) > tolerance(p_old) + tolerance(p_young)
@@ -253,7 +266,7 @@ def test_return_migrants_counter_rises_with_the_return_terms() -> None:
     with_terms = households(N, **fields)
     counts_without = step(without, params())
     counts_with = step(
-        with_terms, params(return_age=0.02, return_unemployed=0.5, return_left_behind=0.5)
+        with_terms, params(home_age=0.02, return_unemployed=0.5, return_left_behind=0.5)
     )
     persons = int(without["persons"][0])
     for hh, counts in ((without, counts_without), (with_terms, counts_with)):

@@ -141,12 +141,13 @@ def _utilities(
     v += b.beta_network * np.log1p(inputs.network[home, j] * hpa)
     v += b.beta_network_province * np.log1p(inputs.network_province[pl.province[home], j] * hpa)
     v += np.where(j == home, b.home_preference, 0.0)
+    # The attachment growing with age, for every household; away, the return terms too (the
+    # check's places employ everyone, so no unemployment term).
+    own = b.home_age * (hh["head_age"] - 30.0)
     if home != cur:
-        # The return terms; the check's places employ everyone, so no unemployment term.
-        ret = b.return_age * (hh["head_age"] - 30.0)
-        ret -= b.return_years_away * math.log1p(hh["years_away"])
-        ret += b.return_left_behind * hh["left_behind"]
-        v += np.where(j == home, ret, 0.0)
+        own -= b.return_years_away * math.log1p(hh["years_away"])
+        own += b.return_left_behind * hh["left_behind"]
+    v += np.where(j == home, own, 0.0)
     return v
 
 

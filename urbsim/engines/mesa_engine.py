@@ -35,7 +35,7 @@ from urbsim.world.base import EARTH_RADIUS_KM as _EARTH_KM
 _MAX_PERSONS = 15
 _MAX_YEARS = 255
 #: Head's age at which the age term of the return utility is zero.
-_RETURN_AGE_REFERENCE = 30.0
+_HOME_AGE_REFERENCE = 30.0
 _RULES = {
     L.RULE_CLOSED: "closed",
     L.RULE_OPEN: "open",
@@ -247,12 +247,17 @@ class Household(mesa.Agent):
             p = p * b.move_unemployed
         return p
 
+    def home_age_utility(self, ctx: YearContext) -> float:
+        """Attachment to the hukou place that grows with the head's age, for every household:
+        ``home_age`` per year above 30 (negative below)."""
+        return ctx.par.home_age * (self.decision_age - _HOME_AGE_REFERENCE)
+
     def return_utility(self, ctx: YearContext) -> float:
         """Utility of going back to the hukou place, for a household living away, beyond the
-        attachment to it: the head's age above 30, minus the log of one plus the years away, a
+        constant attachment to it: the age term, minus the log of one plus the years away, a
         head without a job this year, school-age children left behind."""
         b = ctx.par
-        v = b.return_age * (self.decision_age - _RETURN_AGE_REFERENCE)
+        v = self.home_age_utility(ctx)
         v -= b.return_years_away * math.log1p(self.years_away)
         v += b.return_unemployed * self.jobless
         v += b.return_left_behind * self.left_behind
@@ -316,6 +321,8 @@ class Household(mesa.Agent):
             v += b.home_preference
             if self.hukou_place != self.place:
                 v += self.return_utility(ctx)
+            else:
+                v += self.home_age_utility(ctx)
         return v
 
     def distance_cost(self, place: int, ctx: YearContext) -> float:

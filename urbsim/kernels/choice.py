@@ -224,9 +224,17 @@ def logit_pick(
     return n_alt - 1
 
 
-#: Head's age (years) at which the age term of the return utility is zero; any other reference
+#: Head's age (years) at which the age term of the home attachment is zero; any other reference
 #: would shift ``home_preference`` alone.
-RETURN_AGE_REFERENCE = 30.0
+HOME_AGE_REFERENCE = 30.0
+
+
+@njit(**JIT_INLINE)
+def home_age_term(age: int, par: ParamsRecord) -> float:
+    """Attachment to the hukou place that grows with the head's age, beyond the constant
+    ``home_preference``, for every household: ``home_age`` per year above
+    :data:`HOME_AGE_REFERENCE` (negative below it, so the young are readier to leave)."""
+    return par.home_age * (age - HOME_AGE_REFERENCE)
 
 
 @njit(**JIT_INLINE)
@@ -234,10 +242,10 @@ def return_term(
     age: int, years_away: int, unemployed: bool, left_behind: int, par: ParamsRecord
 ) -> float:
     """Utility of going back to the hukou place for a household that lives away, beyond the
-    attachment ``home_preference`` every alternative there has: the head's age above
-    :data:`RETURN_AGE_REFERENCE`, minus the log of one plus the completed years away, a head
+    attachment ``home_preference`` every alternative there has: the age term
+    (:func:`home_age_term`), minus the log of one plus the completed years away, a head
     without a job this year, school-age children left behind (see docs/ODD.md)."""
-    v = par.return_age * (age - RETURN_AGE_REFERENCE)
+    v = home_age_term(age, par)
     v -= par.return_years_away * math.log1p(years_away)
     # Without branches: adding ``beta * 0.0 = +0.0`` leaves ``v`` unchanged to the bit.
     v += par.return_unemployed * unemployed

@@ -55,6 +55,7 @@ from urbsim.kernels.choice import (
     T_SCHOOL,
     add_candidate,
     choice_table,
+    home_age_term,
     left_behind_share,
     logit_pick,
     network_log,
@@ -70,7 +71,7 @@ from urbsim.rng import draw_bits, pair_from_bits, uniform
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "a020f203483da4ea"
+COMPILED_WITH: Final = "126c42f856f28766"
 
 _RURAL = 0
 _URBAN = 1
@@ -134,8 +135,10 @@ def _choose(
     correct: bool,
 ) -> int:
     """Logit choice of a place and zone over the fixed alternatives and the sampled candidates
-    (:mod:`urbsim.kernels.choice`); ``ret`` is the household's return term
-    (:func:`urbsim.kernels.choice.return_term`), added at its hukou place when it lives away;
+    (:mod:`urbsim.kernels.choice`); ``ret`` is the household's own term at its hukou place,
+    added to every alternative there: the return term
+    (:func:`urbsim.kernels.choice.return_term`) when it lives away, the age part of it
+    (:func:`urbsim.kernels.choice.home_age_term`) at home;
     returns the index into the scratch ``alt_place``/``alt_zone``.
 
     Long on purpose: the choice set, the candidate draws and the logit share the scratch
@@ -205,8 +208,7 @@ def _choose(
         v = utility(j, alt_zone[a], a >= aggregate_from, cur, z, home, acc, cf, tab, par, nt)
         if j == home:
             v += par.home_preference
-            if home != cur:
-                v += ret
+            v += ret
         alt_v[a] = v
         if a >= n_fixed:
             alt_q[a] = proposal_probability(j, grav_cdf, cur, alt_net[a], n_origin, share)
@@ -546,9 +548,12 @@ def _step(
             home = np.int64(hukou_place[i])
             yrs = np.int64(years_here[i])
             lb = np.int64(left_behind[i])
-            ret = 0.0
+            # The household's own term at its hukou place: the age part of the attachment at
+            # home, the whole return term away.
             if home != cur:
                 ret = _return_utility(key, i, cur, z, mover_age[k], years_away[i], lb, pl, par)
+            else:
+                ret = home_age_term(np.int64(mover_age[k]), par)
             a = _choose(
                 i,
                 key,

@@ -298,16 +298,20 @@ class Behaviour(Strict):
         ge=0,
         le=60,
     )
-    return_age: float = P(
+    home_age: float = P(
         0.03,
         "util per year of head age above 30",
-        "direction: returnees are older than migrants who stay away (Zhao 2002, 'Causes and "
-        "consequences of return migration: recent evidence from China', Journal of "
+        "life course of migration: the gain from a move is collected over the years of work "
+        "left, so the propensity to leave falls and the pull of home rises with age "
+        "(Sjaastad 1962, 'The costs and returns of human migration', Journal of Political "
+        "Economy 70(5)); returnees are older than migrants who stay away (Zhao 2002, 'Causes "
+        "and consequences of return migration: recent evidence from China', Journal of "
         "Comparative Economics 30(2)); value assumed; calibrated in issue 14",
-        "Utility of returning to the hukou place, for a household living away, per year of "
-        "the head's age above 30 (negative below 30).",
+        "Attachment to the hukou place per year of the head's age above 30 (negative below "
+        "30), for every household: added to every alternative there, whether the household "
+        "lives at home (staying) or away (returning).",
         ge=0,
-        le=1,
+        le=2,
     )
     return_years_away: float = P(
         0.3,
