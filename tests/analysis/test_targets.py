@@ -235,11 +235,21 @@ def test_return_rate_by_hand() -> None:
         Quantity("period_rate", ("return_migrants",), 2011)
     with pytest.raises(ValueError, match="a flow and a stock"):
         Quantity("period_rate", rate.columns)
-    # The packaged target: about 3 % a year, from studies (named as its source), fitted in both
-    # the full and the out-of-sample fit.
-    (target,) = [t for t in build_targets() if t.name == "return_rate"]
-    assert (target.year, target.observed, target.tolerance) == (2015, 0.03, 0.015)
-    assert target.quantity == rate and "Bai, Wang and Zhang (2018)" in target.source
+    # The yearly rate: the year's returns over the stock at the end of the year before.
+    yearly = Quantity("rate", rate.columns)
+    assert model_value(_target(yearly, 2013), national) == pytest.approx(3.0 / 50.0)
+    assert model_value(_target(yearly, 2015), national) == pytest.approx(5.0 / 200.0)
+    assert yearly.describe() == "return_migrants[year] / floating_population[year-1]"
+    with pytest.raises(ValueError, match="no base year"):
+        Quantity("rate", rate.columns, 2011)
+    # The packaged targets: about 3 % in each year of 2011-2015 (a steady hazard, not a
+    # first-year burst), from studies (named as their source), fitted in both the full and the
+    # out-of-sample fit.
+    targets = [t for t in build_targets() if t.name == "return_rate"]
+    assert [t.year for t in targets] == [2011, 2012, 2013, 2014, 2015]
+    target = targets[0]
+    assert (target.observed, target.tolerance) == (0.03, 0.015)
+    assert target.quantity == yearly and "Bai, Wang and Zhang (2018)" in target.source
     # History matching rules out a model without returns (implausibility beyond the cutoff 3,
     # even before emulator and run-to-run variance), not one at 1 % or 5 %.
     sd = math.hypot(target.discrepancy_sd, target.observation_sd)
