@@ -25,23 +25,28 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hm_runs import LAST_YEAR, SCENARIO, run_values
+from hm_runs import LAST_YEAR, SCENARIO, needed_columns, run_values
 from scenario_block import most_plausible
 
 from urbsim.analysis.targets import Target, build_targets, missing_outputs
 from urbsim.sweep.driver import run_sweep
 from urbsim.sweep.spec import NATIONAL_COLUMNS, toml_value
 
-#: The national columns the targets read (every target but the distribution across provinces).
-KEPT = [
-    "urbanization_rate", "hukou_urbanization_rate", "floating_population",
-    "interprovince_floating_population", "intraprovince_floating_population", "permits_issued",
-    "settled_migrants", "births", "deaths", "residents", "local_debt",
-]  # fmt: skip
+
+def kept_columns(targets: list[Target]) -> list[str]:
+    """The national columns the targets read: every target but the distribution across
+    provinces, which needs the place tables (read from the targets, so that a new target's
+    column is not silently left out of the check)."""
+    national, _, _ = needed_columns([t for t in targets if t.quantity.kind != "province_tvd"])
+    return national
+
+
 SEED = 20261202
 
 
-def sweep_text(folder: Path, values: dict[str, float], reps: int, hpa: float) -> str:
+def sweep_text(
+    folder: Path, values: dict[str, float], reps: int, hpa: float, kept: list[str]
+) -> str:
     """A replicate sweep of the census scenario with ``values`` set, at ``hpa``."""
     base = os.path.relpath(SCENARIO, folder)
     lines = [
@@ -58,16 +63,19 @@ def sweep_text(folder: Path, values: dict[str, float], reps: int, hpa: float) ->
         'kind = "replicate"',
         "",
         "[outputs]",
-        f"national = {toml_value(KEPT)}",
+        f"national = {toml_value(kept)}",
         f"until = {LAST_YEAR}",
     ]
     return "\n".join(lines) + "\n"
 
 
-def run_scale(folder: Path, values: dict[str, float], reps: int, hpa: float, workers: int) -> Path:
+def run_scale(
+    folder: Path, values: dict[str, float], reps: int, hpa: float, workers: int, kept: list[str]
+) -> Path:
     """Run (or resume) the replicate sweep of one scale into ``folder/runs``; that folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "sweep.toml").write_text(sweep_text(folder, values, reps, hpa), encoding="utf-8")
+    text = sweep_text(folder, values, reps, hpa, kept)
+    (folder / "sweep.toml").write_text(text, encoding="utf-8")
     outcome = run_sweep(
         folder / "sweep.toml", folder / "runs", workers=workers, threads=1, resume=True
     )
@@ -106,13 +114,15 @@ def main() -> int:
     parser.add_argument("--replications", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    if not set(KEPT) <= set(NATIONAL_COLUMNS):
-        raise SystemExit(f"not national columns: {sorted(set(KEPT) - set(NATIONAL_COLUMNS))}")
+    targets = list(build_targets())
+    kept = kept_columns(targets)
+    if not set(kept) <= set(NATIONAL_COLUMNS):
+        raise SystemExit(f"not national columns: {sorted(set(kept) - set(NATIONAL_COLUMNS))}")
     values = most_plausible(pd.read_csv(args.ensemble))
-    missing = missing_outputs(build_targets(), KEPT, [])
-    usable = [t for t in build_targets() if t.key not in missing and t.year > 2010]
+    missing = missing_outputs(targets, kept, [])
+    usable = [t for t in targets if t.key not in missing and t.year > 2010]
     runs = [
-        run_values(run_scale(args.out / name, values, args.replications, hpa, args.workers),
+        run_values(run_scale(args.out / name, values, args.replications, hpa, args.workers, kept),
                    usable, None)
         for name, hpa in (("noise_coarse", args.coarse), ("noise_fine", args.fine))
     ]  # fmt: skip

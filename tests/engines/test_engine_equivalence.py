@@ -827,6 +827,13 @@ def _return_on_age_after_ageing(self: Household, ctx: YearContext) -> float:
         self.decision_age = age
 
 
+def _home_age_away_only(self: Household, ctx: YearContext) -> float:
+    """The attachment by age for households away only (the rule before 2026-12-03)."""
+    if self.place == self.hukou_place:
+        return 0.0
+    return _ORIGINAL["home_age_utility"](self, ctx)
+
+
 def _return_without_years_away(self: Household, ctx: YearContext) -> float:
     """The return utility without the fall with the years away."""
     years = self.years_away
@@ -909,6 +916,7 @@ _ORIGINAL: dict[str, Callable[..., Any]] = {
     "give_births": Household.give_births,
     "leave_home": Household.leave_home,
     "return_utility": Household.return_utility,
+    "home_age_utility": Household.home_age_utility,
     "leave_or_return": Household.leave_or_return,
     "stay": Household.stay,
     "form_households": MesaEngine.form_households,
@@ -966,6 +974,7 @@ MUTATIONS = [
         Case("baseline", 43),
     ),
     ("return-age", Household, "return_utility", _return_on_age_after_ageing, Case("moves", 47)),
+    ("home-age-at-home", Household, "home_age_utility", _home_age_away_only, Case("moves", 55)),
     (
         "return-years-away",
         Household,

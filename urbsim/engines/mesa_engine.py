@@ -34,7 +34,7 @@ from urbsim.world.base import EARTH_RADIUS_KM as _EARTH_KM
 
 _MAX_PERSONS = 15
 _MAX_YEARS = 255
-#: Head's age at which the age term of the return utility is zero.
+#: Head's age at which the age term of the attachment to the hukou place is zero.
 _HOME_AGE_REFERENCE = 30.0
 _RULES = {
     L.RULE_CLOSED: "closed",

@@ -14,7 +14,8 @@ Order of a household's year (each step documented in ``docs/ODD.md``):
 1. deaths, succession, births, leaving home and ageing (:mod:`urbsim.kernels.demography`);
 2. employment draw and whether the household considers moving;
 3. for those who consider it: a logit choice over staying, returning to the hukou place (with
-   the return terms of age, years away, job loss and children left behind), the urban zone of
+   the attachment to it growing with the head's age, for every household, and the return
+   terms of years away, job loss and children left behind), the urban zone of
    the current place, the urban zone of the hukou place (away from a rural home) and sampled
    candidates; a move updates the years away and the children left behind;
 4. for those who stay: one more year away if away, in-situ reclassification of rural land and
