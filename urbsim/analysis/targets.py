@@ -511,9 +511,9 @@ def _flow_families(scopes: CensusScopes) -> tuple[Family, ...]:
                "over the floating persons at its start, each year of 2011-2015: the studies "
                "give a steady hazard over many years, not a burst of the first year that a "
                "period mean would let through (the calibration runs of 2026-12-03 returned "
-               "12-25 % of the 2010 migrants in 2011 and under 1 % a year from 2016). "
-               "Discrepancy and observation error 0.005 each: a model without returns is 4.2 "
-               "of their sd away (implausible beyond 3), rates of about 0.9-5.1 % are not.",
+               "12-25 % of the 2010 migrants in 2011 and under 1 % by 2019). Discrepancy and "
+               "observation error 0.005 each: a model without returns is 4.2 of their sd away "
+               "(implausible beyond 3), rates of about 0.9-5.1 % are not.",
                source="Bai, Wang and Zhang (2018), How long do return migrants stay in their "
                "home counties?, Sustainability 10(11) 4153 (CCAP panel of 100 villages in five "
                "provinces); Qi (2013), Renkou Xuekan (Population Journal) 2013(5) 41-47 (the "
