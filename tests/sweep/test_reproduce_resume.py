@@ -160,3 +160,34 @@ def test_an_update_made_by_other_code_is_not_resumed(killed: tuple[Path, Path]) 
     assert "without --resume" in result.output
     assert (tmp / "first" / "a.txt").exists() and (root / "count").read_text() == "1"
     assert not (root / "results" / "two").exists()
+
+
+@pytest.mark.parametrize("keep", [False, True], ids=["removed", "kept"])
+def test_a_failed_update_is_kept_with_keep(tmp_path: Path, keep: bool) -> None:
+    """A step that fails ends the update with exit 1 and the committed results untouched;
+    without --keep its temporary folder is removed, with it the folder stays (named in the
+    output) with the finished step recorded, and --update --resume continues it."""
+    exp = tmp_path / "experiments" / "two"
+    exp.mkdir(parents=True)
+    (exp / "experiment.toml").write_text(EXPERIMENT)
+    (tmp_path / "fail").write_text("")
+    args = ["reproduce", str(exp), "--update", *(["--keep"] if keep else [])]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert result.output.count("error:") == 1 and "step 2/2" in result.output
+    assert not (tmp_path / "results" / "two").exists()
+    left = list((tmp_path / "results").glob(".two.tmp-*"))
+    if not keep:
+        assert left == [] and "kept in" not in result.output
+        return
+    (tmp,) = left
+    assert f"the unfinished update is kept in {tmp}" in result.output
+    assert len(finished_steps(tmp)) == 1 and (tmp / "first" / "a.txt").is_file()
+    (tmp_path / "fail").unlink()
+    # The CLI runner's process is this one (alive): resume looks for a dead one's folder.
+    dead = tmp.rename(tmp.with_name(f".two.tmp-{_dead_pid()}"))
+    result = CliRunner().invoke(app, ["reproduce", str(exp), "--update", "--resume"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "count").read_text() == "1"  # step 1 kept, not run again
+    assert (tmp_path / "results" / "two" / "second" / "b.txt").read_text() == "b"
+    assert not dead.exists()

@@ -197,7 +197,12 @@ def reproduce(
         ),
     ] = False,
     keep: Annotated[
-        bool, typer.Option("--keep", help="Keep the rerun's temporary folder.")
+        bool,
+        typer.Option(
+            "--keep",
+            help="Keep the rerun's temporary folder; with --update, keep it when a step fails "
+            "(to read it, or to continue it with --update --resume).",
+        ),
     ] = False,
     executor: ExecutorOption = ExecutorName.local,
     workers: WorkersOption = None,

@@ -44,7 +44,11 @@ _VERSIONED = ("mesa", "numpy", "numba", "pandas", "pyarrow", "seaborn", "pydanti
 # Atomic folders
 # ---------------------------------------------------------------------------------------------
 def replace_dir(
-    out_dir: Path, fill: Callable[[Path], None], *, start_from: Path | None = None
+    out_dir: Path,
+    fill: Callable[[Path], None],
+    *,
+    start_from: Path | None = None,
+    keep_failed: bool = False,
 ) -> Path:
     """Build a folder with ``fill`` in a temporary sibling, then swap it in for ``out_dir``.
 
@@ -58,6 +62,9 @@ def replace_dir(
         A temporary sibling left by an interrupted build (a killed process's): renamed to this
         process's temporary folder and given to ``fill`` with what it holds, instead of an
         empty folder. The caller checks that it is one and that its process is gone.
+    keep_failed
+        When ``fill`` raises an ``Exception``: leave the temporary folder where it is (to be
+        inspected or continued) instead of removing it; ``out_dir`` is untouched either way.
 
     Returns
     -------
@@ -71,8 +78,9 @@ def replace_dir(
     final renames stay on one file system and are atomic. The previous folder is renamed aside
     before the new one is renamed in, and deleted only after; between the two renames
     ``out_dir`` briefly does not exist (POSIX has no portable atomic exchange of two folders).
-    Any exception, including ``KeyboardInterrupt``, removes the temporary folder and leaves
-    the previous ``out_dir`` as it was.
+    Any exception, including ``KeyboardInterrupt``, removes the temporary folder (unless
+    ``keep_failed`` and an ``Exception`` from ``fill``) and leaves the previous ``out_dir`` as
+    it was.
     """
     out_dir = Path(out_dir)
     parent = out_dir.parent
@@ -89,6 +97,14 @@ def replace_dir(
         Path(start_from).rename(tmp)
     try:
         fill(tmp)
+    except Exception:
+        if not keep_failed:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    try:
         if out_dir.exists():
             out_dir.rename(aside)
             try:

@@ -555,10 +555,15 @@ def interrupted_updates(exp: LoadedExperiment) -> list[Path]:
 
 
 def _update(
-    exp: LoadedExperiment, options: SweepOptions, log: Callable[[str], None], resume: bool
+    exp: LoadedExperiment,
+    options: SweepOptions,
+    log: Callable[[str], None],
+    resume: bool,
+    keep: bool = False,
 ) -> None:
     """Run the steps into a marked temporary folder that then replaces ``results/<name>/``
-    (with ``resume``, the newest interrupted one: :func:`interrupted_updates`)."""
+    (with ``resume``, the newest interrupted one: :func:`interrupted_updates`); with ``keep``,
+    a failed step leaves that folder in place."""
     # results/<name>/ is committed on purpose: --update is the one command that may replace
     # tracked files, and only in the experiment's own results folder.
     check_replaceable(exp.results, "experiment", allow_tracked=True)
@@ -588,10 +593,18 @@ def _update(
         write_marker(tmp, "experiment", exp.sha256)
         # A long update may be killed from outside; the folder is what --resume continues.
         log(f"writing into {tmp} (if this process is killed, --update --resume continues it)")
-        run_steps(exp, tmp, options, log, resume=resume)
+        try:
+            run_steps(exp, tmp, options, log, resume=resume)
+        except StepFailed:
+            if keep:
+                # An hour of runs whose last step failed (a refused fit, a bound reached) is
+                # what the user needs to read before changing anything.
+                log(f"the unfinished update is kept in {tmp}: read it, or continue it with "
+                    "--update --resume once the cause is fixed outside the code")  # fmt: skip
+            raise
         write_experiment_manifest(exp, tmp)
 
-    replace_dir(exp.results, fill, start_from=start)
+    replace_dir(exp.results, fill, start_from=start, keep_failed=keep)
     log(f"updated {exp.results}")
 
 
@@ -618,7 +631,8 @@ def reproduce(
         With ``update``: continue the newest update of this experiment that was killed, in
         its temporary folder (:func:`interrupted_updates`, :func:`run_steps`).
     keep
-        Keep the rerun's temporary folder (its path is logged).
+        Keep the rerun's temporary folder (its path is logged); with ``update``, keep it only
+        when a step fails (:func:`interrupted_updates` then finds it for ``resume``).
     options
         How sweep steps run.
     log, warn
@@ -652,7 +666,7 @@ def reproduce(
     if resume and not update:
         raise OutputError("--resume continues an interrupted --update; pass both")
     if update:
-        _update(exp, options, log, resume)
+        _update(exp, options, log, resume, keep)
         return True, []
     if not find_tables(exp.results):
         raise OutputError(
