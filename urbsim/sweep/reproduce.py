@@ -595,14 +595,14 @@ def _update(
         log(f"writing into {tmp} (if this process is killed, --update --resume continues it)")
         try:
             run_steps(exp, tmp, options, log, resume=resume)
-        except StepFailed:
+            write_experiment_manifest(exp, tmp)
+        except Exception:
+            # replace_dir keeps the folder on exactly these errors (not on an interrupt): an
+            # hour of runs whose last step failed (a refused fit) is what the user reads next.
             if keep:
-                # An hour of runs whose last step failed (a refused fit, a bound reached) is
-                # what the user needs to read before changing anything.
                 log(f"the unfinished update is kept in {tmp}: read it, or continue it with "
                     "--update --resume once the cause is fixed outside the code")  # fmt: skip
             raise
-        write_experiment_manifest(exp, tmp)
 
     replace_dir(exp.results, fill, start_from=start, keep_failed=keep)
     log(f"updated {exp.results}")
