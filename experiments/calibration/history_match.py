@@ -213,8 +213,13 @@ def wave_tables(result: Result, fitted: list[Target], plan: Plan) -> tuple[pd.Da
     waves = pd.DataFrame(
         {
             "wave": np.arange(1, len(result.waves) + 1),
-            "points": [plan.wave_points(i) for i in range(len(result.waves))],
-            "replications": plan.replications,
+            # A design wave, or a verification batch that refocused the emulators.
+            "source": result.wave_source,
+            "points": result.wave_size,
+            "replications": [
+                plan.replications if src == "design" else plan.verify_replications
+                for src in result.wave_source
+            ],
             # The wave's runs and the earlier runs inside the space it was drawn from.
             "emulator_points": [w.runs.x.shape[0] for w in result.waves],
             # The share left by waves 1..k (measured when drawing wave k + 1 / the ensemble).
@@ -284,6 +289,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         verify_replications=args.verify_replications,
         verify_batches=args.verify_batches,
         seek_share=args.seek_share,
+        refocus=not args.no_refocus,
     )
 
 
@@ -327,6 +333,12 @@ def parse() -> argparse.Namespace:
         type=int,
         default=3,
         help="batches of --verify-points sets at most, until --final-sample are accepted",
+    )
+    p.add_argument(
+        "--no-refocus",
+        action="store_true",
+        help="draw every verification batch from the waves' space (by default a batch that "
+        "leaves too few sets accepted becomes a further wave before the next)",
     )
     p.add_argument(
         "--seek-share",
@@ -444,6 +456,7 @@ def write_results(
     ver = result.verification
     if ver is not None:
         table = pd.DataFrame(ver.x, columns=list(box.names))
+        table.insert(0, "batch", np.arange(len(table)) // args.verify_points + 1)
         table["run_max_implausibility"] = ver.implausibility
         table["accepted"] = ver.accepted
         table.to_csv(out / "verification.csv", index=False, float_format="%.8g")

@@ -65,6 +65,8 @@ def summary(
 ) -> pd.DataFrame:
     """The quantities the README text quotes, one row each (``quantity``, ``value``)."""
     ins = table["in_sample_over_tolerance"].abs()
+    # Design waves, then the verification batches that refocused the emulators (if any).
+    design = (full_waves["source"] == "design").to_numpy()
     oos = table["out_of_sample_over_tolerance"].abs().dropna()
     rows = {
         "targets": len(table),
@@ -73,12 +75,15 @@ def summary(
         "held_out": len(oos),
         "out_of_sample_within": int((oos <= 1).sum()),
         "out_of_sample_worst": float(oos.max()) if len(oos) else np.nan,
-        "waves": len(full_waves),
+        "waves": int(design.sum()),
+        "refocusing_waves": int((~design).sum()),
+        "design_share": float(full_waves.loc[design, "nroy_share_after"].iloc[-1]),
         "final_share": float(full_waves["nroy_share_after"].iloc[-1]),
         "ensemble_sets": len(ensemble),
         "verified_sets": len(verification),
+        "verification_batches": int(verification["batch"].max()),
         "accepted_share": float(verification["accepted"].mean()),
-        "last_wave_plausible": float(full_waves["run_plausible_share"].iloc[-1]),
+        "last_wave_plausible": float(full_waves.loc[design, "run_plausible_share"].iloc[-1]),
         "parameters": len(parameters),
         "constrained": int(parameters["constrained"].sum()),
     }

@@ -366,3 +366,76 @@ def test_verification_goes_on_in_batches_until_enough_sets_are_accepted() -> Non
     assert np.unique(ver.x, axis=0).shape[0] == ver.x.shape[0]  # fresh sets in every batch
     with pytest.raises(ValueError, match="verify_batches"):
         Plan((6, 6), 2, verify_batches=0)
+
+
+def _rugged_outputs(x: np.ndarray) -> np.ndarray:
+    x = np.atleast_2d(x)
+    return np.column_stack([np.sin(9 * x[:, 0]) * np.cos(5 * x[:, 1]), x[:, 1] ** 2 - x[:, 0]])
+
+
+def _rugged(x: np.ndarray, reps: int, seed: int) -> np.ndarray:
+    """A toy one wave of eight points cannot emulate well: most of its NROY space is not
+    plausible on runs."""
+    rng = np.random.default_rng(seed)
+    mean = _rugged_outputs(x)
+    return mean[:, None, :] + rng.normal(0.0, 0.02, (mean.shape[0], reps, 2))
+
+
+RUGGED_TARGETS = Targets(
+    ("y0", "y1"), _rugged_outputs(TRUTH[None, :])[0], np.full(2, 0.02), np.full(2, 0.005)
+)
+
+
+def test_a_verification_batch_with_too_few_accepted_refocuses_the_emulators() -> None:
+    accepted = {True: 0, False: 0}
+    seeds: dict[bool, list[int]] = {True: [], False: []}
+    for refocus in (True, False):
+        for seed in (0, 1):
+            plan = Plan((8,), 2, candidates=300, final_sample=40, seed=seed, batch=4000,
+                        verify_points=30, verify_replications=2, verify_batches=4,
+                        refocus=refocus)  # fmt: skip
+            verify, calls = _counting(_rugged)
+
+            def seeded(x: np.ndarray, reps: int, s: int, _v=verify, _r=refocus) -> np.ndarray:
+                seeds[_r].append(s)
+                return _v(x, reps, s)
+
+            result = run_waves(_rugged, BOX, RUGGED_TARGETS, plan, verify=seeded)
+            ver = result.verification
+            assert ver is not None
+            accepted[refocus] += int(ver.accepted.sum())
+            n = len(result.waves)
+            assert len(result.nroy_share) == len(result.run_plausible_share) == n
+            assert len(result.wave_source) == len(result.wave_size) == n
+            assert len(result.seconds) == n + 1
+            if not refocus:
+                assert result.wave_source == ["design"] and len(calls) == 4
+                continue
+            # Every batch but the last became a wave, in order, of the batch's sets.
+            assert result.wave_source == ["design"] + [
+                f"verification batch {b}" for b in range(1, len(calls))
+            ]
+            assert result.wave_size == [8] + [30] * (len(calls) - 1)
+            for b in range(1, len(calls)):
+                batch = ver.x[30 * b : 30 * (b + 1)]
+                # Drawn from the space the refocusing waves left, which shrinks.
+                assert not_ruled_out(result.waves[: b + 1], batch).all()
+                assert result.nroy_share[b] <= result.nroy_share[b - 1]
+                # The wave's plausible share: its batch judged by the wave before it.
+                before = run_implausibility(
+                    result.waves[b - 1], ver.x[30 * (b - 1) : 30 * b],
+                    ver.y[30 * (b - 1) : 30 * b].mean(axis=1), np.full(30, 2),
+                )  # fmt: skip
+                assert result.run_plausible_share[b] == pytest.approx(np.mean(before < CUTOFF))
+            # Every set judged on its own runs by the last wave.
+            last = run_implausibility(
+                result.waves[-1], ver.x, ver.y.mean(axis=1), np.full(len(ver.x), 2)
+            )
+            assert np.array_equal(ver.implausibility, last)
+            assert np.array_equal(result.sample, ver.x[ver.accepted])
+    # The batches' seeds do not depend on the waves refocusing adds (after one design wave:
+    # the plan's seed plus 2000, 3000 ...).
+    expected = [seed + 1000 * k for seed in (0, 1) for k in (2, 3, 4, 5)]
+    assert seeds[True] == seeds[False] == expected
+    # Refocusing on the runs finds several times the plausible sets in the same batches.
+    assert accepted[True] >= 3 * max(accepted[False], 1)

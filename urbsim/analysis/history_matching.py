@@ -526,6 +526,12 @@ class Plan:
     verify_batches : int
         Batches of ``verify_points`` fresh NROY sets at most: verification goes on until
         ``final_sample`` sets are accepted or the batches are spent.
+    refocus : bool
+        After a verification batch that leaves fewer than ``final_sample`` sets accepted (and
+        before the next), its runs become a further wave (refocusing, Vernon et al. 2010):
+        emulators refitted on ``points[-1]`` of its sets spread over it (:func:`maximin_subset`)
+        and the earlier runs in its space, the next batch drawn from the narrower space. Every
+        verified set is then judged on its own runs with the last wave's run-to-run variance.
     seek_share : float
         Share of each later wave's points spread over the candidates the emulators find most
         plausible (the quarter with the smallest largest implausibility), the rest over all
@@ -545,6 +551,7 @@ class Plan:
     verify_replications: int = 2
     verify_batches: int = 1
     seek_share: float = 0.0
+    refocus: bool = True
 
     def __post_init__(self) -> None:
         if not self.cutoff > 0:
@@ -590,6 +597,11 @@ class Result:
     seconds: list[dict[str, float]] = field(default_factory=list)
     #: Per wave: the share of its design points not ruled out by their own runs.
     run_plausible_share: list[float] = field(default_factory=list)
+    #: Per wave: where its runs came from, ``"design"`` or ``"verification batch <b>"``
+    #: (a refocusing wave, :attr:`Plan.refocus`).
+    wave_source: list[str] = field(default_factory=list)
+    #: Per wave: the sets its runs were made at (a refocusing wave: the batch's).
+    wave_size: list[int] = field(default_factory=list)
     #: The verification runs of the final NROY sample (None without verification).
     verification: Verification | None = None
 
@@ -633,7 +645,8 @@ def run_waves(
     (:func:`sample_nroy`). ``simulate(x, r, seed)`` returns outputs (n, r, k) in the order of
     ``targets.names``; ``map_fn`` fits each wave's emulators (:func:`fit_wave`). With
     ``plan.verify_points`` the final NROY sets are run by ``verify`` (default ``simulate``)
-    and only those their runs do not rule out are kept. ``report`` receives a line after
+    and only those their runs do not rule out are kept; a batch that leaves too few accepted
+    becomes a further wave (:attr:`Plan.refocus`). ``report`` receives a line after
     each wave and after the verification (progress for a long calibration).
 
     The final sample is returned as it is: :func:`check_box` (with :func:`profiles`) is the
@@ -706,62 +719,114 @@ def _waves(
         )
         if i + 1 >= len(plan.points) and plausible[-1] >= plan.stop_share:
             break
+    sources = ["design"] * len(waves)
+    points = [r.x.shape[0] for r in runs]
     start = time.perf_counter()
     size = plan.verify_points or plan.final_sample
     sample, share = sample_nroy(waves, box, size, rng, plan.batch, seeds=seeds)
-    shares.append(share)
     drawn = time.perf_counter() - start
-    simulated = 0.0
-    verification = None
-    if plan.verify_points:
-        verification, more_drawn, simulated = _verify(
-            verify, waves, box, plan, sample, rng, seeds, say
-        )
-        drawn += more_drawn
-        sample = verification.x[verification.accepted]
-    seconds.append({"design": drawn, "simulate": simulated, "emulate": 0.0})
-    return Result(waves, shares, sample, seconds, plausible, verification)
+    if not plan.verify_points:
+        shares.append(share)
+        seconds.append({"design": drawn, "simulate": 0.0, "emulate": 0.0})
+        return Result(waves, shares, sample, seconds, plausible, sources, points)
+    state = _Refocus(waves, runs, shares, plausible, seconds, sources, points, targets, map_fn)
+    verification = _verify(verify, box, plan, sample, share, drawn, rng, seeds, state, say)
+    sample = verification.x[verification.accepted]
+    return Result(waves, shares, sample, seconds, plausible, sources, points, verification)
+
+
+@dataclass
+class _Refocus:
+    """What the verification extends when a batch becomes a wave: the lists of :class:`Result`
+    (one entry per wave; ``seconds`` one more at the end), the runs and the emulators' fit."""
+
+    waves: list[Wave]
+    runs: list[Runs]
+    shares: list[float]
+    plausible: list[float]
+    seconds: list[dict[str, float]]
+    sources: list[str]
+    points: list[int]
+    targets: Targets
+    map_fn: Mapper
 
 
 def _verify(
     verify: Simulator,
-    waves: list[Wave],
     box: Box,
     plan: Plan,
     sample: np.ndarray,
+    share: float,
+    drawn: float,
     rng: np.random.Generator,
     seeds: np.ndarray | None,
+    state: _Refocus,
     say: Callable[[str], None],
-) -> tuple[Verification, float, float]:
-    """Run the simulator at ``sample`` (the first batch of NROY sets) and at fresh batches
-    until ``plan.final_sample`` sets are accepted or ``plan.verify_batches`` are run; the
-    verification of every set run, and the seconds spent drawing and simulating."""
-    parts: list[Verification] = []
+) -> Verification:
+    """Run the simulator at ``sample`` (the first batch of NROY sets, drawn from a space of
+    ``share`` of the box in ``drawn`` seconds) and at fresh batches until
+    ``plan.final_sample`` sets are accepted or ``plan.verify_batches`` are run, refocusing
+    between batches (:attr:`Plan.refocus`); the verification of every set run, each judged
+    on its own runs by the last wave."""
+    waves = state.waves
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
     size, reps = sample.shape[0], plan.verify_replications
-    drawn = simulated = 0.0
+    # Seeds of the batches follow those of the design waves, whatever waves refocusing adds.
+    first_seed = plan.seed + 1000 * (len(waves) + 1)
+    drawn_all = simulated_all = 0.0
     for b in range(plan.verify_batches):
         if b:
             t0 = time.perf_counter()
-            sample, _ = sample_nroy(waves, box, size, rng, plan.batch, seeds=seeds)
-            drawn += time.perf_counter() - t0
+            sample, share = sample_nroy(waves, box, size, rng, plan.batch, seeds=seeds)
+            drawn = time.perf_counter() - t0
         t0 = time.perf_counter()
-        seed = plan.seed + 1000 * (len(waves) + 1 + b)
-        y = _simulated(verify, sample, reps, seed, "verification")
-        simulated += time.perf_counter() - t0
-        imp = run_implausibility(waves[-1], sample, y.mean(axis=1), np.full(size, reps))
-        parts.append(Verification(sample, y, imp, imp < plan.cutoff))
-        accepted = sum(int(v.accepted.sum()) for v in parts)
-        say(f"verification batch {b + 1}: {int(parts[-1].accepted.sum())} of {size} sets "
-            f"accepted on their own runs ({accepted} in all)")  # fmt: skip
-        if accepted >= plan.final_sample:
+        y = _simulated(verify, sample, reps, first_seed + 1000 * b, "verification")
+        simulated = time.perf_counter() - t0
+        drawn_all, simulated_all = drawn_all + drawn, simulated_all + simulated
+        xs.append(sample)
+        ys.append(y)
+        now = int(np.sum(_judged(waves[-1], sample, y) < plan.cutoff))
+        accepted = int(np.sum(_judged(waves[-1], np.concatenate(xs), np.concatenate(ys))
+                              < plan.cutoff))  # fmt: skip
+        say(f"verification batch {b + 1}: {now} of {size} sets accepted on their own runs "
+            f"({accepted} in all)")  # fmt: skip
+        if accepted >= plan.final_sample or b + 1 == plan.verify_batches:
             break
-    joined = Verification(
-        np.concatenate([v.x for v in parts]),
-        np.concatenate([v.y for v in parts]),
-        np.concatenate([v.implausibility for v in parts]),
-        np.concatenate([v.accepted for v in parts]),
-    )
-    return joined, drawn, simulated
+        if not plan.refocus:
+            continue
+        # Refocus: the batch's runs (a spread subset of its sets) join the waves' runs.
+        t0 = time.perf_counter()
+        keep = maximin_subset(sample, min(plan.points[-1], size), box, plan.seed + len(waves))
+        state.runs.append(Runs.of(sample[keep], y[keep]))
+        wave = fit_wave(
+            _in_space(state.runs, waves), state.targets, box, seed=plan.seed + len(waves),
+            cutoff=plan.cutoff, map_fn=state.map_fn,
+        )  # fmt: skip
+        waves.append(wave)
+        state.shares.append(share)
+        state.plausible.append(now / size)
+        state.sources.append(f"verification batch {b + 1}")
+        state.points.append(size)
+        state.seconds.append(
+            {"design": drawn, "simulate": simulated, "emulate": time.perf_counter() - t0}
+        )
+        drawn_all = simulated_all = 0.0
+        # The verified sets the new wave leaves start the next draw if no uniform one lands.
+        seeds = np.concatenate([sample] if seeds is None else [seeds, sample])
+        say(f"wave {len(waves)}: the runs of verification batch {b + 1} refocus the emulators "
+            f"({state.seconds[-1]['emulate']:.0f} s)")  # fmt: skip
+    # The last batch (all batches without refocusing) and the share it was drawn from.
+    state.shares.append(share)
+    state.seconds.append({"design": drawn_all, "simulate": simulated_all, "emulate": 0.0})
+    x_all, y_all = np.concatenate(xs), np.concatenate(ys)
+    imp = _judged(waves[-1], x_all, y_all)
+    return Verification(x_all, y_all, imp, imp < plan.cutoff)
+
+
+def _judged(wave: Wave, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each set's largest implausibility on its own runs ``y`` (n, r, k) by ``wave``."""
+    return run_implausibility(wave, x, y.mean(axis=1), np.full(x.shape[0], y.shape[1]))
 
 
 def _simulated(simulate: Simulator, x: np.ndarray, reps: int, seed: int, what: str) -> np.ndarray:
