@@ -8,14 +8,16 @@ the targets of :mod:`urbsim.analysis.targets` up to ``--last-fit-year``, over th
 * ``targets.csv``: every target with its role: ``fitted`` (year <= last fit year),
   ``held out`` (predicted, not fitted), ``initial state`` (2010: built into the world, checked),
   ``pending`` (the model does not output the column yet; named in ``missing``);
-* ``waves.csv``: points, replications, the share of the box each wave left not ruled out and
-  the share of each wave's design points not ruled out by their own runs (the waves go on
-  past the planned ones, up to ``--max-waves``, until it reaches ``--stop-share``);
+* ``waves.csv``: each wave's ``source`` (``design``, or the verification batch whose runs
+  refocused the emulators), points, replications, the share of the box each wave left not
+  ruled out and the share of each wave's design points not ruled out by their own runs (the
+  waves go on past the planned ones, up to ``--max-waves``, until it reaches ``--stop-share``);
 * ``emulator_loo.csv``: per wave and fitted target, the leave-one-out standardized errors
   (share beyond 3, mean, sd) and whether the emulator passes;
-* ``verification.csv``: the ``--verify-points`` NROY sets the model was run at after the waves
-  (``verify/``, ``--verify-replications`` each), each set's largest implausibility on its own
-  runs and whether it is accepted (not ruled out by them);
+* ``verification.csv``: the NROY sets the model was run at after the waves, ``batch`` by
+  batch of ``--verify-points`` (``verify/``, ``verify2/`` ..., ``--verify-replications``
+  each), each set's largest implausibility on its own runs and whether it is accepted (not
+  ruled out by them);
 * ``ensemble.csv``: the accepted sets (at least ``--final-sample``), the parameter sets the
   policy and sensitivity experiments run;
 * ``profiles.csv``: per parameter, the share of the ensemble left not ruled out when the
@@ -215,6 +217,8 @@ def wave_tables(result: Result, fitted: list[Target], plan: Plan) -> tuple[pd.Da
             "wave": np.arange(1, len(result.waves) + 1),
             # A design wave, or a verification batch that refocused the emulators.
             "source": result.wave_source,
+            # The sets run (a refocusing wave: its batch; `points` of the last planned wave of
+            # them are in its emulators).
             "points": result.wave_size,
             "replications": [
                 plan.replications if src == "design" else plan.verify_replications
@@ -224,7 +228,8 @@ def wave_tables(result: Result, fitted: list[Target], plan: Plan) -> tuple[pd.Da
             "emulator_points": [w.runs.x.shape[0] for w in result.waves],
             # The share left by waves 1..k (measured when drawing wave k + 1 / the ensemble).
             "nroy_share_after": result.nroy_share,
-            # The wave's own design points not ruled out by their runs (what ends the waves).
+            # The wave's own design points not ruled out by their runs (what ends the design
+            # waves); a refocusing wave: its batch's sets, judged by the wave they came from.
             "run_plausible_share": result.run_plausible_share,
         }
     )
@@ -265,11 +270,13 @@ def estimate(args: argparse.Namespace, box: Box, n_targets: int) -> int:
     # points and the earlier runs left inside its space (measured: about as many again).
     first = emulator_seconds(box, plan.wave_points(0), args.seed)
     later = emulator_seconds(box, 2 * plan.wave_points(1), args.seed) if waves > 1 else 0.0
-    emulate = n_targets * (first + (waves - 1) * later) / args.workers
+    # Refocusing: every verification batch but the last can become a wave like a later one.
+    refocus = args.verify_batches - 1 if args.verify_points and not args.no_refocus else 0
+    emulate = n_targets * (first + (waves - 1 + refocus) * later) / args.workers
     hours = ((design + final) * per_run / args.workers + emulate) / 3600
     print(f"{per_run:.2f} s of CPU per run (median of {len(cpu)}, the first excluded); "
           f"at most {waves} waves: {design + final} runs on {args.workers} workers and "
-          f"{n_targets} x {waves} emulator pairs ({emulate / 60:.1f} min): at most about "
+          f"{n_targets} x {waves + refocus} emulator pairs ({emulate / 60:.1f} min): at most about "
           f"{hours:.2f} h")  # fmt: skip
     return 0
 

@@ -66,7 +66,11 @@ def summary(
     """The quantities the README text quotes, one row each (``quantity``, ``value``)."""
     ins = table["in_sample_over_tolerance"].abs()
     # Design waves, then the verification batches that refocused the emulators (if any).
-    design = (full_waves["source"] == "design").to_numpy()
+    # (Tables written before refocusing existed have no `source`: design waves only.)
+    source = (
+        full_waves["source"] if "source" in full_waves else pd.Series("design", full_waves.index)
+    )
+    design = (source == "design").to_numpy()
     oos = table["out_of_sample_over_tolerance"].abs().dropna()
     rows = {
         "targets": len(table),
@@ -81,7 +85,7 @@ def summary(
         "final_share": float(full_waves["nroy_share_after"].iloc[-1]),
         "ensemble_sets": len(ensemble),
         "verified_sets": len(verification),
-        "verification_batches": int(verification["batch"].max()),
+        "verification_batches": int(verification["batch"].max()) if "batch" in verification else 1,
         "accepted_share": float(verification["accepted"].mean()),
         "last_wave_plausible": float(full_waves.loc[design, "run_plausible_share"].iloc[-1]),
         "parameters": len(parameters),

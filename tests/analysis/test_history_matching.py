@@ -228,6 +228,17 @@ def test_a_space_too_small_for_uniform_draws_is_sampled_from_earlier_nroy_points
         sample_nroy(
             [ball], BOX, 50, np.random.default_rng(1), batch=100, max_batches=2, seeds=seeds[:1]
         )
+    # Starts (sets already run) start the moves but are never drawn themselves.
+    starts = np.array([[0.301, 0.699], [0.299, 0.701]])
+    sample, _ = sample_nroy(
+        [ball], BOX, 50, np.random.default_rng(1), batch=100, max_batches=2, starts=starts
+    )
+    assert sample.shape == (50, 2) and ball.not_ruled_out(sample).all()
+    assert not any((sample == row).all(axis=1).any() for row in starts)
+    match = "and all 1 earlier NROY points and all 1 sets already run are ruled out"
+    with pytest.raises(EmptyNroyError, match=match):
+        sample_nroy([ball], BOX, 50, np.random.default_rng(1), batch=100, max_batches=2,
+                    seeds=seeds[:1], starts=seeds[:1])  # fmt: skip
 
 
 @pytest.mark.slow  # starts worker processes
@@ -427,15 +438,51 @@ def test_a_verification_batch_with_too_few_accepted_refocuses_the_emulators() ->
                     ver.y[30 * (b - 1) : 30 * b].mean(axis=1), np.full(30, 2),
                 )  # fmt: skip
                 assert result.run_plausible_share[b] == pytest.approx(np.mean(before < CUTOFF))
-            # Every set judged on its own runs by the last wave.
-            last = run_implausibility(
-                result.waves[-1], ver.x, ver.y.mean(axis=1), np.full(len(ver.x), 2)
-            )
-            assert np.array_equal(ver.implausibility, last)
+            # Every set judged on its own runs by the wave it was drawn under; none run twice.
+            for b in range(len(calls)):
+                rows = slice(30 * b, 30 * (b + 1))
+                judged = run_implausibility(
+                    result.waves[b], ver.x[rows], ver.y[rows].mean(axis=1), np.full(30, 2)
+                )
+                assert np.array_equal(ver.implausibility[rows], judged)
             assert np.array_equal(result.sample, ver.x[ver.accepted])
+            assert np.unique(ver.x, axis=0).shape[0] == ver.x.shape[0]
+            # A refocusing wave is fitted on a spread subset of its batch (8 sets: the last
+            # planned wave's size) and the earlier runs left in its space.
+            for b in range(1, len(calls)):
+                own = result.waves[b].runs.x[:8]
+                batch = ver.x[30 * (b - 1) : 30 * b]
+                assert all((batch == row).all(axis=1).any() for row in own)
     # The batches' seeds do not depend on the waves refocusing adds (after one design wave:
     # the plan's seed plus 2000, 3000 ...).
     expected = [seed + 1000 * k for seed in (0, 1) for k in (2, 3, 4, 5)]
     assert seeds[True] == seeds[False] == expected
     # Refocusing on the runs finds several times the plausible sets in the same batches.
     assert accepted[True] >= 3 * max(accepted[False], 1)
+
+
+def test_a_refocusing_wave_that_leaves_no_space_ends_the_verification_with_its_sets() -> None:
+    # The model's runs miss every target by 5 (the emulators of the design wave do not know):
+    # the wave refitted on them rules out the whole box.
+    plan = Plan((8,), 2, candidates=300, final_sample=40, seed=0, batch=4000,
+                verify_points=30, verify_replications=2, verify_batches=4)  # fmt: skip
+    verify, calls = _counting(lambda x, r, s: _toy(x, r, s) + 5.0)
+    lines: list[str] = []
+    result = run_waves(_toy, BOX, TOY_TARGETS, plan, verify=verify, report=lines.append)
+    assert calls == [(30, 2)]
+    assert result.wave_source == ["design", "verification batch 1"]
+    assert result.nroy_share[-1] == 0.0 and len(result.nroy_share) == 2
+    assert len(result.seconds) == 3
+    assert result.verification is not None and result.verification.x.shape == (30, 2)
+    assert not result.verification.accepted.any() and result.sample.shape == (0, 2)
+    assert lines[-1].startswith("verification stops: the space of wave 2 is empty")
+
+
+def test_verification_stops_refocusing_once_enough_sets_are_accepted() -> None:
+    # The smooth toy accepts most sets of the first batch: no refocusing wave is fitted.
+    plan = Plan((12, 10, 10), 3, candidates=300, final_sample=20, seed=4, batch=4000,
+                verify_points=40, verify_replications=2, verify_batches=4)  # fmt: skip
+    result = run_waves(_toy, BOX, TOY_TARGETS, plan)
+    assert result.wave_source == ["design"] * 3 and result.wave_size == [12, 10, 10]
+    assert result.verification is not None and result.verification.x.shape[0] == 40
+    assert result.sample.shape[0] >= 20

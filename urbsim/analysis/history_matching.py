@@ -291,6 +291,7 @@ def sample_nroy(
     batch: int = 20_000,
     max_batches: int = 20,
     seeds: np.ndarray | None = None,
+    starts: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
     """``n`` points of the NROY space of ``waves``, and the share of the box it fills.
 
@@ -302,12 +303,14 @@ def sample_nroy(
     space can be too small for any uniform draw to land in it; the moves then start from the
     ``seeds`` that no wave rules out (points of an earlier NROY sample, such as the last
     wave's candidates and design: Andrianakis et al. 2015 draw each wave from the previous
-    NROY sample).
+    NROY sample), and when none is left from the ``starts`` no wave rules out, which only
+    start moves and are never returned themselves (sets the simulator has already been run
+    at, that must not be drawn again).
 
     Raises
     ------
     EmptyNroyError
-        When no uniform draw is kept and no seed is left.
+        When no uniform draw is kept and no seed or start is left.
     """
     kept: list[np.ndarray] = []
     tried = found = 0
@@ -322,12 +325,20 @@ def sample_nroy(
     pool = np.concatenate(kept)
     if pool.shape[0] == 0 and seeds is not None and seeds.shape[0]:
         pool = seeds[not_ruled_out(waves, seeds)]
-    if pool.shape[0] == 0:
-        searched = "" if seeds is None else f" and all {seeds.shape[0]} earlier NROY points"
+    origin = np.empty((0, box.dim))
+    if pool.shape[0] == 0 and starts is not None and starts.shape[0]:
+        origin = starts[not_ruled_out(waves, starts)]
+    if pool.shape[0] == 0 and origin.shape[0] == 0:
+        searched = "".join(
+            f" and all {a.shape[0]} {what}"
+            for a, what in ((seeds, "earlier NROY points"), (starts, "sets already run"))
+            if a is not None
+        )
         raise EmptyNroyError(f"all {tried} parameter sets drawn{searched} are ruled out")
     while pool.shape[0] < n:
-        step = 0.1 * np.maximum(pool.std(axis=0), 1e-3 * (box.hi - box.lo))
-        moved = pool + rng.normal(0.0, 1.0, pool.shape) * step
+        base = np.concatenate([origin, pool]) if origin.shape[0] else pool
+        step = 0.1 * np.maximum(base.std(axis=0), 1e-3 * (box.hi - box.lo))
+        moved = base + rng.normal(0.0, 1.0, base.shape) * step
         inside = np.all((moved >= box.lo) & (moved <= box.hi), axis=1)
         moved = moved[inside]
         pool = np.concatenate([pool, moved[not_ruled_out(waves, moved)]])
@@ -530,8 +541,11 @@ class Plan:
         After a verification batch that leaves fewer than ``final_sample`` sets accepted (and
         before the next), its runs become a further wave (refocusing, Vernon et al. 2010):
         emulators refitted on ``points[-1]`` of its sets spread over it (:func:`maximin_subset`)
-        and the earlier runs in its space, the next batch drawn from the narrower space. Every
-        verified set is then judged on its own runs with the last wave's run-to-run variance.
+        and the earlier runs in its space, the next batch drawn from the narrower space (never
+        a set already run). Each verified set is judged on its own runs by the wave it was
+        drawn under. The ensemble then pools sets drawn from nested spaces, the later ones
+        narrower: its spread is that of the sets the runs accept, not a uniform sample of one
+        space.
     seek_share : float
         Share of each later wave's points spread over the candidates the emulators find most
         plausible (the quarter with the smallest largest implausibility), the rest over all
@@ -595,7 +609,8 @@ class Result:
     nroy_share: list[float]
     sample: np.ndarray
     seconds: list[dict[str, float]] = field(default_factory=list)
-    #: Per wave: the share of its design points not ruled out by their own runs.
+    #: Per wave: the share of its design points not ruled out by their own runs (a refocusing
+    #: wave: of its batch's sets, judged by the wave they were drawn under).
     run_plausible_share: list[float] = field(default_factory=list)
     #: Per wave: where its runs came from, ``"design"`` or ``"verification batch <b>"``
     #: (a refocusing wave, :attr:`Plan.refocus`).
@@ -766,11 +781,14 @@ def _verify(
     """Run the simulator at ``sample`` (the first batch of NROY sets, drawn from a space of
     ``share`` of the box in ``drawn`` seconds) and at fresh batches until
     ``plan.final_sample`` sets are accepted or ``plan.verify_batches`` are run, refocusing
-    between batches (:attr:`Plan.refocus`); the verification of every set run, each judged
-    on its own runs by the last wave."""
+    between batches (:attr:`Plan.refocus`); the verification of every set run.
+
+    Each set is judged on its own runs by the wave it was drawn under (the last one when its
+    batch was drawn): that wave's run-to-run variance emulator was fitted where the set lies.
+    A refocusing wave that leaves no space ends the batches with the sets verified so far.
+    """
     waves = state.waves
-    xs: list[np.ndarray] = []
-    ys: list[np.ndarray] = []
+    parts: list[Verification] = []
     size, reps = sample.shape[0], plan.verify_replications
     # Seeds of the batches follow those of the design waves, whatever waves refocusing adds.
     first_seed = plan.seed + 1000 * (len(waves) + 1)
@@ -778,24 +796,36 @@ def _verify(
     for b in range(plan.verify_batches):
         if b:
             t0 = time.perf_counter()
-            sample, share = sample_nroy(waves, box, size, rng, plan.batch, seeds=seeds)
+            run = np.concatenate([v.x for v in parts])
+            try:
+                # The sets already run only start moves: none is drawn twice.
+                sample, now_share = sample_nroy(
+                    waves, box, size, rng, plan.batch, seeds=_without(seeds, run), starts=run
+                )
+            except EmptyNroyError as exc:
+                state.shares.append(0.0)
+                say(f"verification stops: the space of wave {len(waves)} is empty ({exc})")
+                break
             drawn = time.perf_counter() - t0
+            if plan.refocus:
+                share = now_share  # else every batch comes from the waves' space: the first's
         t0 = time.perf_counter()
         y = _simulated(verify, sample, reps, first_seed + 1000 * b, "verification")
         simulated = time.perf_counter() - t0
         drawn_all, simulated_all = drawn_all + drawn, simulated_all + simulated
-        xs.append(sample)
-        ys.append(y)
-        now = int(np.sum(_judged(waves[-1], sample, y) < plan.cutoff))
-        accepted = int(np.sum(_judged(waves[-1], np.concatenate(xs), np.concatenate(ys))
-                              < plan.cutoff))  # fmt: skip
+        imp = _judged(waves[-1], sample, y)
+        parts.append(Verification(sample, y, imp, imp < plan.cutoff))
+        now = int(parts[-1].accepted.sum())
+        accepted = sum(int(v.accepted.sum()) for v in parts)
         say(f"verification batch {b + 1}: {now} of {size} sets accepted on their own runs "
             f"({accepted} in all)")  # fmt: skip
         if accepted >= plan.final_sample or b + 1 == plan.verify_batches:
+            state.shares.append(share)
             break
         if not plan.refocus:
             continue
-        # Refocus: the batch's runs (a spread subset of its sets) join the waves' runs.
+        # Refocus: the batch's runs (a spread subset of its sets, to bound the emulators' cost)
+        # and the earlier runs in its space fit a further wave.
         t0 = time.perf_counter()
         keep = maximin_subset(sample, min(plan.points[-1], size), box, plan.seed + len(waves))
         state.runs.append(Runs.of(sample[keep], y[keep]))
@@ -812,16 +842,24 @@ def _verify(
             {"design": drawn, "simulate": simulated, "emulate": time.perf_counter() - t0}
         )
         drawn_all = simulated_all = 0.0
-        # The verified sets the new wave leaves start the next draw if no uniform one lands.
-        seeds = np.concatenate([sample] if seeds is None else [seeds, sample])
         say(f"wave {len(waves)}: the runs of verification batch {b + 1} refocus the emulators "
             f"({state.seconds[-1]['emulate']:.0f} s)")  # fmt: skip
-    # The last batch (all batches without refocusing) and the share it was drawn from.
-    state.shares.append(share)
+    # The last batch (all batches without refocusing): what it cost.
     state.seconds.append({"design": drawn_all, "simulate": simulated_all, "emulate": 0.0})
-    x_all, y_all = np.concatenate(xs), np.concatenate(ys)
-    imp = _judged(waves[-1], x_all, y_all)
-    return Verification(x_all, y_all, imp, imp < plan.cutoff)
+    return Verification(
+        np.concatenate([v.x for v in parts]),
+        np.concatenate([v.y for v in parts]),
+        np.concatenate([v.implausibility for v in parts]),
+        np.concatenate([v.accepted for v in parts]),
+    )
+
+
+def _without(points: np.ndarray | None, run: np.ndarray) -> np.ndarray | None:
+    """``points`` less the rows that are in ``run``."""
+    if points is None:
+        return None
+    done = {row.tobytes() for row in np.ascontiguousarray(run)}
+    return points[[row.tobytes() not in done for row in np.ascontiguousarray(points)]]
 
 
 def _judged(wave: Wave, x: np.ndarray, y: np.ndarray) -> np.ndarray:
