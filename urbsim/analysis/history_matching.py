@@ -765,6 +765,33 @@ class _Refocus:
     targets: Targets
     map_fn: Mapper
 
+    def add_wave(
+        self,
+        batch: Verification,
+        b: int,
+        box: Box,
+        plan: Plan,
+        share: float,
+        clock: dict[str, float],
+    ) -> None:
+        """Refocus: the runs of verification batch ``b`` (from 0; a spread subset of its sets,
+        to bound the emulators' cost) and the earlier runs in its space fit a further wave;
+        ``share`` is the space the batch was drawn from, ``clock`` its drawing and runs."""
+        t0 = time.perf_counter()
+        waves, size = self.waves, batch.x.shape[0]
+        keep = maximin_subset(batch.x, min(plan.points[-1], size), box, plan.seed + len(waves))
+        self.runs.append(Runs.of(batch.x[keep], batch.y[keep]))
+        wave = fit_wave(
+            _in_space(self.runs, waves), self.targets, box, seed=plan.seed + len(waves),
+            cutoff=plan.cutoff, map_fn=self.map_fn,
+        )  # fmt: skip
+        waves.append(wave)
+        self.shares.append(share)
+        self.plausible.append(int(batch.accepted.sum()) / size)
+        self.sources.append(f"verification batch {b + 1}")
+        self.points.append(size)
+        self.seconds.append({**clock, "emulate": time.perf_counter() - t0})
+
 
 def _verify(
     verify: Simulator,
@@ -824,23 +851,7 @@ def _verify(
             break
         if not plan.refocus:
             continue
-        # Refocus: the batch's runs (a spread subset of its sets, to bound the emulators' cost)
-        # and the earlier runs in its space fit a further wave.
-        t0 = time.perf_counter()
-        keep = maximin_subset(sample, min(plan.points[-1], size), box, plan.seed + len(waves))
-        state.runs.append(Runs.of(sample[keep], y[keep]))
-        wave = fit_wave(
-            _in_space(state.runs, waves), state.targets, box, seed=plan.seed + len(waves),
-            cutoff=plan.cutoff, map_fn=state.map_fn,
-        )  # fmt: skip
-        waves.append(wave)
-        state.shares.append(share)
-        state.plausible.append(now / size)
-        state.sources.append(f"verification batch {b + 1}")
-        state.points.append(size)
-        state.seconds.append(
-            {"design": drawn, "simulate": simulated, "emulate": time.perf_counter() - t0}
-        )
+        state.add_wave(parts[-1], b, box, plan, share, {"design": drawn, "simulate": simulated})
         drawn_all = simulated_all = 0.0
         say(f"wave {len(waves)}: the runs of verification batch {b + 1} refocus the emulators "
             f"({state.seconds[-1]['emulate']:.0f} s)")  # fmt: skip
