@@ -32,7 +32,10 @@ the targets of :mod:`urbsim.analysis.targets` up to ``--last-fit-year``, over th
   verification (``--verify-points 0``) the model is run at the first ``--check-sets`` sets of
   the emulators' sample instead (``check/``, ``--check-replications`` each);
 * ``timing.csv``: wall seconds of every stage (per wave: design, runs, emulators; the final
-  sample; the check runs).
+  sample; the check runs);
+* ``priors.csv`` (with ``--priors``): each published ratio of two parameters that every wave
+  judged with the targets (:class:`urbsim.analysis.history_matching.RatioPrior`), its sd and
+  the ratio's 5, 50 and 95 % quantiles over the ensemble.
 
 A box bound reached by the ensemble that is not a hard limit of a parameter the targets
 constrain refuses the ensemble, and so do fewer accepted sets than ``--final-sample``: every
@@ -68,6 +71,7 @@ from urbsim.analysis.history_matching import (
     EmptyNroyError,
     Plan,
     Profile,
+    RatioPrior,
     Result,
     Targets,
     box_hits,
@@ -108,6 +112,51 @@ def read_box(path: Path) -> Box:
         field = scenario_field(name)
         limits[name] = (float(field.lower), float(field.upper))
     return Box.of(bounds, hard, limits)
+
+
+def read_priors(path: Path, box: Box) -> tuple[RatioPrior, ...]:
+    """The rows of ``path`` (the layout of ``external_checks.csv``: check, numerator,
+    denominator, published, prior_sd, ...) that have a ``prior_sd``, as priors of the fit on
+    the parameters of ``box``.
+
+    Raises
+    ------
+    SystemExit
+        Naming the file, the row and the field when a prior names a parameter the box does
+        not vary (a prior on a fixed parameter constrains nothing) or its sd is not positive.
+    """
+    df = pd.read_csv(path, comment="#")
+    if "prior_sd" not in df:
+        raise SystemExit(f"error: {path}: no column prior_sd (the priors' sd)")
+    priors = []
+    for r in df[df["prior_sd"].notna()].itertuples(index=False):
+        for field in ("numerator", "denominator"):
+            if getattr(r, field) not in box.names:
+                raise SystemExit(
+                    f"error: {path}: {r.check}: {field} {getattr(r, field)!r} is not a "
+                    "parameter of the box (a prior on a fixed parameter constrains nothing)"
+                )
+        if not float(r.prior_sd) > 0:
+            raise SystemExit(f"error: {path}: {r.check}: prior_sd must be positive")
+        priors.append(RatioPrior(r.check, box.names.index(r.numerator),
+                                 box.names.index(r.denominator), float(r.published),
+                                 float(r.prior_sd)))  # fmt: skip
+    return tuple(priors)
+
+
+def prior_table(priors: tuple[RatioPrior, ...], box: Box, sample: np.ndarray) -> pd.DataFrame:
+    """``priors.csv``: each prior, its sd and the range of the ratio over the ensemble."""
+    rows = []
+    for p in priors:
+        ratio = p.value(sample) if sample.shape[0] else np.full(1, np.nan)
+        rows.append({
+            "prior": p.name, "numerator": box.names[p.numerator],
+            "denominator": box.names[p.denominator], "published": p.observed, "sd": p.sd,
+            "ensemble_q05": float(np.quantile(ratio, 0.05)),
+            "ensemble_median": float(np.median(ratio)),
+            "ensemble_q95": float(np.quantile(ratio, 0.95)),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def roles(targets: tuple[Target, ...], last_fit_year: int) -> pd.DataFrame:
@@ -381,6 +430,13 @@ def parse() -> argparse.Namespace:
         help="another fit's folder whose finished waves with the same sweep are copied",
     )
     p.add_argument("--only", default="", help="comma-separated target families (default all)")
+    p.add_argument(
+        "--priors",
+        type=Path,
+        default=None,
+        help="published ratios of parameters judged with the targets: the rows of this file "
+        "(the layout of external_checks.csv) that have a prior_sd",
+    )
     return p.parse_args()
 
 
@@ -419,6 +475,7 @@ def calibrate(args: argparse.Namespace) -> int:
         np.array([t.observed for t in fitted]),
         np.array([t.discrepancy_sd for t in fitted]),
         np.array([t.observation_sd for t in fitted]),
+        read_priors(args.priors, box) if args.priors else (),
     )
     plan = make_plan(args)
     try:
@@ -513,6 +570,9 @@ def write_results(
         columns = ["target", "observed", "predicted", "error_over_tolerance"]
         print(fit[columns].to_string(index=False))
     timing_table(result, sim).to_csv(out / "timing.csv", index=False, float_format="%.1f")
+    priors = result.waves[0].targets.priors
+    if priors:
+        prior_table(priors, box, sample).to_csv(out / "priors.csv", index=False, float_format=fmt)
     if problems:
         print(f"error: the ensemble is refused ({out / name}):", file=sys.stderr)
         print("\n".join(problems), file=sys.stderr)

@@ -108,11 +108,16 @@ def base_value(parameter: str) -> float:
     return float(getattr(getattr(scenario, section), field))
 
 
-def external_checks(checks: pd.DataFrame, ensemble: pd.DataFrame) -> pd.DataFrame:
+def external_checks(
+    checks: pd.DataFrame, ensemble: pd.DataFrame, priors: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Each published quantity (a ratio of two parameters) against its distribution over the
     ensemble's sets: median, 5 and 95 % quantiles, and whether the published value lies
     inside that range (``published_inside``). A parameter the fit did not vary (not a column
-    of ``ensemble``) enters at its value in the census scenario, as in the runs."""
+    of ``ensemble``) enters at its value in the census scenario, as in the runs.
+    ``prior_in_fit`` says whether the fit judged the quantity as a prior (a row of its
+    ``priors.csv``, None when it had none): a check then, not an independent one."""
+    used = set() if priors is None else set(priors["prior"])
 
     def values(parameter: str) -> pd.Series | float:
         return ensemble[parameter] if parameter in ensemble else base_value(parameter)
@@ -129,6 +134,7 @@ def external_checks(checks: pd.DataFrame, ensemble: pd.DataFrame) -> pd.DataFram
             "ensemble_q05": float(lo),
             "ensemble_q95": float(hi),
             "published_inside": bool(lo <= c.published <= hi),
+            "prior_in_fit": c.check in used,
             "meaning": c.meaning,
         })  # fmt: skip
     return pd.DataFrame(rows)
@@ -213,7 +219,12 @@ def main() -> int:
     parameters = pd.read_csv(res / "full" / "parameters.csv", keep_default_na=False)
     verification = pd.read_csv(res / "full" / "verification.csv")
     summ = summary(table, waves, ensemble, parameters, verification)
-    checks = external_checks(pd.read_csv(HERE / "external_checks.csv", comment="#"), ensemble)
+    priors = res / "full" / "priors.csv"
+    checks = external_checks(
+        pd.read_csv(HERE / "external_checks.csv", comment="#"),
+        ensemble,
+        pd.read_csv(priors) if priors.is_file() else None,
+    )
     checks.to_csv(res / "external_checks.csv", index=False, float_format="%.6g")
     summ.to_csv(res / "summary.csv", float_format="%.6g")
     tables = {

@@ -12,6 +12,7 @@ from urbsim.analysis.history_matching import (
     BoxBoundError,
     EmptyNroyError,
     Plan,
+    RatioPrior,
     Runs,
     Targets,
     box_hits,
@@ -20,6 +21,7 @@ from urbsim.analysis.history_matching import (
     maximin_subset,
     not_ruled_out,
     profiles,
+    rule_out_shares,
     run_implausibility,
     run_waves,
     sample_nroy,
@@ -341,6 +343,51 @@ def test_profiles_tell_constrained_parameters_from_free_ones() -> None:
         check_box(sample, box3)
     hits = check_box(sample, box3, constrained=[p.constrained for p in shapes])
     assert {(h.name, h.constrained) for h in hits} == {("c", False)}
+
+
+def test_a_ratio_prior_is_judged_exactly() -> None:
+    prior = RatioPrior("c_over_a", numerator=2, denominator=0, observed=1.0, sd=0.1)
+    x = np.array([[0.3, 0.5, 0.3], [0.2, 0.5, 0.3], [0.0, 0.5, 0.3], [0.5, 0.5, 0.0]])
+    assert prior.value(x).tolist() == pytest.approx([1.0, 1.5, np.inf, 0.0])
+    assert prior.implausibility(x).tolist() == pytest.approx([0.0, 5.0, np.inf, 10.0])
+    for bad in ({"observed": 1.0, "sd": 0.0}, {"observed": np.nan, "sd": 0.1}):
+        with pytest.raises(ValueError, match="c_over_a"):
+            RatioPrior("c_over_a", 2, 0, **bad)
+    with pytest.raises(ValueError, match="two different"):
+        RatioPrior("same", 1, 1, 1.0, 0.1)
+
+
+def test_a_ratio_prior_narrows_a_parameter_the_outputs_leave_free() -> None:
+    """The toy's outputs ignore c: without the prior the ensemble spans c's box; with a prior
+    on c / a (published 1, sd 0.1) every wave rules out the sets whose ratio is more than
+    three sds away, the verification judges it with the runs, and the tables name it."""
+    box3 = Box.of({"a": (0.0, 1.0), "b": (0.0, 1.0), "c": (0.0, 1.0)})
+    prior = RatioPrior("c_over_a", numerator=2, denominator=0, observed=1.0, sd=0.1)
+    with_prior = Targets(TOY_TARGETS.names, TOY_TARGETS.observed, TOY_TARGETS.discrepancy_sd,
+                         TOY_TARGETS.observation_sd, priors=(prior,))  # fmt: skip
+    plan = Plan((12, 10), 2, candidates=300, final_sample=30, seed=4, batch=4000,
+                verify_points=60, verify_replications=2)  # fmt: skip
+    free = run_waves(_toy3, box3, TOY_TARGETS, plan)
+    bound = run_waves(_toy3, box3, with_prior, plan)
+    ratio_free = prior.value(free.sample)
+    assert np.mean(np.abs(ratio_free - 1.0) >= CUTOFF * 0.1) > 0.3
+    ratio = prior.value(bound.sample)
+    assert bound.sample.shape[0] >= 10 and np.all(np.abs(ratio - 1.0) < CUTOFF * 0.1)
+    # Every wave judges the prior, exactly: a set on the truth of a and b with c far off is
+    # ruled out, the same set with c = a is not.
+    assert not not_ruled_out(bound.waves, np.array([[0.3, 0.6, 0.9]]))[0]
+    assert not_ruled_out(bound.waves, np.array([[0.3, 0.6, 0.3]]))[0]
+    wave = bound.waves[-1]
+    imp = wave.implausibility(np.array([[0.3, 0.6, 0.9]]))
+    assert imp.shape == (1, 3) and imp[0, 2] == pytest.approx(20.0)
+    # On runs too: the toy's exact outputs at the truth meet the targets, the ratio does not.
+    got = run_implausibility(wave, np.array([[0.3, 0.6, 0.9]]),
+                             _toy_outputs(TRUTH[None, :]), np.array([2]))  # fmt: skip
+    assert got[0] == pytest.approx(20.0)
+    shares = rule_out_shares(bound.waves, box3, 2000, seed=1)
+    assert {r["target"] for r in shares} == {"y0", "y1", "c_over_a"}
+    with pytest.raises(ValueError, match="beyond the box"):
+        run_waves(_toy, BOX, with_prior, plan)
 
 
 def test_a_seeking_design_puts_its_share_among_the_most_plausible_candidates() -> None:

@@ -117,7 +117,34 @@ def test_external_check_quantiles_on_a_hand_computed_ensemble() -> None:
     assert (row["ensemble_median"], row["ensemble_q05"], row["ensemble_q95"]) == (11.0, 2.0, 20.0)
     assert not row["published_inside"]  # 1.5 < 2
     inside = report.external_checks(checks.assign(published=[3.0]), ensemble).iloc[0]
-    assert inside["published_inside"]
+    assert inside["published_inside"] and not inside["prior_in_fit"]
+    # A fit that judged it as a prior (its priors.csv names it) says so.
+    used = report.external_checks(checks, ensemble, pd.DataFrame({"prior": ["c"]})).iloc[0]
+    assert used["prior_in_fit"]
+
+
+def test_priors_are_read_from_the_checks_with_a_prior_sd(tmp_path: Path) -> None:
+    hm = _module("history_match")
+    box = hm.read_box(BOX)
+    priors = hm.read_priors(HERE / "external_checks.csv", box)
+    checks = pd.read_csv(HERE / "external_checks.csv", comment="#")
+    assert [p.name for p in priors] == checks.loc[checks["prior_sd"].notna(), "check"].tolist()
+    trade = next(p for p in priors if p.name == "income_distance_tradeoff")
+    assert box.names[trade.numerator] == "behaviour.beta_distance"
+    assert box.names[trade.denominator] == "behaviour.beta_income"
+    assert (trade.observed, trade.sd) == (1.5, 0.375)
+    # User mistakes name the file, the row and the field.
+    bad = checks.assign(numerator=["behaviour.move_tenure_decay"])
+    path = tmp_path / "checks.csv"
+    bad.to_csv(path, index=False)
+    with pytest.raises(SystemExit, match=r"checks.csv: income_distance_tradeoff: numerator "):
+        hm.read_priors(path, box)
+    checks.assign(prior_sd=[0.0]).to_csv(path, index=False)
+    with pytest.raises(SystemExit, match="prior_sd must be positive"):
+        hm.read_priors(path, box)
+    checks.drop(columns="prior_sd").to_csv(path, index=False)
+    with pytest.raises(SystemExit, match="no column prior_sd"):
+        hm.read_priors(path, box)
 
 
 def test_external_check_takes_a_parameter_the_fit_held_fixed_from_the_scenario() -> None:

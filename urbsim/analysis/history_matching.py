@@ -10,7 +10,11 @@ emulator's mean and variance (:class:`urbsim.analysis.emulator.GPEmulator`), ``V
 simulator's run-to-run variance at ``x`` (emulated in log variance: the observed world is one
 realization), ``V_md,k`` the stated model discrepancy and ``V_obs,k`` the observation error of
 the target. ``x`` is ruled out when its largest implausibility over the targets exceeds the
-cutoff; what is left is the *not-ruled-out* (NROY) space.
+cutoff; what is left is the *not-ruled-out* (NROY) space. Published estimates of behavioural
+quantities that are functions of the parameters (:class:`RatioPrior`) are judged the same way,
+exactly: a set whose ratio lies more than the cutoff times its sd from the estimate is ruled out
+by every wave (knowledge of the inputs, like the box, but of a combination of parameters that
+the outputs leave free).
 
 Each wave runs the simulator at design points spread over the previous wave's NROY space
 (:func:`sample_nroy` then :func:`maximin_subset`: never a hand-made box), with replications at
@@ -144,19 +148,65 @@ class Box:
 
 
 @dataclass(frozen=True)
+class RatioPrior:
+    """A published estimate of the ratio of two parameters, judged exactly at every set.
+
+    Micro-econometric studies estimate some behavioural quantities the aggregate targets pin
+    only weakly, such as how much more income a migrant needs to go further (the ratio of the
+    utility per log distance to the utility per log income). A set is implausible for the
+    prior when ``|x[numerator] / x[denominator] - observed| / sd`` exceeds the cutoff, the
+    same rule as for a target (no emulator: the ratio is known at every set). ``sd`` holds the
+    estimate's uncertainty and the difference between the study's specification and the
+    model's. A zero denominator gives an infinite ratio (ruled out).
+    """
+
+    name: str
+    numerator: int
+    denominator: int
+    observed: float
+    sd: float
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.observed) and np.isfinite(self.sd) and self.sd > 0):
+            raise ValueError(f"prior {self.name}: observed must be finite and sd positive")
+        if min(self.numerator, self.denominator) < 0 or self.numerator == self.denominator:
+            raise ValueError(f"prior {self.name}: two different parameter columns are needed")
+
+    def value(self, x: np.ndarray) -> np.ndarray:
+        """The ratio at every set (n,); infinite where the denominator is 0."""
+        x = np.atleast_2d(x)
+        num, den = x[:, self.numerator], x[:, self.denominator]
+        safe = np.where(den == 0.0, 1.0, den)
+        return np.where(den == 0.0, np.inf, num / safe)
+
+    def implausibility(self, x: np.ndarray) -> np.ndarray:
+        """Implausibility of the ratio at every set (n,)."""
+        return np.abs(self.value(x) - self.observed) / self.sd
+
+
+@dataclass(frozen=True)
 class Targets:
-    """What history matching compares the outputs with, one entry per output column."""
+    """What history matching compares the outputs with, one entry per output column, and the
+    priors on the parameters themselves (:class:`RatioPrior`), judged with them by every wave."""
 
     names: tuple[str, ...]
     observed: np.ndarray
     discrepancy_sd: np.ndarray
     observation_sd: np.ndarray
+    priors: tuple[RatioPrior, ...] = ()
 
     def __post_init__(self) -> None:
         k = len(self.names)
         for a in (self.observed, self.discrepancy_sd, self.observation_sd):
             if np.shape(a) != (k,):
                 raise ValueError(f"every target array needs {k} entries")
+
+    def prior_implausibility(self, x: np.ndarray) -> np.ndarray:
+        """Implausibility of every prior at every set (n, number of priors)."""
+        x = np.atleast_2d(x)
+        return np.column_stack(
+            [p.implausibility(x) for p in self.priors] or [np.empty((x.shape[0], 0))]
+        )
 
 
 @dataclass(frozen=True)
@@ -217,17 +267,17 @@ class Wave:
         return np.abs(t.observed[k] - mean) / np.sqrt(total)
 
     def implausibility(self, x: np.ndarray) -> np.ndarray:
-        """Implausibility of every target at every point (n, k)."""
+        """Implausibility of every target at every point, then of every prior (n, k + priors)."""
         x = np.atleast_2d(x)
-        return np.column_stack(
-            [self.target_implausibility(k, x) for k in range(len(self.mean_emulators))]
-        )
+        emulated = [self.target_implausibility(k, x) for k in range(len(self.mean_emulators))]
+        return np.column_stack([*emulated, self.targets.prior_implausibility(x)])
 
     def not_ruled_out(self, x: np.ndarray) -> np.ndarray:
-        """Points whose largest implausibility is below the cutoff (targets in turn, each on
-        the points the earlier ones left: the same answer, fewer emulator evaluations)."""
+        """Points whose largest implausibility is below the cutoff (the priors first, then the
+        targets in turn, each on the points the earlier ones left: the same answer, fewer
+        emulator evaluations)."""
         x = np.atleast_2d(x)
-        keep = np.ones(x.shape[0], dtype=bool)
+        keep = np.all(self.targets.prior_implausibility(x) < self.cutoff, axis=1)
         for k in range(len(self.mean_emulators)):
             idx = np.flatnonzero(keep)
             if idx.shape[0] == 0:
@@ -692,6 +742,8 @@ def _waves(
     report: Callable[[str], None] | None,
 ) -> Result:
     say = report or (lambda _: None)
+    if any(max(p.numerator, p.denominator) >= box.dim for p in targets.priors):
+        raise ValueError(f"a prior names a parameter column beyond the box's {box.dim}")
     if min(plan.points) < box.dim + 2:
         raise ValueError(f"every wave needs at least {box.dim + 2} points for {box.dim} parameters")
     shares: list[float] = []
@@ -898,7 +950,8 @@ def run_implausibility(
     r = np.asarray(replications, dtype=np.float64)[:, None]
     v_run = np.column_stack([run_variance(v, x) for v in wave.var_emulators])
     total = v_run * (1.0 + 1.0 / r) + t.discrepancy_sd**2 + t.observation_sd**2
-    return np.max(np.abs(t.observed - mean) / np.sqrt(total), axis=1)
+    runs = np.abs(t.observed - mean) / np.sqrt(total)
+    return np.max(np.column_stack([runs, t.prior_implausibility(x)]), axis=1)
 
 
 def _elapsed(clock: dict[str, float]) -> dict[str, float]:
@@ -929,7 +982,7 @@ def rule_out_shares(waves: Sequence[Wave], box: Box, n: int, seed: int = 0) -> l
     rows = []
     for i, w in enumerate(waves):
         imp = w.implausibility(x)
-        for k, name in enumerate(w.targets.names):
+        for k, name in enumerate(w.targets.names + tuple(p.name for p in w.targets.priors)):
             ruled = float(np.mean(imp[:, k] >= w.cutoff))
             rows.append(
                 {"wave": i + 1, "target": name, "share_ruled_out": ruled,
