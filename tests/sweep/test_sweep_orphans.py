@@ -167,3 +167,35 @@ def test_worker_pool_dies_with_its_driver(tmp_path: Path, sig: signal.Signals) -
         _kill_and_check(proc, kids, sig)
     finally:
         _clean_up(proc)
+
+
+#: An experiment whose one script step writes its process id and then sleeps.
+SLEEPING_STEP = """\
+[[steps]]
+kind = "script"
+command = ["{python}", "-c", "import os, sys, time; \
+open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(120)", "{root}/step.pid"]
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_a_script_step_dies_with_its_reproduce_driver(tmp_path: Path, sig: signal.Signals) -> None:
+    """A script step of ``urbsim reproduce`` (the calibration's history matching) ends with
+    the driver that started it, as sweep workers do: it used to run on, re-parented to init."""
+    exp = tmp_path / "experiments" / "sleepy"
+    exp.mkdir(parents=True)
+    (exp / "experiment.toml").write_text(SLEEPING_STEP)
+    cmd = [sys.executable, "-c", "from urbsim.cli import app; app(prog_name='urbsim')",
+           "reproduce", str(exp), "--update"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        pid_file = tmp_path / "step.pid"
+        deadline = time.monotonic() + 120
+        while not (pid_file.is_file() and pid_file.read_text()) and time.monotonic() < deadline:
+            assert proc.poll() is None, "the driver ended before its step started"
+            time.sleep(0.05)
+        step = psutil.Process(int(pid_file.read_text()))
+        assert step.ppid() == proc.pid
+        _kill_and_check(proc, [step], sig)
+    finally:
+        _clean_up(proc)

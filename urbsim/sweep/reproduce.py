@@ -20,6 +20,7 @@ version.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -442,7 +443,14 @@ def _describe(step: Any) -> str:
 
 def _call(cmd: list[str], cwd: Path, name: str) -> None:
     # The command's own output (an ``error:`` line) goes to the terminal as it is written.
-    proc = subprocess.run(cmd, cwd=cwd, check=False)
+    # The step dies with this driver whatever ends it, as sweep workers do: a calibration
+    # script left running after its driver was killed kept both cores busy for an hour
+    # (its own worker pools die with it in turn).
+    from urbsim.sweep.executors import die_with_parent
+
+    proc = subprocess.run(
+        cmd, cwd=cwd, check=False, preexec_fn=functools.partial(die_with_parent, os.getpid())
+    )
     if proc.returncode != 0:
         raise StepFailed(f"{name}: exited with code {proc.returncode}")
 
