@@ -161,3 +161,36 @@ def test_external_check_takes_a_parameter_the_fit_held_fixed_from_the_scenario()
     fixed = report.external_checks(checks, pd.DataFrame({"x": [0.0, 1.0]})).iloc[0]
     ratio = report.base_value("behaviour.beta_distance") / income
     assert fixed["ensemble_q05"] == fixed["ensemble_q95"] == pytest.approx(ratio)
+
+
+def test_run_profiles_judge_each_value_as_the_verification_judges_a_set() -> None:
+    rp = _module("run_profiles")
+    box = rp.read_box(BOX)
+    reference = (box.lo + box.hi) / 2
+    x, labels = rp.profile_points(reference, box, 3)
+    assert x.shape == (1 + 3 * box.dim, box.dim) and labels[0] == ("reference", labels[0][1])
+    j = box.names.index("behaviour.beta_distance")
+    row = 1 + 3 * j + 2
+    assert labels[row] == ("behaviour.beta_distance", box.hi[j])
+    assert x[row, j] == box.hi[j]
+    assert np.array_equal(np.delete(x[row], j), np.delete(reference, j))
+    # Two targets, two runs each: |mean - observed| / sqrt(sd_run^2 (1 + 1/2) + md^2 + obs^2).
+    targets = pd.DataFrame(
+        {
+            "target": ["a@2011", "b@2011"],
+            "observed": [1.0, 10.0],
+            "discrepancy_sd": [0.3, 1.0],
+            "observation_sd": [0.4, 0.0],
+        }
+    )
+    fit = pd.DataFrame({"target": ["b@2011", "a@2011"], "replication_sd": [2.0, 0.0]})
+    y = np.array([[[1.0, 10.0], [2.0, 16.0]]])  # one point: means 1.5 and 13
+    prior = rp.RatioPrior("ratio", 0, 1, 1.5, 0.5)
+    point = np.array([[3.0, 1.0]])  # ratio 3: implausibility 3
+    table = rp.implausibility(y, point, targets, fit, (prior,))
+    assert table.loc[0, "a@2011"] == pytest.approx(0.5 / 0.5)
+    assert table.loc[0, "b@2011"] == pytest.approx(3.0 / np.sqrt(4.0 * 1.5 + 1.0))
+    assert table.loc[0, "prior:ratio"] == pytest.approx(3.0)
+    summary = rp.summarize(table, [("b", 0.5)], np.array([3.0, 1.0]), ("a", "b"))
+    assert summary.loc[0, "worst"] == "prior:ratio" and not summary.loc[0, "plausible"]
+    assert summary.loc[0, "reference_value"] == 1.0
