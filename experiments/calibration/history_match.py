@@ -53,6 +53,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -122,26 +123,39 @@ def read_priors(path: Path, box: Box) -> tuple[RatioPrior, ...]:
     Raises
     ------
     SystemExit
-        Naming the file, the row and the field when a prior names a parameter the box does
-        not vary (a prior on a fixed parameter constrains nothing) or its sd is not positive.
+        Code 2 after one ``error:`` line naming the file, the row and the field: a file or
+        column missing, a prior on a parameter the box does not vary (it would constrain
+        nothing), a published value or sd that is not a finite number (the sd positive).
     """
-    df = pd.read_csv(path, comment="#")
-    if "prior_sd" not in df:
-        raise SystemExit(f"error: {path}: no column prior_sd (the priors' sd)")
+    try:
+        df = pd.read_csv(path, comment="#")
+    except (OSError, pd.errors.ParserError) as exc:
+        _user_error(f"{path}: cannot be read ({exc})")
+    missing = {"check", "numerator", "denominator", "published", "prior_sd"} - set(df)
+    if missing:
+        _user_error(f"{path}: no column {', '.join(sorted(missing))}")
     priors = []
     for r in df[df["prior_sd"].notna()].itertuples(index=False):
         for field in ("numerator", "denominator"):
             if getattr(r, field) not in box.names:
-                raise SystemExit(
-                    f"error: {path}: {r.check}: {field} {getattr(r, field)!r} is not a "
-                    "parameter of the box (a prior on a fixed parameter constrains nothing)"
-                )
-        if not float(r.prior_sd) > 0:
-            raise SystemExit(f"error: {path}: {r.check}: prior_sd must be positive")
+                _user_error(f"{path}: {r.check}: {field} {getattr(r, field)!r} is not a "
+                            "parameter of the box (a prior on a fixed parameter constrains "
+                            "nothing)")  # fmt: skip
+        for field in ("published", "prior_sd"):
+            value = pd.to_numeric(getattr(r, field), errors="coerce")
+            if not np.isfinite(value) or (field == "prior_sd" and value <= 0):
+                _user_error(f"{path}: {r.check}: {field} must be a finite number"
+                            + (", positive" if field == "prior_sd" else ""))  # fmt: skip
         priors.append(RatioPrior(r.check, box.names.index(r.numerator),
                                  box.names.index(r.denominator), float(r.published),
                                  float(r.prior_sd)))  # fmt: skip
     return tuple(priors)
+
+
+def _user_error(message: str) -> NoReturn:
+    """One ``error:`` line and exit code 2 (a mistake in an input file, found before any run)."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def prior_table(priors: tuple[RatioPrior, ...], box: Box, sample: np.ndarray) -> pd.DataFrame:
@@ -453,6 +467,8 @@ def main() -> int:
 def calibrate(args: argparse.Namespace) -> int:
     """The waves, the ensemble and the tables (or the time estimate of ``--estimate``)."""
     box = read_box(args.box)
+    # Read before anything is built or written: a mistake in the file stops the fit at once.
+    priors = read_priors(args.priors, box) if args.priors else ()
     targets_all = build_targets()
     table = roles(targets_all, args.last_fit_year)
     by_key = {t.key: t for t in targets_all}
@@ -464,6 +480,8 @@ def calibrate(args: argparse.Namespace) -> int:
     if args.estimate:
         return estimate(args, box, len(fitted))
     args.out.mkdir(parents=True, exist_ok=True)
+    # A priors.csv of an earlier fit into this folder would say this one judged them.
+    (args.out / "priors.csv").unlink(missing_ok=True)
     table.to_csv(args.out / "targets.csv", index=False, float_format="%.6g")
     print(f"{len(fitted)} fitted targets, {len(usable) - len(fitted)} held out; pending: "
           f"{table.loc[table['role'] == 'pending', 'target'].tolist()}")  # fmt: skip
@@ -475,7 +493,7 @@ def calibrate(args: argparse.Namespace) -> int:
         np.array([t.observed for t in fitted]),
         np.array([t.discrepancy_sd for t in fitted]),
         np.array([t.observation_sd for t in fitted]),
-        read_priors(args.priors, box) if args.priors else (),
+        priors,
     )
     plan = make_plan(args)
     try:

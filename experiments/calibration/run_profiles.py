@@ -6,12 +6,14 @@ ensemble and ask every wave's emulators; the later waves' emulators were fitted 
 the box and extrapolate away from it. These profiles run the model instead, from one set: each
 parameter at ``--points`` values spanning its box, the others at the ensemble's most plausible set
 (the smallest largest implausibility on its own runs), ``--replications`` runs each at the fit's
-scale. A value is judged as the verification judges a set: each fitted target's implausibility is
-the distance of the runs' mean from the observation over the square root of the run-to-run
-variance (the ensemble's ``replication_sd`` of ``fit.csv``, for one realization and for the mean of
-the runs), the discrepancy and the observation error; the fit's priors (``priors.csv``) are judged
-exactly. A parameter whose profile stays below the cutoff across its box is not identified at that
-set by the targets (alone: a ridge along two parameters is not seen one at a time).
+scale, over the box the fit used (its ``parameters.csv``). A value is judged much as the
+verification judges a set: each fitted target's implausibility is the distance of the runs' mean
+from the observation over the square root of the run-to-run variance (for one realization and for
+the mean of the runs; here the ensemble's median ``replication_sd`` of ``fit.csv``, where the
+verification emulates it at each set), the discrepancy and the observation error; the fit's priors
+(its ``priors.csv``) are judged exactly. A parameter whose profile stays below the cutoff across
+its box is not identified at that set by the targets (alone: a ridge along two parameters is not
+seen one at a time).
 
 Writes into OUT: ``profile_runs.csv`` (parameter, value, max_implausibility, worst, plausible; the
 first row is the reference set itself) and ``figures/profile_runs.png``.
@@ -36,12 +38,35 @@ import seaborn as sns
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from history_match import read_box, read_priors
+from history_match import read_box
 
 from urbsim.analysis.history_matching import CUTOFF, Box, RatioPrior
 from urbsim.plots import figure_style, save_figure
 
 HERE = Path(__file__).resolve().parent
+
+
+def fit_box(fit: Path) -> Box:
+    """The box the fit used (the bounds of its ``parameters.csv``), else ``box.csv``."""
+    path = fit / "parameters.csv"
+    if not path.is_file():
+        return read_box(HERE / "box.csv")
+    df = pd.read_csv(path, keep_default_na=False)
+    return Box.of({r.parameter: (float(r.low), float(r.high)) for r in df.itertuples()})
+
+
+def fit_priors(fit: Path, box: Box) -> tuple[RatioPrior, ...]:
+    """The priors the fit judged (its ``priors.csv``; none without one)."""
+    path = fit / "priors.csv"
+    if not path.is_file():
+        return ()
+    index = box.names.index
+    return tuple(
+        RatioPrior(
+            r.prior, index(r.numerator), index(r.denominator), float(r.published), float(r.sd)
+        )
+        for r in pd.read_csv(path).itertuples()
+    )
 
 
 def reference_set(fit: Path, box: Box) -> np.ndarray:
@@ -147,10 +172,8 @@ def main() -> int:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=20261203)
     args = p.parse_args()
-    box = read_box(HERE / "box.csv")
-    # The priors the fit judged (it wrote priors.csv), read from the file it read them from.
-    used = (args.fit / "priors.csv").is_file()
-    priors = read_priors(HERE / "external_checks.csv", box) if used else ()
+    box = fit_box(args.fit)
+    priors = fit_priors(args.fit, box)
     targets = pd.read_csv(args.fit / "targets.csv").query("role == 'fitted'")
     by_key = {t.key: t for t in build_targets()}
     fitted = [by_key[k] for k in targets["target"]]

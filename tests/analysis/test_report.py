@@ -43,6 +43,8 @@ def test_placeholders_are_filled_from_the_tables() -> None:
         ("{num:fit:urb@2018:error}", "no row 'urb@2018'"),
         ("{num:fit:urb@2019:err}", "no column 'err'"),
         ("{word:fit:urb@2019:error:up|down}", "NEGATIVE|ZERO|POSITIVE"),
+        # A colon inside the words used to cut the text there, silently.
+        ("{yesno:fit:hukou@2019:ok:no|yes: it is}", "a ':' inside its words"),
     ],
 )
 def test_a_placeholder_that_cannot_be_filled_is_an_error(template: str, reason: str) -> None:

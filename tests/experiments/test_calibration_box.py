@@ -123,7 +123,9 @@ def test_external_check_quantiles_on_a_hand_computed_ensemble() -> None:
     assert used["prior_in_fit"]
 
 
-def test_priors_are_read_from_the_checks_with_a_prior_sd(tmp_path: Path) -> None:
+def test_priors_are_read_from_the_checks_with_a_prior_sd(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     hm = _module("history_match")
     box = hm.read_box(BOX)
     priors = hm.read_priors(HERE / "external_checks.csv", box)
@@ -133,18 +135,25 @@ def test_priors_are_read_from_the_checks_with_a_prior_sd(tmp_path: Path) -> None
     assert box.names[trade.numerator] == "behaviour.beta_distance"
     assert box.names[trade.denominator] == "behaviour.beta_income"
     assert (trade.observed, trade.sd) == (1.5, 0.375)
-    # User mistakes name the file, the row and the field.
-    bad = checks.assign(numerator=["behaviour.move_tenure_decay"])
+    # User mistakes: one error line naming the file, the row and the field; exit code 2.
     path = tmp_path / "checks.csv"
-    bad.to_csv(path, index=False)
-    with pytest.raises(SystemExit, match=r"checks.csv: income_distance_tradeoff: numerator "):
-        hm.read_priors(path, box)
-    checks.assign(prior_sd=[0.0]).to_csv(path, index=False)
-    with pytest.raises(SystemExit, match="prior_sd must be positive"):
-        hm.read_priors(path, box)
-    checks.drop(columns="prior_sd").to_csv(path, index=False)
-    with pytest.raises(SystemExit, match="no column prior_sd"):
-        hm.read_priors(path, box)
+    mistakes = [
+        (checks.assign(numerator=["behaviour.move_tenure_decay"]),
+         "checks.csv: income_distance_tradeoff: numerator 'behaviour.move_tenure_decay' is not"),
+        (checks.assign(prior_sd=[0.0]), "income_distance_tradeoff: prior_sd must be a finite"),
+        (checks.assign(prior_sd=[np.inf]), "income_distance_tradeoff: prior_sd must be a finite"),
+        (checks.assign(published=["many"]), "income_distance_tradeoff: published must be a"),
+        (checks.drop(columns="prior_sd"), "checks.csv: no column prior_sd"),
+    ]  # fmt: skip
+    for table, message in mistakes:
+        table.to_csv(path, index=False)
+        with pytest.raises(SystemExit) as exit_info:
+            hm.read_priors(path, box)
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and err.count("error:") == 1 and message in err, err
+    with pytest.raises(SystemExit):
+        hm.read_priors(tmp_path / "absent.csv", box)
+    assert "absent.csv: cannot be read" in capsys.readouterr().err
 
 
 def test_external_check_takes_a_parameter_the_fit_held_fixed_from_the_scenario() -> None:
@@ -192,5 +201,8 @@ def test_run_profiles_judge_each_value_as_the_verification_judges_a_set() -> Non
     assert table.loc[0, "b@2011"] == pytest.approx(3.0 / np.sqrt(4.0 * 1.5 + 1.0))
     assert table.loc[0, "prior:ratio"] == pytest.approx(3.0)
     summary = rp.summarize(table, [("b", 0.5)], np.array([3.0, 1.0]), ("a", "b"))
+    # The fit's own box and priors: from its parameters.csv and priors.csv.
+    assert rp.fit_box(HERE).names == box.names  # no parameters.csv here: box.csv
+    assert rp.fit_priors(HERE, box) == ()
     assert summary.loc[0, "worst"] == "prior:ratio" and not summary.loc[0, "plausible"]
     assert summary.loc[0, "reference_value"] == 1.0

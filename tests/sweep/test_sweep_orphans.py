@@ -199,3 +199,18 @@ def test_a_script_step_dies_with_its_reproduce_driver(tmp_path: Path, sig: signa
         _kill_and_check(proc, [step], sig)
     finally:
         _clean_up(proc)
+
+
+def test_the_parent_death_hook_starts_a_child_of_its_parent_only() -> None:
+    """The ``preexec_fn`` of script steps: a child of the process named runs; one whose parent
+    is another process (the one named has died and the child was re-parented) exits at once,
+    code 1, before the command runs."""
+    from urbsim.sweep.executors import parent_death_hook
+
+    cmd = [sys.executable, "-c", "print('ran')"]
+    ok = subprocess.run(cmd, capture_output=True, text=True,
+                        preexec_fn=parent_death_hook(os.getpid()))  # fmt: skip
+    assert ok.returncode == 0 and ok.stdout == "ran\n"
+    gone = subprocess.run(cmd, capture_output=True, text=True,
+                          preexec_fn=parent_death_hook(os.getpid() + 1))  # fmt: skip
+    assert gone.returncode == 1 and gone.stdout == ""

@@ -108,6 +108,9 @@ def _fill(kind: str, body: str, tables: Mapping[str, pd.DataFrame]) -> str:
         return str(value)
     if kind == "num":
         return _format(float(value), parts[3] if len(parts) > 3 else ".3g")  # type: ignore[arg-type]
+    if len(parts) > 4:
+        # The words would be cut at the colon without a word of warning.
+        raise TemplateError(f"{where}: a ':' inside its words (use another sign)")
     words = parts[3].split("|") if len(parts) > 3 else []
     if kind == "yesno":
         if len(words) != 2:

@@ -85,19 +85,46 @@ def die_with_parent(parent: int | None = None) -> bool:
     forkserver for forkserver workers (which itself dies with the driver). If the parent died
     before the request, the signal would never come: the process exits at once.
     """
-    parent = os.getppid() if parent is None else parent
-    if parent == 1:  # re-parented to init already
-        os._exit(1)
-    if not sys.platform.startswith("linux"):
+    if parent is None:
+        parent = os.getppid()
+        if parent == 1:  # re-parented to init already
+            os._exit(1)
+    prctl = _prctl()
+    if prctl is None:
         return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        ok = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
+    ok = prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
     if os.getppid() != parent:
         os._exit(1)
     return ok
+
+
+def _prctl() -> Callable[..., int] | None:
+    """The C library's ``prctl`` (Linux), or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+def parent_death_hook(parent: int) -> Callable[[], None]:
+    """A ``preexec_fn`` for :mod:`subprocess`: the child asks the kernel for SIGKILL when
+    ``parent`` (the caller) dies, and exits at once if it has died already.
+
+    ``prctl`` is looked up here, in the parent, so that the child makes one call between fork
+    and exec. A parent that is init itself (a container's first process) is fine: only a
+    change of parent ends the child.
+    """
+    prctl = _prctl()
+
+    def hook() -> None:
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return hook
 
 
 def start_watchdog(parent: int | None = None) -> threading.Thread:

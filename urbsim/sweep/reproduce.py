@@ -20,7 +20,6 @@ version.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import importlib.metadata
 import json
@@ -446,11 +445,9 @@ def _call(cmd: list[str], cwd: Path, name: str) -> None:
     # The step dies with this driver whatever ends it, as sweep workers do: a calibration
     # script left running after its driver was killed kept both cores busy for an hour
     # (its own worker pools die with it in turn).
-    from urbsim.sweep.executors import die_with_parent
+    from urbsim.sweep.executors import parent_death_hook
 
-    proc = subprocess.run(
-        cmd, cwd=cwd, check=False, preexec_fn=functools.partial(die_with_parent, os.getpid())
-    )
+    proc = subprocess.run(cmd, cwd=cwd, check=False, preexec_fn=parent_death_hook(os.getpid()))
     if proc.returncode != 0:
         raise StepFailed(f"{name}: exited with code {proc.returncode}")
 
