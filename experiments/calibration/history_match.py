@@ -13,7 +13,10 @@ the targets of :mod:`urbsim.analysis.targets` up to ``--last-fit-year``, over th
   ruled out and the share of each wave's design points not ruled out by their own runs (the
   waves go on past the planned ones, up to ``--max-waves``, until it reaches ``--stop-share``);
 * ``emulator_loo.csv``: per wave and fitted target, the leave-one-out standardized errors
-  (share beyond 3, mean, sd) and whether the emulator passes;
+  (share beyond 3, mean, sd) and whether the emulator passes, and its check on the later runs
+  inside its space (``held_out_points``, the root mean square of their standardized errors
+  ``held_out_rms`` and the factor on the emulator's variance it led to,
+  ``variance_inflation``; :func:`urbsim.analysis.history_matching.check_held_out`);
 * ``verification.csv``: the NROY sets the model was run at after the waves, ``batch`` by
   batch of ``--verify-points`` (``verify/``, ``verify2/`` ..., ``--verify-replications``
   each), each set's largest implausibility on its own runs and whether it is accepted (not
@@ -63,7 +66,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from hm_runs import SweepSimulator
 
-from urbsim.analysis.emulator import GPEmulator, variance_emulator
+from urbsim.analysis.emulator import GPEmulator, HeldOutCheck, variance_emulator
 from urbsim.analysis.history_matching import (
     CUTOFF,
     BoundHit,
@@ -296,12 +299,17 @@ def wave_tables(result: Result, fitted: list[Target], plan: Plan) -> tuple[pd.Da
             "run_plausible_share": result.run_plausible_share,
         }
     )
+    # The check on later runs (none for the last wave): how many, the root mean square of
+    # their standardized errors, the factor on the emulator's variance it led to.
+    unchecked = HeldOutCheck(0, float("nan"), 1.0)
     loo = pd.DataFrame(
         [
             {"wave": i + 1, "target": t.key, "share_beyond_3": s.share_beyond, "mean": s.mean,
-             "sd": s.sd, "valid": s.valid}
+             "sd": s.sd, "valid": s.valid, "held_out_points": h.points,
+             "held_out_rms": h.rms, "variance_inflation": h.inflation}
             for i, w in enumerate(result.waves)
-            for t, s in zip(fitted, w.loo, strict=True)
+            for t, s, h in zip(fitted, w.loo, w.held_out or [unchecked] * len(fitted),
+                               strict=True)
         ]
     )  # fmt: skip
     return waves, loo

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from urbsim.analysis.emulator import GPEmulator, loo_summary, run_variance
+from urbsim.analysis.emulator import (
+    INFLATION_MAX,
+    GPEmulator,
+    held_out_check,
+    loo_summary,
+    run_variance,
+)
 from urbsim.analysis.history_matching import (
     CUTOFF,
     Box,
@@ -17,6 +23,7 @@ from urbsim.analysis.history_matching import (
     Targets,
     box_hits,
     check_box,
+    check_held_out,
     fit_wave,
     maximin_subset,
     not_ruled_out,
@@ -89,6 +96,35 @@ def test_loo_errors_match_refitting_without_each_point() -> None:
         assert errors[i] == pytest.approx((r[i] - mean[0]) / np.sqrt(sd[0] ** 2 + 1e-8), rel=1e-4)
 
 
+class _Constant:
+    """An emulator stand-in that predicts one mean and one variance everywhere."""
+
+    def __init__(self, mean: float, var: float) -> None:
+        self.mean, self.var, self.y_range = mean, var, (-50.0, 50.0)
+
+    def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = np.atleast_2d(x).shape[0]
+        return np.full(n, self.mean), np.full(n, self.var)
+
+
+def test_a_held_out_check_scales_the_emulator_variance_to_its_errors() -> None:
+    # Emulator: mean 0, variance 1; run variance exp(log 2) = 2 over 2 replications = 1.
+    em, var = _Constant(0.0, 1.0), _Constant(np.log(2.0), 0.0)
+    x = np.zeros((10, 2))
+    wrong = held_out_check(em, var, x, np.tile([3.0, -3.0], 5), np.full(10, 2))
+    # Errors of 3 over sd sqrt(1 + 1): rms sqrt(4.5); 9 / (c + 1) = 1 at c = 8.
+    assert wrong.points == 10 and wrong.rms == pytest.approx(np.sqrt(4.5))
+    assert wrong.inflation == pytest.approx(8.0, rel=1e-5)
+    # Errors the emulator's variance covers are left alone; so are too few points.
+    assert held_out_check(em, var, x, np.tile([1.0, -1.0], 5), np.full(10, 2)).inflation == 1.0
+    few = held_out_check(em, var, x[:5], np.full(5, 3.0), np.full(5, 2))
+    assert few.inflation == 1.0 and few.rms == pytest.approx(np.sqrt(4.5))
+    assert held_out_check(em, var, x[:0], np.zeros(0), np.zeros(0)).points == 0
+    # Errors the run variance alone exceeds at any emulator variance: the largest factor.
+    sure = held_out_check(_Constant(0.0, 0.0), var, x, np.full(10, 3.0), np.full(10, 2))
+    assert sure.inflation == INFLATION_MAX
+
+
 # ---------------------------------------------------------------------------------------------
 # A toy simulator: two noisy outputs of two parameters, the truth known
 # ---------------------------------------------------------------------------------------------
@@ -133,6 +169,9 @@ def test_history_matching_keeps_the_truth_and_rules_out_the_wrong_region() -> No
     assert np.all(np.abs(np.median(result.sample, axis=0) - TRUTH) < 0.15)
     for wave in result.waves:
         assert all(s.valid for s in wave.loo)
+    # Every wave but the last is checked on the later runs in its space.
+    assert [bool(w.held_out) for w in result.waves] == [True, True, False]
+    assert all(c.points > 0 for w in result.waves[:2] for c in w.held_out)
     # Later waves are drawn from the earlier waves' NROY space and spread over it.
     for k in (1, 2):
         design = result.waves[k].runs.x
@@ -153,6 +192,40 @@ def test_the_cutoff_reaches_every_wave_and_every_stage_is_timed() -> None:
     assert all(v >= 0.0 for s in result.seconds for v in s.values())
     with pytest.raises(ValueError, match="cutoff"):
         Plan((6, 6), 2, cutoff=0.0)
+
+
+def test_a_wave_checked_on_later_runs_stops_ruling_out_where_it_erred() -> None:
+    """A wave fitted to one simulator, the later runs of another whose first output is 0.3
+    higher (an emulator confidently wrong): the check scales that emulator's variance until
+    its errors are valid, and the truth of the second simulator is no longer ruled out."""
+
+    def shifted(x: np.ndarray, reps: int, seed: int) -> np.ndarray:
+        return _toy(x, reps, seed) + np.array([0.3, 0.0])
+
+    targets = Targets(
+        ("y0", "y1"), _toy_outputs(TRUTH[None, :])[0] + [0.3, 0.0], np.full(2, 0.02),
+        np.full(2, 0.005),
+    )  # fmt: skip
+    x = BOX.lhs(25, seed=3)
+    wave = fit_wave(Runs.of(x, _toy(x, 3, 5)), targets, BOX)
+    assert not wave.not_ruled_out(TRUTH[None, :])[0]
+    later = BOX.lhs(30, seed=4)
+    runs = [wave.runs, Runs.of(later, shifted(later, 3, 6))]
+    check_held_out([wave], runs)
+    first, second = wave.held_out
+    assert first.points == second.points == 30
+    # The second output's simulator did not change: its errors are about valid.
+    assert first.rms > 5 and first.inflation > 1000 and second.rms < 2
+    assert wave.not_ruled_out(TRUTH[None, :])[0]
+    # Scaled, the emulator's errors at the later runs have a root mean square of 1.
+    mean, v_em = wave.mean_emulators[0].predict(later)
+    v_mean = run_variance(wave.var_emulators[0], later) / 3
+    z = (runs[1].mean[:, 0] - mean) / np.sqrt(first.inflation * v_em + v_mean)
+    assert np.sqrt(np.mean(z**2)) == pytest.approx(1.0, abs=1e-4)
+    # A second wave is checked only on the later runs the first leaves in its space.
+    again = fit_wave(runs[1], targets, BOX)
+    check_held_out([wave, again], [*runs, Runs.of(x, shifted(x, 3, 7))])
+    assert again.held_out[0].points == int(not_ruled_out([wave], x).sum()) < 25
 
 
 def test_run_to_run_variance_enters_the_implausibility() -> None:

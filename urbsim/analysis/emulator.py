@@ -15,6 +15,9 @@ fitted hyperparameters in closed form (Rasmussen and Williams 2006, *Gaussian Pr
 Machine Learning*, section 5.4.2); Bastos and O'Hagan (2009, "Diagnostics for Gaussian process
 emulators", *Technometrics* 51(4)) use such errors: for a valid emulator they are about
 standard normal, and many beyond 3 show an emulator overconfident or wrong there.
+:func:`held_out_check` computes the same errors at runs the emulator was not fitted to (the
+check leave-one-out cannot make where the design never went) and the factor on the emulator's
+variance that makes them valid.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
+from scipy.optimize import brentq
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel
@@ -203,3 +207,69 @@ def run_variance(emulator: GPEmulator, x: np.ndarray) -> np.ndarray:
     mean, _ = emulator.predict(x)
     lo, hi = emulator.y_range
     return np.exp(np.clip(mean, lo - LOG_VARIANCE_MARGIN, hi + LOG_VARIANCE_MARGIN))
+
+
+#: Fewest held-out runs from which an emulator's variance is scaled (fewer: reported only).
+HELD_OUT_MIN: Final[int] = 10
+#: Largest factor on an emulator's variance: beyond it the emulator rules out next to nothing.
+INFLATION_MAX: Final[float] = 1e6
+
+
+@dataclass(frozen=True)
+class HeldOutCheck:
+    """An emulator checked on simulator runs it was not fitted to.
+
+    Attributes
+    ----------
+    points : int
+        Held-out design points (each the mean of its replications).
+    rms : float
+        Root mean square of their standardized errors with the emulator as fitted (about 1
+        for a valid emulator; NaN without points).
+    inflation : float
+        Factor on the emulator's variance that brings that root mean square to 1 (1 when it is
+        at most 1 or there are fewer than :data:`HELD_OUT_MIN` points).
+    """
+
+    points: int
+    rms: float
+    inflation: float
+
+
+def held_out_check(
+    emulator: GPEmulator,
+    var_emulator: GPEmulator,
+    x: np.ndarray,
+    mean: np.ndarray,
+    replications: np.ndarray,
+    min_points: int = HELD_OUT_MIN,
+) -> HeldOutCheck:
+    """Standardized errors of ``emulator`` at runs it was not fitted to, and the factor on its
+    variance that makes them valid.
+
+    At held-out point ``i`` with mean output ``m_i`` of ``r_i`` runs, the error
+    ``m_i - E[f(x_i)]`` has variance ``V_em(x_i) + V_run(x_i) / r_i`` when the emulator is
+    valid (Bastos and O'Hagan 2009 check emulators on such points: their leave-one-out errors
+    cannot see where the design never went). When the root mean square of the standardized
+    errors exceeds 1, the factor ``c > 1`` on ``V_em`` that brings it to 1 is returned (the run
+    variance is the simulator's, emulated where it was measured: only the emulator's own
+    uncertainty is scaled); history matching then rules out with the scaled variance.
+    """
+    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    n = x.shape[0]
+    if n == 0:
+        return HeldOutCheck(0, float("nan"), 1.0)
+    mu, v_em = emulator.predict(x)
+    v_mean = run_variance(var_emulator, x) / np.asarray(replications, dtype=np.float64)
+    err2 = (np.asarray(mean, dtype=np.float64) - mu) ** 2
+
+    def excess(log_c: float) -> float:
+        return float(np.mean(err2 / (np.exp(log_c) * v_em + v_mean))) - 1.0
+
+    rms = float(np.sqrt(excess(0.0) + 1.0))
+    if n < min_points or rms <= 1.0:
+        return HeldOutCheck(n, rms, 1.0)
+    top = float(np.log(INFLATION_MAX))
+    if excess(top) >= 0.0:
+        return HeldOutCheck(n, rms, INFLATION_MAX)
+    return HeldOutCheck(n, rms, float(np.exp(brentq(excess, 0.0, top, xtol=1e-6))))

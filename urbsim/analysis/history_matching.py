@@ -46,7 +46,9 @@ from scipy.stats import qmc
 
 from urbsim.analysis.emulator import (
     GPEmulator,
+    HeldOutCheck,
     LooSummary,
+    held_out_check,
     loo_summary,
     run_variance,
     variance_emulator,
@@ -249,6 +251,12 @@ class Wave:
     mean_emulators, var_emulators : list of GPEmulator
         Per target: of the mean output and of the log run-to-run variance.
     cutoff : float
+    loo : list of LooSummary
+        Per target: the mean emulator's leave-one-out check.
+    held_out : list of HeldOutCheck
+        Per target: the mean emulator checked on the later runs inside the wave's space
+        (:func:`check_held_out`; empty until there are any). Its ``inflation`` scales the
+        emulator's variance in the implausibility.
     """
 
     runs: Runs
@@ -257,11 +265,14 @@ class Wave:
     var_emulators: list[GPEmulator]
     cutoff: float = CUTOFF
     loo: list[LooSummary] = field(default_factory=list)
+    held_out: list[HeldOutCheck] = field(default_factory=list)
 
     def target_implausibility(self, k: int, x: np.ndarray) -> np.ndarray:
         """Implausibility of target ``k`` at every point (n,)."""
         t = self.targets
         mean, v_em = self.mean_emulators[k].predict(x)
+        if self.held_out:
+            v_em = v_em * self.held_out[k].inflation
         v_run = run_variance(self.var_emulators[k], x)
         total = v_em + v_run + t.discrepancy_sd[k] ** 2 + t.observation_sd[k] ** 2
         return np.abs(t.observed[k] - mean) / np.sqrt(total)
@@ -321,6 +332,31 @@ def fit_target(job: _TargetJob) -> tuple[GPEmulator, GPEmulator, LooSummary]:
         variance_emulator(x, var, replications, lo, hi),
         loo_summary(em.loo_standardized_errors()),
     )
+
+
+def check_held_out(waves: Sequence[Wave], runs: Sequence[Runs]) -> None:
+    """Check every wave's emulators on the runs made after it inside its space and scale
+    their variance by what the check finds (:func:`urbsim.analysis.emulator.held_out_check`).
+
+    ``runs[j]`` are the runs wave ``j`` was fitted to first (one entry per wave, and at most
+    one more: the runs of the wave about to be fitted). The runs after ``runs[j]`` that no
+    wave before ``j`` rules out lie where wave ``j``'s emulators are used, and were not fitted
+    by them: later designs are drawn from the NROY space, exactly where an overconfident
+    emulator errs unseen (a set it wrongly rules out is never run; one it wrongly keeps is).
+    Waves are checked in order, each within the space the earlier, already scaled, leave.
+    """
+    for j, wave in enumerate(waves):
+        later = runs[j + 1 :]
+        if not later:
+            continue
+        x = np.concatenate([r.x for r in later])
+        inside = not_ruled_out(waves[:j], x)
+        mean = np.concatenate([r.mean for r in later])[inside]
+        reps = np.concatenate([r.replications for r in later])[inside]
+        wave.held_out = [
+            held_out_check(em, var, x[inside], mean[:, k], reps)
+            for k, (em, var) in enumerate(zip(wave.mean_emulators, wave.var_emulators, strict=True))
+        ]
 
 
 def not_ruled_out(waves: Sequence[Wave], x: np.ndarray) -> np.ndarray:
@@ -768,6 +804,7 @@ def _waves(
         y = _simulated(simulate, x, plan.replications, plan.seed + 1000 * (i + 1), f"wave {i + 1}")
         clock["simulate"] = time.perf_counter()
         runs.append(Runs.of(x, y))
+        check_held_out(waves, runs)
         space = _in_space(runs, waves)
         wave = fit_wave(space, targets, box, seed=plan.seed + i, cutoff=plan.cutoff, map_fn=map_fn)
         waves.append(wave)
@@ -833,6 +870,7 @@ class _Refocus:
         waves, size = self.waves, batch.x.shape[0]
         keep = maximin_subset(batch.x, min(plan.points[-1], size), box, plan.seed + len(waves))
         self.runs.append(Runs.of(batch.x[keep], batch.y[keep]))
+        check_held_out(waves, self.runs)
         wave = fit_wave(
             _in_space(self.runs, waves), self.targets, box, seed=plan.seed + len(waves),
             cutoff=plan.cutoff, map_fn=self.map_fn,
