@@ -11,6 +11,7 @@ from urbsim.analysis.emulator import (
     held_out_check,
     loo_summary,
     run_variance,
+    variance_emulator,
 )
 from urbsim.analysis.history_matching import (
     CUTOFF,
@@ -210,22 +211,49 @@ def test_a_wave_checked_on_later_runs_stops_ruling_out_where_it_erred() -> None:
     wave = fit_wave(Runs.of(x, _toy(x, 3, 5)), targets, BOX)
     assert not wave.not_ruled_out(TRUTH[None, :])[0]
     later = BOX.lhs(30, seed=4)
-    runs = [wave.runs, Runs.of(later, shifted(later, 3, 6))]
-    check_held_out([wave], runs)
+    history = [(0, wave.runs), (1, Runs.of(later, shifted(later, 3, 6)))]
+    check_held_out([wave], history)
     first, second = wave.held_out
     assert first.points == second.points == 30
-    # The second output's simulator did not change: its errors are about valid.
-    assert first.rms > 5 and first.inflation > 1000 and second.rms < 2
+    # The second output's simulator did not change: its errors are those of a valid emulator.
+    assert first.rms > 5 and first.inflation > 1000 and second.inflation == 1.0
     assert wave.not_ruled_out(TRUTH[None, :])[0]
     # Scaled, the emulator's errors at the later runs have a root mean square of 1.
     mean, v_em = wave.mean_emulators[0].predict(later)
     v_mean = run_variance(wave.var_emulators[0], later) / 3
-    z = (runs[1].mean[:, 0] - mean) / np.sqrt(first.inflation * v_em + v_mean)
+    z = (history[1][1].mean[:, 0] - mean) / np.sqrt(first.inflation * v_em + v_mean)
     assert np.sqrt(np.mean(z**2)) == pytest.approx(1.0, abs=1e-4)
-    # A second wave is checked only on the later runs the first leaves in its space.
-    again = fit_wave(runs[1], targets, BOX)
-    check_held_out([wave, again], [*runs, Runs.of(x, shifted(x, 3, 7))])
-    assert again.held_out[0].points == int(not_ruled_out([wave], x).sum()) < 25
+    # A second wave, fitted to those runs, is checked on the runs drawn after it only, and
+    # of them only on those the first wave (as scaled) leaves in its space.
+    again = fit_wave(history[1][1], targets, BOX)
+    grid = np.stack(np.meshgrid(np.linspace(0, 1, 12), np.linspace(0, 1, 12)), -1).reshape(-1, 2)
+    history.append((2, Runs.of(grid, shifted(grid, 3, 7))))
+    check_held_out([wave, again], history)
+    inside = int(not_ruled_out([wave], grid).sum())
+    assert 0 < inside < grid.shape[0]
+    assert again.held_out[0].points == inside
+    assert wave.held_out[0].points == 30 + grid.shape[0]
+
+
+@pytest.mark.parametrize("reps", [2, 3])
+def test_the_run_variance_emulator_is_not_biased_by_the_log(reps: int) -> None:
+    """The log of a sample variance underestimates the log variance (by a factor 0.28 at 2
+    replications): the emulator removes the bias. Runs of variance 1 everywhere."""
+    x = BOX.lhs(150, seed=8)
+    estimates = []
+    for seed in range(4):
+        y = np.random.default_rng(seed).normal(0.0, 1.0, (150, reps))
+        var = variance_emulator(x, y.var(axis=1, ddof=1), np.full(150, reps), LO, HI)
+        estimates.append(np.mean(run_variance(var, BOX.lhs(50, seed=9))))
+    # Their geometric mean within 30 % of 1 (uncorrected: about 0.3 at 2 replications, 0.6
+    # at 3; one estimate has a log sd of about 0.2 at 2 replications).
+    assert abs(np.mean(np.log(estimates))) < np.log(1.3), estimates
+
+
+def test_a_held_out_check_refuses_values_that_are_not_finite() -> None:
+    em, var = _Constant(0.0, float("nan")), _Constant(0.0, 0.0)
+    with pytest.raises(ValueError, match="finite"):
+        held_out_check(em, var, np.zeros((10, 2)), np.ones(10), np.full(10, 2))
 
 
 def test_run_to_run_variance_enters_the_implausibility() -> None:
@@ -541,7 +569,16 @@ def test_a_verification_batch_with_too_few_accepted_refocuses_the_emulators() ->
             assert len(result.seconds) == n + 1
             if not refocus:
                 assert result.wave_source == ["design"] and len(calls) == 4
+                # The design wave is checked on every set of the four batches.
+                assert all(c.points == 120 for c in result.waves[0].held_out)
                 continue
+            # Every wave is checked on the sets drawn after it, the last on the last batch (those
+            # the earlier waves, as scaled at the end, leave in its space).
+            last = ver.x[-30:]
+            assert (
+                result.waves[-1].held_out[0].points == not_ruled_out(result.waves[:-1], last).sum()
+            )
+            assert all(w.held_out and w.held_out[0].points > 0 for w in result.waves)
             # Every batch but the last became a wave, in order, of the batch's sets.
             assert result.wave_source == ["design"] + [
                 f"verification batch {b}" for b in range(1, len(calls))
@@ -549,9 +586,10 @@ def test_a_verification_batch_with_too_few_accepted_refocuses_the_emulators() ->
             assert result.wave_size == [8] + [30] * (len(calls) - 1)
             for b in range(1, len(calls)):
                 batch = ver.x[30 * b : 30 * (b + 1)]
-                # Drawn from the space the refocusing waves left, which shrinks.
-                assert not_ruled_out(result.waves[: b + 1], batch).all()
-                assert result.nroy_share[b] <= result.nroy_share[b - 1]
+                # Drawn from the space the refocusing waves left (as the waves were scaled when
+                # it was drawn: the later batches' checks scale them again, and a wave found
+                # overconfident gives space back, so the shares need not shrink).
+                assert np.mean(not_ruled_out(result.waves[: b + 1], batch)) >= 0.9
                 # The wave's plausible share: its batch judged by the wave before it.
                 before = run_implausibility(
                     result.waves[b - 1], ver.x[30 * (b - 1) : 30 * b],
@@ -578,22 +616,24 @@ def test_a_verification_batch_with_too_few_accepted_refocuses_the_emulators() ->
     expected = [seed + 1000 * k for seed in (0, 1) for k in (2, 3, 4, 5)]
     assert seeds[True] == seeds[False] == expected
     # Refocusing on the runs finds several times the plausible sets in the same batches.
-    assert accepted[True] >= 3 * max(accepted[False], 1)
+    assert accepted[True] >= 2 * max(accepted[False], 1)
 
 
 def test_a_refocusing_wave_that_leaves_no_space_ends_the_verification_with_its_sets() -> None:
     # The model's runs miss every target by 5 (the emulators of the design wave do not know):
-    # the wave refitted on them rules out the whole box.
+    # the wave refitted on them rules out the whole box. Batches of 8 sets: fewer than a
+    # held-out check scales a variance from, so the design wave stays as it was fitted (with
+    # more, the check would find it useless and stop it ruling anything out).
     plan = Plan((8,), 2, candidates=300, final_sample=40, seed=0, batch=4000,
-                verify_points=30, verify_replications=2, verify_batches=4)  # fmt: skip
+                verify_points=8, verify_replications=2, verify_batches=4)  # fmt: skip
     verify, calls = _counting(lambda x, r, s: _toy(x, r, s) + 5.0)
     lines: list[str] = []
     result = run_waves(_toy, BOX, TOY_TARGETS, plan, verify=verify, report=lines.append)
-    assert calls == [(30, 2)]
+    assert calls == [(8, 2)]
     assert result.wave_source == ["design", "verification batch 1"]
     assert result.nroy_share[-1] == 0.0 and len(result.nroy_share) == 2
     assert len(result.seconds) == 3
-    assert result.verification is not None and result.verification.x.shape == (30, 2)
+    assert result.verification is not None and result.verification.x.shape == (8, 2)
     assert not result.verification.accepted.any() and result.sample.shape == (0, 2)
     assert lines[-1].startswith("verification stops: the space of wave 2 is empty")
 

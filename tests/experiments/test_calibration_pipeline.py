@@ -104,11 +104,10 @@ def test_report_block_and_noise(out: Path) -> None:
     assert (noise["coarse_sd"] >= 0).all() and noise["target"].is_unique
 
 
-def test_every_wave_but_the_last_is_checked_on_later_runs(out: Path) -> None:
+def test_every_wave_is_checked_on_later_runs(out: Path) -> None:
+    # Later waves' designs and the verification batches: the last wave has its batches.
     loo = pd.read_csv(out / "full" / "emulator_loo.csv")
-    last = loo["wave"] == loo["wave"].max()
-    assert (loo.loc[~last, "held_out_points"] > 0).all()
-    assert (loo.loc[last, "held_out_points"] == 0).all()
+    assert (loo["held_out_points"] > 0).all()
     assert (loo["variance_inflation"] >= 1.0).all()
     # A factor above 1 only where the errors at the later runs were too large.
     assert (loo.loc[loo["variance_inflation"] > 1.0, "held_out_rms"] > 1.0).all()

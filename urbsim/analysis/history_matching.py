@@ -334,19 +334,20 @@ def fit_target(job: _TargetJob) -> tuple[GPEmulator, GPEmulator, LooSummary]:
     )
 
 
-def check_held_out(waves: Sequence[Wave], runs: Sequence[Runs]) -> None:
+def check_held_out(waves: Sequence[Wave], history: Sequence[tuple[int, Runs]]) -> None:
     """Check every wave's emulators on the runs made after it inside its space and scale
     their variance by what the check finds (:func:`urbsim.analysis.emulator.held_out_check`).
 
-    ``runs[j]`` are the runs wave ``j`` was fitted to first (one entry per wave, and at most
-    one more: the runs of the wave about to be fitted). The runs after ``runs[j]`` that no
-    wave before ``j`` rules out lie where wave ``j``'s emulators are used, and were not fitted
-    by them: later designs are drawn from the NROY space, exactly where an overconfident
-    emulator errs unseen (a set it wrongly rules out is never run; one it wrongly keeps is).
-    Waves are checked in order, each within the space the earlier, already scaled, leave.
+    ``history`` holds every batch of runs with the number of waves there were when its sets
+    were drawn (a design wave ``j``'s own runs: ``j``; a verification batch: all the waves so
+    far). The runs drawn after wave ``j`` existed that no wave before ``j`` rules out lie where
+    wave ``j``'s emulators are used, and none of them was fitted by them: they come from the
+    NROY space, exactly where an overconfident emulator errs unseen (a set it wrongly rules out
+    is never run; one it wrongly keeps is). Waves are checked in order, each within the space
+    the earlier, already scaled, leave.
     """
     for j, wave in enumerate(waves):
-        later = runs[j + 1 :]
+        later = [r for drawn_after, r in history if drawn_after > j]
         if not later:
             continue
         x = np.concatenate([r.x for r in later])
@@ -785,6 +786,8 @@ def _waves(
     shares: list[float] = []
     plausible: list[float] = []
     runs: list[Runs] = []
+    # Every batch of runs with the number of waves when its sets were drawn (check_held_out).
+    history: list[tuple[int, Runs]] = []
     seconds: list[dict[str, float]] = []
     # The last NROY sample drawn: where the next one starts when no uniform draw is kept.
     seeds: np.ndarray | None = None
@@ -793,8 +796,10 @@ def _waves(
         if i == 0:
             x = box.lhs(plan.wave_points(0), plan.seed)
         else:
+            # No set already run is drawn again (a repeat would be no check of a wave).
+            done = np.concatenate([r.x for r in runs])
             candidates, share = sample_nroy(
-                waves, box, plan.candidates, rng, plan.batch, seeds=seeds
+                waves, box, plan.candidates, rng, plan.batch, seeds=_without(seeds, done)
             )
             shares.append(share)
             x = wave_design(waves, candidates, plan.wave_points(i), box, plan.seek_share,
@@ -804,7 +809,8 @@ def _waves(
         y = _simulated(simulate, x, plan.replications, plan.seed + 1000 * (i + 1), f"wave {i + 1}")
         clock["simulate"] = time.perf_counter()
         runs.append(Runs.of(x, y))
-        check_held_out(waves, runs)
+        history.append((i, runs[-1]))
+        check_held_out(waves, history)
         space = _in_space(runs, waves)
         wave = fit_wave(space, targets, box, seed=plan.seed + i, cutoff=plan.cutoff, map_fn=map_fn)
         waves.append(wave)
@@ -833,7 +839,9 @@ def _waves(
         shares.append(share)
         seconds.append({"design": drawn, "simulate": 0.0, "emulate": 0.0})
         return Result(waves, shares, sample, seconds, plausible, sources, points)
-    state = _Refocus(waves, runs, shares, plausible, seconds, sources, points, targets, map_fn)
+    state = _Refocus(
+        waves, runs, history, shares, plausible, seconds, sources, points, targets, map_fn
+    )
     verification = _verify(verify, box, plan, sample, share, drawn, rng, seeds, state, say)
     sample = verification.x[verification.accepted]
     return Result(waves, shares, sample, seconds, plausible, sources, points, verification)
@@ -842,10 +850,12 @@ def _waves(
 @dataclass
 class _Refocus:
     """What the verification extends when a batch becomes a wave: the lists of :class:`Result`
-    (one entry per wave; ``seconds`` one more at the end), the runs and the emulators' fit."""
+    (one entry per wave; ``seconds`` one more at the end), the runs (those each wave was fitted
+    to first; every batch, for :func:`check_held_out`) and the emulators' fit."""
 
     waves: list[Wave]
     runs: list[Runs]
+    history: list[tuple[int, Runs]]
     shares: list[float]
     plausible: list[float]
     seconds: list[dict[str, float]]
@@ -870,7 +880,6 @@ class _Refocus:
         waves, size = self.waves, batch.x.shape[0]
         keep = maximin_subset(batch.x, min(plan.points[-1], size), box, plan.seed + len(waves))
         self.runs.append(Runs.of(batch.x[keep], batch.y[keep]))
-        check_held_out(waves, self.runs)
         wave = fit_wave(
             _in_space(self.runs, waves), self.targets, box, seed=plan.seed + len(waves),
             cutoff=plan.cutoff, map_fn=self.map_fn,
@@ -932,6 +941,10 @@ def _verify(
         drawn_all, simulated_all = drawn_all + drawn, simulated_all + simulated
         imp = _judged(waves[-1], sample, y)
         parts.append(Verification(sample, y, imp, imp < plan.cutoff))
+        # Every set of the batch checks the waves it was drawn under, before anything more
+        # is drawn or judged by them (the ensemble's profiles and bounds included).
+        state.history.append((len(waves), Runs.of(sample, y)))
+        check_held_out(waves, state.history)
         now = int(parts[-1].accepted.sum())
         accepted = sum(int(v.accepted.sum()) for v in parts)
         say(f"verification batch {b + 1}: {now} of {size} sets accepted on their own runs "
