@@ -405,6 +405,33 @@ def test_run_implausibility_is_the_distance_over_run_discrepancy_and_observation
                       / np.sqrt(1.5 * v + 0.02**2 + 0.005**2), axis=1)  # fmt: skip
     assert got == pytest.approx(expected)
     assert got[0] < 1e-9 and got[1] > 10  # the truth itself, and a set far from it
+    # A measured run variance replaces the emulated one.
+    off = mean + np.array([0.1, 0.0])
+    measured = run_implausibility(wave, probe, off, np.array([2, 2]), np.array([0.04, 1e-4]))
+    assert measured[0] == pytest.approx(0.1 / np.sqrt(1.5 * 0.04 + 0.02**2 + 0.005**2))
+
+
+def test_a_verified_set_is_judged_with_the_run_variance_of_its_batch() -> None:
+    """A wave whose variance emulator saw runs 100 times noisier than the verification runs
+    (as a refocusing wave fitted elsewhere extrapolates): sets 0.15 from a target are still
+    refused (but for the few whose shifted outputs meet the targets), judged with the variance
+    their batch's runs show."""
+
+    def loud(x: np.ndarray, reps: int, seed: int) -> np.ndarray:
+        y = _toy(x, reps, seed)
+        return y.mean(axis=1, keepdims=True) + 100 * (y - y.mean(axis=1, keepdims=True))
+
+    def off(x: np.ndarray, reps: int, seed: int) -> np.ndarray:
+        return _toy(x, reps, seed) + np.array([0.15, 0.0])
+
+    plan = Plan((12,), 3, candidates=300, final_sample=200, seed=4, batch=4000,
+                verify_points=40, verify_replications=2, refocus=False)  # fmt: skip
+    result = run_waves(loud, BOX, TOY_TARGETS, plan, verify=off)
+    ver = result.verification
+    assert ver is not None and ver.x.shape[0] == 40
+    # Emulated (noise sd about 1) every set would pass; measured (sd 0.01) few do.
+    emulated = run_implausibility(result.waves[0], ver.x, ver.y.mean(axis=1), np.full(40, 2))
+    assert np.all(emulated < CUTOFF) and ver.accepted.mean() < 0.2
 
 
 def test_the_final_sample_is_verified_by_runs() -> None:
@@ -590,18 +617,22 @@ def test_a_verification_batch_with_too_few_accepted_refocuses_the_emulators() ->
                 # it was drawn: the later batches' checks scale them again, and a wave found
                 # overconfident gives space back, so the shares need not shrink).
                 assert np.mean(not_ruled_out(result.waves[: b + 1], batch)) >= 0.9
-                # The wave's plausible share: its batch judged by the wave before it.
+                # The wave's plausible share: its batch judged on its runs, the run variance
+                # measured on the batch.
+                y = ver.y[30 * (b - 1) : 30 * b]
                 before = run_implausibility(
-                    result.waves[b - 1], ver.x[30 * (b - 1) : 30 * b],
-                    ver.y[30 * (b - 1) : 30 * b].mean(axis=1), np.full(30, 2),
+                    result.waves[b - 1], ver.x[30 * (b - 1) : 30 * b], y.mean(axis=1),
+                    np.full(30, 2), y.var(axis=1, ddof=1).mean(axis=0),
                 )  # fmt: skip
                 assert result.run_plausible_share[b] == pytest.approx(np.mean(before < CUTOFF))
-            # Every set judged on its own runs by the wave it was drawn under; none run twice.
+            # Every set judged on its own runs, the run variance measured on its batch (the
+            # mean of its sets' sample variances); none run twice.
             for b in range(len(calls)):
                 rows = slice(30 * b, 30 * (b + 1))
                 judged = run_implausibility(
-                    result.waves[b], ver.x[rows], ver.y[rows].mean(axis=1), np.full(30, 2)
-                )
+                    result.waves[b], ver.x[rows], ver.y[rows].mean(axis=1), np.full(30, 2),
+                    ver.y[rows].var(axis=1, ddof=1).mean(axis=0),
+                )  # fmt: skip
                 assert np.array_equal(ver.implausibility[rows], judged)
             assert np.array_equal(result.sample, ver.x[ver.accepted])
             assert np.unique(ver.x, axis=0).shape[0] == ver.x.shape[0]
