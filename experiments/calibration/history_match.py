@@ -69,6 +69,7 @@ from hm_runs import SweepSimulator
 from urbsim.analysis.emulator import GPEmulator, HeldOutCheck, variance_emulator
 from urbsim.analysis.history_matching import (
     CUTOFF,
+    DISTINCT_RESOLUTION,
     BoundHit,
     Box,
     BoxBoundError,
@@ -80,6 +81,7 @@ from urbsim.analysis.history_matching import (
     Targets,
     box_hits,
     check_box,
+    distinct_sets,
     profiles,
     rule_out_shares,
     run_waves,
@@ -537,8 +539,9 @@ def write_results(
     box: Box,
 ) -> int:
     """Every table of the calibration into ``args.out``; 1 (and the ensemble written as
-    ``ensemble_refused.csv``) when the ensemble is refused: too few accepted sets, or a soft
-    bound of a parameter the targets constrain reached."""
+    ``ensemble_refused.csv``) when the ensemble is refused: too few accepted sets, too few of
+    them distinct (:func:`urbsim.analysis.history_matching.distinct_sets`), or a soft bound of a
+    parameter the targets constrain reached."""
     out, fmt = args.out, "%.6g"
     waves, loo = wave_tables(result, fitted, plan)
     waves.to_csv(out / "waves.csv", index=False, float_format=fmt)
@@ -563,6 +566,14 @@ def write_results(
         problems.append(
             f"{sample.shape[0]} parameter sets accepted, fewer than --final-sample "
             f"{args.final_sample}: more waves or more verified sets are needed"
+        )
+    distinct = distinct_sets(sample, box) if sample.shape[0] else 0
+    if sample.shape[0] >= args.final_sample > distinct:
+        problems.append(
+            f"{distinct} distinct parameter sets (apart by {DISTINCT_RESOLUTION:.0%} of a "
+            f"parameter's range) among the {sample.shape[0]} accepted, fewer than "
+            f"--final-sample {args.final_sample}: the space shrank to a few points; the "
+            "ensemble says nothing of the parameters' uncertainty"
         )
     hits: list[BoundHit] = []
     if sample.shape[0]:

@@ -25,6 +25,7 @@ from urbsim.analysis.history_matching import (
     box_hits,
     check_box,
     check_held_out,
+    distinct_sets,
     fit_wave,
     maximin_subset,
     not_ruled_out,
@@ -293,6 +294,18 @@ def test_a_point_on_a_soft_bound_is_refused_with_a_widened_box() -> None:
     hit = box_hits(np.array([[0.2, 0.5]]), limited)[0]
     assert (hit.name, hit.side, hit.suggested, hit.hard) == ("a", "low", 0.0, False)
     assert limited.hard_lo.tolist() == [False, True] and limited.hard_hi.tolist() == [False, True]
+
+
+def test_copies_of_one_set_count_as_one_distinct_set() -> None:
+    box = Box.of({"a": (0.0, 10.0), "b": (0.0, 1.0)})
+    one = np.array([5.0, 0.5]) + np.random.default_rng(0).normal(0.0, 1e-4, (400, 2))
+    assert distinct_sets(one, box) == 1
+    # Apart by a hundredth of a range in one parameter is apart.
+    assert distinct_sets(np.array([[5.0, 0.5], [5.1, 0.5], [5.0, 0.509]]), box) == 2
+    grid = np.stack(np.meshgrid(np.linspace(0, 10, 10), np.linspace(0, 1, 10)), -1)
+    spread = grid.reshape(-1, 2)
+    assert distinct_sets(spread, box) == 100
+    assert distinct_sets(np.concatenate([spread, spread]), box) == 100
 
 
 def test_maximin_subset_spreads_points() -> None:

@@ -432,6 +432,24 @@ def sample_nroy(
     return pool[rng.permutation(pool.shape[0])[:n]], share
 
 
+#: Two sets closer than this share of every parameter's range count as one (:func:`distinct_sets`).
+DISTINCT_RESOLUTION: Final[float] = 0.01
+
+
+def distinct_sets(sample: np.ndarray, box: Box, resolution: float = DISTINCT_RESOLUTION) -> int:
+    """How many of ``sample``'s sets differ from each other by at least ``resolution`` of some
+    parameter's range (greedy, in order: a set counts when it is that far from every set
+    counted before it). An ensemble of copies of one set counts 1: the sample of a space that
+    shrank to a point, moved in tiny steps (:func:`sample_nroy`), which says nothing of the
+    parameters' uncertainty."""
+    u = (np.atleast_2d(sample) - box.lo) / (box.hi - box.lo)
+    kept: list[np.ndarray] = []
+    for row in u:
+        if not kept or np.min(np.max(np.abs(np.asarray(kept) - row), axis=1)) >= resolution:
+            kept.append(row)
+    return len(kept)
+
+
 def maximin_subset(points: np.ndarray, n: int, box: Box, seed: int = 0) -> np.ndarray:
     """Indices of ``n`` well-spread points among ``points`` (greedy farthest point, in the
     unit-scaled box, from a random first point)."""
