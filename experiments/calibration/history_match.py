@@ -17,6 +17,9 @@ the targets of :mod:`urbsim.analysis.targets` up to ``--last-fit-year``, over th
   inside its space (``held_out_points``, the root mean square of their standardized errors
   ``held_out_rms`` and the factor on the emulator's variance it led to,
   ``variance_inflation``; :func:`urbsim.analysis.history_matching.check_held_out`);
+* ``run_errors.csv``: per wave and fitted target, the standardized errors of the sets the
+  wave's emulators were fitted on, on their own runs (model minus observation; share within
+  the cutoff, 10 %, 50 % and 90 % quantiles): which targets rule the runs out, on which side;
 * ``verification.csv``: the NROY sets the model was run at after the waves, ``batch`` by
   batch of ``--verify-points`` (``verify/``, ``verify2/`` ..., ``--verify-replications``
   each), each set's largest implausibility on its own runs and whether it is accepted (not
@@ -84,6 +87,7 @@ from urbsim.analysis.history_matching import (
     distinct_sets,
     profiles,
     rule_out_shares,
+    run_errors,
     run_waves,
 )
 from urbsim.analysis.targets import (
@@ -317,6 +321,23 @@ def wave_tables(result: Result, fitted: list[Target], plan: Plan) -> tuple[pd.Da
     return waves, loo
 
 
+def run_error_table(result: Result, fitted: list[Target]) -> pd.DataFrame:
+    """``run_errors.csv``: per wave and fitted target, the standardized errors of the sets its
+    emulators were fitted on, on their own runs (:func:`run_errors`): which targets rule out
+    the runs, and on which side the model misses."""
+    rows = []
+    for i, w in enumerate(result.waves):
+        z = run_errors(w, w.runs.x, w.runs.mean, w.runs.replications)
+        for k, t in enumerate(fitted):
+            q10, q50, q90 = np.quantile(z[:, k], [0.1, 0.5, 0.9])
+            rows.append(
+                {"wave": i + 1, "target": t.key, "points": z.shape[0],
+                 "within_cutoff": float(np.mean(np.abs(z[:, k]) < w.cutoff)),
+                 "error_q10": q10, "error_median": q50, "error_q90": q90}
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def estimate(args: argparse.Namespace, box: Box, n_targets: int) -> int:
     """Time ``args.estimate`` runs at the chosen scale and one wave's emulators; print the
     plan's expected wall time on this machine (runs on ``args.workers`` workers, emulators in
@@ -546,6 +567,7 @@ def write_results(
     waves, loo = wave_tables(result, fitted, plan)
     waves.to_csv(out / "waves.csv", index=False, float_format=fmt)
     loo.to_csv(out / "emulator_loo.csv", index=False, float_format=fmt)
+    run_error_table(result, fitted).to_csv(out / "run_errors.csv", index=False, float_format=fmt)
     ver = result.verification
     if ver is not None:
         table = pd.DataFrame(ver.x, columns=list(box.names))

@@ -31,6 +31,7 @@ from urbsim.analysis.history_matching import (
     not_ruled_out,
     profiles,
     rule_out_shares,
+    run_errors,
     run_implausibility,
     run_waves,
     sample_nroy,
@@ -422,6 +423,11 @@ def test_run_implausibility_is_the_distance_over_run_discrepancy_and_observation
     off = mean + np.array([0.1, 0.0])
     measured = run_implausibility(wave, probe, off, np.array([2, 2]), np.array([0.04, 1e-4]))
     assert measured[0] == pytest.approx(0.1 / np.sqrt(1.5 * 0.04 + 0.02**2 + 0.005**2))
+    # The signed errors behind it: the model above the observation is positive.
+    signed = run_errors(wave, probe, off, np.array([2, 2]), np.array([0.04, 1e-4]))
+    assert signed[0, 0] == pytest.approx(0.1 / np.sqrt(1.5 * 0.04 + 0.02**2 + 0.005**2))
+    below = run_errors(wave, probe, mean - np.array([0.0, 0.3]), np.array([2, 2]))
+    assert below[0, 1] < -3 and below[0, 0] == pytest.approx(0.0, abs=1e-9)
 
 
 def test_a_verified_set_is_judged_with_the_run_variance_of_its_batch() -> None:

@@ -111,3 +111,17 @@ def test_every_wave_is_checked_on_later_runs(out: Path) -> None:
     assert (loo["variance_inflation"] >= 1.0).all()
     # A factor above 1 only where the errors at the later runs were too large.
     assert (loo.loc[loo["variance_inflation"] > 1.0, "held_out_rms"] > 1.0).all()
+
+
+def test_run_errors_say_which_targets_rule_the_runs_out(out: Path) -> None:
+    errors = pd.read_csv(out / "full" / "run_errors.csv")
+    waves = pd.read_csv(out / "full" / "waves.csv")
+    targets = pd.read_csv(out / "full" / "targets.csv")
+    assert set(errors["wave"]) == set(waves["wave"])
+    assert set(errors["target"]) == set(targets.loc[targets["role"] == "fitted", "target"])
+    assert errors["within_cutoff"].between(0, 1).all()
+    assert (errors["error_q10"] <= errors["error_median"]).all()
+    assert (errors["error_median"] <= errors["error_q90"]).all()
+    # The points of each wave are the runs its emulators were fitted on.
+    assert (errors.groupby("wave")["points"].first().to_numpy()
+            == waves["emulator_points"].to_numpy()).all()  # fmt: skip

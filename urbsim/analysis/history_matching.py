@@ -1013,20 +1013,21 @@ def _simulated(simulate: Simulator, x: np.ndarray, reps: int, seed: int, what: s
     return y
 
 
-def run_implausibility(
+def run_errors(
     wave: Wave,
     x: np.ndarray,
     mean: np.ndarray,
     replications: np.ndarray,
     run_var: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Each point's largest implausibility on its own runs (n,): the mean of its
-    ``replications`` runs against the observation, over the run-to-run variance of one
-    realization and of that mean, the discrepancy and the observation error. No emulator
-    variance: the simulator has been run there. The run-to-run variance is ``run_var`` (per
-    target (k,), or per point and target) when given, else emulated at ``x`` by the wave (a
-    smooth estimate, not the sample variance of two or three runs; right where the wave's runs
-    lie, an extrapolation elsewhere)."""
+    """Each point's signed standardized error on every target on its own runs (n, k): the
+    mean of its ``replications`` runs less the observation, over the square root of the
+    run-to-run variance of one realization and of that mean, the discrepancy and the
+    observation error (positive: the model above the observation). No emulator variance: the
+    simulator has been run there. The run-to-run variance is ``run_var`` (per target (k,), or
+    per point and target) when given, else emulated at ``x`` by the wave (a smooth estimate,
+    not the sample variance of two or three runs; right where the wave's runs lie, an
+    extrapolation elsewhere)."""
     t = wave.targets
     r = np.asarray(replications, dtype=np.float64)[:, None]
     if run_var is None:
@@ -1036,8 +1037,20 @@ def run_implausibility(
             np.asarray(run_var, dtype=np.float64), (x.shape[0], t.observed.shape[0])
         )
     total = v_run * (1.0 + 1.0 / r) + t.discrepancy_sd**2 + t.observation_sd**2
-    runs = np.abs(t.observed - mean) / np.sqrt(total)
-    return np.max(np.column_stack([runs, t.prior_implausibility(x)]), axis=1)
+    return (np.asarray(mean, dtype=np.float64) - t.observed) / np.sqrt(total)
+
+
+def run_implausibility(
+    wave: Wave,
+    x: np.ndarray,
+    mean: np.ndarray,
+    replications: np.ndarray,
+    run_var: np.ndarray | None = None,
+) -> np.ndarray:
+    """Each point's largest implausibility on its own runs (n,): the largest absolute
+    :func:`run_errors` and prior implausibility."""
+    runs = np.abs(run_errors(wave, x, mean, replications, run_var))
+    return np.max(np.column_stack([runs, wave.targets.prior_implausibility(x)]), axis=1)
 
 
 def _elapsed(clock: dict[str, float]) -> dict[str, float]:
