@@ -1,0 +1,160 @@
+"""One parameter set against every target: run it and say which targets it misses, and how.
+
+Usage::
+
+    python experiments/calibration/probe.py OUT [--from CSV [--row N]] [--set NAME=VALUE ...]
+        [--replications 2] [--households-per-agent 4000] [--seed 1] [--workers 2]
+
+The set is every parameter of ``box.csv`` at its value in ``scenarios/china_census.toml``,
+then the row ``N`` (0-based) of ``CSV`` (any table with the box's parameter columns: a fit's
+``ensemble.csv`` or ``verification.csv``, a wave's ``runs/design.parquet`` as CSV), then each
+``--set`` (a parameter of the box; values outside the box are allowed, within the schema's
+limits). It runs as a points sweep in ``OUT/probe`` (2010-2019 at the calibration's scale,
+the same runs for the same set, seed and scale: a finished sweep there is read, not rerun) and
+writes ``OUT/probe.csv``: for every usable target its observation, the mean and sd of the
+replications and the standardized error of their mean (model minus observation over the
+discrepancy, the observation error and the run-to-run variance of one realization and of the
+mean, as :func:`urbsim.analysis.history_matching.run_errors` with the measured variance), and
+whether it is within the cutoff 3. It prints the targets outside it.
+
+What a modeller asks of a set that history matching ruled out or left out: which targets rule
+it out, on which side, and what moving one parameter does (the "probes" of the calibration
+README run this way). Mistakes in the command (an unknown parameter, a value the schema
+refuses, a row the table does not have) stop it before any run with one ``error:`` line and
+exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from history_match import read_box, roles  # noqa: E402
+from hm_runs import SCENARIO, SweepSimulator  # noqa: E402
+
+from urbsim.analysis.history_matching import CUTOFF  # noqa: E402
+from urbsim.analysis.targets import build_targets  # noqa: E402
+from urbsim.scenario import load_scenario  # noqa: E402
+
+
+def _user_error(message: str) -> NoReturn:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def parameter_set(args: argparse.Namespace, names: tuple[str, ...]) -> pd.Series:
+    """The box's parameters: the scenario's values, then the row of ``--from``, then ``--set``."""
+    scenario = load_scenario(SCENARIO).scenario
+    values = pd.Series({n: float(functools.reduce(getattr, n.split("."), scenario)) for n in names})
+    if args.from_table is not None:
+        try:
+            table = pd.read_csv(args.from_table, comment="#")
+        except (OSError, ValueError) as exc:  # pandas' parser and empty-file errors
+            _user_error(f"{args.from_table}: cannot be read ({exc})")
+        if not 0 <= args.row < len(table):
+            _user_error(f"{args.from_table}: no row {args.row} (it has {len(table)})")
+        given = [n for n in names if n in table.columns]
+        if not given:
+            _user_error(f"{args.from_table}: no column is a parameter of the box")
+        values[given] = table.iloc[args.row][given].astype(float)
+    for item in args.set:
+        name, _, text = item.partition("=")
+        if name not in names:
+            _user_error(f"--set {item}: {name!r} is not a parameter of the box")
+        try:
+            values[name] = float(text)
+        except ValueError:
+            _user_error(f"--set {item}: {text!r} is not a number")
+    # The schema's limits, checked here rather than by a failed run.
+    scenario_values = [f"{n}={v!r}" for n, v in values.items()]
+    try:
+        load_scenario(SCENARIO, scenario_values)
+    except Exception as exc:  # the loader's own message names the field and the reason
+        _user_error(f"the set is not a valid scenario: {str(exc).splitlines()[-1]}")
+    return values
+
+
+def probe_table(targets: list, values: np.ndarray, cutoff: float = CUTOFF) -> pd.DataFrame:
+    """Per target: the observation, the replications' mean and sd, the standardized error
+    of the mean (measured run variance) and whether it is within ``cutoff``.
+
+    Parameters
+    ----------
+    targets
+        The targets (:class:`urbsim.analysis.targets.Target`), in the order of ``values``.
+    values
+        The targets' values in every replication (replications, targets).
+    """
+    r = values.shape[0]
+    mean = values.mean(axis=0)
+    var = values.var(axis=0, ddof=1)
+    observed = np.array([t.observed for t in targets])
+    sd = np.array([t.discrepancy_sd for t in targets])
+    obs = np.array([t.observation_sd for t in targets])
+    error = (mean - observed) / np.sqrt(var * (1.0 + 1.0 / r) + sd**2 + obs**2)
+    return pd.DataFrame(
+        {
+            "target": [t.key for t in targets],
+            "observed": observed,
+            "model_mean": mean,
+            "model_sd": np.sqrt(var),
+            "error": error,
+            "within_cutoff": np.abs(error) < cutoff,
+        }
+    )
+
+
+def parse() -> argparse.Namespace:
+    """Command-line options."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("out", type=Path)
+    p.add_argument("--box", type=Path, default=HERE / "box.csv")
+    p.add_argument("--from", dest="from_table", type=Path, default=None)
+    p.add_argument("--row", type=int, default=0)
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--replications", type=int, default=2)
+    p.add_argument("--households-per-agent", type=float, default=4000.0)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--workers", type=int, default=2)
+    args = p.parse_args()
+    if args.replications < 2:
+        _user_error("--replications must be at least 2 (the run variance is measured)")
+    return args
+
+
+def main() -> int:
+    """Run the set; write ``probe.csv``; print the targets it misses."""
+    args = parse()
+    box = read_box(args.box)
+    values = parameter_set(args, box.names)
+    args.out.mkdir(parents=True, exist_ok=True)
+    # Every target the fit could use (fitted or held out: not initial states, not pending).
+    targets = build_targets()
+    role = roles(targets, 2019).set_index("target")["role"]
+    usable = [t for t in targets if role[t.key] in ("fitted", "held out")]
+    sim = SweepSimulator(args.out, box, usable, usable, args.households_per_agent, args.workers)
+    x = values.to_numpy()[None, :]
+    y = sim.run(x, args.replications, args.seed, "probe")[0]
+    table = probe_table(usable, y)
+    table.to_csv(args.out / "probe.csv", index=False, float_format="%.6g")
+    values.rename("value").to_csv(args.out / "parameters.csv", index_label="parameter")
+    off = table[~table["within_cutoff"]]
+    worst = float(np.abs(table["error"]).max())
+    print(f"{len(off)} of {len(table)} targets outside {CUTOFF:g} (largest |error| {worst:.2f})")
+    for row in off.itertuples():
+        print(f"  {row.target}: model {row.model_mean:.4g}, observed {row.observed:.4g}, "
+              f"error {row.error:+.1f}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

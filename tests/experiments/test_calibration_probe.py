@@ -1,0 +1,84 @@
+"""experiments/calibration/probe.py: one parameter set against every target."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+PROBE = Path(__file__).resolve().parents[2] / "experiments" / "calibration" / "probe.py"
+sys.path.insert(0, str(PROBE.parent))
+
+from probe import probe_table  # noqa: E402
+
+
+class _Target:
+    def __init__(self, key: str, observed: float, discrepancy_sd: float, observation_sd: float):
+        self.key, self.observed = key, observed
+        self.discrepancy_sd, self.observation_sd = discrepancy_sd, observation_sd
+
+
+def test_the_error_is_the_mean_off_over_discrepancy_observation_and_run_variance() -> None:
+    targets = [_Target("a@2011", 1.0, 0.3, 0.4), _Target("b@2011", 10.0, 1.0, 0.0)]
+    values = np.array([[1.0, 14.0], [3.0, 16.0]])  # means 2 and 15, sample variances 2 and 2
+    table = probe_table(targets, values)
+    # (2 - 1) / sqrt(2 * 1.5 + 0.09 + 0.16); (15 - 10) / sqrt(3 + 1).
+    assert table["error"].to_numpy() == pytest.approx([1 / np.sqrt(3.25), 2.5])
+    assert table["model_sd"].to_numpy() == pytest.approx([np.sqrt(2), np.sqrt(2)])
+    assert table["within_cutoff"].tolist() == [True, True]
+    far = probe_table(targets, values - np.array([0.0, 20.0]))
+    assert far["error"].iloc[1] == pytest.approx(-7.5) and not far["within_cutoff"].iloc[1]
+
+
+def _probe(out: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, str(PROBE), str(out), *arguments]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("arguments", "reason"),
+    [
+        (["--set", "behaviour.not_a_parameter=1"], "is not a parameter of the box"),
+        (["--set", "behaviour.move_base=high"], "is not a number"),
+        (["--set", "behaviour.move_base=2"], "not a valid scenario"),
+        (["--replications", "1"], "at least 2"),
+    ],
+)
+def test_a_mistake_stops_it_before_any_run(
+    tmp_path: Path, arguments: list[str], reason: str
+) -> None:
+    done = _probe(tmp_path / "out", *arguments)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and reason in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_a_row_the_table_does_not_have_is_refused(tmp_path: Path) -> None:
+    table = tmp_path / "sets.csv"
+    pd.DataFrame({"behaviour.move_base": [0.1]}).to_csv(table, index=False)
+    done = _probe(tmp_path / "out", "--from", str(table), "--row", "1")
+    assert done.returncode == 2 and "no row 1 (it has 1)" in done.stderr
+
+
+@pytest.mark.slow
+def test_a_set_is_run_and_every_usable_target_judged(tmp_path: Path) -> None:
+    table = tmp_path / "sets.csv"
+    pd.DataFrame({"behaviour.move_base": [0.1, 0.3], "other": [1, 2]}).to_csv(table, index=False)
+    out = tmp_path / "out"
+    done = _probe(out, "--from", str(table), "--row", "1", "--set", "behaviour.home_age=0.5",
+                  "--households-per-agent", "400000", "--workers", "1")  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    params = pd.read_csv(out / "parameters.csv").set_index("parameter")["value"]
+    assert params["behaviour.move_base"] == 0.3 and params["behaviour.home_age"] == 0.5
+    probe = pd.read_csv(out / "probe.csv")
+    assert probe["target"].is_unique and len(probe) > 40
+    assert np.isfinite(probe["model_mean"]).all() and (probe["model_sd"] >= 0).all()
+    off = int((~probe["within_cutoff"]).sum())
+    assert done.stdout.startswith(f"{off} of {len(probe)} targets outside 3")
