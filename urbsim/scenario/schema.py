@@ -311,7 +311,7 @@ class Behaviour(Strict):
         "30), for every household: added to every alternative there, whether the household "
         "lives at home (staying) or away (returning).",
         ge=0,
-        le=2,
+        le=5,
     )
     return_years_away: float = P(
         0.3,
