@@ -86,6 +86,7 @@ from urbsim.analysis.history_matching import (
     check_box,
     distinct_sets,
     profiles,
+    rule_out_rank,
     rule_out_shares,
     run_errors,
     run_waves,
@@ -391,6 +392,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         verify_batches=args.verify_batches,
         seek_share=args.seek_share,
         refocus=not args.no_refocus,
+        rule_out_rank=args.rule_out_rank,
     )
 
 
@@ -446,6 +448,13 @@ def parse() -> argparse.Namespace:
         type=float,
         default=0.5,
         help="share of a later wave's points among its most plausible candidates",
+    )
+    p.add_argument(
+        "--rule-out-rank",
+        type=int,
+        default=None,
+        help="targets beyond the cutoff that rule a set out by the emulators (default: 1 below "
+        "10 targets, else 2; runs are always judged on every target)",
     )
     p.add_argument("--households-per-agent", type=float, default=4000.0)
     p.add_argument(
@@ -508,6 +517,10 @@ def calibrate(args: argparse.Namespace) -> int:
         table.loc[~table["name"].isin(args.only.split(",")), "role"] = "not used"
     usable = [by_key[k] for k in table.loc[table["role"].isin(["fitted", "held out"]), "target"]]
     fitted = [t for t in usable if t.year <= args.last_fit_year]
+    try:
+        rule_out_rank(len(fitted), args.rule_out_rank)
+    except ValueError as exc:
+        _user_error(f"--rule-out-rank: {exc}")
     if args.estimate:
         return estimate(args, box, len(fitted))
     args.out.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ from urbsim.analysis.emulator import (
 )
 from urbsim.analysis.history_matching import (
     CUTOFF,
+    SECOND_MAX_FROM,
     Box,
     BoxBoundError,
     EmptyNroyError,
@@ -30,6 +31,7 @@ from urbsim.analysis.history_matching import (
     maximin_subset,
     not_ruled_out,
     profiles,
+    rule_out_rank,
     rule_out_shares,
     run_errors,
     run_implausibility,
@@ -696,3 +698,34 @@ def test_verification_stops_refocusing_once_enough_sets_are_accepted() -> None:
     assert result.wave_source == ["design"] * 3 and result.wave_size == [12, 10, 10]
     assert result.verification is not None and result.verification.x.shape[0] == 40
     assert result.sample.shape[0] >= 20
+
+
+def test_many_targets_rule_out_on_the_second_largest_implausibility() -> None:
+    assert rule_out_rank(SECOND_MAX_FROM - 1) == 1
+    assert rule_out_rank(SECOND_MAX_FROM) == 2 and rule_out_rank(61) == 2
+    assert rule_out_rank(61, 1) == 1 and rule_out_rank(61, 3) == 3
+    for bad in (0, 62):
+        with pytest.raises(ValueError, match="rule-out rank"):
+            rule_out_rank(61, bad)
+    with pytest.raises(ValueError, match="rule_out_rank"):
+        Plan(points=(20, 10, 10), replications=2, rule_out_rank=0)
+
+
+def test_rank_two_keeps_a_point_that_one_target_alone_rules_out() -> None:
+    x = BOX.lhs(30, seed=4)
+    strict = fit_wave(Runs.of(x, _toy(x, 3, 6)), TOY_TARGETS, BOX)
+    lenient = fit_wave(Runs.of(x, _toy(x, 3, 6)), TOY_TARGETS, BOX, rank=2)
+    probe = BOX.uniform(4000, np.random.default_rng(2))
+    imp = strict.implausibility(probe)
+    beyond = (imp >= CUTOFF).sum(axis=1)
+    assert np.array_equal(strict.not_ruled_out(probe), beyond == 0)
+    assert np.array_equal(lenient.not_ruled_out(probe), beyond < 2)
+    # The sequential rule and the ruling implausibility agree, and a point beyond the cutoff
+    # on exactly one target is kept by rank 2 only.
+    assert np.array_equal(
+        lenient.not_ruled_out(probe), lenient.ruling_implausibility(probe) < CUTOFF
+    )
+    assert np.array_equal(strict.ruling_implausibility(probe), imp.max(axis=1))
+    one = beyond == 1
+    assert one.any() and lenient.not_ruled_out(probe)[one].all()
+    assert not strict.not_ruled_out(probe)[one].any()

@@ -4,6 +4,7 @@ point of wave 1 a valid scenario, and no parameter "calibrated in issue 14" forg
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -206,3 +207,14 @@ def test_run_profiles_judge_each_value_as_the_verification_judges_a_set() -> Non
     assert rp.fit_priors(HERE, box) == ()
     assert summary.loc[0, "worst"] == "prior:ratio" and not summary.loc[0, "plausible"]
     assert summary.loc[0, "reference_value"] == 1.0
+
+
+@pytest.mark.slow
+def test_a_rule_out_rank_beyond_the_targets_stops_the_fit_before_any_run(tmp_path: Path) -> None:
+    out = tmp_path / "fit"
+    command = [sys.executable, str(HERE / "history_match.py"), str(out), "--rule-out-rank", "99"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and not out.exists()
+    err = done.stderr.strip()
+    assert err.startswith("error: --rule-out-rank: the rule-out rank must be in [1, ")
+    assert err.endswith("got 99") and len(err.splitlines()) == 1

@@ -10,7 +10,9 @@ emulator's mean and variance (:class:`urbsim.analysis.emulator.GPEmulator`), ``V
 simulator's run-to-run variance at ``x`` (emulated in log variance: the observed world is one
 realization), ``V_md,k`` the stated model discrepancy and ``V_obs,k`` the observation error of
 the target. ``x`` is ruled out when its largest implausibility over the targets exceeds the
-cutoff; what is left is the *not-ruled-out* (NROY) space. Published estimates of behavioural
+cutoff, or with many targets its second largest (:func:`rule_out_rank`: one emulator that
+extrapolates badly then cannot rule out space alone; hmer's default from ten targets); what is
+left is the *not-ruled-out* (NROY) space. Published estimates of behavioural
 quantities that are functions of the parameters (:class:`RatioPrior`) are judged the same way,
 exactly: a set whose ratio lies more than the cutoff times its sd from the estimate is ruled out
 by every wave (knowledge of the inputs, like the box, but of a combination of parameters that
@@ -58,6 +60,11 @@ from urbsim.errors import UrbsimError
 #: Pukelsheim's (1994) three-sigma rule: any unimodal distribution has at least 95 % of its mass
 #: within three standard deviations.
 CUTOFF: Final[float] = 3.0
+#: Targets from which a wave rules a point out on its second-largest implausibility rather
+#: than its largest (the default of ``nth_implausible`` in the R package hmer, Iskauskas et al.
+#: 2024): with many emulators, one that extrapolates badly would otherwise rule out space the
+#: simulator fits in.
+SECOND_MAX_FROM: Final[int] = 10
 #: A sample reaching within this share of the range of a bound "sits on" the bound.
 BOUND_MARGIN: Final[float] = 0.02
 #: Columns of a calibration's ``ensemble.csv`` that are not parameters (the set's number, its
@@ -251,6 +258,10 @@ class Wave:
     mean_emulators, var_emulators : list of GPEmulator
         Per target: of the mean output and of the log run-to-run variance.
     cutoff : float
+    rank : int
+        How many targets beyond the cutoff rule a point out: 1 rules it out on its largest
+        implausibility, 2 on its second largest (:func:`rule_out_rank`); the priors, exact,
+        rule out alone.
     loo : list of LooSummary
         Per target: the mean emulator's leave-one-out check.
     held_out : list of HeldOutCheck
@@ -264,6 +275,7 @@ class Wave:
     mean_emulators: list[GPEmulator]
     var_emulators: list[GPEmulator]
     cutoff: float = CUTOFF
+    rank: int = 1
     loo: list[LooSummary] = field(default_factory=list)
     held_out: list[HeldOutCheck] = field(default_factory=list)
 
@@ -283,18 +295,45 @@ class Wave:
         emulated = [self.target_implausibility(k, x) for k in range(len(self.mean_emulators))]
         return np.column_stack([*emulated, self.targets.prior_implausibility(x)])
 
+    def ruling_implausibility(self, x: np.ndarray) -> np.ndarray:
+        """The implausibility that rules each point out or not (n,): the ``rank``-th largest
+        of the targets', or the largest prior's if that is larger."""
+        imp = self.implausibility(x)
+        k = len(self.mean_emulators)
+        targets = -np.sort(-imp[:, :k], axis=1)[:, self.rank - 1] if k else np.zeros(len(imp))
+        return np.max(np.column_stack([targets, imp[:, k:]]), axis=1)
+
     def not_ruled_out(self, x: np.ndarray) -> np.ndarray:
-        """Points whose largest implausibility is below the cutoff (the priors first, then the
-        targets in turn, each on the points the earlier ones left: the same answer, fewer
-        emulator evaluations)."""
+        """Points with fewer than ``rank`` targets at or beyond the cutoff and every prior
+        below it (the priors first, then the targets in turn, each on the points the earlier
+        ones left: the same answer as :meth:`ruling_implausibility`, fewer emulator
+        evaluations)."""
         x = np.atleast_2d(x)
         keep = np.all(self.targets.prior_implausibility(x) < self.cutoff, axis=1)
+        beyond = np.zeros(x.shape[0], dtype=np.int64)
         for k in range(len(self.mean_emulators)):
             idx = np.flatnonzero(keep)
             if idx.shape[0] == 0:
                 break
-            keep[idx] = self.target_implausibility(k, x[idx]) < self.cutoff
+            beyond[idx] += self.target_implausibility(k, x[idx]) >= self.cutoff
+            keep[idx] = beyond[idx] < self.rank
         return keep
+
+
+def rule_out_rank(n_targets: int, requested: int | None = None) -> int:
+    """How many targets beyond the cutoff rule a point out (:attr:`Wave.rank`): ``requested``,
+    or by default 1 below :data:`SECOND_MAX_FROM` targets and 2 from it.
+
+    Raises
+    ------
+    ValueError
+        If ``requested`` is below 1 or above the number of targets.
+    """
+    if requested is None:
+        return 1 if n_targets < SECOND_MAX_FROM else 2
+    if not 1 <= requested <= max(n_targets, 1):
+        raise ValueError(f"the rule-out rank must be in [1, {n_targets}], got {requested}")
+    return requested
 
 
 def fit_wave(
@@ -304,9 +343,11 @@ def fit_wave(
     seed: int = 0,
     cutoff: float = CUTOFF,
     map_fn: Mapper = map,
+    rank: int = 1,
 ) -> Wave:
     """Emulators of every target's mean and run-to-run variance, and their LOO check; points
-    whose largest implausibility reaches ``cutoff`` are ruled out.
+    with ``rank`` targets whose implausibility reaches ``cutoff`` are ruled out (1: the
+    largest; :func:`rule_out_rank`).
 
     ``map_fn`` fits the targets (each independent of the others, with its own seed): a
     process pool's ``map`` fits them in parallel with the same result as the built-in ``map``.
@@ -319,7 +360,7 @@ def fit_wave(
     means = [f[0] for f in fitted]
     variances = [f[1] for f in fitted]
     loo = [f[2] for f in fitted]
-    return Wave(runs, targets, means, variances, cutoff=cutoff, loo=loo)
+    return Wave(runs, targets, means, variances, cutoff=cutoff, rank=rank, loo=loo)
 
 
 def fit_target(job: _TargetJob) -> tuple[GPEmulator, GPEmulator, LooSummary]:
@@ -518,10 +559,10 @@ def wave_design(
 ) -> np.ndarray:
     """``n`` design points among NROY ``candidates``: ``round(seek_share * n)`` spread
     (:func:`maximin_subset`) over the :data:`SEEK_POOL` of candidates with the smallest
-    largest implausibility by the latest wave (where the simulator most likely fits: what the
-    ``seek`` option of ``generate_new_design`` in the R package hmer does, Iskauskas et al.
-    2024), the others spread over all the candidates (where the space still has to be
-    mapped, its boundary included).
+    ruling implausibility (:meth:`Wave.ruling_implausibility`) by the latest wave (where the
+    simulator most likely fits: what the ``seek`` option of ``generate_new_design`` in the R
+    package hmer does, Iskauskas et al. 2024), the others spread over all the candidates
+    (where the space still has to be mapped, its boundary included).
 
     A design spread over the whole NROY space alone puts most points near its boundary, where
     runs are rarely plausible; seeking fills the interior the ensemble is drawn from.
@@ -529,7 +570,7 @@ def wave_design(
     seek = round(seek_share * n)
     if seek == 0:
         return candidates[maximin_subset(candidates, n, box, seed)]
-    worst = waves[-1].implausibility(candidates).max(axis=1)
+    worst = waves[-1].ruling_implausibility(candidates)
     pool = max(seek, int(np.ceil(SEEK_POOL * candidates.shape[0])))
     best = np.argsort(worst, kind="stable")[:pool]
     chosen = best[maximin_subset(candidates[best], seek, box, seed)]
@@ -653,8 +694,13 @@ class Plan:
         uniform sample of one space.
     seek_share : float
         Share of each later wave's points spread over the candidates the emulators find most
-        plausible (the quarter with the smallest largest implausibility), the rest over all
+        plausible (the quarter with the smallest ruling implausibility), the rest over all
         candidates (:func:`wave_design`).
+    rule_out_rank : int or None
+        How many targets beyond the cutoff rule a point out by the emulators
+        (:func:`rule_out_rank`; None: 1 below :data:`SECOND_MAX_FROM` targets, else 2). Runs
+        are judged on every target whatever it is: a verified set, and a design point
+        plausible on its own runs, meet them all.
     """
 
     points: tuple[int, ...]
@@ -671,6 +717,7 @@ class Plan:
     verify_batches: int = 1
     seek_share: float = 0.0
     refocus: bool = True
+    rule_out_rank: int | None = None
 
     def __post_init__(self) -> None:
         if not self.cutoff > 0:
@@ -689,6 +736,12 @@ class Plan:
             raise ValueError(f"verify_batches must be at least 1, got {self.verify_batches}")
         if self.verify_points and self.verify_replications < 2:
             raise ValueError("verification needs >= 2 replications per set")
+        if self.rule_out_rank is not None and self.rule_out_rank < 1:
+            raise ValueError(f"rule_out_rank must be at least 1, got {self.rule_out_rank}")
+
+    def fit_options(self, n_targets: int) -> dict[str, Any]:
+        """The cutoff and rule-out rank of every wave fitted for ``n_targets`` targets."""
+        return {"cutoff": self.cutoff, "rank": rule_out_rank(n_targets, self.rule_out_rank)}
 
     @property
     def waves_at_most(self) -> int:
@@ -830,7 +883,8 @@ def _waves(
         history.append((i, runs[-1]))
         check_held_out(waves, history)
         space = _in_space(runs, waves)
-        wave = fit_wave(space, targets, box, seed=plan.seed + i, cutoff=plan.cutoff, map_fn=map_fn)
+        options = plan.fit_options(len(targets.names))
+        wave = fit_wave(space, targets, box, seed=plan.seed + i, map_fn=map_fn, **options)
         waves.append(wave)
         clock["emulate"] = time.perf_counter()
         seconds.append(_elapsed(clock))
@@ -900,7 +954,7 @@ class _Refocus:
         self.runs.append(Runs.of(batch.x[keep], batch.y[keep]))
         wave = fit_wave(
             _in_space(self.runs, waves), self.targets, box, seed=plan.seed + len(waves),
-            cutoff=plan.cutoff, map_fn=self.map_fn,
+            map_fn=self.map_fn, **plan.fit_options(len(self.targets.names)),
         )  # fmt: skip
         waves.append(wave)
         self.shares.append(share)
