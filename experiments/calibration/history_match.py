@@ -18,14 +18,17 @@ the targets of :mod:`urbsim.analysis.targets` up to ``--last-fit-year``, over th
   ``held_out_rms`` and the factor on the emulator's variance it led to,
   ``variance_inflation``; :func:`urbsim.analysis.history_matching.check_held_out`);
 * ``run_errors.csv``: per wave and fitted target, the standardized errors of the sets the
-  wave's emulators were fitted on, on their own runs (model minus observation; share within
+  wave's emulators were fitted on, on their own runs (model minus observation, with the run
+  variance the wave emulates there, as a wave's own plausible share is judged; share within
   the cutoff, 10 %, 50 % and 90 % quantiles): which targets rule the runs out, on which side;
 * ``verification.csv``: the NROY sets the model was run at after the waves, ``batch`` by
   batch of ``--verify-points`` (``verify/``, ``verify2/`` ..., ``--verify-replications``
   each), each set's largest implausibility on its own runs and whether it is accepted (not
   ruled out by them);
 * ``ensemble.csv``: the accepted sets (at least ``--final-sample``), the parameter sets the
-  policy and sensitivity experiments run;
+  policy and sensitivity experiments run, with the largest over the waves of the implausibility
+  each wave rules out by (``max_implausibility``: the second largest over the targets from ten
+  targets) and the largest on the set's own runs (``run_max_implausibility``);
 * ``profiles.csv``: per parameter, the share of the ensemble left not ruled out when the
   parameter is moved across its box (:func:`urbsim.analysis.history_matching.profiles`);
 * ``parameters.csv``: each parameter's box, the ensemble's median and 5-95 % range, the share of
@@ -619,8 +622,9 @@ def write_results(
             problems.append(str(exc))
     ensemble = pd.DataFrame(sample, columns=list(box.names))
     ensemble.insert(0, "parameter_set", np.arange(len(ensemble)))
+    # By the waves' emulators, each on the implausibility it rules out by (its rank's).
     ensemble["max_implausibility"] = (
-        np.max([w.implausibility(sample).max(axis=1) for w in result.waves], axis=0)
+        np.max([w.ruling_implausibility(sample) for w in result.waves], axis=0)
         if sample.shape[0]
         else []
     )

@@ -39,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from history_match import read_box, roles  # noqa: E402
-from hm_runs import SCENARIO, SweepSimulator  # noqa: E402
+from hm_runs import SCENARIO, SweepSimulator, sweep_text  # noqa: E402
 
 from urbsim.analysis.history_matching import CUTOFF  # noqa: E402
 from urbsim.analysis.targets import build_targets  # noqa: E402
@@ -65,7 +65,11 @@ def parameter_set(args: argparse.Namespace, names: tuple[str, ...]) -> pd.Series
         given = [n for n in names if n in table.columns]
         if not given:
             _user_error(f"{args.from_table}: no column is a parameter of the box")
-        values[given] = table.iloc[args.row][given].astype(float)
+        row = pd.to_numeric(table.iloc[args.row][given], errors="coerce")
+        if row.isna().any():
+            bad = ", ".join(row.index[row.isna()])
+            _user_error(f"{args.from_table}: row {args.row}: not a number in {bad}")
+        values[given] = row.astype(float)
     for item in args.set:
         name, _, text = item.partition("=")
         if name not in names:
@@ -74,12 +78,14 @@ def parameter_set(args: argparse.Namespace, names: tuple[str, ...]) -> pd.Series
             values[name] = float(text)
         except ValueError:
             _user_error(f"--set {item}: {text!r} is not a number")
-    # The schema's limits, checked here rather than by a failed run.
+    # The schema's limits (the scale's too), checked here rather than by a failed run.
     scenario_values = [f"{n}={v!r}" for n, v in values.items()]
+    scenario_values.append(f"world.households_per_agent={float(args.households_per_agent)!r}")
     try:
         load_scenario(SCENARIO, scenario_values)
     except Exception as exc:  # the loader's own message names the field and the reason
-        _user_error(f"the set is not a valid scenario: {str(exc).splitlines()[-1]}")
+        lines = str(exc).strip().splitlines() or [type(exc).__name__]
+        _user_error(f"the set is not a valid scenario: {lines[-1]}")
     return values
 
 
@@ -134,15 +140,25 @@ def parse() -> argparse.Namespace:
 def main() -> int:
     """Run the set; write ``probe.csv``; print the targets it misses."""
     args = parse()
-    box = read_box(args.box)
+    try:
+        box = read_box(args.box)
+    except (OSError, ValueError, KeyError, AttributeError) as exc:
+        _user_error(f"{args.box}: not a box file ({exc})")
     values = parameter_set(args, box.names)
-    args.out.mkdir(parents=True, exist_ok=True)
     # Every target the fit could use (fitted or held out: not initial states, not pending).
     targets = build_targets()
     role = roles(targets, 2019).set_index("target")["role"]
     usable = [t for t in targets if role[t.key] in ("fitted", "held out")]
-    sim = SweepSimulator(args.out, box, usable, usable, args.households_per_agent, args.workers)
     x = values.to_numpy()[None, :]
+    folder = args.out / "probe"
+    text = sweep_text(folder, box, x, args.replications, args.seed, args.households_per_agent,
+                      usable)  # fmt: skip
+    old = folder / "sweep.toml"
+    if old.is_file() and old.read_text(encoding="utf-8") != text:
+        _user_error(f"{args.out}: holds the probe of another set, seed, scale or replications "
+                    "(choose another folder)")  # fmt: skip
+    args.out.mkdir(parents=True, exist_ok=True)
+    sim = SweepSimulator(args.out, box, usable, usable, args.households_per_agent, args.workers)
     y = sim.run(x, args.replications, args.seed, "probe")[0]
     table = probe_table(usable, y)
     table.to_csv(args.out / "probe.csv", index=False, float_format="%.6g")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -729,3 +731,46 @@ def test_rank_two_keeps_a_point_that_one_target_alone_rules_out() -> None:
     one = beyond == 1
     assert one.any() and lenient.not_ruled_out(probe)[one].all()
     assert not strict.not_ruled_out(probe)[one].any()
+
+
+def test_a_prior_rules_out_alone_and_a_nan_counts_as_beyond_at_any_rank() -> None:
+    x = BOX.lhs(30, seed=4)
+    prior = RatioPrior("b_over_a", numerator=1, denominator=0, observed=1.0, sd=0.1)
+    targets = Targets(TOY_TARGETS.names, TOY_TARGETS.observed, TOY_TARGETS.discrepancy_sd,
+                      TOY_TARGETS.observation_sd, (prior,))  # fmt: skip
+    wave = fit_wave(Runs.of(x, _toy(x, 3, 6)), targets, BOX, rank=2)
+    probe = BOX.uniform(3000, np.random.default_rng(5))
+    off_prior = targets.prior_implausibility(probe)[:, 0] >= CUTOFF
+    assert off_prior.any() and not wave.not_ruled_out(probe)[off_prior].any()
+    assert (wave.ruling_implausibility(probe)[off_prior] >= CUTOFF).all()
+    # An emulator that gives NaN somewhere: beyond the cutoff there, whatever the rank.
+    nan_at = probe[:, 0] < 0.5
+    real = wave.target_implausibility
+
+    def failing(k: int, pts: np.ndarray) -> np.ndarray:
+        out = real(k, pts)
+        return np.where(pts[:, 0] < 0.5, np.nan, out)
+
+    wave.target_implausibility = failing  # type: ignore[method-assign]
+    assert not wave.not_ruled_out(probe)[nan_at].any()
+    assert np.isinf(wave.ruling_implausibility(probe)[nan_at]).all()
+    assert np.array_equal(wave.not_ruled_out(probe), wave.ruling_implausibility(probe) < CUTOFF)
+
+
+@pytest.mark.slow
+def test_the_waves_use_the_plans_rank_and_refuse_one_beyond_the_targets_before_any_run() -> None:
+    plan = Plan(points=(20, 10), replications=2, candidates=300, final_sample=20, seed=3,
+                rule_out_rank=2)  # fmt: skip
+    result = run_waves(_toy, BOX, TOY_TARGETS, plan)
+    assert [w.rank for w in result.waves] == [2] * len(result.waves)
+    calls = []
+
+    def counted(x: np.ndarray, reps: int, seed: int) -> np.ndarray:
+        calls.append(x.shape[0])
+        return _toy(x, reps, seed)
+
+    with pytest.raises(ValueError, match="rule-out rank"):
+        run_waves(counted, BOX, TOY_TARGETS, dataclasses.replace(plan, rule_out_rank=3))
+    assert calls == []
+    with pytest.raises(ValueError, match="needs a rank"):
+        dataclasses.replace(result.waves[0], rank=3)

@@ -47,6 +47,8 @@ def _probe(out: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
         (["--set", "behaviour.move_base=high"], "is not a number"),
         (["--set", "behaviour.move_base=2"], "not a valid scenario"),
         (["--replications", "1"], "at least 2"),
+        (["--households-per-agent", "0"], "households_per_agent"),
+        (["--box", "/dev/null"], "not a box file"),
     ],
 )
 def test_a_mistake_stops_it_before_any_run(
@@ -65,6 +67,9 @@ def test_a_row_the_table_does_not_have_is_refused(tmp_path: Path) -> None:
     pd.DataFrame({"behaviour.move_base": [0.1]}).to_csv(table, index=False)
     done = _probe(tmp_path / "out", "--from", str(table), "--row", "1")
     assert done.returncode == 2 and "no row 1 (it has 1)" in done.stderr
+    pd.DataFrame({"behaviour.move_base": ["high"]}).to_csv(table, index=False)
+    done = _probe(tmp_path / "out", "--from", str(table))
+    assert done.returncode == 2 and "row 0: not a number in behaviour.move_base" in done.stderr
 
 
 @pytest.mark.slow
@@ -82,3 +87,10 @@ def test_a_set_is_run_and_every_usable_target_judged(tmp_path: Path) -> None:
     assert np.isfinite(probe["model_mean"]).all() and (probe["model_sd"] >= 0).all()
     off = int((~probe["within_cutoff"]).sum())
     assert done.stdout.startswith(f"{off} of {len(probe)} targets outside 3")
+    # The same probe again reads its runs; another seed in the same folder is refused.
+    again = _probe(out, "--from", str(table), "--row", "1", "--set", "behaviour.home_age=0.5",
+                   "--households-per-agent", "400000", "--workers", "1")  # fmt: skip
+    assert again.returncode == 0 and again.stdout == done.stdout
+    other = _probe(out, "--seed", "2", "--households-per-agent", "400000")
+    assert other.returncode == 2 and "holds the probe of another set" in other.stderr
+    assert pd.read_csv(out / "probe.csv").equals(probe)

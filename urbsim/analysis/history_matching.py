@@ -279,6 +279,11 @@ class Wave:
     loo: list[LooSummary] = field(default_factory=list)
     held_out: list[HeldOutCheck] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        k = len(self.mean_emulators)
+        if not 1 <= self.rank <= max(k, 1):
+            raise ValueError(f"a wave of {k} targets needs a rank in [1, {max(k, 1)}]: {self.rank}")
+
     def target_implausibility(self, k: int, x: np.ndarray) -> np.ndarray:
         """Implausibility of target ``k`` at every point (n,)."""
         t = self.targets
@@ -298,7 +303,8 @@ class Wave:
     def ruling_implausibility(self, x: np.ndarray) -> np.ndarray:
         """The implausibility that rules each point out or not (n,): the ``rank``-th largest
         of the targets', or the largest prior's if that is larger."""
-        imp = self.implausibility(x)
+        # A NaN (an emulator that failed at the point) counts as beyond any cutoff.
+        imp = np.nan_to_num(self.implausibility(x), nan=np.inf)
         k = len(self.mean_emulators)
         targets = -np.sort(-imp[:, :k], axis=1)[:, self.rank - 1] if k else np.zeros(len(imp))
         return np.max(np.column_stack([targets, imp[:, k:]]), axis=1)
@@ -315,7 +321,7 @@ class Wave:
             idx = np.flatnonzero(keep)
             if idx.shape[0] == 0:
                 break
-            beyond[idx] += self.target_implausibility(k, x[idx]) >= self.cutoff
+            beyond[idx] += ~(self.target_implausibility(k, x[idx]) < self.cutoff)
             keep[idx] = beyond[idx] < self.rank
         return keep
 
@@ -829,7 +835,10 @@ def run_waves(
     ------
     EmptyNroyError
         When a wave rules out everything.
+    ValueError
+        Before any run, when ``plan.rule_out_rank`` exceeds the number of targets.
     """
+    plan.fit_options(len(targets.names))
     rng = np.random.default_rng(plan.seed)
     waves: list[Wave] = []
     try:
@@ -1129,8 +1138,9 @@ def _in_space(runs: list[Runs], waves: list[Wave]) -> Runs:
 
 
 def rule_out_shares(waves: Sequence[Wave], box: Box, n: int, seed: int = 0) -> list[dict]:
-    """Per wave and target, over ``n`` uniform draws in the box: the share the target alone
-    rules out and its smallest implausibility (which targets no parameter set can meet)."""
+    """Per wave and target, over ``n`` uniform draws in the box: the share at or beyond the
+    cutoff on the target (what it alone rules out at rank 1; at rank 2 a set needs two such
+    targets) and its smallest implausibility (which targets no parameter set can meet)."""
     x = box.uniform(n, np.random.default_rng(seed))
     rows = []
     for i, w in enumerate(waves):
