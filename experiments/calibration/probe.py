@@ -3,7 +3,7 @@
 Usage::
 
     python experiments/calibration/probe.py OUT [--from CSV [--row N]] [--set NAME=VALUE ...]
-        [--replications 2] [--households-per-agent 4000] [--seed 1] [--workers 2]
+        [--replications 2] [--households-per-agent 4000] [--seed 1] [--workers 2] [--returns]
 
 The set is every parameter of ``box.csv`` at its value in ``scenarios/china_census.toml``,
 then the row ``N`` (0-based) of ``CSV`` (any table with the box's parameter columns: a fit's
@@ -16,6 +16,14 @@ replications and the standardized error of their mean (model minus observation o
 discrepancy, the observation error and the run-to-run variance of one realization and of the
 mean, as :func:`urbsim.analysis.history_matching.run_errors` with the measured variance), and
 whether it is within the cutoff 3. It prints the targets outside it.
+
+With ``--returns`` it also runs the set once more (seed ``--seed``, the same scale), year by
+year to 2019, and writes ``OUT/returns.csv``: each year's households away from their hukou
+place at its start by the head's age band and the years since they left, how many returned
+home and how many took local hukou in the year, and the return hazard of each cell
+(:func:`urbsim.analysis.returns.return_cells`). It prints each year's return rate and the rate
+the first year's cell rates would give that year's persons away: the part of the change
+that is who is away (young heads, recent leavers), not how often each kind returns.
 
 What a modeller asks of a set that history matching ruled out or left out: which targets rule
 it out, on which side, and what moving one parameter does (the "probes" of the calibration
@@ -39,11 +47,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from history_match import read_box, roles  # noqa: E402
-from hm_runs import SCENARIO, SweepSimulator, sweep_text  # noqa: E402
+from hm_runs import LAST_YEAR, SCENARIO, SweepSimulator, sweep_text  # noqa: E402
 
 from urbsim.analysis.history_matching import CUTOFF  # noqa: E402
+from urbsim.analysis.returns import composition_rate, return_cells  # noqa: E402
 from urbsim.analysis.targets import build_targets  # noqa: E402
+from urbsim.model import UrbanizationModel  # noqa: E402
 from urbsim.scenario import load_scenario  # noqa: E402
+from urbsim.state import FIELDS, Households  # noqa: E402
 
 
 def _user_error(message: str) -> NoReturn:
@@ -119,6 +130,38 @@ def probe_table(targets: list, values: np.ndarray, cutoff: float = CUTOFF) -> pd
     )
 
 
+def returns_table(values: pd.Series, households_per_agent: float, seed: int) -> pd.DataFrame:
+    """One run of the set, year by year to :data:`hm_runs.LAST_YEAR`: every year's
+    :func:`urbsim.analysis.returns.return_cells`, with a ``year`` column first."""
+    overrides = [f"{n}={v!r}" for n, v in values.items()]
+    overrides += [f"world.households_per_agent={float(households_per_agent)!r}", f"seed={seed}"]
+    model = UrbanizationModel(load_scenario(SCENARIO, overrides))
+    frames = []
+    while model.year < LAST_YEAR:
+        # A copy: a step may write the arrays in place.
+        h = model.households
+        before = Households(**{name: getattr(h, name).copy() for name in FIELDS})
+        model.step()
+        frames.append(return_cells(before, model.households).assign(year=model.year))
+    table = pd.concat(frames, ignore_index=True)
+    return table[["year", *table.columns[:-1]]]
+
+
+def print_returns(table: pd.DataFrame) -> None:
+    """Each year's return rate (persons returned over persons away), the rate the first
+    year's cells would give (:func:`urbsim.analysis.returns.composition_rate`), and the share of
+    the households away headed by someone under 30 and away for under three years."""
+    first = table[table["year"] == table["year"].min()]
+    print("year  return rate  at first year's rates  heads under 30  away under 3 years")
+    for year, cells in table.groupby("year"):
+        away = cells["households_away"].sum()
+        rate = cells["persons_returned"].sum() / cells["persons_away"].sum()
+        young = cells.loc[cells["age_band"] == "15_29", "households_away"].sum() / away
+        recent = cells.loc[cells["away_band"].isin(["0", "1_2"]), "households_away"].sum() / away
+        print(f"{year}  {rate:11.2%}  {composition_rate(first, cells):21.2%}  {young:14.1%}  "
+              f"{recent:18.1%}")  # fmt: skip
+
+
 def parse() -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -131,6 +174,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--households-per-agent", type=float, default=4000.0)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--returns", action="store_true", help="also write returns.csv (one run)")
     args = p.parse_args()
     if args.replications < 2:
         _user_error("--replications must be at least 2 (the run variance is measured)")
@@ -169,6 +213,10 @@ def main() -> int:
     for row in off.itertuples():
         print(f"  {row.target}: model {row.model_mean:.4g}, observed {row.observed:.4g}, "
               f"error {row.error:+.1f}")  # fmt: skip
+    if args.returns:
+        returns = returns_table(values, args.households_per_agent, args.seed)
+        returns.to_csv(args.out / "returns.csv", index=False, float_format="%.6g")
+        print_returns(returns)
     return 0
 
 

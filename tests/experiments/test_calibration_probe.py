@@ -94,3 +94,23 @@ def test_a_set_is_run_and_every_usable_target_judged(tmp_path: Path) -> None:
     other = _probe(out, "--seed", "2", "--households-per-agent", "400000")
     assert other.returncode == 2 and "holds the probe of another set" in other.stderr
     assert pd.read_csv(out / "probe.csv").equals(probe)
+
+
+@pytest.mark.slow
+def test_returns_says_who_returns_each_year(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = _probe(out, "--households-per-agent", "400000", "--workers", "1", "--returns")
+    assert done.returncode == 0, done.stderr[-3000:]
+    returns = pd.read_csv(out / "returns.csv", dtype={"away_band": str})
+    assert list(returns["year"].unique()) == list(range(2011, 2020))
+    assert (returns.groupby("year").size() == 16).all()
+    assert (returns["households_returned"] + returns["households_settled"]
+            <= returns["households_away"]).all()  # fmt: skip
+    assert returns["households_away"].sum() > 0 and returns["households_returned"].sum() > 0
+    lines = done.stdout.splitlines()
+    header = lines.index(next(line for line in lines if line.startswith("year  return rate")))
+    years = [line.split()[0] for line in lines[header + 1 :]]
+    assert years == [str(y) for y in range(2011, 2020)]
+    # The first year at its own rates gives its own return rate.
+    first = lines[header + 1].split()
+    assert first[1] == first[2]
