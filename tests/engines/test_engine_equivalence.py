@@ -604,6 +604,16 @@ def _network_of_hukou_place_only(self: Household, place: int, ctx: YearContext) 
     return ctx.par.beta_network * math.log1p(count * ctx.par.households_per_agent)
 
 
+def _network_counting_the_household_itself(self: Household, place: int, ctx: YearContext) -> float:
+    """The network term of the count as it is, the household's own agent included where it
+    lives away (the rule before 2026-12-04)."""
+    b = ctx.par
+    same_place = int(ctx.network[self.hukou_place, place])
+    same_province = int(ctx.network_province[ctx.places.province[self.hukou_place], place])
+    v = b.beta_network * math.log1p(same_place * b.households_per_agent)
+    return v + b.beta_network_province * math.log1p(same_province * b.households_per_agent)
+
+
 def _propensity_after_ageing(self: Household, u_employ: float, ctx: YearContext) -> float:
     """The move propensity evaluated on the head's age after this year's ageing."""
     b = ctx.par
@@ -938,6 +948,13 @@ MUTATIONS = [
         "network_term",
         _network_of_hukou_place_only,
         Case("moves", 39),
+    ),
+    (
+        "network-without-own-agent",
+        Household,
+        "network_term",
+        _network_counting_the_household_itself,
+        Case("moves", 40),
     ),
     (
         "move-propensity-age",

@@ -138,8 +138,12 @@ def _utilities(
     v -= np.where((j != cur) & (j != home), cost, 0.0)
     v -= np.where((j != cur) | (zj != hh["zone"]), b.moving_cost, 0.0)
     hpa = b.households_per_agent
-    v += b.beta_network * np.log1p(inputs.network[home, j] * hpa)
-    v += b.beta_network_province * np.log1p(inputs.network_province[pl.province[home], j] * hpa)
+    # Living away, the household is in the count where it lives: its network there is the others.
+    own_agent = np.where((j == cur) & (home != cur), 1, 0)
+    same_place = np.maximum(inputs.network[home, j] - own_agent, 0)
+    same_province = np.maximum(inputs.network_province[pl.province[home], j] - own_agent, 0)
+    v += b.beta_network * np.log1p(same_place * hpa)
+    v += b.beta_network_province * np.log1p(same_province * hpa)
     v += np.where(j == home, b.home_preference, 0.0)
     # The attachment growing with age, for every household; away, the return terms too (the
     # check's places employ everyone, so no unemployment term).

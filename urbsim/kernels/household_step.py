@@ -205,7 +205,14 @@ def _choose(
         # Children of non-hukou households get the place's school access (1 without a cap:
         # the same bits as child_factor).
         cf = child_factor if j == home else 1.0 + away_weight * tab[j, T_SCHOOL]
-        nt = network_term(alt_net[a], np.int64(netp[home_prov, j]), net_log, par)
+        nk = alt_net[a]
+        npk = np.int64(netp[home_prov, j])
+        if j == cur and cur != home:
+            # The household's own agent is in the last count where it lives away: its network
+            # there is the others (m copies of itself would weigh ln(1 + m) however alone).
+            nk = max(nk - 1, 0)
+            npk = max(npk - 1, 0)
+        nt = network_term(nk, npk, net_log, par)
         v = utility(j, alt_zone[a], a >= aggregate_from, cur, z, home, acc, cf, tab, par, nt)
         if j == home:
             v += par.home_preference

@@ -269,9 +269,10 @@ class Behaviour(Strict):
         0.25,
         "util per log(1+households)",
         "assumed; calibrated in issue 14",
-        "Weight of the log "
-        "number of households (agents times households_per_agent, so the term does not depend "
-        "on the scale) from the same hukou place living at the destination.",
+        "Weight of the log number of households (agents times households_per_agent) from the "
+        "same hukou place living at the destination; at the place where a household lives away, "
+        "the others (its own agent, households_per_agent copies of it, would count however "
+        "alone it is there, more the coarser the scale).",
         ge=0,
         le=10,
     )
@@ -281,7 +282,8 @@ class Behaviour(Strict):
         "assumed; calibrated in issue 14",
         "Weight of the log number of floating households from the same hukou province living "
         "at the destination when it lies in another province (chain migration at the scale of "
-        "provincial corridors; zero inside the hukou province).",
+        "provincial corridors; zero inside the hukou province; the others only, as for "
+        "beta_network).",
         ge=0,
         le=10,
     )
