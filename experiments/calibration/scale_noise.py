@@ -1,4 +1,4 @@
-"""What the calibration's scale costs in noise: replication spread at two scales.
+"""What the calibration's scale costs in noise and bias: replications at two scales.
 
 Runs the ensemble's most plausible parameter set (``scenario_block.most_plausible`` of
 ``ENSEMBLE_CSV``) on the census scenario 2010-2019 with ``--replications`` replications at the
@@ -7,7 +7,11 @@ scale of the history-matching runs (``--coarse`` households per agent) and at a 
 (``sweep.toml`` and the sweep folder ``runs``; resumable), and writes ``OUT/scale_noise.csv``:
 for every target the model can give (``urbsim.analysis.targets``; no place columns, so no
 distribution target), the mean and the standard deviation over the replications at each scale,
-their ratio, and the coarse sd over the target's tolerance.
+their ratio, the coarse sd over the target's tolerance, and the shift of the mean from the
+coarse to the fine scale (``mean_shift``), also over the error the fit allows the target
+(``shift_over_error_sd``: over the root of its discrepancy and observation variances, the units
+of an implausibility). A shift of the order of 1 or more means the calibration, run at the
+coarse scale, fits another model than the one run at the fine scale.
 
 Usage: python experiments/calibration/scale_noise.py ENSEMBLE_CSV OUT [--coarse 4000]
        [--fine 1000] [--replications 10] [--workers 2]
@@ -87,7 +91,8 @@ def run_scale(
 def noise_table(
     usable: list[Target], coarse: np.ndarray, fine: np.ndarray, scales: tuple[float, float]
 ) -> pd.DataFrame:
-    """Mean and sd between replications of every target at both scales."""
+    """Mean and sd between replications of every target at both scales, and the shift of the
+    mean between them (module docstring)."""
     table = pd.DataFrame(
         {
             "target": [t.key for t in usable],
@@ -102,6 +107,9 @@ def noise_table(
     )
     table["sd_ratio"] = table["coarse_sd"] / table["fine_sd"].where(table["fine_sd"] > 0)
     table["coarse_sd_over_tolerance"] = table["coarse_sd"] / table["tolerance"]
+    table["mean_shift"] = table["fine_mean"] - table["coarse_mean"]
+    error_sd = np.hypot([t.discrepancy_sd for t in usable], [t.observation_sd for t in usable])
+    table["shift_over_error_sd"] = table["mean_shift"] / np.where(error_sd > 0, error_sd, np.nan)
     return table
 
 
@@ -128,7 +136,8 @@ def main() -> int:
     ]  # fmt: skip
     table = noise_table(usable, runs[0], runs[1], (args.coarse, args.fine))
     table.to_csv(args.out / "scale_noise.csv", index=False, float_format="%.6g")
-    print(table[["target", "coarse_sd", "fine_sd", "sd_ratio"]].to_string(index=False))
+    print(table[["target", "coarse_sd", "fine_sd", "sd_ratio", "shift_over_error_sd"]]
+          .to_string(index=False))  # fmt: skip
     return 0 if np.isfinite(table["coarse_sd"]).all() else 1
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from pipeline_helpers import run_tiny
@@ -102,6 +103,12 @@ def test_report_block_and_noise(out: Path) -> None:
     assert set(block) == {"behaviour", "demography"}
     noise = pd.read_csv(out / "scale_noise.csv")
     assert (noise["coarse_sd"] >= 0).all() and noise["target"].is_unique
+    # The difference of the means as written (six significant digits each).
+    shift = noise["fine_mean"] - noise["coarse_mean"]
+    written = 1e-5 * np.maximum(noise["fine_mean"].abs(), noise["coarse_mean"].abs())
+    assert ((noise["mean_shift"] - shift).abs() <= written).all()
+    assert np.isfinite(noise["shift_over_error_sd"]).all()
+    assert (np.sign(noise["shift_over_error_sd"]) == np.sign(noise["mean_shift"])).all()
 
 
 def test_every_wave_is_checked_on_later_runs(out: Path) -> None:
