@@ -459,7 +459,7 @@ def parse() -> argparse.Namespace:
         help="targets beyond the cutoff that rule a set out by the emulators (default: 1 below "
         "10 targets, else 2; runs are always judged on every target)",
     )
-    p.add_argument("--households-per-agent", type=float, default=4000.0)
+    p.add_argument("--households-per-agent", type=float, default=1000.0)
     p.add_argument(
         "--final-sample", type=int, default=100, help="the ensemble's size (at least, verified)"
     )

@@ -3,7 +3,7 @@
 Usage::
 
     python experiments/calibration/probe.py OUT [--from CSV [--row N]] [--set NAME=VALUE ...]
-        [--replications 2] [--households-per-agent 4000] [--seed 1] [--workers 2] [--returns]
+        [--replications 2] [--households-per-agent 1000] [--seed 1] [--workers 2] [--returns]
 
 The set is every parameter of ``box.csv`` at its value in ``scenarios/china_census.toml``,
 then the row ``N`` (0-based) of ``CSV`` (any table with the box's parameter columns: a fit's
@@ -171,7 +171,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--row", type=int, default=0)
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--replications", type=int, default=2)
-    p.add_argument("--households-per-agent", type=float, default=4000.0)
+    p.add_argument("--households-per-agent", type=float, default=1000.0)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--returns", action="store_true", help="also write returns.csv (one run)")

@@ -168,7 +168,7 @@ def main() -> int:
     p.add_argument("out", type=Path)
     p.add_argument("--points", type=int, default=7)
     p.add_argument("--replications", type=int, default=2)
-    p.add_argument("--households-per-agent", type=float, default=4000.0)
+    p.add_argument("--households-per-agent", type=float, default=1000.0)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=20261203)
     args = p.parse_args()

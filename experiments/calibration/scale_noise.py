@@ -13,8 +13,8 @@ coarse to the fine scale (``mean_shift``), also over the error the fit allows th
 of an implausibility). A shift of the order of 1 or more means the calibration, run at the
 coarse scale, fits another model than the one run at the fine scale.
 
-Usage: python experiments/calibration/scale_noise.py ENSEMBLE_CSV OUT [--coarse 4000]
-       [--fine 1000] [--replications 10] [--workers 2]
+Usage: python experiments/calibration/scale_noise.py ENSEMBLE_CSV OUT [--coarse 1000]
+       [--fine 250] [--replications 10] [--workers 2]
 """
 
 from __future__ import annotations
@@ -117,8 +117,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("ensemble", type=Path)
     parser.add_argument("out", type=Path)
-    parser.add_argument("--coarse", type=float, default=4000.0)
-    parser.add_argument("--fine", type=float, default=1000.0)
+    parser.add_argument("--coarse", type=float, default=1000.0)
+    parser.add_argument("--fine", type=float, default=250.0)
     parser.add_argument("--replications", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()

@@ -614,6 +614,17 @@ def _network_counting_the_household_itself(self: Household, place: int, ctx: Yea
     return v + b.beta_network_province * math.log1p(same_province * b.households_per_agent)
 
 
+def _network_of_the_other_agents_only(self: Household, place: int, ctx: YearContext) -> float:
+    """The network term where the household lives away without its agent's other households
+    (the rule of commit eb72a3b): the other agents only."""
+    b = ctx.par
+    own = int(place == self.place and self.place != self.hukou_place)
+    same_place = max(int(ctx.network[self.hukou_place, place]) - own, 0)
+    province = int(ctx.network_province[ctx.places.province[self.hukou_place], place])
+    v = b.beta_network * math.log1p(same_place * b.households_per_agent)
+    return v + b.beta_network_province * math.log1p(max(province - own, 0) * b.households_per_agent)
+
+
 def _propensity_after_ageing(self: Household, u_employ: float, ctx: YearContext) -> float:
     """The move propensity evaluated on the head's age after this year's ageing."""
     b = ctx.par
@@ -955,6 +966,13 @@ MUTATIONS = [
         "network_term",
         _network_counting_the_household_itself,
         Case("moves", 40),
+    ),
+    (
+        "network-copies-of-own-agent",
+        Household,
+        "network_term",
+        _network_of_the_other_agents_only,
+        Case("moves", 41),
     ),
     (
         "move-propensity-age",

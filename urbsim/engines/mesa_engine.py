@@ -338,16 +338,20 @@ class Household(mesa.Agent):
         return cost
 
     def network_term(self, place: int, ctx: YearContext) -> float:
-        """Chain migration: households from the same hukou place and hukou province there,
-        without the household itself where it lives away (docs/ODD.md 7.13)."""
+        """Chain migration: households from the same hukou place and hukou province there.
+        Where the household lives away, the count holds its own agent: the other agents count,
+        and its agent's other households at the share of its hukou place's agents living there
+        (docs/ODD.md 7.13)."""
         b = ctx.par
         hpa = b.households_per_agent
         same_place = int(ctx.network[self.hukou_place, place])
         same_province = int(ctx.network_province[ctx.places.province[self.hukou_place], place])
         if place == self.place and self.place != self.hukou_place:
-            # Living away, the household was counted here: its network is the others.
-            same_place = max(same_place - 1, 0)
-            same_province = max(same_province - 1, 0)
+            others = max(same_place - 1, 0)
+            n_origin = len(ctx.migrants_from.get(self.hukou_place, []))
+            copies = (hpa - 1.0) * same_place / max(n_origin, 1)
+            v = b.beta_network * math.log1p(others * hpa + copies)
+            return v + b.beta_network_province * math.log1p(max(same_province - 1, 0) * hpa)
         v = b.beta_network * math.log1p(same_place * hpa)
         v += b.beta_network_province * math.log1p(same_province * hpa)
         return v

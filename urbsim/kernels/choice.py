@@ -154,6 +154,26 @@ def network_term(nk: int, npk: int, net_log: np.ndarray, par: ParamsRecord) -> f
 
 
 @njit(**JIT_INLINE)
+def own_network_term(nk: int, npk: int, n_origin: int, par: ParamsRecord) -> float:
+    """The network terms at the place where a household lives away, from the last count, which
+    holds its own agent (``nk`` agents from its hukou place there, ``npk`` from its hukou
+    province, ``n_origin`` from its hukou place anywhere away, its own included).
+
+    Its agent's ``m - 1`` other households are not neighbours of the household: they are copies
+    only because the agents are coarse, and in the population they live where the hukou place's
+    migrants live. They count at the share of the hukou place's agents living here,
+    ``nk / n_origin``, every other agent as ``m`` households (at one household per agent: the
+    other households). Counted as neighbours they would give a household alone at its
+    destination ``ln(1 + m)``, 8.3 at 4000 households per agent (docs/ODD.md 7.13). The
+    provincial term counts the other agents."""
+    m = par.households_per_agent
+    others = max(nk - 1, 0)
+    v = par.beta_network * math.log1p(others * m + (m - 1.0) * nk / max(n_origin, 1))
+    v += par.beta_network_province * math.log1p(max(npk - 1, 0) * m)
+    return v
+
+
+@njit(**JIT_INLINE)
 def proposal_probability(
     j: int, grav_cdf: np.ndarray, cur: int, nk: int, n_origin: int, share: float
 ) -> float:

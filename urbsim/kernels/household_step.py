@@ -61,6 +61,7 @@ from urbsim.kernels.choice import (
     logit_pick,
     network_log,
     network_term,
+    own_network_term,
     proposal_probability,
     return_term,
     utility,
@@ -72,7 +73,7 @@ from urbsim.rng import draw_bits, pair_from_bits, uniform
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "126c42f856f28766"
+COMPILED_WITH: Final = "cccf0106497a174d"
 
 _RURAL = 0
 _URBAN = 1
@@ -208,11 +209,9 @@ def _choose(
         nk = alt_net[a]
         npk = np.int64(netp[home_prov, j])
         if j == cur and cur != home:
-            # The household's own agent is in the last count where it lives away: its network
-            # there is the others (m copies of itself would weigh ln(1 + m) however alone).
-            nk = max(nk - 1, 0)
-            npk = max(npk - 1, 0)
-        nt = network_term(nk, npk, net_log, par)
+            nt = own_network_term(nk, npk, n_origin, par)
+        else:
+            nt = network_term(nk, npk, net_log, par)
         v = utility(j, alt_zone[a], a >= aggregate_from, cur, z, home, acc, cf, tab, par, nt)
         if j == home:
             v += par.home_preference

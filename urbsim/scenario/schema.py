@@ -271,8 +271,9 @@ class Behaviour(Strict):
         "assumed; calibrated in issue 14",
         "Weight of the log number of households (agents times households_per_agent) from the "
         "same hukou place living at the destination; at the place where a household lives away, "
-        "the others (its own agent, households_per_agent copies of it, would count however "
-        "alone it is there, more the coarser the scale).",
+        "the other agents, and its own agent's other households at the share of its hukou "
+        "place's agents living there (not as neighbours: they are copies only because agents "
+        "are coarse; docs/ODD.md 7.13).",
         ge=0,
         le=10,
     )
@@ -282,8 +283,8 @@ class Behaviour(Strict):
         "assumed; calibrated in issue 14",
         "Weight of the log number of floating households from the same hukou province living "
         "at the destination when it lies in another province (chain migration at the scale of "
-        "provincial corridors; zero inside the hukou province; the others only, as for "
-        "beta_network).",
+        "provincial corridors; zero inside the hukou province; where the household lives "
+        "away, the other agents).",
         ge=0,
         le=10,
     )
