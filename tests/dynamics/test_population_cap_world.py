@@ -91,8 +91,10 @@ def test_a_cap_without_channels_changes_nothing(small_scenario, uncapped) -> Non
     ids=["demolition", "land_supply", "school"],
 )
 def test_each_channel_alone_deters_inmigrants(small_scenario, uncapped, channel) -> None:
+    # The weakest, school access alone, kept 10.32 of 10.64 million in-migrants (-3.0 %) once
+    # the network counted a household's own copies at its origin's share (2026-12-04).
     capped = _run(small_scenario, {**NO_CHANNEL, **channel})
-    assert _inmigrants(capped) < 0.95 * _inmigrants(uncapped)
+    assert _inmigrants(capped) < 0.98 * _inmigrants(uncapped)
 
 
 @pytest.mark.slow

@@ -140,12 +140,12 @@ def _utilities(
     hpa = b.households_per_agent
     # Living away, the household's agent is in the count where it lives: the other agents
     # count, and its agent's other households at the share of its hukou place's agents there.
-    own = (j == cur) & (home != cur)
+    own_agent = (j == cur) & (home != cur)
     counted = inputs.network[home, j]
-    same_place = np.maximum(counted - own, 0)
-    same_province = np.maximum(inputs.network_province[pl.province[home], j] - own, 0)
+    same_place = np.maximum(counted - own_agent, 0)
+    same_province = np.maximum(inputs.network_province[pl.province[home], j] - own_agent, 0)
     n_origin = max(int(inputs.origin_start[home + 1] - inputs.origin_start[home]), 1)
-    copies = np.where(own, (hpa - 1.0) * counted / n_origin, 0.0)
+    copies = np.where(own_agent, max(hpa - 1.0, 0.0) * counted / n_origin, 0.0)
     v += b.beta_network * np.log1p(same_place * hpa + copies)
     v += b.beta_network_province * np.log1p(same_province * hpa)
     v += np.where(j == home, b.home_preference, 0.0)

@@ -349,7 +349,7 @@ class Household(mesa.Agent):
         if place == self.place and self.place != self.hukou_place:
             others = max(same_place - 1, 0)
             n_origin = len(ctx.migrants_from.get(self.hukou_place, []))
-            copies = (hpa - 1.0) * same_place / max(n_origin, 1)
+            copies = max(hpa - 1.0, 0.0) * same_place / max(n_origin, 1)
             v = b.beta_network * math.log1p(others * hpa + copies)
             return v + b.beta_network_province * math.log1p(max(same_province - 1, 0) * hpa)
         v = b.beta_network * math.log1p(same_place * hpa)

@@ -161,14 +161,18 @@ def own_network_term(nk: int, npk: int, n_origin: int, par: ParamsRecord) -> flo
 
     Its agent's ``m - 1`` other households are not neighbours of the household: they are copies
     only because the agents are coarse, and in the population they live where the hukou place's
-    migrants live. They count at the share of the hukou place's agents living here,
-    ``nk / n_origin``, every other agent as ``m`` households (at one household per agent: the
-    other households). Counted as neighbours they would give a household alone at its
-    destination ``ln(1 + m)``, 8.3 at 4000 households per agent (docs/ODD.md 7.13). The
-    provincial term counts the other agents."""
+    migrants live. They count at the share of the hukou place's agents living here, its own
+    included (``nk / n_origin``, the coarse world's estimate of where its migrants are), every
+    other agent as ``m`` households; at one household per agent (or fewer) the other
+    households. A household alone at its destination gets ``ln(1 + (m - 1) / n_origin)``:
+    ``ln(m)`` when its agent is its hukou place's only one, as when the copies counted as
+    neighbours (``ln(1 + m)``, 8.3 at 4000 households per agent; docs/ODD.md 7.13), less the
+    more agents its hukou place has elsewhere. The provincial term counts the other agents."""
     m = par.households_per_agent
     others = max(nk - 1, 0)
-    v = par.beta_network * math.log1p(others * m + (m - 1.0) * nk / max(n_origin, 1))
+    # The copies are no fewer than none at a scale below one household per agent.
+    copies = max(m - 1.0, 0.0) * nk / max(n_origin, 1)
+    v = par.beta_network * math.log1p(others * m + copies)
     v += par.beta_network_province * math.log1p(max(npk - 1, 0) * m)
     return v
 
