@@ -54,7 +54,6 @@ from urbsim.analysis.returns import composition_rate, return_cells  # noqa: E402
 from urbsim.analysis.targets import build_targets  # noqa: E402
 from urbsim.model import UrbanizationModel  # noqa: E402
 from urbsim.scenario import load_scenario  # noqa: E402
-from urbsim.state import FIELDS, Households  # noqa: E402
 
 
 def _user_error(message: str) -> NoReturn:
@@ -139,8 +138,7 @@ def returns_table(values: pd.Series, households_per_agent: float, seed: int) -> 
     frames = []
     while model.year < LAST_YEAR:
         # A copy: a step may write the arrays in place.
-        h = model.households
-        before = Households(**{name: getattr(h, name).copy() for name in FIELDS})
+        before = model.households.copy()
         model.step()
         frames.append(return_cells(before, model.households).assign(year=model.year))
     table = pd.concat(frames, ignore_index=True)
