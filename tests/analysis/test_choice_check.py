@@ -87,3 +87,28 @@ def test_goodness_of_fit_pools_rare_cells_and_rejects_unknown_choices() -> None:
 def test_unknown_engine_is_rejected(case) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match="engine"):
         sampled_choice_frequencies(case.inputs, case.households, case.members, [0], "gpu")
+
+
+def test_lone_coarse_agent_meets_its_copies_as_the_full_logit_says() -> None:
+    """A lone mover whose agent stands for 100 households: at the place where it lives, its
+    agent's 99 other households count at the share of its hukou place's agents living there
+    (docs/ODD.md 7.13), which doubles the probability of staying here. The sampled choice of
+    the kernel reproduces that logit and rejects the logit without the copies, which is the
+    same household at one household per agent (its network otherwise equal: 300 and 200
+    households at places 2 and 6)."""
+    coarse = example_case(movers=1, candidates=20, households_per_agent=100.0)
+    fine = example_case(movers=1, candidates=20, households_per_agent=1.0)
+    alternatives, p = full_logit_probabilities(coarse.inputs, coarse.households, 0)
+    same, without_copies = full_logit_probabilities(fine.inputs, fine.households, 0)
+    assert same == alternatives
+    assert p[0] > 1.5 * without_copies[0]  # staying: (0, URBAN)
+    counts = sampled_choice_frequencies(
+        coarse.inputs, coarse.households, coarse.members, range(4000)
+    )
+    assert goodness_of_fit(alternatives, p, counts)[2] > ALPHA
+    assert goodness_of_fit(alternatives, without_copies, counts)[2] < ALPHA
+
+
+def test_example_case_refuses_unknown_behaviour() -> None:
+    with pytest.raises(ValueError, match="not behaviour parameters"):
+        example_case(movers=1, behaviour={"beta_nework": 1.0})

@@ -19,7 +19,7 @@ below what the test can detect at its sample size.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 import mesa
@@ -285,7 +285,11 @@ _EXAMPLE_PLACES = (
 
 
 def example_case(
-    movers: int = 500, candidates: int = 12, network_sampling_share: float = 0.3
+    movers: int = 500,
+    candidates: int = 12,
+    network_sampling_share: float = 0.3,
+    households_per_agent: float = 1.0,
+    behaviour: Mapping[str, float] | None = None,
 ) -> ChoiceCase:
     """The small world of the check: 8 places in 2 provinces (sizes from 30 thousand to 4
     million urban residents, 100 to 1,400 km apart), and ``movers`` identical floating
@@ -293,10 +297,18 @@ def example_case(
     earlier migrants from place 5 at place 2 and 200 at place 6 (the network). Every household
     considers moving; nothing else happens before the choice. The gravity proposal differs on
     purpose from the utility's size and distance terms, so that uncorrected sampling is biased.
+
+    With ``households_per_agent`` above one, every agent stands for that many households: the
+    earlier migrants are ``300 / households_per_agent`` and ``200 / households_per_agent``
+    agents (rounded, at least one), the movers ``movers`` agents. A lone mover (``movers=1``)
+    then meets the copies of its own agent in the network where it lives (docs/ODD.md 7.13:
+    ``(m - 1) n / N_h``), which a case at one household per agent never exercises.
+    ``behaviour`` sets other behaviour parameters (for example a larger ``beta_network``).
     """
     lat, lon, size, province = (np.array(c) for c in zip(*_EXAMPLE_PLACES, strict=True))
     n = lat.shape[0]
-    place = np.concatenate([np.zeros(movers), np.full(300, 2), np.full(200, 6)])
+    earlier = [max(round(k / households_per_agent), 1) for k in (300, 200)]
+    place = np.concatenate([np.zeros(movers), np.full(earlier[0], 2), np.full(earlier[1], 6)])
     households = Households(
         **{name: np.zeros(place.shape[0]) for name in FIELDS}
         | {
@@ -311,7 +323,7 @@ def example_case(
             "kids": np.full_like(place, 1 << 8),  # one child aged 8: school age
         }
     )
-    par = _example_params(candidates, network_sampling_share)
+    par = _example_params(candidates, network_sampling_share, households_per_agent, behaviour)
     rng = np.random.default_rng(1978)
     places = PlaceInputs(
         **{name: np.zeros(n) for name, f in PLACE_FIELDS.items() if f.kind is np.float64}
@@ -341,9 +353,11 @@ def example_case(
     )
 
 
-def _example_params(candidates: int, share: float) -> tuple[object, ...]:
-    """Default behaviour, except: every household considers moving, and the proposal's
-    exponents differ from the utility's."""
+def _example_params(
+    candidates: int, share: float, hpa: float, behaviour: Mapping[str, float] | None
+) -> tuple[object, ...]:
+    """Default behaviour, except: every household considers moving, the proposal's exponents
+    differ from the utility's, and ``behaviour``'s values."""
     from urbsim.scenario.schema import Behaviour
 
     values = Behaviour().model_dump() | {
@@ -356,11 +370,15 @@ def _example_params(candidates: int, share: float) -> tuple[object, ...]:
         "size_reference": 1.0e4,
         "gravity_size_exponent": 1.0,
         "gravity_distance_exponent": 1.2,
-        "households_per_agent": 1.0,
+        "households_per_agent": float(hpa),
         "requisition_share": 0.0,
         "service_base_access": 0.3,
         "seed": 0,
     }
+    unknown = set(behaviour or {}) - set(values)
+    if unknown:
+        raise ValueError(f"not behaviour parameters of the case: {sorted(unknown)}")
+    values |= dict(behaviour or {})
     assert set(values) == set(PARAM_FIELDS)
     return params_from(values)
 
