@@ -4,6 +4,7 @@ Usage::
 
     python experiments/calibration/probe.py OUT [--from CSV [--row N]] [--set NAME=VALUE ...]
         [--replications 2] [--households-per-agent 1000] [--seed 1] [--workers 2] [--returns]
+        [--worker-flows]
 
 The set is every parameter of ``box.csv`` at its value in ``scenarios/china_census.toml``,
 then the row ``N`` (0-based) of ``CSV`` (any table with the box's parameter columns: a fit's
@@ -24,6 +25,13 @@ home and how many took local hukou in the year, and the return hazard of each ce
 (:func:`urbsim.analysis.returns.return_cells`). It prints each year's return rate and the rate
 the first year's cell rates would give that year's persons away: the part of the change
 that is who is away (young heads, recent leavers), not how often each kind returns.
+
+With ``--worker-flows`` the same run (one run serves both options) writes
+``OUT/worker_flows.csv``: each year's out-migrant workers (what the out-migrant workers index
+reads) by the head's age band, the working-age persons at home who could leave, and the flows
+that change the count: left home, returned, took local hukou, dissolved, changed inside the
+households (ageing), formed (:func:`urbsim.analysis.worker_flows.worker_flows`). It prints the
+yearly national flows in millions and the departure rates of the young and middle-aged pools.
 
 What a modeller asks of a set that history matching ruled out or left out: which targets rule
 it out, on which side, and what moving one parameter does (the "probes" of the calibration
@@ -52,6 +60,7 @@ from hm_runs import LAST_YEAR, SCENARIO, SweepSimulator, sweep_text  # noqa: E40
 from urbsim.analysis.history_matching import CUTOFF  # noqa: E402
 from urbsim.analysis.returns import composition_rate, return_cells  # noqa: E402
 from urbsim.analysis.targets import build_targets  # noqa: E402
+from urbsim.analysis.worker_flows import worker_flows  # noqa: E402
 from urbsim.model import UrbanizationModel  # noqa: E402
 from urbsim.scenario import load_scenario  # noqa: E402
 
@@ -129,20 +138,24 @@ def probe_table(targets: list, values: np.ndarray, cutoff: float = CUTOFF) -> pd
     )
 
 
-def returns_table(values: pd.Series, households_per_agent: float, seed: int) -> pd.DataFrame:
+def yearly_tables(
+    values: pd.Series, households_per_agent: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One run of the set, year by year to :data:`hm_runs.LAST_YEAR`: every year's
-    :func:`urbsim.analysis.returns.return_cells`, with a ``year`` column first."""
+    :func:`urbsim.analysis.returns.return_cells` and
+    :func:`urbsim.analysis.worker_flows.worker_flows`, each with a ``year`` column first."""
     overrides = [f"{n}={v!r}" for n, v in values.items()]
     overrides += [f"world.households_per_agent={float(households_per_agent)!r}", f"seed={seed}"]
     model = UrbanizationModel(load_scenario(SCENARIO, overrides))
-    frames = []
+    returns, flows = [], []
     while model.year < LAST_YEAR:
         # A copy: a step may write the arrays in place.
         before = model.households.copy()
         model.step()
-        frames.append(return_cells(before, model.households).assign(year=model.year))
-    table = pd.concat(frames, ignore_index=True)
-    return table[["year", *table.columns[:-1]]]
+        returns.append(return_cells(before, model.households).assign(year=model.year))
+        flows.append(worker_flows(before, model.households).assign(year=model.year))
+    tables = (pd.concat(frames, ignore_index=True) for frames in (returns, flows))
+    return tuple(t[["year", *t.columns[:-1]]] for t in tables)  # type: ignore[return-value]
 
 
 def print_returns(table: pd.DataFrame) -> None:
@@ -160,6 +173,19 @@ def print_returns(table: pd.DataFrame) -> None:
               f"{recent:18.1%}")  # fmt: skip
 
 
+def print_worker_flows(table: pd.DataFrame, households_per_agent: float) -> None:
+    """Each year's national out-migrant workers at the start and the flows that changed them
+    (millions of persons), and the yearly departure rates of the working-age persons at home
+    in households headed by someone aged 15-29 and 30-44."""
+    columns = ("workers_start", "left_home", "returned", "settled", "within", "formed")
+    print("year  " + "  ".join(f"{c:>13}" for c in columns) + "  leave 15-29  leave 30-44")
+    for year, bands in table.groupby("year"):
+        total = bands[list(columns)].sum() * households_per_agent / 1e6
+        rate = bands.set_index("age_band")["departure_rate"]
+        cells = "  ".join(f"{total[c]:13.2f}" for c in columns)
+        print(f"{year}  {cells}  {rate['15_29']:11.2%}  {rate['30_44']:11.2%}")
+
+
 def parse() -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -173,6 +199,9 @@ def parse() -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--returns", action="store_true", help="also write returns.csv (one run)")
+    p.add_argument(
+        "--worker-flows", action="store_true", help="also write worker_flows.csv (one run)"
+    )
     args = p.parse_args()
     if args.replications < 2:
         _user_error("--replications must be at least 2 (the run variance is measured)")
@@ -211,10 +240,14 @@ def main() -> int:
     for row in off.itertuples():
         print(f"  {row.target}: model {row.model_mean:.4g}, observed {row.observed:.4g}, "
               f"error {row.error:+.1f}")  # fmt: skip
-    if args.returns:
-        returns = returns_table(values, args.households_per_agent, args.seed)
-        returns.to_csv(args.out / "returns.csv", index=False, float_format="%.6g")
-        print_returns(returns)
+    if args.returns or args.worker_flows:
+        returns, flows = yearly_tables(values, args.households_per_agent, args.seed)
+        if args.returns:
+            returns.to_csv(args.out / "returns.csv", index=False, float_format="%.6g")
+            print_returns(returns)
+        if args.worker_flows:
+            flows.to_csv(args.out / "worker_flows.csv", index=False, float_format="%.6g")
+            print_worker_flows(flows, args.households_per_agent)
     return 0
 
 

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from urbsim.analysis.worker_flows import workers_end
+
 PROBE = Path(__file__).resolve().parents[2] / "experiments" / "calibration" / "probe.py"
 sys.path.insert(0, str(PROBE.parent))
 
@@ -97,9 +99,10 @@ def test_a_set_is_run_and_every_usable_target_judged(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_returns_says_who_returns_each_year(tmp_path: Path) -> None:
+def test_returns_and_worker_flows_say_who_returns_and_who_leaves(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    done = _probe(out, "--households-per-agent", "400000", "--workers", "1", "--returns")
+    done = _probe(out, "--households-per-agent", "400000", "--workers", "1", "--returns",
+                  "--worker-flows")  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     returns = pd.read_csv(out / "returns.csv", dtype={"away_band": str})
     assert list(returns["year"].unique()) == list(range(2011, 2020))
@@ -109,8 +112,16 @@ def test_returns_says_who_returns_each_year(tmp_path: Path) -> None:
     assert returns["households_away"].sum() > 0 and returns["households_returned"].sum() > 0
     lines = done.stdout.splitlines()
     header = lines.index(next(line for line in lines if line.startswith("year  return rate")))
-    years = [line.split()[0] for line in lines[header + 1 :]]
+    years = [line.split()[0] for line in lines[header + 1 : header + 10]]
     assert years == [str(y) for y in range(2011, 2020)]
     # The first year at its own rates gives its own return rate.
     first = lines[header + 1].split()
     assert first[1] == first[2]
+    # One run serves both: the workers at the end of a year are those at the start of the next.
+    flows = pd.read_csv(out / "worker_flows.csv")
+    assert (flows.groupby("year").size() == 4).all()
+    ends = [workers_end(bands) for _, bands in flows.groupby("year")]
+    starts = flows.groupby("year")["workers_start"].sum().tolist()
+    assert ends[:-1] == starts[1:] and sum(starts) > 0
+    assert flows["left_home"].sum() > 0
+    assert any(line.startswith("year  workers_start") for line in lines)
