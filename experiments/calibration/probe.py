@@ -174,10 +174,12 @@ def print_returns(table: pd.DataFrame) -> None:
 
 
 def print_worker_flows(table: pd.DataFrame, households_per_agent: float) -> None:
-    """Each year's national out-migrant workers at the start and the flows that changed them
-    (millions of persons), and the yearly departure rates of the working-age persons at home
-    in households headed by someone aged 15-29 and 30-44."""
-    columns = ("workers_start", "left_home", "returned", "settled", "within", "formed")
+    """Each year's national out-migrant workers at the start and every flow that changed them
+    (millions of persons; they add up to the next year's workers), and the yearly departure
+    rates of the working-age persons at home in households headed by someone aged 15-29 and
+    30-44."""
+    columns = ("workers_start", "left_home", "returned", "settled", "dissolved", "other_exit",
+               "within", "formed")  # fmt: skip
     print("year  " + "  ".join(f"{c:>13}" for c in columns) + "  leave 15-29  leave 30-44")
     for year, bands in table.groupby("year"):
         total = bands[list(columns)].sum() * households_per_agent / 1e6

@@ -109,6 +109,9 @@ def test_lone_coarse_agent_meets_its_copies_as_the_full_logit_says() -> None:
     assert goodness_of_fit(alternatives, without_copies, counts)[2] < ALPHA
 
 
-def test_example_case_refuses_unknown_behaviour() -> None:
+def test_example_case_refuses_unknown_behaviour_and_scales_that_change_the_network() -> None:
     with pytest.raises(ValueError, match="not behaviour parameters"):
         example_case(movers=1, behaviour={"beta_nework": 1.0})
+    for scale in (0.0, 3.0, 400.0):
+        with pytest.raises(ValueError, match="must divide 100"):
+            example_case(movers=1, households_per_agent=scale)

@@ -1,5 +1,6 @@
 """Flows of out-migrant workers, on households whose fate is known by hand, and the accounting
-identity on random households and on a real step."""
+identity on random households against the kernel's count (the continuity of the flows over the
+years of a real run is tested with probe.py, tests/experiments/test_calibration_probe.py)."""
 
 from __future__ import annotations
 

@@ -300,14 +300,17 @@ def example_case(
 
     With ``households_per_agent`` above one, every agent stands for that many households: the
     earlier migrants are ``300 / households_per_agent`` and ``200 / households_per_agent``
-    agents (rounded, at least one), the movers ``movers`` agents. A lone mover (``movers=1``)
+    agents (so it must divide 100: the network is the same 300 and 200 households at every
+    scale), the movers ``movers`` agents. A lone mover (``movers=1``)
     then meets the copies of its own agent in the network where it lives (docs/ODD.md 7.13:
     ``(m - 1) n / N_h``), which a case at one household per agent never exercises.
     ``behaviour`` sets other behaviour parameters (for example a larger ``beta_network``).
     """
     lat, lon, size, province = (np.array(c) for c in zip(*_EXAMPLE_PLACES, strict=True))
     n = lat.shape[0]
-    earlier = [max(round(k / households_per_agent), 1) for k in (300, 200)]
+    if not households_per_agent > 0 or 100 % households_per_agent:
+        raise ValueError(f"households_per_agent must divide 100, got {households_per_agent}")
+    earlier = [round(k / households_per_agent) for k in (300, 200)]
     place = np.concatenate([np.zeros(movers), np.full(earlier[0], 2), np.full(earlier[1], 6)])
     households = Households(
         **{name: np.zeros(place.shape[0]) for name in FIELDS}

@@ -44,16 +44,25 @@ ACCOUNTING: Final = (
 _WORKING_KIDS: Final = np.uint32(((1 << 32) - 1) ^ ((1 << WORK_AGES[0]) - 1))
 
 
+def _bits(x: np.ndarray) -> np.ndarray:
+    """Set bits of each ``uint32`` (int64): the SWAR count, since ``np.bitwise_count`` needs
+    numpy 2 and the package allows 1.26."""
+    x = x.astype(np.uint32)
+    x = x - ((x >> np.uint32(1)) & np.uint32(0x55555555))
+    x = (x & np.uint32(0x33333333)) + ((x >> np.uint32(2)) & np.uint32(0x33333333))
+    x = (x + (x >> np.uint32(4))) & np.uint32(0x0F0F0F0F)
+    return ((x * np.uint32(0x01010101)) >> np.uint32(24)).astype(np.int64)
+
+
 def working_age(households: Households) -> np.ndarray:
     """Persons of working age in every household (int64): its adults, all at the head's age,
     when the head is of working age, and its resident children of working age (numpy twin of
     :func:`urbsim.kernels.migrants.working_age_persons`)."""
     kids = households.kids.astype(np.uint32)
-    children = np.bitwise_count(kids).astype(np.int64)
-    adults = households.persons.astype(np.int64) - children
+    adults = households.persons.astype(np.int64) - _bits(kids)
     head = households.head_age.astype(np.int64)
     of_age = (head >= WORK_AGES[0]) & (head <= WORK_AGES[1])
-    return np.bitwise_count(kids & _WORKING_KIDS).astype(np.int64) + np.where(of_age, adults, 0)
+    return _bits(kids & _WORKING_KIDS) + np.where(of_age, adults, 0)
 
 
 def _workers(households: Households) -> tuple[np.ndarray, np.ndarray]:
@@ -96,8 +105,10 @@ def worker_flows(before: Households, after: Households) -> pd.DataFrame:
           of working age, deaths, children leaving to form households of their own);
         - ``formed``: workers in households formed in the year that are counted at its end.
 
-        ``departure_rate`` is ``left_home`` over ``pool_start`` (NaN for an empty pool). The
-        flows satisfy :data:`ACCOUNTING`.
+        ``departure_rate`` is ``left_home`` over ``pool_start`` (NaN for an empty pool): the
+        leavers counted at the end of the year (after a year of ageing, deaths and births),
+        the pool at its start, so a rate, not an exact share of the pool. The flows satisfy
+        :data:`ACCOUNTING`.
 
     Raises
     ------

@@ -1,0 +1,63 @@
+"""experiments/calibration/wave_summary.py: every finished sweep of a fit judged on its runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "calibration" / "wave_summary.py"
+sys.path.insert(0, str(SCRIPT.parent))
+
+from wave_summary import describe, finished_sweeps, point_errors, sweep_rows  # noqa: E402
+
+
+class _Target:
+    def __init__(self, key: str, observed: float, discrepancy_sd: float, observation_sd: float):
+        self.key, self.observed = key, observed
+        self.discrepancy_sd, self.observation_sd = discrepancy_sd, observation_sd
+
+
+TARGETS = [_Target("a", 0.0, 0.6, 0.8), _Target("b", 10.0, 1.0, 0.0)]
+
+
+def test_points_are_judged_on_their_own_replications() -> None:
+    # Point 0: replications 1 and 3 of a (mean 2, variance 2), 10 and 10 of b.
+    values = np.array([[[1.0, 10.0], [3.0, 10.0]], [[8.0, 14.0], [8.0, 14.0]]])
+    errors = point_errors(values, TARGETS)
+    # a: 2 / sqrt(2 * 1.5 + 0.36 + 0.64) = 1; b: 0; point 1: 8 / 1 and 4 / 1.
+    assert errors == pytest.approx(np.array([[1.0, 0.0], [8.0, 4.0]]))
+    rows = sweep_rows("wave2", errors, ["a", "b"])
+    assert rows["within_cutoff"].tolist() == [0.5, 0.5]
+    assert rows["error_median"].tolist() == pytest.approx([4.5, 2.0])
+    text = describe("wave2", errors, ["a", "b"], top=1).splitlines()
+    assert text[0].startswith("wave2: 2 points; smallest largest |error| 1.00, median 4.50")
+    assert "fewest targets outside 3: 0 (median 1); plausible 50.0%" in text[0]
+    assert text[1] == "  best point 0: a +1.0"
+    assert text[2] == "  most often outside: a 50% (median +4.5)"
+
+
+def test_only_finished_sweeps_count_waves_first(tmp_path: Path) -> None:
+    for name, done in (("verify2", True), ("wave10", True), ("wave2", True), ("verify", True),
+                       ("wave1", True), ("wave3", False), ("lhs", True)):  # fmt: skip
+        (tmp_path / name / "runs").mkdir(parents=True)
+        if done:
+            (tmp_path / name / "runs" / "manifest.json").write_text("{}", encoding="utf-8")
+    names = [f.name for f in finished_sweeps(tmp_path)]
+    assert names == ["wave1", "wave2", "wave10", "verify", "verify2"]
+    assert finished_sweeps(tmp_path / "missing") == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [((), "no finished sweep"), (("--top", "0"), "--top must be at least 1")],
+)
+def test_mistakes_exit_2_with_one_error_line(tmp_path: Path, args: tuple, message: str) -> None:
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), str(tmp_path), *args], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
