@@ -250,6 +250,7 @@ def make_kernel_inputs(
         left_behind_agricultural=rng.uniform(0.0, 1.0),
         left_behind_nonagricultural=rng.uniform(0.0, 1.0),
     )
+    values.update(stay_age=rng.uniform(0.0, 0.1))  # last: the draws above are unchanged
     values.update(par_overrides)
 
     # A schedule per place (rows of one length, as the model pads them), rising with years.

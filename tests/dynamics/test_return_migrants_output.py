@@ -10,6 +10,7 @@ from urbsim.scenario import LoadedScenario
 
 NO_TERMS = {
     "home_age": 0.0,
+    "stay_age": 0.0,
     "return_years_away": 0.0,
     "return_unemployed": 0.0,
     "return_left_behind": 0.0,
@@ -25,7 +26,8 @@ def test_return_migrants_rise_with_the_return_terms(
     64.2 million when the network where a household lives counted its own agent's copies as
     neighbours, 48.0 and 82.6 million when it left them out, 1.2 and 7.8 million when a
     return paid the distance cost), while the floating population stays of the same order."""
-    strong = {**NO_TERMS, "home_age": 0.1, "return_unemployed": 3.0, "return_left_behind": 3.0}
+    strong = {**NO_TERMS, "home_age": 0.1, "stay_age": 0.1, "return_unemployed": 3.0,
+              "return_left_behind": 3.0}  # fmt: skip
     runs = {
         name: urbsim.run(small_scenario(seed=1, behaviour=terms)).national
         for name, terms in (("without", NO_TERMS), ("with", strong))

@@ -141,6 +141,9 @@ MOVES: dict[str, Any] = {
         "network_sampling_share": 0.8,
         "move_tenure_decay": 0.01,
         "candidates": 8,
+        # At home the attachment grows less above 30 than away (stay_age below home_age).
+        "home_age": 0.08,
+        "stay_age": 0.01,
     },
     "policy": {
         "settlement": {"large_i": {"rule": "points", "min_years": 1, "quota_per_10k": 300.0}}
@@ -848,10 +851,13 @@ def _return_on_age_after_ageing(self: Household, ctx: YearContext) -> float:
         self.decision_age = age
 
 
-def _home_age_away_only(self: Household, ctx: YearContext) -> float:
-    """The attachment by age for households away only (the rule before 2026-12-03)."""
-    if self.place == self.hukou_place:
-        return 0.0
+def _no_age_attachment_at_home(self: Household, ctx: YearContext) -> float:
+    """No attachment by age for households at home (the rule before 2026-12-03)."""
+    return 0.0
+
+
+def _one_slope_at_home(self: Household, ctx: YearContext) -> float:
+    """At home, ``home_age`` at every age, ``stay_age`` unused (the rule before 2026-12-04)."""
     return _ORIGINAL["home_age_utility"](self, ctx)
 
 
@@ -938,6 +944,7 @@ _ORIGINAL: dict[str, Callable[..., Any]] = {
     "leave_home": Household.leave_home,
     "return_utility": Household.return_utility,
     "home_age_utility": Household.home_age_utility,
+    "stay_utility": Household.stay_utility,
     "leave_or_return": Household.leave_or_return,
     "stay": Household.stay,
     "form_households": MesaEngine.form_households,
@@ -1009,7 +1016,8 @@ MUTATIONS = [
         Case("baseline", 43),
     ),
     ("return-age", Household, "return_utility", _return_on_age_after_ageing, Case("moves", 47)),
-    ("home-age-at-home", Household, "home_age_utility", _home_age_away_only, Case("moves", 55)),
+    ("home-age-at-home", Household, "stay_utility", _no_age_attachment_at_home, Case("moves", 55)),
+    ("stay-age", Household, "stay_utility", _one_slope_at_home, Case("moves", 56)),
     (
         "return-years-away",
         Household,

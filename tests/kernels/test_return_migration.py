@@ -200,15 +200,18 @@ def test_return_terms_apply_only_away_from_the_hukou_place() -> None:
     assert abs(left - 0.5) < tolerance(0.5)
 
 
-@pytest.mark.parametrize(("age", "home_age"), [(60, 0.04), (18, 0.08)], ids=["old", "young"])
-def test_age_attachment_applies_at_home_too(age: int, home_age: float) -> None:
-    """The attachment growing with age is every household's (Sjaastad 1962): at home, an old
-    head stays more and a young one leaves more than with no age term, by the logit of
-    ``home_preference + home_age * (age - 30)`` against a departure with every term zero."""
+@pytest.mark.parametrize(("age", "slope"), [(60, 0.04), (18, 0.08)], ids=["old", "young"])
+def test_age_attachment_applies_at_home_too(age: int, slope: float) -> None:
+    """The attachment by age at home (Sjaastad 1962): with ``home_age`` 0.08 and
+    ``stay_age`` 0.04, a young head leaves more than with no age term, at ``home_age`` per year
+    below 30, and an old head stays more, at ``stay_age`` per year above 30 (``home_age`` is
+    the slope away), by the logit of ``home_preference + slope * (age - 30)`` against a
+    departure with every term zero."""
     hh = households(N, place=HOME, hukou_place=HOME, years_away=0, head_age=age)
-    step(hh, params(home_preference=HOME_PREFERENCE, home_age=home_age), grav=FROM_HOME_TO_2)
+    par = params(home_preference=HOME_PREFERENCE, home_age=0.08, stay_age=0.04)
+    step(hh, par, grav=FROM_HOME_TO_2)
     left = float((hh["place"] == EMPLOYED).mean())
-    q = logistic(-(HOME_PREFERENCE + home_age * (age - 30)))
+    q = logistic(-(HOME_PREFERENCE + slope * (age - 30)))
     assert abs(q - logistic(-HOME_PREFERENCE)) > 2 * tolerance(q)  # tells the term apart
     assert abs(left - q) < tolerance(q), (left, q)
 

@@ -149,12 +149,15 @@ def _utilities(
     v += b.beta_network * np.log1p(same_place * hpa + copies)
     v += b.beta_network_province * np.log1p(same_province * hpa)
     v += np.where(j == home, b.home_preference, 0.0)
-    # The attachment growing with age, for every household; away, the return terms too (the
-    # check's places employ everyone, so no unemployment term).
-    own = b.home_age * (hh["head_age"] - 30.0)
+    # The attachment growing with age (above 30 at home, stay_age); away, the return terms
+    # too (the check's places employ everyone, so no unemployment term).
+    years = hh["head_age"] - 30.0
     if home != cur:
+        own = b.home_age * years
         own -= b.return_years_away * math.log1p(hh["years_away"])
         own += b.return_left_behind * hh["left_behind"]
+    else:  # staying: the slope above 30 is stay_age
+        own = (b.home_age if years < 0 else b.stay_age) * years
     v += np.where(j == home, own, 0.0)
     return v
 

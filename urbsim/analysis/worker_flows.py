@@ -105,10 +105,8 @@ def worker_flows(before: Households, after: Households) -> pd.DataFrame:
           of working age, deaths, children leaving to form households of their own);
         - ``formed``: workers in households formed in the year that are counted at its end.
 
-        ``departure_rate`` is ``left_home`` over ``pool_start`` (NaN for an empty pool): the
-        leavers counted at the end of the year (after a year of ageing, deaths and births),
-        the pool at its start, so a rate, not an exact share of the pool. The flows satisfy
-        :data:`ACCOUNTING`.
+        ``departure_rate``: ``left_home`` (counted at the year's end) over ``pool_start``
+        (NaN for an empty pool). The flows satisfy :data:`ACCOUNTING`.
 
     Raises
     ------

@@ -248,9 +248,17 @@ class Household(mesa.Agent):
         return p
 
     def home_age_utility(self, ctx: YearContext) -> float:
-        """Attachment to the hukou place that grows with the head's age, for every household:
-        ``home_age`` per year above 30 (negative below)."""
+        """Attachment to the hukou place that grows with the head's age, for a household
+        away: ``home_age`` per year above 30 (negative below)."""
         return ctx.par.home_age * (self.decision_age - _HOME_AGE_REFERENCE)
+
+    def stay_utility(self, ctx: YearContext) -> float:
+        """The age part of the attachment to the hukou place for a household living there:
+        ``home_age`` per year below 30 (negative), ``stay_age`` per year above."""
+        years = self.decision_age - _HOME_AGE_REFERENCE
+        if years < 0:
+            return ctx.par.home_age * years
+        return ctx.par.stay_age * years
 
     def return_utility(self, ctx: YearContext) -> float:
         """Utility of going back to the hukou place, for a household living away, beyond the
@@ -322,7 +330,7 @@ class Household(mesa.Agent):
             if self.hukou_place != self.place:
                 v += self.return_utility(ctx)
             else:
-                v += self.home_age_utility(ctx)
+                v += self.stay_utility(ctx)
         return v
 
     def distance_cost(self, place: int, ctx: YearContext) -> float:

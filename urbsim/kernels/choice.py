@@ -256,9 +256,19 @@ HOME_AGE_REFERENCE = 30.0
 @njit(**JIT_INLINE)
 def home_age_term(age: int, par: ParamsRecord) -> float:
     """Attachment to the hukou place that grows with the head's age, beyond the constant
-    ``home_preference``, for every household: ``home_age`` per year above
-    :data:`HOME_AGE_REFERENCE` (negative below it, so the young are readier to leave)."""
+    ``home_preference``, for a household away (the age part of :func:`return_term`):
+    ``home_age`` per year above :data:`HOME_AGE_REFERENCE` (negative below it). At home,
+    :func:`stay_term`."""
     return par.home_age * (age - HOME_AGE_REFERENCE)
+
+
+@njit(**JIT_INLINE)
+def stay_term(age: int, par: ParamsRecord) -> float:
+    """The age part of the attachment to the hukou place for a household living there:
+    ``home_age`` per year below :data:`HOME_AGE_REFERENCE` (negative: the young are readier to
+    leave) and ``stay_age`` per year above it (the attachment of those who stay)."""
+    years = age - HOME_AGE_REFERENCE
+    return par.home_age * min(years, 0.0) + par.stay_age * max(years, 0.0)
 
 
 @njit(**JIT_INLINE)

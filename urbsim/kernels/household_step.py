@@ -56,7 +56,6 @@ from urbsim.kernels.choice import (
     T_SCHOOL,
     add_candidate,
     choice_table,
-    home_age_term,
     left_behind_share,
     logit_pick,
     network_log,
@@ -64,6 +63,7 @@ from urbsim.kernels.choice import (
     own_network_term,
     proposal_probability,
     return_term,
+    stay_term,
     utility,
 )
 from urbsim.kernels.demography import live_demography, quick_bounds
@@ -73,7 +73,7 @@ from urbsim.rng import draw_bits, pair_from_bits, uniform
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "1b51d30956fb6602"
+COMPILED_WITH: Final = "60a20ea3984aaa0b"
 
 _RURAL = 0
 _URBAN = 1
@@ -139,8 +139,8 @@ def _choose(
     """Logit choice of a place and zone over the fixed alternatives and the sampled candidates
     (:mod:`urbsim.kernels.choice`); ``ret`` is the household's own term at its hukou place,
     added to every alternative there: the return term
-    (:func:`urbsim.kernels.choice.return_term`) when it lives away, the age part of it
-    (:func:`urbsim.kernels.choice.home_age_term`) at home;
+    (:func:`urbsim.kernels.choice.return_term`) when it lives away, the age part of the
+    attachment of those who stay (:func:`urbsim.kernels.choice.stay_term`) at home;
     returns the index into the scratch ``alt_place``/``alt_zone``.
 
     Long on purpose: the choice set, the candidate draws and the logit share the scratch
@@ -555,12 +555,12 @@ def _step(
             home = np.int64(hukou_place[i])
             yrs = np.int64(years_here[i])
             lb = np.int64(left_behind[i])
-            # The household's own term at its hukou place: the age part of the attachment at
-            # home, the whole return term away.
+            # The household's own term at its hukou place: the age part of the attachment of
+            # those who stay at home, the whole return term away.
             if home != cur:
                 ret = _return_utility(key, i, cur, z, mover_age[k], years_away[i], lb, pl, par)
             else:
-                ret = home_age_term(np.int64(mover_age[k]), par)
+                ret = stay_term(np.int64(mover_age[k]), par)
             a = _choose(
                 i,
                 key,

@@ -311,8 +311,23 @@ class Behaviour(Strict):
         "and consequences of return migration: recent evidence from China', Journal of "
         "Comparative Economics 30(2)); value assumed; calibrated in issue 14",
         "Attachment to the hukou place per year of the head's age above 30 (negative below "
-        "30), for every household: added to every alternative there, whether the household "
-        "lives at home (staying) or away (returning).",
+        "30), added to every alternative there: for a household away (returning) at every "
+        "age, for a household at home (staying) below 30; above 30 at home stay_age applies.",
+        ge=0,
+        le=5,
+    )
+    stay_age: float = P(
+        0.03,
+        "util per year of head age above 30",
+        "migration propensities fall with age but stay well above zero among rural adults of "
+        "30-50 (Zhao 1999, 'Leaving the countryside: rural-to-urban migration decisions in "
+        "China', American Economic Review 89(2)); the default equals home_age's (one slope "
+        "at home and away, the rule before 2026-12-04); value calibrated in issue 14",
+        "Growth with the head's age above 30 of the attachment to the hukou place for a "
+        "household living there (staying): stay_age * (age - 30) added to every alternative "
+        "there; below 30, home_age applies as for households away. Separate from home_age so "
+        "that the young leaving, the middle-aged still leaving and the old returning are "
+        "not one slope.",
         ge=0,
         le=5,
     )
