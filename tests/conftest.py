@@ -250,7 +250,8 @@ def make_kernel_inputs(
         left_behind_agricultural=rng.uniform(0.0, 1.0),
         left_behind_nonagricultural=rng.uniform(0.0, 1.0),
     )
-    values.update(stay_age=rng.uniform(0.0, 0.1))  # last: the draws above are unchanged
+    # Drawn after the parameters above, which it leaves unchanged (it moves the draws below).
+    values.update(stay_age=rng.uniform(0.0, 0.1))
     values.update(par_overrides)
 
     # A schedule per place (rows of one length, as the model pads them), rising with years.

@@ -70,6 +70,11 @@ def _user_error(message: str) -> NoReturn:
     raise SystemExit(2)
 
 
+def _is_set(name: str, items: list[str]) -> bool:
+    """Whether one of the ``--set NAME=VALUE`` items sets ``name``."""
+    return any(item.partition("=")[0] == name for item in items)
+
+
 def parameter_set(args: argparse.Namespace, names: tuple[str, ...]) -> pd.Series:
     """The box's parameters: the scenario's values, then the row of ``--from``, then ``--set``."""
     scenario = load_scenario(SCENARIO).scenario
@@ -89,6 +94,11 @@ def parameter_set(args: argparse.Namespace, names: tuple[str, ...]) -> pd.Series
             bad = ", ".join(row.index[row.isna()])
             _user_error(f"{args.from_table}: row {args.row}: not a number in {bad}")
         values[given] = row.astype(float)
+        missing = [n for n in names if n not in given and not _is_set(n, args.set)]
+        if missing:
+            # Tables of fits made before a parameter joined the box lack its column.
+            print(f"note: {args.from_table} has no column for {', '.join(missing)}: the "
+                  "scenario's value is used (set it with --set)", file=sys.stderr)  # fmt: skip
     for item in args.set:
         name, _, text = item.partition("=")
         if name not in names:

@@ -115,3 +115,21 @@ def test_example_case_refuses_unknown_behaviour_and_scales_that_change_the_netwo
     for scale in (0.0, 3.0, 400.0):
         with pytest.raises(ValueError, match="must divide 100"):
             example_case(movers=1, households_per_agent=scale)
+
+
+def test_movers_at_home_meet_the_attachment_of_those_who_stay() -> None:
+    """Heads of 55 at their hukou place with ``stay_age`` 0 and ``home_age`` 0.1: the age part
+    of their attachment is zero (docs/ODD.md 7.13), 2.5 utilities less at every alternative at
+    home than with one slope; the kernel's choices reproduce the first logit and reject the
+    second."""
+    behaviour = {"home_age": 0.1, "stay_age": 0.0, "home_preference": 0.0}
+    case = example_case(candidates=20, at_home=True, head_age=55, behaviour=behaviour)
+    one_slope = example_case(
+        candidates=20, at_home=True, head_age=55, behaviour={**behaviour, "stay_age": 0.1}
+    )
+    alternatives, p = full_logit_probabilities(case.inputs, case.households, 0)
+    same, p_one_slope = full_logit_probabilities(one_slope.inputs, one_slope.households, 0)
+    assert same == alternatives and alternatives[0] == (5, RURAL)
+    counts = sampled_choice_frequencies(case.inputs, case.households, case.members, SEEDS)
+    assert goodness_of_fit(alternatives, p, counts)[2] > ALPHA
+    assert goodness_of_fit(alternatives, p_one_slope, counts)[2] < ALPHA

@@ -82,6 +82,9 @@ def test_a_set_is_run_and_every_usable_target_judged(tmp_path: Path) -> None:
     done = _probe(out, "--from", str(table), "--row", "1", "--set", "behaviour.home_age=0.5",
                   "--households-per-agent", "400000", "--workers", "1")  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
+    # The table's missing parameters are named (not those --set gives).
+    note = next(line for line in done.stderr.splitlines() if line.startswith("note: "))
+    assert "behaviour.stay_age" in note and "behaviour.home_age" not in note
     params = pd.read_csv(out / "parameters.csv").set_index("parameter")["value"]
     assert params["behaviour.move_base"] == 0.3 and params["behaviour.home_age"] == 0.5
     probe = pd.read_csv(out / "probe.csv")

@@ -293,6 +293,8 @@ def example_case(
     network_sampling_share: float = 0.3,
     households_per_agent: float = 1.0,
     behaviour: Mapping[str, float] | None = None,
+    at_home: bool = False,
+    head_age: int = 35,
 ) -> ChoiceCase:
     """The small world of the check: 8 places in 2 provinces (sizes from 30 thousand to 4
     million urban residents, 100 to 1,400 km apart), and ``movers`` identical floating
@@ -308,6 +310,8 @@ def example_case(
     then meets the copies of its own agent in the network where it lives (docs/ODD.md 7.13:
     ``(m - 1) n / N_h``), which a case at one household per agent never exercises.
     ``behaviour`` sets other behaviour parameters (for example a larger ``beta_network``).
+    With ``at_home`` the movers live at their hukou place 5 instead, in its rural zone with
+    their land (the attachment of those who stay, 7.13); ``head_age`` is the movers' head's age.
     """
     lat, lon, size, province = (np.array(c) for c in zip(*_EXAMPLE_PLACES, strict=True))
     n = lat.shape[0]
@@ -315,17 +319,22 @@ def example_case(
         raise ValueError(f"households_per_agent must divide 100, got {households_per_agent}")
     earlier = [round(k / households_per_agent) for k in (300, 200)]
     place = np.concatenate([np.zeros(movers), np.full(earlier[0], 2), np.full(earlier[1], 6)])
+    zone = np.ones_like(place)
+    age = np.full_like(place, 35)  # 30-44
+    age[:movers] = head_age
+    if at_home:
+        place[:movers], zone[:movers] = 5, RURAL
     households = Households(
         **{name: np.zeros(place.shape[0]) for name in FIELDS}
         | {
             "place": place,
-            "zone": np.ones_like(place),
+            "zone": zone,
             "hukou_place": np.full_like(place, 5),
             "land": np.ones_like(place),
             "years_here": np.full_like(place, 2),
             "children": np.ones_like(place),
             "persons": np.full_like(place, 3),
-            "head_age": np.full_like(place, 35),  # 30-44
+            "head_age": age,
             "kids": np.full_like(place, 1 << 8),  # one child aged 8: school age
         }
     )

@@ -319,10 +319,10 @@ class Behaviour(Strict):
     stay_age: float = P(
         0.03,
         "util per year of head age above 30",
-        "migration propensities fall with age but stay well above zero among rural adults of "
-        "30-50 (Zhao 1999, 'Leaving the countryside: rural-to-urban migration decisions in "
-        "China', American Economic Review 89(2)); the default equals home_age's (one slope "
-        "at home and away, the rule before 2026-12-04); value calibrated in issue 14",
+        "the propensity of rural adults to migrate falls with age (Zhao 1999, 'Leaving the "
+        "countryside: rural-to-urban migration decisions in China', American Economic Review "
+        "89(2)); value assumed, the default equal to home_age's (one slope at home and away, "
+        "the rule before 2026-12-04); to be calibrated in issue 14",
         "Growth with the head's age above 30 of the attachment to the hukou place for a "
         "household living there (staying): stay_age * (age - 30) added to every alternative "
         "there; below 30, home_age applies as for households away. Separate from home_age so "
