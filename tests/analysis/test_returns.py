@@ -5,25 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from household_rows import households_of
 
 from urbsim.analysis.returns import AWAY_BANDS, COUNTS, composition_rate, return_cells
 from urbsim.kernels.migrants import HEAD_AGE_BANDS
-from urbsim.state import FIELDS, Households
-
-
-def _households(**fields: list[int]) -> Households:
-    n = len(next(iter(fields.values())))
-    arrays = {name: np.zeros(n, dtype=f.dtype) for name, f in FIELDS.items()}
-    arrays["persons"][:] = 2
-    for name, values in fields.items():
-        arrays[name] = np.asarray(values, dtype=FIELDS[name].dtype)
-    return Households(**arrays)
-
 
 #: Six households: 0 a young recent leaver who returns; 1 the same who stays; 2 a head of 50
 #: away 12 years who returns; 3 the same who takes local hukou; 4 at home (not counted);
 #: 5 away, dissolved in the year (counted away, neither returned nor settled).
-BEFORE = _households(
+BEFORE = households_of(
     place=[1, 1, 2, 2, 0, 3],
     hukou_place=[0, 0, 0, 0, 0, 0],
     head_age=[22, 29, 50, 59, 40, 70],
@@ -31,7 +21,7 @@ BEFORE = _households(
     persons=[1, 3, 4, 2, 5, 1],
     left_behind=[0, 0, 1, 1, 0, 0],
 )
-AFTER = _households(
+AFTER = households_of(
     place=[0, 1, 0, 2, 0, 3, 5],  # a household formed in the year, appended
     hukou_place=[0, 0, 0, 2, 0, 0, 5],
     head_age=[23, 30, 51, 60, 41, 71, 18],

@@ -6,22 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from household_rows import households_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from urbsim.analysis.worker_flows import FLOWS, worker_flows, workers_end
 from urbsim.kernels.migrants import HEAD_AGE_BANDS, M_WORKERS, count_migrants
-from urbsim.state import FIELDS, Households
-
-
-def _households(**fields: list[int]) -> Households:
-    n = len(next(iter(fields.values())))
-    arrays = {name: np.zeros(n, dtype=f.dtype) for name, f in FIELDS.items()}
-    arrays["persons"][:] = 2
-    for name, values in fields.items():
-        arrays[name] = np.asarray(values, dtype=FIELDS[name].dtype)
-    return Households(**arrays)
-
+from urbsim.state import Households
 
 #: 0 away, head 30 with a child of 8 (2 workers), returns; 1 away, head 25, takes local hukou;
 #: 2 away, head 64 with a child of 20 (3 workers), the head turns 65 (1 worker left); 3 at
@@ -29,7 +20,7 @@ def _households(**fields: list[int]) -> Households:
 #: head 50, dissolves; 6 away, head 35, becomes non-agricultural while away; 7 at home, head
 #: 40 with children of 10 and 17 (3 of working age), stays. Appended: 8 formed away, 9 formed
 #: at home.
-BEFORE = _households(
+BEFORE = households_of(
     place=[1, 1, 2, 0, 0, 3, 4, 0],
     hukou_place=[0, 0, 0, 0, 0, 0, 0, 0],
     hukou_type=[0, 0, 0, 0, 1, 0, 0, 0],
@@ -37,7 +28,7 @@ BEFORE = _households(
     persons=[3, 2, 3, 1, 2, 2, 2, 4],
     kids=[1 << 8, 0, 1 << 20, 0, 0, 0, 0, (1 << 10) | (1 << 17)],
 )
-AFTER = _households(
+AFTER = households_of(
     place=[0, 1, 2, 5, 6, 3, 4, 0, 7, 0],
     hukou_place=[0, 1, 0, 0, 0, 0, 0, 0, 0, 0],
     hukou_type=[0, 0, 0, 0, 1, 0, 1, 0, 0, 0],
@@ -79,7 +70,7 @@ def _random_households(draw, n: int) -> Households:  # type: ignore[no-untyped-d
     kids = draw(st.lists(st.integers(0, (1 << 32) - 1), min_size=n, max_size=n))
     # Children are persons: keep the bits a household's persons allow.
     kids = [k if bin(k).count("1") <= p else 0 for k, p in zip(kids, persons, strict=True)]
-    return _households(
+    return households_of(
         place=draw(ints),
         hukou_place=draw(ints),
         hukou_type=draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)),

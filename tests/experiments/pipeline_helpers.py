@@ -1,4 +1,5 @@
-"""Helpers of the pipeline tests: an experiment's ``tiny.py`` run end to end into a folder.
+"""Helpers of the experiment tests: an experiment's ``tiny.py`` run end to end into a folder,
+and a stand-in for a calibration target.
 
 (A module of its own, not conftest.py: ``from conftest import`` would be ambiguous with
 tests/conftest.py.)
@@ -8,10 +9,22 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+
+@dataclass(frozen=True)
+class TargetStub:
+    """The fields of :class:`urbsim.analysis.targets.Target` that judging a run reads."""
+
+    key: str
+    observed: float
+    discrepancy_sd: float
+    observation_sd: float
+
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 #: Characters of a failed run's stderr shown in the failure (the tail: where the error is).

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pipeline_helpers import TargetStub
 
 from urbsim.analysis.worker_flows import workers_end
 
@@ -18,14 +19,8 @@ sys.path.insert(0, str(PROBE.parent))
 from probe import probe_table  # noqa: E402
 
 
-class _Target:
-    def __init__(self, key: str, observed: float, discrepancy_sd: float, observation_sd: float):
-        self.key, self.observed = key, observed
-        self.discrepancy_sd, self.observation_sd = discrepancy_sd, observation_sd
-
-
 def test_the_error_is_the_mean_off_over_discrepancy_observation_and_run_variance() -> None:
-    targets = [_Target("a@2011", 1.0, 0.3, 0.4), _Target("b@2011", 10.0, 1.0, 0.0)]
+    targets = [TargetStub("a@2011", 1.0, 0.3, 0.4), TargetStub("b@2011", 10.0, 1.0, 0.0)]
     values = np.array([[1.0, 14.0], [3.0, 16.0]])  # means 2 and 15, sample variances 2 and 2
     table = probe_table(targets, values)
     # (2 - 1) / sqrt(2 * 1.5 + 0.09 + 0.16); (15 - 10) / sqrt(3 + 1).

@@ -8,20 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pipeline_helpers import TargetStub
 
 SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "calibration" / "wave_summary.py"
 sys.path.insert(0, str(SCRIPT.parent))
 
 from wave_summary import describe, finished_sweeps, point_errors, sweep_rows  # noqa: E402
 
-
-class _Target:
-    def __init__(self, key: str, observed: float, discrepancy_sd: float, observation_sd: float):
-        self.key, self.observed = key, observed
-        self.discrepancy_sd, self.observation_sd = discrepancy_sd, observation_sd
-
-
-TARGETS = [_Target("a", 0.0, 0.6, 0.8), _Target("b", 10.0, 1.0, 0.0)]
+TARGETS = [TargetStub("a", 0.0, 0.6, 0.8), TargetStub("b", 10.0, 1.0, 0.0)]
 
 
 def test_points_are_judged_on_their_own_replications() -> None:
