@@ -4,7 +4,7 @@ Usage::
 
     python experiments/calibration/probe.py OUT [--from CSV [--row N]] [--set NAME=VALUE ...]
         [--replications 2] [--households-per-agent 1000] [--seed 1] [--workers 2] [--returns]
-        [--worker-flows]
+        [--worker-flows] [--destinations]
 
 The set is every parameter of ``box.csv`` at its value in ``scenarios/china_census.toml``,
 then the row ``N`` (0-based) of ``CSV`` (any table with the box's parameter columns: a fit's
@@ -57,10 +57,11 @@ sys.path.insert(0, str(HERE))
 from history_match import read_box, roles  # noqa: E402
 from hm_runs import LAST_YEAR, SCENARIO, SweepSimulator, sweep_text  # noqa: E402
 
+from urbsim.analysis.destinations import destination_flows, share_changes  # noqa: E402
 from urbsim.analysis.history_matching import CUTOFF  # noqa: E402
 from urbsim.analysis.returns import composition_rate, return_cells  # noqa: E402
 from urbsim.analysis.targets import build_targets  # noqa: E402
-from urbsim.analysis.worker_flows import worker_flows  # noqa: E402
+from urbsim.analysis.worker_flows import left_far, worker_flows  # noqa: E402
 from urbsim.model import UrbanizationModel  # noqa: E402
 from urbsim.scenario import load_scenario  # noqa: E402
 
@@ -150,21 +151,30 @@ def probe_table(targets: list, values: np.ndarray, cutoff: float = CUTOFF) -> pd
 
 def yearly_tables(
     values: pd.Series, households_per_agent: float, seed: int
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """One run of the set, year by year to :data:`hm_runs.LAST_YEAR`: every year's
-    :func:`urbsim.analysis.returns.return_cells` and
-    :func:`urbsim.analysis.worker_flows.worker_flows`, each with a ``year`` column first."""
+    :func:`urbsim.analysis.returns.return_cells`, :func:`urbsim.analysis.worker_flows.worker_flows`
+    (with :func:`urbsim.analysis.worker_flows.left_far` as ``left_far``) and
+    :func:`urbsim.analysis.destinations.destination_flows` (by ``province_code``), each with a
+    ``year`` column first."""
     overrides = [f"{n}={v!r}" for n, v in values.items()]
     overrides += [f"world.households_per_agent={float(households_per_agent)!r}", f"seed={seed}"]
     model = UrbanizationModel(load_scenario(SCENARIO, overrides))
-    returns, flows = [], []
+    province = model.province_of_place
+    returns, flows, destinations = [], [], []
     while model.year < LAST_YEAR:
         # A copy: a step may write the arrays in place.
         before = model.households.copy()
         model.step()
-        returns.append(return_cells(before, model.households).assign(year=model.year))
-        flows.append(worker_flows(before, model.households).assign(year=model.year))
-    tables = (pd.concat(frames, ignore_index=True) for frames in (returns, flows))
+        after = model.households
+        returns.append(return_cells(before, after).assign(year=model.year))
+        far = left_far(before, after, province)
+        flows.append(worker_flows(before, after).assign(left_far=far, year=model.year))
+        table = destination_flows(before, after, province)
+        table["province"] = model.province_codes[table["province"]]
+        destinations.append(table.rename(columns={"province": "province_code"})
+                            .assign(year=model.year))  # fmt: skip
+    tables = (pd.concat(frames, ignore_index=True) for frames in (returns, flows, destinations))
     return tuple(t[["year", *t.columns[:-1]]] for t in tables)  # type: ignore[return-value]
 
 
@@ -185,17 +195,37 @@ def print_returns(table: pd.DataFrame) -> None:
 
 def print_worker_flows(table: pd.DataFrame, households_per_agent: float) -> None:
     """Each year's national out-migrant workers at the start and every flow that changed them
-    (millions of persons; they add up to the next year's workers), and the yearly departure
+    (millions of persons; they add up to the next year's workers), the yearly departure
     rates of the working-age persons at home in households headed by someone aged 15-29 and
-    30-44."""
+    30-44, and the share of those who left home (all ages) that went to another province."""
     columns = ("workers_start", "left_home", "returned", "settled", "dissolved", "other_exit",
                "within", "formed")  # fmt: skip
-    print("year  " + "  ".join(f"{c:>13}" for c in columns) + "  leave 15-29  leave 30-44")
+    print("year  " + "  ".join(f"{c:>13}" for c in columns)
+          + "  leave 15-29  leave 30-44  went far")  # fmt: skip
     for year, bands in table.groupby("year"):
         total = bands[list(columns)].sum() * households_per_agent / 1e6
         rate = bands.set_index("age_band")["departure_rate"]
+        far = bands["left_far"].sum() / max(bands["left_home"].sum(), 1)
         cells = "  ".join(f"{total[c]:13.2f}" for c in columns)
-        print(f"{year}  {cells}  {rate['15_29']:11.2%}  {rate['30_44']:11.2%}")
+        print(f"{year}  {cells}  {rate['15_29']:11.2%}  {rate['30_44']:11.2%}  {far:8.1%}")
+
+
+def print_destinations(table: pd.DataFrame, households_per_agent: float, top: int = 8) -> None:
+    """The provinces whose share of the inter-province migrants changed most over the run
+    (:func:`urbsim.analysis.destinations.share_changes`), with the flows that changed their
+    stock (millions of persons, summed over the years), and the total variation distance
+    between the first and the last year's distributions."""
+    changes = share_changes(table.rename(columns={"province_code": "province"}))
+    scale = households_per_agent / 1e6
+    tvd = changes["change"].abs().sum() / 2
+    print(f"inter-province migrants by province, {table['year'].min() - 1} to "
+          f"{table['year'].max()}: total variation {tvd:.3f}")  # fmt: skip
+    flows = ("arrived_from_home", "arrived_onward", "returned", "settled", "left")
+    print("province  share start  share end  change (pp)  " + "  ".join(f"{f:>17}" for f in flows))
+    for row in changes.head(top).itertuples():
+        cells = "  ".join(f"{getattr(row, f) * scale:17.2f}" for f in flows)
+        print(f"{row.province:8d}  {row.share_start:11.1%}  {row.share_end:9.1%}  "
+              f"{100 * row.change:+11.1f}  {cells}")  # fmt: skip
 
 
 def parse() -> argparse.Namespace:
@@ -213,6 +243,9 @@ def parse() -> argparse.Namespace:
     p.add_argument("--returns", action="store_true", help="also write returns.csv (one run)")
     p.add_argument(
         "--worker-flows", action="store_true", help="also write worker_flows.csv (one run)"
+    )
+    p.add_argument(
+        "--destinations", action="store_true", help="also write destinations.csv (one run)"
     )
     args = p.parse_args()
     if args.replications < 2:
@@ -252,14 +285,17 @@ def main() -> int:
     for row in off.itertuples():
         print(f"  {row.target}: model {row.model_mean:.4g}, observed {row.observed:.4g}, "
               f"error {row.error:+.1f}")  # fmt: skip
-    if args.returns or args.worker_flows:
-        returns, flows = yearly_tables(values, args.households_per_agent, args.seed)
+    if args.returns or args.worker_flows or args.destinations:
+        returns, flows, destinations = yearly_tables(values, args.households_per_agent, args.seed)
         if args.returns:
             returns.to_csv(args.out / "returns.csv", index=False, float_format="%.6g")
             print_returns(returns)
         if args.worker_flows:
             flows.to_csv(args.out / "worker_flows.csv", index=False, float_format="%.6g")
             print_worker_flows(flows, args.households_per_agent)
+        if args.destinations:
+            destinations.to_csv(args.out / "destinations.csv", index=False, float_format="%.6g")
+            print_destinations(destinations, args.households_per_agent)
     return 0
 
 

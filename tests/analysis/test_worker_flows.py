@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from household_rows import households_of
+from household_rows import households_of, random_households
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from urbsim.analysis.worker_flows import FLOWS, worker_flows, workers_end
+from urbsim.analysis.worker_flows import FLOWS, left_far, worker_flows, workers_end
 from urbsim.kernels.migrants import HEAD_AGE_BANDS, M_WORKERS, count_migrants
-from urbsim.state import Households
 
 #: 0 away, head 30 with a child of 8 (2 workers), returns; 1 away, head 25, takes local hukou;
 #: 2 away, head 64 with a child of 20 (3 workers), the head turns 65 (1 worker left); 3 at
@@ -59,31 +58,26 @@ def test_each_household_is_one_flow_of_its_band() -> None:
     assert workers_end(table) == 3  # households 2, 3 and 8, one worker each
 
 
+def test_left_far_counts_those_leaving_home_for_another_province() -> None:
+    # Places 5 (where household 3, head 20, goes) and 7 (household 8, formed away) lie in
+    # another province than their hukou place 0; 6 (the non-agricultural leaver) does too but
+    # is never counted.
+    province = np.array([0, 0, 0, 0, 0, 1, 1, 1])
+    assert left_far(BEFORE, AFTER, province).tolist() == [1, 0, 0, 0]
+    assert left_far(BEFORE, AFTER, np.zeros(8, dtype=np.int64)).tolist() == [0, 0, 0, 0]
+    with pytest.raises(ValueError, match="fewer than"):
+        left_far(AFTER, BEFORE, province)
+
+
 def test_fewer_rows_after_than_before_is_refused() -> None:
     with pytest.raises(ValueError, match="fewer than"):
         worker_flows(AFTER, BEFORE)
 
 
-def _random_households(draw, n: int) -> Households:  # type: ignore[no-untyped-def]
-    ints = st.lists(st.integers(0, 3), min_size=n, max_size=n)
-    persons = draw(st.lists(st.integers(0, 6), min_size=n, max_size=n))
-    kids = draw(st.lists(st.integers(0, (1 << 32) - 1), min_size=n, max_size=n))
-    # Children are persons: keep the bits a household's persons allow.
-    kids = [k if bin(k).count("1") <= p else 0 for k, p in zip(kids, persons, strict=True)]
-    return households_of(
-        place=draw(ints),
-        hukou_place=draw(ints),
-        hukou_type=draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)),
-        head_age=draw(st.lists(st.integers(14, 90), min_size=n, max_size=n)),
-        persons=persons,
-        kids=kids,
-    )
-
-
 @st.composite
 def _years(draw):  # type: ignore[no-untyped-def]
     n = draw(st.integers(1, 12))
-    return _random_households(draw, n), _random_households(draw, n + draw(st.integers(0, 4)))
+    return random_households(draw, n), random_households(draw, n + draw(st.integers(0, 4)))
 
 
 @settings(max_examples=200, deadline=None)

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from pipeline_helpers import TargetStub
 
+from urbsim.analysis.destinations import stock_end
 from urbsim.analysis.worker_flows import workers_end
 
 PROBE = Path(__file__).resolve().parents[2] / "experiments" / "calibration" / "probe.py"
@@ -97,10 +98,12 @@ def test_a_set_is_run_and_every_usable_target_judged(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_returns_and_worker_flows_say_who_returns_and_who_leaves(tmp_path: Path) -> None:
+def test_returns_worker_flows_and_destinations_say_who_returns_leaves_and_where(
+    tmp_path: Path,
+) -> None:
     out = tmp_path / "out"
     done = _probe(out, "--households-per-agent", "400000", "--workers", "1", "--returns",
-                  "--worker-flows")  # fmt: skip
+                  "--worker-flows", "--destinations")  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     returns = pd.read_csv(out / "returns.csv", dtype={"away_band": str})
     assert list(returns["year"].unique()) == list(range(2011, 2020))
@@ -122,4 +125,15 @@ def test_returns_and_worker_flows_say_who_returns_and_who_leaves(tmp_path: Path)
     starts = flows.groupby("year")["workers_start"].sum().tolist()
     assert ends[:-1] == starts[1:] and sum(starts) > 0
     assert flows["left_home"].sum() > 0
+    assert (flows["left_far"] <= flows["left_home"]).all()
     assert any(line.startswith("year  workers_start") for line in lines)
+    # Each province's inter-province migrants at the end of a year start the next.
+    places = pd.read_csv(out / "destinations.csv")
+    assert places["province_code"].nunique() == 31
+    assert (places.groupby("year").size() == 31).all()
+    ends = places.assign(end=stock_end(places)).pivot(index="year", columns="province_code",
+                                                      values="end")  # fmt: skip
+    starts = places.pivot(index="year", columns="province_code", values="stock_start")
+    assert (ends.iloc[:-1].to_numpy() == starts.iloc[1:].to_numpy()).all()
+    assert places["arrived_from_home"].sum() > 0 and starts.to_numpy().sum() > 0
+    assert any(line.startswith("inter-province migrants by province") for line in lines)

@@ -18,6 +18,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from urbsim.analysis.household_years import paired_rows
 from urbsim.kernels.migrants import HEAD_AGE_BANDS
 from urbsim.state import AGE_GROUP_STARTS, Households
 
@@ -69,9 +70,7 @@ def return_cells(before: Households, after: Households) -> pd.DataFrame:
     ValueError
         When ``after`` has fewer rows than ``before``.
     """
-    n = len(before)
-    if len(after) < n:
-        raise ValueError(f"after has {len(after)} rows, fewer than before's {n}")
+    n = paired_rows(before, after)
     away = (before.place != before.hukou_place) & (before.persons > 0)
     home = before.hukou_place[away]
     alive = after.persons[:n][away] > 0

@@ -20,6 +20,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from urbsim.analysis.household_years import paired_rows
 from urbsim.kernels.migrants import HEAD_AGE_BANDS, WORK_AGES
 from urbsim.state import AGE_GROUP_STARTS, AGRICULTURAL, Households
 
@@ -113,9 +114,7 @@ def worker_flows(before: Households, after: Households) -> pd.DataFrame:
     ValueError
         When ``after`` has fewer rows than ``before``.
     """
-    n = len(before)
-    if len(after) < n:
-        raise ValueError(f"after has {len(after)} rows, fewer than before's {n}")
+    n = paired_rows(before, after)
     w0, c0 = _workers(before)
     w_end, c_end = _workers(after)
     w1, c1 = w_end[:n], c_end[:n]
@@ -160,3 +159,26 @@ def workers_end(table: pd.DataFrame) -> int:
     t = table.sum(numeric_only=True)
     gained = t["workers_start"] + t["left_home"] + t["within"] + t["formed"]
     return int(gained - t["returned"] - t["settled"] - t["dissolved"] - t["other_exit"])
+
+
+def left_far(before: Households, after: Households, province: np.ndarray) -> np.ndarray:
+    """Of each band's ``left_home`` (:func:`worker_flows`), the workers whose household lives in
+    another province than its hukou place at the end of the year (int64, one per head age
+    band): how many of those leaving home go far.
+
+    Parameters
+    ----------
+    before, after
+        As :func:`worker_flows`.
+    province
+        Province index of every place.
+    """
+    n = paired_rows(before, after)
+    _, c0 = _workers(before)
+    w_end, c_end = _workers(after)
+    far = province[after.place[:n]] != province[after.hukou_place[:n]]
+    leaving = ~c0 & c_end[:n] & far
+    band = np.digitize(before.head_age, AGE_GROUP_STARTS)
+    return np.bincount(
+        band[leaving], weights=w_end[:n][leaving], minlength=len(HEAD_AGE_BANDS)
+    ).astype(np.int64)

@@ -1,0 +1,92 @@
+"""Flows of the provinces' inter-province migrant stocks, on households whose fate is known by
+hand, and the accounting identity on random households against the kernel's count (the
+continuity of the flows over the years of a real run is tested with probe.py,
+tests/experiments/test_calibration_probe.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from household_rows import households_of, random_households
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from urbsim.analysis.destinations import (
+    FLOWS,
+    destination_flows,
+    destination_stock,
+    share_changes,
+    stock_end,
+)
+from urbsim.kernels.migrants import M_OTHER_PROVINCE, count_migrants
+
+#: Province of places 0-5.
+PROVINCE = np.array([0, 0, 1, 1, 2, 2])
+#: 0 hukou 0 at 2, a birth; 1 at home 0, leaves for 4; 2 hukou 0 at 3, moves on to 5; 3 hukou
+#: 2 at 0, returns home; 4 hukou 2 at 4, takes local hukou; 5 hukou 4 at 1, dissolves; 6 hukou
+#: 0 at 1 (its own province), moves to 3; 7 hukou 0 at 2, moves to 1 (its own province, not
+#: home); 8 hukou 0 at 2, moves to 3 (the same province). Appended: 9 formed at 4 with hukou
+#: 0, 10 formed at its hukou place 2.
+BEFORE = households_of(
+    place=[2, 0, 3, 0, 4, 1, 1, 2, 2],
+    hukou_place=[0, 0, 0, 2, 2, 4, 0, 0, 0],
+    hukou_type=[0, 0, 1, 0, 0, 0, 0, 1, 0],
+    persons=[3, 2, 2, 3, 2, 1, 2, 2, 2],
+)
+AFTER = households_of(
+    place=[2, 4, 5, 2, 4, 1, 3, 1, 3, 4, 2],
+    hukou_place=[0, 0, 0, 2, 4, 4, 0, 0, 0, 0, 2],
+    hukou_type=[0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 0],
+    persons=[4, 2, 2, 3, 2, 0, 2, 2, 2, 1, 1],
+)
+
+
+def test_each_household_is_one_flow_of_its_province() -> None:
+    table = destination_flows(BEFORE, AFTER, PROVINCE)
+    assert list(table.columns) == ["province", *FLOWS]
+    rows = table.set_index("province")[list(FLOWS)]
+    # stock, from home, onward, formed, within, returned, settled, dissolved, left
+    assert rows.loc[0].tolist() == [4, 0, 0, 0, 0, 3, 0, 1, 0]
+    assert rows.loc[1].tolist() == [9, 0, 2, 0, 1, 0, 0, 0, 4]
+    assert rows.loc[2].tolist() == [2, 2, 2, 1, 0, 0, 2, 0, 0]
+    assert stock_end(table).tolist() == [0, 8, 5]
+    assert destination_stock(AFTER, PROVINCE).tolist() == [0, 8, 5]
+
+
+def test_fewer_rows_after_than_before_is_refused() -> None:
+    with pytest.raises(ValueError, match="fewer than"):
+        destination_flows(AFTER, BEFORE, PROVINCE)
+
+
+def test_share_changes_sum_the_years_and_compare_the_first_and_last_stock() -> None:
+    year = destination_flows(BEFORE, AFTER, PROVINCE)
+    flows = pd.concat([year.assign(year=2011), year.assign(year=2012)], ignore_index=True)
+    table = share_changes(flows).set_index("province")
+    assert table.index.tolist() == [0, 2, 1]  # by the size of the change: -4/15, +5/13 - 2/15
+    np.testing.assert_allclose(table["share_start"], np.array([4, 2, 9]) / 15)
+    np.testing.assert_allclose(table["share_end"], np.array([0, 5, 8]) / 13)
+    assert table.loc[1, "left"] == 8 and table.loc[2, "arrived_from_home"] == 4
+    assert table.loc[0, "stock_start"] == 4 and table.loc[2, "stock_end"] == 5
+
+
+@st.composite
+def _years(draw):  # type: ignore[no-untyped-def]
+    n = draw(st.integers(1, 12))
+    before = random_households(draw, n, places=6)
+    return before, random_households(draw, n + draw(st.integers(0, 4)), places=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_years())
+def test_the_flows_add_up_to_the_kernels_count_at_the_end(year) -> None:  # type: ignore[no-untyped-def]
+    before, after = year
+    table = destination_flows(before, after, PROVINCE)
+
+    def counted(households):  # type: ignore[no-untyped-def]
+        places = count_migrants(households.as_dict(), PROVINCE, 6)[:, M_OTHER_PROVINCE]
+        return np.bincount(PROVINCE, places, 3).astype(np.int64)
+
+    assert table["stock_start"].tolist() == counted(before).tolist()
+    assert stock_end(table).tolist() == counted(after).tolist()
+    assert (table[list(FLOWS[:4]) + list(FLOWS[5:])] >= 0).all().all()

@@ -1,0 +1,179 @@
+"""Where the inter-province migrants live and why that changes: one year's flows into and out
+of each province's stock of floating persons whose hukou is in another province.
+
+That stock, by province, is what the calibration's ``interprovince_distribution`` target
+compares with the 2010 census (the ``inmigrants_other_province`` column of the place table,
+summed over a province's places). When a run's distribution drifts from the census, a
+modeller needs to know whether the provinces that gain receive more newcomers (from their
+hukou places or onward from elsewhere) or lose fewer (fewer return home, take local hukou or
+move on). :func:`destination_flows` splits one year's change of each province's stock into
+those flows from the household arrays before and after the year; they add up to the change
+exactly (:data:`ACCOUNTING`). The arrays before and after a step line up row by row
+(:mod:`urbsim.analysis.household_years`).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from urbsim.analysis.household_years import paired_rows
+from urbsim.state import Households
+
+#: Columns of :func:`destination_flows` after ``province``: agent persons.
+FLOWS: Final[tuple[str, ...]] = (
+    "stock_start",
+    "arrived_from_home",
+    "arrived_onward",
+    "formed",
+    "within",
+    "returned",
+    "settled",
+    "dissolved",
+    "left",
+)
+#: The identity the flows satisfy in every province.
+ACCOUNTING: Final = (
+    "stock_end = stock_start + arrived_from_home + arrived_onward + formed + within"
+    " - returned - settled - dissolved - left"
+)
+
+
+def _counted(households: Households, province: np.ndarray) -> np.ndarray:
+    """Households in the stock: alive, away from the hukou place, in another province."""
+    h = households
+    away = (h.persons > 0) & (h.place != h.hukou_place)
+    return away & (province[h.place] != province[h.hukou_place])
+
+
+def destination_stock(households: Households, province: np.ndarray) -> np.ndarray:
+    """Persons (agent units) of each province's stock: floating households living in it with
+    their hukou place in another province, indexed by province (``province.max() + 1``)."""
+    c = _counted(households, province)
+    size = int(province.max()) + 1
+    return np.bincount(province[households.place[c]], households.persons[c], size).astype(np.int64)
+
+
+def destination_flows(before: Households, after: Households, province: np.ndarray) -> pd.DataFrame:
+    """One year's flows of each province's inter-province migrant stock.
+
+    Parameters
+    ----------
+    before
+        The households at the start of the year.
+    after
+        The same households at its end (the rows of ``before`` first, as a step leaves them).
+    province
+        Province index (0-based) of every place.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per province index (``province``) with :data:`FLOWS`, agent persons (multiply
+        by the households per agent for national numbers):
+
+        - ``stock_start``: persons of floating households living in the province at the start
+          whose hukou place is in another province;
+        - ``arrived_from_home``, ``arrived_onward``: persons in the stock at the end in
+          households that were not in it at the start, by where they lived at the start: at
+          their hukou place, or elsewhere (another province's stock, or away inside their own
+          province);
+        - ``formed``: persons of households formed in the year that are in the stock at its
+          end;
+        - ``within``: the change inside households in the stock at both ends (births,
+          deaths, children leaving to form households of their own);
+        - ``returned``, ``settled``, ``dissolved``, ``left``: persons at the start in
+          households out of the stock at the end because they live at the start's hukou place
+          again, hold another hukou place (took local hukou), have no persons left, or live in
+          another province or in their hukou province away from home (their persons at the
+          start).
+
+        The flows satisfy :data:`ACCOUNTING` (:func:`stock_end`).
+
+    Raises
+    ------
+    ValueError
+        When ``after`` has fewer rows than ``before``.
+    """
+    n = paired_rows(before, after)
+    size = int(province.max()) + 1
+    c0 = _counted(before, province)
+    c_end = _counted(after, province)
+    c1 = c_end[:n]
+    p0 = before.persons.astype(np.int64)
+    p1 = after.persons[:n].astype(np.int64)
+    d0 = province[before.place]
+    d1 = province[after.place[:n]]
+    stays = c0 & c1 & (d0 == d1)
+    enters, exits = c1 & ~stays, c0 & ~stays
+    dissolved = exits & (p1 == 0)  # first: a household with no persons left has no fate
+    settled = exits & ~dissolved & (after.hukou_place[:n] != before.hukou_place)
+    returned = exits & ~dissolved & ~settled & (after.place[:n] == before.hukou_place)
+    left = exits & ~dissolved & ~settled & ~returned
+    home = before.place == before.hukou_place
+
+    def at(where: np.ndarray, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return np.bincount(where[mask], values[mask], size)
+
+    new = after.place[n:]
+    table = pd.DataFrame(
+        {
+            "province": np.arange(size),
+            "stock_start": at(d0, p0, c0),
+            "arrived_from_home": at(d1, p1, enters & home),
+            "arrived_onward": at(d1, p1, enters & ~home),
+            "formed": at(province[new], after.persons[n:].astype(np.int64), c_end[n:]),
+            "within": at(d0, p1 - p0, stays),
+            "returned": at(d0, p0, returned),
+            "settled": at(d0, p0, settled),
+            "dissolved": at(d0, p0, dissolved),
+            "left": at(d0, p0, left),
+        }
+    )
+    table[list(FLOWS)] = table[list(FLOWS)].astype(np.int64)
+    return table
+
+
+def stock_end(table: pd.DataFrame) -> pd.Series:
+    """Each province's stock at the end of the year by :data:`ACCOUNTING`."""
+    gained = table[["stock_start", "arrived_from_home", "arrived_onward", "formed", "within"]]
+    lost = table[["returned", "settled", "dissolved", "left"]]
+    return gained.sum(axis=1) - lost.sum(axis=1)
+
+
+def share_changes(flows: pd.DataFrame) -> pd.DataFrame:
+    """Each province's share of the national stock at the start of the first year and at the
+    end of the last, and its flows summed over the years.
+
+    Parameters
+    ----------
+    flows
+        Yearly :func:`destination_flows` tables stacked, with a ``year`` column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``province`` with ``share_start``, ``share_end``, ``change`` (end less
+        start) and every flow of :data:`FLOWS` but the stock summed over the years, with
+        ``stock_start`` (first year) and ``stock_end`` (last year); sorted by the size of the
+        change, largest first. The total variation distance between the two distributions is
+        half the sum of the absolute changes.
+    """
+    first = flows[flows["year"] == flows["year"].min()].set_index("province")
+    last = flows[flows["year"] == flows["year"].max()].set_index("province")
+    summed = flows.groupby("province")[list(FLOWS[1:])].sum()
+    end = stock_end(last.reset_index()).set_axis(last.index)
+    table = pd.DataFrame(
+        {
+            "stock_start": first["stock_start"],
+            "stock_end": end,
+            "share_start": first["stock_start"] / first["stock_start"].sum(),
+            "share_end": end / end.sum(),
+        }
+    )
+    table["change"] = table["share_end"] - table["share_start"]
+    table = table.join(summed)
+    order = table["change"].abs().sort_values(ascending=False, kind="stable").index
+    return table.loc[order].reset_index()
