@@ -30,8 +30,22 @@ With ``--worker-flows`` the same run (one run serves both options) writes
 ``OUT/worker_flows.csv``: each year's out-migrant workers (what the out-migrant workers index
 reads) by the head's age band, the working-age persons at home who could leave, and the flows
 that change the count: left home, returned, took local hukou, dissolved, changed inside the
-households (ageing), formed (:func:`urbsim.analysis.worker_flows.worker_flows`). It prints the
-yearly national flows in millions and the departure rates of the young and middle-aged pools.
+households (ageing), formed (:func:`urbsim.analysis.worker_flows.worker_flows`), and of those
+who left home the workers who went to another province (``left_far``). It prints the yearly
+national flows in millions, the departure rates of the young and middle-aged pools and the
+share of the leavers who went to another province.
+
+With ``--destinations`` the same run writes ``OUT/destinations.csv``: each year's floating
+persons in every province whose hukou is in another province (the stock whose distribution the
+``interprovince_distribution`` target compares with the census) and the flows that change it:
+arrived from their hukou place or onward from elsewhere, formed, changed inside the households,
+returned home, took local hukou, dissolved, left
+(:func:`urbsim.analysis.destinations.destination_flows`); and ``OUT/corridors.csv``: by hukou
+and destination province the inter-province migrants at the start and those who left home for
+another province over the run. It prints the provinces whose share changed most with their
+flows and the total variation between the first and the last year's distributions, then for
+the provinces that sent most people away how far their leavers' destinations are from their
+stock's (:func:`urbsim.analysis.destinations.corridor_concentration`).
 
 What a modeller asks of a set that history matching ruled out or left out: which targets rule
 it out, on which side, and what moving one parameter does (the "probes" of the calibration
@@ -57,7 +71,13 @@ sys.path.insert(0, str(HERE))
 from history_match import read_box, roles  # noqa: E402
 from hm_runs import LAST_YEAR, SCENARIO, SweepSimulator, sweep_text  # noqa: E402
 
-from urbsim.analysis.destinations import destination_flows, share_changes  # noqa: E402
+from urbsim.analysis.destinations import (  # noqa: E402
+    corridor_concentration,
+    destination_flows,
+    leaving_corridors,
+    share_changes,
+    stock_corridors,
+)
 from urbsim.analysis.history_matching import CUTOFF  # noqa: E402
 from urbsim.analysis.returns import composition_rate, return_cells  # noqa: E402
 from urbsim.analysis.targets import build_targets  # noqa: E402
@@ -151,31 +171,47 @@ def probe_table(targets: list, values: np.ndarray, cutoff: float = CUTOFF) -> pd
 
 def yearly_tables(
     values: pd.Series, households_per_agent: float, seed: int
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """One run of the set, year by year to :data:`hm_runs.LAST_YEAR`: every year's
-    :func:`urbsim.analysis.returns.return_cells`, :func:`urbsim.analysis.worker_flows.worker_flows`
-    (with :func:`urbsim.analysis.worker_flows.left_far` as ``left_far``) and
-    :func:`urbsim.analysis.destinations.destination_flows` (by ``province_code``), each with a
-    ``year`` column first."""
+) -> dict[str, pd.DataFrame]:
+    """One run of the set, year by year to :data:`hm_runs.LAST_YEAR`: ``returns``, every year's
+    :func:`urbsim.analysis.returns.return_cells`; ``worker_flows``,
+    :func:`urbsim.analysis.worker_flows.worker_flows` with
+    :func:`urbsim.analysis.worker_flows.left_far` as ``left_far``; ``destinations``,
+    :func:`urbsim.analysis.destinations.destination_flows` by ``province_code`` (each with a
+    ``year`` column first); ``corridors``, by hukou and destination province code the stock at
+    the start (:func:`urbsim.analysis.destinations.stock_corridors`) and those who left home
+    for another province over the run (:func:`urbsim.analysis.destinations.leaving_corridors`
+    summed), corridors with either only."""
     overrides = [f"{n}={v!r}" for n, v in values.items()]
     overrides += [f"world.households_per_agent={float(households_per_agent)!r}", f"seed={seed}"]
     model = UrbanizationModel(load_scenario(SCENARIO, overrides))
-    province = model.province_of_place
-    returns, flows, destinations = [], [], []
+    province, codes = model.province_of_place, model.province_codes
+    frames: dict[str, list[pd.DataFrame]] = {"returns": [], "worker_flows": [], "destinations": []}
+    stock = stock_corridors(model.households, province)
+    leaving = np.zeros_like(stock)
     while model.year < LAST_YEAR:
         # A copy: a step may write the arrays in place.
         before = model.households.copy()
         model.step()
-        after = model.households
-        returns.append(return_cells(before, after).assign(year=model.year))
+        after, year = model.households, model.year
+        frames["returns"].append(return_cells(before, after).assign(year=year))
         far = left_far(before, after, province)
-        flows.append(worker_flows(before, after).assign(left_far=far, year=model.year))
+        frames["worker_flows"].append(worker_flows(before, after).assign(left_far=far, year=year))
         table = destination_flows(before, after, province)
-        table["province"] = model.province_codes[table["province"]]
-        destinations.append(table.rename(columns={"province": "province_code"})
-                            .assign(year=model.year))  # fmt: skip
-    tables = (pd.concat(frames, ignore_index=True) for frames in (returns, flows, destinations))
-    return tuple(t[["year", *t.columns[:-1]]] for t in tables)  # type: ignore[return-value]
+        table.insert(0, "province_code", codes[table.pop("province")])
+        frames["destinations"].append(table.assign(year=year))
+        leaving += leaving_corridors(before, after, province)
+    tables = {k: pd.concat(v, ignore_index=True) for k, v in frames.items()}
+    tables = {k: t[["year", *t.columns[:-1]]] for k, t in tables.items()}
+    origin, destination = np.nonzero((stock > 0) | (leaving > 0))
+    tables["corridors"] = pd.DataFrame(
+        {
+            "origin_code": codes[origin],
+            "destination_code": codes[destination],
+            "stock_start": stock[origin, destination],
+            "left_home": leaving[origin, destination],
+        }
+    )
+    return tables
 
 
 def print_returns(table: pd.DataFrame) -> None:
@@ -208,6 +244,35 @@ def print_worker_flows(table: pd.DataFrame, households_per_agent: float) -> None
         far = bands["left_far"].sum() / max(bands["left_home"].sum(), 1)
         cells = "  ".join(f"{total[c]:13.2f}" for c in columns)
         print(f"{year}  {cells}  {rate['15_29']:11.2%}  {rate['30_44']:11.2%}  {far:8.1%}")
+
+
+def print_corridors(table: pd.DataFrame, households_per_agent: float, top: int = 8) -> None:
+    """For the provinces that sent most people from home to other provinces over the run: how
+    many, where most of them went and what share of the province's 2010 stock lives there, and
+    the total variation between the leavers' and the stock's destinations
+    (:func:`urbsim.analysis.destinations.corridor_concentration`), then its mean over the
+    provinces weighted by their leavers."""
+    codes = np.union1d(table["origin_code"], table["destination_code"])
+    index = {c: k for k, c in enumerate(codes)}
+    shape = (len(codes), len(codes))
+    o = table["origin_code"].map(index).to_numpy()
+    d = table["destination_code"].map(index).to_numpy()
+    stock, leaving = np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=np.int64)
+    stock[o, d], leaving[o, d] = table["stock_start"], table["left_home"]
+    rows = corridor_concentration(stock, leaving)
+    rows = rows.sort_values("leaving", ascending=False, kind="stable")
+    total = rows["leaving"].sum()
+    weighted = (rows["variation"] * rows["leaving"]).sum() / total if total > 0 else np.nan
+    million = total * households_per_agent / 1e6
+    print(f"left home for another province: {million:.2f} million; destinations against "
+          f"their province's stock: total variation {weighted:.3f}")  # fmt: skip
+    print("origin  left home (M)  top destination  share of leavers  share of stock  variation")
+    for row in rows.head(top).itertuples():
+        if row.leaving == 0:
+            break
+        print(f"{codes[row.province]:6d}  {row.leaving * households_per_agent / 1e6:13.2f}  "
+              f"{codes[row.top]:15d}  {row.top_leaving:16.1%}  {row.top_stock:14.1%}  "
+              f"{row.variation:9.3f}")  # fmt: skip
 
 
 def print_destinations(table: pd.DataFrame, households_per_agent: float, top: int = 8) -> None:
@@ -286,16 +351,19 @@ def main() -> int:
         print(f"  {row.target}: model {row.model_mean:.4g}, observed {row.observed:.4g}, "
               f"error {row.error:+.1f}")  # fmt: skip
     if args.returns or args.worker_flows or args.destinations:
-        returns, flows, destinations = yearly_tables(values, args.households_per_agent, args.seed)
+        tables = yearly_tables(values, args.households_per_agent, args.seed)
         if args.returns:
-            returns.to_csv(args.out / "returns.csv", index=False, float_format="%.6g")
-            print_returns(returns)
+            tables["returns"].to_csv(args.out / "returns.csv", index=False, float_format="%.6g")
+            print_returns(tables["returns"])
         if args.worker_flows:
+            flows = tables["worker_flows"]
             flows.to_csv(args.out / "worker_flows.csv", index=False, float_format="%.6g")
             print_worker_flows(flows, args.households_per_agent)
         if args.destinations:
-            destinations.to_csv(args.out / "destinations.csv", index=False, float_format="%.6g")
-            print_destinations(destinations, args.households_per_agent)
+            for name in ("destinations", "corridors"):
+                tables[name].to_csv(args.out / f"{name}.csv", index=False, float_format="%.6g")
+            print_destinations(tables["destinations"], args.households_per_agent)
+            print_corridors(tables["corridors"], args.households_per_agent)
     return 0
 
 

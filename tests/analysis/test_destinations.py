@@ -14,9 +14,12 @@ from hypothesis import strategies as st
 
 from urbsim.analysis.destinations import (
     FLOWS,
+    corridor_concentration,
     destination_flows,
     destination_stock,
+    leaving_corridors,
     share_changes,
+    stock_corridors,
     stock_end,
 )
 from urbsim.kernels.migrants import M_OTHER_PROVINCE, count_migrants
@@ -89,4 +92,26 @@ def test_the_flows_add_up_to_the_kernels_count_at_the_end(year) -> None:  # type
 
     assert table["stock_start"].tolist() == counted(before).tolist()
     assert stock_end(table).tolist() == counted(after).tolist()
+    assert stock_corridors(before, PROVINCE).sum(axis=0).tolist() == counted(before).tolist()
+    leaving = leaving_corridors(before, after, PROVINCE)
+    assert leaving.sum(axis=0).tolist() == table["arrived_from_home"].tolist()
     assert (table[list(FLOWS[:4]) + list(FLOWS[5:])] >= 0).all().all()
+
+
+def test_corridors_of_the_stock_and_of_those_leaving_home() -> None:
+    stock = stock_corridors(BEFORE, PROVINCE)
+    # Rows hukou province, columns where they live: 0, 2, 7, 8 from 0 in 1; 3 from 1 in 0; 4
+    # from 1 in 2; 5 from 2 in 0.
+    assert stock.tolist() == [[0, 9, 0], [3, 0, 2], [1, 0, 0]]
+    assert stock.sum(axis=0).tolist() == destination_stock(BEFORE, PROVINCE).tolist()
+    leaving = leaving_corridors(BEFORE, AFTER, PROVINCE)
+    assert leaving.tolist() == [[0, 0, 2], [0, 0, 0], [0, 0, 0]]  # household 1, from 0 to 2
+    table = corridor_concentration(stock, leaving).set_index("province")
+    assert table.loc[0, ["stock", "leaving", "top"]].tolist() == [9, 2, 2]
+    assert table.loc[0, ["top_leaving", "top_stock", "variation"]].tolist() == [1.0, 0.0, 1.0]
+    assert table.loc[1, "top"] == -1 and np.isnan(table.loc[1, "variation"])
+    # Leavers spread as the stock: no variation.
+    same = corridor_concentration(stock, stock * 2).set_index("province")
+    np.testing.assert_allclose(same["variation"].to_numpy(), 0.0)
+    with pytest.raises(ValueError, match="fewer than"):
+        leaving_corridors(AFTER, BEFORE, PROVINCE)

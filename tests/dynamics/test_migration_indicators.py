@@ -86,7 +86,10 @@ def _plain_migrant_counts(world: World) -> np.ndarray:
             # Every person by age: the adults at the head's, the children at their bits'.
             kid_ages = [a for a in range(32) if int(hh.kids[i]) >> a & 1]
             ages = [int(hh.head_age[i])] * (p - len(kid_ages)) + kid_ages
-            out[j, M.M_WORKERS] += sum(16 <= a <= 64 for a in ages)
+            workers = sum(16 <= a <= 64 for a in ages)
+            out[j, M.M_WORKERS] += workers
+            if prov[o] != prov[j]:
+                out[j, M.M_WORKERS_OTHER_PROVINCE] += workers
     return out
 
 
@@ -101,9 +104,14 @@ def test_migrant_stocks_match_a_plain_count(tiny_world: Callable[..., World], se
     floating = counts[:, A.A_FLOATING]
     assert got[:, M.M_OTHER_PROVINCE].sum() > 0 and got[:, M.M_OTHER_COUNTY].sum() > 0
     np.testing.assert_array_equal(got[:, :2].sum(axis=1), floating)
-    np.testing.assert_array_equal(got[:, M.M_HEAD_AGE0 :].sum(axis=1), floating)
-    # Workers: some, never more than the floating persons.
+    bands = got[:, M.M_HEAD_AGE0 : M.M_HEAD_AGE0 + len(M.HEAD_AGE_BANDS)]
+    np.testing.assert_array_equal(bands.sum(axis=1), floating)
+    # Workers: some, never more than the floating persons; those from other provinces some,
+    # never more than the workers or the persons from other provinces.
     assert 0 < got[:, M.M_WORKERS].sum() and (got[:, M.M_WORKERS] <= floating).all()
+    far = got[:, M.M_WORKERS_OTHER_PROVINCE]
+    assert 0 < far.sum() and (far <= got[:, M.M_WORKERS]).all()
+    assert (far <= got[:, M.M_OTHER_PROVINCE]).all()
 
 
 @pytest.mark.parametrize(

@@ -137,3 +137,14 @@ def test_returns_worker_flows_and_destinations_say_who_returns_leaves_and_where(
     assert (ends.iloc[:-1].to_numpy() == starts.iloc[1:].to_numpy()).all()
     assert places["arrived_from_home"].sum() > 0 and starts.to_numpy().sum() > 0
     assert any(line.startswith("inter-province migrants by province") for line in lines)
+    # The corridors: the start's stock by hukou and destination province is the destinations'
+    # first stock; those who left home for another province are their arrivals from home.
+    corridors = pd.read_csv(out / "corridors.csv")
+    assert (corridors["origin_code"] != corridors["destination_code"]).all()
+    first = places[places["year"] == 2011].set_index("province_code")["stock_start"]
+    by_destination = corridors.groupby("destination_code")["stock_start"].sum()
+    assert by_destination.reindex(first.index, fill_value=0).equals(first)
+    arrived = places.groupby("province_code")["arrived_from_home"].sum()
+    left = corridors.groupby("destination_code")["left_home"].sum()
+    assert left.reindex(arrived.index, fill_value=0).equals(arrived)
+    assert any(line.startswith("left home for another province") for line in lines)

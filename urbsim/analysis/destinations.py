@@ -177,3 +177,80 @@ def share_changes(flows: pd.DataFrame) -> pd.DataFrame:
     table = table.join(summed)
     order = table["change"].abs().sort_values(ascending=False, kind="stable").index
     return table.loc[order].reset_index()
+
+
+def _matrix(
+    origin: np.ndarray, destination: np.ndarray, persons: np.ndarray, size: int
+) -> np.ndarray:
+    out = np.zeros((size, size), dtype=np.int64)
+    np.add.at(out, (origin, destination), persons.astype(np.int64))
+    return out
+
+
+def stock_corridors(households: Households, province: np.ndarray) -> np.ndarray:
+    """Persons (agent units) of the inter-province stock by hukou province (rows) and the
+    province they live in (columns), ``(P, P)`` with ``P = province.max() + 1``; the columns
+    sum to :func:`destination_stock`."""
+    c = _counted(households, province)
+    h = households
+    size = int(province.max()) + 1
+    return _matrix(province[h.hukou_place[c]], province[h.place[c]], h.persons[c], size)
+
+
+def leaving_corridors(before: Households, after: Households, province: np.ndarray) -> np.ndarray:
+    """Persons (agent units, at the year's end) of the households that lived at their hukou
+    place at the start of the year and in another province at its end, by hukou province
+    (rows) and the province they went to (columns), ``(P, P)``: where those who leave home for
+    another province go, to compare with where the stock of their province lives
+    (:func:`stock_corridors`). The columns sum to ``arrived_from_home`` of
+    :func:`destination_flows`."""
+    n = paired_rows(before, after)
+    went = (before.place == before.hukou_place) & _counted(after, province)[:n]
+    size = int(province.max()) + 1
+    origin = province[before.hukou_place[went]]
+    return _matrix(origin, province[after.place[:n][went]], after.persons[:n][went], size)
+
+
+def corridor_concentration(stock: np.ndarray, leaving: np.ndarray) -> pd.DataFrame:
+    """Per hukou province: how far the destinations of those leaving home are from those of
+    its stock.
+
+    Parameters
+    ----------
+    stock
+        :func:`stock_corridors` at the start.
+    leaving
+        :func:`leaving_corridors`, one year's or summed over years.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per province index with ``stock`` and ``leaving`` (persons), ``top`` (the
+        province index that received most of the leavers; -1 without leavers), ``top_leaving``
+        (its share of them), ``top_stock`` (its share of the province's stock) and
+        ``variation`` (total variation distance between the leavers' and the stock's
+        distributions over destinations; NaN without leavers or stock). Leavers spread over
+        destinations as the stock give 0; all going where little of the stock lives, near 1.
+    """
+    s_total, l_total = stock.sum(axis=1), leaving.sum(axis=1)
+    s_share = np.divide(
+        stock, s_total[:, None], out=np.zeros(stock.shape), where=s_total[:, None] > 0
+    )
+    l_share = np.divide(
+        leaving, l_total[:, None], out=np.zeros(stock.shape), where=l_total[:, None] > 0
+    )
+    top = np.where(l_total > 0, leaving.argmax(axis=1), -1)
+    rows = np.arange(stock.shape[0])
+    pick = np.maximum(top, 0)
+    both = (l_total > 0) & (s_total > 0)
+    return pd.DataFrame(
+        {
+            "province": rows,
+            "stock": s_total,
+            "leaving": l_total,
+            "top": top,
+            "top_leaving": np.where(l_total > 0, l_share[rows, pick], np.nan),
+            "top_stock": np.where(l_total > 0, s_share[rows, pick], np.nan),
+            "variation": np.where(both, 0.5 * np.abs(l_share - s_share).sum(axis=1), np.nan),
+        }
+    )

@@ -126,6 +126,9 @@ def migration_row(counters: np.ndarray, migrants: np.ndarray, hpa: float) -> dic
         "interprovince_floating_population": float(migrants[:, M.M_OTHER_PROVINCE].sum() * hpa),
         "intraprovince_floating_population": float(migrants[:, M.M_OTHER_COUNTY].sum() * hpa),
         "outmigrant_workers": float(migrants[:, M.M_WORKERS].sum() * hpa),
+        "outmigrant_workers_interprovince": float(
+            migrants[:, M.M_WORKERS_OTHER_PROVINCE].sum() * hpa
+        ),
         "return_migrants": float(counters[L.C_RETURN_MIGRANTS] * hpa),
         "urban_growth_natural": float(growth["natural"] * hpa),
         "urban_growth_migration": float(growth["migration"] * hpa),

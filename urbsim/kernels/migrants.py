@@ -38,7 +38,10 @@ M_WORKERS: Final = 2  # working-age persons of floating households with agricult
 M_HEAD_AGE0: Final = 3  # by head age band: M_HEAD_AGE0 + band (see HEAD_AGE_BANDS)
 #: Head age bands of the migrant counts (years): 15-29, 30-44, 45-59, 60 and over.
 HEAD_AGE_BANDS: Final[tuple[str, ...]] = ("15_29", "30_44", "45_59", "60_plus")
-N_M: Final = M_HEAD_AGE0 + len(HEAD_AGE_BANDS)
+#: Those of M_WORKERS whose hukou is in another province (the survey's inter-provincial
+#: out-migrant workers).
+M_WORKERS_OTHER_PROVINCE: Final = M_HEAD_AGE0 + len(HEAD_AGE_BANDS)
+N_M: Final = M_WORKERS_OTHER_PROVINCE + 1
 #: Working ages (first, last; years) of the out-migrant workers' count: the survey counts
 #: workers from 16; 64 is the last year of the working-age population of the NBS tables
 #: (15-64), beyond which few migrant workers remain.
@@ -86,7 +89,8 @@ def _count_migrants(
             o = np.int64(hukou_place[i])
             if p == 0 or o == j:
                 continue
-            if province[o] != province[j]:
+            far = province[o] != province[j]
+            if far:
                 pc[j, M_OTHER_PROVINCE] += p
             else:
                 pc[j, M_OTHER_COUNTY] += p
@@ -96,7 +100,10 @@ def _count_migrants(
                 band += a >= start
             pc[j, M_HEAD_AGE0 + band] += p
             if hukou_type[i] == AGRICULTURAL:
-                pc[j, M_WORKERS] += working_age_persons(p, np.int64(a), np.int64(kids[i]))
+                w = working_age_persons(p, np.int64(a), np.int64(kids[i]))
+                pc[j, M_WORKERS] += w
+                if far:
+                    pc[j, M_WORKERS_OTHER_PROVINCE] += w
     for c in range(n_chunks):
         out += part[c]
 

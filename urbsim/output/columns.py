@@ -271,6 +271,11 @@ NATIONAL: Final[tuple[Column, ...]] = (
         "out-migrant workers (NBS waichu nongmingong, at county level; no employment status "
         "by person).",
     ),
+    _persons(
+        "outmigrant_workers_interprovince",
+        "Those of outmigrant_workers whose hukou place is in another province than where they "
+        "live (NBS kuasheng liudong, the inter-provincial out-migrant workers).",
+    ),
     _flow(
         "return_migrants",
         "persons per year",

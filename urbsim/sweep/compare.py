@@ -69,6 +69,8 @@ COUNT_NAMES: Final[frozenset[str]] = frozenset(
         "local_conversions",
         "moves",
         "moves_considered",
+        "outmigrant_workers",
+        "outmigrant_workers_interprovince",
         "permit_holders",
         "permits_issued",
         "points_conversions",
