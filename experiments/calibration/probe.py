@@ -26,7 +26,7 @@ home and how many took local hukou in the year, and the return hazard of each ce
 the first year's cell rates would give that year's persons away: the part of the change
 that is who is away (young heads, recent leavers), not how often each kind returns.
 
-With ``--worker-flows`` the same run (one run serves both options) writes
+With ``--worker-flows`` the same run (one run serves every option) writes
 ``OUT/worker_flows.csv``: each year's out-migrant workers (what the out-migrant workers index
 reads) by the head's age band, the working-age persons at home who could leave, and the flows
 that change the count: left home, returned, took local hukou, dissolved, changed inside the
@@ -233,7 +233,8 @@ def print_worker_flows(table: pd.DataFrame, households_per_agent: float) -> None
     """Each year's national out-migrant workers at the start and every flow that changed them
     (millions of persons; they add up to the next year's workers), the yearly departure
     rates of the working-age persons at home in households headed by someone aged 15-29 and
-    30-44, and the share of those who left home (all ages) that went to another province."""
+    30-44, and the share of the workers who left home (heads of every age) that went to another
+    province."""
     columns = ("workers_start", "left_home", "returned", "settled", "dissolved", "other_exit",
                "within", "formed")  # fmt: skip
     print("year  " + "  ".join(f"{c:>13}" for c in columns)
@@ -310,7 +311,9 @@ def parse() -> argparse.Namespace:
         "--worker-flows", action="store_true", help="also write worker_flows.csv (one run)"
     )
     p.add_argument(
-        "--destinations", action="store_true", help="also write destinations.csv (one run)"
+        "--destinations",
+        action="store_true",
+        help="also write destinations.csv and corridors.csv (one run)",
     )
     args = p.parse_args()
     if args.replications < 2:

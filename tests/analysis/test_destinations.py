@@ -29,19 +29,21 @@ PROVINCE = np.array([0, 0, 1, 1, 2, 2])
 #: 0 hukou 0 at 2, a birth; 1 at home 0, leaves for 4; 2 hukou 0 at 3, moves on to 5; 3 hukou
 #: 2 at 0, returns home; 4 hukou 2 at 4, takes local hukou; 5 hukou 4 at 1, dissolves; 6 hukou
 #: 0 at 1 (its own province), moves to 3; 7 hukou 0 at 2, moves to 1 (its own province, not
-#: home); 8 hukou 0 at 2, moves to 3 (the same province). Appended: 9 formed at 4 with hukou
-#: 0, 10 formed at its hukou place 2.
+#: home); 8 hukou 0 at 2, moves to 3 (the same province); 9 hukou 0 at 2, moves to 4 and
+#: takes hukou at 5 (settled, not left: the exits go by the first that applies); 10 hukou 0 at
+#: 3, moves to 0 with its hukou now at 1 (settled, not returned). Appended: 11 formed at 4
+#: with hukou 0, 12 formed at its hukou place 2.
 BEFORE = households_of(
-    place=[2, 0, 3, 0, 4, 1, 1, 2, 2],
-    hukou_place=[0, 0, 0, 2, 2, 4, 0, 0, 0],
-    hukou_type=[0, 0, 1, 0, 0, 0, 0, 1, 0],
-    persons=[3, 2, 2, 3, 2, 1, 2, 2, 2],
+    place=[2, 0, 3, 0, 4, 1, 1, 2, 2, 2, 3],
+    hukou_place=[0, 0, 0, 2, 2, 4, 0, 0, 0, 0, 0],
+    hukou_type=[0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0],
+    persons=[3, 2, 2, 3, 2, 1, 2, 2, 2, 2, 1],
 )
 AFTER = households_of(
-    place=[2, 4, 5, 2, 4, 1, 3, 1, 3, 4, 2],
-    hukou_place=[0, 0, 0, 2, 4, 4, 0, 0, 0, 0, 2],
-    hukou_type=[0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 0],
-    persons=[4, 2, 2, 3, 2, 0, 2, 2, 2, 1, 1],
+    place=[2, 4, 5, 2, 4, 1, 3, 1, 3, 4, 0, 4, 2],
+    hukou_place=[0, 0, 0, 2, 4, 4, 0, 0, 0, 5, 1, 0, 2],
+    hukou_type=[0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0],
+    persons=[4, 2, 2, 3, 2, 0, 2, 2, 2, 2, 1, 1, 1],
 )
 
 
@@ -51,7 +53,7 @@ def test_each_household_is_one_flow_of_its_province() -> None:
     rows = table.set_index("province")[list(FLOWS)]
     # stock, from home, onward, formed, within, returned, settled, dissolved, left
     assert rows.loc[0].tolist() == [4, 0, 0, 0, 0, 3, 0, 1, 0]
-    assert rows.loc[1].tolist() == [9, 0, 2, 0, 1, 0, 0, 0, 4]
+    assert rows.loc[1].tolist() == [12, 0, 2, 0, 1, 0, 3, 0, 4]
     assert rows.loc[2].tolist() == [2, 2, 2, 1, 0, 0, 2, 0, 0]
     assert stock_end(table).tolist() == [0, 8, 5]
     assert destination_stock(AFTER, PROVINCE).tolist() == [0, 8, 5]
@@ -66,9 +68,10 @@ def test_share_changes_sum_the_years_and_compare_the_first_and_last_stock() -> N
     year = destination_flows(BEFORE, AFTER, PROVINCE)
     flows = pd.concat([year.assign(year=2011), year.assign(year=2012)], ignore_index=True)
     table = share_changes(flows).set_index("province")
-    assert table.index.tolist() == [0, 2, 1]  # by the size of the change: -4/15, +5/13 - 2/15
-    np.testing.assert_allclose(table["share_start"], np.array([4, 2, 9]) / 15)
-    np.testing.assert_allclose(table["share_end"], np.array([0, 5, 8]) / 13)
+    # By the size of the change: +5/13 - 2/18, -4/18, 8/13 - 12/18.
+    assert table.index.tolist() == [2, 0, 1]
+    np.testing.assert_allclose(table["share_start"], np.array([2, 4, 12]) / 18)
+    np.testing.assert_allclose(table["share_end"], np.array([5, 0, 8]) / 13)
     assert table.loc[1, "left"] == 8 and table.loc[2, "arrived_from_home"] == 4
     assert table.loc[0, "stock_start"] == 4 and table.loc[2, "stock_end"] == 5
 
@@ -100,14 +103,14 @@ def test_the_flows_add_up_to_the_kernels_count_at_the_end(year) -> None:  # type
 
 def test_corridors_of_the_stock_and_of_those_leaving_home() -> None:
     stock = stock_corridors(BEFORE, PROVINCE)
-    # Rows hukou province, columns where they live: 0, 2, 7, 8 from 0 in 1; 3 from 1 in 0; 4
+    # Rows hukou province, columns where they live: 0, 2, 7-10 from 0 in 1; 3 from 1 in 0; 4
     # from 1 in 2; 5 from 2 in 0.
-    assert stock.tolist() == [[0, 9, 0], [3, 0, 2], [1, 0, 0]]
+    assert stock.tolist() == [[0, 12, 0], [3, 0, 2], [1, 0, 0]]
     assert stock.sum(axis=0).tolist() == destination_stock(BEFORE, PROVINCE).tolist()
     leaving = leaving_corridors(BEFORE, AFTER, PROVINCE)
     assert leaving.tolist() == [[0, 0, 2], [0, 0, 0], [0, 0, 0]]  # household 1, from 0 to 2
     table = corridor_concentration(stock, leaving).set_index("province")
-    assert table.loc[0, ["stock", "leaving", "top"]].tolist() == [9, 2, 2]
+    assert table.loc[0, ["stock", "leaving", "top"]].tolist() == [12, 2, 2]
     assert table.loc[0, ["top_leaving", "top_stock", "variation"]].tolist() == [1.0, 0.0, 1.0]
     assert table.loc[1, "top"] == -1 and np.isnan(table.loc[1, "variation"])
     # Leavers spread as the stock: no variation.

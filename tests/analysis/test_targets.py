@@ -104,7 +104,8 @@ def test_packaged_targets_use_no_year_after_2019_and_state_their_spreads() -> No
     assert max(t.year for t in targets) <= LAST_OBSERVED_YEAR
     names = {t.name for t in targets}
     for needed in ("resident_urbanization", "hukou_urbanization", "county_floating_population",
-                   "interprovince_share", "outmigrant_workers_index", "permits_issued",
+                   "interprovince_share", "outmigrant_workers_index",
+                   "interprovince_workers_index", "permits_issued",
                    "settled_2013_2018", "natural_growth", "local_debt",
                    "interprovince_distribution"):  # fmt: skip
         assert needed in names
@@ -255,3 +256,36 @@ def test_return_rate_by_hand() -> None:
     sd = math.hypot(target.discrepancy_sd, target.observation_sd)
     assert abs(target.observed - 0.0) / sd > CUTOFF
     assert abs(target.observed - 0.01) / sd < CUTOFF and abs(target.observed - 0.05) / sd < CUTOFF
+
+
+def test_the_interprovincial_workers_index_compares_those_outside_their_province() -> None:
+    """Growth since 2011 of the survey's inter-provincial out-migrant workers (no cut: every
+    one of them left their county) against the model's out-migrant workers living in another
+    province than their hukou place; 2015 from the share and the total."""
+    far = [t for t in build_targets() if t.name == "interprovince_workers_index"]
+    assert [t.year for t in far] == [2013, 2014, 2015, 2016, 2017, 2018, 2019]
+    columns = ("outmigrant_workers_interprovince",)
+    assert {t.quantity for t in far} == {Quantity("index", columns, 2011)}
+    assert {(t.tolerance, t.discrepancy_sd, t.observation_sd) for t in far} == {(0.05, 0.03, 0.01)}
+    by_year = {t.year: t.observed for t in far}
+    assert by_year[2019] == pytest.approx(7508.0 / 7473.0)
+    assert by_year[2013] == pytest.approx(7739.0 / 7473.0)
+    assert by_year[2015] == pytest.approx(0.459 * 16884.0 / 7473.0)
+
+
+def test_the_interprovincial_index_takes_the_share_where_the_count_is_missing(
+    tmp_path: Path,
+) -> None:
+    rows = (
+        "migrant_workers_interprovincial,2011,60,10k persons,d,s,\n"
+        "migrant_workers_interprovincial_share_of_outmigrant,2015,50,%,d,s,\n"
+        "migrant_workers_outmigrant,2015,150,10k persons,d,s,\n"
+        "migrant_workers_outmigrant,2016,160,10k persons,d,s,\n"
+    )
+    far = {
+        t.year: t.observed
+        for t in build_targets(_official(tmp_path, rows), SCOPES)
+        if t.name == "interprovince_workers_index"
+    }
+    # 2015: 50 % of 150 against 60; 2016 has neither the count nor the share.
+    assert far == {2015: pytest.approx(75.0 / 60.0)}

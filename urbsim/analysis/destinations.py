@@ -49,8 +49,21 @@ def _counted(households: Households, province: np.ndarray) -> np.ndarray:
 
 
 def destination_stock(households: Households, province: np.ndarray) -> np.ndarray:
-    """Persons (agent units) of each province's stock: floating households living in it with
-    their hukou place in another province, indexed by province (``province.max() + 1``)."""
+    """Persons of each province's inter-province migrant stock.
+
+    Parameters
+    ----------
+    households
+        The households.
+    province
+        Province index (0-based) of every place.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64, one per province index (``province.max() + 1``): persons (agent units) of the
+        floating households living in it whose hukou place is in another province.
+    """
     c = _counted(households, province)
     size = int(province.max()) + 1
     return np.bincount(province[households.place[c]], households.persons[c], size).astype(np.int64)
@@ -84,11 +97,10 @@ def destination_flows(before: Households, after: Households, province: np.ndarra
           end;
         - ``within``: the change inside households in the stock at both ends (births,
           deaths, children leaving to form households of their own);
-        - ``returned``, ``settled``, ``dissolved``, ``left``: persons at the start in
-          households out of the stock at the end because they live at the start's hukou place
-          again, hold another hukou place (took local hukou), have no persons left, or live in
-          another province or in their hukou province away from home (their persons at the
-          start).
+        - ``dissolved``, ``settled``, ``returned``, ``left``: persons at the start of the
+          households out of the province's stock at its end, by the first that applies: no
+          persons left; another hukou place (took local hukou); at the start's hukou place
+          again; else (in another province, or in their hukou province away from home).
 
         The flows satisfy :data:`ACCOUNTING` (:func:`stock_end`).
 
@@ -188,9 +200,22 @@ def _matrix(
 
 
 def stock_corridors(households: Households, province: np.ndarray) -> np.ndarray:
-    """Persons (agent units) of the inter-province stock by hukou province (rows) and the
-    province they live in (columns), ``(P, P)`` with ``P = province.max() + 1``; the columns
-    sum to :func:`destination_stock`."""
+    """The inter-province migrant stock by hukou province and province lived in.
+
+    Parameters
+    ----------
+    households
+        The households.
+    province
+        Province index (0-based) of every place.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 ``(P, P)``, ``P = province.max() + 1``: persons (agent units) by hukou province
+        (rows) and the province they live in (columns); the columns sum to
+        :func:`destination_stock`.
+    """
     c = _counted(households, province)
     h = households
     size = int(province.max()) + 1
@@ -198,12 +223,29 @@ def stock_corridors(households: Households, province: np.ndarray) -> np.ndarray:
 
 
 def leaving_corridors(before: Households, after: Households, province: np.ndarray) -> np.ndarray:
-    """Persons (agent units, at the year's end) of the households that lived at their hukou
-    place at the start of the year and in another province at its end, by hukou province
-    (rows) and the province they went to (columns), ``(P, P)``: where those who leave home for
-    another province go, to compare with where the stock of their province lives
-    (:func:`stock_corridors`). The columns sum to ``arrived_from_home`` of
-    :func:`destination_flows`."""
+    """Where those who leave home for another province in a year go, by hukou province.
+
+    Parameters
+    ----------
+    before, after
+        The households at the start and the end of the year (as :func:`destination_flows`).
+    province
+        Province index (0-based) of every place.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 ``(P, P)``: persons (agent units, at the year's end) of the households that lived
+        at their hukou place at the start and in another province at the end, by hukou
+        province (rows) and the province they went to (columns); to compare with where their
+        province's stock lives (:func:`stock_corridors`). The columns sum to
+        ``arrived_from_home`` of :func:`destination_flows`.
+
+    Raises
+    ------
+    ValueError
+        When ``after`` has fewer rows than ``before``.
+    """
     n = paired_rows(before, after)
     went = (before.place == before.hukou_place) & _counted(after, province)[:n]
     size = int(province.max()) + 1

@@ -13,7 +13,17 @@ from urbsim.state import Households
 
 
 def paired_rows(before: Households, after: Households) -> int:
-    """The number of rows ``before`` and ``after`` share (``len(before)``).
+    """The number of rows ``before`` and ``after`` share.
+
+    Parameters
+    ----------
+    before, after
+        The households at the start and at the end of a year.
+
+    Returns
+    -------
+    int
+        ``len(before)``: the rows of ``after`` from that on are households formed in the year.
 
     Raises
     ------

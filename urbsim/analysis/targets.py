@@ -398,7 +398,8 @@ def _county_level_workers(get: Lookup, year: int, k: float) -> float | None:
 
 
 def _interprovincial_workers_index(get: Lookup, year: int) -> float | None:
-    # Every inter-provincial worker left his county: no cross-county cut, the series as it is.
+    """Inter-provincial out-migrant workers over 2011's: every one of them left their county,
+    so the series needs no cross-county cut."""
     v, base = _interprovincial_workers(get, year), _interprovincial_workers(get, 2011)
     return None if v is None or base is None else v / base
 

@@ -172,6 +172,17 @@ def left_far(before: Households, after: Households, province: np.ndarray) -> np.
         As :func:`worker_flows`.
     province
         Province index of every place.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64, one per head age band (:data:`urbsim.kernels.migrants.HEAD_AGE_BANDS`, the band
+        at the start of the year).
+
+    Raises
+    ------
+    ValueError
+        When ``after`` has fewer rows than ``before``.
     """
     n = paired_rows(before, after)
     _, c0 = _workers(before)
