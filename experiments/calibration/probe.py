@@ -45,7 +45,13 @@ and destination province the inter-province migrants at the start and those who 
 another province over the run. It prints the provinces whose share changed most with their
 flows and the total variation between the first and the last year's distributions, then for
 the provinces that sent most people away how far their leavers' destinations are from their
-stock's (:func:`urbsim.analysis.destinations.corridor_concentration`).
+stock's (:func:`urbsim.analysis.destinations.corridor_concentration`). And, with no sampling,
+``OUT/start_choices.csv``: for the eight provinces with most migrants in other provinces at the
+start, up to ten households of each living at home with agricultural hukou and a head under
+30, their logit over the full choice set under the start year's places
+(:func:`urbsim.analysis.destinations.full_logit_destinations`): the probabilities of moving, of
+moving to another province and of each destination province, printed against the origin's
+stock.
 
 What a modeller asks of a set that history matching ruled out or left out: which targets rule
 it out, on which side, and what moving one parameter does (the "probes" of the calibration
@@ -74,6 +80,7 @@ from hm_runs import LAST_YEAR, SCENARIO, SweepSimulator, sweep_text  # noqa: E40
 from urbsim.analysis.destinations import (  # noqa: E402
     corridor_concentration,
     destination_flows,
+    full_logit_destinations,
     leaving_corridors,
     share_changes,
     stock_corridors,
@@ -84,6 +91,7 @@ from urbsim.analysis.targets import build_targets  # noqa: E402
 from urbsim.analysis.worker_flows import left_far, worker_flows  # noqa: E402
 from urbsim.model import UrbanizationModel  # noqa: E402
 from urbsim.scenario import load_scenario  # noqa: E402
+from urbsim.state import AGRICULTURAL  # noqa: E402
 
 
 def _user_error(message: str) -> NoReturn:
@@ -247,6 +255,63 @@ def print_worker_flows(table: pd.DataFrame, households_per_agent: float) -> None
         print(f"{year}  {cells}  {rate['15_29']:11.2%}  {rate['30_44']:11.2%}  {far:8.1%}")
 
 
+def start_choices(
+    values: pd.Series,
+    households_per_agent: float,
+    seed: int,
+    origins: list[int],
+    per_origin: int = 10,
+) -> pd.DataFrame:
+    """Where the utility sends the young at home, without sampling: for each province code of
+    ``origins``, up to ``per_origin`` households of it (drawn with ``seed``) living at their
+    hukou place with agricultural hukou and a head under 30, their full-logit choice under the
+    start year's places (:func:`urbsim.analysis.destinations.full_logit_destinations`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per origin and destination province code: ``households`` averaged, ``move``
+        and ``far`` (mean probabilities of moving, and of moving to another province), and
+        ``probability`` (of the destination province).
+    """
+    overrides = [f"{n}={v!r}" for n, v in values.items()]
+    overrides += [f"world.households_per_agent={float(households_per_agent)!r}", f"seed={seed}"]
+    model = UrbanizationModel(load_scenario(SCENARIO, overrides))
+    inputs, h = model.year_inputs(), model.households
+    province, codes = model.province_of_place, model.province_codes
+    young = (h.persons > 0) & (h.place == h.hukou_place) & (h.head_age < 30)
+    young &= h.hukou_type == AGRICULTURAL
+    rng = np.random.default_rng(seed)
+    frames = []
+    for code in origins:
+        rows = np.flatnonzero(young & (codes[province[h.place]] == code))
+        if rows.size == 0:
+            continue
+        rows = np.sort(rng.permutation(rows)[:per_origin])
+        move, far, destinations = full_logit_destinations(inputs, h, rows, province)
+        frames.append(pd.DataFrame({"origin_code": code, "destination_code": codes,
+                                    "households": rows.size, "move": move, "far": far,
+                                    "probability": destinations}))  # fmt: skip
+    columns = ["origin_code", "destination_code", "households", "move", "far", "probability"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def print_start_choices(table: pd.DataFrame, corridors: pd.DataFrame) -> None:
+    """Per origin: the young's probabilities of moving and of going far, and the destination
+    province with most of the far probability against its share of the origin's stock."""
+    stock = corridors.groupby(["origin_code", "destination_code"])["stock_start"].sum()
+    print("young at home, full logit at the start: origin  move  far of move  top destination"
+          "  share of far  share of stock")  # fmt: skip
+    for code, rows in table.groupby("origin_code", sort=False):
+        best = rows.loc[rows["probability"].idxmax()]
+        move, far = rows["move"].iloc[0], rows["far"].iloc[0]
+        of_stock = stock.get((code, best["destination_code"]), 0) / stock.loc[code].sum()
+        share = best["probability"] / far if far > 0 else float("nan")
+        of_move = far / move if move > 0 else float("nan")
+        print(f"{code:6d}  {move:6.1%}  {of_move:11.1%}  {int(best['destination_code']):15d}"
+              f"  {share:12.1%}  {of_stock:14.1%}")  # fmt: skip
+
+
 def print_corridors(table: pd.DataFrame, households_per_agent: float, top: int = 8) -> None:
     """For the provinces that sent most people from home to other provinces over the run: how
     many, where most of them went and what share of the province's 2010 stock lives there, and
@@ -313,7 +378,7 @@ def parse() -> argparse.Namespace:
     p.add_argument(
         "--destinations",
         action="store_true",
-        help="also write destinations.csv and corridors.csv (one run)",
+        help="also write destinations.csv, corridors.csv and start_choices.csv (one run)",
     )
     args = p.parse_args()
     if args.replications < 2:
@@ -366,7 +431,13 @@ def main() -> int:
             for name in ("destinations", "corridors"):
                 tables[name].to_csv(args.out / f"{name}.csv", index=False, float_format="%.6g")
             print_destinations(tables["destinations"], args.households_per_agent)
-            print_corridors(tables["corridors"], args.households_per_agent)
+            corridors = tables["corridors"]
+            print_corridors(corridors, args.households_per_agent)
+            # The provinces with the most migrants in other provinces at the start.
+            sent = corridors.groupby("origin_code")["stock_start"].sum().nlargest(8)
+            choices = start_choices(values, args.households_per_agent, args.seed, list(sent.index))
+            choices.to_csv(args.out / "start_choices.csv", index=False, float_format="%.6g")
+            print_start_choices(choices, tables["corridors"])
     return 0
 
 

@@ -12,11 +12,13 @@ from household_rows import households_of, random_households
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from urbsim.analysis.choice_check import example_case, full_logit_probabilities
 from urbsim.analysis.destinations import (
     FLOWS,
     corridor_concentration,
     destination_flows,
     destination_stock,
+    full_logit_destinations,
     leaving_corridors,
     share_changes,
     stock_corridors,
@@ -118,3 +120,30 @@ def test_corridors_of_the_stock_and_of_those_leaving_home() -> None:
     np.testing.assert_allclose(same["variation"].to_numpy(), 0.0)
     with pytest.raises(ValueError, match="fewer than"):
         leaving_corridors(AFTER, BEFORE, PROVINCE)
+
+
+def test_full_logit_destinations_sum_the_full_logit_by_province() -> None:
+    case = example_case(movers=3)
+    province = case.inputs.places.province.astype(np.int64)
+    move, far, by_province = full_logit_destinations(
+        case.inputs, case.households, case.members, province
+    )
+    # The movers are identical: the mean is one mover's full logit, summed by province.
+    alternatives, p = full_logit_probabilities(case.inputs, case.households, 0)
+    place = np.array([a[0] for a in alternatives])
+    current = case.households.place[0]
+    assert move == pytest.approx(p[place != current].sum())
+    across = province[place] != province[current]
+    assert far == pytest.approx(p[across].sum())
+    assert by_province.sum() == pytest.approx(far) and by_province[province[current]] == 0.0
+    assert 0.0 < far < move < 1.0
+    # Households at home: a higher border cost keeps more of their moves in their province
+    # (away, a return home, which pays no border cost, would cross it).
+    shares = []
+    for beta in (0.0, 3.0):
+        home = example_case(movers=3, at_home=True, behaviour={"beta_province": beta})
+        m, f, _ = full_logit_destinations(home.inputs, home.households, home.members, province)
+        shares.append(f / m)
+    assert shares[1] < shares[0]
+    with pytest.raises(ValueError, match="empty"):
+        full_logit_destinations(case.inputs, case.households, np.array([], dtype=int), province)

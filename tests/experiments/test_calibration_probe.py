@@ -148,3 +148,12 @@ def test_returns_worker_flows_and_destinations_say_who_returns_leaves_and_where(
     left = corridors.groupby("destination_code")["left_home"].sum()
     assert left.reindex(arrived.index, fill_value=0).equals(arrived)
     assert any(line.startswith("left home for another province") for line in lines)
+    # The young at home of the provinces with most migrants away, under the full logit: each
+    # origin's destination probabilities add up to its probability of going far.
+    choices = pd.read_csv(out / "start_choices.csv")
+    assert 0 < choices["origin_code"].nunique() <= 8
+    for _, rows in choices.groupby("origin_code"):
+        # (six digits in the file)
+        assert rows["probability"].sum() == pytest.approx(rows["far"].iloc[0], abs=1e-4)
+        assert (rows["far"] <= rows["move"]).all() and (rows["move"] <= 1.0).all()
+    assert any(line.startswith("young at home, full logit") for line in lines)

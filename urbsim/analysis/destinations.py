@@ -19,7 +19,9 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from urbsim.analysis.choice_check import full_logit_probabilities
 from urbsim.analysis.household_years import paired_rows
+from urbsim.inputs import YearInputs
 from urbsim.state import Households
 
 #: Columns of :func:`destination_flows` after ``province``: agent persons.
@@ -296,3 +298,54 @@ def corridor_concentration(stock: np.ndarray, leaving: np.ndarray) -> pd.DataFra
             "variation": np.where(both, 0.5 * np.abs(l_share - s_share).sum(axis=1), np.nan),
         }
     )
+
+
+def full_logit_destinations(
+    inputs: YearInputs, households: Households, rows: np.ndarray, province: np.ndarray
+) -> tuple[float, float, np.ndarray]:
+    """Where the utility sends households, without sampling: the mean over ``rows`` of their
+    logit over the full choice set (:func:`urbsim.analysis.choice_check.full_logit_probabilities`).
+
+    Parameters
+    ----------
+    inputs
+        A year's inputs of the household engines (``UrbanizationModel.year_inputs``).
+    households
+        The households the inputs' network counts.
+    rows
+        The households whose choices are averaged (each as if it considered moving).
+    province
+        Province index (0-based) of every place.
+
+    Returns
+    -------
+    move : float
+        Mean probability of choosing an alternative at another place than the current one.
+    far : float
+        Mean probability of choosing a place in another province than the current place's.
+    destinations : numpy.ndarray
+        Mean probability of choosing each province (index ``province``; the current place's
+        province 0), summed over its places: ``far`` in all. Divided by ``far``, where the
+        households' moves to another province would go, to compare with where their
+        province's stock lives (:func:`stock_corridors`).
+
+    Raises
+    ------
+    ValueError
+        When ``rows`` is empty.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    if rows.size == 0:
+        raise ValueError("rows is empty: no household to average over")
+    move, far = 0.0, 0.0
+    destinations = np.zeros(int(province.max()) + 1)
+    for i in rows:
+        alternatives, p = full_logit_probabilities(inputs, households, int(i))
+        place = np.array([a[0] for a in alternatives])
+        current = households.place[i]
+        elsewhere = place != current
+        across = elsewhere & (province[place] != province[current])
+        move += float(p[elsewhere].sum())
+        far += float(p[across].sum())
+        np.add.at(destinations, province[place[across]], p[across])
+    return move / rows.size, far / rows.size, destinations / rows.size
