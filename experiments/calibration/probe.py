@@ -276,6 +276,8 @@ def start_choices(
     """
     overrides = [f"{n}={v!r}" for n, v in values.items()]
     overrides += [f"world.households_per_agent={float(households_per_agent)!r}", f"seed={seed}"]
+    # A model of its own: the year's inputs are built before any step, which the yearly run
+    # of the same set must not see.
     model = UrbanizationModel(load_scenario(SCENARIO, overrides))
     inputs, h = model.year_inputs(), model.households
     province, codes = model.province_of_place, model.province_codes

@@ -24,7 +24,8 @@ from urbsim.analysis.household_years import paired_rows
 from urbsim.inputs import YearInputs
 from urbsim.state import Households
 
-#: Columns of :func:`destination_flows` after ``province``: agent persons.
+#: Columns of :func:`destination_flows` after ``province``: agent persons; the first five add to
+#: the stock, the last four take from it (:data:`ACCOUNTING`).
 FLOWS: Final[tuple[str, ...]] = (
     "stock_start",
     "arrived_from_home",
@@ -66,9 +67,7 @@ def destination_stock(households: Households, province: np.ndarray) -> np.ndarra
         int64, one per province index (``province.max() + 1``): persons (agent units) of the
         floating households living in it whose hukou place is in another province.
     """
-    c = _counted(households, province)
-    size = int(province.max()) + 1
-    return np.bincount(province[households.place[c]], households.persons[c], size).astype(np.int64)
+    return stock_corridors(households, province).sum(axis=0)
 
 
 def destination_flows(before: Households, after: Households, province: np.ndarray) -> pd.DataFrame:
@@ -152,8 +151,7 @@ def destination_flows(before: Households, after: Households, province: np.ndarra
 
 def stock_end(table: pd.DataFrame) -> pd.Series:
     """Each province's stock at the end of the year by :data:`ACCOUNTING`."""
-    gained = table[["stock_start", "arrived_from_home", "arrived_onward", "formed", "within"]]
-    lost = table[["returned", "settled", "dissolved", "left"]]
+    gained, lost = table[list(FLOWS[:5])], table[list(FLOWS[5:])]
     return gained.sum(axis=1) - lost.sum(axis=1)
 
 
@@ -196,6 +194,7 @@ def share_changes(flows: pd.DataFrame) -> pd.DataFrame:
 def _matrix(
     origin: np.ndarray, destination: np.ndarray, persons: np.ndarray, size: int
 ) -> np.ndarray:
+    """Persons summed by (origin, destination) index pair into a ``(size, size)`` int64 table."""
     out = np.zeros((size, size), dtype=np.int64)
     np.add.at(out, (origin, destination), persons.astype(np.int64))
     return out
