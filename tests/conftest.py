@@ -199,6 +199,8 @@ def make_kernel_inputs(
         hukou_benefit=rng.uniform(0.0, 0.5, n),
         hukou_benefit_child=rng.uniform(0.0, 0.5, n),
         land_median=rng.uniform(0.0, 3.0, n),
+        entry_within=rng.normal(0.0, 1.0, n),
+        entry_across=rng.normal(0.0, 1.0, n),
     )
     values: dict[str, Any] = {name: 0.0 for name in PARAM_FIELDS}
     values.update(

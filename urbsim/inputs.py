@@ -108,6 +108,18 @@ PLACE_FIELDS: Final[dict[str, InputField]] = {
         InputField("hukou_benefit", np.float64, "util", "hukou-only benefits per household"),
         InputField("hukou_benefit_child", np.float64, "util", "hukou-only schooling per child"),
         InputField("land_median", np.float64, "util", "median land value, hukou here"),
+        InputField(
+            "entry_within",
+            np.float64,
+            "util",
+            "destination constant of movers from the province (dynamics.destination_constants)",
+        ),
+        InputField(
+            "entry_across",
+            np.float64,
+            "util",
+            "destination constant of movers from other provinces",
+        ),
     )
 }
 
@@ -205,6 +217,7 @@ def place_inputs(
     policy: Any,
     geography: Mapping[str, np.ndarray],
     mean_wage_2010: float,
+    entry_constant: np.ndarray | None = None,
 ) -> PlaceRecord:
     """Per-place values the households of ``year`` decide on.
 
@@ -222,8 +235,17 @@ def place_inputs(
         ``lat``, ``lon`` (radians), ``region``, ``province`` and ``gov`` indices per place.
     mean_wage_2010
         National mean urban wage of 2010 (yuan/year), the reference of rural housing costs.
+    entry_constant
+        ``(2, n)`` destination constants of every place for movers from its province (row 0)
+        and from others (row 1) (util; set at the start of a run when
+        ``behaviour.destination_constants``); None: zero.
     """
     eco, dem = spec.economy, spec.demography
+    entry = (
+        np.zeros((2, len(state.wage)))
+        if entry_constant is None
+        else np.asarray(entry_constant, dtype=np.float64)
+    )
     return PlaceInputs(
         log_income_urban=np.log(state.wage * state.employment),
         log_income_rural=np.log(eco.rural_income_ratio * state.wage),
@@ -258,6 +280,8 @@ def place_inputs(
         # Land lies at the hukou place: its region sets the median of the land value.
         land_median=spec.behaviour.land_value
         * np.asarray(spec.behaviour.land_region, dtype=np.float64)[geography["region"]],
+        entry_within=entry[0].copy(),
+        entry_across=entry[1].copy(),
     )
 
 

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from urbsim.dynamics import demography, economy, finance, indicators, labour
+from urbsim.dynamics.destination_constants import berry_constants, mover_utilities
 from urbsim.dynamics.series import interpolate
 from urbsim.engines.base import HouseholdEngine
 from urbsim.governments import CentralGovernment, LocalGovernment
@@ -44,6 +45,7 @@ from urbsim.scenario.places import PlaceIndex, index_from_columns
 from urbsim.scenario.schema import MAX_ACCESS_YEARS
 from urbsim.state import LocalState, PlaceState, PolicyArrays
 from urbsim.world import KINDS, REGIONS, SIZE_CLASSES, World
+from urbsim.world.base import MigrantStock
 
 
 def build_world(loaded: LoadedScenario) -> World:
@@ -155,6 +157,10 @@ class UrbanizationModel(mesa.Model):
         self._count()
         self._prev_urban = self.place_state.urban_residents.copy()
         self._start_year_updates(first=True)
+        #: The start year's in- and out-migrants of each place (persons).
+        self.start_migrants = self._start_migrants()
+        #: Destination constants (util) for movers from the province (row 0) and others (1).
+        self.entry_constant = self._destination_constants()
         self._record()
         self.engine = self._make_engine(scenario.engine)
 
@@ -305,19 +311,19 @@ class UrbanizationModel(mesa.Model):
                 progress(self.year - self.start_year, total, len(self.households))
 
     # --- inputs for the household engines -----------------------------------------------------
-    def year_inputs(self) -> YearInputs:
-        """What the household engines read to live :attr:`year` (the policy, places and
-        budgets of the year are in force; the last count describes the households)."""
-        assert self.origin is not None
-        pa = self.policy_arrays
+    def _year_params(self) -> Any:
+        """The :data:`urbsim.inputs.Params` record of the run."""
         spec = self.spec
-        par = make_params(
+        return make_params(
             spec.behaviour,
             households_per_agent=self.hpa,
             requisition_share=spec.demography.requisition_share,
             service_base_access=spec.economy.service_base_access,
             seed=spec.seed,
         )
+
+    def _year_places(self, entry_constant: np.ndarray) -> Any:
+        """The :data:`urbsim.inputs.PlaceInputs` of :attr:`year`."""
         geography = {
             "lat": self.lat,
             "lon": self.lon,
@@ -325,9 +331,63 @@ class UrbanizationModel(mesa.Model):
             "province": self.province_of_place,
             "gov": self.gov_of_place,
         }
-        places = place_inputs(
-            spec, self.year, self.place_state, pa, geography, self._mean_wage_2010
+        return place_inputs(
+            self.spec,
+            self.year,
+            self.place_state,
+            self.policy_arrays,
+            geography,
+            self._mean_wage_2010,
+            entry_constant,
         )
+
+    def _start_migrants(self) -> MigrantStock:
+        """The start year's in- and out-migrants of every place that the destination constants
+        match: the world's where it has them, else those of the households (persons)."""
+        if self.world.migrant_stock is not None:
+            return self.world.migrant_stock
+        hh, n = self.households, self.n_places
+        away = hh.place != hh.hukou_place
+        place, hukou = hh.place[away], hh.hukou_place[away]
+        persons = hh.persons[away].astype(np.float64)
+        across = self.province_of_place[place] != self.province_of_place[hukou]
+        return MigrantStock(
+            in_migrants=np.stack(
+                [np.bincount(place, persons * ~across, n), np.bincount(place, persons * across, n)]
+            ),
+            out_migrants=np.bincount(hukou, persons, n),
+        )
+
+    def mover_utilities(self) -> np.ndarray:
+        """Utility of every destination for a mover at its hukou place, by the observed terms
+        under :attr:`year`'s places and the last count's network
+        (:func:`urbsim.dynamics.destination_constants.mover_utilities`; ``(n, n)``)."""
+        return mover_utilities(
+            self._year_params(),
+            self._year_places(np.zeros((2, self.n_places))),
+            self.network,
+            self.network_province,
+        )
+
+    def _destination_constants(self) -> np.ndarray:
+        """Each place's destination constants (:mod:`urbsim.dynamics.destination_constants`),
+        zero unless the scenario sets them."""
+        if not self.spec.behaviour.destination_constants:
+            return np.zeros((2, self.n_places))
+        stock = self.start_migrants
+        constants, _ = berry_constants(
+            self.mover_utilities(), self.province_of_place, stock.out_migrants, stock.in_migrants
+        )
+        return constants
+
+    def year_inputs(self) -> YearInputs:
+        """What the household engines read to live :attr:`year` (the policy, places and
+        budgets of the year are in force; the last count describes the households)."""
+        assert self.origin is not None
+        spec = self.spec
+        pa = self.policy_arrays
+        par = self._year_params()
+        places = self._year_places(self.entry_constant)
         cdf, guide = self.gravity_proposal()
         return YearInputs(
             year=self.year,

@@ -51,7 +51,9 @@ start, up to ten households of each living at home with agricultural hukou and a
 30, their logit over the full choice set under the start year's places
 (:func:`urbsim.analysis.destinations.full_logit_destinations`): the probabilities of moving, of
 moving to another province and of each destination province, printed against the origin's
-stock.
+stock; and ``OUT/constants.csv``: by province, where the start year's movers would go by the
+observed terms alone and with the destination constants, against the in-migrants, and the
+mean constant (:func:`urbsim.analysis.destinations.constants_by_province`).
 
 What a modeller asks of a set that history matching ruled out or left out: which targets rule
 it out, on which side, and what moving one parameter does (the "probes" of the calibration
@@ -78,6 +80,7 @@ from history_match import read_box, roles  # noqa: E402
 from hm_runs import LAST_YEAR, SCENARIO, SweepSimulator, sweep_text  # noqa: E402
 
 from urbsim.analysis.destinations import (  # noqa: E402
+    constants_by_province,
     corridor_concentration,
     destination_flows,
     full_logit_destinations,
@@ -255,17 +258,22 @@ def print_worker_flows(table: pd.DataFrame, households_per_agent: float) -> None
         print(f"{year}  {cells}  {rate['15_29']:11.2%}  {rate['30_44']:11.2%}  {far:8.1%}")
 
 
+def start_model(values: pd.Series, households_per_agent: float, seed: int) -> UrbanizationModel:
+    """A model of the set at its start year, of its own: the year's inputs are built before any
+    step, which the yearly run of the same set must not see."""
+    overrides = [f"{n}={v!r}" for n, v in values.items()]
+    overrides += [f"world.households_per_agent={float(households_per_agent)!r}", f"seed={seed}"]
+    return UrbanizationModel(load_scenario(SCENARIO, overrides))
+
+
 def start_choices(
-    values: pd.Series,
-    households_per_agent: float,
-    seed: int,
-    origins: list[int],
-    per_origin: int = 10,
+    model: UrbanizationModel, seed: int, origins: list[int], per_origin: int = 10
 ) -> pd.DataFrame:
     """Where the utility sends the young at home, without sampling: for each province code of
     ``origins``, up to ``per_origin`` households of it (drawn with ``seed``) living at their
     hukou place with agricultural hukou and a head under 30, their full-logit choice under the
-    start year's places (:func:`urbsim.analysis.destinations.full_logit_destinations`).
+    start year's places of ``model`` (before its first step;
+    :func:`urbsim.analysis.destinations.full_logit_destinations`).
 
     Returns
     -------
@@ -274,11 +282,6 @@ def start_choices(
         and ``far`` (mean probabilities of moving, and of moving to another province), and
         ``probability`` (of the destination province).
     """
-    overrides = [f"{n}={v!r}" for n, v in values.items()]
-    overrides += [f"world.households_per_agent={float(households_per_agent)!r}", f"seed={seed}"]
-    # A model of its own: the year's inputs are built before any step, which the yearly run
-    # of the same set must not see.
-    model = UrbanizationModel(load_scenario(SCENARIO, overrides))
     inputs, h = model.year_inputs(), model.households
     province, codes = model.province_of_place, model.province_codes
     young = (h.persons > 0) & (h.place == h.hukou_place) & (h.head_age < 30)
@@ -296,6 +299,34 @@ def start_choices(
                                     "probability": destinations}))  # fmt: skip
     columns = ["origin_code", "destination_code", "households", "move", "far", "probability"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def start_constants(model: UrbanizationModel) -> pd.DataFrame:
+    """The destination constants of ``model`` by province (before its first step;
+    :func:`urbsim.analysis.destinations.constants_by_province`)."""
+    return constants_by_province(
+        model.mover_utilities(),
+        model.entry_constant,
+        model.start_migrants,
+        model.province_of_place,
+        model.province_codes,
+    )
+
+
+def print_constants(table: pd.DataFrame, top: int = 8) -> None:
+    print("destination constants: where the start year's movers would go, by province "
+          "(largest in-migrant shares; all arrivals, and those from other provinces)")  # fmt: skip
+    print("province  in-migrants  observed terms  with constants  "
+          "from other provinces: in-migrants  observed terms  with constants")  # fmt: skip
+    for r in table.head(top).itertuples():
+        print(f"{r.province_code:>8}  {r.in_migrant_share:11.1%}  "
+              f"{r.share_without_constants:14.1%}  {r.share_with_constants:14.1%}  "
+              f"{r.across_in_migrant_share:33.1%}  {r.across_share_without_constants:14.1%}  "
+              f"{r.across_share_with_constants:14.1%}")  # fmt: skip
+    print(f"from other provinces, all provinces: in-migrants "
+          f"{table['across_in_migrant_share'].sum():.1%}, observed terms "
+          f"{table['across_share_without_constants'].sum():.1%}, with constants "
+          f"{table['across_share_with_constants'].sum():.1%}")  # fmt: skip
 
 
 def print_start_choices(table: pd.DataFrame, corridors: pd.DataFrame) -> None:
@@ -380,7 +411,8 @@ def parse() -> argparse.Namespace:
     p.add_argument(
         "--destinations",
         action="store_true",
-        help="also write destinations.csv, corridors.csv and start_choices.csv (one run)",
+        help="also write destinations.csv, corridors.csv, start_choices.csv and constants.csv "
+        "(one run)",
     )
     args = p.parse_args()
     if args.replications < 2:
@@ -437,9 +469,13 @@ def main() -> int:
             print_corridors(corridors, args.households_per_agent)
             # The provinces with the most migrants in other provinces at the start.
             sent = corridors.groupby("origin_code")["stock_start"].sum().nlargest(8)
-            choices = start_choices(values, args.households_per_agent, args.seed, list(sent.index))
+            model = start_model(values, args.households_per_agent, args.seed)
+            choices = start_choices(model, args.seed, list(sent.index))
             choices.to_csv(args.out / "start_choices.csv", index=False, float_format="%.6g")
             print_start_choices(choices, tables["corridors"])
+            constants = start_constants(model)
+            constants.to_csv(args.out / "constants.csv", index=False, float_format="%.6g")
+            print_constants(constants)
     return 0
 
 

@@ -8,7 +8,9 @@ implausibility, rounded to 4 significant digits, between the markers of the file
 so that a stale scenario is never run as the calibrated one; ``--block FILE`` only writes the
 block into FILE (the experiment's step: ``urbsim reproduce --update`` replaces nothing outside
 ``results/calibration``, so the scenario file is written by hand afterwards with ``--write``).
-``--scenario`` names another scenario file to write or check.
+``--scenario`` names another scenario file to write or check. Entries of the file's block that
+are not parameters of the ensemble (settings the calibration's runs read from the file, such as
+``behaviour.destination_constants``) stay in the new block.
 
 Usage: python experiments/calibration/scenario_block.py ENSEMBLE_CSV
        (--write | --check | --block FILE) [--scenario FILE]
@@ -21,10 +23,12 @@ import re
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from urbsim.analysis.history_matching import ENSEMBLE_NOT_PARAMETERS
+from urbsim.sweep.spec import toml_value
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "china_census.toml"
@@ -32,6 +36,8 @@ SCENARIO = ROOT / "scenarios" / "china_census.toml"
 PREFIX = "# --- fitted by experiments/calibration: do not edit by hand"
 BEGIN = PREFIX + " (scenario_block.py --write) ---"
 END = "# --- end of fitted parameters ---"
+#: The block in a scenario file.
+BLOCK = re.compile(re.escape(PREFIX) + r".*?" + re.escape(END) + r"\n", re.DOTALL)
 
 
 def significant(x: float, digits: int = 4) -> float:
@@ -49,12 +55,24 @@ def most_plausible(ensemble: pd.DataFrame) -> dict[str, float]:
     return {k: significant(float(v)) for k, v in row.items() if k not in ENSEMBLE_NOT_PARAMETERS}
 
 
-def block(values: dict[str, float]) -> str:
+def kept_entries(fitted: list[str], path: Path = SCENARIO) -> dict[str, Any]:
+    """The entries of the file's block that are not ``fitted``: settings the calibration ran
+    with (its runs read the scenario file), such as ``behaviour.destination_constants``. The
+    block holds the file's only ``[behaviour]`` table, so a new block keeps them."""
+    found = BLOCK.search(path.read_text(encoding="utf-8"))
+    if found is None:
+        return {}
+    data = tomllib.loads(found.group(0))
+    flat = {f"{t}.{k}": v for t, table in data.items() for k, v in table.items()}
+    return {name: value for name, value in flat.items() if name not in fitted}
+
+
+def block(values: dict[str, Any]) -> str:
     """The values as TOML tables between the markers."""
     tables: dict[str, list[str]] = {}
     for name, value in values.items():
         table, key = name.rsplit(".", 1)
-        tables.setdefault(table, []).append(f"{key} = {value!r}")
+        tables.setdefault(table, []).append(f"{key} = {toml_value(value)}")
     lines = [BEGIN]
     for table, entries in tables.items():
         lines += [f"[{table}]", *entries, ""]
@@ -77,8 +95,7 @@ def scenario_values(names: list[str], path: Path = SCENARIO) -> dict[str, float 
 def write(text: str, path: Path = SCENARIO) -> None:
     """Replace the fitted block of the scenario file (or append it)."""
     old = path.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(PREFIX) + r".*?" + re.escape(END) + r"\n", re.DOTALL)
-    new = pattern.sub(lambda _: text, old) if pattern.search(old) else old + "\n" + text
+    new = BLOCK.sub(lambda _: text, old) if BLOCK.search(old) else old + "\n" + text
     path.write_text(new, encoding="utf-8")
 
 
@@ -92,11 +109,12 @@ def main() -> int:
     parser.add_argument("--scenario", type=Path, default=SCENARIO)
     args = parser.parse_args()
     values = most_plausible(pd.read_csv(args.ensemble))
+    entries = {**kept_entries(list(values), args.scenario), **values}
     if args.block is not None:
-        args.block.write_text(block(values), encoding="utf-8")
+        args.block.write_text(block(entries), encoding="utf-8")
         return 0
     if args.write:
-        write(block(values), args.scenario)
+        write(block(entries), args.scenario)
         print(f"wrote {values} into {args.scenario}")
         return 0
     if scenario_values(list(values), args.scenario) != values:

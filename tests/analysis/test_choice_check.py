@@ -133,3 +133,37 @@ def test_movers_at_home_meet_the_attachment_of_those_who_stay() -> None:
     counts = sampled_choice_frequencies(case.inputs, case.households, case.members, SEEDS)
     assert goodness_of_fit(alternatives, p, counts)[2] > ALPHA
     assert goodness_of_fit(alternatives, p_one_slope, counts)[2] < ALPHA
+
+
+#: Destination constants of the example's 8 places (util) for movers from the same province and
+#: from the other: the home place 5 has them too, which a return must not get.
+CONSTANTS = (
+    (0.0, 1.5, -2.0, 2.5, 0.5, 3.0, -1.0, 1.0),
+    (-1.0, 0.5, 2.0, -1.5, 1.0, -3.0, 2.5, 0.0),
+)
+
+
+def test_destination_constants_enter_the_sampled_choice_as_the_full_logit_says() -> None:
+    """With constants per place and scope (docs/ODD.md 7.13: in the utility of a move to
+    another place than the current or hukou place, by whether it lies in the current place's
+    province), the kernel's choices reproduce the full logit with the constants and reject the
+    logit without them; the hukou place's constants change nothing (a return does not get
+    them), the other places' shift their odds by the one of their scope."""
+    case = example_case(candidates=20, entry_constant=CONSTANTS)
+    plain = example_case(candidates=20)
+    alternatives, p = full_logit_probabilities(case.inputs, case.households, 0)
+    same, p_plain = full_logit_probabilities(plain.inputs, plain.households, 0)
+    assert same == alternatives
+    province = case.inputs.places.province
+    odds = (p / p[0]) / (p_plain / p_plain[0])  # against staying at place 0
+    expected = [
+        1.0 if j in (0, 5) else np.exp(CONSTANTS[int(province[j] != province[0])][j])
+        for j, _ in alternatives
+    ]
+    assert len(set(province[[j for j, _ in alternatives]])) == 2  # both scopes are exercised
+    np.testing.assert_allclose(odds, expected, rtol=1e-12)
+    counts = sampled_choice_frequencies(case.inputs, case.households, case.members, SEEDS)
+    assert goodness_of_fit(alternatives, p, counts)[2] > ALPHA
+    assert goodness_of_fit(alternatives, p_plain, counts)[2] < ALPHA
+    mesa = sampled_choice_frequencies(case.inputs, case.households, case.members, range(3), "mesa")
+    assert mesa == sampled_choice_frequencies(case.inputs, case.households, case.members, range(3))

@@ -136,6 +136,8 @@ def _utilities(
     cost = b.beta_distance * np.log(np.maximum(d, floor) / floor)
     cost += b.beta_province * (pl.province[j] != pl.province[cur])
     v -= np.where((j != cur) & (j != home), cost, 0.0)
+    entry = np.where(pl.province[j] != pl.province[cur], pl.entry_across[j], pl.entry_within[j])
+    v += np.where((j != cur) & (j != home), entry, 0.0)
     v -= np.where((j != cur) | (zj != hh["zone"]), b.moving_cost, 0.0)
     hpa = b.households_per_agent
     # Living away, the household's agent is in the count where it lives: the other agents
@@ -295,6 +297,7 @@ def example_case(
     behaviour: Mapping[str, float] | None = None,
     at_home: bool = False,
     head_age: int = 35,
+    entry_constant: tuple[Iterable[float], Iterable[float]] | None = None,
 ) -> ChoiceCase:
     """The small world of the check: 8 places in 2 provinces (sizes from 30 thousand to 4
     million urban residents, 100 to 1,400 km apart), and ``movers`` identical floating
@@ -312,9 +315,12 @@ def example_case(
     ``behaviour`` sets other behaviour parameters (for example a larger ``beta_network``).
     With ``at_home`` the movers live at their hukou place 5 instead, in its rural zone with
     their land (the attachment of those who stay, 7.13); ``head_age`` is the movers' head's age.
+    ``entry_constant`` gives the places' destination constants (util, one per place) for
+    movers from the same province and from another (zero without).
     """
     lat, lon, size, province = (np.array(c) for c in zip(*_EXAMPLE_PLACES, strict=True))
     n = lat.shape[0]
+    entry = (np.zeros(n), np.zeros(n)) if entry_constant is None else entry_constant
     if not households_per_agent > 0 or 100 % households_per_agent:
         raise ValueError(f"households_per_agent must divide 100, got {households_per_agent}")
     earlier = [round(k / households_per_agent) for k in (300, 200)]
@@ -339,8 +345,23 @@ def example_case(
         }
     )
     par = _example_params(candidates, network_sampling_share, households_per_agent, behaviour)
+    places = _example_places(lat, lon, size, province, entry)
+    return ChoiceCase(
+        _example_inputs(places, par, households), households, np.arange(movers, dtype=np.int64)
+    )
+
+
+def _example_places(
+    lat: np.ndarray,
+    lon: np.ndarray,
+    size: np.ndarray,
+    province: np.ndarray,
+    entry: tuple[Iterable[float], Iterable[float]],
+) -> PlaceInputs:
+    """The example's places: incomes, costs, quality and amenity drawn once (seed 1978)."""
+    n = lat.shape[0]
     rng = np.random.default_rng(1978)
-    places = PlaceInputs(
+    return PlaceInputs(
         **{name: np.zeros(n) for name, f in PLACE_FIELDS.items() if f.kind is np.float64}
         | {
             "log_income_urban": np.log(rng.uniform(30e3, 60e3, n)),
@@ -354,6 +375,8 @@ def example_case(
             "lat": np.radians(lat),
             "lon": np.radians(lon),
             "coslat": np.cos(np.radians(lat)),
+            "entry_within": np.asarray(list(entry[0]), dtype=np.float64),
+            "entry_across": np.asarray(list(entry[1]), dtype=np.float64),
         },
         province=province.astype(np.int64),
         rule=np.zeros(n, dtype=np.int64),
@@ -362,9 +385,6 @@ def example_case(
         surrender=np.zeros(n, dtype=np.int64),
         permit_on=np.zeros(n, dtype=np.int64),
         permit_months=np.full(n, 6, dtype=np.int64),
-    )
-    return ChoiceCase(
-        _example_inputs(places, par, households), households, np.arange(movers, dtype=np.int64)
     )
 
 

@@ -21,8 +21,10 @@ import pandas as pd
 
 from urbsim.analysis.choice_check import full_logit_probabilities
 from urbsim.analysis.household_years import paired_rows
+from urbsim.dynamics.destination_constants import predicted_shares
 from urbsim.inputs import YearInputs
 from urbsim.state import Households
+from urbsim.world.base import MigrantStock
 
 #: Columns of :func:`destination_flows` after ``province``: agent persons; the first five add to
 #: the stock, the last four take from it (:data:`ACCOUNTING`).
@@ -348,3 +350,60 @@ def full_logit_destinations(
         far += float(p[across].sum())
         np.add.at(destinations, province[place[across]], p[across])
     return move / rows.size, far / rows.size, destinations / rows.size
+
+
+def constants_by_province(
+    utilities: np.ndarray,
+    constants: np.ndarray,
+    stock: MigrantStock,
+    province: np.ndarray,
+    codes: np.ndarray,
+) -> pd.DataFrame:
+    """What the destination constants do, by province: where movers leaving every place in
+    proportion to its out-migrants would go by the observed terms alone and with the constants
+    (:func:`urbsim.dynamics.destination_constants.predicted_shares`), against where the
+    in-migrants live.
+
+    Parameters
+    ----------
+    utilities
+        ``(n, n)`` destination utilities by the observed terms
+        (:meth:`urbsim.model.UrbanizationModel.mover_utilities`).
+    constants
+        ``(2, n)`` the places' constants for movers from the province and from others (util).
+    stock
+        The start year's in- and out-migrants of every place (persons).
+    province
+        Province index of every place.
+    codes
+        Province code of every index.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per province code, largest in-migrant share first: ``in_migrant_share`` (of
+        all in-migrants, from other counties of the province and from other provinces),
+        ``share_without_constants``, ``share_with_constants`` (of the movers' arrivals), the
+        same three for the arrivals from other provinces only (``across_`` prefix: shares of
+        all arrivals, so that their sum over provinces is the inter-province share), and
+        ``mean_constant_within``, ``mean_constant_across`` (util, weighted by the in-migrants
+        of the scope, less the national mean so weighted).
+    """
+    k = len(codes)
+    m = np.asarray(stock.in_migrants, dtype=np.float64)
+    without = predicted_shares(utilities, province, np.zeros_like(constants), stock.out_migrants)
+    with_constants = predicted_shares(utilities, province, constants, stock.out_migrants)
+    columns: dict[str, np.ndarray] = {"province_code": codes}
+    for prefix, rows in (("", slice(None)), ("across_", slice(1, 2))):
+        columns[f"{prefix}in_migrant_share"] = np.bincount(province, m[rows].sum(0), k) / m.sum()
+        for name, shares in (("without", without), ("with", with_constants)):
+            columns[f"{prefix}share_{name}_constants"] = np.bincount(
+                province, shares[rows].sum(0), k
+            )
+    for scope, name in enumerate(("within", "across")):
+        weight = np.bincount(province, m[scope], k)
+        mean = np.bincount(province, m[scope] * constants[scope], k)
+        national = (m[scope] @ constants[scope]) / m[scope].sum()
+        columns[f"mean_constant_{name}"] = mean / np.where(weight > 0, weight, np.nan) - national
+    table = pd.DataFrame(columns)
+    return table.sort_values("in_migrant_share", ascending=False, ignore_index=True)

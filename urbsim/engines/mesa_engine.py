@@ -320,8 +320,11 @@ class Household(mesa.Agent):
         if aggregate:
             v += b.beta_size * (pl.log_size[place] - math.log(b.size_reference))
         if place != self.place and place != self.hukou_place:
-            # A return pays no distance or border cost (docs/ODD.md 7.13).
+            # A return pays no distance or border cost and gets no destination constant
+            # (docs/ODD.md 7.13).
             v -= self.distance_cost(place, ctx)
+            across = pl.province[place] != pl.province[self.place]
+            v += (pl.entry_across if across else pl.entry_within)[place]
         if place != self.place or zone != self.zone:
             v -= b.moving_cost
         v += self.network_term(place, ctx)

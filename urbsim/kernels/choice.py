@@ -35,11 +35,11 @@ from urbsim.kernels.gravity import distance_km, gravity_share
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "35a8d836a05b321d"
+COMPILED_WITH: Final = "9e47f3ca6f428f65"
 
 _URBAN = 1
 
-# Columns of the per-place table of the choice (one 72-byte row per place, about one cache line
+# Columns of the per-place table of the choice (one 88-byte row per place, about one cache line
 # per alternative).
 T_URBAN = 0  # utility of the urban zone from income, housing cost and amenity
 T_RURAL = 1  # the same for the rural zone (no amenity term)
@@ -50,7 +50,10 @@ T_COSLAT = 5
 T_PROVINCE = 6  # province index, as a float (exact for any int below 2**53)
 T_SIZE = 7  # beta_size * ln(urban residents / size_reference): the aggregate-alternative term
 T_SCHOOL = 8  # school access of non-hukou children (1 unless a population cap restricts it)
-N_T = 9
+# Destination constants (urbsim.dynamics.destination_constants) of movers from the province
+# (T_ENTRY) and from other provinces (T_ENTRY + 1).
+T_ENTRY = 9
+N_T = 11
 
 
 @njit(**JIT)
@@ -75,6 +78,8 @@ def choice_table(pl: PlaceRecord, par: ParamsRecord) -> np.ndarray:
         out[j, T_PROVINCE] = pl.province[j]
         out[j, T_SIZE] = par.beta_size * (pl.log_size[j] - log_ref)
         out[j, T_SCHOOL] = pl.school_access[j]
+        out[j, T_ENTRY] = pl.entry_within[j]
+        out[j, T_ENTRY + 1] = pl.entry_across[j]
     return out
 
 
@@ -129,7 +134,8 @@ def utility(
     ``aggregate`` for an alternative that stands for the place's urban zone as a whole (the
     local and home towns and the candidates); ``network`` the migrant-network term; see docs/ODD.md.
     A return to the hukou place ``home`` pays no distance or border cost: what distance
-    deters, unknown places and social distance, a return does not meet."""
+    deters, unknown places and social distance, a return does not meet; nor does it get the
+    destination constant of movers arriving (by whether ``j`` lies in ``cur``'s province)."""
     # Zone columns: T_RURAL = 0 + 1 - zone.
     v = tab[j, T_RURAL - zj]
     v += par.beta_service * acc * tab[j, T_QUALITY] * child_factor
@@ -137,6 +143,7 @@ def utility(
         v += tab[j, T_SIZE]
     if j != cur and j != home:
         v -= distance_cost(cur, j, tab, par)
+        v += tab[j, T_ENTRY + int(tab[j, T_PROVINCE] != tab[cur, T_PROVINCE])]
     if j != cur or zj != z:
         v -= par.moving_cost
     v += network

@@ -73,7 +73,7 @@ from urbsim.rng import draw_bits, pair_from_bits, uniform
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "60a20ea3984aaa0b"
+COMPILED_WITH: Final = "1c3ca9e7f8bb0fc8"
 
 _RURAL = 0
 _URBAN = 1

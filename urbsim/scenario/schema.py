@@ -288,6 +288,20 @@ class Behaviour(Strict):
         ge=0,
         le=10,
     )
+    destination_constants: bool = P(
+        False,
+        "-",
+        "Berry (1994), 'Estimating discrete-choice models of product differentiation', RAND "
+        "Journal of Economics 25(2): constants that match observed shares; the shares are the "
+        "start year's in-migrants by place (the 2010 census on the census world)",
+        "Give every place two constants in the utility of movers arriving from another place "
+        "(not on a return home): for movers from its province and from others, found at the "
+        "start of the run so that movers leaving each place in proportion to its out-migrants "
+        "would arrive at every place from its province and from others in proportion to its "
+        "in-migrants of each kind, at the run's own parameters; their common level keeps the "
+        "movers' mean inclusive value (urbsim.dynamics.destination_constants, docs/ODD.md "
+        "7.13).",
+    )
     beta_amenity: float = P(
         0.5, "util per amenity unit", "urbsim", "Weight of the place's amenity index.", ge=0, le=10
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
 
@@ -222,6 +222,22 @@ class PlaceTable:
         return int(self.code.shape[0])
 
 
+class MigrantStock(NamedTuple):
+    """Persons who live in one county-level unit and are registered in another, by place.
+
+    Attributes
+    ----------
+    in_migrants : numpy.ndarray
+        ``(2, n)`` float64 persons living at each place and registered at another place of its
+        province (row 0) or of another province (row 1).
+    out_migrants : numpy.ndarray
+        float64 persons registered at each place and living at another.
+    """
+
+    in_migrants: np.ndarray
+    out_migrants: np.ndarray
+
+
 @dataclass(frozen=True)
 class World:
     """Places and households of one world (the start year's; a model keeps its ``world``'s
@@ -239,6 +255,9 @@ class World:
         Real households that each agent stands for.
     notes : dict[str, str]
         Definitions and sources the world uses (written into the run manifest).
+    migrant_stock : MigrantStock or None
+        The start year's migrants of each place as the source gives them (the census world's
+        county file); None where the households are the only source (the synthetic world).
     """
 
     name: str
@@ -246,3 +265,4 @@ class World:
     households: Households
     households_per_agent: float
     notes: dict[str, str] = field(default_factory=dict)
+    migrant_stock: MigrantStock | None = None

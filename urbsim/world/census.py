@@ -30,6 +30,7 @@ from urbsim.world.base import (
     KINDS,
     REGIONS,
     SIZE_CLASSES,
+    MigrantStock,
     PlaceTable,
     World,
     check_scale_and_seed,
@@ -554,6 +555,7 @@ def load_census_world(
         If ``households_per_agent`` or ``seed`` is invalid (a ``ValueError`` too).
     """
     from urbsim.world.census_households import synthesize_households
+    from urbsim.world.census_origins import out_migrants
 
     if path is None:
         path = packaged_world_path()
@@ -568,6 +570,12 @@ def load_census_world(
         households=synth.households,
         households_per_agent=hpa,
         notes=_census_notes(df, report, synth.stats, hpa, Path(path), t0),
+        migrant_stock=MigrantStock(
+            in_migrants=df[["inmig_other_county", "inmig_other_province"]]
+            .to_numpy(dtype=np.float64)
+            .T.copy(),
+            out_migrants=out_migrants(df),
+        ),
     )
 
 

@@ -1,0 +1,223 @@
+"""Destination constants (Berry 1994): hand-computed cases, properties, the model's use."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from urbsim.analysis.choice_check import example_case, full_logit_probabilities
+from urbsim.dynamics import destination_constants as D
+from urbsim.model import UrbanizationModel
+from urbsim.state import URBAN
+
+INF = math.inf
+
+
+def _mean_inclusive_value(
+    v: np.ndarray, province: np.ndarray, delta: np.ndarray, origins: np.ndarray
+) -> float:
+    across = province[:, None] != province[None, :]
+    u = v + np.where(across, delta[1][None, :], delta[0][None, :])
+    top = u.max(axis=1)
+    return float(origins @ (top + np.log(np.exp(u - top[:, None]).sum(axis=1))) / origins.sum())
+
+
+def test_three_equal_places_by_hand() -> None:
+    """Three places alike in one province, one mover from each, place 0 to receive half of the
+    in-migrants: with ``a, b, b`` the constants' exponentials, place 0 receives
+    ``2a / (a + b)`` movers, so ``a = 3b``; the mean log-sum ``(ln 2b + 2 ln 4b) / 3`` equals
+    ``ln 2`` (none without constants) at ``ln b = -(2/3) ln 2``. No mover comes from another
+    province: those constants are 0."""
+    v = np.array([[-INF, 0.0, 0.0], [0.0, -INF, 0.0], [0.0, 0.0, -INF]])
+    m = np.array([[2.0, 1.0, 1.0], [0.0, 0.0, 0.0]])
+    delta, iterations = D.berry_constants(v, np.zeros(3, dtype=int), np.ones(3), m)
+    b = -2.0 / 3.0 * math.log(2.0)
+    np.testing.assert_allclose(delta, [[math.log(3.0) + b, b, b], [0.0, 0.0, 0.0]], atol=1e-6)
+    assert 1 <= iterations < D.MAX_ITERATIONS
+
+
+def test_predicted_shares_by_hand() -> None:
+    """Two movers from place 0 choose 1 (same province) or 2 (another) at odds e:1, one from
+    place 1 goes to 0 or 2 at 1:1; place 2 sends nothing. A constant of 1 for movers from other
+    provinces at place 2 makes the odds of 0's movers 1:1."""
+    v = np.array([[-INF, 1.0, 0.0], [0.0, -INF, 0.0], [0.0, 0.0, -INF]])
+    province = np.array([0, 0, 1])
+    origins = np.array([2.0, 1.0, 0.0])
+    shares = D.predicted_shares(v, province, np.zeros((2, 3)), origins)
+    e = math.e
+    expected = [[0.5 / 3, 2 * e / (e + 1) / 3, 0.0], [0.0, 0.0, (2 / (e + 1) + 0.5) / 3]]
+    np.testing.assert_allclose(shares, expected)
+    lifted = D.predicted_shares(v, province, np.array([[0, 0, 0], [0, 0, 1.0]]), origins)
+    np.testing.assert_allclose(lifted[0, 1], 1 / 3)
+
+
+def test_a_pair_without_in_migrants_gets_a_millionth_of_them() -> None:
+    """Nobody from its province lives at place 2: a millionth of the movers from there arrive
+    (open to them, not closed for good)."""
+    rng = np.random.default_rng(3)
+    v = rng.normal(0.0, 2.0, (5, 5))
+    np.fill_diagonal(v, -INF)
+    # Three provinces: with two, every place's arrivals from the other come from one province,
+    # and a millionth more at place 2 could not be sent (ACCEPTABLE covers that).
+    province = np.array([0, 0, 0, 1, 2])
+    flows = rng.uniform(1.0, 2.0, (5, 5))
+    np.fill_diagonal(flows, 0.0)
+    flows[[0, 1], 2] = 0.0
+    across = province[:, None] != province[None, :]
+    m = np.stack([np.where(across, 0.0, flows).sum(0), np.where(across, flows, 0.0).sum(0)])
+    assert m[0, 2] == 0.0
+    delta, _ = D.berry_constants(v, province, flows.sum(axis=1), m)
+    floored = m.copy()
+    floored[0, 2] = D.ZERO_SHARE * m.sum()  # places 3 and 4 have no other place in province
+    np.testing.assert_allclose(
+        D.predicted_shares(v, province, delta, flows.sum(axis=1)), floored / floored.sum()
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(3, 12),
+    seed=st.integers(0, 2**32 - 1),
+    spread=st.floats(0.0, 8.0),
+    provinces=st.sampled_from([1, 3, 4]),
+)
+def test_constants_reproduce_the_shares_keep_the_inclusive_value_and_absorb_destination_terms(
+    n: int, seed: int, spread: float, provinces: int
+) -> None:
+    """For any utilities: the movers arrive in proportion to the in-migrants of each scope,
+    their mean log-sum is that without constants, and a term of the destination alone added to
+    the utilities comes out of the constants (the choice probabilities are the same)."""
+    rng = np.random.default_rng(seed)
+    v = rng.normal(0.0, spread, (n, n))
+    np.fill_diagonal(v, -INF)
+    # Every province with two places or more, and one or three or more provinces: with two, or a
+    # province of one place, what some places receive from other provinces is exactly what one
+    # province sends, and the contraction crawls (the census world has 31 provinces of many).
+    provinces = provinces if n >= 2 * provinces else 1
+    province = rng.permutation(np.arange(n) % provinces)
+    # Shares the places can produce: the arrivals of some flows from ``origins`` (a place
+    # cannot receive more than the others send).
+    flows = rng.uniform(0.1, 1.0, (n, n)) ** 2
+    np.fill_diagonal(flows, 0.0)
+    origins = rng.uniform(0.5, 10.0, n)
+    flows *= (origins / flows.sum(axis=1))[:, None]
+    across = province[:, None] != province[None, :]
+    m = np.stack(
+        [np.where(across, 0.0, flows).sum(axis=0), np.where(across, flows, 0.0).sum(axis=0)]
+    )
+    delta, _ = D.berry_constants(v, province, origins, m)
+    np.testing.assert_allclose(
+        D.predicted_shares(v, province, delta, origins),
+        m / m.sum(),
+        rtol=2 * D.ACCEPTABLE,
+        atol=1e-12,
+    )
+    assert _mean_inclusive_value(v, province, delta, origins) == pytest.approx(
+        _mean_inclusive_value(v, province, np.zeros((2, n)), origins), abs=1e-9
+    )
+    term = rng.normal(0.0, 3.0, n)
+    shifted, _ = D.berry_constants(v + term[None, :], province, origins, m)
+    np.testing.assert_allclose(
+        D.predicted_shares(v + term[None, :], province, shifted, origins),
+        D.predicted_shares(v, province, delta, origins),
+        rtol=4 * D.ACCEPTABLE,
+        atol=1e-12,
+    )
+
+
+_ONE = np.zeros(2, dtype=int)
+
+
+@pytest.mark.parametrize(
+    ("utilities", "province", "origins", "in_migrants", "match"),
+    [
+        (np.zeros((3, 2)), _ONE, np.ones(2), np.ones((2, 2)), "expected"),
+        (np.zeros((2, 2)), _ONE, np.ones(2), np.ones(2), "expected"),
+        (np.zeros((2, 2)), _ONE, np.array([1.0, -1.0]), np.ones((2, 2)), "origins must be"),
+        (np.zeros((2, 2)), _ONE, np.ones(2), np.zeros((2, 2)), "in_migrants must be"),
+        (np.full((2, 2), -INF), _ONE, np.ones(2), np.ones((2, 2)), "no destination"),
+        # One province: nobody comes from another, yet the in-migrants say some did.
+        (np.array([[-INF, 0.0], [0.0, -INF]]), _ONE, np.ones(2), np.ones((2, 2)), "can reach"),
+        # Only place 0 sends, and it cannot reach itself.
+        (
+            np.array([[-INF, 0.0], [0.0, -INF]]),
+            _ONE,
+            np.array([1.0, 0.0]),
+            np.array([[1.0, 1.0], [0.0, 0.0]]),
+            "can reach",
+        ),
+    ],
+)
+def test_bad_inputs_are_refused(
+    utilities: np.ndarray,
+    province: np.ndarray,
+    origins: np.ndarray,
+    in_migrants: np.ndarray,
+    match: str,
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        D.berry_constants(utilities, province, origins, in_migrants)
+
+
+def test_no_convergence_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(D, "MAX_ITERATIONS", 1)
+    v = np.array([[-INF, 0.0, 1.0], [0.0, -INF, 2.0], [3.0, 0.0, -INF]])
+    m = np.array([[1.0, 5.0, 1.0], [0.0, 0.0, 0.0]])
+    monkeypatch.setattr(D, "ACCEPTABLE", 1e-12)
+    with pytest.raises(ValueError, match="did not converge in 1 iterations"):
+        D.berry_constants(v, np.zeros(3, dtype=int), np.ones(3), m)
+
+
+def test_mover_utilities_are_the_full_logit_s_up_to_terms_every_destination_shares() -> None:
+    """The movers of the choice check's world at their hukou place 5 (no school-age children
+    count: the case's places give non-hukou children no school access): their full-logit
+    utility of every other place is the row of :func:`mover_utilities` less the moving cost
+    (docs/ODD.md 7.13), and the choice probabilities among other places agree."""
+    case = example_case(movers=1, at_home=True, behaviour={"beta_network_province": 0.7})
+    alternatives, p = full_logit_probabilities(case.inputs, case.households, 0)
+    v = D.mover_utilities(
+        case.inputs.par, case.inputs.places, case.inputs.network, case.inputs.network_province
+    )
+    others = [(k, j) for k, (j, z) in enumerate(alternatives) if j != 5 and z == URBAN]
+    row = np.array([v[5, j] for _, j in others])
+    q = np.array([p[k] for k, _ in others])
+    np.testing.assert_allclose(q / q.sum(), np.exp(row - row.max()) / np.exp(row - row.max()).sum())
+    assert v[5, 5] == -INF
+
+
+def _model(small_scenario: Any, on: bool) -> UrbanizationModel:
+    return UrbanizationModel(small_scenario(end_year=2011, behaviour={"destination_constants": on}))
+
+
+def test_the_model_sets_them_at_the_start_from_its_households_migrants(small_scenario: Any) -> None:
+    """On the synthetic world (no source migrant stock) the constants reproduce where its
+    households' migrants live, from the province and from others (the pairs without any share
+    a millionth); without the switch they are zero and the inputs carry zeros."""
+    model = _model(small_scenario, True)
+    hh, n, province = model.households, model.n_places, model.province_of_place
+    away = hh.place != hh.hukou_place
+    across = province[hh.place[away]] != province[hh.hukou_place[away]]
+    persons = hh.persons[away].astype(float)
+    m = np.stack(
+        [
+            np.bincount(hh.place[away], persons * ~across, n),
+            np.bincount(hh.place[away], persons * across, n),
+        ]
+    )
+    origins = np.bincount(hh.hukou_place[away], persons, n)
+    shares = D.predicted_shares(model.mover_utilities(), province, model.entry_constant, origins)
+    held = m > 0  # the pairs without any share a millionth between them
+    np.testing.assert_allclose(shares[held], m[held] / m.sum(), rtol=2 * D.ACCEPTABLE)
+    assert 0 < shares[~held].sum() < 2 * D.ZERO_SHARE
+    assert model.entry_constant.std() > 0.1
+    places = model.year_inputs().places
+    np.testing.assert_array_equal(places.entry_within, model.entry_constant[0])
+    np.testing.assert_array_equal(places.entry_across, model.entry_constant[1])
+    off = _model(small_scenario, False)
+    assert not off.entry_constant.any()
+    assert not off.year_inputs().places.entry_within.any()
