@@ -52,8 +52,9 @@ start, up to ten households of each living at home with agricultural hukou and a
 (:func:`urbsim.analysis.destinations.full_logit_destinations`): the probabilities of moving, of
 moving to another province and of each destination province, printed against the origin's
 stock; and ``OUT/constants.csv``: by province, where the start year's movers would go by the
-observed terms alone and with the destination constants, against the in-migrants, and the
-mean constant (:func:`urbsim.analysis.destinations.constants_by_province`).
+observed terms alone and with the set's destination constants (those the run would set with
+``behaviour.destination_constants``), against the in-migrants, and the mean constants
+(:func:`urbsim.analysis.destinations.constants_by_province`).
 
 What a modeller asks of a set that history matching ruled out or left out: which targets rule
 it out, on which side, and what moving one parameter does (the "probes" of the calibration
@@ -92,6 +93,7 @@ from urbsim.analysis.history_matching import CUTOFF  # noqa: E402
 from urbsim.analysis.returns import composition_rate, return_cells  # noqa: E402
 from urbsim.analysis.targets import build_targets  # noqa: E402
 from urbsim.analysis.worker_flows import left_far, worker_flows  # noqa: E402
+from urbsim.dynamics.destination_constants import berry_constants  # noqa: E402
 from urbsim.model import UrbanizationModel  # noqa: E402
 from urbsim.scenario import load_scenario  # noqa: E402
 from urbsim.state import AGRICULTURAL  # noqa: E402
@@ -302,14 +304,18 @@ def start_choices(
 
 
 def start_constants(model: UrbanizationModel) -> pd.DataFrame:
-    """The destination constants of ``model`` by province (before its first step;
-    :func:`urbsim.analysis.destinations.constants_by_province`)."""
+    """The destination constants of the set by province, before the first step of ``model``:
+    those its run set (``behaviour.destination_constants``) or, where it set none, those it
+    would set (:func:`urbsim.analysis.destinations.constants_by_province`)."""
+    utilities = model.mover_utilities()
+    constants = model.entry_constant
+    if not model.spec.behaviour.destination_constants:
+        stock = model.start_migrants
+        constants, _ = berry_constants(
+            utilities, model.province_of_place, stock.out_migrants, stock.in_migrants
+        )
     return constants_by_province(
-        model.mover_utilities(),
-        model.entry_constant,
-        model.start_migrants,
-        model.province_of_place,
-        model.province_codes,
+        utilities, constants, model.start_migrants, model.province_of_place, model.province_codes
     )
 
 

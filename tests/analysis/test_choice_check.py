@@ -136,9 +136,10 @@ def test_movers_at_home_meet_the_attachment_of_those_who_stay() -> None:
 
 
 #: Destination constants of the example's 8 places (util) for movers from the same province and
-#: from the other: the home place 5 has them too, which a return must not get.
+#: from the other: the current place 0 and the home place 5 have them too, which a stay and a
+#: return must not get.
 CONSTANTS = (
-    (0.0, 1.5, -2.0, 2.5, 0.5, 3.0, -1.0, 1.0),
+    (0.7, 1.5, -2.0, 2.5, 0.5, 3.0, -1.0, 1.0),
     (-1.0, 0.5, 2.0, -1.5, 1.0, -3.0, 2.5, 0.0),
 )
 

@@ -157,8 +157,8 @@ def test_returns_worker_flows_and_destinations_say_who_returns_leaves_and_where(
         assert rows["probability"].sum() == pytest.approx(rows["far"].iloc[0], abs=1e-4)
         assert (rows["far"] <= rows["move"]).all() and (rows["move"] <= 1.0).all()
     assert any(line.startswith("young at home, full logit") for line in lines)
-    # The census scenario sets destination constants: with them the start year's movers would
-    # arrive where the in-migrants live, province by province.
+    # With the set's destination constants the start year's movers would arrive where the
+    # in-migrants live, province by province.
     constants = pd.read_csv(out / "constants.csv")
     assert len(constants) == 31
     shares = ["in_migrant_share", "share_without_constants", "share_with_constants"]

@@ -48,7 +48,7 @@ from urbsim.world.base import EARTH_RADIUS_KM
 #: Largest absolute error of the log predicted share of a place-scope pair at which the
 #: contraction stops (shares right to a ten-millionth of themselves).
 TOLERANCE: Final[float] = 1e-7
-#: Iterations after which the contraction stops (about 200 on the census world): with the best
+#: Iterations after which the contraction stops (600-1,500 on the census world): with the best
 #: point if its largest log error is below ACCEPTABLE, else with an error.
 MAX_ITERATIONS: Final[int] = 2000
 #: Largest log error of a share accepted when the contraction stalls short of TOLERANCE (a
@@ -233,9 +233,9 @@ def _accelerated_root(gap: Any, size: int) -> tuple[np.ndarray, int]:
     ``|gap|`` (or the best point, if below :data:`ACCEPTABLE`, after :data:`MAX_ITERATIONS`),
     and the iterations it took.
 
-    The plain map converges linearly, in about a thousand steps on the census world where the
-    constants spread widely; Anderson acceleration (Walker and Ni 2011, SIAM Journal on
-    Numerical Analysis 49(4)) over the last :data:`MEMORY` steps needs a few hundred. It
+    The plain map converges linearly and slowly where the constants spread widely; Anderson
+    acceleration (Walker and Ni 2011, SIAM Journal on Numerical Analysis 49(4)) over the last
+    :data:`MEMORY` steps takes 600-1,500 iterations on the census world. It
     restarts from the best point so far when it diverges or stalls."""
     x = np.zeros(size)
     best_x, best, stalled = x, math.inf, 0

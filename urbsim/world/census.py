@@ -30,7 +30,6 @@ from urbsim.world.base import (
     KINDS,
     REGIONS,
     SIZE_CLASSES,
-    MigrantStock,
     PlaceTable,
     World,
     check_scale_and_seed,
@@ -554,8 +553,7 @@ def load_census_world(
     urbsim.errors.InputError
         If ``households_per_agent`` or ``seed`` is invalid (a ``ValueError`` too).
     """
-    from urbsim.world.census_households import synthesize_households
-    from urbsim.world.census_origins import out_migrants
+    from urbsim.world.census_households import migrant_stock, synthesize_households
 
     if path is None:
         path = packaged_world_path()
@@ -570,12 +568,7 @@ def load_census_world(
         households=synth.households,
         households_per_agent=hpa,
         notes=_census_notes(df, report, synth.stats, hpa, Path(path), t0),
-        migrant_stock=MigrantStock(
-            in_migrants=df[["inmig_other_county", "inmig_other_province"]]
-            .to_numpy(dtype=np.float64)
-            .T.copy(),
-            out_migrants=out_migrants(df),
-        ),
+        migrant_stock=migrant_stock(df, np.unique(df["province_code"], return_inverse=True)[1]),
     )
 
 

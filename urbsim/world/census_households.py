@@ -71,6 +71,7 @@ from urbsim.world.base import (
     P_MIGRANT_YEARS,
     P_NONAGRI_MIGRANT,
     P_NONAGRI_RURAL_LOCAL,
+    MigrantStock,
 )
 from urbsim.world.census_origins import (
     deterrence,
@@ -456,6 +457,43 @@ def _origin_split(df: pd.DataFrame, prov: np.ndarray) -> tuple[np.ndarray, np.nd
     )
     o_prov = out * share_q[prov]
     return o_prov, out - o_prov
+
+
+#: Smallest share of a place's out-migrants taken to live in other provinces in the stock the
+#: destination constants match (:func:`migrant_stock`).
+MIN_ACROSS_SHARE: Final[float] = 0.01
+
+
+def migrant_stock(df: pd.DataFrame, prov: np.ndarray) -> MigrantStock:
+    """The census world's 2010 migrant stock by place, with in- and out-migrants that add up.
+
+    In-migrants are the county file's: from other counties of the province
+    (``inmig_other_county``) and from other provinces (``inmig_other_province``). Its
+    out-migrants (:func:`urbsim.world.census_origins.out_migrants`) do not match them: they
+    total 176.1 million against 170.6, and in Beijing and Tianjin the in-migrants from the
+    province's other units outnumber the province's out-migrants. As the synthesis does
+    (:func:`_origin_split`), each province's in-migrants from its other units come from its
+    places in proportion to their out-migrants to the province, and the in-migrants from other
+    provinces from every place in proportion to its out-migrants to other provinces; the
+    out-migrants here are what each place so sends. Every place sends at least
+    :data:`MIN_ACROSS_SHARE` of its out-migrants to other provinces: where the synthesis's rule
+    keeps all of a province's out-migrants in it (Beijing, Tianjin), no constants could make
+    the logit, which gives every destination a positive probability, send none of them out.
+    """
+    m = df[["inmig_other_county", "inmig_other_province"]].to_numpy(dtype=np.float64).T.copy()
+    out = out_migrants(df)
+    _, o_inter = _origin_split(df, prov)
+    o_inter = np.maximum(o_inter, MIN_ACROSS_SHARE * out)
+    o_prov = out - o_inter
+    total = np.bincount(prov, weights=o_prov)
+    within = (
+        o_prov
+        * np.divide(
+            np.bincount(prov, weights=m[0]), total, out=np.zeros_like(total), where=total > 0
+        )[prov]
+    )
+    across = o_inter * (m[1].sum() / o_inter.sum())
+    return MigrantStock(in_migrants=m, out_migrants=within + across)
 
 
 def synthesize_households(
