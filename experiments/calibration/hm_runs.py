@@ -16,8 +16,9 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -67,8 +68,10 @@ def sweep_text(
     seed: int,
     hpa: float,
     targets: Sequence[Target],
+    fixed: Mapping[str, Any] | None = None,
 ) -> str:
-    """A points sweep of the design ``x`` keeping what the targets read."""
+    """A points sweep of the design ``x`` keeping what the targets read; ``fixed`` sets other
+    scenario fields of every run (dotted names)."""
     national, places, years = needed_columns(targets)
     base = os.path.relpath(SCENARIO, folder)
     lines = [
@@ -78,9 +81,10 @@ def sweep_text(
         f"replications = {reps}",
         f"households_per_agent = {toml_value(float(hpa))}",
         "",
-        "[design]",
-        'kind = "points"',
     ]
+    if fixed:
+        lines += ["[set]", *(f"{toml_value(k)} = {toml_value(v)}" for k, v in fixed.items()), ""]
+    lines += ["[design]", 'kind = "points"']
     for j, name in enumerate(box.names):
         values = ", ".join(repr(float(v)) for v in x[:, j])
         lines += ["", "[[design.parameters]]", f"name = {toml_value(name)}", f"values = [{values}]"]
@@ -128,6 +132,9 @@ class SweepSimulator:
         (the same points, seeds, scale and outputs: the same runs, since the same seed gives
         the same tables) is copied instead of run. The out-of-sample fit shares its wave 1 (a
         Latin hypercube of the box) with the full fit this way.
+    fixed
+        Other scenario fields every run sets (dotted names to values), for example
+        ``{"behaviour.destination_constants": True}``.
     """
 
     def __init__(
@@ -139,9 +146,11 @@ class SweepSimulator:
         hpa: float,
         workers: int,
         reuse: Path | None = None,
+        fixed: Mapping[str, Any] | None = None,
     ) -> None:
         self.folder, self.box, self.hpa, self.workers = folder, box, hpa, workers
         self.reuse = reuse
+        self.fixed = dict(fixed or {})
         self.usable = list(usable)
         self.fitted_index = [self.usable.index(t) for t in fitted]
         needs_places = any(t.quantity.kind == "province_tvd" for t in self.usable)
@@ -203,7 +212,7 @@ class SweepSimulator:
         folder = self.folder / name
         folder.mkdir(parents=True, exist_ok=True)
         sweep = folder / "sweep.toml"
-        text = sweep_text(folder, self.box, x, reps, seed, self.hpa, self.usable)
+        text = sweep_text(folder, self.box, x, reps, seed, self.hpa, self.usable, self.fixed)
         sweep.write_text(text, encoding="utf-8")
         self._copy_reusable(name, text, folder / "runs")
         outcome = run_sweep(sweep, folder / "runs", workers=self.workers, threads=1, resume=True)

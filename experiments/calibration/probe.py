@@ -4,7 +4,10 @@ Usage::
 
     python experiments/calibration/probe.py OUT [--from CSV [--row N]] [--set NAME=VALUE ...]
         [--replications 2] [--households-per-agent 1000] [--seed 1] [--workers 2] [--returns]
-        [--worker-flows] [--destinations]
+        [--worker-flows] [--destinations] [--destination-constants]
+
+With ``--destination-constants`` every run of the set sets ``behaviour.destination_constants``
+(docs/ODD.md 7.13), which the scenario leaves off.
 
 The set is every parameter of ``box.csv`` at its value in ``scenarios/china_census.toml``,
 then the row ``N`` (0-based) of ``CSV`` (any table with the box's parameter columns: a fit's
@@ -69,7 +72,7 @@ import argparse
 import functools
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -97,6 +100,7 @@ from urbsim.dynamics.destination_constants import berry_constants  # noqa: E402
 from urbsim.model import UrbanizationModel  # noqa: E402
 from urbsim.scenario import load_scenario  # noqa: E402
 from urbsim.state import AGRICULTURAL  # noqa: E402
+from urbsim.sweep.spec import toml_value  # noqa: E402
 
 
 def _user_error(message: str) -> NoReturn:
@@ -182,8 +186,17 @@ def probe_table(targets: list, values: np.ndarray, cutoff: float = CUTOFF) -> pd
     )
 
 
+def scenario_overrides(
+    values: pd.Series, households_per_agent: float, seed: int, fixed: dict[str, Any]
+) -> list[str]:
+    """``--set`` overrides of one run of the set: its values, the scale, the seed and ``fixed``."""
+    overrides = [f"{n}={v!r}" for n, v in values.items()]
+    overrides += [f"{n}={toml_value(v)}" for n, v in fixed.items()]
+    return [*overrides, f"world.households_per_agent={households_per_agent!r}", f"seed={seed}"]
+
+
 def yearly_tables(
-    values: pd.Series, households_per_agent: float, seed: int
+    values: pd.Series, households_per_agent: float, seed: int, fixed: dict[str, Any]
 ) -> dict[str, pd.DataFrame]:
     """One run of the set, year by year to :data:`hm_runs.LAST_YEAR`: ``returns``, every year's
     :func:`urbsim.analysis.returns.return_cells`; ``worker_flows``,
@@ -193,9 +206,8 @@ def yearly_tables(
     ``year`` column first); ``corridors``, by hukou and destination province code the stock at
     the start (:func:`urbsim.analysis.destinations.stock_corridors`) and those who left home
     for another province over the run (:func:`urbsim.analysis.destinations.leaving_corridors`
-    summed), corridors with either only."""
-    overrides = [f"{n}={v!r}" for n, v in values.items()]
-    overrides += [f"world.households_per_agent={float(households_per_agent)!r}", f"seed={seed}"]
+    summed), corridors with either only; ``fixed`` as :func:`scenario_overrides`."""
+    overrides = scenario_overrides(values, float(households_per_agent), seed, fixed)
     model = UrbanizationModel(load_scenario(SCENARIO, overrides))
     province, codes = model.province_of_place, model.province_codes
     frames: dict[str, list[pd.DataFrame]] = {"returns": [], "worker_flows": [], "destinations": []}
@@ -260,11 +272,12 @@ def print_worker_flows(table: pd.DataFrame, households_per_agent: float) -> None
         print(f"{year}  {cells}  {rate['15_29']:11.2%}  {rate['30_44']:11.2%}  {far:8.1%}")
 
 
-def start_model(values: pd.Series, households_per_agent: float, seed: int) -> UrbanizationModel:
+def start_model(
+    values: pd.Series, households_per_agent: float, seed: int, fixed: dict[str, Any]
+) -> UrbanizationModel:
     """A model of the set at its start year, of its own: the year's inputs are built before any
     step, which the yearly run of the same set must not see."""
-    overrides = [f"{n}={v!r}" for n, v in values.items()]
-    overrides += [f"world.households_per_agent={float(households_per_agent)!r}", f"seed={seed}"]
+    overrides = scenario_overrides(values, float(households_per_agent), seed, fixed)
     return UrbanizationModel(load_scenario(SCENARIO, overrides))
 
 
@@ -420,6 +433,11 @@ def parse() -> argparse.Namespace:
         help="also write destinations.csv, corridors.csv, start_choices.csv and constants.csv "
         "(one run)",
     )
+    p.add_argument(
+        "--destination-constants",
+        action="store_true",
+        help="run with behaviour.destination_constants (the scenario's value otherwise)",
+    )
     args = p.parse_args()
     if args.replications < 2:
         _user_error("--replications must be at least 2 (the run variance is measured)")
@@ -440,14 +458,16 @@ def main() -> int:
     usable = [t for t in targets if role[t.key] in ("fitted", "held out")]
     x = values.to_numpy()[None, :]
     folder = args.out / "probe"
+    fixed = {"behaviour.destination_constants": True} if args.destination_constants else {}
     text = sweep_text(folder, box, x, args.replications, args.seed, args.households_per_agent,
-                      usable)  # fmt: skip
+                      usable, fixed)  # fmt: skip
     old = folder / "sweep.toml"
     if old.is_file() and old.read_text(encoding="utf-8") != text:
         _user_error(f"{args.out}: holds the probe of another set, seed, scale or replications "
                     "(choose another folder)")  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
-    sim = SweepSimulator(args.out, box, usable, usable, args.households_per_agent, args.workers)
+    sim = SweepSimulator(args.out, box, usable, usable, args.households_per_agent, args.workers,
+                         fixed=fixed)  # fmt: skip
     y = sim.run(x, args.replications, args.seed, "probe")[0]
     table = probe_table(usable, y)
     table.to_csv(args.out / "probe.csv", index=False, float_format="%.6g")
@@ -459,7 +479,7 @@ def main() -> int:
         print(f"  {row.target}: model {row.model_mean:.4g}, observed {row.observed:.4g}, "
               f"error {row.error:+.1f}")  # fmt: skip
     if args.returns or args.worker_flows or args.destinations:
-        tables = yearly_tables(values, args.households_per_agent, args.seed)
+        tables = yearly_tables(values, args.households_per_agent, args.seed, fixed)
         if args.returns:
             tables["returns"].to_csv(args.out / "returns.csv", index=False, float_format="%.6g")
             print_returns(tables["returns"])
@@ -475,7 +495,7 @@ def main() -> int:
             print_corridors(corridors, args.households_per_agent)
             # The provinces with the most migrants in other provinces at the start.
             sent = corridors.groupby("origin_code")["stock_start"].sum().nlargest(8)
-            model = start_model(values, args.households_per_agent, args.seed)
+            model = start_model(values, args.households_per_agent, args.seed, fixed)
             choices = start_choices(model, args.seed, list(sent.index))
             choices.to_csv(args.out / "start_choices.csv", index=False, float_format="%.6g")
             print_start_choices(choices, tables["corridors"])

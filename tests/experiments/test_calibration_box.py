@@ -100,6 +100,19 @@ def test_the_wave_1_design_of_the_box_is_a_valid_sweep(tmp_path: Path) -> None:
     assert plan.n_runs == 2 * x.shape[0]
 
 
+def test_fixed_settings_reach_every_run_of_the_sweep(tmp_path: Path) -> None:
+    hm, runs = _module("history_match"), _module("hm_runs")
+    box = hm.read_box(BOX)
+    targets = [t for t in hm.build_targets() if t.name == "resident_urbanization"]
+    x = box.lhs(2, seed=1)
+    fixed = {"behaviour.destination_constants": True}
+    text = runs.sweep_text(tmp_path, box, x, 1, 1, 4000.0, targets, fixed)
+    (tmp_path / "sweep.toml").write_text(text, encoding="utf-8")
+    plan = plan_sweep(tmp_path / "sweep.toml", check_memory=False)
+    assert "behaviour.destination_constants=true" in plan.sweep.overrides
+    assert "[set]" not in runs.sweep_text(tmp_path, box, x, 1, 1, 4000.0, targets)
+
+
 def test_external_checks_name_box_parameters_and_a_source(box_table: pd.DataFrame) -> None:
     checks = pd.read_csv(HERE / "external_checks.csv", comment="#")
     assert checks["check"].is_unique and (checks["published"] > 0).all()
