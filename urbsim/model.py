@@ -31,7 +31,7 @@ from urbsim.dynamics.destination_constants import berry_constants, mover_utiliti
 from urbsim.dynamics.series import interpolate
 from urbsim.engines.base import HouseholdEngine
 from urbsim.governments import CentralGovernment, LocalGovernment
-from urbsim.inputs import YearInputs, make_params, place_inputs
+from urbsim.inputs import ParamsRecord, PlaceRecord, YearInputs, make_params, place_inputs
 from urbsim.kernels import aggregate as A
 from urbsim.kernels import gravity as G
 from urbsim.kernels import layout as L
@@ -311,7 +311,7 @@ class UrbanizationModel(mesa.Model):
                 progress(self.year - self.start_year, total, len(self.households))
 
     # --- inputs for the household engines -----------------------------------------------------
-    def _year_params(self) -> Any:
+    def _year_params(self) -> ParamsRecord:
         """The :data:`urbsim.inputs.Params` record of the run."""
         spec = self.spec
         return make_params(
@@ -322,7 +322,7 @@ class UrbanizationModel(mesa.Model):
             seed=spec.seed,
         )
 
-    def _year_places(self, entry_constant: np.ndarray) -> Any:
+    def _year_places(self, entry_constant: np.ndarray) -> PlaceRecord:
         """The :data:`urbsim.inputs.PlaceInputs` of :attr:`year`."""
         geography = {
             "lat": self.lat,

@@ -333,6 +333,8 @@ def start_constants(model: UrbanizationModel) -> pd.DataFrame:
 
 
 def print_constants(table: pd.DataFrame, top: int = 8) -> None:
+    """Print :func:`start_constants`'s provinces with the ``top`` largest in-migrant shares and
+    the inter-province share of the arrivals in all."""
     print("destination constants: where the start year's movers would go, by province "
           "(largest in-migrant shares; all arrivals, and those from other provinces)")  # fmt: skip
     print("province  in-migrants  observed terms  with constants  "

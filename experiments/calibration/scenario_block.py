@@ -8,9 +8,9 @@ implausibility, rounded to 4 significant digits, between the markers of the file
 so that a stale scenario is never run as the calibrated one; ``--block FILE`` only writes the
 block into FILE (the experiment's step: ``urbsim reproduce --update`` replaces nothing outside
 ``results/calibration``, so the scenario file is written by hand afterwards with ``--write``).
-``--scenario`` names another scenario file to write or check. Entries of the file's block that
-are not parameters of the ensemble (settings the calibration's runs read from the file, such as
-``behaviour.destination_constants``) stay in the new block.
+``--scenario`` names another scenario file to write or check. The settings of :data:`KEPT`
+(``behaviour.destination_constants``: not fitted, but the calibration's runs read it from the
+file) stay in the new block; any other entry not in the ensemble is dropped.
 
 Usage: python experiments/calibration/scenario_block.py ENSEMBLE_CSV
        (--write | --check | --block FILE) [--scenario FILE]
@@ -55,16 +55,21 @@ def most_plausible(ensemble: pd.DataFrame) -> dict[str, float]:
     return {k: significant(float(v)) for k, v in row.items() if k not in ENSEMBLE_NOT_PARAMETERS}
 
 
+#: Settings of the fitted block that are not fitted: a new block keeps them (the calibration's
+#: runs read them from the scenario file). Any other entry not in the ensemble is dropped, so a
+#: parameter taken out of the box does not keep its old fitted value.
+KEPT: tuple[str, ...] = ("behaviour.destination_constants",)
+
+
 def kept_entries(fitted: list[str], path: Path = SCENARIO) -> dict[str, Any]:
-    """The entries of the file's block that are not ``fitted``: settings the calibration ran
-    with (its runs read the scenario file), such as ``behaviour.destination_constants``. The
-    block holds the file's only ``[behaviour]`` table, so a new block keeps them."""
+    """The entries of :data:`KEPT` that the file's block sets and ``fitted`` does not. The block
+    holds the file's only ``[behaviour]`` table, so a new block must carry them."""
     found = BLOCK.search(path.read_text(encoding="utf-8"))
     if found is None:
         return {}
     data = tomllib.loads(found.group(0))
     flat = {f"{t}.{k}": v for t, table in data.items() for k, v in table.items()}
-    return {name: value for name, value in flat.items() if name not in fitted}
+    return {name: flat[name] for name in KEPT if name in flat and name not in fitted}
 
 
 def block(values: dict[str, Any]) -> str:

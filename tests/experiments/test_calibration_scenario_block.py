@@ -17,6 +17,7 @@ OLD = f"""name = "x"
 [behaviour]
 move_base = 0.1
 destination_constants = true
+beta_size = 1.5
 
 [demography]
 insitu_base = 0.01
@@ -24,7 +25,7 @@ insitu_base = 0.01
 """
 
 
-def test_a_new_block_keeps_what_is_not_fitted_and_replaces_the_rest(tmp_path: Path) -> None:
+def test_a_new_block_keeps_the_settings_and_replaces_the_rest(tmp_path: Path) -> None:
     path = tmp_path / "scenario.toml"
     path.write_text(OLD, encoding="utf-8")
     fitted = {"behaviour.move_base": 0.25, "demography.insitu_base": 0.02}
@@ -37,10 +38,8 @@ def test_a_new_block_keeps_what_is_not_fitted_and_replaces_the_rest(tmp_path: Pa
         "behaviour": {"destination_constants": True, "move_base": 0.25},
         "demography": {"insitu_base": 0.02},
     }
-    assert kept_entries(["behaviour.destination_constants"], path) == {
-        "behaviour.move_base": 0.25,
-        "demography.insitu_base": 0.02,
-    }
+    # A parameter no longer fitted (beta_size, out of the box) is not kept with its old value.
+    assert kept_entries(["behaviour.destination_constants"], path) == {}
 
 
 def test_a_file_without_a_block_keeps_nothing(tmp_path: Path) -> None:

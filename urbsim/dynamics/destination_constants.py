@@ -39,10 +39,12 @@ Every function here is pure; :class:`urbsim.model.UrbanizationModel` calls
 from __future__ import annotations
 
 import math
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Final
 
 import numpy as np
 
+from urbsim.inputs import ParamsRecord, PlaceRecord
 from urbsim.world.base import EARTH_RADIUS_KM
 
 #: Largest absolute error of the log predicted share of a place-scope pair at which the
@@ -69,7 +71,7 @@ _BLOCK: Final[int] = 256
 
 
 def mover_utilities(
-    par: Any, places: Any, network: np.ndarray, network_province: np.ndarray
+    par: ParamsRecord, places: PlaceRecord, network: np.ndarray, network_province: np.ndarray
 ) -> np.ndarray:
     """Utility of each destination ``j`` for a mover living at its hukou place ``i``.
 
@@ -230,7 +232,7 @@ def berry_constants(
     return delta, iterations
 
 
-def _accelerated_root(gap: Any, size: int) -> tuple[np.ndarray, int]:
+def _accelerated_root(gap: Callable[[np.ndarray], np.ndarray], size: int) -> tuple[np.ndarray, int]:
     """The fixed point of ``x <- x + gap(x)`` from zero, to :data:`TOLERANCE` in the largest
     ``|gap|`` (or the best point, if below :data:`ACCEPTABLE`, when it has not halved over the
     last 200 iterations or after :data:`MAX_ITERATIONS`), and the iterations it took.
