@@ -30,6 +30,7 @@ from urbsim.dynamics import demography, economy, finance, indicators, labour
 from urbsim.dynamics.destination_constants import berry_constants, mover_utilities
 from urbsim.dynamics.series import interpolate
 from urbsim.engines.base import HouseholdEngine
+from urbsim.errors import InputError
 from urbsim.governments import CentralGovernment, LocalGovernment
 from urbsim.inputs import ParamsRecord, PlaceRecord, YearInputs, make_params, place_inputs
 from urbsim.kernels import aggregate as A
@@ -157,8 +158,6 @@ class UrbanizationModel(mesa.Model):
         self._count()
         self._prev_urban = self.place_state.urban_residents.copy()
         self._start_year_updates(first=True)
-        #: The start year's in- and out-migrants of each place (persons).
-        self.start_migrants = self._start_migrants()
         #: Destination constants (util) for movers from the province (row 0) and others (1).
         self.entry_constant = self._destination_constants()
         self._record()
@@ -341,11 +340,22 @@ class UrbanizationModel(mesa.Model):
             entry_constant,
         )
 
-    def _start_migrants(self) -> MigrantStock:
+    @functools.cached_property
+    def start_migrants(self) -> MigrantStock:
         """The start year's in- and out-migrants of every place that the destination constants
-        match: the world's where it has them, else those of the households (persons)."""
+        match: the world's where it has them, else those of the households (persons). Counted
+        when first read (a run without constants never needs them), which must be before the
+        first step.
+
+        Raises
+        ------
+        RuntimeError
+            When first read after the first step.
+        """
         if self.world.migrant_stock is not None:
             return self.world.migrant_stock
+        if self.year != self.start_year:
+            raise RuntimeError("the start year's migrants are counted before the first step")
         hh, n = self.households, self.n_places
         away = hh.place != hh.hukou_place
         place, hukou = hh.place[away], hh.hukou_place[away]
@@ -371,13 +381,29 @@ class UrbanizationModel(mesa.Model):
 
     def _destination_constants(self) -> np.ndarray:
         """Each place's destination constants (:mod:`urbsim.dynamics.destination_constants`),
-        zero unless the scenario sets them."""
+        zero unless the scenario sets them.
+
+        Raises
+        ------
+        urbsim.errors.InputError
+            When the contraction does not converge at the scenario's parameters.
+        """
         if not self.spec.behaviour.destination_constants:
             return np.zeros((2, self.n_places))
         stock = self.start_migrants
-        constants, _ = berry_constants(
-            self.mover_utilities(), self.province_of_place, stock.out_migrants, stock.in_migrants
-        )
+        try:
+            constants, _ = berry_constants(
+                self.mover_utilities(),
+                self.province_of_place,
+                stock.out_migrants,
+                stock.in_migrants,
+            )
+        except ValueError as exc:
+            # The scenario's parameters ask for what cannot be fitted: the user's to change.
+            raise InputError(
+                f"behaviour.destination_constants: {exc}; run with other parameters or without "
+                "destination constants"
+            ) from exc
         return constants
 
     def year_inputs(self) -> YearInputs:

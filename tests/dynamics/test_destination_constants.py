@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from urbsim.analysis.choice_check import example_case, full_logit_probabilities
 from urbsim.dynamics import destination_constants as D
+from urbsim.errors import InputError
 from urbsim.model import UrbanizationModel
 from urbsim.state import URBAN
 
@@ -221,3 +222,20 @@ def test_the_model_sets_them_at_the_start_from_its_households_migrants(small_sce
     off = _model(small_scenario, False)
     assert not off.entry_constant.any()
     assert not off.year_inputs().places.entry_within.any()
+
+
+def test_the_start_migrants_are_counted_before_the_first_step(small_scenario: Any) -> None:
+    model = _model(small_scenario, False)
+    model.step()
+    with pytest.raises(RuntimeError, match="before the first step"):
+        _ = model.start_migrants
+
+
+def test_constants_that_cannot_be_fitted_are_the_scenario_s_error(
+    small_scenario: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One message naming the setting (the command line prints it as one ``error:`` line)."""
+    monkeypatch.setattr(D, "MAX_ITERATIONS", 1)
+    monkeypatch.setattr(D, "ACCEPTABLE", 1e-12)
+    with pytest.raises(InputError, match=r"^behaviour\.destination_constants: .*did not converge"):
+        _model(small_scenario, True)
