@@ -22,7 +22,9 @@ to its in-migrants of that scope ``m_j^s`` (the start year's stock):
 
 Berry's contraction ``delta <- delta + ln(observed share) - ln(predicted share)`` finds them;
 it is the iterative proportional fitting of a gravity model's destination factors
-(:mod:`urbsim.world.census_origins` fits the 2010 stock the same way). The shares fix the
+(:mod:`urbsim.world.census_origins` fits the 2010 stock the same way). On the census world it
+crawls, so :func:`_solve` starts it from the best constants per province and scope and ends
+with Newton steps of each province's constants for its own movers. The shares fix the
 constants up to a common level, which is chosen so that the movers' mean inclusive value (the
 log-sum of their destination utilities, weighted by ``o_i``) is what it is without constants:
 the constants change where movers go, not how attractive moving is on average.
@@ -40,7 +42,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
 
@@ -50,8 +52,8 @@ from urbsim.world.base import EARTH_RADIUS_KM
 #: Largest absolute error of the log predicted share of a place-scope pair at which the
 #: contraction stops (shares right to a ten-millionth of themselves).
 TOLERANCE: Final[float] = 1e-7
-#: Iterations after which the contraction stops (600-1,500 on the census world): with the best
-#: point if its largest log error is below ACCEPTABLE, else with an error.
+#: Evaluations of the shares after which the solution stops (140-250 on the census world):
+#: with the best point if its largest log error is below ACCEPTABLE, else with an error.
 MAX_ITERATIONS: Final[int] = 2000
 #: Largest log error of a share accepted when the contraction stalls short of TOLERANCE (a
 #: hundredth of a per cent): the pairs without in-migrants of a coarse world can make the
@@ -66,6 +68,17 @@ STEP_CAP: Final[float] = 10.0
 ZERO_SHARE: Final[float] = 1e-6
 #: Iterations over which the contraction must halve its best error once that is acceptable.
 _WINDOW: Final[int] = 200
+#: Largest log error of a share at which the solution turns from Berry's step to the
+#: within-province Newton step (:func:`_solve`): from farther, that step can run away.
+HANDOVER: Final[float] = 1e-2
+#: Iterations of the within-province Newton stage at most (40-80 on the census world)
+#: before Berry's step takes over again.
+_NEWTON_BUDGET: Final[int] = 300
+#: Levenberg-Marquardt damping of the within-province Newton step, a share of Berry's
+#: curvature: it bounds the step where the Hessian block is all but singular.
+_DAMPING: Final[float] = 0.01
+#: Newton steps of the province-by-scope start at most (it takes 5-20 on the census world).
+_COARSE_STEPS: Final[int] = 50
 #: Origins whose utilities are computed at once.
 _BLOCK: Final[int] = 256
 
@@ -121,21 +134,42 @@ def mover_utilities(
     return v
 
 
-def _scoped(e: np.ndarray, rows: np.ndarray, province: np.ndarray) -> np.ndarray:
-    """``(2, r, n)``: ``e`` where origin (row ``rows``) and destination share a province (0),
-    where they do not (1), zero elsewhere."""
-    same = province[rows][:, None] == province[None, :]
-    return np.stack([np.where(same, e, 0.0), np.where(same, 0.0, e)])
+class _Split(NamedTuple):
+    """``exp(V - row max)`` of the sending places split by scope: ``across`` the ``(r, n)``
+    matrix of destinations in other provinces (zero inside the origin's), ``blocks`` for every
+    province its sending rows, its places and the matrix between them (the within scope)."""
+
+    across: np.ndarray
+    blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
-def _arrivals(e: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """``(2, n)``: ``sum_i c_i e[s, i, j]`` (matrix products: BLAS, not einsum's loops)."""
-    return np.stack([e[0].T @ c, e[1].T @ c])
+def _split(e: np.ndarray, origin_province: np.ndarray, province: np.ndarray) -> _Split:
+    """:class:`_Split` of ``e`` (overwritten: it becomes ``across``). Kept apart, the within
+    blocks cost a thirtieth of a full matrix product each step, and neither scope's sum is
+    the difference of two large ones."""
+    blocks = []
+    for p in np.unique(origin_province):
+        rows = np.flatnonzero(origin_province == p)
+        cols = np.flatnonzero(province == p)
+        blocks.append((rows, cols, e[np.ix_(rows, cols)]))
+        e[np.ix_(rows, cols)] = 0.0
+    return _Split(e, blocks)
 
 
-def _log_sum_terms(e: np.ndarray, w: np.ndarray) -> np.ndarray:
+def _arrivals(e: _Split, c: np.ndarray) -> np.ndarray:
+    """``(2, n)``: ``sum_i c_i e[s, i, j]`` for the scopes ``s``."""
+    within = np.zeros(e.across.shape[1])
+    for rows, cols, block in e.blocks:
+        within[cols] = c[rows] @ block
+    return np.stack([within, c @ e.across])
+
+
+def _log_sum_terms(e: _Split, w: np.ndarray) -> np.ndarray:
     """``sum_s sum_j e[s, i, j] w[s, j]`` for every row ``i``."""
-    return e[0] @ w[0] + e[1] @ w[1]
+    terms = e.across @ w[1]
+    for rows, cols, block in e.blocks:
+        terms[rows] += block @ w[0, cols]
+    return terms
 
 
 def _checked(
@@ -187,7 +221,7 @@ def berry_constants(
         :data:`ZERO_SHARE` of the in-migrants; one that no mover reaches at the start (no place
         sending from that scope) gets 0.
     iterations : int
-        Iterations the contraction took.
+        Evaluations of the predicted shares the solution took (:func:`_solve`).
 
     Raises
     ------
@@ -197,12 +231,17 @@ def berry_constants(
     """
     v, o, m = _checked(utilities, province, origins, in_migrants)
     n = o.shape[0]
+    province = np.asarray(province)
     sending = np.flatnonzero(o > 0)
     top = v[sending].max(axis=1, keepdims=True)
     if not np.all(np.isfinite(top)):
         raise ValueError("a place with out-migrants has no destination")
     # exp(V - row max), split by scope: the constants enter as column factors exp(delta).
-    e = _scoped(np.exp(v[sending] - top), sending, np.asarray(province))
+    e = v[sending]
+    e -= top
+    np.exp(e, out=e)
+    log_sums = np.log(e.sum(axis=1))  # the movers' log-sums without constants
+    e = _split(e, province[sending], province)
     o = o[sending]
     live = _arrivals(e, o) > 0  # reached by some mover
     if np.any(m[~live] > 0):
@@ -213,46 +252,197 @@ def berry_constants(
     # send, and every pair served takes from the rest).
     empty = live & (m <= 0)
     m = np.where(empty, ZERO_SHARE * m.sum() / max(int(empty.sum()), 1), m)
-    log_share = np.log(m[live] / m[live].sum())
-
-    def gap(x: np.ndarray) -> np.ndarray:
-        """Berry's step at the constants ``x`` of the live pairs: log target share minus log
-        predicted share."""
-        w = np.zeros((2, n))
-        w[live] = np.exp(x - x.max())
-        reach = _arrivals(e, o / _log_sum_terms(e, w))
-        return log_share - np.log((w * reach)[live] / o.sum())
-
-    x, iterations = _accelerated_root(gap, int(live.sum()))
+    m = np.where(live, m / m[live].sum(), 0.0)
+    x, iterations = _solve(e, o, m, live, province)
     delta = np.zeros((2, n))
     delta[live] = x
     # The level: the movers' mean log-sum of exp(V + delta) equals that of exp(V).
-    level = o @ (np.log(e.sum(axis=(0, 2))) - np.log(_log_sum_terms(e, np.exp(delta))))
+    level = o @ (log_sums - np.log(_log_sum_terms(e, np.exp(delta))))
     delta[live] += level / o.sum()
     return delta, iterations
 
 
-def _accelerated_root(gap: Callable[[np.ndarray], np.ndarray], size: int) -> tuple[np.ndarray, int]:
-    """The fixed point of ``x <- x + gap(x)`` from zero, to :data:`TOLERANCE` in the largest
-    ``|gap|`` (or the best point, if below :data:`ACCEPTABLE`, when it has not halved over the
-    last 200 iterations or after :data:`MAX_ITERATIONS`), and the iterations it took.
+def _solve(
+    e: _Split, o: np.ndarray, share: np.ndarray, live: np.ndarray, province: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """The constants of the live pairs (up to their level) at which the predicted shares are
+    ``share``, and the evaluations it took.
+
+    Three stages, each from where the last stopped. First the best constants common to the
+    places of a province and scope (:func:`_province_offsets`: a Newton solve over 62
+    unknowns, since the constants of a set far from the census differ by provinces and scope
+    by tens of utils). Then Berry's step accelerated (:func:`_accelerated_root`) until the
+    largest log error is :data:`HANDOVER`. The plain step ``ln(observed) - ln(predicted)``
+    is a Newton step that ignores how a place's constant takes movers from the others; where
+    they compete closely, the places of a province for its own movers, it crawls (on the
+    census world the slowest modes of the Hessian so scaled are within-province balances,
+    eigenvalues near 0.002). So last, near the solution where Newton's model holds, the step
+    solves the exact Hessian of each province's constants for its own movers instead
+    (:class:`_Split`'s blocks; scaled eigenvalues then at least 0.09), again accelerated. Where
+    that stage stops short, Berry's step goes on from its best point.
+    """
+    target = share[live]
+    log_share = np.log(target)
+    total = o.sum()
+    blocks = [
+        (rows, cols[live[0, cols]], block[:, live[0, cols]]) for rows, cols, block in e.blocks
+    ]
+
+    def predicted(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Predicted shares of every pair, the movers' log-sum terms, the weights exp(x)."""
+        w = np.zeros(share.shape)
+        # A step that runs away can leave a mover no destination (a 0/0): the error is then
+        # not finite, and _accelerated_root goes back to its best point.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            w[live] = np.exp(x - x.max())
+            terms = _log_sum_terms(e, w)
+            return w * _arrivals(e, o / terms) / total, terms, w
+
+    def berry(x: np.ndarray) -> tuple[np.ndarray, float]:
+        gap = log_share - np.log(predicted(x)[0][live])
+        return gap, float(np.abs(gap).max())
+
+    def newton(x: np.ndarray) -> tuple[np.ndarray, float]:
+        pred, terms, w = predicted(x)
+        gap = np.zeros(share.shape)
+        gap[live] = log_share - np.log(pred[live])
+        step = _within_newton_step(blocks, o, pred, terms, w, gap)[live]
+        # The largest log error can rise for a while as the step takes the slow modes out:
+        # progress is also judged by the step, which falls from the start.
+        return step, max(float(np.abs(gap).max()), float(np.abs(step).max()))
+
+    x = _province_offsets(e, o, share, province)[live]
+    x, iterations, error = _accelerated_root(berry, x, HANDOVER, MAX_ITERATIONS)
+    if error <= HANDOVER and error > TOLERANCE:
+        y, used, fine = _accelerated_root(
+            newton, x, TOLERANCE, min(_NEWTON_BUDGET, MAX_ITERATIONS - iterations), 5 * MEMORY
+        )
+        iterations += used
+        if fine < error:
+            x, error = y, fine
+    if error > TOLERANCE and iterations < MAX_ITERATIONS:
+        x, used, error = _accelerated_root(berry, x, TOLERANCE, MAX_ITERATIONS - iterations)
+        iterations += used
+    if error > ACCEPTABLE:
+        raise ValueError(
+            f"destination constants did not converge in {MAX_ITERATIONS} iterations "
+            f"(largest log error {error:.2e}): can the places send what the in-migrants ask? "
+            "(a place cannot receive more than the others send)"
+        )
+    return x, iterations
+
+
+def _within_newton_step(
+    blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    o: np.ndarray,
+    shares: np.ndarray,
+    terms: np.ndarray,
+    w: np.ndarray,
+    gap: np.ndarray,
+) -> np.ndarray:
+    """``(2, n)``: Berry's step ``gap`` except at each province's places for its own movers,
+    where it is the Newton step of their constants with all others held, damped: the solution
+    of ``(H_p + mu diag(a)) dx = a * gap``, ``H_p = diag(a) - sum_i (o_i / O) q_i q_i'`` the
+    Hessian of the dual (the minus log-likelihood the constants minimise) in them, ``q_i`` the
+    choice shares of the province's places for a mover from its place ``i``, ``a`` their
+    predicted shares, ``mu`` :data:`_DAMPING` (Levenberg-Marquardt: where a few places are
+    reached by one origin's movers alone, which go nowhere else, ``H_p`` is all but singular
+    and the undamped step runs away along a direction that hardly changes the shares).
+
+    ``blocks`` are :class:`_Split`'s for the live pairs; ``shares``, ``terms`` and ``w`` the
+    predicted shares, log-sum terms and ``exp(constants)`` at the point; ``gap`` the log target
+    share minus the log predicted one (zero at pairs not live)."""
+    step = gap.copy()
+    total = o.sum()
+    for rows, cols, block in blocks:
+        q = block * (w[0, cols] / terms[rows, None])
+        a = shares[0, cols]
+        hessian = np.diag((1.0 + _DAMPING) * a) - (q * (o[rows] / total)[:, None]).T @ q
+        try:
+            step[0, cols] = np.linalg.solve(hessian, a * gap[0, cols])
+        except np.linalg.LinAlgError:
+            pass  # Berry's step for the province's places
+    return step
+
+
+def _province_offsets(
+    e: _Split, o: np.ndarray, share: np.ndarray, province: np.ndarray
+) -> np.ndarray:
+    """``(2, n)``: one constant per province and scope, the same for its places, with which
+    the arrivals of every province and scope are ``share``'s (to a thousandth of themselves).
+
+    The minimum of the convex function ``sum_i o_i ln(sum_g b_ig exp(z_g)) - O sum_g t_g z_g``
+    over the province-scope groups ``g``, where ``b_ig`` is the part of origin ``i``'s
+    log-sum terms in group ``g``: Newton's method with a backtracking line search, each step
+    at most 5 utils."""
+    groups = province.max() + 1
+    member = np.zeros((province.shape[0], groups))
+    member[np.arange(province.shape[0]), province] = 1.0
+    within = np.zeros((o.shape[0], groups))
+    for rows, cols, block in e.blocks:
+        within[rows, province[cols[0]]] = block.sum(axis=1)
+    b = np.concatenate([within, e.across @ member], axis=1)
+    t = np.concatenate([share[0] @ member, share[1] @ member])
+    held = t > 0
+    b, t = b[:, held], t[held]
+    weight = o / o.sum()
+
+    def objective(z: np.ndarray) -> float:
+        with np.errstate(over="ignore"):
+            value = weight @ np.log(b @ np.exp(z)) - t @ z
+        return float(value) if np.isfinite(value) else math.inf
+
+    z = np.zeros(t.size)
+    value = objective(z)
+    for _ in range(_COARSE_STEPS):
+        q = b * np.exp(z - z.max())
+        q /= q.sum(axis=1, keepdims=True)
+        arrivals = weight @ q
+        if np.abs(np.log(arrivals / t)).max() < 1e-3:
+            break
+        gradient = arrivals - t
+        # The common level is free (a null direction): a ridge a millionth of the smallest
+        # group's arrivals fixes it.
+        hessian = np.diag(arrivals + 1e-6 * t.min()) - (q * weight[:, None]).T @ q
+        step = -np.linalg.solve(hessian, gradient)
+        size = min(1.0, 5.0 / float(np.abs(step).max()))
+        while size > 1e-9:
+            trial = objective(z + size * step)
+            if trial <= value + 1e-4 * size * (gradient @ step):
+                break
+            size /= 2
+        z, value = z + size * step, min(value, trial)
+    offsets = np.zeros(2 * groups)
+    offsets[held] = z
+    return np.stack([offsets[:groups][province], offsets[groups:][province]])
+
+
+def _accelerated_root(
+    step: Callable[[np.ndarray], tuple[np.ndarray, float]],
+    x: np.ndarray,
+    tolerance: float,
+    budget: int,
+    patience: int = MEMORY,
+) -> tuple[np.ndarray, int, float]:
+    """The fixed point of ``x <- x + s(x)`` from ``x``, where ``step`` returns ``s(x)`` and the
+    error at ``x``: the first point whose error is below ``tolerance``, or the best one when
+    the error has not halved over the last 200 iterations (once below :data:`ACCEPTABLE`) or
+    after ``budget`` iterations; with the iterations it took and its error.
 
     The plain map converges linearly and slowly where the constants spread widely; Anderson
-    acceleration (Walker and Ni 2011, SIAM Journal on Numerical Analysis 49(4)) over the last
-    :data:`MEMORY` steps takes 600-1,500 iterations on the census world. It
-    restarts from the best point so far when it diverges or stalls."""
-    x = np.zeros(size)
+    acceleration (Walker and Ni 2011, SIAM Journal on Numerical Analysis 49(4)) combines the
+    last :data:`MEMORY` steps. It restarts from the best point so far when it diverges or
+    stalls."""
     best_x, best, stalled = x, math.inf, 0
     window_best = math.inf
     xs: list[np.ndarray] = []
     gs: list[np.ndarray] = []
-    iterations, error = 0, math.inf
-    while iterations < MAX_ITERATIONS:
+    iterations = 0
+    while iterations < budget:
         iterations += 1
-        g = gap(x)
-        error = float(np.abs(g).max())
-        if error < TOLERANCE:
-            return x, iterations
+        g, error = step(x)
+        if error < tolerance:
+            return x, iterations, error
         if error < best:
             best_x, best, stalled = x, error, 0
         else:
@@ -261,35 +451,29 @@ def _accelerated_root(gap: Callable[[np.ndarray], np.ndarray], size: int) -> tup
             # Crawling at an acceptable error (a coarse world's shares that cannot be met
             # exactly): stop rather than spend the rest of the iterations.
             if best < ACCEPTABLE and best > 0.5 * window_best:
-                return best_x, iterations
+                break
             window_best = best
-        if not error < 10.0 * best or stalled > MEMORY:
+        if not error < 10.0 * best or stalled > patience:
             # Diverging, not finite, or stalled (Anderson's combination can stagnate): forget
             # the steps and go on from the best point.
             x, xs, gs, stalled = best_x, [], [], 0
-            g = gap(x)
+            g, _ = step(x)
         xs, gs = [*xs[-MEMORY:], x], [*gs[-MEMORY:], g]
-        step = g
+        s = g
         if len(xs) > 1:
             dg = np.diff(np.array(gs), axis=0).T
             dx = np.diff(np.array(xs), axis=0).T
             coef = np.linalg.lstsq(dg, g, rcond=None)[0]
-            step = g - (dx + dg) @ coef
+            s = g - (dx + dg) @ coef
             # Where the map crawls (its steps nearly equal) the extrapolation can run off far
             # past the solution: never more than STEP_CAP plain steps at once.
-            largest = float(np.abs(step).max())
+            largest = float(np.abs(s).max())
             cap = STEP_CAP * float(np.abs(g).max())
             if largest > cap:
-                step = step * (cap / largest)
-        x = x + step
+                s = s * (cap / largest)
+        x = x + s
         x = x - x.max()  # the level is free; keep exp(x) away from overflow
-    if best < ACCEPTABLE:
-        return best_x, iterations
-    raise ValueError(
-        f"destination constants did not converge in {MAX_ITERATIONS} iterations "
-        f"(largest log error {best:.2e}): can the places send what the in-migrants ask? "
-        "(a place cannot receive more than the others send)"
-    )
+    return best_x, iterations, best
 
 
 def predicted_shares(
