@@ -1,0 +1,132 @@
+"""What fitting the destination constants costs at a run's start on the census world.
+
+For the census scenario as it is and for each parameter set of the calibration's probes
+(``experiments/calibration/probe_sets.csv``), builds the census world at ``--hpa`` households
+per agent (seed 1), computes the movers' utilities once and fits the constants
+(:func:`urbsim.dynamics.destination_constants.berry_constants`) ``--repeats`` times each, side by
+side, as the model does and with Berry's accelerated step alone (the within-province Newton
+stage switched off): seconds (median), evaluations of the shares, and the largest difference
+between the two sets of constants. Ratios measured side by side hold under load; absolute
+seconds do not.
+
+Writes ``benchmarks/results/destination_constants.json``.
+
+Usage::
+
+    .venv/bin/python benchmarks/destination_constants.py            # about 3 minutes
+    .venv/bin/python benchmarks/destination_constants.py --quick    # the scenario only, once
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import _timing as T
+
+SCENARIO = T.ROOT / "scenarios" / "china_census.toml"
+PROBE_SETS = T.ROOT / "experiments" / "calibration" / "probe_sets.csv"
+
+
+def parameter_sets(quick: bool) -> dict[str, list[str]]:
+    """Overrides of each measured set: the scenario's own, then every probe set's."""
+    import pandas as pd
+
+    sets: dict[str, list[str]] = {"china_census": []}
+    if not quick:
+        for _, row in pd.read_csv(PROBE_SETS, comment="#").iterrows():
+            values = row.drop("name")
+            sets[str(row["name"])] = [f"{k}={float(v)!r}" for k, v in values.items()]
+    return sets
+
+
+def measure(overrides: list[str], hpa: float, repeats: int) -> dict[str, Any]:
+    """Seconds and evaluations of both solutions of one set's constants."""
+    import numpy as np
+
+    from urbsim.dynamics import destination_constants as D
+    from urbsim.model import UrbanizationModel
+    from urbsim.scenario import load_scenario
+
+    loaded = load_scenario(SCENARIO, [*overrides, f"world.households_per_agent={hpa!r}", "seed=1"])
+    model = UrbanizationModel(loaded)
+    start = time.perf_counter()
+    utilities = model.mover_utilities()
+    utility_seconds = time.perf_counter() - start
+    stock = model.start_migrants
+    args = (utilities, model.province_of_place, stock.out_migrants, stock.in_migrants)
+    budget = D._NEWTON_BUDGET
+    seconds: dict[str, list[float]] = {"three_stages": [], "berry_alone": []}
+    evaluations: dict[str, int] = {}
+    constants: dict[str, Any] = {}
+    for _ in range(repeats):
+        for name, newton in (("three_stages", budget), ("berry_alone", 0)):
+            D._NEWTON_BUDGET = newton
+            try:
+                start = time.perf_counter()
+                constants[name], evaluations[name] = D.berry_constants(*args)
+                seconds[name].append(time.perf_counter() - start)
+            finally:
+                D._NEWTON_BUDGET = budget
+    medians = {name: T.median(v) for name, v in seconds.items()}
+    return {
+        "places": int(utilities.shape[0]),
+        "utilities_seconds": utility_seconds,
+        "seconds": {name: T.summary(v) for name, v in seconds.items()},
+        "median_seconds": medians,
+        "evaluations": evaluations,
+        "speedup": medians["berry_alone"] / medians["three_stages"],
+        "largest_difference_util": float(
+            np.abs(constants["three_stages"] - constants["berry_alone"]).max()
+        ),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--repeats", type=int, default=3, help="fits of each kind per set (default 3)")
+    p.add_argument("--hpa", type=float, default=1000.0, help="households per agent (default 1000)")
+    p.add_argument("--quick", action="store_true", help="smoke test: the scenario's set, once")
+    p.add_argument("--out", type=Path, default=None, help="JSON output path")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.repeats = 1
+    load_before = T.load_average()
+    results = {
+        name: measure(overrides, args.hpa, args.repeats)
+        for name, overrides in parameter_sets(args.quick).items()
+    }
+    payload: dict[str, Any] = {
+        "benchmark": "destination_constants",
+        "quick": args.quick,
+        "households_per_agent": args.hpa,
+        "repeats": args.repeats,
+        "sets": results,
+        "machine": T.machine_info(),
+        "load_average_before": load_before,
+        "load_average_after": T.load_average(),
+    }
+    name = "destination_constants_quick.json" if args.quick else "destination_constants.json"
+    out = args.out or Path(__file__).resolve().parent / "results" / name
+    T.write_json(out, payload)
+    rows = [
+        [
+            set_name,
+            f"{r['median_seconds']['three_stages']:.2f} ({r['evaluations']['three_stages']})",
+            f"{r['median_seconds']['berry_alone']:.2f} ({r['evaluations']['berry_alone']})",
+            f"{r['speedup']:.1f}",
+            f"{r['largest_difference_util']:.1e}",
+        ]
+        for set_name, r in results.items()
+    ]
+    header = ["set", "three stages, s (evaluations)", "Berry alone, s (evaluations)", "ratio"]
+    header.append("largest difference, util")
+    print(T.table(rows, header))
+    print(f"written {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
