@@ -4,10 +4,10 @@ For the census scenario as it is and for each parameter set of the calibration's
 (``experiments/calibration/probe_sets.csv``), builds the census world at ``--hpa`` households
 per agent (seed 1), computes the movers' utilities once and fits the constants
 (:func:`urbsim.dynamics.destination_constants.berry_constants`) ``--repeats`` times each, side by
-side, as the model does and with Berry's accelerated step alone (the within-province Newton
-stage switched off): seconds (median), evaluations of the shares, and the largest difference
-between the two sets of constants. Ratios measured side by side hold under load; absolute
-seconds do not.
+side, as the model does and with Berry's accelerated step alone after the same
+province-by-scope start (the within-province Newton stage switched off): seconds (median),
+evaluations of the shares, and the largest difference between the two sets of constants.
+Ratios measured side by side hold under load; absolute seconds do not.
 
 Writes ``benchmarks/results/destination_constants.json``.
 

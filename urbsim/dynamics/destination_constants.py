@@ -52,7 +52,7 @@ from urbsim.world.base import EARTH_RADIUS_KM
 #: Largest absolute error of the log predicted share of a place-scope pair at which the
 #: contraction stops (shares right to a ten-millionth of themselves).
 TOLERANCE: Final[float] = 1e-7
-#: Evaluations of the shares after which the solution stops (140-250 on the census world):
+#: Evaluations of the shares after which the solution stops (20-300 on the census world):
 #: with the best point if its largest log error is below ACCEPTABLE, else with an error.
 MAX_ITERATIONS: Final[int] = 2000
 #: Largest log error of a share accepted when the contraction stalls short of TOLERANCE (a
@@ -231,7 +231,7 @@ def berry_constants(
     """
     v, o, m = _checked(utilities, province, origins, in_migrants)
     n = o.shape[0]
-    province = np.asarray(province)
+    province = np.unique(province, return_inverse=True)[1]  # 0.. (they index groups)
     sending = np.flatnonzero(o > 0)
     top = v[sending].max(axis=1, keepdims=True)
     if not np.all(np.isfinite(top)):
@@ -279,7 +279,7 @@ def _solve(
     eigenvalues near 0.002). So last, near the solution where Newton's model holds, the step
     solves the exact Hessian of each province's constants for its own movers instead
     (:class:`_Split`'s blocks; scaled eigenvalues then at least 0.09), again accelerated. Where
-    that stage stops short, Berry's step goes on from its best point.
+    that stage stops short, Berry's step goes on from the better of the two stages' points.
     """
     target = share[live]
     log_share = np.log(target)
@@ -307,6 +307,8 @@ def _solve(
         gap = np.zeros(share.shape)
         gap[live] = log_share - np.log(pred[live])
         step = _within_newton_step(blocks, o, pred, terms, w, gap)[live]
+        if not np.all(np.isfinite(step)):
+            return step, math.inf  # (max() would pass over a NaN)
         # The largest log error can rise for a while as the step takes the slow modes out:
         # progress is also judged by the step, which falls from the start.
         return step, max(float(np.abs(gap).max()), float(np.abs(step).max()))
@@ -323,9 +325,9 @@ def _solve(
     if error > TOLERANCE and iterations < MAX_ITERATIONS:
         x, used, error = _accelerated_root(berry, x, TOLERANCE, MAX_ITERATIONS - iterations)
         iterations += used
-    if error > ACCEPTABLE:
+    if not error <= ACCEPTABLE or not np.all(np.isfinite(x)):
         raise ValueError(
-            f"destination constants did not converge in {MAX_ITERATIONS} iterations "
+            f"destination constants did not converge in {MAX_ITERATIONS} evaluations "
             f"(largest log error {error:.2e}): can the places send what the in-migrants ask? "
             "(a place cannot receive more than the others send)"
         )
@@ -404,14 +406,24 @@ def _province_offsets(
         # The common level is free (a null direction): a ridge a millionth of the smallest
         # group's arrivals fixes it.
         hessian = np.diag(arrivals + 1e-6 * t.min()) - (q * weight[:, None]).T @ q
-        step = -np.linalg.solve(hessian, gradient)
-        size = min(1.0, 5.0 / float(np.abs(step).max()))
+        try:
+            step = -np.linalg.solve(hessian, gradient)
+        except np.linalg.LinAlgError:
+            break
+        largest = float(np.abs(step).max())
+        if not np.isfinite(largest):
+            break
+        size = min(1.0, 5.0 / largest)
         while size > 1e-9:
             trial = objective(z + size * step)
             if trial <= value + 1e-4 * size * (gradient @ step):
                 break
             size /= 2
-        z, value = z + size * step, min(value, trial)
+        else:
+            # No decrease along the step (shares the groups cannot reach): the start is as
+            # good as this stage makes it; the later stages, or their error, take over.
+            break
+        z, value = z + size * step, trial
     offsets = np.zeros(2 * groups)
     offsets[held] = z
     return np.stack([offsets[:groups][province], offsets[groups:][province]])
@@ -433,7 +445,7 @@ def _accelerated_root(
     acceleration (Walker and Ni 2011, SIAM Journal on Numerical Analysis 49(4)) combines the
     last :data:`MEMORY` steps. It restarts from the best point so far when it diverges or
     stalls."""
-    best_x, best, stalled = x, math.inf, 0
+    best_x, best_g, best, stalled = x, x, math.inf, 0
     window_best = math.inf
     xs: list[np.ndarray] = []
     gs: list[np.ndarray] = []
@@ -444,7 +456,7 @@ def _accelerated_root(
         if error < tolerance:
             return x, iterations, error
         if error < best:
-            best_x, best, stalled = x, error, 0
+            best_x, best_g, best, stalled = x, g, error, 0
         else:
             stalled += 1
         if iterations % _WINDOW == 0:
@@ -456,8 +468,7 @@ def _accelerated_root(
         if not error < 10.0 * best or stalled > patience:
             # Diverging, not finite, or stalled (Anderson's combination can stagnate): forget
             # the steps and go on from the best point.
-            x, xs, gs, stalled = best_x, [], [], 0
-            g, _ = step(x)
+            x, g, xs, gs, stalled = best_x, best_g, [], [], 0
         xs, gs = [*xs[-MEMORY:], x], [*gs[-MEMORY:], g]
         s = g
         if len(xs) > 1:
