@@ -233,11 +233,11 @@ def berry_constants(
     n = o.shape[0]
     province = np.unique(province, return_inverse=True)[1]  # 0.. (they index groups)
     sending = np.flatnonzero(o > 0)
-    top = v[sending].max(axis=1, keepdims=True)
+    e = v[sending]  # a copy (fancy indexing): the caller's utilities are left as they are
+    top = e.max(axis=1, keepdims=True)
     if not np.all(np.isfinite(top)):
         raise ValueError("a place with out-migrants has no destination")
     # exp(V - row max), split by scope: the constants enter as column factors exp(delta).
-    e = v[sending]
     e -= top
     np.exp(e, out=e)
     log_sums = np.log(e.sum(axis=1))  # the movers' log-sums without constants
