@@ -27,7 +27,11 @@ import numpy as np
 import pandas as pd
 
 from urbsim.dynamics import demography, economy, finance, indicators, labour
-from urbsim.dynamics.destination_constants import berry_constants, mover_utilities
+from urbsim.dynamics.destination_constants import (
+    UnattainableShares,
+    berry_constants,
+    mover_utilities,
+)
 from urbsim.dynamics.series import interpolate
 from urbsim.engines.base import HouseholdEngine
 from urbsim.errors import InputError
@@ -394,10 +398,17 @@ class UrbanizationModel(mesa.Model):
         try:
             constants, _ = berry_constants(
                 self.mover_utilities(),
-                self.province_of_place,
+                self.place_table.province_code,
                 stock.out_migrants,
                 stock.in_migrants,
+                places=self.place_table.code,
             )
+        except UnattainableShares as exc:
+            # The world's migrant stock, not the parameters, is out of the logit's reach.
+            raise InputError(
+                f"behaviour.destination_constants: world {self.world.name!r}: {exc}; run "
+                "without destination constants or with a world whose migrants add up"
+            ) from exc
         except ValueError as exc:
             # The scenario's parameters ask for what cannot be fitted: the user's to change.
             raise InputError(

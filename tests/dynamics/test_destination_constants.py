@@ -214,8 +214,9 @@ def test_the_start_meets_every_province_s_totals_of_each_scope() -> None:
 
 def test_shares_a_closed_province_cannot_reach_are_an_error_and_the_utilities_are_kept() -> None:
     """Movers of province 0's two places can only go to each other (all else minus infinity),
-    yet the in-migrants ask for another split between them: a ValueError, whatever stage
-    meets it first; the caller's utilities are not changed."""
+    yet the in-migrants ask half of them to leave the province: counts that flows could give
+    (the check before the solution passes them), utilities that cannot. A ValueError,
+    whatever stage meets it first; the caller's utilities are not changed."""
     rng = np.random.default_rng(11)
     province = np.array([0, 0, 1, 1, 2, 2])
     v = rng.normal(0.0, 1.0, (6, 6))
@@ -223,10 +224,49 @@ def test_shares_a_closed_province_cannot_reach_are_an_error_and_the_utilities_ar
     np.fill_diagonal(v, -INF)
     kept = v.copy()
     origins = np.array([1.0, 1.0, 2.0, 2.0, 2.0, 2.0])
-    m = np.array([[3.0, 0.5, 1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 2.0, 1.0, 1.5, 1.5]])
+    m = np.array([[0.5, 0.5, 1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 1.5, 1.0, 1.5, 1.0]])
+    assert D._unattainable(origins, m, province, np.arange(3), np.arange(6)) is None
     with pytest.raises(ValueError, match="did not converge"):
         D.berry_constants(v, province, origins, m)
     np.testing.assert_array_equal(v, kept)
+
+
+#: Out-migrants of the places of provinces 11, 42 and 51 (a tenth of them each for province
+#: 11, three fifths for 42), in-migrants that flows could give (sent 1, 3 and 2 across), and
+#: counts that break one bound each: province 11's place 110 asks more from its province than
+#: place 111 has; province 42 keeps more movers than it has; province 42 asks 3.5 from the
+#: others, who send out 1 + 2.
+_PROVINCE = np.array([11, 11, 42, 42, 42, 51])
+_ORIGINS = np.array([1.0, 1.0, 2.0, 2.0, 2.0, 2.0])
+_STOCKS = {
+    "attainable": ([[0.5, 0.5, 1, 1, 1, 0], [1, 1, 1, 0.5, 0.5, 2]], None),
+    "place": ([[1.2, 0.3, 1, 1, 1, 0], [1, 1, 1, 0.5, 0.5, 2]], "place 110 .province 11."),
+    "within": ([[0.5, 0.5, 2.1, 2.1, 2.1, 0], [1, 1, 0, 0, 0, 1]], "42: in-migrants from the"),
+    "across": ([[0.5, 0.5, 1, 1, 1, 0], [0.5, 0.5, 2.5, 0.5, 0.5, 2]], "province 42: .* other"),
+}
+
+
+@pytest.mark.parametrize("case", list(_STOCKS))
+def test_in_migrants_no_constants_can_give_are_refused_before_any_iteration(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each bound of :func:`D._unattainable` is named with the province's code (and the
+    place's), before a single evaluation of the shares (the solver is never called); counts
+    within the bounds go to the solver."""
+    v = np.random.default_rng(5).normal(0.0, 1.0, (6, 6))
+    np.fill_diagonal(v, -INF)
+    m, named = _STOCKS[case]
+    calls: list[int] = []
+    monkeypatch.setattr(D, "_solve", lambda *a: calls.append(1) or (np.zeros(a[3].sum()), 0))
+    places = np.array([110, 111, 420, 421, 422, 510])
+    if named is None:
+        D.berry_constants(v, _PROVINCE, _ORIGINS, np.array(m, dtype=float), places=places)
+        assert calls
+        return
+    with pytest.raises(D.UnattainableShares, match=named) as exc:
+        D.berry_constants(v, _PROVINCE, _ORIGINS, np.array(m, dtype=float), places=places)
+    assert isinstance(exc.value, ValueError)  # callers that catch ValueError still do
+    assert not calls
 
 
 def test_province_codes_need_not_be_indices() -> None:
@@ -299,7 +339,7 @@ def test_bad_inputs_are_refused(
 def test_no_convergence_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(D, "MAX_ITERATIONS", 1)
     v = np.array([[-INF, 0.0, 1.0], [0.0, -INF, 2.0], [3.0, 0.0, -INF]])
-    m = np.array([[1.0, 5.0, 1.0], [0.0, 0.0, 0.0]])
+    m = np.array([[1.0, 1.5, 1.0], [0.0, 0.0, 0.0]])
     monkeypatch.setattr(D, "ACCEPTABLE", 1e-12)
     with pytest.raises(ValueError, match="did not converge in 1 evaluations"):
         D.berry_constants(v, np.zeros(3, dtype=int), np.ones(3), m)

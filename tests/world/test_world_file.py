@@ -72,7 +72,10 @@ def world_table() -> pd.DataFrame:
                 "household_size": (res * 9 // 10) / households,
                 "inmig_same_county": res // 50,
                 "inmig_other_county": res // 25,
-                "inmig_other_province": res // 20,
+                # Hubei, half the residents, takes fewer: the stock must be one that the
+                # destination constants can give (a province cannot take more from the others
+                # than they send out).
+                "inmig_other_province": res // (40 if code // 10000 == 42 else 20),
                 "age_0_14_pct": 16.0,
                 "age_15_64_pct": 74.0,
                 "age_65_plus_pct": 10.0,

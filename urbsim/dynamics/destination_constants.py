@@ -191,11 +191,66 @@ def _checked(
     return v, o, m
 
 
+class UnattainableShares(ValueError):
+    """The in-migrants asked are out of reach of any constants: the stock, not the weights."""
+
+
+def _unattainable(
+    o: np.ndarray, m: np.ndarray, province: np.ndarray, codes: np.ndarray, places: np.ndarray
+) -> str | None:
+    """Why the places cannot send what ``m`` asks, if a necessary condition fails, else None.
+
+    A province's movers who stay in it are its in-migrants from the province, so it sends the
+    rest of its out-migrants to other provinces. No flows, let alone a logit's, give a place
+    more in-migrants from its province than its province's other places have out-migrants, a
+    province more than its own out-migrants, or more in-migrants from other provinces than the
+    others send out (with every province's within-province flows free, these bounds are also
+    enough for flows, though not for a logit of the given utilities). The logit gives every
+    destination a positive probability, so on a bound the shares are met only within
+    :data:`ACCEPTABLE`, by constants that send next to nobody the other way (a province of the
+    households' own stock that sends no one out is on one); beyond it by more than that,
+    never. Checked in shares, as the solution matches them.
+    """
+    o = o / o.sum()
+    m = m / m.sum()
+    k = int(province.max()) + 1
+    out = np.bincount(province, o, k)
+    stay = np.bincount(province, m[0], k)
+    sent = np.maximum(out - stay, 0.0)
+    checks = (
+        (stay, out, "in-migrants from the province", "its out-migrants"),
+        (
+            np.bincount(province, m[1], k),
+            sent.sum() - sent,
+            "in-migrants from other provinces",
+            "the other provinces' out-migrants who leave their province",
+        ),
+    )
+    for asked, supply, what, source in checks:
+        bad = np.flatnonzero(asked * (1.0 - ACCEPTABLE) > supply)
+        if bad.size:
+            p = bad[0]
+            return (
+                f"province {codes[p]}: {what} {asked[p]:.2%} of all in-migrants, "
+                f"more than {source} {supply[p]:.2%}"
+            )
+    bad = np.flatnonzero(m[0] * (1.0 - ACCEPTABLE) > out[province] - o)
+    if bad.size:
+        j = bad[0]
+        return (
+            f"place {places[j]} (province {codes[province[j]]}): in-migrants from the province "
+            f"{m[0, j]:.2%} of all, more than the out-migrants of its province's other places "
+            f"{out[province[j]] - o[j]:.2%}"
+        )
+    return None
+
+
 def berry_constants(
     utilities: np.ndarray,
     province: np.ndarray,
     origins: np.ndarray,
     in_migrants: np.ndarray,
+    places: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int]:
     """The constants that send movers from ``origins`` to places, from their own province and
     from others, in proportion to ``in_migrants`` (Berry's contraction; module docstring).
@@ -212,6 +267,8 @@ def berry_constants(
     in_migrants
         ``(2, n)`` in-migrants of each place from other places of its province (row 0) and
         from other provinces (row 1) (persons, non-negative, positive total).
+    places
+        Names of the places (codes) in messages; their indices if not given.
 
     Returns
     -------
@@ -225,13 +282,16 @@ def berry_constants(
 
     Raises
     ------
+    UnattainableShares
+        When the in-migrants ask more than the places can send whatever the constants
+        (:func:`_unattainable`), before any iteration.
     ValueError
         On inputs of the wrong shape or sign, in-migrants that no place sending can reach,
         or when the contraction does not converge within :data:`MAX_ITERATIONS`.
     """
     v, o, m = _checked(utilities, province, origins, in_migrants)
     n = o.shape[0]
-    province = np.unique(province, return_inverse=True)[1]  # 0.. (they index groups)
+    codes, province = np.unique(province, return_inverse=True)  # 0.. (they index groups)
     sending = np.flatnonzero(o > 0)
     e = v[sending]  # a copy (fancy indexing): the caller's utilities are left as they are
     top = e.max(axis=1, keepdims=True)
@@ -242,10 +302,13 @@ def berry_constants(
     np.exp(e, out=e)
     log_sums = np.log(e.sum(axis=1))  # the movers' log-sums without constants
     e = _split(e, province[sending], province)
-    o = o[sending]
-    live = _arrivals(e, o) > 0  # reached by some mover
+    live = _arrivals(e, o[sending]) > 0  # reached by some mover
     if np.any(m[~live] > 0):
         raise ValueError("in-migrants of a place no place sending can reach")
+    reason = _unattainable(o, m, province, codes, np.arange(n) if places is None else places)
+    if reason is not None:
+        raise UnattainableShares(f"no constants can give the in-migrants asked: {reason}")
+    o = o[sending]
     # The reachable pairs without in-migrants share ZERO_SHARE of them: with none, a constant
     # would be minus infinity (closed to such movers for good); with more, the places could
     # no longer send what the in-migrants ask (a place cannot receive more than the others
