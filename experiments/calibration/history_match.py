@@ -11,7 +11,8 @@ the targets of :mod:`urbsim.analysis.targets` up to ``--last-fit-year``, over th
 * ``waves.csv``: each wave's ``source`` (``design``, or the verification batch whose runs
   refocused the emulators), points, replications, the share of the box each wave left not
   ruled out and the share of each wave's design points not ruled out by their own runs (the
-  waves go on past the planned ones, up to ``--max-waves``, until it reaches ``--stop-share``);
+  waves go on past the planned ones, up to ``--max-waves``, until it reaches ``--stop-share``)
+  and the sets the model refused (``refused_sets``: ruled out, left out of the emulators);
 * ``emulator_loo.csv``: per wave and fitted target, the leave-one-out standardized errors
   (share beyond 3, mean, sd) and whether the emulator passes, and its check on the later runs
   inside its space (``held_out_points``, the root mean square of their standardized errors
@@ -23,8 +24,9 @@ the targets of :mod:`urbsim.analysis.targets` up to ``--last-fit-year``, over th
   the cutoff, 10 %, 50 % and 90 % quantiles): which targets rule the runs out, on which side;
 * ``verification.csv``: the NROY sets the model was run at after the waves, ``batch`` by
   batch of ``--verify-points`` (``verify/``, ``verify2/`` ..., ``--verify-replications``
-  each), each set's largest implausibility on its own runs and whether it is accepted (not
-  ruled out by them);
+  each), each set's largest implausibility on its own runs, whether it is accepted (not
+  ruled out by them) and whether the model refused it (``refused``: its destination
+  constants could not be fitted, :data:`hm_runs.REFUSED`; ruled out, implausibility ``inf``);
 * ``ensemble.csv``: the accepted sets (at least ``--final-sample``), the parameter sets the
   policy and sensitivity experiments run, with the largest over the waves of the implausibility
   each wave rules out by (``max_implausibility``: the second largest over the targets from ten
@@ -307,6 +309,8 @@ def wave_tables(result: Result, fitted: list[Target], plan: Plan) -> tuple[pd.Da
             # The wave's own design points not ruled out by their runs (what ends the design
             # waves); a refocusing wave: its batch's sets, judged by the wave they came from.
             "run_plausible_share": result.run_plausible_share,
+            # Sets the model refused (destination constants not fitted): ruled out, not fitted.
+            "refused_sets": result.refused,
         }
     )
     # The check on later runs (none for the last wave): how many, the root mean square of
@@ -590,6 +594,7 @@ def write_results(
         table.insert(0, "batch", np.arange(len(table)) // args.verify_points + 1)
         table["run_max_implausibility"] = ver.implausibility
         table["accepted"] = ver.accepted
+        table["refused"] = ver.refused
         table.to_csv(out / "verification.csv", index=False, float_format="%.8g")
     sample = result.sample
     # The profiles from the ensemble (or, when no set was accepted, from every set verified);

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from urbsim.analysis.history_matching import Box
 from urbsim.analysis.targets import Target, model_values
+from urbsim.dynamics.destination_constants import NOT_CONVERGED
 from urbsim.sweep.driver import run_sweep
 from urbsim.sweep.spec import toml_value
 
@@ -33,6 +34,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "china_census.toml"
 #: The targets end in 2019: runs stop there (the years run are those of the full run).
 LAST_YEAR = 2019
+#: The last line of a run's error when its set's destination constants cannot be fitted:
+#: such a run gives NaN values (:meth:`SweepSimulator.run`), the set is ruled out.
+REFUSED = f"behaviour.destination_constants: {NOT_CONVERGED}"
 
 
 def province_of_places(households_per_agent: float = 1e6) -> pd.Series:
@@ -95,7 +99,8 @@ def sweep_text(
 
 
 def run_values(out: Path, targets: Sequence[Target], province_of: pd.Series | None) -> np.ndarray:
-    """Every target's value in every run of a finished sweep folder, in run order (runs, k)."""
+    """Every target's value in every run of a finished sweep folder, in run order (runs, k);
+    NaN for a run without tables (one that failed)."""
     table = pq.read_table(out / "results.parquet", filters=[("kind", "in", ["national", "places"])])
     df = table.to_pandas()
     nat = df[df["kind"] == "national"].pivot_table(
@@ -103,12 +108,11 @@ def run_values(out: Path, targets: Sequence[Target], province_of: pd.Series | No
     )
     places = df[df["kind"] == "places"][["run", "year", "place_id", "name", "value"]]
     by_run = dict(tuple(places.groupby("run", sort=False)))
-    rows = []
+    rows = np.full((pq.read_metadata(out / "runs.parquet").num_rows, len(targets)), np.nan)
     for run, national in nat.groupby(level="run", sort=True):
         national = national.reset_index(level="run", drop=True).reset_index()
-        p = by_run.get(run)
-        rows.append(model_values(targets, national, p, province_of))
-    return np.array(rows)
+        rows[run] = model_values(targets, national, by_run.get(run), province_of)
+    return rows
 
 
 class SweepSimulator:
@@ -202,10 +206,14 @@ class SweepSimulator:
         """Run the points ``x`` with ``reps`` replications as the sweep ``folder/name``;
         every usable target's values (n, r, k_all). A finished sweep there is read, not rerun.
 
+        A run whose destination constants could not be fitted at its set (the model's one
+        error naming them, :data:`REFUSED`) gives NaN values: history matching rules the set
+        out (:func:`urbsim.analysis.history_matching._simulated`).
+
         Raises
         ------
         SystemExit
-            When a run failed or did not finish.
+            When a run did not finish or failed otherwise.
         """
         self.seconds.setdefault(name, 0.0)
         start = time.perf_counter()
@@ -216,9 +224,11 @@ class SweepSimulator:
         sweep.write_text(text, encoding="utf-8")
         self._copy_reusable(name, text, folder / "runs")
         outcome = run_sweep(sweep, folder / "runs", workers=self.workers, threads=1, resume=True)
-        if outcome.failed or outcome.missing:
+        other = [(r, line) for r, line in outcome.failures if REFUSED not in line]
+        if other or outcome.missing:
+            first = f"; run {other[0][0]}: {other[0][1]}" if other else ""
             raise SystemExit(
-                f"{folder}: {outcome.failed} runs failed, {len(outcome.missing)} did not finish"
+                f"{folder}: {len(other)} runs failed, {len(outcome.missing)} did not finish" + first
             )
         values = run_values(folder / "runs", self.usable, self.province_of)
         self.seconds[name] += time.perf_counter() - start

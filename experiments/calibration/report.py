@@ -85,6 +85,10 @@ def summary(
         "final_share": float(full_waves["nroy_share_after"].iloc[-1]),
         "ensemble_sets": len(ensemble),
         "verified_sets": len(verification),
+        # Design waves' and verification sets whose destination constants could not be fitted
+        # (a refocusing wave's are its batch's, counted once); older tables have no column.
+        "refused_sets": int(full_waves.loc[design].get("refused_sets", pd.Series(0)).sum())
+        + int(verification.get("refused", pd.Series(False)).sum()),
         "verification_batches": int(verification["batch"].max()) if "batch" in verification else 1,
         "accepted_share": float(verification["accepted"].mean()),
         "last_wave_plausible": float(full_waves.loc[design, "run_plausible_share"].iloc[-1]),

@@ -473,6 +473,51 @@ def test_the_final_sample_is_verified_by_runs() -> None:
     assert set(result.seconds[-1]) == {"design", "simulate", "emulate"}
 
 
+def _refusing(x: np.ndarray, reps: int, seed: int) -> np.ndarray:
+    """The toy, refusing the second replication of every set with ``a`` above 0.32 (all its
+    outputs NaN, as a run the model stopped before its first year): half the space around
+    the truth (0.3, 0.6)."""
+    y = _toy(x, reps, seed)
+    y[np.atleast_2d(x)[:, 0] > 0.32, 1, :] = np.nan
+    return y
+
+
+def test_sets_the_simulator_refuses_are_ruled_out_and_left_out_of_the_emulators() -> None:
+    """Refused sets are counted per wave, never fitted, never accepted (infinite
+    implausibility); the truth is still found. A NaN in only some outputs of a run is an
+    error, not a refusal."""
+    plan = Plan((14, 10), 2, candidates=300, final_sample=20, seed=4, batch=4000,
+                verify_points=40, verify_replications=2)  # fmt: skip
+    lines: list[str] = []
+    result = run_waves(_refusing, BOX, TOY_TARGETS, plan, report=lines.append)
+    design = BOX.lhs(14, 4)
+    assert result.refused[0] == int((design[:, 0] > 0.32).sum()) > 0
+    assert "refused by the simulator" in lines[0]
+    assert all(np.all(w.runs.x[:, 0] <= 0.32) for w in result.waves)
+    assert result.waves[0].runs.x.shape[0] == 14 - result.refused[0]
+    ver = result.verification
+    assert ver is not None
+    np.testing.assert_array_equal(ver.refused, ver.x[:, 0] > 0.32)
+    assert 0 < ver.refused.sum() < 40
+    assert np.all(np.isinf(ver.implausibility[ver.refused]))
+    assert not ver.accepted[ver.refused].any()
+    assert not_ruled_out(result.waves, TRUTH[None, :])[0]
+
+    def partly_nan(x: np.ndarray, reps: int, seed: int) -> np.ndarray:
+        y = _toy(x, reps, seed)
+        y[0, 0, 0] = np.nan
+        return y
+
+    with pytest.raises(ValueError, match="wave 1: the simulator returned values that are not"):
+        run_waves(partly_nan, BOX, TOY_TARGETS, plan)
+
+    def refusing_all(x: np.ndarray, reps: int, seed: int) -> np.ndarray:
+        return np.full((np.atleast_2d(x).shape[0], reps, 2), np.nan)
+
+    with pytest.raises(ValueError, match="refused 14 of its 14 sets"):
+        run_waves(refusing_all, BOX, TOY_TARGETS, plan)
+
+
 def _toy3(x: np.ndarray, reps: int, seed: int) -> np.ndarray:
     """The toy, with a third parameter that no output depends on."""
     return _toy(np.atleast_2d(x)[:, :2], reps, seed)

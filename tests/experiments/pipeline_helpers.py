@@ -7,10 +7,12 @@ tests/conftest.py.)
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pandas as pd
 import pytest
@@ -29,6 +31,19 @@ class TargetStub:
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 #: Characters of a failed run's stderr shown in the failure (the tail: where the error is).
 TAIL = 3000
+
+
+def calibration_module(name: str) -> ModuleType:
+    """``experiments/calibration/<name>.py`` imported (its folder on the path, as when the
+    scripts import each other)."""
+    here = EXPERIMENTS / "calibration"
+    sys.path.insert(0, str(here))
+    spec = importlib.util.spec_from_file_location(f"urbsim_calibration_{name}", here / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_tiny(experiment: str, *arguments: str | Path) -> None:

@@ -3,15 +3,14 @@ point of wave 1 a valid scenario, and no parameter "calibrated in issue 14" forg
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pandas as pd
 import pytest
+from pipeline_helpers import calibration_module
 
 from urbsim.scenario.schema import Behaviour, Demography, Economy, HousingMarket, LabourMarket
 from urbsim.sweep.driver import plan_sweep
@@ -48,16 +47,6 @@ LEFT_AT_DEFAULT = {
 }
 
 
-def _module(name: str) -> ModuleType:
-    sys.path.insert(0, str(HERE))
-    spec = importlib.util.spec_from_file_location(f"urbsim_calibration_{name}", HERE / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def box_table() -> pd.DataFrame:
     return pd.read_csv(BOX, comment="#")
@@ -68,7 +57,8 @@ def test_every_range_holds_its_default_and_says_why(box_table: pd.DataFrame) -> 
     assert (box_table["low"] <= box_table["default"]).all()
     assert (box_table["default"] <= box_table["high"]).all()
     assert box_table["why"].str.len().min() > 40
-    box = _module("history_match").read_box(BOX)  # names are schema fields, bounds in range
+    # Names are schema fields, bounds in range.
+    box = calibration_module("history_match").read_box(BOX)
     assert box.names == tuple(box_table["parameter"])
 
 
@@ -88,7 +78,7 @@ def test_no_calibrated_parameter_is_forgotten(box_table: pd.DataFrame) -> None:
 
 
 def test_the_wave_1_design_of_the_box_is_a_valid_sweep(tmp_path: Path) -> None:
-    hm, runs = _module("history_match"), _module("hm_runs")
+    hm, runs = calibration_module("history_match"), calibration_module("hm_runs")
     box = hm.read_box(BOX)
     targets = [t for t in hm.build_targets() if t.name == "resident_urbanization"]
     x = box.lhs(box.dim + 2, seed=1)
@@ -101,7 +91,7 @@ def test_the_wave_1_design_of_the_box_is_a_valid_sweep(tmp_path: Path) -> None:
 
 
 def test_fixed_settings_reach_every_run_of_the_sweep(tmp_path: Path) -> None:
-    hm, runs = _module("history_match"), _module("hm_runs")
+    hm, runs = calibration_module("history_match"), calibration_module("hm_runs")
     box = hm.read_box(BOX)
     targets = [t for t in hm.build_targets() if t.name == "resident_urbanization"]
     x = box.lhs(2, seed=1)
@@ -122,7 +112,7 @@ def test_external_checks_name_box_parameters_and_a_source(box_table: pd.DataFram
 
 
 def test_external_check_quantiles_on_a_hand_computed_ensemble() -> None:
-    report = _module("report")
+    report = calibration_module("report")
     checks = pd.DataFrame({"check": ["c"], "numerator": ["a"], "denominator": ["b"],
                            "published": [1.5], "meaning": ["m"]})  # fmt: skip
     # Ratios 1, 2, ..., 21: median 11, 5 % quantile 2, 95 % quantile 20 (linear interpolation).
@@ -140,7 +130,7 @@ def test_external_check_quantiles_on_a_hand_computed_ensemble() -> None:
 def test_priors_are_read_from_the_checks_with_a_prior_sd(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    hm = _module("history_match")
+    hm = calibration_module("history_match")
     box = hm.read_box(BOX)
     priors = hm.read_priors(HERE / "external_checks.csv", box)
     checks = pd.read_csv(HERE / "external_checks.csv", comment="#")
@@ -171,7 +161,7 @@ def test_priors_are_read_from_the_checks_with_a_prior_sd(
 
 
 def test_external_check_takes_a_parameter_the_fit_held_fixed_from_the_scenario() -> None:
-    report = _module("report")
+    report = calibration_module("report")
     checks = pd.DataFrame({"check": ["c"], "numerator": ["behaviour.beta_distance"],
                            "denominator": ["behaviour.beta_income"], "published": [1.5],
                            "meaning": ["m"]})  # fmt: skip
@@ -187,7 +177,7 @@ def test_external_check_takes_a_parameter_the_fit_held_fixed_from_the_scenario()
 
 
 def test_run_profiles_judge_each_value_as_the_verification_judges_a_set() -> None:
-    rp = _module("run_profiles")
+    rp = calibration_module("run_profiles")
     box = rp.read_box(BOX)
     reference = (box.lo + box.hi) / 2
     x, labels = rp.profile_points(reference, box, 3)

@@ -31,6 +31,7 @@ def test_every_table_of_both_fits_is_written(out: Path) -> None:
         assert list(ensemble.columns[-2:]) == ["max_implausibility", "run_max_implausibility"]
         verified = pd.read_csv(out / fit / "verification.csv")
         assert len(verified) == 12 and verified["accepted"].all()
+        assert not verified["refused"].any()
         assert (
             verified["run_max_implausibility"].tolist()
             == ensemble["run_max_implausibility"].tolist()
@@ -47,6 +48,7 @@ def test_every_table_of_both_fits_is_written(out: Path) -> None:
         waves = pd.read_csv(out / fit / "waves.csv")
         assert list(waves["wave"]) == [1, 2, 3]  # the cutoff of 1e9 stops after the planned 3
         assert (waves["run_plausible_share"] == 1.0).all()
+        assert (waves["refused_sets"] == 0).all()
         timing = pd.read_csv(out / fit / "timing.csv")
         assert set(timing["stage"]) == {"design", "simulate", "emulate"}
         assert (timing["seconds"] >= 0).all()

@@ -781,6 +781,9 @@ class Result:
     wave_source: list[str] = field(default_factory=list)
     #: Per wave: the sets its runs were made at (a refocusing wave: the batch's).
     wave_size: list[int] = field(default_factory=list)
+    #: Per wave: the sets of ``wave_size`` the simulator refused (:func:`_simulated`), ruled
+    #: out and left out of the emulators.
+    refused: list[int] = field(default_factory=list)
     #: The verification runs of the final NROY sample (None without verification).
     verification: Verification | None = None
 
@@ -799,12 +802,16 @@ class Verification:
         Each set's largest implausibility on its own runs (:func:`run_implausibility`).
     accepted : numpy.ndarray
         Sets whose runs are not ruled out (n,): the final sample.
+    refused : numpy.ndarray
+        Sets the simulator refused (n,; :func:`_simulated`): their outputs NaN, their
+        implausibility infinite.
     """
 
     x: np.ndarray
     y: np.ndarray
     implausibility: np.ndarray
     accepted: np.ndarray
+    refused: np.ndarray
 
 
 def run_waves(
@@ -865,7 +872,9 @@ def _waves(
         raise ValueError(f"every wave needs at least {box.dim + 2} points for {box.dim} parameters")
     shares: list[float] = []
     plausible: list[float] = []
+    refused: list[int] = []
     runs: list[Runs] = []
+    tried: list[np.ndarray] = []  # every wave's sets, the refused too
     # Every batch of runs with the number of waves when its sets were drawn (check_held_out).
     history: list[tuple[int, Runs]] = []
     seconds: list[dict[str, float]] = []
@@ -876,19 +885,13 @@ def _waves(
         if i == 0:
             x = box.lhs(plan.wave_points(0), plan.seed)
         else:
-            # No set already run is drawn again (a repeat would be no check of a wave).
-            done = np.concatenate([r.x for r in runs])
-            candidates, share = sample_nroy(
-                waves, box, plan.candidates, rng, plan.batch, seeds=_without(seeds, done)
-            )
-            shares.append(share)
-            x = wave_design(waves, candidates, plan.wave_points(i), box, plan.seek_share,
-                            plan.seed + i)  # fmt: skip
-            seeds = candidates
+            x, seeds = _next_design(waves, np.concatenate(tried), seeds, box, plan, rng, i, shares)
         clock["design"] = time.perf_counter()
-        y = _simulated(simulate, x, plan.replications, plan.seed + 1000 * (i + 1), f"wave {i + 1}")
+        tried.append(x)
+        ran, out = _wave_runs(simulate, x, plan, i, box.dim + 2)
         clock["simulate"] = time.perf_counter()
-        runs.append(Runs.of(x, y))
+        refused.append(out)
+        runs.append(ran)
         history.append((i, runs[-1]))
         check_held_out(waves, history)
         space = _in_space(runs, waves)
@@ -898,20 +901,22 @@ def _waves(
         clock["emulate"] = time.perf_counter()
         seconds.append(_elapsed(clock))
         mine = runs[-1]
+        # A refused set is not plausible: the share is of all the wave's sets.
         plausible.append(
-            float(np.mean(run_implausibility(wave, mine.x, mine.mean, mine.replications)
-                          < plan.cutoff))
+            float(np.sum(run_implausibility(wave, mine.x, mine.mean, mine.replications)
+                         < plan.cutoff)) / x.shape[0]
         )  # fmt: skip
         say(
             f"wave {i + 1}: {x.shape[0]} points"
             + (f" from a space of {shares[-1]:.3g} of the box" if i else "")
+            + (f", {refused[-1]} refused by the simulator" if refused[-1] else "")
             + f"; {plausible[-1]:.0%} of them plausible on their own runs; "
             + ", ".join(f"{k} {v:.0f} s" for k, v in seconds[-1].items())
         )
         if i + 1 >= len(plan.points) and plausible[-1] >= plan.stop_share:
             break
     sources = ["design"] * len(waves)
-    points = [r.x.shape[0] for r in runs]
+    points = [r.x.shape[0] + n for r, n in zip(runs, refused, strict=True)]
     start = time.perf_counter()
     size = plan.verify_points or plan.final_sample
     sample, share = sample_nroy(waves, box, size, rng, plan.batch, seeds=seeds)
@@ -919,13 +924,50 @@ def _waves(
     if not plan.verify_points:
         shares.append(share)
         seconds.append({"design": drawn, "simulate": 0.0, "emulate": 0.0})
-        return Result(waves, shares, sample, seconds, plausible, sources, points)
+        return Result(waves, shares, sample, seconds, plausible, sources, points, refused)
     state = _Refocus(
-        waves, runs, history, shares, plausible, seconds, sources, points, targets, map_fn
-    )
+        waves, runs, history, shares, plausible, seconds, sources, points, refused, targets,
+        map_fn,
+    )  # fmt: skip
     verification = _verify(verify, box, plan, sample, share, drawn, rng, seeds, state, say)
     sample = verification.x[verification.accepted]
-    return Result(waves, shares, sample, seconds, plausible, sources, points, verification)
+    return Result(waves, shares, sample, seconds, plausible, sources, points, refused, verification)
+
+
+def _next_design(
+    waves: list[Wave],
+    done: np.ndarray,
+    seeds: np.ndarray | None,
+    box: Box,
+    plan: Plan,
+    rng: np.random.Generator,
+    i: int,
+    shares: list[float],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Design wave ``i`` (from 1) from the NROY space of ``waves`` (its share appended to
+    ``shares``), none of the sets ``done`` again, and the candidates drawn (where the next
+    draw starts)."""
+    # No set already run is drawn again (a repeat would be no check of a wave).
+    candidates, share = sample_nroy(
+        waves, box, plan.candidates, rng, plan.batch, seeds=_without(seeds, done)
+    )
+    shares.append(share)
+    x = wave_design(waves, candidates, plan.wave_points(i), box, plan.seek_share, plan.seed + i)
+    return x, candidates
+
+
+def _wave_runs(
+    simulate: Simulator, x: np.ndarray, plan: Plan, i: int, needed: int
+) -> tuple[Runs, int]:
+    """Design wave ``i``'s (from 0) runs at ``x`` less the sets the simulator refused, and
+    how many it refused; a ValueError when fewer than ``needed`` are left to fit."""
+    y, out = _simulated(simulate, x, plan.replications, plan.seed + 1000 * (i + 1), f"wave {i + 1}")
+    if x.shape[0] - out.sum() < needed:
+        raise ValueError(
+            f"wave {i + 1}: the simulator refused {out.sum()} of its {x.shape[0]} sets; "
+            f"the emulators need at least {needed}"
+        )
+    return Runs.of(x[~out], y[~out]), int(out.sum())
 
 
 @dataclass
@@ -942,6 +984,7 @@ class _Refocus:
     seconds: list[dict[str, float]]
     sources: list[str]
     points: list[int]
+    refused: list[int]
     targets: Targets
     map_fn: Mapper
 
@@ -959,7 +1002,11 @@ class _Refocus:
         ``share`` is the space the batch was drawn from, ``clock`` its drawing and runs."""
         t0 = time.perf_counter()
         waves, size = self.waves, batch.x.shape[0]
-        keep = maximin_subset(batch.x, min(plan.points[-1], size), box, plan.seed + len(waves))
+        ran = np.flatnonzero(~batch.refused)
+        keep = ran[
+            maximin_subset(batch.x[ran], min(plan.points[-1], ran.size), box,
+                           plan.seed + len(waves))
+        ]  # fmt: skip
         self.runs.append(Runs.of(batch.x[keep], batch.y[keep]))
         wave = fit_wave(
             _in_space(self.runs, waves), self.targets, box, seed=plan.seed + len(waves),
@@ -970,6 +1017,7 @@ class _Refocus:
         self.plausible.append(int(batch.accepted.sum()) / size)
         self.sources.append(f"verification batch {b + 1}")
         self.points.append(size)
+        self.refused.append(int(batch.refused.sum()))
         self.seconds.append({**clock, "emulate": time.perf_counter() - t0})
 
 
@@ -1017,19 +1065,24 @@ def _verify(
             if plan.refocus:
                 share = now_share  # else every batch comes from the waves' space: the first's
         t0 = time.perf_counter()
-        y = _simulated(verify, sample, reps, first_seed + 1000 * b, "verification")
+        y, out = _simulated(verify, sample, reps, first_seed + 1000 * b, "verification")
+        if out.all():
+            raise ValueError(f"verification batch {b + 1}: the simulator refused every set")
         simulated = time.perf_counter() - t0
         drawn_all, simulated_all = drawn_all + drawn, simulated_all + simulated
-        imp = _judged(waves[-1], sample, y)
-        parts.append(Verification(sample, y, imp, imp < plan.cutoff))
+        imp = np.full(sample.shape[0], np.inf)  # a refused set is beyond any cutoff
+        if not out.all():
+            imp[~out] = _judged(waves[-1], sample[~out], y[~out])
+        parts.append(Verification(sample, y, imp, imp < plan.cutoff, out))
         # Every set of the batch checks the waves it was drawn under, before anything more
         # is drawn or judged by them (the ensemble's profiles and bounds included).
-        state.history.append((len(waves), Runs.of(sample, y)))
+        state.history.append((len(waves), Runs.of(sample[~out], y[~out])))
         check_held_out(waves, state.history)
         now = int(parts[-1].accepted.sum())
         accepted = sum(int(v.accepted.sum()) for v in parts)
         say(f"verification batch {b + 1}: {now} of {size} sets accepted on their own runs "
-            f"({accepted} in all)")  # fmt: skip
+            f"({accepted} in all)"
+            + (f"; {out.sum()} refused by the simulator" if out.any() else ""))  # fmt: skip
         if accepted >= plan.final_sample or b + 1 == plan.verify_batches:
             state.shares.append(share)
             break
@@ -1046,6 +1099,7 @@ def _verify(
         np.concatenate([v.y for v in parts]),
         np.concatenate([v.implausibility for v in parts]),
         np.concatenate([v.accepted for v in parts]),
+        np.concatenate([v.refused for v in parts]),
     )
 
 
@@ -1068,12 +1122,23 @@ def _judged(wave: Wave, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return run_implausibility(wave, x, y.mean(axis=1), np.full(x.shape[0], y.shape[1]), measured)
 
 
-def _simulated(simulate: Simulator, x: np.ndarray, reps: int, seed: int, what: str) -> np.ndarray:
-    """The simulator's outputs at ``x``, checked finite."""
+def _simulated(
+    simulate: Simulator, x: np.ndarray, reps: int, seed: int, what: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The simulator's outputs at ``x`` (n, r, k) and the sets it refused (n,).
+
+    A run whose outputs are all NaN is one the simulator refused: the model cannot start at
+    that set (the census world's destination constants cannot be fitted there), so the set is
+    ruled out, whatever its other replications gave, and no emulator is fitted to it. Any
+    other value that is not finite is an error.
+    """
     y = np.asarray(simulate(x, reps, seed), dtype=float)
-    if not np.all(np.isfinite(y)):
+    if y.ndim != 3 or y.shape[:2] != (np.shape(x)[0], reps):
+        raise ValueError(f"{what}: outputs must be (points, {reps} replications, targets)")
+    refused_runs = np.isnan(y).all(axis=2)
+    if not np.all(np.isfinite(y[~refused_runs])):
         raise ValueError(f"{what}: the simulator returned values that are not finite")
-    return y
+    return y, refused_runs.any(axis=1)
 
 
 def run_errors(

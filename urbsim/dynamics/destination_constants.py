@@ -49,6 +49,8 @@ import numpy as np
 from urbsim.inputs import ParamsRecord, PlaceRecord
 from urbsim.world.base import EARTH_RADIUS_KM
 
+#: What the error says when the solution stops short (a calibration rules such a set out).
+NOT_CONVERGED: Final[str] = "destination constants did not converge"
 #: Largest absolute error of the log predicted share of a place-scope pair at which the
 #: contraction stops (shares right to a ten-millionth of themselves).
 TOLERANCE: Final[float] = 1e-7
@@ -390,9 +392,9 @@ def _solve(
         iterations += used
     if not error <= ACCEPTABLE or not np.all(np.isfinite(x)):
         raise ValueError(
-            f"destination constants did not converge in {MAX_ITERATIONS} evaluations "
-            f"(largest log error {error:.2e}): can the places send what the in-migrants ask? "
-            "(a place cannot receive more than the others send)"
+            f"{NOT_CONVERGED} in {MAX_ITERATIONS} evaluations (largest log error "
+            f"{error:.2e}): at these weights the utilities keep some movers all but away "
+            "from where the in-migrants are"
         )
     return x, iterations
 
