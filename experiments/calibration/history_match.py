@@ -206,9 +206,16 @@ def check_fit(
 ) -> pd.DataFrame:
     """Every usable target from runs of the model at the first ``sets`` parameter sets of the
     ensemble (random draws of the NROY space, so a random subsample), ``reps`` replications
-    each: the fit is the simulator's, not the emulators'."""
+    each: the fit is the simulator's, not the emulators'. A set the model refuses (its
+    destination constants not fitted, :data:`hm_runs.REFUSED`) is left out, and said so."""
     x = sample[: min(sets, sample.shape[0])]
-    return fit_table(sim, sim.run(x, reps, seed, "check"))
+    y = sim.run(x, reps, seed, "check")
+    refused = np.isnan(y).all(axis=2).any(axis=1)
+    if refused.all():
+        raise SystemExit(f"check: the model refused all {x.shape[0]} sets")
+    if refused.any():
+        print(f"check: the model refused {refused.sum()} of {x.shape[0]} sets; left out of fit.csv")
+    return fit_table(sim, y[~refused])
 
 
 def fit_table(sim: SweepSimulator, y: np.ndarray) -> pd.DataFrame:

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "china_census.toml"
 #: The targets end in 2019: runs stop there (the years run are those of the full run).
 LAST_YEAR = 2019
-#: The last line of a run's error when its set's destination constants cannot be fitted:
+#: The last line of a run's error when its set's destination constants were not found:
 #: such a run gives NaN values (:meth:`SweepSimulator.run`), the set is ruled out.
 REFUSED = f"behaviour.destination_constants: {NOT_CONVERGED}"
 
@@ -206,9 +206,9 @@ class SweepSimulator:
         """Run the points ``x`` with ``reps`` replications as the sweep ``folder/name``;
         every usable target's values (n, r, k_all). A finished sweep there is read, not rerun.
 
-        A run whose destination constants could not be fitted at its set (the model's one
-        error naming them, :data:`REFUSED`) gives NaN values: history matching rules the set
-        out (:func:`urbsim.analysis.history_matching._simulated`).
+        A run whose destination constants were not found within the solver's budget (the
+        model's one error naming them, :data:`REFUSED`) gives NaN values: history matching
+        rules the set out (:func:`urbsim.analysis.history_matching._simulated`).
 
         Raises
         ------

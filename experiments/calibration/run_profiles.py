@@ -107,6 +107,8 @@ def implausibility(
         + targets["observation_sd"].to_numpy() ** 2
     )
     imp = np.abs(y.mean(axis=1) - targets["observed"].to_numpy()) / np.sqrt(total)
+    # A set the model refused (a run without values: hm_runs.REFUSED) is beyond any cutoff.
+    imp[np.isnan(y).all(axis=2).any(axis=1)] = np.inf
     table = pd.DataFrame(imp, columns=targets["target"].tolist())
     for p in priors:
         table[f"prior:{p.name}"] = p.implausibility(x)
@@ -118,8 +120,10 @@ def summarize(
 ) -> pd.DataFrame:
     """``profile_runs.csv``: per row the parameter moved, its value and its value at the
     reference set, the largest implausibility, the target or prior behind it and whether it is
-    below the cutoff."""
-    worst = table.idxmax(axis=1)
+    below the cutoff; ``worst`` is ``refused`` where the model refused the set (every target
+    infinite)."""
+    refused = np.isinf(table.loc[:, ~table.columns.str.startswith("prior:")]).all(axis=1)
+    worst = table.idxmax(axis=1).where(~refused, "refused")
     largest = table.max(axis=1)
     at = dict(zip(names, reference, strict=True))
     return pd.DataFrame({
@@ -136,7 +140,9 @@ def draw(profile: pd.DataFrame, folder: Path) -> Path:
     """Largest implausibility against each parameter's value, the cutoff and the reference
     set's value marked."""
     data = profile[profile["parameter"] != "reference"].assign(
-        parameter=lambda d: d["parameter"].str.split(".").str[1]
+        parameter=lambda d: d["parameter"].str.split(".").str[1],
+        # A refused set has no value to draw: a gap in its parameter's line.
+        max_implausibility=lambda d: d["max_implausibility"].replace(np.inf, np.nan),
     )
     with figure_style():
         g = sns.FacetGrid(data, col="parameter", col_wrap=6, sharex=False, height=1.9, aspect=1.3)

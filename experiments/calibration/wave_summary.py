@@ -81,8 +81,17 @@ def sweep_rows(name: str, errors: np.ndarray, keys: list[str]) -> pd.DataFrame:
     )
 
 
-def describe(name: str, errors: np.ndarray, keys: list[str], top: int) -> str:
-    """The printed lines of one sweep."""
+def describe(
+    name: str,
+    errors: np.ndarray,
+    keys: list[str],
+    top: int,
+    index: np.ndarray | None = None,
+    refused: int = 0,
+) -> str:
+    """The printed lines of one sweep; ``index`` numbers the points of ``errors`` in the sweep
+    (all of them if not given), ``refused`` the points the model refused, left out."""
+    index = np.arange(errors.shape[0]) if index is None else index
     size = np.abs(errors)
     largest = size.max(axis=1)
     off = (size >= CUTOFF).sum(axis=1)
@@ -94,8 +103,9 @@ def describe(name: str, errors: np.ndarray, keys: list[str], top: int) -> str:
         [
             f"{name}: {errors.shape[0]} points; smallest largest |error| {largest.min():.2f}, "
             f"median {np.median(largest):.2f}; fewest targets outside {CUTOFF:g}: {off.min()} "
-            f"(median {np.median(off):.0f}); plausible {np.mean(largest < CUTOFF):.1%}",
-            f"  best point {best}: "
+            f"(median {np.median(off):.0f}); plausible {np.mean(largest < CUTOFF):.1%}"
+            + (f"; {refused} more refused by the model (left out)" if refused else ""),
+            f"  best point {index[best]}: "
             + ", ".join(f"{keys[k]} {errors[best, k]:+.1f}" for k in worst),
             "  most often outside: "
             + ", ".join(
@@ -132,8 +142,12 @@ def main() -> int:
         values = run_values(folder / "runs", usable, province_of)
         runs = pd.read_parquet(folder / "runs" / "runs.parquet", columns=["replication"])
         reps = int(runs["replication"].max()) + 1
-        errors = point_errors(values.reshape(-1, reps, values.shape[1]), usable)
-        print(describe(folder.name, errors, keys, args.top))
+        values = values.reshape(-1, reps, values.shape[1])
+        # A set the model refused (runs without values, hm_runs.REFUSED) has no errors.
+        kept = np.flatnonzero(~np.isnan(values).all(axis=2).any(axis=1))
+        errors = point_errors(values[kept], usable)
+        refused = values.shape[0] - kept.size
+        print(describe(folder.name, errors, keys, args.top, kept, refused))
         tables.append(sweep_rows(folder.name, errors, keys))
     if args.csv is not None:
         pd.concat(tables, ignore_index=True).to_csv(args.csv, index=False, float_format="%.6g")

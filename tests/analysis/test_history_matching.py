@@ -516,6 +516,14 @@ def test_sets_the_simulator_refuses_are_ruled_out_and_left_out_of_the_emulators(
 
     with pytest.raises(ValueError, match="refused 14 of its 14 sets"):
         run_waves(refusing_all, BOX, TOY_TARGETS, plan)
+    # A verification batch refused whole ends the verification with what it has: nothing.
+    lines.clear()
+    ended = run_waves(_toy, BOX, TOY_TARGETS, plan, verify=refusing_all, report=lines.append)
+    assert ended.verification is not None and ended.verification.refused.all()
+    assert ended.sample.shape[0] == 0
+    assert lines[-1].endswith(
+        "0 of 40 sets accepted on their own runs (0 in all); 40 refused by the simulator"
+    )
 
 
 def _toy3(x: np.ndarray, reps: int, seed: int) -> np.ndarray:

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 from pipeline_helpers import calibration_module
 
-from urbsim.dynamics.destination_constants import NOT_CONVERGED
+from urbsim import model
+from urbsim.dynamics.destination_constants import NOT_CONVERGED, UnattainableShares
+from urbsim.errors import InputError
+from urbsim.model import UrbanizationModel
 from urbsim.sweep.driver import SweepOutcome
 
 HERE = Path(__file__).resolve().parents[2] / "experiments" / "calibration"
@@ -23,10 +27,23 @@ def runs() -> ModuleType:
 
 
 def test_the_refusal_is_the_model_s_error_for_constants_that_do_not_converge(
-    runs: ModuleType,
+    runs: ModuleType, small_scenario: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The marker is what the model's InputError says (urbsim/model.py wraps the solver's)."""
-    assert runs.REFUSED == f"behaviour.destination_constants: {NOT_CONVERGED}"
+    """The marker is in what the model says when the solver stops short, and not in what it
+    says of a stock no constants can give (that is the world's, the same for every set: the
+    calibration must stop)."""
+
+    def stops_short(*args: Any, **kwargs: Any) -> None:
+        raise ValueError(f"{NOT_CONVERGED} in 2000 evaluations (largest log error 1.00e-01)")
+
+    def unattainable(*args: Any, **kwargs: Any) -> None:
+        raise UnattainableShares("no constants can give the in-migrants asked: province 42")
+
+    for solver, refused in ((stops_short, True), (unattainable, False)):
+        monkeypatch.setattr(model, "berry_constants", solver)
+        with pytest.raises(InputError) as exc:
+            UrbanizationModel(small_scenario(behaviour={"destination_constants": True}))
+        assert (runs.REFUSED in str(exc.value)) is refused
 
 
 def test_run_values_are_nan_for_runs_without_tables(

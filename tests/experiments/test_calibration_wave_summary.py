@@ -32,6 +32,10 @@ def test_points_are_judged_on_their_own_replications() -> None:
     assert "fewest targets outside 3: 0 (median 1); plausible 50.0%" in text[0]
     assert text[1] == "  best point 0: a +1.0"
     assert text[2] == "  most often outside: a 50% (median +4.5)"
+    # The same two points as points 1 and 3 of a sweep whose points 0 and 2 were refused.
+    text = describe("wave2", errors, ["a", "b"], 1, np.array([1, 3]), refused=2).splitlines()
+    assert text[0].endswith("plausible 50.0%; 2 more refused by the model (left out)")
+    assert text[1] == "  best point 1: a +1.0"
 
 
 def test_only_finished_sweeps_count_waves_first(tmp_path: Path) -> None:

@@ -919,6 +919,8 @@ def _waves(
     points = [r.x.shape[0] + n for r, n in zip(runs, refused, strict=True)]
     start = time.perf_counter()
     size = plan.verify_points or plan.final_sample
+    # No set a wave ran (or the simulator refused) is drawn again.
+    seeds = _without(seeds, np.concatenate(tried))
     sample, share = sample_nroy(waves, box, size, rng, plan.batch, seeds=seeds)
     drawn = time.perf_counter() - start
     if not plan.verify_points:
@@ -1040,7 +1042,8 @@ def _verify(
 
     Each set is judged on its own runs against the targets and priors, with the run-to-run
     variance measured on its batch (:func:`_judged`).
-    A refocusing wave that leaves no space ends the batches with the sets verified so far.
+    A refocusing wave that leaves no space ends the batches with the sets verified so far, and
+    so does a batch the simulator refused whole (no runs to refocus by).
     """
     waves = state.waves
     parts: list[Verification] = []
@@ -1066,24 +1069,16 @@ def _verify(
                 share = now_share  # else every batch comes from the waves' space: the first's
         t0 = time.perf_counter()
         y, out = _simulated(verify, sample, reps, first_seed + 1000 * b, "verification")
-        if out.all():
-            raise ValueError(f"verification batch {b + 1}: the simulator refused every set")
         simulated = time.perf_counter() - t0
         drawn_all, simulated_all = drawn_all + drawn, simulated_all + simulated
-        imp = np.full(sample.shape[0], np.inf)  # a refused set is beyond any cutoff
-        if not out.all():
-            imp[~out] = _judged(waves[-1], sample[~out], y[~out])
-        parts.append(Verification(sample, y, imp, imp < plan.cutoff, out))
-        # Every set of the batch checks the waves it was drawn under, before anything more
-        # is drawn or judged by them (the ensemble's profiles and bounds included).
-        state.history.append((len(waves), Runs.of(sample[~out], y[~out])))
-        check_held_out(waves, state.history)
+        parts.append(_batch(sample, y, out, plan.cutoff, state))
         now = int(parts[-1].accepted.sum())
         accepted = sum(int(v.accepted.sum()) for v in parts)
         say(f"verification batch {b + 1}: {now} of {size} sets accepted on their own runs "
             f"({accepted} in all)"
             + (f"; {out.sum()} refused by the simulator" if out.any() else ""))  # fmt: skip
-        if accepted >= plan.final_sample or b + 1 == plan.verify_batches:
+        if accepted >= plan.final_sample or b + 1 == plan.verify_batches or out.all():
+            # A batch the simulator refused whole has no runs to refocus by: the end.
             state.shares.append(share)
             break
         if not plan.refocus:
@@ -1101,6 +1096,20 @@ def _verify(
         np.concatenate([v.accepted for v in parts]),
         np.concatenate([v.refused for v in parts]),
     )
+
+
+def _batch(
+    x: np.ndarray, y: np.ndarray, out: np.ndarray, cutoff: float, state: _Refocus
+) -> Verification:
+    """A verification batch's sets ``x``, judged on their runs ``y`` by the newest wave; the
+    refused (``out``) beyond any cutoff. Its runs then check every wave (before anything
+    more is drawn or judged by them: the next batch, the ensemble's profiles and bounds)."""
+    imp = np.full(x.shape[0], np.inf)
+    if not out.all():
+        imp[~out] = _judged(state.waves[-1], x[~out], y[~out])
+        state.history.append((len(state.waves), Runs.of(x[~out], y[~out])))
+        check_held_out(state.waves, state.history)
+    return Verification(x, y, imp, imp < cutoff, out)
 
 
 def _without(points: np.ndarray | None, run: np.ndarray) -> np.ndarray | None:
@@ -1127,10 +1136,11 @@ def _simulated(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The simulator's outputs at ``x`` (n, r, k) and the sets it refused (n,).
 
-    A run whose outputs are all NaN is one the simulator refused: the model cannot start at
-    that set (the census world's destination constants cannot be fitted there), so the set is
-    ruled out, whatever its other replications gave, and no emulator is fitted to it. Any
-    other value that is not finite is an error.
+    A run whose outputs are all NaN is one the simulator refused: the model did not start at
+    that set (on the census world: its destination constants were not found within the
+    solver's budget, as where they must be extreme), so the set is ruled out, whatever its
+    other replications gave, and no emulator is fitted to it. Any other value that is not
+    finite is an error.
     """
     y = np.asarray(simulate(x, reps, seed), dtype=float)
     if y.ndim != 3 or y.shape[:2] != (np.shape(x)[0], reps):

@@ -207,7 +207,11 @@ def _unattainable(
     more in-migrants from its province than its province's other places have out-migrants, a
     province more than its own out-migrants, or more in-migrants from other provinces than the
     others send out (with every province's within-province flows free, these bounds are also
-    enough for flows, though not for a logit of the given utilities). The logit gives every
+    enough for flows). With finite utilities the constants scale a positive matrix to given
+    margins, which is possible whenever flows with every pair positive meet them (Brualdi
+    1968, "Convex sets of non-negative matrices", Canadian Journal of Mathematics 20): past
+    this check the solution fails only by its budget, where the constants needed are
+    extreme. The logit gives every
     destination a positive probability, so on a bound the shares are met only within
     :data:`ACCEPTABLE`, by constants that send next to nobody the other way (a province of the
     households' own stock that sends no one out is on one); beyond it by more than that,
@@ -393,8 +397,7 @@ def _solve(
     if not error <= ACCEPTABLE or not np.all(np.isfinite(x)):
         raise ValueError(
             f"{NOT_CONVERGED} in {MAX_ITERATIONS} evaluations (largest log error "
-            f"{error:.2e}): at these weights the utilities keep some movers all but away "
-            "from where the in-migrants are"
+            f"{error:.2e}): these weights ask for extreme constants"
         )
     return x, iterations
 
