@@ -91,6 +91,7 @@ from urbsim.analysis.history_matching import (
     check_box,
     distinct_sets,
     profiles,
+    refused_sets,
     rule_out_rank,
     rule_out_shares,
     run_errors,
@@ -210,7 +211,7 @@ def check_fit(
     destination constants not fitted, :data:`hm_runs.REFUSED`) is left out, and said so."""
     x = sample[: min(sets, sample.shape[0])]
     y = sim.run(x, reps, seed, "check")
-    refused = np.isnan(y).all(axis=2).any(axis=1)
+    refused = refused_sets(y)
     if refused.all():
         raise SystemExit(f"check: the model refused all {x.shape[0]} sets")
     if refused.any():

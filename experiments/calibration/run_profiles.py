@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from history_match import read_box
 
-from urbsim.analysis.history_matching import CUTOFF, Box, RatioPrior
+from urbsim.analysis.history_matching import CUTOFF, Box, RatioPrior, refused_sets
 from urbsim.plots import figure_style, save_figure
 
 HERE = Path(__file__).resolve().parent
@@ -108,7 +108,7 @@ def implausibility(
     )
     imp = np.abs(y.mean(axis=1) - targets["observed"].to_numpy()) / np.sqrt(total)
     # A set the model refused (a run without values: hm_runs.REFUSED) is beyond any cutoff.
-    imp[np.isnan(y).all(axis=2).any(axis=1)] = np.inf
+    imp[refused_sets(y)] = np.inf
     table = pd.DataFrame(imp, columns=targets["target"].tolist())
     for p in priors:
         table[f"prior:{p.name}"] = p.implausibility(x)

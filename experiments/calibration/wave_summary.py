@@ -40,7 +40,7 @@ from history_match import roles  # noqa: E402
 from hm_runs import province_of_places, run_values  # noqa: E402
 from probe import probe_table  # noqa: E402
 
-from urbsim.analysis.history_matching import CUTOFF  # noqa: E402
+from urbsim.analysis.history_matching import CUTOFF, refused_sets  # noqa: E402
 from urbsim.analysis.targets import build_targets  # noqa: E402
 from urbsim.sweep import store  # noqa: E402
 
@@ -144,7 +144,7 @@ def main() -> int:
         reps = int(runs["replication"].max()) + 1
         values = values.reshape(-1, reps, values.shape[1])
         # A set the model refused (runs without values, hm_runs.REFUSED) has no errors.
-        kept = np.flatnonzero(~np.isnan(values).all(axis=2).any(axis=1))
+        kept = np.flatnonzero(~refused_sets(values))
         errors = point_errors(values[kept], usable)
         refused = values.shape[0] - kept.size
         print(describe(folder.name, errors, keys, args.top, kept, refused))

@@ -1131,6 +1131,13 @@ def _judged(wave: Wave, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return run_implausibility(wave, x, y.mean(axis=1), np.full(x.shape[0], y.shape[1]), measured)
 
 
+def refused_sets(y: np.ndarray) -> np.ndarray:
+    """The parameter sets (n,) among runs ``y`` (n, replications, targets) that the simulator
+    refused: some replication without any value (all NaN). One such run rules its set out,
+    whatever its other replications gave (see :func:`run_waves`)."""
+    return np.isnan(y).all(axis=2).any(axis=1)
+
+
 def _simulated(
     simulate: Simulator, x: np.ndarray, reps: int, seed: int, what: str
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -1145,10 +1152,10 @@ def _simulated(
     y = np.asarray(simulate(x, reps, seed), dtype=float)
     if y.ndim != 3 or y.shape[:2] != (np.shape(x)[0], reps):
         raise ValueError(f"{what}: outputs must be (points, {reps} replications, targets)")
-    refused_runs = np.isnan(y).all(axis=2)
-    if not np.all(np.isfinite(y[~refused_runs])):
+    refused = refused_sets(y)
+    if not np.all(np.isfinite(y[~np.isnan(y).all(axis=2)])):
         raise ValueError(f"{what}: the simulator returned values that are not finite")
-    return y, refused_runs.any(axis=1)
+    return y, refused
 
 
 def run_errors(

@@ -211,11 +211,10 @@ def _unattainable(
     margins, which is possible whenever flows with every pair positive meet them (Brualdi
     1968, "Convex sets of non-negative matrices", Canadian Journal of Mathematics 20): past
     this check the solution fails only by its budget, where the constants needed are
-    extreme. The logit gives every
-    destination a positive probability, so on a bound the shares are met only within
-    :data:`ACCEPTABLE`, by constants that send next to nobody the other way (a province of the
-    households' own stock that sends no one out is on one); beyond it by more than that,
-    never. Checked in shares, as the solution matches them.
+    extreme. The logit gives every destination a positive probability, so on a bound the
+    shares are met only within :data:`ACCEPTABLE`, by constants that send next to nobody the
+    other way (a province of the households' own stock that sends no one out is on one);
+    beyond it by more than that, never. Checked in shares, as the solution matches them.
     """
     o = o / o.sum()
     m = m / m.sum()
