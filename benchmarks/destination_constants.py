@@ -7,6 +7,9 @@ per agent (seed 1), computes the movers' utilities once and fits the constants
 side, as the model does and with Berry's accelerated step alone after the same
 province-by-scope start (the within-province Newton stage switched off): seconds (median),
 evaluations of the shares, and the largest difference between the two sets of constants.
+Before that, the weights the fit starts from, ``exp(V - row max)`` of the places that send,
+side by side from the NumPy matrix of utilities and from the compiled kernel the model uses
+(:func:`urbsim.dynamics.destination_constants.sending_weights`), and their largest difference.
 Ratios measured side by side hold under load; absolute seconds do not.
 
 Writes ``benchmarks/results/destination_constants.json``.
@@ -52,10 +55,21 @@ def measure(overrides: list[str], hpa: float, repeats: int) -> dict[str, Any]:
 
     loaded = load_scenario(SCENARIO, [*overrides, f"world.households_per_agent={hpa!r}", "seed=1"])
     model = UrbanizationModel(loaded)
-    start = time.perf_counter()
-    utilities = model.mover_utilities()
-    utility_seconds = time.perf_counter() - start
     stock = model.start_migrants
+    par, places = model._year_params(), model._year_places(np.zeros((2, model.n_places)))
+    weight_seconds: dict[str, list[float]] = {"numpy": [], "kernel": []}
+    for _ in range(repeats):
+        start = time.perf_counter()
+        utilities = model.mover_utilities()
+        e = utilities[stock.out_migrants > 0]
+        np.exp(e - e.max(axis=1, keepdims=True), out=e)
+        weight_seconds["numpy"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        weights = D.sending_weights(
+            par, places, model.network, model.network_province, stock.out_migrants
+        )
+        weight_seconds["kernel"].append(time.perf_counter() - start)
+    weight_medians = {name: T.median(v) for name, v in weight_seconds.items()}
     args = (utilities, model.province_of_place, stock.out_migrants, stock.in_migrants)
     budget = D._NEWTON_BUDGET
     seconds: dict[str, list[float]] = {"three_stages": [], "berry_alone": []}
@@ -73,7 +87,9 @@ def measure(overrides: list[str], hpa: float, repeats: int) -> dict[str, Any]:
     medians = {name: T.median(v) for name, v in seconds.items()}
     return {
         "places": int(utilities.shape[0]),
-        "utilities_seconds": utility_seconds,
+        "weights_seconds": {name: T.summary(v) for name, v in weight_seconds.items()},
+        "weights_speedup": weight_medians["numpy"] / weight_medians["kernel"],
+        "weights_largest_difference": float(np.abs(weights - e).max()),
         "seconds": {name: T.summary(v) for name, v in seconds.items()},
         "median_seconds": medians,
         "evaluations": evaluations,
@@ -118,11 +134,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['median_seconds']['berry_alone']:.2f} ({r['evaluations']['berry_alone']})",
             f"{r['speedup']:.1f}",
             f"{r['largest_difference_util']:.1e}",
+            f"{r['weights_seconds']['numpy']['median']:.2f} / "
+            f"{r['weights_seconds']['kernel']['median']:.2f}",
         ]
         for set_name, r in results.items()
     ]
     header = ["set", "three stages, s (evaluations)", "Berry alone, s (evaluations)", "ratio"]
-    header.append("largest difference, util")
+    header += ["largest difference, util", "weights NumPy / kernel, s"]
     print(T.table(rows, header))
     print(f"written {out}")
     return 0

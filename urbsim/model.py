@@ -29,8 +29,9 @@ import pandas as pd
 from urbsim.dynamics import demography, economy, finance, indicators, labour
 from urbsim.dynamics.destination_constants import (
     UnattainableShares,
-    berry_constants,
+    fit_constants,
     mover_utilities,
+    sending_weights,
 )
 from urbsim.dynamics.series import interpolate
 from urbsim.engines.base import HouseholdEngine
@@ -396,8 +397,16 @@ class UrbanizationModel(mesa.Model):
             return np.zeros((2, self.n_places))
         stock = self.start_migrants
         try:
-            constants, _ = berry_constants(
-                self.mover_utilities(),
+            # The weights of mover_utilities() for the places that send, computed row by row.
+            weights = sending_weights(
+                self._year_params(),
+                self._year_places(np.zeros((2, self.n_places))),
+                self.network,
+                self.network_province,
+                stock.out_migrants,
+            )
+            constants, _ = fit_constants(
+                weights,
                 self.place_table.province_code,
                 stock.out_migrants,
                 stock.in_migrants,

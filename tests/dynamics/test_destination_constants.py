@@ -395,6 +395,27 @@ def test_the_model_sets_them_at_the_start_from_its_households_migrants(small_sce
     assert not off.year_inputs().places.entry_within.any()
 
 
+def test_the_model_s_constants_are_those_of_its_utilities(small_scenario: Any) -> None:
+    """The model fits on the compiled weights of the senders (sending_weights): its constants
+    send the movers where berry_constants' on the whole NumPy matrix of mover_utilities do,
+    to the solution's tolerance (the weights differ in the last digits; the constants alone
+    can differ more, by a province's level where its movers hardly leave it)."""
+    model = _model(small_scenario, True)
+    stock = model.start_migrants
+    province = model.place_table.province_code
+    v = model.mover_utilities()
+    reference, _ = D.berry_constants(v, province, stock.out_migrants, stock.in_migrants)
+    shares = [
+        D.predicted_shares(v, province, c, stock.out_migrants)
+        for c in (model.entry_constant, reference)
+    ]
+    np.testing.assert_allclose(shares[0], shares[1], rtol=2 * D.ACCEPTABLE, atol=1e-12)
+    with pytest.raises(ValueError, match="a row per sender"):
+        D.fit_constants(
+            np.ones((1, model.n_places)), province, stock.out_migrants, stock.in_migrants
+        )
+
+
 def test_the_start_migrants_are_counted_before_the_first_step(small_scenario: Any) -> None:
     model = _model(small_scenario, False)
     model.step()

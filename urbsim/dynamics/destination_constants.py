@@ -35,7 +35,9 @@ destination shares: the moving cost and the household's own terms), with service
 base level and no school-age children. Network counts are those of the start year's households.
 
 Every function here is pure; :class:`urbsim.model.UrbanizationModel` calls
-:func:`berry_constants` on :func:`mover_utilities` once, before the first year.
+:func:`fit_constants` once, before the first year, on :func:`sending_weights` (the weights
+``exp(V - row max)`` of :func:`mover_utilities` for the places that send, computed by a
+compiled kernel row by row; :func:`berry_constants` takes the NumPy matrix itself).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from typing import Final, NamedTuple
 import numpy as np
 
 from urbsim.inputs import ParamsRecord, PlaceRecord
+from urbsim.kernels.mover_weights import mover_weights
 from urbsim.world.base import EARTH_RADIUS_KM
 
 #: What the error says when the solution stops short (a calibration rules such a set out).
@@ -85,6 +88,49 @@ _COARSE_STEPS: Final[int] = 50
 _BLOCK: Final[int] = 256
 
 
+def destination_terms(par: ParamsRecord, places: PlaceRecord) -> np.ndarray:
+    """``(n,)`` the part of :func:`mover_utilities` that is the destination's alone (util):
+    income, housing cost, amenity, services at their base access, size."""
+    b, pl = par, places
+    return (
+        b.beta_income * pl.log_income_urban
+        - b.beta_housing * pl.log_cost_urban
+        + b.beta_amenity * pl.amenity
+        + b.beta_service * b.service_base_access * pl.quality
+        + b.beta_size * (pl.log_size - math.log(b.size_reference))
+    )
+
+
+def sending_weights(
+    par: ParamsRecord,
+    places: PlaceRecord,
+    network: np.ndarray,
+    network_province: np.ndarray,
+    origins: np.ndarray,
+) -> np.ndarray:
+    """``exp(V_ij - max_k V_ik)`` of :func:`mover_utilities` for the places ``i`` with
+    ``origins > 0`` (in order) and every destination ``j``: the weights
+    :func:`fit_constants` takes, by the compiled kernel
+    (:func:`urbsim.kernels.mover_weights.mover_weights`) instead of the whole matrix."""
+    b, pl = par, places
+    return mover_weights(
+        np.flatnonzero(np.asarray(origins) > 0),
+        destination_terms(par, places),
+        pl.lat,
+        pl.lon,
+        pl.coslat,
+        pl.province,
+        network,
+        network_province,
+        b.beta_distance,
+        b.distance_floor_km,
+        b.beta_province,
+        b.beta_network,
+        b.beta_network_province,
+        b.households_per_agent,
+    )
+
+
 def mover_utilities(
     par: ParamsRecord, places: PlaceRecord, network: np.ndarray, network_province: np.ndarray
 ) -> np.ndarray:
@@ -108,13 +154,7 @@ def mover_utilities(
         diagonal (staying is not a destination).
     """
     b, pl = par, places
-    attraction = (
-        b.beta_income * pl.log_income_urban
-        - b.beta_housing * pl.log_cost_urban
-        + b.beta_amenity * pl.amenity
-        + b.beta_service * b.service_base_access * pl.quality
-        + b.beta_size * (pl.log_size - math.log(b.size_reference))
-    )
+    attraction = destination_terms(par, places)
     n = attraction.shape[0]
     floor, hpa = b.distance_floor_km, b.households_per_agent
     netp = np.asarray(network_province)
@@ -175,22 +215,21 @@ def _log_sum_terms(e: _Split, w: np.ndarray) -> np.ndarray:
 
 
 def _checked(
-    utilities: np.ndarray, province: np.ndarray, origins: np.ndarray, in_migrants: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The arrays of :func:`berry_constants` as float64, or a ValueError naming what is wrong."""
-    v = np.asarray(utilities, dtype=np.float64)
+    province: np.ndarray, origins: np.ndarray, in_migrants: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The stock of :func:`berry_constants` as float64, or a ValueError naming what is wrong."""
     o = np.asarray(origins, dtype=np.float64)
     m = np.asarray(in_migrants, dtype=np.float64)
     n = o.shape[0]
-    if v.shape != (n, n) or m.shape != (2, n) or np.shape(province) != (n,):
+    if m.shape != (2, n) or np.shape(province) != (n,):
         raise ValueError(
-            f"utilities {v.shape}, province {np.shape(province)}, origins {o.shape}, "
-            f"in_migrants {m.shape}: expected (n, n), (n,), (n,), (2, n)"
+            f"province {np.shape(province)}, origins {o.shape}, in_migrants {m.shape}: "
+            "expected (n,), (n,), (2, n)"
         )
     for name, arr in (("origins", o), ("in_migrants", m)):
         if not np.all(np.isfinite(arr)) or np.any(arr < 0) or arr.sum() <= 0:
             raise ValueError(f"{name} must be finite, non-negative and not all zero")
-    return v, o, m
+    return o, m
 
 
 class UnattainableShares(ValueError):
@@ -294,17 +333,58 @@ def berry_constants(
         On inputs of the wrong shape or sign, in-migrants that no place sending can reach,
         or when the contraction does not converge within :data:`MAX_ITERATIONS`.
     """
-    v, o, m = _checked(utilities, province, origins, in_migrants)
-    n = o.shape[0]
-    codes, province = np.unique(province, return_inverse=True)  # 0.. (they index groups)
-    sending = np.flatnonzero(o > 0)
-    e = v[sending]  # a copy (fancy indexing): the caller's utilities are left as they are
+    o, m = _checked(province, origins, in_migrants)
+    v = np.asarray(utilities, dtype=np.float64)
+    if v.shape != (o.shape[0], o.shape[0]):
+        raise ValueError(f"utilities {v.shape}: expected ({o.shape[0]}, {o.shape[0]})")
+    e = v[o > 0]  # a copy (boolean indexing): the caller's utilities are left as they are
     top = e.max(axis=1, keepdims=True)
     if not np.all(np.isfinite(top)):
         raise ValueError("a place with out-migrants has no destination")
-    # exp(V - row max), split by scope: the constants enter as column factors exp(delta).
     e -= top
     np.exp(e, out=e)
+    return fit_constants(e, province, o, m, places)
+
+
+def fit_constants(
+    weights: np.ndarray,
+    province: np.ndarray,
+    origins: np.ndarray,
+    in_migrants: np.ndarray,
+    places: np.ndarray | None = None,
+) -> tuple[np.ndarray, int]:
+    """:func:`berry_constants` from the sending places' weights ``exp(V_ij - max_k V_ik)``.
+
+    Parameters
+    ----------
+    weights
+        ``(r, n)`` the weights of the places with ``origins > 0``, in order (every row with
+        a positive entry; :func:`sending_weights`). Overwritten.
+    province, origins, in_migrants, places
+        As for :func:`berry_constants`.
+
+    Returns
+    -------
+    constants : numpy.ndarray
+        ``(2, n)`` util, as :func:`berry_constants`.
+    iterations : int
+        Evaluations of the predicted shares the solution took.
+
+    Raises
+    ------
+    UnattainableShares, ValueError
+        As :func:`berry_constants`; also for weights of the wrong shape or a sending row
+        without a positive finite weight.
+    """
+    o, m = _checked(province, origins, in_migrants)
+    n = o.shape[0]
+    codes, province = np.unique(province, return_inverse=True)  # 0.. (they index groups)
+    sending = np.flatnonzero(o > 0)
+    e = np.asarray(weights, dtype=np.float64)
+    if e.shape != (sending.size, n):
+        raise ValueError(f"weights {e.shape}: expected ({sending.size}, {n}), a row per sender")
+    if not (np.all(np.isfinite(e)) and np.all(e >= 0) and np.all(e.max(axis=1) > 0)):
+        raise ValueError("a place with out-migrants has no destination")
     log_sums = np.log(e.sum(axis=1))  # the movers' log-sums without constants
     e = _split(e, province[sending], province)
     live = _arrivals(e, o[sending]) > 0  # reached by some mover
