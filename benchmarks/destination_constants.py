@@ -2,9 +2,9 @@
 
 For the census scenario as it is and for each parameter set of the calibration's probes
 (``experiments/calibration/probe_sets.csv``), builds the census world at ``--hpa`` households
-per agent (seed 1), computes the movers' utilities once and fits the constants
-(:func:`urbsim.dynamics.destination_constants.berry_constants`) ``--repeats`` times each, side by
-side, as the model does and with Berry's accelerated step alone after the same
+per agent (seed 1), computes the senders' weights and fits the constants from them
+(:func:`urbsim.dynamics.destination_constants.fit_constants`) ``--repeats`` times each, side
+by side, as the model does and with Berry's accelerated step alone after the same
 province-by-scope start (the within-province Newton stage switched off): seconds (median),
 evaluations of the shares, and the largest difference between the two sets of constants.
 Before that, the weights the fit starts from, ``exp(V - row max)`` of the places that send,
@@ -70,7 +70,7 @@ def measure(overrides: list[str], hpa: float, repeats: int) -> dict[str, Any]:
         )
         weight_seconds["kernel"].append(time.perf_counter() - start)
     weight_medians = {name: T.median(v) for name, v in weight_seconds.items()}
-    args = (utilities, model.province_of_place, stock.out_migrants, stock.in_migrants)
+    args = (model.place_table.province_code, stock.out_migrants, stock.in_migrants)
     budget = D._NEWTON_BUDGET
     seconds: dict[str, list[float]] = {"three_stages": [], "berry_alone": []}
     evaluations: dict[str, int] = {}
@@ -80,7 +80,8 @@ def measure(overrides: list[str], hpa: float, repeats: int) -> dict[str, Any]:
             D._NEWTON_BUDGET = newton
             try:
                 start = time.perf_counter()
-                constants[name], evaluations[name] = D.berry_constants(*args)
+                # As the model fits them (fit_constants overwrites its weights: a copy each).
+                constants[name], evaluations[name] = D.fit_constants(weights.copy(), *args)
                 seconds[name].append(time.perf_counter() - start)
             finally:
                 D._NEWTON_BUDGET = budget

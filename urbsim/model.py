@@ -384,9 +384,39 @@ class UrbanizationModel(mesa.Model):
             self.network_province,
         )
 
+    def fit_destination_constants(self) -> np.ndarray:
+        """The destination constants this model's parameters and start-year migrants give
+        (:mod:`urbsim.dynamics.destination_constants`), whether or not the scenario uses
+        them: ``(2, n)`` util, fitted on the compiled weights of the places that send
+        (:func:`~urbsim.dynamics.destination_constants.sending_weights`).
+
+        Raises
+        ------
+        urbsim.dynamics.destination_constants.UnattainableShares
+            When the start-year stock is out of any constants' reach.
+        ValueError
+            When the solution does not converge at these parameters.
+        """
+        stock = self.start_migrants
+        weights = sending_weights(
+            self._year_params(),
+            self._year_places(np.zeros((2, self.n_places))),
+            self.network,
+            self.network_province,
+            stock.out_migrants,
+        )
+        constants, _ = fit_constants(
+            weights,
+            self.place_table.province_code,
+            stock.out_migrants,
+            stock.in_migrants,
+            places=self.place_table.code,
+        )
+        return constants
+
     def _destination_constants(self) -> np.ndarray:
-        """Each place's destination constants (:mod:`urbsim.dynamics.destination_constants`),
-        zero unless the scenario sets them.
+        """Each place's destination constants (:meth:`fit_destination_constants`), zero
+        unless the scenario sets them.
 
         Raises
         ------
@@ -395,23 +425,8 @@ class UrbanizationModel(mesa.Model):
         """
         if not self.spec.behaviour.destination_constants:
             return np.zeros((2, self.n_places))
-        stock = self.start_migrants
         try:
-            # The weights of mover_utilities() for the places that send, computed row by row.
-            weights = sending_weights(
-                self._year_params(),
-                self._year_places(np.zeros((2, self.n_places))),
-                self.network,
-                self.network_province,
-                stock.out_migrants,
-            )
-            constants, _ = fit_constants(
-                weights,
-                self.place_table.province_code,
-                stock.out_migrants,
-                stock.in_migrants,
-                places=self.place_table.code,
-            )
+            return self.fit_destination_constants()
         except UnattainableShares as exc:
             # The world's migrant stock, not the parameters, is out of the logit's reach.
             raise InputError(
@@ -424,7 +439,6 @@ class UrbanizationModel(mesa.Model):
                 f"behaviour.destination_constants: {exc}; run with other parameters or without "
                 "destination constants"
             ) from exc
-        return constants
 
     def year_inputs(self) -> YearInputs:
         """What the household engines read to live :attr:`year` (the policy, places and

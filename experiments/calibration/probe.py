@@ -96,7 +96,6 @@ from urbsim.analysis.history_matching import CUTOFF  # noqa: E402
 from urbsim.analysis.returns import composition_rate, return_cells  # noqa: E402
 from urbsim.analysis.targets import build_targets  # noqa: E402
 from urbsim.analysis.worker_flows import left_far, worker_flows  # noqa: E402
-from urbsim.dynamics.destination_constants import berry_constants  # noqa: E402
 from urbsim.model import UrbanizationModel  # noqa: E402
 from urbsim.scenario import load_scenario  # noqa: E402
 from urbsim.state import AGRICULTURAL  # noqa: E402
@@ -323,10 +322,7 @@ def start_constants(model: UrbanizationModel) -> pd.DataFrame:
     utilities = model.mover_utilities()
     constants = model.entry_constant
     if not model.spec.behaviour.destination_constants:
-        stock = model.start_migrants
-        constants, _ = berry_constants(
-            utilities, model.province_of_place, stock.out_migrants, stock.in_migrants
-        )
+        constants = model.fit_destination_constants()
     return constants_by_province(
         utilities, constants, model.start_migrants, model.province_of_place, model.province_codes
     )

@@ -414,6 +414,10 @@ def test_the_model_s_constants_are_those_of_its_utilities(small_scenario: Any) -
         D.fit_constants(
             np.ones((1, model.n_places)), province, stock.out_migrants, stock.in_migrants
         )
+    staying = np.ones((int((stock.out_migrants > 0).sum()), model.n_places))
+    with pytest.raises(ValueError, match="staying is no destination"):
+        D.fit_constants(staying, province, stock.out_migrants, stock.in_migrants)
+    np.testing.assert_array_equal(model.fit_destination_constants(), model.entry_constant)
 
 
 def test_the_start_migrants_are_counted_before_the_first_step(small_scenario: Any) -> None:

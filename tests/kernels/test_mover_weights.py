@@ -81,6 +81,8 @@ def _args(n: int = 3, provinces: int = 2) -> dict[str, Any]:
         ({"network_province": np.zeros((3, 3), dtype=np.int32)}, r"expected \(2, 3\)"),
         ({"rows": np.array([0, 3])}, r"must lie in 0\.\.2"),
         ({"province": np.array([0, -1, 1])}, "province indices"),
+        ({"province": np.array([0.0, 1.5, 1.0])}, "province must be integer indices"),
+        ({"rows": np.array([0.0, 1.0])}, "rows must be integer indices"),
     ],
 )
 def test_inconsistent_arrays_are_refused(change: dict[str, Any], match: str) -> None:

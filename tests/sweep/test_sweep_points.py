@@ -56,24 +56,6 @@ def test_points_changing_a_value_changes_the_sweep_hash(tmp_path: Path) -> None:
     assert first != second.resolved_sha256()
 
 
-def test_sweep_hash_follows_the_base_content_not_its_path(tmp_path: Path) -> None:
-    # A calibration writes its sweeps outside the checkout, so "base" is a path from there to
-    # the checkout's scenario: moving the checkout must not make a finished folder foreign.
-    (tmp_path / "a").mkdir()
-    first = load_sweep(_write(tmp_path / "a", POINTS)).resolved_sha256()
-    (tmp_path / "b" / "scenarios").mkdir(parents=True)
-    (tmp_path / "b" / "scenarios" / "other.toml").write_text(SCENARIO)
-    moved = tmp_path / "b" / "sweeps" / "sweep.toml"
-    moved.parent.mkdir()
-    moved.write_text(POINTS.replace('"scenario.toml"', '"../scenarios/other.toml"'))
-    assert load_sweep(moved).resolved_sha256() == first
-    # Another base content is another sweep, whatever its path.
-    (tmp_path / "c").mkdir()
-    edited = _write(tmp_path / "c", POINTS)
-    (tmp_path / "c" / "scenario.toml").write_text(SCENARIO.replace("seed = 5", "seed = 6"))
-    assert load_sweep(edited).resolved_sha256() != first
-
-
 @pytest.mark.parametrize(
     ("text", "reason"),
     [

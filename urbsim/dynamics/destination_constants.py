@@ -373,8 +373,8 @@ def fit_constants(
     Raises
     ------
     UnattainableShares, ValueError
-        As :func:`berry_constants`; also for weights of the wrong shape or a sending row
-        without a positive finite weight.
+        As :func:`berry_constants`; also for weights of the wrong shape, a sending row
+        without a positive finite weight or with one on its own place.
     """
     o, m = _checked(province, origins, in_migrants)
     n = o.shape[0]
@@ -385,6 +385,8 @@ def fit_constants(
         raise ValueError(f"weights {e.shape}: expected ({sending.size}, {n}), a row per sender")
     if not (np.all(np.isfinite(e)) and np.all(e >= 0) and np.all(e.max(axis=1) > 0)):
         raise ValueError("a place with out-migrants has no destination")
+    if np.any(e[np.arange(sending.size), sending] != 0):
+        raise ValueError("weights must be 0 where a sender would stay (staying is no destination)")
     log_sums = np.log(e.sum(axis=1))  # the movers' log-sums without constants
     e = _split(e, province[sending], province)
     live = _arrivals(e, o[sending]) > 0  # reached by some mover

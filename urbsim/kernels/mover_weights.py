@@ -129,9 +129,13 @@ def mover_weights(
     Raises
     ------
     ValueError
-        On arrays of inconsistent shapes, an origin out of range, or fewer than two places.
+        On arrays of inconsistent shapes, indices that are not integers, an origin out of
+        range, or fewer than two places.
     """
     n = np.shape(attraction)[0]
+    for name, a in (("rows", rows), ("province", province)):
+        if not np.issubdtype(np.asarray(a).dtype, np.integer):
+            raise ValueError(f"{name} must be integer indices, got {np.asarray(a).dtype}")
     rows = np.ascontiguousarray(rows, dtype=np.int64)
     province = np.ascontiguousarray(province, dtype=np.int64)
     shapes = [np.shape(a) for a in (lat, lon, coslat, province)]

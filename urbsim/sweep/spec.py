@@ -401,14 +401,9 @@ class SweepSpec:
         return [p.name for p in self.parameters]
 
     def resolved(self) -> dict[str, Any]:
-        """JSON-serializable description of everything that determines the runs.
-
-        The base scenario enters by its content (``base_scenario``), not by ``base``, its path
-        relative to the sweep file: a sweep written beside another checkout (a calibration's
-        folder outside the repository) keeps its identity, so its folder resumes from either.
-        """
+        """JSON-serializable description of everything that determines the runs."""
         return {
-            "sweep": self.spec.model_dump(mode="json", exclude={"base"}),
+            "sweep": self.spec.model_dump(mode="json"),
             "base_scenario": self.base_data,
             "overrides": list(self.overrides),
             "parameters": [
