@@ -79,6 +79,19 @@ def _weights(
     return e
 
 
+def _checked_indices(
+    rows: np.ndarray, province: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``rows`` and ``province`` as int64, or a ValueError: not integers, a row out of range."""
+    for name, a in (("rows", rows), ("province", province)):
+        if not np.issubdtype(np.asarray(a).dtype, np.integer):
+            raise ValueError(f"{name} must be integer indices, got {np.asarray(a).dtype}")
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    if rows.size and (rows.min() < 0 or rows.max() >= n):
+        raise ValueError(f"origin rows must lie in 0..{n - 1}")
+    return rows, np.ascontiguousarray(province, dtype=np.int64)
+
+
 def mover_weights(
     rows: np.ndarray,
     attraction: np.ndarray,
@@ -117,9 +130,8 @@ def mover_weights(
     network_province
         ``(provinces, n)`` floating agents by hukou province and current place.
     beta_distance, floor_km, beta_province, beta_network, beta_network_province
-        The behaviour's weights (util) and distance floor (km).
-    households_per_agent
-        Households one agent stands for (networks count persons' households).
+        The behaviour's weights (util) and distance floor (km); ``households_per_agent``
+        the households one agent stands for.
 
     Returns
     -------
@@ -132,26 +144,20 @@ def mover_weights(
         On arrays of inconsistent shapes, indices that are not integers, an origin out of
         range, or fewer than two places.
     """
+    rows, province = _checked_indices(rows, province, np.shape(attraction)[0])
     n = np.shape(attraction)[0]
-    for name, a in (("rows", rows), ("province", province)):
-        if not np.issubdtype(np.asarray(a).dtype, np.integer):
-            raise ValueError(f"{name} must be integer indices, got {np.asarray(a).dtype}")
-    rows = np.ascontiguousarray(rows, dtype=np.int64)
-    province = np.ascontiguousarray(province, dtype=np.int64)
     shapes = [np.shape(a) for a in (lat, lon, coslat, province)]
     if n < 2 or any(s != (n,) for s in shapes) or np.shape(network) != (n, n):
         raise ValueError(
             f"attraction ({n},), lat/lon/coslat/province {shapes}, network "
             f"{np.shape(network)}: expected n >= 2 places, (n,) and (n, n)"
         )
-    provinces = int(province.max()) + 1
-    if province.min() < 0 or np.shape(network_province) != (provinces, n):
+    provinces = int(province.max()) + 1 if province.size else 0
+    if province.min(initial=0) < 0 or np.shape(network_province) != (provinces, n):
         raise ValueError(
             f"network_province {np.shape(network_province)}: expected ({provinces}, {n}) for "
             "province indices 0.."
         )
-    if rows.size and (rows.min() < 0 or rows.max() >= n):
-        raise ValueError(f"origin rows must lie in 0..{n - 1}")
     as_float = [np.ascontiguousarray(a, dtype=np.float64) for a in (attraction, lat, lon, coslat)]
     return _weights(
         rows,
