@@ -1,5 +1,6 @@
 """The ``return_migrants`` output of a run rises with the return terms of the destination choice
-(small synthetic world, same seed: common random numbers)."""
+and with the return hazard, whose own returns ``hazard_return_migrants`` reports (small
+synthetic world, same seed: common random numbers)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ NO_TERMS = {
     "return_years_away": 0.0,
     "return_unemployed": 0.0,
     "return_left_behind": 0.0,
+    "return_rate": 0.0,  # the choice's returns alone
 }
 
 
@@ -37,3 +39,25 @@ def test_return_migrants_rise_with_the_return_terms(
     assert with_terms > 1.5 * without
     floating = runs["with"]["floating_population"].iloc[-1]
     assert floating > 0.8 * runs["without"]["floating_population"].iloc[-1]
+
+
+def test_return_hazard_adds_its_own_returns(
+    small_scenario: Callable[..., LoadedScenario],
+) -> None:
+    """Off, the hazard sends nobody home; at 10 % a year for the reference household it adds
+    returns that ``hazard_return_migrants`` counts among ``return_migrants``: the run's
+    returns rise by more than the hazard's own (the choice's returns are not displaced one for
+    one) and by at least a few per cent of the floating population a year."""
+    runs = {
+        rate: urbsim.run(
+            small_scenario(seed=1, behaviour={"return_rate": rate, "return_hazard_scale": 1.0})
+        ).national
+        for rate in (0.0, 0.1)
+    }
+    off, on = runs[0.0], runs[0.1]
+    assert (off["hazard_return_migrants"] == 0).all()
+    assert (on["hazard_return_migrants"] <= on["return_migrants"]).all()
+    later = on["year"] > on["year"].min()
+    rate = on["hazard_return_migrants"][later] / on["floating_population"].shift()[later]
+    assert (rate > 0.02).all(), rate.to_list()
+    assert on["return_migrants"].sum() > off["return_migrants"].sum()

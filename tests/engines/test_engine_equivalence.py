@@ -897,6 +897,22 @@ def _left_behind_on_first_uniform(self: Household, ctx: YearContext) -> None:
         self.left_behind = 1 if self.children > 0 and u < share else 0
 
 
+def _hazard_without_terms(self: Household, ctx: YearContext) -> bool:
+    """The return hazard at ``return_rate`` for every household away, whatever its age,
+    years away, job or children."""
+    _, u = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_LEAVE_HOME)
+    return u < ctx.par.return_rate
+
+
+def _hazard_on_first_uniform(self: Household, ctx: YearContext) -> bool:
+    """The return hazard decided on the first uniform of the leaving-home pair (the one
+    children leaving home use)."""
+    rate = ctx.par.return_rate
+    odds = rate / (1.0 - rate) * math.exp(ctx.par.return_hazard_scale * self.return_utility(ctx))
+    u, _ = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_LEAVE_HOME)
+    return u < odds / (1.0 + odds)
+
+
 def _stay_without_year_away(self: Household, ctx: YearContext, tally: dict[str, int]) -> None:
     """A year at the same place that does not count as a year away."""
     years = self.years_away
@@ -1039,6 +1055,20 @@ MUTATIONS = [
         "leave_or_return",
         _left_behind_on_first_uniform,
         Case("moves", 51),
+    ),
+    (
+        "return-hazard-terms",
+        Household,
+        "hazard_sends_home",
+        _hazard_without_terms,
+        Case("moves", 57),
+    ),
+    (
+        "return-hazard-draw",
+        Household,
+        "hazard_sends_home",
+        _hazard_on_first_uniform,
+        Case("moves", 58),
     ),
     ("years-away-count", Household, "stay", _stay_without_year_away, Case("baseline", 52)),
     (

@@ -352,3 +352,85 @@ def test_household_state_stays_within_24_bytes() -> None:
     budget of 24 bytes per household."""
     assert FIELDS["years_away"].dtype == np.uint8 and FIELDS["left_behind"].dtype == np.uint8
     assert bytes_per_household() <= 24
+
+
+# --- the return hazard ------------------------------------------------------------------------
+#: The hazard at the reference household (head 30, first year away, a job, no children left
+#: behind): odds 1/9, a binary logit of constant ln(1/9).
+RATE = 0.1
+#: (term, the households' fields, the parameter, its value, the term's log odds), on households
+#: two years away unless the case sets the years (their term is zero without its parameter).
+_HAZARD_CASES = [
+    ("age", {"head_age": 55}, "home_age", 0.05, 0.05 * (55 - 30)),
+    ("age-below-30", {"head_age": 20}, "home_age", 0.1, 0.1 * (20 - 30)),
+    ("years-away", {"years_away": 9}, "return_years_away", 0.6, -0.6 * math.log1p(9)),
+    ("unemployed", {"place": JOBLESS}, "return_unemployed", 1.5, 1.5),
+    ("left-behind", {"children": 1, "left_behind": 1}, "return_left_behind", 1.2, 1.2),
+]
+
+
+@pytest.mark.parametrize(
+    ("fields", "name", "value", "term"),
+    [c[1:] for c in _HAZARD_CASES],
+    ids=[c[0] for c in _HAZARD_CASES],
+)
+def test_return_hazard_has_the_return_terms(
+    fields: dict[str, int], name: str, value: float, term: float
+) -> None:
+    """Nobody considers moving (``move_base`` 0), so only the hazard sends households home:
+    with probability ``1 / (1 + exp(-(ln(rate / (1 - rate)) + term)))``; each case's term
+    changes it by more than two tolerances, so a hazard without the term fails."""
+    hh = households(N, **fields)
+    par = params(move_base=0.0, return_rate=RATE, return_hazard_scale=1.0, **{name: value})
+    counts = step(hh, par)
+    base = math.log(RATE / (1.0 - RATE))
+    p = logistic(base + term)
+    assert abs(p - RATE) > 2 * tolerance(p)
+    assert abs(returned(hh) - p) < tolerance(p), (returned(hh), p)
+    assert counts[L.C_CONSIDERED] == 0
+
+
+def test_return_hazard_weighs_the_terms_by_its_scale() -> None:
+    """At ``return_hazard_scale`` 0.4 a head without a job (``return_unemployed`` 3) has the
+    log odds of the reference household plus 1.2, not plus 3 (nor plus 0)."""
+    hh = households(N, place=JOBLESS)
+    par = params(move_base=0.0, return_rate=RATE, return_hazard_scale=0.4, return_unemployed=3.0)
+    step(hh, par)
+    base = math.log(RATE / (1.0 - RATE))
+    p = logistic(base + 0.4 * 3.0)
+    for other in (logistic(base + 3.0), RATE):
+        assert abs(p - other) > 2 * tolerance(p)
+    assert abs(returned(hh) - p) < tolerance(p), (returned(hh), p)
+
+
+def test_return_hazard_counts_and_resets_the_returners() -> None:
+    """Every return of the hazard is a move home counted in the return migrants and in the
+    hazard's own counter, to the home alternative's zone (rural for a household with land,
+    urban without), with no years there, no permit, nothing away."""
+    n = 20_000
+    land = (np.arange(n) % 2).astype(np.uint8)
+    hh = households(n, land=land, permit=1, years_here=5, years_away=5, children=1,
+                    left_behind=1)  # fmt: skip
+    counts = step(hh, params(move_base=0.0, return_rate=0.3))
+    back = hh["place"] == HOME
+    persons = int(hh["persons"][0])
+    assert abs(back.mean() - 0.3) < tolerance(0.3)
+    assert counts[L.C_HAZARD_RETURN_MIGRANTS] == counts[L.C_RETURN_MIGRANTS]
+    assert counts[L.C_RETURN_MIGRANTS] == persons * int(back.sum())
+    assert counts[L.C_RETURNS] == counts[L.C_MOVES] == int(back.sum())
+    assert (hh["zone"][back] == 1 - hh["land"][back]).all()
+    for field in ("years_here", "permit", "years_away", "left_behind"):
+        assert (hh[field][back] == 0).all(), field
+    assert (hh["years_away"][~back] == 6).all() and (hh["permit"][~back] == 1).all()
+
+
+def test_return_hazard_spares_households_at_home_and_is_off_at_rate_zero() -> None:
+    """At its hukou place a household has nowhere to return to; at ``return_rate`` 0 a
+    household away goes home only by its move decision (none here: nobody considers)."""
+    at_home = households(N, place=HOME, hukou_place=HOME, years_away=0)
+    counts = step(at_home, params(move_base=0.0, return_rate=0.5))
+    assert counts[L.C_MOVES] == 0 and (at_home["place"] == HOME).all()
+    away = households(N, head_age=59, place=JOBLESS, children=1, left_behind=1)
+    counts = step(away, params(move_base=0.0, return_rate=0.0, home_age=1.0,
+                               return_unemployed=5.0, return_left_behind=5.0))  # fmt: skip
+    assert counts[L.C_MOVES] == 0 and returned(away) == 0.0

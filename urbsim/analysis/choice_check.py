@@ -391,8 +391,9 @@ def _example_places(
 def _example_params(
     candidates: int, share: float, hpa: float, behaviour: Mapping[str, float] | None
 ) -> tuple[object, ...]:
-    """Default behaviour, except: every household considers moving, the proposal's exponents
-    differ from the utility's, and ``behaviour``'s values."""
+    """Default behaviour, except: every household considers moving (and no return hazard
+    sends one home before its choice), the proposal's exponents differ from the utility's, and
+    ``behaviour``'s values."""
     from urbsim.scenario.schema import Behaviour
 
     values = Behaviour().model_dump() | {
@@ -400,6 +401,7 @@ def _example_params(
         "move_age": [1.0] * 4,
         "move_unemployed": 1.0,
         "move_tenure_decay": 0.0,
+        "return_rate": 0.0,
         "candidates": candidates,
         "network_sampling_share": share,
         "size_reference": 1.0e4,

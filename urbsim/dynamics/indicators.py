@@ -130,6 +130,7 @@ def migration_row(counters: np.ndarray, migrants: np.ndarray, hpa: float) -> dic
             migrants[:, M.M_WORKERS_OTHER_PROVINCE].sum() * hpa
         ),
         "return_migrants": float(counters[L.C_RETURN_MIGRANTS] * hpa),
+        "hazard_return_migrants": float(counters[L.C_HAZARD_RETURN_MIGRANTS] * hpa),
         "urban_growth_natural": float(growth["natural"] * hpa),
         "urban_growth_migration": float(growth["migration"] * hpa),
         "urban_growth_reclassification": float(growth["reclassification"] * hpa),

@@ -150,6 +150,11 @@ class Household(mesa.Agent):
             return
         u_employ, u_move = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_MOVE)
         self.jobless = self.zone == URBAN and not u_employ < ctx.places.employment[self.place]
+        if self.place != self.hukou_place and self.hazard_sends_home(ctx):
+            self.next_place, self.next_zone = self.home_alternative()
+            self.leave_or_return(ctx)
+            tally["hazard_return_migrants"] += self.persons
+            return
         if u_move < self.move_propensity(u_employ, ctx):
             tally["considered"] += 1
             self.next_place, self.next_zone = self.choose_destination(ctx)
@@ -271,6 +276,25 @@ class Household(mesa.Agent):
         v += b.return_left_behind * self.left_behind
         return v
 
+    def hazard_sends_home(self, ctx: YearContext) -> bool:
+        """Whether the return hazard sends this household (living away) home this year: a
+        binary logit whose odds are those of ``return_rate`` times ``exp`` of the return
+        utility's terms times ``return_hazard_scale``, on the second uniform of its
+        leaving-home draw (which only a household leaving its hukou place uses otherwise)."""
+        rate = ctx.par.return_rate
+        if rate <= 0.0:
+            return False
+        odds = rate / (1.0 - rate)
+        odds = odds * math.exp(ctx.par.return_hazard_scale * self.return_utility(ctx))
+        _, u = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_LEAVE_HOME)
+        return u < odds / (1.0 + odds)
+
+    def home_alternative(self) -> tuple[int, int]:
+        """The hukou place and the zone a return goes to: rural with agricultural hukou and
+        land, urban otherwise."""
+        has_land = self.hukou_type == 0 and self.land == 1
+        return self.hukou_place, RURAL if has_land else URBAN
+
     def leave_or_return(self, ctx: YearContext) -> None:
         """Years away and children left behind for the move decided this year: back home,
         nothing is away; leaving home, the years away restart and the school-age children
@@ -372,8 +396,7 @@ class Household(mesa.Agent):
         index from which alternatives stand for a whole urban zone (the towns, when present,
         and every candidate after them)."""
         options = [(self.place, self.zone)]
-        has_land = self.hukou_type == 0 and self.land == 1
-        home = (self.hukou_place, RURAL if has_land else URBAN)
+        home = self.home_alternative()
         if home != options[0]:
             options.append(home)
         aggregate_from = len(options)
@@ -591,6 +614,7 @@ _COUNTERS = {
     "left_home": L.C_LEFT_HOME,
     "formed": L.C_FORMED,
     "local_conversions": L.C_LOCAL_CONVERSIONS,
+    "hazard_return_migrants": L.C_HAZARD_RETURN_MIGRANTS,
 }
 
 

@@ -295,6 +295,21 @@ def return_term(
 
 
 @njit(**JIT_INLINE)
+def return_hazard(
+    age: int, years_away: int, unemployed: bool, left_behind: int, par: ParamsRecord
+) -> float:
+    """Yearly probability that a household living away goes home outside its move decision:
+    odds of ``return_rate / (1 - return_rate)`` (the hazard of a head of 30 in the first year
+    away, with a job and no children left behind) times ``exp`` of ``return_hazard_scale``
+    times :func:`return_term`, a binary logit whose terms are the return utility's. 0 when
+    ``return_rate`` is 0."""
+    v = return_term(age, years_away, unemployed, left_behind, par)
+    odds = par.return_rate / (1.0 - par.return_rate)
+    odds = odds * math.exp(par.return_hazard_scale * v)
+    return odds / (1.0 + odds)
+
+
+@njit(**JIT_INLINE)
 def left_behind_share(hukou_type: int, par: ParamsRecord) -> float:
     """Probability that a household leaving its hukou place with school-age children leaves
     them there, by hukou type (0 agricultural)."""

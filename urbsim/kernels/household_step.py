@@ -12,7 +12,9 @@ lives in :mod:`urbsim.kernels.settlement`. Behavioural parameters arrive as one 
 Order of a household's year (each step documented in ``docs/ODD.md``):
 
 1. deaths, succession, births, leaving home and ageing (:mod:`urbsim.kernels.demography`);
-2. employment draw and whether the household considers moving;
+2. employment draw, the return hazard of a household living away (a move home outside the
+   choice, :func:`urbsim.kernels.choice.return_hazard`), and whether the household considers
+   moving;
 3. for those who consider it: a logit choice over staying, returning to the hukou place (with
    the attachment to it growing with the head's age, for every household, and the return
    terms of years away, job loss and children left behind), the urban zone of
@@ -62,6 +64,7 @@ from urbsim.kernels.choice import (
     network_term,
     own_network_term,
     proposal_probability,
+    return_hazard,
     return_term,
     stay_term,
     utility,
@@ -73,7 +76,7 @@ from urbsim.rng import draw_bits, pair_from_bits, uniform
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "1c3ca9e7f8bb0fc8"
+COMPILED_WITH: Final = "968872c1f66e97dd"
 
 _RURAL = 0
 _URBAN = 1
@@ -274,6 +277,39 @@ def _away_after_move(
 
 
 @njit(**JIT_INLINE)
+def _hazard_return(
+    i: int,
+    cur: int,
+    z: int,
+    home: int,
+    hukou_type: np.ndarray,
+    land: np.ndarray,
+    place: np.ndarray,
+    zone: np.ndarray,
+    years_here: np.ndarray,
+    permit: np.ndarray,
+    years_away: np.ndarray,
+    left_behind: np.ndarray,
+    persons: np.ndarray,
+    province: np.ndarray,
+    row: np.ndarray,
+    flows: np.ndarray,
+) -> None:
+    """A household away that the return hazard (:func:`urbsim.kernels.choice.return_hazard`)
+    sends home: to the zone of its home alternative (rural with agricultural hukou and land,
+    urban otherwise), a new arrival there with nothing away; counted as a move and a return."""
+    zh = _RURAL if (hukou_type[i] == _AGRI and land[i] == 1) else _URBAN
+    place[i] = home
+    zone[i] = zh
+    years_here[i] = 0
+    permit[i] = 0
+    years_away[i] = 0
+    left_behind[i] = 0
+    _record_move(row, flows, i, cur, z, home, zh, home, persons, province)
+    row[L.C_HAZARD_RETURN_MIGRANTS] += np.int64(persons[i])
+
+
+@njit(**JIT_INLINE)
 def _stay(
     key: np.uint64,
     i: int,
@@ -415,6 +451,7 @@ def _step(
     movers = np.empty(n, dtype=np.int64)
     n_candidates = par.candidates
     unemployed = par.move_unemployed
+    hazard = par.return_rate > 0.0
     draw_demo = np.uint64(L.DRAW_DEMOGRAPHY)
     draw_leave = np.uint64(L.DRAW_LEAVE_HOME)
     draw_move = np.uint64(L.DRAW_MOVE)
@@ -463,7 +500,7 @@ def _step(
                 z = np.int64(zone[i])
                 # 1. Deaths, succession, births, leaving home and ageing.
                 u_death, u_birth = pair_from_bits(bits_demo[i - b0])
-                u_leave, _ = pair_from_bits(bits_leave[i - b0])
+                u_leave, u_return = pair_from_bits(bits_leave[i - b0])
                 age = live_demography(
                     i,
                     u_death,
@@ -493,12 +530,27 @@ def _step(
                 decision_age = age
                 # Move propensities are tabled by the four age groups of the head.
                 age = (age >= 30) + (age >= 45) + (age >= 60)
-                # 2. Employment and whether to consider moving (on the age at the start of
-                # the year).
+                # 2. Employment, the return hazard of a household away, and whether to
+                # consider moving (on the age at the start of the year).
                 u_emp, u_move = pair_from_bits(bits_move[i - b0])
+                jobless = z == _URBAN and not u_emp < pl.employment[cur]
+                home = np.int64(hukou_place[i])
+                if (
+                    hazard
+                    and home != cur
+                    and u_return
+                    < return_hazard(
+                        decision_age, np.int64(years_away[i]), jobless, left_behind[i], par
+                    )
+                ):
+                    _hazard_return(
+                        i, cur, z, home, hukou_type, land, place, zone, years_here, permit,
+                        years_away, left_behind, persons, pl.province, row, flows[c],
+                    )  # fmt: skip
+                    continue
                 yrs = np.int64(years_here[i])
                 pm = propensity[age, yrs]
-                if z == _URBAN and not u_emp < pl.employment[cur]:
+                if jobless:
                     pm = pm * unemployed
                 if u_move < pm:
                     row[L.C_CONSIDERED] += 1

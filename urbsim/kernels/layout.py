@@ -30,8 +30,8 @@ DRAW_SETTLE: Final = 3  # (permit take-up, hukou application)
 DRAW_POINTS: Final = 4  # tie-break among points applicants
 DRAW_CHOICE: Final = 5  # the logit draw
 DRAW_CANDIDATE0: Final = 6  # candidate k uses DRAW_CANDIDATE0 + k: (source, pick)
-# (leaving home, children left behind on leaving the hukou place); far above the candidates'
-# slots
+# (leaving home, children left behind on leaving the hukou place or, for a household living
+# away, which never leaves it, the return hazard); far above the candidates' slots
 DRAW_LEAVE_HOME: Final = 60000
 
 # --- ages of the household's members (urbsim.kernels.demography) -----------------------------
@@ -71,7 +71,8 @@ C_RETURN_MIGRANTS: Final = 15  # persons moving from elsewhere back to their huk
 C_LEFT_HOME: Final = 16  # persons who left their parents' household
 C_FORMED: Final = 17  # households formed by those who left home
 C_LOCAL_CONVERSIONS: Final = 18  # locals agri -> non-agri at home under the settlement rules
-N_COUNT: Final = 19
+C_HAZARD_RETURN_MIGRANTS: Final = 19  # persons of C_RETURN_MIGRANTS sent home by the hazard
+N_COUNT: Final = 20
 
 # --- the province flow matrix of a household step ---------------------------------------------
 # ``flows[origin province, destination province, F_*]``: moves that change place (a change of

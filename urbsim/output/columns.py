@@ -282,6 +282,12 @@ NATIONAL: Final[tuple[Column, ...]] = (
         "Persons in households that moved from elsewhere back to their hukou place.",
     ),
     _flow(
+        "hazard_return_migrants",
+        "persons per year",
+        "Those of return_migrants whose household went home under the return hazard "
+        "(behaviour.return_rate) rather than by its move decision.",
+    ),
+    _flow(
         "urban_growth_natural",
         "persons per year",
         "Natural increase of urban residents: births minus deaths in urban-zone households.",

@@ -378,6 +378,34 @@ class Behaviour(Strict):
         ge=0,
         le=20,
     )
+    return_rate: float = P(
+        0.03,
+        "1/year",
+        "22.3 % of the rural labourers who migrated in 1998-2015 had returned to their home "
+        "county by 2015, about 3 % a year (Bai, Wang and Zhang 2018, 'How long do return "
+        "migrants stay in their home counties?', Sustainability 10(11) 4153); hazards highest "
+        "in the first years away (Dustmann and Gorlach 2016, 'The economics of temporary "
+        "migration', Journal of Economic Literature 54(1)); calibrated in issue 14",
+        "Return hazard of a household living away from its hukou place, besides the returns "
+        "its move decision chooses: the yearly probability of going home of a head of 30 in "
+        "the first year away, with a job and no children left behind. Other households' odds "
+        "are these odds times exp(return_hazard_scale * return term): the head-age, "
+        "years-away, job-loss and left-behind terms of the return utility (docs/ODD.md). "
+        "0 switches the hazard off.",
+        ge=0,
+        le=0.5,
+    )
+    return_hazard_scale: float = P(
+        1.0,
+        "multiplier",
+        "assumed (1: the hazard weighs the return terms as the move decision does); "
+        "calibrated in issue 14",
+        "Weight of the return utility's terms in the log odds of the return hazard, relative "
+        "to their weight in the move decision: the binary choice of going home has a scale "
+        "of its own (a nested logit's), which the calibration sets.",
+        ge=0,
+        le=2,
+    )
     left_behind_agricultural: float = P(
         0.68,
         "share",

@@ -80,6 +80,7 @@ COUNT_NAMES: Final[frozenset[str]] = frozenset(
         "residents",
         "persons",
         "return_migrants",
+        "hazard_return_migrants",
         "return_moves",
         "settled_migrants",
         "size_class_code",
