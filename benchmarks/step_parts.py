@@ -1,19 +1,22 @@
-"""What the household step costs without the destination choice: the demo side by side with
-and without households that consider moving.
+"""What the household step costs without the destination choice, and what the return hazard
+costs: the demo side by side with and without households that consider moving, and without
+the return hazard.
 
 Runs ``scenarios/baseline.toml`` (the demo, about 1.0M agents at its 400 households per agent)
-for ``--years`` years, alternately as it is and with ``behaviour.move_base = 0`` (no household
+for ``--years`` years, in turn as it is, with ``behaviour.move_base = 0`` (no household
 considers moving, so the step is its first pass alone: the draws, the demography, leaving
-home, ageing and the stayers' year), ``--pairs`` times in one process after a first run that
-loads the kernels. Reports the household step's ns per living household-year of each (median
-over years 2.. and pairs) and their ratio: the share of the step that no faster destination
-choice can remove. Ratios measured side by side hold under load; absolute ns do not.
+home, ageing and the stayers' year) and with ``behaviour.return_rate = 0``, ``--pairs`` times
+in one process after a first run that loads the kernels. Reports the household step's ns per
+living household-year of each (median over years 2.. and pairs), their ratio (the share of
+the step that no faster destination choice can remove) and the share of the step the return
+hazard takes (1 - without / as is; its returns also change who moves, so this is the whole
+effect of the rule, not its arithmetic alone). Ratios measured side by side hold under load; absolute ns do not.
 
 Writes ``benchmarks/results/step_parts.json``.
 
 Usage::
 
-    .venv/bin/python benchmarks/step_parts.py               # about two minutes
+    .venv/bin/python benchmarks/step_parts.py               # about three minutes
     .venv/bin/python benchmarks/step_parts.py --quick       # smoke test (10k agents)
 """
 
@@ -26,8 +29,13 @@ from typing import Any
 
 import _timing as T
 
-#: The two variants: the demo as it is, and with nobody considering a move.
-VARIANTS: dict[str, list[str]] = {"as_is": [], "no_move_considered": ["behaviour.move_base=0.0"]}
+#: The variants: the demo as it is, with nobody considering a move, and without the return
+#: hazard (whose logistic is evaluated for every household away).
+VARIANTS: dict[str, list[str]] = {
+    "as_is": [],
+    "no_move_considered": ["behaviour.move_base=0.0"],
+    "no_return_hazard": ["behaviour.return_rate=0.0"],
+}
 
 
 def household_ns(hpa: float, years: int, overrides: list[str]) -> list[float]:
@@ -57,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             per[name] += household_ns(args.hpa, args.years, overrides)
     medians = {name: T.median(v) for name, v in per.items()}
     ratio = medians["no_move_considered"] / medians["as_is"]
+    hazard_share = 1.0 - medians["no_return_hazard"] / medians["as_is"]
     payload: dict[str, Any] = {
         "benchmark": "step_parts",
         "quick": args.quick,
@@ -66,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         "household_ns_per_household_year": {k: T.summary(v) for k, v in per.items()},
         "median_ns": medians,
         "share_without_choice": ratio,
+        "share_of_return_hazard": hazard_share,
         "machine": T.machine_info(),
         "load_average_before": load_before,
         "load_average_after": T.load_average(),
@@ -75,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     T.write_json(out, payload)
     print(
         T.table(
-            [[k, T.fmt(v)] for k, v in medians.items()] + [["ratio", f"{ratio:.2f}"]],
+            [[k, T.fmt(v)] for k, v in medians.items()]
+            + [["ratio", f"{ratio:.2f}"], ["hazard share", f"{hazard_share:.3f}"]],
             ["variant", "household step, ns per household-year (median)"],
         )
     )

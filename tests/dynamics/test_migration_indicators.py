@@ -82,6 +82,8 @@ def _plain_migrant_counts(world: World) -> np.ndarray:
             continue
         out[j, M.M_OTHER_PROVINCE if prov[o] != prov[j] else M.M_OTHER_COUNTY] += p
         out[j, M.M_HEAD_AGE0 + int(hh.age_group()[i])] += p
+        if hh.years_here[i] < 3:
+            out[j, M.M_RECENT] += p
         if hh.hukou_type[i] == 0:
             # Every person by age: the adults at the head's, the children at their bits'.
             kid_ages = [a for a in range(32) if int(hh.kids[i]) >> a & 1]
@@ -112,6 +114,9 @@ def test_migrant_stocks_match_a_plain_count(tiny_world: Callable[..., World], se
     far = got[:, M.M_WORKERS_OTHER_PROVINCE]
     assert 0 < far.sum() and (far <= got[:, M.M_WORKERS]).all()
     assert (far <= got[:, M.M_OTHER_PROVINCE]).all()
+    # Recent arrivals: some, and some floating persons who are not.
+    recent = got[:, M.M_RECENT]
+    assert 0 < recent.sum() < floating.sum() and (recent <= floating).all()
 
 
 @pytest.mark.parametrize(

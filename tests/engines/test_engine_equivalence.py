@@ -542,6 +542,8 @@ def test_engines_identical_every_year(
     for counter in (L.C_DISSOLVED, L.C_LEFT_HOME, L.C_URBAN_BIRTHS, L.C_URBAN_DEATHS):
         assert totals[counter] > 0, COUNTERS[counter]
     assert national["return_moves"].sum() > 0 or case.tiny is not None
+    # The return hazard (default return_rate) sent households home besides the move decisions.
+    assert national["hazard_return_migrants"].sum() > 0 or case.tiny is not None
     # Return migration: children were left behind on leaving home; the state is consistent.
     hh = numba.households
     assert left_behind > 0
@@ -908,9 +910,9 @@ def _hazard_on_first_uniform(self: Household, ctx: YearContext) -> bool:
     """The return hazard decided on the first uniform of the leaving-home pair (the one
     children leaving home use)."""
     rate = ctx.par.return_rate
-    odds = rate / (1.0 - rate) * math.exp(ctx.par.return_hazard_scale * self.return_utility(ctx))
+    x = math.log(rate / (1.0 - rate)) + ctx.par.return_hazard_scale * self.return_utility(ctx)
     u, _ = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_LEAVE_HOME)
-    return u < odds / (1.0 + odds)
+    return u < 1.0 / (1.0 + math.exp(-x))
 
 
 def _stay_without_year_away(self: Household, ctx: YearContext, tally: dict[str, int]) -> None:

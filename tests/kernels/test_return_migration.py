@@ -434,3 +434,13 @@ def test_return_hazard_spares_households_at_home_and_is_off_at_rate_zero() -> No
     counts = step(away, params(move_base=0.0, return_rate=0.0, home_age=1.0,
                                return_unemployed=5.0, return_left_behind=5.0))  # fmt: skip
     assert counts[L.C_MOVES] == 0 and returned(away) == 0.0
+
+
+def test_return_hazard_saturates_without_overflow() -> None:
+    """Log odds beyond the range of ``exp`` (ln(1/9) + 2 x (5 x 69 + 20 + 20) = 768, where
+    ``exp`` overflows above 709.8) give a hazard of 1, not NaN: every household goes home."""
+    hh = households(1000, head_age=99, place=JOBLESS, children=1, left_behind=1)
+    par = params(move_base=0.0, return_rate=0.1, return_hazard_scale=2.0, home_age=5.0,
+                 return_unemployed=20.0, return_left_behind=20.0)  # fmt: skip
+    step(hh, par)
+    assert returned(hh) == 1.0

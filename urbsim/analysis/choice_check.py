@@ -176,7 +176,8 @@ def sampled_choice_frequencies(
     with each seed (the year of ``inputs``), counting where the ``members`` end up.
 
     The inputs must make every household consider moving and change nothing else before the
-    choice (as :func:`example_case` does: propensity 1, no births or deaths).
+    choice (as :func:`example_case` does: propensity 1, no births or deaths, no return hazard;
+    a ``behaviour`` that sets ``return_rate`` above 0 sends some home before their choice).
 
     Parameters
     ----------

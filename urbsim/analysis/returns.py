@@ -63,7 +63,9 @@ def return_cells(before: Households, after: Households) -> pd.DataFrame:
         local hukou); left behind: with school-age children left at the hukou place at the
         start, and how many of those returned. Households that dissolved in the year count
         away and neither returned nor settled. ``return_hazard`` is households returned over
-        households away (NaN in an empty cell).
+        households away (NaN in an empty cell): the observed hazard of every return, those
+        of the move decision and those of the return hazard
+        (:func:`urbsim.kernels.choice.return_hazard`) alike.
 
     Raises
     ------

@@ -129,6 +129,7 @@ def migration_row(counters: np.ndarray, migrants: np.ndarray, hpa: float) -> dic
         "outmigrant_workers_interprovince": float(
             migrants[:, M.M_WORKERS_OTHER_PROVINCE].sum() * hpa
         ),
+        "floating_recent_arrivals": float(migrants[:, M.M_RECENT].sum() * hpa),
         "return_migrants": float(counters[L.C_RETURN_MIGRANTS] * hpa),
         "hazard_return_migrants": float(counters[L.C_HAZARD_RETURN_MIGRANTS] * hpa),
         "urban_growth_natural": float(growth["natural"] * hpa),

@@ -278,16 +278,19 @@ class Household(mesa.Agent):
 
     def hazard_sends_home(self, ctx: YearContext) -> bool:
         """Whether the return hazard sends this household (living away) home this year: a
-        binary logit whose odds are those of ``return_rate`` times ``exp`` of the return
+        binary logit of log odds ``ln(return_rate / (1 - return_rate))`` plus the return
         utility's terms times ``return_hazard_scale``, on the second uniform of its
         leaving-home draw (which only a household leaving its hukou place uses otherwise)."""
         rate = ctx.par.return_rate
         if rate <= 0.0:
             return False
-        odds = rate / (1.0 - rate)
-        odds = odds * math.exp(ctx.par.return_hazard_scale * self.return_utility(ctx))
+        x = math.log(rate / (1.0 - rate)) + ctx.par.return_hazard_scale * self.return_utility(ctx)
+        if x >= 0.0:
+            p = 1.0 / (1.0 + math.exp(-x))
+        else:
+            p = math.exp(x) / (1.0 + math.exp(x))
         _, u = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_LEAVE_HOME)
-        return u < odds / (1.0 + odds)
+        return u < p
 
     def home_alternative(self) -> tuple[int, int]:
         """The hukou place and the zone a return goes to: rural with agricultural hukou and

@@ -35,7 +35,7 @@ from urbsim.kernels.gravity import distance_km, gravity_share
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "9e47f3ca6f428f65"
+COMPILED_WITH: Final = "4cdf429c94ea21bf"
 
 _URBAN = 1
 
@@ -299,14 +299,19 @@ def return_hazard(
     age: int, years_away: int, unemployed: bool, left_behind: int, par: ParamsRecord
 ) -> float:
     """Yearly probability that a household living away goes home outside its move decision:
-    odds of ``return_rate / (1 - return_rate)`` (the hazard of a head of 30 in the first year
-    away, with a job and no children left behind) times ``exp`` of ``return_hazard_scale``
+    the logistic of ``ln(return_rate / (1 - return_rate))`` (the hazard of a head of 30 in the
+    first year away, with a job and no children left behind) plus ``return_hazard_scale``
     times :func:`return_term`, a binary logit whose terms are the return utility's. 0 when
     ``return_rate`` is 0."""
+    if par.return_rate <= 0.0:
+        return 0.0
     v = return_term(age, years_away, unemployed, left_behind, par)
-    odds = par.return_rate / (1.0 - par.return_rate)
-    odds = odds * math.exp(par.return_hazard_scale * v)
-    return odds / (1.0 + odds)
+    x = math.log(par.return_rate / (1.0 - par.return_rate)) + par.return_hazard_scale * v
+    # The logistic of x without overflow: exp of a non-positive number only.
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
 
 
 @njit(**JIT_INLINE)

@@ -41,7 +41,13 @@ HEAD_AGE_BANDS: Final[tuple[str, ...]] = ("15_29", "30_44", "45_59", "60_plus")
 #: Those of M_WORKERS whose hukou is in another province (the survey's inter-provincial
 #: out-migrant workers).
 M_WORKERS_OTHER_PROVINCE: Final = M_HEAD_AGE0 + len(HEAD_AGE_BANDS)
-N_M: Final = M_WORKERS_OTHER_PROVINCE + 1
+#: Persons of floating households at their current place for under RECENT_YEARS completed years
+#: (the recent arrivals, whose share measures the migrants' turnover).
+M_RECENT: Final = M_WORKERS_OTHER_PROVINCE + 1
+N_M: Final = M_RECENT + 1
+#: Completed years at the current place under which a floating household is a recent arrival:
+#: the migrant survey's "three years or more in the current place" (docs/ODD.md 7.17).
+RECENT_YEARS: Final = 3
 #: Working ages (first, last; years) of the out-migrant workers' count: the survey counts
 #: workers from 16; 64 is the last year of the working-age population of the NBS tables
 #: (15-64), beyond which few migrant workers remain.
@@ -69,6 +75,7 @@ def _count_migrants(
     head_age: np.ndarray,
     hukou_type: np.ndarray,
     kids: np.ndarray,
+    years_here: np.ndarray,
     band_starts: np.ndarray,
     province: np.ndarray,
     out: np.ndarray,
@@ -99,6 +106,8 @@ def _count_migrants(
             for start in band_starts:
                 band += a >= start
             pc[j, M_HEAD_AGE0 + band] += p
+            if years_here[i] < RECENT_YEARS:
+                pc[j, M_RECENT] += p
             if hukou_type[i] == AGRICULTURAL:
                 w = working_age_persons(p, np.int64(a), np.int64(kids[i]))
                 pc[j, M_WORKERS] += w
@@ -111,9 +120,9 @@ def _count_migrants(
 def count_migrants(
     households: dict[str, np.ndarray], province: np.ndarray, n_places: int
 ) -> np.ndarray:
-    """Persons of floating households at each place, by hukou scope and by head age band, and
-    the out-migrant workers among them (:func:`working_age_persons` of the households with
-    agricultural hukou).
+    """Persons of floating households at each place, by hukou scope and by head age band, the
+    out-migrant workers among them (:func:`working_age_persons` of the households with
+    agricultural hukou) and the recent arrivals (under :data:`RECENT_YEARS` years there).
 
     Parameters
     ----------
@@ -149,6 +158,7 @@ def count_migrants(
         households["head_age"],
         households["hukou_type"],
         households["kids"],
+        households["years_here"],
         starts,
         province,
         out,

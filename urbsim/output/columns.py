@@ -276,6 +276,12 @@ NATIONAL: Final[tuple[Column, ...]] = (
         "Those of outmigrant_workers whose hukou place is in another province than where they "
         "live (NBS kuasheng liudong, the inter-provincial out-migrant workers).",
     ),
+    _persons(
+        "floating_recent_arrivals",
+        "Floating persons (hukou at another county-level place) whose household has lived at "
+        "its current place for under three completed years: the recent arrivals, whose share "
+        "of the floating population measures the migrants' turnover.",
+    ),
     _flow(
         "return_migrants",
         "persons per year",

@@ -72,7 +72,10 @@ AGE_LOCAL: Final[tuple[float, ...]] = (0.20, 0.33, 0.28, 0.19)
 AGE_MIGRANT: Final[tuple[float, ...]] = (0.40, 0.40, 0.15, 0.05)
 #: Share of residents aged 0-14 at the 2010 census (communique No. 1: 16.60 %).
 SHARE_0_14_2010: Final[float] = 0.1660
-#: Years here of migrants: geometric, capped at 10 (mean about 3.9).
+#: Years here of migrants: geometric, capped at 10 (mean about 3.9): 44.9 % under three years,
+#: the share the migrant survey behind the NHFPC's 2015 report gives (55 % three years or more
+#: in their current place; no 2010 table of the time at the place is at county level). The
+#: ``recent_arrival_share`` target compares the simulated 2014 with it.
 P_MIGRANT_YEARS: Final[float] = 0.18
 #: Largest household (persons per agent).
 MAX_PERSONS: Final[int] = 10
