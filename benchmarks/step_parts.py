@@ -10,7 +10,8 @@ in one process after a first run that loads the kernels. Reports the household s
 living household-year of each (median over years 2.. and pairs), their ratio (the share of
 the step that no faster destination choice can remove) and the share of the step the return
 hazard takes (1 - without / as is; its returns also change who moves, so this is the whole
-effect of the rule, not its arithmetic alone). Ratios measured side by side hold under load; absolute ns do not.
+effect of the rule, not its arithmetic alone). Ratios measured side by side hold under load;
+absolute ns do not.
 
 Writes ``benchmarks/results/step_parts.json``.
 
