@@ -100,7 +100,11 @@ def sweep_text(
 
 def run_values(out: Path, targets: Sequence[Target], province_of: pd.Series | None) -> np.ndarray:
     """Every target's value in every run of a finished sweep folder, in run order (runs, k);
-    NaN for a run without tables (one that failed)."""
+    NaN for a run without tables (one that failed) and, in every target, for a run where some
+    target is undefined (:func:`urbsim.analysis.targets.model_value`: a share of a stock the
+    run emptied, such as the inter-province share of a run left without floating persons).
+    History matching refuses such a set (:func:`urbsim.analysis.history_matching.refused_sets`):
+    a run with nothing to compare is not a run near the observations."""
     table = pq.read_table(out / "results.parquet", filters=[("kind", "in", ["national", "places"])])
     df = table.to_pandas()
     nat = df[df["kind"] == "national"].pivot_table(
@@ -111,7 +115,8 @@ def run_values(out: Path, targets: Sequence[Target], province_of: pd.Series | No
     rows = np.full((pq.read_metadata(out / "runs.parquet").num_rows, len(targets)), np.nan)
     for run, national in nat.groupby(level="run", sort=True):
         national = national.reset_index(level="run", drop=True).reset_index()
-        rows[run] = model_values(targets, national, by_run.get(run), province_of)
+        values = model_values(targets, national, by_run.get(run), province_of)
+        rows[run] = values if np.isfinite(values).all() else np.nan
     return rows
 
 

@@ -289,3 +289,30 @@ def test_the_interprovincial_index_takes_the_share_where_the_count_is_missing(
     }
     # 2015: 50 % of 150 against 60; 2016 has neither the count nor the share.
     assert far == {2015: pytest.approx(75.0 / 60.0)}
+
+
+def test_ratio_and_undefined_quantities_by_hand() -> None:
+    """A ratio is one column over another in the year; a quantity whose denominator is 0 in a
+    run (a run left without floating persons: no share of them, no recent arrivals among them,
+    no index of a stock that was 0) is NaN, not an error that stops a calibration."""
+    national = pd.DataFrame(
+        {"year": [2013, 2014], "floating_recent_arrivals": [30.0, 0.0],
+         "floating_population": [120.0, 0.0], "interprovince_floating_population": [60.0, 0.0],
+         "intraprovince_floating_population": [60.0, 0.0]}
+    )  # fmt: skip
+    ratio = Quantity("ratio", ("floating_recent_arrivals", "floating_population"))
+    assert ratio.describe() == "floating_recent_arrivals / floating_population"
+    assert model_value(_target(ratio, 2013), national) == pytest.approx(0.25)
+    assert math.isnan(model_value(_target(ratio, 2014), national))
+    share = Quantity(
+        "share", ("interprovince_floating_population", "intraprovince_floating_population")
+    )
+    assert model_value(_target(share, 2013), national) == pytest.approx(0.5)
+    assert math.isnan(model_value(_target(share, 2014), national))
+    index = Quantity("index", ("floating_population",), 2014)
+    assert math.isnan(model_value(_target(index, 2013), national))
+    with pytest.raises(ValueError, match="same year and no base year"):
+        Quantity("ratio", ratio.columns, 2013)
+    # The packaged recent-arrival target: 45 % in 2014, from the migrant survey.
+    recent = [t for t in build_targets() if t.name == "recent_arrival_share"]
+    assert [(t.year, t.observed) for t in recent] == [(2014, 0.45)]

@@ -737,6 +737,13 @@ def model_value(
         Province code by place id (``province_tvd``).
     census_shares
         :func:`province_inmigrant_shares` (``province_tvd``; default: the packaged world's).
+
+    Returns
+    -------
+    float
+        The value; NaN where the quantity is undefined in the run: a ratio whose denominator
+        is 0 (a run left without floating persons has no inter-province share), a
+        distribution over provinces of no one.
     """
     return _value(target, national.set_index("year"), places, province_of, census_shares)
 
@@ -756,20 +763,21 @@ def _value(
         rows = places[(places["name"] == q.columns[0]) & (places["year"] == target.year)]
         by = rows.groupby(rows["place_id"].map(province_of))["value"].sum()
         ref = province_inmigrant_shares() if census_shares is None else census_shares
-        return total_variation(by, ref)
+        return total_variation(by, ref) if by.sum() > 0 else np.nan
     y = target.year
     if q.kind == "column":
         return _net(n, [y], q)
     if q.kind == "share":
         a, b = float(n.at[y, q.columns[0]]), float(n.at[y, q.columns[1]])
-        return a / (a + b)
+        return _divide(a, a + b)
     if q.kind == "ratio":
-        return float(n.at[y, q.columns[0]]) / float(n.at[y, q.columns[1]])
+        return _divide(float(n.at[y, q.columns[0]]), float(n.at[y, q.columns[1]]))
     if q.kind == "index":
         cols = list(q.columns)
-        return float(n.loc[y, cols].sum() / n.loc[q.base_year, cols].sum())
+        return _divide(float(n.loc[y, cols].sum()), float(n.loc[q.base_year, cols].sum()))
     if q.kind == "per_1000_natural":
-        return 1000.0 * float((n.at[y, "births"] - n.at[y, "deaths"]) / n.at[y, "residents"])
+        natural = float(n.at[y, "births"] - n.at[y, "deaths"])
+        return 1000.0 * _divide(natural, float(n.at[y, "residents"]))
     if q.kind in ("period_rate", "rate"):
         base = y if q.kind == "rate" else q.base_year
         assert base is not None  # checked by Quantity
@@ -777,13 +785,18 @@ def _value(
             raise ValueError(f"{target.key}: the period starts in {base}, after the year")
         flow = _net(n, list(range(base, y + 1)), Quantity("column", q.columns[:1]))
         stock = _net(n, list(range(base - 1, y)), Quantity("column", q.columns[1:]))
-        return flow / stock
+        return _divide(flow, stock)
     # period_sum: each year of base_year..year exactly once; a missing year is an error, not 0.
     years = list(range(int(q.base_year or y), y + 1))
     absent = [k for k in years if k not in n.index]
     if absent:
         raise KeyError(f"{target.key}: the national table has no year {absent}")
     return _net(n, years, q)
+
+
+def _divide(a: float, b: float) -> float:
+    """``a / b``, NaN where ``b`` is 0 (the quantity is undefined in the run)."""
+    return a / b if b != 0.0 else np.nan
 
 
 def _net(n: pd.DataFrame, years: list[int], q: Quantity) -> float:
