@@ -288,7 +288,8 @@ class Household(mesa.Agent):
         if x >= 0.0:
             p = 1.0 / (1.0 + math.exp(-x))
         else:
-            p = math.exp(x) / (1.0 + math.exp(x))
+            e = math.exp(x)
+            p = e / (1.0 + e)
         _, u = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_LEAVE_HOME)
         return u < p
 
