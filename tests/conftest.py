@@ -255,7 +255,13 @@ def make_kernel_inputs(
     # Drawn after the parameters above, which it leaves unchanged (it moves the draws below).
     values.update(stay_age=rng.uniform(0.0, 0.1))
     # Drawn last for the same reason.
-    values.update(return_rate=rng.uniform(0.0, 0.3), return_hazard_scale=rng.uniform(0.0, 2.0))
+    values.update(
+        return_rate=rng.uniform(0.0, 0.3),
+        return_hazard_age=rng.uniform(0.0, 0.1),
+        return_hazard_years_away=rng.uniform(0.0, 2.0),
+        return_hazard_unemployed=rng.uniform(0.0, 3.0),
+        return_hazard_left_behind=rng.uniform(0.0, 3.0),
+    )
     values.update(par_overrides)
 
     # A schedule per place (rows of one length, as the model pads them), rising with years.

@@ -49,9 +49,7 @@ def test_return_hazard_adds_its_own_returns(
     returns rise by more than the hazard's own (the choice's returns are not displaced one for
     one) and by at least a few per cent of the floating population a year."""
     runs = {
-        rate: urbsim.run(
-            small_scenario(seed=1, behaviour={"return_rate": rate, "return_hazard_scale": 1.0})
-        ).national
+        rate: urbsim.run(small_scenario(seed=1, behaviour={"return_rate": rate})).national
         for rate in (0.0, 0.1)
     }
     off, on = runs[0.0], runs[0.1]

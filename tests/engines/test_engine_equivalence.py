@@ -909,8 +909,11 @@ def _hazard_without_terms(self: Household, ctx: YearContext) -> bool:
 def _hazard_on_first_uniform(self: Household, ctx: YearContext) -> bool:
     """The return hazard decided on the first uniform of the leaving-home pair (the one
     children leaving home use)."""
-    rate = ctx.par.return_rate
-    x = math.log(rate / (1.0 - rate)) + ctx.par.return_hazard_scale * self.return_utility(ctx)
+    b = ctx.par
+    x = math.log(b.return_rate / (1.0 - b.return_rate))
+    x += b.return_hazard_age * (self.decision_age - 30.0)
+    x -= b.return_hazard_years_away * math.log1p(self.years_away)
+    x += b.return_hazard_unemployed * self.jobless + b.return_hazard_left_behind * self.left_behind
     u, _ = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_LEAVE_HOME)
     return u < 1.0 / (1.0 + math.exp(-x))
 

@@ -361,11 +361,11 @@ RATE = 0.1
 #: (term, the households' fields, the parameter, its value, the term's log odds), on households
 #: two years away unless the case sets the years (their term is zero without its parameter).
 _HAZARD_CASES = [
-    ("age", {"head_age": 55}, "home_age", 0.05, 0.05 * (55 - 30)),
-    ("age-below-30", {"head_age": 20}, "home_age", 0.1, 0.1 * (20 - 30)),
-    ("years-away", {"years_away": 9}, "return_years_away", 0.6, -0.6 * math.log1p(9)),
-    ("unemployed", {"place": JOBLESS}, "return_unemployed", 1.5, 1.5),
-    ("left-behind", {"children": 1, "left_behind": 1}, "return_left_behind", 1.2, 1.2),
+    ("age", {"head_age": 55}, "return_hazard_age", 0.05, 0.05 * (55 - 30)),
+    ("age-below-30", {"head_age": 20}, "return_hazard_age", 0.1, 0.1 * (20 - 30)),
+    ("years-away", {"years_away": 9}, "return_hazard_years_away", 0.6, -0.6 * math.log1p(9)),
+    ("unemployed", {"place": JOBLESS}, "return_hazard_unemployed", 1.5, 1.5),
+    ("left-behind", {"children": 1, "left_behind": 1}, "return_hazard_left_behind", 1.2, 1.2),
 ]
 
 
@@ -374,14 +374,14 @@ _HAZARD_CASES = [
     [c[1:] for c in _HAZARD_CASES],
     ids=[c[0] for c in _HAZARD_CASES],
 )
-def test_return_hazard_has_the_return_terms(
+def test_return_hazard_has_its_terms(
     fields: dict[str, int], name: str, value: float, term: float
 ) -> None:
     """Nobody considers moving (``move_base`` 0), so only the hazard sends households home:
     with probability ``1 / (1 + exp(-(ln(rate / (1 - rate)) + term)))``; each case's term
     changes it by more than two tolerances, so a hazard without the term fails."""
     hh = households(N, **fields)
-    par = params(move_base=0.0, return_rate=RATE, return_hazard_scale=1.0, **{name: value})
+    par = params(move_base=0.0, return_rate=RATE, **{name: value})
     counts = step(hh, par)
     base = math.log(RATE / (1.0 - RATE))
     p = logistic(base + term)
@@ -390,16 +390,20 @@ def test_return_hazard_has_the_return_terms(
     assert counts[L.C_CONSIDERED] == 0
 
 
-def test_return_hazard_weighs_the_terms_by_its_scale() -> None:
-    """At ``return_hazard_scale`` 0.4 a head without a job (``return_unemployed`` 3) has the
-    log odds of the reference household plus 1.2, not plus 3 (nor plus 0)."""
-    hh = households(N, place=JOBLESS)
-    par = params(move_base=0.0, return_rate=RATE, return_hazard_scale=0.4, return_unemployed=3.0)
-    step(hh, par)
+def test_return_hazard_adds_its_terms_and_ignores_the_return_utility() -> None:
+    """A head of 50 without a job, nine years away, children left behind: the log odds of the
+    reference household plus each hazard term (0.04 x 20 - 0.3 ln 10 + 0.7 + 0.4). The return
+    utility's own terms, large here as a calibration may set them for the move decision
+    (``home_age`` 1, ``return_unemployed`` 10, ``return_left_behind`` 8), do not enter: the
+    hazard has terms of its own since they sent half the migrants home in a year."""
+    hh = households(N, head_age=50, place=JOBLESS, years_away=9, children=1, left_behind=1)
+    utility = {"home_age": 1.0, "return_unemployed": 10.0, "return_left_behind": 8.0}
+    hazard = {"return_hazard_age": 0.04, "return_hazard_years_away": 0.3,
+              "return_hazard_unemployed": 0.7, "return_hazard_left_behind": 0.4}  # fmt: skip
+    step(hh, params(move_base=0.0, return_rate=RATE, **utility, **hazard))
     base = math.log(RATE / (1.0 - RATE))
-    p = logistic(base + 0.4 * 3.0)
-    for other in (logistic(base + 3.0), RATE):
-        assert abs(p - other) > 2 * tolerance(p)
+    p = logistic(base + 0.04 * 20 - 0.3 * math.log1p(9) + 0.7 + 0.4)
+    assert abs(p - RATE) > 2 * tolerance(p)
     assert abs(returned(hh) - p) < tolerance(p), (returned(hh), p)
 
 
@@ -431,16 +435,18 @@ def test_return_hazard_spares_households_at_home_and_is_off_at_rate_zero() -> No
     counts = step(at_home, params(move_base=0.0, return_rate=0.5))
     assert counts[L.C_MOVES] == 0 and (at_home["place"] == HOME).all()
     away = households(N, head_age=59, place=JOBLESS, children=1, left_behind=1)
-    counts = step(away, params(move_base=0.0, return_rate=0.0, home_age=1.0,
-                               return_unemployed=5.0, return_left_behind=5.0))  # fmt: skip
+    terms = {"return_hazard_age": 0.5, "return_hazard_unemployed": 5.0,
+             "return_hazard_left_behind": 5.0}  # fmt: skip
+    counts = step(away, params(move_base=0.0, return_rate=0.0, **terms))
     assert counts[L.C_MOVES] == 0 and returned(away) == 0.0
 
 
 def test_return_hazard_saturates_without_overflow() -> None:
-    """Log odds beyond the range of ``exp`` (ln(1/9) + 2 x (5 x 69 + 20 + 20) = 768, where
-    ``exp`` overflows above 709.8) give a hazard of 1, not NaN: every household goes home."""
+    """Log odds beyond the range of ``exp`` (ln(1/9) + 0.5 x 69 + 10 x 70 = 734, where
+    ``exp`` overflows above 709.8) give a hazard of 1, not NaN: every household goes home.
+    The schema caps the terms lower; the kernel must not depend on it."""
     hh = households(1000, head_age=99, place=JOBLESS, children=1, left_behind=1)
-    par = params(move_base=0.0, return_rate=0.1, return_hazard_scale=2.0, home_age=5.0,
-                 return_unemployed=20.0, return_left_behind=20.0)  # fmt: skip
+    par = params(move_base=0.0, return_rate=0.1, return_hazard_age=0.5,
+                 return_hazard_unemployed=700.0)  # fmt: skip
     step(hh, par)
     assert returned(hh) == 1.0

@@ -278,13 +278,19 @@ class Household(mesa.Agent):
 
     def hazard_sends_home(self, ctx: YearContext) -> bool:
         """Whether the return hazard sends this household (living away) home this year: a
-        binary logit of log odds ``ln(return_rate / (1 - return_rate))`` plus the return
-        utility's terms times ``return_hazard_scale``, on the second uniform of its
+        binary logit of log odds ``ln(return_rate / (1 - return_rate))`` plus the hazard's own
+        terms (per year of the head's age above 30, minus per log of one plus the years away,
+        a head without a job, school-age children left behind), on the second uniform of its
         leaving-home draw (which only a household leaving its hukou place uses otherwise)."""
-        rate = ctx.par.return_rate
+        b = ctx.par
+        rate = b.return_rate
         if rate <= 0.0:
             return False
-        x = math.log(rate / (1.0 - rate)) + ctx.par.return_hazard_scale * self.return_utility(ctx)
+        x = math.log(rate / (1.0 - rate))
+        x += b.return_hazard_age * (self.decision_age - _HOME_AGE_REFERENCE)
+        x -= b.return_hazard_years_away * math.log1p(self.years_away)
+        x += b.return_hazard_unemployed * self.jobless
+        x += b.return_hazard_left_behind * self.left_behind
         if x >= 0.0:
             p = 1.0 / (1.0 + math.exp(-x))
         else:

@@ -300,13 +300,25 @@ def return_hazard(
 ) -> float:
     """Yearly probability that a household living away goes home outside its move decision:
     the logistic of ``ln(return_rate / (1 - return_rate))`` (the hazard of a head of 30 in the
-    first year away, with a job and no children left behind) plus ``return_hazard_scale``
-    times :func:`return_term`, a binary logit whose terms are the return utility's. 0 when
-    ``return_rate`` is 0."""
+    first year away, with a job and no children left behind) plus the hazard's own terms in
+    log odds: ``return_hazard_age`` per year of the head's age above 30, minus
+    ``return_hazard_years_away`` times the log of one plus the completed years away, plus
+    ``return_hazard_unemployed`` for a head without a job this year and
+    ``return_hazard_left_behind`` with school-age children left behind. 0 when
+    ``return_rate`` is 0.
+
+    The terms are the hazard's own, not the return utility's (:func:`return_term`): that
+    utility weighs going home against destinations whose pulls (migrant networks, moving
+    costs) are of some ten utils, and the same numbers as log odds of a yearly hazard sent
+    half the migrants home in a year (the calibration of 2026-12-05, docs/ODD.md 7.13)."""
     if par.return_rate <= 0.0:
         return 0.0
-    v = return_term(age, years_away, unemployed, left_behind, par)
-    x = math.log(par.return_rate / (1.0 - par.return_rate)) + par.return_hazard_scale * v
+    x = math.log(par.return_rate / (1.0 - par.return_rate))
+    x += par.return_hazard_age * (age - HOME_AGE_REFERENCE)
+    x -= par.return_hazard_years_away * math.log1p(years_away)
+    # Without branches: adding ``beta * 0.0 = +0.0`` leaves ``x`` unchanged to the bit.
+    x += par.return_hazard_unemployed * unemployed
+    x += par.return_hazard_left_behind * left_behind
     # The logistic of x without overflow: exp of a non-positive number only.
     if x >= 0.0:
         return 1.0 / (1.0 + math.exp(-x))

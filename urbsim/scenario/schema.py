@@ -389,22 +389,55 @@ class Behaviour(Strict):
         "Return hazard of a household living away from its hukou place, besides the returns "
         "its move decision chooses: the yearly probability of going home of a head of 30 in "
         "the first year away, with a job and no children left behind. Other households' odds "
-        "are these odds times exp(return_hazard_scale * return term): the head-age, "
-        "years-away, job-loss and left-behind terms of the return utility (docs/ODD.md). "
+        "are these odds times exp of the hazard's own terms (return_hazard_age, "
+        "return_hazard_years_away, return_hazard_unemployed, return_hazard_left_behind; "
+        "docs/ODD.md). "
         "0 switches the hazard off.",
         ge=0,
         le=0.5,
     )
-    return_hazard_scale: float = P(
-        1.0,
-        "multiplier",
-        "assumed (1: the hazard weighs the return terms as the move decision does); "
-        "calibrated in issue 14",
-        "Weight of the return utility's terms in the log odds of the return hazard, relative "
-        "to their weight in the move decision: the binary choice of going home has a scale "
-        "of its own (a nested logit's), which the calibration sets.",
+    return_hazard_age: float = P(
+        0.03,
+        "1/year (log odds)",
+        "direction: returnees are older than those who stay away (Zhao 2002, 'Causes and "
+        "consequences of return migration: recent evidence from China', Journal of "
+        "Comparative Economics 30(2)); value assumed (odds 1.8 times higher at 50 than at "
+        "30); calibrated in issue 14",
+        "Log odds of the return hazard per year of the head's age above 30 (negative below it).",
         ge=0,
-        le=2,
+        le=0.5,
+    )
+    return_hazard_years_away: float = P(
+        0.5,
+        "log odds per log(1 + years)",
+        "direction: return hazards are highest in the first years away (Dustmann and "
+        "Gorlach 2016, 'The economics of temporary migration', Journal of Economic "
+        "Literature 54(1)); value assumed (odds halved between the first year and the "
+        "sixth); calibrated in issue 14",
+        "Fall of the log odds of the return hazard with the log of one plus the completed "
+        "years away from the hukou place.",
+        ge=0,
+        le=5,
+    )
+    return_hazard_unemployed: float = P(
+        1.0,
+        "log odds",
+        "direction: failure to find or keep work is a main reason to return (Wang and Fan "
+        "2006, Environment and Planning A 38); value assumed (odds 2.7 times higher); "
+        "calibrated in issue 14",
+        "Log odds of the return hazard added for a head without a job this year.",
+        ge=0,
+        le=10,
+    )
+    return_hazard_left_behind: float = P(
+        0.5,
+        "log odds",
+        "direction: family reasons are a main reason to return (Wang and Fan 2006); value "
+        "assumed (odds 1.6 times higher); calibrated in issue 14",
+        "Log odds of the return hazard added for a household whose school-age children were "
+        "left behind at its hukou place.",
+        ge=0,
+        le=10,
     )
     left_behind_agricultural: float = P(
         0.68,
