@@ -913,7 +913,8 @@ def _hazard_on_first_uniform(self: Household, ctx: YearContext) -> bool:
     x = math.log(b.return_rate / (1.0 - b.return_rate))
     x += b.return_hazard_age * (self.decision_age - 30.0)
     x -= b.return_hazard_years_away * math.log1p(self.years_away)
-    x += b.return_hazard_unemployed * self.jobless + b.return_hazard_left_behind * self.left_behind
+    x += b.return_hazard_unemployed * self.jobless
+    x += b.return_hazard_left_behind * self.left_behind
     u, _ = rng_py.uniform_pair(ctx.key, self.hh_id, L.DRAW_LEAVE_HOME)
     return u < 1.0 / (1.0 + math.exp(-x))
 

@@ -9,6 +9,11 @@ row proposes only that place, so the choice set is {stay, return} and the return
 to it within five binomial standard errors (at most 0.008 here); each term's case is chosen so
 that the probability without the term lies more than two such tolerances away, so dropping the
 term from the kernel fails its test (shown by doing it: see the module's ``_TERM_CASES``).
+
+The return hazard (a household away goes home before its move decision) is tested the same way
+with nobody considering moving (``move_base`` 0): each of its own terms in log odds
+(``_HAZARD_CASES``), their sum, that the return utility's terms do not enter, the counters and
+state of the returners, and saturation without overflow.
 """
 
 from __future__ import annotations
@@ -394,10 +399,12 @@ def test_return_hazard_adds_its_terms_and_ignores_the_return_utility() -> None:
     """A head of 50 without a job, nine years away, children left behind: the log odds of the
     reference household plus each hazard term (0.04 x 20 - 0.3 ln 10 + 0.7 + 0.4). The return
     utility's own terms, large here as a calibration may set them for the move decision
-    (``home_age`` 1, ``return_unemployed`` 10, ``return_left_behind`` 8), do not enter: the
+    (``home_age`` 1, ``return_years_away`` 2, ``return_unemployed`` 10,
+    ``return_left_behind`` 8), do not enter: the
     hazard has terms of its own since they sent half the migrants home in a year."""
     hh = households(N, head_age=50, place=JOBLESS, years_away=9, children=1, left_behind=1)
-    utility = {"home_age": 1.0, "return_unemployed": 10.0, "return_left_behind": 8.0}
+    utility = {"home_age": 1.0, "return_years_away": 2.0, "return_unemployed": 10.0,
+               "return_left_behind": 8.0}  # fmt: skip
     hazard = {"return_hazard_age": 0.04, "return_hazard_years_away": 0.3,
               "return_hazard_unemployed": 0.7, "return_hazard_left_behind": 0.4}  # fmt: skip
     step(hh, params(move_base=0.0, return_rate=RATE, **utility, **hazard))
@@ -442,7 +449,7 @@ def test_return_hazard_spares_households_at_home_and_is_off_at_rate_zero() -> No
 
 
 def test_return_hazard_saturates_without_overflow() -> None:
-    """Log odds beyond the range of ``exp`` (ln(1/9) + 0.5 x 69 + 10 x 70 = 734, where
+    """Log odds beyond the range of ``exp`` (ln(1/9) + 0.5 x 69 + 700 = 732.3, where
     ``exp`` overflows above 709.8) give a hazard of 1, not NaN: every household goes home.
     The schema caps the terms lower; the kernel must not depend on it."""
     hh = households(1000, head_age=99, place=JOBLESS, children=1, left_behind=1)

@@ -398,7 +398,7 @@ class Behaviour(Strict):
     )
     return_hazard_age: float = P(
         0.03,
-        "1/year (log odds)",
+        "log odds per year of head age above 30",
         "direction: returnees are older than those who stay away (Zhao 2002, 'Causes and "
         "consequences of return migration: recent evidence from China', Journal of "
         "Comparative Economics 30(2)); value assumed (odds 1.8 times higher at 50 than at "
@@ -412,8 +412,8 @@ class Behaviour(Strict):
         "log odds per log(1 + years)",
         "direction: return hazards are highest in the first years away (Dustmann and "
         "Gorlach 2016, 'The economics of temporary migration', Journal of Economic "
-        "Literature 54(1)); value assumed (odds halved between the first year and the "
-        "sixth); calibrated in issue 14",
+        "Literature 54(1)); value assumed (odds 2.4 times lower in the sixth year away than in "
+        "the first, halved by the fourth); calibrated in issue 14",
         "Fall of the log odds of the return hazard with the log of one plus the completed "
         "years away from the hukou place.",
         ge=0,
@@ -422,18 +422,22 @@ class Behaviour(Strict):
     return_hazard_unemployed: float = P(
         1.0,
         "log odds",
-        "direction: failure to find or keep work is a main reason to return (Wang and Fan "
-        "2006, Environment and Planning A 38); value assumed (odds 2.7 times higher); "
-        "calibrated in issue 14",
-        "Log odds of the return hazard added for a head without a job this year.",
+        "direction: failure in the urban labour market is a main reason to return (Wang and "
+        "Fan 2006, 'Success or failure: selectivity and reasons of return migration in "
+        "Sichuan and Anhui, China', Environment and Planning A 38); value assumed (odds 2.7 "
+        "times higher); calibrated in issue 14",
+        "Log odds of the return hazard added for a household in the urban zone whose head "
+        "has no job this year (the employment draw of the move decision).",
         ge=0,
         le=10,
     )
     return_hazard_left_behind: float = P(
         0.5,
         "log odds",
-        "direction: family reasons are a main reason to return (Wang and Fan 2006); value "
-        "assumed (odds 1.6 times higher); calibrated in issue 14",
+        "direction: family needs are a main reason to return (Wang and Fan 2006, 'Success or "
+        "failure: selectivity and reasons of return migration in Sichuan and Anhui, China', "
+        "Environment and Planning A 38); value assumed (odds 1.6 times higher); calibrated "
+        "in issue 14",
         "Log odds of the return hazard added for a household whose school-age children were "
         "left behind at its hukou place.",
         ge=0,
