@@ -36,7 +36,11 @@ that change the count: left home, returned, took local hukou, dissolved, changed
 households (ageing), formed (:func:`urbsim.analysis.worker_flows.worker_flows`), and of those
 who left home the workers who went to another province (``left_far``). It prints the yearly
 national flows in millions, the departure rates of the young and middle-aged pools and the
-share of the leavers who went to another province.
+share of the leavers who went to another province. It also writes ``OUT/floating.csv``, who
+the floating persons are each year (the national ``floating_population``,
+``outmigrant_workers``, ``floating_children`` and ``floating_children_left_behind``), and
+prints it with the children's growth since 2010 next to the official migrant children's
+(:data:`MIGRANT_CHILDREN_MILLIONS`).
 
 With ``--destinations`` the same run writes ``OUT/destinations.csv``: each year's floating
 persons in every province whose hukou is in another province (the stock whose distribution the
@@ -226,6 +230,7 @@ def yearly_tables(
         leaving += leaving_corridors(before, after, province)
     tables = {k: pd.concat(v, ignore_index=True) for k, v in frames.items()}
     tables = {k: t[["year", *t.columns[:-1]]] for k, t in tables.items()}
+    tables["floating"] = model.national_table()[["year", *FLOATING_COLUMNS]]
     origin, destination = np.nonzero((stock > 0) | (leaving > 0))
     tables["corridors"] = pd.DataFrame(
         {
@@ -251,6 +256,38 @@ def print_returns(table: pd.DataFrame) -> None:
         recent = cells.loc[cells["away_band"].isin(["0", "1_2"]), "households_away"].sum() / away
         print(f"{year}  {rate:11.2%}  {composition_rate(first, cells):21.2%}  {young:14.1%}  "
               f"{recent:18.1%}")  # fmt: skip
+
+
+#: National columns of ``floating.csv``: who the floating persons are, year by year.
+FLOATING_COLUMNS: tuple[str, ...] = (
+    "floating_population",
+    "outmigrant_workers",
+    "floating_children",
+    "floating_children_left_behind",
+)
+#: Migrant children (persons under 18 living away from their hukou township), millions: the
+#: 2010 census (All-China Women's Federation 2013, research report on rural left-behind and
+#: urban-rural migrant children) and the 2015 1 % sample survey (UNICEF, NBS and UNFPA 2017,
+#: "Population status of children in China in 2015: facts and figures").
+MIGRANT_CHILDREN_MILLIONS: dict[int, float] = {2010: 35.81, 2015: 34.26}
+
+
+def print_floating(table: pd.DataFrame) -> None:
+    """Each year's floating persons, out-migrant workers and children of floating households
+    (millions), the children's share of the floating persons and their growth since the first
+    year, against the official migrant children's (which count moves inside a county too:
+    growth, not levels, compares)."""
+    first = table.iloc[0]
+    low, high = sorted(MIGRANT_CHILDREN_MILLIONS)
+    official = MIGRANT_CHILDREN_MILLIONS[high] / MIGRANT_CHILDREN_MILLIONS[low]
+    print(f"year  floating  workers  children  left behind  children share  children index "
+          f"(official {low}-{high}: {official:.3f})")  # fmt: skip
+    for row in table.itertuples():
+        print(f"{row.year}  {row.floating_population / 1e6:8.1f}  "
+              f"{row.outmigrant_workers / 1e6:7.1f}  {row.floating_children / 1e6:8.1f}  "
+              f"{row.floating_children_left_behind / 1e6:11.1f}  "
+              f"{row.floating_children / row.floating_population:14.1%}  "
+              f"{row.floating_children / first.floating_children:14.3f}")  # fmt: skip
 
 
 def print_worker_flows(table: pd.DataFrame, households_per_agent: float) -> None:
@@ -423,7 +460,9 @@ def parse() -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--returns", action="store_true", help="also write returns.csv (one run)")
     p.add_argument(
-        "--worker-flows", action="store_true", help="also write worker_flows.csv (one run)"
+        "--worker-flows",
+        action="store_true",
+        help="also write worker_flows.csv and floating.csv (one run)",
     )
     p.add_argument(
         "--destinations",
@@ -485,6 +524,9 @@ def main() -> int:
             flows = tables["worker_flows"]
             flows.to_csv(args.out / "worker_flows.csv", index=False, float_format="%.6g")
             print_worker_flows(flows, args.households_per_agent)
+            floating = tables["floating"]
+            floating.to_csv(args.out / "floating.csv", index=False, float_format="%.6g")
+            print_floating(floating)
         if args.destinations:
             for name in ("destinations", "corridors"):
                 tables[name].to_csv(args.out / f"{name}.csv", index=False, float_format="%.6g")

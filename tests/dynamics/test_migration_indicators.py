@@ -84,10 +84,13 @@ def _plain_migrant_counts(world: World) -> np.ndarray:
         out[j, M.M_HEAD_AGE0 + int(hh.age_group()[i])] += p
         if hh.years_here[i] < 3:
             out[j, M.M_RECENT] += p
+        # Every person by age: the adults at the head's, the children at their bits'.
+        kid_ages = [a for a in range(32) if int(hh.kids[i]) >> a & 1]
+        ages = [int(hh.head_age[i])] * (p - len(kid_ages)) + kid_ages
+        out[j, M.M_CHILDREN] += sum(a < 18 for a in ages)
+        if hh.left_behind[i] == 1:
+            out[j, M.M_CHILDREN_LEFT_BEHIND] += sum(6 <= a <= 14 for a in kid_ages)
         if hh.hukou_type[i] == 0:
-            # Every person by age: the adults at the head's, the children at their bits'.
-            kid_ages = [a for a in range(32) if int(hh.kids[i]) >> a & 1]
-            ages = [int(hh.head_age[i])] * (p - len(kid_ages)) + kid_ages
             workers = sum(16 <= a <= 64 for a in ages)
             out[j, M.M_WORKERS] += workers
             if prov[o] != prov[j]:
@@ -117,6 +120,10 @@ def test_migrant_stocks_match_a_plain_count(tiny_world: Callable[..., World], se
     # Recent arrivals: some, and some floating persons who are not.
     recent = got[:, M.M_RECENT]
     assert 0 < recent.sum() < floating.sum() and (recent <= floating).all()
+    # Children: some, fewer than the floating persons; some of them left behind.
+    children, left = got[:, M.M_CHILDREN], got[:, M.M_CHILDREN_LEFT_BEHIND]
+    assert 0 < children.sum() < floating.sum() and (children <= floating).all()
+    assert 0 < left.sum() < children.sum() and (left <= children).all()
 
 
 @pytest.mark.parametrize(
@@ -135,6 +142,22 @@ def test_working_age_persons_by_hand(
 ) -> None:
     kids = sum(1 << a for a in kid_ages)
     assert M.working_age_persons(persons, head_age, kids) == expected
+
+
+@pytest.mark.parametrize(
+    ("persons", "head_age", "kid_ages", "expected"),
+    [
+        (5, 40, (0, 17, 18), 2),  # the children of 0 and 17; 18 is no longer a child
+        (3, 17, (2,), 3),  # a head of 17 (after the adults died): every person a child
+        (1, 18, (), 0),
+        (4, 70, (5, 9), 2),
+    ],
+)
+def test_child_persons_by_hand(
+    persons: int, head_age: int, kid_ages: tuple[int, ...], expected: int
+) -> None:
+    kids = sum(1 << a for a in kid_ages)
+    assert M.child_persons(persons, head_age, kids) == expected
 
 
 def test_migrant_count_rejects_a_wrong_province_array(tiny_world: Callable[..., World]) -> None:

@@ -127,6 +127,14 @@ def test_returns_worker_flows_and_destinations_say_who_returns_leaves_and_where(
     assert flows["left_home"].sum() > 0
     assert (flows["left_far"] <= flows["left_home"]).all()
     assert any(line.startswith("year  workers_start") for line in lines)
+    # Who the floating persons are: the same run's national columns, 2010 to 2019; the
+    # children among them, and the left behind among those.
+    floating = pd.read_csv(out / "floating.csv")
+    assert floating["year"].tolist() == list(range(2010, 2020))
+    assert (floating["floating_children"] < floating["floating_population"]).all()
+    assert (floating["floating_children_left_behind"] <= floating["floating_children"]).all()
+    assert floating["floating_children"].min() > 0
+    assert any(line.startswith("year  floating  workers  children") for line in lines)
     # Each province's inter-province migrants at the end of a year start the next.
     places = pd.read_csv(out / "destinations.csv")
     assert places["province_code"].nunique() == 31

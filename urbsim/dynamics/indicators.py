@@ -130,6 +130,8 @@ def migration_row(counters: np.ndarray, migrants: np.ndarray, hpa: float) -> dic
             migrants[:, M.M_WORKERS_OTHER_PROVINCE].sum() * hpa
         ),
         "floating_recent_arrivals": float(migrants[:, M.M_RECENT].sum() * hpa),
+        "floating_children": float(migrants[:, M.M_CHILDREN].sum() * hpa),
+        "floating_children_left_behind": float(migrants[:, M.M_CHILDREN_LEFT_BEHIND].sum() * hpa),
         "return_migrants": float(counters[L.C_RETURN_MIGRANTS] * hpa),
         "hazard_return_migrants": float(counters[L.C_HAZARD_RETURN_MIGRANTS] * hpa),
         "urban_growth_natural": float(growth["natural"] * hpa),

@@ -23,6 +23,7 @@ import numpy as np
 from numba import njit, prange
 
 from urbsim.config import COUNT_CHUNKS, JIT_INLINE, JIT_PARALLEL
+from urbsim.kernels import layout as L
 from urbsim.kernels.checks import check_households
 from urbsim.kernels.demography import popcount
 from urbsim.state import AGE_GROUP_STARTS, AGRICULTURAL
@@ -44,7 +45,13 @@ M_WORKERS_OTHER_PROVINCE: Final = M_HEAD_AGE0 + len(HEAD_AGE_BANDS)
 #: Persons of floating households at their current place for under RECENT_YEARS completed years
 #: (the recent arrivals, whose share measures the migrants' turnover).
 M_RECENT: Final = M_WORKERS_OTHER_PROVINCE + 1
-N_M: Final = M_RECENT + 1
+#: Children (under CHILD_AGES_END) of floating households: the migrant children of the census
+#: and the child population surveys (liudong ertong).
+M_CHILDREN: Final = M_RECENT + 1
+#: Those of M_CHILDREN of school age whose household left them at its hukou place
+#: (``left_behind``): counted here with their household, living there (docs/ODD.md 2.1).
+M_CHILDREN_LEFT_BEHIND: Final = M_CHILDREN + 1
+N_M: Final = M_CHILDREN_LEFT_BEHIND + 1
 #: Completed years at the current place under which a floating household is a recent arrival:
 #: the migrant survey's "three years or more in the current place" (docs/ODD.md 7.17).
 RECENT_YEARS: Final = 3
@@ -54,6 +61,10 @@ RECENT_YEARS: Final = 3
 WORK_AGES: Final[tuple[int, int]] = (16, 64)
 #: Bits of ``kids`` of the resident children of working age (all are younger than 32).
 _WORKING_KIDS: Final = ((1 << 32) - 1) ^ ((1 << WORK_AGES[0]) - 1)
+#: First age that is no longer a child's (years): the surveys of migrant children count 0-17.
+CHILD_AGES_END: Final = 18
+#: Bits of ``kids`` of the children under CHILD_AGES_END.
+_CHILD_KIDS: Final = (1 << CHILD_AGES_END) - 1
 
 
 @njit(**JIT_INLINE)
@@ -67,6 +78,17 @@ def working_age_persons(persons: int, head_age: int, kids: int) -> int:
     return n
 
 
+@njit(**JIT_INLINE)
+def child_persons(persons: int, head_age: int, kids: int) -> int:
+    """Persons under :data:`CHILD_AGES_END` in a household: its resident children of those
+    ages and, when the head is that young (a child who took over from the last adult), its
+    adults too (they are at the head's age)."""
+    n = popcount(kids & _CHILD_KIDS)
+    if head_age < CHILD_AGES_END:
+        n += persons - popcount(kids)
+    return n
+
+
 @njit(**JIT_PARALLEL)
 def _count_migrants(
     place: np.ndarray,
@@ -76,6 +98,7 @@ def _count_migrants(
     hukou_type: np.ndarray,
     kids: np.ndarray,
     years_here: np.ndarray,
+    left_behind: np.ndarray,
     band_starts: np.ndarray,
     province: np.ndarray,
     out: np.ndarray,
@@ -108,6 +131,10 @@ def _count_migrants(
             pc[j, M_HEAD_AGE0 + band] += p
             if years_here[i] < RECENT_YEARS:
                 pc[j, M_RECENT] += p
+            k = np.int64(kids[i])
+            pc[j, M_CHILDREN] += child_persons(p, np.int64(a), k)
+            if left_behind[i] == 1:
+                pc[j, M_CHILDREN_LEFT_BEHIND] += popcount(k & L.SCHOOL_MASK)
             if hukou_type[i] == AGRICULTURAL:
                 w = working_age_persons(p, np.int64(a), np.int64(kids[i]))
                 pc[j, M_WORKERS] += w
@@ -122,7 +149,8 @@ def count_migrants(
 ) -> np.ndarray:
     """Persons of floating households at each place, by hukou scope and by head age band, the
     out-migrant workers among them (:func:`working_age_persons` of the households with
-    agricultural hukou) and the recent arrivals (under :data:`RECENT_YEARS` years there).
+    agricultural hukou), the recent arrivals (under :data:`RECENT_YEARS` years there), the
+    children (:func:`child_persons`) and the school-age children left behind at the hukou place.
 
     Parameters
     ----------
@@ -159,6 +187,7 @@ def count_migrants(
         households["hukou_type"],
         households["kids"],
         households["years_here"],
+        households["left_behind"],
         starts,
         province,
         out,

@@ -282,6 +282,19 @@ NATIONAL: Final[tuple[Column, ...]] = (
         "its current place for under three completed years: the recent arrivals, whose share "
         "of the floating population measures the migrants' turnover.",
     ),
+    _persons(
+        "floating_children",
+        "Persons under 18 of floating households (the migrant children, liudong ertong, at "
+        "county level): their resident children of those ages, and all their persons when "
+        "the head is under 18. Includes floating_children_left_behind.",
+    ),
+    _persons(
+        "floating_children_left_behind",
+        "School-age children (6-14) of floating households whose children were left at the "
+        "hukou place (left_behind): they live and go to school there, yet are counted here, "
+        "in the floating population and in the place's residents with their household "
+        "(docs/ODD.md 2.1).",
+    ),
     _flow(
         "return_migrants",
         "persons per year",

@@ -71,6 +71,8 @@ COUNT_NAMES: Final[frozenset[str]] = frozenset(
         "moves_considered",
         "outmigrant_workers",
         "outmigrant_workers_interprovince",
+        "floating_children",
+        "floating_children_left_behind",
         "permit_holders",
         "permits_issued",
         "points_conversions",
