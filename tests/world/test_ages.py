@@ -17,7 +17,7 @@ def _bits(mask: int) -> list[int]:
 def test_head_ages_stay_in_their_group() -> None:
     rng = np.random.default_rng(1)
     group = np.repeat(np.arange(4), 5000)
-    age = A.head_ages(rng, group)
+    age = A.head_ages(rng, group, np.ones(group.shape[0], dtype=np.int64))
     for g, (lo, hi) in enumerate(((15, 29), (30, 44), (45, 59), (60, 99))):
         assert age[group == g].min() == lo and age[group == g].max() <= hi
     assert age[group == 1].max() == 44
@@ -89,7 +89,7 @@ def test_head_ages_from_uniforms_follow_the_groups() -> None:
     n = 100_000
     u = np.random.default_rng(2).random(4 * n)
     group = np.repeat(np.arange(4), n)
-    age = head_ages_from(u, group)
+    age = head_ages_from(u, group, np.ones(group.shape[0], dtype=np.int64))
     for g, (lo, hi) in enumerate(((15, 29), (30, 44), (45, 59))):
         part = age[group == g]
         assert part.min() == lo and part.max() == hi
@@ -138,3 +138,29 @@ def test_keyed_kid_masks_are_the_smallest_keys_of_keyed_exponentials() -> None:
     expected = A._smallest_keys(keys, lo, hi, kids.astype(np.int64), weight)
     np.testing.assert_array_equal(got, expected)
     assert (got[kids == 0] == 0).all() and got.any()
+
+
+@pytest.mark.parametrize("keyed", [False, True])
+def test_a_head_with_a_partner_is_of_marriage_age(keyed: bool) -> None:
+    """Households of two or more persons (a head and a partner of the head's age) have heads of
+    at least PARTNER_MIN_AGE, spread uniformly over 20-29 in the first group; one-person agents
+    keep 15-29; the other groups do not depend on the persons."""
+    n = 60_000
+    rng = np.random.default_rng(5)
+    group = np.repeat(np.arange(4), n)
+    persons = np.tile(np.array([1, 2, 3, 6]), n)
+    if keyed:
+        age = A.head_ages_from(rng.random(group.shape[0]), group, persons)
+    else:
+        age = A.head_ages(rng, group, persons)
+    first = group == 0
+    alone, partnered = age[first & (persons == 1)], age[first & (persons >= 2)]
+    assert alone.min() == 15 and alone.max() == 29
+    assert partnered.min() == A.PARTNER_MIN_AGE == 20 and partnered.max() == 29
+    counts = np.bincount(partnered - 20, minlength=10)
+    assert counts.min() > 0.9 * partnered.size / 10
+    for g, lo in ((1, 30), (2, 45), (3, 60)):
+        assert age[group == g].min() == lo
+        singles = age[(group == g) & (persons == 1)]
+        couples = age[(group == g) & (persons >= 2)]
+        assert abs(singles.mean() - couples.mean()) < 0.3

@@ -4,7 +4,10 @@ Both worlds draw the head's age group as before (the census world tilted by each
 share), then:
 
 * **Head's age.** Spread within the group: uniform over 15-29, 30-44 and 45-59; 60 plus a
-  whole number of years, exponential with mean :data:`OLD_HEAD_MEAN_YEARS` (capped at 99).
+  whole number of years, exponential with mean :data:`OLD_HEAD_MEAN_YEARS` (capped at 99). A
+  household of two or more persons has a partner at the head's age, so its head is at least
+  :data:`PARTNER_MIN_AGE` (its 15-29 group spreads over 20-29); a one-person agent (a head alone,
+  or a resident of collective quarters) can be 15.
 * **Children.** A household of one person is the head alone; of two or more, the head, a
   partner and ``persons - 2`` children, whose ages are distinct years from 0 to
   ``head_age - 18`` (and at most 31). Children of an older head include grandchildren (the
@@ -40,6 +43,13 @@ COMPILED_WITH: Final = "f46a9bef2b168f61"
 OLD_HEAD_MEAN_YEARS: Final[float] = 9.0
 #: A child is at least this much younger than the head.
 MIN_PARENT_GAP: Final[int] = 18
+#: Youngest head of a household of two or more persons (years): such a household is a head and
+#: a partner of the same age, and 20 is the lowest legal age of marriage (women; 22 for men:
+#: Marriage Law of the People's Republic of China, 1980, article 6). Drawn uniformly over
+#: 15-29, the heads of the 15-29 group were 15-17 one time in five: the census world of 2010
+#: had 25.3 million households of 61.6 million persons headed by someone of 15-17, most of them
+#: with a partner of that age.
+PARTNER_MIN_AGE: Final[int] = 20
 #: Ages a resident child can have (the bits of ``kids``), school age and the cap of
 #: ``children``: the kernels' constants.
 KID_AGES: Final[int] = L.KID_AGES
@@ -50,25 +60,37 @@ _GROUP_RANGES: Final[tuple[tuple[int, int], ...]] = ((15, 29), (30, 44), (45, 59
 _CHUNK: Final[int] = 65536
 
 
-def head_ages(rng: np.random.Generator, group: np.ndarray) -> np.ndarray:
+def _lowest_ages(group: np.ndarray, persons: np.ndarray) -> np.ndarray:
+    """First age of each head's range: its group's, and :data:`PARTNER_MIN_AGE` for a head of
+    the first group with a partner (two or more persons)."""
+    lows = np.array([lo for lo, _ in _GROUP_RANGES] + [60], dtype=np.int64)
+    first = lows[np.minimum(group, len(_GROUP_RANGES))]
+    partnered = (group == 0) & (np.asarray(persons) >= 2)
+    return np.where(partnered, max(PARTNER_MIN_AGE, _GROUP_RANGES[0][0]), first)
+
+
+def head_ages(rng: np.random.Generator, group: np.ndarray, persons: np.ndarray) -> np.ndarray:
     """Age in years of each head, spread within its age group (see the module docstring), from
-    a sequential generator (the synthetic world)."""
+    a sequential generator (the synthetic world); ``persons`` of each agent."""
     age = np.empty(group.shape[0], dtype=np.int64)
-    for g, (lo, hi) in enumerate(_GROUP_RANGES):
+    low = _lowest_ages(group, persons)
+    for g, (_, hi) in enumerate(_GROUP_RANGES):
         mask = group == g
-        age[mask] = rng.integers(lo, hi + 1, int(mask.sum()))
+        age[mask] = rng.integers(low[mask], hi + 1)
     old = group >= len(_GROUP_RANGES)
     extra = np.floor(rng.exponential(OLD_HEAD_MEAN_YEARS, int(old.sum())))
     age[old] = 60 + np.minimum(extra, 39).astype(np.int64)
     return age
 
 
-def head_ages_from(u: np.ndarray, group: np.ndarray) -> np.ndarray:
+def head_ages_from(u: np.ndarray, group: np.ndarray, persons: np.ndarray) -> np.ndarray:
     """Age in years of each head from one uniform ``u`` per head (keyed draws, the census
     world): the same distributions as :func:`head_ages`, by inversion."""
     age = np.empty(group.shape[0], dtype=np.int64)
-    for g, (lo, hi) in enumerate(_GROUP_RANGES):
+    low = _lowest_ages(group, persons)
+    for g, (_, hi) in enumerate(_GROUP_RANGES):
         mask = group == g
+        lo = low[mask]
         age[mask] = lo + np.floor(u[mask] * (hi - lo + 1)).astype(np.int64)
     old = group >= len(_GROUP_RANGES)
     extra = np.floor(-OLD_HEAD_MEAN_YEARS * np.log1p(-u[old]))
@@ -317,7 +339,7 @@ def household_ages(
     tuple of numpy.ndarray
         ``head_age`` (years), ``kids`` (bit masks) and ``children`` (school-age, at most 3).
     """
-    age = head_ages(rng, group)
+    age = head_ages(rng, group, persons)
     n_kids = np.where(persons >= 2, persons - 2, 0)
     weight = young_weights(place, n_kids, age, young_target)
     kids = kid_masks(rng, age, n_kids, weight[place])

@@ -633,7 +633,7 @@ def _chunk(
     land = (~nonagri & (draws.uniform(D_LAND) < P_LAND_AGRI)).astype(np.uint8)
     group = _age_groups(draws.uniform(D_AGE_GROUP), shared.tilt[p0:p1], place, scope, collective)
     young = local["age_0_14_pct"].to_numpy() / 100.0 * agent_persons
-    head_age = head_ages_from(draws.uniform(D_HEAD_AGE), group)
+    head_age = head_ages_from(draws.uniform(D_HEAD_AGE), group, persons)
     del group
     n_kids = np.where(persons >= 2, persons - 2, 0)
     weight = young_weights_grouped(place, n_kids, head_age, young)
