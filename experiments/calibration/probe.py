@@ -39,7 +39,8 @@ national flows in millions, the departure rates of the young and middle-aged poo
 share of the leavers who went to another province. It also writes ``OUT/floating.csv``, who
 the floating persons are each year (the national ``floating_population``,
 ``outmigrant_workers``, ``floating_children`` and ``floating_children_left_behind``), and
-prints it with the children's growth since 2010 next to the official migrant children's
+prints it with the growth since 2010 of the children living away (those of floating households
+less the school-age ones left at the hukou place) next to the official migrant children's
 (:data:`MIGRANT_CHILDREN_MILLIONS`).
 
 With ``--destinations`` the same run writes ``OUT/destinations.csv``: each year's floating
@@ -274,20 +275,21 @@ MIGRANT_CHILDREN_MILLIONS: dict[int, float] = {2010: 35.81, 2015: 34.26}
 
 def print_floating(table: pd.DataFrame) -> None:
     """Each year's floating persons, out-migrant workers and children of floating households
-    (millions), the children's share of the floating persons and their growth since the first
-    year, against the official migrant children's (which count moves inside a county too:
-    growth, not levels, compares)."""
-    first = table.iloc[0]
+    (millions), the school-age children left at the hukou place among them, the children
+    living with their household (the official migrant children's definition: children away
+    from their hukou place, not those left there) and their growth since the first year next to
+    the official migrant children's (which count moves inside a county too: growth, not levels,
+    compares)."""
+    present = table["floating_children"] - table["floating_children_left_behind"]
     low, high = sorted(MIGRANT_CHILDREN_MILLIONS)
     official = MIGRANT_CHILDREN_MILLIONS[high] / MIGRANT_CHILDREN_MILLIONS[low]
-    print(f"year  floating  workers  children  left behind  children share  children index "
+    print(f"year  floating  workers  children  left behind  living away  index living away "
           f"(official {low}-{high}: {official:.3f})")  # fmt: skip
-    for row in table.itertuples():
+    for row, away in zip(table.itertuples(), present, strict=True):
         print(f"{row.year}  {row.floating_population / 1e6:8.1f}  "
               f"{row.outmigrant_workers / 1e6:7.1f}  {row.floating_children / 1e6:8.1f}  "
-              f"{row.floating_children_left_behind / 1e6:11.1f}  "
-              f"{row.floating_children / row.floating_population:14.1%}  "
-              f"{row.floating_children / first.floating_children:14.3f}")  # fmt: skip
+              f"{row.floating_children_left_behind / 1e6:11.1f}  {away / 1e6:11.1f}  "
+              f"{away / present.iloc[0]:17.3f}")  # fmt: skip
 
 
 def print_worker_flows(table: pd.DataFrame, households_per_agent: float) -> None:

@@ -302,6 +302,29 @@ def test_the_within_province_stage_is_what_makes_the_census_world_fast(
     np.testing.assert_allclose(fast, plain, atol=1e-4)
 
 
+def test_the_constants_do_not_follow_the_blas_thread_count() -> None:
+    """On the census world (the products are large enough for OpenBLAS to split them among
+    threads, which changed the constants' last bits before the fit was held to one thread),
+    the constants are the same to the last bit under one and two BLAS threads."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    if not any(pool["user_api"] == "blas" for pool in threadpool_info()):
+        pytest.fail("numpy's BLAS is not visible to threadpoolctl: the limit cannot be checked")
+    sets = pd.read_csv(ROOT / "experiments/calibration/probe_sets.csv", comment="#")
+    row = sets.set_index("name").loc["hand_1"]
+    overrides = [f"{k}={float(v)!r}" for k, v in row.items()]
+    overrides += ["world.households_per_agent=2000.0", "seed=1"]
+    model = UrbanizationModel(load_scenario(ROOT / "scenarios/china_census.toml", overrides))
+    args = (model.mover_utilities(), model.province_of_place)
+    stock = model.start_migrants
+    fits = []
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads, user_api="blas"):
+            fits.append(D.berry_constants(*args, stock.out_migrants, stock.in_migrants))
+    np.testing.assert_array_equal(fits[0][0], fits[1][0])
+    assert fits[0][1] == fits[1][1]
+
+
 _ONE = np.zeros(2, dtype=int)
 
 

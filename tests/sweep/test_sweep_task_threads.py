@@ -46,13 +46,15 @@ def test_runs_of_a_task_use_its_threads_for_blas_and_numba(
 
     monkeypatch.setattr(runs, "_one_run", one_run)
     # The caller's counts (2 each) differ from the task's (1), so both limits are seen to act.
-    with threadpool_limits(limits=2, user_api="blas"):
-        numba.set_num_threads(2)
-        before = _blas_threads()
-        report = runs.execute_task(_task(tmp_path, threads=1))
-        assert numba.get_num_threads() == 2
-        assert _blas_threads() == before
-    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    try:
+        with threadpool_limits(limits=2, user_api="blas"):
+            numba.set_num_threads(2)
+            before = _blas_threads()
+            report = runs.execute_task(_task(tmp_path, threads=1))
+            assert numba.get_num_threads() == 2
+            assert _blas_threads() == before
+    finally:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     assert seen == [(1, [1] * len(before))] * 2
     assert [r.status for r in report.records] == ["ok", "ok"]
     assert Path(report.part).is_file()

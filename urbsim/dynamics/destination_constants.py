@@ -47,6 +47,7 @@ from collections.abc import Callable
 from typing import Final, NamedTuple
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from urbsim.inputs import ParamsRecord, PlaceRecord
 from urbsim.kernels.mover_weights import mover_weights
@@ -366,7 +367,8 @@ def fit_constants(
     Returns
     -------
     constants : numpy.ndarray
-        ``(2, n)`` util, as :func:`berry_constants`.
+        ``(2, n)`` util, as :func:`berry_constants`; the same to the last bit whatever the
+        caller's BLAS thread count (the fit runs on one BLAS thread).
     iterations : int
         Evaluations of the predicted shares the solution took.
 
@@ -376,6 +378,24 @@ def fit_constants(
         As :func:`berry_constants`; also for weights of the wrong shape, a sending row
         without a positive finite weight or with one on its own place.
     """
+    # OpenBLAS splits a matrix product's sums among its threads, so their order, and the
+    # constants' last bits, follow the thread count (up to 3e-6 util apart between one and two
+    # threads at the calibration's points): with more threads a run's tables would depend on
+    # the machine's cores and on a sweep's --threads. One thread costs a run on its own about
+    # 40 % more of the fit's time (measured at two calibration points); a sweep, whose workers
+    # fill the cores, nothing.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit_constants(weights, province, origins, in_migrants, places)
+
+
+def _fit_constants(
+    weights: np.ndarray,
+    province: np.ndarray,
+    origins: np.ndarray,
+    in_migrants: np.ndarray,
+    places: np.ndarray | None = None,
+) -> tuple[np.ndarray, int]:
+    """:func:`fit_constants` on the caller's BLAS threads."""
     o, m = _checked(province, origins, in_migrants)
     n = o.shape[0]
     codes, province = np.unique(province, return_inverse=True)  # 0.. (they index groups)

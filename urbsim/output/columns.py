@@ -290,8 +290,9 @@ NATIONAL: Final[tuple[Column, ...]] = (
     ),
     _persons(
         "floating_children_left_behind",
-        "School-age children (6-14) of floating households whose children were left at the "
-        "hukou place (left_behind): they live and go to school there, yet are counted here, "
+        "School-age children (6-14, all of them: the household field children caps at 3) of "
+        "floating households whose children were left at the hukou place (left_behind): they "
+        "live and go to school there, yet are counted here, "
         "in the floating population and in the place's residents with their household "
         "(docs/ODD.md 2.1).",
     ),

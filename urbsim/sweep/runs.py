@@ -258,29 +258,29 @@ def execute_task(task: TaskSpec) -> TaskReport:
     Sets the Numba thread count of the calling thread for the task's runs (Numba's count is
     per thread, so this is right in a process-pool worker and in a Dask worker thread alike)
     and limits the BLAS thread pools to the same count, restoring both after. The BLAS limit
-    is per process: in a Dask worker with several task threads, the tasks share it.
+    is per process: in a Dask worker with several task threads the tasks share it, and one
+    that ends restores it under the others (their speed changes, not their results: the one
+    BLAS-heavy step, the destination constants' fit, holds itself to one thread).
     """
     import numba
     from threadpoolctl import threadpool_limits
 
     threads = max(1, min(task.threads, numba.config.NUMBA_NUM_THREADS))
     previous = numba.get_num_threads()
-    numba.set_num_threads(threads)
-    # The destination constants' fit (urbsim.dynamics.destination_constants) is BLAS work;
-    # OpenBLAS would start a thread per core in every worker, and workers x cores threads
-    # that spin for work on a machine the workers fill made a calibration wave's runs 2.2
-    # times slower (16 census runs, 2 workers on 2 cores: 209 s of run time against 96 s).
-    blas = threadpool_limits(limits=threads, user_api="blas")
+    tables: list[pa.Table] = []
+    records: list[RunRecord] = []
     try:
-        tables: list[pa.Table] = []
-        records: list[RunRecord] = []
-        for run in task.runs:
-            table, record = _one_run(task, run)
-            if table is not None:
-                tables.append(table)
-            records.append(record)
+        numba.set_num_threads(threads)
+        # OpenBLAS starts a thread per core in every worker: workers x cores threads that
+        # spin for work on a machine the workers fill made a calibration wave's runs 2.2 times
+        # slower (16 census runs, 2 workers on 2 cores: 209 s of run time against 96 s).
+        with threadpool_limits(limits=threads, user_api="blas"):
+            for run in task.runs:
+                table, record = _one_run(task, run)
+                if table is not None:
+                    tables.append(table)
+                records.append(record)
     finally:
-        blas.restore_original_limits()
         numba.set_num_threads(previous)
     path = Path(task.parts_dir) / part_name(task.runs[0].run, task.runs[-1].run)
     write_part(tables, records, path, task.sweep_id)
