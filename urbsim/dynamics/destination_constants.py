@@ -378,24 +378,6 @@ def fit_constants(
         As :func:`berry_constants`; also for weights of the wrong shape, a sending row
         without a positive finite weight or with one on its own place.
     """
-    # OpenBLAS splits a matrix product's sums among its threads, so their order, and the
-    # constants' last bits, follow the thread count (up to 3e-6 util apart between one and two
-    # threads at the calibration's points): with more threads a run's tables would depend on
-    # the machine's cores and on a sweep's --threads. One thread costs a run on its own about
-    # 40 % more of the fit's time (measured at two calibration points); a sweep, whose workers
-    # fill the cores, nothing.
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _fit_constants(weights, province, origins, in_migrants, places)
-
-
-def _fit_constants(
-    weights: np.ndarray,
-    province: np.ndarray,
-    origins: np.ndarray,
-    in_migrants: np.ndarray,
-    places: np.ndarray | None = None,
-) -> tuple[np.ndarray, int]:
-    """:func:`fit_constants` on the caller's BLAS threads."""
     o, m = _checked(province, origins, in_migrants)
     n = o.shape[0]
     codes, province = np.unique(province, return_inverse=True)  # 0.. (they index groups)
@@ -423,11 +405,18 @@ def _fit_constants(
     empty = live & (m <= 0)
     m = np.where(empty, ZERO_SHARE * m.sum() / max(int(empty.sum()), 1), m)
     m = np.where(live, m / m[live].sum(), 0.0)
-    x, iterations = _solve(e, o, m, live, province)
-    delta = np.zeros((2, n))
-    delta[live] = x
-    # The level: the movers' mean log-sum of exp(V + delta) equals that of exp(V).
-    level = o @ (log_sums - np.log(_log_sum_terms(e, np.exp(delta))))
+    # OpenBLAS splits a matrix product's sums among its threads, so their order, and the
+    # constants' last bits, follow the thread count (up to 3e-6 util apart between one and two
+    # threads at the calibration's points): with more threads a run's tables would depend on
+    # the machine's cores and on a sweep's --threads. One thread costs a run on its own about
+    # 40 % more of the fit's time (measured at two calibration points); a sweep, whose workers
+    # fill the cores, nothing.
+    with threadpool_limits(limits=1, user_api="blas"):
+        x, iterations = _solve(e, o, m, live, province)
+        delta = np.zeros((2, n))
+        delta[live] = x
+        # The level: the movers' mean log-sum of exp(V + delta) equals that of exp(V).
+        level = o @ (log_sums - np.log(_log_sum_terms(e, np.exp(delta))))
     delta[live] += level / o.sum()
     return delta, iterations
 
