@@ -281,6 +281,16 @@ def test_province_codes_need_not_be_indices() -> None:
 
 
 @pytest.mark.slow
+def _hand_1_census_model() -> UrbanizationModel:
+    """The census world at 2,000 households per agent (seed 1) with the calibration probe's
+    set ``hand_1`` (strong distance and network terms)."""
+    sets = pd.read_csv(ROOT / "experiments/calibration/probe_sets.csv", comment="#")
+    row = sets.set_index("name").loc["hand_1"]
+    overrides = [f"{k}={float(v)!r}" for k, v in row.items()]
+    overrides += ["world.households_per_agent=2000.0", "seed=1"]
+    return UrbanizationModel(load_scenario(ROOT / "scenarios/china_census.toml", overrides))
+
+
 def test_the_within_province_stage_is_what_makes_the_census_world_fast(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -288,11 +298,7 @@ def test_the_within_province_stage_is_what_makes_the_census_world_fast(
     network terms), the constants come in under half the evaluations Berry's accelerated
     step alone takes after the same start, and are the same to the tolerance's consequence
     (1e-4 util)."""
-    sets = pd.read_csv(ROOT / "experiments/calibration/probe_sets.csv", comment="#")
-    row = sets.set_index("name").loc["hand_1"]
-    overrides = [f"{k}={float(v)!r}" for k, v in row.items()]
-    overrides += ["world.households_per_agent=2000.0", "seed=1"]
-    model = UrbanizationModel(load_scenario(ROOT / "scenarios/china_census.toml", overrides))
+    model = _hand_1_census_model()
     args = (model.mover_utilities(), model.province_of_place)
     stock = model.start_migrants
     fast, evaluations = D.berry_constants(*args, stock.out_migrants, stock.in_migrants)
@@ -310,11 +316,7 @@ def test_the_constants_do_not_follow_the_blas_thread_count() -> None:
 
     if not any(pool["user_api"] == "blas" for pool in threadpool_info()):
         pytest.fail("numpy's BLAS is not visible to threadpoolctl: the limit cannot be checked")
-    sets = pd.read_csv(ROOT / "experiments/calibration/probe_sets.csv", comment="#")
-    row = sets.set_index("name").loc["hand_1"]
-    overrides = [f"{k}={float(v)!r}" for k, v in row.items()]
-    overrides += ["world.households_per_agent=2000.0", "seed=1"]
-    model = UrbanizationModel(load_scenario(ROOT / "scenarios/china_census.toml", overrides))
+    model = _hand_1_census_model()
     args = (model.mover_utilities(), model.province_of_place)
     stock = model.start_migrants
     fits = []
