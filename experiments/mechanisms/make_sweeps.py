@@ -10,7 +10,7 @@ results folder, so that it always follows the ensemble); ``--check`` exits with 
 the file there differs from what the ensemble gives.
 
 Usage: python experiments/mechanisms/make_sweeps.py [ENSEMBLE_CSV] (--write | --check)
-       [--sets N] [--replications 2] [--households-per-agent 4000]
+       [--sets N] [--replications 2] [--households-per-agent 1000]
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ SEED: Final = 20261204
 #: The years fitted; the place columns are kept at the first, middle and last of them.
 FIRST_YEAR, LAST_YEAR = 2010, 2019
 PLACE_YEARS: Final = [2010, 2015, 2019]
-REPLICATIONS, SCALE = 2, 4000.0
+REPLICATIONS, SCALE = 2, 1000.0
 #: The national columns kept: those the diagnostics read, each once, in order.
 NATIONAL: Final = list(
     dict.fromkeys(

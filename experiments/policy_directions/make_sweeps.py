@@ -32,7 +32,7 @@ from sweep_files import points_design, sweep_file_parser, sweep_settings, write_
 SWEEPS = HERE / "sweeps"
 SEED = 20200101
 #: Parameter sets x replications: 40 x 3 = 120 runs per scenario (budget: README).
-SETS, REPLICATIONS, SCALE = 40, 3, 4000.0
+SETS, REPLICATIONS, SCALE = 40, 3, 1000.0
 NATIONAL = ["urbanization_rate", "hukou_urbanization_rate", "service_gap", "entitlement_gap",
             "capacity_gap", "county_town_share", "settled_migrants", "floating_population",
             "public_spending", "local_debt", "agents",

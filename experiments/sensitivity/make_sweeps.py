@@ -17,7 +17,7 @@ folder, so that they always follow the ensemble); ``--check`` exits with status 
 files there differ from what the ensemble gives.
 
 Usage: python experiments/sensitivity/make_sweeps.py [ENSEMBLE_CSV] (--write | --check)
-       [--trajectories 16] [--replications 2] [--households-per-agent 4000]
+       [--trajectories 16] [--replications 2] [--households-per-agent 1000]
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from urbsim.analysis.history_matching import ENSEMBLE_NOT_PARAMETERS  # noqa: E4
 #: Scenario of each sweep (in scenarios/policy/): the reference first.
 SCENARIOS: Final[dict[str, str]] = {"status_quo": "status_quo", "all_four": "all_four"}
 SEED: Final = 20261203
-TRAJECTORIES, REPLICATIONS, SCALE, LEVELS = 16, 2, 4000.0, 4
+TRAJECTORIES, REPLICATIONS, SCALE, LEVELS = 16, 2, 1000.0, 4
 #: Scalar outputs of every run: levels in 2019 (the last calibrated year) and 2035.
 METRICS: Final[dict[str, tuple[str, int]]] = {
     "resident_urbanization_2019": ("urbanization_rate", 2019),
