@@ -140,6 +140,8 @@ MOVES: dict[str, Any] = {
         "move_base": 0.9,
         "network_sampling_share": 0.8,
         "move_tenure_decay": 0.01,
+        # Urban-hukou households consider moving less often than rural ones.
+        "move_nonagricultural": 0.6,
         "candidates": 8,
         # At home the attachment grows less above 30 than away (stay_age below home_age).
         "home_age": 0.08,
@@ -637,6 +639,20 @@ def _propensity_after_ageing(self: Household, u_employ: float, ctx: YearContext)
     p = b.move_base * b.move_age[group] * math.exp(-b.move_tenure_decay * self.years_here)
     if self.zone == URBAN and not u_employ < ctx.places.employment[self.place]:
         p = p * b.move_unemployed
+    if self.hukou_type == NON_AGRICULTURAL:
+        p = p * b.move_nonagricultural
+    return p
+
+
+def _propensity_same_for_both_hukou_types(
+    self: Household, u_employ: float, ctx: YearContext
+) -> float:
+    """The move propensity without the urban-hukou multiplier."""
+    b = ctx.par
+    group = sum(1 for start in AGE_GROUP_STARTS if self.decision_age >= start)
+    p = b.move_base * b.move_age[group] * math.exp(-b.move_tenure_decay * self.years_here)
+    if self.zone == URBAN and not u_employ < ctx.places.employment[self.place]:
+        p = p * b.move_unemployed
     return p
 
 
@@ -1011,6 +1027,13 @@ MUTATIONS = [
         Case("open", 32),
     ),
     ("move-propensity-scale", Household, "move_propensity", _propensity_scaled, Case("moves", 33)),
+    (
+        "move-propensity-hukou-type",
+        Household,
+        "move_propensity",
+        _propensity_same_for_both_hukou_types,
+        Case("moves", 59),
+    ),
     ("permit-rule", Household, "obtain_permit", _permit_without_half_year, Case("baseline", 34)),
     (
         "permit-schedule-by-place",

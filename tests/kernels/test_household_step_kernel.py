@@ -60,11 +60,13 @@ def make_households(n: int, **fields: Any) -> dict[str, np.ndarray]:
 
 def make_par(**values: Any) -> Any:
     """Behavioural parameters (:data:`urbsim.inputs.Params`), all zero except those given by
-    name, a 50 km distance floor, a size reference of 1 person, one household per agent and
-    one candidate."""
+    name, a 50 km distance floor, a size reference of 1 person, one household per agent, one
+    candidate and the urban-hukou move multiplier 1."""
     base: dict[str, Any] = {name: 0.0 for name in PARAM_FIELDS}
     base.update(
         move_age=[0.0] * 4,
+        # Urban-hukou households as mobile as rural ones unless a test says otherwise.
+        move_nonagricultural=1.0,
         land_region=[0.0] * 4,
         distance_floor_km=50.0,
         size_reference=1.0,
@@ -442,6 +444,21 @@ def test_consider_moving_frequency_with_unemployment() -> None:
     pm = 0.1 * 2.0 * math.exp(-0.4)
     expected = 0.6 * pm + 0.4 * pm * 3.0
     assert abs(counts[L.C_CONSIDERED] / N - expected) < tolerance(expected)
+
+
+def test_urban_hukou_households_consider_moving_at_their_multiplier() -> None:
+    """Rural heads (employed: the multiplier of job loss does not apply) consider moving at
+    base * age * exp(-decay * years); urban-hukou heads at that times move_nonagricultural."""
+    pf = make_pf([30.0], [114.0], employment=1.0)
+    par = make_par(
+        move_base=0.2, move_tenure_decay=0.1, move_age=[1.0, 1.0, 1.0, 1.0],
+        move_nonagricultural=0.25,
+    )  # fmt: skip
+    pm = 0.2 * math.exp(-0.4)
+    for hukou_type, expected in ((0, pm), (1, 0.25 * pm)):
+        hh = make_households(N, head_age=35, years_here=4, hukou_type=hukou_type)
+        counts, _ = run_step(hh, pf, make_pi(1), par)
+        assert abs(counts[L.C_CONSIDERED] / N - expected) < tolerance(expected)
 
 
 # --- dissolved households ----------------------------------------------------------------------

@@ -250,6 +250,8 @@ class Household(mesa.Agent):
             employed = u_employ < ctx.places.employment[self.place]
         if not employed:
             p = p * b.move_unemployed
+        if self.hukou_type == NON_AGRICULTURAL:
+            p = p * b.move_nonagricultural
         return p
 
     def home_age_utility(self, ctx: YearContext) -> float:

@@ -451,6 +451,7 @@ def _step(
     movers = np.empty(n, dtype=np.int64)
     n_candidates = par.candidates
     unemployed = par.move_unemployed
+    nonagricultural = par.move_nonagricultural
     hazard = par.return_rate > 0.0
     draw_demo = np.uint64(L.DRAW_DEMOGRAPHY)
     draw_leave = np.uint64(L.DRAW_LEAVE_HOME)
@@ -552,6 +553,11 @@ def _step(
                 pm = propensity[age, yrs]
                 if jobless:
                     pm = pm * unemployed
+                # Households with urban hukou leave their county less readily (or more) than
+                # rural ones: a separate multiplier, applied after the job-loss one (as in the
+                # reference engine); 1, the default, leaves ``pm`` unchanged to the bit.
+                if hukou_type[i] == _NONAGRI:
+                    pm = pm * nonagricultural
                 if u_move < pm:
                     row[L.C_CONSIDERED] += 1
                     movers[m] = i

@@ -145,6 +145,17 @@ class Behaviour(Strict):
         ge=1,
         le=50,
     )
+    move_nonagricultural: float = P(
+        1.0,
+        "multiplier",
+        "calibrated (issue 14): the out-migrant workers rising 2011-2019 while the floating "
+        "population stays flat",
+        "Multiplier of the propensity to consider moving for households with non-agricultural "
+        "(urban) hukou, after the job-loss multiplier; 1 moves them as readily as rural-hukou "
+        "households.",
+        ge=0,
+        le=5,
+    )
     candidates: int = P(
         6,
         "places",
