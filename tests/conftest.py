@@ -208,7 +208,6 @@ def make_kernel_inputs(
         move_age=rng.uniform(0.0, 2.0, 4),
         move_tenure_decay=rng.uniform(0.0, 0.2),
         move_unemployed=rng.uniform(1.0, 3.0),
-        move_nonagricultural=rng.uniform(0.3, 1.5),
         network_sampling_share=rng.uniform(0.0, 1.0),
         distance_floor_km=rng.uniform(5.0, 50.0),
         size_reference=rng.uniform(1e4, 1e6),
@@ -263,6 +262,8 @@ def make_kernel_inputs(
         return_hazard_unemployed=rng.uniform(0.0, 3.0),
         return_hazard_left_behind=rng.uniform(0.0, 3.0),
     )
+    # Drawn after every parameter above, which it leaves unchanged.
+    values.update(move_nonagricultural=rng.uniform(0.3, 1.5))
     values.update(par_overrides)
 
     # A schedule per place (rows of one length, as the model pads them), rising with years.

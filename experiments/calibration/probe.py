@@ -41,7 +41,9 @@ the floating persons are each year (the national ``floating_population``,
 ``outmigrant_workers``, ``floating_children`` and ``floating_children_left_behind``), and
 prints it with the growth since 2010 of the children living away (those of floating households
 less the school-age ones left at the hukou place) next to the official migrant children's
-(:data:`MIGRANT_CHILDREN_MILLIONS`).
+(:data:`MIGRANT_CHILDREN_MILLIONS`). And ``OUT/floating_by_hukou.csv``: each year's floating
+persons by hukou type and the flows that change them
+(:func:`urbsim.analysis.floating_flows.floating_by_hukou`), printed in millions.
 
 With ``--destinations`` the same run writes ``OUT/destinations.csv``: each year's floating
 persons in every province whose hukou is in another province (the stock whose distribution the
@@ -97,6 +99,7 @@ from urbsim.analysis.destinations import (  # noqa: E402
     share_changes,
     stock_corridors,
 )
+from urbsim.analysis.floating_flows import floating_by_hukou  # noqa: E402
 from urbsim.analysis.history_matching import CUTOFF  # noqa: E402
 from urbsim.analysis.returns import composition_rate, return_cells  # noqa: E402
 from urbsim.analysis.targets import build_targets  # noqa: E402
@@ -214,7 +217,12 @@ def yearly_tables(
     overrides = scenario_overrides(values, float(households_per_agent), seed, fixed)
     model = UrbanizationModel(load_scenario(SCENARIO, overrides))
     province, codes = model.province_of_place, model.province_codes
-    frames: dict[str, list[pd.DataFrame]] = {"returns": [], "worker_flows": [], "destinations": []}
+    frames: dict[str, list[pd.DataFrame]] = {
+        "returns": [],
+        "worker_flows": [],
+        "destinations": [],
+        "floating_by_hukou": [],
+    }
     stock = stock_corridors(model.households, province)
     leaving = np.zeros_like(stock)
     while model.year < LAST_YEAR:
@@ -225,6 +233,7 @@ def yearly_tables(
         frames["returns"].append(return_cells(before, after).assign(year=year))
         far = left_far(before, after, province)
         frames["worker_flows"].append(worker_flows(before, after).assign(left_far=far, year=year))
+        frames["floating_by_hukou"].append(floating_by_hukou(before, after).assign(year=year))
         table = destination_flows(before, after, province)
         table.insert(0, "province_code", codes[table.pop("province")])
         frames["destinations"].append(table.assign(year=year))
@@ -257,6 +266,18 @@ def print_returns(table: pd.DataFrame) -> None:
         recent = cells.loc[cells["away_band"].isin(["0", "1_2"]), "households_away"].sum() / away
         print(f"{year}  {rate:11.2%}  {composition_rate(first, cells):21.2%}  {young:14.1%}  "
               f"{recent:18.1%}")  # fmt: skip
+
+
+def print_floating_by_hukou(table: pd.DataFrame, households_per_agent: float) -> None:
+    """The floating persons of each hukou type at the end of every year (millions), and how
+    many left home in the year."""
+    scale = households_per_agent / 1e6
+    print("year  floating (million): agricultural  non-agricultural   left home: agr.  non-agr.")
+    for year, rows in table.groupby("year"):
+        r = rows.set_index("hukou_type") * 1.0
+        end, left = r["floating_end"] * scale, r["left_home"] * scale
+        print(f"{year}  {end['agricultural']:31.2f}  {end['non_agricultural']:16.2f}  "
+              f"{left['agricultural']:15.2f}  {left['non_agricultural']:8.2f}")  # fmt: skip
 
 
 #: National columns of ``floating.csv``: who the floating persons are, year by year.
@@ -529,6 +550,9 @@ def main() -> int:
             floating = tables["floating"]
             floating.to_csv(args.out / "floating.csv", index=False, float_format="%.6g")
             print_floating(floating)
+            by_type = tables["floating_by_hukou"]
+            by_type.to_csv(args.out / "floating_by_hukou.csv", index=False, float_format="%.6g")
+            print_floating_by_hukou(by_type, args.households_per_agent)
         if args.destinations:
             for name in ("destinations", "corridors"):
                 tables[name].to_csv(args.out / f"{name}.csv", index=False, float_format="%.6g")

@@ -215,6 +215,17 @@ def test_the_workers_index_compares_the_models_out_migrant_workers() -> None:
     )
 
 
+def test_the_floating_index_is_the_growth_of_the_township_series() -> None:
+    """Growth since 2011 of the NBS persons away from their hukou township (the county-level
+    share cancels) against the model's floating persons, in the years the series has."""
+    index = [t for t in build_targets() if t.name == "county_floating_index"]
+    assert [t.year for t in index] == [2014, 2015, 2016, 2017, 2018, 2019]
+    assert {t.quantity for t in index} == {Quantity("index", ("floating_population",), 2011)}
+    by_year = {t.year: t.observed for t in index}
+    assert by_year[2014] == pytest.approx(298.0 / 271.0)
+    assert by_year[2019] == pytest.approx(280.0 / 271.0)
+
+
 def test_return_rate_by_hand() -> None:
     """Returns of 2011-2015 over the floating persons at the start of each year."""
     national = pd.DataFrame(

@@ -135,6 +135,16 @@ def test_returns_worker_flows_and_destinations_say_who_returns_leaves_and_where(
     assert (floating["floating_children_left_behind"] <= floating["floating_children"]).all()
     assert floating["floating_children"].min() > 0
     assert any(line.startswith("year  floating  workers  children") for line in lines)
+    # By hukou type: the floating persons at the end of a year start the next, and together
+    # they are the national floating population (agent persons times the scale).
+    by_type = pd.read_csv(out / "floating_by_hukou.csv")
+    assert (by_type.groupby("year").size() == 2).all()
+    ends = by_type.groupby("year")["floating_end"].sum()
+    starts = by_type.groupby("year")["floating_start"].sum()
+    assert ends.iloc[:-1].tolist() == starts.iloc[1:].tolist()
+    national = floating.set_index("year")["floating_population"].loc[ends.index]
+    np.testing.assert_allclose(ends.to_numpy() * 400000.0, national.to_numpy(), rtol=1e-5)
+    assert any(line.startswith("year  floating (million)") for line in lines)
     # Each province's inter-province migrants at the end of a year start the next.
     places = pd.read_csv(out / "destinations.csv")
     assert places["province_code"].nunique() == 31

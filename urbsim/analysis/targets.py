@@ -486,8 +486,8 @@ def _population_families(scopes: CensusScopes) -> tuple[Family, ...]:
                "fenli; the county-level share cancels if it stays at the census's) vs the "
                "model's floating persons over 2011's. The level's 15 % tolerance allows its "
                "definitional uncertainty; the growth is known far better, and with the "
-               "out-migrant workers' index it says who the floating persons are: workers "
-               "rising, the floating population flat."),
+               "out-migrant workers' index it says who the floating persons are: the workers "
+               "rising to 2019, the floating population only to 2014 (1.10) and back to 1.03."),
         Family("interprovince_share", Quantity("share", floating), share, (2010, 2019),
                _interprovince_share(scopes), (0.05, 0.0), (0.03, 0.0), (0.01, 0.0),
                ("migrant_workers_interprovincial", "migrant_workers_intraprovincial",

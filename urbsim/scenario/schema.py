@@ -149,7 +149,7 @@ class Behaviour(Strict):
         1.0,
         "multiplier",
         "calibrated (issue 14): the out-migrant workers rising 2011-2019 while the floating "
-        "population stays flat",
+        "population grows 10 % to 2014 and falls back to +3 % by 2019",
         "Multiplier of the propensity to consider moving for households with non-agricultural "
         "(urban) hukou, after the job-loss multiplier; 1 moves them as readily as rural-hukou "
         "households.",

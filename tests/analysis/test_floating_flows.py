@@ -1,0 +1,50 @@
+"""Flows of floating persons by hukou type, on the households of the worker-flow tests (whose
+fate is known by hand), and the accounting identity on random households."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from household_rows import random_households
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_worker_flows import AFTER, BEFORE
+
+from urbsim.analysis.floating_flows import FLOWS, HUKOU_TYPES, floating_by_hukou
+
+
+def test_each_household_is_one_flow_of_its_hukou_type() -> None:
+    # Agricultural: 0 (3 persons) returns, 1 (2) takes local hukou, 2 (3) stays away, 3 (1)
+    # leaves home, 5 (2) dissolves, 6 (2) becomes non-agricultural while away, 8 (1) is formed
+    # away. Non-agricultural: 4 (2) leaves home, 6 (2) enters from the other type.
+    table = floating_by_hukou(BEFORE, AFTER).set_index("hukou_type")
+    assert table.index.tolist() == list(HUKOU_TYPES)
+    assert list(table.columns) == list(FLOWS)
+    assert table.loc["agricultural"].tolist() == [12, 1, 0, 3, 2, 2, 2, 0, 1, 5]
+    assert table.loc["non_agricultural"].tolist() == [0, 2, 2, 0, 0, 0, 0, 0, 0, 4]
+
+
+def test_fewer_rows_after_than_before_is_refused() -> None:
+    with pytest.raises(ValueError, match="fewer than"):
+        floating_by_hukou(AFTER, BEFORE)
+
+
+@st.composite
+def _years(draw):  # type: ignore[no-untyped-def]
+    n = draw(st.integers(1, 12))
+    return random_households(draw, n), random_households(draw, n + draw(st.integers(0, 4)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_years())
+def test_the_flows_add_up_to_the_floating_persons_at_the_end(year) -> None:  # type: ignore[no-untyped-def]
+    before, after = year
+    table = floating_by_hukou(before, after)
+    into = table[["floating_start", "left_home", "other_entry", "within", "formed"]].sum(axis=1)
+    out = table[["returned", "settled", "dissolved", "other_exit"]].sum(axis=1)
+    np.testing.assert_array_equal(table["floating_end"], into - out)
+    floating = (after.persons > 0) & (after.place != after.hukou_place)
+    assert table["floating_end"].sum() == after.persons[floating].astype(np.int64).sum()
+    for flow in FLOWS:
+        if flow != "within":
+            assert (table[flow] >= 0).all()
