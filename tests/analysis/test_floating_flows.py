@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from household_rows import random_households
 from hypothesis import given, settings
-from hypothesis import strategies as st
-from test_worker_flows import AFTER, BEFORE
+from test_worker_flows import AFTER, BEFORE, _years
 
 from urbsim.analysis.floating_flows import FLOWS, HUKOU_TYPES, floating_by_hukou
 
@@ -27,12 +25,6 @@ def test_each_household_is_one_flow_of_its_hukou_type() -> None:
 def test_fewer_rows_after_than_before_is_refused() -> None:
     with pytest.raises(ValueError, match="fewer than"):
         floating_by_hukou(AFTER, BEFORE)
-
-
-@st.composite
-def _years(draw):  # type: ignore[no-untyped-def]
-    n = draw(st.integers(1, 12))
-    return random_households(draw, n), random_households(draw, n + draw(st.integers(0, 4)))
 
 
 @settings(max_examples=200, deadline=None)
