@@ -18,7 +18,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from urbsim.analysis.household_years import paired_rows
+from urbsim.analysis.household_years import exits, paired_rows
 from urbsim.state import AGRICULTURAL, NON_AGRICULTURAL, Households
 
 #: Hukou types of the rows of :func:`floating_by_hukou`, in order.
@@ -92,18 +92,14 @@ def floating_by_hukou(before: Households, after: Households) -> pd.DataFrame:
     p0 = before.persons.astype(np.int64)
     p_end = after.persons.astype(np.int64)
     p1 = p_end[:n]
-    alive = p1 > 0
     at_home = (before.persons > 0) & (before.place == before.hukou_place)
     rows = []
     for name, hukou_type in HUKOU_TYPES.items():
         c0 = _floating(before, hukou_type)
         c_end = _floating(after, hukou_type)
         c1 = c_end[:n]
-        exits, entries, both = c0 & ~c1, ~c0 & c1, c0 & c1
-        dissolved = exits & ~alive
-        settled = exits & alive & (after.hukou_place[:n] != before.hukou_place)
-        returned = exits & alive & ~settled & (after.place[:n] == before.hukou_place)
-        other_exit = exits & alive & ~settled & ~returned
+        out = exits(before, after, c0, c_end)
+        entries, both = ~c0 & c1, c0 & c1
         left_home = entries & at_home
         rows.append(
             {
@@ -111,10 +107,10 @@ def floating_by_hukou(before: Households, after: Households) -> pd.DataFrame:
                 "floating_start": int(p0[c0].sum()),
                 "left_home": int(p1[left_home].sum()),
                 "other_entry": int(p1[entries & ~at_home].sum()),
-                "returned": int(p0[returned].sum()),
-                "settled": int(p0[settled].sum()),
-                "dissolved": int(p0[dissolved].sum()),
-                "other_exit": int(p0[other_exit].sum()),
+                "returned": int(p0[out.returned].sum()),
+                "settled": int(p0[out.settled].sum()),
+                "dissolved": int(p0[out.dissolved].sum()),
+                "other_exit": int(p0[out.other].sum()),
                 "within": int((p1[both] - p0[both]).sum()),
                 "formed": int(p_end[n:][c_end[n:]].sum()),
                 "floating_end": int(p_end[c_end].sum()),

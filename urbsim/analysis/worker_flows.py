@@ -20,7 +20,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from urbsim.analysis.household_years import paired_rows
+from urbsim.analysis.household_years import exits, paired_rows
 from urbsim.kernels.migrants import HEAD_AGE_BANDS, WORK_AGES
 from urbsim.state import AGE_GROUP_STARTS, AGRICULTURAL, Households
 
@@ -120,12 +120,7 @@ def worker_flows(before: Households, after: Households) -> pd.DataFrame:
     w1, c1 = w_end[:n], c_end[:n]
     band0 = np.digitize(before.head_age, AGE_GROUP_STARTS)
     band_new = np.digitize(after.head_age[n:], AGE_GROUP_STARTS)
-    alive = after.persons[:n] > 0
-    exits = c0 & ~c1
-    dissolved = exits & ~alive
-    settled = exits & alive & (after.hukou_place[:n] != before.hukou_place)
-    returned = exits & alive & ~settled & (after.place[:n] == before.hukou_place)
-    other = exits & alive & ~settled & ~returned
+    out = exits(before, after, c0, c_end)
     pool = (before.persons > 0) & (before.place == before.hukou_place)
     pool &= before.hukou_type == AGRICULTURAL
     both = c0 & c1
@@ -140,10 +135,10 @@ def worker_flows(before: Households, after: Households) -> pd.DataFrame:
             "workers_start": by_band(w0, c0),
             "pool_start": by_band(working_age(before), pool),
             "left_home": by_band(w1, ~c0 & c1),
-            "returned": by_band(w0, returned),
-            "settled": by_band(w0, settled),
-            "dissolved": by_band(w0, dissolved),
-            "other_exit": by_band(w0, other),
+            "returned": by_band(w0, out.returned),
+            "settled": by_band(w0, out.settled),
+            "dissolved": by_band(w0, out.dissolved),
+            "other_exit": by_band(w0, out.other),
             "within": by_band(w1 - w0, both),
             "formed": by_band(w_end[n:], c_end[n:], band_new),
         }
