@@ -140,8 +140,11 @@ MOVES: dict[str, Any] = {
         "move_base": 0.9,
         "network_sampling_share": 0.8,
         "move_tenure_decay": 0.01,
-        # Urban-hukou households consider moving less often than rural ones.
+        # Urban-hukou households consider moving less often than rural ones, and households
+        # away less often than at home (below 1, so the multiplier is not lost to propensities
+        # above 1).
         "move_nonagricultural": 0.6,
+        "move_away": 0.7,
         "candidates": 8,
         # At home the attachment grows less above 30 than away (stay_age below home_age).
         "home_age": 0.08,
@@ -632,28 +635,44 @@ def _network_of_the_other_agents_only(self: Household, place: int, ctx: YearCont
     return v + b.beta_network_province * math.log1p(max(province - own, 0) * b.households_per_agent)
 
 
-def _propensity_after_ageing(self: Household, u_employ: float, ctx: YearContext) -> float:
-    """The move propensity evaluated on the head's age after this year's ageing."""
+def _propensity(
+    self: Household,
+    u_employ: float,
+    ctx: YearContext,
+    age: int,
+    by_hukou_type: bool = True,
+    away: bool = True,
+) -> float:
+    """The move propensity on the head's age ``age``, with or without the urban-hukou and the
+    away multipliers (the reference's ``move_propensity`` with every flag as given: its
+    mutants below change one)."""
     b = ctx.par
-    group = sum(1 for start in AGE_GROUP_STARTS if self.head_age >= start)
+    group = sum(1 for start in AGE_GROUP_STARTS if age >= start)
     p = b.move_base * b.move_age[group] * math.exp(-b.move_tenure_decay * self.years_here)
     if self.zone == URBAN and not u_employ < ctx.places.employment[self.place]:
         p = p * b.move_unemployed
-    if self.hukou_type == NON_AGRICULTURAL:
+    if by_hukou_type and self.hukou_type == NON_AGRICULTURAL:
         p = p * b.move_nonagricultural
+    if away and self.place != self.hukou_place:
+        p = p * b.move_away
     return p
+
+
+def _propensity_after_ageing(self: Household, u_employ: float, ctx: YearContext) -> float:
+    """The move propensity evaluated on the head's age after this year's ageing."""
+    return _propensity(self, u_employ, ctx, self.head_age)
 
 
 def _propensity_same_for_both_hukou_types(
     self: Household, u_employ: float, ctx: YearContext
 ) -> float:
     """The move propensity without the urban-hukou multiplier."""
-    b = ctx.par
-    group = sum(1 for start in AGE_GROUP_STARTS if self.decision_age >= start)
-    p = b.move_base * b.move_age[group] * math.exp(-b.move_tenure_decay * self.years_here)
-    if self.zone == URBAN and not u_employ < ctx.places.employment[self.place]:
-        p = p * b.move_unemployed
-    return p
+    return _propensity(self, u_employ, ctx, self.decision_age, by_hukou_type=False)
+
+
+def _propensity_same_away_and_home(self: Household, u_employ: float, ctx: YearContext) -> float:
+    """The move propensity without the multiplier of households away from their hukou place."""
+    return _propensity(self, u_employ, ctx, self.decision_age, away=False)
 
 
 def _propensity_scaled(self: Household, u_employ: float, ctx: YearContext) -> float:
@@ -1033,6 +1052,13 @@ MUTATIONS = [
         "move_propensity",
         _propensity_same_for_both_hukou_types,
         Case("moves", 59),
+    ),
+    (
+        "move-propensity-away",
+        Household,
+        "move_propensity",
+        _propensity_same_away_and_home,
+        Case("moves", 60),
     ),
     ("permit-rule", Household, "obtain_permit", _permit_without_half_year, Case("baseline", 34)),
     (

@@ -61,12 +61,14 @@ def make_households(n: int, **fields: Any) -> dict[str, np.ndarray]:
 def make_par(**values: Any) -> Any:
     """Behavioural parameters (:data:`urbsim.inputs.Params`), all zero except those given by
     name, a 50 km distance floor, a size reference of 1 person, one household per agent, one
-    candidate and the urban-hukou move multiplier 1."""
+    candidate and the urban-hukou and away move multipliers 1."""
     base: dict[str, Any] = {name: 0.0 for name in PARAM_FIELDS}
     base.update(
         move_age=[0.0] * 4,
-        # Urban-hukou households as mobile as rural ones unless a test says otherwise.
+        # Urban-hukou households as mobile as rural ones, and households away as those at
+        # home, unless a test says otherwise.
         move_nonagricultural=1.0,
+        move_away=1.0,
         land_region=[0.0] * 4,
         distance_floor_km=50.0,
         size_reference=1.0,
@@ -458,6 +460,24 @@ def test_urban_hukou_households_consider_moving_at_their_multiplier() -> None:
     for hukou_type, expected in ((0, pm), (1, 0.25 * pm)):
         hh = make_households(N, head_age=35, years_here=4, hukou_type=hukou_type)
         counts, _ = run_step(hh, pf, make_pi(1), par)
+        assert abs(counts[L.C_CONSIDERED] / N - expected) < tolerance(expected)
+
+
+def test_households_away_consider_moving_at_their_multiplier() -> None:
+    """Employed rural-hukou heads at their hukou place consider moving at
+    base * age * exp(-decay * years); those living away (hukou place 1, no return hazard) at
+    that times move_away, and urban-hukou heads away at that times both multipliers."""
+    pf = make_pf([30.0, 31.0], [114.0, 115.0], employment=1.0)
+    par = make_par(
+        move_base=0.1, move_tenure_decay=0.1, move_age=[1.0, 1.0, 1.0, 1.0],
+        move_nonagricultural=0.5, move_away=3.0,
+    )  # fmt: skip
+    pm = 0.1 * math.exp(-0.2)
+    for home, hukou_type, expected in ((0, 0, pm), (1, 0, 3.0 * pm), (1, 1, 1.5 * pm)):
+        hh = make_households(
+            N, place=0, head_age=35, years_here=2, hukou_place=home, hukou_type=hukou_type
+        )
+        counts, _ = run_step(hh, pf, make_pi(2), par)
         assert abs(counts[L.C_CONSIDERED] / N - expected) < tolerance(expected)
 
 

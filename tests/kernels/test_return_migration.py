@@ -87,6 +87,7 @@ def params(**values: Any) -> Any:
         move_age=[1.0] * 4,
         move_unemployed=1.0,
         move_nonagricultural=1.0,
+        move_away=1.0,
         distance_floor_km=50.0,
         size_reference=1.0,
         households_per_agent=1.0,

@@ -252,6 +252,8 @@ class Household(mesa.Agent):
             p = p * b.move_unemployed
         if self.hukou_type == NON_AGRICULTURAL:
             p = p * b.move_nonagricultural
+        if self.place != self.hukou_place:
+            p = p * b.move_away
         return p
 
     def home_age_utility(self, ctx: YearContext) -> float:

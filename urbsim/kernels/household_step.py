@@ -452,6 +452,7 @@ def _step(
     n_candidates = par.candidates
     unemployed = par.move_unemployed
     nonagricultural = par.move_nonagricultural
+    away_multiplier = par.move_away
     hazard = par.return_rate > 0.0
     draw_demo = np.uint64(L.DRAW_DEMOGRAPHY)
     draw_leave = np.uint64(L.DRAW_LEAVE_HOME)
@@ -558,6 +559,11 @@ def _step(
                 # reference engine); 1, the default, leaves ``pm`` unchanged to the bit.
                 if hukou_type[i] == _NONAGRI:
                     pm = pm * nonagricultural
+                # Households away from their hukou place move on (or back) more readily than
+                # those at home leave (repeat migration): a multiplier after the hukou-type
+                # one, as in the reference engine; 1, the default, changes nothing.
+                if home != cur:
+                    pm = pm * away_multiplier
                 if u_move < pm:
                     row[L.C_CONSIDERED] += 1
                     movers[m] = i

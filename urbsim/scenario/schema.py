@@ -156,6 +156,19 @@ class Behaviour(Strict):
         ge=0,
         le=5,
     )
+    move_away: float = P(
+        1.0,
+        "multiplier",
+        "calibrated (issue 14): the migrants' turnover (recent arrivals 2014); direction: "
+        "those who have moved move on or back more often than others move at all (DaVanzo "
+        "1983, Review of Economics and Statistics 65(4); China's rural migrants: Knight and "
+        "Yueh 2004, Journal of Comparative Economics 32(4))",
+        "Multiplier of the propensity to consider moving for households living away from "
+        "their hukou place, after the hukou-type multiplier; 1 moves them as readily as "
+        "households at home.",
+        ge=0,
+        le=20,
+    )
     candidates: int = P(
         6,
         "places",
