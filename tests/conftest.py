@@ -262,9 +262,8 @@ def make_kernel_inputs(
         return_hazard_unemployed=rng.uniform(0.0, 3.0),
         return_hazard_left_behind=rng.uniform(0.0, 3.0),
     )
-    # Drawn after every parameter above, which it leaves unchanged.
+    # Drawn after every parameter above, which they leave unchanged (they move the draws below).
     values.update(move_nonagricultural=rng.uniform(0.3, 1.5))
-    # Drawn after every parameter above, which it leaves unchanged.
     values.update(move_away=rng.uniform(0.3, 3.0))
     values.update(par_overrides)
 

@@ -401,6 +401,8 @@ def _example_params(
         "move_base": 1.0,
         "move_age": [1.0] * 4,
         "move_unemployed": 1.0,
+        "move_nonagricultural": 1.0,
+        "move_away": 1.0,
         "move_tenure_decay": 0.0,
         "return_rate": 0.0,
         "candidates": candidates,

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from urbsim.analysis.choice_check import full_logit_probabilities
-from urbsim.analysis.household_years import paired_rows
+from urbsim.analysis.household_years import exits, paired_rows
 from urbsim.dynamics.destination_constants import predicted_shares
 from urbsim.inputs import YearInputs
 from urbsim.state import Households
@@ -122,11 +122,9 @@ def destination_flows(before: Households, after: Households, province: np.ndarra
     d0 = province[before.place]
     d1 = province[after.place[:n]]
     stays = c0 & c1 & (d0 == d1)
-    enters, exits = c1 & ~stays, c0 & ~stays
-    dissolved = exits & (p1 == 0)  # first: a household with no persons left has no fate
-    settled = exits & ~dissolved & (after.hukou_place[:n] != before.hukou_place)
-    returned = exits & ~dissolved & ~settled & (after.place[:n] == before.hukou_place)
-    left = exits & ~dissolved & ~settled & ~returned
+    enters = c1 & ~stays
+    # Leaving a province's stock includes moving on to another province's.
+    out = exits(before, after, c0, stays)
     home = before.place == before.hukou_place
 
     def at(where: np.ndarray, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -141,10 +139,10 @@ def destination_flows(before: Households, after: Households, province: np.ndarra
             "arrived_onward": at(d1, p1, enters & ~home),
             "formed": at(province[new], after.persons[n:].astype(np.int64), c_end[n:]),
             "within": at(d0, p1 - p0, stays),
-            "returned": at(d0, p0, returned),
-            "settled": at(d0, p0, settled),
-            "dissolved": at(d0, p0, dissolved),
-            "left": at(d0, p0, left),
+            "returned": at(d0, p0, out.returned),
+            "settled": at(d0, p0, out.settled),
+            "dissolved": at(d0, p0, out.dissolved),
+            "left": at(d0, p0, out.other),
         }
     )
     table[list(FLOWS)] = table[list(FLOWS)].astype(np.int64)
