@@ -3,11 +3,14 @@
 Usage::
 
     python experiments/calibration/probe.py OUT [--from CSV [--row N]] [--set NAME=VALUE ...]
-        [--replications 2] [--households-per-agent 1000] [--seed 1] [--workers 2] [--returns]
-        [--worker-flows] [--destinations] [--destination-constants]
+        [--fix NAME=VALUE ...] [--replications 2] [--households-per-agent 1000] [--seed 1]
+        [--workers 2] [--returns] [--worker-flows] [--destinations] [--destination-constants]
 
 With ``--destination-constants`` every run of the set sets ``behaviour.destination_constants``
-(docs/ODD.md 7.13), which the scenario leaves off.
+(docs/ODD.md 7.13), which the scenario leaves off. ``--fix NAME=VALUE`` sets a scenario field
+outside the box in every run (``VALUE`` a TOML value, as ``urbsim run --set``): a probe of what
+a parameter the calibration leaves at its default would do, such as ``--fix
+behaviour.move_tenure_decay=0.2``.
 
 The set is every parameter of ``box.csv`` at its value in ``scenarios/china_census.toml``,
 then the row ``N`` (0-based) of ``CSV`` (any table with the box's parameter columns: a fit's
@@ -78,6 +81,7 @@ from __future__ import annotations
 import argparse
 import functools
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -120,8 +124,32 @@ def _is_set(name: str, items: list[str]) -> bool:
     return any(item.partition("=")[0] == name for item in items)
 
 
-def parameter_set(args: argparse.Namespace, names: tuple[str, ...]) -> pd.Series:
-    """The box's parameters: the scenario's values, then the row of ``--from``, then ``--set``."""
+def fixed_fields(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, Any]:
+    """The ``--fix NAME=VALUE`` fields (scenario fields outside the box) with their values,
+    and ``behaviour.destination_constants`` with ``--destination-constants``."""
+    fixed: dict[str, Any] = {}
+    if args.destination_constants:
+        fixed["behaviour.destination_constants"] = True
+    for item in args.fix:
+        name, sep, text = item.partition("=")
+        if not sep or not name:
+            _user_error(f"--fix {item}: expected NAME=VALUE")
+        if name in names:
+            _user_error(f"--fix {item}: {name!r} is a parameter of the box (use --set)")
+        if name in ("seed", "world.households_per_agent") or name in fixed:
+            _user_error(f"--fix {item}: {name!r} is set by this script's own options")
+        try:
+            fixed[name] = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            _user_error(f"--fix {item}: {text!r} is not a TOML value")
+    return fixed
+
+
+def parameter_set(
+    args: argparse.Namespace, names: tuple[str, ...], fixed: dict[str, Any] | None = None
+) -> pd.Series:
+    """The box's parameters: the scenario's values, then the row of ``--from``, then ``--set``;
+    checked with the ``fixed`` fields (:func:`fixed_fields`) against the scenario's schema."""
     scenario = load_scenario(SCENARIO).scenario
     values = pd.Series({n: float(functools.reduce(getattr, n.split("."), scenario)) for n in names})
     if args.from_table is not None:
@@ -155,6 +183,7 @@ def parameter_set(args: argparse.Namespace, names: tuple[str, ...]) -> pd.Series
     # The schema's limits (the scale's too), checked here rather than by a failed run.
     scenario_values = [f"{n}={v!r}" for n, v in values.items()]
     scenario_values.append(f"world.households_per_agent={float(args.households_per_agent)!r}")
+    scenario_values += [f"{n}={toml_value(v)}" for n, v in (fixed or {}).items()]
     try:
         load_scenario(SCENARIO, scenario_values)
     except Exception as exc:  # the loader's own message names the field and the reason
@@ -477,6 +506,13 @@ def parse() -> argparse.Namespace:
     p.add_argument("--from", dest="from_table", type=Path, default=None)
     p.add_argument("--row", type=int, default=0)
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument(
+        "--fix",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a scenario field outside the box, in every run (VALUE in TOML)",
+    )
     p.add_argument("--replications", type=int, default=2)
     p.add_argument("--households-per-agent", type=float, default=1000.0)
     p.add_argument("--seed", type=int, default=1)
@@ -511,14 +547,14 @@ def main() -> int:
         box = read_box(args.box)
     except (OSError, ValueError, KeyError, AttributeError) as exc:
         _user_error(f"{args.box}: not a box file ({exc})")
-    values = parameter_set(args, box.names)
+    fixed = fixed_fields(args, box.names)
+    values = parameter_set(args, box.names, fixed)
     # Every target the fit could use (fitted or held out: not initial states, not pending).
     targets = build_targets()
     role = roles(targets, 2019).set_index("target")["role"]
     usable = [t for t in targets if role[t.key] in ("fitted", "held out")]
     x = values.to_numpy()[None, :]
     folder = args.out / "probe"
-    fixed = {"behaviour.destination_constants": True} if args.destination_constants else {}
     text = sweep_text(folder, box, x, args.replications, args.seed, args.households_per_agent,
                       usable, fixed)  # fmt: skip
     old = folder / "sweep.toml"

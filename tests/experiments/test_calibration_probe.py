@@ -47,6 +47,12 @@ def _probe(out: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
         (["--replications", "1"], "at least 2"),
         (["--households-per-agent", "0"], "households_per_agent"),
         (["--box", "/dev/null"], "not a box file"),
+        (["--fix", "behaviour.move_base=0.2"], "is a parameter of the box (use --set)"),
+        (["--fix", "behaviour.move_tenure_decay"], "expected NAME=VALUE"),
+        (["--fix", "behaviour.move_tenure_decay=high"], "is not a TOML value"),
+        (["--fix", "behaviour.move_tenure_decay=9"], "not a valid scenario"),
+        (["--fix", "behaviour.no_such_field=1"], "not a valid scenario"),
+        (["--fix", "seed=3"], "set by this script's own options"),
     ],
 )
 def test_a_mistake_stops_it_before_any_run(
@@ -75,9 +81,12 @@ def test_a_set_is_run_and_every_usable_target_judged(tmp_path: Path) -> None:
     table = tmp_path / "sets.csv"
     pd.DataFrame({"behaviour.move_base": [0.1, 0.3], "other": [1, 2]}).to_csv(table, index=False)
     out = tmp_path / "out"
+    fix = ("--fix", "behaviour.move_tenure_decay=0.3")
     done = _probe(out, "--from", str(table), "--row", "1", "--set", "behaviour.home_age=0.5",
-                  "--households-per-agent", "400000", "--workers", "1")  # fmt: skip
+                  *fix, "--households-per-agent", "400000", "--workers", "1")  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
+    # A field outside the box is set in every run of the sweep.
+    assert '"behaviour.move_tenure_decay" = 0.3' in (out / "probe" / "sweep.toml").read_text()
     # The table's missing parameters are named (not those --set gives).
     note = next(line for line in done.stderr.splitlines() if line.startswith("note: "))
     assert "behaviour.stay_age" in note and "behaviour.home_age" not in note
@@ -90,8 +99,11 @@ def test_a_set_is_run_and_every_usable_target_judged(tmp_path: Path) -> None:
     assert done.stdout.startswith(f"{off} of {len(probe)} targets outside 3")
     # The same probe again reads its runs; another seed in the same folder is refused.
     again = _probe(out, "--from", str(table), "--row", "1", "--set", "behaviour.home_age=0.5",
-                   "--households-per-agent", "400000", "--workers", "1")  # fmt: skip
+                   *fix, "--households-per-agent", "400000", "--workers", "1")  # fmt: skip
     assert again.returncode == 0 and again.stdout == done.stdout
+    unfixed = _probe(out, "--from", str(table), "--row", "1", "--set", "behaviour.home_age=0.5",
+                     "--households-per-agent", "400000", "--workers", "1")  # fmt: skip
+    assert unfixed.returncode == 2 and "holds the probe of another set" in unfixed.stderr
     other = _probe(out, "--seed", "2", "--households-per-agent", "400000")
     assert other.returncode == 2 and "holds the probe of another set" in other.stderr
     assert pd.read_csv(out / "probe.csv").equals(probe)
