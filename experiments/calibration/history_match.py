@@ -72,6 +72,7 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from fit_cache import FitCache
 from hm_runs import SweepSimulator
 
 from urbsim.analysis.emulator import GPEmulator, HeldOutCheck, variance_emulator
@@ -114,6 +115,9 @@ PROFILE_SETS = 100
 #: Values of each parameter's profile across its box (11 showed the narrow peaks of move_base
 #: and hukou_apply_rate in the fit of 2026-12-02 at one value each; 21 at two or three).
 PROFILE_POINTS = 21
+#: The folder of OUT where each target's fitted emulators are kept until the fit ends
+#: (fit_cache.py: a resumed fit reads them back).
+FIT_CACHE = ".fits"
 
 
 def read_box(path: Path) -> Box:
@@ -555,23 +559,32 @@ def calibrate(args: argparse.Namespace) -> int:
         priors,
     )
     plan = make_plan(args)
+    # Each target's fit is kept until the fit ends, so that a resumed one (after a kill) reads
+    # the emulators back instead of fitting every wave again (fit_cache.py).
+    fits = FitCache(args.out / FIT_CACHE)
     try:
         # The targets' emulators of a wave are independent: fitted on the sweep's worker count
         # of processes (one BLAS thread each, as here), the same emulators in less wall time;
         # the pool's workers die with this driver, as the sweep's do.
         with worker_pool(args.workers, blas_threads=1) as pool:
+            fits.map_fn = pool.map
             verify = sim.named("verify")
-            result = run_waves(
-                sim, box, observed, plan, map_fn=pool.map, verify=verify, report=_say
-            )
+            result = run_waves(sim, box, observed, plan, map_fn=fits, verify=verify, report=_say)
+            if fits.read:
+                _say(f"{fits.read} targets' emulators read back from {FIT_CACHE}/, "
+                     f"{fits.computed} fitted")  # fmt: skip
     except EmptyNroyError as exc:
+        fits.remove()
         # Which targets no parameter set meets: the table to read before widening the box,
         # changing a discrepancy or the model.
         shares = pd.DataFrame(rule_out_shares(exc.waves, box, 20_000, args.seed))
         shares.to_csv(args.out / "ruled_out.csv", index=False, float_format="%.6g")
         print(f"error: {exc}; see {args.out / 'ruled_out.csv'}", file=sys.stderr)
         return 1
-    return write_results(args, plan, result, sim, fitted, box)
+    code = write_results(args, plan, result, sim, fitted, box)
+    # The tables are written (or the ensemble refused with them): nothing is left to resume.
+    fits.remove()
+    return code
 
 
 def _say(line: str) -> None:

@@ -52,6 +52,8 @@ def test_every_table_of_both_fits_is_written(out: Path) -> None:
         timing = pd.read_csv(out / fit / "timing.csv")
         assert set(timing["stage"]) == {"design", "simulate", "emulate"}
         assert (timing["seconds"] >= 0).all()
+        # The fitted emulators kept for a resume are gone once the fit has ended.
+        assert not (out / fit / ".fits").exists()
 
 
 def test_the_out_of_sample_fit_copies_the_full_fits_identical_sweeps_only(
