@@ -18,9 +18,7 @@ leaves it for ``--resume``. It holds pickles this script wrote into its own outp
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
-import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ import numpy as np
 import sklearn
 
 from urbsim.analysis import emulator, history_matching
+from urbsim.sweep.store import atomic_path
 
 #: The code whose results are cached: a change to either module (or to the libraries below)
 #: changes every digest, so a cache of older code is never read.
@@ -91,12 +90,21 @@ class FitCache:
         return results
 
     def _write(self, path: Path, value: Any) -> None:
-        # Whole or not at all: a kill while writing leaves a temporary file, never a short pickle.
+        # Whole or not at all: a kill while writing leaves a hidden temporary file (never read),
+        # not a short pickle under the result's name.
         self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp-{os.getpid()}")
-        tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
     def remove(self) -> None:
-        """Delete the folder (the fit is over: nothing is left to resume)."""
-        shutil.rmtree(self.folder, ignore_errors=True)
+        """Delete the results written here, and the folder when nothing else is in it (the fit
+        is over: nothing is left to resume; a file this cache did not write stays)."""
+        if not self.folder.is_dir():
+            return
+        for path in self.folder.iterdir():
+            # Results, and temporaries of writes a kill interrupted (atomic_path's names).
+            mine = path.suffix == ".pkl" or (path.suffix == ".tmp" and ".pkl." in path.name)
+            if mine and path.is_file():
+                path.unlink(missing_ok=True)
+        if not any(self.folder.iterdir()):
+            self.folder.rmdir()

@@ -49,7 +49,7 @@ def test_a_torn_write_is_not_read_and_other_code_does_not_match(
     cache = FitCache(tmp_path)
     job = (7, np.ones(2))
     # What a kill during a write leaves: a temporary file, never the result's name.
-    tmp_path.joinpath(cache.key(_square, job) + ".tmp-1").write_bytes(b"\x80torn")
+    tmp_path.joinpath(f".{cache.key(_square, job)}.pkl.1-0badf00d.tmp").write_bytes(b"\x80torn")
     cache(_square, [job])
     assert CALLS == [7]
     code = tmp_path / "code.py"
@@ -90,3 +90,14 @@ def test_remove_deletes_the_folder(tmp_path: Path) -> None:
     assert (tmp_path / "fits").is_dir()
     cache.remove()
     assert not (tmp_path / "fits").exists()
+
+
+def test_remove_keeps_what_the_cache_did_not_write(tmp_path: Path) -> None:
+    cache = FitCache(tmp_path)
+    cache(_square, [(1, np.ones(1)), (2, np.ones(1))])
+    torn = tmp_path / f".{cache.key(_square, (3, np.ones(1)))}.pkl.1-0badf00d.tmp"
+    torn.write_bytes(b"\x80torn")
+    mine = tmp_path / "notes.txt"
+    mine.write_text("the user's\n")
+    cache.remove()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
