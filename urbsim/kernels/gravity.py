@@ -35,7 +35,7 @@ from urbsim.world.base import EARTH_RADIUS_KM as _EARTH_KM
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "218203f2bf773f12"
+COMPILED_WITH: Final = "4077516721949f87"
 
 #: Most buckets of a guide table per row: a power of two, so that the bucket edges
 #: ``b / n_buckets`` and the bucket of a uniform are exact.

@@ -77,6 +77,8 @@ SHARE_0_14_2010: Final[float] = 0.1660
 #: in their current place; no 2010 table of the time at the place is at county level). The
 #: ``recent_arrival_share`` target compares the simulated 2014 with it.
 P_MIGRANT_YEARS: Final[float] = 0.18
+#: Largest years here a world gives a migrant (the geometric draws above are capped).
+MIGRANT_YEARS_CAP: Final[int] = 10
 #: Largest household (persons per agent).
 MAX_PERSONS: Final[int] = 10
 

@@ -66,6 +66,7 @@ from urbsim.world.base import (
     AGE_MIGRANT,
     FLOATING_TARGET,
     MAX_PERSONS,
+    MIGRANT_YEARS_CAP,
     NONAGRI_TARGET,
     P_LAND_AGRI,
     P_MIGRANT_YEARS,
@@ -128,6 +129,7 @@ D_EDUCATION: Final[int] = 67
 D_YEARS_HERE: Final[int] = 68
 D_MIGRANT_YEARS: Final[int] = 69
 D_AWAY: Final[int] = 70
+D_YEARS_AWAY: Final[int] = 71
 D_KIDS: Final[int] = 100  # one per age of a child: D_KIDS .. D_KIDS + KID_AGES - 1
 
 
@@ -643,9 +645,16 @@ def _chunk(
     years_here = 5 + np.floor(draws.uniform(D_YEARS_HERE) * 36).astype(np.int64)
     moved = scope != LOCAL
     stay = geometric_from_uniform(P_MIGRANT_YEARS, draws.uniform(D_MIGRANT_YEARS)) - 1
-    years_here = np.where(moved, np.minimum(stay, 10), years_here)
+    years_here = np.where(moved, np.minimum(stay, MIGRANT_YEARS_CAP), years_here)
     years_away, left_behind = initial_away(
-        draws.uniform(D_AWAY), place, hukou_place - p0, hukou_type, years_here, children
+        draws.uniform(D_AWAY),
+        draws.uniform(D_YEARS_AWAY),
+        place,
+        hukou_place - p0,
+        hukou_type,
+        years_here,
+        head_age,
+        children,
     )
     world.put(
         first,

@@ -36,6 +36,7 @@ from urbsim.world.base import (
     FLOATING_TARGET,
     KINDS,
     MAX_PERSONS,
+    MIGRANT_YEARS_CAP,
     NONAGRI_TARGET,
     P_LAND_AGRI,
     P_MIGRANT_YEARS,
@@ -420,8 +421,10 @@ def _build_households(
     young = np.bincount(place, weights=persons, minlength=len(places)) * SHARE_0_14_2010
     head_age, kids, children = household_ages(rng, place, persons, group, young)
     # Drawn after every other field (urbsim.world.away).
+    u_left = rng.random(n)
+    u_years = rng.random(n)
     years_away, left_behind = initial_away(
-        rng.random(place.shape[0]), place, hukou_place, hukou_type, years, children
+        u_left, u_years, place, hukou_place, hukou_type, years, head_age, children
     )
     hh = Households(
         place=place.astype(FIELDS["place"].dtype),
@@ -647,7 +650,8 @@ def _heads(
     for mask, probs in edu_groups:
         edu[mask] = _draw_categorical(rng, probs, int(mask.sum()))
     years = rng.integers(5, 41, n)
-    years[migrant] = np.minimum(rng.geometric(P_MIGRANT_YEARS, int(migrant.sum())) - 1, 10)
+    stay = rng.geometric(P_MIGRANT_YEARS, int(migrant.sum())) - 1
+    years[migrant] = np.minimum(stay, MIGRANT_YEARS_CAP)
     return age, edu, years
 
 
