@@ -440,6 +440,14 @@ class UrbanizationModel(mesa.Model):
                 "destination constants"
             ) from exc
 
+    def entry_of_year(self) -> np.ndarray:
+        """The destination constants in force in :attr:`year`: those fitted at the start, the
+        across scope (row 1) less ``behaviour.entry_across_trend`` per year since the start
+        year (docs/ODD.md 7.13, "Destination constants")."""
+        entry = self.entry_constant.copy()
+        entry[1] -= self.spec.behaviour.entry_across_trend * (self.year - self.start_year)
+        return entry
+
     def year_inputs(self) -> YearInputs:
         """What the household engines read to live :attr:`year` (the policy, places and
         budgets of the year are in force; the last count describes the households)."""
@@ -447,7 +455,7 @@ class UrbanizationModel(mesa.Model):
         spec = self.spec
         pa = self.policy_arrays
         par = self._year_params()
-        places = self._year_places(self.entry_constant)
+        places = self._year_places(self.entry_of_year())
         cdf, guide = self.gravity_proposal()
         return YearInputs(
             year=self.year,

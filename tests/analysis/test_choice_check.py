@@ -168,3 +168,26 @@ def test_destination_constants_enter_the_sampled_choice_as_the_full_logit_says()
     assert goodness_of_fit(alternatives, p_plain, counts)[2] < ALPHA
     mesa = sampled_choice_frequencies(case.inputs, case.households, case.members, range(3), "mesa")
     assert mesa == sampled_choice_frequencies(case.inputs, case.households, case.members, range(3))
+
+
+def test_living_outside_the_hukou_province_enters_the_sampled_choice_as_the_full_logit_says() -> (
+    None
+):
+    """With ``beta_outside_province`` every alternative outside the movers' hukou province
+    (place 5's), staying at place 0 included, pays it: against staying, the odds of the
+    alternatives in the hukou province rise by ``exp(beta)`` and the others' stay the same;
+    the kernel's choices reproduce that logit and reject the one without the term."""
+    beta = 1.5
+    case = example_case(candidates=20, behaviour={"beta_outside_province": beta})
+    plain = example_case(candidates=20)
+    alternatives, p = full_logit_probabilities(case.inputs, case.households, 0)
+    same, p_plain = full_logit_probabilities(plain.inputs, plain.households, 0)
+    assert same == alternatives
+    province = case.inputs.places.province
+    odds = (p / p[0]) / (p_plain / p_plain[0])
+    expected = [np.exp(beta) if province[j] == province[5] else 1.0 for j, _ in alternatives]
+    assert province[0] != province[5] and 1.0 in expected[1:]  # both kinds are exercised
+    np.testing.assert_allclose(odds, expected, rtol=1e-12)
+    counts = sampled_choice_frequencies(case.inputs, case.households, case.members, SEEDS)
+    assert goodness_of_fit(alternatives, p, counts)[2] > ALPHA
+    assert goodness_of_fit(alternatives, p_plain, counts)[2] < ALPHA

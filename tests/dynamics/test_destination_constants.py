@@ -370,12 +370,17 @@ def test_no_convergence_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
         D.berry_constants(v, np.zeros(3, dtype=int), np.ones(3), m)
 
 
-def test_mover_utilities_are_the_full_logit_s_up_to_terms_every_destination_shares() -> None:
+@pytest.mark.parametrize("outside", [0.0, 1.3])
+def test_mover_utilities_are_the_full_logit_s_up_to_terms_every_destination_shares(
+    outside: float,
+) -> None:
     """The movers of the choice check's world at their hukou place 5 (no school-age children
     count: the case's places give non-hukou children no school access): their full-logit
     utility of every other place is the row of :func:`mover_utilities` less the moving cost
-    (docs/ODD.md 7.13), and the choice probabilities among other places agree."""
-    case = example_case(movers=1, at_home=True, behaviour={"beta_network_province": 0.7})
+    (docs/ODD.md 7.13), and the choice probabilities among other places agree; with a cost of
+    living outside the hukou province too (for them, on the places across the border)."""
+    behaviour = {"beta_network_province": 0.7, "beta_outside_province": outside}
+    case = example_case(movers=1, at_home=True, behaviour=behaviour)
     alternatives, p = full_logit_probabilities(case.inputs, case.households, 0)
     v = D.mover_utilities(
         case.inputs.par, case.inputs.places, case.inputs.network, case.inputs.network_province
@@ -460,3 +465,39 @@ def test_constants_that_cannot_be_fitted_are_the_scenario_s_error(
     monkeypatch.setattr(D, "ACCEPTABLE", 1e-12)
     with pytest.raises(InputError, match=r"^behaviour\.destination_constants: .*did not converge"):
         _model(small_scenario, True)
+
+
+@pytest.mark.slow
+def test_the_across_constants_fall_by_the_trend_each_year(small_scenario: Any) -> None:
+    """``entry_across_trend`` lowers the constant of movers from other provinces by its value
+    per year since the start (the fitted constants and the within scope stay), and fewer
+    moves cross a province border in a year than without it."""
+    trend = 0.4
+    base = UrbanizationModel(
+        small_scenario(end_year=2012, behaviour={"destination_constants": True})
+    )
+    model = UrbanizationModel(
+        small_scenario(
+            end_year=2012,
+            behaviour={"destination_constants": True, "entry_across_trend": trend},
+        )
+    )
+    np.testing.assert_array_equal(model.entry_constant, base.entry_constant)
+    model.year = model.start_year + 3
+    places = model.year_inputs().places
+    np.testing.assert_array_equal(places.entry_within, model.entry_constant[0])
+    np.testing.assert_allclose(places.entry_across, model.entry_constant[1] - 3 * trend)
+    steep = UrbanizationModel(
+        small_scenario(
+            end_year=2012,
+            behaviour={"destination_constants": True, "entry_across_trend": 2.0, "move_base": 0.5},
+        )
+    )
+    flat = UrbanizationModel(
+        small_scenario(end_year=2012, behaviour={"destination_constants": True, "move_base": 0.5})
+    )
+    for m in (steep, flat):
+        m.step()
+        m.step()
+    crossing = [m.national_table()["province_moves"].iloc[-1] for m in (steep, flat)]
+    assert crossing[0] < 0.8 * crossing[1]

@@ -145,6 +145,10 @@ MOVES: dict[str, Any] = {
         # above 1).
         "move_nonagricultural": 0.6,
         "move_away": 0.7,
+        # Living outside the hukou province costs, staying included.
+        "beta_outside_province": 1.5,
+        # Moves across a province border lose pull year by year.
+        "entry_across_trend": 0.3,
         "candidates": 8,
         # At home the attachment grows less above 30 than away (stay_age below home_age).
         "home_age": 0.08,
@@ -601,6 +605,16 @@ def _utility_without_province(
     return v
 
 
+def _utility_without_outside_province(
+    self: Household, place: int, zone: int, ctx: YearContext, aggregate: bool = False
+) -> float:
+    """The logit utility without the cost of living outside the hukou province."""
+    v = _ORIGINAL["utility"](self, place, zone, ctx, aggregate)
+    if ctx.places.province[place] != ctx.places.province[self.hukou_place]:
+        v += ctx.par.beta_outside_province
+    return v
+
+
 def _proposal_without_network(self: Household, place: int, ctx: YearContext) -> float:
     """The sampling correction as if every candidate came from the gravity proposal."""
     row = ctx.gravity[self.place]
@@ -1010,6 +1024,13 @@ _ORIGINAL: dict[str, Callable[..., Any]] = {
 #: (rule, class patched, method, replacement, case on which it is checked).
 MUTATIONS = [
     ("logit-utility", Household, "utility", _utility_without_province, Case("moves", 31)),
+    (
+        "logit-outside-province",
+        Household,
+        "utility",
+        _utility_without_outside_province,
+        Case("moves", 61),
+    ),
     (
         "sampling-correction",
         Household,

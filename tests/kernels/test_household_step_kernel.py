@@ -235,6 +235,7 @@ BETAS = {
     "child_service_weight": 0.5,
     "beta_distance": 0.6,
     "beta_province": 0.9,
+    "beta_outside_province": 0.7,
     "moving_cost": 0.8,
     "beta_network": 0.25,
     "beta_amenity": 0.5,
@@ -334,6 +335,8 @@ def _three_place_probabilities(pf: np.ndarray) -> np.ndarray:
         )
         if j != 0:
             u -= b["moving_cost"]
+        if j == 0:  # living outside the hukou province (1), staying too
+            u -= b["beta_outside_province"]
         if j == 1:  # a return (to 2) pays no distance or border cost
             d = distance_km(THREE_LAT[0], THREE_LON[0], THREE_LAT[j], THREE_LON[j])
             u -= b["beta_distance"] * math.log(max(d, 50.0) / 50.0) + b["beta_province"]

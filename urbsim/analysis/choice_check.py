@@ -139,6 +139,7 @@ def _utilities(
     entry = np.where(pl.province[j] != pl.province[cur], pl.entry_across[j], pl.entry_within[j])
     v += np.where((j != cur) & (j != home), entry, 0.0)
     v -= np.where((j != cur) | (zj != hh["zone"]), b.moving_cost, 0.0)
+    v -= b.beta_outside_province * (pl.province[j] != pl.province[home])
     hpa = b.households_per_agent
     # Living away, the household's agent is in the count where it lives: the other agents
     # count, and its agent's other households at the share of its hukou place's agents there.

@@ -33,6 +33,8 @@ the constants change where movers go, not how attractive moving is on average.
 place ``i`` (the kernel's :func:`urbsim.kernels.choice.utility` without the terms every
 destination shares: the moving cost and the household's own terms), with service access at its
 base level and no school-age children. Network counts are those of the start year's households.
+For such a household the province border and living outside the hukou province fall on the
+same destinations, so ``V_ij`` takes both at once (``beta_province + beta_outside_province``).
 
 Every function here is pure; :class:`urbsim.model.UrbanizationModel` calls
 :func:`fit_constants` once, before the first year, on :func:`sending_weights` (the weights
@@ -102,6 +104,13 @@ def destination_terms(par: ParamsRecord, places: PlaceRecord) -> np.ndarray:
     )
 
 
+def _border(par: ParamsRecord) -> float:
+    """What a destination in another province costs a mover living at its hukou place: the
+    border crossed and, for a place outside the hukou province, living there (the same
+    places for such a mover)."""
+    return float(par.beta_province + par.beta_outside_province)
+
+
 def sending_weights(
     par: ParamsRecord,
     places: PlaceRecord,
@@ -125,7 +134,7 @@ def sending_weights(
         network_province,
         b.beta_distance,
         b.distance_floor_km,
-        b.beta_province,
+        _border(par),
         b.beta_network,
         b.beta_network_province,
         b.households_per_agent,
@@ -169,7 +178,7 @@ def mover_utilities(
         dx = (pl.lon[None, :] - pl.lon[i, None]) * pl.coslat[i, None]
         d = EARTH_RADIUS_KM * np.sqrt(dy * dy + dx * dx)
         block = attraction[None, :] - b.beta_distance * np.log(np.maximum(d, floor) / floor)
-        block -= b.beta_province * (pl.province[i, None] != pl.province[None, :])
+        block -= _border(par) * (pl.province[i, None] != pl.province[None, :])
         block += b.beta_network * np.log1p(network[i].astype(np.float64) * hpa)
         block += b.beta_network_province * np.log1p(netp[pl.province[i]].astype(np.float64) * hpa)
         v[i] = block

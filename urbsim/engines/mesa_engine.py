@@ -365,6 +365,8 @@ class Household(mesa.Agent):
             v += (pl.entry_across if across else pl.entry_within)[place]
         if place != self.place or zone != self.zone:
             v -= b.moving_cost
+        # Living outside the hukou province, whatever the move (staying included).
+        v -= b.beta_outside_province * (pl.province[place] != pl.province[self.hukou_place])
         v += self.network_term(place, ctx)
         if place == self.hukou_place:
             v += b.home_preference

@@ -135,7 +135,8 @@ def utility(
     local and home towns and the candidates); ``network`` the migrant-network term; see docs/ODD.md.
     A return to the hukou place ``home`` pays no distance or border cost: what distance
     deters, unknown places and social distance, a return does not meet; nor does it get the
-    destination constant of movers arriving (by whether ``j`` lies in ``cur``'s province)."""
+    destination constant of movers arriving (by whether ``j`` lies in ``cur``'s province).
+    Every alternative outside ``home``'s province pays ``beta_outside_province``."""
     # Zone columns: T_RURAL = 0 + 1 - zone.
     v = tab[j, T_RURAL - zj]
     v += par.beta_service * acc * tab[j, T_QUALITY] * child_factor
@@ -146,6 +147,8 @@ def utility(
         v += tab[j, T_ENTRY + int(tab[j, T_PROVINCE] != tab[cur, T_PROVINCE])]
     if j != cur or zj != z:
         v -= par.moving_cost
+    # Living outside the hukou province, whatever the move (staying included).
+    v -= par.beta_outside_province * (tab[j, T_PROVINCE] != tab[home, T_PROVINCE])
     v += network
     return v
 

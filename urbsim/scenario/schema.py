@@ -261,6 +261,22 @@ class Behaviour(Strict):
         ge=0,
         le=20,
     )
+    beta_outside_province: float = P(
+        0.0,
+        "util",
+        "calibrated (issue 14): the inter-provincial migrant workers flat 2011-2019 while "
+        "the out-migrant workers rise (NBS migrant worker monitoring survey reports), with "
+        "the migrants' turnover; direction: what only the hukou province gives, the college "
+        "entrance examination (taken in the hukou province; State Council General Office "
+        "Guobanfa [2012] No. 46 left the conditions for taking it elsewhere to the provinces) "
+        "and social insurance pooled by province",
+        "Disutility of living outside the hukou province, for every alternative there "
+        "(staying included): unlike the border cost, paid where one lives, not on the move, "
+        "so a migrant away from its province is drawn back towards it. For a household at "
+        "its hukou place it adds to the border cost.",
+        ge=0,
+        le=20,
+    )
     beta_size: float = P(
         1.0,
         "util per log(persons)",
@@ -311,6 +327,22 @@ class Behaviour(Strict):
         "away, the other agents).",
         ge=0,
         le=10,
+    )
+    entry_across_trend: float = P(
+        0.0,
+        "util per year",
+        "calibrated (issue 14), a reduced form: the inter-provincial out-migrant workers were "
+        "74.7 million in 2011 and 75.1 million in 2019 while the intra-provincial grew from "
+        "83.9 to 99.2 million (NBS migrant worker monitoring survey reports), as industry and "
+        "wages grew faster in the inland provinces than on the coast, which the model's "
+        "regional wages (one national growth rate) do not carry",
+        "Yearly fall, from the start year, of the destination constant of movers arriving "
+        "from another province (the across scope of destination_constants, applied with or "
+        "without them): in year t a move to a place in another province than the current "
+        "one has its utility lowered by entry_across_trend * (t - start year); returns home "
+        "are not affected. Negative values raise it.",
+        ge=-2,
+        le=2,
     )
     destination_constants: bool = P(
         False,
