@@ -266,6 +266,8 @@ SETTLE: dict[str, Any] = {
         "land_value": 1.2,
         "land_value_dispersion": 0.8,
         "land_region": [0.5, 1.0, 1.5, 2.5],
+        # Settling in another province sheds the cost of living outside the hukou province.
+        "beta_outside_province": 0.8,
     },
     "policy": {
         "land_surrender": "all",
@@ -788,6 +790,20 @@ def _probability_wider(net_benefit: float, scale: float) -> float:
     return _ORIGINAL["probability"](net_benefit, scale * 1.01)
 
 
+def _benefit_inside_the_province(
+    access: float,
+    place: int,
+    hukou_place: int,
+    children: int,
+    local: bool,
+    par: Any,
+    pl: Any,
+) -> float:
+    """The benefit of a local hukou as if every migrant's hukou were in the place's province
+    (no cost of living outside it shed)."""
+    return _ORIGINAL["benefit"](access, place, place, children, local, par, pl)
+
+
 def _cost_always_surrender(
     household: int,
     hukou_place: int,
@@ -1006,6 +1022,7 @@ _ORIGINAL: dict[str, Callable[..., Any]] = {
     "settle_move": Household.settle_move,
     "probability": mesa_settlement.probability,
     "cost": mesa_settlement.cost,
+    "benefit": mesa_settlement.benefit,
     "utility": Household.utility,
     "access_at": Household.access_at,
     "move_propensity": Household.move_propensity,
@@ -1096,6 +1113,13 @@ MUTATIONS = [
     ("return-migrants", Household, "settle_move", _returns_include_locals, Case("moves", 39)),
     ("settle-logit", mesa_settlement, "probability", _probability_wider, Case("settle", 44)),
     ("land-surrender", mesa_settlement, "cost", _cost_always_surrender, Case("settle", 45)),
+    (
+        "settle-outside-province",
+        mesa_settlement,
+        "benefit",
+        _benefit_inside_the_province,
+        Case("settle", 47),
+    ),
     ("land-region", mesa_settlement, "cost", _cost_at_current_place, Case("settle", 46)),
     ("death-order", Household, "suffer_deaths", _deaths_children_first, Case("baseline", 40)),
     ("births-per-couple", Household, "give_births", _births_one_per_household, Case("open", 41)),

@@ -299,3 +299,17 @@ def test_a_local_conversion_gains_none_of_the_benefits_of_a_local_hukou() -> Non
     assert abs(converted[local].mean() - 0.5) < tolerance(0.5, N // 2)
     migrant_p = logistic(1.0 + 0.5 + 0.5)
     assert abs(converted[~local].mean() - migrant_p) < tolerance(migrant_p, N // 2)
+
+
+def test_a_migrant_from_another_province_also_sheds_the_cost_of_living_outside_it() -> None:
+    """``beta_outside_province`` enters the benefit of a migrant whose hukou place lies in
+    another province (the hukou takes the examinations and the insurance pool with it):
+    logistic(premium + beta) across the border, logistic(premium) inside the province."""
+    premium, beta = 0.3, 1.2
+    par = _par(hukou_premium=premium, beta_outside_province=beta)
+    for provinces, net in (([0, 0], premium), ([0, 1], premium + beta)):
+        places = _places(0)._replace(province=np.array(provinces, dtype=np.int64))
+        hh = _households(N)
+        _step(hh, places, par)
+        settled = (hh["hukou_place"] == 0).mean()
+        assert abs(settled - logistic(net)) < tolerance(logistic(net), N), provinces

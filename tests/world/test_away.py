@@ -11,6 +11,7 @@ import pytest
 from urbsim.scenario.schema import Behaviour
 from urbsim.world.away import (
     AWAY_GROWTH,
+    EARLIEST_LEAVING_AGE,
     LEFT_BEHIND_SHARE_2010,
     P_YEARS_AWAY,
     initial_away,
@@ -38,12 +39,16 @@ def test_years_away_and_left_behind_by_hukou_type() -> None:
     years_here = _years_here(rng, n)
     children = np.where(idx % 3 == 0, 0, 1 + idx % 3)
     head_age = np.full(n, 40)
+    u_left, u_years = rng.random(n), rng.random(n)
     years_away, left = initial_away(
-        rng.random(n), rng.random(n), place, hukou_place, hukou_type, years_here, head_age,
-        children,
-    )  # fmt: skip
+        u_left, u_years, place, hukou_place, hukou_type, years_here, head_age, children
+    )
     away = place != hukou_place
     assert years_away.dtype == np.uint8 and left.dtype == np.uint8
+    # The years away come from the second uniform (the first is the children's).
+    np.testing.assert_array_equal(
+        years_away[away], years_away_from(u_years, years_here, head_age)[away]
+    )
     assert (years_away[away] >= years_here[away]).all()
     assert (years_away[~away] == 0).all() and (left[~away] == 0).all()
     assert (left[children == 0] == 0).all()
@@ -74,15 +79,16 @@ def test_years_away_by_hand() -> None:
     """Hand-computed cases: years here 0 with the second uniform at 0 stands for the
     comonotone uniform 0 (years away 0); years here 2 at 0.5 stands for 1 - w = 0.82^2 *
     (1 - 0.09), whose quantile under 0.0868 is floor(ln(0.6119) / ln(0.9132)) = 5; capped
-    years here 10 at 0.999 stand for a far tail, cut at the head's age 30; the head's age
-    never cuts below the years here."""
+    years here 10 at 0.999 stand for a far tail, cut at the head's age 30 less 16; the head's
+    age never cuts below the years here."""
     u = np.array([0.0, 0.5, 0.999, 0.999])
     here = np.array([0, 2, 10, 10])
     age = np.array([40, 40, 30, 8])
     q = math.log1p(-P_YEARS_AWAY)
     expected_2 = math.floor(math.log(0.82**2 * (1 - 0.5 * 0.18)) / q)
     assert expected_2 == 5
-    np.testing.assert_array_equal(years_away_from(u, here, age), [0, expected_2, 30, 10])
+    assert EARLIEST_LEAVING_AGE == 16
+    np.testing.assert_array_equal(years_away_from(u, here, age), [0, expected_2, 14, 10])
 
 
 def test_years_away_monotone_in_both_uniforms() -> None:
@@ -109,7 +115,8 @@ def test_synthetic_world_has_children_left_behind_only_away() -> None:
     away = hh.place != hh.hukou_place
     assert (hh.years_away[~away] == 0).all() and (hh.left_behind[~away] == 0).all()
     assert (hh.years_away[away] >= hh.years_here[away]).all()
-    assert (hh.years_away[away] <= np.maximum(hh.head_age[away], hh.years_here[away])).all()
+    limit = np.maximum(hh.head_age[away].astype(int) - EARLIEST_LEAVING_AGE, hh.years_here[away])
+    assert (hh.years_away[away] <= limit).all()
     with_children = away & (hh.children > 0)
     assert 0.3 < hh.left_behind[with_children].mean() < 0.8
     assert (hh.left_behind[hh.children == 0] == 0).all()

@@ -365,7 +365,8 @@ class Household(mesa.Agent):
             v += (pl.entry_across if across else pl.entry_within)[place]
         if place != self.place or zone != self.zone:
             v -= b.moving_cost
-        # Living outside the hukou province, whatever the move (staying included).
+        # A cost of where one lives (examinations, insurance pool), not of the move: staying
+        # outside the hukou province pays it too.
         v -= b.beta_outside_province * (pl.province[place] != pl.province[self.hukou_place])
         v += self.network_term(place, ctx)
         if place == self.hukou_place:
@@ -554,7 +555,9 @@ class Household(mesa.Agent):
         self.permit, self.years_here = permit_before, years
         access = self.access_at(self.place, ctx)
         self.permit, self.years_here = permit_now, years_now
-        gain = settlement.benefit(access, self.place, self.children, local, b, ctx.places)
+        gain = settlement.benefit(
+            access, self.place, self.hukou_place, self.children, local, b, ctx.places
+        )
         loss = settlement.cost(
             self.hh_id, self.hukou_place, self.hukou_type, self.land, self.place, b, ctx.places
         )

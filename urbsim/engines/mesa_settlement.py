@@ -45,11 +45,19 @@ def may_apply(rule: str, local: bool, years: int, min_years: int) -> bool:
 
 
 def benefit(
-    access: float, place: int, children: int, local: bool, par: ParamsRecord, pl: PlaceRecord
+    access: float,
+    place: int,
+    hukou_place: int,
+    children: int,
+    local: bool,
+    par: ParamsRecord,
+    pl: PlaceRecord,
 ) -> float:
     """Utility that a local hukou at ``place`` adds for a household with service ``access``
-    there now and ``children`` school-age children; nothing for a ``local`` household, whose
-    hukou is there already (its services, schooling, home purchase, insurance and premium)."""
+    there now, its hukou at ``hukou_place`` and ``children`` school-age children; nothing for
+    a ``local`` household, whose hukou is there already (its services, schooling, home
+    purchase, insurance and premium). A migrant from another province also sheds the cost of
+    living outside its hukou province."""
     if local:
         return 0.0
     service = (
@@ -58,11 +66,13 @@ def benefit(
         * pl.quality[place]
         * (1.0 + par.child_service_weight * children)
     )
+    across = pl.province[place] != pl.province[hukou_place]
     return (
         service
         + par.hukou_premium
         + pl.hukou_benefit[place]
         + pl.hukou_benefit_child[place] * children
+        + par.beta_outside_province * across
     )
 
 

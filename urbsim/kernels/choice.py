@@ -147,7 +147,8 @@ def utility(
         v += tab[j, T_ENTRY + int(tab[j, T_PROVINCE] != tab[cur, T_PROVINCE])]
     if j != cur or zj != z:
         v -= par.moving_cost
-    # Living outside the hukou province, whatever the move (staying included).
+    # A cost of where one lives (examinations, insurance pool), not of the move: staying
+    # outside the hukou province pays it too, so migrants there are drawn back towards it.
     v -= par.beta_outside_province * (tab[j, T_PROVINCE] != tab[home, T_PROVINCE])
     v += network
     return v

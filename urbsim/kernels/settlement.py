@@ -87,13 +87,22 @@ def household_land_value(seed: int, i: int, median: float, dispersion: float) ->
 
 @njit(**JIT_INLINE)
 def settlement_benefit(
-    acc: float, cur: int, children: int, local: bool, pl: PlaceRecord, par: ParamsRecord
+    acc: float,
+    cur: int,
+    home: int,
+    children: int,
+    local: bool,
+    pl: PlaceRecord,
+    par: ParamsRecord,
 ) -> float:
     """Utility a local hukou at ``cur`` adds for a household whose service access there is
-    ``acc`` and which has ``children`` school-age children; nothing for a ``local`` household
-    (an agricultural local converting), which already holds a local hukou: full access, the
-    children's schooling and exams, home purchase and local social insurance, and the premium
-    of a local hukou are its own already."""
+    ``acc``, whose hukou place is ``home`` and which has ``children`` school-age children;
+    nothing for a ``local`` household (an agricultural local converting), which already holds
+    a local hukou: full access, the children's schooling and exams, home purchase and local
+    social insurance, and the premium of a local hukou are its own already. A migrant from
+    another province also sheds the cost of living outside its hukou province
+    (``beta_outside_province``): the hukou moves the examinations and the insurance pool with
+    it, which is what that cost stands for."""
     if local:
         return 0.0
     b = (
@@ -105,6 +114,8 @@ def settlement_benefit(
     b += par.hukou_premium
     b += pl.hukou_benefit[cur]
     b += pl.hukou_benefit_child[cur] * children
+    # Without a branch: adding ``beta * 0.0 = +0.0`` leaves ``b`` unchanged to the bit.
+    b += par.beta_outside_province * (pl.province[cur] != pl.province[home])
     return b
 
 
@@ -158,7 +169,7 @@ def apply_for_hukou(
     if not eligible(rule, local, yrs, pl.min_years[cur]):
         return
     c = np.int64(children[i])
-    net = settlement_benefit(acc, cur, c, local, pl, par) - settlement_cost(
+    net = settlement_benefit(acc, cur, home, c, local, pl, par) - settlement_cost(
         i, home, ht, np.int64(land[i]), cur, pl, par
     )
     p = settle_probability(net, par.hukou_logit_scale)

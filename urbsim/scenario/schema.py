@@ -273,7 +273,8 @@ class Behaviour(Strict):
         "Disutility of living outside the hukou province, for every alternative there "
         "(staying included): unlike the border cost, paid where one lives, not on the move, "
         "so a migrant away from its province is drawn back towards it. For a household at "
-        "its hukou place it adds to the border cost.",
+        "its hukou place it adds to the border cost; a migrant from another province who "
+        "settles sheds it (it enters the benefit of a local hukou).",
         ge=0,
         le=20,
     )

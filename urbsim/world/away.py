@@ -19,8 +19,10 @@ household drawn after every other household field (the synthetic world's generat
   the household's years here fix an interval of the uniform (its quantiles under
   ``P_MIGRANT_YEARS``), a second uniform places it within that interval, and the years away
   are the same quantile under ``P_YEARS_AWAY`` (so never fewer than the years here, the
-  longest at their place the longest away). They are at most the head's age. A household at
-  its hukou place has 0.
+  longest at their place the longest away). They end at the head's age less
+  :data:`EARLIEST_LEAVING_AGE` (or at the years here, if those are more): without that end the
+  comonotone join gives a capped ten years here at least 21 years away, and some young heads
+  would have left at birth. A household at its hukou place has 0.
 * **Children left behind.** A floating household with school-age children (6-14) has left them
   at its hukou place with the share of its hukou type, :data:`LEFT_BEHIND_SHARE_2010` (one
   uniform per household, drawn for every household so that the draws do not depend on the
@@ -58,8 +60,12 @@ AWAY_GROWTH: Final[float] = 1.8103**0.1 - 1.0
 #: (Bai, Wang and Zhang 2018, Sustainability 10(11) 4153; the ``return_rate`` target).
 AWAY_RETURN_HAZARD: Final[float] = 0.031
 #: Parameter of the geometric completed years away of the 2010 stock: 1 - (1 - hazard) / (1 +
-#: growth) = 0.0868 (mean 10.5 years; 8.7 % in their first year away, 23.9 % under three).
+#: growth) = 0.0868 (mean 10.5 years; 8.7 % in their first year away, 23.9 % under three),
+#: before the end at the head's age (:data:`EARLIEST_LEAVING_AGE`).
 P_YEARS_AWAY: Final[float] = 1.0 - (1.0 - AWAY_RETURN_HAZARD) / (1.0 + AWAY_GROWTH)
+#: Youngest age at which a head of a household away is taken to have left its hukou place:
+#: 16, the lowest age the migrant worker monitoring survey counts (NBS).
+EARLIEST_LEAVING_AGE: Final[int] = 16
 
 
 def years_away_from(u: np.ndarray, years_here: np.ndarray, head_age: np.ndarray) -> np.ndarray:
@@ -74,7 +80,13 @@ def years_away_from(u: np.ndarray, years_here: np.ndarray, head_age: np.ndarray)
         Completed years at the current place, geometric with ``P_MIGRANT_YEARS`` (minus one)
         and capped at :data:`~urbsim.world.base.MIGRANT_YEARS_CAP`.
     head_age
-        Age of the head: the years away are at most this (and at least the years here).
+        Age of the head: the years away are at most this less
+        :data:`EARLIEST_LEAVING_AGE`, unless the years here are more.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64`` years away, at least ``years_here`` and at most 255.
     """
     k = np.asarray(years_here, dtype=np.int64)
     u = np.asarray(u, dtype=np.float64)
@@ -82,12 +94,12 @@ def years_away_from(u: np.ndarray, years_here: np.ndarray, head_age: np.ndarray)
     # log(1 - w) of the comonotone uniform w: the years here k < cap stand for
     # 1 - w in ((1 - p)^(k + 1), (1 - p)^k], the capped ones for (0, (1 - p)^cap].
     tail = np.where(k >= MIGRANT_YEARS_CAP, np.log1p(-u), np.log1p(-u * P_MIGRANT_YEARS))
-    log_w = k * log_stay + tail
-    years = np.floor(log_w / np.log1p(-P_YEARS_AWAY)).astype(np.int64)
+    log_1mw = k * log_stay + tail
+    years = np.floor(log_1mw / np.log1p(-P_YEARS_AWAY)).astype(np.int64)
     # At least the years here (exactly so in real numbers, as P_YEARS_AWAY < P_MIGRANT_YEARS;
     # the bound guards the last bit of the logarithms).
     years = np.maximum(years, k)
-    limit = np.maximum(np.asarray(head_age, dtype=np.int64), k)
+    limit = np.maximum(np.asarray(head_age, dtype=np.int64) - EARLIEST_LEAVING_AGE, k)
     return np.minimum(np.minimum(years, limit), MAX_YEARS_AWAY)
 
 
