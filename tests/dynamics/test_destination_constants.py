@@ -470,8 +470,9 @@ def test_constants_that_cannot_be_fitted_are_the_scenario_s_error(
 @pytest.mark.slow
 def test_the_across_constants_fall_by_the_trend_each_year(small_scenario: Any) -> None:
     """``entry_across_trend`` lowers the constant of movers from other provinces by its value
-    per year since the start (the fitted constants and the within scope stay), and fewer
-    moves cross a province border in a year than without it."""
+    per year since the start (the fitted constants and the within scope stay; without
+    constants it lowers zeros), and fewer moves cross a province border in a year than
+    without it."""
     trend = 0.4
     base = UrbanizationModel(
         small_scenario(end_year=2012, behaviour={"destination_constants": True})
@@ -487,6 +488,12 @@ def test_the_across_constants_fall_by_the_trend_each_year(small_scenario: Any) -
     places = model.year_inputs().places
     np.testing.assert_array_equal(places.entry_within, model.entry_constant[0])
     np.testing.assert_allclose(places.entry_across, model.entry_constant[1] - 3 * trend)
+    # Without destination constants the trend applies to zero constants.
+    bare = UrbanizationModel(small_scenario(end_year=2012, behaviour={"entry_across_trend": trend}))
+    bare.year = bare.start_year + 2
+    bare_places = bare.year_inputs().places
+    assert not bare_places.entry_within.any()
+    np.testing.assert_allclose(bare_places.entry_across, -2 * trend)
     steep = UrbanizationModel(
         small_scenario(
             end_year=2012,
