@@ -443,9 +443,18 @@ class UrbanizationModel(mesa.Model):
     def entry_of_year(self) -> np.ndarray:
         """The destination constants in force in :attr:`year`: those fitted at the start, the
         across scope (row 1) less ``behaviour.entry_across_trend`` per year since the start
-        year (docs/ODD.md 7.13, "Destination constants")."""
+        year, up to ``behaviour.entry_across_trend_end`` (docs/ODD.md 7.13, "Destination
+        constants").
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(2, n_places)`` float64, within (row 0) and across (row 1) scopes.
+        """
+        b = self.spec.behaviour
+        years = max(min(self.year, b.entry_across_trend_end) - self.start_year, 0)
         entry = self.entry_constant.copy()
-        entry[1] -= self.spec.behaviour.entry_across_trend * (self.year - self.start_year)
+        entry[1] -= b.entry_across_trend * years
         return entry
 
     def year_inputs(self) -> YearInputs:

@@ -471,8 +471,8 @@ def test_constants_that_cannot_be_fitted_are_the_scenario_s_error(
 def test_the_across_constants_fall_by_the_trend_each_year(small_scenario: Any) -> None:
     """``entry_across_trend`` lowers the constant of movers from other provinces by its value
     per year since the start (the fitted constants and the within scope stay; without
-    constants it lowers zeros), and fewer moves cross a province border in a year than
-    without it."""
+    constants it lowers zeros) up to its last year, and fewer moves cross a province border
+    in a year than without it."""
     trend = 0.4
     base = UrbanizationModel(
         small_scenario(end_year=2012, behaviour={"destination_constants": True})
@@ -494,6 +494,15 @@ def test_the_across_constants_fall_by_the_trend_each_year(small_scenario: Any) -
     bare_places = bare.year_inputs().places
     assert not bare_places.entry_within.any()
     np.testing.assert_allclose(bare_places.entry_across, -2 * trend)
+    # After the trend's last year the constants stay where that year left them.
+    held = UrbanizationModel(
+        small_scenario(
+            end_year=2012,
+            behaviour={"entry_across_trend": trend, "entry_across_trend_end": 2011},
+        )
+    )
+    held.year = held.start_year + 5
+    np.testing.assert_allclose(held.year_inputs().places.entry_across, -(2011 - 2010) * trend)
     steep = UrbanizationModel(
         small_scenario(
             end_year=2012,

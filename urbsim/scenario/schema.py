@@ -345,6 +345,18 @@ class Behaviour(Strict):
         ge=-2,
         le=2,
     )
+    entry_across_trend_end: int = P(
+        2019,
+        "year",
+        "the last year of the official series that history matching fits "
+        "(urbsim/data/official_2010_2019.csv): a reduced form is not carried beyond the years "
+        "it was fitted to",
+        "Last year in which entry_across_trend lowers the constants further; later years keep "
+        "that year's constants (a projection holds the inland catch-up of 2010-2019 where it "
+        "had come, not going on with it).",
+        ge=1900,
+        le=2200,
+    )
     destination_constants: bool = P(
         False,
         "-",
