@@ -55,6 +55,11 @@ says which bound to widen in ``box.csv``). An empty not-ruled-out space stops it
 ``ruled_out.csv`` (which targets rule out what). ``--estimate N`` only times N runs and
 one target's emulators at the chosen scale and prints the plan's expected time on this machine.
 
+``--continue-from FIT`` starts from another fit's design waves (``FIT/wave1``, ``FIT/wave2``
+...: their points are this fit's first waves, their finished runs copied, not rerun): the full
+fit continues the out-of-sample fit that way, judging its runs on every target up to 2019,
+then draws waves of its own (``run_waves``'s ``designs``). Its ``--max-waves`` counts them.
+
 Usage: python experiments/calibration/history_match.py OUT [--last-fit-year 2015] [options]
 """
 
@@ -63,6 +68,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import tomllib
 from pathlib import Path
 from typing import NoReturn
 
@@ -133,6 +139,31 @@ def read_box(path: Path) -> Box:
         field = scenario_field(name)
         limits[name] = (float(field.lower), float(field.upper))
     return Box.of(bounds, hard, limits)
+
+
+def read_designs(fit: Path, box: Box) -> list[np.ndarray]:
+    """The points of the design waves of the fit in ``fit`` whose runs finished
+    (``wave1/sweep.toml``, ``wave2/sweep.toml`` ... up to the first missing or unfinished),
+    in the order of ``box``'s parameters; a user error when a wave varies other parameters."""
+    designs: list[np.ndarray] = []
+    while True:
+        wave = fit / f"wave{len(designs) + 1}"
+        if not (wave / "runs" / "manifest.json").is_file():
+            break
+        try:
+            spec = tomllib.loads((wave / "sweep.toml").read_text(encoding="utf-8"))
+            columns = {p["name"]: p["values"] for p in spec["design"]["parameters"]}
+        except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+            _user_error(f"{wave / 'sweep.toml'}: not a wave's design ({exc})")
+        if sorted(columns) != sorted(box.names):
+            _user_error(
+                f"{wave / 'sweep.toml'}: its parameters are not those of the box "
+                f"(differ in {sorted(set(columns) ^ set(box.names))})"
+            )
+        designs.append(np.array([columns[n] for n in box.names], dtype=float).T)
+    if not designs:
+        _user_error(f"--continue-from {fit}: no finished wave (wave1/runs/manifest.json)")
+    return designs
 
 
 def read_priors(path: Path, box: Box) -> tuple[RatioPrior, ...]:
@@ -502,6 +533,13 @@ def parse() -> argparse.Namespace:
         default=None,
         help="another fit's folder whose finished waves with the same sweep are copied",
     )
+    p.add_argument(
+        "--continue-from",
+        type=Path,
+        default=None,
+        help="another fit's folder whose design waves are this fit's first (their runs "
+        "copied; implies --reuse of that folder)",
+    )
     p.add_argument("--only", default="", help="comma-separated target families (default all)")
     p.add_argument(
         "--priors",
@@ -542,6 +580,8 @@ def calibrate(args: argparse.Namespace) -> int:
         _user_error(f"--rule-out-rank: {exc}")
     if args.estimate:
         return estimate(args, box, len(fitted))
+    designs = read_designs(args.continue_from, box) if args.continue_from else []
+    reuse = args.reuse or args.continue_from
     args.out.mkdir(parents=True, exist_ok=True)
     # A priors.csv of an earlier fit into this folder would say this one judged them.
     (args.out / "priors.csv").unlink(missing_ok=True)
@@ -549,7 +589,7 @@ def calibrate(args: argparse.Namespace) -> int:
     print(f"{len(fitted)} fitted targets, {len(usable) - len(fitted)} held out; pending: "
           f"{table.loc[table['role'] == 'pending', 'target'].tolist()}")  # fmt: skip
     sim = SweepSimulator(
-        args.out, box, usable, fitted, args.households_per_agent, args.workers, args.reuse
+        args.out, box, usable, fitted, args.households_per_agent, args.workers, reuse
     )
     observed = Targets(
         tuple(t.key for t in fitted),
@@ -569,7 +609,11 @@ def calibrate(args: argparse.Namespace) -> int:
         with worker_pool(args.workers, blas_threads=1) as pool:
             fits.map_fn = pool.map
             verify = sim.named("verify")
-            result = run_waves(sim, box, observed, plan, map_fn=fits, verify=verify, report=_say)
+            if designs:
+                _say(f"the first {len(designs)} waves are those of {args.continue_from}")
+            result = run_waves(
+                sim, box, observed, plan, map_fn=fits, verify=verify, report=_say, designs=designs
+            )
             if fits.read:
                 _say(f"{fits.read} targets' emulators read back from {FIT_CACHE}/, "
                      f"{fits.computed} fitted")  # fmt: skip

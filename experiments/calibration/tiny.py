@@ -1,6 +1,7 @@
 """Every step of the calibration experiment at a tiny budget: a smoke run of the machinery.
 
-Runs the steps of ``experiment.toml`` (both history-matching fits, the scenario block, the
+Runs the steps of ``experiment.toml`` (the out-of-sample fit, the full fit continuing it,
+the scenario block, the
 scale noise, the report) into OUT with a budget small enough for a test: three parameters of
 ``box.csv`` (their bounds marked hard, so that a wide not-ruled-out space is reported instead of
 refused), three waves of ``--points`` points with two replications, 20,000 households per agent
@@ -47,21 +48,11 @@ def steps(out: Path, points: int, hpa: float) -> list[tuple[str, list[str]]]:
            "--candidates", "60", "--cutoff", "1e9",
            "--box", str(out / "box.csv")]  # fmt: skip
     py, ensemble = sys.executable, str(out / "full" / "ensemble.csv")
+    script = [py, str(HERE / "history_match.py")]
+    continued = ["--continue-from", str(out / "out_of_sample"), "--max-waves", "4"]
     return [
-        ("full", [py, str(HERE / "history_match.py"), str(out / "full"), *fit]),
-        (
-            "out_of_sample",
-            [
-                py,
-                str(HERE / "history_match.py"),
-                str(out / "out_of_sample"),
-                "--reuse",
-                str(out / "full"),
-                "--last-fit-year",
-                "2015",
-                *fit,
-            ],
-        ),
+        ("out_of_sample", [*script, str(out / "out_of_sample"), "--last-fit-year", "2015", *fit]),
+        ("full", [*script, str(out / "full"), *continued, *fit]),
         (
             "scenario_block",
             [

@@ -827,3 +827,57 @@ def test_the_waves_use_the_plans_rank_and_refuse_one_beyond_the_targets_before_a
     assert calls == []
     with pytest.raises(ValueError, match="needs a rank"):
         dataclasses.replace(result.waves[0], rank=3)
+
+
+def test_a_fit_continuing_one_of_fewer_targets_runs_its_designs_then_its_own() -> None:
+    # Fit A judges y0 alone; fit B both outputs, its first two waves A's designs.
+    only_y0 = Targets(("y0",), TOY_TARGETS.observed[:1], np.full(1, 0.02), np.full(1, 0.005))
+
+    designs: list[np.ndarray] = []
+
+    def toy_y0(x: np.ndarray, reps: int, seed: int) -> np.ndarray:
+        designs.append(x.copy())
+        return _toy(x, reps, seed)[:, :, :1]
+
+    plan = Plan((12, 10), 2, candidates=300, final_sample=40, seed=4, batch=4000)
+    first = run_waves(toy_y0, BOX, only_y0, plan)
+    assert [d.shape[0] for d in designs] == [12, 10]
+    calls: list[tuple[np.ndarray, int]] = []
+
+    def recorded(x: np.ndarray, reps: int, seed: int) -> np.ndarray:
+        calls.append((x.copy(), seed))
+        return _toy(x, reps, seed)
+
+    longer = dataclasses.replace(plan, max_waves=3, stop_share=1.0)
+    second = run_waves(recorded, BOX, TOY_TARGETS, longer, designs=designs)
+    # The given designs run first, with the seeds A ran them with (the same runs), then a wave
+    # drawn from B's own space.
+    assert len(calls) == 3
+    for k in (0, 1):
+        np.testing.assert_array_equal(calls[k][0], designs[k])
+        assert calls[k][1] == plan.seed + 1000 * (k + 1)
+    assert not_ruled_out(second.waves[:2], calls[2][0]).all()
+    # Each given wave's share is measured under B's waves: no more than A's (y1 rules out
+    # more). (0.5, 0.2) meets y0 (0.6) exactly and misses y1 (0.46 against -0.06, 25 sd):
+    # inside A's space, outside B's; the truth is in both.
+    assert len(second.nroy_share) == len(first.nroy_share) + 1
+    assert second.nroy_share[0] <= first.nroy_share[0] + 0.02
+    y0_only = np.array([[0.5, 0.2]])
+    assert not_ruled_out(first.waves, y0_only)[0]
+    assert not not_ruled_out(second.waves, y0_only)[0]
+    assert not_ruled_out(second.waves, TRUTH[None, :])[0]
+
+
+def test_a_given_design_outside_the_box_stops_the_fit_before_any_run() -> None:
+    plan = Plan((6, 6), 2, candidates=40, final_sample=10, seed=2, batch=2000)
+    ran: list[int] = []
+
+    def counted(x: np.ndarray, reps: int, seed: int) -> np.ndarray:
+        ran.append(x.shape[0])
+        return _toy(x, reps, seed)
+
+    with pytest.raises(ValueError, match="wave 1: points outside the box"):
+        run_waves(counted, BOX, TOY_TARGETS, plan, designs=[np.full((6, 2), 1.5)])
+    with pytest.raises(ValueError, match=r"wave 2: shape \(6, 3\)"):
+        run_waves(counted, BOX, TOY_TARGETS, plan, designs=[np.full((6, 2), 0.5), np.ones((6, 3))])
+    assert ran == []

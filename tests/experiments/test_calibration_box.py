@@ -221,3 +221,48 @@ def test_a_rule_out_rank_beyond_the_targets_stops_the_fit_before_any_run(tmp_pat
     err = done.stderr.strip()
     assert err.startswith("error: --rule-out-rank: the rule-out rank must be in [1, ")
     assert err.endswith("got 99") and len(err.splitlines()) == 1
+
+
+def test_a_continued_fit_reads_the_finished_design_waves_exactly(tmp_path: Path) -> None:
+    hm, runs = calibration_module("history_match"), calibration_module("hm_runs")
+    box = hm.read_box(BOX)
+    targets = [t for t in hm.build_targets() if t.name == "resident_urbanization"]
+    designs = [box.lhs(box.dim + 2, seed=1), box.uniform(box.dim + 3, np.random.default_rng(2))]
+    for k, x in enumerate([*designs, box.lhs(box.dim + 2, seed=3)], start=1):
+        wave = tmp_path / f"wave{k}"
+        (wave / "runs").mkdir(parents=True)
+        (wave / "sweep.toml").write_text(
+            runs.sweep_text(wave, box, x, 2, 7, 4000.0, targets), encoding="utf-8"
+        )
+        if k < 3:  # wave 3's runs did not finish: it is not read
+            (wave / "runs" / "manifest.json").write_text("{}", encoding="utf-8")
+    read = hm.read_designs(tmp_path, box)
+    assert len(read) == 2
+    for got, x in zip(read, designs, strict=True):
+        np.testing.assert_array_equal(got, x)  # written with repr: every digit back
+
+
+def test_continuing_a_fit_of_other_parameters_or_none_is_a_user_error(tmp_path: Path) -> None:
+    hm, runs = calibration_module("history_match"), calibration_module("hm_runs")
+    box = hm.read_box(BOX)
+    targets = [t for t in hm.build_targets() if t.name == "resident_urbanization"]
+    fewer = hm.Box.of(
+        {n: (lo, hi) for n, lo, hi in zip(box.names[:3], box.lo, box.hi, strict=False)}
+    )
+    wave = tmp_path / "other" / "wave1"
+    (wave / "runs").mkdir(parents=True)
+    (wave / "runs" / "manifest.json").write_text("{}", encoding="utf-8")
+    (wave / "sweep.toml").write_text(
+        runs.sweep_text(wave, fewer, fewer.lhs(6, seed=1), 2, 7, 4000.0, targets), "utf-8"
+    )
+    for folder, message in (
+        (tmp_path / "other", "its parameters are not those of the box"),
+        (tmp_path / "none", "no finished wave"),
+    ):
+        out = tmp_path / "fit"
+        command = [sys.executable, str(HERE / "history_match.py"), str(out),
+                   "--continue-from", str(folder)]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        assert done.returncode == 2 and not out.exists(), done.stderr
+        err = done.stderr.strip()
+        assert err.startswith("error: ") and message in err and len(err.splitlines()) == 1

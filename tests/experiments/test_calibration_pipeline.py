@@ -56,7 +56,7 @@ def test_every_table_of_both_fits_is_written(out: Path) -> None:
         assert not (out / fit / ".fits").exists()
 
 
-def test_the_out_of_sample_fit_copies_the_full_fits_identical_sweeps_only(
+def test_the_full_fit_continues_the_out_of_sample_fits_waves_on_every_target(
     out: Path,
 ) -> None:
     import json
@@ -65,20 +65,26 @@ def test_the_out_of_sample_fit_copies_the_full_fits_identical_sweeps_only(
         meta = json.loads((out / fit / wave / "runs" / "sweep.json").read_text(encoding="utf-8"))
         return meta["sweep_path"]
 
-    assert source("out_of_sample", "wave1") == source("full", "wave1")  # copied
-    # A later wave is copied exactly when its sweep is the full fit's (the same design points:
-    # at a tiny budget both fits can leave the same candidates), else run.
-    for wave in ("wave2", "wave3"):
-        if not (out / "out_of_sample" / wave).is_dir():
-            continue
-        own = source("out_of_sample", wave).startswith(str(out / "out_of_sample"))
-        same = (out / "out_of_sample" / wave / "sweep.toml").read_text(encoding="utf-8") == (
-            out / "full" / wave / "sweep.toml"
-        ).read_text(encoding="utf-8")
-        assert own != same, wave
-    a = pd.read_parquet(out / "full" / "wave1" / "runs" / "results.parquet")
-    b = pd.read_parquet(out / "out_of_sample" / "wave1" / "runs" / "results.parquet")
-    pd.testing.assert_frame_equal(a, b)
+    # Every wave of the full fit is one of the out-of-sample fit's (the cutoff of 1e9 ends
+    # both after the planned three): the same sweep, its runs copied, not run again.
+    for wave in ("wave1", "wave2", "wave3"):
+        mine = (out / "full" / wave / "sweep.toml").read_text(encoding="utf-8")
+        assert mine == (out / "out_of_sample" / wave / "sweep.toml").read_text(encoding="utf-8")
+        assert source("full", wave).startswith(str(out / "out_of_sample")), wave
+        a = pd.read_parquet(out / "full" / wave / "runs" / "results.parquet")
+        b = pd.read_parquet(out / "out_of_sample" / wave / "runs" / "results.parquet")
+        pd.testing.assert_frame_equal(a, b)
+    # Judged on every target: the full fit's emulators include the years after 2015.
+    years = pd.read_csv(out / "full" / "emulator_loo.csv")["target"].str.split("@").str[1]
+    assert years.astype(int).max() == 2019
+    years = pd.read_csv(out / "out_of_sample" / "emulator_loo.csv")["target"].str.split("@")
+    assert years.str[1].astype(int).max() == 2015
+    # Its verification is copied only when it is the same sweep (at this budget, where nothing
+    # is ruled out, both fits can draw the same sets).
+    same = (out / "full" / "verify" / "sweep.toml").read_text(encoding="utf-8") == (
+        out / "out_of_sample" / "verify" / "sweep.toml"
+    ).read_text(encoding="utf-8")
+    assert source("full", "verify").startswith(str(out / ("out_of_sample" if same else "full")))
 
 
 def test_the_fit_is_read_from_runs_and_years_are_held_out(out: Path) -> None:

@@ -822,6 +822,7 @@ def run_waves(
     map_fn: Mapper = map,
     verify: Simulator | None = None,
     report: Callable[[str], None] | None = None,
+    designs: Sequence[np.ndarray] = (),
 ) -> Result:
     """History matching in waves: at least ``len(plan.points)``, at most
     ``plan.waves_at_most`` (see :class:`Plan` for the rule that ends them).
@@ -835,6 +836,17 @@ def run_waves(
     becomes a further wave (:attr:`Plan.refocus`). ``report`` receives a line after
     each wave and after the verification (progress for a long calibration).
 
+    ``designs`` are the points of the first waves, given instead of drawn: those of a fit of
+    fewer targets (the out-of-sample fit, targets up to 2015), whose runs the simulator can
+    then read back instead of running again. More targets only rule out more at any rank,
+    and the emulators of the common targets are fitted to the same wave's runs (with fewer
+    earlier runs where this fit's space is the smaller), so this fit's not-ruled-out space
+    at each given wave lies within that fit's, up to the emulators' differences: each given
+    design covers it as a drawn one would, with points beyond it too, which only add to the
+    emulators' runs (Vernon et al. 2010 add outputs in later waves in the same way). Each
+    given wave's share of the box is still measured by :func:`sample_nroy` under this fit's
+    earlier waves, and its sample is where the first drawn wave's starts.
+
     The final sample is returned as it is: :func:`check_box` (with :func:`profiles`) is the
     caller's, who can keep a refused sample for inspection.
 
@@ -843,13 +855,22 @@ def run_waves(
     EmptyNroyError
         When a wave rules out everything.
     ValueError
-        Before any run, when ``plan.rule_out_rank`` exceeds the number of targets.
+        Before any run, when ``plan.rule_out_rank`` exceeds the number of targets, or a given
+        design has other columns than the box's or points outside it.
     """
     plan.fit_options(len(targets.names))
+    given = [np.asarray(x, dtype=float) for x in designs]
+    for i, x in enumerate(given):
+        if x.ndim != 2 or x.shape[1] != box.dim:
+            raise ValueError(f"design of wave {i + 1}: shape {x.shape}, not (points, {box.dim})")
+        if not np.all((x >= box.lo) & (x <= box.hi)):
+            raise ValueError(f"design of wave {i + 1}: points outside the box")
     rng = np.random.default_rng(plan.seed)
     waves: list[Wave] = []
     try:
-        return _waves(simulate, box, targets, plan, rng, waves, map_fn, verify or simulate, report)
+        return _waves(
+            simulate, box, targets, plan, rng, waves, map_fn, verify or simulate, report, given
+        )
     except EmptyNroyError as exc:
         raise EmptyNroyError(str(exc), waves) from None
 
@@ -864,6 +885,7 @@ def _waves(
     map_fn: Mapper,
     verify: Simulator,
     report: Callable[[str], None] | None,
+    given: Sequence[np.ndarray] = (),
 ) -> Result:
     say = report or (lambda _: None)
     if any(max(p.numerator, p.denominator) >= box.dim for p in targets.priors):
@@ -882,7 +904,17 @@ def _waves(
     seeds: np.ndarray | None = None
     for i in range(plan.waves_at_most):
         clock = {"start": time.perf_counter()}
-        if i == 0:
+        if i < len(given):
+            x = given[i]
+            if i:
+                # The given wave's space under this fit's waves: its share, and the sample
+                # where the next drawn wave starts.
+                seeds, share = sample_nroy(
+                    waves, box, plan.candidates, rng, plan.batch,
+                    seeds=_without(seeds, np.concatenate(tried)),
+                )  # fmt: skip
+                shares.append(share)
+        elif i == 0:
             x = box.lhs(plan.wave_points(0), plan.seed)
         else:
             x, seeds = _next_design(waves, np.concatenate(tried), seeds, box, plan, rng, i, shares)
