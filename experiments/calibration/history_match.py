@@ -124,6 +124,8 @@ PROFILE_POINTS = 21
 #: The folder of OUT where each target's fitted emulators are kept until the fit ends
 #: (fit_cache.py: a resumed fit reads them back).
 FIT_CACHE = ".fits"
+#: ``source`` of the design waves in ``waves.csv`` (the others are refocusing batches).
+DESIGN_SOURCES = ("design", "given design")
 
 
 def read_box(path: Path) -> Box:
@@ -142,27 +144,35 @@ def read_box(path: Path) -> Box:
 
 
 def read_designs(fit: Path, box: Box) -> list[np.ndarray]:
-    """The points of the design waves of the fit in ``fit`` whose runs finished
-    (``wave1/sweep.toml``, ``wave2/sweep.toml`` ... up to the first missing or unfinished),
-    in the order of ``box``'s parameters; a user error when a wave varies other parameters."""
+    """The points of the design waves of the finished fit in ``fit`` (the rows of its
+    ``waves.csv`` whose source is a design: ``wave1/sweep.toml``, ``wave2/sweep.toml`` ...), in
+    the order of ``box``'s parameters; a user error (before anything is written) when the fit
+    did not finish, or a wave varies other parameters or has points outside the box."""
+    table = fit / "waves.csv"
+    try:
+        sources = pd.read_csv(table)["source"]
+    except (OSError, KeyError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        _user_error(f"--continue-from {fit}: not a finished fit ({table}: {exc})")
+    count = int(sources.isin(DESIGN_SOURCES).sum())
     designs: list[np.ndarray] = []
-    while True:
-        wave = fit / f"wave{len(designs) + 1}"
-        if not (wave / "runs" / "manifest.json").is_file():
-            break
+    for k in range(1, count + 1):
+        path = fit / f"wave{k}" / "sweep.toml"
         try:
-            spec = tomllib.loads((wave / "sweep.toml").read_text(encoding="utf-8"))
+            spec = tomllib.loads(path.read_text(encoding="utf-8"))
             columns = {p["name"]: p["values"] for p in spec["design"]["parameters"]}
-        except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
-            _user_error(f"{wave / 'sweep.toml'}: not a wave's design ({exc})")
-        if sorted(columns) != sorted(box.names):
-            _user_error(
-                f"{wave / 'sweep.toml'}: its parameters are not those of the box "
-                f"(differ in {sorted(set(columns) ^ set(box.names))})"
-            )
-        designs.append(np.array([columns[n] for n in box.names], dtype=float).T)
+            if sorted(columns) != sorted(box.names):
+                _user_error(
+                    f"{path}: its parameters are not those of the box "
+                    f"(differ in {sorted(set(columns) ^ set(box.names))})"
+                )
+            x = np.array([columns[n] for n in box.names], dtype=float).T
+        except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+            _user_error(f"{path}: not a wave's design ({exc})")
+        if not np.all((x >= box.lo) & (x <= box.hi)):
+            _user_error(f"{path}: points outside the box of --box (was it widened since?)")
+        designs.append(x)
     if not designs:
-        _user_error(f"--continue-from {fit}: no finished wave (wave1/runs/manifest.json)")
+        _user_error(f"--continue-from {fit}: {table} lists no design wave")
     return designs
 
 
@@ -342,9 +352,12 @@ def wave_tables(result: Result, fitted: list[Target], plan: Plan) -> tuple[pd.Da
             # them are in its emulators).
             "points": result.wave_size,
             "replications": [
-                plan.replications if src == "design" else plan.verify_replications
+                plan.replications if src in DESIGN_SOURCES else plan.verify_replications
                 for src in result.wave_source
             ],
+            # The share of the wave's sets inside the earlier waves' space: 1 for a drawn wave,
+            # less for one given by the fit continued (--continue-from).
+            "design_in_space": result.design_in_space,
             # The wave's runs and the earlier runs inside the space it was drawn from.
             "emulator_points": [w.runs.x.shape[0] for w in result.waves],
             # The share left by waves 1..k (measured when drawing wave k + 1 / the ensemble).
@@ -537,8 +550,14 @@ def parse() -> argparse.Namespace:
         "--continue-from",
         type=Path,
         default=None,
-        help="another fit's folder whose design waves are this fit's first (their runs "
-        "copied; implies --reuse of that folder)",
+        help="another finished fit's folder whose design waves are this fit's first (their "
+        "runs copied from it, as --reuse does; not with --reuse)",
+    )
+    p.add_argument(
+        "--allow-refused",
+        action="store_true",
+        help="exit 0 when the ensemble is refused (its tables written, ensemble_refused.csv, "
+        "refused.txt saying why): for a fit another continues, which needs its waves only",
     )
     p.add_argument("--only", default="", help="comma-separated target families (default all)")
     p.add_argument(
@@ -580,6 +599,8 @@ def calibrate(args: argparse.Namespace) -> int:
         _user_error(f"--rule-out-rank: {exc}")
     if args.estimate:
         return estimate(args, box, len(fitted))
+    if args.reuse and args.continue_from:
+        _user_error("--continue-from copies the runs of the fit it continues: not with --reuse")
     designs = read_designs(args.continue_from, box) if args.continue_from else []
     reuse = args.reuse or args.continue_from
     args.out.mkdir(parents=True, exist_ok=True)
@@ -719,9 +740,15 @@ def write_results(
     priors = result.waves[0].targets.priors
     if priors:
         prior_table(priors, box, sample).to_csv(out / "priors.csv", index=False, float_format=fmt)
+    refusal = out / "refused.txt"
+    refusal.unlink(missing_ok=True)
     if problems:
         print(f"error: the ensemble is refused ({out / name}):", file=sys.stderr)
         print("\n".join(problems), file=sys.stderr)
+        if args.allow_refused:
+            # The report states it (report.py reads this file).
+            refusal.write_text("\n".join(problems) + "\n", encoding="utf-8")
+            return 0
         return 1
     return 0
 

@@ -139,8 +139,8 @@ class SweepSimulator:
     reuse
         Another calibration's folder: a sweep finished there with the same ``sweep.toml`` text
         (the same points, seeds, scale and outputs: the same runs, since the same seed gives
-        the same tables) is copied instead of run. The out-of-sample fit shares its wave 1 (a
-        Latin hypercube of the box) with the full fit this way.
+        the same tables) is copied instead of run: the full fit continuing the out-of-sample
+        fit (``history_match.py --continue-from``) copies all its design waves this way.
     fixed
         Other scenario fields every run sets (dotted names to values), for example
         ``{"behaviour.destination_constants": True}``.
@@ -185,8 +185,18 @@ class SweepSimulator:
         other = self.reuse / name
         finished = (other / "runs" / "manifest.json").is_file()
         toml = other / "sweep.toml"
-        if finished and toml.is_file() and toml.read_text(encoding="utf-8") == text:
-            shutil.copytree(other / "runs", runs)
+        if not (finished and toml.is_file()):
+            return
+        if toml.read_text(encoding="utf-8") != text:
+            # Hours of runs may follow: say why they are not copied.
+            print(f"{other}: another sweep (points, seeds, scale or outputs), run anew", flush=True)
+            return
+        # Under another name first: a copy cut short by a kill is not taken for finished runs.
+        part = runs.with_name(f".{runs.name}.copy")
+        shutil.rmtree(part, ignore_errors=True)
+        shutil.copytree(other / "runs", part)
+        part.rename(runs)
+        print(f"{other}: the same sweep, its runs copied", flush=True)
 
     def named(self, name: str) -> Callable[[np.ndarray, int, int], np.ndarray]:
         """A ``simulate(x, r, seed)`` running its points as the sweep ``folder/name``, its

@@ -62,6 +62,7 @@ def summary(
     ensemble: pd.DataFrame,
     parameters: pd.DataFrame,
     verification: pd.DataFrame,
+    out_of_sample_refused: bool = False,
 ) -> pd.DataFrame:
     """The quantities the README text quotes, one row each (``quantity``, ``value``)."""
     ins = table["in_sample_over_tolerance"].abs()
@@ -70,7 +71,7 @@ def summary(
     source = (
         full_waves["source"] if "source" in full_waves else pd.Series("design", full_waves.index)
     )
-    design = (source == "design").to_numpy()
+    design = source.isin(("design", "given design")).to_numpy()
     oos = table["out_of_sample_over_tolerance"].abs().dropna()
     rows = {
         "targets": len(table),
@@ -80,6 +81,8 @@ def summary(
         "out_of_sample_within": int((oos <= 1).sum()),
         "out_of_sample_worst": float(oos.max()) if len(oos) else np.nan,
         "waves": int(design.sum()),
+        # The first waves given by the out-of-sample fit the full fit continues.
+        "given_waves": int((source == "given design").sum()),
         "refocusing_waves": int((~design).sum()),
         "design_share": float(full_waves.loc[design, "nroy_share_after"].iloc[-1]),
         "final_share": float(full_waves["nroy_share_after"].iloc[-1]),
@@ -94,6 +97,9 @@ def summary(
         "last_wave_plausible": float(full_waves.loc[design, "run_plausible_share"].iloc[-1]),
         "parameters": len(parameters),
         "constrained": int(parameters["constrained"].sum()),
+        # The out-of-sample fit's ensemble refused (out_of_sample/refused.txt says why): its
+        # errors are then those of the sets it accepted, if any.
+        "out_of_sample_refused": int(out_of_sample_refused),
     }
     return pd.DataFrame({"value": rows}).rename_axis("quantity")
 
@@ -212,17 +218,22 @@ def main() -> int:
     parser.add_argument("results", type=Path)
     args = parser.parse_args()
     res = args.results
-    full, oos = (
-        pd.read_csv(res / "full" / "fit.csv"),
-        pd.read_csv(res / "out_of_sample" / "fit.csv"),
+    full = pd.read_csv(res / "full" / "fit.csv")
+    # A refused out-of-sample ensemble without any accepted set has no fit.csv: no errors.
+    oos_fit = res / "out_of_sample" / "fit.csv"
+    oos = (
+        pd.read_csv(oos_fit)
+        if oos_fit.is_file()
+        else pd.DataFrame({"target": [], "error": [], "role": []})
     )
+    oos_refused = (res / "out_of_sample" / "refused.txt").is_file()
     table = side_by_side(full, oos)
     table.to_csv(res / "fit_in_and_out_of_sample.csv", index=False, float_format="%.6g")
     waves = pd.read_csv(res / "full" / "waves.csv")
     ensemble = pd.read_csv(res / "full" / "ensemble.csv")
     parameters = pd.read_csv(res / "full" / "parameters.csv", keep_default_na=False)
     verification = pd.read_csv(res / "full" / "verification.csv")
-    summ = summary(table, waves, ensemble, parameters, verification)
+    summ = summary(table, waves, ensemble, parameters, verification, oos_refused)
     priors = res / "full" / "priors.csv"
     checks = external_checks(
         pd.read_csv(HERE / "external_checks.csv", comment="#"),
@@ -239,6 +250,7 @@ def main() -> int:
         "noise": pd.read_csv(res / "scale_noise.csv").set_index("target"),
         "loo": pd.read_csv(res / "full" / "emulator_loo.csv"),
         "timing": pd.read_csv(res / "full" / "timing.csv"),
+        "timing_out_of_sample": pd.read_csv(res / "out_of_sample" / "timing.csv"),
         "checks": checks.set_index("check"),
     }
     (res / "figures").mkdir(exist_ok=True)

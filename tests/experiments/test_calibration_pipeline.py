@@ -24,8 +24,14 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_every_table_of_both_fits_is_written(out: Path) -> None:
     box = pd.read_csv(out / "box.csv")
-    for fit in ("full", "out_of_sample"):
-        ensemble = pd.read_csv(out / fit / "ensemble.csv")
+    # The out-of-sample fit asks 13 sets of its 12 verified: refused, its tables written, and
+    # the calibration goes on (--allow-refused).
+    refusal = (out / "out_of_sample" / "refused.txt").read_text(encoding="utf-8")
+    assert "12 parameter sets accepted, fewer than --final-sample 13" in refusal
+    assert not (out / "out_of_sample" / "ensemble.csv").exists()
+    assert not (out / "full" / "refused.txt").exists()
+    for fit, name in (("full", "ensemble.csv"), ("out_of_sample", "ensemble_refused.csv")):
+        ensemble = pd.read_csv(out / fit / name)
         assert len(ensemble) == 12
         assert list(ensemble.columns[1:-2]) == list(box["parameter"])
         assert list(ensemble.columns[-2:]) == ["max_implausibility", "run_max_implausibility"]
@@ -47,6 +53,9 @@ def test_every_table_of_both_fits_is_written(out: Path) -> None:
         assert inside.to_numpy().all()
         waves = pd.read_csv(out / fit / "waves.csv")
         assert list(waves["wave"]) == [1, 2, 3]  # the cutoff of 1e9 stops after the planned 3
+        # The full fit's three are the out-of-sample fit's designs; nothing is ruled out.
+        given = "given design" if fit == "full" else "design"
+        assert (waves["source"] == given).all() and (waves["design_in_space"] == 1.0).all()
         assert (waves["run_plausible_share"] == 1.0).all()
         assert (waves["refused_sets"] == 0).all()
         timing = pd.read_csv(out / fit / "timing.csv")
@@ -106,6 +115,9 @@ def test_the_fit_is_read_from_runs_and_years_are_held_out(out: Path) -> None:
 def test_report_block_and_noise(out: Path) -> None:
     readme = (out / "README.md").read_text(encoding="utf-8")
     assert "{" not in readme and "## Fit in sample and out of sample" in readme
+    words = " ".join(readme.split())
+    assert "The first 3 are the design waves of the fit to 2010-2015" in words
+    assert "its ensemble was refused, and the errors are those of the sets it accepted" in words
     assert (out / "figures" / "fit.png").stat().st_size > 10_000
     side = pd.read_csv(out / "fit_in_and_out_of_sample.csv")
     assert side["out_of_sample_over_tolerance"].notna().any()

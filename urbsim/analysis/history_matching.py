@@ -776,7 +776,8 @@ class Result:
     #: Per wave: the share of its design points not ruled out by their own runs (a refocusing
     #: wave: of its batch's sets, judged by the wave they were drawn under).
     run_plausible_share: list[float] = field(default_factory=list)
-    #: Per wave: where its runs came from, ``"design"`` or ``"verification batch <b>"``
+    #: Per wave: where its runs came from, ``"design"``, ``"given design"`` (:func:`run_waves`'s
+    #: ``designs``) or ``"verification batch <b>"``
     #: (a refocusing wave, :attr:`Plan.refocus`).
     wave_source: list[str] = field(default_factory=list)
     #: Per wave: the sets its runs were made at (a refocusing wave: the batch's).
@@ -786,6 +787,9 @@ class Result:
     refused: list[int] = field(default_factory=list)
     #: The verification runs of the final NROY sample (None without verification).
     verification: Verification | None = None
+    #: Per wave: the share of its sets not ruled out by the earlier waves (1 for a wave drawn
+    #: from their space; less for a given design, :func:`run_waves`).
+    design_in_space: list[float] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -837,15 +841,17 @@ def run_waves(
     each wave and after the verification (progress for a long calibration).
 
     ``designs`` are the points of the first waves, given instead of drawn: those of a fit of
-    fewer targets (the out-of-sample fit, targets up to 2015), whose runs the simulator can
-    then read back instead of running again. More targets only rule out more at any rank,
-    and the emulators of the common targets are fitted to the same wave's runs (with fewer
-    earlier runs where this fit's space is the smaller), so this fit's not-ruled-out space
-    at each given wave lies within that fit's, up to the emulators' differences: each given
-    design covers it as a drawn one would, with points beyond it too, which only add to the
-    emulators' runs (Vernon et al. 2010 add outputs in later waves in the same way). Each
-    given wave's share of the box is still measured by :func:`sample_nroy` under this fit's
-    earlier waves, and its sample is where the first drawn wave's starts.
+    fewer targets (the out-of-sample fit, targets up to 2015, at the same rule-out rank),
+    whose runs the simulator can then read back instead of running them again. More targets
+    rule out more at the same rank, so this fit's not-ruled-out space lies roughly within
+    that fit's; only roughly, since the emulators of the common targets differ (fitted with
+    other seeds, and from wave 2 on to the earlier runs inside each fit's own space). A given
+    design was spread over that fit's space, not this one's: only its points inside this fit's
+    space inform this fit there (their share is ``design_in_space`` of :class:`Result`, and
+    each given wave's emulators are fitted to all its runs, the ones outside too), so the
+    waves drawn after them refocus on this fit's space. The given waves' shares of the box
+    are measured under this fit's waves, and the last sample is where the first drawn wave
+    starts. Vernon et al. (2010) add outputs in later waves in the same way.
 
     The final sample is returned as it is: :func:`check_box` (with :func:`profiles`) is the
     caller's, who can keep a refused sample for inspection.
@@ -897,6 +903,7 @@ def _waves(
     refused: list[int] = []
     runs: list[Runs] = []
     tried: list[np.ndarray] = []  # every wave's sets, the refused too
+    inside: list[float] = []  # every wave's share of sets inside the earlier waves' space
     # Every batch of runs with the number of waves when its sets were drawn (check_held_out).
     history: list[tuple[int, Runs]] = []
     seconds: list[dict[str, float]] = []
@@ -919,6 +926,7 @@ def _waves(
         else:
             x, seeds = _next_design(waves, np.concatenate(tried), seeds, box, plan, rng, i, shares)
         clock["design"] = time.perf_counter()
+        inside.append(float(not_ruled_out(waves, x).mean()) if waves else 1.0)
         tried.append(x)
         ran, out = _wave_runs(simulate, x, plan, i, box.dim + 2)
         clock["simulate"] = time.perf_counter()
@@ -938,16 +946,21 @@ def _waves(
             float(np.sum(run_implausibility(wave, mine.x, mine.mean, mine.replications)
                          < plan.cutoff)) / x.shape[0]
         )  # fmt: skip
+        where = ""
+        if i:
+            space = f"a space of {shares[-1]:.3g} of the box"
+            where = f", {inside[-1]:.0%} of them in {space}" if i < len(given) else f" from {space}"
         say(
             f"wave {i + 1}: {x.shape[0]} points"
-            + (f" from a space of {shares[-1]:.3g} of the box" if i else "")
+            + (" given" if i < len(given) else "")
+            + where
             + (f", {refused[-1]} refused by the simulator" if refused[-1] else "")
             + f"; {plausible[-1]:.0%} of them plausible on their own runs; "
             + ", ".join(f"{k} {v:.0f} s" for k, v in seconds[-1].items())
         )
         if i + 1 >= len(plan.points) and plausible[-1] >= plan.stop_share:
             break
-    sources = ["design"] * len(waves)
+    sources = ["given design" if i < len(given) else "design" for i in range(len(waves))]
     points = [r.x.shape[0] + n for r, n in zip(runs, refused, strict=True)]
     start = time.perf_counter()
     size = plan.verify_points or plan.final_sample
@@ -958,14 +971,20 @@ def _waves(
     if not plan.verify_points:
         shares.append(share)
         seconds.append({"design": drawn, "simulate": 0.0, "emulate": 0.0})
-        return Result(waves, shares, sample, seconds, plausible, sources, points, refused)
+        return Result(
+            waves, shares, sample, seconds, plausible, sources, points, refused, None, inside
+        )
     state = _Refocus(
         waves, runs, history, shares, plausible, seconds, sources, points, refused, targets,
         map_fn,
     )  # fmt: skip
     verification = _verify(verify, box, plan, sample, share, drawn, rng, seeds, state, say)
     sample = verification.x[verification.accepted]
-    return Result(waves, shares, sample, seconds, plausible, sources, points, refused, verification)
+    # A refocusing wave's sets were drawn from the earlier waves' space.
+    inside += [1.0] * (len(waves) - len(inside))
+    return Result(
+        waves, shares, sample, seconds, plausible, sources, points, refused, verification, inside
+    )
 
 
 def _next_design(
