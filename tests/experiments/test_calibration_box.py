@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -223,46 +224,79 @@ def test_a_rule_out_rank_beyond_the_targets_stops_the_fit_before_any_run(tmp_pat
     assert err.endswith("got 99") and len(err.splitlines()) == 1
 
 
-def test_a_continued_fit_reads_the_finished_design_waves_exactly(tmp_path: Path) -> None:
+def _waves_table(fit: Path, sources: list[str]) -> None:
+    """A finished fit's ``waves.csv`` (the column read_designs uses)."""
+    pd.DataFrame({"wave": range(1, len(sources) + 1), "source": sources}).to_csv(
+        fit / "waves.csv", index=False
+    )
+
+
+def _write_wave(fit: Path, k: int, box: Any, x: np.ndarray, runs: Any, targets: Any) -> None:
+    wave = fit / f"wave{k}"
+    (wave / "runs").mkdir(parents=True)
+    (wave / "sweep.toml").write_text(
+        runs.sweep_text(wave, box, x, 2, 7, 4000.0, targets), encoding="utf-8"
+    )
+
+
+def test_a_continued_fit_reads_its_design_waves_exactly(tmp_path: Path) -> None:
     hm, runs = calibration_module("history_match"), calibration_module("hm_runs")
     box = hm.read_box(BOX)
     targets = [t for t in hm.build_targets() if t.name == "resident_urbanization"]
     designs = [box.lhs(box.dim + 2, seed=1), box.uniform(box.dim + 3, np.random.default_rng(2))]
     for k, x in enumerate([*designs, box.lhs(box.dim + 2, seed=3)], start=1):
-        wave = tmp_path / f"wave{k}"
-        (wave / "runs").mkdir(parents=True)
-        (wave / "sweep.toml").write_text(
-            runs.sweep_text(wave, box, x, 2, 7, 4000.0, targets), encoding="utf-8"
-        )
-        if k < 3:  # wave 3's runs did not finish: it is not read
-            (wave / "runs" / "manifest.json").write_text("{}", encoding="utf-8")
+        _write_wave(tmp_path, k, box, x, runs, targets)
+    # Wave 3's folder is there, but the table lists two design waves and a refocusing one.
+    _waves_table(tmp_path, ["design", "design", "verification batch 1"])
     read = hm.read_designs(tmp_path, box)
     assert len(read) == 2
     for got, x in zip(read, designs, strict=True):
         np.testing.assert_array_equal(got, x)  # written with repr: every digit back
 
 
-def test_continuing_a_fit_of_other_parameters_or_none_is_a_user_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("other parameters", "its parameters are not those of the box"),
+        ("outside the box", "points outside the box of --box"),
+        ("no waves.csv", "not a finished fit"),
+        ("no design wave", "lists no design wave"),
+    ],
+)
+def test_continuing_a_fit_that_does_not_fit_the_box_is_a_user_error(
+    tmp_path: Path, case: str, message: str
+) -> None:
     hm, runs = calibration_module("history_match"), calibration_module("hm_runs")
     box = hm.read_box(BOX)
     targets = [t for t in hm.build_targets() if t.name == "resident_urbanization"]
-    fewer = hm.Box.of(
-        {n: (lo, hi) for n, lo, hi in zip(box.names[:3], box.lo, box.hi, strict=False)}
+    fit = tmp_path / "other"
+    fit.mkdir()
+    if case == "other parameters":
+        names = dict(zip(box.names[:3], zip(box.lo, box.hi, strict=False), strict=False))
+        fewer = hm.Box.of(names)
+        _write_wave(fit, 1, fewer, fewer.lhs(6, seed=1), runs, targets)
+    elif case == "outside the box":
+        wide = hm.Box.of(
+            dict(zip(box.names, zip(box.lo - 1, box.hi + 1, strict=True), strict=True))
+        )
+        _write_wave(fit, 1, wide, np.vstack([box.lo - 1, box.hi]), runs, targets)
+    if case != "no waves.csv":
+        _waves_table(fit, ["verification batch 1"] if case == "no design wave" else ["design"])
+    out = tmp_path / "fit"
+    command = [sys.executable, str(HERE / "history_match.py"), str(out),
+               "--continue-from", str(fit)]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and not out.exists(), done.stderr
+    err = done.stderr.strip()
+    assert err.startswith("error: ") and message in err and len(err.splitlines()) == 1
+
+
+def test_continuing_a_fit_and_reusing_another_is_a_user_error(tmp_path: Path) -> None:
+    out = tmp_path / "fit"
+    command = [sys.executable, str(HERE / "history_match.py"), str(out),
+               "--continue-from", str(tmp_path), "--reuse", str(tmp_path)]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and not out.exists()
+    assert done.stderr.strip() == (
+        "error: --continue-from copies the runs of the fit it continues: not with --reuse"
     )
-    wave = tmp_path / "other" / "wave1"
-    (wave / "runs").mkdir(parents=True)
-    (wave / "runs" / "manifest.json").write_text("{}", encoding="utf-8")
-    (wave / "sweep.toml").write_text(
-        runs.sweep_text(wave, fewer, fewer.lhs(6, seed=1), 2, 7, 4000.0, targets), "utf-8"
-    )
-    for folder, message in (
-        (tmp_path / "other", "its parameters are not those of the box"),
-        (tmp_path / "none", "no finished wave"),
-    ):
-        out = tmp_path / "fit"
-        command = [sys.executable, str(HERE / "history_match.py"), str(out),
-                   "--continue-from", str(folder)]  # fmt: skip
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        assert done.returncode == 2 and not out.exists(), done.stderr
-        err = done.stderr.strip()
-        assert err.startswith("error: ") and message in err and len(err.splitlines()) == 1

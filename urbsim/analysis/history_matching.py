@@ -911,20 +911,7 @@ def _waves(
     seeds: np.ndarray | None = None
     for i in range(plan.waves_at_most):
         clock = {"start": time.perf_counter()}
-        if i < len(given):
-            x = given[i]
-            if i:
-                # The given wave's space under this fit's waves: its share, and the sample
-                # where the next drawn wave starts.
-                seeds, share = sample_nroy(
-                    waves, box, plan.candidates, rng, plan.batch,
-                    seeds=_without(seeds, np.concatenate(tried)),
-                )  # fmt: skip
-                shares.append(share)
-        elif i == 0:
-            x = box.lhs(plan.wave_points(0), plan.seed)
-        else:
-            x, seeds = _next_design(waves, np.concatenate(tried), seeds, box, plan, rng, i, shares)
+        x, seeds = _design(i, given, waves, tried, seeds, box, plan, rng, shares)
         clock["design"] = time.perf_counter()
         inside.append(float(not_ruled_out(waves, x).mean()) if waves else 1.0)
         tried.append(x)
@@ -946,18 +933,7 @@ def _waves(
             float(np.sum(run_implausibility(wave, mine.x, mine.mean, mine.replications)
                          < plan.cutoff)) / x.shape[0]
         )  # fmt: skip
-        where = ""
-        if i:
-            space = f"a space of {shares[-1]:.3g} of the box"
-            where = f", {inside[-1]:.0%} of them in {space}" if i < len(given) else f" from {space}"
-        say(
-            f"wave {i + 1}: {x.shape[0]} points"
-            + (" given" if i < len(given) else "")
-            + where
-            + (f", {refused[-1]} refused by the simulator" if refused[-1] else "")
-            + f"; {plausible[-1]:.0%} of them plausible on their own runs; "
-            + ", ".join(f"{k} {v:.0f} s" for k, v in seconds[-1].items())
-        )
+        say(_wave_line(i, x.shape[0], i < len(given), shares, inside, refused, plausible, seconds))
         if i + 1 >= len(plan.points) and plausible[-1] >= plan.stop_share:
             break
     sources = ["given design" if i < len(given) else "design" for i in range(len(waves))]
@@ -984,6 +960,60 @@ def _waves(
     inside += [1.0] * (len(waves) - len(inside))
     return Result(
         waves, shares, sample, seconds, plausible, sources, points, refused, verification, inside
+    )
+
+
+def _design(
+    i: int,
+    given: Sequence[np.ndarray],
+    waves: list[Wave],
+    tried: list[np.ndarray],
+    seeds: np.ndarray | None,
+    box: Box,
+    plan: Plan,
+    rng: np.random.Generator,
+    shares: list[float],
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Wave ``i``'s (from 0) sets, given or drawn (:func:`run_waves`), and the last NROY sample
+    (where the next draw starts); from wave 2 on, the share of the box the earlier waves leave
+    is appended to ``shares``."""
+    if i < len(given):
+        if i:
+            # The given wave's space under this fit's waves: its share, and the sample where
+            # the next drawn wave starts.
+            seeds, share = sample_nroy(
+                waves, box, plan.candidates, rng, plan.batch,
+                seeds=_without(seeds, np.concatenate(tried)),
+            )  # fmt: skip
+            shares.append(share)
+        return given[i], seeds
+    if i == 0:
+        return box.lhs(plan.wave_points(0), plan.seed), seeds
+    return _next_design(waves, np.concatenate(tried), seeds, box, plan, rng, i, shares)
+
+
+def _wave_line(
+    i: int,
+    points: int,
+    given: bool,
+    shares: list[float],
+    inside: list[float],
+    refused: list[int],
+    plausible: list[float],
+    seconds: list[dict[str, float]],
+) -> str:
+    """The progress line of wave ``i`` (from 0), just run."""
+    where = ""
+    if i:
+        space = f"a space of {shares[-1]:.3g} of the box"
+        where = f", {inside[-1]:.0%} of them in {space}" if given else f" from {space}"
+    return (
+        f"wave {i + 1}: {points} points"
+        + (" given" if given else "")
+        + where
+        + (f", {refused[-1]} refused by the simulator" if refused[-1] else "")
+        + f"; {plausible[-1]:.0%} of them plausible on their own runs; "
+        + ", ".join(f"{k} {v:.0f} s" for k, v in seconds[-1].items())
     )
 
 
