@@ -59,6 +59,13 @@ def finished_sweeps(fit: Path) -> list[Path]:
     return [folder for _, folder in sorted(found)]
 
 
+def judged(targets: list, usable: list, last_fit_year: int) -> np.ndarray:
+    """Which of the ``usable`` targets are judged: those fitted up to ``last_fit_year`` (the
+    out-of-sample fit's progress is judged on 2010-2015, as its waves judge it)."""
+    fitted = set(roles(targets, last_fit_year).query("role == 'fitted'")["target"])
+    return np.array([t.key in fitted for t in usable], dtype=bool)
+
+
 def point_errors(values: np.ndarray, targets: list) -> np.ndarray:
     """Signed standardized errors (points, targets) of every point's replications
     ``values`` (points, replications, targets), as :func:`probe.probe_table` judges one."""
@@ -126,6 +133,12 @@ def main() -> int:
     p.add_argument("fit", type=Path)
     p.add_argument("--csv", type=Path, default=None)
     p.add_argument("--top", type=int, default=6)
+    p.add_argument(
+        "--last-fit-year",
+        type=int,
+        default=2019,
+        help="judge the targets fitted up to this year only (2015: the out-of-sample fit)",
+    )
     args = p.parse_args()
     if args.top < 1:
         _user_error("--top must be at least 1")
@@ -135,17 +148,18 @@ def main() -> int:
     targets = build_targets()
     role = roles(targets, 2019).set_index("target")["role"]
     usable = [t for t in targets if role[t.key] in ("fitted", "held out")]
-    keys = [t.key for t in usable]
+    mask = judged(targets, usable, args.last_fit_year)
+    keys = [t.key for t, m in zip(usable, mask, strict=True) if m]
     province_of = province_of_places()
     tables = []
     for folder in sweeps:
-        values = run_values(folder / "runs", usable, province_of)
+        values = run_values(folder / "runs", usable, province_of)[:, mask]
         runs = pd.read_parquet(folder / "runs" / "runs.parquet", columns=["replication"])
         reps = int(runs["replication"].max()) + 1
         values = values.reshape(-1, reps, values.shape[1])
         # A set the model refused (runs without values, hm_runs.REFUSED) has no errors.
         kept = np.flatnonzero(~refused_sets(values))
-        errors = point_errors(values[kept], usable)
+        errors = point_errors(values[kept], [t for t, m in zip(usable, mask, strict=True) if m])
         refused = values.shape[0] - kept.size
         print(describe(folder.name, errors, keys, args.top, kept, refused))
         tables.append(sweep_rows(folder.name, errors, keys))

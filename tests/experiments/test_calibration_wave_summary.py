@@ -13,7 +13,7 @@ from pipeline_helpers import TargetStub
 SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "calibration" / "wave_summary.py"
 sys.path.insert(0, str(SCRIPT.parent))
 
-from wave_summary import describe, finished_sweeps, point_errors, sweep_rows  # noqa: E402
+from wave_summary import describe, finished_sweeps, judged, point_errors, sweep_rows  # noqa: E402
 
 TARGETS = [TargetStub("a", 0.0, 0.6, 0.8), TargetStub("b", 10.0, 1.0, 0.0)]
 
@@ -59,3 +59,15 @@ def test_mistakes_exit_2_with_one_error_line(tmp_path: Path, args: tuple, messag
     )
     assert done.returncode == 2 and message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_out_of_sample_fit_is_judged_on_its_fitted_years_only() -> None:
+    from urbsim.analysis.targets import build_targets
+
+    targets = build_targets()
+    usable = [t for t in targets if t.year > 2010]
+    for year in (2015, 2019):
+        mask = judged(targets, usable, year)
+        years = np.array([t.year for t in usable])
+        # Every target of 2011..year the model outputs is judged, none after it.
+        assert not mask[years > year].any() and mask[years <= year].mean() > 0.9
