@@ -84,6 +84,7 @@ from hm_runs import SweepSimulator
 from urbsim.analysis.emulator import GPEmulator, HeldOutCheck, variance_emulator
 from urbsim.analysis.history_matching import (
     CUTOFF,
+    DESIGN_SOURCES,
     DISTINCT_RESOLUTION,
     BoundHit,
     Box,
@@ -124,8 +125,6 @@ PROFILE_POINTS = 21
 #: The folder of OUT where each target's fitted emulators are kept until the fit ends
 #: (fit_cache.py: a resumed fit reads them back).
 FIT_CACHE = ".fits"
-#: ``source`` of the design waves in ``waves.csv`` (the others are refocusing batches).
-DESIGN_SOURCES = ("design", "given design")
 
 
 def read_box(path: Path) -> Box:
@@ -168,7 +167,7 @@ def read_designs(fit: Path, box: Box) -> list[np.ndarray]:
             x = np.array([columns[n] for n in box.names], dtype=float).T
         except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
             _user_error(f"{path}: not a wave's design ({exc})")
-        if not np.all((x >= box.lo) & (x <= box.hi)):
+        if not box.contains(x).all():
             _user_error(f"{path}: points outside the box of --box (was it widened since?)")
         designs.append(x)
     if not designs:

@@ -34,6 +34,7 @@ import pandas as pd
 import seaborn as sns
 
 from urbsim import load_scenario
+from urbsim.analysis.history_matching import DESIGN_SOURCES, GIVEN_DESIGN
 from urbsim.analysis.report import write_readme
 from urbsim.plots import figure_style, save_figure
 from urbsim.scenario.schema import Scenario
@@ -71,7 +72,7 @@ def summary(
     source = (
         full_waves["source"] if "source" in full_waves else pd.Series("design", full_waves.index)
     )
-    design = source.isin(("design", "given design")).to_numpy()
+    design = source.isin(DESIGN_SOURCES).to_numpy()
     oos = table["out_of_sample_over_tolerance"].abs().dropna()
     rows = {
         "targets": len(table),
@@ -82,7 +83,7 @@ def summary(
         "out_of_sample_worst": float(oos.max()) if len(oos) else np.nan,
         "waves": int(design.sum()),
         # The first waves given by the out-of-sample fit the full fit continues.
-        "given_waves": int((source == "given design").sum()),
+        "given_waves": int((source == GIVEN_DESIGN).sum()),
         "refocusing_waves": int((~design).sum()),
         "design_share": float(full_waves.loc[design, "nroy_share_after"].iloc[-1]),
         "final_share": float(full_waves["nroy_share_after"].iloc[-1]),

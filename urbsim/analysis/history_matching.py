@@ -150,6 +150,10 @@ class Box:
         """``n`` points drawn uniformly in the box."""
         return self.lo + rng.random((n, self.dim)) * (self.hi - self.lo)
 
+    def contains(self, x: np.ndarray) -> np.ndarray:
+        """Whether each point (row) of ``x`` lies in the box, bounds included."""
+        return np.all((x >= self.lo) & (x <= self.hi), axis=-1)
+
     def lhs(self, n: int, seed: int) -> np.ndarray:
         """A Latin hypercube of ``n`` points in the box (scipy, optimized for spread)."""
         u = qmc.LatinHypercube(d=self.dim, seed=seed, optimization="random-cd").random(n)
@@ -473,11 +477,17 @@ def sample_nroy(
         base = np.concatenate([origin, pool]) if origin.shape[0] else pool
         step = 0.1 * np.maximum(base.std(axis=0), 1e-3 * (box.hi - box.lo))
         moved = base + rng.normal(0.0, 1.0, base.shape) * step
-        inside = np.all((moved >= box.lo) & (moved <= box.hi), axis=1)
+        inside = box.contains(moved)
         moved = moved[inside]
         pool = np.concatenate([pool, moved[not_ruled_out(waves, moved)]])
     return pool[rng.permutation(pool.shape[0])[:n]], share
 
+
+#: ``source`` in a fit's waves of a design wave given by the fit it continues
+#: (:func:`run_waves`'s ``designs``), and of every design wave (the others are verification
+#: batches that refocused the emulators).
+GIVEN_DESIGN: Final[str] = "given design"
+DESIGN_SOURCES: Final[tuple[str, ...]] = ("design", GIVEN_DESIGN)
 
 #: Two sets closer than this share of every parameter's range count as one (:func:`distinct_sets`).
 DISTINCT_RESOLUTION: Final[float] = 0.01
@@ -869,7 +879,7 @@ def run_waves(
     for i, x in enumerate(given):
         if x.ndim != 2 or x.shape[1] != box.dim:
             raise ValueError(f"design of wave {i + 1}: shape {x.shape}, not (points, {box.dim})")
-        if not np.all((x >= box.lo) & (x <= box.hi)):
+        if not box.contains(x).all():
             raise ValueError(f"design of wave {i + 1}: points outside the box")
     rng = np.random.default_rng(plan.seed)
     waves: list[Wave] = []
@@ -936,7 +946,7 @@ def _waves(
         say(_wave_line(i, x.shape[0], i < len(given), shares, inside, refused, plausible, seconds))
         if i + 1 >= len(plan.points) and plausible[-1] >= plan.stop_share:
             break
-    sources = ["given design" if i < len(given) else "design" for i in range(len(waves))]
+    sources = [GIVEN_DESIGN if i < len(given) else "design" for i in range(len(waves))]
     points = [r.x.shape[0] + n for r, n in zip(runs, refused, strict=True)]
     start = time.perf_counter()
     size = plan.verify_points or plan.final_sample
