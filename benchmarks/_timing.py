@@ -436,6 +436,36 @@ def write_json(path: Path, payload: dict[str, Any]) -> Path:
     return path
 
 
+def write_results(
+    name: str,
+    quick: bool,
+    fields: dict[str, Any],
+    load_before: list[float] | None,
+    out: Path | None = None,
+) -> Path:
+    """Write benchmark ``name``'s figures with the machine and the load average before and
+    after them, to ``out`` or ``benchmarks/results/<name>.json`` (``<name>_quick.json`` for a
+    smoke run); returns the path."""
+    payload = {
+        "benchmark": name,
+        "quick": quick,
+        **fields,
+        "machine": machine_info(),
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
+    }
+    default = (
+        Path(__file__).resolve().parent / "results" / f"{name}{'_quick' if quick else ''}.json"
+    )
+    return write_json(out or default, payload)
+
+
+def set_overrides(row: Any) -> list[str]:
+    """``--set`` overrides of a parameter-set row (a pandas Series with a ``name`` column, as in
+    ``experiments/calibration/probe_sets*.csv``)."""
+    return [f"{k}={float(v)!r}" for k, v in row.drop("name").items()]
+
+
 def table(rows: list[list[str]], header: list[str]) -> str:
     """A plain text table, right-aligned except the first column."""
     cells = [header, *rows]

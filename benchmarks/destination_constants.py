@@ -40,8 +40,7 @@ def parameter_sets(quick: bool) -> dict[str, list[str]]:
     sets: dict[str, list[str]] = {"china_census": []}
     if not quick:
         for _, row in pd.read_csv(PROBE_SETS, comment="#").iterrows():
-            values = row.drop("name")
-            sets[str(row["name"])] = [f"{k}={float(v)!r}" for k, v in values.items()]
+            sets[str(row["name"])] = T.set_overrides(row)
     return sets
 
 
@@ -115,19 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         name: measure(overrides, args.hpa, args.repeats)
         for name, overrides in parameter_sets(args.quick).items()
     }
-    payload: dict[str, Any] = {
-        "benchmark": "destination_constants",
-        "quick": args.quick,
-        "households_per_agent": args.hpa,
-        "repeats": args.repeats,
-        "sets": results,
-        "machine": T.machine_info(),
-        "load_average_before": load_before,
-        "load_average_after": T.load_average(),
-    }
-    name = "destination_constants_quick.json" if args.quick else "destination_constants.json"
-    out = args.out or Path(__file__).resolve().parent / "results" / name
-    T.write_json(out, payload)
+    fields = {"households_per_agent": args.hpa, "repeats": args.repeats, "sets": results}
+    out = T.write_results("destination_constants", args.quick, fields, load_before, args.out)
     rows = [
         [
             set_name,

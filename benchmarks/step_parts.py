@@ -67,9 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     medians = {name: T.median(v) for name, v in per.items()}
     ratio = medians["no_move_considered"] / medians["as_is"]
     hazard_share = 1.0 - medians["no_return_hazard"] / medians["as_is"]
-    payload: dict[str, Any] = {
-        "benchmark": "step_parts",
-        "quick": args.quick,
+    fields: dict[str, Any] = {
         "households_per_agent": args.hpa,
         "years_per_run": args.years,
         "pairs": args.pairs,
@@ -77,13 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         "median_ns": medians,
         "share_without_choice": ratio,
         "share_of_return_hazard": hazard_share,
-        "machine": T.machine_info(),
-        "load_average_before": load_before,
-        "load_average_after": T.load_average(),
     }
-    name = "step_parts_quick.json" if args.quick else "step_parts.json"
-    out = args.out or Path(__file__).resolve().parent / "results" / name
-    T.write_json(out, payload)
+    out = T.write_results("step_parts", args.quick, fields, load_before, args.out)
     print(
         T.table(
             [[k, T.fmt(v)] for k, v in medians.items()]

@@ -8,6 +8,7 @@ The fixtures return builder functions (session scope, so they are also usable fr
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from urbsim.constants_cache import ENV_VAR as CONSTANTS_CACHE_ENV
 from urbsim.dynamics.demography import VitalRates
 from urbsim.households import FIELDS, Households
 from urbsim.inputs import PARAM_FIELDS, PlaceInputs, params_from
@@ -24,6 +26,14 @@ from urbsim.kernels.gravity import distance_decay, gravity_rows
 from urbsim.scenario import LoadedScenario, validate
 from urbsim.world import PlaceTable, World
 from urbsim.world.ages import school_children
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Runs (and the subprocesses and sweep workers they start) keep no destination constants
+    on disk during the tests: a test that replaces the fit must see it called. The tests of
+    the cache (tests/test_constants_cache.py) give it a folder of their own."""
+    os.environ[CONSTANTS_CACHE_ENV] = "off"
+
 
 #: Real households per agent of the tiny world.
 TINY_HPA = 1000.0

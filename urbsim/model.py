@@ -26,10 +26,10 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from urbsim.constants_cache import ConstantsCache
 from urbsim.dynamics import demography, economy, finance, indicators, labour
 from urbsim.dynamics.destination_constants import (
     UnattainableShares,
-    fit_constants,
     mover_utilities,
     sending_weights,
 )
@@ -75,6 +75,10 @@ class UrbanizationModel(mesa.Model):
         A validated scenario (:func:`urbsim.scenario.load_scenario`).
     world
         The starting world; built from the scenario when omitted.
+    constants_cache
+        Where the destination constants, when the scenario uses them, are looked up before
+        they are fitted, and kept after (:mod:`urbsim.constants_cache`); none by default.
+        Either way they are the same to the last bit.
 
     Attributes
     ----------
@@ -91,7 +95,12 @@ class UrbanizationModel(mesa.Model):
     birth_scale: float | None = None
     death_scale: float | None = None
 
-    def __init__(self, loaded: LoadedScenario, world: World | None = None) -> None:
+    def __init__(
+        self,
+        loaded: LoadedScenario,
+        world: World | None = None,
+        constants_cache: ConstantsCache | None = None,
+    ) -> None:
         if not isinstance(loaded, LoadedScenario):
             # A dict or a Scenario would fail later with an obscure AttributeError.
             raise TypeError(
@@ -106,6 +115,10 @@ class UrbanizationModel(mesa.Model):
         self.end_year = scenario.end_year
         self.year = scenario.start_year
         self.world = world if world is not None else build_world(loaded)
+        #: Where fitted destination constants are kept and looked up (none by default).
+        self.constants_cache = (
+            constants_cache if constants_cache is not None else ConstantsCache(None)
+        )
         self.place_table = self.world.places
         self.households = self.world.households
         self.hpa = float(self.world.households_per_agent)
@@ -123,15 +136,7 @@ class UrbanizationModel(mesa.Model):
 
         self.place_state = PlaceState.zeros(n)
         self.local_state = LocalState.zeros(self.n_gov)
-        Place.create_agents(self, n, place_id=list(range(n)))
-        self.places = self.agents_by_type[Place]
-        LocalGovernment.create_agents(
-            self,
-            self.n_gov,
-            gov_id=list(range(self.n_gov)),
-            prefecture_code=[int(c) for c in prefs],
-        )
-        self.central = CentralGovernment(self)
+        self._create_agents(prefs)
         self.size_class = np.zeros(n, dtype=np.int8)
         self.policy_arrays: PolicyArrays
         self.wage_index = 1.0
@@ -169,6 +174,19 @@ class UrbanizationModel(mesa.Model):
         self.engine = self._make_engine(scenario.engine)
 
     # --- helpers ----------------------------------------------------------------------------
+    def _create_agents(self, prefectures: np.ndarray) -> None:
+        """The Mesa agents backed by the state arrays: a place per place, a local government
+        per prefecture (``prefectures``: their codes) and the central government."""
+        Place.create_agents(self, self.n_places, place_id=list(range(self.n_places)))
+        self.places = self.agents_by_type[Place]
+        LocalGovernment.create_agents(
+            self,
+            self.n_gov,
+            gov_id=list(range(self.n_gov)),
+            prefecture_code=[int(c) for c in prefectures],
+        )
+        self.central = CentralGovernment(self)
+
     def _place_index(self, loaded: LoadedScenario) -> PlaceIndex:
         """Codes of the places, for the policies that name provinces, prefectures and places;
         a code that neither this world nor the census of 2010 holds is a ScenarioError."""
@@ -397,6 +415,14 @@ class UrbanizationModel(mesa.Model):
         ValueError
             When the solution does not converge at these parameters.
         """
+        return self.constants_cache.fit(*self.constants_inputs())
+
+    def constants_inputs(
+        self,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The arguments of :func:`~urbsim.dynamics.destination_constants.fit_constants` for
+        this model: the senders' weights, the places' province codes, the start year's out-
+        and in-migrants, the places' codes (as :meth:`fit_destination_constants` fits them)."""
         stock = self.start_migrants
         weights = sending_weights(
             self._year_params(),
@@ -405,14 +431,8 @@ class UrbanizationModel(mesa.Model):
             self.network_province,
             stock.out_migrants,
         )
-        constants, _ = fit_constants(
-            weights,
-            self.place_table.province_code,
-            stock.out_migrants,
-            stock.in_migrants,
-            places=self.place_table.code,
-        )
-        return constants
+        t = self.place_table
+        return weights, t.province_code, stock.out_migrants, stock.in_migrants, t.code
 
     def _destination_constants(self) -> np.ndarray:
         """Each place's destination constants (:meth:`fit_destination_constants`), zero

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from urbsim.constants_cache import ConstantsCache
 from urbsim.model import UrbanizationModel
 from urbsim.scenario import LoadedScenario
 
@@ -46,6 +47,7 @@ def simulate(
     until: int | None = None,
     notice: Callable[[str], None] | None = None,
     check_memory: bool = True,
+    constants_cache: ConstantsCache | None = None,
 ) -> RunResult:
     """Run a scenario from its start year to its end year (or to ``until``).
 
@@ -66,6 +68,10 @@ def simulate(
     check_memory
         Refuse, before the world is built, a run whose agents would not fit in the available
         memory (:func:`urbsim.resources.check_run_memory`); False skips the check.
+    constants_cache
+        Where fitted destination constants are looked up and kept; by default the one the
+        environment names (:meth:`urbsim.constants_cache.ConstantsCache.from_environment`),
+        ``ConstantsCache(None)`` for none. The tables are the same either way.
 
     Raises
     ------
@@ -89,7 +95,8 @@ def simulate(
 
         if kernels_cached() is False:
             notice(COMPILE_MESSAGE)
-    model = UrbanizationModel(loaded)
+    cache = constants_cache if constants_cache is not None else ConstantsCache.from_environment()
+    model = UrbanizationModel(loaded, constants_cache=cache)
     model.run(progress, until)
     notes = {k: str(v) for k, v in model.world.notes.items()}
     notes["households_per_agent"] = str(model.hpa)

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from pipeline_helpers import calibration_module
 
-from urbsim import model
+from urbsim.dynamics import destination_constants
 from urbsim.dynamics.destination_constants import NOT_CONVERGED, UnattainableShares
 from urbsim.errors import InputError
 from urbsim.model import UrbanizationModel
@@ -40,7 +40,7 @@ def test_the_refusal_is_the_model_s_error_for_constants_that_do_not_converge(
         raise UnattainableShares("no constants can give the in-migrants asked: province 42")
 
     for solver, refused in ((stops_short, True), (unattainable, False)):
-        monkeypatch.setattr(model, "fit_constants", solver)
+        monkeypatch.setattr(destination_constants, "fit_constants", solver)
         with pytest.raises(InputError) as exc:
             UrbanizationModel(small_scenario(behaviour={"destination_constants": True}))
         assert (runs.REFUSED in str(exc.value)) is refused
