@@ -70,7 +70,7 @@ def measure(overrides: list[str], hpa: float, until: int, pairs: int) -> dict[st
                         pd.testing.assert_frame_equal(got, want, check_exact=True)
                     except AssertionError:
                         same = False
-    inputs = UrbanizationModel(loaded).constants_inputs()
+        inputs = UrbanizationModel(loaded, constants_cache=cache).constants_inputs()
     naming = []
     for _ in range(5):
         start = time.perf_counter()

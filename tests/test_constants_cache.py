@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ def test_a_hit_gives_the_fitted_constants_to_the_last_bit_without_fitting(
     households, so other networks and start migrants) fits its own."""
     cache = C.ConstantsCache(tmp_path)
     first = UrbanizationModel(_on(small_scenario), constants_cache=cache)
-    assert len(fits) == 1 and len(list(tmp_path.glob("*.npy"))) == 1
+    assert len(fits) == 1 and len(list(tmp_path.glob("*" + C.SUFFIX))) == 1
     second = UrbanizationModel(_on(small_scenario), constants_cache=cache)
     assert len(fits) == 1
     bare = UrbanizationModel(_on(small_scenario))
@@ -64,7 +65,7 @@ def test_a_hit_gives_the_fitted_constants_to_the_last_bit_without_fitting(
     np.testing.assert_array_equal(second.entry_constant, first.entry_constant)
     np.testing.assert_array_equal(bare.entry_constant, first.entry_constant)
     UrbanizationModel(_on(small_scenario, seed=4), constants_cache=cache)
-    assert len(fits) == 3 and len(list(tmp_path.glob("*.npy"))) == 2
+    assert len(fits) == 3 and len(list(tmp_path.glob("*" + C.SUFFIX))) == 2
 
 
 def test_a_run_reads_the_cache_the_environment_names_and_writes_the_same_tables(
@@ -75,7 +76,7 @@ def test_a_run_reads_the_cache_the_environment_names_and_writes_the_same_tables(
     monkeypatch.setenv(C.ENV_VAR, str(tmp_path))
     runs = [simulate(_on(small_scenario)) for _ in range(2)]
     assert len(fits) == 1
-    assert len(list((tmp_path / "destination-constants").glob("*.npy"))) == 1
+    assert len(list((tmp_path / "destination-constants").glob("*" + C.SUFFIX))) == 1
     monkeypatch.setenv(C.ENV_VAR, "off")
     runs.append(simulate(_on(small_scenario)))
     assert len(fits) == 2
@@ -104,18 +105,49 @@ def test_every_input_of_the_fit_names_the_entry(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.undo()
     monkeypatch.setattr(C, "FORMAT", C.FORMAT + 1)
     names.add(C.fit_key(*base, None))
-    assert len(names) == 9
+    monkeypatch.undo()
+    monkeypatch.setattr(D, "TOLERANCE", 1e-2)  # a setting changed for a while
+    names.add(C.fit_key(*base, None))
+    monkeypatch.undo()
+    assert C.fit_key(*base, None) == key
+    assert len(names) == 10
 
 
-def test_the_fitting_code_names_the_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The source of the module that fits is part of the name: edited code never reads the
-    constants of the code before it."""
+def test_inputs_or_arithmetic_that_cannot_name_an_entry_are_fitted_and_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fits: list[int]
+) -> None:
+    """Object arrays (whose bytes are pointers) name no entry; nor does a process where
+    threadpoolctl sees no BLAS library (the fit's one-thread limit could not hold)."""
+    cache = C.ConstantsCache(tmp_path)
+    weights, province, origins, in_migrants = _inputs()
+    assert C.fit_key(weights, province.astype(object), origins, in_migrants, None) is None
+    monkeypatch.setattr(C, "threadpool_info", lambda: [])
+    assert C.fit_key(weights, province, origins, in_migrants, None) is None
+    for _ in range(2):
+        cache.fit(weights.copy(), province, origins, in_migrants)
+    assert len(fits) == 2 and not list(tmp_path.iterdir())
+
+
+def test_the_fitting_code_names_the_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fitting module's functions as compiled are part of the name: other code never
+    reads the constants of the code before it (its file is not read: it may change under a
+    running sweep)."""
+    C._code_digest.cache_clear()  # (another test may have computed it with the fit replaced)
     base = _inputs()
     key = C.fit_key(*base, None)
-    edited = tmp_path / "destination_constants.py"
-    edited.write_bytes(Path(D.__file__).read_bytes() + b"\n# edited\n")
-    monkeypatch.setattr(D, "__file__", str(edited))
-    assert C.fit_key(*base, None) != key
+
+    def _split(e: np.ndarray, origin_province: np.ndarray, province: np.ndarray) -> Any:
+        return None  # other code under the same name
+
+    monkeypatch.setattr(D, "_split", _split)
+    _split.__module__ = D.__name__
+    C._code_digest.cache_clear()
+    try:
+        assert C.fit_key(*base, None) != key
+    finally:
+        monkeypatch.undo()
+        C._code_digest.cache_clear()
+    assert C.fit_key(*base, None) == key
 
 
 def test_damaged_and_foreign_entries_are_fitted_again_and_replaced(
@@ -126,13 +158,19 @@ def test_damaged_and_foreign_entries_are_fitted_again_and_replaced(
     cache = C.ConstantsCache(tmp_path)
     weights, *rest = _inputs()
     expected = cache.fit(weights.copy(), *rest)
-    (entry,) = tmp_path.glob("*.npy")
+    (entry,) = tmp_path.glob("*" + C.SUFFIX)
     good = entry.read_bytes()
+    header, _, data = good.partition(b"\n")
+    flipped = bytearray(data)
+    flipped[5] ^= 0x01  # one bit of the data: the digest no longer matches
+    other_key = header.replace(entry.stem[:8].encode(), b"00000000")
     damaged = (
         good[: len(good) // 2],
+        b"\x00" * len(good),
         b"\x80\x04\x95 a pickle",
-        _npy(np.zeros((3, 3))),
-        _npy(np.zeros((2, 3), dtype=np.float32)),
+        header + b"\n" + bytes(flipped),
+        other_key + b"\n" + data,
+        _npy(np.zeros((2, 3))),
     )
     for content in damaged:
         entry.write_bytes(content)
@@ -152,9 +190,12 @@ def _npy(arr: np.ndarray) -> bytes:
 def test_a_folder_that_cannot_be_written_keeps_nothing_and_fails_nothing(
     tmp_path: Path, fits: list[int]
 ) -> None:
+    """A folder under a file (given as a string, as a caller may) cannot be made: every
+    call fits."""
     blocked = tmp_path / "a file"
     blocked.write_text("not a folder")
-    cache = C.ConstantsCache(blocked / "constants")
+    cache = C.ConstantsCache(str(blocked / "constants"))  # type: ignore[arg-type]
+    assert isinstance(cache.folder, Path)
     weights, *rest = _inputs()
     first = cache.fit(weights.copy(), *rest)
     np.testing.assert_array_equal(cache.fit(weights.copy(), *rest), first)
@@ -172,6 +213,19 @@ def test_errors_are_not_kept(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())
 
 
+def test_temporary_files_of_killed_writes_are_removed_when_old(tmp_path: Path) -> None:
+    """A write's temporary file left by a killed run goes with the next write once it is
+    older than STALE_SECONDS; a recent one (a write under way) stays."""
+    old, recent = tmp_path / ".a.1-x.tmp", tmp_path / ".b.2-y.tmp"
+    for f in (old, recent):
+        f.write_bytes(b"partial")
+    past = time.time() - C.STALE_SECONDS - 10
+    os.utime(old, (past, past))
+    weights, *rest = _inputs()
+    C.ConstantsCache(tmp_path).fit(weights, *rest)
+    assert not old.exists() and recent.exists()
+
+
 def test_the_entries_last_used_are_kept(tmp_path: Path, fits: list[int]) -> None:
     """With room for two, a third entry drops the one used least recently: reading an entry
     counts as using it."""
@@ -183,12 +237,12 @@ def test_the_entries_last_used_are_kept(tmp_path: Path, fits: list[int]) -> None
         cache.fit(weights.copy(), province, o, in_migrants)
     # The first entry is the older; reading it makes the second the one used least recently.
     past = 1_000_000_000
-    os.utime(tmp_path / f"{names[0]}.npy", ns=(past, past))
-    os.utime(tmp_path / f"{names[1]}.npy", ns=(past + 1, past + 1))
+    os.utime(tmp_path / f"{names[0]}{C.SUFFIX}", ns=(past, past))
+    os.utime(tmp_path / f"{names[1]}{C.SUFFIX}", ns=(past + 1, past + 1))
     cache.fit(weights.copy(), province, variants[0], in_migrants)  # a hit refreshes it
     assert len(fits) == 2
     cache.fit(weights.copy(), province, variants[2], in_migrants)
-    kept = {p.stem for p in tmp_path.glob("*.npy")}
+    kept = {p.stem for p in tmp_path.glob("*" + C.SUFFIX)}
     assert kept == {names[0], names[2]}
 
 
@@ -202,6 +256,7 @@ def test_the_entries_last_used_are_kept(tmp_path: Path, fits: list[int]) -> None
         ({C.ENV_VAR: "/data/cache", "XDG_CACHE_HOME": "/x"}, "/data/cache/destination-constants"),
         ({"XDG_CACHE_HOME": "/x"}, "/x/urbsim/destination-constants"),
         ({}, str(Path.home() / ".cache/urbsim/destination-constants")),
+        ({"XDG_CACHE_HOME": ""}, str(Path.home() / ".cache/urbsim/destination-constants")),
     ],
 )
 def test_the_environment_names_the_folder_or_turns_the_cache_off(
@@ -209,3 +264,11 @@ def test_the_environment_names_the_folder_or_turns_the_cache_off(
 ) -> None:
     folder = C.default_folder(env)
     assert (None if folder is None else str(folder)) == expected
+
+
+def test_without_a_home_there_is_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert C.default_folder({}) is None
