@@ -22,6 +22,13 @@ the targets of :mod:`urbsim.analysis.targets` up to ``--last-fit-year``, over th
   wave's emulators were fitted on, on their own runs (model minus observation, with the run
   variance the wave emulates there, as a wave's own plausible share is judged; share within
   the cutoff, 10 %, 50 % and 90 % quantiles): which targets rule the runs out, on which side;
+* ``emulator_precision.csv``: per verification batch and fitted target, how the emulators
+  of the wave the batch was drawn under did on its runs
+  (:func:`urbsim.analysis.history_matching.emulator_precision`): their standardized errors
+  (median absolute, share beyond 3: valid emulators give about 0.67 and 0.003), their sd, one
+  run's sd and the spread of the sets' means, each over the target's discrepancy and
+  observation sd together, and the share of sets the emulator keeps that their runs rule out
+  (valid but imprecise emulators keep what runs rule out);
 * ``verification.csv``: the NROY sets the model was run at after the waves, ``batch`` by
   batch of ``--verify-points`` (``verify/``, ``verify2/`` ..., ``--verify-replications``
   each), each set's largest implausibility on its own runs, whether it is accepted (not
@@ -86,6 +93,7 @@ from urbsim.analysis.history_matching import (
     CUTOFF,
     DESIGN_SOURCES,
     DISTINCT_RESOLUTION,
+    PRECISION_COLUMNS,
     BoundHit,
     Box,
     BoxBoundError,
@@ -98,6 +106,7 @@ from urbsim.analysis.history_matching import (
     box_hits,
     check_box,
     distinct_sets,
+    emulator_precision,
     profiles,
     refused_sets,
     rule_out_rank,
@@ -401,6 +410,30 @@ def run_error_table(result: Result, fitted: list[Target]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def precision_table(result: Result, fitted: list[Target], batch_size: int) -> pd.DataFrame:
+    """``emulator_precision.csv``: per verification batch and fitted target, how well the
+    emulators of the wave the batch was drawn under predicted its runs
+    (:func:`urbsim.analysis.history_matching.emulator_precision`): whether they were valid
+    there, and precise enough to rule out what the runs rule out."""
+    ver = result.verification
+    if ver is None:
+        return pd.DataFrame(columns=["batch", "wave", "target", "sets", *PRECISION_COLUMNS])
+    # Batch b (from 1) was drawn under the design waves and the b - 1 refocusing waves before it.
+    designed = sum(src in DESIGN_SOURCES for src in result.wave_source)
+    rows = []
+    for b in range(int(np.ceil(ver.x.shape[0] / batch_size))):
+        rows_b = np.arange(b * batch_size, min((b + 1) * batch_size, ver.x.shape[0]))
+        rows_b = rows_b[~ver.refused[rows_b]]
+        wave = designed + b - 1
+        if rows_b.size == 0 or wave >= len(result.waves):
+            continue
+        got = emulator_precision(result.waves[wave], ver.x[rows_b], ver.y[rows_b])
+        for k, t in enumerate(fitted):
+            rows.append({"batch": b + 1, "wave": wave + 1, "target": t.key, "sets": rows_b.size,
+                         **{c: got[c][k] for c in PRECISION_COLUMNS}})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def estimate(args: argparse.Namespace, box: Box, n_targets: int) -> int:
     """Time ``args.estimate`` runs at the chosen scale and one wave's emulators; print the
     plan's expected wall time on this machine (runs on ``args.workers`` workers, emulators in
@@ -681,6 +714,8 @@ def write_results(
         table["accepted"] = ver.accepted
         table["refused"] = ver.refused
         table.to_csv(out / "verification.csv", index=False, float_format="%.8g")
+        precision = precision_table(result, fitted, args.verify_points)
+        precision.to_csv(out / "emulator_precision.csv", index=False, float_format=fmt)
     sample = result.sample
     # The profiles from the ensemble (or, when no set was accepted, from every set verified);
     # at most PROFILE_SETS of them: each set is moved to PROFILE_POINTS values of each

@@ -10,6 +10,7 @@ import pytest
 from urbsim.analysis.emulator import (
     INFLATION_MAX,
     GPEmulator,
+    HeldOutCheck,
     held_out_check,
     loo_summary,
     run_variance,
@@ -25,10 +26,12 @@ from urbsim.analysis.history_matching import (
     RatioPrior,
     Runs,
     Targets,
+    Wave,
     box_hits,
     check_box,
     check_held_out,
     distinct_sets,
+    emulator_precision,
     fit_wave,
     maximin_subset,
     not_ruled_out,
@@ -432,6 +435,33 @@ def test_run_implausibility_is_the_distance_over_run_discrepancy_and_observation
     assert signed[0, 0] == pytest.approx(0.1 / np.sqrt(1.5 * 0.04 + 0.02**2 + 0.005**2))
     below = run_errors(wave, probe, mean - np.array([0.0, 0.3]), np.array([2, 2]))
     assert below[0, 1] < -3 and below[0, 0] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_the_emulators_precision_on_later_runs_by_hand() -> None:
+    """One target (observed 0, discrepancy sd 0.3, observation sd 0.4: base sd 0.5), an
+    emulator of mean 0 and variance 0.09 everywhere, an emulated run variance 0.04; four sets
+    whose two runs average 0, 1, 2 and 3, each pair 0.2 apart (measured run variance 0.02)."""
+    targets = Targets(("t",), np.array([0.0]), np.array([0.3]), np.array([0.4]))
+    x = np.zeros((4, 2))
+    y = np.array([[[m - 0.1], [m + 0.1]] for m in (0.0, 1.0, 2.0, 3.0)])
+    wave = Wave(Runs.of(x, y), targets, [_Constant(0.0, 0.09)], [_Constant(np.log(0.04), 0.0)])
+    got = emulator_precision(wave, x, y)
+    z = np.array([0.0, 1.0, 2.0, 3.0]) / np.sqrt(0.09 + 0.02 / 2)
+    assert got["error_median_abs"][0] == pytest.approx(np.median(z))
+    assert got["error_share_beyond_3"][0] == pytest.approx(0.75)  # 3.16, 6.32, 9.49
+    assert got["emulator_sd_over_base"][0] == pytest.approx(0.3 / 0.5)
+    assert got["run_sd_over_base"][0] == pytest.approx(np.sqrt(0.02) / 0.5)
+    assert got["spread_over_base"][0] == pytest.approx(np.std([0.0, 1.0, 2.0, 3.0]) / 0.5)
+    # The emulator keeps every set (implausibility 0); the runs put 2 and 3 beyond the cutoff:
+    # 2 / sqrt(0.02 * 1.5 + 0.25) = 3.78.
+    assert got["kept_but_ruled_out_by_runs"][0] == pytest.approx(0.5)
+    # The wave's variance scaling from its held-out check enters the errors.
+    wave.held_out = [HeldOutCheck(10, 2.0, 4.0)]
+    scaled = emulator_precision(wave, x, y)
+    assert scaled["emulator_sd_over_base"][0] == pytest.approx(0.6 / 0.5)
+    assert scaled["error_share_beyond_3"][0] == pytest.approx(0.5)  # 3 / sqrt(0.37) = 4.93
+    with pytest.raises(ValueError, match="r >= 2"):
+        emulator_precision(wave, x, y[:, :1])
 
 
 def test_a_verified_set_is_judged_with_the_run_variance_of_its_batch() -> None:

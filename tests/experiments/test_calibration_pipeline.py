@@ -160,3 +160,23 @@ def test_run_errors_say_which_targets_rule_the_runs_out(out: Path) -> None:
     # At the tiny run's cutoff of 1e9 every run is inside on every target, as waves.csv says.
     assert (errors["within_cutoff"] == 1.0).all() and (waves["run_plausible_share"] == 1.0).all()
     assert errors["error_median"].abs().max() > 0.0
+
+
+def test_the_emulators_precision_on_each_verification_batch(out: Path) -> None:
+    """A row per verification batch and fitted target, judged by the wave the batch was drawn
+    under (the design waves and the refocusing waves before it)."""
+    precision = pd.read_csv(out / "full" / "emulator_precision.csv")
+    verification = pd.read_csv(out / "full" / "verification.csv")
+    waves = pd.read_csv(out / "full" / "waves.csv")
+    targets = pd.read_csv(out / "full" / "targets.csv")
+    fitted = set(targets.loc[targets["role"] == "fitted", "target"])
+    assert set(precision["batch"]) == set(verification["batch"])
+    for batch, rows in precision.groupby("batch"):
+        assert set(rows["target"]) == fitted
+        designed = int(waves["source"].isin(["design", "given design"]).sum())
+        assert (rows["wave"] == designed + batch - 1).all()
+        sets = verification.loc[(verification["batch"] == batch) & ~verification["refused"]]
+        assert (rows["sets"] == len(sets)).all()
+    assert precision["error_share_beyond_3"].between(0, 1).all()
+    assert precision["kept_but_ruled_out_by_runs"].between(0, 1).all()
+    assert (precision[["emulator_sd_over_base", "run_sd_over_base"]] >= 0).all().all()

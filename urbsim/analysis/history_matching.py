@@ -1289,6 +1289,64 @@ def run_implausibility(
     return np.max(np.column_stack([runs, wave.targets.prior_implausibility(x)]), axis=1)
 
 
+#: Columns of :func:`emulator_precision`, per target.
+PRECISION_COLUMNS: Final[tuple[str, ...]] = (
+    "error_median_abs",
+    "error_share_beyond_3",
+    "emulator_sd_over_base",
+    "run_sd_over_base",
+    "spread_over_base",
+    "kept_but_ruled_out_by_runs",
+)
+
+
+def emulator_precision(wave: Wave, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    """How well ``wave``'s emulators predicted runs made after it, and whether they were
+    precise enough to rule out what the runs rule out: per target (each value ``(k,)``).
+
+    ``x`` (n, d) are sets drawn from the wave's space and ``y`` (n, r, k') their runs (r >= 2
+    replications; the first ``k`` outputs are the wave's targets). With ``base`` the target's
+    discrepancy and observation sd together:
+
+    * ``error_median_abs``, ``error_share_beyond_3``: the standardized errors ``(mean of the
+      runs - emulated) / sqrt(emulator var + run var / r)`` (the emulator's variance scaled as
+      the wave scales it, the run variance measured on the sets): about 0.67 and 0.003 for a
+      valid emulator;
+    * ``emulator_sd_over_base``: the median emulator sd over ``base``: a valid emulator that
+      is many times ``base`` cannot rule out sets the runs rule out;
+    * ``run_sd_over_base``: one run's sd over ``base`` (the noise no emulator can remove);
+    * ``spread_over_base``: the sd of the sets' run means over ``base`` (how much the wave's
+      space still varies in the target);
+    * ``kept_but_ruled_out_by_runs``: the share of sets the emulator keeps on this target
+      (implausibility below the cutoff) that their runs put beyond it.
+    """
+    x = np.atleast_2d(x)
+    k = len(wave.mean_emulators)
+    y = np.asarray(y, dtype=float)[:, :, :k]
+    if y.ndim != 3 or y.shape[0] != x.shape[0] or y.shape[1] < 2:
+        raise ValueError(f"runs {y.shape}: expected ({x.shape[0]}, r >= 2, {k})")
+    t = wave.targets
+    reps = y.shape[1]
+    mean = y.mean(axis=1)
+    measured = y.var(axis=1, ddof=1).mean(axis=0)
+    base = np.sqrt(t.discrepancy_sd**2 + t.observation_sd**2)
+    runs = np.abs(run_errors(wave, x, mean, np.full(x.shape[0], reps), measured))
+    out: dict[str, np.ndarray] = {name: np.zeros(k) for name in PRECISION_COLUMNS}
+    for j in range(k):
+        emulated, v_em = wave.mean_emulators[j].predict(x)
+        if wave.held_out:
+            v_em = v_em * wave.held_out[j].inflation
+        z = (mean[:, j] - emulated) / np.sqrt(v_em + measured[j] / reps)
+        kept = wave.target_implausibility(j, x) < wave.cutoff
+        out["error_median_abs"][j] = np.median(np.abs(z))
+        out["error_share_beyond_3"][j] = np.mean(np.abs(z) > 3)
+        out["emulator_sd_over_base"][j] = np.median(np.sqrt(v_em)) / base[j]
+        out["run_sd_over_base"][j] = np.sqrt(measured[j]) / base[j]
+        out["spread_over_base"][j] = mean[:, j].std() / base[j]
+        out["kept_but_ruled_out_by_runs"][j] = np.mean(kept & (runs[:, j] >= wave.cutoff))
+    return out
+
+
 def _elapsed(clock: dict[str, float]) -> dict[str, float]:
     """Seconds of each stage from the times its end was read (in stage order)."""
     names = list(clock)
