@@ -215,15 +215,20 @@ def test_errors_are_not_kept(tmp_path: Path) -> None:
 
 def test_temporary_files_of_killed_writes_are_removed_when_old(tmp_path: Path) -> None:
     """A write's temporary file left by a killed run goes with the next write once it is
-    older than STALE_SECONDS; a recent one (a write under way) stays."""
-    old, recent = tmp_path / ".a.1-x.tmp", tmp_path / ".b.2-y.tmp"
-    for f in (old, recent):
+    older than STALE_SECONDS; a recent one (a write under way) stays, and so do files the
+    cache does not write, however old."""
+    key = "ab" * 32
+    old, recent = tmp_path / f".{key}.1-0123abcd.tmp", tmp_path / f".{key}.2-4567ef89.tmp"
+    foreign = [tmp_path / "notes.tmp", tmp_path / "mine.constants", tmp_path / f"{key}.npy"]
+    for f in (old, recent, *foreign):
         f.write_bytes(b"partial")
     past = time.time() - C.STALE_SECONDS - 10
-    os.utime(old, (past, past))
+    for f in (old, *foreign):
+        os.utime(f, (past, past))
     weights, *rest = _inputs()
-    C.ConstantsCache(tmp_path).fit(weights, *rest)
+    C.ConstantsCache(tmp_path, max_entries=0).fit(weights, *rest)
     assert not old.exists() and recent.exists()
+    assert all(f.exists() for f in foreign)
 
 
 def test_the_entries_last_used_are_kept(tmp_path: Path, fits: list[int]) -> None:

@@ -34,6 +34,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import sys
 import time
 import types
@@ -62,6 +63,10 @@ FORMAT: Final[int] = 2
 SUFFIX: Final[str] = ".constants"
 #: Seconds after which a temporary file is taken for one a killed run left behind.
 STALE_SECONDS: Final[float] = 3600.0
+#: Names of the files the cache writes (an entry, a write under way): the only files in its
+#: folder it ever removes.
+_ENTRY: Final = re.compile(r"[0-9a-f]{64}" + re.escape(SUFFIX))
+_TEMPORARY: Final = re.compile(r"\.[0-9a-f]{64}\.\d+-[0-9a-f]{8}\.tmp")
 
 
 def default_folder(environ: Mapping[str, str] | None = None) -> Path | None:
@@ -307,9 +312,9 @@ class ConstantsCache:
                 mtime = p.stat().st_mtime_ns
             except OSError:  # removed by another run meanwhile
                 continue
-            if p.name.endswith(SUFFIX):
+            if _ENTRY.fullmatch(p.name):
                 entries.append((mtime, p))
-            elif p.name.endswith(".tmp") and mtime / 1e9 < stale:
+            elif _TEMPORARY.fullmatch(p.name) and mtime / 1e9 < stale:
                 with contextlib.suppress(OSError):
                     p.unlink(missing_ok=True)
         entries.sort()
