@@ -277,3 +277,72 @@ def test_without_a_home_there_is_no_cache(monkeypatch: pytest.MonkeyPatch) -> No
 
     monkeypatch.setattr(Path, "home", staticmethod(no_home))
     assert C.default_folder({}) is None
+
+
+_SCENARIO = """\
+name = "{name}"
+start_year = 2010
+end_year = 2012
+seed = 5
+
+[world]
+households_per_agent = 40000.0
+
+[behaviour]
+destination_constants = true
+{policy}"""
+
+_SWEEP = """\
+base = "{base}"
+seed = 11
+replications = 1
+
+[design]
+kind = "grid"
+
+[[design.parameters]]
+name = "behaviour.move_base"
+values = [0.1, 0.3]
+
+[outputs]
+national = ["urbanization_rate", "floating_population"]
+"""
+
+
+@pytest.mark.slow
+def test_the_second_scenario_s_sweep_workers_read_what_the_first_s_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two sweeps of the same points and seeds, the second scenario differing from 2011 on (a
+    residence permit), in process-pool workers that inherit URBSIM_CACHE_DIR: the second's
+    runs read the first's entries (the same files, their use time refreshed, none rewritten)
+    and give the tables they give without the cache."""
+    from urbsim.sweep.driver import run_sweep
+
+    (tmp_path / "status_quo.toml").write_text(_SCENARIO.format(name="sq", policy=""))
+    permit = "\n[timeline.2011.permit]\nenabled = true\n"
+    (tmp_path / "policy.toml").write_text(_SCENARIO.format(name="policy", policy=permit))
+    for name in ("status_quo", "policy"):
+        (tmp_path / f"sweep_{name}.toml").write_text(_SWEEP.format(base=f"{name}.toml"))
+    folder = tmp_path / "cache" / "destination-constants"
+    monkeypatch.setenv(C.ENV_VAR, str(tmp_path / "cache"))
+
+    def sweep(name: str, out: str) -> str:
+        outcome = run_sweep(tmp_path / f"sweep_{name}.toml", tmp_path / out, executor="local",
+                            workers=2, threads=1, progress=False)  # fmt: skip
+        assert outcome.complete and outcome.failed == 0
+        return str(outcome.results_sha256)
+
+    sweep("status_quo", "sq")
+    entries = sorted(folder.glob("*" + C.SUFFIX))
+    assert len(entries) == 2  # a (point, seed) each
+    past = 1_000_000_000
+    for e in entries:
+        os.utime(e, ns=(past, past))
+    inodes = {e.name: e.stat().st_ino for e in entries}
+    cached = sweep("policy", "policy")
+    assert sorted(folder.glob("*" + C.SUFFIX)) == entries
+    assert all(e.stat().st_ino == inodes[e.name] for e in entries)  # read, not rewritten
+    assert all(e.stat().st_mtime_ns > past for e in entries)  # and used
+    monkeypatch.setenv(C.ENV_VAR, "off")
+    assert sweep("policy", "policy_fitted") == cached
