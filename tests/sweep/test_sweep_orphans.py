@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -104,12 +105,21 @@ def test_workers_die_with_their_driver(tmp_path: Path, executor: str, sig: signa
 
 
 def _clean_up(proc: subprocess.Popen[bytes]) -> None:
-    """End a driver the test did not kill, and whatever it started that is still ours."""
+    """End a driver the test did not kill, and whatever it started that is still running.
+
+    Only the driver's own processes: this test process's other children (multiprocessing's
+    resource tracker of the pytest worker) belong to later tests, which would warn that the
+    tracker "died unexpectedly" if it were killed here.
+    """
+    started = _started_by(proc.pid)
     if proc.poll() is None:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            started += psutil.Process(proc.pid).children(recursive=True)
         proc.kill()
         proc.wait()
-    for p in _alive(psutil.Process().children(recursive=True)):
-        p.kill()
+    for p in _alive(started):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
 
 
 def _kill_and_check(proc: subprocess.Popen[bytes], kids: list, sig: signal.Signals) -> None:
