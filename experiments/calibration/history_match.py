@@ -94,6 +94,7 @@ from urbsim.analysis.history_matching import (
     DESIGN_SOURCES,
     DISTINCT_RESOLUTION,
     PRECISION_COLUMNS,
+    TRAINING,
     BoundHit,
     Box,
     BoxBoundError,
@@ -456,13 +457,17 @@ def estimate(args: argparse.Namespace, box: Box, n_targets: int) -> int:
         if args.verify_points
         else args.check_sets * args.check_replications
     )
-    # Emulators are fitted on the workers too. Wave 1's on its design; a later wave's on its
-    # points and the earlier runs left inside its space (measured: about as many again).
-    first = emulator_seconds(box, plan.wave_points(0), args.seed)
-    later = emulator_seconds(box, 2 * plan.wave_points(1), args.seed) if waves > 1 else 0.0
     # Refocusing: every verification batch but the last can become a wave like a later one.
     refocus = args.verify_batches - 1 if args.verify_points and not args.no_refocus else 0
-    emulate = n_targets * (first + (waves - 1 + refocus) * later) / args.workers
+    # Emulators are fitted on the workers too, each wave's on its training runs: every run so
+    # far (--training all), or its points and the earlier runs left in its space (measured:
+    # about as many again).
+    sizes = [plan.wave_points(i) for i in range(waves + refocus)]
+    if plan.training == "all":
+        sizes = list(np.cumsum(sizes))
+    else:
+        sizes = sizes[:1] + [2 * n for n in sizes[1:]]
+    emulate = n_targets * emulators_seconds(box, sizes, args.seed, plan.restarts) / args.workers
     hours = ((design + final) * per_run / args.workers + emulate) / 3600
     print(f"{per_run:.2f} s of CPU per run (median of {len(cpu)}, the first excluded); "
           f"at most {waves} waves: {design + final} runs on {args.workers} workers and "
@@ -472,7 +477,15 @@ def estimate(args: argparse.Namespace, box: Box, n_targets: int) -> int:
 
 
 def make_plan(args: argparse.Namespace) -> Plan:
-    """The history-matching plan of the command line."""
+    """The history-matching plan of the command line (a user error when its options do not
+    make one)."""
+    try:
+        return _plan(args)
+    except ValueError as exc:
+        _user_error(f"the options do not make a plan: {exc}")
+
+
+def _plan(args: argparse.Namespace) -> Plan:
     return Plan(
         args.points,
         args.replications,
@@ -488,10 +501,12 @@ def make_plan(args: argparse.Namespace) -> Plan:
         seek_share=args.seek_share,
         refocus=not args.no_refocus,
         rule_out_rank=args.rule_out_rank,
+        training=args.training,
+        restarts=args.restarts,
     )
 
 
-def emulator_seconds(box: Box, n: int, seed: int) -> float:
+def emulator_seconds(box: Box, n: int, seed: int, restarts: int = 0) -> float:
     """CPU seconds of one target's emulators (mean and log variance) on ``n`` points of the
     box, fitted to a smooth made-up output (the cost depends on the sizes, not the values)."""
     rng = np.random.default_rng(seed)
@@ -499,9 +514,22 @@ def emulator_seconds(box: Box, n: int, seed: int) -> float:
     u = (x - box.lo) / (box.hi - box.lo)
     y = np.sin(3.0 * u[:, 0]) + u[:, 1 % box.dim] ** 2 + 0.05 * rng.normal(size=n)
     t0 = time.process_time()
-    GPEmulator(box.lo, box.hi, seed=seed).fit(x, y, np.full(n, 0.05**2 / 3))
-    variance_emulator(x, np.exp(y), np.full(n, 3), box.lo, box.hi)
+    GPEmulator(box.lo, box.hi, seed=seed, restarts=restarts).fit(x, y, np.full(n, 0.05**2 / 3))
+    variance_emulator(x, np.exp(y), np.full(n, 3), box.lo, box.hi, restarts=restarts)
     return time.process_time() - t0
+
+
+def emulators_seconds(box: Box, sizes: list[int], seed: int, restarts: int) -> float:
+    """CPU seconds of one target's emulators over waves fitted to ``sizes`` runs: measured at
+    the smallest and the largest size, a power law in the size between them (a fit costs
+    about the cube of its points, less while they are few)."""
+    small, large = min(sizes), max(sizes)
+    cost_small = emulator_seconds(box, small, seed, restarts)
+    if large == small:
+        return cost_small * len(sizes)
+    cost_large = emulator_seconds(box, large, seed, restarts)
+    power = np.log(max(cost_large, 1e-9) / max(cost_small, 1e-9)) / np.log(large / small)
+    return float(sum(cost_small * (n / small) ** power for n in sizes))
 
 
 def parse() -> argparse.Namespace:
@@ -550,6 +578,19 @@ def parse() -> argparse.Namespace:
         default=None,
         help="targets beyond the cutoff that rule a set out by the emulators (default: 1 below "
         "10 targets, else 2; runs are always judged on every target)",
+    )
+    p.add_argument(
+        "--training",
+        choices=TRAINING,
+        default="all",
+        help="the runs each wave's emulators are fitted to: every run so far (all) or the "
+        "wave's and the earlier ones inside its space (space)",
+    )
+    p.add_argument(
+        "--restarts",
+        type=int,
+        default=0,
+        help="random restarts of each emulator's hyperparameter optimization",
     )
     p.add_argument("--households-per-agent", type=float, default=1000.0)
     p.add_argument(
@@ -629,6 +670,7 @@ def calibrate(args: argparse.Namespace) -> int:
         rule_out_rank(len(fitted), args.rule_out_rank)
     except ValueError as exc:
         _user_error(f"--rule-out-rank: {exc}")
+    make_plan(args)  # a mistake in the options stops the fit before anything runs
     if args.estimate:
         return estimate(args, box, len(fitted))
     if args.reuse and args.continue_from:

@@ -184,9 +184,36 @@ def test_history_matching_keeps_the_truth_and_rules_out_the_wrong_region() -> No
     assert all(c.points > 0 for w in result.waves[:2] for c in w.held_out)
     # Later waves are drawn from the earlier waves' NROY space and spread over it.
     for k in (1, 2):
-        design = result.waves[k].runs.x
+        # A wave's emulators are fitted to every run so far, its own design first.
+        design = result.waves[k].runs.x[: result.wave_size[k]]
         assert not_ruled_out(result.waves[:k], design).all()
         assert np.ptp(design, axis=0).min() > 0.05
+
+
+@pytest.mark.parametrize("training", ["all", "space"])
+def test_each_wave_s_emulators_are_fitted_to_the_runs_the_plan_names(training: str) -> None:
+    plan = Plan((12, 10, 10), 2, candidates=300, final_sample=20, seed=4, batch=4000,
+                training=training)  # fmt: skip
+    result = run_waves(_toy, BOX, TOY_TARGETS, plan)
+    designs = [w.runs.x[:n] for w, n in zip(result.waves, result.wave_size, strict=True)]
+    for k, wave in enumerate(result.waves):
+        earlier = np.concatenate([d for d in designs[:k]]) if k else np.empty((0, 2))
+        inside = not_ruled_out(result.waves[:k], earlier)
+        fitted = wave.runs.x[result.wave_size[k] :]
+        if training == "all":
+            assert np.array_equal(fitted, earlier)
+        else:
+            assert np.array_equal(fitted, earlier[inside])
+    # On this toy the waves' spaces leave earlier runs out: the two trainings differ.
+    assert training == "space" or len(result.waves[2].runs.x) == 32
+
+
+def test_a_plan_names_known_training_runs_and_restarts() -> None:
+    with pytest.raises(ValueError, match="training must be one of"):
+        Plan((6, 6), 2, training="nearby")
+    with pytest.raises(ValueError, match="restarts must be at least 0"):
+        Plan((6, 6), 2, restarts=-1)
+    assert Plan((6, 6), 2, restarts=3).fit_options(4)["restarts"] == 3
 
 
 def test_the_cutoff_reaches_every_wave_and_every_stage_is_timed() -> None:
@@ -760,9 +787,12 @@ def test_a_refocusing_wave_that_leaves_no_space_ends_the_verification_with_its_s
     # The model's runs miss every target by 5 (the emulators of the design wave do not know):
     # the wave refitted on them rules out the whole box. Batches of 8 sets: fewer than a
     # held-out check scales a variance from, so the design wave stays as it was fitted (with
-    # more, the check would find it useless and stop it ruling anything out).
+    # more, the check would find it useless and stop it ruling anything out). The refocusing
+    # wave is fitted to the runs of its space (training "space"): fitted to the design's runs
+    # too, which come from another model here, it would average the two.
     plan = Plan((8,), 2, candidates=300, final_sample=40, seed=0, batch=4000,
-                verify_points=8, verify_replications=2, verify_batches=4)  # fmt: skip
+                verify_points=8, verify_replications=2, verify_batches=4,
+                training="space")  # fmt: skip
     verify, calls = _counting(lambda x, r, s: _toy(x, r, s) + 5.0)
     lines: list[str] = []
     result = run_waves(_toy, BOX, TOY_TARGETS, plan, verify=verify, report=lines.append)
