@@ -503,6 +503,7 @@ def _plan(args: argparse.Namespace) -> Plan:
         rule_out_rank=args.rule_out_rank,
         training=args.training,
         restarts=args.restarts,
+        hyper_points=args.hyper_points,
     )
 
 
@@ -591,6 +592,13 @@ def parse() -> argparse.Namespace:
         type=int,
         default=0,
         help="random restarts of each emulator's hyperparameter optimization",
+    )
+    p.add_argument(
+        "--hyper-points",
+        type=int,
+        default=800,
+        help="with --training all, the runs nearest a wave's space that fit its emulators' "
+        "hyperparameters (the emulators are conditioned on every run)",
     )
     p.add_argument("--households-per-agent", type=float, default=1000.0)
     p.add_argument(

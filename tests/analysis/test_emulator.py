@@ -71,3 +71,38 @@ def test_the_emulator_keeps_the_fitted_kernel() -> None:
     np.testing.assert_array_equal(em._gp.kernel_.theta, again._gp.kernel_.theta)
     probe = np.random.default_rng(0).uniform(size=(20, 3))
     np.testing.assert_array_equal(em.predict(probe)[0], again.predict(probe)[0])
+
+
+def test_hyperparameters_from_some_rows_and_the_process_conditioned_on_all() -> None:
+    u, _, _ = _problem(60, 3, seed=5)
+    y = np.sin(3.0 * u[:, 0]) + u[:, 1] ** 2  # smooth: length scales well inside their bounds
+    lo, hi = np.zeros(3), np.ones(3)
+    whole = GPEmulator(lo, hi, seed=0, restarts=0).fit(u, y)
+    same = GPEmulator(lo, hi, seed=0, restarts=0).fit(u, y, hyper_rows=np.arange(60))
+    np.testing.assert_array_equal(whole._gp.kernel_.theta, same._gp.kernel_.theta)
+    rows = np.arange(0, 60, 2)
+    part = GPEmulator(lo, hi, seed=0, restarts=0).fit(u, y, hyper_rows=rows)
+    # Its hyperparameters are the likelihood optimum of those rows' standardized residuals
+    # (the trend and its scale fitted to every point) ...
+    design = np.column_stack([np.ones(60), u])
+    resid = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
+    z, alpha = resid / resid.std(), np.full(60, 1e-8)
+    theta = fit_kernel(u[rows], z[rows], alpha[rows], np.log([1.0, 0.5, 0.5, 0.5]), 0, 0)
+    np.testing.assert_allclose(part._gp.kernel_.theta, theta, rtol=1e-12)
+    assert np.all(theta[1:] > np.log(0.05))
+    # ... and the process interpolates every point, the rows left out too.
+    mean, var = part.predict(u[1::2])
+    np.testing.assert_allclose(mean, y[1::2], atol=1e-3)
+    assert np.all(var < 1e-4)
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [(np.arange(3), "at least 5 rows"), (np.array([0, 1, 2, 3, 60]), "must index the 60")],
+)
+def test_hyperparameter_rows_must_be_enough_points_of_the_design(
+    rows: np.ndarray, message: str
+) -> None:
+    u, y, _ = _problem(60, 3, seed=5)
+    with pytest.raises(ValueError, match=message):
+        GPEmulator(np.zeros(3), np.ones(3)).fit(u, y, hyper_rows=rows)

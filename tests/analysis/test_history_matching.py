@@ -208,11 +208,34 @@ def test_each_wave_s_emulators_are_fitted_to_the_runs_the_plan_names(training: s
     assert training == "space" or len(result.waves[2].runs.x) == 32
 
 
+def test_the_runs_nearest_the_space_fit_the_hyperparameters() -> None:
+    plan = Plan((12, 10, 10), 2, candidates=300, final_sample=20, seed=4, batch=4000,
+                hyper_points=24)  # fmt: skip
+    result = run_waves(_toy, BOX, TOY_TARGETS, plan)
+    wave = result.waves[2]
+    # 32 runs: the hyperparameters of the third wave come from the 24 of them the first two
+    # waves find most plausible; the emulators are conditioned on all 32.
+    assert wave.runs.x.shape[0] == 32
+    distance = np.max([w.ruling_implausibility(wave.runs.x) for w in result.waves[:2]], axis=0)
+    rows = np.sort(np.argsort(distance, kind="stable")[:24])
+    again = fit_wave(wave.runs, TOY_TARGETS, BOX, seed=plan.seed + 2, restarts=0,
+                     hyper_rows=rows)  # fmt: skip
+    for em, twin in zip(wave.mean_emulators, again.mean_emulators, strict=True):
+        np.testing.assert_array_equal(em._gp.kernel_.theta, twin._gp.kernel_.theta)
+        assert em._gp.X_train_.shape[0] == 32
+    # 22 runs, fewer than hyper_points: all of them fit the hyperparameters.
+    first = fit_wave(result.waves[1].runs, TOY_TARGETS, BOX, seed=plan.seed + 1, restarts=0)
+    for em, twin in zip(result.waves[1].mean_emulators, first.mean_emulators, strict=True):
+        np.testing.assert_array_equal(em._gp.kernel_.theta, twin._gp.kernel_.theta)
+
+
 def test_a_plan_names_known_training_runs_and_restarts() -> None:
     with pytest.raises(ValueError, match="training must be one of"):
         Plan((6, 6), 2, training="nearby")
     with pytest.raises(ValueError, match="restarts must be at least 0"):
         Plan((6, 6), 2, restarts=-1)
+    with pytest.raises(ValueError, match="hyper_points must be at least 4"):
+        Plan((6, 6), 2, hyper_points=3)
     assert Plan((6, 6), 2, restarts=3).fit_options(4)["restarts"] == 3
 
 

@@ -300,3 +300,22 @@ def test_continuing_a_fit_and_reusing_another_is_a_user_error(tmp_path: Path) ->
     assert done.stderr.strip() == (
         "error: --continue-from copies the runs of the fit it continues: not with --reuse"
     )
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--restarts", "-1"], "restarts must be at least 0"),
+        (["--hyper-points", "2"], "hyper_points must be at least 4"),
+        (["--seek-share", "2.0"], "seek_share must be in [0, 1]"),
+    ],
+)
+def test_options_that_make_no_plan_are_a_user_error(
+    tmp_path: Path, option: list[str], message: str
+) -> None:
+    out = tmp_path / "fit"
+    command = [sys.executable, str(HERE / "history_match.py"), str(out), *option]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and not out.exists(), done.stderr
+    err = done.stderr.strip()
+    assert err == f"error: the options do not make a plan: {message}, got {option[1]}"

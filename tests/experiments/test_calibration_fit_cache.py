@@ -65,7 +65,9 @@ def test_emulators_read_back_predict_what_a_refit_predicts_to_the_bit(tmp_path: 
     x = rng.uniform(0.0, 1.0, (24, 3))
     mean = np.sin(3.0 * x[:, 0]) + x[:, 1] ** 2
     var = rng.uniform(0.01, 0.05, 24)
-    jobs = [(x, mean + k, var, np.full(24, 2), np.zeros(3), np.ones(3), k, 1) for k in range(2)]
+    jobs = [
+        (x, mean + k, var, np.full(24, 2), np.zeros(3), np.ones(3), k, 1, None) for k in range(2)
+    ]
     fitted = FitCache(tmp_path)(fit_target, jobs)
     cache = FitCache(tmp_path)
     read = cache(fit_target, jobs)

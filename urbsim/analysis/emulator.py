@@ -186,14 +186,27 @@ class GPEmulator:
     def _trend(self, u: np.ndarray) -> np.ndarray:
         return np.column_stack([np.ones(u.shape[0]), u]) @ self._beta
 
-    def fit(self, x: np.ndarray, y: np.ndarray, noise_var: np.ndarray | None = None) -> GPEmulator:
+    def fit(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        noise_var: np.ndarray | None = None,
+        hyper_rows: np.ndarray | None = None,
+    ) -> GPEmulator:
         """Fit to design points ``x`` (n, d), their mean outputs ``y`` (n,) and the variance of
         each mean (n,; the replications' variance over their number; zeros when None).
+
+        ``hyper_rows`` (indices into the points; None: all) are the points whose likelihood
+        fits the kernel's hyperparameters; the trend and the process are then fitted to every
+        point. A fit costs about the cube of its points for every step of the optimizer, and
+        the posterior one cube only: with many points far from where the emulator is used, the
+        nearest fit the hyperparameters (:func:`urbsim.analysis.history_matching.fit_wave`).
 
         Raises
         ------
         ValueError
-            When shapes disagree, values are not finite or there are fewer than d + 2 points.
+            When shapes disagree, values are not finite, there are fewer than d + 2 points (or
+            ``hyper_rows``), or a row is out of range.
         """
         u = self._unit(x)
         y = np.asarray(y, dtype=np.float64).ravel()
@@ -204,6 +217,11 @@ class GPEmulator:
             raise ValueError(f"need at least {u.shape[1] + 2} points, got {u.shape[0]}")
         if not (np.isfinite(u).all() and np.isfinite(y).all() and np.isfinite(nv).all()):
             raise ValueError("x, y and noise must be finite")
+        rows = np.arange(u.shape[0]) if hyper_rows is None else np.asarray(hyper_rows)
+        if rows.ndim != 1 or rows.shape[0] < u.shape[1] + 2:
+            raise ValueError(f"need at least {u.shape[1] + 2} rows for the hyperparameters")
+        if rows.min() < 0 or rows.max() >= u.shape[0]:
+            raise ValueError(f"hyper_rows must index the {u.shape[0]} points")
         self.y_range = (float(y.min()), float(y.max()))
         design = np.column_stack([np.ones(u.shape[0]), u])
         self._beta, *_ = np.linalg.lstsq(design, y, rcond=None)
@@ -219,7 +237,9 @@ class GPEmulator:
         if self.fixed is None:
             # The hyperparameters by maximum likelihood (fit_kernel: scikit-learn's criterion,
             # a faster gradient), then scikit-learn's regressor at them.
-            theta = fit_kernel(u, z, alpha, kernel.theta, self.restarts, self.seed)
+            theta = fit_kernel(
+                u[rows], z[rows], alpha[rows], kernel.theta, self.restarts, self.seed
+            )
             kernel = kernel.clone_with_theta(theta)
         self._gp = GaussianProcessRegressor(kernel, alpha=alpha, optimizer=None).fit(u, z)
         return self
@@ -267,6 +287,7 @@ def variance_emulator(
     lo: np.ndarray,
     hi: np.ndarray,
     restarts: int = 2,
+    hyper_rows: np.ndarray | None = None,
 ) -> GPEmulator:
     """Emulator of the log of a simulator's run-to-run variance.
 
@@ -285,7 +306,8 @@ def variance_emulator(
     log_var = np.log(np.maximum(np.asarray(run_var, dtype=np.float64), floor))
     half = (r - 1.0) / 2.0
     bias = digamma(half) - np.log(half)
-    return GPEmulator(lo, hi, restarts=restarts).fit(x, log_var - bias, polygamma(1, half))
+    em = GPEmulator(lo, hi, restarts=restarts)
+    return em.fit(x, log_var - bias, polygamma(1, half), hyper_rows)
 
 
 #: How far (in log variance) a run-to-run variance may be extrapolated beyond the design's.
