@@ -164,3 +164,27 @@ def test_morris_analysis(tmp_path: Path) -> None:
     again = run_sweep(path, tmp_path / "m2", executor="serial", progress=False)
     assert again.results_sha256 == outcome.results_sha256
     assert table_hash(pd.read_parquet(tmp_path / "m2" / "indices.parquet")) == table_hash(indices)
+
+
+def _environment_value(name: str) -> str | None:
+    return os.environ.get(name)
+
+
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_workers_see_the_environment_of_when_their_pool_was_made(
+    method: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A forkserver started by an earlier pool keeps the environment of that moment; workers of
+    a later pool still see the driver's environment as it is when that pool is made (a cache
+    folder set between two sweeps of one process reaches the second's runs)."""
+    from urbsim.sweep.executors import worker_pool
+
+    monkeypatch.setenv("URBSIM_TEST_VALUE", "first")
+    monkeypatch.setenv("URBSIM_TEST_GONE", "here")
+    with worker_pool(1, method) as pool:
+        assert pool.submit(_environment_value, "URBSIM_TEST_VALUE").result() == "first"
+    monkeypatch.setenv("URBSIM_TEST_VALUE", "second")
+    monkeypatch.delenv("URBSIM_TEST_GONE")
+    with worker_pool(1, method) as pool:
+        assert pool.submit(_environment_value, "URBSIM_TEST_VALUE").result() == "second"
+        assert pool.submit(_environment_value, "URBSIM_TEST_GONE").result() is None

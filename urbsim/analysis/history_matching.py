@@ -975,10 +975,8 @@ def _waves(
         history.append((i, runs[-1]))
         check_held_out(waves, history)
         space, rows = _training_runs(runs, waves, plan)
-        options = plan.fit_options(len(targets.names))
-        wave = fit_wave(
-            space, targets, box, seed=plan.seed + i, map_fn=map_fn, hyper_rows=rows, **options
-        )
+        options = {**plan.fit_options(len(targets.names)), "hyper_rows": rows}
+        wave = fit_wave(space, targets, box, seed=plan.seed + i, map_fn=map_fn, **options)
         waves.append(wave)
         clock["emulate"] = time.perf_counter()
         seconds.append(_elapsed(clock))

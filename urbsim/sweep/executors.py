@@ -251,7 +251,13 @@ class SerialExecutor:
         return outcome
 
 
-def _init_worker(blas_threads: int | None = None) -> None:
+def _init_worker(blas_threads: int | None = None, environ: dict[str, str] | None = None) -> None:
+    if environ is not None:
+        # The driver's environment when it made the pool: a forkserver worker would otherwise
+        # have the forkserver's, copied when an earlier pool of this process started it (a
+        # URBSIM_CACHE_DIR set since would not reach the runs). Set before anything reads it.
+        os.environ.clear()
+        os.environ.update(environ)
     # Ctrl-C reaches the whole process group; the driver handles it (lets running tasks finish
     # and write their parts, cancels the rest), so workers must not die mid-task on it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -272,7 +278,8 @@ def worker_pool(
     """A process pool whose workers, and forkserver, end with the process that made it.
 
     Every pool urbsim starts goes through here (the sweep's :class:`PoolExecutor`, the
-    calibration's emulator fits): its workers ignore Ctrl-C (the driver handles it) and die
+    calibration's emulator fits): its workers have this process's environment as it is now
+    (as spawned processes would), ignore Ctrl-C (the driver handles it) and die
     with their parent by signal and by watchdog; with ``forkserver`` (the default where there
     is one; never ``fork``, see :class:`PoolExecutor`) the forkserver is armed to die with this
     process too, or it and its workers would outlive a killed driver.
@@ -295,7 +302,10 @@ def worker_pool(
         os.environ[_DRIVER_ENV] = str(os.getpid())
         ctx.set_forkserver_preload([__name__])
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(blas_threads,)
+        max_workers=workers,
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(blas_threads, dict(os.environ)),
     )
 
 
