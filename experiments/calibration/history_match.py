@@ -152,6 +152,12 @@ def read_box(path: Path) -> Box:
     return Box.of(bounds, hard, limits)
 
 
+def design_columns(path: Path) -> dict[str, list]:
+    """A sweep's design as written in its ``sweep.toml``: each parameter's values by name."""
+    spec = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {p["name"]: p["values"] for p in spec["design"]["parameters"]}
+
+
 def read_designs(fit: Path, box: Box) -> list[np.ndarray]:
     """The points of the design waves of the finished fit in ``fit`` (the rows of its
     ``waves.csv`` whose source is a design: ``wave1/sweep.toml``, ``wave2/sweep.toml`` ...), in
@@ -167,8 +173,7 @@ def read_designs(fit: Path, box: Box) -> list[np.ndarray]:
     for k in range(1, count + 1):
         path = fit / f"wave{k}" / "sweep.toml"
         try:
-            spec = tomllib.loads(path.read_text(encoding="utf-8"))
-            columns = {p["name"]: p["values"] for p in spec["design"]["parameters"]}
+            columns = design_columns(path)
             if sorted(columns) != sorted(box.names):
                 _user_error(
                     f"{path}: its parameters are not those of the box "

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tomllib
 from pathlib import Path
 from typing import NoReturn
 
@@ -41,7 +40,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from history_match import read_box, roles  # noqa: E402
+from history_match import design_columns, read_box, roles  # noqa: E402
 from hm_runs import province_of_places, run_values  # noqa: E402
 from wave_summary import judged  # noqa: E402
 
@@ -66,8 +65,7 @@ COLUMNS = (
 
 def sweep_points(folder: Path, box: Box) -> np.ndarray:
     """The sweep's design points (points, parameters) in the order of ``box``."""
-    spec = tomllib.loads((folder / "sweep.toml").read_text(encoding="utf-8"))
-    columns = {p["name"]: p["values"] for p in spec["design"]["parameters"]}
+    columns = design_columns(folder / "sweep.toml")
     return np.array([columns[n] for n in box.names], dtype=float).T
 
 
