@@ -1,12 +1,16 @@
 """What fitting the destination constants costs at a run's start on the census world.
 
-For the census scenario as it is and for each parameter set of the calibration's probes
-(``experiments/calibration/probe_sets.csv``), builds the census world at ``--hpa`` households
-per agent (seed 1), computes the senders' weights and fits the constants from them
-(:func:`urbsim.dynamics.destination_constants.fit_constants`) ``--repeats`` times each, side
-by side, as the model does and with Berry's accelerated step alone after the same
-province-by-scope start (the within-province Newton stage switched off): seconds (median),
-evaluations of the shares, and the largest difference between the two sets of constants.
+For the census scenario as it is, for each parameter set of the calibration's probes
+(``experiments/calibration/probe_sets.csv``) and for ``--box-points`` sets drawn uniformly
+from the calibration's box (``experiments/calibration/box.csv``, seed 1), builds the census
+world at ``--hpa`` households per agent (seed 1), computes the senders' weights and fits the
+constants from them (:func:`urbsim.dynamics.destination_constants.fit_constants`)
+``--repeats`` times each, side by side in three ways: as the model does; with one handover to
+the within-province Newton stage at a largest log error of 0.01 and 300 evaluations for it
+(the schedule until 2026-12-06); and with Berry's accelerated step alone after the same
+province-by-scope start (the Newton stage switched off). For each: seconds (median),
+evaluations of the shares, and the largest difference from the model's constants; over the
+box's sets, their totals.
 Before that, the weights the fit starts from, ``exp(V - row max)`` of the places that send,
 side by side from the NumPy matrix of utilities and from the compiled kernel the model uses
 (:func:`urbsim.dynamics.destination_constants.sending_weights`), and their largest difference.
@@ -16,7 +20,7 @@ Writes ``benchmarks/results/destination_constants.json``.
 
 Usage::
 
-    .venv/bin/python benchmarks/destination_constants.py            # about 3 minutes
+    .venv/bin/python benchmarks/destination_constants.py            # about 20 minutes
     .venv/bin/python benchmarks/destination_constants.py --quick    # the scenario only, once
 """
 
@@ -31,16 +35,32 @@ import _timing as T
 
 SCENARIO = T.ROOT / "scenarios" / "china_census.toml"
 PROBE_SETS = T.ROOT / "experiments" / "calibration" / "probe_sets.csv"
+BOX = T.ROOT / "experiments" / "calibration" / "box.csv"
+#: The fit's schedules measured: (Newton stage's first handover, its evaluations, stages).
+SCHEDULES: dict[str, tuple[float, int, int] | None] = {
+    "model": None,  # as the module sets them
+    "one_handover": (1e-2, 300, 1),
+    "berry_alone": (1e-2, 0, 1),
+}
 
 
-def parameter_sets(quick: bool) -> dict[str, list[str]]:
-    """Overrides of each measured set: the scenario's own, then every probe set's."""
+def parameter_sets(quick: bool, box_points: int) -> dict[str, list[str]]:
+    """Overrides of each measured set: the scenario's own, every probe set's, then
+    ``box_points`` drawn uniformly from the calibration's box (named ``box_1`` ...)."""
+    import numpy as np
     import pandas as pd
 
     sets: dict[str, list[str]] = {"china_census": []}
-    if not quick:
-        for _, row in pd.read_csv(PROBE_SETS, comment="#").iterrows():
-            sets[str(row["name"])] = T.set_overrides(row)
+    if quick:
+        return sets
+    for _, row in pd.read_csv(PROBE_SETS, comment="#").iterrows():
+        sets[str(row["name"])] = T.set_overrides(row)
+    box = pd.read_csv(BOX, comment="#")
+    draws = np.random.default_rng(1).uniform(box["low"], box["high"], (box_points, len(box)))
+    for k, values in enumerate(draws, start=1):
+        sets[f"box_{k}"] = [
+            f"{n}={float(v)!r}" for n, v in zip(box["parameter"], values, strict=True)
+        ]
     return sets
 
 
@@ -70,20 +90,25 @@ def measure(overrides: list[str], hpa: float, repeats: int) -> dict[str, Any]:
         weight_seconds["kernel"].append(time.perf_counter() - start)
     weight_medians = {name: T.median(v) for name, v in weight_seconds.items()}
     args = (model.place_table.province_code, stock.out_migrants, stock.in_migrants)
-    budget = D._NEWTON_BUDGET
-    seconds: dict[str, list[float]] = {"three_stages": [], "berry_alone": []}
+    kept = (D.HANDOVER, D._NEWTON_BUDGET, D._NEWTON_STAGES)
+    seconds: dict[str, list[float]] = {name: [] for name in SCHEDULES}
     evaluations: dict[str, int] = {}
     constants: dict[str, Any] = {}
+    errors: dict[str, str] = {}
     for _ in range(repeats):
-        for name, newton in (("three_stages", budget), ("berry_alone", 0)):
-            D._NEWTON_BUDGET = newton
+        for name, schedule in SCHEDULES.items():
+            D.HANDOVER, D._NEWTON_BUDGET, D._NEWTON_STAGES = schedule or kept
             try:
                 start = time.perf_counter()
                 # As the model fits them (fit_constants overwrites its weights: a copy each).
                 constants[name], evaluations[name] = D.fit_constants(weights.copy(), *args)
                 seconds[name].append(time.perf_counter() - start)
+            except ValueError as exc:  # a set the calibration would rule out
+                errors[name] = str(exc)
             finally:
-                D._NEWTON_BUDGET = budget
+                D.HANDOVER, D._NEWTON_BUDGET, D._NEWTON_STAGES = kept
+    if errors:
+        return {"places": int(utilities.shape[0]), "errors": errors}
     medians = {name: T.median(v) for name, v in seconds.items()}
     return {
         "places": int(utilities.shape[0]),
@@ -93,10 +118,10 @@ def measure(overrides: list[str], hpa: float, repeats: int) -> dict[str, Any]:
         "seconds": {name: T.summary(v) for name, v in seconds.items()},
         "median_seconds": medians,
         "evaluations": evaluations,
-        "speedup": medians["berry_alone"] / medians["three_stages"],
-        "largest_difference_util": float(
-            np.abs(constants["three_stages"] - constants["berry_alone"]).max()
-        ),
+        "speedup": {name: medians[name] / medians["model"] for name in SCHEDULES},
+        "largest_difference_util": {
+            name: float(np.abs(constants[name] - constants["model"]).max()) for name in SCHEDULES
+        },
     }
 
 
@@ -104,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--repeats", type=int, default=3, help="fits of each kind per set (default 3)")
     p.add_argument("--hpa", type=float, default=1000.0, help="households per agent (default 1000)")
+    p.add_argument("--box-points", type=int, default=12, help="sets from the box (default 12)")
     p.add_argument("--quick", action="store_true", help="smoke test: the scenario's set, once")
     p.add_argument("--out", type=Path, default=None, help="JSON output path")
     args = p.parse_args(argv)
@@ -112,25 +138,44 @@ def main(argv: list[str] | None = None) -> int:
     load_before = T.load_average()
     results = {
         name: measure(overrides, args.hpa, args.repeats)
-        for name, overrides in parameter_sets(args.quick).items()
+        for name, overrides in parameter_sets(args.quick, args.box_points).items()
     }
-    fields = {"households_per_agent": args.hpa, "repeats": args.repeats, "sets": results}
+    fitted = {k: r for k, r in results.items() if k.startswith("box_") and "errors" not in r}
+    box = {
+        "sets": len(fitted),
+        "refused": sum(k.startswith("box_") and "errors" in r for k, r in results.items()),
+        "seconds": {n: sum(r["median_seconds"][n] for r in fitted.values()) for n in SCHEDULES},
+        "evaluations": {n: sum(r["evaluations"][n] for r in fitted.values()) for n in SCHEDULES},
+    }
+    fields = {
+        "households_per_agent": args.hpa,
+        "repeats": args.repeats,
+        "schedules": {k: list(v) if v else "the module's" for k, v in SCHEDULES.items()},
+        "sets": results,
+        "box_totals": box,
+    }
     out = T.write_results("destination_constants", args.quick, fields, load_before, args.out)
-    rows = [
-        [
-            set_name,
-            f"{r['median_seconds']['three_stages']:.2f} ({r['evaluations']['three_stages']})",
-            f"{r['median_seconds']['berry_alone']:.2f} ({r['evaluations']['berry_alone']})",
-            f"{r['speedup']:.1f}",
-            f"{r['largest_difference_util']:.1e}",
-            f"{r['weights_seconds']['numpy']['median']:.2f} / "
-            f"{r['weights_seconds']['kernel']['median']:.2f}",
-        ]
-        for set_name, r in results.items()
-    ]
-    header = ["set", "three stages, s (evaluations)", "Berry alone, s (evaluations)", "ratio"]
+    rows = []
+    for set_name, r in results.items():
+        if "errors" in r:
+            rows.append([set_name, "refused", "", "", "", ""])
+            continue
+        cells = [f"{r['median_seconds'][n]:.2f} ({r['evaluations'][n]})" for n in SCHEDULES]
+        difference = max(r["largest_difference_util"].values())
+        weights = r["weights_seconds"]
+        cells += [f"{difference:.1e}", f"{weights['numpy']['median']:.2f} / "]
+        cells[-1] += f"{weights['kernel']['median']:.2f}"
+        rows.append([set_name, *cells])
+    header = ["set", *(f"{n}, s (evaluations)" for n in SCHEDULES)]
     header += ["largest difference, util", "weights NumPy / kernel, s"]
     print(T.table(rows, header))
+    if fitted:
+        print(
+            f"box sets ({box['sets']}, {box['refused']} refused): "
+            + ", ".join(
+                f"{n} {box['seconds'][n]:.1f} s ({box['evaluations'][n]})" for n in SCHEDULES
+            )
+        )
     print(f"written {out}")
     return 0
 

@@ -170,6 +170,53 @@ def test_the_split_sums_are_those_of_the_dense_scopes() -> None:
     )
 
 
+@pytest.mark.parametrize("pass_rows", [1, 3, 64])
+def test_one_pass_gives_the_terms_and_arrivals_of_two(
+    monkeypatch: pytest.MonkeyPatch, pass_rows: int
+) -> None:
+    """The evaluation that reads the across matrix once, by blocks of rows (one row, blocks
+    that do not divide the rows, one block), gives the log-sum terms and the arrivals over
+    them of the two separate products."""
+    monkeypatch.setattr(D, "_PASS_ROWS", pass_rows)
+    _, province, origins, e = _problem(7, n=13)
+    sending = np.flatnonzero(np.arange(e.shape[0]) % 5 != 2)
+    e, origins = e[sending], origins[sending]
+    split = D._split(e.copy(), province[sending], province)
+    w = np.random.default_rng(8).uniform(0.1, 3.0, (2, e.shape[1]))
+    terms, arrivals = D._terms_and_arrivals(split, w, origins)
+    expected = D._log_sum_terms(split, w)
+    np.testing.assert_allclose(terms, expected, rtol=1e-14)
+    np.testing.assert_allclose(arrivals, D._arrivals(split, origins / expected), rtol=1e-13)
+
+
+def test_a_newton_stage_that_runs_out_hands_back_to_berry_and_starts_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the Newton stage cut to two evaluations, the solution alternates: Berry's step
+    to the handover, Newton, Berry to a tenth of the error, Newton again, ... at most
+    _NEWTON_STAGES Newton stages, then Berry's step alone; and it ends at the constants of
+    the uncut schedule (to the tolerance's consequence)."""
+    v, province, origins, _ = _problem(3, n=24, provinces=3)
+    m = np.random.default_rng(4).uniform(0.5, 2.0, (2, 24))
+    full, _ = D.berry_constants(v, province, origins, m)
+    stages: list[tuple[str, float]] = []
+    root = D._accelerated_root
+
+    def recorded(step, x, tolerance, budget, patience=D.MEMORY):  # type: ignore[no-untyped-def]
+        stages.append((step.__name__, tolerance))
+        return root(step, x, tolerance, budget, patience)
+
+    monkeypatch.setattr(D, "_accelerated_root", recorded)
+    monkeypatch.setattr(D, "_NEWTON_BUDGET", 2)
+    cut, _ = D.berry_constants(v, province, origins, m)
+    names = [name for name, _ in stages]
+    assert names[:4] == ["berry", "newton", "berry", "newton"]
+    assert names.count("newton") == D._NEWTON_STAGES
+    assert stages[0][1] == D.HANDOVER and stages[2][1] == pytest.approx(D.HANDOVER / 10)
+    assert stages[-1] == ("berry", D.TOLERANCE)
+    np.testing.assert_allclose(cut, full, atol=1e-5)
+
+
 def test_the_within_province_step_solves_the_dense_hessian_s_blocks() -> None:
     """At any point the step at a province's places for its own movers solves the Hessian of
     the dual restricted to them (built here from every mover's choice probabilities), damped;
