@@ -514,7 +514,27 @@ def _solve(
         # progress is also judged by the step, which falls from the start.
         return step, max(float(np.abs(gap).max()), float(np.abs(step).max()))
 
-    x = _province_offsets(e, o, share, province)[live]
+    x, iterations, error = _staged_root(
+        berry, newton, _province_offsets(e, o, share, province)[live]
+    )
+    if error > TOLERANCE and iterations < MAX_ITERATIONS:
+        x, used, error = _accelerated_root(berry, x, TOLERANCE, MAX_ITERATIONS - iterations)
+        iterations += used
+    if not error <= ACCEPTABLE or not np.all(np.isfinite(x)):
+        raise ValueError(
+            f"{NOT_CONVERGED} in {MAX_ITERATIONS} evaluations (largest log error "
+            f"{error:.2e}): these weights ask for extreme constants"
+        )
+    return x, iterations
+
+
+def _staged_root(
+    berry: Callable[[np.ndarray], tuple[np.ndarray, float]],
+    newton: Callable[[np.ndarray], tuple[np.ndarray, float]],
+    x: np.ndarray,
+) -> tuple[np.ndarray, int, float]:
+    """Berry's and the Newton stages of :func:`_solve` from ``x``: the point, the evaluations
+    and its error (above :data:`TOLERANCE` where the last stage stopped short)."""
     handover = HANDOVER
     x, iterations, error = _accelerated_root(berry, x, handover, MAX_ITERATIONS)
     for stage in range(_NEWTON_STAGES):
@@ -534,15 +554,7 @@ def _solve(
         iterations += used
         if fine < error:
             x, error = y, fine
-    if error > TOLERANCE and iterations < MAX_ITERATIONS:
-        x, used, error = _accelerated_root(berry, x, TOLERANCE, MAX_ITERATIONS - iterations)
-        iterations += used
-    if not error <= ACCEPTABLE or not np.all(np.isfinite(x)):
-        raise ValueError(
-            f"{NOT_CONVERGED} in {MAX_ITERATIONS} evaluations (largest log error "
-            f"{error:.2e}): these weights ask for extreme constants"
-        )
-    return x, iterations
+    return x, iterations, error
 
 
 def _within_newton_step(
