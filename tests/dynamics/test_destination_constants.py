@@ -203,18 +203,56 @@ def test_a_newton_stage_that_runs_out_hands_back_to_berry_and_starts_again(
     root = D._accelerated_root
 
     def recorded(step, x, tolerance, budget, patience=D.MEMORY):  # type: ignore[no-untyped-def]
-        stages.append((step.__name__, tolerance))
-        return root(step, x, tolerance, budget, patience)
+        found = root(step, x, tolerance, budget, patience)
+        stages.append((step.__name__, tolerance, budget, found[2]))
+        return found
 
     monkeypatch.setattr(D, "_accelerated_root", recorded)
     monkeypatch.setattr(D, "_NEWTON_BUDGET", 2)
     cut, _ = D.berry_constants(v, province, origins, m)
-    names = [name for name, _ in stages]
-    assert names[:4] == ["berry", "newton", "berry", "newton"]
-    assert names.count("newton") == D._NEWTON_STAGES
-    assert stages[0][1] == D.HANDOVER and stages[2][1] == pytest.approx(D.HANDOVER / 10)
-    assert stages[-1] == ("berry", D.TOLERANCE)
+    names = [stage[0] for stage in stages]
+    assert names == ["berry", "newton"] * D._NEWTON_STAGES + ["berry"]
+    assert all(budget <= 2 for name, _, budget, _ in stages if name == "newton")
+    # Each Berry stage goes to a tenth of the last handover, or of the point's error if the
+    # Newton stage between gained nothing.
+    assert stages[0][1] == D.HANDOVER
+    for k in range(2, len(stages) - 1, 2):
+        handover, start, fine = stages[k - 2][1], stages[k - 2][3], stages[k - 1][3]
+        expected = handover if fine < start else min(handover, start)
+        assert stages[k][1] == pytest.approx(expected / 10)
+    assert stages[-1][1] == D.TOLERANCE
     np.testing.assert_allclose(cut, full, atol=1e-5)
+
+
+def test_the_stages_keep_an_acceptable_point_when_the_evaluations_run_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Newton stage that reaches an acceptable error with the last evaluations allowed
+    ends the solution there, with that error (no stage after it starts on no evaluations)."""
+    monkeypatch.setattr(D, "MAX_ITERATIONS", 10)
+    berry = lambda x: (np.full_like(x, 0.1), 0.1)  # noqa: E731 (stub steps)
+    newton = lambda x: (np.zeros_like(x), 5e-5)  # noqa: E731
+    _, iterations, error = D._staged_root(berry, newton, np.zeros(3))
+    assert iterations == 10
+    assert error == 5e-5
+
+
+def test_no_newton_evaluations_is_berry_s_step_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the Newton stage given no evaluations, the solution is one run of Berry's
+    accelerated step to the handover and one on to the tolerance, no stage between."""
+    v, province, origins, _ = _problem(3, n=24, provinces=3)
+    m = np.random.default_rng(4).uniform(0.5, 2.0, (2, 24))
+    calls: list[str] = []
+    root = D._accelerated_root
+
+    def recorded(step, x, tolerance, budget, patience=D.MEMORY):  # type: ignore[no-untyped-def]
+        calls.append(step.__name__)
+        return root(step, x, tolerance, budget, patience)
+
+    monkeypatch.setattr(D, "_accelerated_root", recorded)
+    monkeypatch.setattr(D, "_NEWTON_BUDGET", 0)
+    D.berry_constants(v, province, origins, m)
+    assert calls == ["berry", "berry"]
 
 
 def test_the_within_province_step_solves_the_dense_hessian_s_blocks() -> None:
