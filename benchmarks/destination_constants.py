@@ -103,24 +103,28 @@ def measure(overrides: list[str], hpa: float, repeats: int) -> dict[str, Any]:
                 # As the model fits them (fit_constants overwrites its weights: a copy each).
                 constants[name], evaluations[name] = D.fit_constants(weights.copy(), *args)
                 seconds[name].append(time.perf_counter() - start)
-            except ValueError as exc:  # a set the calibration would rule out
+            except ValueError as exc:  # no constants within the evaluations allowed
                 errors[name] = str(exc)
             finally:
                 D.HANDOVER, D._NEWTON_BUDGET, D._NEWTON_STAGES = kept
-    if errors:
+    if "model" in errors:  # a set the calibration rules out (the model refuses the run)
         return {"places": int(utilities.shape[0]), "errors": errors}
-    medians = {name: T.median(v) for name, v in seconds.items()}
+    done = [name for name in SCHEDULES if name not in errors]
+    medians = {name: T.median(seconds[name]) for name in done}
     return {
         "places": int(utilities.shape[0]),
         "weights_seconds": {name: T.summary(v) for name, v in weight_seconds.items()},
         "weights_speedup": weight_medians["numpy"] / weight_medians["kernel"],
         "weights_largest_difference": float(np.abs(weights - e).max()),
-        "seconds": {name: T.summary(v) for name, v in seconds.items()},
+        "seconds": {name: T.summary(seconds[name]) for name in done},
         "median_seconds": medians,
         "evaluations": evaluations,
-        "speedup": {name: medians[name] / medians["model"] for name in SCHEDULES},
+        # Stopped by the limit at its best point (accepted below ACCEPTABLE, not TOLERANCE).
+        "at_limit": [name for name in done if evaluations[name] >= D.MAX_ITERATIONS],
+        "schedule_errors": errors,
+        "speedup": {name: medians[name] / medians["model"] for name in done},
         "largest_difference_util": {
-            name: float(np.abs(constants[name] - constants["model"]).max()) for name in SCHEDULES
+            name: float(np.abs(constants[name] - constants["model"]).max()) for name in done
         },
     }
 
@@ -141,11 +145,17 @@ def main(argv: list[str] | None = None) -> int:
         for name, overrides in parameter_sets(args.quick, args.box_points).items()
     }
     fitted = {k: r for k, r in results.items() if k.startswith("box_") and "errors" not in r}
+    # Over the sets the model fits that every schedule fitted; a schedule's failures and the
+    # sets where it stopped at the limit are counted apart (its total is then a lower bound).
+    common = [r for r in fitted.values() if not r["schedule_errors"]]
     box = {
         "sets": len(fitted),
         "refused": sum(k.startswith("box_") and "errors" in r for k, r in results.items()),
-        "seconds": {n: sum(r["median_seconds"][n] for r in fitted.values()) for n in SCHEDULES},
-        "evaluations": {n: sum(r["evaluations"][n] for r in fitted.values()) for n in SCHEDULES},
+        "compared": len(common),
+        "seconds": {n: sum(r["median_seconds"][n] for r in common) for n in SCHEDULES},
+        "evaluations": {n: sum(r["evaluations"][n] for r in common) for n in SCHEDULES},
+        "failed": {n: sum(n in r["schedule_errors"] for r in fitted.values()) for n in SCHEDULES},
+        "at_limit": {n: sum(n in r["at_limit"] for r in common) for n in SCHEDULES},
     }
     fields = {
         "households_per_agent": args.hpa,
@@ -160,7 +170,13 @@ def main(argv: list[str] | None = None) -> int:
         if "errors" in r:
             rows.append([set_name, "refused", "", "", "", ""])
             continue
-        cells = [f"{r['median_seconds'][n]:.2f} ({r['evaluations'][n]})" for n in SCHEDULES]
+        cells = [
+            f"{r['median_seconds'][n]:.2f} ({r['evaluations'][n]})"
+            + ("*" if n in r["at_limit"] else "")
+            if n in r["median_seconds"]
+            else "failed"
+            for n in SCHEDULES
+        ]
         difference = max(r["largest_difference_util"].values())
         weights = r["weights_seconds"]
         cells += [f"{difference:.1e}", f"{weights['numpy']['median']:.2f} / "]
@@ -169,11 +185,15 @@ def main(argv: list[str] | None = None) -> int:
     header = ["set", *(f"{n}, s (evaluations)" for n in SCHEDULES)]
     header += ["largest difference, util", "weights NumPy / kernel, s"]
     print(T.table(rows, header))
+    print("* stopped at the evaluations' limit, at its best point")
     if fitted:
         print(
-            f"box sets ({box['sets']}, {box['refused']} refused): "
+            f"box sets ({box['sets']} fitted, {box['refused']} refused; "
+            f"{box['compared']} fitted by every schedule): "
             + ", ".join(
-                f"{n} {box['seconds'][n]:.1f} s ({box['evaluations'][n]})" for n in SCHEDULES
+                f"{n} {box['seconds'][n]:.1f} s ({box['evaluations'][n]}; "
+                f"{box['at_limit'][n]} at the limit, {box['failed'][n]} failed)"
+                for n in SCHEDULES
             )
         )
     print(f"written {out}")
