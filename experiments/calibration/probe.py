@@ -26,11 +26,18 @@ whether it is within the cutoff 3. It prints the targets outside it.
 
 With ``--returns`` it also runs the set once more (seed ``--seed``, the same scale), year by
 year to 2019, and writes ``OUT/returns.csv``: each year's households away from their hukou
-place at its start by the head's age band and the years since they left, how many returned
-home and how many took local hukou in the year, and the return hazard of each cell
-(:func:`urbsim.analysis.returns.return_cells`). It prints each year's return rate and the rate
-the first year's cell rates would give that year's persons away: the part of the change
-that is who is away (young heads, recent leavers), not how often each kind returns.
+place at its start by the head's age band, the years since they left and the years at the
+place, how many returned home and how many took local hukou in the year, and the return
+hazard of each cell (:func:`urbsim.analysis.returns.return_cells`); and
+``OUT/returns_by_cohort.csv``: the same years' persons away and returned of the households
+away since 2010 and of those who left later, by the head's age and the years at the place
+(:func:`urbsim.analysis.returns.cohort_returns`), with the persons the return hazard sent home
+(the national ``hazard_return_migrants``; the others returned by their move decision). It
+prints each year's return rate; the rates the first year's cells would give that year's
+persons away, by the head's age and years away and by the head's age and years at the place
+(the part of the change that is who is away: young heads, recent leavers, recent arrivals,
+not how often each kind returns); the share returned by the hazard; each cohort's rate; and
+the shares of the persons away in their first year, and first three years, at the place.
 
 With ``--worker-flows`` the same run (one run serves every option) writes
 ``OUT/worker_flows.csv``: each year's out-migrant workers (what the out-migrant workers index
@@ -105,7 +112,11 @@ from urbsim.analysis.destinations import (  # noqa: E402
 )
 from urbsim.analysis.floating_flows import floating_by_hukou  # noqa: E402
 from urbsim.analysis.history_matching import CUTOFF  # noqa: E402
-from urbsim.analysis.returns import composition_rate, return_cells  # noqa: E402
+from urbsim.analysis.returns import (  # noqa: E402
+    cohort_returns,
+    composition_rate,
+    return_cells,
+)
 from urbsim.analysis.targets import build_targets  # noqa: E402
 from urbsim.analysis.worker_flows import left_far, worker_flows  # noqa: E402
 from urbsim.model import UrbanizationModel  # noqa: E402
@@ -235,7 +246,10 @@ def yearly_tables(
     values: pd.Series, households_per_agent: float, seed: int, fixed: dict[str, Any]
 ) -> dict[str, pd.DataFrame]:
     """One run of the set, year by year to :data:`hm_runs.LAST_YEAR`: ``returns``, every year's
-    :func:`urbsim.analysis.returns.return_cells`; ``worker_flows``,
+    :func:`urbsim.analysis.returns.return_cells`; ``returns_by_cohort``, every year's
+    :func:`urbsim.analysis.returns.cohort_returns` with ``hazard_returned``, the persons (of
+    every cohort, in agents) the return hazard sent home, on the first cohort's row;
+    ``worker_flows``,
     :func:`urbsim.analysis.worker_flows.worker_flows` with
     :func:`urbsim.analysis.worker_flows.left_far` as ``left_far``; ``destinations``,
     :func:`urbsim.analysis.destinations.destination_flows` by ``province_code`` (each with a
@@ -248,18 +262,25 @@ def yearly_tables(
     province, codes = model.province_of_place, model.province_codes
     frames: dict[str, list[pd.DataFrame]] = {
         "returns": [],
+        "returns_by_cohort": [],
         "worker_flows": [],
         "destinations": [],
         "floating_by_hukou": [],
     }
     stock = stock_corridors(model.households, province)
     leaving = np.zeros_like(stock)
+    away_since_start = None
     while model.year < LAST_YEAR:
         # A copy: a step may write the arrays in place.
         before = model.households.copy()
         model.step()
         after, year = model.households, model.year
         frames["returns"].append(return_cells(before, after).assign(year=year))
+        cohorts, away_since_start = cohort_returns(before, after, away_since_start)
+        # The hazard's returns are counted by the step (one national counter), not per row.
+        hazard = model.national_table()["hazard_return_migrants"].iloc[-1] / model.hpa
+        cohorts["hazard_returned"] = np.where(np.arange(len(cohorts)) == 0, hazard, 0.0)
+        frames["returns_by_cohort"].append(cohorts.assign(year=year))
         far = left_far(before, after, province)
         frames["worker_flows"].append(worker_flows(before, after).assign(left_far=far, year=year))
         frames["floating_by_hukou"].append(floating_by_hukou(before, after).assign(year=year))
@@ -282,19 +303,32 @@ def yearly_tables(
     return tables
 
 
-def print_returns(table: pd.DataFrame) -> None:
+def print_returns(table: pd.DataFrame, cohorts: pd.DataFrame) -> None:
     """Each year's return rate (persons returned over persons away), the rate the first
-    year's cells would give (:func:`urbsim.analysis.returns.composition_rate`), and the share of
-    the households away headed by someone under 30 and away for under three years."""
+    year's cells would give (:func:`urbsim.analysis.returns.composition_rate`), the share of
+    the persons returned whom the return hazard sent home, the return rates of the households
+    away since the first year and of the later leavers, the share of the households away
+    headed by someone under 30, and the shares of the persons away in their first year at the
+    place and under three years there."""
     first = table[table["year"] == table["year"].min()]
-    print("year  return rate  at first year's rates  heads under 30  away under 3 years")
-    for year, cells in table.groupby("year"):
+    print("year  return rate  at first year's rates: age x years away  age x years here  "
+          "by hazard  stock of 2010  later leavers  heads under 30  first year here  "
+          "under 3 years here")  # fmt: skip
+    for (year, cells), (_, rows) in zip(table.groupby("year"), cohorts.groupby("year"),
+                                        strict=True):  # fmt: skip
         away = cells["households_away"].sum()
-        rate = cells["persons_returned"].sum() / cells["persons_away"].sum()
+        persons, returned = cells["persons_away"].sum(), cells["persons_returned"].sum()
         young = cells.loc[cells["age_band"] == "15_29", "households_away"].sum() / away
-        recent = cells.loc[cells["away_band"].isin(["0", "1_2"]), "households_away"].sum() / away
-        print(f"{year}  {rate:11.2%}  {composition_rate(first, cells):21.2%}  {young:14.1%}  "
-              f"{recent:18.1%}")  # fmt: skip
+        by = rows.groupby("cohort")[["persons_away", "persons_returned"]].sum()
+        rate = by["persons_returned"] / by["persons_away"].where(by["persons_away"] > 0)
+        hazard = rows["hazard_returned"].sum() / returned if returned > 0 else float("nan")
+        here = rows.groupby("here_band")["persons_away"].sum() / persons
+        new, recent = here["0"], here["0"] + here["1_2"]
+        by_away = composition_rate(first, cells, ("age_band", "away_band"))
+        by_here = composition_rate(first, cells, ("age_band", "here_band"))
+        print(f"{year}  {returned / persons:11.2%}  {by_away:36.2%}  {by_here:16.2%}  "
+              f"{hazard:9.1%}  {rate['first_year_stock']:13.2%}  {rate['later_leavers']:13.2%}  "
+              f"{young:14.1%}  {new:15.1%}  {recent:18.1%}")  # fmt: skip
 
 
 def print_floating_by_hukou(table: pd.DataFrame, households_per_agent: float) -> None:
@@ -578,7 +612,9 @@ def main() -> int:
         tables = yearly_tables(values, args.households_per_agent, args.seed, fixed)
         if args.returns:
             tables["returns"].to_csv(args.out / "returns.csv", index=False, float_format="%.6g")
-            print_returns(tables["returns"])
+            by_cohort = tables["returns_by_cohort"]
+            by_cohort.to_csv(args.out / "returns_by_cohort.csv", index=False, float_format="%.6g")
+            print_returns(tables["returns"], by_cohort)
         if args.worker_flows:
             flows = tables["worker_flows"]
             flows.to_csv(args.out / "worker_flows.csv", index=False, float_format="%.6g")

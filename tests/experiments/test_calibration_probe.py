@@ -119,7 +119,7 @@ def test_returns_worker_flows_and_destinations_say_who_returns_leaves_and_where(
     assert done.returncode == 0, done.stderr[-3000:]
     returns = pd.read_csv(out / "returns.csv", dtype={"away_band": str})
     assert list(returns["year"].unique()) == list(range(2011, 2020))
-    assert (returns.groupby("year").size() == 16).all()
+    assert (returns.groupby("year").size() == 60).all()  # 4 ages x 5 years away x 3 here
     assert (returns["households_returned"] + returns["households_settled"]
             <= returns["households_away"]).all()  # fmt: skip
     assert returns["households_away"].sum() > 0 and returns["households_returned"].sum() > 0
@@ -127,9 +127,17 @@ def test_returns_worker_flows_and_destinations_say_who_returns_leaves_and_where(
     header = lines.index(next(line for line in lines if line.startswith("year  return rate")))
     years = [line.split()[0] for line in lines[header + 1 : header + 10]]
     assert years == [str(y) for y in range(2011, 2020)]
-    # The first year at its own rates gives its own return rate.
+    # The first year at its own rates gives its own return rate, on either cells; in it
+    # every household away is of the first year's stock.
     first = lines[header + 1].split()
-    assert first[1] == first[2]
+    assert first[1] == first[2] == first[3] == first[5]
+    cohorts = pd.read_csv(out / "returns_by_cohort.csv", dtype={"here_band": str})
+    assert (cohorts.groupby("year").size() == 24).all()  # 2 cohorts x 4 ages x 3 years here
+    by_year = cohorts.groupby("year")[["persons_away", "persons_returned"]].sum()
+    cells = returns.groupby("year")[["persons_away", "persons_returned"]].sum()
+    assert np.allclose(by_year, cells)  # the same persons away and returned, split otherwise
+    later = cohorts[cohorts["cohort"] == "later_leavers"].groupby("year")["persons_away"].sum()
+    assert later[2011] == 0 and later.iloc[-1] > 0
     # One run serves both: the workers at the end of a year are those at the start of the next.
     flows = pd.read_csv(out / "worker_flows.csv")
     assert (flows.groupby("year").size() == 4).all()
