@@ -31,8 +31,9 @@ place, how many returned home and how many took local hukou in the year, and the
 hazard of each cell (:func:`urbsim.analysis.returns.return_cells`); and
 ``OUT/returns_by_cohort.csv``: the same years' persons away and returned of the households
 away since 2010 and of those who left later, by the head's age and the years at the place
-(:func:`urbsim.analysis.returns.cohort_returns`), with the persons the return hazard sent home
-(the national ``hazard_return_migrants``; the others returned by their move decision). It
+(:func:`urbsim.analysis.returns.cohort_returns`), with the year's national ``return_migrants``
+and the part of them the return hazard sent home (``hazard_return_migrants``; the others
+returned by their move decision). It
 prints each year's return rate; the rates the first year's cells would give that year's
 persons away, by the head's age and years away and by the head's age and years at the place
 (the part of the change that is who is away: young heads, recent leavers, recent arrivals,
@@ -247,8 +248,8 @@ def yearly_tables(
 ) -> dict[str, pd.DataFrame]:
     """One run of the set, year by year to :data:`hm_runs.LAST_YEAR`: ``returns``, every year's
     :func:`urbsim.analysis.returns.return_cells`; ``returns_by_cohort``, every year's
-    :func:`urbsim.analysis.returns.cohort_returns` with ``hazard_returned``, the persons (of
-    every cohort, in agents) the return hazard sent home, on the first cohort's row;
+    :func:`urbsim.analysis.returns.cohort_returns` with the year's national
+    ``return_migrants`` and ``hazard_return_migrants`` (agent persons) on each of its rows;
     ``worker_flows``,
     :func:`urbsim.analysis.worker_flows.worker_flows` with
     :func:`urbsim.analysis.worker_flows.left_far` as ``left_far``; ``destinations``,
@@ -277,9 +278,13 @@ def yearly_tables(
         after, year = model.households, model.year
         frames["returns"].append(return_cells(before, after).assign(year=year))
         cohorts, away_since_start = cohort_returns(before, after, away_since_start)
-        # The hazard's returns are counted by the step (one national counter), not per row.
-        hazard = model.national_table()["hazard_return_migrants"].iloc[-1] / model.hpa
-        cohorts["hazard_returned"] = np.where(np.arange(len(cohorts)) == 0, hazard, 0.0)
+        # Which returns the hazard made is counted by the step (national counters), not per
+        # household: the year's two national counts, in agent persons, on each of its rows.
+        # Both count the persons of a returning household at the same moment (after the
+        # year's births and deaths), the household arrays' ``persons_returned`` at the start.
+        national = model.national_table().iloc[-1]
+        for column in ("return_migrants", "hazard_return_migrants"):
+            cohorts[column] = national[column] / model.hpa
         frames["returns_by_cohort"].append(cohorts.assign(year=year))
         far = left_far(before, after, province)
         frames["worker_flows"].append(worker_flows(before, after).assign(left_far=far, year=year))
@@ -304,12 +309,12 @@ def yearly_tables(
 
 
 def print_returns(table: pd.DataFrame, cohorts: pd.DataFrame) -> None:
-    """Each year's return rate (persons returned over persons away), the rate the first
+    """Each year's return rate (persons returned over persons away), the rates the first
     year's cells would give (:func:`urbsim.analysis.returns.composition_rate`), the share of
-    the persons returned whom the return hazard sent home, the return rates of the households
-    away since the first year and of the later leavers, the share of the households away
-    headed by someone under 30, and the shares of the persons away in their first year at the
-    place and under three years there."""
+    the national return migrants whom the return hazard sent home, the return rates of the
+    households away since the first year and of the later leavers, the share of the
+    households away headed by someone under 30, and the shares of the persons away in their
+    first year at the place and under three years there."""
     first = table[table["year"] == table["year"].min()]
     print("year  return rate  at first year's rates: age x years away  age x years here  "
           "by hazard  stock of 2010  later leavers  heads under 30  first year here  "
@@ -321,7 +326,12 @@ def print_returns(table: pd.DataFrame, cohorts: pd.DataFrame) -> None:
         young = cells.loc[cells["age_band"] == "15_29", "households_away"].sum() / away
         by = rows.groupby("cohort")[["persons_away", "persons_returned"]].sum()
         rate = by["persons_returned"] / by["persons_away"].where(by["persons_away"] > 0)
-        hazard = rows["hazard_returned"].sum() / returned if returned > 0 else float("nan")
+        national = rows.iloc[0]
+        hazard = (
+            national["hazard_return_migrants"] / national["return_migrants"]
+            if national["return_migrants"] > 0
+            else float("nan")
+        )
         here = rows.groupby("here_band")["persons_away"].sum() / persons
         new, recent = here["0"], here["0"] + here["1_2"]
         by_away = composition_rate(first, cells, ("age_band", "away_band"))

@@ -85,7 +85,7 @@ def test_the_first_years_rates_on_another_years_persons_away() -> None:
     counts[("30_44", "3_5", "3_plus")] = 1.0
     later["persons_away"] = [counts.get(k, 0.0) for k in keys]
     assert np.isnan(composition_rate(table, later))
-    # Summed over the years away, 15-29 has one rate for its 1 + 3 persons away (1 returned):
+    # By age alone (summed over years away and here), 15-29 has one rate for its 1 + 3 persons away (1 returned):
     # applied to the 2 + 1 persons of the later cells 15_29/0/0 and 15_29/0/1_2.
     counts = {("15_29", "0", "0"): 2.0, ("15_29", "0", "1_2"): 1.0}
     later["persons_away"] = [counts.get(k, 0.0) for k in keys]
@@ -121,24 +121,30 @@ def test_the_first_years_stock_is_followed_apart_from_later_leavers() -> None:
     # Still of the stock: household 1 (still away). Not 0 and 2 (home), 3 (settled: its
     # hukou place is where it lives), 5 (dissolved), nor the new household 6.
     assert stock.tolist() == [False, True, False, False, False, False, False]
-    # The next year: household 1 moves on (still away, still of the stock); household 4
-    # leaves home and is a later leaver.
-    after = households_of(
-        place=[0, 2, 0, 2, 3, 3, 5],
-        hukou_place=[0, 0, 0, 2, 0, 0, 5],
-        persons=[1, 3, 4, 2, 5, 0, 1],
-    )
-    moved = households_of(
-        place=[0, 1, 0, 2, 3, 3, 5, 0],
+    # Year 2 starts from AFTER: household 1 moves on (still away, still of the stock),
+    # household 4 leaves home (away only from the end of the year) and household 7 is formed
+    # away from its hukou place. No one away at the start returns.
+    year2 = households_of(
+        place=[0, 2, 0, 2, 3, 3, 5, 4],
         hukou_place=[0, 0, 0, 2, 0, 0, 5, 0],
         persons=[1, 3, 4, 2, 5, 0, 1, 2],
     )
-    table, stock = cohort_returns(after, moved, stock)
+    table, stock = cohort_returns(AFTER, year2, stock)
     assert _sums(table, "first_year_stock").tolist() == [3, 0]
-    assert _sums(table, "later_leavers").tolist() == [5, 0]
+    assert _sums(table, "later_leavers").tolist() == [0, 0]
     assert stock.tolist() == [False, True, False, False, False, False, False, False]
+    # Year 3: households 1 (of the stock) and 4 (a later leaver) go home; 7 stays away.
+    year3 = households_of(
+        place=[0, 0, 0, 2, 0, 3, 5, 4],
+        hukou_place=[0, 0, 0, 2, 0, 0, 5, 0],
+        persons=[1, 3, 4, 2, 5, 0, 1, 2],
+    )
+    table, stock = cohort_returns(year2, year3, stock)
+    assert _sums(table, "first_year_stock").tolist() == [3, 3]
+    assert _sums(table, "later_leavers").tolist() == [7, 5]
+    assert not stock.any()
 
 
 def test_a_stock_mask_of_another_length_is_refused() -> None:
-    with pytest.raises(ValueError, match="entries for 6 households"):
+    with pytest.raises(ValueError, match=r"shape \(3,\) for 6 households"):
         cohort_returns(BEFORE, AFTER, np.ones(3, dtype=bool))

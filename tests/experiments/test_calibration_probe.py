@@ -138,6 +138,17 @@ def test_returns_worker_flows_and_destinations_say_who_returns_leaves_and_where(
     assert np.allclose(by_year, cells)  # the same persons away and returned, split otherwise
     later = cohorts[cohorts["cohort"] == "later_leavers"].groupby("year")["persons_away"].sum()
     assert later[2011] == 0 and later.iloc[-1] > 0
+    # The national counts of each year, on each of its rows: the hazard's part of the
+    # returns, some of them in some year; the printed share is theirs.
+    national = cohorts.groupby("year")[["return_migrants", "hazard_return_migrants"]]
+    assert (national.nunique() == 1).all().all()
+    national = national.first()
+    assert (national["hazard_return_migrants"] >= 0).all()
+    assert (national["hazard_return_migrants"] <= national["return_migrants"]).all()
+    assert national["hazard_return_migrants"].sum() > 0
+    shares = [line.split()[4] for line in lines[header + 1 : header + 10]]
+    expected = national["hazard_return_migrants"] / national["return_migrants"]
+    assert shares == [f"{v:.1%}" for v in expected]
     # One run serves both: the workers at the end of a year are those at the start of the next.
     flows = pd.read_csv(out / "worker_flows.csv")
     assert (flows.groupby("year").size() == 4).all()

@@ -45,7 +45,7 @@ HERE_BAND_STARTS: Final[tuple[int, ...]] = (1, 3)
 CELL_KEYS: Final[tuple[str, ...]] = ("age_band", "away_band", "here_band")
 #: Cohorts of :func:`cohort_returns`.
 COHORTS: Final[tuple[str, ...]] = ("first_year_stock", "later_leavers")
-#: Columns of :func:`return_cells`, after ``age_band`` and ``away_band``.
+#: Columns of :func:`return_cells`, after the cell keys (:data:`CELL_KEYS`).
 COUNTS: Final[tuple[str, ...]] = (
     "households_away",
     "persons_away",
@@ -132,12 +132,26 @@ def return_cells(before: Households, after: Households) -> pd.DataFrame:
 def composition_rate(
     hazards: pd.DataFrame, cells: pd.DataFrame, keys: tuple[str, ...] = CELL_KEYS
 ) -> float:
-    """The share of ``cells``' persons away that would return at the cell rates of ``hazards``
-    (both :func:`return_cells` tables, summed over the cells of ``keys`` first; persons
-    returned over persons away per cell): the return rate of the national ``return_migrants``
-    with one year's behaviour and another year's households away. On ``hazards`` itself it is
-    that table's own rate. A cell empty in ``hazards`` but not in ``cells`` gives NaN: no rate
-    was observed for households the other year has (coarser ``keys`` leave fewer such cells).
+    """The share of ``cells``' persons away that would return at the cell rates of ``hazards``:
+    the return rate of the national ``return_migrants`` with one year's behaviour and another
+    year's households away.
+
+    Parameters
+    ----------
+    hazards, cells
+        :func:`return_cells` tables: the year whose rates (persons returned over persons away
+        per cell) are applied, and the year whose persons away they are applied to.
+    keys
+        The cell columns that define a cell here (a subset of :data:`CELL_KEYS`); both tables
+        are first summed over the others. Coarser cells leave fewer cells that one year has
+        and the other does not.
+
+    Returns
+    -------
+    float
+        The rate; on ``hazards`` itself, that table's own rate. NaN when a cell empty in
+        ``hazards`` is not empty in ``cells`` (no rate was observed for households the other
+        year has), or when ``cells`` has nobody away.
     """
     first = hazards.groupby(list(keys))[["persons_away", "persons_returned"]].sum()
     away = first["persons_away"]
@@ -190,7 +204,7 @@ def cohort_returns(
         stock = away
     stock = np.asarray(stock, dtype=bool)
     if stock.shape != (n,):
-        raise ValueError(f"stock has {stock.shape[0]} entries for {n} households")
+        raise ValueError(f"stock has shape {stock.shape} for {n} households")
     returned = away & (after.persons[:n] > 0) & (after.place[:n] == before.hukou_place)
     age = np.digitize(before.head_age, AGE_GROUP_STARTS)
     here = np.digitize(before.years_here, HERE_BAND_STARTS)
