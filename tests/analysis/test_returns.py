@@ -19,6 +19,7 @@ from urbsim.analysis.returns import (
     return_cells,
 )
 from urbsim.kernels.migrants import HEAD_AGE_BANDS
+from urbsim.state import Households
 
 #: Six households: 0 a young recent leaver who returns; 1 the same who stays, two years at its
 #: place; 2 a head of 50 away 12 years, 4 at its place, who returns; 3 the same away 11 years,
@@ -85,8 +86,9 @@ def test_the_first_years_rates_on_another_years_persons_away() -> None:
     counts[("30_44", "3_5", "3_plus")] = 1.0
     later["persons_away"] = [counts.get(k, 0.0) for k in keys]
     assert np.isnan(composition_rate(table, later))
-    # By age alone (summed over years away and here), 15-29 has one rate for its 1 + 3 persons away (1 returned):
-    # applied to the 2 + 1 persons of the later cells 15_29/0/0 and 15_29/0/1_2.
+    # By age alone (summed over years away and here), 15-29 has one rate for its 1 + 3
+    # persons away (1 returned): applied to the 2 + 1 persons of the cells 15_29/0/0 and
+    # 15_29/0/1_2 of the later table.
     counts = {("15_29", "0", "0"): 2.0, ("15_29", "0", "1_2"): 1.0}
     later["persons_away"] = [counts.get(k, 0.0) for k in keys]
     assert np.isnan(composition_rate(table, later))
@@ -97,6 +99,16 @@ def test_the_first_years_rates_on_another_years_persons_away() -> None:
 def test_arrays_that_do_not_line_up_are_refused() -> None:
     with pytest.raises(ValueError, match="fewer than"):
         return_cells(AFTER, BEFORE)
+
+
+def _later_year(place: list[int]) -> Households:
+    """AFTER's households a year or two on, with household 7 (formed away) appended: only
+    their places change."""
+    return households_of(
+        place=place,
+        hukou_place=[0, 0, 0, 2, 0, 0, 5, 0],
+        persons=[1, 3, 4, 2, 5, 0, 1, 2],
+    )
 
 
 def _sums(table: pd.DataFrame, cohort: str) -> pd.Series:
@@ -124,21 +136,13 @@ def test_the_first_years_stock_is_followed_apart_from_later_leavers() -> None:
     # Year 2 starts from AFTER: household 1 moves on (still away, still of the stock),
     # household 4 leaves home (away only from the end of the year) and household 7 is formed
     # away from its hukou place. No one away at the start returns.
-    year2 = households_of(
-        place=[0, 2, 0, 2, 3, 3, 5, 4],
-        hukou_place=[0, 0, 0, 2, 0, 0, 5, 0],
-        persons=[1, 3, 4, 2, 5, 0, 1, 2],
-    )
+    year2 = _later_year([0, 2, 0, 2, 3, 3, 5, 4])
     table, stock = cohort_returns(AFTER, year2, stock)
     assert _sums(table, "first_year_stock").tolist() == [3, 0]
     assert _sums(table, "later_leavers").tolist() == [0, 0]
     assert stock.tolist() == [False, True, False, False, False, False, False, False]
     # Year 3: households 1 (of the stock) and 4 (a later leaver) go home; 7 stays away.
-    year3 = households_of(
-        place=[0, 0, 0, 2, 0, 3, 5, 4],
-        hukou_place=[0, 0, 0, 2, 0, 0, 5, 0],
-        persons=[1, 3, 4, 2, 5, 0, 1, 2],
-    )
+    year3 = _later_year([0, 0, 0, 2, 0, 3, 5, 4])
     table, stock = cohort_returns(year2, year3, stock)
     assert _sums(table, "first_year_stock").tolist() == [3, 3]
     assert _sums(table, "later_leavers").tolist() == [7, 5]
