@@ -193,13 +193,14 @@ def test_a_newton_stage_that_runs_out_hands_back_to_berry_and_starts_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """With the Newton stage cut to two evaluations, the solution alternates: Berry's step
-    to the handover, Newton, Berry to a tenth of the error, Newton again, ... at most
-    _NEWTON_STAGES Newton stages, then Berry's step alone; and it ends at the constants of
-    the uncut schedule (to the tolerance's consequence)."""
+    to the handover, Newton, Berry to a tenth of the handover (or of the error), Newton again,
+    ... at most _NEWTON_STAGES Newton stages, the last with every evaluation left, and each
+    Berry stage after the first with a stage's evaluations; it ends at the constants of the
+    uncut schedule (to the tolerance's consequence)."""
     v, province, origins, _ = _problem(3, n=24, provinces=3)
     m = np.random.default_rng(4).uniform(0.5, 2.0, (2, 24))
     full, _ = D.berry_constants(v, province, origins, m)
-    stages: list[tuple[str, float]] = []
+    stages: list[tuple[str, float, int, float]] = []
     root = D._accelerated_root
 
     def recorded(step, x, tolerance, budget, patience=D.MEMORY):  # type: ignore[no-untyped-def]
@@ -211,17 +212,48 @@ def test_a_newton_stage_that_runs_out_hands_back_to_berry_and_starts_again(
     monkeypatch.setattr(D, "_NEWTON_BUDGET", 2)
     cut, _ = D.berry_constants(v, province, origins, m)
     names = [stage[0] for stage in stages]
-    assert names == ["berry", "newton"] * D._NEWTON_STAGES + ["berry"]
-    assert all(budget <= 2 for name, _, budget, _ in stages if name == "newton")
-    # Each Berry stage goes to a tenth of the last handover, or of the point's error if the
-    # Newton stage between gained nothing.
+    assert names[: 2 * D._NEWTON_STAGES] == ["berry", "newton"] * D._NEWTON_STAGES
+    assert all(name == "berry" for name in names[2 * D._NEWTON_STAGES :])
+    newton = [budget for name, _, budget, _ in stages if name == "newton"]
+    assert all(budget == 2 for budget in newton[:-1]) and newton[-1] > 2
+    assert all(stages[k][2] <= 2 for k in range(2, 2 * D._NEWTON_STAGES, 2))
+    # Each Berry stage goes to a tenth of the last handover (raised to the error where Berry's
+    # stage stopped short of it), or of the point's error if the Newton stage between gained
+    # nothing.
     assert stages[0][1] == D.HANDOVER
-    for k in range(2, len(stages) - 1, 2):
-        handover, start, fine = stages[k - 2][1], stages[k - 2][3], stages[k - 1][3]
-        expected = handover if fine < start else min(handover, start)
-        assert stages[k][1] == pytest.approx(expected / 10)
-    assert stages[-1][1] == D.TOLERANCE
+    for k in range(2, 2 * D._NEWTON_STAGES, 2):
+        handover = max(stages[k - 2][1], stages[k - 2][3])
+        assert stages[k][1] in (
+            pytest.approx(handover / 10),
+            pytest.approx(min(handover, stages[k - 2][3]) / 10),
+        )
     np.testing.assert_allclose(cut, full, atol=1e-5)
+
+
+def test_a_newton_point_is_judged_by_its_gap_as_berry_s_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Newton stage that stops short keeps its point when its gap (Berry's error there) is
+    smaller, although the Newton error, which counts the step too, is larger: the next Berry
+    stage starts from it. Stub steps on the difference d of two constants (their level is
+    free): Berry's step takes 1 % of d, Newton's half, and Newton's error is 10 |d|."""
+    monkeypatch.setattr(D, "MAX_ITERATIONS", 20)
+    monkeypatch.setattr(D, "_NEWTON_STAGES", 2)
+    monkeypatch.setattr(D, "_NEWTON_BUDGET", 2)
+    seen: list[float] = []
+
+    def berry(x: np.ndarray) -> tuple[np.ndarray, float]:
+        d = float(x[0] - x[1])
+        seen.append(d)
+        return np.array([-0.01 * d, 0.0]), abs(d)
+
+    def newton(x: np.ndarray) -> tuple[np.ndarray, float]:
+        d = float(x[0] - x[1])
+        return np.array([-0.5 * d, 0.0]), 10.0 * abs(d)
+
+    _, iterations, error = D._staged_root(berry, newton, np.array([0.2, 0.0]))
+    # Berry at 0.2 (within the handover), Newton to 0.1 (its error 1.0), Berry's gap there,
+    # then Berry's stage from 0.1, not from 0.2.
+    assert seen[:3] == [pytest.approx(0.2), pytest.approx(0.1), pytest.approx(0.1)]
+    assert error < 1e-7 and iterations <= 20
 
 
 def test_the_stages_keep_an_acceptable_point_when_the_evaluations_run_out(
