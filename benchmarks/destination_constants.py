@@ -6,8 +6,10 @@ from the calibration's box (``experiments/calibration/box.csv``, seed 1), builds
 world at ``--hpa`` households per agent (seed 1), computes the senders' weights and fits the
 constants from them (:func:`urbsim.dynamics.destination_constants.fit_constants`)
 ``--repeats`` times each, side by side in three ways: as the model does; with one handover to
-the within-province Newton stage at a largest log error of 0.01 and 300 evaluations for it
-(the schedule until 2026-12-06); and with Berry's accelerated step alone after the same
+the within-province Newton stage at a largest log error of 0.01 (the schedule until 2026-12-06
+evening; its one Newton stage, the last, now has every evaluation left where it had 300 and
+Berry's step went on after them: the same wherever 300 sufficed); and with Berry's
+accelerated step alone after the same
 province-by-scope start (the Newton stage switched off). For each: seconds (median),
 evaluations of the shares, and the largest difference from the model's constants; over the
 box's sets, their totals.

@@ -90,6 +90,11 @@ _NEWTON_BUDGET: Final[int] = 100
 #: Newton stages in all at most (three restarts), the last with every evaluation left; then
 #: Berry's step alone to the tolerance if any are left.
 _NEWTON_STAGES: Final[int] = 4
+#: A Berry stage between Newton stages stops where its best error has not fallen below this
+#: share of what it was :data:`_WINDOW` evaluations before: crawling (at 2.8e-4 for 1,832
+#: evaluations at a set of 2026-12-06), not slow (0.3 to 0.027 in 946 at another, where
+#: Newton's step ran away from 0.15: a factor 0.6 a window).
+_BERRY_CRAWL: Final[float] = 0.9
 #: Levenberg-Marquardt damping of the within-province Newton step, a share of Berry's
 #: curvature: it bounds the step where the Hessian block is all but singular.
 _DAMPING: Final[float] = 0.01
@@ -551,15 +556,16 @@ def _staged_root(
             # The last Newton stage ran out: Berry's step from the better point to a tenth of
             # the handover (the Newton step runs away only from far), or of the point's error
             # if that stage gained nothing (else the same stage could run again from the same
-            # point), then Newton again. Berry's step gets a stage's evaluations, no more: near
-            # the solution it can crawl where Newton's converges (at a set of 2026-12-06 it
-            # spent its last 1,832 evaluations at 2.8e-4), so Newton goes on from where it
-            # stopped, and the handover then holds.
+            # point), then Newton again. Berry's step stops where it crawls (:data:`_BERRY_CRAWL`):
+            # near the solution it can stall where Newton's converges (at a set of 2026-12-06
+            # it spent its last 1,832 evaluations at 2.8e-4), while far from it, where Newton's
+            # runs away, it can need a thousand evaluations to reach the handover, and does.
             handover = (handover if gained else min(handover, error)) / 10.0
             x, used, error = _accelerated_root(
-                berry, x, handover, min(_NEWTON_BUDGET, MAX_ITERATIONS - iterations)
+                berry, x, handover, MAX_ITERATIONS - iterations, crawl=_BERRY_CRAWL
             )
             iterations += used
+            # Stopped short of the handover, crawling: Newton goes on from where it stopped.
             handover = max(handover, error)
             if error <= TOLERANCE or iterations >= MAX_ITERATIONS:
                 break
@@ -680,11 +686,13 @@ def _accelerated_root(
     tolerance: float,
     budget: int,
     patience: int = MEMORY,
+    crawl: float = 0.0,
 ) -> tuple[np.ndarray, int, float]:
     """The fixed point of ``x <- x + s(x)`` from ``x``, where ``step`` returns ``s(x)`` and the
     error at ``x``: the first point whose error is below ``tolerance``, or the best one when
-    the error has not halved over the last 200 iterations (once below :data:`ACCEPTABLE`) or
-    after ``budget`` iterations; with the iterations it took and its error.
+    the error has not halved over the last 200 iterations (once below :data:`ACCEPTABLE`), or
+    has not fallen below ``crawl`` times what it was 200 iterations before (at any error; 0:
+    never), or after ``budget`` iterations; with the iterations it took and its error.
 
     The plain map converges linearly and slowly where the constants spread widely; Anderson
     acceleration (Walker and Ni 2011, SIAM Journal on Numerical Analysis 49(4)) combines the
@@ -706,8 +714,10 @@ def _accelerated_root(
             stalled += 1
         if iterations % _WINDOW == 0:
             # Crawling at an acceptable error (a coarse world's shares that cannot be met
-            # exactly): stop rather than spend the rest of the iterations.
-            if best < ACCEPTABLE and best > 0.5 * window_best:
+            # exactly), or crawling at all where the caller has a better step to go on with:
+            # stop rather than spend the rest of the iterations.
+            acceptable_crawl = best < ACCEPTABLE and best > 0.5 * window_best
+            if acceptable_crawl or (crawl > 0.0 and best > crawl * window_best):
                 break
             window_best = best
         if not error < 10.0 * best or stalled > patience:
