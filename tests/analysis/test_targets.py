@@ -327,3 +327,7 @@ def test_ratio_and_undefined_quantities_by_hand() -> None:
     # The packaged recent-arrival target: 45 % in 2014, from the migrant survey.
     recent = [t for t in build_targets() if t.name == "recent_arrival_share"]
     assert [(t.year, t.observed) for t in recent] == [(2014, 0.45)]
+    # The migrants' mean age, from the same survey: the years it gives and no other.
+    ages = [t for t in build_targets() if t.name == "migrant_head_age"]
+    assert [(t.year, t.observed) for t in ages] == [(2011, 33.1), (2013, 33.7)]
+    assert ages[0].quantity == Quantity("column", ("floating_head_mean_age",))

@@ -84,6 +84,10 @@ def _plain_migrant_counts(world: World) -> np.ndarray:
         out[j, M.M_HEAD_AGE0 + int(hh.age_group()[i])] += p
         if hh.years_here[i] < 3:
             out[j, M.M_RECENT] += p
+        # The survey's respondents: one per household, aged 15-59 (the head here).
+        if 15 <= int(hh.head_age[i]) <= 59:
+            out[j, M.M_SURVEY_HEADS] += 1
+            out[j, M.M_SURVEY_HEAD_AGES] += int(hh.head_age[i])
         # Every person by age: the adults at the head's, the children at their bits'.
         kid_ages = [a for a in range(32) if int(hh.kids[i]) >> a & 1]
         ages = [int(hh.head_age[i])] * (p - len(kid_ages)) + kid_ages
@@ -124,6 +128,31 @@ def test_migrant_stocks_match_a_plain_count(tiny_world: Callable[..., World], se
     children, left = got[:, M.M_CHILDREN], got[:, M.M_CHILDREN_LEFT_BEHIND]
     assert 0 < children.sum() < floating.sum() and (children <= floating).all()
     assert 0 < left.sum() < children.sum() and (left <= children).all()
+
+
+def test_survey_heads_are_the_floating_heads_aged_15_to_59(
+    tiny_world: Callable[..., World],
+) -> None:
+    world = tiny_world(n_places=6, n_households=200, seed=5)
+    hh = world.households.as_dict()
+    floating = np.flatnonzero((hh["persons"] > 0) & (hh["place"] != hh["hukou_place"]))
+    # The floating heads at the ages on either side of both limits, in turn.
+    ages = np.array([14, 15, 59, 60])
+    hh["head_age"][floating] = ages[np.arange(floating.size) % 4]
+    got = M.count_migrants(hh, np.zeros(6, dtype=np.int64), 6)
+    inside = np.isin(hh["head_age"][floating], (15, 59))
+    assert got[:, M.M_SURVEY_HEADS].sum() == inside.sum() > 0
+    assert got[:, M.M_SURVEY_HEAD_AGES].sum() == hh["head_age"][floating][inside].sum()
+
+
+def test_floating_head_mean_age_by_hand() -> None:
+    migrants = np.zeros((3, M.N_M), dtype=np.int64)
+    migrants[0, [M.M_SURVEY_HEADS, M.M_SURVEY_HEAD_AGES]] = (2, 20 + 40)
+    migrants[2, [M.M_SURVEY_HEADS, M.M_SURVEY_HEAD_AGES]] = (1, 59)
+    # Persons do not weigh: one head per household.
+    migrants[0, M.M_OTHER_PROVINCE] = 9
+    assert indicators.floating_head_mean_age(migrants) == pytest.approx((20 + 40 + 59) / 3)
+    assert np.isnan(indicators.floating_head_mean_age(np.zeros((3, M.N_M), dtype=np.int64)))
 
 
 @pytest.mark.parametrize(

@@ -108,6 +108,20 @@ def urban_growth_decomposition(counters: np.ndarray) -> dict[str, int]:
     }
 
 
+def floating_head_mean_age(migrants: np.ndarray) -> float:
+    """Mean age (years) of the heads of floating households aged
+    :data:`urbsim.kernels.migrants.SURVEY_AGES`, one per household (the scale cancels); NaN
+    when there is none.
+
+    Parameters
+    ----------
+    migrants
+        Per-place migrant counts (:func:`urbsim.kernels.migrants.count_migrants`).
+    """
+    heads = int(migrants[:, M.M_SURVEY_HEADS].sum())
+    return float(migrants[:, M.M_SURVEY_HEAD_AGES].sum() / heads) if heads else float("nan")
+
+
 def migration_row(counters: np.ndarray, migrants: np.ndarray, hpa: float) -> dict[str, float]:
     """National migration columns of a year (:data:`urbsim.output.columns.NATIONAL`).
 
@@ -132,6 +146,7 @@ def migration_row(counters: np.ndarray, migrants: np.ndarray, hpa: float) -> dic
         "floating_recent_arrivals": float(migrants[:, M.M_RECENT].sum() * hpa),
         "floating_children": float(migrants[:, M.M_CHILDREN].sum() * hpa),
         "floating_children_left_behind": float(migrants[:, M.M_CHILDREN_LEFT_BEHIND].sum() * hpa),
+        "floating_head_mean_age": floating_head_mean_age(migrants),
         "return_migrants": float(counters[L.C_RETURN_MIGRANTS] * hpa),
         "hazard_return_migrants": float(counters[L.C_HAZARD_RETURN_MIGRANTS] * hpa),
         "urban_growth_natural": float(growth["natural"] * hpa),

@@ -13,6 +13,11 @@ rural-hukou persons working outside their home township. The model has no employ
 person, so its count is their demographic part at county level: the persons of working age
 (:data:`WORK_AGES`) of floating households with agricultural hukou (adults at the head's age,
 resident children by their own ages).
+
+The migrant dynamic monitoring survey of the health commission (NHFPC) interviews one migrant
+aged 15-59 per household and reports their mean age. The model's analogue is the mean age of
+the heads aged :data:`SURVEY_AGES` of floating households, one per household: the count of those
+heads and the sum of their ages are kept, integers like the rest.
 """
 
 from __future__ import annotations
@@ -51,7 +56,15 @@ M_CHILDREN: Final = M_RECENT + 1
 #: Those of M_CHILDREN of school age whose household left them at its hukou place
 #: (``left_behind``): counted here with their household, living there (docs/ODD.md 2.1).
 M_CHILDREN_LEFT_BEHIND: Final = M_CHILDREN + 1
-N_M: Final = M_CHILDREN_LEFT_BEHIND + 1
+#: Floating households whose head is of the survey's ages (:data:`SURVEY_AGES`): households,
+#: not persons.
+M_SURVEY_HEADS: Final = M_CHILDREN_LEFT_BEHIND + 1
+#: Sum of the ages (years) of those heads: over M_SURVEY_HEADS, their mean age.
+M_SURVEY_HEAD_AGES: Final = M_SURVEY_HEADS + 1
+N_M: Final = M_SURVEY_HEAD_AGES + 1
+#: Ages (first, last; years) of the migrant survey's respondents (the NHFPC's migrant dynamic
+#: monitoring survey interviews migrants aged 15-59), whose mean age the heads' is compared with.
+SURVEY_AGES: Final[tuple[int, int]] = (15, 59)
 #: Completed years at the current place under which a floating household is a recent arrival:
 #: the migrant survey's "three years or more in the current place" (docs/ODD.md 7.17).
 RECENT_YEARS: Final = 3
@@ -129,6 +142,9 @@ def _count_migrants(
             for start in band_starts:
                 band += a >= start
             pc[j, M_HEAD_AGE0 + band] += p
+            if SURVEY_AGES[0] <= a <= SURVEY_AGES[1]:
+                pc[j, M_SURVEY_HEADS] += 1
+                pc[j, M_SURVEY_HEAD_AGES] += a
             if years_here[i] < RECENT_YEARS:
                 pc[j, M_RECENT] += p
             k = np.int64(kids[i])
@@ -150,7 +166,8 @@ def count_migrants(
     """Persons of floating households at each place, by hukou scope and by head age band, the
     out-migrant workers among them (:func:`working_age_persons` of the households with
     agricultural hukou), the recent arrivals (under :data:`RECENT_YEARS` years there), the
-    children (:func:`child_persons`) and the school-age children left behind at the hukou place.
+    children (:func:`child_persons`), the school-age children left behind at the hukou place,
+    and the heads of the survey's ages (:data:`SURVEY_AGES`) with the sum of their ages.
 
     Parameters
     ----------
@@ -164,7 +181,8 @@ def count_migrants(
     Returns
     -------
     numpy.ndarray
-        int64 ``(n_places, N_M)``, columns ``M_*`` (agent persons, not scaled).
+        int64 ``(n_places, N_M)``, columns ``M_*`` (agent persons, not scaled; the survey
+        heads' columns count agent households and sum their years of age).
 
     Raises
     ------

@@ -296,6 +296,14 @@ NATIONAL: Final[tuple[Column, ...]] = (
         "in the floating population and in the place's residents with their household "
         "(docs/ODD.md 2.1).",
     ),
+    Column(
+        "floating_head_mean_age",
+        "float64",
+        "years",
+        "Mean age of the heads aged 15-59 of floating households, one per household (the "
+        "migrant dynamic monitoring survey's analogue: one migrant aged 15-59 interviewed per "
+        "household); NaN when there is none.",
+    ),
     _flow(
         "return_migrants",
         "persons per year",
