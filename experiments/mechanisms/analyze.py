@@ -14,8 +14,12 @@ with the functions of :mod:`urbsim.analysis.mechanisms`:
   range over runs; the period row from each run's sums over the years);
 * ``age_profile.csv``: floating persons by their household head's age band in 2010 (the
   initial world), 2015 and 2019;
+* ``mean_age.csv``: the mean age of the floating heads aged 15-59 each year (mean and range
+  over runs) next to the migrant survey's mean age of the working-age migrants where it is
+  published (the calibration's ``migrant_head_age`` targets, with their tolerance);
 * ``summary.csv``: the quantities the README's text quotes;
-* ``figures/decomposition.png``, ``figures/mobility.png``, ``figures/age_profile.png``;
+* ``figures/decomposition.png``, ``figures/mobility.png``, ``figures/age_profile.png``,
+  ``figures/mean_age.png``;
 * ``README.md``: ``results_template.md`` with every placeholder filled from these tables
   (:mod:`urbsim.analysis.report`; a number or comparative word typed into the template stops
   the script).
@@ -37,7 +41,7 @@ import seaborn as sns
 
 from urbsim.analysis import mechanisms as mech
 from urbsim.analysis.report import write_readme
-from urbsim.analysis.targets import read_official
+from urbsim.analysis.targets import Target, build_targets, read_official
 from urbsim.plots import figure_style, save_figure
 
 HERE = Path(__file__).resolve().parent
@@ -148,6 +152,28 @@ def age_table(places: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index().assign(key=lambda t: t["year"].astype(str) + "_" + t["band"])
 
 
+def survey_targets() -> list[Target]:
+    """The migrant survey's mean age of the working-age migrants, as the calibration compares
+    it with ``floating_head_mean_age`` (:func:`urbsim.analysis.targets.build_targets`)."""
+    return [t for t in build_targets() if t.name == "migrant_head_age"]
+
+
+def mean_age_table(national: pd.DataFrame) -> pd.DataFrame:
+    """The floating heads' mean age per year (mean and range over runs), the survey's where
+    published, the model's mean less it and whether that is within the target's tolerance."""
+    out = mech.across_runs(national, ["year"], [mech.MEAN_AGE_COLUMN])
+    out.index = out.index.astype(int)
+    survey = {t.year: (t.observed, t.tolerance) for t in survey_targets()}
+    out["survey"] = pd.Series({y: v for y, (v, _) in survey.items()}, dtype=float)
+    out["model_minus_survey"] = out[mech.MEAN_AGE_COLUMN] - out["survey"]
+    tolerance = pd.Series({y: tol for y, (_, tol) in survey.items()}, dtype=float)
+    tolerance = tolerance.reindex(out.index)
+    out["within_tolerance"] = (out["model_minus_survey"].abs() <= tolerance).where(
+        out["survey"].notna()
+    )
+    return out
+
+
 def official_ages(official: pd.DataFrame) -> pd.Series:
     """Mean age of the migrant workers by year (official)."""
     rows = official[official["indicator"] == "migrant_workers_mean_age"]
@@ -200,8 +226,48 @@ def summary(
         "worker_age_first": float(worker_age[first_age_year]),
         "worker_age_last": float(worker_age[last_age_year]),
         "worker_age_change": float(worker_age[last_age_year] - worker_age[first_age_year]),
+        **mean_age_summary(tables["mean_age"]),
     }
     return pd.DataFrame({"value": rows}).rename_axis("quantity")
+
+
+def mean_age_summary(table: pd.DataFrame) -> dict[str, float]:
+    """The quantities of the mean-age paragraph: the model and the survey in the survey's first
+    and last years, their changes between them, and the model in the last year run."""
+    col = mech.MEAN_AGE_COLUMN
+    years = table.index[table["survey"].notna()]
+    first, last, end = int(years.min()), int(years.max()), int(table.index.max())
+    rows = {"survey_first_year": float(first), "survey_last_year": float(last),
+            "head_age_last_year": float(end)}  # fmt: skip
+    for key, year in (("first", first), ("last", last)):
+        rows[f"head_age_{key}"] = float(table.loc[year, col])
+        rows[f"head_age_{key}_lo"] = float(table.loc[year, f"{col}_lo"])
+        rows[f"head_age_{key}_hi"] = float(table.loc[year, f"{col}_hi"])
+        rows[f"survey_age_{key}"] = float(table.loc[year, "survey"])
+        rows[f"head_age_{key}_within"] = float(bool(table.loc[year, "within_tolerance"]))
+    rows["head_age_change"] = rows["head_age_last"] - rows["head_age_first"]
+    rows["survey_age_change"] = rows["survey_age_last"] - rows["survey_age_first"]
+    # > 0: the model's heads aged faster between the survey's years than its migrants.
+    rows["head_age_change_minus_survey"] = rows["head_age_change"] - rows["survey_age_change"]
+    rows["head_age_end"] = float(table.loc[end, col])
+    return rows
+
+
+def draw_mean_age(national: pd.DataFrame, folder: Path) -> Path:
+    """The floating heads' mean age over the years (mean, 95 % range over runs) and the
+    survey's mean age of the working-age migrants."""
+    col = mech.MEAN_AGE_COLUMN
+    with figure_style():
+        fig, ax = plt.subplots()
+        sns.lineplot(data=national, x="year", y=col, errorbar=("pi", 95), marker="o", ax=ax,
+                     label="model: floating heads aged 15-59")  # fmt: skip
+        survey = [(t.year, t.observed) for t in survey_targets()]
+        ax.scatter(*zip(*survey, strict=True), color="black", marker="x", zorder=3,
+                   label="migrant survey: working-age migrants")  # fmt: skip
+        ax.set(xlabel="Year", ylabel="Mean age (years)",
+               title="Mean age of the migrants, calibrated ensemble")  # fmt: skip
+        ax.legend(loc="upper left")
+        return save_figure(fig, folder / "mean_age.png", legend_share=0.0)
 
 
 def draw_decomposition(national: pd.DataFrame, official: pd.DataFrame, folder: Path) -> Path:
@@ -277,6 +343,7 @@ def main() -> int:
         "decomposition": decomposition_table(national, official),
         "mobility": mobility_table(national),
         "ages": age_table(places).set_index("key"),
+        "mean_age": mean_age_table(national),
     }
     tables["summary"] = summary(tables, natural_share_official_years(national, official), official)
     shares = ["natural_m", "migration_m", "reclassification_m", "total_m", *SHARES,
@@ -288,14 +355,18 @@ def main() -> int:
         .pivot_table(index="band", columns="year", values="share")
         .add_prefix("share_")
     )
+    col = mech.MEAN_AGE_COLUMN
+    tables["mean_age_brief"] = brief(tables["mean_age"], [col, f"{col}_lo", f"{col}_hi", "survey"])
     for name, file in (("decomposition", "decomposition.csv"), ("mobility", "mobility.csv"),
-                       ("ages", "age_profile.csv"), ("summary", "summary.csv")):  # fmt: skip
+                       ("ages", "age_profile.csv"), ("mean_age", "mean_age.csv"),
+                       ("summary", "summary.csv")):  # fmt: skip
         tables[name].to_csv(res / file, float_format="%.6g")
     figures = res / "figures"
     figures.mkdir(exist_ok=True)
     draw_decomposition(national, official, figures)
     draw_mobility(national, figures)
     draw_ages(places, figures)
+    draw_mean_age(national, figures)
     write_readme(HERE / "results_template.md", tables, res)
     return 0
 

@@ -4,7 +4,8 @@ Every parameter set of the calibration's not-ruled-out ensemble
 (``results/calibration/full/ensemble.csv``; the first ``--sets`` when given) runs on the census
 world of the calibration (``scenarios/china_census.toml``) from 2010 to 2019, the years fitted,
 with ``--replications`` replications, keeping the national columns the diagnostics read
-(:mod:`urbsim.analysis.mechanisms`) and the migrants by the head's age band in 2010, 2015 and
+(:mod:`urbsim.analysis.mechanisms`, the floating heads' mean age among them) and the migrants by
+the head's age band in 2010, 2015 and
 2019. ``--write`` writes ``history.toml`` into ``--folder`` (the experiment writes it into its
 results folder, so that it always follows the ensemble); ``--check`` exits with status 1 when
 the file there differs from what the ensemble gives.
@@ -23,7 +24,12 @@ from typing import Final
 import pandas as pd
 
 from urbsim.analysis.history_matching import ENSEMBLE_NOT_PARAMETERS
-from urbsim.analysis.mechanisms import AGE_COLUMNS, GROWTH_COLUMNS, MOBILITY_COLUMNS
+from urbsim.analysis.mechanisms import (
+    AGE_COLUMNS,
+    GROWTH_COLUMNS,
+    MEAN_AGE_COLUMN,
+    MOBILITY_COLUMNS,
+)
 from urbsim.sweep.spec import toml_value
 
 HERE = Path(__file__).resolve().parent
@@ -43,7 +49,7 @@ REPLICATIONS, SCALE = 2, 1000.0
 NATIONAL: Final = list(
     dict.fromkeys(
         ["urbanization_rate", "urban_residents", "floating_population", *GROWTH_COLUMNS,
-         *MOBILITY_COLUMNS]
+         *MOBILITY_COLUMNS, MEAN_AGE_COLUMN]
     )
 )  # fmt: skip
 

@@ -93,12 +93,31 @@ def test_mobility_and_ages_are_read_from_the_runs(out: Path) -> None:
     assert row["share"] == pytest.approx(share.mean(), rel=1e-5)
 
 
+def test_mean_age_is_read_from_the_runs_and_set_against_the_survey(out: Path) -> None:
+    table = pq_national(out)
+    ages = pd.read_csv(out / "mean_age.csv", index_col="year")
+    assert list(ages.index) == list(range(2010, 2020))
+    by_year = table.groupby("year")["floating_head_mean_age"].mean()
+    # The CSV keeps six significant digits.
+    assert ages["floating_head_mean_age"].to_numpy() == pytest.approx(by_year.to_numpy(), rel=1e-5)
+    # The survey's two years (the calibration's targets), and no other.
+    assert ages["survey"].dropna().to_dict() == {2011: 33.1, 2013: 33.7}
+    diff = ages.loc[2013, "floating_head_mean_age"] - 33.7
+    assert ages.loc[2013, "model_minus_survey"] == pytest.approx(diff, abs=1e-4)
+    assert bool(ages.loc[2013, "within_tolerance"]) == (abs(diff) <= 1.0)
+    summary = pd.read_csv(out / "summary.csv", index_col="quantity")["value"]
+    change = by_year[2013] - by_year[2011]
+    assert summary["head_age_change"] == pytest.approx(change, abs=1e-4)
+    assert summary["survey_age_change"] == pytest.approx(0.6, abs=1e-4)
+    assert summary["head_age_end"] == pytest.approx(by_year[2019], rel=1e-5)
+
+
 def test_readme_and_figures_are_written(out: Path) -> None:
     text = (out / "README.md").read_text("utf-8")
     assert "{" not in text and "2011-2019" in text
     summary = pd.read_csv(out / "summary.csv", index_col="quantity")["value"]
     assert f"{summary['natural_share']:.3f}" in text
-    for name in ("decomposition", "mobility", "age_profile"):
+    for name in ("decomposition", "mobility", "age_profile", "mean_age"):
         assert (out / "figures" / f"{name}.png").stat().st_size > 10_000
 
 

@@ -16,7 +16,8 @@ the mechanisms behind the targets:
 * :func:`mobility`: moves per year, the share of them that cross a province border, return
   migrants and their rate, households formed, the inter-province share of the floating
   population;
-* :func:`age_profile`: the floating persons by the age band of their household's head;
+* :func:`age_profile`: the floating persons by the age band of their household's head (and
+  the national column :data:`MEAN_AGE_COLUMN`, the floating heads' mean age);
 * :func:`across_runs`: ensemble mean and the central range of any of these over runs.
 
 Inputs are tidy frames with one row per run and year (``run`` and ``year`` columns plus the
@@ -49,6 +50,9 @@ MOBILITY_COLUMNS: Final[tuple[str, ...]] = (
     "interprovince_floating_population",
     "intraprovince_floating_population",
 )
+#: National column of the floating heads' mean age (heads aged 15-59, one per household), the
+#: analogue of the migrant survey's mean age of working-age migrants.
+MEAN_AGE_COLUMN: Final = "floating_head_mean_age"
 #: Place columns :func:`age_profile` reads: floating persons by the head's age band.
 AGE_COLUMNS: Final[tuple[str, ...]] = tuple(f"migrants_head_{b}" for b in HEAD_AGE_BANDS)
 
@@ -269,6 +273,7 @@ __all__ = [
     "AGE_COLUMNS",
     "COMPONENTS",
     "GROWTH_COLUMNS",
+    "MEAN_AGE_COLUMN",
     "MOBILITY_COLUMNS",
     "across_runs",
     "age_profile",
