@@ -145,6 +145,8 @@ MOVES: dict[str, Any] = {
         # above 1).
         "move_nonagricultural": 0.6,
         "move_away": 0.7,
+        # ... the more so the more recently they arrived (a fading short of 1).
+        "move_away_tenure_decay": 0.2,
         # Living outside the hukou province costs, staying included.
         "beta_outside_province": 1.5,
         # Moves across a province border lose pull year by year.
@@ -658,10 +660,11 @@ def _propensity(
     age: int,
     by_hukou_type: bool = True,
     away: bool = True,
+    fading: bool = True,
 ) -> float:
     """The move propensity on the head's age ``age``, with or without the urban-hukou and the
-    away multipliers (the reference's ``move_propensity`` with every flag as given: its
-    mutants below change one)."""
+    away multipliers and the away multiplier's fading with the years here (the reference's
+    ``move_propensity`` with every flag as given: its mutants below change one)."""
     b = ctx.par
     group = sum(1 for start in AGE_GROUP_STARTS if age >= start)
     p = b.move_base * b.move_age[group] * math.exp(-b.move_tenure_decay * self.years_here)
@@ -670,7 +673,11 @@ def _propensity(
     if by_hukou_type and self.hukou_type == NON_AGRICULTURAL:
         p = p * b.move_nonagricultural
     if away and self.place != self.hukou_place:
-        p = p * b.move_away
+        multiplier = b.move_away
+        if fading and b.move_away_tenure_decay != 0.0:
+            fade = math.exp(-b.move_away_tenure_decay * self.years_here)
+            multiplier = 1.0 + (b.move_away - 1.0) * fade
+        p = p * multiplier
     return p
 
 
@@ -689,6 +696,11 @@ def _propensity_same_for_both_hukou_types(
 def _propensity_same_away_and_home(self: Household, u_employ: float, ctx: YearContext) -> float:
     """The move propensity without the multiplier of households away from their hukou place."""
     return _propensity(self, u_employ, ctx, self.decision_age, away=False)
+
+
+def _propensity_away_not_fading(self: Household, u_employ: float, ctx: YearContext) -> float:
+    """The move propensity with the away multiplier the same at every year here."""
+    return _propensity(self, u_employ, ctx, self.decision_age, fading=False)
 
 
 def _propensity_scaled(self: Household, u_employ: float, ctx: YearContext) -> float:
@@ -1097,6 +1109,13 @@ MUTATIONS = [
         "move_propensity",
         _propensity_same_away_and_home,
         Case("moves", 60),
+    ),
+    (
+        "move-propensity-away-fading",
+        Household,
+        "move_propensity",
+        _propensity_away_not_fading,
+        Case("moves", 61),
     ),
     ("permit-rule", Household, "obtain_permit", _permit_without_half_year, Case("baseline", 34)),
     (

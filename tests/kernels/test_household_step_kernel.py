@@ -22,7 +22,7 @@ from urbsim.households import FIELDS, Households
 from urbsim.inputs import PARAM_FIELDS, PLACE_FIELDS, PlaceInputs, params_from
 from urbsim.kernels import layout as L
 from urbsim.kernels.aggregate import aggregate, origin_index
-from urbsim.kernels.household_step import household_step, move_propensity
+from urbsim.kernels.household_step import AWAY_ROW, household_step, move_propensity
 from urbsim.kernels.settlement import settle_points
 from urbsim.rng import make_year_key
 
@@ -431,10 +431,26 @@ def test_no_one_considers_moving_at_zero_propensity() -> None:
 def test_move_propensity_formula() -> None:
     par = make_par(move_base=0.14, move_tenure_decay=0.04, move_age=[1.6, 1.0, 0.55, 0.2])
     table = move_propensity(par)
-    assert table.shape == (4, 256)
+    assert table.shape == (5, 256)
     for age, years in [(0, 0), (1, 3), (2, 10), (3, 255)]:
         expected = 0.14 * [1.6, 1.0, 0.55, 0.2][age] * math.exp(-0.04 * years)
         assert table[age, years] == pytest.approx(expected, rel=1e-15)
+
+
+@pytest.mark.parametrize("move_away", [0.1, 0.7, 3.037168802726379])
+def test_away_multiplier_fades_with_the_years_here(move_away: float) -> None:
+    # Without the decay the row is move_away itself, bit for bit (1 + (m - 1) is not, for
+    # some m below 1): the rule before the decay.
+    still = move_propensity(make_par(move_away=move_away, move_away_tenure_decay=0.0))
+    assert (still[AWAY_ROW] == move_away).all()
+    table = move_propensity(make_par(move_away=move_away, move_away_tenure_decay=0.5))
+    row = table[AWAY_ROW]
+    assert row[0] == pytest.approx(move_away, rel=1e-14)
+    # By hand: at 2 years, 1 + (m - 1) e^-1; after many years, the rate of households at home.
+    assert row[2] == pytest.approx(1.0 + (move_away - 1.0) * math.exp(-1.0), rel=1e-15)
+    assert row[255] == pytest.approx(1.0, rel=1e-12)
+    # Towards 1 from either side, never past it.
+    assert (np.diff(row) >= 0).all() if move_away < 1 else (np.diff(row) <= 0).all()
 
 
 def test_consider_moving_frequency_with_unemployment() -> None:

@@ -253,7 +253,12 @@ class Household(mesa.Agent):
         if self.hukou_type == NON_AGRICULTURAL:
             p = p * b.move_nonagricultural
         if self.place != self.hukou_place:
-            p = p * b.move_away
+            # The excess (or shortfall) of a migrant's propensity fades with the years here.
+            away = b.move_away
+            if b.move_away_tenure_decay != 0.0:
+                fade = math.exp(-b.move_away_tenure_decay * self.years_here)
+                away = 1.0 + (b.move_away - 1.0) * fade
+            p = p * away
         return p
 
     def home_age_utility(self, ctx: YearContext) -> float:

@@ -86,6 +86,8 @@ _MAX_PERSONS = 15
 #: Most fixed alternatives of a choice set: stay, home, local town, home town.
 _MAX_FIXED = 4
 _MAX_YEARS = 255
+#: Row of :func:`move_propensity`'s table holding the away multiplier by years at the place.
+AWAY_ROW: Final = 4
 
 
 #: Entries of the table of ``log1p(k * households_per_agent)`` for network sizes ``k``; larger
@@ -452,7 +454,6 @@ def _step(
     n_candidates = par.candidates
     unemployed = par.move_unemployed
     nonagricultural = par.move_nonagricultural
-    away_multiplier = par.move_away
     hazard = par.return_rate > 0.0
     draw_demo = np.uint64(L.DRAW_DEMOGRAPHY)
     draw_leave = np.uint64(L.DRAW_LEAVE_HOME)
@@ -560,10 +561,11 @@ def _step(
                 if hukou_type[i] == _NONAGRI:
                     pm = pm * nonagricultural
                 # Households away from their hukou place move on (or back) more readily than
-                # those at home leave (repeat migration): a multiplier after the hukou-type
-                # one, as in the reference engine; 1, the default, changes nothing.
+                # those at home leave (repeat migration), the more so the more recently they
+                # arrived: a multiplier by years at the place after the hukou-type one, as in
+                # the reference engine; 1, the default, changes nothing.
                 if home != cur:
-                    pm = pm * away_multiplier
+                    pm = pm * propensity[AWAY_ROW, yrs]
                 if u_move < pm:
                     row[L.C_CONSIDERED] += 1
                     movers[m] = i
@@ -766,17 +768,29 @@ def _record_move(
 
 
 def move_propensity(par: ParamsRecord) -> np.ndarray:
-    """Probability of considering a move by age group and completed years at the place.
+    """Probability of considering a move by age group and completed years at the place (rows
+    0-3), and the multiplier of households away from their hukou place by completed years at
+    the place (row :data:`AWAY_ROW`).
 
-    ``move_base * move_age[age] * exp(-move_tenure_decay * years)``, evaluated with Python's
-    ``math.exp`` in this order, exactly as the reference engine evaluates it per household.
+    Rows 0-3: ``move_base * move_age[age] * exp(-move_tenure_decay * years)``; row
+    :data:`AWAY_ROW`: ``1 + (move_away - 1) * exp(-move_away_tenure_decay * years)``, and
+    ``move_away`` itself when that decay is 0 (so the rule before the decay is kept to the
+    bit). Evaluated with Python's ``math.exp`` in this order, exactly as the reference engine
+    evaluates them per household.
     """
-    table = np.empty((4, _MAX_YEARS + 1))
+    table = np.empty((AWAY_ROW + 1, _MAX_YEARS + 1))
     for age in range(4):
         for years in range(_MAX_YEARS + 1):
             table[age, years] = (
                 par.move_base * par.move_age[age] * math.exp(-par.move_tenure_decay * years)
             )
+    decay = par.move_away_tenure_decay
+    for years in range(_MAX_YEARS + 1):
+        table[AWAY_ROW, years] = (
+            par.move_away
+            if decay == 0.0
+            else 1.0 + (par.move_away - 1.0) * math.exp(-decay * years)
+        )
     return table
 
 
@@ -784,9 +798,15 @@ _PROPENSITY_CACHE: dict[tuple[Any, ...], np.ndarray] = {}
 
 
 def _cached_propensity(par: ParamsRecord) -> np.ndarray:
-    # The table depends on six parameters that are fixed within a run; rebuilding it in Python
+    # The table depends on the parameters of its key, fixed within a run; rebuilding it in Python
     # every year would cost more than the kernel at small scales.
-    key = (par.move_base, par.move_age.tobytes(), par.move_tenure_decay)
+    key = (
+        par.move_base,
+        par.move_age.tobytes(),
+        par.move_tenure_decay,
+        par.move_away,
+        par.move_away_tenure_decay,
+    )
     table = _PROPENSITY_CACHE.get(key)
     if table is None:
         if len(_PROPENSITY_CACHE) > 64:

@@ -165,9 +165,27 @@ class Behaviour(Strict):
         "Yueh 2004, Journal of Comparative Economics 32(4))",
         "Multiplier of the propensity to consider moving for households living away from "
         "their hukou place, after the hukou-type multiplier; 1 moves them as readily as "
-        "households at home.",
+        "households at home. Its difference from 1 fades with the years at the current place "
+        "at the rate move_away_tenure_decay.",
         ge=0,
         le=20,
+    )
+    move_away_tenure_decay: float = P(
+        0.0,
+        "1/year",
+        "direction: a migrant is most likely to move on or back soon after arriving, and the "
+        "longer at a place the less (the duration of residence: Morrison 1967, 'Duration of "
+        "residence and prospective migration', Demography 4(2); repeat and return migration "
+        "soon after a move: DaVanzo 1983, Review of Economics and Statistics 65(4)); value "
+        "assumed (0: the multiplier does not fade, the rule before 2026-12-07); calibrated in "
+        "issue 14",
+        "Rate at which the away multiplier's difference from 1 fades with the completed years "
+        "at the current place: a household away considers moving with the multiplier "
+        "1 + (move_away - 1) * exp(-decay * years_here) (move_away itself when the decay is "
+        "0), so recent arrivals move on or back at move_away's rate and long-settled migrants "
+        "at the rate of households at home.",
+        ge=0,
+        le=5,
     )
     candidates: int = P(
         6,
