@@ -565,8 +565,9 @@ def _worker_families(scopes: CensusScopes) -> tuple[Family, ...]:
     )  # fmt: skip
 
 
-def _flow_families(scopes: CensusScopes) -> tuple[Family, ...]:
-    persons = "persons"
+def _study_families() -> tuple[Family, ...]:
+    """The targets from studies and the migrant survey rather than the official series: the
+    return rate, the recent arrivals, the migrants' mean age."""
     return (
         Family("return_rate", Quantity("rate", ("return_migrants", "floating_population")),
                "persons per floating person per year", (2011, 2015), _literature(0.03),
@@ -624,6 +625,13 @@ def _flow_families(scopes: CensusScopes) -> tuple[Family, ...]:
                "China's Migrant Population Development 2014 (summary in the China Population "
                "Research Center's journal, 2015 no. 1: mean age of the working-age migrants "
                "33.1 years in 2011 and 33.7 in 2013)"),
+    )  # fmt: skip
+
+
+def _flow_families(scopes: CensusScopes) -> tuple[Family, ...]:
+    persons = "persons"
+    return (
+        *_study_families(),
         Family("permits_issued", Quantity("column", ("permits_issued",)), "persons per year",
                (2016, 2019), _scaled("residence_permits_issued", 1e6),
                (0.0, 0.2), (0.0, 0.1), (0.0, 0.05), ("residence_permits_issued",),
