@@ -277,6 +277,8 @@ def make_kernel_inputs(
     values.update(move_away=rng.uniform(0.3, 3.0))
     # Drawn after every parameter above, which it leaves unchanged.
     values.update(beta_outside_province=rng.uniform(0.0, 2.0))
+    # Drawn after every parameter above, which it leaves unchanged.
+    values.update(move_away_tenure_decay=rng.uniform(0.0, 2.0))
     values.update(par_overrides)
 
     # A schedule per place (rows of one length, as the model pads them), rising with years.

@@ -168,8 +168,9 @@ def mean_age_table(national: pd.DataFrame) -> pd.DataFrame:
     out["model_minus_survey"] = out[mech.MEAN_AGE_COLUMN] - out["survey"]
     tolerance = pd.Series({y: tol for y, (_, tol) in survey.items()}, dtype=float)
     tolerance = tolerance.reindex(out.index)
+    # Unknown (NaN), not outside, where the survey or the model has no value.
     out["within_tolerance"] = (out["model_minus_survey"].abs() <= tolerance).where(
-        out["survey"].notna()
+        out["model_minus_survey"].notna()
     )
     return out
 
@@ -244,7 +245,9 @@ def mean_age_summary(table: pd.DataFrame) -> dict[str, float]:
         rows[f"head_age_{key}_lo"] = float(table.loc[year, f"{col}_lo"])
         rows[f"head_age_{key}_hi"] = float(table.loc[year, f"{col}_hi"])
         rows[f"survey_age_{key}"] = float(table.loc[year, "survey"])
-        rows[f"head_age_{key}_within"] = float(bool(table.loc[year, "within_tolerance"]))
+        within = table.loc[year, "within_tolerance"]
+        # No model value (NaN) is not within the tolerance (bool(NaN) would say it is).
+        rows[f"head_age_{key}_within"] = float(bool(within)) if pd.notna(within) else 0.0
     rows["head_age_change"] = rows["head_age_last"] - rows["head_age_first"]
     rows["survey_age_change"] = rows["survey_age_last"] - rows["survey_age_first"]
     # > 0: the model's heads aged faster between the survey's years than its migrants.

@@ -20,6 +20,7 @@ from urbsim.config import N_CHUNKS
 from urbsim.dynamics.demography import VitalRates
 from urbsim.households import FIELDS, Households
 from urbsim.inputs import PARAM_FIELDS, PLACE_FIELDS, PlaceInputs, params_from
+from urbsim.kernels import household_step as hs
 from urbsim.kernels import layout as L
 from urbsim.kernels.aggregate import aggregate, origin_index
 from urbsim.kernels.household_step import AWAY_ROW, household_step, move_propensity
@@ -435,6 +436,19 @@ def test_move_propensity_formula() -> None:
     for age, years in [(0, 0), (1, 3), (2, 10), (3, 255)]:
         expected = 0.14 * [1.6, 1.0, 0.55, 0.2][age] * math.exp(-0.04 * years)
         assert table[age, years] == pytest.approx(expected, rel=1e-15)
+
+
+def test_propensity_cache_tells_apart_every_parameter_of_the_table() -> None:
+    # A key missing a parameter would hand a run the table of an earlier one in the process.
+    base = {"move_base": 0.14, "move_tenure_decay": 0.04, "move_away": 2.0,
+            "move_away_tenure_decay": 0.3, "move_age": [1.6, 1.0, 0.55, 0.2]}  # fmt: skip
+    first = hs._cached_propensity(make_par(**base)).copy()
+    for name, value in (("move_base", 0.2), ("move_tenure_decay", 0.1), ("move_away", 3.0),
+                        ("move_away_tenure_decay", 0.6)):  # fmt: skip
+        other = hs._cached_propensity(make_par(**{**base, name: value}))
+        assert not np.array_equal(other, first), name
+        np.testing.assert_array_equal(other, move_propensity(make_par(**{**base, name: value})))
+    np.testing.assert_array_equal(hs._cached_propensity(make_par(**base)), first)
 
 
 @pytest.mark.parametrize("move_away", [0.1, 0.7, 3.037168802726379])
