@@ -256,16 +256,16 @@ def mean_age_summary(table: pd.DataFrame) -> dict[str, float]:
     return rows
 
 
-def draw_mean_age(national: pd.DataFrame, folder: Path) -> Path:
+def draw_mean_age(national: pd.DataFrame, table: pd.DataFrame, folder: Path) -> Path:
     """The floating heads' mean age over the years (mean, 95 % range over runs) and the
-    survey's mean age of the working-age migrants."""
+    survey's mean age of the working-age migrants (``table``: :func:`mean_age_table`)."""
     col = mech.MEAN_AGE_COLUMN
     with figure_style():
         fig, ax = plt.subplots()
         sns.lineplot(data=national, x="year", y=col, errorbar=("pi", 95), marker="o", ax=ax,
                      label="model: floating heads aged 15-59")  # fmt: skip
-        survey = [(t.year, t.observed) for t in survey_targets()]
-        ax.scatter(*zip(*survey, strict=True), color="black", marker="x", zorder=3,
+        survey = table["survey"].dropna()
+        ax.scatter(survey.index, survey.to_numpy(), color="black", marker="x", zorder=3,
                    label="migrant survey: working-age migrants")  # fmt: skip
         ax.set(xlabel="Year", ylabel="Mean age (years)",
                title="Mean age of the migrants, calibrated ensemble")  # fmt: skip
@@ -369,7 +369,7 @@ def main() -> int:
     draw_decomposition(national, official, figures)
     draw_mobility(national, figures)
     draw_ages(places, figures)
-    draw_mean_age(national, figures)
+    draw_mean_age(national, tables["mean_age"], figures)
     write_readme(HERE / "results_template.md", tables, res)
     return 0
 
