@@ -38,6 +38,7 @@ from urbsim.world.census_households import (
     OTHER_COUNTY,
     OTHER_PROVINCE,
     SAME_COUNTY,
+    Synthesis,
     synthesize_households,
 )
 from urbsim.world.census_read import COLUMNS
@@ -402,20 +403,39 @@ def test_the_world_does_not_depend_on_the_chunks(world_file: Path) -> None:
     """Keyed draws: chunks of a few places, of one place each or the whole world give the same
     households, scopes and statistics (issue 17: the build holds one chunk at a time)."""
     df, _ = read_world_file(world_file)
-    whole = synthesize_households(df, 20000.0, 9)
+    whole = synthesize_households(df, 20000.0, 9, threads=1)
     assert whole.stats["agents"] > 20_000  # several chunks of 1000 and 7919 agents
     for size in (1, 1000, 7919):
-        part = synthesize_households(df, 20000.0, 9, chunk_agents=size)
-        for name, arr in whole.households.as_dict().items():
-            np.testing.assert_array_equal(arr, getattr(part.households, name), err_msg=name)
-        np.testing.assert_array_equal(whole.scope, part.scope)
-        np.testing.assert_array_equal(whole.collective, part.collective)
+        part = synthesize_households(df, 20000.0, 9, chunk_agents=size, threads=1)
+        _assert_same_world(whole, part)
         assert part.stats == pytest.approx(whole.stats, rel=1e-12)
     # Another seed, another world; a chunk size below one agent is refused.
     other = synthesize_households(df, 20000.0, 10)
     assert not np.array_equal(other.households.head_age, whole.households.head_age)
     with pytest.raises(ValueError, match="chunk_agents"):
         synthesize_households(df, 20000.0, 9, chunk_agents=0)
+
+
+def _assert_same_world(a: Synthesis, b: Synthesis) -> None:
+    for name, arr in a.households.as_dict().items():
+        np.testing.assert_array_equal(arr, getattr(b.households, name), err_msg=name)
+    np.testing.assert_array_equal(a.scope, b.scope)
+    np.testing.assert_array_equal(a.collective, b.collective)
+
+
+def test_the_world_does_not_depend_on_the_threads(world_file: Path) -> None:
+    """Chunks built side by side on threads (issue 17: the world build's wall at full scale)
+    give the world of one thread to the bit, statistics included: the chunks' totals are
+    summed in the chunks' order. More threads than chunks are fine; none is refused."""
+    df, _ = read_world_file(world_file)
+    for size in (1000, 7919):
+        serial = synthesize_households(df, 20000.0, 9, chunk_agents=size, threads=1)
+        for threads in (2, 3, 64):
+            built = synthesize_households(df, 20000.0, 9, chunk_agents=size, threads=threads)
+            _assert_same_world(serial, built)
+            assert built.stats == serial.stats
+    with pytest.raises(ValueError, match="threads"):
+        synthesize_households(df, 20000.0, 9, threads=0)
 
 
 @needs_data

@@ -2,8 +2,9 @@
 
 The world is built in chunks of whole places (:data:`CHUNK_AGENTS` agents at most, unless one
 place has more), each step vectorized over the chunk's agents. Every draw is keyed by (seed,
-agent, draw number) (:mod:`urbsim.world.keyed`): the world does not depend on the chunking, and
-the build holds the final household arrays plus one chunk's temporaries, whatever the scale.
+agent, draw number) (:mod:`urbsim.world.keyed`): the world does not depend on the chunking or on
+the threads that build chunks side by side, and the build holds the final household arrays plus
+one chunk's temporaries per thread, whatever the scale.
 Targets per place, in persons (real persons / households per agent), and how they are met:
 
 * **Agents and persons.** Family households: ``households / hpa`` agents per place (largest
@@ -43,10 +44,13 @@ Targets per place, in persons (real persons / households per agent), and how the
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -499,7 +503,11 @@ def migrant_stock(df: pd.DataFrame, prov: np.ndarray) -> MigrantStock:
 
 
 def synthesize_households(
-    df: pd.DataFrame, hpa: float, seed: int, chunk_agents: int = CHUNK_AGENTS
+    df: pd.DataFrame,
+    hpa: float,
+    seed: int,
+    chunk_agents: int = CHUNK_AGENTS,
+    threads: int | None = None,
 ) -> Synthesis:
     """Synthesize the 2010 household agents of a census world table.
 
@@ -513,6 +521,10 @@ def synthesize_households(
         The world's seed: every draw is keyed by it, the agent and the draw's number.
     chunk_agents : int
         Agents built at once (whole places): the peak memory, not the world, depends on it.
+    threads : int, optional
+        Chunks built at once, each on a thread of its own; None: Numba's thread count
+        (``numba.get_num_threads()``, the run's ``--threads``). The world does not depend on
+        it; the peak memory holds that many chunks' temporaries.
 
     Returns
     -------
@@ -521,13 +533,15 @@ def synthesize_households(
     """
     if chunk_agents < 1:
         raise ValueError(f"chunk_agents must be positive, got {chunk_agents}")
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be positive, got {threads}")
     _, prov = np.unique(df["province_code"].to_numpy(), return_inverse=True)
     plan = _Plan.of(df, prov, hpa)
     world = _WorldArrays(plan.agents)
     shared = _Shared.of(df, prov, plan)
     totals = np.zeros(len(_TOTALS))
-    for p0, p1 in plan.chunks(chunk_agents):
-        totals += _chunk(df, prov, plan, shared, p0, p1, seed, world)
+    for chunk_totals in _chunks_built(df, prov, plan, shared, seed, world, chunk_agents, threads):
+        totals += chunk_totals
     hh = Households.in_buffers(world.fields, plan.agents)
     t = dict(zip(_TOTALS, totals, strict=True))
     residents = df["residents"].to_numpy(dtype=np.float64)
@@ -597,6 +611,42 @@ class _Shared:
         old = np.divide(df["age_65_plus_pct"].to_numpy(), adults, out=np.zeros(n), where=adults > 0)
         tilt = old / float(np.average(old, weights=residents))
         return cls(_origin_tables(df, prov), share, factor, tilt)
+
+
+def _chunks_built(
+    df: pd.DataFrame,
+    prov: np.ndarray,
+    plan: _Plan,
+    shared: _Shared,
+    seed: int,
+    world: _WorldArrays,
+    chunk_agents: int,
+    threads: int | None,
+) -> Iterator[np.ndarray]:
+    """Build every chunk into ``world`` and yield their totals in the chunks' order (so that
+    the statistics sum them in one order whatever the threads).
+
+    The chunks are independent (keyed draws, disjoint rows of ``world``), and their steps
+    are NumPy operations and serial Numba kernels that release the GIL, so threads build
+    them side by side: the world build was the largest part of a full-scale run's wall
+    (11 minutes at one household per agent, on one core). At most ``threads`` chunks are in
+    flight, each holding its temporaries."""
+    ranges = list(plan.chunks(chunk_agents))
+    n = min(numba.get_num_threads() if threads is None else threads, len(ranges))
+    if n <= 1:
+        for p0, p1 in ranges:
+            yield _chunk(df, prov, plan, shared, p0, p1, seed, world)
+        return
+    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="urbsim-world") as pool:
+        # Submitted a window at a time: a chunk waiting in the queue holds nothing, but its
+        # result would wait for the earlier ones, so the window bounds what is held.
+        pending: deque[Future[np.ndarray]] = deque()
+        for p0, p1 in ranges:
+            pending.append(pool.submit(_chunk, df, prov, plan, shared, p0, p1, seed, world))
+            if len(pending) >= n:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _chunk(
