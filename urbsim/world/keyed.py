@@ -4,8 +4,9 @@ A world built from one sequential generator depends on the order in which its ag
 so it can only be built in one piece, holding every agent's temporaries at once. Keyed draws
 (the generator of the kernels, :mod:`urbsim.rng`, with the world's own stream) are a pure
 function of the seed, the agent's index in the world and the draw's number: the census world
-is then built in chunks of whole places whose draws do not depend on the chunking, so its peak
-memory is the final household arrays plus one chunk's temporaries, at any scale.
+is then built in chunks of whole places whose draws do not depend on the chunking or on the
+threads that build them side by side, so its peak memory is the final household arrays plus one
+chunk's temporaries per thread, at any scale.
 
 The world's stream is the (seed, :data:`WORLD_YEAR`) key; the simulation's draws use the
 calendar years and the land values their own slot (year 0), so none shares the world's key.
