@@ -1070,6 +1070,51 @@ def test_guided_gravity_sampling_equals_the_full_search(
         assert sample_gravity(row[None, :], guide, 0, u) == _first_above(row, u), u
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    weights=st.lists(
+        st.one_of(st.just(0.0), st.floats(1e-9, 1e6, allow_nan=False)), min_size=1, max_size=80
+    ),
+    rows=st.integers(1, 3),
+    n_buckets=st.sampled_from([1, 2, 4, 16, 64, 1024]),
+)
+def test_guide_by_searches_equals_the_guide_by_sweeps(
+    weights: list[float], rows: int, n_buckets: int
+) -> None:
+    """The binary search per bucket edge (few buckets) fills the table the sweep of the row
+    fills, entry for entry, flat stretches and all-zero rows included."""
+    from urbsim.kernels.gravity import _fill_guide
+
+    base = np.cumsum(np.asarray(weights))
+    cdf = np.stack([base * (r + 1) for r in range(rows)]).astype(np.float32)
+    if rows > 1:
+        cdf[-1] = 0.0
+    swept = np.empty((rows, n_buckets + 1), dtype=np.uint16)
+    searched = np.empty_like(swept)
+    _fill_guide(cdf, swept, False)
+    _fill_guide(cdf, searched, True)
+    np.testing.assert_array_equal(searched, swept)
+
+
+def test_guide_buckets_follow_the_draws_per_row() -> None:
+    """About one bucket per expected gravity draw of a row, a power of two, within the
+    memory bound and the largest table; one bucket (a search of the whole row) when a row
+    expects under two draws."""
+    from urbsim.kernels.gravity import GUIDE_BUCKETS, _searches_cheaper, guide_buckets
+
+    assert guide_buckets(500_000, 2870) == 64  # 0.25 * 500,000 / 2,870 = 43.6 draws a row
+    assert guide_buckets(495_000, 2870) == 64
+    assert guide_buckets(10_000, 2870) == 1
+    assert guide_buckets(0, 2870) == 1
+    assert guide_buckets(50_000_000, 2870) == 512  # all rows within GUIDE_BYTES
+    assert guide_buckets(10**9, 1) == GUIDE_BUCKETS
+    for n, rows in ((1, 1), (3000, 20), (12_345, 7), (10**7, 300)):
+        b = guide_buckets(n, rows)
+        assert b >= 1 and b & (b - 1) == 0
+    # Searching pays below about n / log2(n) buckets.
+    assert _searches_cheaper(2870, 64) and not _searches_cheaper(2870, 512)
+
+
 def test_gravity_guide_needs_a_power_of_two() -> None:
     from urbsim.kernels.gravity import gravity_guide
 

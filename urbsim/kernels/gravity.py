@@ -40,22 +40,30 @@ COMPILED_WITH: Final = "4077516721949f87"
 #: Most buckets of a guide table per row: a power of two, so that the bucket edges
 #: ``b / n_buckets`` and the bucket of a uniform are exact.
 GUIDE_BUCKETS = 8192
+#: Gravity draws per household and year that :func:`guide_buckets` plans for: about 7 % of
+#: households consider moving in a year (the demo and the census world, 2011-2015), each with
+#: ``candidates`` = 6 draws of which about half are gravity draws; rounded up.
+DRAWS_PER_HOUSEHOLD = 0.25
 #: Bytes the guide tables of one year may take: a table per place of origin is built every
 #: year, so the buckets per row shrink as the rows multiply.
 GUIDE_BYTES = 1 << 22
 
 
 def guide_buckets(n_households: int, n_rows: int = 1) -> int:
-    """Buckets of the year's guide tables, a power of two from 64 to :data:`GUIDE_BUCKETS`.
+    """Buckets of the year's guide tables, a power of two from 1 to :data:`GUIDE_BUCKETS`.
 
-    Building them costs time in proportion to the buckets, using them saves time in proportion
-    to the movers, so small worlds use fewer (about one per 128 households), and many rows
-    fewer each (all rows within :data:`GUIDE_BYTES`). The sampled places do not depend on it.
+    Building them costs time in proportion to the rows and buckets, using them saves time in
+    proportion to the gravity draws, some :data:`DRAWS_PER_HOUSEHOLD` per household a year
+    spread over the rows: about one bucket per expected draw of a row, so that a draw searches
+    a bucket of a few entries, and no more than all rows' tables within :data:`GUIDE_BYTES`.
+    At 1,000 households per agent on the census world (about 43 draws a row planned) that is
+    64 buckets instead of the 512 of a rule by households alone, whose table cost more (48 ms
+    a year) than the searches it saved. The sampled places do not depend on it.
     """
-    want = max(n_households // 128, 1)
-    by_size = 1 << (want - 1).bit_length()
+    want = int(n_households * DRAWS_PER_HOUSEHOLD) // max(n_rows, 1)
+    by_draws = 1 << max(want - 1, 0).bit_length() if want > 1 else 1
     by_memory = 1 << max((GUIDE_BYTES // (2 * max(n_rows, 1))).bit_length() - 1, 0)
-    return min(GUIDE_BUCKETS, by_memory, max(64, by_size))
+    return min(GUIDE_BUCKETS, by_memory, by_draws)
 
 
 @njit(**JIT_INLINE)
@@ -107,19 +115,30 @@ def gravity_guide(cdf: np.ndarray, n_buckets: int = GUIDE_BUCKETS) -> np.ndarray
     The sampled index is non-decreasing in ``u`` (``u * total`` is monotone under rounding), so
     the index for any ``u`` in bucket ``b`` lies in ``[guide[r, b], guide[r, b + 1]]``: a draw
     searches only there and finds exactly what a binary search over the whole row finds, in a
-    few steps instead of twelve unpredictable ones. One linear sweep per row builds it.
+    few steps instead of twelve unpredictable ones. One sweep per row builds it, or a binary
+    search per bucket edge where the buckets are few (:func:`_searches_cheaper`).
     """
     if n_buckets < 1 or n_buckets & (n_buckets - 1):
         raise ValueError(f"n_buckets must be a power of two, got {n_buckets}")
     n_rows, n = cdf.shape
     dtype = np.uint16 if n <= 1 << 16 else np.int32
     guide = np.empty((n_rows, n_buckets + 1), dtype=dtype)
-    _fill_guide(cdf, guide)
+    _fill_guide(cdf, guide, _searches_cheaper(n, n_buckets))
     return guide
 
 
+def _searches_cheaper(n: int, n_buckets: int) -> bool:
+    """Whether a binary search per bucket edge (about ``log2 n`` steps each) costs less than
+    one sweep of a row of ``n`` entries with its ``n_buckets + 1`` edges."""
+    return (n_buckets + 1) * max(n - 1, 1).bit_length() < n + n_buckets
+
+
 @njit(**JIT_PARALLEL)
-def _fill_guide(cdf: np.ndarray, guide: np.ndarray) -> None:
+def _fill_guide(cdf: np.ndarray, guide: np.ndarray, search: bool) -> None:
+    """Entry ``[r, b]``: the first index ``k`` of row ``r`` with ``cdf[r, k] > b / n_buckets *
+    total`` (the last index when none is), found for the edges in order by one sweep of the
+    row or, with ``search``, by a binary search from the previous edge's index: the same
+    index, since the row is non-decreasing and so is the predicate."""
     n_rows, n = cdf.shape
     n_buckets = guide.shape[1] - 1
     # Exact: n_buckets is a power of two, so b * inv == b / n_buckets to the bit.
@@ -129,8 +148,18 @@ def _fill_guide(cdf: np.ndarray, guide: np.ndarray) -> None:
         idx = 0
         for b in range(n_buckets + 1):
             target = (b * inv) * total
-            while idx < n - 1 and cdf[r, idx] <= target:
-                idx += 1
+            if search:
+                # The last index stands for "none above": only indices below it are read.
+                hi = n - 1
+                while idx < hi:
+                    mid = (idx + hi) >> 1
+                    if cdf[r, mid] > target:
+                        hi = mid
+                    else:
+                        idx = mid + 1
+            else:
+                while idx < n - 1 and cdf[r, idx] <= target:
+                    idx += 1
             guide[r, b] = idx
 
 
