@@ -54,7 +54,10 @@ prints it with the growth since 2010 of the children living away (those of float
 less the school-age ones left at the hukou place) next to the official migrant children's
 (:data:`MIGRANT_CHILDREN_MILLIONS`). And ``OUT/floating_by_hukou.csv``: each year's floating
 persons by hukou type and the flows that change them
-(:func:`urbsim.analysis.floating_flows.floating_by_hukou`), printed in millions.
+(:func:`urbsim.analysis.floating_flows.floating_by_hukou`), printed in millions, with the
+yearly turnover of all floating persons (left home, moved on from one place away to another,
+returned, settled, in per cent of those at the start of the year: the arrivals behind the
+recent arrivals of the survey).
 
 With ``--destinations`` the same run writes ``OUT/destinations.csv``: each year's floating
 persons in every province whose hukou is in another province (the stock whose distribution the
@@ -343,7 +346,9 @@ def print_returns(table: pd.DataFrame, cohorts: pd.DataFrame) -> None:
 
 def print_floating_by_hukou(table: pd.DataFrame, households_per_agent: float) -> None:
     """The floating persons of each hukou type at the end of every year (millions), and how
-    many left home in the year."""
+    many left home in the year; then the turnover of all floating persons: the year's
+    arrivals at a place away from home (left home, moved on), returns and settlements, in
+    per cent of the floating persons at the start of the year."""
     scale = households_per_agent / 1e6
     print("year  floating (million): agricultural  non-agricultural   left home: agr.  non-agr.")
     for year, rows in table.groupby("year"):
@@ -351,6 +356,13 @@ def print_floating_by_hukou(table: pd.DataFrame, households_per_agent: float) ->
         end, left = r["floating_end"] * scale, r["left_home"] * scale
         print(f"{year}  {end['agricultural']:31.2f}  {end['non_agricultural']:16.2f}  "
               f"{left['agricultural']:15.2f}  {left['non_agricultural']:8.2f}")  # fmt: skip
+    print("year  % of the floating at the start: left home  moved on  returned  settled")
+    totals = table.groupby("year")[["floating_start", "left_home", "moved_on", "returned",
+                                    "settled"]].sum()  # fmt: skip
+    for year, t in totals.iterrows():
+        rate = 100.0 * t / max(t["floating_start"], 1)
+        print(f"{year}  {rate['left_home']:39.2f}  {rate['moved_on']:8.2f}  "
+              f"{rate['returned']:8.2f}  {rate['settled']:7.2f}")  # fmt: skip
 
 
 #: National columns of ``floating.csv``: who the floating persons are, year by year.

@@ -176,6 +176,10 @@ def test_returns_worker_flows_and_destinations_say_who_returns_leaves_and_where(
     national = floating.set_index("year")["floating_population"].loc[ends.index]
     np.testing.assert_allclose(ends.to_numpy() * 400000.0, national.to_numpy(), rtol=1e-5)
     assert any(line.startswith("year  floating (million)") for line in lines)
+    # Onward moves: floating at both ends, no more than those at the end.
+    assert (by_type["moved_on"] <= by_type["floating_end"]).all()
+    assert by_type["moved_on"].sum() > 0
+    assert any(line.startswith("year  % of the floating at the start") for line in lines)
     # Each province's inter-province migrants at the end of a year start the next.
     places = pd.read_csv(out / "destinations.csv")
     assert places["province_code"].nunique() == 31

@@ -39,6 +39,9 @@ FLOWS: Final[tuple[str, ...]] = (
     "formed",
     "floating_end",
 )
+#: Columns after :data:`FLOWS`: moves that change where floating persons live but not how
+#: many they are (outside :data:`ACCOUNTING`).
+TURNOVER: Final[tuple[str, ...]] = ("moved_on",)
 #: The identity the flows satisfy for each hukou type.
 ACCOUNTING: Final = (
     "floating_end = floating_start + left_home + other_entry + within + formed"
@@ -66,7 +69,7 @@ def floating_by_hukou(before: Households, after: Households) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per hukou type (:data:`HUKOU_TYPES`) with :data:`FLOWS`, agent persons
-        (multiply by the households per agent for national numbers):
+        (multiply by the households per agent for national numbers), then :data:`TURNOVER`:
 
         - ``floating_start``, ``floating_end``: persons of floating households of the type
           at the start and at the end of the year;
@@ -79,9 +82,13 @@ def floating_by_hukou(before: Households, after: Households) -> pd.DataFrame:
           for another reason (another hukou type);
         - ``within``: the change inside households counted at both ends (births, deaths,
           children leaving to form households of their own);
-        - ``formed``: persons of households formed in the year counted at its end.
+        - ``formed``: persons of households formed in the year counted at its end;
+        - ``moved_on``: persons at the end in households counted at both ends that live at
+          another place than at the start (onward moves from one place away to another).
+          With ``left_home`` they are the arrivals of the year at a place away from home,
+          the turnover behind the survey's recent arrivals (``recent_arrival_share``).
 
-        The flows satisfy :data:`ACCOUNTING`.
+        The flows satisfy :data:`ACCOUNTING`; ``moved_on`` is not in it.
 
     Raises
     ------
@@ -114,6 +121,7 @@ def floating_by_hukou(before: Households, after: Households) -> pd.DataFrame:
                 "within": int((p1[both] - p0[both]).sum()),
                 "formed": int(p_end[n:][c_end[n:]].sum()),
                 "floating_end": int(p_end[c_end].sum()),
+                "moved_on": int(p1[both & (after.place[:n] != before.place)].sum()),
             }
         )
-    return pd.DataFrame(rows, columns=["hukou_type", *FLOWS])
+    return pd.DataFrame(rows, columns=["hukou_type", *FLOWS, *TURNOVER])
