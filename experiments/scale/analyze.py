@@ -106,11 +106,10 @@ def read_runs(results: Path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
             "households"
         ].sum()
         frames["flows"].append((pairs / pairs.sum()).rename("share").reset_index().assign(**keys))
-        places = pd.read_parquet(
-            folder / "places.parquet", columns=["year", "prefecture_code", "residents"]
-        )
+        # Each prefecture's residents in the run's first and last year (run_scales.py).
+        places = pd.read_parquet(folder / "prefectures.parquet")
         years = places["year"].agg(["min", "max"])
-        pref = places[places["year"].isin(years)].pivot_table(
+        pref = places.pivot_table(
             index="prefecture_code", columns="year", values="residents", aggfunc="sum"
         )
         growth = pref[years["max"]] / pref[years["min"]] - 1.0

@@ -28,7 +28,14 @@ def test_every_scale_and_seed_ran_with_its_cost(out: Path) -> None:
     assert runs.groupby("households_per_agent")["seed"].apply(sorted).map(tuple).nunique() == 1
     assert (runs["wall_s"] > 0).all() and (runs["peak_rss_bytes"] > 1e8).all()
     for folder in runs["folder"]:
-        assert (out / "runs" / folder / "flows.parquet").exists()
+        run = out / "runs" / folder
+        assert (run / "flows.parquet").exists() and (run / "national.parquet").exists()
+        # Only what the analysis reads is kept: the prefectures' residents in the first and
+        # last year instead of the places table, and no figures.
+        assert not (run / "places.parquet").exists() and not (run / "figures").exists()
+        prefectures = pd.read_parquet(run / "prefectures.parquet")
+        assert sorted(prefectures["year"].unique()) == [2010, 2012]
+        assert prefectures.groupby("year")["residents"].sum().gt(0).all()
 
 
 def test_national_verdicts_follow_from_the_runs(out: Path) -> None:
