@@ -35,7 +35,7 @@ from urbsim.kernels.gravity import distance_km, gravity_share
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "ad31fed938cc3fea"
+COMPILED_WITH: Final = "66f15d0c0f0ca980"
 
 _URBAN = 1
 

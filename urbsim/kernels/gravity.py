@@ -150,13 +150,7 @@ def _fill_guide(cdf: np.ndarray, guide: np.ndarray, search: bool) -> None:
             target = (b * inv) * total
             if search:
                 # The last index stands for "none above": only indices below it are read.
-                hi = n - 1
-                while idx < hi:
-                    mid = (idx + hi) >> 1
-                    if cdf[r, mid] > target:
-                        hi = mid
-                    else:
-                        idx = mid + 1
+                idx = _first_above(cdf, r, idx, n - 1, target)
             else:
                 while idx < n - 1 and cdf[r, idx] <= target:
                     idx += 1
@@ -174,8 +168,13 @@ def sample_gravity(cdf: np.ndarray, guide: np.ndarray, r: int, u: float) -> int:
     last = cdf.shape[1] - 1
     target = u * np.float64(cdf[r, last])
     b = int(u * (guide.shape[1] - 1))
-    lo = np.int64(guide[r, b])
-    hi = np.int64(guide[r, b + 1])
+    return _first_above(cdf, r, np.int64(guide[r, b]), np.int64(guide[r, b + 1]), target)
+
+
+@njit(**JIT_INLINE)
+def _first_above(cdf: np.ndarray, r: int, lo: int, hi: int, target: float) -> int:
+    """The first index ``k`` in ``[lo, hi)`` with ``cdf[r, k] > target``, else ``hi``: a
+    binary search of a non-decreasing row that reads only indices below ``hi``."""
     while lo < hi:
         mid = (lo + hi) >> 1
         if cdf[r, mid] > target:
