@@ -167,6 +167,8 @@ class UrbanizationModel(mesa.Model):
 
         self._count()
         self._prev_urban = self.place_state.urban_residents.copy()
+        # The start year's towns have the infrastructure of the urban residents they have.
+        self.place_state.infrastructure_served[:] = self.place_state.urban_residents
         self._start_year_updates(first=True)
         #: Destination constants (util) for movers from the province (row 0) and others (1).
         self.entry_constant = self._destination_constants()

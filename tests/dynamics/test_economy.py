@@ -155,7 +155,13 @@ def test_update_governments_sets_capacity_spending_gaps_and_quality() -> None:
             "services": _one_type_services(),
         }
     )
-    ps = places(2, urban_residents=[100.0, 100.0], wage=[1000.0, 1000.0], employment=[1.0, 1.0])
+    ps = places(
+        2,
+        urban_residents=[100.0, 100.0],
+        infrastructure_served=[100.0, 100.0],  # no new urban residents
+        wage=[1000.0, 1000.0],
+        employment=[1.0, 1.0],
+    )
     gs = govs(1)
     table = place_table(region=[0, 0], kind=[0, 1])
     # health users: place 0 has 100 hukou holders, place 1 has 100 without access (base 0.5)

@@ -56,12 +56,13 @@ def test_transfers_follow_residents_or_registered_population() -> None:
 
 
 def test_land_revenue_sells_the_land_of_the_new_housing_at_the_local_price() -> None:
-    # urban residents grew by 25 %, 0 %, -50 %: gains 1250 - 1000 = 250, 0, 0; the year's new
-    # housing houses 300, 40 (quota land, no new residents) and 0 persons
+    # infrastructure has served at most 1000, 2000 and 1000 urban residents: the first place's
+    # 1250 are 250 new ones, the second's as many as ever, the third's half of its most
+    # (shrunk); the year's new housing houses 300, 40 (quota land, no new residents) and 0
     ps = places(
         3,
         urban_residents=[1250.0, 2000.0, 500.0],
-        urban_growth=[0.25, 0.0, -0.5],
+        infrastructure_served=[1000.0, 2000.0, 1000.0],
         housing_cost=[720.0, 360.0, 36_000.0],
         housing_built=[300.0, 40.0, 0.0],
     )
@@ -74,6 +75,20 @@ def test_land_revenue_sells_the_land_of_the_new_housing_at_the_local_price() -> 
     # infrastructure: 250 * 60,000 * wage index 1.5 = 2.25e7
     eco = Economy(infrastructure_cost=60_000.0)
     np.testing.assert_allclose(F.infrastructure_need(ps, eco, 1.5), [2.25e7, 0.0, 0.0])
+
+
+def test_infrastructure_is_built_once_for_a_fall_and_a_recovery() -> None:
+    # a place of 1000 urban residents falls to 900, recovers to 1000, grows to 1100: only the
+    # last 100 are new to its infrastructure (the year's gain would pay for the recovery too)
+    ps = places(1, urban_residents=[1000.0], infrastructure_served=[1000.0])
+    eco = Economy(infrastructure_cost=1.0)
+    needs = []
+    for urban in (900.0, 1000.0, 1100.0):
+        ps.urban_residents[:] = urban
+        needs.append(float(F.infrastructure_need(ps, eco, 1.0)[0]))
+        F.serve_new_urban_residents(ps)
+    assert needs == [0.0, 0.0, 100.0]
+    assert ps.infrastructure_served[0] == 1100.0
 
 
 def test_collect_income_sums_places_and_splits_off_compensation() -> None:

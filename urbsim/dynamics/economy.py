@@ -253,6 +253,7 @@ def fund_services(
         services.depreciate(ps, svc)
     need = np.clip(services.money_needed(ps, svc, wage_index, eff) - alloc, 0.0, None)
     infra = F.infrastructure_need(ps, eco, wage_index)
+    F.serve_new_urban_residents(ps)
     spent = F.invest(gs, need, infra, gov, n_gov, eco, effort, bonds)
     services.fund_capacity(ps, svc, alloc + spent, wage_index, eff)
     services.service_gaps(ps)
