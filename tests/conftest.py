@@ -279,6 +279,8 @@ def make_kernel_inputs(
     values.update(beta_outside_province=rng.uniform(0.0, 2.0))
     # Drawn after every parameter above, which it leaves unchanged.
     values.update(move_away_tenure_decay=rng.uniform(0.0, 2.0))
+    # Drawn after every parameter above, which it leaves unchanged.
+    values.update(moving_cost_away_share=rng.uniform(0.0, 1.0))
     values.update(par_overrides)
 
     # A schedule per place (rows of one length, as the model pads them), rising with years.

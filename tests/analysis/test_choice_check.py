@@ -136,8 +136,8 @@ def test_movers_at_home_meet_the_attachment_of_those_who_stay() -> None:
 
 
 #: Destination constants of the example's 8 places (util) for movers from the same province and
-#: from the other: the current place 0 and the home place 5 have them too, which a stay and a
-#: return must not get.
+#: from the other: the home place 5 has them too, which a return must not get; staying at the
+#: current place 0 gets its within-province one (0.7).
 CONSTANTS = (
     (0.7, 1.5, -2.0, 2.5, 0.5, 3.0, -1.0, 1.0),
     (-1.0, 0.5, 2.0, -1.5, 1.0, -3.0, 2.5, 0.0),
@@ -145,11 +145,12 @@ CONSTANTS = (
 
 
 def test_destination_constants_enter_the_sampled_choice_as_the_full_logit_says() -> None:
-    """With constants per place and scope (docs/ODD.md 7.13: in the utility of a move to
-    another place than the current or hukou place, by whether it lies in the current place's
-    province), the kernel's choices reproduce the full logit with the constants and reject the
-    logit without them; the hukou place's constants change nothing (a return does not get
-    them), the other places' shift their odds by the one of their scope."""
+    """With constants per place and scope (docs/ODD.md 7.13: in the utility of every
+    alternative but the hukou place, by whether it lies in the current place's province;
+    staying, within), the kernel's choices reproduce the full logit with the constants and
+    reject the logit without them; the hukou place's constants change nothing (a return does
+    not get them), the other places' shift their odds against staying by the one of their
+    scope less the current place's within one."""
     case = example_case(candidates=20, entry_constant=CONSTANTS)
     plain = example_case(candidates=20)
     alternatives, p = full_logit_probabilities(case.inputs, case.households, 0)
@@ -157,8 +158,9 @@ def test_destination_constants_enter_the_sampled_choice_as_the_full_logit_says()
     assert same == alternatives
     province = case.inputs.places.province
     odds = (p / p[0]) / (p_plain / p_plain[0])  # against staying at place 0
+    stay = CONSTANTS[0][0]
     expected = [
-        1.0 if j in (0, 5) else np.exp(CONSTANTS[int(province[j] != province[0])][j])
+        np.exp((0.0 if j == 5 else CONSTANTS[int(province[j] != province[0])][j]) - stay)
         for j, _ in alternatives
     ]
     assert len(set(province[[j for j, _ in alternatives]])) == 2  # both scopes are exercised
@@ -191,3 +193,21 @@ def test_living_outside_the_hukou_province_enters_the_sampled_choice_as_the_full
     counts = sampled_choice_frequencies(case.inputs, case.households, case.members, SEEDS)
     assert goodness_of_fit(alternatives, p, counts)[2] > ALPHA
     assert goodness_of_fit(alternatives, p_plain, counts)[2] < ALPHA
+
+
+def test_a_household_away_pays_its_share_of_the_moving_cost() -> None:
+    """Movers away from home paying a tenth of a moving cost of 3 (docs/ODD.md 7.13): every
+    move, a return included, is e^2.7 times likelier against staying than at the whole cost;
+    the kernel's choices reproduce the first logit and reject the second."""
+    behaviour = {"moving_cost": 3.0}
+    case = example_case(candidates=20, behaviour={**behaviour, "moving_cost_away_share": 0.1})
+    whole = example_case(candidates=20, behaviour=behaviour)
+    alternatives, p = full_logit_probabilities(case.inputs, case.households, 0)
+    same, p_whole = full_logit_probabilities(whole.inputs, whole.households, 0)
+    assert same == alternatives and alternatives[0] == (0, URBAN)
+    odds = (p / p[0]) / (p_whole / p_whole[0])
+    moved = np.array([j != 0 for j, _ in alternatives])
+    np.testing.assert_allclose(odds[moved], np.exp(2.7), rtol=1e-12)
+    counts = sampled_choice_frequencies(case.inputs, case.households, case.members, SEEDS)
+    assert goodness_of_fit(alternatives, p, counts)[2] > ALPHA
+    assert goodness_of_fit(alternatives, p_whole, counts)[2] < ALPHA

@@ -70,6 +70,8 @@ def make_par(**values: Any) -> Any:
         # home, unless a test says otherwise.
         move_nonagricultural=1.0,
         move_away=1.0,
+        # Households away pay the whole moving cost, as those at home.
+        moving_cost_away_share=1.0,
         land_region=[0.0] * 4,
         distance_floor_km=50.0,
         size_reference=1.0,
@@ -318,11 +320,14 @@ def _three_places() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return pf, pi, net
 
 
-def _three_place_probabilities(pf: np.ndarray) -> np.ndarray:
+def _three_place_probabilities(
+    pf: np.ndarray, b: dict[str, float] = BETAS, cost_share: float = 1.0
+) -> np.ndarray:
     """Hand computation for a floating urban household at place 0 with hukou at place 2 (in
     another province), a permit and 2 completed years, one child: stay, move to 1, return to 2.
-    Its child's school access away from home is the place's ``school_access``."""
-    b = BETAS
+    Its child's school access away from home is the place's ``school_access``; it pays
+    ``cost_share`` of the moving cost; staying gets place 0's within-province destination
+    constant, the move to 1 (another province) place 1's across one, a return none."""
     access = [0.5, 0.6, 0.7, 0.8][2], b["service_base_access"], 1.0
     v = []
     for j in range(3):
@@ -335,9 +340,12 @@ def _three_place_probabilities(pf: np.ndarray) -> np.ndarray:
             + b["beta_service"] * access[j] * pf["quality"][j] * cf
         )
         if j != 0:
-            u -= b["moving_cost"]
+            u -= b["moving_cost"] * cost_share
         if j == 0:  # living outside the hukou province (1), staying too
             u -= b["beta_outside_province"]
+            u += pf["entry_within"][0]
+        if j == 1:
+            u += pf["entry_across"][1]
         if j == 1:  # a return (to 2) pays no distance or border cost
             d = distance_km(THREE_LAT[0], THREE_LON[0], THREE_LAT[j], THREE_LON[j])
             u -= b["beta_distance"] * math.log(max(d, 50.0) / 50.0) + b["beta_province"]
@@ -377,6 +385,31 @@ def test_logit_three_places_by_gravity_sampling() -> None:
     assert 0.1 < p.min() and p.max() < 0.6  # a case that exercises every term
     _check_three_place_choice(hh, counts, p, slice(None))
     assert counts[L.C_MOVES] == int((hh["place"] != 0).sum())
+
+
+def test_logit_away_keeps_its_place_constant_and_pays_a_share_of_the_moving_cost() -> None:
+    """The same choice with destination constants and a household away paying a fifth of the
+    moving cost: staying gets place 0's within-province constant (+1.0; without it the stay
+    would lose a third of its probability), the move to 1 place 1's across one (-0.4; its
+    within one, +2, and the return's, -3, must not count)."""
+    pf, pi, net = _three_places()
+    pf["entry_within"][:] = [1.0, 2.0, 0.5]
+    pf["entry_across"][:] = [0.7, -0.4, -3.0]
+    b = {**BETAS, "moving_cost": 2.0}
+    par = _always_move_par(**b, moving_cost_away_share=0.2)
+    hh = make_households(
+        N, place=0, hukou_place=2, hukou_type=0, land=0, permit=1, years_here=2, children=1
+    )
+    grav = np.array([[0.0, 1.0, 1.0], [1.0, 1.0, 2.0], [1.0, 2.0, 2.0]])
+    counts, _ = run_step(hh, pf, pi, par, grav=grav, net=net, n_candidates=2)
+    p = _three_place_probabilities(pf, b, cost_share=0.2)
+    no_stay_constant = _three_place_probabilities(
+        {**pf, "entry_within": np.array([0.0, 2.0, 0.5])}, b, cost_share=0.2
+    )
+    full_cost = _three_place_probabilities(pf, b)
+    assert p[0] - no_stay_constant[0] > 2 * tolerance(p[0])
+    assert full_cost[0] - p[0] > 2 * tolerance(p[0])
+    _check_three_place_choice(hh, counts, p, slice(None))
 
 
 def test_logit_school_access_of_a_population_cap_weighs_on_non_hukou_children() -> None:

@@ -137,8 +137,9 @@ def _utilities(
     cost += b.beta_province * (pl.province[j] != pl.province[cur])
     v -= np.where((j != cur) & (j != home), cost, 0.0)
     entry = np.where(pl.province[j] != pl.province[cur], pl.entry_across[j], pl.entry_within[j])
-    v += np.where((j != cur) & (j != home), entry, 0.0)
-    v -= np.where((j != cur) | (zj != hh["zone"]), b.moving_cost, 0.0)
+    v += np.where(j != home, entry, 0.0)
+    move_cost = b.moving_cost * (b.moving_cost_away_share if cur != home else 1.0)
+    v -= np.where((j != cur) | (zj != hh["zone"]), move_cost, 0.0)
     v -= b.beta_outside_province * (pl.province[j] != pl.province[home])
     hpa = b.households_per_agent
     # Living away, the household's agent is in the count where it lives: the other agents

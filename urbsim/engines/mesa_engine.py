@@ -362,14 +362,16 @@ class Household(mesa.Agent):
         v += b.beta_service * self.access_at(place, ctx) * pl.quality[place] * child_factor
         if aggregate:
             v += b.beta_size * (pl.log_size[place] - math.log(b.size_reference))
-        if place != self.place and place != self.hukou_place:
-            # A return pays no distance or border cost and gets no destination constant
-            # (docs/ODD.md 7.13).
-            v -= self.distance_cost(place, ctx)
+        if place != self.hukou_place:
+            # A return pays no distance or border cost and gets no destination constant; staying
+            # away keeps the constant of its place (docs/ODD.md 7.13).
+            if place != self.place:
+                v -= self.distance_cost(place, ctx)
             across = pl.province[place] != pl.province[self.place]
             v += (pl.entry_across if across else pl.entry_within)[place]
         if place != self.place or zone != self.zone:
-            v -= b.moving_cost
+            away = self.place != self.hukou_place
+            v -= b.moving_cost * (b.moving_cost_away_share if away else 1.0)
         # A cost of where one lives (examinations, insurance pool), not of the move: staying
         # outside the hukou province pays it too.
         v -= b.beta_outside_province * (pl.province[place] != pl.province[self.hukou_place])

@@ -135,18 +135,23 @@ def utility(
     local and home towns and the candidates); ``network`` the migrant-network term; see docs/ODD.md.
     A return to the hukou place ``home`` pays no distance or border cost: what distance
     deters, unknown places and social distance, a return does not meet; nor does it get the
-    destination constant of movers arriving (by whether ``j`` lies in ``cur``'s province).
+    destination constant of movers arriving (by whether ``j`` lies in ``cur``'s province),
+    which every other alternative gets, staying where a household lives away included. A
+    household away pays ``moving_cost_away_share`` of the moving cost.
     Every alternative outside ``home``'s province pays ``beta_outside_province``."""
     # Zone columns: T_RURAL = 0 + 1 - zone.
     v = tab[j, T_RURAL - zj]
     v += par.beta_service * acc * tab[j, T_QUALITY] * child_factor
     if aggregate:
         v += tab[j, T_SIZE]
-    if j != cur and j != home:
-        v -= distance_cost(cur, j, tab, par)
+    if j != home:
+        if j != cur:
+            v -= distance_cost(cur, j, tab, par)
+        # The place's pull holds those who live there as it draws those who come: staying
+        # away (j == cur, the within scope) keeps it, so a move on gains only a difference.
         v += tab[j, T_ENTRY + int(tab[j, T_PROVINCE] != tab[cur, T_PROVINCE])]
     if j != cur or zj != z:
-        v -= par.moving_cost
+        v -= par.moving_cost * (par.moving_cost_away_share if cur != home else 1.0)
     # A cost of where one lives (examinations, insurance pool), not of the move: staying
     # outside the hukou province pays it too, so migrants there are drawn back towards it.
     v -= par.beta_outside_province * (tab[j, T_PROVINCE] != tab[home, T_PROVINCE])

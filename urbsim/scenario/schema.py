@@ -324,6 +324,20 @@ class Behaviour(Strict):
         ge=0,
         le=20,
     )
+    moving_cost_away_share: float = P(
+        1.0,
+        "share",
+        "calibrated (issue 14, since 2026-12-07); direction: a migrant has little "
+        "location-specific capital where it lives away from home (no land, house or family "
+        "there), so onward and return moves cost it less than leaving home (DaVanzo 1983, "
+        "Review of Economics and Statistics 65(4); China's rural migrants change jobs and "
+        "cities often: Knight and Yueh 2004, Journal of Comparative Economics 32(4))",
+        "Share of moving_cost that a household living away from its hukou place pays for a "
+        "move (onward, home, or to the other zone of its place); 1 charges it as much as "
+        "leaving home.",
+        ge=0,
+        le=1,
+    )
     beta_network: float = P(
         0.25,
         "util per log(1+households)",
