@@ -359,3 +359,33 @@ def test_county_town_points_quota_is_used(small_scenario: Callable[..., LoadedSc
     assert floating_in_towns.sum() > 100  # applicants exist
     m.run()
     assert m.national_table()["points_conversions"].sum() > 0
+
+
+def test_infrastructure_is_reckoned_from_a_high_water_mark(
+    small_scenario: Callable[..., LoadedScenario],
+) -> None:
+    """The start year's towns have the infrastructure of their urban residents: no investment
+    for them in the first year (docs/ODD.md 7.18); after each year the mark is the most urban
+    residents each place has had at a year's reckoning, and a year's investment is for those
+    beyond the mark before it (the wage index and the cost, wherever the money sufficed)."""
+    model = UrbanizationModel(small_scenario(seed=5, end_year=2013))
+    ps = model.place_state
+    np.testing.assert_array_equal(ps.infrastructure_served, ps.urban_residents)
+    assert model.national_table()["infrastructure_investment"].iloc[0] == 0.0
+    highest = ps.urban_residents.copy()
+    needs = []
+    for _ in range(3):
+        before = ps.infrastructure_served.copy()
+        # Reckoned at the start of the year, on the urban residents the last year left (the
+        # first year stepped: those of the start, all served already).
+        urban = ps.urban_residents.copy()
+        model.step()
+        new = np.clip(urban - before, 0.0, None)
+        highest = np.maximum(highest, urban)
+        np.testing.assert_array_equal(ps.infrastructure_served, highest)
+        need = new.sum() * model.spec.economy.infrastructure_cost * model.wage_index
+        paid = model.national_table()["infrastructure_investment"].iloc[-1]
+        assert paid <= need * (1 + 1e-9)
+        assert (paid > 0) == (need > 0)
+        needs.append(need)
+    assert needs[0] == 0.0 and min(needs[1:]) > 0  # the lag, then growth to pay for

@@ -286,8 +286,9 @@ class PlaceState:
     quality : entitled demand served (all types), at most 1
     amenity : amenity index of the urban zone
     urban_growth : share per year, urban residents' growth over the last year
-    infrastructure_served : persons, the most urban residents the place's infrastructure has
-        been built for (a high-water mark; the start year's urban residents at first)
+    infrastructure_served : persons, the most urban residents the place's infrastructure
+        investment has been reckoned for (a high-water mark; the start year's urban residents
+        at first)
     renewed_households : households renovated so far
     spending : yuan/year, service spending
     """

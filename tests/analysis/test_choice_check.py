@@ -211,3 +211,5 @@ def test_a_household_away_pays_its_share_of_the_moving_cost() -> None:
     counts = sampled_choice_frequencies(case.inputs, case.households, case.members, SEEDS)
     assert goodness_of_fit(alternatives, p, counts)[2] > ALPHA
     assert goodness_of_fit(alternatives, p_whole, counts)[2] < ALPHA
+    mesa = sampled_choice_frequencies(case.inputs, case.households, case.members, range(3), "mesa")
+    assert mesa == sampled_choice_frequencies(case.inputs, case.households, case.members, range(3))

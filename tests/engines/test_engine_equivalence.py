@@ -151,6 +151,11 @@ MOVES: dict[str, Any] = {
         "beta_outside_province": 1.5,
         # Moves across a province border lose pull year by year.
         "entry_across_trend": 0.3,
+        # Destination constants fitted to the world's own migrants: every alternative but the
+        # hukou place gets its place's, staying away included.
+        "destination_constants": True,
+        # Households away pay part of the moving cost (a return and a change of zone too).
+        "moving_cost_away_share": 0.4,
         "candidates": 8,
         # At home the attachment grows less above 30 than away (stay_age below home_age).
         "home_age": 0.08,

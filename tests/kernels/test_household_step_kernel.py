@@ -412,6 +412,40 @@ def test_logit_away_keeps_its_place_constant_and_pays_a_share_of_the_moving_cost
     _check_three_place_choice(hh, counts, p, slice(None))
 
 
+def test_logit_a_household_away_in_the_rural_zone_keeps_its_place_constant_in_either_zone() -> None:
+    """A household away in the rural zone of place 0 (hukou: the urban zone of place 1, in
+    another province) chooses between staying, the urban zone of its place (a change of zone:
+    a fourth of the moving cost, and place 0's within constant as staying) and going home (a
+    fourth of the cost, no constant); with two places the candidates propose only these."""
+    pf = make_pf([30.0, 31.0], [114.0, 116.0], loginc_urban=[10.5, 10.2], loginc_rural=9.8)
+    pf["entry_within"][:] = [1.2, 0.3]
+    pf["entry_across"][:] = [-0.5, 2.0]
+    b = {"beta_income": 1.0, "moving_cost": 2.0, "home_preference": 0.5}
+    par = _always_move_par(**b, moving_cost_away_share=0.25)
+    hh = make_households(N, place=0, zone=0, hukou_place=1, hukou_type=1, land=0)
+    grav = np.array([[1.0, 2.0], [1.0, 2.0]])
+    net = np.zeros((2, 2), dtype=np.int32)
+    run_step(hh, pf, make_pi(2, province=[0, 1]), par, grav=grav, net=net, n_candidates=2)
+    cost = 2.0 * 0.25
+    v = [
+        9.8 + 1.2,  # stay: the rural zone of place 0 with its within constant
+        10.5 + 1.2 - cost,  # the urban zone of place 0: the same constant, part of the cost
+        10.2 - cost + 0.5,  # home: no constant, part of the cost, the home preference
+    ]
+    p = softmax(v)
+    chosen = [
+        ((hh["place"] == 0) & (hh["zone"] == 0)).mean(),
+        ((hh["place"] == 0) & (hh["zone"] == 1)).mean(),
+        (hh["place"] == 1).mean(),
+    ]
+    for share, expected in zip(chosen, p, strict=True):
+        assert abs(share - expected) < tolerance(expected), (chosen, p)
+    # The rule broken either way would be far outside: the constant on the stay only, or the
+    # whole cost on the change of zone.
+    assert abs(softmax([v[0], v[1] - 1.2, v[2]])[1] - p[1]) > 5 * tolerance(p[1])
+    assert abs(softmax([v[0], v[1] - 1.5, v[2]])[1] - p[1]) > 5 * tolerance(p[1])
+
+
 def test_logit_school_access_of_a_population_cap_weighs_on_non_hukou_children() -> None:
     """A cap's school channel: children count for less where they are not registered (places 0
     and 1), never at the hukou place (2, whose factor must be ignored)."""

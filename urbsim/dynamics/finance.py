@@ -93,13 +93,15 @@ def new_urban_residents(ps: PlaceState) -> np.ndarray:
     already has the roads and pipes for them, and at coarse scales (whole agents of 1,000
     households) the positive part of a noisy yearly change would pay for them again and
     again (the scale study of 2026-12-07: +75 % of investment in 2035 at 1,000 households per
-    agent against 10)."""
+    agent against 10 under that rule; a running maximum still rises with upward noise, far
+    less)."""
     return np.clip(ps.urban_residents - ps.infrastructure_served, 0.0, None)
 
 
 def serve_new_urban_residents(ps: PlaceState) -> None:
     """Raise each place's ``infrastructure_served`` to its urban residents where they exceed
-    it (after the year's infrastructure investment)."""
+    it, once the year's need is reckoned (whether or not all of it is paid: an unpaid need is
+    not carried over)."""
     np.maximum(ps.infrastructure_served, ps.urban_residents, out=ps.infrastructure_served)
 
 

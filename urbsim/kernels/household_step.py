@@ -76,7 +76,7 @@ from urbsim.rng import draw_bits, pair_from_bits, uniform
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "27f15d617615eeeb"
+COMPILED_WITH: Final = "37f925929b5d45d0"
 
 _RURAL = 0
 _URBAN = 1
