@@ -18,6 +18,8 @@ the schema and the constants below, so running the script twice changes nothing.
 
 from __future__ import annotations
 
+import csv
+import functools
 import sys
 import typing
 from collections.abc import Iterator
@@ -46,15 +48,17 @@ START = "<!-- parameters:start -->"
 END = "<!-- parameters:end -->"
 REGENERATE = ".venv/bin/python docs/gen_parameters.py"
 
-#: Values of the "calibrated?" column. Move a parameter from TO_BE_FITTED to FITTED (or drop
-#: it) in :data:`CALIBRATED` once experiments/calibration has run.
-TO_BE_FITTED = "to be fitted (issue 4)"
-FITTED = "fitted (census world): experiments/calibration"
+#: The calibration's box (experiments/calibration/history_match.py): the parameters history
+#: matching fits, each over its range.
+BOX = ROOT / "experiments" / "calibration" / "box.csv"
+#: The "calibrated?" column of a parameter outside the box and the fitted block.
 NOT_FITTED = "no"
-#: Parameters the calibration against the official series fits (issue 4, experiments/
-#: calibration): the move propensity, in-situ reclassification, hukou application rate, value
-#: of rural land rights and permit uptake. The fitted values are in scenarios/china_census.toml
-#: (the defaults here are those of the embedded synthetic world).
+#: What the column adds for a parameter of the fitted block of scenarios/china_census.toml.
+FITTED = "the first fit's value (issue 4) in scenarios/china_census.toml"
+#: Parameters of the fitted block of scenarios/china_census.toml (written by the first
+#: calibration, issue 4; experiments/calibration/scenario_block.py writes it anew): the move
+#: propensity, in-situ reclassification, hukou application rate, value of rural land rights
+#: and permit uptake (the defaults here are those of the embedded synthetic world).
 CALIBRATED: dict[str, str] = {
     "behaviour.move_base": FITTED,
     "demography.insitu_base": FITTED,
@@ -62,6 +66,29 @@ CALIBRATED: dict[str, str] = {
     "behaviour.land_value": FITTED,
     "behaviour.permit_takeup": FITTED,
 }
+
+
+@functools.cache
+def box_ranges() -> dict[str, tuple[float, float]]:
+    """The box's range of every parameter history matching fits (``box.csv``)."""
+    with BOX.open(newline="", encoding="utf-8") as f:
+        rows = csv.DictReader(line for line in f if not line.startswith("#"))
+        return {r["parameter"]: (float(r["low"]), float(r["high"])) for r in rows}
+
+
+def calibrated(path: str) -> str:
+    """The "calibrated?" column of ``path``: its range in the box, the fitted block."""
+    parts = []
+    if path in box_ranges():
+        low, high = box_ranges()[path]
+        parts.append(
+            f"history-matched over [{format_value(low)}, {format_value(high)}] "
+            "(experiments/calibration/box.csv)"
+        )
+    if path in CALIBRATED:
+        parts.append(CALIBRATED[path])
+    return "; ".join(parts) or NOT_FITTED
+
 
 #: Section headings of the table, by first component of the dotted path (top-level leaves go
 #: under "run").
@@ -241,7 +268,7 @@ def walk(
             default=format_value(value),
             values=format_values(info),
             source=source or "–",
-            calibrated=CALIBRATED.get(path, NOT_FITTED),
+            calibrated=calibrated(path),
             description=description or "–",
         )
 
@@ -280,7 +307,7 @@ def walk_entries(model: type[BaseModel], prefix: str) -> Iterator[Param]:
             default="required" if required else format_value(info.default),
             values=format_values(info),
             source=str(extra.get("source", "–")),
-            calibrated=CALIBRATED.get(path, NOT_FITTED),
+            calibrated=calibrated(path),
             description=info.description or "–",
         )
 
@@ -324,9 +351,11 @@ def table() -> str:
                 p.description,
             )
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
-    unknown = set(CALIBRATED) - {p.path for p in params}
+    unknown = (set(CALIBRATED) | set(box_ranges())) - {p.path for p in params}
     if unknown:
-        raise ValueError(f"CALIBRATED names fields the schema does not have: {sorted(unknown)}")
+        raise ValueError(
+            f"CALIBRATED or {BOX.name} name fields the schema does not have: {sorted(unknown)}"
+        )
     lines += ["", END]
     return "\n".join(lines)
 
