@@ -129,6 +129,8 @@ def build_tiny_world(
     # Drawn after every other field, so that adding them changed none of the others.
     years_away = np.where(is_floating, np.minimum(years + rng.integers(0, 3, n), 255), 0)
     left_behind = (is_floating & (children > 0) & (rng.random(n) < 0.5)).astype(np.uint8)
+    # Drawn after those, so that adding it changed none of the others.
+    match = np.where(is_floating, rng.integers(-40, 41, n), 0)
     households = Households(
         place=place,
         zone=zone,
@@ -144,6 +146,7 @@ def build_tiny_world(
         persons=persons,
         years_away=years_away,
         left_behind=left_behind,
+        match=match,
     )
 
     weight = persons.astype(np.float64) * hpa  # real persons
@@ -281,6 +284,8 @@ def make_kernel_inputs(
     values.update(move_away_tenure_decay=rng.uniform(0.0, 2.0))
     # Drawn after every parameter above, which it leaves unchanged.
     values.update(moving_cost_away_share=rng.uniform(0.0, 1.0))
+    # Drawn after every parameter above, which it leaves unchanged.
+    values.update(place_match_sd=rng.uniform(0.0, 2.0))
     values.update(par_overrides)
 
     # A schedule per place (rows of one length, as the model pads them), rising with years.

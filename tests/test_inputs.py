@@ -163,7 +163,7 @@ _CACHE_RUN = textwrap.dedent(
     hh = Households(place=one * 0, zone=one, hukou_place=one * 0, hukou_type=0 * one,
                     years_here=one, permit=0 * one, head_age=30 * one, education=one, kids=0 * one,
                     children=0 * one, land=0 * one, persons=2 * one, years_away=0 * one,
-                    left_behind=0 * one).as_dict()
+                    left_behind=0 * one, match=0 * one).as_dict()
     places = PlaceInputs(*(np.ones(1) if f.kind is np.float64 else np.zeros(1, f.kind)
                            for f in PLACE_FIELDS.values()))
     values = dict.fromkeys(PARAM_FIELDS, 0.5)

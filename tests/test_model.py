@@ -389,3 +389,28 @@ def test_infrastructure_is_reckoned_from_a_high_water_mark(
         assert (paid > 0) == (need > 0)
         needs.append(need)
     assert needs[0] == 0.0 and min(needs[1:]) > 0  # the lag, then growth to pay for
+
+
+def test_the_start_years_migrants_hold_matches_given_their_being_away(
+    small_scenario: Callable[..., LoadedScenario],
+) -> None:
+    """The model draws the start year's matches before the first year (docs/ODD.md 5), on
+    the start year's places and count: none at the hukou place; away, above the movers' mean
+    ``place_match_sd`` (those the model's other terms would send home hold higher ones); the
+    run's seed keys the draws; the first year keeps none at the hukou place."""
+    loaded = small_scenario(seed=5, end_year=2011, behaviour={"place_match_sd": 1.5})
+    model = UrbanizationModel(loaded)
+    hh = model.households
+    away = hh.place != hh.hukou_place
+    assert away.sum() > 500
+    assert (hh.match[~away] == 0).all()
+    z = hh.match[away] * L.MATCH_STEP
+    assert z.mean() > 1.5 and abs(z.std() - 1.0) < 0.3
+    other = UrbanizationModel(
+        small_scenario(seed=6, end_year=2011, behaviour={"place_match_sd": 1.5})
+    )
+    assert (other.households.match != hh.match).any()
+    model.step()
+    hh = model.households
+    at_home = hh.place == hh.hukou_place
+    assert (hh.match[at_home] == 0).all()

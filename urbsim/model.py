@@ -43,6 +43,7 @@ from urbsim.kernels import gravity as G
 from urbsim.kernels import layout as L
 from urbsim.kernels.demography import expected_events
 from urbsim.kernels.migrants import count_migrants
+from urbsim.kernels.start_match import start_match
 from urbsim.output import columns
 from urbsim.places import Place, set_counts, size_classes
 from urbsim.scenario import LoadedScenario
@@ -51,6 +52,7 @@ from urbsim.scenario.places import PlaceIndex, index_from_columns
 from urbsim.scenario.schema import MAX_ACCESS_YEARS
 from urbsim.state import LocalState, PlaceState, PolicyArrays
 from urbsim.world import KINDS, REGIONS, SIZE_CLASSES, World
+from urbsim.world.away import AWAY_GROWTH
 from urbsim.world.base import MigrantStock
 
 
@@ -172,10 +174,27 @@ class UrbanizationModel(mesa.Model):
         self._start_year_updates(first=True)
         #: Destination constants (util) for movers from the province (row 0) and others (1).
         self.entry_constant = self._destination_constants()
+        self._start_matches()
         self._record()
         self.engine = self._make_engine(scenario.engine)
 
     # --- helpers ----------------------------------------------------------------------------
+    def _start_matches(self) -> None:
+        """The start year's migrants' matches with their places, given their being away
+        (:mod:`urbsim.kernels.start_match`), on the start year's places and count."""
+        assert self.origin is not None
+        self.households.match[:] = start_match(
+            self.households.as_dict(),
+            self._year_places(self.entry_of_year()),
+            self._year_params(),
+            self.policy_arrays.access,
+            self.network,
+            self.network_province,
+            self.origin[0],
+            self.spec.seed,
+            AWAY_GROWTH,
+        )
+
     def _create_agents(self, prefectures: np.ndarray) -> None:
         """The Mesa agents backed by the state arrays: a place per place, a local government
         per prefecture (``prefectures``: their codes) and the central government."""

@@ -21,18 +21,20 @@ from urbsim.errors import ResourceError
 #: Peak resident memory of a run: a fixed part (interpreter, numpy, pandas, Numba's compiled
 #: kernels, the place-level tables such as the 2,870 x 2,870 network and gravity matrices) plus
 #: a part per household agent at the start, which covers the households formed during the run
-#: (a 2010-2035 census run ends with about 1.46 rows per starting agent, 19 bytes each, written
+#: (a 2010-2035 census run ends with about 1.46 rows per starting agent, 20 bytes each, written
 #: into spare rows allocated with the world) and the year's transient arrays. Measured with
 #: ``benchmarks/full_scale.py`` (peak RSS of the run's process, 2010-2035, one thread) on
 #: 2026-12-02 after the run-phase memory changes of issue 17: 0.69 GB at 0.49 M agents
 #: (1,000 households per agent), 0.82 GB at 4.9 M and 2.43 GB at 49.5 M (10 households per
 #: agent), i.e. 29-36 bytes per starting agent and about 0.64 GB fixed. Rounded up: 640 MiB +
-#: 40 bytes per agent (the estimate is 0-9 % above those peaks).
+#: 40 bytes per agent (the estimate is 0-9 % above those peaks). The state had 19 bytes then;
+#: the 20th (``match``, 2026-12-07) adds one per agent here and 0.46 below.
 FIXED_BYTES: Final[int] = 640 * 1024**2
-BYTES_PER_AGENT: Final[int] = 32
+BYTES_PER_AGENT: Final[int] = 33
 #: Of the bytes per starting agent, those for the households formed during the run (0.46 rows
-#: per agent at 19 bytes; counted apart so that the estimate says where the memory goes).
-GROWTH_BYTES_PER_AGENT: Final[int] = 8
+#: per agent at 20 bytes, rounded up; counted apart so that the estimate says where the memory
+#: goes).
+GROWTH_BYTES_PER_AGENT: Final[int] = 10
 #: Households of the synthetic world (its province table's ``households_2010``), for callers
 #: that have no scenario at hand.
 SYNTHETIC_HOUSEHOLDS: Final[float] = 4.02e8

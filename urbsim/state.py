@@ -79,6 +79,13 @@ FIELDS: Final[dict[str, Field]] = {
         "1 while the household lives away from its hukou place and its school-age children "
         "live there (left behind with grandparents)",
     ),
+    "match": Field(
+        np.dtype(np.int8),
+        "the household's match with the place it lives at while away from its hukou place: "
+        "a standard-normal level in steps of 1/16 (urbsim.kernels.layout.MATCH_STEP) drawn "
+        "when it arrived (or, for the start year's migrants, at the start); 0 at the hukou "
+        "place",
+    ),
 }
 
 
@@ -138,6 +145,7 @@ class Households:
     persons: np.ndarray
     years_away: np.ndarray
     left_behind: np.ndarray
+    match: np.ndarray
     _buffers: _Buffers | None
 
     def __init__(self, **arrays: np.ndarray) -> None:

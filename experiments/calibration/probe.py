@@ -80,6 +80,14 @@ observed terms alone and with the set's destination constants (those the run wou
 ``behaviour.destination_constants``), against the in-migrants, and the mean constants
 (:func:`urbsim.analysis.destinations.constants_by_province`).
 
+With ``--stock-choices`` a run of its own writes ``OUT/stock_choices.csv``: for 1,000 floating
+households of the start year and of 2011, 2013, 2016 and 2019 (drawn with the seed and the
+year), before that year's step, the logit over the full choice set split into going home,
+staying and moving on (:func:`urbsim.analysis.stock_choices.stock_choices`), with the head's age
+and the years away and here; it prints each year's means, the share that would go home almost
+surely, and going home by the head's age band: whether the start year's stock is where the
+model's households would choose to be.
+
 What a modeller asks of a set that history matching ruled out or left out: which targets rule
 it out, on which side, and what moving one parameter does (the "probes" of the calibration
 README run this way). Mistakes in the command (an unknown parameter, a value the schema
@@ -121,6 +129,7 @@ from urbsim.analysis.returns import (  # noqa: E402
     composition_rate,
     return_cells,
 )
+from urbsim.analysis.stock_choices import sample_floating, stock_choices  # noqa: E402
 from urbsim.analysis.targets import build_targets  # noqa: E402
 from urbsim.analysis.worker_flows import left_far, worker_flows  # noqa: E402
 from urbsim.model import UrbanizationModel  # noqa: E402
@@ -460,6 +469,41 @@ def start_choices(
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
+#: Years whose floating stock ``--stock-choices`` weighs (those after the start year that the
+#: run reaches).
+STOCK_CHOICE_YEARS = (2011, 2013, 2016, 2019)
+
+
+def yearly_stock_choices(model: UrbanizationModel, seed: int, size: int = 1000) -> pd.DataFrame:
+    """Where the floating stock of ``model``'s start year and of later years would go on
+    considering a move (:func:`urbsim.analysis.stock_choices.stock_choices`): ``size``
+    floating households drawn with ``seed`` each year weighed, before that year's step, in a run
+    of its own (the year's inputs are built from the model as the step would build them)."""
+    frames = []
+    while True:
+        if model.year == model.start_year or model.year in STOCK_CHOICE_YEARS:
+            rows = sample_floating(model.households, size, seed + model.year)
+            table = stock_choices(model.year_inputs(), model.households, rows)
+            frames.append(table.assign(year=model.year))
+        if model.year >= min(LAST_YEAR, max(STOCK_CHOICE_YEARS)):
+            break
+        model.step()
+    table = pd.concat(frames, ignore_index=True)
+    return table[["year", *table.columns[:-1]]]
+
+
+def print_stock_choices(table: pd.DataFrame) -> None:
+    """Each year's mean probabilities of going home, staying and moving on, the share of the
+    households that would go home almost surely, and the mean of going home by age band."""
+    bands = table.pivot_table(index="year", columns="age_band", values="home", aggfunc="mean")
+    print("year   home   stay  onward  home > 0.95  | home by head's age: "
+          + "  ".join(f"{c:>7}" for c in bands.columns))  # fmt: skip
+    for year, rows in table.groupby("year"):
+        band = "  ".join(f"{v:7.3f}" for v in bands.loc[year])
+        print(f"{year}  {rows.home.mean():.3f}  {rows.stay.mean():.3f}  {rows.onward.mean():.3f}"
+              f"  {(rows.home > 0.95).mean():11.1%}  |                      {band}")  # fmt: skip
+
+
 def start_constants(model: UrbanizationModel) -> pd.DataFrame:
     """The destination constants of the set by province, before the first step of ``model``:
     those its run set (``behaviour.destination_constants``) or, where it set none, those it
@@ -586,6 +630,11 @@ def parse() -> argparse.Namespace:
         "(one run)",
     )
     p.add_argument(
+        "--stock-choices",
+        action="store_true",
+        help="also write stock_choices.csv (a run of its own)",
+    )
+    p.add_argument(
         "--destination-constants",
         action="store_true",
         help="run with behaviour.destination_constants (the scenario's value otherwise)",
@@ -662,6 +711,11 @@ def main() -> int:
             constants = start_constants(model)
             constants.to_csv(args.out / "constants.csv", index=False, float_format="%.6g")
             print_constants(constants)
+    if args.stock_choices:
+        model = start_model(values, args.households_per_agent, args.seed, fixed)
+        choices = yearly_stock_choices(model, args.seed)
+        choices.to_csv(args.out / "stock_choices.csv", index=False, float_format="%.6g")
+        print_stock_choices(choices)
     return 0
 
 

@@ -19,6 +19,7 @@ from urbsim.analysis.choice_check import (
     example_case,
     full_logit_probabilities,
     goodness_of_fit,
+    mean_full_logit_probabilities,
     sampled_choice_frequencies,
 )
 from urbsim.state import RURAL, URBAN
@@ -213,3 +214,38 @@ def test_a_household_away_pays_its_share_of_the_moving_cost() -> None:
     assert goodness_of_fit(alternatives, p_whole, counts)[2] < ALPHA
     mesa = sampled_choice_frequencies(case.inputs, case.households, case.members, range(3), "mesa")
     assert mesa == sampled_choice_frequencies(case.inputs, case.households, case.members, range(3))
+
+
+def test_matches_with_places_make_the_choice_a_mixture_of_logits() -> None:
+    """Movers away with a match of +1 standard deviation with their place and sd 1.2
+    (docs/ODD.md 7.13): each mover's choice is the full logit with its own draws of the year
+    for the other places, so the choices follow the mean of those logits over movers and seeds,
+    and not the logit without the matches (nor a logit that forgets the own match)."""
+    behaviour = {"place_match_sd": 1.2}
+    case = example_case(candidates=20, behaviour=behaviour)
+    case.households.match[case.members] = 16
+    alternatives, p = mean_full_logit_probabilities(
+        case.inputs, case.households, case.members, SEEDS
+    )
+    plain = example_case(candidates=20)
+    same, p_plain = full_logit_probabilities(plain.inputs, plain.households, 0)
+    assert same == alternatives
+    forgetful = example_case(candidates=20, behaviour=behaviour)
+    _, p_forgetful = mean_full_logit_probabilities(
+        forgetful.inputs, forgetful.households, forgetful.members, SEEDS
+    )
+    counts = sampled_choice_frequencies(case.inputs, case.households, case.members, SEEDS)
+    assert goodness_of_fit(alternatives, p, counts)[2] > ALPHA
+    assert goodness_of_fit(alternatives, p_plain, counts)[2] < ALPHA
+    assert goodness_of_fit(alternatives, p_forgetful, counts)[2] < ALPHA
+    mesa = sampled_choice_frequencies(case.inputs, case.households, case.members, range(3), "mesa")
+    assert mesa == sampled_choice_frequencies(case.inputs, case.households, case.members, range(3))
+
+
+def test_mean_full_logit_needs_members_alike() -> None:
+    case = example_case(movers=2, candidates=4)
+    with pytest.raises(ValueError, match="no members"):
+        mean_full_logit_probabilities(case.inputs, case.households, case.members, [])
+    case.households.place[1] = 3
+    with pytest.raises(ValueError, match="same choice set"):
+        mean_full_logit_probabilities(case.inputs, case.households, case.members, [0])

@@ -156,6 +156,9 @@ MOVES: dict[str, Any] = {
         "destination_constants": True,
         # Households away pay part of the moving cost (a return and a change of zone too).
         "moving_cost_away_share": 0.4,
+        # A household's match with its place away (drawn per place and year for the others),
+        # and the start year's migrants' matches shifted as movers'.
+        "place_match_sd": 1.2,
         "candidates": 8,
         # At home the attachment grows less above 30 than away (stay_age below home_age).
         "home_age": 0.08,
@@ -567,6 +570,7 @@ def test_engines_identical_every_year(
     assert left_behind > 0
     at_home = hh.place == hh.hukou_place
     assert (hh.years_away[at_home] == 0).all() and (hh.left_behind[at_home] == 0).all()
+    assert (hh.match[at_home] == 0).all()
     assert (hh.children[hh.left_behind == 1] > 0).all()
     assert (hh.years_away[~at_home & (hh.persons > 0)] > 0).any()
     if case.scenario != "open":
@@ -612,6 +616,24 @@ def _utility_without_province(
     if place != self.place and ctx.places.province[place] != ctx.places.province[self.place]:
         v += ctx.par.beta_province
     return v
+
+
+def _utility_without_own_match(
+    self: Household, place: int, zone: int, ctx: YearContext, aggregate: bool = False
+) -> float:
+    """The logit utility without the household's match with the place it lives at away."""
+    v = _ORIGINAL["utility"](self, place, zone, ctx, aggregate)
+    if place == self.place != self.hukou_place and ctx.par.place_match_sd != 0.0:
+        v -= ctx.par.place_match_sd * (self.match * L.MATCH_STEP)
+    return v
+
+
+def _match_kept_on_moving_on(self: Household, ctx: YearContext) -> None:
+    """A move away keeps the old match instead of the new place's draw."""
+    before = self.match
+    _ORIGINAL["leave_or_return"](self, ctx)
+    if self.next_place != self.hukou_place:
+        self.match = before
 
 
 def _utility_without_outside_province(
@@ -1058,6 +1080,14 @@ _ORIGINAL: dict[str, Callable[..., Any]] = {
 #: (rule, class patched, method, replacement, case on which it is checked).
 MUTATIONS = [
     ("logit-utility", Household, "utility", _utility_without_province, Case("moves", 31)),
+    ("place-match-stay", Household, "utility", _utility_without_own_match, Case("moves", 62)),
+    (
+        "place-match-on-moving",
+        Household,
+        "leave_or_return",
+        _match_kept_on_moving_on,
+        Case("moves", 63),
+    ),
     (
         "logit-outside-province",
         Household,

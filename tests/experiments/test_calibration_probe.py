@@ -224,3 +224,19 @@ def test_returns_worker_flows_and_destinations_say_who_returns_leaves_and_where(
         )
     assert (constants["share_without_constants"] - constants["in_migrant_share"]).abs().max() > 0.01
     assert any(line.startswith("destination constants: where") for line in lines)
+
+
+@pytest.mark.slow
+def test_stock_choices_say_where_the_floating_stock_would_go(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = _probe(out, "--households-per-agent", "400000", "--workers", "1", "--stock-choices")
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = pd.read_csv(out / "stock_choices.csv")
+    assert sorted(table["year"].unique()) == [2010, 2011, 2013, 2016, 2019]
+    assert np.allclose(table[["home", "stay", "onward"]].sum(axis=1), 1.0)
+    assert (table.groupby("year").size() > 0).all()
+    lines = done.stdout.splitlines()
+    header = lines.index(next(line for line in lines if line.startswith("year   home   stay")))
+    assert [line.split()[0] for line in lines[header + 1 : header + 6]] == [
+        "2010", "2011", "2013", "2016", "2019"
+    ]  # fmt: skip

@@ -301,6 +301,7 @@ def test_formed_households_inherit_the_parents_hukou_place_and_land() -> None:
         education=np.array([0, 1, 2]),
         years_away=np.array([25, 0, 3]),
         left_behind=np.array([1, 0, 0]),
+        match=np.array([-7, 0, 12]),
     )
     leavers = np.array([1 << 20, 0, 1 << 24], dtype=np.uint32)
     new = formed_households(hh, leavers, 2)
@@ -314,6 +315,7 @@ def test_formed_households_inherit_the_parents_hukou_place_and_land() -> None:
     np.testing.assert_array_equal(new["years_here"], [21, 9])  # at most the head's age
     np.testing.assert_array_equal(new["years_away"], [21, 3])  # the same
     assert not new["left_behind"].any()  # no children, none left behind
+    np.testing.assert_array_equal(new["match"], [-7, 12])  # the parents' match with the place
     np.testing.assert_array_equal(new["persons"], [1, 1])
     assert not new["kids"].any() and not new["children"].any()
     for name, arr in new.items():

@@ -50,6 +50,7 @@ def make_households(n: int, **fields: Any) -> dict[str, np.ndarray]:
         "persons": 3,
         "years_away": 0,
         "left_behind": 0,
+        "match": 0,
     }
     values.update(fields)
     if "children" in fields and "kids" not in fields:
@@ -509,13 +510,13 @@ def test_propensity_cache_tells_apart_every_parameter_of_the_table() -> None:
     # A key missing a parameter would hand a run the table of an earlier one in the process.
     base = {"move_base": 0.14, "move_tenure_decay": 0.04, "move_away": 2.0,
             "move_away_tenure_decay": 0.3, "move_age": [1.6, 1.0, 0.55, 0.2]}  # fmt: skip
-    first = hs._cached_propensity(make_par(**base)).copy()
+    first = hs.cached_propensity(make_par(**base)).copy()
     for name, value in (("move_base", 0.2), ("move_tenure_decay", 0.1), ("move_away", 3.0),
                         ("move_away_tenure_decay", 0.6)):  # fmt: skip
-        other = hs._cached_propensity(make_par(**{**base, name: value}))
+        other = hs.cached_propensity(make_par(**{**base, name: value}))
         assert not np.array_equal(other, first), name
         np.testing.assert_array_equal(other, move_propensity(make_par(**{**base, name: value})))
-    np.testing.assert_array_equal(hs._cached_propensity(make_par(**base)), first)
+    np.testing.assert_array_equal(hs.cached_propensity(make_par(**base)), first)
 
 
 @pytest.mark.parametrize("move_away", [0.1, 0.7, 3.037168802726379])
@@ -1071,7 +1072,8 @@ def make(n, place, hukou_place):
     return Households(place=one * place, zone=one, hukou_place=one * hukou_place,
                       hukou_type=0 * one, years_here=one, permit=0 * one, head_age=40 * one,
                       education=one, kids=0 * one, children=0 * one, land=0 * one,
-                      persons=2 * one, years_away=0 * one, left_behind=0 * one).as_dict()
+                      persons=2 * one, years_away=0 * one, left_behind=0 * one,
+                      match=0 * one).as_dict()
 
 KEY = make_year_key(1, 2011)
 places = PlaceInputs(*(np.zeros(3, f.kind) for f in PLACE_FIELDS.values()))

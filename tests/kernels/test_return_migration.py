@@ -69,6 +69,7 @@ def households(n: int, **fields: Any) -> dict[str, np.ndarray]:
         "persons": 2,
         "years_away": 2,
         "left_behind": 0,
+        "match": 0,
     }
     values.update(fields)
     if "children" in fields:
@@ -336,14 +337,16 @@ def test_leaving_the_hukou_place_leaves_children_behind_with_the_share_of_the_hu
 
 def test_settling_away_ends_the_years_away() -> None:
     """Under an open rule, half the applicants settle (net benefit 0): they are at their hukou
-    place now, with no years away and no children left behind; the others count one more."""
-    hh = households(N, years_away=6, children=1, left_behind=1, land=1)
+    place now, with no years away, no children left behind and no match with a place away; the
+    others count one more year and keep their match."""
+    hh = households(N, years_away=6, children=1, left_behind=1, land=1, match=-9)
     par = params(move_base=0.0, hukou_apply_rate=1.0)
     step(hh, par, pl=places(rule=np.full(3, L.RULE_OPEN, dtype=np.int64)))
     settled = hh["hukou_place"] == EMPLOYED
     assert abs(settled.mean() - 0.5) < tolerance(0.5)
     assert (hh["years_away"][settled] == 0).all() and (hh["left_behind"][settled] == 0).all()
     assert (hh["years_away"][~settled] == 7).all() and (hh["left_behind"][~settled] == 1).all()
+    assert (hh["match"][settled] == 0).all() and (hh["match"][~settled] == -9).all()
 
 
 def test_children_ageing_out_of_school_are_no_longer_left_behind() -> None:

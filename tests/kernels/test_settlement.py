@@ -146,6 +146,7 @@ def _households(n: int, **fields: Any) -> dict[str, np.ndarray]:
         persons=2,
         years_away=5,
         left_behind=0,
+        match=0,
     )
     values.update(fields)
     arrays = {k: np.broadcast_to(np.asarray(v), (n,)).copy() for k, v in values.items()}

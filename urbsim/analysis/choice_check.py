@@ -26,6 +26,7 @@ import mesa
 import numpy as np
 from scipy import stats
 
+from urbsim import rng_py
 from urbsim.dynamics.demography import VitalRates
 from urbsim.inputs import PARAM_FIELDS, PLACE_FIELDS, PlaceInputs, YearInputs, params_from
 from urbsim.kernels import aggregate as A
@@ -99,8 +100,55 @@ def full_logit_probabilities(
     zone = np.array([a[1] for a in alternatives])
     aggregate = np.arange(len(alternatives)) >= aggregate_from
     v = _utilities(inputs, hh, place, zone, aggregate)
+    v += _match_utilities(inputs, hh, i, place)
     w = np.exp(v - v.max())
     return alternatives, w / w.sum()
+
+
+def mean_full_logit_probabilities(
+    inputs: YearInputs, households: Households, members: np.ndarray, seeds: Iterable[int]
+) -> tuple[list[Alternative], np.ndarray]:
+    """The full logit's probabilities averaged over the ``members`` (households alike but for
+    their rows) and the ``seeds``: what :func:`sampled_choice_frequencies` should find over
+    the same members and seeds when the households' matches with places (drawn per household,
+    place and year; docs/ODD.md 7.13) make each one's probabilities its own.
+
+    Returns
+    -------
+    alternatives : list of (place, zone)
+        Those of the first member (every member must have the same).
+    probabilities : numpy.ndarray
+    """
+    alternatives: list[Alternative] | None = None
+    total: np.ndarray | None = None
+    count = 0
+    for seed in seeds:
+        year_inputs = replace(inputs, seed=int(seed))
+        for i in np.asarray(members).tolist():
+            alt, p = full_logit_probabilities(year_inputs, households, int(i))
+            if alternatives is None:
+                alternatives, total = alt, np.zeros_like(p)
+            elif alt != alternatives:
+                raise ValueError("the members must have the same choice set")
+            total += p
+            count += 1
+    if alternatives is None or total is None:
+        raise ValueError("no members or no seeds")
+    return alternatives, total / count
+
+
+def _match_utilities(inputs: YearInputs, hh: dict[str, int], i: int, j: np.ndarray) -> np.ndarray:
+    """The match term of each alternative's place (docs/ODD.md 7.13): at the place where the
+    household lives away, its own match; at any other place but the hukou place, the level of
+    this year's draw (seed and year of ``inputs``, the household's row ``i``); none at home."""
+    sd = inputs.par.place_match_sd
+    if sd == 0.0:
+        return np.zeros(j.shape[0])
+    key = rng_py.year_key(inputs.seed, inputs.year)
+    u = np.array([rng_py.uniform(key, i, L.DRAW_MATCH0 + int(p)) for p in j])
+    drawn = np.searchsorted(L.MATCH_BOUNDS, u, side="right") + L.MATCH_MIN
+    level = np.where(j == hh["place"], hh["match"], drawn)
+    return np.where(j == hh["hukou_place"], 0.0, sd * (level * L.MATCH_STEP))
 
 
 def _utilities(

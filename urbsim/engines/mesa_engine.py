@@ -33,6 +33,8 @@ from urbsim.state import AGE_GROUP_STARTS, FIELDS, NON_AGRICULTURAL, RURAL, URBA
 from urbsim.world.base import EARTH_RADIUS_KM as _EARTH_KM
 
 _MAX_PERSONS = 15
+#: The standard normal's probabilities at the midpoints between match levels.
+_MATCH_BOUNDS = L.MATCH_BOUNDS.tolist()
 _MAX_YEARS = 255
 #: Head's age at which the age term of the attachment to the hukou place is zero.
 _HOME_AGE_REFERENCE = 30.0
@@ -81,6 +83,7 @@ _INHERITED = (
     "permit",
     "education",
     "land",
+    "match",
 )
 
 
@@ -120,6 +123,9 @@ class Household(mesa.Agent):
         #: school-age children live at the hukou place while it is away.
         self.years_away: int = fields["years_away"]
         self.left_behind: int = fields["left_behind"]
+        #: Its match with the place it lives at, away from the hukou place (a level of
+        #: ``MATCH_STEP`` standard deviations; 0 there).
+        self.match: int = fields["match"]
         #: Whether the head is without a job this year (urban zone, the employment draw).
         self.jobless = False
         self.next_place = self.place
@@ -315,10 +321,15 @@ class Household(mesa.Agent):
         return self.hukou_place, RURAL if has_land else URBAN
 
     def leave_or_return(self, ctx: YearContext) -> None:
-        """Years away and children left behind for the move decided this year: back home,
-        nothing is away; leaving home, the years away restart and the school-age children
-        stay behind with the share of the household's hukou type (second uniform of its
-        leaving-home draw); from one place away to another, one more year away."""
+        """Years away, children left behind and the match for the move decided this year:
+        back home, nothing is away and there is no match; leaving home, the years away restart
+        and the school-age children stay behind with the share of the household's hukou type
+        (second uniform of its leaving-home draw); from one place away to another, one more
+        year away; at a new place away, the match is this year's draw for it."""
+        if self.next_place == self.hukou_place:
+            self.match = 0
+        elif self.next_place != self.place:
+            self.match = self.match_draw(self.next_place, ctx)
         if self.next_place == self.hukou_place:
             self.years_away, self.left_behind = 0, 0
         elif self.place == self.hukou_place:
@@ -382,7 +393,17 @@ class Household(mesa.Agent):
                 v += self.return_utility(ctx)
             else:
                 v += self.stay_utility(ctx)
+        elif b.place_match_sd != 0.0:
+            level = self.match if place == self.place else self.match_draw(place, ctx)
+            v += b.place_match_sd * (level * L.MATCH_STEP)
         return v
+
+    def match_draw(self, place: int, ctx: YearContext) -> int:
+        """This year's draw of the household's match with ``place``: the level (of
+        ``MATCH_STEP`` standard deviations) whose interval of the standard normal holds the
+        quantile of its uniform."""
+        u = rng_py.uniform(ctx.key, self.hh_id, L.DRAW_MATCH0 + place)
+        return bisect.bisect_right(_MATCH_BOUNDS, u) + L.MATCH_MIN
 
     def distance_cost(self, place: int, ctx: YearContext) -> float:
         """Log distance above the floor, plus the province border."""
@@ -587,7 +608,7 @@ class Household(mesa.Agent):
             self.land = 0
         self.permit = 0
         # At the hukou place now: no longer away.
-        self.years_away, self.left_behind = 0, 0
+        self.years_away, self.left_behind, self.match = 0, 0, 0
 
     def settle_move(self, tally: dict[str, int], province: list[int], flows: np.ndarray) -> None:
         """Apply the move decided this year (all households move together), counting it in

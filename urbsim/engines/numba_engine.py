@@ -84,6 +84,7 @@ class NumbaEngine:
         granted = applicants[hh["hukou_place"][applicants] == hh["place"][applicants]]
         hh["years_away"][granted] = 0
         hh["left_behind"][granted] = 0
+        hh["match"][granted] = 0
         # Those who left home form households at the end of the year, appended in order, with
         # their parents' state at the start of the year (when they left).
         new = formed_households(start, leavers, inputs.places.gov.shape[0])

@@ -40,7 +40,7 @@ from urbsim.state import FIELDS
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "68ec77871646272b"
+COMPILED_WITH: Final = "dffa1e6c1737e842"
 
 _URBAN = 1
 _LOW32 = 0xFFFFFFFF
@@ -327,6 +327,7 @@ FORMATION_FIELDS: Final[tuple[str, ...]] = (
     "land",
     "years_here",
     "years_away",
+    "match",
 )
 
 
@@ -340,7 +341,8 @@ def formed_households(
     are not read): a leaver stays where it was counted, so the urban population changes only
     through births, deaths, moves and reclassification. A new household lives at its first
     leaver's parents' place and zone, with their hukou place and type, land-contract rights,
-    residence permit and the head's education; its years at the place and its years away from
+    residence permit, the head's education and the match with the place; its years at the place
+    and its years away from
     the hukou place are the parents' (each at most the head's age); it has no children (so none
     left behind). Any other field starts at zero.
     """

@@ -71,12 +71,13 @@ from urbsim.kernels.choice import (
 )
 from urbsim.kernels.demography import live_demography, quick_bounds
 from urbsim.kernels.gravity import gravity_guide, guide_buckets, sample_gravity
+from urbsim.kernels.place_match import match_draw, match_term
 from urbsim.kernels.settlement import apply_for_hukou
 from urbsim.rng import draw_bits, pair_from_bits, uniform
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "37f925929b5d45d0"
+COMPILED_WITH: Final = "ab9cedc28b578d2b"
 
 _RURAL = 0
 _URBAN = 1
@@ -98,7 +99,7 @@ _BLOCK = 256
 
 
 @njit(**JIT_INLINE)
-def _access(
+def service_access(
     at: int, home: int, cur: int, permit: int, years: int, access: np.ndarray, base: float
 ) -> float:
     """Share of public services a household would be entitled to at place ``at`` (a permit
@@ -124,6 +125,7 @@ def _choose(
     years: int,
     children: int,
     left_behind: int,
+    level: int,
     ret: float,
     tab: np.ndarray,
     pl: PlaceRecord,
@@ -142,7 +144,9 @@ def _choose(
     correct: bool,
 ) -> int:
     """Logit choice of a place and zone over the fixed alternatives and the sampled candidates
-    (:mod:`urbsim.kernels.choice`); ``ret`` is the household's own term at its hukou place,
+    (:mod:`urbsim.kernels.choice`); ``level`` the household's match with the place it lives
+    at (:mod:`urbsim.kernels.place_match`; every other place away from home gets this year's
+    draw); ``ret`` is the household's own term at its hukou place,
     added to every alternative there: the return term
     (:func:`urbsim.kernels.choice.return_term`) when it lives away, the age part of the
     attachment of those who stay (:func:`urbsim.kernels.choice.stay_term`) at home;
@@ -205,9 +209,10 @@ def _choose(
     # Children left behind go to school at the hukou place, not where the household lives.
     away_weight = 0.0 if left_behind == 1 else child_weight
     home_prov = pl.province[home]
+    with_match = par.place_match_sd != 0.0
     for a in range(n_alt):
         j = alt_place[a]
-        acc = _access(j, home, cur, permit, years, access, base)
+        acc = service_access(j, home, cur, permit, years, access, base)
         # Children of non-hukou households get the place's school access (1 without a cap:
         # the same bits as child_factor).
         cf = child_factor if j == home else 1.0 + away_weight * tab[j, T_SCHOOL]
@@ -221,6 +226,8 @@ def _choose(
         if j == home:
             v += par.home_preference
             v += ret
+        elif with_match:
+            v += match_term(level if j == cur else match_draw(key, h, j), par)
         alt_v[a] = v
         if a >= n_fixed:
             alt_q[a] = proposal_probability(j, grav_cdf, cur, alt_net[a], n_origin, share)
@@ -248,6 +255,14 @@ def _return_utility(
 
 
 @njit(**JIT_INLINE)
+def _not_away(i: int, years_away: np.ndarray, left_behind: np.ndarray, match: np.ndarray) -> None:
+    """At the hukou place (back, or settled where it lives): nothing away, no match."""
+    years_away[i] = 0
+    left_behind[i] = 0
+    match[i] = 0
+
+
+@njit(**JIT_INLINE)
 def _away_after_move(
     key: np.uint64,
     i: int,
@@ -258,17 +273,22 @@ def _away_after_move(
     children: np.ndarray,
     years_away: np.ndarray,
     left_behind: np.ndarray,
+    match: np.ndarray,
     par: ParamsRecord,
 ) -> None:
-    """Years away and children left behind after a move from place ``cur`` to place ``j``:
-    back at the hukou place, nothing is away; leaving it, the years away restart and the
-    school-age children stay there with :func:`urbsim.kernels.choice.left_behind_share`
-    (the second uniform of the household's ``DRAW_LEAVE_HOME`` pair); from one place away to
-    another, one more year away and the children stay where they are."""
+    """Years away, children left behind and the match after a move from place ``cur`` to place
+    ``j``: back at the hukou place, nothing is away and there is no match; leaving it, the
+    years away restart and the school-age children stay there with
+    :func:`urbsim.kernels.choice.left_behind_share` (the second uniform of the household's
+    ``DRAW_LEAVE_HOME`` pair); from one place away to another, one more year away and the
+    children stay where they are. At a new place away the match is this year's draw for it;
+    within the place (the other zone) it is kept."""
     if j == home:
-        years_away[i] = 0
-        left_behind[i] = 0
-    elif cur == home:
+        _not_away(i, years_away, left_behind, match)
+        return
+    if j != cur:
+        match[i] = match_draw(key, np.uint64(i), j)
+    if cur == home:
         years_away[i] = 0
         _, u = pair_from_bits(draw_bits(key, np.uint64(i), np.uint64(L.DRAW_LEAVE_HOME)))
         share = left_behind_share(np.int64(hukou_type[i]), par)
@@ -292,6 +312,7 @@ def _hazard_return(
     permit: np.ndarray,
     years_away: np.ndarray,
     left_behind: np.ndarray,
+    match: np.ndarray,
     persons: np.ndarray,
     province: np.ndarray,
     row: np.ndarray,
@@ -305,8 +326,7 @@ def _hazard_return(
     zone[i] = zh
     years_here[i] = 0
     permit[i] = 0
-    years_away[i] = 0
-    left_behind[i] = 0
+    _not_away(i, years_away, left_behind, match)
     _record_move(row, flows, i, cur, z, home, zh, home, persons, province)
     row[L.C_HAZARD_RETURN_MIGRANTS] += np.int64(persons[i])
 
@@ -329,6 +349,7 @@ def _stay(
     persons: np.ndarray,
     years_away: np.ndarray,
     left_behind: np.ndarray,
+    match: np.ndarray,
     pl: PlaceRecord,
     par: ParamsRecord,
     access: np.ndarray,
@@ -370,7 +391,7 @@ def _stay(
     if u_huk < par.hukou_apply_rate:
         # Entitlement as it stood at the start of the year (a permit issued this year counts
         # from next year).
-        acc = _access(cur, home, cur, perm, yrs, access, par.service_base_access)
+        acc = service_access(cur, home, cur, perm, yrs, access, par.service_base_access)
         apply_for_hukou(
             key,
             i,
@@ -390,8 +411,7 @@ def _stay(
         )
         if home != cur and hukou_place[i] == cur:
             # Settled here (open or conditional rule): no longer away from the hukou place.
-            years_away[i] = 0
-            left_behind[i] = 0
+            _not_away(i, years_away, left_behind, match)
 
 
 @njit(**JIT_PARALLEL)
@@ -410,6 +430,7 @@ def _step(
     persons: np.ndarray,
     years_away: np.ndarray,
     left_behind: np.ndarray,
+    match: np.ndarray,
     pl: PlaceRecord,
     par: ParamsRecord,
     access: np.ndarray,
@@ -548,7 +569,7 @@ def _step(
                 ):
                     _hazard_return(
                         i, cur, z, home, hukou_type, land, place, zone, years_here, permit,
-                        years_away, left_behind, persons, pl.province, row, flows[c],
+                        years_away, left_behind, match, persons, pl.province, row, flows[c],
                     )  # fmt: skip
                     continue
                 yrs = np.int64(years_here[i])
@@ -590,6 +611,7 @@ def _step(
                     persons,
                     years_away,
                     left_behind,
+                    match,
                     pl,
                     par,
                     access,
@@ -639,6 +661,7 @@ def _step(
                 yrs,
                 np.int64(children[i]),
                 lb,
+                np.int64(match[i]),
                 ret,
                 tab,
                 pl,
@@ -664,8 +687,9 @@ def _step(
                 years_here[i] = 0
                 permit[i] = 0
                 _away_after_move(
-                    key, i, cur, j, home, hukou_type, children, years_away, left_behind, par
-                )
+                    key, i, cur, j, home, hukou_type, children, years_away, left_behind, match,
+                    par,
+                )  # fmt: skip
                 _record_move(row, flows[c], i, cur, z, j, zj, home, persons, pl.province)
             else:
                 slot = L.DRAW_INSITU if z == _RURAL else L.DRAW_SETTLE
@@ -686,6 +710,7 @@ def _step(
                     persons,
                     years_away,
                     left_behind,
+                    match,
                     pl,
                     par,
                     access,
@@ -797,7 +822,8 @@ def move_propensity(par: ParamsRecord) -> np.ndarray:
 _PROPENSITY_CACHE: dict[tuple[Any, ...], np.ndarray] = {}
 
 
-def _cached_propensity(par: ParamsRecord) -> np.ndarray:
+def cached_propensity(par: ParamsRecord) -> np.ndarray:
+    """:func:`move_propensity` of ``par``, kept for the parameters that define it."""
     # The table depends on the parameters of its key, fixed within a run; rebuilding it in Python
     # every year would cost more than the kernel at small scales.
     key = (
@@ -818,7 +844,9 @@ def _cached_propensity(par: ParamsRecord) -> np.ndarray:
 _NET_LOG_CACHE: dict[float, np.ndarray] = {}
 
 
-def _cached_network_log(hpa: float) -> np.ndarray:
+def cached_network_log(hpa: float) -> np.ndarray:
+    """:func:`urbsim.kernels.choice.network_log` of ``hpa`` for network sizes below 4096,
+    kept per value."""
     # Fixed within a run (households per agent); built once per value.
     table = _NET_LOG_CACHE.get(hpa)
     if table is None:
@@ -984,7 +1012,7 @@ def household_step(
             par,
             access,
             *_choice_inputs(households, places, par, *choice),
-            _cached_propensity(par),
+            cached_propensity(par),
             *vital,  # fertility, mortality, leaving
             flag,
             leavers,
@@ -1047,7 +1075,7 @@ def _choice_inputs(
         net,
         saturate(net) if net8 is None else net8,
         netp,
-        _cached_network_log(par.households_per_agent),
+        cached_network_log(par.households_per_agent),
         choice_table(places, par),
     )
 
@@ -1067,4 +1095,5 @@ _STEP_FIELDS = (
     "persons",
     "years_away",
     "left_behind",
+    "match",
 )

@@ -8,7 +8,10 @@ every run. Numba folds these constants at compile time.
 
 from __future__ import annotations
 
+from statistics import NormalDist
 from typing import Final
+
+import numpy as np
 
 # --- settlement rules (the ``rule`` of :data:`urbsim.inputs.PlaceInputs`) ------------------
 RULE_CLOSED: Final = 0
@@ -33,6 +36,10 @@ DRAW_CANDIDATE0: Final = 6  # candidate k uses DRAW_CANDIDATE0 + k: (source, pic
 # (leaving home, children left behind on leaving the hukou place or, for a household living
 # away, which never leaves it, the return hazard); far above the candidates' slots
 DRAW_LEAVE_HOME: Final = 60000
+# The match of a household with place j (:data:`MATCH_STEP`) is drawn with slot DRAW_MATCH0 + j:
+# above the candidates' slots (at most 32 of them) and, for any place index below 2**15, below
+# DRAW_LEAVE_HOME.
+DRAW_MATCH0: Final = 0x6000
 
 # --- ages of the household's members (urbsim.kernels.demography) -----------------------------
 MAX_AGE: Final = 100  # oldest age; everyone of that age dies within the year
@@ -50,6 +57,26 @@ DRAW_LAND_VALUE: Final = 0xFF01  # the household's land-value quantile, keyed by
 #: Year slot of the draws that do not change with the year (a household's land value): no run
 #: lives year 0 (runs start in 2010 or later), so its key is shared by no year's draws.
 LAND_YEAR: Final = 0
+#: Slots of the draws of a household's match with the place it lives at in the start year
+#: (``DRAW_START_MATCH + k`` for its k-th proposal, k < START_MATCH_TRIES; keyed by LAND_YEAR,
+#: drawn once, at the start of the run; urbsim.kernels.start_match).
+DRAW_START_MATCH: Final = 0xFF02
+START_MATCH_TRIES: Final = 64
+
+# --- the household's match with a place -------------------------------------------------------
+# A standard-normal draw held as a whole number of MATCH_STEP standard deviations (an ``int8``
+# household field): level k stands for k * MATCH_STEP. A uniform u has the level whose interval
+# holds its normal quantile: the number of MATCH_BOUNDS at or below u, less MATCH_LEVELS // 2.
+# The bounds are the normal probabilities of the midpoints between levels, computed once here
+# with the standard library, so that both engines compare the same uniforms with the same
+# numbers and no engine evaluates a normal quantile of its own.
+MATCH_STEP: Final = 1.0 / 16.0
+MATCH_LEVELS: Final = 256
+MATCH_MIN: Final = -(MATCH_LEVELS // 2)
+MATCH_MAX: Final = MATCH_LEVELS // 2 - 1
+MATCH_BOUNDS: Final = np.array(
+    [NormalDist().cdf((k + 0.5) * MATCH_STEP) for k in range(MATCH_MIN, MATCH_MAX)]
+)
 
 # --- counters of a household step -------------------------------------------------------------
 C_BIRTHS: Final = 0  # persons

@@ -338,6 +338,22 @@ class Behaviour(Strict):
         ge=0,
         le=1,
     )
+    place_match_sd: float = P(
+        0.0,
+        "util per standard deviation",
+        "form: a persistent match of household and place drawn when the household chooses "
+        "the place, as the location match of Kennan and Walker (2011), 'The effect of "
+        "expected income on individual migration decisions', Econometrica 79(1); value to be "
+        "calibrated (issue 14): 0, no match, until a calibration's box holds it",
+        "Standard deviation of the household's match with a place away from its hukou place: "
+        "each place it considers comes with a standard-normal draw of the year, and the draw "
+        "of the place it moves to stays with it there (the household field match), so that a "
+        "migrant who moved on a high draw keeps it instead of reconsidering on a fresh one; the "
+        "start year's migrants get draws from their distribution given that they are away "
+        "(docs/ODD.md 5, 7.13). 0: no match (the model until then).",
+        ge=0,
+        le=4,
+    )
     beta_network: float = P(
         0.25,
         "util per log(1+households)",

@@ -579,6 +579,9 @@ class _WorldArrays:
     def __init__(self, n: int) -> None:
         cap = int(GROWTH * n)
         self.fields = {name: np.empty(cap, dtype=f.dtype) for name, f in FIELDS.items()}
+        # The model draws the matches at the start of the run (urbsim.kernels.start_match): 0
+        # here, and zeros of the operating system's, resident only once written.
+        self.fields["match"] = np.zeros(cap, dtype=FIELDS["match"].dtype)
         self.scope = np.empty(n, dtype=np.int8)
         self.collective = np.empty(n, dtype=bool)
 

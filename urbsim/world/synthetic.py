@@ -441,6 +441,8 @@ def _build_households(
         persons=persons,
         years_away=years_away,
         left_behind=left_behind,
+        # Drawn by the model at the start of the run (urbsim.kernels.start_match).
+        match=np.zeros(n, dtype=np.int8),
     )
     weight = persons * hpa
     stats = {
