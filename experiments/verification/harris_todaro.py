@@ -97,6 +97,7 @@ def two_place_world(agents: int = AGENTS, seed: int = WORLD_SEED) -> World:
         # Away from the village since arriving in the city; no children to leave behind.
         years_away=np.where(city, years_here, 0).astype(np.uint8),
         left_behind=np.zeros(agents, dtype=np.uint8),
+        match=np.zeros(agents, dtype=np.int8),
     )
     return World("two-place", places, households, 1.0, {"source": str(Path(__file__).name)})
 
