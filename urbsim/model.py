@@ -190,7 +190,8 @@ class UrbanizationModel(mesa.Model):
             self.policy_arrays.access,
             self.network,
             self.network_province,
-            self.origin[0],
+            *self.origin,
+            *self.gravity_proposal(),
             self.spec.seed,
             AWAY_GROWTH,
         )

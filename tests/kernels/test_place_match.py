@@ -76,8 +76,18 @@ def _start(case, seed: int = 3, growth: float = 0.2, **kw):  # type: ignore[no-u
     inp = case.inputs
     return start_match(
         case.households.as_dict(), inp.places, inp.par, inp.access, inp.network,
-        inp.network_province, inp.origin_start, seed, growth, **kw,
+        inp.network_province, inp.origin_start, inp.origin_members, inp.gravity_cdf,
+        inp.gravity_guide, seed, growth, **kw,
     )  # fmt: skip
+
+
+def _stock_density(sd: float, growth: float, d: float) -> tuple[np.ndarray, np.ndarray]:
+    """The levels and the documented density of the start matches of a household that
+    considers a move every year, without a return hazard, with leaving weight ``exp(d)``."""
+    grid = np.arange(L.MATCH_MIN, L.MATCH_MAX + 1) * L.MATCH_STEP
+    movers = np.exp(-0.5 * (grid - sd) ** 2)
+    stock = movers / (growth + 1.0 / (1.0 + np.exp(sd * grid - d)))
+    return grid, stock / stock.sum()
 
 
 def test_without_a_match_the_start_levels_are_standard_normal_and_none_at_home() -> None:
@@ -98,30 +108,54 @@ def test_start_levels_follow_the_stocks_distribution_given_being_away(
     home_preference: float,
 ) -> None:
     """20,000 identical movers of the choice check's world, each considering a move every
-    year (propensity 1, no return hazard), with ``D`` the utility of home less that of staying
-    (read off the full logit): their start levels have the density ``phi(x - sd) / (growth +
-    1 / (1 + exp(sd x - D)))`` on the levels, against which a chi-square test at 1 % passes;
-    it fails against the movers' normal of mean ``sd`` when home pulls (``D`` > 0)."""
+    year (propensity 1, no return hazard), far places deterred so that only home (either zone)
+    competes with staying, and ``exp(D)`` the logit weight of home against staying (read off
+    the full logit):
+    their start levels have the density ``phi(x - sd) / (growth + 1 / (1 + exp(sd x - D)))``
+    on the levels, against which a chi-square test at 1 % passes; it fails against the movers'
+    normal of mean ``sd`` when home pulls (``D`` > 0)."""
     sd, growth = 1.5, 0.2
-    behaviour = {"place_match_sd": sd, "home_preference": home_preference}
+    behaviour = {"place_match_sd": sd, "home_preference": home_preference, "beta_distance": 30.0}
     case = example_case(movers=20_000, candidates=4, behaviour=behaviour)
     alternatives, p = full_logit_probabilities(case.inputs, case.households, 0)
-    assert alternatives[:2] == [(0, URBAN), (5, RURAL)]
-    d = math.log(p[1] / p[0])
+    assert alternatives[:3] == [(0, URBAN), (5, RURAL), (5, URBAN)]
+    assert p[3:].sum() < 1e-9  # the other places: out of reach
+    d = math.log((p[1] + p[2]) / p[0])  # home: either zone
     x = _start(case, growth=growth)[case.members] * L.MATCH_STEP
-    grid = np.arange(L.MATCH_MIN, L.MATCH_MAX + 1) * L.MATCH_STEP
-    movers = np.exp(-0.5 * (grid - sd) ** 2)
-    stock = movers / (growth + 1.0 / (1.0 + np.exp(sd * grid - d)))
+    grid, stock = _stock_density(sd, growth, d)
+    _, movers = _stock_density(sd, 1e9, d)  # growth dominating: no selection by leaving
     edges = np.array([-np.inf, 0.0, 0.75, 1.25, 1.75, 2.25, 3.0, 4.0, np.inf])
     observed = np.histogram(x, edges)[0]
 
     def p_value(weights: np.ndarray) -> float:
-        cells = np.histogram(grid, edges, weights=weights / weights.sum())[0] * x.size
+        cells = np.histogram(grid, edges, weights=weights)[0] * x.size
         return float(stats.chisquare(observed, cells).pvalue)
 
     assert p_value(stock) > 0.01
     if d > 0.0:
-        assert p_value(movers) < 0.01 and x.mean() > sd + 0.3
+        assert p_value(movers) < 0.01 and x.mean() > sd
+
+
+def test_the_places_to_move_on_to_count_in_the_start_levels() -> None:
+    """The same movers with the places in reach: the weight of moving on (the full logit's,
+    each other place with the mean weight ``exp(sd**2 / 2)`` of a fresh match) adds to that of
+    going home, and the start levels' mean is the density's with both, within the noise of the
+    sampled estimate (32 draws per household); with home alone it would be lower."""
+    sd, growth = 1.5, 0.2
+    case = example_case(movers=20_000, candidates=4, behaviour={"place_match_sd": sd})
+    # The weights without matches: the same world (the movers are in the network) without sd.
+    plain = example_case(movers=20_000, candidates=4)
+    alternatives, p = full_logit_probabilities(plain.inputs, plain.households, 0)
+    place = np.array([a[0] for a in alternatives])
+    home, stay = p[place == 5].sum(), p[place == 0].sum()
+    onward = p[(place != 5) & (place != 0)].sum()
+    assert onward > 0.2
+    d_all = math.log((home + onward * math.exp(0.5 * sd * sd)) / stay)
+    x = _start(case, growth=growth)[case.members] * L.MATCH_STEP
+    grid, with_onward = _stock_density(sd, growth, d_all)
+    _, home_only = _stock_density(sd, growth, math.log(home / stay))
+    assert abs(x.mean() - (grid * with_onward).sum()) < 0.03
+    assert (grid * with_onward).sum() - (grid * home_only).sum() > 0.1
 
 
 def test_start_match_is_keyed_by_the_seed_and_checks_its_input() -> None:

@@ -77,7 +77,7 @@ from urbsim.rng import draw_bits, pair_from_bits, uniform
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "ab9cedc28b578d2b"
+COMPILED_WITH: Final = "fb6b6acb7fd353b7"
 
 _RURAL = 0
 _URBAN = 1
@@ -856,7 +856,7 @@ def cached_network_log(hpa: float) -> np.ndarray:
     return table
 
 
-def _check_inputs(
+def check_step_inputs(
     households: dict[str, np.ndarray],
     places: PlaceRecord,
     par: ParamsRecord,
@@ -1000,7 +1000,7 @@ def household_step(
         Counters of the year, indexed by the ``C_*`` constants of the layout.
     """
     choice = (grav_cdf, origin_start, origin_members, net, net8, netp, guide)
-    n = _check_inputs(households, places, par, access, flag, n_chunks, *choice)
+    n = check_step_inputs(households, places, par, access, flag, n_chunks, *choice)
     parents = _check_vital(vital, leavers, parents, n, n_chunks)
     # Chunks go to threads one at a time (households are stored by place, movers denser in some
     # regions); the chunks themselves stay fixed, so results do not change.

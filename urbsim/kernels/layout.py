@@ -62,6 +62,9 @@ LAND_YEAR: Final = 0
 #: drawn once, at the start of the run; urbsim.kernels.start_match).
 DRAW_START_MATCH: Final = 0xFF02
 START_MATCH_TRIES: Final = 64
+#: Slots of the candidate draws that estimate, for the start matches, the weight of the places a
+#: household away might move on to (``DRAW_START_CANDIDATE0 + k``; keyed by LAND_YEAR).
+DRAW_START_CANDIDATE0: Final = 0xFE00
 
 # --- the household's match with a place -------------------------------------------------------
 # A standard-normal draw held as a whole number of MATCH_STEP standard deviations (an ``int8``

@@ -30,7 +30,7 @@ from urbsim.rng import uniform
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "937194b56b606c5e"
+COMPILED_WITH: Final = "e9b534a8961ed4cc"
 
 
 @njit(**JIT_INLINE)

@@ -16,9 +16,10 @@ That distribution is the one a stock of movers reaches when its yearly inflow gr
 mean ``sd`` (the logit's selection of the draws of the chosen place, for a destination chosen
 with a small probability); a member with match ``x`` leaves in a year by the return hazard
 ``r`` (:func:`urbsim.kernels.choice.return_hazard`) or by considering a move (probability ``p``,
-:func:`urbsim.kernels.household_step.move_propensity`) and choosing home over staying,
-``1 / (1 + exp(sd x - D))`` with ``D`` the utility of home less that of staying; so the stock
-holds matches with the density
+:func:`urbsim.kernels.household_step.move_propensity`) and choosing to go home or on rather
+than stay, ``1 / (1 + exp(sd x - D))`` with ``exp(D)`` the logit weight of going home and of
+every other place against that of staying (without the match); so the stock holds matches with
+the density
 
     phi(x - sd) / (growth + r + p / (1 + exp(sd x - D)))        (up to a constant),
 
@@ -26,9 +27,11 @@ each member's rates at the start with a job. It is sampled by rejection: a propo
 normal of mean ``sd`` (a level, :data:`urbsim.kernels.layout.MATCH_STEP`) is accepted with
 probability ``(growth + r) / (growth + r + p / (1 + exp(sd x - D)))``, the ratio of its weight
 to the largest; at most :data:`~urbsim.kernels.layout.START_MATCH_TRIES` proposals, the last
-kept if none is accepted. Onward moves are left out of the rates (the utility of every other
-place would be needed for each member): the matches rationalize the stock's staying away
-rather than going home, not its staying rather than moving on.
+kept if none is accepted. The weight of the places other than home is estimated as the choice
+estimates it (:mod:`urbsim.kernels.choice`): :data:`START_CANDIDATES` draws from the mixture of
+the hukou place's migrant network and the current place's gravity proposal, each weighted
+``exp(V) / (K q)`` and by ``exp(sd**2 / 2)``, the mean weight of a fresh match (each place
+weighed comes with a draw of its own); the draws are the household's, keyed by the seed.
 """
 
 from __future__ import annotations
@@ -40,22 +43,24 @@ import numpy as np
 from numba import njit, prange
 
 from urbsim.config import JIT_INLINE, JIT_PARALLEL, N_CHUNKS
-from urbsim.inputs import ParamsRecord, PlaceRecord, check_place_inputs
+from urbsim.inputs import ParamsRecord, PlaceRecord
 from urbsim.kernels import layout as L
-from urbsim.kernels.checks import check_households
 from urbsim.kernels.choice import (
     T_SCHOOL,
     choice_table,
     network_term,
     own_network_term,
+    proposal_probability,
     return_hazard,
     return_term,
     utility,
 )
+from urbsim.kernels.gravity import sample_gravity
 from urbsim.kernels.household_step import (
     AWAY_ROW,
     cached_network_log,
     cached_propensity,
+    check_step_inputs,
     service_access,
 )
 from urbsim.kernels.place_match import match_level
@@ -63,7 +68,11 @@ from urbsim.rng import draw_bits, make_year_key, pair_from_bits
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "41ca3d0c30490008"
+COMPILED_WITH: Final = "6a041bab5cd3696c"
+
+#: Candidate draws of the estimate of the weight of the places other than home and the current
+#: one (slots ``DRAW_START_CANDIDATE0 + k`` of the start draws).
+START_CANDIDATES: Final = 32
 
 _RURAL = 0
 _URBAN = 1
@@ -72,7 +81,17 @@ _NONAGRI = 1
 
 
 @njit(**JIT_INLINE)
-def _home_over_stay(
+def _log_sum_add(top: float, total: float, a: float) -> tuple[float, float]:
+    """A log-sum-exp kept as its largest term and the sum of the exp of the differences to it,
+    with the term ``a`` added."""
+    if a > top:
+        return a, total * math.exp(top - a) + 1.0
+    return top, total + math.exp(a - top)
+
+
+@njit(**JIT_INLINE)
+def _leaving_over_stay(
+    key: np.uint64,
     i: int,
     cur: int,
     home: int,
@@ -93,9 +112,15 @@ def _home_over_stay(
     origin_start: np.ndarray,
     net_log: np.ndarray,
     tab: np.ndarray,
+    grav_cdf: np.ndarray,
+    guide: np.ndarray,
+    origin_places: np.ndarray,
 ) -> float:
-    """``D``: the utility of the home alternative less that of staying, for a household living
-    away with a job, both without a match (as the household step's choice weighs them)."""
+    """``D``: the log of the logit weights of going home and of moving on, against staying, for
+    a household living away with a job, without its match (as the household step's choice
+    weighs them: the urban zone of the current place, in the rural zone, with staying, the
+    county town of a rural home with going home, the other places by
+    :data:`START_CANDIDATES` sampled draws, see the module's text)."""
     z = np.int64(zone[i])
     zh = _RURAL if (hukou_type[i] == _AGRI and land[i] == 1) else _URBAN
     child_weight = par.child_service_weight * children[i]
@@ -107,15 +132,60 @@ def _home_over_stay(
         cur, home, cur, np.int64(permit[i]), years, access, par.service_base_access
     )
     nt = own_network_term(np.int64(net[home, cur]), np.int64(netp[home_prov, cur]), n_origin, par)
-    stay = utility(cur, z, False, cur, z, home, acc, 1.0 + away_weight * tab[cur, T_SCHOOL], tab,
-                   par, nt)  # fmt: skip
+    cf = 1.0 + away_weight * tab[cur, T_SCHOOL]
+    stay = utility(cur, z, False, cur, z, home, acc, cf, tab, par, nt)
+    if z == _RURAL:
+        # Its town shares the place's match: it counts with staying.
+        town = utility(cur, _URBAN, True, cur, z, home, acc, cf, tab, par, nt)
+        stay = max(stay, town) + math.log1p(math.exp(-abs(stay - town)))
     nt = network_term(np.int64(net[home, home]), np.int64(netp[home_prov, home]), net_log, par)
-    back = utility(home, zh, False, cur, z, home, 1.0, 1.0 + child_weight, tab, par, nt)
-    back += par.home_preference
-    back += return_term(
+    own = par.home_preference + return_term(
         np.int64(head_age[i]), np.int64(years_away[i]), False, np.int64(left_behind[i]), par
     )
-    return back - stay
+    back = utility(home, zh, False, cur, z, home, 1.0, 1.0 + child_weight, tab, par, nt) + own
+    # The log-sum-exp of the leaving alternatives, from going home.
+    top = back - stay
+    total = 1.0
+    if zh == _RURAL:
+        town = utility(home, _URBAN, True, cur, z, home, 1.0, 1.0 + child_weight, tab, par, nt)
+        top, total = _log_sum_add(top, total, town + own - stay)
+    share = par.network_sampling_share
+    first = origin_start[home]
+    fresh = 0.5 * par.place_match_sd * par.place_match_sd
+    for k in range(START_CANDIDATES):
+        u_src, u_pick = pair_from_bits(
+            draw_bits(key, np.uint64(i), np.uint64(L.DRAW_START_CANDIDATE0 + k))
+        )
+        if u_src < share and n_origin > 0:
+            j = np.int64(origin_places[first + int(u_pick * n_origin)])
+        else:
+            j = np.int64(sample_gravity(grav_cdf, guide, cur, u_pick))
+        if j == cur or j == home:
+            continue
+        nk = np.int64(net[home, j])
+        nt = network_term(nk, np.int64(netp[home_prov, j]), net_log, par)
+        cf = 1.0 + away_weight * tab[j, T_SCHOOL]
+        v = utility(j, _URBAN, True, cur, z, home, par.service_base_access, cf, tab, par, nt)
+        q = proposal_probability(j, grav_cdf, cur, nk, n_origin, share)
+        top, total = _log_sum_add(top, total, v - stay - math.log(START_CANDIDATES * q) + fresh)
+    return top + math.log(total)
+
+
+#: Household fields :func:`_conditional_levels` takes, in its argument order.
+_START_FIELDS = (
+    "place",
+    "zone",
+    "hukou_place",
+    "hukou_type",
+    "land",
+    "permit",
+    "years_here",
+    "head_age",
+    "children",
+    "persons",
+    "years_away",
+    "left_behind",
+)
 
 
 @njit(**JIT_PARALLEL)
@@ -142,6 +212,9 @@ def _conditional_levels(
     net_log: np.ndarray,
     tab: np.ndarray,
     propensity: np.ndarray,
+    grav_cdf: np.ndarray,
+    guide: np.ndarray,
+    origin_places: np.ndarray,
     growth: float,
     n_chunks: int,
 ) -> np.ndarray:
@@ -159,10 +232,10 @@ def _conditional_levels(
             leave = 0.0
             d = 0.0
             if sd != 0.0:
-                d = _home_over_stay(
-                    i, cur, home, zone, hukou_type, land, permit, years_here, head_age,
+                d = _leaving_over_stay(
+                    key, i, cur, home, zone, hukou_type, land, permit, years_here, head_age,
                     children, years_away, left_behind, pl, par, access, net, netp,
-                    origin_start, net_log, tab,
+                    origin_start, net_log, tab, grav_cdf, guide, origin_places,
                 )  # fmt: skip
                 age = np.int64(head_age[i])
                 years = np.int64(years_here[i])
@@ -200,6 +273,9 @@ def start_match(
     net: np.ndarray,
     netp: np.ndarray,
     origin_start: np.ndarray,
+    origin_members: np.ndarray,
+    grav_cdf: np.ndarray,
+    guide: np.ndarray,
     seed: int,
     growth: float,
     n_chunks: int = N_CHUNKS,
@@ -214,10 +290,13 @@ def start_match(
     places, par, access
         The start year's place inputs, behaviour and permit access schedules, as the household
         step reads them (:data:`urbsim.inputs.YearInputs`).
-    net, netp, origin_start
+    net, netp, origin_start, origin_members
         Floating agent households by (hukou place, place) and by (hukou province, place), and
-        the start of each hukou place's floating households in the origin index, at the count
-        of the start year.
+        the origin index of the floating households by hukou place, at the count of the start
+        year.
+    grav_cdf, guide
+        The start year's gravity proposal and its guide tables
+        (``UrbanizationModel.gravity_proposal``).
     seed
         The run's seed (the draws are keyed by it and :data:`~urbsim.kernels.layout.LAND_YEAR`).
     growth
@@ -231,33 +310,15 @@ def start_match(
     numpy.ndarray
         ``int8`` levels, one per household.
     """
-    n_places = check_place_inputs(places)
-    check_households(households, n_places)
+    # The household step's checks, with no points applicants (a view of one zero).
+    none = np.broadcast_to(np.uint8(0), households["place"].shape)
+    choice = (grav_cdf, origin_start, origin_members, net, None, netp, guide)
+    check_step_inputs(households, places, par, access, none, n_chunks, *choice)
     if not growth >= 0.0:
         raise ValueError(f"growth must be at least 0, got {growth}")
-    if net.shape != (n_places, n_places) or origin_start.shape != (n_places + 1,):
-        raise ValueError("net must be (n_places, n_places) and origin_start n_places + 1")
-    if netp.ndim != 2 or netp.shape[1] != n_places or places.province.max() >= netp.shape[0]:
-        raise ValueError("netp must have one column per place and a row per province")
-    if access.ndim != 2 or access.shape[0] != n_places or access.shape[1] < 1:
-        raise ValueError("access must have one row per place and at least one year")
-    if n_chunks < 1:
-        raise ValueError("n_chunks must be positive")
-    h = households
     return _conditional_levels(
         make_year_key(seed, L.LAND_YEAR),
-        h["place"],
-        h["zone"],
-        h["hukou_place"],
-        h["hukou_type"],
-        h["land"],
-        h["permit"],
-        h["years_here"],
-        h["head_age"],
-        h["children"],
-        h["persons"],
-        h["years_away"],
-        h["left_behind"],
+        *(households[name] for name in _START_FIELDS),
         places,
         par,
         access,
@@ -267,6 +328,9 @@ def start_match(
         cached_network_log(par.households_per_agent),
         choice_table(places, par),
         cached_propensity(par),
+        grav_cdf,
+        guide,
+        households["place"][origin_members],
         float(growth),
         int(n_chunks),
     )
