@@ -405,7 +405,9 @@ def test_the_start_years_migrants_hold_matches_given_their_being_away(
     assert away.sum() > 500
     assert (hh.match[~away] == 0).all()
     z = hh.match[away] * L.MATCH_STEP
-    assert z.mean() > 1.5 and abs(z.std() - 1.0) < 0.3
+    # Above the movers' mean by six standard errors and more (1.76 at this seed: those the
+    # model would send away first hold higher matches).
+    assert z.mean() > 1.5 + 6 * z.std() / np.sqrt(z.size) and abs(z.std() - 1.0) < 0.3
     other = UrbanizationModel(
         small_scenario(seed=6, end_year=2011, behaviour={"place_match_sd": 1.5})
     )

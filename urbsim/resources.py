@@ -28,7 +28,8 @@ from urbsim.errors import ResourceError
 #: (1,000 households per agent), 0.82 GB at 4.9 M and 2.43 GB at 49.5 M (10 households per
 #: agent), i.e. 29-36 bytes per starting agent and about 0.64 GB fixed. Rounded up: 640 MiB +
 #: 40 bytes per agent (the estimate is 0-9 % above those peaks). The state had 19 bytes then;
-#: the 20th (``match``, 2026-12-07) adds one per agent here and 0.46 below.
+#: the 20th (``match``, 2026-12-07) adds one per agent here, and the part below is set anew for
+#: 20 bytes (0.46 x 20 = 9.2, rounded up to 10; it was 8, under 0.46 x 19).
 FIXED_BYTES: Final[int] = 640 * 1024**2
 BYTES_PER_AGENT: Final[int] = 33
 #: Of the bytes per starting agent, those for the households formed during the run (0.46 rows

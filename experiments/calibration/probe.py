@@ -81,8 +81,9 @@ observed terms alone and with the set's destination constants (those the run wou
 (:func:`urbsim.analysis.destinations.constants_by_province`).
 
 With ``--stock-choices`` a run of its own writes ``OUT/stock_choices.csv``: for 1,000 floating
-households of the start year and of 2011, 2013, 2016 and 2019 (drawn with the seed and the
-year), before that year's step, the logit over the full choice set split into going home,
+households of the start year's stock and of the stock at the end of 2011, 2013, 2016 and 2019
+(drawn with the seed and the year; each weighed with that year's places), the logit over the
+full choice set split into going home,
 staying and moving on (:func:`urbsim.analysis.stock_choices.stock_choices`), with the head's age
 and the years away and here; it prints each year's means, the share that would go home almost
 surely, and going home by the head's age band: whether the start year's stock is where the
@@ -475,10 +476,10 @@ STOCK_CHOICE_YEARS = (2011, 2013, 2016, 2019)
 
 
 def yearly_stock_choices(model: UrbanizationModel, seed: int, size: int = 1000) -> pd.DataFrame:
-    """Where the floating stock of ``model``'s start year and of later years would go on
-    considering a move (:func:`urbsim.analysis.stock_choices.stock_choices`): ``size``
-    floating households drawn with ``seed`` each year weighed, before that year's step, in a run
-    of its own (the year's inputs are built from the model as the step would build them)."""
+    """Where the floating stock of ``model``'s start year and the stock at the end of later
+    years would go on considering a move (:func:`urbsim.analysis.stock_choices.stock_choices`):
+    ``size`` floating households drawn with ``seed`` each year, weighed with that year's inputs
+    (places, parameters, the count after its step), in a run of its own."""
     frames = []
     while True:
         if model.year == model.start_year or model.year in STOCK_CHOICE_YEARS:

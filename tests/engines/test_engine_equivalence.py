@@ -156,8 +156,8 @@ MOVES: dict[str, Any] = {
         "destination_constants": True,
         # Households away pay part of the moving cost (a return and a change of zone too).
         "moving_cost_away_share": 0.4,
-        # A household's match with its place away (drawn per place and year for the others),
-        # and the start year's migrants' matches shifted as movers'.
+        # A household's match with its place away (drawn per place and year for the others);
+        # the start year's migrants' matches are drawn given that they are away.
         "place_match_sd": 1.2,
         "candidates": 8,
         # At home the attachment grows less above 30 than away (stay_age below home_age).

@@ -49,6 +49,14 @@ def test_levels_round_the_normal_quantile_to_a_sixteenth() -> None:
         assert match_level(float(b)) == bisect.bisect_right(L.MATCH_BOUNDS.tolist(), b) - 128
 
 
+def test_the_written_bounds_are_the_normal_probabilities() -> None:
+    """The bounds written out in urbsim.kernels.match_bounds are the standard normal's
+    probabilities at the midpoints between levels, to a few ulps of this machine's."""
+    expected = [NormalDist().cdf((k + 0.5) * L.MATCH_STEP) for k in range(L.MATCH_MIN, L.MATCH_MAX)]
+    np.testing.assert_allclose(L.MATCH_BOUNDS, expected, rtol=1e-14, atol=0.0)
+    assert (np.diff(L.MATCH_BOUNDS) > 0).all() and L.MATCH_BOUNDS.shape == (255,)
+
+
 def test_levels_of_uniform_draws_are_standard_normal() -> None:
     u = np.random.default_rng(3).uniform(size=200_000)
     z = np.array([match_level(float(x)) for x in u]) * L.MATCH_STEP
@@ -81,12 +89,16 @@ def _start(case, seed: int = 3, growth: float = 0.2, **kw):  # type: ignore[no-u
     )  # fmt: skip
 
 
-def _stock_density(sd: float, growth: float, d: float) -> tuple[np.ndarray, np.ndarray]:
-    """The levels and the documented density of the start matches of a household that
-    considers a move every year, without a return hazard, with leaving weight ``exp(d)``."""
+def _stock_density(
+    sd: float, growth: float, d: float, hazard: float = 0.0, consider: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """The levels and the documented density of the start matches of a household with the
+    return hazard ``hazard`` that those it keeps follow by considering a move with probability
+    ``consider`` and leaving with weight ``exp(d)`` against staying."""
     grid = np.arange(L.MATCH_MIN, L.MATCH_MAX + 1) * L.MATCH_STEP
     movers = np.exp(-0.5 * (grid - sd) ** 2)
-    stock = movers / (growth + 1.0 / (1.0 + np.exp(sd * grid - d)))
+    leave = (1.0 - hazard) * consider / (1.0 + np.exp(sd * grid - d))
+    stock = movers / (growth + hazard + leave)
     return grid, stock / stock.sum()
 
 
@@ -103,26 +115,39 @@ def test_without_a_match_the_start_levels_are_standard_normal_and_none_at_home()
     assert (_start(home)[at_home] == 0).all()
 
 
-@pytest.mark.parametrize("home_preference", [0.0, 8.0])
+@pytest.mark.parametrize(
+    ("home_preference", "hazard", "consider"), [(0.0, 0.0, 1.0), (8.0, 0.0, 1.0), (4.0, 0.1, 0.3)]
+)
 def test_start_levels_follow_the_stocks_distribution_given_being_away(
-    home_preference: float,
+    home_preference: float, hazard: float, consider: float
 ) -> None:
     """20,000 identical movers of the choice check's world, each considering a move every
-    year (propensity 1, no return hazard), far places deterred so that only home (either zone)
-    competes with staying, and ``exp(D)`` the logit weight of home against staying (read off
-    the full logit):
-    their start levels have the density ``phi(x - sd) / (growth + 1 / (1 + exp(sd x - D)))``
-    on the levels, against which a chi-square test at 1 % passes; it fails against the movers'
-    normal of mean ``sd`` when home pulls (``D`` > 0)."""
+    year (propensity 1, no return hazard) or with a flat return hazard of 0.1 and those it
+    keeps considering a move with probability 0.3, far places deterred so that only home
+    (either zone) competes with staying, and ``exp(D)`` the logit weight of home against
+    staying (read off the full logit): their start levels have the density ``phi(x - sd) /
+    (growth + r + (1 - r) p / (1 + exp(sd x - D)))`` on the levels, against which a chi-square
+    test at 1 % passes; it fails against the movers' normal of mean ``sd`` when home pulls
+    (``D`` > 0), and against the density that forgets the hazard."""
     sd, growth = 1.5, 0.2
-    behaviour = {"place_match_sd": sd, "home_preference": home_preference, "beta_distance": 30.0}
+    behaviour = {
+        "place_match_sd": sd,
+        "home_preference": home_preference,
+        "beta_distance": 30.0,
+        # A hazard flat in age, years away and family, and a propensity below 1.
+        "return_rate": hazard,
+        "return_hazard_age": 0.0,
+        "return_hazard_years_away": 0.0,
+        "return_hazard_left_behind": 0.0,
+        "move_base": consider,
+    }
     case = example_case(movers=20_000, candidates=4, behaviour=behaviour)
     alternatives, p = full_logit_probabilities(case.inputs, case.households, 0)
     assert alternatives[:3] == [(0, URBAN), (5, RURAL), (5, URBAN)]
     assert p[3:].sum() < 1e-9  # the other places: out of reach
     d = math.log((p[1] + p[2]) / p[0])  # home: either zone
     x = _start(case, growth=growth)[case.members] * L.MATCH_STEP
-    grid, stock = _stock_density(sd, growth, d)
+    grid, stock = _stock_density(sd, growth, d, hazard, consider)
     _, movers = _stock_density(sd, 1e9, d)  # growth dominating: no selection by leaving
     edges = np.array([-np.inf, 0.0, 0.75, 1.25, 1.75, 2.25, 3.0, 4.0, np.inf])
     observed = np.histogram(x, edges)[0]
@@ -134,6 +159,8 @@ def test_start_levels_follow_the_stocks_distribution_given_being_away(
     assert p_value(stock) > 0.01
     if d > 0.0:
         assert p_value(movers) < 0.01 and x.mean() > sd
+    if hazard > 0.0:
+        assert p_value(_stock_density(sd, growth, d, 0.0, consider)[1]) < 0.01
 
 
 def test_the_places_to_move_on_to_count_in_the_start_levels() -> None:
@@ -202,28 +229,30 @@ def test_a_household_away_weighs_its_own_match_against_going_home() -> None:
 def test_a_place_considered_comes_with_this_years_draw_which_movers_keep() -> None:
     """Three places: a household away at place 0 (hukou: place 2) with its match 0 chooses
     among staying, home and place 1, which every candidate draw proposes (so the choice is the
-    full logit). Place 1 comes with the household's draw of the year: each household's
-    probability is the logit with its own draw, those who move to place 1 keep that draw as
-    their match, and the movers' draws are above the average."""
+    full logit). Staying comes with its match (+0.75 standard deviations), place 1 with the
+    household's draw of the year: each household's probability is the logit with its own
+    draw, those who move to place 1 keep that draw as their match, those who stay their own,
+    those who go home none, and the movers' draws are above the average."""
     pf = make_pf([30.0, 30.5, 31.0], [114.0, 114.5, 116.0], loginc_urban=[10.0, 9.0, 9.0])
     sd = 1.5
     par = _always_move_par(beta_income=1.0, home_preference=0.5, place_match_sd=sd)
-    hh = make_households(N, place=0, hukou_place=2, hukou_type=1)
+    hh = make_households(N, place=0, hukou_place=2, hukou_type=1, match=12)
     grav = np.array([[0.0, 1.0, 1.0], [1.0, 1.0, 2.0], [1.0, 2.0, 2.0]])
     run_step(hh, pf, make_pi(3), par, grav=grav, n_candidates=2)
     drawn = np.array([_level_of(h, 1) for h in range(N)])
     v1 = 9.0 + sd * drawn * L.MATCH_STEP
-    e0, e2 = math.exp(10.0), math.exp(9.5)
+    e0, e2 = math.exp(10.0 + sd * 0.75), math.exp(9.5)
     p1 = np.exp(v1) / (e0 + e2 + np.exp(v1))
     moved = hh["place"] == 1
     assert abs(moved.mean() - p1.mean()) < tolerance(float(p1.mean()))
     # Without the draw the move would be far rarer (the logit's mean over a spread of draws).
     p_flat = math.exp(9.0) / (e0 + e2 + math.exp(9.0))
+    assert 0.01 < (hh["place"] == 0).mean() and 0.01 < (hh["place"] == 2).mean()
     assert p1.mean() - p_flat > 10 * tolerance(p_flat)
     assert (hh["match"][moved] == drawn[moved]).all()
     assert drawn[moved].mean() * L.MATCH_STEP > 0.5
     assert (hh["match"][hh["place"] == 2] == 0).all()
-    assert (hh["match"][hh["place"] == 0] == 0).all()
+    assert (hh["match"][hh["place"] == 0] == 12).all()
 
 
 def test_the_match_ends_with_a_return_by_the_hazard() -> None:

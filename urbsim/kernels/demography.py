@@ -40,7 +40,7 @@ from urbsim.state import FIELDS
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "eff9bf1f663a36c5"
+COMPILED_WITH: Final = "d35ace045a9d7045"
 
 _URBAN = 1
 _LOW32 = 0xFFFFFFFF

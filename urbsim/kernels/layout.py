@@ -8,10 +8,11 @@ every run. Numba folds these constants at compile time.
 
 from __future__ import annotations
 
-from statistics import NormalDist
 from typing import Final
 
 import numpy as np
+
+from urbsim.kernels.match_bounds import MATCH_BOUNDS as _BOUNDS
 
 # --- settlement rules (the ``rule`` of :data:`urbsim.inputs.PlaceInputs`) ------------------
 RULE_CLOSED: Final = 0
@@ -37,8 +38,8 @@ DRAW_CANDIDATE0: Final = 6  # candidate k uses DRAW_CANDIDATE0 + k: (source, pic
 # away, which never leaves it, the return hazard); far above the candidates' slots
 DRAW_LEAVE_HOME: Final = 60000
 # The match of a household with place j (:data:`MATCH_STEP`) is drawn with slot DRAW_MATCH0 + j:
-# above the candidates' slots (at most 32 of them) and, for any place index below 2**15, below
-# DRAW_LEAVE_HOME.
+# above the candidates' slots (at most 32 of them) and, for any place index below 2**15 (places
+# are ``int16``: urbsim.world.base refuses a world of more than 32,767), below DRAW_LEAVE_HOME.
 DRAW_MATCH0: Final = 0x6000
 
 # --- ages of the household's members (urbsim.kernels.demography) -----------------------------
@@ -70,16 +71,14 @@ DRAW_START_CANDIDATE0: Final = 0xFE00
 # A standard-normal draw held as a whole number of MATCH_STEP standard deviations (an ``int8``
 # household field): level k stands for k * MATCH_STEP. A uniform u has the level whose interval
 # holds its normal quantile: the number of MATCH_BOUNDS at or below u, less MATCH_LEVELS // 2.
-# The bounds are the normal probabilities of the midpoints between levels, computed once here
-# with the standard library, so that both engines compare the same uniforms with the same
-# numbers and no engine evaluates a normal quantile of its own.
+# The bounds are the normal probabilities of the midpoints between levels, written out in
+# urbsim.kernels.match_bounds, so that both engines compare the same uniforms with the same
+# numbers on every machine and no engine evaluates a normal quantile of its own.
 MATCH_STEP: Final = 1.0 / 16.0
 MATCH_LEVELS: Final = 256
 MATCH_MIN: Final = -(MATCH_LEVELS // 2)
 MATCH_MAX: Final = MATCH_LEVELS // 2 - 1
-MATCH_BOUNDS: Final = np.array(
-    [NormalDist().cdf((k + 0.5) * MATCH_STEP) for k in range(MATCH_MIN, MATCH_MAX)]
-)
+MATCH_BOUNDS: Final = np.array(_BOUNDS)
 
 # --- counters of a household step -------------------------------------------------------------
 C_BIRTHS: Final = 0  # persons

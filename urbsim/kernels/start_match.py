@@ -15,17 +15,18 @@ That distribution is the one a stock of movers reaches when its yearly inflow gr
 ``growth`` and each member leaves at its own rate. Movers arrive with matches from the normal of
 mean ``sd`` (the logit's selection of the draws of the chosen place, for a destination chosen
 with a small probability); a member with match ``x`` leaves in a year by the return hazard
-``r`` (:func:`urbsim.kernels.choice.return_hazard`) or by considering a move (probability ``p``,
-:func:`urbsim.kernels.household_step.move_propensity`) and choosing to go home or on rather
-than stay, ``1 / (1 + exp(sd x - D))`` with ``exp(D)`` the logit weight of going home and of
-every other place against that of staying (without the match); so the stock holds matches with
-the density
+``r`` (:func:`urbsim.kernels.choice.return_hazard`) or, kept by it, by considering a move
+(probability ``p``, :func:`urbsim.kernels.household_step.move_propensity`) and choosing to go
+home or on rather than stay, ``1 / (1 + exp(sd x - D))`` with ``exp(D)`` the logit weight of
+going home and of every other place against that of staying (without the match); so the stock
+holds matches with the density
 
-    phi(x - sd) / (growth + r + p / (1 + exp(sd x - D)))        (up to a constant),
+    phi(x - sd) / (growth + r + (1 - r) p / (1 + exp(sd x - D)))        (up to a constant),
 
 each member's rates at the start with a job. It is sampled by rejection: a proposal from the
-normal of mean ``sd`` (a level, :data:`urbsim.kernels.layout.MATCH_STEP`) is accepted with
-probability ``(growth + r) / (growth + r + p / (1 + exp(sd x - D)))``, the ratio of its weight
+normal of mean ``sd`` rounded to a level (:data:`urbsim.kernels.layout.MATCH_STEP`) is accepted
+with probability ``(growth + r) / (growth + r + (1 - r) p / (1 + exp(sd x - D)))``, the ratio of
+its weight
 to the largest; at most :data:`~urbsim.kernels.layout.START_MATCH_TRIES` proposals, the last
 kept if none is accepted. The weight of the places other than home is estimated as the choice
 estimates it (:mod:`urbsim.kernels.choice`): :data:`START_CANDIDATES` draws from the mixture of
@@ -68,7 +69,7 @@ from urbsim.rng import draw_bits, make_year_key, pair_from_bits
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "6a041bab5cd3696c"
+COMPILED_WITH: Final = "a616d4ce9f964bcd"
 
 #: Candidate draws of the estimate of the weight of the places other than home and the current
 #: one (slots ``DRAW_START_CANDIDATE0 + k`` of the start draws).
@@ -244,9 +245,12 @@ def _conditional_levels(
                 if hukou_type[i] == _NONAGRI:
                     leave = leave * par.move_nonagricultural
                 leave = min(leave * propensity[AWAY_ROW, years], 1.0)
-                rates += return_hazard(
+                hazard = return_hazard(
                     age, np.int64(years_away[i]), False, np.int64(left_behind[i]), par
                 )
+                # The hazard comes first in the year: only those it keeps weigh a move.
+                rates += hazard
+                leave = leave * (1.0 - hazard)
             level = 0
             for k in range(L.START_MATCH_TRIES):
                 u_level, u_accept = pair_from_bits(
