@@ -77,8 +77,8 @@ def test_spare_rows_are_not_resident_memory() -> None:
     grown = h.append({k: np.zeros(1, dtype=f.dtype) for k, f in FIELDS.items()})
     del h
     added = proc.memory_info().rss - before
-    # The move copies n rows (19 bytes each) and frees nothing yet (h's arrays are freed
-    # after); the 0.6 n spare rows would add 11 bytes per row if they were resident.
+    # The move copies n rows (bytes_per_household() each, 20) and frees nothing yet (h's arrays
+    # are freed after); the 0.6 n spare rows would add 12 bytes per row if they were resident.
     assert grown.capacity > 1.5 * n
     assert added < n * (bytes_per_household() + 4)
 
