@@ -23,7 +23,8 @@ from urbsim.scenario import LoadedScenario
 pytestmark = pytest.mark.slow
 
 #: Points schemes with large quotas in the big cities and permits from 2012, so that every
-#: household rule (moves, in-situ, permits, conditional and points settlement) is exercised.
+#: household rule (moves, in-situ, permits, conditional and points settlement, matches with
+#: places) is exercised.
 _POINTS = {"rule": "points", "min_years": 1, "quota_per_10k": 500.0}
 SCENARIO: dict[str, Any] = {
     "name": "determinism",
@@ -31,6 +32,8 @@ SCENARIO: dict[str, Any] = {
     "end_year": 2014,
     "policy": {"settlement": {"super_large": _POINTS, "mega": _POINTS, "large_i": _POINTS}},
     "timeline": {"2012": {"permit": {"enabled": True}, "service_funding_base": "permanent"}},
+    # Matches with places: the start matches' parallel kernel and the draws of the choice.
+    "behaviour": {"place_match_sd": 1.0},
 }
 
 
