@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from urbsim.analysis.choice_check import example_case, full_logit_probabilities
+from urbsim.analysis.choice_check import (
+    example_case,
+    full_logit_probabilities,
+    sampled_choice_frequencies,
+)
 from urbsim.analysis.stock_choices import sample_floating, stock_choices
 
 
@@ -44,3 +48,21 @@ def test_only_floating_households_are_weighed_and_sampled() -> None:
     assert rows.size == int((h.place != h.hukou_place).sum())
     assert sample_floating(case.households, 5, seed=1).size == 5
     assert (sample_floating(h, 5, seed=1) == sample_floating(h, 5, seed=1)).all()
+
+
+def test_the_split_predicts_where_the_models_movers_go() -> None:
+    """The model's own choices (the Numba step with its sampled candidates, 500 movers x 40
+    seeds, every household considering a move) go home, stay and move on in the proportions the
+    diagnostic gives, within four binomial standard errors."""
+    case = example_case(movers=500, candidates=20)
+    table = stock_choices(case.inputs, case.households, np.array([0]))
+    counts = sampled_choice_frequencies(case.inputs, case.households, case.members, range(40))
+    total = sum(counts.values())
+    share = {
+        "home": sum(c for (j, _), c in counts.items() if j == 5) / total,
+        "stay": sum(c for (j, _), c in counts.items() if j == 0) / total,
+    }
+    share["onward"] = 1.0 - share["home"] - share["stay"]
+    for name, observed in share.items():
+        p = float(table[name].iloc[0])
+        assert abs(observed - p) < 4.0 * np.sqrt(p * (1.0 - p) / total), (name, observed, p)
