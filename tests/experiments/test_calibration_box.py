@@ -43,8 +43,6 @@ LEFT_AT_DEFAULT = {
     "economy.housing.income_elasticity": "no target measures floor space or housing costs",
     "economy.service_budget_share": "no target measures services before 2020",
     "economy.land_price_2010": "net land income is price x land_net_share: one is enough",
-    "behaviour.place_match_sd": "joins the box with the calibration after the thirty-ninth, "
-    "which runs without it (JOURNAL.md 2026-12-07, 11:15)",
     "economy.lgfv_interest_rate": "five debt targets: infrastructure_cost, land_net_share, "
     "borrowing_limit and amortization are already four debt parameters",
 }
