@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 from test_household_step_kernel import (
+    KEY,
     N,
     make_households,
     make_par,
@@ -23,7 +24,7 @@ from urbsim.dynamics import demography as D
 from urbsim.kernels import layout as L
 from urbsim.kernels.demography import (
     formed_households,
-    households_with_kids_in,
+    households_that_may_leave,
     plan_formation,
     quick_bounds,
 )
@@ -125,34 +126,71 @@ def _run(hh: dict[str, np.ndarray], vital: Any, zone: int = 1) -> tuple[np.ndarr
     return counts, leavers
 
 
+def _listed_and_every(
+    hh: dict[str, np.ndarray], vital: Any, n_chunks: int = 7
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The listed households (:func:`households_that_may_leave` on the step's key), the
+    leavers of every household (no list) and those of the listed ones, after one year each."""
+    parents = households_that_may_leave(KEY, hh["kids"], hh["persons"], vital.leaving, n_chunks)
+    every = {k: v.copy() for k, v in hh.items()}
+    listed = {k: v.copy() for k, v in hh.items()}
+    pf, pi, par = make_pf([30.0], [114.0]), make_pi(1), make_par()
+    all_leavers = np.zeros(hh["place"].shape[0], dtype=np.uint32)
+    counts, _ = run_step(every, pf, pi, par, vital=vital, leavers=all_leavers)
+    leavers = np.zeros(parents.shape[0], dtype=np.uint32)
+    c, _ = run_step(
+        listed, pf, pi, par, vital=vital, leavers=leavers, parents=parents, n_chunks=n_chunks
+    )
+    np.testing.assert_array_equal(c, counts)
+    for k in every:
+        np.testing.assert_array_equal(listed[k], every[k])
+    return parents, all_leavers, leavers
+
+
 def test_leavers_of_the_listed_parents_only_are_those_of_every_household() -> None:
-    """The engine lists only households with a child of leaving age (``parents``) and gets one
-    leavers entry per listed household: the same leavers, the same households after the year,
-    whatever the chunks."""
+    """The engine lists the households whose leaving draw may give a leaver (``parents``) and
+    gets one leavers entry per listed household: the same leavers, the same households after
+    the year, whatever the chunks; the list is the same whatever the chunks, holds every
+    household with a leaver (deaths and succession taking children away on the way), and few
+    others."""
     rng = np.random.default_rng(5)
     n = 3_000
     kids = rng.integers(0, 1 << 32, n, dtype=np.uint64).astype(np.uint32)
     kids[rng.random(n) < 0.6] &= np.uint32((1 << 18) - 1)  # most without a child of 18+
-    vital = _vital(fertility=0.1, mortality=0.02, leaving=0.3)
-    every = make_households(n, persons=6, head_age=50, kids=kids)
-    listed = {k: v.copy() for k, v in every.items()}
-    all_leavers = np.zeros(n, dtype=np.uint32)
-    pf, pi, par = make_pf([30.0], [114.0]), make_pi(1), make_par()
-    counts, _ = run_step(every, pf, pi, par, vital=vital, leavers=all_leavers)
-    _, mask = quick_bounds(vital.mortality, vital.leaving)
-    parents = households_with_kids_in(listed["kids"], mask)
-    np.testing.assert_array_equal(parents, np.flatnonzero(listed["kids"] & np.uint32(mask)))
-    for n_chunks in (1, 7):
-        hh = {k: v.copy() for k, v in listed.items()}
-        leavers = np.zeros(parents.shape[0], dtype=np.uint32)
-        c, _ = run_step(
-            hh, pf, pi, par, vital=vital, leavers=leavers, parents=parents, n_chunks=n_chunks
+    kids[rng.random(n) < 0.3] &= np.uint32((1 << 31) - 1)  # none of 31, who leaves surely
+    persons = np.minimum(rng.integers(1, 3, n) + np.bitwise_count(kids), 40).astype(np.uint8)
+    vital = _vital(fertility=0.1, mortality=0.2, leaving=0.04)
+    hh = make_households(n, persons=6, head_age=50, kids=kids)
+    hh["persons"][:] = persons
+    hh["persons"][::97] = 0  # dissolved rows: never listed
+    hh["kids"][::97] = 0
+    parents, all_leavers, leavers = _listed_and_every(hh, vital)
+    np.testing.assert_array_equal(leavers, all_leavers[parents])
+    assert not all_leavers[np.setdiff1d(np.arange(n), parents)].any()
+    may = np.flatnonzero(hh["kids"] & np.uint32(quick_bounds(vital.mortality, vital.leaving)[1]))
+    assert set(parents) <= set(may) and len(parents) < 0.8 * len(may)
+    with_leavers = int((all_leavers > 0).sum())
+    assert with_leavers > 100 and len(parents) < 1.3 * with_leavers
+    for n_chunks in (1, 3, 64):
+        np.testing.assert_array_equal(
+            households_that_may_leave(KEY, hh["kids"], hh["persons"], vital.leaving, n_chunks),
+            parents,
         )
-        np.testing.assert_array_equal(leavers, all_leavers[parents])
-        assert not all_leavers[np.setdiff1d(np.arange(n), parents)].any()
-        np.testing.assert_array_equal(c, counts)
-        for k in every:
-            np.testing.assert_array_equal(hh[k], every[k])
+
+
+def test_a_household_whose_birth_takes_a_leaving_age_is_listed() -> None:
+    """With leaving from age 2, a household with children of 0 and 1 has no child of leaving
+    age, but a birth takes age 2 and that child may leave at once: every such household is
+    listed whatever its draw, and the step finds all of its leavers."""
+    n = 2_000
+    leave = np.where(np.arange(L.KID_AGES) >= 2, 1.0, 0.0)
+    base = _vital(fertility=1.0)
+    vital = D.VitalRates(base.fertility, base.mortality, leave)
+    hh = make_households(n, persons=4, head_age=30, kids=0b11)
+    parents, all_leavers, leavers = _listed_and_every(hh, vital)
+    np.testing.assert_array_equal(parents, np.arange(n))
+    assert (all_leavers == 0b100).all()
+    np.testing.assert_array_equal(leavers, all_leavers)
 
 
 def test_parents_must_be_increasing_indices_with_one_leavers_entry_each() -> None:

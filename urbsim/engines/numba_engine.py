@@ -11,8 +11,7 @@ from urbsim.kernels import layout as L
 from urbsim.kernels.demography import (
     FORMATION_FIELDS,
     formed_households,
-    households_with_kids_in,
-    quick_bounds,
+    households_that_may_leave,
 )
 from urbsim.kernels.household_step import household_step
 from urbsim.kernels.layout import N_FLOW
@@ -46,13 +45,14 @@ class NumbaEngine:
         key = make_year_key(inputs.seed, inputs.year)
         n_prov = int(inputs.places.province.max()) + 1 if len(inputs.places.province) else 1
         flows = np.zeros((n_prov, n_prov, N_FLOW), dtype=np.int64)
-        # Only households with a child of an age that may leave this year can have leavers:
-        # the kernel writes the leavers of those only (one entry per listed household, not per
-        # household), and what leavers take with them is their start-of-year state, of the
-        # fields a formed household is made from (a copy of every household would double the
-        # state's memory).
-        _, may_leave = quick_bounds(inputs.vital.mortality, inputs.vital.leaving)
-        parents = households_with_kids_in(hh["kids"], may_leave)
+        # Only the households whose leaving draw of the year may give a leaver are listed
+        # (about a fifth of those with a child of leaving age): the kernel writes the leavers
+        # of those only (one entry per listed household, not per household), and what leavers
+        # take with them is their start-of-year state, of the fields a formed household is
+        # made from (a copy of every household would double the state's memory).
+        parents = households_that_may_leave(
+            key, hh["kids"], hh["persons"], inputs.vital.leaving, self.n_chunks
+        )
         leavers = np.zeros(parents.shape[0], dtype=np.uint32)
         start = {name: hh[name][parents] for name in FORMATION_FIELDS}
         counts = household_step(
@@ -89,12 +89,12 @@ class NumbaEngine:
         # their parents' state at the start of the year (when they left).
         new = formed_households(start, leavers, inputs.places.gov.shape[0])
         # Every person who left home is in a formed household; a leaver of an unlisted
-        # household (no child of leaving age at the start) would be counted but missing.
+        # household (one households_that_may_leave ruled out) would be counted but missing.
         formed = int(new["persons"].sum(dtype=np.int64))
         if formed != counts[L.C_LEFT_HOME]:
             raise RuntimeError(
                 f"{formed} persons formed households but {counts[L.C_LEFT_HOME]} left home: a "
-                "household not listed as having a child of leaving age had a leaver"
+                "household not listed as one that may have a leaver had one"
             )
         counts[L.C_FORMED] = new["persons"].shape[0]
         if counts[L.C_FORMED]:

@@ -55,6 +55,16 @@ class Counts(NamedTuple):
     origin_members: np.ndarray
 
 
+#: Households an origin index can list (its members are ``int32``).
+MEMBER_ROWS: Final = 2**31
+
+
+def _check_member_rows(n: int) -> None:
+    """Refuse household arrays of more rows than an ``int32`` origin index can list."""
+    if n > MEMBER_ROWS:
+        raise ValueError(f"{n} household rows: an origin index lists at most {MEMBER_ROWS:,}")
+
+
 @njit(**JIT_PARALLEL)
 def _aggregate(
     place: np.ndarray,
@@ -157,7 +167,9 @@ def _origin_fill(
             per_origin[c, o] = total
             total += k
     start[n_places] = total
-    members = np.empty(total, dtype=np.int64)
+    # int32: the index is held through the household step (a fifth of the rows are floating),
+    # and half its bytes are a gigabyte at one agent per household (MEMBER_ROWS bounds them).
+    members = np.empty(total, dtype=np.int32)
     for c in prange(n_chunks):
         fill = per_origin[c]
         for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
@@ -247,6 +259,7 @@ def count_households(
     if n_places < 1 or n_access < 1:
         raise ValueError("n_places and n_access must be positive")
     check_households(households, n_places)
+    _check_member_rows(households["place"].shape[0])
     place = households["place"]
     per_origin = np.zeros((COUNT_CHUNKS, n_places), dtype=np.int64)
     counts = np.zeros((n_places, N_A), dtype=np.int64)
@@ -312,12 +325,18 @@ def origin_index(households: dict[str, np.ndarray], n_places: int) -> tuple[np.n
     Returns
     -------
     start : ndarray, int64 (n_places + 1,)
-    members : ndarray, int64
+    members : ndarray, int32
         Members of origin ``o`` are ``members[start[o]:start[o + 1]]``.
+
+    Raises
+    ------
+    ValueError
+        When there are more than :data:`MEMBER_ROWS` households, or no places.
     """
     if n_places < 1:
         raise ValueError("n_places must be positive")
     check_households(households, n_places)
+    _check_member_rows(households["place"].shape[0])
     place, hukou_place, persons = (
         households["place"],
         households["hukou_place"],

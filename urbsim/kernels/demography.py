@@ -32,15 +32,16 @@ from __future__ import annotations
 from typing import Final
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from urbsim.config import JIT, JIT_INLINE
+from urbsim.config import JIT, JIT_INLINE, JIT_PARALLEL
 from urbsim.kernels import layout as L
+from urbsim.rng import draw_bits, pair_from_bits
 from urbsim.state import FIELDS
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "d35ace045a9d7045"
+COMPILED_WITH: Final = "5bc0299f41952e65"
 
 _URBAN = 1
 _LOW32 = 0xFFFFFFFF
@@ -297,21 +298,77 @@ def plan_formation(
     return parent[:n_new], age[:n_new], size[:n_new]
 
 
-@njit(**JIT)
-def households_with_kids_in(kids: np.ndarray, mask: int) -> np.ndarray:
-    """Increasing ``int64`` indices of the households with a child whose age bit is in
-    ``mask`` (``np.flatnonzero(kids & mask)`` without its temporary array of every
-    household)."""
-    m = np.uint32(mask)
-    total = 0
-    for i in range(kids.shape[0]):
-        total += (kids[i] & m) != 0
-    out = np.empty(total, dtype=np.int64)
-    j = 0
-    for i in range(kids.shape[0]):
-        if kids[i] & m:
-            out[j] = i
-            j += 1
+@njit(**JIT_INLINE)
+def _may_leave(k: int, u_leave: float, leaving: np.ndarray, mask: int, filled: int) -> bool:
+    """Whether a household whose children at the start of the year are ``k`` may have a
+    leaver on its leaving draw ``u_leave`` (:func:`live_demography`'s step 4); never False
+    when it has one.
+
+    Deaths and succession only take children away, and each child's event in the chain has
+    the probability of its age, so ``u_leave`` beyond the sum over the start's children of
+    leaving age misses them all (the union bound of :func:`_surely_none`). A birth takes the
+    youngest free age, a leaving age only when every younger age is taken (``filled``, the
+    mask of the ages below the youngest leaving age): such a household is listed whatever its
+    draw (none can be under the schema's ages and household size).
+    """
+    if k & filled == filled:
+        return True
+    m = k & mask
+    if m == 0:
+        return False
+    bound = 0.0
+    while m != 0:
+        b = lowest_bit(m)
+        m &= m - 1
+        bound += leaving[b]
+    return not _surely_none(u_leave, bound)
+
+
+@njit(**JIT_PARALLEL)
+def households_that_may_leave(
+    key: np.uint64, kids: np.ndarray, persons: np.ndarray, leaving: np.ndarray, n_chunks: int
+) -> np.ndarray:
+    """Increasing ``int64`` indices of the households that may have a child leave home this
+    year (:func:`_may_leave` on the year's leaving draw of each, the draw
+    :func:`urbsim.kernels.household_step.household_step` uses), a superset of those that do.
+
+    About a quarter of the households have a child of leaving age and a fifth of those have a
+    leaver in a year: the engine copies the start-of-year state of the listed households only
+    (:data:`FORMATION_FIELDS`), so this list, not the age test alone, sets that copy's size.
+    Two passes over fixed chunks (count, then write at each chunk's offset): the same list
+    whatever the threads.
+    """
+    n = kids.shape[0]
+    mask = 0
+    for b in range(L.KID_AGES):
+        if leaving[b] > 0.0:
+            mask |= np.int64(1) << b
+    if mask == 0:
+        return np.empty(0, dtype=np.int64)
+    filled = (np.int64(1) << lowest_bit(mask)) - 1
+    draw = np.uint64(L.DRAW_LEAVE_HOME)
+    per_chunk = np.zeros(n_chunks + 1, dtype=np.int64)
+    for c in prange(n_chunks):
+        total = 0
+        for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+            k = np.int64(kids[i])
+            if persons[i] == 0 or (k & mask == 0 and k & filled != filled):
+                continue
+            u, _ = pair_from_bits(draw_bits(key, np.uint64(i), draw))
+            total += _may_leave(k, u, leaving, mask, filled)
+        per_chunk[c + 1] = total
+    offsets = np.cumsum(per_chunk)
+    out = np.empty(offsets[n_chunks], dtype=np.int64)
+    for c in prange(n_chunks):
+        j = offsets[c]
+        for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+            k = np.int64(kids[i])
+            if persons[i] == 0 or (k & mask == 0 and k & filled != filled):
+                continue
+            u, _ = pair_from_bits(draw_bits(key, np.uint64(i), draw))
+            if _may_leave(k, u, leaving, mask, filled):
+                out[j] = i
+                j += 1
     return out
 
 

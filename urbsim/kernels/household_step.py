@@ -77,7 +77,7 @@ from urbsim.rng import draw_bits, pair_from_bits, uniform
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "89cc550ac9dd8fe8"
+COMPILED_WITH: Final = "8a6dd29e33cda11d"
 
 _RURAL = 0
 _URBAN = 1
@@ -992,7 +992,7 @@ def household_step(
         False drops the sampling correction (only for the test that shows what it does); the
         year's schedules (:class:`~urbsim.dynamics.demography.VitalRates`); output, the ages
         (``uint32`` bits) of the children who left home of each household in ``parents``
-        (increasing ``int64``; None: all; every household with a child of leaving age).
+        (increasing ``int64``; None: all; those ``households_that_may_leave`` lists, or more).
 
     Returns
     -------
