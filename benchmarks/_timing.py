@@ -207,11 +207,13 @@ def measure_run(
     t0 = time.perf_counter()
     world = build_world(loaded)
     t1 = time.perf_counter()
+    peak_world = peak_rss_bytes()
     model = cls(loaded, world, trace_engine=trace_engine)
     # The model drops the start's household arrays once they grow; a name kept here would
     # hold them for the whole run and overstate the run's peak memory.
     del world
     t2 = time.perf_counter()
+    peak_init = peak_rss_bytes()
     n_years = model.end_year - model.start_year if years is None else years
     if not 0 < n_years <= model.end_year - model.start_year:
         raise ValueError(f"years must be 1..{model.end_year - model.start_year}, got {n_years}")
@@ -221,7 +223,14 @@ def measure_run(
         t = time.perf_counter()
         model.step()
         step_s = time.perf_counter() - t
-        per_year.append({"year": int(model.year), **model.current, "step": step_s})
+        per_year.append(
+            {
+                "year": int(model.year),
+                **model.current,
+                "step": step_s,
+                "peak_rss_bytes": peak_rss_bytes(),
+            }
+        )
         if progress is not None:
             progress(int(model.year), step_s)
     t3 = time.perf_counter()
@@ -241,6 +250,10 @@ def measure_run(
         "tables_s": t4 - t3,
         "run_s": t4 - t0,
         "years": per_year,
+        # The process's peak so far at the end of each phase (the year's in ``years``): where
+        # the run's peak is reached.
+        "peak_rss_after_world_bytes": peak_world,
+        "peak_rss_after_init_bytes": peak_init,
         "household_arrays_bytes": int(model.households.nbytes),
         "engine_traced": model.engine_traced,
         "national": national,

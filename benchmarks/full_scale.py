@@ -58,6 +58,8 @@ def worker(spec: dict[str, Any]) -> None:
         "households_last_year": per_year[-1]["alive"],
         "rows_last_year": per_year[-1]["rows"],
         "peak_rss_bytes": T.peak_rss_bytes(),
+        # The peak so far after each year: with the world's and the init's, where it is reached.
+        "peak_rss_by_year_bytes": [y["peak_rss_bytes"] for y in per_year],
         "per_year": per_year,
         **T.numba_runtime(),
     }

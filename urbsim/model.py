@@ -233,6 +233,9 @@ class UrbanizationModel(mesa.Model):
         # Count permit holders by years up to the longest schedule a scenario may give, so a
         # timeline that lengthens the schedule needs no recount.
         access_len = MAX_ACCESS_YEARS
+        # The last count's origin index is the year's input, used by now: dropped before the
+        # new one is built, so the two are never held together (the count is the run's peak).
+        self.origin = None
         c = A.count_households(
             self.households.as_dict(), self.n_places, access_len, self._net, self._net8
         )

@@ -171,7 +171,7 @@ def test_origin_index_groups_floating_households_by_hukou_place(
     world = tiny_world(n_places=n_places, n_households=n_households, seed=seed, dissolved_share=0.1)
     start, members = A.origin_index(world.households.as_dict(), n_places)
     exp_start, groups = _expected_origin(world)
-    assert start.dtype == np.int64 and members.dtype == np.int64
+    assert start.dtype == np.int64 and members.dtype == np.int32
     np.testing.assert_array_equal(start, exp_start)
     for o in range(n_places):
         got = members[start[o] : start[o + 1]]
@@ -192,6 +192,14 @@ def test_origin_index_lists_only_live_floating_households(
     # The origin of every member is the group it is listed in.
     origin = np.repeat(np.arange(5), np.diff(start))
     np.testing.assert_array_equal(hh["hukou_place"][members], origin)
+
+
+def test_origin_index_refuses_more_rows_than_int32_members_index() -> None:
+    """The members are ``int32``: more household rows than they can index are refused by
+    name, not wrapped around."""
+    A._check_member_rows(A.MEMBER_ROWS)
+    with pytest.raises(ValueError, match="origin index lists at most 2,147,483,648"):
+        A._check_member_rows(A.MEMBER_ROWS + 1)
 
 
 # --- the one-pass count: origin index, network and its one-byte copy ------------------------------
