@@ -343,8 +343,9 @@ class Behaviour(Strict):
         "util per standard deviation",
         "form: a persistent match of household and place drawn when the household chooses "
         "the place, as the location match of Kennan and Walker (2011), 'The effect of "
-        "expected income on individual migration decisions', Econometrica 79(1); value to be "
-        "calibrated (issue 14): 0, no match, until a calibration's box holds it",
+        "expected income on individual migration decisions', Econometrica 79(1); value "
+        "calibrated (issue 14, in the box since the fortieth calibration of 2026-12-07); the "
+        "default 0 (no match) is the model before it",
         "Standard deviation of the household's match with a place away from its hukou place: "
         "each place it considers comes with a standard-normal draw of the year, and the draw "
         "of the place it moves to stays with it there (the household field match), so that a "
