@@ -77,7 +77,7 @@ from urbsim.rng import draw_bits, pair_from_bits, uniform
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "8a6dd29e33cda11d"
+COMPILED_WITH: Final = "2c42b8ced7617358"
 
 _RURAL = 0
 _URBAN = 1
