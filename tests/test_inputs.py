@@ -173,7 +173,7 @@ _CACHE_RUN = textwrap.dedent(
     household_step(np.uint64(1), hh, places, params_from(values), np.array([[0.5]]),
                    np.ones((1, 1), dtype=np.float32), np.zeros(2, dtype=np.int64),
                    np.zeros(0, dtype=np.int64),
-                   np.zeros((1, 1), dtype=np.int32), np.zeros(n, dtype=np.uint8),
+                   np.zeros((1, 1), dtype=np.int32),
                    vital=vital, leavers=np.zeros(n, dtype=np.uint32))
     print("stats", _step.stats.cache_hits.total(), _step.stats.cache_misses.total())
     """

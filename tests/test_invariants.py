@@ -35,9 +35,8 @@ WORLDS = {
 def _step(
     hh: Households, k: dict[str, Any], key: np.uint64, n_chunks: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    flag = np.zeros(len(hh), dtype=np.uint8)
     leavers = np.zeros(len(hh), dtype=np.uint32)
-    counts = household_step(
+    counts, applicants = household_step(
         key,
         hh.as_dict(),
         k["places"],
@@ -47,12 +46,11 @@ def _step(
         k["origin_start"],
         k["origin_members"],
         k["net"],
-        flag,
         n_chunks,
         vital=k["vital"],
         leavers=leavers,
     )
-    return counts, flag, leavers
+    return counts, applicants, leavers
 
 
 def _popcount(x: np.ndarray) -> np.ndarray:
@@ -91,14 +89,17 @@ def test_household_step_invariants(
     for n_chunks in (1, 3, 64):
         hh = before.copy()
         runs[n_chunks] = (hh, *_step(hh, k, key, n_chunks))
-    hh, counts, flag, leavers = runs[64]
+    hh, counts, applicants, leavers = runs[64]
     for other in (1, 3):
-        hh_o, counts_o, flag_o, leavers_o = runs[other]
+        hh_o, counts_o, applicants_o, leavers_o = runs[other]
         np.testing.assert_array_equal(counts_o, counts)
-        np.testing.assert_array_equal(flag_o, flag)
+        np.testing.assert_array_equal(applicants_o, applicants)
         np.testing.assert_array_equal(leavers_o, leavers)
         for name in FIELDS:
             np.testing.assert_array_equal(getattr(hh_o, name), getattr(hh, name), err_msg=name)
+    # The applicants marked per household, for the checks below.
+    flag = np.zeros(len(hh), dtype=np.uint8)
+    flag[applicants] = 1
 
     # -- dtypes and ranges -------------------------------------------------------------------------
     for name, field in FIELDS.items():
@@ -135,7 +136,10 @@ def test_household_step_invariants(
     assert (places.surrender[a["place"][kept]] == 0).all()
     assert (a["hukou_place"][kept] == a["place"][kept]).all()
     assert not ((a["permit"] == 1) & (a["place"] == a["hukou_place"])).any()
-    assert set(np.unique(flag)) <= {0, 1}
+    # Points applicants: increasing indices of migrants who stayed at a points place.
+    assert applicants.dtype == np.int64 and (np.diff(applicants) > 0).all()
+    assert (places.rule[a["place"][applicants]] == L.RULE_POINTS).all()
+    assert (a["hukou_place"][applicants] != a["place"][applicants]).all()
 
     # -- persons: moves conserve them; births, deaths and leaving home are the only changes --------
     left = counts[L.C_LEFT_HOME]
@@ -249,15 +253,13 @@ def test_household_step_invariants(
     quota = quota0.copy()
     hpa = world.households_per_agent
     assert par.households_per_agent == hpa
-    flag_before = flag.copy()
-    granted = settle_points(key, hh.as_dict(), flag, gov, quota, par, places.surrender)
+    granted = settle_points(key, hh.as_dict(), applicants, gov, quota, par, places.surrender)
     won = (hh.hukou_place.astype(np.int64) != a["hukou_place"]) | (
         hh.hukou_type.astype(np.int64) != a["hukou_type"]
     )
-    assert not (won & (flag_before == 0)).any()
+    assert not (won & ~np.isin(np.arange(len(hh)), applicants)).any()
     assert not (won & (rule == L.RULE_CLOSED)).any()
     assert granted == int(a["persons"][won].sum())
-    assert not flag.any()
     used = np.bincount(gov[a["place"][won]], weights=a["persons"][won] * hpa, minlength=k["n_gov"])
     assert (used <= quota0 + 1e-6).all()
     assert (quota >= -1e-9).all()

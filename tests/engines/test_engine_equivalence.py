@@ -523,9 +523,8 @@ def points_spy(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[int, int]
     record: list[tuple[int, int]] = []
     original = numba_engine.settle_points
 
-    def spy(key: Any, hh: dict[str, np.ndarray], flag: np.ndarray, *args: Any) -> int:
-        idx = np.flatnonzero(flag)
-        persons = original(key, hh, flag, *args)
+    def spy(key: Any, hh: dict[str, np.ndarray], idx: np.ndarray, *args: Any) -> int:
+        persons = original(key, hh, idx, *args)
         granted = (hh["hukou_place"][idx] == hh["place"][idx]) & (
             hh["hukou_type"][idx] == NON_AGRICULTURAL
         )

@@ -160,7 +160,7 @@ def run_step(
     parents: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One household step (no births, deaths or leaving home unless ``vital`` says so);
-    returns the counters and the points flags."""
+    returns the counters and the points applicants marked (1) per household."""
     n_places = pi["province"].shape[0]
     if access is None:
         access = np.array([0.5, 0.6, 0.7, 0.8])
@@ -173,12 +173,11 @@ def run_step(
         start, members = origin_index(hh, n_places)
     if net is None:
         net = np.zeros((n_places, n_places), dtype=np.int32)
-    flag = np.zeros(hh["place"].shape[0], dtype=np.uint8)
     par = par._replace(candidates=n_candidates)
     places = make_places(pf, pi)
     if leavers is None:
         leavers = np.zeros(hh["place"].shape[0], dtype=np.uint32)
-    counts = household_step(
+    counts, applicants = household_step(
         KEY,
         hh,
         places,
@@ -188,12 +187,14 @@ def run_step(
         start,
         members,
         net,
-        flag,
         n_chunks,
         vital=quiet_vital() if vital is None else vital,
         leavers=leavers,
         parents=parents,
     )
+    # The applicants as a mark per household, for the tests' comparisons.
+    flag = np.zeros(hh["place"].shape[0], dtype=np.uint8)
+    flag[applicants] = 1
     return counts, flag
 
 
@@ -807,10 +808,16 @@ def test_settle_points_ranks_by_points() -> None:
     edu = [0, 3, 1, 2, 3, 0]
     yrs = [9, 1, 4, 2, 5, 0]  # points 10*edu + 3*yrs: 27, 33, 22, 26, 45, 0
     hh = _points_households(edu, yrs, [1] * 6)
-    flag = np.ones(6, dtype=np.uint8)
+    applicants = np.arange(6)
     quota = np.array([3.0])
     granted = settle_points(
-        KEY, hh, flag, np.zeros(6, dtype=np.int64), quota, _points_par(1.0, 10.0, 3.0), SURRENDER
+        KEY,
+        hh,
+        applicants,
+        np.zeros(6, dtype=np.int64),
+        quota,
+        _points_par(1.0, 10.0, 3.0),
+        SURRENDER,
     )
     assert granted == 3
     np.testing.assert_array_equal(hh["hukou_place"] == 0, [True, True, False, False, True, False])
@@ -820,15 +827,19 @@ def test_settle_points_ranks_by_points() -> None:
     assert (hh["permit"][won] == 0).all()
     assert (hh["hukou_type"][~won] == 0).all()
     assert quota[0] == 0.0
-    assert not flag.any()
 
 
 def test_settle_points_stops_at_first_household_that_does_not_fit() -> None:
     hh = _points_households([3, 2, 1], [0, 0, 0], [2, 5, 1])
-    flag = np.ones(3, dtype=np.uint8)
     quota = np.array([3.0])
     granted = settle_points(
-        KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, _points_par(1.0, 10.0, 3.0), SURRENDER
+        KEY,
+        hh,
+        np.arange(3),
+        np.zeros(1, dtype=np.int64),
+        quota,
+        _points_par(1.0, 10.0, 3.0),
+        SURRENDER,
     )
     assert granted == 2
     np.testing.assert_array_equal(hh["hukou_place"], [0, 5, 5])  # the third would have fitted
@@ -837,10 +848,15 @@ def test_settle_points_stops_at_first_household_that_does_not_fit() -> None:
 
 def test_settle_points_quota_is_in_real_persons() -> None:
     hh = _points_households([3, 2], [0, 0], [2, 1])
-    flag = np.ones(2, dtype=np.uint8)
     quota = np.array([250.0])
     granted = settle_points(
-        KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, _points_par(100.0, 10.0, 3.0), SURRENDER
+        KEY,
+        hh,
+        np.arange(2),
+        np.zeros(1, dtype=np.int64),
+        quota,
+        _points_par(100.0, 10.0, 3.0),
+        SURRENDER,
     )
     assert granted == 2  # agent persons; 200 real persons
     assert quota[0] == 50.0
@@ -849,10 +865,10 @@ def test_settle_points_quota_is_in_real_persons() -> None:
 
 def test_settle_points_quotas_per_city_and_unflagged_households() -> None:
     hh = _points_households([1, 2, 3, 1, 2, 3, 3], [0] * 7, [1] * 7, place=[0, 0, 0, 1, 1, 1, 0])
-    flag = np.array([1, 1, 1, 1, 1, 1, 0], dtype=np.uint8)  # the last did not apply
+    applicants = np.arange(6)  # the last household did not apply
     gov = np.array([0, 1], dtype=np.int64)
     quota = np.array([2.0, 0.5])
-    granted = settle_points(KEY, hh, flag, gov, quota, _points_par(1.0, 10.0, 3.0), SURRENDER)
+    granted = settle_points(KEY, hh, applicants, gov, quota, _points_par(1.0, 10.0, 3.0), SURRENDER)
     assert granted == 2
     np.testing.assert_array_equal(hh["hukou_place"], [5, 0, 0, 5, 5, 5, 5])
     np.testing.assert_array_equal(quota, [0.0, 0.5])
@@ -861,10 +877,15 @@ def test_settle_points_quotas_per_city_and_unflagged_households() -> None:
 def test_settle_points_breaks_ties_by_keyed_draw() -> None:
     n = 50
     hh = _points_households([2] * n, [3] * n, [1] * n)
-    flag = np.ones(n, dtype=np.uint8)
     quota = np.array([5.0])
     settle_points(
-        KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, _points_par(1.0, 10.0, 3.0), SURRENDER
+        KEY,
+        hh,
+        np.arange(n),
+        np.zeros(1, dtype=np.int64),
+        quota,
+        _points_par(1.0, 10.0, 3.0),
+        SURRENDER,
     )
     draws = np.array([rng_py.uniform(int(KEY), i, L.DRAW_POINTS) for i in range(n)])
     expected = np.zeros(n, dtype=bool)
@@ -875,14 +896,44 @@ def test_settle_points_breaks_ties_by_keyed_draw() -> None:
 def test_settle_points_without_applicants() -> None:
     hh = _points_households([1], [1], [1])
     quota = np.array([10.0])
-    flag = np.zeros(1, dtype=np.uint8)
     assert (
         settle_points(
-            KEY, hh, flag, np.zeros(1, dtype=np.int64), quota, _points_par(1.0, 1.0, 1.0), SURRENDER
+            KEY,
+            hh,
+            np.zeros(0, dtype=np.int64),
+            np.zeros(1, dtype=np.int64),
+            quota,
+            _points_par(1.0, 1.0, 1.0),
+            SURRENDER,
         )
         == 0
     )
     assert quota[0] == 10.0
+
+
+@pytest.mark.parametrize(
+    "applicants",
+    [
+        np.array([1, 0]),  # not increasing
+        np.array([0, 0]),  # repeated
+        np.array([-1]),
+        np.array([3]),  # beyond the three households
+        np.array([0, 1], dtype=np.int32),  # not the household step's int64
+        np.zeros((1, 1), dtype=np.int64),
+    ],
+)
+def test_settle_points_rejects_applicants_that_are_not_increasing_indices(
+    applicants: np.ndarray,
+) -> None:
+    hh = _points_households([1, 2, 3], [0, 0, 0], [1, 1, 1])
+    quota = np.array([10.0])
+    with pytest.raises(ValueError, match="applicants"):
+        settle_points(
+            KEY, hh, applicants, np.zeros(1, dtype=np.int64), quota, _points_par(1.0, 1.0, 1.0),
+            SURRENDER,
+        )  # fmt: skip
+    assert quota[0] == 10.0
+    assert (hh["hukou_place"] == 5).all()
 
 
 @settings(max_examples=40, deadline=None)
@@ -901,17 +952,17 @@ def test_settle_points_never_exceeds_quota(seed: int, n: int, n_gov: int, hpa: f
         list(rng.integers(1, 9, n)),
         place=list(place),
     )
-    flag = (rng.random(n) < 0.7).astype(np.uint8)
-    applied = flag.astype(bool)
+    applied = rng.random(n) < 0.7
     quota0 = rng.uniform(0.0, 40.0, n_gov) * hpa
     quota = quota0.copy()
     gov = np.arange(n_gov, dtype=np.int64)
     edu, yrs = hh["education"].astype(float), hh["years_here"].astype(float)
-    granted = settle_points(KEY, hh, flag, gov, quota, _points_par(hpa, 10.0, 3.0), SURRENDER)
+    granted = settle_points(
+        KEY, hh, np.flatnonzero(applied), gov, quota, _points_par(hpa, 10.0, 3.0), SURRENDER
+    )
     won = hh["hukou_place"] != 5
     assert not (won & ~applied).any()
     assert granted == int(hh["persons"][won].sum())
-    assert not flag.any()
     for g in range(n_gov):
         mine = won & (place == g)
         used = float(hh["persons"][mine].sum()) * hpa
@@ -938,16 +989,17 @@ def _valid_inputs(n: int = 10, n_places: int = 3) -> dict[str, Any]:
         "origin_start": np.zeros(n_places + 1, dtype=np.int64),
         "origin_members": np.zeros(0, dtype=np.int64),
         "net": np.zeros((n_places, n_places), dtype=np.int32),
-        "flag": np.zeros(n, dtype=np.uint8),
         "vital": quiet_vital(),
         "leavers": np.zeros(n, dtype=np.uint32),
     }
 
 
 def test_valid_inputs_are_accepted() -> None:
-    counts = household_step(**_valid_inputs())
+    counts, applicants = household_step(**_valid_inputs())
     assert counts.shape == (L.N_COUNT,)
     assert counts.dtype == np.int64
+    assert applicants.shape == (0,)
+    assert applicants.dtype == np.int64
 
 
 def _places_with(**fields: Any) -> Any:
@@ -971,8 +1023,6 @@ def _places_with(**fields: Any) -> Any:
         ("par", make_par(candidates=0)),
         ("net", np.zeros((3, 2), dtype=np.int32)),
         ("origin_start", np.zeros(3, dtype=np.int64)),
-        ("flag", np.zeros(9, dtype=np.uint8)),
-        ("flag", np.ones(10, dtype=np.uint8)),  # must be zero on entry
         ("parents", np.array([3, 2])),
         ("access", np.zeros((3, 0))),
         ("access", np.zeros((2, 2))),
@@ -1040,13 +1090,13 @@ _OUT_OF_RANGE = {
     """,
     "household_step_place": """
         hh = make(20, place=9, hukou_place=0)  # place 9 of a 3-place world
-        household_step(KEY, hh, places, par, access, grav, start, members, net, flag)
+        household_step(KEY, hh, places, par, access, grav, start, members, net)
     """,
     "household_step_netp_rows": """
         hh = make(20, place=2, hukou_place=2)
         places = places._replace(province=np.array([0, 1, 2]))  # three provinces, one row
         netp = np.zeros((1, 3), dtype=np.int32)
-        household_step(KEY, hh, places, par, access, grav, start, members, net, flag, netp=netp)
+        household_step(KEY, hh, places, par, access, grav, start, members, net, netp=netp)
     """,
 }
 
@@ -1085,7 +1135,7 @@ values.update(distance_floor_km=50.0, size_reference=1.0, move_base=1.0, move_ag
 par = params_from(values)
 access = np.full((3, 1), 0.5); grav = np.cumsum(np.ones((3, 3), dtype=np.float32), axis=1)
 start = np.zeros(4, dtype=np.int64); members = np.zeros(0, dtype=np.int64)
-net = np.zeros((3, 3), dtype=np.int32); flag = np.zeros(20, dtype=np.uint8)
+net = np.zeros((3, 3), dtype=np.int32)
 try:
 {body}
 except ValueError:
@@ -1207,9 +1257,8 @@ def test_household_step_does_not_depend_on_the_guide_buckets(
     def run(buckets: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         monkeypatch.setattr(hs, "guide_buckets", lambda n, rows: buckets)
         hh = {name: arr.copy() for name, arr in world.households.as_dict().items()}
-        flag = np.zeros(len(world.households), dtype=np.uint8)
         leavers = np.zeros(len(world.households), dtype=np.uint32)
-        counts = household_step(KEY, hh, *args, *rest, flag, vital=k["vital"], leavers=leavers)
+        counts, _ = household_step(KEY, hh, *args, *rest, vital=k["vital"], leavers=leavers)
         return counts, hh
 
     reference = run(2)

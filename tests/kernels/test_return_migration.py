@@ -157,10 +157,9 @@ def step(hh: dict[str, np.ndarray], par: Any, pl: Any = None, grav: Any = None) 
         start,
         members,
         np.zeros((n_places, n_places), dtype=np.int32),
-        np.zeros(n, dtype=np.uint8),
         vital=VitalRates(np.zeros((2, ages)), mortality, leave),
         leavers=np.zeros(n, dtype=np.uint32),
-    )
+    ).counts
 
 
 def returned(hh: dict[str, np.ndarray]) -> float:

@@ -202,10 +202,9 @@ def _step(hh: dict[str, np.ndarray], places: Any, par: Any) -> np.ndarray:
         start,
         members,
         np.zeros((2, 2), dtype=np.int32),
-        np.zeros(n, dtype=np.uint8),
         vital=_NO_VITAL_EVENTS,
         leavers=np.zeros(n, dtype=np.uint32),
-    )
+    ).counts
 
 
 _LEAVING = np.zeros(L.KID_AGES)

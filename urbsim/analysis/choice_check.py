@@ -278,7 +278,6 @@ def _one_year(
         inputs.origin_start,
         inputs.origin_members,
         inputs.network,
-        np.zeros(len(households), dtype=np.uint8),
         net8=inputs.network8,
         netp=inputs.network_province,
         guide=inputs.gravity_guide,

@@ -32,16 +32,12 @@ class NumbaEngine:
 
     def __init__(self, n_chunks: int | None = None) -> None:
         self.n_chunks = N_CHUNKS if n_chunks is None else n_chunks
-        self._flag = np.zeros(0, dtype=np.uint8)
 
     def step(self, inputs: YearInputs, households: Households) -> StepResult:
         """All household behaviour of ``inputs.year``; ``households`` are updated in place, and
         the result holds them followed by the households formed this year (written into spare
         rows of the same buffers where there is room, :meth:`Households.append`)."""
         hh = households.as_dict()
-        if self._flag.shape[0] != len(households):
-            # Points applicants of the year; kept between years (all zero after settlement).
-            self._flag = np.zeros(len(households), dtype=np.uint8)
         key = make_year_key(inputs.seed, inputs.year)
         n_prov = int(inputs.places.province.max()) + 1 if len(inputs.places.province) else 1
         flows = np.zeros((n_prov, n_prov, N_FLOW), dtype=np.int64)
@@ -55,7 +51,7 @@ class NumbaEngine:
         )
         leavers = np.zeros(parents.shape[0], dtype=np.uint32)
         start = {name: hh[name][parents] for name in FORMATION_FIELDS}
-        counts = household_step(
+        counts, applicants = household_step(
             key,
             hh,
             inputs.places,
@@ -65,7 +61,6 @@ class NumbaEngine:
             inputs.origin_start,
             inputs.origin_members,
             inputs.network,
-            self._flag,
             self.n_chunks,
             inputs.network8,
             flows,
@@ -76,9 +71,8 @@ class NumbaEngine:
             parents=parents,
         )
         quota = inputs.quota.copy()
-        applicants = np.flatnonzero(self._flag)
         settled = settle_points(
-            key, hh, self._flag, inputs.places.gov, quota, inputs.par, inputs.places.surrender
+            key, hh, applicants, inputs.places.gov, quota, inputs.par, inputs.places.surrender
         )
         # Applicants granted local hukou are no longer away from their hukou place.
         granted = applicants[hh["hukou_place"][applicants] == hh["place"][applicants]]

@@ -4,10 +4,10 @@ Every household decides on the state at the start of the year (its own fields, t
 in ``pl`` (:data:`urbsim.inputs.PlaceInputs`), and the start-of-year places of earlier migrants
 from its hukou place), then its own fields are written. No household reads another's updated
 fields, so the order of visits and the split into chunks cannot change a result. The one coupled
-decision, points-based settlement under an annual quota, is marked here (``flag``) and settled
-afterwards by :func:`urbsim.kernels.settlement.settle_points`; the settlement decision itself
-lives in :mod:`urbsim.kernels.settlement`. Behavioural parameters arrive as one record ``par``
-(:data:`urbsim.inputs.Params`), read by name (``par.land_value``).
+decision, points-based settlement under an annual quota, is listed here (the applicants) and
+settled afterwards by :func:`urbsim.kernels.settlement.settle_points`; the settlement decision
+itself lives in :mod:`urbsim.kernels.settlement`. Behavioural parameters arrive as one record
+``par`` (:data:`urbsim.inputs.Params`), read by name (``par.land_value``).
 
 Order of a household's year (each step documented in ``docs/ODD.md``):
 
@@ -42,7 +42,7 @@ agents, with the same arithmetic in the same order, and tests hold the two to id
 from __future__ import annotations
 
 import math
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import numba
 import numpy as np
@@ -77,7 +77,7 @@ from urbsim.rng import draw_bits, pair_from_bits, uniform
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "2c42b8ced7617358"
+COMPILED_WITH: Final = "1a9d7ba1166221bc"
 
 _RURAL = 0
 _URBAN = 1
@@ -353,12 +353,12 @@ def _stay(
     pl: PlaceRecord,
     par: ParamsRecord,
     access: np.ndarray,
-    flag: np.ndarray,
+    points: tuple[np.ndarray, np.ndarray],
     counts: np.ndarray,
 ) -> None:
-    """A year at the same place: in-situ urbanization (rural zone), then permit and hukou
-    (urban zone, hukou elsewhere or agricultural). ``bits`` are those of the household's
-    ``DRAW_INSITU`` draw in the rural zone and of its ``DRAW_SETTLE`` draw in the urban zone."""
+    """A year at the same place: in-situ urbanization (rural zone), then permit and hukou (urban
+    zone, hukou elsewhere or agricultural; points applicants go to the list ``points``). ``bits``
+    are those of its ``DRAW_INSITU`` draw in the rural zone, of its ``DRAW_SETTLE`` draw else."""
     years_here[i] = yrs + 1 if yrs < _MAX_YEARS else _MAX_YEARS
     home = np.int64(hukou_place[i])
     ht = np.int64(hukou_type[i])
@@ -406,7 +406,7 @@ def _stay(
             persons,
             pl,
             par,
-            flag,
+            points,
             counts,
         )
         if home != cur and hukou_place[i] == cur:
@@ -447,14 +447,13 @@ def _step(
     fertility: np.ndarray,
     mortality: np.ndarray,
     leaving: np.ndarray,
-    flag: np.ndarray,
     leavers: np.ndarray,
     parents: np.ndarray,
     n_chunks: int,
     flows: np.ndarray,
     flows_out: np.ndarray,
     correct: bool,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     # The hot loop, long on purpose: both passes share the chunk bounds, the per-chunk counters
     # and the movers list, and a split would pass some thirty arrays per call (the helpers it
     # calls per household are inlined for the same reason, see ``JIT_INLINE``). Nor can a pass's
@@ -463,7 +462,7 @@ def _step(
     # parallel loop's body with its arrays marked as not aliasing each other and an ordinary
     # kernel without.
     n = place.shape[0]
-    counts, n_movers = _chunk_counters(n_chunks)
+    counts, n_movers, n_applied = _chunk_counters(n_chunks)
     # The head's age at the decision of each household listed in ``movers``, at the same
     # position (written only there: a scattered write per mover would touch, and so make
     # resident, the memory of an array of every household).
@@ -472,6 +471,9 @@ def _step(
     # Allocated here, not by numpy: numpy asks for huge pages for large arrays, and each
     # chunk's first write would then make 2 MB resident where a few movers need a few kB.
     movers = np.empty(n, dtype=np.int64)
+    # Points-scheme applicants, listed like the movers from their chunk's first index (a byte
+    # per household marking them was resident in full, a few applicants per huge page).
+    applied = np.empty(n, dtype=np.int64)
     n_candidates = par.candidates
     unemployed = par.move_unemployed
     nonagricultural = par.move_nonagricultural
@@ -615,7 +617,7 @@ def _step(
                     pl,
                     par,
                     access,
-                    flag,
+                    (applied[lo:hi], n_applied[c : c + 1]),
                     row,
                 )
         n_movers[c] = m - lo
@@ -624,6 +626,7 @@ def _step(
     # places of earlier migrants (``origin_places``), so moves can be written at once.
     for c in prange(n_chunks):
         lo = c * n // n_chunks
+        hi = (c + 1) * n // n_chunks
         row = counts[c]
         scratch = (
             np.empty(n_candidates + _MAX_FIXED, dtype=np.int64),  # alt_place
@@ -714,10 +717,10 @@ def _step(
                     pl,
                     par,
                     access,
-                    flag,
+                    (applied[lo:hi], n_applied[c : c + 1]),
                     row,
                 )
-    return _chunk_totals(counts, flows, flows_out)
+    return _chunk_totals(counts, flows, flows_out), _applicants(applied, n_applied, n)
 
 
 # Whole-array operations inside the parallel kernel become parallel loops of their own, which
@@ -730,10 +733,26 @@ _COUNT_STRIDE = (L.N_COUNT + 15) // 8 * 8
 
 
 @njit(**JIT)
-def _chunk_counters(n_chunks: int) -> tuple[np.ndarray, np.ndarray]:
-    """Zeroed counters of each chunk (``C_*`` of the layout, padded) and its count of movers."""
+def _chunk_counters(n_chunks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Zeroed counters of each chunk (``C_*`` of the layout, padded), its count of movers and
+    its count of points applicants."""
     counts = np.zeros((n_chunks, _COUNT_STRIDE), dtype=np.int64)
-    return counts, np.zeros(n_chunks, dtype=np.int64)
+    return counts, np.zeros(n_chunks, dtype=np.int64), np.zeros(n_chunks, dtype=np.int64)
+
+
+@njit(**JIT)
+def _applicants(applied: np.ndarray, n_applied: np.ndarray, n: int) -> np.ndarray:
+    """The chunks' lists of applicants (``n_applied[c]`` from chunk ``c``'s first index of
+    ``applied``) joined, in increasing order."""
+    n_chunks = n_applied.shape[0]
+    out = np.empty(n_applied.sum(), dtype=np.int64)
+    k = 0
+    for c in range(n_chunks):
+        lo = c * n // n_chunks
+        # Pass 1's applicants, then pass 2's, each in increasing order: sorted together below.
+        out[k : k + n_applied[c]] = applied[lo : lo + n_applied[c]]
+        k += n_applied[c]
+    return np.sort(out)
 
 
 @njit(**JIT)
@@ -856,12 +875,21 @@ def cached_network_log(hpa: float) -> np.ndarray:
     return table
 
 
+class StepTally(NamedTuple):
+    """What :func:`household_step` returns besides the households it updates in place."""
+
+    #: Counters of the year, indexed by the ``C_*`` constants of the layout.
+    counts: np.ndarray
+    #: Households that applied for local hukou under a points scheme this year (increasing
+    #: ``int64`` indices), for :func:`urbsim.kernels.settlement.settle_points`.
+    applicants: np.ndarray
+
+
 def check_step_inputs(
     households: dict[str, np.ndarray],
     places: PlaceRecord,
     par: ParamsRecord,
     access: np.ndarray,
-    flag: np.ndarray,
     n_chunks: int,
     grav_cdf: np.ndarray,
     origin_start: np.ndarray,
@@ -879,10 +907,8 @@ def check_step_inputs(
         raise ValueError(f"par must be a Params record, got {type(par).__name__}")
     if net.shape != (n_places, n_places) or origin_start.shape != (n_places + 1,):
         raise ValueError("net must be (n_places, n_places) and origin_start n_places + 1")
-    if flag.shape != (n,) or access.ndim != 2 or access.shape[0] != n_places:
-        raise ValueError("flag must have one entry per household and access one row per place")
-    if flag.any():
-        raise ValueError("flag must be zero on entry (points applicants of an earlier year?)")
+    if access.ndim != 2 or access.shape[0] != n_places:
+        raise ValueError("access must have one row per place")
     if access.shape[1] < 1:
         raise ValueError("access must give at least one year")
     if grav_cdf.shape != (n_places, n_places):
@@ -951,7 +977,6 @@ def household_step(
     origin_start: np.ndarray,
     origin_members: np.ndarray,
     net: np.ndarray,
-    flag: np.ndarray,
     n_chunks: int = N_CHUNKS,
     net8: np.ndarray | None = None,
     flows: np.ndarray | None = None,
@@ -982,9 +1007,8 @@ def household_step(
         (:func:`urbsim.kernels.gravity.gravity_rows`); floating households by hukou place
         (``origin_members[origin_start[o]:origin_start[o + 1]]``); floating agent households by
         (hukou place, current place).
-    flag, n_chunks
-        Output, 1 for a points-scheme applicant this year, zero on entry (checked; settling the
-        points clears it); chunks of the parallel loop (results do not depend on them).
+    n_chunks
+        Chunks of the parallel loop (results do not depend on them).
     net8, netp, guide, flows
         ``net`` saturated at 255 as ``uint8``; floating agent households by (hukou province,
         place); guide tables of ``grav_cdf`` (None: built); output, moves by province pair.
@@ -996,16 +1020,18 @@ def household_step(
 
     Returns
     -------
-    numpy.ndarray
-        Counters of the year, indexed by the ``C_*`` constants of the layout.
+    StepTally
+        The year's counters, indexed by the ``C_*`` constants of the layout, and the
+        points-scheme applicants (increasing ``int64`` household indices) for
+        :func:`urbsim.kernels.settlement.settle_points`.
     """
     choice = (grav_cdf, origin_start, origin_members, net, net8, netp, guide)
-    n = check_step_inputs(households, places, par, access, flag, n_chunks, *choice)
+    n = check_step_inputs(households, places, par, access, n_chunks, *choice)
     parents = _check_vital(vital, leavers, parents, n, n_chunks)
     # Chunks go to threads one at a time (households are stored by place, movers denser in some
     # regions); the chunks themselves stay fixed, so results do not change.
     with numba.parallel_chunksize(1):
-        return _step(
+        counts, applicants = _step(
             key,
             *(households[name] for name in _STEP_FIELDS),
             places,
@@ -1014,13 +1040,13 @@ def household_step(
             *_choice_inputs(households, places, par, *choice),
             cached_propensity(par),
             *vital,  # fertility, mortality, leaving
-            flag,
             leavers,
             parents,
             n_chunks,
             *_flow_buffers(places, flows, n_chunks),
             bool(sampling_correction),
         )
+    return StepTally(counts, applicants)
 
 
 def _flow_buffers(

@@ -155,13 +155,14 @@ def apply_for_hukou(
     persons: np.ndarray,
     pl: PlaceRecord,
     par: ParamsRecord,
-    flag: np.ndarray,
+    points: tuple[np.ndarray, np.ndarray],
     counts: np.ndarray,
 ) -> None:
     """The decision of an applicant (the caller has drawn that it applies this year): the
-    rule's eligibility, then the logit draw; under a points rule the household is flagged for
-    :func:`settle_points`, otherwise it takes local hukou at once. ``acc`` is its service
-    access at the start of the year."""
+    rule's eligibility, then the logit draw; under a points rule the household is listed for
+    :func:`settle_points` (appended to ``points``: a list and a one-element array holding its
+    length), otherwise it takes local hukou at once. ``acc`` is its service access at the
+    start of the year."""
     home = np.int64(hukou_place[i])
     ht = np.int64(hukou_type[i])
     rule = pl.rule[cur]
@@ -176,7 +177,9 @@ def apply_for_hukou(
     if not uniform(key, np.uint64(i), np.uint64(L.DRAW_SETTLE_ACCEPT)) < p:
         return
     if rule == L.RULE_POINTS:
-        flag[i] = 1
+        applied, n_applied = points
+        applied[n_applied[0]] = i
+        n_applied[0] += 1
         return
     take_local_hukou(i, cur, hukou_place, hukou_type, land, permit, pl.surrender[cur])
     if local:
@@ -208,7 +211,7 @@ def take_local_hukou(
 def settle_points(
     key: np.uint64,
     households: dict[str, np.ndarray],
-    flag: np.ndarray,
+    applicants: np.ndarray,
     gov_of_place: np.ndarray,
     quota_left: np.ndarray,
     par: ParamsRecord,
@@ -216,20 +219,27 @@ def settle_points(
 ) -> int:
     """Grant local hukou to points-scheme applicants in rank order, within each city's quota.
 
-    Applicants (migrants who drew to settle, :func:`apply_for_hukou`) of one local government
-    are ranked by points (education and years of residence), ties broken by a keyed draw, then
-    by household index. They are granted in rank order while the quota (real persons) covers
-    the household; the first that does not fit ends that city's granting for the year.
-    ``quota_left`` is reduced in place. ``par`` gives the points per education level and per
-    year, and the households per agent; ``surrender`` (per place) whether land rights are given
-    up on settling.
+    ``applicants`` are the households that drew to settle under a points rule this year
+    (:func:`apply_for_hukou`; increasing row indices, as the household step returns them).
+    Those of one local government are ranked by points (education and years of residence),
+    ties broken by a keyed draw, then by household index. They are granted in rank order while
+    the quota (real persons) covers the household; the first that does not fit ends that
+    city's granting for the year. ``quota_left`` is reduced in place. ``par`` gives the points
+    per education level and per year, and the households per agent; ``surrender`` (per place)
+    whether land rights are given up on settling.
 
     Returns
     -------
     int
         Persons in the households granted.
     """
-    idx = _flagged(flag)
+    idx = np.asarray(applicants)
+    if idx.ndim != 1 or idx.dtype != np.int64:
+        raise ValueError("applicants must be a 1-D int64 array of household indices")
+    if idx.size and (
+        idx[0] < 0 or idx[-1] >= households["place"].shape[0] or (np.diff(idx) <= 0).any()
+    ):
+        raise ValueError("applicants must be increasing household indices")
     if idx.size == 0:
         return 0
     place = households["place"]
@@ -252,7 +262,6 @@ def settle_points(
         households["persons"],
         surrender,
     )
-    flag[idx] = 0
     return granted
 
 
@@ -288,21 +297,6 @@ def _grant_in_order(
         else:
             closed[g] = True
     return granted
-
-
-@njit(**JIT)
-def _flagged(flag: np.ndarray) -> np.ndarray:
-    """``np.flatnonzero(flag)`` for a byte array of rare ones, in a fraction of its time."""
-    n = 0
-    for i in range(flag.shape[0]):
-        n += flag[i] != 0
-    out = np.empty(n, dtype=np.int64)
-    k = 0
-    for i in range(flag.shape[0]):
-        if flag[i] != 0:
-            out[k] = i
-            k += 1
-    return out
 
 
 @njit(**JIT)

@@ -69,7 +69,7 @@ from urbsim.rng import draw_bits, make_year_key, pair_from_bits
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "329bcb04647c2c32"
+COMPILED_WITH: Final = "9d1f4317d7eb5d79"
 
 #: Candidate draws of the estimate of the weight of the places other than home and the current
 #: one (slots ``DRAW_START_CANDIDATE0 + k`` of the start draws).
@@ -314,10 +314,9 @@ def start_match(
     numpy.ndarray
         ``int8`` levels, one per household.
     """
-    # The household step's checks, with no points applicants (a view of one zero).
-    none = np.broadcast_to(np.uint8(0), households["place"].shape)
+    # The household step's checks.
     choice = (grav_cdf, origin_start, origin_members, net, None, netp, guide)
-    check_step_inputs(households, places, par, access, none, n_chunks, *choice)
+    check_step_inputs(households, places, par, access, n_chunks, *choice)
     if not growth >= 0.0:
         raise ValueError(f"growth must be at least 0, got {growth}")
     return _conditional_levels(
