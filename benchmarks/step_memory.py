@@ -5,7 +5,9 @@ runs ``--years`` years in this process. Around each year's household step (the e
 ``step``) it reads the process's resident memory before, the peak within (Linux's ``VmHWM``,
 reset just before the step by writing ``5`` to ``/proc/self/clear_refs``) and the resident
 memory after. The peak within less the memory before is what the step itself needs (its
-buffers, lists and copies); the memory after less before is what stays between years.
+buffers, lists and copies); the memory after less before is what stays between years. A year
+of the same world at 40,000 households per agent runs first, so that compiling or loading the
+kernels is not counted.
 
 Whole-run peaks (``full_scale.py``) move by 0.05-0.1 GiB between runs of the same code at 10
 households per agent (the world build's peak and the heap's layout vary with the threads'
@@ -54,6 +56,8 @@ def measure(hpa: float, years: int) -> list[dict[str, Any]]:
     from urbsim.model import UrbanizationModel, build_world
     from urbsim.scenario import load_scenario
 
+    warm = load_scenario(CENSUS, ["world.households_per_agent=40000.0"])
+    UrbanizationModel(warm, build_world(warm)).step()
     loaded = load_scenario(CENSUS, [f"world.households_per_agent={hpa!r}"])
     model = UrbanizationModel(loaded, build_world(loaded))
     engine_step = model.engine.step
