@@ -286,6 +286,8 @@ def make_kernel_inputs(
     values.update(moving_cost_away_share=rng.uniform(0.0, 1.0))
     # Drawn after every parameter above, which it leaves unchanged.
     values.update(place_match_sd=rng.uniform(0.0, 2.0))
+    # Drawn after every parameter above, which it leaves unchanged.
+    values.update(job_separation=rng.uniform(0.0, 0.6))
     values.update(par_overrides)
 
     # A schedule per place (rows of one length, as the model pads them), rising with years.

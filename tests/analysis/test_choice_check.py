@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from urbsim.analysis.choice_check import (
+    ChoiceCase,
     example_case,
     full_logit_probabilities,
     goodness_of_fit,
@@ -196,6 +197,30 @@ def test_living_outside_the_hukou_province_enters_the_sampled_choice_as_the_full
     assert goodness_of_fit(alternatives, p_plain, counts)[2] < ALPHA
 
 
+def _odds_against_staying(
+    case: ChoiceCase, other: ChoiceCase
+) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray, np.ndarray]:
+    """The full logits of household 0 in ``case`` and in ``other`` (the same choice set,
+    staying in the urban zone of place 0 first) and how much likelier each alternative is
+    against staying in the first than in the second."""
+    alternatives, p = full_logit_probabilities(case.inputs, case.households, 0)
+    same, p_other = full_logit_probabilities(other.inputs, other.households, 0)
+    assert same == alternatives and alternatives[0] == (0, URBAN)
+    return alternatives, p, p_other, (p / p[0]) / (p_other / p_other[0])
+
+
+def _check_kernel_follows(
+    case: ChoiceCase, alternatives: list[tuple[int, int]], p: np.ndarray, wrong: np.ndarray
+) -> None:
+    """The kernel's choices in ``case`` fit the probabilities ``p`` and reject ``wrong``; the
+    reference engine makes the same choices as the kernel."""
+    counts = sampled_choice_frequencies(case.inputs, case.households, case.members, SEEDS)
+    assert goodness_of_fit(alternatives, p, counts)[2] > ALPHA
+    assert goodness_of_fit(alternatives, wrong, counts)[2] < ALPHA
+    mesa = sampled_choice_frequencies(case.inputs, case.households, case.members, range(3), "mesa")
+    assert mesa == sampled_choice_frequencies(case.inputs, case.households, case.members, range(3))
+
+
 def test_a_household_away_pays_its_share_of_the_moving_cost() -> None:
     """Movers away from home paying a tenth of a moving cost of 3 (docs/ODD.md 7.13): every
     move, a return included, is e^2.7 times likelier against staying than at the whole cost;
@@ -203,15 +228,47 @@ def test_a_household_away_pays_its_share_of_the_moving_cost() -> None:
     behaviour = {"moving_cost": 3.0}
     case = example_case(candidates=20, behaviour={**behaviour, "moving_cost_away_share": 0.1})
     whole = example_case(candidates=20, behaviour=behaviour)
-    alternatives, p = full_logit_probabilities(case.inputs, case.households, 0)
-    same, p_whole = full_logit_probabilities(whole.inputs, whole.households, 0)
-    assert same == alternatives and alternatives[0] == (0, URBAN)
-    odds = (p / p[0]) / (p_whole / p_whole[0])
+    alternatives, p, p_whole, odds = _odds_against_staying(case, whole)
     moved = np.array([j != 0 for j, _ in alternatives])
     np.testing.assert_allclose(odds[moved], np.exp(2.7), rtol=1e-12)
+    _check_kernel_follows(case, alternatives, p, p_whole)
+
+
+def test_a_household_whose_job_ended_pays_the_moving_cost_to_stay() -> None:
+    """Movers away whose job ended (``job_separation`` 1; docs/ODD.md 7.11, 7.13) pay for
+    staying what a move costs them, a moving cost of 3 at the away share 0.5: every move is
+    e^1.5 times likelier against staying than when no job ends; the kernel's choices reproduce
+    the first logit and reject the second, and a head of 60 keeps his job."""
+    behaviour = {"moving_cost": 3.0, "moving_cost_away_share": 0.5}
+    case = example_case(candidates=20, behaviour={**behaviour, "job_separation": 1.0})
+    kept = example_case(candidates=20, behaviour=behaviour)
+    alternatives, p, p_kept, odds = _odds_against_staying(case, kept)
+    np.testing.assert_allclose(odds[1:], np.exp(1.5), rtol=1e-12)
+    _check_kernel_follows(case, alternatives, p, p_kept)
+    old = example_case(candidates=20, head_age=60, behaviour={**behaviour, "job_separation": 1.0})
+    old_kept = example_case(candidates=20, head_age=60, behaviour=behaviour)
+    _, p_old = full_logit_probabilities(old.inputs, old.households, 0)
+    _, p_old_kept = full_logit_probabilities(old_kept.inputs, old_kept.households, 0)
+    np.testing.assert_array_equal(p_old, p_old_kept)
+
+
+def test_jobs_that_end_at_random_make_the_choice_a_mixture_of_logits() -> None:
+    """With ``job_separation`` 0.5 each mover's job ends on its own draw of the year: the
+    choices follow the mean over movers and seeds of their full logits, not the logit in which
+    every job ends nor the one in which none does."""
+    behaviour = {"moving_cost": 3.0, "moving_cost_away_share": 0.5}
+    case = example_case(candidates=20, behaviour={**behaviour, "job_separation": 0.5})
+    alternatives, p = mean_full_logit_probabilities(
+        case.inputs, case.households, case.members, SEEDS
+    )
+    every = example_case(candidates=20, behaviour={**behaviour, "job_separation": 1.0})
+    none = example_case(candidates=20, behaviour=behaviour)
+    _, p_every = full_logit_probabilities(every.inputs, every.households, 0)
+    _, p_none = full_logit_probabilities(none.inputs, none.households, 0)
     counts = sampled_choice_frequencies(case.inputs, case.households, case.members, SEEDS)
     assert goodness_of_fit(alternatives, p, counts)[2] > ALPHA
-    assert goodness_of_fit(alternatives, p_whole, counts)[2] < ALPHA
+    assert goodness_of_fit(alternatives, p_every, counts)[2] < ALPHA
+    assert goodness_of_fit(alternatives, p_none, counts)[2] < ALPHA
     mesa = sampled_choice_frequencies(case.inputs, case.households, case.members, range(3), "mesa")
     assert mesa == sampled_choice_frequencies(case.inputs, case.households, case.members, range(3))
 

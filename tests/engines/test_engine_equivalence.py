@@ -159,6 +159,8 @@ MOVES: dict[str, Any] = {
         # A household's match with its place away (drawn per place and year for the others);
         # the start year's migrants' matches are drawn given that they are away.
         "place_match_sd": 1.2,
+        # Jobs of households away end (they weigh a move; staying costs the search).
+        "job_separation": 0.4,
         "candidates": 8,
         # At home the attachment grows less above 30 than away (stay_age below home_age).
         "home_age": 0.08,
@@ -627,6 +629,26 @@ def _utility_without_own_match(
     return v
 
 
+def _staying_free_after_a_job_ends(
+    self: Household, place: int, zone: int, ctx: YearContext, aggregate: bool = False
+) -> float:
+    """The logit utility in which staying costs nothing when the household's job ended."""
+    v = _ORIGINAL["utility"](self, place, zone, ctx, aggregate)
+    if self.job_ended and (place, zone) == (self.place, self.zone):
+        v += ctx.par.moving_cost * ctx.par.moving_cost_away_share
+    return v
+
+
+def _jobs_end_at_any_age(self: Household, ctx: YearContext) -> bool:
+    """Jobs of heads aged 60 or more end too."""
+    age = self.decision_age
+    self.decision_age = min(age, 59)
+    try:
+        return _ORIGINAL["job_ends"](self, ctx)
+    finally:
+        self.decision_age = age
+
+
 def _match_kept_on_moving_on(self: Household, ctx: YearContext) -> None:
     """A move away keeps the old match instead of the new place's draw."""
     before = self.match
@@ -1064,6 +1086,7 @@ _ORIGINAL: dict[str, Callable[..., Any]] = {
     "utility": Household.utility,
     "access_at": Household.access_at,
     "move_propensity": Household.move_propensity,
+    "job_ends": Household.job_ends,
     "apply_for_hukou": Household.apply_for_hukou,
     "be_reclassified": Household.be_reclassified,
     "give_births": Household.give_births,
@@ -1080,6 +1103,8 @@ _ORIGINAL: dict[str, Callable[..., Any]] = {
 MUTATIONS = [
     ("logit-utility", Household, "utility", _utility_without_province, Case("moves", 31)),
     ("place-match-stay", Household, "utility", _utility_without_own_match, Case("moves", 62)),
+    ("job-end-stay", Household, "utility", _staying_free_after_a_job_ends, Case("moves", 64)),
+    ("job-end-age", Household, "job_ends", _jobs_end_at_any_age, Case("moves", 65)),
     (
         "place-match-on-moving",
         Household,

@@ -583,6 +583,31 @@ def test_households_away_consider_moving_at_their_multiplier() -> None:
         assert abs(counts[L.C_CONSIDERED] / N - expected) < tolerance(expected)
 
 
+@pytest.mark.parametrize(
+    ("home", "zone", "age", "ends"),
+    [(1, 1, 35, True), (1, 1, 59, True), (0, 1, 35, False), (1, 0, 35, False), (1, 1, 60, False)],
+)
+def test_a_job_that_ends_makes_a_household_away_consider_moving(
+    home: int, zone: int, age: int, ends: bool
+) -> None:
+    """With ``job_separation`` 0.3 (docs/ODD.md 7.11) a household away from its hukou place
+    (place 1), in the urban zone (1) with a head under 60, considers moving if its job ends or
+    its own draw says so: with probability 1 - 0.7 (1 - pm); at home, in the rural zone or with
+    a head of 60, at pm = 0.1. Each job ends on the household's own draw of the year, the same
+    in the reference's generator."""
+    pf = make_pf([30.0, 31.0], [114.0, 115.0], employment=1.0)
+    par = make_par(move_base=0.1, move_tenure_decay=0.0, move_age=[1.0, 1.0, 1.0, 1.0],
+                   job_separation=0.3)  # fmt: skip
+    hh = make_households(N, place=0, zone=zone, head_age=age, years_here=2, hukou_place=home)
+    counts, _ = run_step(hh, pf, make_pi(2), par)
+    expected = 1.0 - 0.7 * 0.9 if ends else 0.1
+    assert abs(counts[L.C_CONSIDERED] / N - expected) < tolerance(expected)
+    if ends:
+        ended = [rng_py.uniform(int(KEY), i, L.DRAW_JOB_END) < 0.3 for i in range(N)]
+        assert 0.25 < np.mean(ended) < 0.35
+        assert all(hs.job_ends(KEY, i, 0, zone, home, age, par) == e for i, e in enumerate(ended))
+
+
 # --- dissolved households ----------------------------------------------------------------------
 def test_dissolved_households_are_skipped() -> None:
     pf = make_pf([30.0, 31.0], [114.0, 115.0], insitu=1.0)

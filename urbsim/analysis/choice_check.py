@@ -101,6 +101,7 @@ def full_logit_probabilities(
     aggregate = np.arange(len(alternatives)) >= aggregate_from
     v = _utilities(inputs, hh, place, zone, aggregate)
     v += _match_utilities(inputs, hh, i, place)
+    v -= np.where((place == hh["place"]) & (zone == hh["zone"]), _job_end_cost(inputs, hh, i), 0.0)
     w = np.exp(v - v.max())
     return alternatives, w / w.sum()
 
@@ -149,6 +150,20 @@ def _match_utilities(inputs: YearInputs, hh: dict[str, int], i: int, j: np.ndarr
     drawn = np.searchsorted(L.MATCH_BOUNDS, u, side="right") + L.MATCH_MIN
     level = np.where(j == hh["place"], hh["match"], drawn)
     return np.where(j == hh["hukou_place"], 0.0, sd * (level * L.MATCH_STEP))
+
+
+def _job_end_cost(inputs: YearInputs, hh: dict[str, int], i: int) -> float:
+    """What staying costs household ``i`` this year for the end of its job (docs/ODD.md 7.11,
+    7.13): the moving cost of a household away if its job ended (away, in the urban zone, a
+    head under 60, this year's draw below ``job_separation``), else 0."""
+    b = inputs.par
+    away = hh["place"] != hh["hukou_place"]
+    if b.job_separation == 0.0 or not away or hh["zone"] != URBAN or hh["head_age"] >= 60:
+        return 0.0
+    key = rng_py.year_key(inputs.seed, inputs.year)
+    if rng_py.uniform(key, i, L.DRAW_JOB_END) >= b.job_separation:
+        return 0.0
+    return b.moving_cost * b.moving_cost_away_share
 
 
 def _utilities(

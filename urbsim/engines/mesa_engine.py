@@ -128,6 +128,8 @@ class Household(mesa.Agent):
         self.match: int = fields["match"]
         #: Whether the head is without a job this year (urban zone, the employment draw).
         self.jobless = False
+        #: Whether its job, away from the hukou place, ended this year (:meth:`job_ends`).
+        self.job_ended = False
         self.next_place = self.place
         self.next_zone = self.zone
         self.points_applicant = False
@@ -147,6 +149,7 @@ class Household(mesa.Agent):
     def live_year(self, ctx: YearContext, tally: dict[str, int]) -> None:
         """Decide this year's events on the state at the start of the year."""
         self.points_applicant = False
+        self.job_ended = False
         self.leaving_ages = []
         self.next_place, self.next_zone = self.place, self.zone
         if self.persons == 0:
@@ -161,7 +164,10 @@ class Household(mesa.Agent):
             self.leave_or_return(ctx)
             tally["hazard_return_migrants"] += self.persons
             return
-        if u_move < self.move_propensity(u_employ, ctx):
+        self.job_ended = self.job_ends(ctx)
+        # A household whose job ended weighs a move for certain.
+        propensity = 1.0 if self.job_ended else self.move_propensity(u_employ, ctx)
+        if u_move < propensity:
             tally["considered"] += 1
             self.next_place, self.next_zone = self.choose_destination(ctx)
             if (self.next_place, self.next_zone) != (self.place, self.zone):
@@ -266,6 +272,16 @@ class Household(mesa.Agent):
                 away = 1.0 + (b.move_away - 1.0) * fade
             p = p * away
         return p
+
+    def job_ends(self, ctx: YearContext) -> bool:
+        """Whether the job ends this year (``job_separation``): away from the hukou place, in
+        the urban zone, with a head under 60; no draw when the rate is 0."""
+        rate = ctx.par.job_separation
+        if rate == 0.0 or self.place == self.hukou_place or self.zone != URBAN:
+            return False
+        if self.decision_age >= 60:
+            return False
+        return rng_py.uniform(ctx.key, self.hh_id, L.DRAW_JOB_END) < rate
 
     def home_age_utility(self, ctx: YearContext) -> float:
         """Attachment to the hukou place that grows with the head's age, for a household
@@ -396,6 +412,9 @@ class Household(mesa.Agent):
         elif b.place_match_sd != 0.0:
             level = self.match if place == self.place else self.match_draw(place, ctx)
             v += b.place_match_sd * (level * L.MATCH_STEP)
+        if self.job_ended and (place, zone) == (self.place, self.zone):
+            # Staying costs the search for work and housing that a move does.
+            v -= b.moving_cost * b.moving_cost_away_share
         return v
 
     def match_draw(self, place: int, ctx: YearContext) -> int:

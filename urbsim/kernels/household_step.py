@@ -77,7 +77,7 @@ from urbsim.rng import draw_bits, pair_from_bits, uniform
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "1a9d7ba1166221bc"
+COMPILED_WITH: Final = "63fb860c0bb91da1"
 
 _RURAL = 0
 _URBAN = 1
@@ -113,6 +113,19 @@ def service_access(
 
 
 @njit(**JIT_INLINE)
+def job_ends(
+    key: np.uint64, i: int, cur: int, z: int, home: int, age: int, par: ParamsRecord
+) -> bool:
+    """Whether the job of household ``i`` ends this year (``behaviour.job_separation``): only
+    away from its hukou place ``home``, in the urban zone, with a head under 60 (``age`` at the
+    start of the year); no draw is made when the rate is 0, so the rule before it is kept to the
+    bit."""
+    if par.job_separation == 0.0 or home == cur or z != _URBAN or age >= 60:
+        return False
+    return uniform(key, np.uint64(i), np.uint64(L.DRAW_JOB_END)) < par.job_separation
+
+
+@njit(**JIT_INLINE)
 def _choose(
     i: int,
     key: np.uint64,
@@ -127,6 +140,7 @@ def _choose(
     left_behind: int,
     level: int,
     ret: float,
+    job_ended: bool,
     tab: np.ndarray,
     pl: PlaceRecord,
     par: ParamsRecord,
@@ -146,7 +160,8 @@ def _choose(
     """Logit choice of a place and zone over the fixed alternatives and the sampled candidates
     (:mod:`urbsim.kernels.choice`); ``level`` the household's match with the place it lives
     at (:mod:`urbsim.kernels.place_match`; every other place away from home gets this year's
-    draw); ``ret`` is the household's own term at its hukou place,
+    draw); ``job_ended`` whether its job ended this year (:func:`job_ends`: staying pays the
+    moving cost as a move does); ``ret`` is the household's own term at its hukou place,
     added to every alternative there: the return term
     (:func:`urbsim.kernels.choice.return_term`) when it lives away, the age part of the
     attachment of those who stay (:func:`urbsim.kernels.choice.stay_term`) at home;
@@ -228,6 +243,9 @@ def _choose(
             v += ret
         elif with_match:
             v += match_term(level if j == cur else match_draw(key, h, j), par)
+        if a == 0 and job_ended:
+            # Staying (alternative 0, away from home) costs the search for work and housing.
+            v -= par.moving_cost * par.moving_cost_away_share
         alt_v[a] = v
         if a >= n_fixed:
             alt_q[a] = proposal_probability(j, grav_cdf, cur, alt_net[a], n_origin, share)
@@ -589,6 +607,9 @@ def _step(
                 # the reference engine; 1, the default, changes nothing.
                 if home != cur:
                     pm = pm * propensity[AWAY_ROW, yrs]
+                # A household whose job ended weighs a move for certain.
+                if job_ends(key, i, cur, z, home, decision_age, par):
+                    pm = 1.0
                 if u_move < pm:
                     row[L.C_CONSIDERED] += 1
                     movers[m] = i
@@ -666,6 +687,7 @@ def _step(
                 lb,
                 np.int64(match[i]),
                 ret,
+                job_ends(key, i, cur, z, home, np.int64(mover_age[k]), par),
                 tab,
                 pl,
                 par,

@@ -41,6 +41,9 @@ DRAW_LEAVE_HOME: Final = 60000
 # above the candidates' slots (at most 32 of them) and, for any place index below 2**15 (places
 # are ``int16``: urbsim.world.base refuses a world of more than 32,767), below DRAW_LEAVE_HOME.
 DRAW_MATCH0: Final = 0x6000
+# Whether the job of a household away ends this year (behaviour.job_separation): above the
+# matches' slots and leaving home's, below the start year's slots.
+DRAW_JOB_END: Final = 0xF000
 
 # --- ages of the household's members (urbsim.kernels.demography) -----------------------------
 MAX_AGE: Final = 100  # oldest age; everyone of that age dies within the year

@@ -338,6 +338,28 @@ class Behaviour(Strict):
         ge=0,
         le=1,
     )
+    job_separation: float = P(
+        0.0,
+        "1/year",
+        "form: China's migrant workers hold short jobs and often change city when a job ends "
+        "(Knight and Yueh 2004, 'Job mobility of residents and migrants in urban China', "
+        "Journal of Comparative Economics 32(4); Wang and Wu 2010, 'Migrant workers in the "
+        "urban labour market of Shenzhen, China', Environment and Planning A 42(6)); scale: "
+        "a job lasted 2.2 years on average, 1.5 for those born after 1980 (Tsinghua "
+        "University and Gzhong.cn report, Shanghai Daily 2012-02-27), 27.3 months in a survey "
+        "of six provinces (Cao and Zhao, 'The characteristics and determinants of migrants' "
+        "employment stability', Human Geography), a yearly hazard of about 0.36-0.49; value "
+        "calibrated (issue 14, in the box since 2026-12-07); the default 0 is the model "
+        "before it",
+        "Yearly probability that the job of a household away from its hukou place, living in "
+        "the urban zone with a head under 60, ends: that year it weighs a move for certain, "
+        "and staying where it is costs the search for work and housing as a move does "
+        "(moving_cost times moving_cost_away_share), so that it chooses among the places as "
+        "one about to move; it keeps its years at the place if it stays (docs/ODD.md 7.11, 7.13). "
+        "0: no job ends (the model until then).",
+        ge=0,
+        le=1,
+    )
     place_match_sd: float = P(
         0.0,
         "util per standard deviation",
