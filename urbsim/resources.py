@@ -19,20 +19,22 @@ from typing import Final
 from urbsim.errors import ResourceError
 
 #: Peak resident memory of a run: a fixed part (interpreter, numpy, pandas, Numba's compiled
-#: kernels, the place-level tables such as the 2,870 x 2,870 network and gravity matrices) plus
-#: a part per household agent at the start, which covers the households formed during the run
-#: (a 2010-2035 census run ends with about 1.46 rows per starting agent, 20 bytes each, written
-#: into spare rows allocated with the world) and the year's transient arrays. Measured with
-#: ``benchmarks/full_scale.py`` (peak RSS of the run's process, 2010-2035, one thread) on
-#: 2026-12-02 after the run-phase memory changes of issue 17: 0.69 GB at 0.49 M agents
-#: (1,000 households per agent), 0.82 GB at 4.9 M and 2.43 GB at 49.5 M (10 households per
-#: agent), i.e. 29-36 bytes per starting agent and about 0.64 GB fixed. Rounded up: 640 MiB +
-#: 40 bytes per agent (the estimate is 0-9 % above those peaks). The state had 19 bytes then;
-#: the 20th (``match``, 2026-12-07) adds one per agent here, and the part below is set anew for
-#: 20 bytes (0.46 x 20 = 9.2, rounded up to 10; it was 8, under 0.46 x 19).
-FIXED_BYTES: Final[int] = 640 * 1024**2
-BYTES_PER_AGENT: Final[int] = 33
-#: Of the bytes per starting agent, those for the households formed during the run (0.46 rows
+#: kernels, the place-level tables such as the 2,870 x 2,870 network and gravity matrices, the
+#: census world's build) plus a part per household agent at the start, which covers the
+#: households formed during the run (a 2010-2035 census run ends with about 1.48 rows per
+#: starting agent, 20 bytes each, written into spare rows allocated with the world) and the
+#: year's transient arrays. Measured with ``benchmarks/full_scale.py`` (peak RSS of the run's
+#: process, census world 2010-2035, two threads; ``benchmarks/results/full_scale.json``, commit
+#: f040cc2, 2026-12-07): 0.68 GB at 0.49 M agents (1,000 households per agent), 1.18 GB at
+#: 4.9 M, 2.51 GB at 49.5 M and 16.81 GB at 494.8 M (one household per agent). The line
+#: through the last two and 100 households per agent: about 1.02 GB fixed and 31.9 bytes per
+#: agent. Rounded up: 1,000 MiB + 34 bytes per agent, 3-9 % above the peaks from 4.9 M agents
+#: up (57 % above the smallest, whose fixed part is smaller). The estimate before, 640 MiB + 43
+#: bytes (fitted on 2026-12-02 at 10 households per agent and above), was 31 % above the
+#: full-scale peak and 25 % below the one at 100 households per agent.
+FIXED_BYTES: Final[int] = 1000 * 1024**2
+BYTES_PER_AGENT: Final[int] = 24
+#: Of the bytes per starting agent, those for the households formed during the run (0.48 rows
 #: per agent at 20 bytes, rounded up; counted apart so that the estimate says where the memory
 #: goes).
 GROWTH_BYTES_PER_AGENT: Final[int] = 10

@@ -123,20 +123,20 @@ def eight_gib(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_run_beyond_memory_is_refused_before_the_world_is_built(
     eight_gib: None, tmp_path: Path
 ) -> None:
-    """finding 6: households_per_agent=2 (201 million agents) is refused with the estimate,
+    """finding 6: households_per_agent=1 (402 million agents) is refused with the estimate,
     the limit and the override flag, before anything is built or written (it ended in
     MemoryError)."""
-    loaded = load_scenario(BASELINE, overrides=["world.households_per_agent=2"])
+    loaded = load_scenario(BASELINE, overrides=["world.households_per_agent=1"])
     with pytest.raises(ResourceError) as info:
         simulate(loaded)
     message = str(info.value)
-    assert "200,967,098 household agents" in message
-    need = resources.run_bytes(200_967_098) / 1024**3
+    assert "401,934,196 household agents" in message
+    need = resources.run_bytes(401_934_196) / 1024**3
     assert f"{need:,.1f} GiB" in message and "8.0 GiB available" in message
     assert "--ignore-memory-limit" in message
 
     out = tmp_path / "run"
-    args = ["run", str(BASELINE), "--set", "world.households_per_agent=2", "--out", str(out)]
+    args = ["run", str(BASELINE), "--set", "world.households_per_agent=1", "--out", str(out)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2 and result.output.startswith("error: ")
     assert "--ignore-memory-limit" in result.output and not out.exists()
@@ -153,7 +153,7 @@ def test_a_large_run_announces_its_memory_estimate(eight_gib: None) -> None:
     )
     assert resources.memory_notice("china-synthetic", None, 4000.0) is None
     notes: list[str] = []
-    loaded = load_scenario(BASELINE, overrides=["world.households_per_agent=2"])
+    loaded = load_scenario(BASELINE, overrides=["world.households_per_agent=1"])
     with pytest.raises(ResourceError):
         simulate(loaded, notice=notes.append)
     # Refused before anything is announced: the refusal names the estimate.

@@ -40,3 +40,25 @@ def check_households(households: dict[str, np.ndarray], n_places: int) -> int:
         if arr.size and (int(arr.min()) < 0 or int(arr.max()) >= n_places):
             raise ValueError(f"household {name} indices must be in [0, {n_places})")
     return int(n or 0)
+
+
+def check_increasing_indices(indices: np.ndarray, n: int, name: str) -> np.ndarray:
+    """Check that ``indices`` are household rows a kernel may visit in order: a 1-D ``int64``
+    array, strictly increasing, each in ``[0, n)``; ``name`` names it in the error.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``indices`` (as an array).
+
+    Raises
+    ------
+    ValueError
+        If the array is of another shape or type, out of range, unsorted or repeats a row.
+    """
+    idx = np.asarray(indices)
+    if idx.ndim != 1 or idx.dtype != np.int64:
+        raise ValueError(f"{name} must be a 1-D int64 array of household indices")
+    if idx.size and (idx[0] < 0 or idx[-1] >= n or (np.diff(idx) <= 0).any()):
+        raise ValueError(f"{name} must be increasing household indices")
+    return idx

@@ -53,7 +53,7 @@ from urbsim.dynamics.demography import VitalRates
 from urbsim.inputs import Params, ParamsRecord, PlaceRecord, check_place_inputs
 from urbsim.kernels import layout as L
 from urbsim.kernels.aggregate import NET8_SATURATED, province_network, saturate
-from urbsim.kernels.checks import check_households
+from urbsim.kernels.checks import check_households, check_increasing_indices
 from urbsim.kernels.choice import (
     T_SCHOOL,
     add_candidate,
@@ -77,7 +77,7 @@ from urbsim.rng import draw_bits, pair_from_bits, uniform
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "63fb860c0bb91da1"
+COMPILED_WITH: Final = "3147728e0d581e0e"
 
 _RURAL = 0
 _URBAN = 1
@@ -978,12 +978,7 @@ def _check_vital(
         arr = getattr(vital, name)
         if arr.dtype != np.float64 or not ((arr >= 0.0) & (arr <= 1.0)).all():
             raise ValueError(f"{name} must be float64 probabilities in [0, 1]")
-    if parents.ndim != 1 or parents.dtype != np.int64:
-        raise ValueError("parents must be a 1-D int64 array of household indices")
-    if parents.size and (
-        parents[0] < 0 or parents[-1] >= n or (parents.size > 1 and (np.diff(parents) <= 0).any())
-    ):
-        raise ValueError("parents must be increasing household indices")
+    parents = check_increasing_indices(parents, n, "parents")
     if leavers.shape != parents.shape or leavers.dtype != np.uint32:
         raise ValueError("leavers must be a uint32 array with one entry per parent household")
     return parents

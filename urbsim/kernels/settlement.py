@@ -45,11 +45,12 @@ from numba import njit
 from urbsim.config import JIT, JIT_INLINE
 from urbsim.inputs import ParamsRecord, PlaceRecord
 from urbsim.kernels import layout as L
+from urbsim.kernels.checks import check_increasing_indices
 from urbsim.rng import uniform, uniform_open, year_key
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "c70b351cc925a983"
+COMPILED_WITH: Final = "1e748899f66a070d"
 
 _AGRI = 0
 _NONAGRI = 1
@@ -233,13 +234,7 @@ def settle_points(
     int
         Persons in the households granted.
     """
-    idx = np.asarray(applicants)
-    if idx.ndim != 1 or idx.dtype != np.int64:
-        raise ValueError("applicants must be a 1-D int64 array of household indices")
-    if idx.size and (
-        idx[0] < 0 or idx[-1] >= households["place"].shape[0] or (np.diff(idx) <= 0).any()
-    ):
-        raise ValueError("applicants must be increasing household indices")
+    idx = check_increasing_indices(applicants, households["place"].shape[0], "applicants")
     if idx.size == 0:
         return 0
     place = households["place"]
