@@ -594,7 +594,8 @@ def test_a_job_that_ends_makes_a_household_away_consider_moving(
     (place 1), in the urban zone (1) with a head under 60, considers moving if its job ends or
     its own draw says so: with probability 1 - 0.7 (1 - pm); at home, in the rural zone or with
     a head of 60, at pm = 0.1. Each job ends on the household's own draw of the year, the same
-    in the reference's generator."""
+    in the reference's generator; the step counts the persons whose job ended and those of them
+    whose household moved."""
     pf = make_pf([30.0, 31.0], [114.0, 115.0], employment=1.0)
     par = make_par(move_base=0.1, move_tenure_decay=0.0, move_age=[1.0, 1.0, 1.0, 1.0],
                    job_separation=0.3)  # fmt: skip
@@ -606,6 +607,13 @@ def test_a_job_that_ends_makes_a_household_away_consider_moving(
         ended = [rng_py.uniform(int(KEY), i, L.DRAW_JOB_END) < 0.3 for i in range(N)]
         assert 0.25 < np.mean(ended) < 0.35
         assert all(hs.job_ends(KEY, i, 0, zone, home, age, par) == e for i, e in enumerate(ended))
+        # Counted: the persons whose job ended, and those of them whose household moved.
+        persons, ended = hh["persons"].astype(np.int64), np.array(ended)
+        assert counts[L.C_JOB_ENDS] == persons[ended].sum()
+        moved = (hh["place"] != 0) | (hh["zone"] != zone)
+        assert 0 < counts[L.C_JOB_END_MOVERS] == persons[ended & moved].sum()
+    else:
+        assert counts[L.C_JOB_ENDS] == counts[L.C_JOB_END_MOVERS] == 0
 
 
 # --- dissolved households ----------------------------------------------------------------------

@@ -149,6 +149,8 @@ def migration_row(counters: np.ndarray, migrants: np.ndarray, hpa: float) -> dic
         "floating_head_mean_age": floating_head_mean_age(migrants),
         "return_migrants": float(counters[L.C_RETURN_MIGRANTS] * hpa),
         "hazard_return_migrants": float(counters[L.C_HAZARD_RETURN_MIGRANTS] * hpa),
+        "job_ends": float(counters[L.C_JOB_ENDS] * hpa),
+        "job_end_movers": float(counters[L.C_JOB_END_MOVERS] * hpa),
         "urban_growth_natural": float(growth["natural"] * hpa),
         "urban_growth_migration": float(growth["migration"] * hpa),
         "urban_growth_reclassification": float(growth["reclassification"] * hpa),

@@ -165,6 +165,8 @@ class Household(mesa.Agent):
             tally["hazard_return_migrants"] += self.persons
             return
         self.job_ended = self.job_ends(ctx)
+        if self.job_ended:
+            tally["job_ends"] += self.persons
         # A household whose job ended weighs a move for certain.
         propensity = 1.0 if self.job_ended else self.move_propensity(u_employ, ctx)
         if u_move < propensity:
@@ -636,6 +638,8 @@ class Household(mesa.Agent):
         if (self.next_place, self.next_zone) == (self.place, self.zone):
             return
         tally["moves"] += 1
+        if self.job_ended:
+            tally["job_end_movers"] += self.persons
         origin, destination = province[self.place], province[self.next_place]
         if destination != origin:
             tally["province_moves"] += 1
@@ -681,6 +685,8 @@ _COUNTERS = {
     "formed": L.C_FORMED,
     "local_conversions": L.C_LOCAL_CONVERSIONS,
     "hazard_return_migrants": L.C_HAZARD_RETURN_MIGRANTS,
+    "job_ends": L.C_JOB_ENDS,
+    "job_end_movers": L.C_JOB_END_MOVERS,
 }
 
 

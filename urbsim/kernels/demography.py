@@ -41,7 +41,7 @@ from urbsim.state import FIELDS
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "09d73bfa81471de0"
+COMPILED_WITH: Final = "2c11f8a7595e5b3c"
 
 _URBAN = 1
 _LOW32 = 0xFFFFFFFF

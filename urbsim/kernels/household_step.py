@@ -77,7 +77,7 @@ from urbsim.rng import draw_bits, pair_from_bits, uniform
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "3147728e0d581e0e"
+COMPILED_WITH: Final = "f6ce8aa70577ab78"
 
 _RURAL = 0
 _URBAN = 1
@@ -610,6 +610,7 @@ def _step(
                 # A household whose job ended weighs a move for certain.
                 if job_ends(key, i, cur, z, home, decision_age, par):
                     pm = 1.0
+                    row[L.C_JOB_ENDS] += np.int64(persons[i])
                 if u_move < pm:
                     row[L.C_CONSIDERED] += 1
                     movers[m] = i
@@ -673,6 +674,7 @@ def _step(
                 ret = _return_utility(key, i, cur, z, mover_age[k], years_away[i], lb, pl, par)
             else:
                 ret = stay_term(np.int64(mover_age[k]), par)
+            ended = job_ends(key, i, cur, z, home, np.int64(mover_age[k]), par)
             a = _choose(
                 i,
                 key,
@@ -687,7 +689,7 @@ def _step(
                 lb,
                 np.int64(match[i]),
                 ret,
-                job_ends(key, i, cur, z, home, np.int64(mover_age[k]), par),
+                ended,
                 tab,
                 pl,
                 par,
@@ -715,6 +717,8 @@ def _step(
                     key, i, cur, j, home, hukou_type, children, years_away, left_behind, match,
                     par,
                 )  # fmt: skip
+                if ended:
+                    row[L.C_JOB_END_MOVERS] += np.int64(persons[i])
                 _record_move(row, flows[c], i, cur, z, j, zj, home, persons, pl.province)
             else:
                 slot = L.DRAW_INSITU if z == _RURAL else L.DRAW_SETTLE

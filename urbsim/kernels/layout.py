@@ -104,7 +104,9 @@ C_LEFT_HOME: Final = 16  # persons who left their parents' household
 C_FORMED: Final = 17  # households formed by those who left home
 C_LOCAL_CONVERSIONS: Final = 18  # locals agri -> non-agri at home under the settlement rules
 C_HAZARD_RETURN_MIGRANTS: Final = 19  # persons of C_RETURN_MIGRANTS sent home by the hazard
-N_COUNT: Final = 20
+C_JOB_ENDS: Final = 20  # persons in households away whose job ended (behaviour.job_separation)
+C_JOB_END_MOVERS: Final = 21  # persons of C_JOB_ENDS whose household moved (place or zone)
+N_COUNT: Final = 22
 
 # --- the province flow matrix of a household step ---------------------------------------------
 # ``flows[origin province, destination province, F_*]``: moves that change place (a change of

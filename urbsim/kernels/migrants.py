@@ -35,7 +35,7 @@ from urbsim.state import AGE_GROUP_STARTS, AGRICULTURAL
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "3cde53119792695c"
+COMPILED_WITH: Final = "bfa899603366d2e5"
 
 # Columns of the per-place migrant count (persons of floating households living at the place).
 M_OTHER_PROVINCE: Final = 0  # hukou in another province

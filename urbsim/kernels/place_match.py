@@ -30,7 +30,7 @@ from urbsim.rng import uniform
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "c70b351cc925a983"
+COMPILED_WITH: Final = "a0dddd91c2ad3005"
 
 
 @njit(**JIT_INLINE)

@@ -50,7 +50,7 @@ from urbsim.rng import uniform, uniform_open, year_key
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "1e748899f66a070d"
+COMPILED_WITH: Final = "800452c7e9ce66ef"
 
 _AGRI = 0
 _NONAGRI = 1

@@ -316,6 +316,19 @@ NATIONAL: Final[tuple[Column, ...]] = (
         "(behaviour.return_rate) rather than by its move decision.",
     ),
     _flow(
+        "job_ends",
+        "persons per year",
+        "Persons in households away from their hukou place whose job ended in the year "
+        "(behaviour.job_separation; urban zone, head under 60): they weighed a move, and "
+        "staying cost them what a move does.",
+    ),
+    _flow(
+        "job_end_movers",
+        "persons per year",
+        "Those of job_ends whose household moved in the year (onward, home, or to the other "
+        "zone of its place); the rest stayed where they lived.",
+    ),
+    _flow(
         "urban_growth_natural",
         "persons per year",
         "Natural increase of urban residents: births minus deaths in urban-zone households.",

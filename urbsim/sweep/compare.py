@@ -83,6 +83,8 @@ COUNT_NAMES: Final[frozenset[str]] = frozenset(
         "persons",
         "return_migrants",
         "hazard_return_migrants",
+        "job_ends",
+        "job_end_movers",
         "return_moves",
         "settled_migrants",
         "size_class_code",

@@ -37,7 +37,7 @@ from urbsim.rng import uniform
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "dc46f2998d2d8152"
+COMPILED_WITH: Final = "2f791f29d2c718a5"
 
 #: Mean years above 60 of a head in the 60+ group (exponential; assumed).
 OLD_HEAD_MEAN_YEARS: Final[float] = 9.0
