@@ -286,7 +286,7 @@ def make_kernel_inputs(
     values.update(moving_cost_away_share=rng.uniform(0.0, 1.0))
     # Drawn after every parameter above, which it leaves unchanged.
     values.update(place_match_sd=rng.uniform(0.0, 2.0))
-    # Drawn after every parameter above, which it leaves unchanged.
+    # Drawn after every parameter above, which it leaves unchanged (it moves the draws below).
     values.update(job_separation=rng.uniform(0.0, 0.6))
     values.update(par_overrides)
 

@@ -177,6 +177,11 @@ def test_household_step_invariants(
     back = moved & (b["place"] != b["hukou_place"]) & (a["place"] == b["hukou_place"])
     assert counts[L.C_CONSIDERED] + int(back.sum()) >= counts[L.C_MOVES]
     assert 0 <= counts[L.C_HAZARD_RETURN_MIGRANTS] <= counts[L.C_RETURN_MIGRANTS]
+    # Those whose household moved after its job ended are among those whose job ended; no job
+    # ends at the rate 0.
+    assert 0 <= counts[L.C_JOB_END_MOVERS] <= counts[L.C_JOB_ENDS]
+    if par.job_separation == 0.0:
+        assert counts[L.C_JOB_ENDS] == 0
     assert counts[L.C_RETURNS] == int((moved & (a["place"] == b["hukou_place"])).sum())
     prov = places.province
     assert counts[L.C_PROVINCE_MOVES] == int((moved & (prov[a["place"]] != prov[b["place"]])).sum())

@@ -27,11 +27,12 @@ from urbsim.errors import ResourceError
 #: process, census world 2010-2035, two threads; ``benchmarks/results/full_scale.json``, commit
 #: f040cc2, 2026-12-07): 0.68 GB at 0.49 M agents (1,000 households per agent), 1.18 GB at
 #: 4.9 M, 2.51 GB at 49.5 M and 16.81 GB at 494.8 M (one household per agent). The line
-#: through the last two and 100 households per agent: about 1.02 GB fixed and 31.9 bytes per
-#: agent. Rounded up: 1,000 MiB + 34 bytes per agent, 3-9 % above the peaks from 4.9 M agents
-#: up (57 % above the smallest, whose fixed part is smaller). The estimate before, 640 MiB + 43
-#: bytes (fitted on 2026-12-02 at 10 households per agent and above), was 31 % above the
-#: full-scale peak and 25 % below the one at 100 households per agent.
+#: through the peaks at 100 and 1 households per agent: about 1.02 GB fixed and 31.9 bytes per
+#: agent (through the last three, 0.98 GB and 32.0 bytes). Rounded up: 1,000 MiB + 34 bytes
+#: per agent, 3-9 % above the peaks from 4.9 M agents up; 57 % above the smallest, whose fixed
+#: part is smaller (a sweep of small runs is estimated on the safe side). The estimate before,
+#: 640 MiB + 43 bytes (fitted on 2026-12-02 at 10 households per agent and above), was 31 %
+#: above the full-scale peak and 25 % below the one at 100 households per agent.
 FIXED_BYTES: Final[int] = 1000 * 1024**2
 BYTES_PER_AGENT: Final[int] = 24
 #: Of the bytes per starting agent, those for the households formed during the run (0.48 rows
@@ -191,8 +192,10 @@ def check_run_memory(
     return per_run
 
 
-#: Runs estimated to need at least this much memory are announced before they start.
-ANNOUNCE_BYTES: Final[int] = 1024**3
+#: Runs estimated to need at least this much memory are announced before they start: from
+#: about 32 million household agents (10-15 households per agent), not the default scales
+#: (baseline's 1.0 million agents, china_census's 0.5 million).
+ANNOUNCE_BYTES: Final[int] = 2 * 1024**3
 
 
 def memory_notice(world_name: str, world_file: str | Path | None, hpa: float) -> str | None:

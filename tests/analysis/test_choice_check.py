@@ -247,9 +247,12 @@ def test_a_household_whose_job_ended_pays_the_moving_cost_to_stay() -> None:
     _check_kernel_follows(case, alternatives, p, p_kept)
     old = example_case(candidates=20, head_age=60, behaviour={**behaviour, "job_separation": 1.0})
     old_kept = example_case(candidates=20, head_age=60, behaviour=behaviour)
-    _, p_old = full_logit_probabilities(old.inputs, old.households, 0)
+    old_alternatives, p_old = full_logit_probabilities(old.inputs, old.households, 0)
     _, p_old_kept = full_logit_probabilities(old_kept.inputs, old_kept.households, 0)
     np.testing.assert_array_equal(p_old, p_old_kept)
+    # The kernel keeps his job too: its choices reject the logit in which staying paid.
+    paid = p_old * np.where(np.arange(p_old.size) == 0, np.exp(-1.5), 1.0)
+    _check_kernel_follows(old, old_alternatives, p_old, paid / paid.sum())
 
 
 def test_jobs_that_end_at_random_make_the_choice_a_mixture_of_logits() -> None:

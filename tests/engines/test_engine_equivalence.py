@@ -606,6 +606,9 @@ def test_engines_identical_every_year(
         assert national["moves"].sum() > 0.1 * national["moves_considered"].sum()
         # Network sampling needs earlier migrants from the same hukou place.
         assert (national["floating_population"] > 0).all()
+        # Jobs end, and some of those households move (job_separation 0.4).
+        assert national["job_end_movers"].sum() <= national["job_ends"].sum()
+        assert national["job_end_movers"].sum() > 0 or case.tiny is not None
 
 
 # --- mutations: the comparison must catch a change of any single rule -----------------------------

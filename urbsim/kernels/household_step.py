@@ -117,9 +117,9 @@ def job_ends(
     key: np.uint64, i: int, cur: int, z: int, home: int, age: int, par: ParamsRecord
 ) -> bool:
     """Whether the job of household ``i`` ends this year (``behaviour.job_separation``): only
-    away from its hukou place ``home``, in the urban zone, with a head under 60 (``age`` at the
-    start of the year); no draw is made when the rate is 0, so the rule before it is kept to the
-    bit."""
+    away from its hukou place ``home``, in the urban zone, with a head under 60 (``age`` the
+    head's age at the decision: after deaths, before ageing); no draw is made when the rate is
+    0, so the rule before it is kept to the bit."""
     if par.job_separation == 0.0 or home == cur or z != _URBAN or age >= 60:
         return False
     return uniform(key, np.uint64(i), np.uint64(L.DRAW_JOB_END)) < par.job_separation

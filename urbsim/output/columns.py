@@ -325,8 +325,8 @@ NATIONAL: Final[tuple[Column, ...]] = (
     _flow(
         "job_end_movers",
         "persons per year",
-        "Those of job_ends whose household moved in the year (onward, home, or to the other "
-        "zone of its place); the rest stayed where they lived.",
+        "Those of job_ends whose household moved in the year, onward or home (it lives in the "
+        "urban zone, whose choice set has no rural zone of its own place); the rest stayed.",
     ),
     _flow(
         "urban_growth_natural",
