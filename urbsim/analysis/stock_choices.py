@@ -4,7 +4,9 @@ The yearly returns and onward moves of the floating population are the product o
 its households consider a move (7.11) and where the logit then sends them (7.13). This module
 measures the second part without sampling: for a sample of floating households, the logit over
 the full choice set (:func:`urbsim.analysis.choice_check.full_logit_probabilities`, each as if it
-considered a move this year, with a job) split into going home (either zone of the hukou place),
+considered a move this year, employed; staying costs it the moving cost if this year's draw ended
+its job, ``behaviour.job_separation``, as in the model) split into going home (either zone of the
+hukou place),
 staying (either zone of the current place) and moving on (any other place). Measured on the
 start year's stock and on later years' of the same run, it shows whether the stock the world
 starts with is where the model's households would choose to be: a stock that would mostly go
