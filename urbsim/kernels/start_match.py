@@ -69,7 +69,7 @@ from urbsim.rng import draw_bits, make_year_key, pair_from_bits
 
 #: Digest of the urbsim modules compiled into this module's Numba code. Numba's cache looks at
 #: this file alone, so a change to them must change this file (tests/kernels/test_compiled_with.py).
-COMPILED_WITH: Final = "f25836c89c9e351e"
+COMPILED_WITH: Final = "fe1534286e0b20a5"
 
 #: Candidate draws of the estimate of the weight of the places other than home and the current
 #: one (slots ``DRAW_START_CANDIDATE0 + k`` of the start draws).
